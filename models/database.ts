@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Sequelize } from 'sequelize';
+import { defineModels, type Models } from './index.js';
+import { migrate } from './migrate.js';
+
+export interface Database {
+  readonly sequelize: Sequelize;
+  readonly models: Models;
+  readonly dialect: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `postgres://…` or a SQLite file, defines the models and runs pending migrations.
+ * SQLite runs in WAL mode with a busy timeout so readers never block the writer.
+ */
+export async function openDatabase(url: string, options: { migrate?: boolean; pool?: number } = {}): Promise<Database> {
+  const sequelize = url.startsWith('postgres')
+    ? new Sequelize(url, { logging: false, pool: { max: options.pool ?? 5, min: 0, idle: 10_000 } })
+    : openSqlite(url);
+  const dialect = sequelize.getDialect() as 'sqlite' | 'postgres';
+  if (dialect === 'sqlite') await sequelize.query('PRAGMA journal_mode=WAL');
+  const models = defineModels(sequelize);
+  if (options.migrate !== false) await migrate(sequelize);
+  return { sequelize, models, dialect, close: () => sequelize.close() };
+}
+
+function openSqlite(url: string): Sequelize {
+  const storage = url.replace(/^sqlite:(\/\/)?/, '');
+  if (storage !== ':memory:') mkdirSync(dirname(storage), { recursive: true });
+  const sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: false });
+  // Sequelize opens a SQLite connection per transaction and sets no busy timeout,
+  // so a second writer (another node on the same file) would fail at once instead of waiting.
+  const manager = sequelize.connectionManager as unknown as { getConnection: (o: unknown) => Promise<SqliteConnection> };
+  const getConnection = manager.getConnection.bind(manager);
+  manager.getConnection = async (o: unknown) => {
+    const connection = await getConnection(o);
+    if (!connection.stratusConfigured) {
+      connection.configure('busyTimeout', 30_000);
+      connection.stratusConfigured = true;
+    }
+    return connection;
+  };
+  return sequelize;
+}
+
+interface SqliteConnection { configure(option: 'busyTimeout', ms: number): void; stratusConfigured?: boolean }

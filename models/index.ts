@@ -1,0 +1,43 @@
+import type { Sequelize } from 'sequelize';
+import * as actorRecord from './runtime/actor-record.js';
+import * as outbox from './runtime/outbox.js';
+import * as inbox from './runtime/inbox.js';
+import * as deadLetter from './runtime/dead-letter.js';
+import * as actorCrash from './runtime/actor-crash.js';
+import * as instance from './instance.js';
+import * as host from './host.js';
+import * as network from './network.js';
+import * as volume from './volume.js';
+import * as scheduler from './scheduler.js';
+import * as console from './console.js';
+
+/** Defines every model on one connection; models are per connection so several databases can be open at once. */
+export function defineModels(sequelize: Sequelize) {
+  return {
+    ActorRecord: actorRecord.define(sequelize),
+    Outbox: outbox.define(sequelize),
+    Inbox: inbox.define(sequelize),
+    DeadLetter: deadLetter.define(sequelize),
+    ActorCrash: actorCrash.define(sequelize),
+    Instance: instance.define(sequelize),
+    Host: host.define(sequelize),
+    Network: network.define(sequelize),
+    Volume: volume.define(sequelize),
+    Scheduler: scheduler.define(sequelize),
+    Console: console.define(sequelize),
+  };
+}
+
+export type Models = ReturnType<typeof defineModels>;
+
+export type { ActorRecordRow } from './runtime/actor-record.js';
+export type { OutboxRow } from './runtime/outbox.js';
+export type { InboxRow } from './runtime/inbox.js';
+export type { DeadLetterRow } from './runtime/dead-letter.js';
+export type { ActorCrashRow } from './runtime/actor-crash.js';
+export type { InstanceRow } from './instance.js';
+export type { HostRow } from './host.js';
+export type { NetworkRow } from './network.js';
+export type { VolumeRow } from './volume.js';
+export type { SchedulerRow } from './scheduler.js';
+export type { ConsoleRow } from './console.js';

@@ -1,0 +1,30 @@
+import { Umzug, SequelizeStorage } from 'umzug';
+import type { QueryInterface, Sequelize } from 'sequelize';
+import * as m0001 from './migrations/0001-runtime.js';
+import * as m0002 from './migrations/0002-compute.js';
+
+export interface Migration {
+  up(queryInterface: QueryInterface): Promise<void>;
+  down(queryInterface: QueryInterface): Promise<void>;
+}
+
+// Listed by hand so the compiled build and the test runner see the same migrations.
+const migrations: Array<[string, Migration]> = [
+  ['0001-runtime', m0001],
+  ['0002-compute', m0002],
+];
+
+export async function migrate(sequelize: Sequelize): Promise<string[]> {
+  const umzug = new Umzug({
+    migrations: migrations.map(([name, m]) => ({
+      name,
+      up: ({ context }: { context: QueryInterface }) => m.up(context),
+      down: ({ context }: { context: QueryInterface }) => m.down(context),
+    })),
+    context: sequelize.getQueryInterface(),
+    storage: new SequelizeStorage({ sequelize, tableName: 'schema_migrations' }),
+    logger: undefined,
+  });
+  const applied = await umzug.up();
+  return applied.map((m) => m.name);
+}

@@ -1,0 +1,32 @@
+import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+
+export interface NetworkRow {
+  uuid: string;
+  project_id: string;
+  name: string;
+  cidr: string;
+  status: string;
+  failure_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+export const table = 'networks';
+
+export const attributes: ModelAttributes = {
+  uuid: { type: DataTypes.STRING(36), primaryKey: true },
+  project_id: { type: DataTypes.STRING(255), allowNull: false },
+  name: { type: DataTypes.STRING(255), allowNull: false },
+  cidr: { type: DataTypes.STRING(64), allowNull: false },
+  status: { type: DataTypes.STRING(16), allowNull: false },
+  failure_reason: { type: DataTypes.TEXT, allowNull: true },
+  created_at: { type: DataTypes.DATE, allowNull: false },
+  updated_at: { type: DataTypes.DATE, allowNull: false },
+  deleted_at: { type: DataTypes.DATE, allowNull: true },
+};
+
+export const indexes = [{ fields: ['project_id'] }];
+
+export const define = (sequelize: Sequelize) =>
+  sequelize.define('Network', attributes, { tableName: table, timestamps: false, indexes });

@@ -1,0 +1,34 @@
+import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+
+export interface VolumeRow {
+  uuid: string;
+  project_id: string;
+  name: string;
+  size_gb: number;
+  status: string;
+  attached_to: string | null;
+  failure_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+export const table = 'volumes';
+
+export const attributes: ModelAttributes = {
+  uuid: { type: DataTypes.STRING(36), primaryKey: true },
+  project_id: { type: DataTypes.STRING(255), allowNull: false },
+  name: { type: DataTypes.STRING(255), allowNull: false },
+  size_gb: { type: DataTypes.INTEGER, allowNull: false },
+  status: { type: DataTypes.STRING(32), allowNull: false },
+  attached_to: { type: DataTypes.STRING(36), allowNull: true },
+  failure_reason: { type: DataTypes.TEXT, allowNull: true },
+  created_at: { type: DataTypes.DATE, allowNull: false },
+  updated_at: { type: DataTypes.DATE, allowNull: false },
+  deleted_at: { type: DataTypes.DATE, allowNull: true },
+};
+
+export const indexes = [{ fields: ['project_id'] }];
+
+export const define = (sequelize: Sequelize) =>
+  sequelize.define('Volume', attributes, { tableName: table, timestamps: false, indexes });

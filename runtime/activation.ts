@@ -1,0 +1,277 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { Envelope } from './envelope.js';
+import { ActorError, StaleEpochError } from './errors.js';
+import type { HandlerContext, Outcome } from './kind.js';
+import type { KindRuntime } from './kind-runtime.js';
+import type { ActorRef } from './ref.js';
+import type { ActivationInfo, ActivationStatus, ChangeKind, CrashInfo, RecentMessage } from './registry.js';
+import type { ActorStore, StoredReply } from './store.js';
+import { backoffDelay, decide } from './supervision.js';
+
+/** What an activation needs from the node that hosts it. */
+export interface ActivationHost {
+  readonly nodeId: string;
+  readonly store: ActorStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly recentMessages: number;
+  envelope(to: ActorRef, type: string, payload: unknown, from?: ActorRef, correlationId?: string): Envelope;
+  deliver(envelopes: readonly Envelope[]): void;
+  reply(envelope: Envelope, reply: StoredReply): void;
+  changed(event: ChangeKind, ref: ActorRef, reason?: string): void;
+  retired(activation: Activation): void;
+}
+
+type Outcome_ = RecentMessage['outcome'];
+
+/**
+ * One live actor: its state, epoch and counters. nact queues its messages and runs
+ * `process` one at a time; crashes are handled here, inside the message, so a restart
+ * with backoff keeps the crashed message at the head of the mailbox.
+ */
+export class Activation {
+  status: ActivationStatus = 'loading';
+  state: object | null = null;
+  epoch = 0;
+  depth = 0;
+  handled = 0;
+  restarts = 0;
+  busy = false;
+  lastActive: number;
+  lastCrash: CrashInfo | undefined;
+  failure: string | undefined;
+  /** The nact actor that queues this activation's messages. */
+  mailbox: unknown;
+  private loaded = false;
+  private window: number[] | undefined;
+  private recent: RecentMessage[] | undefined;
+  private recentNext = 0;
+
+  constructor(readonly ref: ActorRef, readonly kind: KindRuntime, private readonly host: ActivationHost) {
+    this.lastActive = host.clock.now();
+  }
+
+  async process(envelope: Envelope): Promise<void> {
+    this.depth--;
+    this.busy = true;
+    const started = performance.now();
+    let outcome: Outcome_ = 'refused';
+    try {
+      outcome = await this.handle(envelope);
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      this.kind.stats.observe(seconds);
+      this.remember(envelope, outcome, seconds * 1000);
+      this.busy = false;
+      this.lastActive = this.host.clock.now();
+      if (this.status === 'stale' && this.depth === 0) this.host.retired(this);
+    }
+  }
+
+  private async handle(envelope: Envelope): Promise<Outcome_> {
+    let attempts = 0;
+    for (;;) {
+      try {
+        if (!this.loaded) await this.load();
+        if (this.status === 'failed' || this.status === 'stale') return await this.refuse(envelope);
+        return await this.apply(envelope);
+      } catch (error) {
+        if (error instanceof StaleEpochError) {
+          this.status = 'stale';
+          this.host.reply(envelope, { ok: false, error: error.toBody() });
+          this.host.changed('stopped', this.ref, error.message);
+          return 'refused';
+        }
+        attempts++;
+        const decision = this.crashed(envelope, error as Error, attempts);
+        if (decision === 'fail') {
+          await this.fail(error as Error);
+          return this.refuse(envelope);
+        }
+        if (decision === 'dead-letter') await this.deadLetter(envelope, error as Error, attempts);
+        await this.restart();
+        if (decision === 'dead-letter') return 'dead-letter';
+      }
+    }
+  }
+
+  private async load(): Promise<void> {
+    const activated = await this.host.store.activate(this.ref, this.host.nodeId);
+    this.epoch = activated.epoch;
+    this.state = activated.state;
+    this.loaded = true;
+    this.failure = activated.failure;
+    this.status = activated.failure === undefined ? 'ready' : 'failed';
+  }
+
+  private async apply(envelope: Envelope): Promise<Outcome_> {
+    const { definition, stats } = this.kind;
+    if (envelope.durable && envelope.redelivered) {
+      const stored = await this.host.store.lookupInbox(String(envelope.id));
+      if (stored) { this.host.reply(envelope, stored); return 'duplicate'; }
+    }
+    const invalid = definition.protocol.validate(envelope.type, envelope.payload);
+    if (invalid) {
+      stats.invalid++;
+      await this.answer(envelope, { ok: false, error: invalid.toBody() });
+      return 'invalid';
+    }
+    const context = new MessageContext(this, envelope, this.host);
+    let result: Outcome<object>;
+    try {
+      result = await definition.behaviour[envelope.type](this.state, envelope.payload, context);
+    } catch (error) {
+      if (!(error instanceof ActorError) || error.code !== 'rejected') throw error;
+      stats.rejected++;
+      await this.answer(envelope, { ok: false, error: error.toBody() });
+      return 'rejected';
+    }
+    const reply: StoredReply = { ok: true, value: result.reply };
+    const durableSends = context.sends.filter((e) => e.durable);
+    if (envelope.durable) {
+      await this.host.store.commit({
+        ref: this.ref, epoch: this.epoch, state: result.state,
+        handled: { id: String(envelope.id), reply }, sends: durableSends,
+      });
+      stats.durable++;
+    } else {
+      if (result.state !== undefined) throw new Error(`${definition.kind}.${envelope.type} is transient and may not change state`);
+      if (durableSends.length) await this.host.store.enqueue(durableSends);
+      stats.transient++;
+    }
+    if (result.state !== undefined) this.state = result.state;
+    this.handled++;
+    if (context.sends.length) this.host.deliver(context.sends);
+    this.host.reply(envelope, reply);
+    return 'ok';
+  }
+
+  /** Answers without a state change; a durable message is still recorded as handled. */
+  private async answer(envelope: Envelope, reply: StoredReply): Promise<void> {
+    if (envelope.durable) {
+      await this.host.store.commit({ ref: this.ref, epoch: this.epoch, handled: { id: String(envelope.id), reply } });
+    }
+    this.host.reply(envelope, reply);
+  }
+
+  /** A failed or superseded actor handles nothing: durable messages go to dead letters, senders get an error. */
+  private async refuse(envelope: Envelope): Promise<Outcome_> {
+    const error = this.status === 'stale'
+      ? new StaleEpochError(`${this.ref.kind}/${this.ref.id}`)
+      : new ActorError('actor_failed', `${this.ref.kind} ${this.ref.id} has failed and must be restarted by an operator: ${this.failure}`);
+    if (envelope.durable && this.status === 'failed') {
+      await this.host.store.deadLetter({ envelope, reason: error.message, attempts: 0 }).catch((e) => this.logError(e));
+      this.kind.stats.deadLetters++;
+    }
+    this.host.reply(envelope, { ok: false, error: error.toBody() });
+    return 'refused';
+  }
+
+  private crashed(envelope: Envelope, error: Error, attempts: number) {
+    const now = this.host.clock.now();
+    const crash: CrashInfo = {
+      reason: error?.message ?? String(error), stack: error?.stack, at: now,
+      messageType: envelope.type, messageId: String(envelope.id),
+    };
+    this.lastCrash = crash;
+    this.kind.stats.crashes++;
+    this.host.store.recordCrash({ ref: this.ref, ...crash }).catch((e) => this.logError(e));
+    this.host.changed('crashed', this.ref, crash.reason);
+    this.host.logger.warn({ actor: `${this.ref.kind}/${this.ref.id}`, err: error, attempts, correlationId: envelope.correlationId }, 'actor crashed');
+    return decide(this.kind.policy, (this.window ??= []), now, attempts);
+  }
+
+  private async deadLetter(envelope: Envelope, error: Error, attempts: number): Promise<void> {
+    const reason = error?.message ?? String(error);
+    if (envelope.durable) {
+      await this.host.store.deadLetter({ envelope, reason, stack: error?.stack, attempts }).catch((e) => this.logError(e));
+    }
+    this.kind.stats.deadLetters++;
+    this.host.reply(envelope, {
+      ok: false, error: { code: 'dead_letter', message: `message dead-lettered after ${attempts} attempts: ${reason}` },
+    });
+  }
+
+  private async restart(): Promise<void> {
+    this.status = 'restarting';
+    await this.host.clock.sleep(backoffDelay(this.kind.policy, this.window?.length ?? 1));
+    this.loaded = false;
+    this.restarts++;
+    this.kind.stats.restarts++;
+    this.host.changed('restarted', this.ref);
+  }
+
+  /** Restart intensity exceeded: the kind decides what failure means for its entity. */
+  private async fail(error: Error): Promise<void> {
+    const reason = error?.message ?? String(error);
+    this.status = 'failed';
+    this.failure = reason;
+    this.kind.stats.failures++;
+    const state = this.kind.definition.onFailed?.(this.state, reason, this.host.clock.now());
+    try {
+      await this.host.store.commit({ ref: this.ref, epoch: this.epoch, state, failure: reason });
+      if (state !== undefined) this.state = state;
+    } catch (e) {
+      this.logError(e);
+    }
+    this.host.changed('failed', this.ref, reason);
+    this.host.logger.error({ actor: `${this.ref.kind}/${this.ref.id}`, reason }, 'actor failed: restart intensity exceeded');
+  }
+
+  /** Drops the in-memory state so the next message reloads it (an operator's restart). */
+  reload(): void {
+    this.loaded = false;
+    this.window = undefined;
+  }
+
+  private remember(envelope: Envelope, outcome: Outcome_, ms: number): void {
+    const capacity = this.host.recentMessages;
+    if (capacity === 0) return;
+    const entry: RecentMessage = { type: envelope.type, id: envelope.id, outcome, ms };
+    const recent = (this.recent ??= []);
+    if (recent.length < capacity) recent.push(entry);
+    else recent[this.recentNext] = entry;
+    this.recentNext = (this.recentNext + 1) % capacity;
+  }
+
+  info(): ActivationInfo {
+    const recent = this.recent ?? [];
+    const ordered = recent.length < this.host.recentMessages ? recent : [...recent.slice(this.recentNext), ...recent.slice(0, this.recentNext)];
+    return {
+      kind: this.ref.kind, id: this.ref.id, node: this.host.nodeId, supervisor: this.kind.supervisor,
+      status: this.status, epoch: this.epoch, mailboxDepth: this.depth, handled: this.handled,
+      restarts: this.restarts, ...(this.lastCrash ? { lastCrash: this.lastCrash } : {}),
+      recent: ordered, summary: this.kind.definition.summary?.(this.state) ?? {},
+    };
+  }
+
+  private logError(error: unknown): void {
+    this.host.logger.error({ actor: `${this.ref.kind}/${this.ref.id}`, err: error }, 'actor bookkeeping write failed');
+  }
+}
+
+/** What a handler sees; one per message, its log created only if used. */
+class MessageContext implements HandlerContext {
+  readonly sends: Envelope[] = [];
+  readonly now: number;
+  private logger: Logger | undefined;
+
+  constructor(private readonly activation: Activation, private readonly envelope: Envelope, private readonly host: ActivationHost) {
+    this.now = host.clock.now();
+  }
+
+  get self(): ActorRef { return this.activation.ref; }
+  get correlationId(): string | undefined { return this.envelope.correlationId; }
+
+  get log(): Logger {
+    return (this.logger ??= this.host.logger.child({
+      actor: `${this.activation.ref.kind}/${this.activation.ref.id}`, correlationId: this.envelope.correlationId,
+    }));
+  }
+
+  send(to: ActorRef, type: string, payload: unknown): void {
+    this.sends.push(this.host.envelope(to, type, payload, this.activation.ref, this.envelope.correlationId));
+  }
+}

@@ -1,0 +1,23 @@
+import type { ActorRef } from './ref.js';
+import type { ErrorBody } from './errors.js';
+
+/** Where the answer to a request goes: a node and the request's id there. */
+export interface ReplyAddress { readonly node: string; readonly requestId: string }
+
+export interface Envelope {
+  /** Durable messages carry a UUID that survives restarts; transient ones a node-local number. */
+  readonly id: string | number;
+  readonly to: ActorRef;
+  readonly type: string;
+  readonly payload: unknown;
+  readonly durable: boolean;
+  readonly from?: ActorRef;
+  readonly replyTo?: ReplyAddress;
+  readonly correlationId?: string;
+  /** Set on messages delivered again after a restart, so the receiver checks its inbox first. */
+  readonly redelivered?: boolean;
+}
+
+export type Reply =
+  | { readonly requestId: string; readonly ok: true; readonly value: unknown }
+  | { readonly requestId: string; readonly ok: false; readonly error: ErrorBody };

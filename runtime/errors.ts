@@ -1,0 +1,33 @@
+export type ActorErrorCode =
+  | 'timeout'          // no reply within the request timeout
+  | 'invalid_message'  // unknown type or payload failing the kind's schema
+  | 'unknown_kind'
+  | 'dead_letter'      // the handler crashed on every attempt
+  | 'actor_failed'     // the actor exceeded its restart intensity and is stopped
+  | 'stale_epoch'      // a newer activation of the actor exists
+  | 'stopped'          // the node is shutting down
+  | 'rejected';        // the handler refused the request (a business error)
+
+export interface ErrorBody { code: ActorErrorCode | string; message: string; details?: unknown }
+
+export class ActorError extends Error {
+  constructor(readonly code: ActorErrorCode | string, message: string, readonly details?: unknown) {
+    super(message);
+    this.name = 'ActorError';
+  }
+
+  toBody(): ErrorBody {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  static from(body: ErrorBody): ActorError { return new ActorError(body.code, body.message, body.details); }
+}
+
+/** A handler throws this to refuse a request without it counting as a crash. */
+export const reject = (message: string, details?: unknown): ActorError => new ActorError('rejected', message, details);
+
+export class StaleEpochError extends ActorError {
+  constructor(what: string) { super('stale_epoch', `write refused: ${what} has a newer activation`); }
+}

@@ -1,0 +1,41 @@
+import type { Logger } from 'pino';
+import type { ActorRef } from './ref.js';
+import type { PayloadOf, Protocol, ProtocolSpec } from './protocol.js';
+
+export interface HandlerContext {
+  readonly self: ActorRef;
+  /** The clock's time when the message was taken from the mailbox. */
+  readonly now: number;
+  readonly correlationId?: string;
+  readonly log: Logger;
+  /** Sends a message; a durable one is written to the outbox in the same transaction as this handler's state. */
+  send(to: ActorRef, type: string, payload: unknown): void;
+}
+
+export interface Outcome<S> {
+  /** The new state; undefined leaves it as it was, null deletes the entity's row. */
+  readonly state?: S | null;
+  readonly reply?: unknown;
+}
+
+export type Handler<S, M> = (state: S | null, payload: M, ctx: HandlerContext) => Outcome<S> | Promise<Outcome<S>>;
+
+export type Behaviour<S, P extends ProtocolSpec> = { readonly [T in keyof P]: Handler<S, PayloadOf<P, T>> };
+
+export interface KindDefinition<S extends object = any, P extends ProtocolSpec = any> {
+  readonly kind: string;
+  readonly protocol: Protocol<P>;
+  readonly behaviour: Behaviour<S, P>;
+  /** The Sequelize model name holding this kind's state, and its primary key attribute. */
+  readonly model: string;
+  readonly key: string;
+  /** Host and scheduler actors stay active; the rest passivate when idle. */
+  readonly passivates: boolean;
+  /** What failure means for the entity: the state to record when the actor is marked failed. */
+  onFailed?(state: S | null, reason: string, now: number): S | null | undefined;
+  /** A few fields that tell an operator what the actor is doing. */
+  summary?(state: S | null): Record<string, unknown>;
+}
+
+export const defineKind = <S extends object, P extends ProtocolSpec>(definition: KindDefinition<S, P>): KindDefinition<S, P> =>
+  definition;

@@ -1,0 +1,325 @@
+import { randomUUID } from 'node:crypto';
+import nact from 'nact';
+import type { Logger } from 'pino';
+import { Activation, type ActivationHost } from './activation.js';
+import type { Clock, Timer } from './clock.js';
+import type { Envelope, Reply } from './envelope.js';
+import { ActorError, type ErrorBody } from './errors.js';
+import type { KindDefinition } from './kind.js';
+import { KindStats, type KindRuntime } from './kind-runtime.js';
+import { refKey, type ActorRef } from './ref.js';
+import { ChangeStream, type ActivationInfo, type ChangeKind } from './registry.js';
+import type { ActorStore, StoredReply } from './store.js';
+import type { SupervisionPolicy } from './supervision.js';
+import type { NodeEndpoint, Transport } from './transport.js';
+
+export interface NodeOptions {
+  readonly nodeId: string;
+  readonly store: ActorStore;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly requestTimeoutMs: number;
+  /** How often idle activations are looked for. */
+  readonly passivationSweepMs: number;
+  /** Messages remembered per activation for the inspector. */
+  readonly recentMessages: number;
+}
+
+export interface SendOptions { readonly correlationId?: string }
+export interface AskOptions extends SendOptions { readonly timeoutMs?: number }
+
+interface Pending { resolve(value: unknown): void; reject(error: Error): void; timer: Timer }
+
+type NactRef = Parameters<typeof nact.dispatch>[0];
+// Passing a sender saves nact allocating a placeholder one per message.
+const dispatch = nact.dispatch as unknown as (ref: NactRef, message: unknown, sender: NactRef) => void;
+
+const validName = /^[a-z0-9-$_.+!*'(),]+$/i;
+const nactName = (id: string) => (validName.test(id) ? id : `$${Buffer.from(id).toString('base64url')}`);
+
+/**
+ * One node process's share of the actor system: it activates actors on their first
+ * message, routes envelopes and replies, makes durable messages durable before `send`
+ * resolves, redelivers what the outbox still holds after a restart, and passivates idle actors.
+ */
+export class ActorNode implements NodeEndpoint, ActivationHost {
+  readonly nodeId: string;
+  readonly store: ActorStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly recentMessages: number;
+  readonly changes = new ChangeStream();
+  private readonly kinds = new Map<string, KindRuntime & { activations: Map<string, Activation>; nact: NactRef }>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly transport: Transport;
+  private readonly system: NactRef;
+  private readonly root: NactRef;
+  // Request ids must not repeat across restarts, or a late reply could answer a new request.
+  private readonly bootId = randomUUID().slice(0, 8);
+  private sequence = 0;
+  private sweeper: Timer | undefined;
+  private running = false;
+
+  constructor(private readonly options: NodeOptions) {
+    this.nodeId = options.nodeId;
+    this.store = options.store;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.recentMessages = options.recentMessages;
+    this.transport = options.transport;
+    this.system = nact.start() as unknown as NactRef;
+    // The root supervisor never exits: whatever reaches it is logged and it carries on.
+    this.root = nact.spawnStateless(this.system, () => {}, 'root', {
+      onCrash: (_msg: unknown, error: unknown, ctx: { resume: symbol }) => {
+        this.logger.error({ err: error }, 'fault escalated to the root supervisor');
+        return ctx.resume;
+      },
+    } as never) as unknown as NactRef;
+  }
+
+  /** Called by a kind's supervisor: the kind's actors run under it with its policy. */
+  supervise(definition: KindDefinition, policy: SupervisionPolicy, passivateAfterMs: number): void {
+    if (this.kinds.has(definition.kind)) throw new Error(`actor kind '${definition.kind}' is already supervised`);
+    this.store.registerKind(definition.kind, definition.model, definition.key);
+    const supervisor = nact.spawnStateless(this.root, () => {}, definition.kind, {
+      onCrash: (_msg: unknown, error: unknown, ctx: { resume: symbol }) => {
+        this.logger.error({ err: error, kind: definition.kind }, 'fault escalated to a kind supervisor');
+        return ctx.resume;
+      },
+    } as never) as unknown as NactRef;
+    this.kinds.set(definition.kind, {
+      definition, policy, passivateAfterMs: definition.passivates ? passivateAfterMs : 0,
+      supervisor: `root/${definition.kind}`, stats: new KindStats(), activations: new Map(), nact: supervisor,
+    });
+  }
+
+  /** Redelivers every accepted message not yet handled, then starts taking new ones. */
+  async start(): Promise<number> {
+    const pending = await this.store.pendingOutbox();
+    for (const envelope of pending) this.receive(envelope);
+    this.transport.attach(this);
+    this.running = true;
+    this.scheduleSweep();
+    return pending.length;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.clock.clearTimeout(this.sweeper);
+    this.transport.detach(this.nodeId);
+    // Let handlers that are mid-commit finish so nothing half-done is left to redeliver.
+    for (let i = 0; i < 200 && this.busy(); i++) await new Promise((r) => setTimeout(r, 10));
+    for (const [, p] of this.pending) { this.clock.clearTimeout(p.timer); p.reject(new ActorError('stopped', 'node is stopping')); }
+    this.pending.clear();
+    nact.stop(this.system);
+  }
+
+  // ── messaging ──────────────────────────────────────────────────────────────
+
+  /** Sends without waiting for an answer; a durable message is in the outbox when this resolves. */
+  async send(to: ActorRef, type: string, payload: unknown, options: SendOptions = {}): Promise<void> {
+    const envelope = this.checkedEnvelope(to, type, payload, options.correlationId);
+    if (envelope.durable) await this.store.enqueue([envelope]);
+    this.deliver([envelope]);
+  }
+
+  /** Request/reply: resolves with the handler's reply or rejects with an ActorError (a timeout too). */
+  async ask<R = unknown>(to: ActorRef, type: string, payload: unknown, options: AskOptions = {}): Promise<R> {
+    const requestId = `${this.bootId}-${++this.sequence}`;
+    const envelope = { ...this.checkedEnvelope(to, type, payload, options.correlationId), replyTo: { node: this.nodeId, requestId } };
+    const answer = new Promise<R>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs;
+      const timer = this.clock.setTimeout(() => {
+        if (this.pending.delete(requestId)) {
+          reject(new ActorError('timeout', `no reply from ${refKey(to)} to '${type}' within ${timeoutMs} ms`));
+        }
+      }, timeoutMs);
+      this.pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject, timer });
+    });
+    if (envelope.durable) {
+      try { await this.store.enqueue([envelope]); } catch (error) { this.settle(requestId); throw error; }
+    }
+    this.deliver([envelope]);
+    return answer;
+  }
+
+  receive(envelope: Envelope): void {
+    const kind = this.kinds.get(envelope.to.kind);
+    if (!kind) {
+      this.reply(envelope, { ok: false, error: { code: 'unknown_kind', message: `no actor kind '${envelope.to.kind}'` } });
+      return;
+    }
+    let activation = kind.activations.get(envelope.to.id);
+    if (!activation) activation = this.activate(kind, envelope.to);
+    activation.depth++;
+    dispatch(activation.mailbox as NactRef, envelope, this.root);
+  }
+
+  receiveReply(reply: Reply): void {
+    const pending = this.settle(reply.requestId);
+    if (!pending) return;
+    if (reply.ok) pending.resolve(reply.value);
+    else pending.reject(ActorError.from(reply.error));
+  }
+
+  // ── ActivationHost ─────────────────────────────────────────────────────────
+
+  envelope(to: ActorRef, type: string, payload: unknown, from?: ActorRef, correlationId?: string): Envelope {
+    const durable = this.kinds.get(to.kind)?.definition.protocol.isDurable(type) ?? true;
+    return {
+      id: durable ? randomUUID() : ++this.sequence, to, type, payload, durable,
+      ...(from ? { from } : {}), ...(correlationId ? { correlationId } : {}),
+    };
+  }
+
+  deliver(envelopes: readonly Envelope[]): void {
+    for (const envelope of envelopes) {
+      if (this.kinds.has(envelope.to.kind)) this.receive(envelope);
+      else this.transport.deliver(envelope);
+    }
+  }
+
+  reply(envelope: Envelope, reply: StoredReply): void {
+    const to = envelope.replyTo;
+    if (!to) return;
+    const message: Reply = reply.ok
+      ? { requestId: to.requestId, ok: true, value: reply.value }
+      : { requestId: to.requestId, ok: false, error: reply.error as ErrorBody };
+    if (to.node === this.nodeId) this.receiveReply(message);
+    else this.transport.reply(to.node, message);
+  }
+
+  changed(event: ChangeKind, ref: ActorRef, reason?: string): void {
+    this.changes.emitChange({ event, ref, node: this.nodeId, at: this.clock.now(), ...(reason ? { reason } : {}) });
+  }
+
+  retired(activation: Activation): void {
+    this.remove(activation);
+  }
+
+  // ── operators ──────────────────────────────────────────────────────────────
+
+  /** Restarts an actor: a failed one is cleared to run again, a live one reloads its state. */
+  async restart(ref: ActorRef): Promise<void> {
+    const kind = this.requireKind(ref.kind);
+    await this.store.clearFailure(ref);
+    const activation = kind.activations.get(ref.id);
+    if (activation && activation.status === 'failed') this.remove(activation);
+    else activation?.reload();
+    this.changed('restarted', ref, 'operator');
+  }
+
+  /** Stops an actor's activation; its next message activates it again. */
+  stopActor(ref: ActorRef): boolean {
+    const activation = this.kinds.get(ref.kind)?.activations.get(ref.id);
+    if (!activation) return false;
+    this.remove(activation);
+    this.changed('stopped', ref, 'operator');
+    return true;
+  }
+
+  info(ref: ActorRef): ActivationInfo | undefined {
+    return this.kinds.get(ref.kind)?.activations.get(ref.id)?.info();
+  }
+
+  /** Every live activation, optionally of one kind. */
+  *activations(kind?: string): IterableIterator<Activation> {
+    for (const [name, k] of this.kinds) if (!kind || kind === name) yield* k.activations.values();
+  }
+
+  kindRuntimes(): KindRuntime[] { return [...this.kinds.values()]; }
+
+  activeCount(kind?: string): number {
+    let n = 0;
+    for (const [name, k] of this.kinds) if (!kind || kind === name) n += k.activations.size;
+    return n;
+  }
+
+  get pendingRequests(): number { return this.pending.size; }
+
+  // ── internals ──────────────────────────────────────────────────────────────
+
+  private checkedEnvelope(to: ActorRef, type: string, payload: unknown, correlationId?: string): Envelope {
+    const kind = this.requireKind(to.kind);
+    if (!kind.definition.protocol.has(type)) throw new ActorError('invalid_message', `${to.kind} has no message type '${type}'`);
+    const envelope = this.envelope(to, type, payload, undefined, correlationId);
+    // A durable message is checked before it is stored, so nothing malformed is ever accepted.
+    if (envelope.durable) {
+      const invalid = kind.definition.protocol.validate(type, payload);
+      if (invalid) throw invalid;
+    }
+    return envelope;
+  }
+
+  private requireKind(name: string) {
+    const kind = this.kinds.get(name);
+    if (!kind) throw new ActorError('unknown_kind', `no actor kind '${name}'`);
+    return kind;
+  }
+
+  private activate(kind: KindRuntime & { activations: Map<string, Activation>; nact: NactRef }, ref: ActorRef): Activation {
+    const activation = new Activation({ kind: ref.kind, id: ref.id }, kind, this);
+    activation.mailbox = nact.spawn(kind.nact, processMessage, nactName(ref.id), {
+      initialState: activation,
+      onCrash: (_msg: unknown, error: unknown, ctx: { resume: symbol }) => {
+        // Handler crashes are dealt with inside the activation; anything reaching here is a runtime bug.
+        this.logger.error({ err: error, actor: refKey(ref) }, 'runtime fault in actor');
+        return ctx.resume;
+      },
+    } as never);
+    kind.activations.set(ref.id, activation);
+    kind.stats.activations++;
+    this.changed('activated', activation.ref);
+    return activation;
+  }
+
+  private remove(activation: Activation): void {
+    const kind = this.kinds.get(activation.ref.kind);
+    if (kind?.activations.get(activation.ref.id) !== activation) return;
+    kind.activations.delete(activation.ref.id);
+    nact.stop(activation.mailbox as NactRef);
+  }
+
+  private settle(requestId: string): Pending | undefined {
+    const pending = this.pending.get(requestId);
+    if (!pending) return undefined;
+    this.pending.delete(requestId);
+    this.clock.clearTimeout(pending.timer);
+    return pending;
+  }
+
+  private busy(): boolean {
+    for (const a of this.activations()) if (a.busy) return true;
+    return false;
+  }
+
+  private scheduleSweep(): void {
+    if (!this.running) return;
+    this.sweeper = this.clock.setTimeout(() => { this.passivateIdle(); this.scheduleSweep(); }, this.options.passivationSweepMs);
+  }
+
+  /** Idle actors of passivating kinds give their memory back; their state stays in the database. */
+  passivateIdle(): number {
+    const now = this.clock.now();
+    let count = 0;
+    for (const kind of this.kinds.values()) {
+      if (kind.passivateAfterMs <= 0) continue;
+      for (const activation of kind.activations.values()) {
+        if (activation.busy || activation.depth > 0 || now - activation.lastActive < kind.passivateAfterMs) continue;
+        if (activation.status === 'failed') continue;
+        this.remove(activation);
+        kind.stats.passivations++;
+        this.changed('passivated', activation.ref);
+        count++;
+      }
+    }
+    return count;
+  }
+}
+
+// One function for every actor; nact's state is the activation itself.
+async function processMessage(activation: Activation, envelope: Envelope): Promise<Activation> {
+  await activation.process(envelope);
+  return activation;
+}

@@ -1,0 +1,72 @@
+import type { ActorRef } from './ref.js';
+import type { Envelope } from './envelope.js';
+import type { ErrorBody } from './errors.js';
+
+export interface Activated {
+  readonly epoch: number;
+  readonly state: object | null;
+  /** Set when an operator must restart the actor before it handles anything. */
+  readonly failure?: string;
+}
+
+export interface StoredReply { readonly ok: boolean; readonly value?: unknown; readonly error?: ErrorBody }
+
+export interface CommitItem {
+  readonly ref: ActorRef;
+  readonly epoch: number;
+  /** undefined: unchanged; null: delete the entity's row. */
+  readonly state?: object | null;
+  /** The durable message handled, recorded in the inbox and removed from the outbox. */
+  readonly handled?: { readonly id: string; readonly reply: StoredReply };
+  /** Durable messages the handler sent, written to the outbox in the same transaction. */
+  readonly sends?: readonly Envelope[];
+  /** Marks the actor failed (it then handles nothing until an operator restarts it). */
+  readonly failure?: string;
+}
+
+export interface DeadLetter {
+  readonly envelope: Envelope;
+  readonly reason: string;
+  readonly stack?: string;
+  readonly attempts: number;
+}
+
+export interface CrashRecord {
+  readonly ref: ActorRef;
+  readonly reason: string;
+  readonly stack?: string;
+  readonly messageType?: string;
+  readonly messageId?: string;
+  readonly at: number;
+}
+
+/**
+ * Where actors' state and messages live. The SQL store writes the database directly; a node
+ * without database credentials will use a store that writes through a node that has them.
+ */
+export interface ActorStore {
+  /** Tells the store which model holds a kind's state. */
+  registerKind(kind: string, model: string, key: string): void;
+  /** Takes a new epoch for the actor (fencing off older activations) and loads its state. */
+  activate(ref: ActorRef, node: string): Promise<Activated>;
+  /** Applies a handled message atomically; rejects with StaleEpochError if a newer activation exists. */
+  commit(item: CommitItem): Promise<void>;
+  /** Makes messages sent from outside any actor durable. */
+  enqueue(envelopes: readonly Envelope[]): Promise<void>;
+  deadLetter(letter: DeadLetter): Promise<void>;
+  clearFailure(ref: ActorRef): Promise<void>;
+  recordCrash(crash: CrashRecord): Promise<void>;
+  lookupInbox(messageId: string): Promise<StoredReply | undefined>;
+  /** Accepted durable messages not yet handled, oldest first. */
+  pendingOutbox(): Promise<Envelope[]>;
+  /** How many writes waited for the last group commit, for metrics. */
+  readonly stats: StoreStats;
+  close(): Promise<void>;
+}
+
+export interface StoreStats {
+  transactions: number;
+  operations: number;
+  lastBatch: number;
+  maxBatch: number;
+}

@@ -1,0 +1,325 @@
+import { QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
+import type { Database } from '../../models/database.js';
+import type { OutboxRow } from '../../models/index.js';
+import type { Envelope } from '../envelope.js';
+import { StaleEpochError } from '../errors.js';
+import { refKey, type ActorRef } from '../ref.js';
+import type { Activated, ActorStore, CommitItem, CrashRecord, DeadLetter, StoreStats, StoredReply } from '../store.js';
+
+interface Waiter<T> { resolve(value: T): void; reject(error: unknown): void }
+
+type Op =
+  | ({ t: 'activate'; ref: ActorRef; node: string } & Waiter<Activated>)
+  | ({ t: 'commit'; item: CommitItem } & Waiter<void>)
+  | ({ t: 'enqueue'; envelopes: readonly Envelope[] } & Waiter<void>)
+  | ({ t: 'deadLetter'; letter: DeadLetter } & Waiter<void>)
+  | ({ t: 'clearFailure'; ref: ActorRef } & Waiter<void>)
+  | ({ t: 'crash'; crash: CrashRecord } & Waiter<void>);
+
+type OpInput = Op extends infer O ? (O extends Op ? Omit<O, 'resolve' | 'reject'> : never) : never;
+
+interface KindTable { model: ModelStatic<Model>; key: string; columns: string[] }
+
+export interface SqlStoreOptions {
+  /** Most operations in one group commit. */
+  maxBatch: number;
+  /** Crashes kept per actor. */
+  crashHistory: number;
+  now(): number;
+}
+
+/**
+ * The store on a SQL database. Every write goes through one queue: while a transaction is
+ * in flight the next writes gather, and the next transaction applies them all with
+ * multi-row statements (group commit). A batch that fails is retried one operation at a
+ * time, so one bad write cannot take others down with it.
+ */
+export class SqlStore implements ActorStore {
+  readonly stats: StoreStats = { transactions: 0, operations: 0, lastBatch: 0, maxBatch: 0 };
+  private readonly sequelize: Sequelize;
+  private readonly kinds = new Map<string, KindTable>();
+  private queue: Op[] = [];
+  private flushing = false;
+  private closed = false;
+
+  constructor(private readonly db: Database, private readonly options: SqlStoreOptions) {
+    this.sequelize = db.sequelize;
+  }
+
+  registerKind(kind: string, model: string, key: string): void {
+    const m = this.sequelize.model(model);
+    this.kinds.set(kind, { model: m, key, columns: Object.keys(m.getAttributes()).filter((c) => c !== key) });
+  }
+
+  activate(ref: ActorRef, node: string): Promise<Activated> { return this.push({ t: 'activate', ref, node }); }
+  commit(item: CommitItem): Promise<void> { return this.push({ t: 'commit', item }); }
+  enqueue(envelopes: readonly Envelope[]): Promise<void> { return this.push({ t: 'enqueue', envelopes }); }
+  deadLetter(letter: DeadLetter): Promise<void> { return this.push({ t: 'deadLetter', letter }); }
+  clearFailure(ref: ActorRef): Promise<void> { return this.push({ t: 'clearFailure', ref }); }
+  recordCrash(crash: CrashRecord): Promise<void> { return this.push({ t: 'crash', crash }); }
+
+  async lookupInbox(messageId: string): Promise<StoredReply | undefined> {
+    const row = await this.db.models.Inbox.findByPk(messageId, { raw: true }) as { ok: boolean; reply: string | null } | null;
+    if (!row) return undefined;
+    const body = row.reply === null ? undefined : JSON.parse(row.reply);
+    return row.ok ? { ok: true, value: body } : { ok: false, error: body };
+  }
+
+  async pendingOutbox(): Promise<Envelope[]> {
+    const rows = await this.db.models.Outbox.findAll({ order: [['seq', 'ASC']], raw: true }) as unknown as OutboxRow[];
+    return rows.map(fromOutboxRow);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing || this.queue.length) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private push<T>(op: OpInput): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ ...op, resolve, reject } as Op);
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    // Start on the next turn so writes issued together land in one transaction.
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, this.options.maxBatch);
+    let results: unknown[];
+    try {
+      results = await this.run(batch);
+    } catch (error) {
+      results = batch.length === 1 ? [error] : await this.runOneByOne(batch);
+    }
+    this.stats.transactions++;
+    this.stats.operations += batch.length;
+    this.stats.lastBatch = batch.length;
+    this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+    batch.forEach((op, i) => {
+      const result = results[i];
+      if (result instanceof Error) op.reject(result);
+      else (op.resolve as (v: unknown) => void)(result);
+    });
+    this.flushing = false;
+    this.kick();
+  }
+
+  private async runOneByOne(batch: Op[]): Promise<unknown[]> {
+    const results: unknown[] = [];
+    for (const op of batch) {
+      try { results.push(...(await this.run([op]))); } catch (error) { results.push(error); }
+    }
+    return results;
+  }
+
+  /** Applies a batch in one transaction; returns each operation's result or its own error. */
+  private async run(batch: Op[]): Promise<unknown[]> {
+    const results: unknown[] = new Array(batch.length).fill(undefined);
+    const now = new Date(this.options.now());
+    await this.sequelize.transaction(async (transaction) => {
+      const commits = await this.fence(batch, results, transaction);
+      await this.writeStates(commits, transaction);
+      await this.writeMessages(batch, commits, now, transaction);
+      await this.writeFailures(batch, commits, now, transaction);
+      await this.writeCrashes(batch, transaction);
+      await this.activateAll(batch, results, now, transaction);
+    });
+    return results;
+  }
+
+  /** Drops commits whose epoch is no longer the actor's, marking them refused. */
+  private async fence(batch: Op[], results: unknown[], transaction: Transaction): Promise<CommitItem[]> {
+    const indexes = batch.flatMap((op, i) => (op.t === 'commit' ? [i] : []));
+    if (indexes.length === 0) return [];
+    const items = indexes.map((i) => (batch[i] as Extract<Op, { t: 'commit' }>).item);
+    const lock = this.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const rows = await this.sequelize.query<{ kind: string; id: string; epoch: number }>(
+      `SELECT kind, id, epoch FROM actor_records WHERE (kind, id) IN (VALUES ${items.map(() => '(?, ?)').join(', ')})${lock}`,
+      { replacements: items.flatMap((item) => [item.ref.kind, item.ref.id]), type: QueryTypes.SELECT, transaction },
+    );
+    const epochs = new Map(rows.map((r) => [`${r.kind}/${r.id}`, Number(r.epoch)]));
+    const live: CommitItem[] = [];
+    indexes.forEach((i, n) => {
+      const item = items[n];
+      if (epochs.get(refKey(item.ref)) === item.epoch) live.push(item);
+      else results[i] = new StaleEpochError(refKey(item.ref));
+    });
+    return live;
+  }
+
+  private async writeStates(commits: CommitItem[], transaction: Transaction): Promise<void> {
+    const byKind = new Map<string, { upserts: object[]; deletes: string[] }>();
+    for (const item of commits) {
+      if (item.state === undefined) continue;
+      const group = byKind.get(item.ref.kind) ?? { upserts: [], deletes: [] };
+      byKind.set(item.ref.kind, group);
+      if (item.state === null) group.deletes.push(item.ref.id);
+      else group.upserts.push(item.state);
+    }
+    for (const [kind, group] of byKind) {
+      const table = this.table(kind);
+      if (group.upserts.length) {
+        await table.model.bulkCreate(group.upserts as never[], {
+          updateOnDuplicate: table.columns, transaction, validate: false, hooks: false,
+        });
+      }
+      if (group.deletes.length) await table.model.destroy({ where: { [table.key]: group.deletes }, transaction });
+    }
+  }
+
+  private async writeMessages(batch: Op[], commits: CommitItem[], now: Date, transaction: Transaction): Promise<void> {
+    const { Inbox, Outbox, DeadLetter } = this.db.models;
+    const live = new Set(commits);
+    const inbox: object[] = [];
+    const handledIds: string[] = [];
+    const sends: Envelope[] = [];
+    const letters: object[] = [];
+    for (const op of batch) {
+      if (op.t === 'commit' && live.has(op.item)) {
+        const { item } = op;
+        if (item.handled) {
+          handledIds.push(item.handled.id);
+          inbox.push(inboxRow(item.handled.id, item.ref, item.handled.reply, now));
+        }
+        if (item.sends) sends.push(...item.sends);
+      } else if (op.t === 'enqueue') {
+        sends.push(...op.envelopes);
+      } else if (op.t === 'deadLetter') {
+        const { envelope, reason, stack, attempts } = op.letter;
+        const id = String(envelope.id);
+        handledIds.push(id);
+        const error = { code: 'dead_letter', message: `message dead-lettered: ${reason}` };
+        inbox.push(inboxRow(id, envelope.to, { ok: false, error }, now));
+        const row = toOutboxRow(envelope, now);
+        letters.push({
+          id, to_kind: row.to_kind, to_id: row.to_id, type: row.type, payload: row.payload,
+          reason, stack: stack ?? null, attempts, correlation_id: row.correlation_id, created_at: now,
+        });
+      }
+    }
+    if (letters.length) await DeadLetter.bulkCreate(letters as never[], { transaction, ignoreDuplicates: true, validate: false, hooks: false });
+    if (inbox.length) await Inbox.bulkCreate(inbox as never[], { transaction, validate: false, hooks: false });
+    if (handledIds.length) await Outbox.destroy({ where: { id: handledIds }, transaction });
+    if (sends.length) {
+      await Outbox.bulkCreate(sends.map((e) => toOutboxRow(e, now)) as never[], { transaction, validate: false, hooks: false });
+    }
+  }
+
+  private async writeFailures(batch: Op[], commits: CommitItem[], now: Date, transaction: Transaction): Promise<void> {
+    for (const item of commits) {
+      if (item.failure === undefined) continue;
+      await this.sequelize.query(
+        'UPDATE actor_records SET status = ?, failure_reason = ?, failed_at = ?, updated_at = ? WHERE kind = ? AND id = ?',
+        { replacements: ['failed', item.failure, now, now, item.ref.kind, item.ref.id], transaction },
+      );
+    }
+    for (const op of batch) {
+      if (op.t !== 'clearFailure') continue;
+      await this.sequelize.query(
+        'UPDATE actor_records SET status = ?, failure_reason = NULL, failed_at = NULL, updated_at = ? WHERE kind = ? AND id = ?',
+        { replacements: ['ok', now, op.ref.kind, op.ref.id], transaction },
+      );
+    }
+  }
+
+  private async writeCrashes(batch: Op[], transaction: Transaction): Promise<void> {
+    const crashes = batch.flatMap((op) => (op.t === 'crash' ? [op.crash] : []));
+    if (crashes.length === 0) return;
+    await this.db.models.ActorCrash.bulkCreate(crashes.map((c) => ({
+      kind: c.ref.kind, actor_id: c.ref.id, reason: c.reason, stack: c.stack ?? null,
+      message_type: c.messageType ?? null, message_id: c.messageId ?? null, at: new Date(c.at),
+    })) as never[], { transaction, validate: false, hooks: false });
+    const actors = new Map(crashes.map((c) => [refKey(c.ref), c.ref]));
+    for (const r of actors.values()) {
+      await this.sequelize.query(
+        `DELETE FROM actor_crashes WHERE kind = ? AND actor_id = ? AND seq NOT IN
+           (SELECT seq FROM actor_crashes WHERE kind = ? AND actor_id = ? ORDER BY seq DESC LIMIT ?)`,
+        { replacements: [r.kind, r.id, r.kind, r.id, this.options.crashHistory], transaction },
+      );
+    }
+  }
+
+  /** Bumps each activated actor's epoch and loads its row, after this batch's writes. */
+  private async activateAll(batch: Op[], results: unknown[], now: Date, transaction: Transaction): Promise<void> {
+    const indexes = batch.flatMap((op, i) => (op.t === 'activate' ? [i] : []));
+    if (indexes.length === 0) return;
+    const byKey = new Map<string, { ref: ActorRef; node: string }>();
+    for (const i of indexes) {
+      const op = batch[i] as Extract<Op, { t: 'activate' }>;
+      byKey.set(refKey(op.ref), { ref: op.ref, node: op.node });
+    }
+    const refs = [...byKey.values()];
+    await this.sequelize.query(
+      `INSERT INTO actor_records (kind, id, epoch, status, node, updated_at)
+       VALUES ${refs.map(() => "(?, ?, 1, 'ok', ?, ?)").join(', ')}
+       ON CONFLICT (kind, id) DO UPDATE SET epoch = actor_records.epoch + 1, node = excluded.node, updated_at = excluded.updated_at`,
+      { replacements: refs.flatMap((a) => [a.ref.kind, a.ref.id, a.node, now]), transaction },
+    );
+    const records = await this.sequelize.query<{ kind: string; id: string; epoch: number; status: string; failure_reason: string | null }>(
+      `SELECT kind, id, epoch, status, failure_reason FROM actor_records WHERE (kind, id) IN (VALUES ${refs.map(() => '(?, ?)').join(', ')})`,
+      { replacements: refs.flatMap((a) => [a.ref.kind, a.ref.id]), type: QueryTypes.SELECT, transaction },
+    );
+    const states = new Map<string, object>();
+    const idsByKind = new Map<string, string[]>();
+    for (const a of refs) idsByKind.set(a.ref.kind, [...(idsByKind.get(a.ref.kind) ?? []), a.ref.id]);
+    for (const [kind, ids] of idsByKind) {
+      const table = this.table(kind);
+      const rows = await table.model.findAll({ where: { [table.key]: ids }, transaction });
+      for (const row of rows) {
+        const plain = row.get({ plain: true }) as Record<string, unknown>;
+        states.set(`${kind}/${String(plain[table.key])}`, plain);
+      }
+    }
+    const activated = new Map(records.map((r) => [`${r.kind}/${r.id}`, r]));
+    for (const i of indexes) {
+      const key = refKey((batch[i] as Extract<Op, { t: 'activate' }>).ref);
+      const record = activated.get(key)!;
+      results[i] = {
+        epoch: Number(record.epoch),
+        state: states.get(key) ?? null,
+        ...(record.status === 'failed' ? { failure: record.failure_reason ?? 'failed' } : {}),
+      } satisfies Activated;
+    }
+  }
+
+  private table(kind: string): KindTable {
+    const table = this.kinds.get(kind);
+    if (!table) throw new Error(`no model registered for actor kind '${kind}'`);
+    return table;
+  }
+}
+
+function inboxRow(id: string, ref: ActorRef, reply: StoredReply, now: Date) {
+  const body = reply.ok ? reply.value : reply.error;
+  return { id, kind: ref.kind, actor_id: ref.id, ok: reply.ok, reply: body === undefined ? null : JSON.stringify(body), handled_at: now };
+}
+
+function toOutboxRow(e: Envelope, now: Date): OutboxRow {
+  return {
+    id: String(e.id), to_kind: e.to.kind, to_id: e.to.id, type: e.type, payload: JSON.stringify(e.payload ?? null),
+    from_kind: e.from?.kind ?? null, from_id: e.from?.id ?? null,
+    reply_node: e.replyTo?.node ?? null, request_id: e.replyTo?.requestId ?? null,
+    correlation_id: e.correlationId ?? null, created_at: now,
+  };
+}
+
+function fromOutboxRow(row: OutboxRow): Envelope {
+  return {
+    id: row.id,
+    to: { kind: row.to_kind, id: row.to_id },
+    type: row.type,
+    payload: JSON.parse(row.payload),
+    durable: true,
+    redelivered: true,
+    ...(row.from_kind && row.from_id ? { from: { kind: row.from_kind, id: row.from_id } } : {}),
+    ...(row.reply_node && row.request_id ? { replyTo: { node: row.reply_node, requestId: row.request_id } } : {}),
+    ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
+  };
+}
