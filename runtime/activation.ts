@@ -110,7 +110,11 @@ export class Activation {
     const { definition, stats } = this.kind;
     if (envelope.durable && envelope.redelivered) {
       const stored = await this.host.store.lookupInbox(String(envelope.id));
-      if (stored) { this.host.reply(envelope, stored); return 'duplicate'; }
+      if (stored) {
+        await this.host.store.acknowledge(String(envelope.id));
+        this.host.reply(envelope, stored);
+        return 'duplicate';
+      }
     }
     const invalid = definition.protocol.validate(envelope.type, envelope.payload);
     if (invalid) {

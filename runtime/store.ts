@@ -54,6 +54,8 @@ export interface ActorStore {
   /** Makes messages sent from outside any actor durable. */
   enqueue(envelopes: readonly Envelope[]): Promise<void>;
   deadLetter(letter: DeadLetter): Promise<void>;
+  /** Drops an outbox row whose message the inbox shows was handled already. */
+  acknowledge(messageId: string): Promise<void>;
   clearFailure(ref: ActorRef): Promise<void>;
   recordCrash(crash: CrashRecord): Promise<void>;
   lookupInbox(messageId: string): Promise<StoredReply | undefined>;

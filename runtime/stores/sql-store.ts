@@ -13,6 +13,7 @@ type Op =
   | ({ t: 'commit'; item: CommitItem } & Waiter<void>)
   | ({ t: 'enqueue'; envelopes: readonly Envelope[] } & Waiter<void>)
   | ({ t: 'deadLetter'; letter: DeadLetter } & Waiter<void>)
+  | ({ t: 'ack'; id: string } & Waiter<void>)
   | ({ t: 'clearFailure'; ref: ActorRef } & Waiter<void>)
   | ({ t: 'crash'; crash: CrashRecord } & Waiter<void>);
 
@@ -55,6 +56,7 @@ export class SqlStore implements ActorStore {
   commit(item: CommitItem): Promise<void> { return this.push({ t: 'commit', item }); }
   enqueue(envelopes: readonly Envelope[]): Promise<void> { return this.push({ t: 'enqueue', envelopes }); }
   deadLetter(letter: DeadLetter): Promise<void> { return this.push({ t: 'deadLetter', letter }); }
+  acknowledge(id: string): Promise<void> { return this.push({ t: 'ack', id }); }
   clearFailure(ref: ActorRef): Promise<void> { return this.push({ t: 'clearFailure', ref }); }
   recordCrash(crash: CrashRecord): Promise<void> { return this.push({ t: 'crash', crash }); }
 
@@ -189,6 +191,8 @@ export class SqlStore implements ActorStore {
           inbox.push(inboxRow(item.handled.id, item.ref, item.handled.reply, now));
         }
         if (item.sends) sends.push(...item.sends);
+      } else if (op.t === 'ack') {
+        handledIds.push(op.id);
       } else if (op.t === 'enqueue') {
         sends.push(...op.envelopes);
       } else if (op.t === 'deadLetter') {

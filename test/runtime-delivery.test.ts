@@ -1,0 +1,159 @@
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { SimulatedClock } from '../runtime/clock.js';
+import { ActorError } from '../runtime/errors.js';
+import { createTestDatabase } from './helpers/database.js';
+import { drive } from './helpers/drive.js';
+import { startCounterNode } from './helpers/runtime.js';
+import type { CounterRow } from './fixtures/counter-kind.js';
+
+const counter = (id: string) => ({ kind: 'counter', id });
+
+test('messages from one sender are handled in send order, many actors share group commits', async (t) => {
+  const database = await createTestDatabase('delivery-order');
+  const clock = new SimulatedClock();
+  const { node, store, stop } = await startCounterNode(database.url, { clock });
+  const sends: Promise<void>[] = [];
+  for (let seq = 1; seq <= 50; seq++) for (let a = 0; a < 20; a++) sends.push(node.send(counter(`o${a}`), 'add', { amount: seq, seq }));
+  await drive(clock, Promise.all(sends));
+  for (let a = 0; a < 20; a++) {
+    const row = await drive(clock, (async () => {
+      for (;;) {
+        const r = await node.ask<CounterRow>(counter(`o${a}`), 'get', {});
+        if (r.count === 50) return r;
+        await new Promise((res) => setTimeout(res, 5));
+      }
+    })());
+    t.like(row, { total: 1275, count: 50, last_seq: 50, out_of_order: 0 });
+  }
+  t.true(store.stats.maxBatch > 1, `group commit batched writes (largest batch ${store.stats.maxBatch})`);
+  await stop();
+  await database.drop();
+});
+
+test('a durable send from an actor commits with its state and is delivered', async (t) => {
+  const database = await createTestDatabase('delivery-relay');
+  const clock = new SimulatedClock();
+  const { node, db, stop } = await startCounterNode(database.url, { clock });
+  t.is(await drive(clock, node.ask(counter('r1'), 'relay', { to: 'r2', amount: 9 })), 'sent');
+  await drive(clock, (async () => { while ((await node.ask<CounterRow>(counter('r2'), 'get', {})).total !== 9) await new Promise((r) => setTimeout(r, 5)); })());
+  t.is(await db.models.Outbox.count(), 0);
+  t.is(await db.models.Inbox.count(), 2);
+  await stop();
+  await database.drop();
+});
+
+test('malformed messages get an error back and the actor keeps running', async (t) => {
+  const database = await createTestDatabase('delivery-malformed');
+  const clock = new SimulatedClock();
+  const { node, stop } = await startCounterNode(database.url, { clock });
+  const unknownType = await t.throwsAsync(node.ask(counter('m'), 'nope', {}), { instanceOf: ActorError });
+  t.is(unknownType?.code, 'invalid_message');
+  const badPayload = await t.throwsAsync(node.ask(counter('m'), 'add', { amount: 'lots' }), { instanceOf: ActorError });
+  t.is(badPayload?.code, 'invalid_message');
+  t.regex(badPayload!.message, /amount/);
+  const badTransient = await t.throwsAsync(drive(clock, node.ask(counter('m'), 'ping', 'not an object')), { instanceOf: ActorError });
+  t.is(badTransient?.code, 'invalid_message', 'checked by the receiving actor too');
+  const unknownKind = await t.throwsAsync(node.ask({ kind: 'nosuch', id: 'x' }, 'get', {}), { instanceOf: ActorError });
+  t.is(unknownKind?.code, 'unknown_kind');
+  t.is(await drive(clock, node.ask(counter('m'), 'add', { amount: 2 })), 2);
+  const refused = await t.throwsAsync(drive(clock, node.ask(counter('m'), 'refuse', {})), { instanceOf: ActorError });
+  t.is(refused?.code, 'rejected');
+  t.is(node.info(counter('m'))?.restarts, 0, 'a refusal is not a crash');
+  await stop();
+  await database.drop();
+});
+
+test('a malformed durable message already in the outbox is answered, recorded and not retried', async (t) => {
+  const database = await createTestDatabase('delivery-outbox-malformed');
+  const first = await startCounterNode(database.url);
+  // As if an older node had accepted it: the receiving actor checks every payload itself.
+  await first.store.enqueue([{ id: randomUUID(), to: counter('x'), type: 'add', payload: { amount: 'NaN' }, durable: true }]);
+  await first.stop();
+  const clock = new SimulatedClock();
+  const { node, db, stop } = await startCounterNode(database.url, { clock });
+  t.is(await drive(clock, node.ask(counter('x'), 'add', { amount: 1 })), 1, 'the actor handled the next message');
+  const inbox = await db.models.Inbox.findAll({ where: { ok: false }, raw: true }) as unknown as Array<{ reply: string }>;
+  t.is(inbox.length, 1);
+  t.is(JSON.parse(inbox[0].reply).code, 'invalid_message');
+  t.is(await db.models.Outbox.count(), 0);
+  await stop();
+  await database.drop();
+});
+
+test('a redelivered message id is not handled again; its stored reply is returned', async (t) => {
+  const database = await createTestDatabase('delivery-dedupe');
+  const clock = new SimulatedClock();
+  const a = await startCounterNode(database.url, { clock });
+  const id = randomUUID();
+  const message = { id, to: counter('d'), type: 'add', payload: { amount: 5 }, durable: true } as const;
+  await a.store.enqueue([message]);
+  a.node.receive(message);
+  await drive(clock, (async () => { while ((await a.db.models.Inbox.count()) === 0) await new Promise((r) => setTimeout(r, 5)); })());
+  // The same message arrives again, as an at-least-once transport may deliver it.
+  await a.store.enqueue([message]);
+  await a.stop();
+  const b = await startCounterNode(database.url, { clock });
+  const row = await drive(clock, b.node.ask<CounterRow>(counter('d'), 'get', {}));
+  t.is(row.total, 5, 'applied exactly once');
+  t.is(row.count, 1);
+  t.is(await b.db.models.Outbox.count(), 0);
+  t.like(b.node.info(counter('d'))!.recent[0], { id, outcome: 'duplicate' });
+  await b.stop();
+  await database.drop();
+});
+
+test('request/reply times out with an error on the injected clock', async (t) => {
+  const database = await createTestDatabase('delivery-timeout');
+  const clock = new SimulatedClock();
+  const { node, stop } = await startCounterNode(database.url, { clock });
+  const answer = node.ask(counter('slow'), 'hang', {}, { timeoutMs: 5_000 });
+  let settled = false;
+  answer.catch(() => { settled = true; });
+  await clock.advance(4_000);
+  t.false(settled, 'not before the timeout');
+  await clock.advance(1_000);
+  const error = await t.throwsAsync(answer, { instanceOf: ActorError });
+  t.is(error?.code, 'timeout');
+  t.is(node.pendingRequests, 0);
+  await stop();
+  await database.drop();
+});
+
+test('of two activations of one actor, the stale one cannot commit', async (t) => {
+  const database = await createTestDatabase('delivery-fencing');
+  const clock = new SimulatedClock();
+  const a = await startCounterNode(database.url, { clock, nodeId: 'node-a' });
+  const b = await startCounterNode(database.url, { clock, nodeId: 'node-b' });
+  t.is(await drive(clock, a.node.ask(counter('f'), 'add', { amount: 1 })), 1);
+  t.is(await drive(clock, b.node.ask(counter('f'), 'add', { amount: 10 })), 11, 'the newer activation loaded the committed state');
+  const error = await t.throwsAsync(drive(clock, a.node.ask(counter('f'), 'add', { amount: 100 })), { instanceOf: ActorError });
+  t.is(error?.code, 'stale_epoch');
+  const row = await a.db.sequelize.model('Counter').findByPk('f', { raw: true }) as unknown as CounterRow;
+  t.is(row.total, 11, "the stale activation's write was refused");
+  t.is(row.count, 2);
+  t.is(await drive(clock, b.node.ask(counter('f'), 'add', { amount: 1 })), 12, 'the current activation keeps committing');
+  await a.stop();
+  await b.stop();
+  await database.drop();
+});
+
+test('an idle actor passivates under the simulated clock and comes back with its state', async (t) => {
+  const database = await createTestDatabase('delivery-passivation');
+  const clock = new SimulatedClock();
+  const { node, stop } = await startCounterNode(database.url, { clock, passivateAfterMs: 10_000 });
+  await drive(clock, node.ask(counter('idle'), 'add', { amount: 3 }));
+  t.is(node.activeCount('counter'), 1);
+  await clock.advance(5_000);
+  t.is(node.activeCount('counter'), 1, 'not before its idle time');
+  const passivated: string[] = [];
+  node.changes.on('change', (e) => { if (e.event === 'passivated') passivated.push(e.ref.id); });
+  await clock.advance(6_000);
+  t.is(node.activeCount('counter'), 0);
+  t.deepEqual(passivated, ['idle']);
+  const row = await drive(clock, node.ask<CounterRow>(counter('idle'), 'get', {}));
+  t.is(row.total, 3);
+  t.is(node.info(counter('idle'))?.epoch, 2);
+  await stop();
+  await database.drop();
+});
