@@ -124,6 +124,13 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     this.deliver([envelope]);
   }
 
+  /** Fire-and-forget for transient messages: no promise, no outbox; the cheapest path there is. */
+  tell(to: ActorRef, type: string, payload: unknown, options: SendOptions = {}): void {
+    const envelope = this.checkedEnvelope(to, type, payload, options.correlationId);
+    if (envelope.durable) throw new ActorError('invalid_message', `${to.kind}.${type} is durable: use send`);
+    this.receive(envelope);
+  }
+
   /** Request/reply: resolves with the handler's reply or rejects with an ActorError (a timeout too). */
   async ask<R = unknown>(to: ActorRef, type: string, payload: unknown, options: AskOptions = {}): Promise<R> {
     const requestId = `${this.bootId}-${++this.sequence}`;

@@ -1,0 +1,16 @@
+// `npm run bench` runs every benchmark; `npm run bench -- runtime` only the named ones.
+const benchmarks: Record<string, () => Promise<void>> = {
+  runtime: async () => (await import('./runtime/index.js')).run(),
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in benchmarks));
+if (unknown.length) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(benchmarks).join(', ')}`);
+  process.exit(2);
+}
+for (const name of wanted.length ? wanted : Object.keys(benchmarks)) {
+  console.log(`## ${name}`);
+  await benchmarks[name]();
+}
+process.exit(0);

@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database } from '../../models/database.js';
+import type { InstanceRow } from '../../models/index.js';
+import { ActorNode } from '../../runtime/node.js';
+import { SqlStore } from '../../runtime/stores/sql-store.js';
+import { InProcessTransport } from '../../runtime/transports/in-process.js';
+import { SystemClock, type Clock } from '../../runtime/clock.js';
+import { silentLogger } from '../../runtime/logger.js';
+import { instanceKind } from '../../actors/instance/index.js';
+
+export const postgresUrl = () => process.env.BENCH_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface BenchDatabase { url: string; drop(): Promise<void> }
+
+export async function sqliteDatabase(): Promise<BenchDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'stratus-bench-'));
+  return { url: `sqlite:${join(dir, 'bench.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A throwaway database on the PostgreSQL server, or undefined when none answers. */
+export async function postgresDatabase(): Promise<BenchDatabase | undefined> {
+  const admin = postgresUrl();
+  if (!admin.startsWith('postgres')) return undefined;
+  const name = `stratus_bench_${randomBytes(4).toString('hex')}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try { await client.query(sql); } finally { await client.end(); }
+  };
+  try { await run(`CREATE DATABASE ${name}`); } catch { return undefined; }
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+export interface BenchNode { node: ActorNode; db: Database; store: SqlStore; stop(): Promise<void> }
+
+export async function instanceNode(url: string, options: { clock?: Clock; passivateAfterMs?: number; recentMessages?: number } = {}): Promise<BenchNode> {
+  const db = await openDatabase(url, { pool: 10 });
+  const clock = options.clock ?? new SystemClock();
+  const store = new SqlStore(db, { maxBatch: 500, crashHistory: 20, now: () => clock.now() });
+  const node = new ActorNode({
+    nodeId: 'bench', store, transport: new InProcessTransport(), clock, logger: silentLogger(),
+    requestTimeoutMs: 120_000, passivationSweepMs: 3_600_000, recentMessages: options.recentMessages ?? 16,
+  });
+  node.supervise(instanceKind, { maxRestarts: 5, withinMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 30_000, maxMessageAttempts: 3 }, options.passivateAfterMs ?? 3_600_000);
+  await node.start();
+  return { node, db, store, stop: async () => { await node.stop(); await store.close(); await db.close(); } };
+}
+
+export const uuidOf = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+
+/** A realistic instance row, as the API will write them. */
+export function instanceRow(i: number): InstanceRow {
+  const now = new Date();
+  return {
+    uuid: uuidOf(i), project_id: '9f3c2a7e5b8d4e6f8a1b2c3d4e5f6a7b', user_id: '1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6',
+    display_name: `bench-server-${i}`, display_description: null, hostname: `bench-server-${i}`,
+    vm_state: 'active', task_state: null, power_state: 1, host: 'compute-1', node: 'compute-1',
+    availability_zone: 'nova', flavor_id: '1', memory_mb: 512, vcpus: 1, root_gb: 1, ephemeral_gb: 0,
+    image_ref: 'c0ffee00-0000-4000-8000-000000000001', key_name: 'mykey', locked: false, locked_reason: null,
+    reservation_id: `r-${i.toString(36).padStart(8, '0')}`, launch_index: 0,
+    fault_code: null, fault_message: null, fault_details: null,
+    launched_at: now, terminated_at: null, created_at: now, updated_at: now, deleted_at: null,
+  };
+}
+
+export async function seedInstances(db: Database, count: number): Promise<void> {
+  for (let start = 0; start < count; start += 2_000) {
+    const rows = Array.from({ length: Math.min(2_000, count - start) }, (_, k) => instanceRow(start + k));
+    await db.models.Instance.bulkCreate(rows as never[], { validate: false, hooks: false });
+  }
+}
+
+export const instance = (i: number) => ({ kind: 'instance', id: uuidOf(i) });
+
+export function heapUsed(): number {
+  for (let i = 0; i < 4; i++) globalThis.gc?.();
+  return process.memoryUsage().heapUsed;
+}
