@@ -10,6 +10,8 @@ import type { ActivationInfo, ActivationStatus, ChangeKind, CrashInfo, RecentMes
 import type { ActorStore, StoredReply } from './store.js';
 import { backoffDelay, decide } from './supervision.js';
 
+const isRejection = (error: unknown): error is ActorError => error instanceof ActorError && error.code === 'rejected';
+
 /** What an activation needs from the node that hosts it. */
 export interface ActivationHost {
   readonly nodeId: string;
@@ -39,6 +41,8 @@ export class Activation {
   handled = 0;
   restarts = 0;
   busy = false;
+  /** Set by an operator's stop: the activation goes once its mailbox is empty. */
+  retiring = false;
   lastActive: number;
   lastCrash: CrashInfo | undefined;
   failure: string | undefined;
@@ -53,48 +57,75 @@ export class Activation {
     this.lastActive = host.clock.now();
   }
 
-  async process(envelope: Envelope): Promise<void> {
+  /**
+   * Handles one message. Transient messages to a ready actor take a synchronous fast path
+   * when their handler is synchronous; everything else goes through the crash-handling loop.
+   */
+  process(envelope: Envelope): Promise<void> | void {
     this.depth--;
     this.busy = true;
     const started = performance.now();
-    let outcome: Outcome_ = 'refused';
-    try {
-      outcome = await this.handle(envelope);
-    } finally {
-      const seconds = (performance.now() - started) / 1000;
-      this.kind.stats.observe(seconds);
-      this.remember(envelope, outcome, seconds * 1000);
-      this.busy = false;
-      this.lastActive = this.host.clock.now();
-      if (this.status === 'stale' && this.depth === 0) this.host.retired(this);
+    if (!envelope.durable && this.loaded && this.status === 'ready') {
+      try {
+        const outcome = this.runTransient(envelope);
+        if (typeof outcome === 'string') return this.finish(envelope, outcome, started);
+        return outcome.then(
+          (o) => this.finish(envelope, o, started),
+          (error) => this.handle(envelope, error).then((o) => this.finish(envelope, o, started)),
+        );
+      } catch (error) {
+        return this.handle(envelope, error).then((o) => this.finish(envelope, o, started));
+      }
     }
+    return this.handle(envelope).then((o) => this.finish(envelope, o, started));
   }
 
-  private async handle(envelope: Envelope): Promise<Outcome_> {
+  private finish(envelope: Envelope, outcome: Outcome_, started: number): void {
+    const ms = performance.now() - started;
+    this.kind.stats.observe(ms / 1000);
+    this.remember(envelope, outcome, ms);
+    this.busy = false;
+    this.lastActive = this.host.clock.now();
+    if ((this.status === 'stale' || this.retiring) && this.depth === 0) this.host.retired(this);
+  }
+
+  /** The supervised loop: load, handle, and on a crash restart with backoff and retry. */
+  private async handle(envelope: Envelope, ...crash: [unknown?]): Promise<Outcome_> {
     let attempts = 0;
+    let crashed = crash.length > 0;
+    let error = crash[0];
     for (;;) {
+      if (crashed) {
+        const done = await this.afterCrash(envelope, error, ++attempts);
+        if (done) return done;
+      }
       try {
         if (!this.loaded) await this.load();
         if (this.status === 'failed' || this.status === 'stale') return await this.refuse(envelope);
-        return await this.apply(envelope);
-      } catch (error) {
-        if (error instanceof StaleEpochError) {
-          this.status = 'stale';
-          this.host.reply(envelope, { ok: false, error: error.toBody() });
-          this.host.changed('stopped', this.ref, error.message);
-          return 'refused';
-        }
-        attempts++;
-        const decision = this.crashed(envelope, error as Error, attempts);
-        if (decision === 'fail') {
-          await this.fail(error as Error);
-          return this.refuse(envelope);
-        }
-        if (decision === 'dead-letter') await this.deadLetter(envelope, error as Error, attempts);
-        await this.restart();
-        if (decision === 'dead-letter') return 'dead-letter';
+        return await (envelope.durable ? this.apply(envelope) : this.runTransient(envelope));
+      } catch (e) {
+        crashed = true;
+        error = e;
       }
     }
+  }
+
+  /** Returns the message's outcome when it is settled, or undefined to retry it after the restart. */
+  private async afterCrash(envelope: Envelope, error: unknown, attempts: number): Promise<Outcome_ | undefined> {
+    if (error instanceof StaleEpochError) {
+      this.status = 'stale';
+      this.host.reply(envelope, { ok: false, error: error.toBody() });
+      this.host.changed('stopped', this.ref, error.message);
+      return 'refused';
+    }
+    const decision = this.crashed(envelope, error as Error, attempts);
+    if (decision === 'fail') {
+      await this.fail(error as Error);
+      return this.refuse(envelope);
+    }
+    if (decision === 'dead-letter') await this.deadLetter(envelope, error as Error, attempts);
+    await this.restart();
+    return decision === 'dead-letter' ? 'dead-letter' : undefined;
   }
 
   private async load(): Promise<void> {
@@ -108,7 +139,7 @@ export class Activation {
 
   private async apply(envelope: Envelope): Promise<Outcome_> {
     const { definition, stats } = this.kind;
-    if (envelope.durable && envelope.redelivered) {
+    if (envelope.redelivered) {
       const stored = await this.host.store.lookupInbox(String(envelope.id));
       if (stored) {
         await this.host.store.acknowledge(String(envelope.id));
@@ -127,29 +158,70 @@ export class Activation {
     try {
       result = await definition.behaviour[envelope.type](this.state, envelope.payload, context);
     } catch (error) {
-      if (!(error instanceof ActorError) || error.code !== 'rejected') throw error;
+      if (!isRejection(error)) throw error;
       stats.rejected++;
       await this.answer(envelope, { ok: false, error: error.toBody() });
       return 'rejected';
     }
     const reply: StoredReply = { ok: true, value: result.reply };
-    const durableSends = context.sends.filter((e) => e.durable);
-    if (envelope.durable) {
-      await this.host.store.commit({
-        ref: this.ref, epoch: this.epoch, state: result.state,
-        handled: { id: String(envelope.id), reply }, sends: durableSends,
-      });
-      stats.durable++;
-    } else {
-      if (result.state !== undefined) throw new Error(`${definition.kind}.${envelope.type} is transient and may not change state`);
-      if (durableSends.length) await this.host.store.enqueue(durableSends);
-      stats.transient++;
-    }
+    await this.host.store.commit({
+      ref: this.ref, epoch: this.epoch, state: result.state,
+      handled: { id: String(envelope.id), reply }, sends: context.sends.filter((e) => e.durable),
+    });
+    stats.durable++;
     if (result.state !== undefined) this.state = result.state;
     this.handled++;
     if (context.sends.length) this.host.deliver(context.sends);
     this.host.reply(envelope, reply);
     return 'ok';
+  }
+
+  /** A transient message: no commit. Synchronous when its handler is; throws (or rejects) on a crash. */
+  private runTransient(envelope: Envelope): Outcome_ | Promise<Outcome_> {
+    const { definition, stats } = this.kind;
+    const invalid = definition.protocol.validate(envelope.type, envelope.payload);
+    if (invalid) {
+      stats.invalid++;
+      this.host.reply(envelope, { ok: false, error: invalid.toBody() });
+      return 'invalid';
+    }
+    const context = new MessageContext(this, envelope, this.host);
+    let result: Outcome<object> | Promise<Outcome<object>>;
+    try {
+      result = definition.behaviour[envelope.type](this.state, envelope.payload, context);
+    } catch (error) {
+      return this.rejected(envelope, error);
+    }
+    if (result instanceof Promise) {
+      return result.then((r) => this.completeTransient(envelope, context, r), (error) => this.rejected(envelope, error));
+    }
+    return this.completeTransient(envelope, context, result);
+  }
+
+  private completeTransient(envelope: Envelope, context: MessageContext, result: Outcome<object>): Outcome_ | Promise<Outcome_> {
+    if (result.state !== undefined) throw new Error(`${this.kind.definition.kind}.${envelope.type} is transient and may not change state`);
+    this.kind.stats.transient++;
+    this.handled++;
+    const reply: StoredReply = { ok: true, value: result.reply };
+    if (context.sends.length === 0) {
+      this.host.reply(envelope, reply);
+      return 'ok';
+    }
+    const durable = context.sends.filter((e) => e.durable);
+    const stored = durable.length ? this.host.store.enqueue(durable) : Promise.resolve();
+    return stored.then(() => {
+      this.host.deliver(context.sends);
+      this.host.reply(envelope, reply);
+      return 'ok' as const;
+    });
+  }
+
+  /** A handler's refusal is answered; anything else it threw is a crash. */
+  private rejected(envelope: Envelope, error: unknown): Outcome_ {
+    if (!isRejection(error)) throw error;
+    this.kind.stats.rejected++;
+    this.host.reply(envelope, { ok: false, error: error.toBody() });
+    return 'rejected';
   }
 
   /** Answers without a state change; a durable message is still recorded as handled. */

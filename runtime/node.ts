@@ -174,10 +174,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
 
   envelope(to: ActorRef, type: string, payload: unknown, from?: ActorRef, correlationId?: string): Envelope {
     const durable = this.kinds.get(to.kind)?.definition.protocol.isDurable(type) ?? true;
-    return {
-      id: durable ? randomUUID() : ++this.sequence, to, type, payload, durable,
-      ...(from ? { from } : {}), ...(correlationId ? { correlationId } : {}),
-    };
+    return { id: durable ? randomUUID() : ++this.sequence, to, type, payload, durable, from, correlationId };
   }
 
   deliver(envelopes: readonly Envelope[]): void {
@@ -217,11 +214,12 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     this.changed('restarted', ref, 'operator');
   }
 
-  /** Stops an actor's activation; its next message activates it again. */
+  /** Stops an actor's activation once its mailbox is empty; its next message activates it again. */
   stopActor(ref: ActorRef): boolean {
     const activation = this.kinds.get(ref.kind)?.activations.get(ref.id);
     if (!activation) return false;
-    this.remove(activation);
+    if (activation.busy || activation.depth > 0) activation.retiring = true;
+    else this.remove(activation);
     this.changed('stopped', ref, 'operator');
     return true;
   }
@@ -326,7 +324,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
 }
 
 // One function for every actor; nact's state is the activation itself.
-async function processMessage(activation: Activation, envelope: Envelope): Promise<Activation> {
-  await activation.process(envelope);
-  return activation;
+function processMessage(activation: Activation, envelope: Envelope): Activation | Promise<Activation> {
+  const pending = activation.process(envelope);
+  return pending ? pending.then(() => activation) : activation;
 }

@@ -37,6 +37,22 @@ test('the registry describes live activations and streams their changes; operato
   await database.drop();
 });
 
+test('an operator stop lets the mailbox drain first, so no accepted message is dropped', async (t) => {
+  const database = await createTestDatabase('introspection-drain');
+  const clock = new SimulatedClock();
+  const { node, stop } = await startCounterNode(database.url, { clock });
+  await drive(clock, node.ask(counter('q'), 'add', { amount: 1 }));
+  const queued = [node.ask(counter('q'), 'add', { amount: 2 }), node.ask(counter('q'), 'add', { amount: 3 })];
+  await drive(clock, (async () => { while (!node.info(counter('q'))?.mailboxDepth) await new Promise((r) => setImmediate(r)); })());
+  t.true(node.stopActor(counter('q')));
+  t.deepEqual(await drive(clock, Promise.all(queued)), [3, 6]);
+  t.is(node.info(counter('q')), undefined, 'gone once drained');
+  const row = await drive(clock, node.ask<{ total: number }>(counter('q'), 'get', {}));
+  t.is(row.total, 6);
+  await stop();
+  await database.drop();
+});
+
 test('/metrics counts messages, activations, crashes and dead letters per kind', async (t) => {
   const database = await createTestDatabase('metrics');
   const clock = new SimulatedClock();

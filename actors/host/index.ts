@@ -1,0 +1,20 @@
+import { defineKind } from '../../runtime/kind.js';
+import { hostBehaviour } from './behaviour.js';
+import { hostProtocol } from './protocol.js';
+import { failed, type HostRow } from './state.js';
+
+export { hostProtocol, hostBehaviour };
+export type { HostRow } from './state.js';
+
+export const hostKind = defineKind<HostRow, typeof hostProtocol.spec>({
+  kind: 'host',
+  protocol: hostProtocol,
+  behaviour: hostBehaviour,
+  model: 'Host',
+  key: 'name',
+  // Hosts report every few seconds; reloading them each time would cost more than keeping them.
+  passivates: false,
+  // A failed host actor means the host's reports can no longer be trusted: the scheduler should leave it out.
+  onFailed: (state, reason, now) => (state ? failed(state, reason, now) : undefined),
+  summary: (s) => (s ? { status: s.status, running_vms: s.running_vms, vcpus_used: s.vcpus_used, memory_mb_used: s.memory_mb_used } : {}),
+});

@@ -1,0 +1,20 @@
+import { defineKind } from '../../runtime/kind.js';
+import { instanceBehaviour } from './behaviour.js';
+import { instanceProtocol } from './protocol.js';
+import { failed, type InstanceRow } from './state.js';
+
+export { instanceProtocol, instanceBehaviour };
+export { hostnameFrom, type InstanceRow } from './state.js';
+
+export const instanceKind = defineKind<InstanceRow, typeof instanceProtocol.spec>({
+  kind: 'instance',
+  protocol: instanceProtocol,
+  behaviour: instanceBehaviour,
+  model: 'Instance',
+  key: 'uuid',
+  passivates: true,
+  // A server whose actor keeps crashing goes to ERROR with a fault, as Nova shows a failed build;
+  // a deleted one stays deleted rather than reappearing in error.
+  onFailed: (state, reason, now) => (state && !state.deleted_at ? failed(state, reason, now) : undefined),
+  summary: (s) => (s ? { vm_state: s.vm_state, task_state: s.task_state, power_state: s.power_state, host: s.host } : {}),
+});

@@ -1,0 +1,24 @@
+import type { ActorNode } from '../runtime/node.js';
+import type { SupervisionSettings } from './policy.js';
+import { superviseConsole } from './console.js';
+import { superviseHost } from './host.js';
+import { superviseInstance } from './instance.js';
+import { superviseNetwork } from './network.js';
+import { superviseScheduler } from './scheduler.js';
+import { superviseVolume } from './volume.js';
+
+export interface RootSupervisorSettings {
+  readonly supervision: SupervisionSettings;
+  readonly passivation: { readonly instanceMs: number; readonly networkMs: number; readonly volumeMs: number; readonly consoleMs: number };
+}
+
+/** Puts every actor kind under its supervisor; call before `node.start()`. */
+export function superviseAll(node: ActorNode, { supervision, passivation }: RootSupervisorSettings): void {
+  superviseInstance(node, { supervision, passivateAfterMs: passivation.instanceMs });
+  // Hosts and schedulers never passivate: they are few and busy.
+  superviseHost(node, { supervision, passivateAfterMs: 0 });
+  superviseScheduler(node, { supervision, passivateAfterMs: 0 });
+  superviseNetwork(node, { supervision, passivateAfterMs: passivation.networkMs });
+  superviseVolume(node, { supervision, passivateAfterMs: passivation.volumeMs });
+  superviseConsole(node, { supervision, passivateAfterMs: passivation.consoleMs });
+}

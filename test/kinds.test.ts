@@ -1,0 +1,243 @@
+import test from 'ava';
+import { pino } from 'pino';
+import { ActorError } from '../runtime/errors.js';
+import type { HandlerContext, KindDefinition, Outcome } from '../runtime/kind.js';
+import { instanceKind, hostnameFrom, type InstanceRow } from '../actors/instance/index.js';
+import { hostKind, type HostRow } from '../actors/host/index.js';
+import { networkKind, type NetworkRow } from '../actors/network/index.js';
+import { volumeKind, type VolumeRow } from '../actors/volume/index.js';
+import { schedulerKind, type SchedulerRow } from '../actors/scheduler/index.js';
+import { consoleKind, type ConsoleRow } from '../actors/console/index.js';
+import { policyFrom } from '../supervisors/policy.js';
+
+// Pure tests: handlers are called directly with a fake context, no node and no database.
+
+const T0 = Date.UTC(2026, 0, 1);
+const log = pino({ level: 'silent' });
+const ctx = (kind: string, id: string, now = T0): HandlerContext => ({ self: { kind, id }, now, log, send() {} });
+
+/** Runs a handler and returns its outcome; every real handler is synchronous. */
+const run = <S>(outcome: Outcome<S> | Promise<Outcome<S>>): Outcome<S> => {
+  if (outcome instanceof Promise) throw new Error('handler unexpectedly asynchronous');
+  return outcome;
+};
+
+const rejected = (t: import('ava').ExecutionContext, f: () => unknown, message?: RegExp) => {
+  const error = t.throws(f, { instanceOf: ActorError });
+  t.is(error?.code, 'rejected');
+  if (message) t.regex(error?.message ?? '', message);
+};
+
+const UUID = '6f1c2e3d-4b5a-4c7d-8e9f-0a1b2c3d4e5f';
+const newInstance = {
+  project_id: 'p1', user_id: 'u1', display_name: 'Web Server #1', flavor_id: '1',
+  memory_mb: 512, vcpus: 1, root_gb: 1, image_ref: 'img-1', availability_zone: 'nova', reservation_id: 'r-0001',
+};
+const i = instanceKind.behaviour;
+const createdInstance = () => run(i.create(null, newInstance, ctx('instance', UUID))).state as InstanceRow;
+
+test('instance create fills in a building server', (t) => {
+  const out = run(i.create(null, newInstance, ctx('instance', UUID)));
+  const row = out.state as InstanceRow;
+  t.deepEqual(out.reply, row);
+  t.like(row, {
+    uuid: UUID, display_name: 'Web Server #1', hostname: 'web-server--1', vm_state: 'building', task_state: 'scheduling',
+    power_state: 0, locked: false, ephemeral_gb: 0, launch_index: 0, display_description: null, key_name: null,
+    host: null, deleted_at: null, fault_code: null, fault_message: null, fault_details: null,
+  });
+  t.deepEqual(row.created_at, new Date(T0));
+  t.deepEqual(row.updated_at, new Date(T0));
+  rejected(t, () => i.create(row, newInstance, ctx('instance', UUID)), /already exists/);
+});
+
+test('instance rename keeps the hostname and does not mutate the old state', (t) => {
+  const row = createdInstance();
+  const before = structuredClone(row);
+  const next = run(i.rename(row, { display_name: 'db' }, ctx('instance', UUID, T0 + 1000))).state as InstanceRow;
+  t.deepEqual(row, before);
+  t.is(next.display_name, 'db');
+  t.is(next.hostname, 'web-server--1');
+  t.deepEqual(next.updated_at, new Date(T0 + 1000));
+  t.deepEqual(next.created_at, new Date(T0));
+});
+
+test('instance setState moves the server and stamps launched_at once', (t) => {
+  const row = createdInstance();
+  const active = run(i.setState(row, { vm_state: 'active', task_state: null, power_state: 1, host: 'c1', node: 'c1' }, ctx('instance', UUID, T0 + 5))).state as InstanceRow;
+  t.like(active, { vm_state: 'active', task_state: null, power_state: 1, host: 'c1', node: 'c1' });
+  t.deepEqual(active.launched_at, new Date(T0 + 5));
+  const stopped = run(i.setState(active, { vm_state: 'stopped', task_state: null, power_state: 4 }, ctx('instance', UUID, T0 + 9))).state as InstanceRow;
+  t.like(stopped, { vm_state: 'stopped', power_state: 4, host: 'c1' });
+  t.deepEqual(stopped.launched_at, new Date(T0 + 5));
+  const unplaced = run(i.setState(stopped, { vm_state: 'error', task_state: null, power_state: 0, host: null }, ctx('instance', UUID))).state as InstanceRow;
+  t.is(unplaced.host, null);
+  t.is(unplaced.node, 'c1');
+});
+
+test('instance delete is soft and idempotent; a deleted instance is not found', (t) => {
+  const row = createdInstance();
+  const gone = run(i.delete(row, {}, ctx('instance', UUID, T0 + 7))).state as InstanceRow;
+  t.like(gone, { vm_state: 'deleted', task_state: null });
+  t.deepEqual(gone.deleted_at, new Date(T0 + 7));
+  t.deepEqual(gone.terminated_at, new Date(T0 + 7));
+  const again = run(i.delete(gone, {}, ctx('instance', UUID, T0 + 9)));
+  t.is(again.state, undefined);
+  t.deepEqual(again.reply, gone);
+  rejected(t, () => i.get(gone, {}, ctx('instance', UUID)), /not found/);
+  rejected(t, () => i.rename(gone, { display_name: 'x' }, ctx('instance', UUID)), /not found/);
+  rejected(t, () => i.delete(null, {}, ctx('instance', UUID)), /not found/);
+});
+
+test('instance get replies the row and rejects a missing one', (t) => {
+  const row = createdInstance();
+  const out = run(i.get(row, {}, ctx('instance', UUID)));
+  t.is(out.reply, row);
+  t.false('state' in out);
+  rejected(t, () => i.get(null, {}, ctx('instance', UUID)), new RegExp(`instance ${UUID} not found`));
+  rejected(t, () => i.setState(null, { vm_state: 'active', task_state: null, power_state: 1 }, ctx('instance', UUID)));
+});
+
+test('hostnames are derived from display names like Nova does', (t) => {
+  t.is(hostnameFrom('My Server'), 'my-server');
+  t.is(hostnameFrom('--Web_01.example--'), 'web-01-example');
+  t.is(hostnameFrom('日本語'), 'server');
+  t.is(hostnameFrom('!!!'), 'server');
+  t.is(hostnameFrom('a'.repeat(100)).length, 63);
+  t.is(hostnameFrom(`${'b'.repeat(62)} tail`), 'b'.repeat(62));
+});
+
+test('instance onFailed records an error fault', (t) => {
+  const row = createdInstance();
+  const failed = instanceKind.onFailed!(row, 'x'.repeat(300), T0 + 42)!;
+  t.like(failed, { vm_state: 'error', task_state: null, fault_code: 500, fault_details: null });
+  t.is(failed.fault_message, 'x'.repeat(255));
+  t.deepEqual(failed.updated_at, new Date(T0 + 42));
+  t.is(row.vm_state, 'building');
+  t.is(instanceKind.onFailed!(null, 'boom', T0), undefined);
+  t.deepEqual(instanceKind.summary!(failed), { vm_state: 'error', task_state: null, power_state: 0, host: null });
+});
+
+test('volume attach, detach and delete follow Cinder rules', (t) => {
+  const v = volumeKind.behaviour;
+  const c = ctx('volume', 'v1');
+  const row = run(v.create(null, { project_id: 'p1', name: 'data', size_gb: 10 }, c)).state as VolumeRow;
+  t.like(row, { status: 'available', attached_to: null });
+  rejected(t, () => v.detach(row, {}, c), /in-use/);
+  const inUse = run(v.attach(row, { instance_uuid: UUID }, c)).state as VolumeRow;
+  t.like(inUse, { status: 'in-use', attached_to: UUID });
+  rejected(t, () => v.attach(inUse, { instance_uuid: 'other' }, c), /status must be available.*in-use/);
+  rejected(t, () => v.delete(inUse, {}, c), /must not be attached/);
+  const free = run(v.detach(inUse, {}, c)).state as VolumeRow;
+  t.like(free, { status: 'available', attached_to: null });
+  const gone = run(v.delete(free, {}, c)).state as VolumeRow;
+  t.like(gone, { status: 'deleted' });
+  t.truthy(gone.deleted_at);
+  rejected(t, () => v.attach(gone, { instance_uuid: UUID }, c), /not found/);
+  t.like(volumeKind.onFailed!(inUse, 'disk gone', T0), { status: 'error', failure_reason: 'disk gone', attached_to: UUID });
+});
+
+test('console get reports an open session as expired once its time is up, without changing state', (t) => {
+  const k = consoleKind.behaviour;
+  const open = { instance_uuid: UUID, protocol: 'vnc' as const, console_type: 'novnc', host: 'c1', port: 5900, ttl_ms: 60_000 };
+  const row = run(k.open(null, open, ctx('console', 'tok'))).state as ConsoleRow;
+  t.like(row, { status: 'open', port: 5900 });
+  t.deepEqual(row.expires_at, new Date(T0 + 60_000));
+  t.like(run(k.get(row, {}, ctx('console', 'tok', T0 + 59_999))).reply as ConsoleRow, { status: 'open' });
+  const late = run(k.get(row, {}, ctx('console', 'tok', T0 + 60_000)));
+  t.like(late.reply as ConsoleRow, { status: 'expired' });
+  t.false('state' in late);
+  t.is(row.status, 'open');
+  const closed = run(k.close(row, {}, ctx('console', 'tok'))).state as ConsoleRow;
+  t.is(closed.status, 'closed');
+  rejected(t, () => k.get(null, {}, ctx('console', 'tok')), /not found/);
+  rejected(t, () => k.open(row, open, ctx('console', 'tok')), /already exists/);
+});
+
+test('host register creates or updates, and usage and disabling change the row', (t) => {
+  const h = hostKind.behaviour;
+  const c = ctx('host', 'compute-1');
+  const reg = {
+    availability_zone: 'nova', hypervisor_type: 'QEMU', libvirt_uri: 'qemu:///system', vcpus: 8, memory_mb: 16384,
+    local_gb: 100, cpu_allocation_ratio: 16, ram_allocation_ratio: 1.5, disk_allocation_ratio: 1,
+  };
+  const row = run(h.register(null, reg, c)).state as HostRow;
+  t.like(row, { name: 'compute-1', status: 'up', vcpus_used: 0, running_vms: 0, service_disabled: false });
+  const used = run(h.setUsage(row, { vcpus_used: 2, memory_mb_used: 1024, local_gb_used: 10, running_vms: 2 }, c)).state as HostRow;
+  const bigger = run(h.register(used, { ...reg, vcpus: 16 }, c)).state as HostRow;
+  t.like(bigger, { vcpus: 16, vcpus_used: 2, running_vms: 2 });
+  const off = run(h.disable(bigger, { reason: 'maintenance' }, c)).state as HostRow;
+  t.like(off, { service_disabled: true, disabled_reason: 'maintenance' });
+  t.like(run(h.enable(off, {}, c)).state as HostRow, { service_disabled: false, disabled_reason: null });
+  rejected(t, () => h.heartbeat(null, {}, c), /not found/);
+  t.like(hostKind.onFailed!(row, 'libvirt down', T0)!, { status: 'failed', failure_reason: 'libvirt down' });
+});
+
+test('network create refuses host bits; delete is soft', (t) => {
+  const n = networkKind.behaviour;
+  const c = ctx('network', 'n1');
+  rejected(t, () => n.create(null, { project_id: 'p1', name: 'net', cidr: '10.0.0.7/24' }, c), /'10.0.0.0\/24' is recommended/);
+  const row = run(n.create(null, { project_id: 'p1', name: 'net', cidr: '10.0.0.0/24' }, c)).state as NetworkRow;
+  t.is(row.status, 'ACTIVE');
+  const gone = run(n.delete(row, {}, c)).state as NetworkRow;
+  t.is(gone.status, 'DELETED');
+  rejected(t, () => n.get(gone, {}, c), /not found/);
+  t.like(networkKind.onFailed!(row, 'boom', T0)!, { status: 'ERROR', failure_reason: 'boom' });
+});
+
+test('scheduler get answers a zero row before the first decision', (t) => {
+  const s = schedulerKind.behaviour;
+  const c = ctx('scheduler', 'node-1');
+  t.like(run(s.get(null, {}, c)).reply as SchedulerRow, { name: 'node-1', decisions: 0, last_decision_at: null });
+  const one = run(s.recordDecision(null, { instance_uuid: UUID }, c)).state as SchedulerRow;
+  const two = run(s.recordDecision(one, {}, ctx('scheduler', 'node-1', T0 + 3))).state as SchedulerRow;
+  t.is(two.decisions, 2);
+  t.deepEqual(two.last_decision_at, new Date(T0 + 3));
+  t.is(schedulerKind.onFailed!(two, 'boom', T0), undefined);
+});
+
+const kinds: KindDefinition[] = [instanceKind, hostKind, networkKind, volumeKind, schedulerKind, consoleKind];
+
+test('every kind reads with a transient get and changes state durably', (t) => {
+  for (const kind of kinds) {
+    t.is(kind.protocol.kind, kind.kind);
+    for (const type of kind.protocol.types) t.is(kind.protocol.isDurable(type), type !== 'get', `${kind.kind}.${type}`);
+    t.is(kind.protocol.validate('get', {}), undefined);
+  }
+  t.deepEqual(kinds.filter((k) => !k.passivates).map((k) => k.kind), ['host', 'scheduler']);
+});
+
+test('protocols reject malformed payloads and accept good ones', (t) => {
+  const invalid = (kind: KindDefinition, type: string, payload: unknown) => {
+    const error = kind.protocol.validate(type, payload);
+    t.true(error instanceof ActorError, `${kind.kind}.${type} ${JSON.stringify(payload)}`);
+    t.is(error?.code, 'invalid_message');
+  };
+  t.is(instanceKind.protocol.validate('create', newInstance), undefined);
+  invalid(instanceKind, 'create', { ...newInstance, memory_mb: 0 });
+  invalid(instanceKind, 'create', { ...newInstance, vcpus: 1.5 });
+  invalid(instanceKind, 'create', { ...newInstance, display_name: '' });
+  invalid(instanceKind, 'create', { ...newInstance, surprise: true });
+  invalid(instanceKind, 'rename', { display_name: 'x'.repeat(256) });
+  invalid(instanceKind, 'setState', { vm_state: 'deleted', task_state: null, power_state: 0 });
+  invalid(instanceKind, 'setState', { vm_state: 'active', task_state: null, power_state: 8 });
+  invalid(instanceKind, 'nonsense', {});
+  invalid(instanceKind, 'get', { extra: 1 });
+  t.is(networkKind.protocol.validate('create', { project_id: 'p', name: '', cidr: '192.168.0.0/16' }), undefined);
+  for (const cidr of ['10.0.0.0', '256.0.0.0/8', '10.0.0.0/33', 'fd00::/8']) invalid(networkKind, 'create', { project_id: 'p', name: 'n', cidr });
+  invalid(volumeKind, 'create', { project_id: 'p', name: 'v', size_gb: 0 });
+  invalid(hostKind, 'register', { availability_zone: 'nova', hypervisor_type: 'QEMU', libvirt_uri: 'qemu:///system', vcpus: 1, memory_mb: 1, local_gb: 0, cpu_allocation_ratio: 0, ram_allocation_ratio: 1, disk_allocation_ratio: 1 });
+  invalid(hostKind, 'setUsage', { vcpus_used: -1, memory_mb_used: 0, local_gb_used: 0, running_vms: 0 });
+  const open = { instance_uuid: UUID, protocol: 'spice', console_type: 'spice-html5', host: 'c1', port: 5901, ttl_ms: 1 };
+  t.is(consoleKind.protocol.validate('open', open), undefined);
+  invalid(consoleKind, 'open', { ...open, protocol: 'rdp' });
+  invalid(consoleKind, 'open', { ...open, port: 65536 });
+  t.is(schedulerKind.protocol.validate('recordDecision', {}), undefined);
+});
+
+test('policyFrom copies the supervision settings and refuses nonsense', (t) => {
+  const settings = { maxRestarts: 5, withinMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 30_000, maxMessageAttempts: 3, extra: 1 };
+  t.deepEqual(policyFrom(settings), { maxRestarts: 5, withinMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 30_000, maxMessageAttempts: 3 });
+  t.throws(() => policyFrom({ ...settings, maxMessageAttempts: 0 }));
+  t.throws(() => policyFrom({ ...settings, backoffMaxMs: 10 }));
+  t.throws(() => policyFrom({ ...settings, withinMs: Number.NaN }));
+});
