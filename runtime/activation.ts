@@ -306,8 +306,10 @@ export class Activation {
     const capacity = this.host.recentMessages;
     if (capacity === 0) return;
     const entry: RecentMessage = { type: envelope.type, id: envelope.id, outcome, ms };
-    const recent = (this.recent ??= []);
-    if (recent.length < capacity) recent.push(entry);
+    const recent = this.recent;
+    // Most activations see few messages: the ring grows only as it fills.
+    if (!recent) this.recent = [entry];
+    else if (recent.length < capacity) recent.push(entry);
     else recent[this.recentNext] = entry;
     this.recentNext = (this.recentNext + 1) % capacity;
   }

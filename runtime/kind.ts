@@ -29,6 +29,11 @@ export interface KindDefinition<S extends object = any, P extends ProtocolSpec =
   /** The Sequelize model name holding this kind's state, and its primary key attribute. */
   readonly model: string;
   readonly key: string;
+  /**
+   * Columns whose values repeat across many entities (a project id, a state name): loaded
+   * once per distinct value, which keeps 100,000 activations small.
+   */
+  readonly shared?: readonly string[];
   /** Host and scheduler actors stay active; the rest passivate when idle. */
   readonly passivates: boolean;
   /** What failure means for the entity: the state to record when the actor is marked failed. */

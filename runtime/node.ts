@@ -81,7 +81,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
   /** Called by a kind's supervisor: the kind's actors run under it with its policy. */
   supervise(definition: KindDefinition, policy: SupervisionPolicy, passivateAfterMs: number): void {
     if (this.kinds.has(definition.kind)) throw new Error(`actor kind '${definition.kind}' is already supervised`);
-    this.store.registerKind(definition.kind, definition.model, definition.key);
+    this.store.registerKind(definition.kind, { model: definition.model, key: definition.key, shared: definition.shared });
     const supervisor = nact.spawnStateless(this.root, () => {}, definition.kind, {
       onCrash: (_msg: unknown, error: unknown, ctx: { resume: symbol }) => {
         this.logger.error({ err: error, kind: definition.kind }, 'fault escalated to a kind supervisor');
@@ -265,19 +265,19 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
 
   private activate(kind: KindRuntime & { activations: Map<string, Activation>; nact: NactRef }, ref: ActorRef): Activation {
     const activation = new Activation({ kind: ref.kind, id: ref.id }, kind, this);
-    activation.mailbox = nact.spawn(kind.nact, processMessage, nactName(ref.id), {
-      initialState: activation,
-      onCrash: (_msg: unknown, error: unknown, ctx: { resume: symbol }) => {
-        // Handler crashes are dealt with inside the activation; anything reaching here is a runtime bug.
-        this.logger.error({ err: error, actor: refKey(ref) }, 'runtime fault in actor');
-        return ctx.resume;
-      },
-    } as never);
+    activation.mailbox = nact.spawn(kind.nact, processMessage, nactName(ref.id), { initialState: activation, onCrash: this.onActorFault } as never);
     kind.activations.set(ref.id, activation);
     kind.stats.activations++;
     this.changed('activated', activation.ref);
     return activation;
   }
+
+  // Handler crashes are dealt with inside the activation; anything reaching nact is a runtime bug.
+  // One function for all actors, so an activation carries no closure of its own.
+  private readonly onActorFault = (_msg: unknown, error: unknown, ctx: { resume: symbol; path: { parts: string[] } }) => {
+    this.logger.error({ err: error, actor: ctx.path.parts.slice(1).join('/') }, 'runtime fault in actor');
+    return ctx.resume;
+  };
 
   private remove(activation: Activation): void {
     const kind = this.kinds.get(activation.ref.kind);

@@ -2,6 +2,12 @@ import type { ActorRef } from './ref.js';
 import type { Envelope } from './envelope.js';
 import type { ErrorBody } from './errors.js';
 
+export interface KindTableSpec {
+  readonly model: string;
+  readonly key: string;
+  readonly shared?: readonly string[];
+}
+
 export interface Activated {
   readonly epoch: number;
   readonly state: object | null;
@@ -46,7 +52,7 @@ export interface CrashRecord {
  */
 export interface ActorStore {
   /** Tells the store which model holds a kind's state. */
-  registerKind(kind: string, model: string, key: string): void;
+  registerKind(kind: string, table: KindTableSpec): void;
   /** Takes a new epoch for the actor (fencing off older activations) and loads its state. */
   activate(ref: ActorRef, node: string): Promise<Activated>;
   /** Applies a handled message atomically; rejects with StaleEpochError if a newer activation exists. */

@@ -12,6 +12,7 @@ export const consoleKind = defineKind<ConsoleRow, typeof consoleProtocol.spec>({
   behaviour: consoleBehaviour,
   model: 'Console',
   key: 'id',
+  shared: ['protocol', 'console_type', 'host', 'status'],
   passivates: true,
   // A failed console session can no longer be trusted to open: its token stops working.
   onFailed: (state, _reason, now) => (state ? failed(state, now) : undefined),

@@ -12,6 +12,7 @@ export const networkKind = defineKind<NetworkRow, typeof networkProtocol.spec>({
   behaviour: networkBehaviour,
   model: 'Network',
   key: 'uuid',
+  shared: ['project_id', 'status'],
   passivates: true,
   // A failed network shows ERROR, as Neutron does; a deleted one stays deleted.
   onFailed: (state, reason, now) => (state && !state.deleted_at ? failed(state, reason, now) : undefined),
