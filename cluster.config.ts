@@ -1,0 +1,233 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { Type, type Static, type TSchema, Kind } from '@sinclair/typebox';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+
+// The one configuration of a Stratus node. Defaults serve a one-machine start; a JSON file,
+// then environment variables, override them; everything is validated before anything starts.
+
+const int = (min: number, max: number | undefined, dflt: number, description: string) =>
+  Type.Integer({ minimum: min, ...(max === undefined ? {} : { maximum: max }), default: dflt, description });
+const port = (dflt: number, description: string) => int(0, 65535, dflt, description);
+const ms = (min: number, dflt: number, description: string) => int(min, undefined, dflt, description);
+const section = <T extends Record<string, TSchema>>(properties: T) => Type.Object(properties, { additionalProperties: false, default: {} });
+
+export const ROLES = ['api', 'scheduler', 'compute', 'console'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const ConfigSchema = Type.Object({
+  nodeId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', default: 'node-1', description: 'this node’s name in the cluster' }),
+  roles: Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), {
+    minItems: 1, uniqueItems: true, default: [...ROLES], description: 'roles this node holds (api, scheduler, compute, console)',
+  }),
+  stateDir: Type.String({ minLength: 1, default: '.stratus', description: 'where everything the cloud writes goes' }),
+  databaseUrl: Type.String({ default: '', description: 'postgres://… or sqlite:<path>; empty: <stateDir>/stratus.sqlite' }),
+  redisUrl: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379', description: 'Redis carrying mailboxes between nodes' }),
+  publicHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'host name clients use in catalog URLs' }),
+  libvirt: section({
+    uris: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'libvirt URIs of real hypervisors (comma-separated)' }),
+    simulatedHosts: int(0, 64, 3, 'simulated hypervisors started when no URI is given'),
+  }),
+  listen: section({
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the services listen on' }),
+    ops: port(9780, 'port of /healthz and /metrics'),
+    identity: port(5000, 'Keystone API port'),
+    image: port(9292, 'Glance API port'),
+    compute: port(8774, 'Nova API port'),
+    metadata: port(8775, 'metadata service port'),
+    console: port(6080, 'console proxy port'),
+  }),
+  timeouts: section({
+    requestMs: ms(1, 30_000, 'request/reply timeout between actors'),
+    shutdownMs: ms(1, 10_000, 'longest a graceful stop may take'),
+    serviceDownMs: ms(1, 60_000, 'a compute service silent this long is down (Nova’s service_down_time)'),
+    cleanShutdownMs: ms(0, 60_000, 'how long a server stop waits for the guest before destroying it'),
+  }),
+  supervision: section({
+    maxRestarts: int(0, undefined, 5, 'restarts allowed within withinMs before an actor is marked failed'),
+    withinMs: ms(1, 60_000, 'the restart-intensity window'),
+    backoffBaseMs: ms(0, 100, 'first restart delay; it doubles with each restart in the window'),
+    backoffMaxMs: ms(0, 30_000, 'longest restart delay'),
+    maxMessageAttempts: int(1, undefined, 3, 'attempts before a crashing message is dead-lettered'),
+    crashHistory: int(1, undefined, 20, 'crashes kept per actor'),
+  }),
+  passivation: section({
+    sweepMs: ms(1, 1_000, 'how often idle actors are looked for'),
+    instanceMs: ms(1, 600_000, 'idle time before an instance actor passivates'),
+    networkMs: ms(1, 600_000, 'idle time before a network actor passivates'),
+    volumeMs: ms(1, 600_000, 'idle time before a volume actor passivates'),
+    consoleMs: ms(1, 120_000, 'idle time before a console actor passivates'),
+  }),
+  store: section({ maxBatch: int(1, 5_000, 500, 'most writes in one group commit') }),
+  introspection: section({ recentMessages: int(0, 1_000, 8, 'messages remembered per live actor for the inspector') }),
+  log: section({
+    level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level' }),
+  }),
+  metrics: section({ allowRemote: Type.Boolean({ default: false, description: 'serve /metrics beyond the loopback interface' }) }),
+  testing: section({ faultHooks: Type.Boolean({ default: false, description: 'test-only fault injection; off in production' }) }),
+}, { additionalProperties: false });
+
+export type Config = Static<typeof ConfigSchema>;
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`configuration error:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigKey { path: string; env: string; default: unknown; description: string; schema: TSchema }
+
+const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+
+/** Every leaf key with its environment variable, default and description (the README's table). */
+export function configKeys(schema: TSchema = ConfigSchema, prefix: string[] = []): ConfigKey[] {
+  if (schema[Kind] === 'Object') {
+    return Object.entries(schema.properties as Record<string, TSchema>).flatMap(([k, s]) => configKeys(s, [...prefix, k]));
+  }
+  return [{
+    path: prefix.join('.'), env: `STRATUS_${prefix.map(snake).join('_')}`,
+    default: schema.default, description: schema.description ?? '', schema,
+  }];
+}
+
+const ALIASES: Record<string, string> = { databaseUrl: 'DATABASE_URL', redisUrl: 'REDIS_URL' };
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  file?: string;
+  cwd?: string;
+  overrides?: DeepPartial<Config>;
+}
+
+/** Builds and validates the configuration: defaults < file < environment < overrides. */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const sources = new Map<string, string>();
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+
+  const file = options.file ?? env.STRATUS_CONFIG ?? (existsSync(resolve(cwd, 'stratus.config.json')) ? 'stratus.config.json' : undefined);
+  if (file) {
+    const path = resolve(cwd, file);
+    try {
+      merge(raw, JSON.parse(readFileSync(path, 'utf8')), [], sources, `file ${path}`);
+    } catch (error) {
+      throw new ConfigError([`config file ${path}: ${(error as Error).message}`]);
+    }
+  }
+  for (const key of configKeys()) {
+    const name = env[key.env] !== undefined ? key.env : ALIASES[key.path];
+    const text = name ? env[name] : undefined;
+    if (text === undefined) continue;
+    const value = fromEnv(key.schema, text);
+    if (value === undefined) problems.push(`${key.path} (env ${name}): expected ${expected(key.schema)}, got ${JSON.stringify(text)}`);
+    else setPath(raw, key.path.split('.'), value, sources, `env ${name}`);
+  }
+  if (options.overrides) merge(raw, options.overrides, [], sources, 'override');
+
+  const config = Value.Default(ConfigSchema, raw) as Config;
+  const reported = new Set<string>();
+  for (const error of Value.Errors(ConfigSchema, config)) {
+    const problem = describe(error, config, sources);
+    if (!reported.has(problem)) problems.push(problem);
+    reported.add(problem);
+  }
+  const { backoffBaseMs, backoffMaxMs } = config.supervision ?? {};
+  if (typeof backoffBaseMs === 'number' && typeof backoffMaxMs === 'number' && backoffMaxMs < backoffBaseMs) {
+    problems.push(`supervision.backoffMaxMs (${sourceOf('supervision.backoffMaxMs', sources)}): expected at least supervision.backoffBaseMs (${backoffBaseMs}), got ${backoffMaxMs}`);
+  }
+  if (typeof config.stateDir === 'string') config.stateDir = isAbsolute(config.stateDir) ? config.stateDir : resolve(cwd, config.stateDir);
+  if (typeof config.databaseUrl === 'string') {
+    const url = resolveDatabaseUrl(config.databaseUrl, config.stateDir, cwd);
+    if (url) config.databaseUrl = url;
+    else problems.push(`databaseUrl (${sourceOf('databaseUrl', sources)}): expected postgres://… or sqlite:<path>, got ${JSON.stringify(config.databaseUrl)}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+export function formatConfigError(error: unknown): string {
+  return error instanceof ConfigError ? `stratus: ${error.message}` : `stratus: ${(error as Error)?.stack ?? String(error)}`;
+}
+
+function resolveDatabaseUrl(url: string, stateDir: string, cwd: string): string | undefined {
+  if (url === '') return `sqlite:${resolve(stateDir, 'stratus.sqlite')}`;
+  if (/^postgres(ql)?:\/\//.test(url)) return url;
+  const sqlite = /^sqlite:(?:\/\/)?(.+)$/.exec(url);
+  if (!sqlite) return undefined;
+  return sqlite[1] === ':memory:' ? 'sqlite::memory:' : `sqlite:${resolve(cwd, sqlite[1])}`;
+}
+
+function fromEnv(schema: TSchema, text: string): unknown {
+  const kind = schema[Kind];
+  if (kind === 'Array') return text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (kind === 'Integer' || kind === 'Number') {
+    const n = Number(text);
+    return text.trim() !== '' && Number.isFinite(n) ? n : undefined;
+  }
+  if (kind === 'Boolean') return ({ true: true, '1': true, yes: true, false: false, '0': false, no: false } as Record<string, boolean>)[text.toLowerCase()];
+  return text;
+}
+
+function expected(schema: TSchema): string {
+  const kind = schema[Kind];
+  if (kind === 'Integer' || kind === 'Number') {
+    const bounds = [schema.minimum !== undefined ? `>= ${schema.minimum}` : '', schema.maximum !== undefined ? `<= ${schema.maximum}` : ''].filter(Boolean);
+    return `${kind === 'Integer' ? 'integer' : 'number'}${bounds.length ? ` ${bounds.join(' and ')}` : ''}`;
+  }
+  if (kind === 'Union') return `one of ${(schema.anyOf as TSchema[]).map((s) => JSON.stringify(s.const)).join(', ')}`;
+  if (kind === 'Array') return `a list of ${expected(schema.items)}${schema.uniqueItems ? ' without repeats' : ''}${schema.minItems ? ` (at least ${schema.minItems})` : ''}`;
+  if (kind === 'Boolean') return 'true or false';
+  if (kind === 'String') return schema.pattern ? `a string matching ${schema.pattern}` : schema.minLength ? 'a non-empty string' : 'a string';
+  if (kind === 'Object') return 'an object';
+  return kind;
+}
+
+function describe(error: ValueError, config: object, sources: Map<string, string>): string {
+  const parts = error.path.split('/').filter(Boolean);
+  const path = parts.join('.');
+  if (error.type === ValueErrorType.ObjectAdditionalProperties) return `${path} (${sourceOf(path, sources)}): unknown key`;
+  // An error inside a list is reported on the list as a whole, as it was given.
+  const leaf = configKeys().find((k) => k.path === path || path.startsWith(`${k.path}.`));
+  const at = leaf?.path ?? path;
+  const value = at.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config);
+  return `${at} (${sourceOf(at, sources)}): expected ${expected(leaf?.schema ?? error.schema)}, got ${JSON.stringify(value)}`;
+}
+
+const sourceOf = (path: string, sources: Map<string, string>) => {
+  for (let p = path; p; p = p.slice(0, Math.max(0, p.lastIndexOf('.')))) if (sources.has(p)) return sources.get(p)!;
+  return 'default';
+};
+
+function merge(target: Record<string, unknown>, layer: unknown, prefix: string[], sources: Map<string, string>, source: string): void {
+  if (!layer || typeof layer !== 'object' || Array.isArray(layer)) throw new Error('expected a JSON object');
+  for (const [key, value] of Object.entries(layer)) {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const child = (target[key] ??= {}) as Record<string, unknown>;
+      if (typeof child !== 'object') target[key] = {};
+      sources.set([...prefix, key].join('.'), source);
+      merge(target[key] as Record<string, unknown>, value, [...prefix, key], sources, source);
+    } else {
+      setPath(target, [key], value, sources, source, prefix);
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown, sources: Map<string, string>, source: string, prefix: string[] = []): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  node[path[path.length - 1]] = value;
+  sources.set([...prefix, ...path].join('.'), source);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

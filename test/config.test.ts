@@ -1,0 +1,75 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, configKeys, loadConfig } from '../cluster.config.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'stratus-config-'));
+const problems = (env: Record<string, string>, overrides?: object) => {
+  const error = (() => { try { loadConfig({ env, cwd, overrides: overrides as never }); } catch (e) { return e; } })();
+  if (!(error instanceof ConfigError)) throw new Error('expected a ConfigError');
+  return error.problems;
+};
+
+test('defaults serve a one-machine start', (t) => {
+  const config = loadConfig({ env: {}, cwd });
+  t.deepEqual(config.roles, ['api', 'scheduler', 'compute', 'console']);
+  t.is(config.stateDir, join(cwd, '.stratus'));
+  t.is(config.databaseUrl, `sqlite:${join(cwd, '.stratus', 'stratus.sqlite')}`);
+  t.is(config.supervision.maxRestarts, 5);
+  t.is(config.listen.compute, 8774);
+  t.false(config.testing.faultHooks, 'fault hooks are off unless a test turns them on');
+  t.true(Object.isFrozen(config.supervision));
+});
+
+test('environment variables override nested keys, lists, numbers and booleans', (t) => {
+  const config = loadConfig({
+    cwd, env: {
+      STRATUS_SUPERVISION_MAX_RESTARTS: '9', STRATUS_ROLES: 'api, compute', STRATUS_METRICS_ALLOW_REMOTE: 'true',
+      STRATUS_STATE_DIR: '/var/lib/stratus', STRATUS_LIBVIRT_URIS: 'qemu:///system,test:///default',
+    },
+  });
+  t.is(config.supervision.maxRestarts, 9);
+  t.deepEqual(config.roles, ['api', 'compute']);
+  t.true(config.metrics.allowRemote);
+  t.is(config.databaseUrl, 'sqlite:/var/lib/stratus/stratus.sqlite');
+  t.deepEqual(config.libvirt.uris, ['qemu:///system', 'test:///default']);
+});
+
+test('DATABASE_URL and REDIS_URL are accepted; the STRATUS_ form wins', (t) => {
+  t.is(loadConfig({ cwd, env: { DATABASE_URL: 'postgres://u@h/db' } }).databaseUrl, 'postgres://u@h/db');
+  t.is(loadConfig({ cwd, env: { DATABASE_URL: 'postgres://a@h/x', STRATUS_DATABASE_URL: 'postgres://b@h/y' } }).databaseUrl, 'postgres://b@h/y');
+  t.is(loadConfig({ cwd, env: { REDIS_URL: 'redis://10.0.0.1:6380' } }).redisUrl, 'redis://10.0.0.1:6380');
+});
+
+test('a config file is a layer under the environment', (t) => {
+  const file = join(cwd, 'custom.json');
+  writeFileSync(file, JSON.stringify({ nodeId: 'from-file', supervision: { maxRestarts: 2, withinMs: 5000 } }));
+  const config = loadConfig({ cwd, env: { STRATUS_CONFIG: file, STRATUS_SUPERVISION_MAX_RESTARTS: '4' } });
+  t.is(config.nodeId, 'from-file');
+  t.is(config.supervision.withinMs, 5000);
+  t.is(config.supervision.maxRestarts, 4, 'the environment beats the file');
+  writeFileSync(file, '{ not json');
+  t.throws(() => loadConfig({ cwd, env: { STRATUS_CONFIG: file } }), { instanceOf: ConfigError, message: /custom\.json/ });
+});
+
+test('bad values are refused with the key, where it came from and what was expected', (t) => {
+  t.deepEqual(problems({ STRATUS_SUPERVISION_MAX_RESTARTS: 'abc' }), [
+    'supervision.maxRestarts (env STRATUS_SUPERVISION_MAX_RESTARTS): expected integer >= 0, got "abc"',
+  ]);
+  t.regex(problems({ STRATUS_LISTEN_OPS: '70000' })[0], /^listen\.ops \(env STRATUS_LISTEN_OPS\): expected integer >= 0 and <= 65535, got 70000$/);
+  t.regex(problems({ STRATUS_ROLES: 'api,db' })[0], /^roles .*one of "api", "scheduler", "compute", "console".*got \["api","db"\]$/);
+  t.regex(problems({ DATABASE_URL: 'mysql://x' })[0], /^databaseUrl \(env DATABASE_URL\): expected postgres:\/\/… or sqlite:<path>/);
+  t.regex(problems({ STRATUS_SUPERVISION_BACKOFF_BASE_MS: '500', STRATUS_SUPERVISION_BACKOFF_MAX_MS: '100' })[0], /^supervision\.backoffMaxMs .*at least/);
+  t.deepEqual(problems({}, { listen: { compte: 1 } }), ['listen.compte (override): unknown key']);
+  const file = join(cwd, 'unknown.json');
+  writeFileSync(file, JSON.stringify({ superVision: {} }));
+  t.regex(problems({ STRATUS_CONFIG: file })[0], /^superVision \(file .*unknown\.json\): unknown key$/);
+});
+
+test('every key has an environment variable derived from its path', (t) => {
+  const keys = configKeys();
+  t.true(keys.some((k) => k.path === 'supervision.maxRestarts' && k.env === 'STRATUS_SUPERVISION_MAX_RESTARTS'));
+  t.true(keys.some((k) => k.path === 'nodeId' && k.env === 'STRATUS_NODE_ID'));
+  t.true(keys.every((k) => k.description.length > 0), 'every key is described');
+});
