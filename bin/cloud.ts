@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Config } from '../cluster.config.js';
+import { openDatabase, type Database } from '../models/database.js';
+import { ActorNode } from '../runtime/node.js';
+import { SqlStore } from '../runtime/stores/sql-store.js';
+import { InProcessTransport } from '../runtime/transports/in-process.js';
+import { SystemClock, type Clock } from '../runtime/clock.js';
+import { createMetrics } from '../runtime/metrics.js';
+import { superviseAll } from '../supervisors/root.js';
+import { opsApp } from '../http/ops.js';
+import { listen, type Listening } from '../http/listen.js';
+
+export interface Cloud {
+  readonly config: Config;
+  readonly node: ActorNode;
+  readonly db: Database;
+  readonly ops: Listening;
+  readonly recovered: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: one node holding every role the configuration gives it, on its
+ * database, with its operational endpoints. Later services attach here.
+ */
+export async function startCloud(config: Config, logger: Logger, clock: Clock = new SystemClock()): Promise<Cloud> {
+  mkdirSync(config.stateDir, { recursive: true });
+  const db = await openDatabase(config.databaseUrl);
+  const store = new SqlStore(db, { maxBatch: config.store.maxBatch, crashHistory: config.supervision.crashHistory, now: () => clock.now() });
+  const node = new ActorNode({
+    nodeId: config.nodeId, store, transport: new InProcessTransport(), clock, logger,
+    requestTimeoutMs: config.timeouts.requestMs, passivationSweepMs: config.passivation.sweepMs,
+    recentMessages: config.introspection.recentMessages,
+  });
+  superviseAll(node, { supervision: config.supervision, passivation: config.passivation });
+  const recovered = await node.start();
+  const ops = await listen(opsApp({
+    logger, metrics: createMetrics(node), allowRemoteMetrics: config.metrics.allowRemote,
+    check: async () => {
+      try { await db.sequelize.query('SELECT 1'); return []; } catch (e) { return [`database: ${(e as Error).message}`]; }
+    },
+    describe: () => ({ node: config.nodeId, roles: config.roles, activations: node.activeCount() }),
+  }), config.listen.host, config.listen.ops);
+  logger.info({ node: config.nodeId, roles: config.roles, database: db.dialect, ops: ops.url, recovered }, 'stratus started');
+  return {
+    config, node, db, ops, recovered,
+    stop: async () => {
+      await ops.close();
+      await node.stop();
+      await store.close();
+      await db.close();
+      logger.info('stratus stopped');
+    },
+  };
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what Stratus needs and is missing: Debian packages first (as root), then the npm
+# dependencies. Quiet and quick when everything is there; runs before start, test and bench.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+packages_file=${STRATUS_DEBIAN_PACKAGES_FILE:-bin/debian-packages.txt}
+missing=()
+while read -r pkg; do
+  [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done < "$packages_file"
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "Stratus needs Debian packages that are missing. Run as root: apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  install() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" >&2; }
+  if ! install; then
+    echo "setup: install failed; updating the package lists and trying once more" >&2
+    apt-get -o DPkg::Lock::Timeout=600 update >&2 || true
+    install || { echo "setup: could not install ${missing[*]}" >&2; exit 1; }
+  fi
+fi
+
+stamp=node_modules/.stratus-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  echo "setup: installing npm dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund >&2
+  echo "$want" > "$stamp"
+fi
