@@ -10,7 +10,7 @@ type CounterField = { [K in keyof KindStats]: KindStats[K] extends number ? K : 
  */
 export function createMetrics(node: ActorNode): client.Registry {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'stratus_process_' });
+  client.collectDefaultMetrics({ register: registry, prefix: 'stratus_' });
   const kinds = () => node.kindRuntimes();
 
   const counter = (name: string, help: string, fields: Array<[CounterField, Record<string, string>]>) =>

@@ -7,7 +7,7 @@ import { SqlStore } from '../runtime/stores/sql-store.js';
 import { InProcessTransport } from '../runtime/transports/in-process.js';
 import { SimulatedClock } from '../runtime/clock.js';
 import { createTestDatabase } from './helpers/database.js';
-import { drive } from './helpers/drive.js';
+import { drive, eventually } from './helpers/drive.js';
 import { testPolicy } from './helpers/runtime.js';
 import { counterKind, defineCounterModel } from './fixtures/counter-kind.js';
 
@@ -29,9 +29,7 @@ test('a correlation id follows a request through every message it causes, into t
   // c1 relays to c2, whose handler crashes on the relayed message: the crash log carries the id.
   const correlationId = 'req-11111111-2222-4333-8444-555555555555';
   await drive(clock, node.ask({ kind: 'counter', id: 'c1' }, 'relay', { to: 'c2', amount: 1 }, { correlationId }));
-  await drive(clock, (async () => {
-    while ((await node.ask<{ total: number }>({ kind: 'counter', id: 'c2' }, 'get', {})).total !== 1) await new Promise((r) => setTimeout(r, 5));
-  })());
+  await eventually(async () => (await db.models.Inbox.count()) === 2);
   const added = lines.find((l) => l.msg === 'added');
   t.is(added?.actor, 'counter/c2');
   t.is(added?.correlationId, correlationId, 'the message c1 sent carried the id to c2');

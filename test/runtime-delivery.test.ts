@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { SimulatedClock } from '../runtime/clock.js';
 import { ActorError } from '../runtime/errors.js';
 import { createTestDatabase } from './helpers/database.js';
-import { drive } from './helpers/drive.js';
+import { drive, eventually } from './helpers/drive.js';
 import { startCounterNode } from './helpers/runtime.js';
 import type { CounterRow } from './fixtures/counter-kind.js';
 
@@ -12,18 +12,13 @@ const counter = (id: string) => ({ kind: 'counter', id });
 test('messages from one sender are handled in send order, many actors share group commits', async (t) => {
   const database = await createTestDatabase('delivery-order');
   const clock = new SimulatedClock();
-  const { node, store, stop } = await startCounterNode(database.url, { clock });
+  const { node, store, db, stop } = await startCounterNode(database.url, { clock });
   const sends: Promise<void>[] = [];
   for (let seq = 1; seq <= 50; seq++) for (let a = 0; a < 20; a++) sends.push(node.send(counter(`o${a}`), 'add', { amount: seq, seq }));
   await drive(clock, Promise.all(sends));
+  await eventually(async () => (await db.models.Inbox.count()) === 1000);
   for (let a = 0; a < 20; a++) {
-    const row = await drive(clock, (async () => {
-      for (;;) {
-        const r = await node.ask<CounterRow>(counter(`o${a}`), 'get', {});
-        if (r.count === 50) return r;
-        await new Promise((res) => setTimeout(res, 5));
-      }
-    })());
+    const row = await drive(clock, node.ask<CounterRow>(counter(`o${a}`), 'get', {}));
     t.like(row, { total: 1275, count: 50, last_seq: 50, out_of_order: 0 });
   }
   t.true(store.stats.maxBatch > 1, `group commit batched writes (largest batch ${store.stats.maxBatch})`);
@@ -36,9 +31,9 @@ test('a durable send from an actor commits with its state and is delivered', asy
   const clock = new SimulatedClock();
   const { node, db, stop } = await startCounterNode(database.url, { clock });
   t.is(await drive(clock, node.ask(counter('r1'), 'relay', { to: 'r2', amount: 9 })), 'sent');
-  await drive(clock, (async () => { while ((await node.ask<CounterRow>(counter('r2'), 'get', {})).total !== 9) await new Promise((r) => setTimeout(r, 5)); })());
+  await eventually(async () => (await db.models.Inbox.count()) === 2);
+  t.is((await drive(clock, node.ask<CounterRow>(counter('r2'), 'get', {}))).total, 9);
   t.is(await db.models.Outbox.count(), 0);
-  t.is(await db.models.Inbox.count(), 2);
   await stop();
   await database.drop();
 });
@@ -89,7 +84,7 @@ test('a redelivered message id is not handled again; its stored reply is returne
   const message = { id, to: counter('d'), type: 'add', payload: { amount: 5 }, durable: true } as const;
   await a.store.enqueue([message]);
   a.node.receive(message);
-  await drive(clock, (async () => { while ((await a.db.models.Inbox.count()) === 0) await new Promise((r) => setTimeout(r, 5)); })());
+  await eventually(async () => (await a.db.models.Inbox.count()) === 1);
   // The same message arrives again, as an at-least-once transport may deliver it.
   await a.store.enqueue([message]);
   await a.stop();

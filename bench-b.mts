@@ -1,0 +1,10 @@
+import { durable } from './bench/runtime/durable.js';
+import { memory } from './bench/runtime/memory.js';
+import { reactivation } from './bench/runtime/reactivation.js';
+import { recovery } from './bench/runtime/recovery.js';
+const which = process.argv[2];
+if (which === 'c') await durable();
+if (which === 'd') await memory();
+if (which === 'e') await reactivation();
+if (which === 'f') await recovery();
+process.exit(0);
