@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, configKeys, loadConfig } from '../cluster.config.js';
@@ -72,4 +72,9 @@ test('every key has an environment variable derived from its path', (t) => {
   t.true(keys.some((k) => k.path === 'supervision.maxRestarts' && k.env === 'STRATUS_SUPERVISION_MAX_RESTARTS'));
   t.true(keys.some((k) => k.path === 'nodeId' && k.env === 'STRATUS_NODE_ID'));
   t.true(keys.every((k) => k.description.length > 0), 'every key is described');
+});
+
+test('the README documents every configuration key', (t) => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  for (const key of configKeys()) t.true(readme.includes(`\`${key.env}\``), `${key.env} is in the README`);
 });
