@@ -64,7 +64,6 @@ export const ConfigSchema = Type.Object({
     level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level' }),
   }),
   metrics: section({ allowRemote: Type.Boolean({ default: false, description: 'serve /metrics beyond the loopback interface' }) }),
-  testing: section({ faultHooks: Type.Boolean({ default: false, description: 'test-only fault injection; off in production' }) }),
 }, { additionalProperties: false });
 
 export type Config = Static<typeof ConfigSchema>;

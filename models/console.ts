@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { timestamps } from './columns.js';
 
 /** A console session: which VM display a token opens, and until when. */
 export interface ConsoleRow {
@@ -25,8 +26,7 @@ export const attributes: ModelAttributes = {
   port: { type: DataTypes.INTEGER, allowNull: false },
   status: { type: DataTypes.STRING(16), allowNull: false },
   expires_at: { type: DataTypes.DATE, allowNull: false },
-  created_at: { type: DataTypes.DATE, allowNull: false },
-  updated_at: { type: DataTypes.DATE, allowNull: false },
+  ...timestamps,
 };
 
 export const indexes = [{ fields: ['instance_uuid'] }];

@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { timestamps } from './columns.js';
 
 /** A hypervisor host: capacity, usage and the state of its compute service. */
 export interface HostRow {
@@ -52,8 +53,7 @@ export const attributes: ModelAttributes = {
   status: { type: DataTypes.STRING(16), allowNull: false },
   failure_reason: { type: DataTypes.TEXT, allowNull: true },
   last_seen_at: { type: DataTypes.DATE, allowNull: true },
-  created_at: { type: DataTypes.DATE, allowNull: false },
-  updated_at: { type: DataTypes.DATE, allowNull: false },
+  ...timestamps,
 };
 
 export const define = (sequelize: Sequelize) => sequelize.define('Host', attributes, { tableName: table, timestamps: false });

@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { softDelete, timestamps } from './columns.js';
 
 /** A server, with the columns Nova's API filters and sorts on. */
 export interface InstanceRow {
@@ -68,9 +69,8 @@ export const attributes: ModelAttributes = {
   fault_details: { type: DataTypes.TEXT, allowNull: true },
   launched_at: { type: DataTypes.DATE, allowNull: true },
   terminated_at: { type: DataTypes.DATE, allowNull: true },
-  created_at: { type: DataTypes.DATE, allowNull: false },
-  updated_at: { type: DataTypes.DATE, allowNull: false },
-  deleted_at: { type: DataTypes.DATE, allowNull: true },
+  ...timestamps,
+  ...softDelete,
 };
 
 export const indexes = [

@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { softDelete, timestamps } from './columns.js';
 
 export interface NetworkRow {
   uuid: string;
@@ -21,9 +22,8 @@ export const attributes: ModelAttributes = {
   cidr: { type: DataTypes.STRING(64), allowNull: false },
   status: { type: DataTypes.STRING(16), allowNull: false },
   failure_reason: { type: DataTypes.TEXT, allowNull: true },
-  created_at: { type: DataTypes.DATE, allowNull: false },
-  updated_at: { type: DataTypes.DATE, allowNull: false },
-  deleted_at: { type: DataTypes.DATE, allowNull: true },
+  ...timestamps,
+  ...softDelete,
 };
 
 export const indexes = [{ fields: ['project_id'] }];

@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { timestamps } from './columns.js';
 
 /** One scheduler per node with the scheduler role; its row counts the decisions it made. */
 export interface SchedulerRow {
@@ -15,8 +16,7 @@ export const attributes: ModelAttributes = {
   name: { type: DataTypes.STRING(255), primaryKey: true },
   decisions: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
   last_decision_at: { type: DataTypes.DATE, allowNull: true },
-  created_at: { type: DataTypes.DATE, allowNull: false },
-  updated_at: { type: DataTypes.DATE, allowNull: false },
+  ...timestamps,
 };
 
 export const define = (sequelize: Sequelize) =>

@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { softDelete, timestamps } from './columns.js';
 
 export interface VolumeRow {
   uuid: string;
@@ -23,9 +24,8 @@ export const attributes: ModelAttributes = {
   status: { type: DataTypes.STRING(32), allowNull: false },
   attached_to: { type: DataTypes.STRING(36), allowNull: true },
   failure_reason: { type: DataTypes.TEXT, allowNull: true },
-  created_at: { type: DataTypes.DATE, allowNull: false },
-  updated_at: { type: DataTypes.DATE, allowNull: false },
-  deleted_at: { type: DataTypes.DATE, allowNull: true },
+  ...timestamps,
+  ...softDelete,
 };
 
 export const indexes = [{ fields: ['project_id'] }];

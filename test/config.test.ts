@@ -18,7 +18,6 @@ test('defaults serve a one-machine start', (t) => {
   t.is(config.databaseUrl, `sqlite:${join(cwd, '.stratus', 'stratus.sqlite')}`);
   t.is(config.supervision.maxRestarts, 5);
   t.is(config.listen.compute, 8774);
-  t.false(config.testing.faultHooks, 'fault hooks are off unless a test turns them on');
   t.true(Object.isFrozen(config.supervision));
 });
 

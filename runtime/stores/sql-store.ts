@@ -287,11 +287,15 @@ export class SqlStore implements ActorStore {
     }
     const activated = new Map(records.map((r) => [`${r.kind}/${r.id}`, r]));
     for (const i of indexes) {
-      const key = refKey((batch[i] as Extract<Op, { t: 'activate' }>).ref);
+      const { ref } = batch[i] as Extract<Op, { t: 'activate' }>;
+      const key = refKey(ref);
       const record = activated.get(key)!;
+      const state = states.get(key) as Record<string, unknown> | undefined;
+      // The row's key is the actor's id: keep one copy of that string, not two.
+      if (state) state[this.table(ref.kind).key] = ref.id;
       results[i] = {
         epoch: Number(record.epoch),
-        state: states.get(key) ?? null,
+        state: state ?? null,
         ...(record.status === 'failed' ? { failure: record.failure_reason ?? 'failed' } : {}),
       } satisfies Activated;
     }
