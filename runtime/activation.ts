@@ -1,32 +1,28 @@
 import { performance } from 'node:perf_hooks';
-import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
 import type { Envelope } from './envelope.js';
 import { ActorError, StaleEpochError } from './errors.js';
-import type { HandlerContext, Outcome } from './kind.js';
+import type { Outcome } from './kind.js';
 import type { KindRuntime } from './kind-runtime.js';
 import type { ActorRef } from './ref.js';
 import type { ActivationInfo, ActivationStatus, ChangeKind, CrashInfo, RecentMessage } from './registry.js';
 import type { ActorStore, StoredReply } from './store.js';
 import { backoffDelay, decide } from './supervision.js';
+import { MessageContext, type ContextHost } from './message-context.js';
 
 const isRejection = (error: unknown): error is ActorError => error instanceof ActorError && error.code === 'rejected';
 
 /** What an activation needs from the node that hosts it. */
-export interface ActivationHost {
+export interface ActivationHost extends ContextHost {
   readonly nodeId: string;
   readonly store: ActorStore;
-  readonly clock: Clock;
-  readonly logger: Logger;
   readonly recentMessages: number;
-  envelope(to: ActorRef, type: string, payload: unknown, from?: ActorRef, correlationId?: string): Envelope;
   deliver(envelopes: readonly Envelope[]): void;
   reply(envelope: Envelope, reply: StoredReply): void;
   changed(event: ChangeKind, ref: ActorRef, reason?: string): void;
   retired(activation: Activation): void;
 }
 
-type Outcome_ = RecentMessage['outcome'];
+type MessageOutcome = RecentMessage['outcome'];
 
 /**
  * One live actor: its state, epoch and counters. nact queues its messages and runs
@@ -80,7 +76,7 @@ export class Activation {
     return this.handle(envelope).then((o) => this.finish(envelope, o, started));
   }
 
-  private finish(envelope: Envelope, outcome: Outcome_, started: number): void {
+  private finish(envelope: Envelope, outcome: MessageOutcome, started: number): void {
     const ms = performance.now() - started;
     this.kind.stats.observe(ms / 1000);
     this.remember(envelope, outcome, ms);
@@ -90,7 +86,7 @@ export class Activation {
   }
 
   /** The supervised loop: load, handle, and on a crash restart with backoff and retry. */
-  private async handle(envelope: Envelope, ...crash: [unknown?]): Promise<Outcome_> {
+  private async handle(envelope: Envelope, ...crash: [unknown?]): Promise<MessageOutcome> {
     let attempts = 0;
     let crashed = crash.length > 0;
     let error = crash[0];
@@ -111,7 +107,7 @@ export class Activation {
   }
 
   /** Returns the message's outcome when it is settled, or undefined to retry it after the restart. */
-  private async afterCrash(envelope: Envelope, error: unknown, attempts: number): Promise<Outcome_ | undefined> {
+  private async afterCrash(envelope: Envelope, error: unknown, attempts: number): Promise<MessageOutcome | undefined> {
     if (error instanceof StaleEpochError) {
       this.status = 'stale';
       this.host.reply(envelope, { ok: false, error: error.toBody() });
@@ -137,7 +133,7 @@ export class Activation {
     this.status = activated.failure === undefined ? 'ready' : 'failed';
   }
 
-  private async apply(envelope: Envelope): Promise<Outcome_> {
+  private async apply(envelope: Envelope): Promise<MessageOutcome> {
     const { definition, stats } = this.kind;
     if (envelope.redelivered) {
       const stored = await this.host.store.lookupInbox(String(envelope.id));
@@ -153,7 +149,7 @@ export class Activation {
       await this.answer(envelope, { ok: false, error: invalid.toBody() });
       return 'invalid';
     }
-    const context = new MessageContext(this, envelope, this.host);
+    const context = new MessageContext(this.ref, envelope, this.host);
     let result: Outcome<object>;
     try {
       result = await definition.behaviour[envelope.type](this.state, envelope.payload, context);
@@ -177,7 +173,7 @@ export class Activation {
   }
 
   /** A transient message: no commit. Synchronous when its handler is; throws (or rejects) on a crash. */
-  private runTransient(envelope: Envelope): Outcome_ | Promise<Outcome_> {
+  private runTransient(envelope: Envelope): MessageOutcome | Promise<MessageOutcome> {
     const { definition, stats } = this.kind;
     const invalid = definition.protocol.validate(envelope.type, envelope.payload);
     if (invalid) {
@@ -185,7 +181,7 @@ export class Activation {
       this.host.reply(envelope, { ok: false, error: invalid.toBody() });
       return 'invalid';
     }
-    const context = new MessageContext(this, envelope, this.host);
+    const context = new MessageContext(this.ref, envelope, this.host);
     let result: Outcome<object> | Promise<Outcome<object>>;
     try {
       result = definition.behaviour[envelope.type](this.state, envelope.payload, context);
@@ -198,7 +194,7 @@ export class Activation {
     return this.completeTransient(envelope, context, result);
   }
 
-  private completeTransient(envelope: Envelope, context: MessageContext, result: Outcome<object>): Outcome_ | Promise<Outcome_> {
+  private completeTransient(envelope: Envelope, context: MessageContext, result: Outcome<object>): MessageOutcome | Promise<MessageOutcome> {
     if (result.state !== undefined) throw new Error(`${this.kind.definition.kind}.${envelope.type} is transient and may not change state`);
     this.kind.stats.transient++;
     this.handled++;
@@ -217,7 +213,7 @@ export class Activation {
   }
 
   /** A handler's refusal is answered; anything else it threw is a crash. */
-  private rejected(envelope: Envelope, error: unknown): Outcome_ {
+  private rejected(envelope: Envelope, error: unknown): MessageOutcome {
     if (!isRejection(error)) throw error;
     this.kind.stats.rejected++;
     this.host.reply(envelope, { ok: false, error: error.toBody() });
@@ -233,7 +229,7 @@ export class Activation {
   }
 
   /** A failed or superseded actor handles nothing: durable messages go to dead letters, senders get an error. */
-  private async refuse(envelope: Envelope): Promise<Outcome_> {
+  private async refuse(envelope: Envelope): Promise<MessageOutcome> {
     const error = this.status === 'stale'
       ? new StaleEpochError(`${this.ref.kind}/${this.ref.id}`)
       : new ActorError('actor_failed', `${this.ref.kind} ${this.ref.id} has failed and must be restarted by an operator: ${this.failure}`);
@@ -302,7 +298,7 @@ export class Activation {
     this.window = undefined;
   }
 
-  private remember(envelope: Envelope, outcome: Outcome_, ms: number): void {
+  private remember(envelope: Envelope, outcome: MessageOutcome, ms: number): void {
     const capacity = this.host.recentMessages;
     if (capacity === 0) return;
     const entry: RecentMessage = { type: envelope.type, id: envelope.id, outcome, ms };
@@ -327,29 +323,5 @@ export class Activation {
 
   private logError(error: unknown): void {
     this.host.logger.error({ actor: `${this.ref.kind}/${this.ref.id}`, err: error }, 'actor bookkeeping write failed');
-  }
-}
-
-/** What a handler sees; one per message, its log created only if used. */
-class MessageContext implements HandlerContext {
-  readonly sends: Envelope[] = [];
-  readonly now: number;
-  private logger: Logger | undefined;
-
-  constructor(private readonly activation: Activation, private readonly envelope: Envelope, private readonly host: ActivationHost) {
-    this.now = host.clock.now();
-  }
-
-  get self(): ActorRef { return this.activation.ref; }
-  get correlationId(): string | undefined { return this.envelope.correlationId; }
-
-  get log(): Logger {
-    return (this.logger ??= this.host.logger.child({
-      actor: `${this.activation.ref.kind}/${this.activation.ref.id}`, correlationId: this.envelope.correlationId,
-    }));
-  }
-
-  send(to: ActorRef, type: string, payload: unknown): void {
-    this.sends.push(this.host.envelope(to, type, payload, this.activation.ref, this.envelope.correlationId));
   }
 }

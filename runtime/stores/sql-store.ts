@@ -1,6 +1,7 @@
-import { QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
+import { QueryTypes, Transaction, type Model, type ModelStatic, type Sequelize } from 'sequelize';
 import type { Database } from '../../models/database.js';
 import type { OutboxRow } from '../../models/index.js';
+import { fromOutboxRow, inboxRow, toOutboxRow } from './sql-rows.js';
 import type { Envelope } from '../envelope.js';
 import { StaleEpochError } from '../errors.js';
 import { refKey, type ActorRef } from '../ref.js';
@@ -129,7 +130,10 @@ export class SqlStore implements ActorStore {
   private async run(batch: Op[]): Promise<unknown[]> {
     const results: unknown[] = new Array(batch.length).fill(undefined);
     const now = new Date(this.options.now());
-    await this.sequelize.transaction(async (transaction) => {
+    // On SQLite the write lock is taken up front, so the epoch check and the writes see one state
+    // even when another node writes the same file.
+    const type = this.db.dialect === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined;
+    await this.sequelize.transaction({ type }, async (transaction) => {
       const commits = await this.fence(batch, results, transaction);
       await this.writeStates(commits, transaction);
       await this.writeMessages(batch, commits, now, transaction);
@@ -325,32 +329,4 @@ export class SqlStore implements ActorStore {
     if (!table) throw new Error(`no model registered for actor kind '${kind}'`);
     return table;
   }
-}
-
-function inboxRow(id: string, ref: ActorRef, reply: StoredReply, now: Date) {
-  const body = reply.ok ? reply.value : reply.error;
-  return { id, kind: ref.kind, actor_id: ref.id, ok: reply.ok, reply: body === undefined ? null : JSON.stringify(body), handled_at: now };
-}
-
-function toOutboxRow(e: Envelope, now: Date): OutboxRow {
-  return {
-    id: String(e.id), to_kind: e.to.kind, to_id: e.to.id, type: e.type, payload: JSON.stringify(e.payload ?? null),
-    from_kind: e.from?.kind ?? null, from_id: e.from?.id ?? null,
-    reply_node: e.replyTo?.node ?? null, request_id: e.replyTo?.requestId ?? null,
-    correlation_id: e.correlationId ?? null, created_at: now,
-  };
-}
-
-function fromOutboxRow(row: OutboxRow): Envelope {
-  return {
-    id: row.id,
-    to: { kind: row.to_kind, id: row.to_id },
-    type: row.type,
-    payload: JSON.parse(row.payload),
-    durable: true,
-    redelivered: true,
-    ...(row.from_kind && row.from_id ? { from: { kind: row.from_kind, id: row.from_id } } : {}),
-    ...(row.reply_node && row.request_id ? { replyTo: { node: row.reply_node, requestId: row.request_id } } : {}),
-    ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
-  };
 }

@@ -1,0 +1,35 @@
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { Envelope } from './envelope.js';
+import type { HandlerContext } from './kind.js';
+import type { ActorRef } from './ref.js';
+
+/** What a handler's context needs from its node. */
+export interface ContextHost {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  envelope(to: ActorRef, type: string, payload: unknown, from?: ActorRef, correlationId?: string): Envelope;
+}
+
+/** What a handler sees; one per message, its log created only if used. */
+export class MessageContext implements HandlerContext {
+  readonly sends: Envelope[] = [];
+  readonly now: number;
+  private logger: Logger | undefined;
+
+  constructor(readonly self: ActorRef, private readonly envelope: Envelope, private readonly host: ContextHost) {
+    this.now = host.clock.now();
+  }
+
+  get correlationId(): string | undefined { return this.envelope.correlationId; }
+
+  get log(): Logger {
+    return (this.logger ??= this.host.logger.child({
+      actor: `${this.self.kind}/${this.self.id}`, correlationId: this.envelope.correlationId,
+    }));
+  }
+
+  send(to: ActorRef, type: string, payload: unknown): void {
+    this.sends.push(this.host.envelope(to, type, payload, this.self, this.envelope.correlationId));
+  }
+}
