@@ -58,9 +58,14 @@ test('past its restart intensity an actor alone is failed; siblings and the node
   t.is(refused?.code, 'actor_failed', 'it stays failed');
   t.is(node.info(counter('bad'))?.status, 'failed');
 
-  await node.restart(counter('bad'));
-  t.is(await drive(clock, node.ask(counter('bad'), 'add', { amount: 1 })), 2, 'an operator restart brings it back');
   await stop();
+
+  const again = await startCounterNode(database.url, { clock });
+  const stillFailed = await t.throwsAsync(drive(clock, again.node.ask(counter('bad'), 'add', { amount: 1 })), { instanceOf: ActorError });
+  t.is(stillFailed?.code, 'actor_failed', 'the failure outlives the node');
+  await again.node.restart(counter('bad'));
+  t.is(await drive(clock, again.node.ask(counter('bad'), 'add', { amount: 1 })), 2, 'an operator restart brings it back');
+  await again.stop();
   await database.drop();
 });
 
