@@ -58,6 +58,11 @@ export const ConfigSchema = Type.Object({
     volumeMs: ms(1, 600_000, 'idle time before a volume actor passivates'),
     consoleMs: ms(1, 120_000, 'idle time before a console actor passivates'),
   }),
+  identity: section({
+    tokenTtlMs: ms(1_000, 3_600_000, 'how long a token is valid (Keystone’s default: one hour)'),
+    revocationPollMs: ms(10, 500, 'how often a node picks up revocations made on other nodes'),
+    cloudsYaml: Type.String({ minLength: 1, default: 'clouds.yaml', description: 'where the first start writes clouds.yaml' }),
+  }),
   store: section({ maxBatch: int(1, 5_000, 500, 'most writes in one group commit') }),
   introspection: section({ recentMessages: int(0, 1_000, 8, 'messages remembered per live actor for the inspector') }),
   log: section({
@@ -140,6 +145,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     problems.push(`supervision.backoffMaxMs (${sourceOf('supervision.backoffMaxMs', sources)}): expected at least supervision.backoffBaseMs (${backoffBaseMs}), got ${backoffMaxMs}`);
   }
   if (typeof config.stateDir === 'string') config.stateDir = isAbsolute(config.stateDir) ? config.stateDir : resolve(cwd, config.stateDir);
+  if (typeof config.identity?.cloudsYaml === 'string') config.identity.cloudsYaml = resolve(cwd, config.identity.cloudsYaml);
   if (typeof config.databaseUrl === 'string') {
     const url = resolveDatabaseUrl(config.databaseUrl, config.stateDir, cwd);
     if (url) config.databaseUrl = url;

@@ -10,12 +10,14 @@ import { createMetrics } from '../runtime/metrics.js';
 import { superviseAll } from '../supervisors/root.js';
 import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
+import { bootstrapIdentity, createIdentity, identityApp, type Identity } from '../http/identity/index.js';
 
 export interface Cloud {
   readonly config: Config;
   readonly node: ActorNode;
   readonly db: Database;
   readonly ops: Listening;
+  readonly identity?: Identity & { server: Listening };
   readonly recovered: number;
   stop(): Promise<void>;
 }
@@ -24,7 +26,9 @@ export interface Cloud {
  * The composition root: one node holding every role the configuration gives it, on its
  * database, with its operational endpoints. Later services attach here.
  */
-export async function startCloud(config: Config, logger: Logger, clock: Clock = new SystemClock()): Promise<Cloud> {
+export interface Secrets { readonly adminPassword?: string; readonly demoPassword?: string }
+
+export async function startCloud(config: Config, logger: Logger, secrets: Secrets = {}, clock: Clock = new SystemClock()): Promise<Cloud> {
   mkdirSync(config.stateDir, { recursive: true });
   const db = await openDatabase(config.databaseUrl);
   const store = new SqlStore(db, { maxBatch: config.store.maxBatch, crashHistory: config.supervision.crashHistory, now: () => clock.now() });
@@ -42,10 +46,15 @@ export async function startCloud(config: Config, logger: Logger, clock: Clock = 
     },
     describe: () => ({ node: config.nodeId, roles: config.roles, activations: node.activeCount() }),
   }), config.listen.host, config.listen.ops);
-  logger.info({ node: config.nodeId, roles: config.roles, database: db.dialect, ops: ops.url, recovered }, 'stratus started');
+  const identity = config.roles.includes('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
+  logger.info({
+    node: config.nodeId, roles: config.roles, database: db.dialect, ops: ops.url, identity: identity?.publicUrl, recovered,
+  }, 'stratus started');
   return {
-    config, node, db, ops, recovered,
+    config, node, db, ops, identity, recovered,
     stop: async () => {
+      identity?.stop();
+      await identity?.server.close();
       await ops.close();
       await node.stop();
       await store.close();
@@ -53,4 +62,15 @@ export async function startCloud(config: Config, logger: Logger, clock: Clock = 
       logger.info('stratus stopped');
     },
   };
+}
+
+async function startIdentity(config: Config, db: Database, clock: Clock, logger: Logger, secrets: Secrets) {
+  const identity = await createIdentity({
+    models: db.models, clock, stateDir: config.stateDir,
+    tokenTtlMs: config.identity.tokenTtlMs, revocationPollMs: config.identity.revocationPollMs,
+  });
+  const server = await listen(identityApp(identity.services, logger), config.listen.host, config.listen.identity);
+  identity.publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
+  await bootstrapIdentity(db.models, { cloudsYaml: config.identity.cloudsYaml, authUrl: `${identity.publicUrl}/v3`, ...secrets }, logger);
+  return Object.assign(identity, { server });
 }

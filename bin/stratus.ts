@@ -2,20 +2,41 @@
 import { loadConfig, formatConfigError } from '../cluster.config.js';
 import { createLogger } from '../runtime/logger.js';
 import { startCloud } from './cloud.js';
+import { openDatabase } from '../models/database.js';
+import { SystemClock } from '../runtime/clock.js';
+import { resetAdminPassword } from '../http/identity/index.js';
+import { RevocationList } from '../http/identity/revocations.js';
 
 const usage = `usage: stratus <command>
-  start     run the whole cloud (all configured roles) in this process`;
+  start         run the whole cloud (all configured roles) in this process
+  reset-admin   set a new admin password (STRATUS_ADMIN_PASSWORD, or a random one) and rewrite clouds.yaml`;
 
-async function start(): Promise<void> {
-  let config;
+function configOrExit() {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     console.error(formatConfigError(error));
     process.exit(2);
   }
+}
+
+async function resetAdmin(): Promise<void> {
+  const config = configOrExit();
+  const db = await openDatabase(config.databaseUrl);
+  const revocations = new RevocationList(db.models, new SystemClock(), config.identity.revocationPollMs);
+  const authUrl = `http://${config.publicHost}:${config.listen.identity}/v3`;
+  await resetAdminPassword(db.models, { cloudsYaml: config.identity.cloudsYaml, authUrl, adminPassword: process.env.STRATUS_ADMIN_PASSWORD },
+    (user) => revocations.revoke({ user, issuedBefore: Date.now() }));
+  await db.close();
+  console.log(`admin password reset; clouds.yaml rewritten at ${config.identity.cloudsYaml}`);
+}
+
+async function start(): Promise<void> {
+  const config = configOrExit();
   const logger = createLogger(config.log.level);
-  const cloud = await startCloud(config, logger);
+  const cloud = await startCloud(config, logger, {
+    adminPassword: process.env.STRATUS_ADMIN_PASSWORD, demoPassword: process.env.STRATUS_DEMO_PASSWORD,
+  });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -31,6 +52,7 @@ async function start(): Promise<void> {
 
 const [command] = process.argv.slice(2);
 if (command === 'start') await start();
+else if (command === 'reset-admin') await resetAdmin();
 else {
   console.error(usage);
   process.exit(command ? 2 : 0);

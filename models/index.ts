@@ -10,6 +10,13 @@ import * as network from './network.js';
 import * as volume from './volume.js';
 import * as scheduler from './scheduler.js';
 import * as console from './console.js';
+import * as domain from './identity/domain.js';
+import * as project from './identity/project.js';
+import * as user from './identity/user.js';
+import * as role from './identity/role.js';
+import * as assignment from './identity/assignment.js';
+import * as tokenState from './identity/token-state.js';
+import * as ec2 from './identity/ec2-credential.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -25,6 +32,15 @@ export function defineModels(sequelize: Sequelize) {
     Volume: volume.define(sequelize),
     Scheduler: scheduler.define(sequelize),
     Console: console.define(sequelize),
+    Domain: domain.define(sequelize),
+    Project: project.define(sequelize),
+    User: user.define(sequelize),
+    Role: role.define(sequelize),
+    ImpliedRole: role.defineImplied(sequelize),
+    Assignment: assignment.define(sequelize),
+    SigningKey: tokenState.defineKeys(sequelize),
+    Revocation: tokenState.defineRevocations(sequelize),
+    Ec2Credential: ec2.define(sequelize),
   };
 }
 
@@ -41,3 +57,10 @@ export type { NetworkRow } from './network.js';
 export type { VolumeRow } from './volume.js';
 export type { SchedulerRow } from './scheduler.js';
 export type { ConsoleRow } from './console.js';
+export type { DomainRow } from './identity/domain.js';
+export type { ProjectRow } from './identity/project.js';
+export type { UserRow } from './identity/user.js';
+export type { RoleRow, ImpliedRoleRow } from './identity/role.js';
+export type { AssignmentRow } from './identity/assignment.js';
+export type { SigningKeyRow, RevocationRow } from './identity/token-state.js';
+export type { Ec2CredentialRow } from './identity/ec2-credential.js';

@@ -2,6 +2,7 @@ import { Umzug, SequelizeStorage } from 'umzug';
 import type { QueryInterface, Sequelize } from 'sequelize';
 import * as m0001 from './migrations/0001-runtime.js';
 import * as m0002 from './migrations/0002-compute.js';
+import * as m0003 from './migrations/0003-identity.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -12,6 +13,7 @@ export interface Migration {
 const migrations: Array<[string, Migration]> = [
   ['0001-runtime', m0001],
   ['0002-compute', m0002],
+  ['0003-identity', m0003],
 ];
 
 export async function migrate(sequelize: Sequelize): Promise<string[]> {

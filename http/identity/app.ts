@@ -1,0 +1,25 @@
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import { correlation } from '../correlation.js';
+import { keystoneErrors } from './errors.js';
+import { assignmentRoutes } from './routes/assignments.js';
+import { credentialRoutes } from './routes/credentials.js';
+import { domainRoutes } from './routes/domains.js';
+import { projectRoutes } from './routes/projects.js';
+import { roleRoutes } from './routes/roles.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
+import { versionRoutes } from './routes/versions.js';
+import type { IdentityServices, IdentityState } from './services.js';
+
+/** The Keystone v3 subset OpenStack clients use. */
+export function identityApp(services: IdentityServices, logger: Logger): Koa<IdentityState> {
+  const app = new Koa<IdentityState>();
+  app.use(correlation(logger));
+  app.use(keystoneErrors(services.v3Url));
+  for (const routes of [versionRoutes, tokenRoutes, domainRoutes, projectRoutes, userRoutes, roleRoutes, assignmentRoutes, credentialRoutes]) {
+    const router = routes(services);
+    app.use(router.routes()).use(router.allowedMethods());
+  }
+  return app;
+}

@@ -1,0 +1,70 @@
+import { Op } from 'sequelize';
+import type { AssignmentRow, DomainRow, Models, ProjectRow, RoleRow, UserRow } from '../../models/index.js';
+
+/** Reads of the identity tables that several routes share, with roles and their implications cached. */
+export class Directory {
+  private roleCache: { byId: Map<string, RoleRow>; implies: Map<string, string[]> } | undefined;
+  /** Bumped on every identity write on this node, so cached token views are rebuilt. */
+  generation = 0;
+
+  constructor(readonly models: Models) {}
+
+  changed(): void {
+    this.generation++;
+    this.roleCache = undefined;
+  }
+
+  domain = (id: string) => this.one<DomainRow>(this.models.Domain.findByPk(id, { raw: true }));
+  domainByName = (name: string) => this.one<DomainRow>(this.models.Domain.findOne({ where: { name }, raw: true }));
+  project = (id: string) => this.one<ProjectRow>(this.models.Project.findByPk(id, { raw: true }));
+  projectByName = (name: string, domainId: string) => this.one<ProjectRow>(this.models.Project.findOne({ where: { name, domain_id: domainId }, raw: true }));
+  user = (id: string) => this.one<UserRow>(this.models.User.findByPk(id, { raw: true }));
+  userByName = (name: string, domainId: string) => this.one<UserRow>(this.models.User.findOne({ where: { name, domain_id: domainId }, raw: true }));
+
+  async roles(): Promise<{ byId: Map<string, RoleRow>; implies: Map<string, string[]> }> {
+    if (this.roleCache) return this.roleCache;
+    const roles = await this.models.Role.findAll({ raw: true }) as unknown as RoleRow[];
+    const rules = await this.models.ImpliedRole.findAll({ raw: true }) as unknown as Array<{ prior_role_id: string; implied_role_id: string }>;
+    const implies = new Map<string, string[]>();
+    for (const r of rules) implies.set(r.prior_role_id, [...(implies.get(r.prior_role_id) ?? []), r.implied_role_id]);
+    return (this.roleCache = { byId: new Map(roles.map((r) => [r.id, r])), implies });
+  }
+
+  /** The roles given plus every role they imply (admin ⊃ member ⊃ reader). */
+  async expand(roleIds: Iterable<string>): Promise<RoleRow[]> {
+    const { byId, implies } = await this.roles();
+    const seen = new Set<string>();
+    const visit = (id: string) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      for (const next of implies.get(id) ?? []) visit(next);
+    };
+    for (const id of roleIds) visit(id);
+    return [...seen].map((id) => byId.get(id)).filter((r): r is RoleRow => !!r);
+  }
+
+  async assignments(where: Partial<AssignmentRow>): Promise<AssignmentRow[]> {
+    return await this.models.Assignment.findAll({ where, raw: true }) as unknown as AssignmentRow[];
+  }
+
+  /** Effective roles of a user on a project or domain, implied ones included. */
+  async effectiveRoles(userId: string, target: { type: 'project' | 'domain'; id: string }): Promise<RoleRow[]> {
+    const direct = await this.assignments({ user_id: userId, target_type: target.type, target_id: target.id });
+    return this.expand(direct.map((a) => a.role_id));
+  }
+
+  /** Projects where the user holds any role. */
+  async projectsOf(userId: string): Promise<ProjectRow[]> {
+    const ids = [...new Set((await this.assignments({ user_id: userId, target_type: 'project' })).map((a) => a.target_id))];
+    return ids.length ? await this.models.Project.findAll({ where: { id: { [Op.in]: ids } }, order: [['name', 'ASC']], raw: true }) as unknown as ProjectRow[] : [];
+  }
+
+  async domainsOf(userId: string): Promise<DomainRow[]> {
+    const ids = [...new Set((await this.assignments({ user_id: userId, target_type: 'domain' })).map((a) => a.target_id))];
+    return ids.length ? await this.models.Domain.findAll({ where: { id: { [Op.in]: ids } }, raw: true }) as unknown as DomainRow[] : [];
+  }
+
+  private async one<T>(query: Promise<unknown>): Promise<T | undefined> {
+    return ((await query) as T | null) ?? undefined;
+  }
+}

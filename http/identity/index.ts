@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import type { Models } from '../../models/index.js';
+import type { Clock } from '../../runtime/clock.js';
+import { Catalog } from './catalog.js';
+import { Directory } from './directory.js';
+import { RevocationList } from './revocations.js';
+import { SecretBox } from './secrets.js';
+import type { IdentityServices } from './services.js';
+import { TokenSigner } from './token-signer.js';
+import { TokenService } from './tokens.js';
+
+export { identityApp } from './app.js';
+export { bootstrapIdentity, resetAdminPassword } from './bootstrap.js';
+export type { IdentityServices } from './services.js';
+export type { AuthContext } from './tokens.js';
+
+export interface IdentityOptions {
+  readonly models: Models;
+  readonly clock: Clock;
+  readonly stateDir: string;
+  readonly tokenTtlMs: number;
+  readonly revocationPollMs: number;
+}
+
+export interface Identity {
+  readonly services: IdentityServices;
+  /** Where clients reach the identity service, set once it listens. */
+  publicUrl: string;
+  stop(): void;
+}
+
+/** Loads the signing keys and revocations and wires the identity service together. */
+export async function createIdentity(options: IdentityOptions): Promise<Identity> {
+  const directory = new Directory(options.models);
+  const revocations = new RevocationList(options.models, options.clock, options.revocationPollMs);
+  await revocations.start();
+  const catalog = new Catalog();
+  const identity: Identity = {
+    publicUrl: '',
+    services: {
+      models: options.models, directory, catalog, clock: options.clock,
+      tokens: new TokenService(await TokenSigner.load(options.models), revocations, directory, catalog, options.clock, options.tokenTtlMs),
+      secrets: SecretBox.open(join(options.stateDir, 'keys', 'credentials.key')),
+      v3Url: () => `${identity.publicUrl}/v3`,
+    },
+    stop: () => revocations.stop(),
+  };
+  catalog.register({ type: 'identity', name: 'keystone', url: () => `${identity.publicUrl}/v3` });
+  return identity;
+}

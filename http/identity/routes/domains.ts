@@ -1,0 +1,96 @@
+import Router from '@koa/router';
+import type { DomainRow } from '../../../models/index.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import { requireAdmin } from '../policy.js';
+import { DomainCreate, DomainUpdate, body } from '../schemas.js';
+import { authenticate, enabledFilter, filter, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { domainView, isEnabled, list } from '../views.js';
+
+export function domainRoutes(s: IdentityServices): Router<IdentityState> {
+  const router = new Router<IdentityState>({ prefix: '/v3/domains' });
+  const { Domain, Project, User, Assignment } = s.models;
+  const find = async (id: string) => {
+    const domain = await s.directory.domain(id);
+    if (!domain) throw notFound('domain', id);
+    return domain;
+  };
+
+  router.get('/', async (ctx) => {
+    const auth = await authenticate(s, ctx);
+    const where: Record<string, unknown> = {};
+    const name = filter(ctx.query.name);
+    const enabled = enabledFilter(ctx.query.enabled);
+    if (name !== undefined) where.name = name;
+    if (enabled !== undefined) where.enabled = enabled;
+    let rows = await Domain.findAll({ where, order: [['name', 'ASC']], raw: true }) as unknown as DomainRow[];
+    // Without the admin role a user sees the domains of their own projects and users.
+    if (!auth.isAdmin) {
+      const own = new Set([(await s.directory.user(auth.userId))?.domain_id, ...(await s.directory.projectsOf(auth.userId)).map((p) => p.domain_id)]);
+      rows = rows.filter((d) => own.has(d.id));
+    }
+    ctx.body = list(s.v3Url(), 'domains', 'domains', rows.map((d) => domainView(s.v3Url(), d)));
+  });
+
+  router.get('/:id', async (ctx) => {
+    const auth = await authenticate(s, ctx);
+    const domain = await find(ctx.params.id);
+    if (!auth.isAdmin && (await s.directory.user(auth.userId))?.domain_id !== domain.id && auth.domainId !== domain.id) throw forbidden();
+    ctx.body = { domain: domainView(s.v3Url(), domain) };
+  });
+
+  router.post('/', async (ctx) => {
+    requireAdmin(await authenticate(s, ctx));
+    const { domain } = await body(ctx, DomainCreate);
+    if (await s.directory.domainByName(domain.name)) throw conflict('domain', `Duplicate entry found with name ${domain.name}`);
+    const now = new Date(s.clock.now());
+    const row = { id: newId(), name: domain.name, description: domain.description ?? '', enabled: domain.enabled ?? true, created_at: now, updated_at: now };
+    await Domain.create(row);
+    s.directory.changed();
+    ctx.status = 201;
+    ctx.body = { domain: domainView(s.v3Url(), row) };
+  });
+
+  router.patch('/:id', async (ctx) => {
+    requireAdmin(await authenticate(s, ctx));
+    const current = await find(ctx.params.id);
+    const { domain } = await body(ctx, DomainUpdate);
+    if (domain.name && domain.name !== current.name && await s.directory.domainByName(domain.name)) {
+      throw conflict('domain', `Duplicate entry found with name ${domain.name}`);
+    }
+    const next = { ...current, ...domain, updated_at: new Date(s.clock.now()) };
+    await Domain.update(next, { where: { id: current.id } });
+    if (domain.enabled === false) await revokeDomain(s, current.id);
+    s.directory.changed();
+    ctx.body = { domain: domainView(s.v3Url(), next as DomainRow) };
+  });
+
+  router.delete('/:id', async (ctx) => {
+    requireAdmin(await authenticate(s, ctx));
+    const domain = await find(ctx.params.id);
+    if (isEnabled(domain.enabled)) throw forbidden('Cannot delete a domain that is enabled, please disable it first.');
+    await Domain.sequelize!.transaction(async (transaction) => {
+      const projects = (await Project.findAll({ where: { domain_id: domain.id }, raw: true, transaction }) as unknown as Array<{ id: string }>).map((p) => p.id);
+      const users = (await User.findAll({ where: { domain_id: domain.id }, raw: true, transaction }) as unknown as Array<{ id: string }>).map((u) => u.id);
+      await Assignment.destroy({ where: { target_type: 'project', target_id: projects }, transaction });
+      await Assignment.destroy({ where: { target_type: 'domain', target_id: domain.id }, transaction });
+      await Assignment.destroy({ where: { user_id: users }, transaction });
+      await Project.destroy({ where: { domain_id: domain.id }, transaction });
+      await User.destroy({ where: { domain_id: domain.id }, transaction });
+      await Domain.destroy({ where: { id: domain.id }, transaction });
+    });
+    s.directory.changed();
+    ctx.status = 204;
+  });
+  return router;
+}
+
+/** A disabled domain's users and projects can use no token issued before. */
+async function revokeDomain(s: IdentityServices, domainId: string): Promise<void> {
+  const now = s.clock.now();
+  for (const u of await s.models.User.findAll({ where: { domain_id: domainId }, raw: true }) as unknown as Array<{ id: string }>) {
+    await s.tokens.revocations.revoke({ user: u.id, issuedBefore: now });
+  }
+  for (const p of await s.models.Project.findAll({ where: { domain_id: domainId }, raw: true }) as unknown as Array<{ id: string }>) {
+    await s.tokens.revocations.revoke({ project: p.id, issuedBefore: now });
+  }
+}

@@ -1,0 +1,137 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { ProjectRow, UserRow } from '../../../models/index.js';
+import { badRequest, forbidden, unauthorized } from '../errors.js';
+import { verifyPassword } from '../passwords.js';
+import { AuthRequest, body } from '../schemas.js';
+import type { IdentityServices, IdentityState } from '../services.js';
+import { domainView, isEnabled, list, projectView } from '../views.js';
+
+type Scope = { project?: string; domain?: string };
+
+/** `/v3/auth/*`: issuing, validating and revoking tokens, and what a token may reach. */
+export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
+  const router = new Router<IdentityState>({ prefix: '/v3/auth' });
+  const withCatalog = (ctx: Context) => ctx.query.nocatalog === undefined;
+
+  router.post('/tokens', async (ctx) => {
+    const { identity, scope } = (await body(ctx, AuthRequest)).auth;
+    let user: UserRow;
+    let methods: string[];
+    let chain: string | undefined;
+    let expiresAt: number | undefined;
+    if (identity.methods.includes('password')) {
+      const given = identity.password?.user;
+      if (!given) throw badRequest("Invalid input for field 'password': required by the password method");
+      const found = given.id ? await s.directory.user(given.id) : await findUser(s, given.name, given.domain);
+      if (!found || !(await verifyPassword(given.password, found.password_hash))) throw unauthorized();
+      user = found;
+      methods = ['password'];
+    } else if (identity.methods.includes('token')) {
+      const claims = s.tokens.validate(identity.token?.id);
+      const found = await s.directory.user(claims.user);
+      if (!found) throw unauthorized();
+      user = found;
+      methods = [...new Set([...claims.methods, 'token'])];
+      chain = claims.audit;
+      expiresAt = claims.expiresAt;
+    } else {
+      throw unauthorized('Attempted to authenticate with an unsupported method.');
+    }
+    const domain = await s.directory.domain(user.domain_id);
+    if (!isEnabled(user.enabled) || !domain || !isEnabled(domain.enabled)) throw unauthorized();
+
+    const target = await resolveScope(s, user, scope, methods.includes('password'));
+    const { token, claims } = s.tokens.issue({ user: user.id, methods, ...target, ...(chain ? { chain } : {}), ...(expiresAt ? { expiresAt } : {}) });
+    ctx.status = 201;
+    ctx.set('X-Subject-Token', token);
+    ctx.body = await s.tokens.render(token, claims, withCatalog(ctx));
+  });
+
+  const subject = async (ctx: Context & { state: IdentityState }) => {
+    const auth = await s.tokens.context(ctx.get('x-auth-token'));
+    const token = ctx.get('x-subject-token');
+    const claims = s.tokens.validate(token, true);
+    // Anyone may check their own token; checking others' takes the admin role.
+    if (!auth.isAdmin && claims.user !== auth.userId) throw forbidden();
+    return { token, claims };
+  };
+
+  router.get('/tokens', async (ctx) => {
+    const { token, claims } = await subject(ctx);
+    ctx.set('X-Subject-Token', token);
+    ctx.body = await s.tokens.render(token, claims, withCatalog(ctx));
+  });
+  router.head('/tokens', async (ctx) => {
+    const { token } = await subject(ctx);
+    ctx.set('X-Subject-Token', token);
+    ctx.status = 200;
+  });
+  router.delete('/tokens', async (ctx) => {
+    const { claims } = await subject(ctx);
+    await s.tokens.revocations.revoke({ audit: claims.audit, issuedBefore: s.clock.now() });
+    ctx.status = 204;
+  });
+
+  router.get('/projects', async (ctx) => {
+    const auth = await s.tokens.context(ctx.get('x-auth-token'));
+    const projects = (await s.directory.projectsOf(auth.userId)).filter((p) => isEnabled(p.enabled));
+    ctx.body = list(s.v3Url(), 'auth/projects', 'projects', projects.map((p) => projectView(s.v3Url(), p)));
+  });
+  router.get('/domains', async (ctx) => {
+    const auth = await s.tokens.context(ctx.get('x-auth-token'));
+    const domains = (await s.directory.domainsOf(auth.userId)).filter((d) => isEnabled(d.enabled));
+    ctx.body = list(s.v3Url(), 'auth/domains', 'domains', domains.map((d) => domainView(s.v3Url(), d)));
+  });
+  router.get('/catalog', async (ctx) => {
+    const auth = await s.tokens.context(ctx.get('x-auth-token'));
+    if (!auth.projectId && !auth.domainId) throw forbidden('The service catalog is only available to scoped tokens.');
+    ctx.body = { catalog: s.catalog.render(auth.projectId), links: { self: `${s.v3Url()}/auth/catalog`, previous: null, next: null } };
+  });
+  return router;
+}
+
+async function findUser(s: IdentityServices, name: string | undefined, domain: { id?: string; name?: string } | undefined) {
+  if (!name || !domain) return undefined;
+  const domainId = domain.id ?? (domain.name ? (await s.directory.domainByName(domain.name))?.id : undefined);
+  return domainId ? s.directory.userByName(name, domainId) : undefined;
+}
+
+/** The project or domain a token is for; with no scope, the user's default project if they may use it. */
+async function resolveScope(s: IdentityServices, user: UserRow, scope: unknown, password: boolean): Promise<Scope> {
+  if (scope === undefined || scope === 'unscoped') {
+    if (scope === undefined && password && user.default_project_id) {
+      const project = await s.directory.project(user.default_project_id);
+      if (project && isEnabled(project.enabled) && (await s.directory.effectiveRoles(user.id, { type: 'project', id: project.id })).length) {
+        return { project: project.id };
+      }
+    }
+    return {};
+  }
+  const requested = scope as { project?: { id?: string; name?: string; domain?: { id?: string; name?: string } }; domain?: { id?: string; name?: string }; system?: unknown };
+  if (requested.project) {
+    let project: ProjectRow | undefined;
+    if (requested.project.id) project = await s.directory.project(requested.project.id);
+    else if (requested.project.name && requested.project.domain) {
+      const d = requested.project.domain;
+      const domainId = d.id ?? (d.name ? (await s.directory.domainByName(d.name))?.id : undefined);
+      if (domainId) project = await s.directory.projectByName(requested.project.name, domainId);
+    } else throw badRequest("Invalid input for field 'project': an id, or a name and a domain, is required");
+    const projectDomain = project && await s.directory.domain(project.domain_id);
+    if (!project || !isEnabled(project.enabled) || !projectDomain || !isEnabled(projectDomain.enabled)) throw unauthorized();
+    if (!(await s.directory.effectiveRoles(user.id, { type: 'project', id: project.id })).length) {
+      throw unauthorized(`User ${user.id} has no access to project ${project.id}`);
+    }
+    return { project: project.id };
+  }
+  if (requested.domain) {
+    const domain = requested.domain.id ? await s.directory.domain(requested.domain.id)
+      : requested.domain.name ? await s.directory.domainByName(requested.domain.name) : undefined;
+    if (!domain || !isEnabled(domain.enabled)) throw unauthorized();
+    if (!(await s.directory.effectiveRoles(user.id, { type: 'domain', id: domain.id })).length) {
+      throw unauthorized(`User ${user.id} has no access to domain ${domain.id}`);
+    }
+    return { domain: domain.id };
+  }
+  throw unauthorized('System-scoped tokens are not offered by this cloud.');
+}

@@ -1,0 +1,79 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { Context } from 'koa';
+import { readJson } from '../body.js';
+import { KeystoneError, badRequest } from './errors.js';
+
+const name = (max = 255) => Type.String({ minLength: 1, maxLength: max });
+const ref = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) });
+
+export const AuthRequest = Type.Object({
+  auth: Type.Object({
+    identity: Type.Object({
+      methods: Type.Array(Type.String(), { minItems: 1 }),
+      password: Type.Optional(Type.Object({
+        user: Type.Object({
+          id: Type.Optional(Type.String()), name: Type.Optional(Type.String()),
+          domain: Type.Optional(ref), password: Type.String(),
+        }),
+      })),
+      token: Type.Optional(Type.Object({ id: Type.String() })),
+    }),
+    scope: Type.Optional(Type.Union([
+      Type.Literal('unscoped'),
+      Type.Object({ project: Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), domain: Type.Optional(ref) }) }),
+      Type.Object({ domain: ref }),
+      Type.Object({ system: Type.Any() }),
+    ])),
+  }),
+});
+
+const common = { description: Type.Optional(Type.String({ maxLength: 65535 })), enabled: Type.Optional(Type.Boolean()) };
+
+export const DomainCreate = Type.Object({ domain: Type.Object({ name: name(64), ...common }) });
+export const DomainUpdate = Type.Object({ domain: Type.Object({ name: Type.Optional(name(64)), ...common }) });
+export const ProjectCreate = Type.Object({
+  project: Type.Object({
+    name: name(64), domain_id: Type.Optional(Type.String()), parent_id: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    is_domain: Type.Optional(Type.Literal(false)), tags: Type.Optional(Type.Array(Type.String())), ...common,
+  }),
+});
+export const ProjectUpdate = Type.Object({ project: Type.Object({ name: Type.Optional(name(64)), tags: Type.Optional(Type.Array(Type.String())), ...common }) });
+export const UserCreate = Type.Object({
+  user: Type.Object({
+    name: name(255), domain_id: Type.Optional(Type.String()), password: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    default_project_id: Type.Optional(Type.Union([Type.String(), Type.Null()])), email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    options: Type.Optional(Type.Object({})), ...common,
+  }),
+});
+export const UserUpdate = Type.Object({
+  user: Type.Object({
+    name: Type.Optional(name(255)), password: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    default_project_id: Type.Optional(Type.Union([Type.String(), Type.Null()])), email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    options: Type.Optional(Type.Object({})), ...common,
+  }),
+});
+export const PasswordChange = Type.Object({ user: Type.Object({ password: Type.String({ minLength: 1 }), original_password: Type.String() }) });
+export const RoleCreate = Type.Object({ role: Type.Object({ name: name(255), description: Type.Optional(Type.String()), domain_id: Type.Optional(Type.Null()), options: Type.Optional(Type.Object({})) }) });
+export const RoleUpdate = Type.Object({ role: Type.Object({ name: Type.Optional(name(255)), description: Type.Optional(Type.String()) }) });
+export const Ec2Create = Type.Object({ tenant_id: Type.String({ minLength: 1 }) });
+
+const compiled = new Map<TSchema, TypeCheck<TSchema>>();
+
+/** The request body checked against its schema; a bad one is a Keystone 400 naming the field. */
+export async function body<S extends TSchema>(ctx: Context, schema: S): Promise<Static<S>> {
+  let value: unknown;
+  try {
+    value = await readJson(ctx);
+  } catch (error) {
+    throw new KeystoneError((error as { status?: number }).status ?? 400, (error as Error).message);
+  }
+  let check = compiled.get(schema);
+  if (!check) compiled.set(schema, (check = TypeCompiler.Compile(schema)));
+  if (!check.Check(value)) {
+    const first = check.Errors(value).First();
+    const field = first?.path.split('/').filter(Boolean).pop() ?? 'body';
+    throw badRequest(`Invalid input for field '${field}': ${first?.message ?? 'invalid'}`);
+  }
+  return value as Static<S>;
+}

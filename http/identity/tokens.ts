@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../runtime/clock.js';
+import type { Catalog } from './catalog.js';
+import type { Directory } from './directory.js';
+import { notFound, unauthorized } from './errors.js';
+import type { RevocationList } from './revocations.js';
+import type { TokenClaims, TokenSigner } from './token-signer.js';
+import { isEnabled } from './views.js';
+
+/** Who is calling, as a validated token says. */
+export interface AuthContext {
+  readonly token: string;
+  readonly claims: TokenClaims;
+  readonly userId: string;
+  readonly projectId?: string;
+  readonly domainId?: string;
+  readonly roles: readonly string[];
+  readonly isAdmin: boolean;
+}
+
+interface Cached<T> { value: T; at: number; generation: number }
+
+// Views of a token are cached briefly: roles changed on another node show within a second.
+const CACHE_MS = 1_000;
+const CACHE_MAX = 10_000;
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+const auditId = () => randomBytes(16).toString('base64url').slice(0, 22);
+
+export class TokenService {
+  private readonly contexts = new Map<string, Cached<AuthContext>>();
+  private readonly bodies = new Map<string, Cached<object>>();
+
+  constructor(
+    private readonly signer: TokenSigner,
+    readonly revocations: RevocationList,
+    private readonly directory: Directory,
+    private readonly catalog: Catalog,
+    private readonly clock: Clock,
+    private readonly ttlMs: number,
+  ) {}
+
+  issue(claims: Omit<TokenClaims, 'issuedAt' | 'expiresAt' | 'audit'> & { expiresAt?: number }): { token: string; claims: TokenClaims } {
+    const now = this.clock.now();
+    const full: TokenClaims = { ...claims, issuedAt: now, expiresAt: claims.expiresAt ?? now + this.ttlMs, audit: auditId() };
+    return { token: this.signer.sign(full), claims: full };
+  }
+
+  /** The claims of a valid token; a bad, expired or revoked one is refused as Keystone refuses it. */
+  validate(token: string | undefined, asSubject = false): TokenClaims {
+    const claims = token ? this.signer.verify(token) : undefined;
+    if (!claims || claims.expiresAt <= this.clock.now() || this.revocations.isRevoked(claims)) {
+      throw asSubject ? notFound('token', token ?? '') : unauthorized();
+    }
+    return claims;
+  }
+
+  async context(token: string | undefined): Promise<AuthContext> {
+    const claims = this.validate(token);
+    const hit = this.fresh(this.contexts, token!);
+    if (hit) return hit;
+    const roles = await this.roles(claims);
+    const names = roles.map((r) => r.name);
+    const context: AuthContext = {
+      token: token!, claims, userId: claims.user, projectId: claims.project, domainId: claims.domain,
+      roles: names, isAdmin: names.includes('admin'),
+    };
+    this.remember(this.contexts, token!, context);
+    return context;
+  }
+
+  /** The token body clients read (`{"token": {...}}`). */
+  async render(token: string, claims: TokenClaims, withCatalog: boolean): Promise<object> {
+    const key = `${withCatalog ? 'c' : 'n'}${token}`;
+    const hit = this.fresh(this.bodies, key);
+    if (hit) return hit;
+    const user = await this.directory.user(claims.user);
+    if (!user || !isEnabled(user.enabled)) throw notFound('token', token);
+    const userDomain = await this.directory.domain(user.domain_id);
+    const body: Record<string, unknown> = {
+      methods: claims.methods,
+      user: { id: user.id, name: user.name, domain: { id: user.domain_id, name: userDomain?.name ?? user.domain_id }, password_expires_at: null },
+      audit_ids: claims.chain ? [claims.audit, claims.chain] : [claims.audit],
+      expires_at: iso(claims.expiresAt), issued_at: iso(claims.issuedAt),
+    };
+    if (claims.project) {
+      const project = await this.directory.project(claims.project);
+      if (!project) throw notFound('token', token);
+      const domain = await this.directory.domain(project.domain_id);
+      body.project = { id: project.id, name: project.name, domain: { id: project.domain_id, name: domain?.name ?? project.domain_id } };
+      body.is_domain = false;
+    } else if (claims.domain) {
+      const domain = await this.directory.domain(claims.domain);
+      if (!domain) throw notFound('token', token);
+      body.domain = { id: domain.id, name: domain.name };
+    }
+    if (claims.project || claims.domain) {
+      body.roles = (await this.roles(claims)).map((r) => ({ id: r.id, name: r.name }));
+      if (withCatalog) body.catalog = this.catalog.render(claims.project);
+    }
+    const wrapped = { token: body };
+    this.remember(this.bodies, key, wrapped);
+    return wrapped;
+  }
+
+  private async roles(claims: TokenClaims) {
+    if (claims.project) return this.directory.effectiveRoles(claims.user, { type: 'project', id: claims.project });
+    if (claims.domain) return this.directory.effectiveRoles(claims.user, { type: 'domain', id: claims.domain });
+    return [];
+  }
+
+  private fresh<T>(cache: Map<string, Cached<T>>, key: string): T | undefined {
+    const entry = cache.get(key);
+    if (!entry) return undefined;
+    if (entry.generation === this.directory.generation && this.clock.now() - entry.at < CACHE_MS) return entry.value;
+    cache.delete(key);
+    return undefined;
+  }
+
+  private remember<T>(cache: Map<string, Cached<T>>, key: string, value: T): void {
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(key, { value, at: this.clock.now(), generation: this.directory.generation });
+  }
+}

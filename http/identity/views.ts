@@ -1,0 +1,32 @@
+import type { DomainRow, ProjectRow, RoleRow, UserRow } from '../../models/index.js';
+
+// The JSON shapes Keystone answers with; `base` is the /v3 URL clients reached.
+
+const links = (base: string, path: string) => ({ self: `${base}/${path}` });
+const bool = (v: unknown) => v === true || v === 1 || v === '1';
+
+export const domainView = (base: string, d: DomainRow) => ({
+  id: d.id, name: d.name, description: d.description, enabled: bool(d.enabled), tags: [], options: {}, links: links(base, `domains/${d.id}`),
+});
+
+export const projectView = (base: string, p: ProjectRow) => ({
+  id: p.id, name: p.name, domain_id: p.domain_id, description: p.description, enabled: bool(p.enabled),
+  parent_id: p.parent_id ?? p.domain_id, is_domain: false, tags: [], options: {}, links: links(base, `projects/${p.id}`),
+});
+
+export const userView = (base: string, u: UserRow) => ({
+  id: u.id, name: u.name, domain_id: u.domain_id, enabled: bool(u.enabled), description: u.description,
+  ...(u.email ? { email: u.email } : {}),
+  ...(u.default_project_id ? { default_project_id: u.default_project_id } : {}),
+  password_expires_at: null, options: {}, links: links(base, `users/${u.id}`),
+});
+
+export const roleView = (base: string, r: RoleRow) => ({
+  id: r.id, name: r.name, domain_id: null, description: r.description, options: {}, links: links(base, `roles/${r.id}`),
+});
+
+export const list = (base: string, path: string, key: string, items: unknown[]) => ({
+  [key]: items, links: { self: `${base}/${path}`, previous: null, next: null },
+});
+
+export const isEnabled = bool;

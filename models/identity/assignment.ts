@@ -1,0 +1,17 @@
+import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+
+/** A role a user holds on a project or a domain. */
+export interface AssignmentRow { user_id: string; target_type: 'project' | 'domain'; target_id: string; role_id: string }
+
+export const table = 'identity_assignments';
+
+export const attributes: ModelAttributes = {
+  user_id: { type: DataTypes.STRING(64), primaryKey: true },
+  target_type: { type: DataTypes.STRING(16), primaryKey: true },
+  target_id: { type: DataTypes.STRING(64), primaryKey: true },
+  role_id: { type: DataTypes.STRING(64), primaryKey: true },
+};
+
+export const indexes = [{ fields: ['target_type', 'target_id'] }, { fields: ['role_id'] }];
+
+export const define = (sequelize: Sequelize) => sequelize.define('Assignment', attributes, { tableName: table, timestamps: false, indexes });
