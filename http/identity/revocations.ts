@@ -32,9 +32,17 @@ export class RevocationList {
   isRevoked(claims: TokenClaims): boolean {
     if (this.audits.has(claims.audit) || (claims.chain !== undefined && this.audits.has(claims.chain))) return true;
     const user = this.users.get(claims.user);
-    if (user !== undefined && claims.issuedAt < user) return true;
+    if (user !== undefined && claims.issuedAt <= user) return true;
     const project = claims.project === undefined ? undefined : this.projects.get(claims.project);
-    return project !== undefined && claims.issuedAt < project;
+    return project !== undefined && claims.issuedAt <= project;
+  }
+
+  /**
+   * The latest revocation covering every token of this user or project. A token issued in the
+   * same millisecond as a revocation is stamped after it, so it is not caught by it.
+   */
+  latest(user: string, project?: string): number {
+    return Math.max(this.users.get(user) ?? 0, project === undefined ? 0 : this.projects.get(project) ?? 0);
   }
 
   async revoke(revocation: Revocation): Promise<void> {

@@ -41,7 +41,7 @@ export class TokenService {
   ) {}
 
   issue(claims: Omit<TokenClaims, 'issuedAt' | 'expiresAt' | 'audit'> & { expiresAt?: number }): { token: string; claims: TokenClaims } {
-    const now = this.clock.now();
+    const now = Math.max(this.clock.now(), this.revocations.latest(claims.user, claims.project) + 1);
     const full: TokenClaims = { ...claims, issuedAt: now, expiresAt: claims.expiresAt ?? now + this.ttlMs, audit: auditId() };
     return { token: this.signer.sign(full), claims: full };
   }
