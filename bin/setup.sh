@@ -4,12 +4,14 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages_file=${STRATUS_DEBIAN_PACKAGES_FILE:-bin/debian-packages.txt}
+# `--test` adds what only the tests and benchmarks need (the real OpenStack clients).
+lists=("${STRATUS_DEBIAN_PACKAGES_FILE:-bin/debian-packages.txt}")
+[[ "${1:-}" == "--test" ]] && lists+=(bin/debian-packages-test.txt)
 missing=()
 while read -r pkg; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done < "$packages_file"
+done < <(cat "${lists[@]}")
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

@@ -1,34 +1,18 @@
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from './helpers/database.js';
 import { eventually } from './helpers/drive.js';
-
-const bin = fileURLToPath(new URL('../bin/stratus.ts', import.meta.url));
-
-function stratus(args: string[], env: Record<string, string>): { child: ChildProcess; lines: Array<Record<string, any>>; stderr: string[] } {
-  const child = spawn(process.execPath, ['--import=tsx', bin, ...args], {
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, any>> = [];
-  const stderr: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => {
-    for (const l of d.toString().split('\n').filter(Boolean)) { try { lines.push(JSON.parse(l)); } catch { /* not a log line */ } }
-  });
-  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
-  return { child, lines, stderr };
-}
+import { stratusProcess as stratus } from './helpers/cloud-process.js';
 
 test('stratus start serves /healthz and /metrics, and stops cleanly on SIGTERM', async (t) => {
   const database = await createTestDatabase('cloud');
   const stateDir = mkdtempSync(join(tmpdir(), 'stratus-cloud-'));
   const env: Record<string, string> = { STRATUS_STATE_DIR: stateDir, STRATUS_LISTEN_OPS: '0', STRATUS_LOG_LEVEL: 'info' };
   if (database.label === 'postgres') env.DATABASE_URL = database.url;
-  const { child, lines } = stratus(['start'], env);
+  const { child, lines } = stratus(['start'], { ...env, STRATUS_LISTEN_IDENTITY: '0', STRATUS_IDENTITY_CLOUDS_YAML: join(stateDir, 'clouds.yaml') });
   await eventually(() => lines.some((l) => l.msg === 'stratus started'), 60_000);
   const started = lines.find((l) => l.msg === 'stratus started')!;
   t.deepEqual(started.roles, ['api', 'scheduler', 'compute', 'console']);

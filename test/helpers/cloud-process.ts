@@ -1,0 +1,83 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { eventually } from './drive.js';
+
+const bin = fileURLToPath(new URL('../../bin/stratus.ts', import.meta.url));
+
+export interface CloudProcess {
+  readonly child: ChildProcess;
+  readonly lines: Array<Record<string, any>>;
+  readonly stderr: string[];
+  started(): Record<string, any>;
+  stop(): Promise<number | null>;
+}
+
+/** Runs `stratus <args>` as its own process, collecting its JSON log lines. */
+export function stratusProcess(args: string[], env: Record<string, string>): CloudProcess {
+  const child = spawn(process.execPath, ['--import=tsx', bin, ...args], {
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, any>> = [];
+  const stderr: string[] = [];
+  child.stdout!.on('data', (d: Buffer) => {
+    for (const l of d.toString().split('\n').filter(Boolean)) { try { lines.push(JSON.parse(l)); } catch { /* not a log line */ } }
+  });
+  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+  return {
+    child, lines, stderr,
+    started: () => lines.find((l) => l.msg === 'stratus started')!,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      return code as number | null;
+    },
+  };
+}
+
+/** Starts the cloud and waits (bounded) until it says it has started. */
+export async function startCloudProcess(env: Record<string, string>): Promise<CloudProcess> {
+  const cloud = stratusProcess(['start'], env);
+  await eventually(() => {
+    if (cloud.child.exitCode !== null) throw new Error(`stratus exited: ${cloud.stderr.join('')}`);
+    return cloud.lines.some((l) => l.msg === 'stratus started');
+  }, 60_000);
+  return cloud;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+export interface CliResult { code: number; stdout: string; stderr: string; json: any }
+
+/** Runs Debian's `openstack` client against a clouds.yaml. */
+export function openstack(cloudsYaml: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile('openstack', args, { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', OS_CLIENT_CONFIG_FILE: cloudsYaml }, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        let json: unknown;
+        try { json = stdout.trim() ? JSON.parse(stdout) : undefined; } catch { json = undefined; }
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, json });
+      });
+  });
+}
+
+/** Runs a Python script (openstacksdk) with the same clouds.yaml. */
+export function python(cloudsYaml: string, script: string, args: string[] = []): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile('/usr/bin/python3', ['-c', script, ...args], { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', OS_CLIENT_CONFIG_FILE: cloudsYaml }, timeout: 300_000 },
+      (error, stdout, stderr) => {
+        let json: unknown;
+        try { json = stdout.trim() ? JSON.parse(stdout.trim().split('\n').pop()!) : undefined; } catch { json = undefined; }
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, json });
+      });
+  });
+}

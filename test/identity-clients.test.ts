@@ -1,0 +1,179 @@
+import test from 'ava';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { freePort, openstack, python, startCloudProcess, type CloudProcess } from './helpers/cloud-process.js';
+
+// Debian's python3-openstackclient and python3-openstacksdk against `stratus start`.
+
+interface TestCloud { cloud: CloudProcess; dir: string; cloudsYaml: string; port: number; env: Record<string, string>; database: TestDatabase }
+
+async function startTestCloud(name: string): Promise<TestCloud> {
+  const database = await createTestDatabase(name);
+  const dir = mkdtempSync(join(tmpdir(), `stratus-${name}-`));
+  const port = await freePort();
+  const env: Record<string, string> = {
+    STRATUS_STATE_DIR: join(dir, 'state'), STRATUS_LISTEN_IDENTITY: String(port), STRATUS_LISTEN_OPS: '0',
+    STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_IDENTITY_REVOCATION_POLL_MS: '100', STRATUS_LOG_LEVEL: 'info',
+    ...(database.label === 'postgres' ? { DATABASE_URL: database.url } : {}),
+  };
+  const cloud = await startCloudProcess(env);
+  return { cloud, dir, cloudsYaml: join(dir, 'clouds.yaml'), port, env, database };
+}
+
+async function stopTestCloud(c: TestCloud): Promise<void> {
+  await c.cloud.stop();
+  rmSync(c.dir, { recursive: true, force: true });
+  await c.database.drop();
+}
+
+const addCloud = (c: TestCloud, name: string, user: string, password: string, project: string, domain = 'Default') =>
+  appendFileSync(c.cloudsYaml, `  ${name}:
+    auth:
+      auth_url: http://127.0.0.1:${c.port}/v3
+      username: ${user}
+      password: ${password}
+      project_name: ${project}
+      user_domain_name: ${domain}
+      project_domain_name: ${domain}
+    identity_api_version: 3
+`);
+
+test('operators manage identity with the openstack CLI, and Keystone refusals reach it', async (t) => {
+  const c = await startTestCloud('osc');
+  const os = (...args: string[]) => openstack(c.cloudsYaml, ['--os-cloud', 'stratus', ...args]);
+  const ok = async (...args: string[]) => {
+    const r = await os(...args);
+    t.is(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
+    return r.json;
+  };
+
+  const token = await ok('token', 'issue', '-f', 'json');
+  t.regex(token.id, /\S{40,}/);
+  t.truthy(token.project_id);
+  const catalog = await ok('catalog', 'list', '-f', 'json');
+  t.deepEqual(catalog.map((s: { Type: string }) => s.Type), ['identity']);
+
+  const domain = await ok('domain', 'create', '--description', 'test domain', 'd1', '-f', 'json');
+  t.is(domain.name, 'd1');
+  t.true((await ok('domain', 'list', '-f', 'json')).some((d: { Name: string }) => d.Name === 'd1'));
+  const project = await ok('project', 'create', '--domain', 'd1', 'p1', '-f', 'json');
+  t.is(project.domain_id, domain.id);
+  t.is((await ok('project', 'show', '--domain', 'd1', 'p1', '-f', 'json')).id, project.id);
+  await ok('project', 'set', '--domain', 'd1', '--description', 'changed', 'p1');
+  t.is((await ok('project', 'show', '--domain', 'd1', 'p1', '-f', 'json')).description, 'changed');
+  const duplicate = await os('project', 'create', '--domain', 'd1', 'p1');
+  t.not(duplicate.code, 0);
+  t.regex(duplicate.stderr, /HTTP 409/);
+
+  const user = await ok('user', 'create', '--domain', 'd1', '--project', 'p1', '--project-domain', 'd1', '--password', 'pw1', 'u1', '-f', 'json');
+  t.is(user.default_project_id, project.id);
+  t.deepEqual((await ok('user', 'list', '--domain', 'd1', '-f', 'json')).map((u: { Name: string }) => u.Name), ['u1']);
+  const role = await ok('role', 'create', 'r1', '-f', 'json');
+  t.is((await ok('role', 'show', 'r1', '-f', 'json')).id, role.id);
+  await ok('role', 'add', '--project', 'p1', '--project-domain', 'd1', '--user', 'u1', '--user-domain', 'd1', 'member');
+  await ok('role', 'add', '--project', 'p1', '--project-domain', 'd1', '--user', 'u1', '--user-domain', 'd1', 'r1');
+  const assignments = await ok('role', 'assignment', 'list', '--names', '-f', 'json');
+  t.true(assignments.some((a: Record<string, string>) => a.Role === 'member' && a.User === 'u1@d1' && a.Project === 'p1@d1'));
+  t.true(assignments.some((a: Record<string, string>) => a.Role === 'r1' && a.User === 'u1@d1'));
+  await ok('role', 'remove', '--project', 'p1', '--project-domain', 'd1', '--user', 'u1', '--user-domain', 'd1', 'r1');
+  t.false((await ok('role', 'assignment', 'list', '--names', '-f', 'json')).some((a: Record<string, string>) => a.Role === 'r1'));
+
+  // The user changes their own password with the old one.
+  addCloud(c, 'u1', 'u1', 'pw1', 'p1', 'd1');
+  const asU1 = (...args: string[]) => openstack(c.cloudsYaml, ['--os-cloud', 'u1', ...args]);
+  t.is((await asU1('token', 'issue', '-f', 'json')).json?.project_id, project.id);
+  t.is((await asU1('user', 'password', 'set', '--password', 'pw2', '--original-password', 'wrong')).code === 0, false, 'the old password must be right');
+  t.is((await asU1('user', 'password', 'set', '--password', 'pw2', '--original-password', 'pw1')).code, 0);
+  const stale = await asU1('token', 'issue');
+  t.regex(stale.stderr, /HTTP 401/, 'the old password no longer works');
+  addCloud(c, 'u1new', 'u1', 'pw2', 'p1', 'd1');
+  t.is((await openstack(c.cloudsYaml, ['--os-cloud', 'u1new', 'token', 'issue', '-f', 'json'])).code, 0);
+
+  // A member may not manage users.
+  addCloud(c, 'memberonly', 'u1', 'pw2', 'p1', 'd1');
+  const denied = await openstack(c.cloudsYaml, ['--os-cloud', 'memberonly', 'user', 'create', '--domain', 'd1', '--password', 'x', 'u2']);
+  t.regex(denied.stderr, /HTTP 403/);
+
+  // A disabled user cannot authenticate.
+  await ok('user', 'set', '--domain', 'd1', '--disable', 'u1');
+  t.regex((await openstack(c.cloudsYaml, ['--os-cloud', 'u1new', 'token', 'issue'])).stderr, /HTTP 401/);
+  const wrong = await openstack(c.cloudsYaml, ['--os-cloud', 'u1', 'token', 'issue']);
+  t.regex(wrong.stderr, /HTTP 401/);
+
+  // Revoke a token, then clean up.
+  const revoked = await ok('token', 'issue', '-f', 'json');
+  await ok('token', 'revoke', revoked.id);
+  const after = await fetch(`http://127.0.0.1:${c.port}/v3/auth/projects`, { headers: { 'x-auth-token': revoked.id } });
+  t.is(after.status, 401);
+  await ok('user', 'delete', '--domain', 'd1', 'u1');
+  await ok('role', 'delete', 'r1');
+  await ok('project', 'delete', '--domain', 'd1', 'p1');
+  await ok('domain', 'set', '--disable', 'd1');
+  await ok('domain', 'delete', 'd1');
+  t.false((await ok('domain', 'list', '-f', 'json')).some((d: { Name: string }) => d.Name === 'd1'));
+  await stopTestCloud(c);
+});
+
+const SDK_SCRIPT = `
+import json, openstack
+admin = openstack.connect(cloud='stratus')
+idn = admin.identity
+domain = idn.find_domain('default')
+made = []
+for i in range(20):
+    # What Tempest's dynamic credentials do for each test class.
+    project = idn.create_project(name='tempest-p%d' % i, domain_id=domain.id)
+    user = idn.create_user(name='tempest-u%d' % i, password='pw%d' % i, domain_id=domain.id, default_project_id=project.id)
+    member = idn.find_role('member')
+    idn.assign_project_role_to_user(project, user, member)
+    conn = openstack.connect(auth_url=admin.config.config['auth']['auth_url'], username=user.name, password='pw%d' % i,
+                             project_name=project.name, user_domain_name='Default', project_domain_name='Default',
+                             identity_api_version='3')
+    made.append(conn.identity.get_user(user.id).name == user.name and conn.current_project_id == project.id)
+    idn.delete_user(user)
+    idn.delete_project(project)
+left = [p.name for p in idn.projects() if p.name.startswith('tempest-')]
+roles = sorted(r.name for r in idn.roles())
+print(json.dumps({'ok': made, 'left': left, 'roles': roles}))
+`;
+
+test('openstacksdk: Tempest-style dynamic credentials, twenty times over', async (t) => {
+  const c = await startTestCloud('sdk');
+  const r = await python(c.cloudsYaml, SDK_SCRIPT);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.json.ok.length, 20);
+  t.true(r.json.ok.every(Boolean), 'every generated user authenticated into its own project');
+  t.deepEqual(r.json.left, [], 'and everything made was deleted');
+  t.deepEqual(r.json.roles, ['admin', 'member', 'reader']);
+  await stopTestCloud(c);
+});
+
+test('revocations reach a second API node; tokens, revocations and passwords survive a restart', async (t) => {
+  const c = await startTestCloud('restart');
+  // A second node on the same database and state directory (its key for EC2 secrets is shared).
+  const secondPort = await freePort();
+  const second = await startCloudProcess({ ...c.env, STRATUS_NODE_ID: 'node-2', STRATUS_LISTEN_IDENTITY: String(secondPort), STRATUS_LOG_LEVEL: 'info' });
+  const probe = (port: number, token: string) =>
+    fetch(`http://127.0.0.1:${port}/v3/auth/projects`, { headers: { 'x-auth-token': token } }).then((r) => r.status);
+
+  const kept = (await openstack(c.cloudsYaml, ['--os-cloud', 'stratus', 'token', 'issue', '-f', 'json'])).json.id;
+  const revoked = (await openstack(c.cloudsYaml, ['--os-cloud', 'stratus', 'token', 'issue', '-f', 'json'])).json.id;
+  t.is(await probe(secondPort, revoked), 200);
+  t.is((await openstack(c.cloudsYaml, ['--os-cloud', 'stratus', 'token', 'revoke', revoked])).code, 0);
+  t.is(await probe(c.port, revoked), 401);
+  const deadline = Date.now() + 30_000;
+  while (await probe(secondPort, revoked) !== 401 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  t.is(await probe(secondPort, revoked), 401, 'refused by the second node too');
+  t.is(await second.stop(), 0);
+
+  t.is(await c.cloud.stop(), 0);
+  c.cloud = await startCloudProcess(c.env);
+  t.is(await probe(c.port, kept), 200, 'a token stays valid across a restart');
+  t.is(await probe(c.port, revoked), 401, 'a revoked token stays revoked');
+  const again = await openstack(c.cloudsYaml, ['--os-cloud', 'stratus', 'token', 'issue', '-f', 'json']);
+  t.is(again.code, 0, 'the admin password from the first start still works');
+  t.is(again.json.user_id, (await openstack(c.cloudsYaml, ['--os-cloud', 'stratus', 'user', 'show', 'admin', '-f', 'json'])).json.id);
+  await stopTestCloud(c);
+});
