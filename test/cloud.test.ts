@@ -1,11 +1,12 @@
 import test from 'ava';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from './helpers/database.js';
 import { eventually } from './helpers/drive.js';
-import { stratusProcess as stratus } from './helpers/cloud-process.js';
+import { startCloudProcess, stratusProcess as stratus } from './helpers/cloud-process.js';
+import { client } from './helpers/identity.js';
 
 test('stratus start serves /healthz and /metrics, and stops cleanly on SIGTERM', async (t) => {
   const database = await createTestDatabase('cloud');
@@ -45,4 +46,35 @@ test('a bad configuration value stops the process with a message naming the key'
   const text = stderr.join('');
   t.regex(text, /supervision\.maxRestarts/);
   t.regex(text, /STRATUS_SUPERVISION_MAX_RESTARTS/);
+});
+
+test('reset-admin sets a new admin password and rewrites only the admin cloud in clouds.yaml', async (t) => {
+  const database = await createTestDatabase('reset-admin');
+  const stateDir = mkdtempSync(join(tmpdir(), 'stratus-reset-'));
+  const cloudsYaml = join(stateDir, 'clouds.yaml');
+  const env: Record<string, string> = {
+    STRATUS_STATE_DIR: stateDir, STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IDENTITY: '0', STRATUS_IDENTITY_CLOUDS_YAML: cloudsYaml,
+    STRATUS_ADMIN_PASSWORD: 'first-admin', STRATUS_DEMO_PASSWORD: 'first-demo',
+    ...(database.label === 'postgres' ? { DATABASE_URL: database.url } : {}),
+  };
+  const first = await startCloudProcess(env);
+  t.is(await first.stop(), 0);
+  t.regex(readFileSync(cloudsYaml, 'utf8'), /password: "first-admin"/);
+
+  const reset = stratus(['reset-admin'], { ...env, STRATUS_ADMIN_PASSWORD: 'second-admin' });
+  const [code] = await once(reset.child, 'exit');
+  t.is(code, 0, reset.stderr.join(''));
+  const yaml = readFileSync(cloudsYaml, 'utf8');
+  t.regex(yaml, /stratus:\n[\s\S]*password: "second-admin"[\s\S]*stratus-demo:\n[\s\S]*password: "first-demo"/);
+  t.is(yaml.match(/auth_url: (\S+)/g)!.length, 2);
+  t.is(new Set(yaml.match(/auth_url: (\S+)/g)).size, 1, 'the admin cloud keeps the URL clients used');
+
+  const again = await startCloudProcess(env);
+  const api = client(again.started().identity);
+  t.is((await api.login('admin', 'second-admin', 'admin')).status, 201);
+  t.is((await api.login('admin', 'first-admin', 'admin')).status, 401);
+  t.is((await api.login('demo', 'first-demo', 'demo')).status, 201, 'the demo user is untouched');
+  t.is(await again.stop(), 0);
+  rmSync(stateDir, { recursive: true, force: true });
+  await database.drop();
 });

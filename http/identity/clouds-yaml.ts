@@ -32,7 +32,9 @@ export function replaceCloudPassword(path: string, authUrl: string, cloud: Cloud
   }
   let end = lines.findIndex((l, i) => i > start && /^ {2}\S/.test(l));
   if (end < 0) end = lines.length;
-  const block = entry(authUrl, cloud).trimEnd().split('\n');
+  // Clients already reach the cloud at the URL the file gives: keep it.
+  const kept = lines.slice(start, end).map((l) => /^\s+auth_url: (\S+)$/.exec(l)?.[1]).find(Boolean);
+  const block = entry(kept ?? authUrl, cloud).trimEnd().split('\n');
   lines.splice(start, end - start, ...block);
   writeFileSync(path, lines.join('\n'), { mode: 0o600 });
 }
