@@ -1,6 +1,7 @@
 // `npm run bench` runs every benchmark; `npm run bench -- runtime` only the named ones.
 const benchmarks: Record<string, () => Promise<void>> = {
   runtime: async () => (await import('./runtime/index.js')).run(),
+  identity: async () => (await import('./identity.js')).run(),
 };
 
 const wanted = process.argv.slice(2);

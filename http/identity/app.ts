@@ -1,4 +1,5 @@
 import Koa from 'koa';
+import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
 import { keystoneErrors } from './errors.js';
@@ -17,9 +18,11 @@ export function identityApp(services: IdentityServices, logger: Logger): Koa<Ide
   const app = new Koa<IdentityState>();
   app.use(correlation(logger));
   app.use(keystoneErrors(services.v3Url));
+  // One router holding every route: a request is matched once, not once per resource.
+  const root = new Router<IdentityState>();
   for (const routes of [versionRoutes, tokenRoutes, domainRoutes, projectRoutes, userRoutes, roleRoutes, assignmentRoutes, credentialRoutes]) {
-    const router = routes(services);
-    app.use(router.routes()).use(router.allowedMethods());
+    root.use(routes(services).routes());
   }
+  app.use(root.routes()).use(root.allowedMethods());
   return app;
 }

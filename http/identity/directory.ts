@@ -1,5 +1,7 @@
 import { Op } from 'sequelize';
 import type { AssignmentRow, DomainRow, Models, ProjectRow, RoleRow, UserRow } from '../../models/index.js';
+import type { Clock } from '../../runtime/clock.js';
+import { TtlCache } from './ttl-cache.js';
 
 /** Reads of the identity tables that several routes share, with roles and their implications cached. */
 export class Directory {
@@ -7,19 +9,26 @@ export class Directory {
   /** Bumped on every identity write on this node, so cached token views are rebuilt. */
   generation = 0;
 
-  constructor(readonly models: Models) {}
+  // Rows read on every authentication are cached for a second (see TtlCache).
+  private readonly rows: TtlCache<unknown>;
+
+  constructor(readonly models: Models, clock: Clock) {
+    this.rows = new TtlCache(clock, () => this.generation);
+  }
 
   changed(): void {
     this.generation++;
     this.roleCache = undefined;
   }
 
-  domain = (id: string) => this.one<DomainRow>(this.models.Domain.findByPk(id, { raw: true }));
-  domainByName = (name: string) => this.one<DomainRow>(this.models.Domain.findOne({ where: { name }, raw: true }));
-  project = (id: string) => this.one<ProjectRow>(this.models.Project.findByPk(id, { raw: true }));
-  projectByName = (name: string, domainId: string) => this.one<ProjectRow>(this.models.Project.findOne({ where: { name, domain_id: domainId }, raw: true }));
-  user = (id: string) => this.one<UserRow>(this.models.User.findByPk(id, { raw: true }));
-  userByName = (name: string, domainId: string) => this.one<UserRow>(this.models.User.findOne({ where: { name, domain_id: domainId }, raw: true }));
+  domain = (id: string) => this.one<DomainRow>(`d/${id}`, () => this.models.Domain.findByPk(id, { raw: true }));
+  domainByName = (name: string) => this.one<DomainRow>(`dn/${name}`, () => this.models.Domain.findOne({ where: { name }, raw: true }));
+  project = (id: string) => this.one<ProjectRow>(`p/${id}`, () => this.models.Project.findByPk(id, { raw: true }));
+  projectByName = (name: string, domainId: string) =>
+    this.one<ProjectRow>(`pn/${domainId}/${name}`, () => this.models.Project.findOne({ where: { name, domain_id: domainId }, raw: true }));
+  user = (id: string) => this.one<UserRow>(`u/${id}`, () => this.models.User.findByPk(id, { raw: true }));
+  userByName = (name: string, domainId: string) =>
+    this.one<UserRow>(`un/${domainId}/${name}`, () => this.models.User.findOne({ where: { name, domain_id: domainId }, raw: true }));
 
   async roles(): Promise<{ byId: Map<string, RoleRow>; implies: Map<string, string[]> }> {
     if (this.roleCache) return this.roleCache;
@@ -49,8 +58,10 @@ export class Directory {
 
   /** Effective roles of a user on a project or domain, implied ones included. */
   async effectiveRoles(userId: string, target: { type: 'project' | 'domain'; id: string }): Promise<RoleRow[]> {
-    const direct = await this.assignments({ user_id: userId, target_type: target.type, target_id: target.id });
-    return this.expand(direct.map((a) => a.role_id));
+    return this.rows.through(`r/${userId}/${target.type}/${target.id}`, async () => {
+      const direct = await this.assignments({ user_id: userId, target_type: target.type, target_id: target.id });
+      return this.expand(direct.map((a) => a.role_id));
+    }) as Promise<RoleRow[]>;
   }
 
   /** Projects where the user holds any role. */
@@ -64,7 +75,7 @@ export class Directory {
     return ids.length ? await this.models.Domain.findAll({ where: { id: { [Op.in]: ids } }, raw: true }) as unknown as DomainRow[] : [];
   }
 
-  private async one<T>(query: Promise<unknown>): Promise<T | undefined> {
-    return ((await query) as T | null) ?? undefined;
+  private async one<T>(key: string, query: () => Promise<unknown>): Promise<T | undefined> {
+    return ((await this.rows.through(key, query)) as T | null) ?? undefined;
   }
 }

@@ -31,7 +31,7 @@ export interface Identity {
 
 /** Loads the signing keys and revocations and wires the identity service together. */
 export async function createIdentity(options: IdentityOptions): Promise<Identity> {
-  const directory = new Directory(options.models);
+  const directory = new Directory(options.models, options.clock);
   const revocations = new RevocationList(options.models, options.clock, options.revocationPollMs);
   await revocations.start();
   const catalog = new Catalog();

@@ -6,6 +6,7 @@ import { notFound, unauthorized } from './errors.js';
 import type { RevocationList } from './revocations.js';
 import type { TokenClaims, TokenSigner } from './token-signer.js';
 import { isEnabled } from './views.js';
+import { TtlCache } from './ttl-cache.js';
 
 /** Who is calling, as a validated token says. */
 export interface AuthContext {
@@ -18,18 +19,14 @@ export interface AuthContext {
   readonly isAdmin: boolean;
 }
 
-interface Cached<T> { value: T; at: number; generation: number }
-
-// Views of a token are cached briefly: roles changed on another node show within a second.
-const CACHE_MS = 1_000;
-const CACHE_MAX = 10_000;
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 const auditId = () => randomBytes(16).toString('base64url').slice(0, 22);
 
 export class TokenService {
-  private readonly contexts = new Map<string, Cached<AuthContext>>();
-  private readonly bodies = new Map<string, Cached<object>>();
+  // Views of a token are cached briefly: roles changed on another node show within a second.
+  private readonly contexts: TtlCache<AuthContext>;
+  private readonly bodies: TtlCache<string>;
 
   constructor(
     private readonly signer: TokenSigner,
@@ -38,7 +35,10 @@ export class TokenService {
     private readonly catalog: Catalog,
     private readonly clock: Clock,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.contexts = new TtlCache(clock, () => directory.generation);
+    this.bodies = new TtlCache(clock, () => directory.generation);
+  }
 
   issue(claims: Omit<TokenClaims, 'issuedAt' | 'expiresAt' | 'audit'> & { expiresAt?: number }): { token: string; claims: TokenClaims } {
     const now = Math.max(this.clock.now(), this.revocations.latest(claims.user, claims.project) + 1);
@@ -57,7 +57,7 @@ export class TokenService {
 
   async context(token: string | undefined): Promise<AuthContext> {
     const claims = this.validate(token);
-    const hit = this.fresh(this.contexts, token!);
+    const hit = this.contexts.get(token!);
     if (hit) return hit;
     const roles = await this.roles(claims);
     const names = roles.map((r) => r.name);
@@ -65,14 +65,13 @@ export class TokenService {
       token: token!, claims, userId: claims.user, projectId: claims.project, domainId: claims.domain,
       roles: names, isAdmin: names.includes('admin'),
     };
-    this.remember(this.contexts, token!, context);
-    return context;
+    return this.contexts.set(token!, context);
   }
 
-  /** The token body clients read (`{"token": {...}}`). */
-  async render(token: string, claims: TokenClaims, withCatalog: boolean): Promise<object> {
+  /** The token body clients read (`{"token": {...}}`), as JSON text ready to send. */
+  async render(token: string, claims: TokenClaims, withCatalog: boolean): Promise<string> {
     const key = `${withCatalog ? 'c' : 'n'}${token}`;
-    const hit = this.fresh(this.bodies, key);
+    const hit = this.bodies.get(key);
     if (hit) return hit;
     const user = await this.directory.user(claims.user);
     if (!user || !isEnabled(user.enabled)) throw notFound('token', token);
@@ -98,27 +97,12 @@ export class TokenService {
       body.roles = (await this.roles(claims)).map((r) => ({ id: r.id, name: r.name }));
       if (withCatalog) body.catalog = this.catalog.render(claims.project);
     }
-    const wrapped = { token: body };
-    this.remember(this.bodies, key, wrapped);
-    return wrapped;
+    return this.bodies.set(key, JSON.stringify({ token: body }));
   }
 
   private async roles(claims: TokenClaims) {
     if (claims.project) return this.directory.effectiveRoles(claims.user, { type: 'project', id: claims.project });
     if (claims.domain) return this.directory.effectiveRoles(claims.user, { type: 'domain', id: claims.domain });
     return [];
-  }
-
-  private fresh<T>(cache: Map<string, Cached<T>>, key: string): T | undefined {
-    const entry = cache.get(key);
-    if (!entry) return undefined;
-    if (entry.generation === this.directory.generation && this.clock.now() - entry.at < CACHE_MS) return entry.value;
-    cache.delete(key);
-    return undefined;
-  }
-
-  private remember<T>(cache: Map<string, Cached<T>>, key: string, value: T): void {
-    if (cache.size >= CACHE_MAX) cache.clear();
-    cache.set(key, { value, at: this.clock.now(), generation: this.directory.generation });
   }
 }

@@ -45,6 +45,7 @@ export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
     const { token, claims } = s.tokens.issue({ user: user.id, methods, ...target, ...(chain ? { chain } : {}), ...(expiresAt ? { expiresAt } : {}) });
     ctx.status = 201;
     ctx.set('X-Subject-Token', token);
+    ctx.type = 'json';
     ctx.body = await s.tokens.render(token, claims, withCatalog(ctx));
   });
 
@@ -60,6 +61,7 @@ export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
   router.get('/tokens', async (ctx) => {
     const { token, claims } = await subject(ctx);
     ctx.set('X-Subject-Token', token);
+    ctx.type = 'json';
     ctx.body = await s.tokens.render(token, claims, withCatalog(ctx));
   });
   router.head('/tokens', async (ctx) => {

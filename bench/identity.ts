@@ -1,0 +1,72 @@
+import Koa from 'koa';
+import { Agent, request } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listen } from '../http/listen.js';
+import { SCRYPT, scrypt } from '../http/identity/passwords.js';
+import { report } from './report.js';
+import { client, startIdentityServer, ADMIN_PASSWORD, DEMO_PASSWORD } from '../test/helpers/identity.js';
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+function call(url: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Requests per second with `concurrency` callers each looping until `total` requests are done. */
+async function rate(total: number, concurrency: number, one: () => Promise<number>, expect: number): Promise<number> {
+  let issued = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (issued++ < total) {
+      const status = await one();
+      if (status !== expect) throw new Error(`unexpected status ${status}`);
+    }
+  }));
+  return total / ((performance.now() - t0) / 1000);
+}
+
+/** Token validations vs a bare Koa 204; password authentications vs raw scrypt. */
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'stratus-bench-identity-'));
+  const server = await startIdentityServer(`sqlite:${join(dir, 'identity.sqlite')}`, { stateDir: dir });
+  const api = client(server.url);
+  const admin = (await api.login('admin', ADMIN_PASSWORD, 'admin')).token!;
+  const subject = (await api.login('demo', DEMO_PASSWORD, 'demo')).token!;
+
+  const bare = new Koa();
+  bare.use((ctx) => { ctx.status = 204; });
+  const bareServer = await listen(bare, '127.0.0.1', 0);
+
+  const N = 20_000;
+  const C = 32;
+  const headers = { 'x-auth-token': admin, 'x-subject-token': subject };
+  await rate(2_000, C, () => call(`${server.url}/v3/auth/tokens`, 'GET', headers), 200);
+  await rate(2_000, C, () => call(`${bareServer.url}/`, 'GET', {}), 204);
+  const validations = await rate(N, C, () => call(`${server.url}/v3/auth/tokens`, 'GET', headers), 200);
+  const baseline = await rate(N, C, () => call(`${bareServer.url}/`, 'GET', {}), 204);
+  report('token validations through the API (GET /v3/auth/tokens)', validations, 'req/s', 'bare Koa handler answering 204', baseline);
+
+  // Password authentication is scrypt-bound: both sides run as many at once as libuv has threads.
+  const AUTHS = 200;
+  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  const body = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'demo', domain: { id: 'default' }, password: DEMO_PASSWORD } } }, scope: { project: { name: 'demo', domain: { id: 'default' } } } } });
+  const authRate = await rate(AUTHS, threads, () => call(`${server.url}/v3/auth/tokens?nocatalog`, 'POST', { 'content-type': 'application/json' }, body), 201);
+  const salt = randomBytes(16);
+  const scryptRate = await rate(AUTHS, threads, async () => { await scrypt(DEMO_PASSWORD, salt, SCRYPT.keylen, SCRYPT); return 0; }, 0);
+  report('password authentications (POST /v3/auth/tokens)', authRate, 'auth/s', `raw scrypt N=${SCRYPT.N} r=${SCRYPT.r} p=${SCRYPT.p}`, scryptRate, 'hash/s');
+
+  await bareServer.close();
+  await server.stop();
+  agent.destroy();
+  rmSync(dir, { recursive: true, force: true });
+}
