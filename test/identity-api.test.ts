@@ -48,6 +48,16 @@ test('version documents are open; tokens carry what clients read', async (t) => 
 
   const domainScoped = await api.call('POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: ADMIN_PASSWORD } } }, scope: { domain: { id: 'default' } } } } });
   t.is(domainScoped.status, 401, 'no role on the domain, no domain-scoped token');
+  const adminRole = body.roles.find((r: { name: string }) => r.name === 'admin');
+  t.is((await api.call('PUT', `/v3/domains/default/users/${body.user.id}/roles/${adminRole.id}`, { token: admin.token })).status, 204);
+  const domainToken = await api.call('POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { id: body.user.id, password: ADMIN_PASSWORD } } }, scope: { domain: { name: 'Default' } } } } });
+  t.is(domainToken.status, 201);
+  t.deepEqual(domainToken.body.token.domain, { id: 'default', name: 'Default' });
+  t.is(domainToken.body.token.project, undefined);
+  const listed = await api.call('GET', `/v3/role_assignments?user.id=${body.user.id}&include_names`, { token: admin.token });
+  t.deepEqual(listed.body.role_assignments.map((a: { scope: object }) => Object.keys(a.scope)[0]).sort(), ['domain', 'project']);
+  const effective = await api.call('GET', `/v3/role_assignments?user.id=${body.user.id}&scope.project.id=${body.project.id}&effective`, { token: admin.token });
+  t.is(effective.body.role_assignments.length, 3, 'effective assignments include implied roles');
 
   const validated = await api.call('GET', '/v3/auth/tokens', { token: admin.token, headers: { 'x-subject-token': rescoped.headers.get('x-subject-token')! } });
   t.is(validated.status, 200);

@@ -58,9 +58,11 @@ test('operators manage identity with the openstack CLI, and Keystone refusals re
   const domain = await ok('domain', 'create', '--description', 'test domain', 'd1', '-f', 'json');
   t.is(domain.name, 'd1');
   t.true((await ok('domain', 'list', '-f', 'json')).some((d: { Name: string }) => d.Name === 'd1'));
+  t.is((await ok('domain', 'show', 'd1', '-f', 'json')).description, 'test domain');
   const project = await ok('project', 'create', '--domain', 'd1', 'p1', '-f', 'json');
   t.is(project.domain_id, domain.id);
   t.is((await ok('project', 'show', '--domain', 'd1', 'p1', '-f', 'json')).id, project.id);
+  t.true((await ok('project', 'list', '--domain', 'd1', '-f', 'json')).some((p: { Name: string }) => p.Name === 'p1'));
   await ok('project', 'set', '--domain', 'd1', '--description', 'changed', 'p1');
   t.is((await ok('project', 'show', '--domain', 'd1', 'p1', '-f', 'json')).description, 'changed');
   const duplicate = await os('project', 'create', '--domain', 'd1', 'p1');
@@ -70,8 +72,15 @@ test('operators manage identity with the openstack CLI, and Keystone refusals re
   const user = await ok('user', 'create', '--domain', 'd1', '--project', 'p1', '--project-domain', 'd1', '--password', 'pw1', 'u1', '-f', 'json');
   t.is(user.default_project_id, project.id);
   t.deepEqual((await ok('user', 'list', '--domain', 'd1', '-f', 'json')).map((u: { Name: string }) => u.Name), ['u1']);
+  await ok('user', 'set', '--domain', 'd1', '--email', 'u1@example.org', 'u1');
+  t.is((await ok('user', 'show', '--domain', 'd1', 'u1', '-f', 'json')).email, 'u1@example.org');
   const role = await ok('role', 'create', 'r1', '-f', 'json');
   t.is((await ok('role', 'show', 'r1', '-f', 'json')).id, role.id);
+  await ok('role', 'set', '--description', 'test role', 'r1');
+  t.true((await ok('role', 'list', '-f', 'json')).some((r: { Name: string }) => r.Name === 'r1'));
+  await ok('role', 'add', '--domain', 'd1', '--user', 'u1', '--user-domain', 'd1', 'reader');
+  t.true((await ok('role', 'assignment', 'list', '--names', '--domain', 'd1', '-f', 'json')).some((a: Record<string, string>) => a.Role === 'reader' && a.Domain === 'd1'));
+  await ok('role', 'remove', '--domain', 'd1', '--user', 'u1', '--user-domain', 'd1', 'reader');
   await ok('role', 'add', '--project', 'p1', '--project-domain', 'd1', '--user', 'u1', '--user-domain', 'd1', 'member');
   await ok('role', 'add', '--project', 'p1', '--project-domain', 'd1', '--user', 'u1', '--user-domain', 'd1', 'r1');
   const assignments = await ok('role', 'assignment', 'list', '--names', '-f', 'json');
