@@ -5,6 +5,7 @@ import type { Directory } from './directory.js';
 import type { SecretBox } from './secrets.js';
 import type { AuthContext, TokenService } from './tokens.js';
 import type { RequestState } from '../correlation.js';
+import { notFound } from './errors.js';
 
 /** What the identity routes work with. */
 export interface IdentityServices {
@@ -29,6 +30,21 @@ export const newId = () => crypto.randomUUID().replace(/-/g, '');
 /** A query-string filter, for routes that take `?name=` and the like. */
 export const filter = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-/** Keystone accepts `enabled=true|false` (and 1/0) in list filters. */
-export const enabledFilter = (value: unknown): boolean | undefined =>
-  value === undefined ? undefined : ['true', '1', 'True'].includes(String(value));
+/** The `where` of a list call: the given string filters, and `enabled=true|false` (or 1/0) as Keystone takes it. */
+export function listWhere(query: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const where: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = filter(query[key]);
+    if (value !== undefined) where[key] = value;
+  }
+  if (query.enabled !== undefined) where.enabled = ['true', '1', 'True'].includes(String(query.enabled));
+  return where;
+}
+
+/** The domain a new project or user goes in: the one given, else the caller's scope's, else Default. */
+export async function domainFor(s: IdentityServices, auth: AuthContext, given: string | undefined): Promise<string> {
+  const scoped = auth.projectId ? (await s.directory.project(auth.projectId))?.domain_id : auth.domainId;
+  const domainId = given ?? scoped ?? 'default';
+  if (!await s.directory.domain(domainId)) throw notFound('domain', domainId);
+  return domainId;
+}

@@ -3,7 +3,7 @@ import type { DomainRow } from '../../../models/index.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { DomainCreate, DomainUpdate, body } from '../schemas.js';
-import { authenticate, enabledFilter, filter, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { domainView, isEnabled, list } from '../views.js';
 
 export function domainRoutes(s: IdentityServices): Router<IdentityState> {
@@ -17,11 +17,7 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
 
   router.get('/', async (ctx) => {
     const auth = await authenticate(s, ctx);
-    const where: Record<string, unknown> = {};
-    const name = filter(ctx.query.name);
-    const enabled = enabledFilter(ctx.query.enabled);
-    if (name !== undefined) where.name = name;
-    if (enabled !== undefined) where.enabled = enabled;
+    const where = listWhere(ctx.query, ['name']);
     let rows = await Domain.findAll({ where, order: [['name', 'ASC']], raw: true }) as unknown as DomainRow[];
     // Without the admin role a user sees the domains of their own projects and users.
     if (!auth.isAdmin) {

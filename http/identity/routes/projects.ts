@@ -3,7 +3,7 @@ import type { ProjectRow } from '../../../models/index.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { ProjectCreate, ProjectUpdate, body } from '../schemas.js';
-import { authenticate, enabledFilter, filter, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, domainFor, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { isEnabled, list, projectView } from '../views.js';
 
 const duplicate = (name: string, domainId: string) => conflict('project', `Duplicate entry found with name ${name} at domain ID ${domainId}`);
@@ -19,13 +19,7 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
 
   router.get('/', async (ctx) => {
     const auth = await authenticate(s, ctx);
-    const where: Record<string, unknown> = {};
-    for (const key of ['name', 'domain_id', 'parent_id'] as const) {
-      const value = filter(ctx.query[key]);
-      if (value !== undefined) where[key] = value;
-    }
-    const enabled = enabledFilter(ctx.query.enabled);
-    if (enabled !== undefined) where.enabled = enabled;
+    const where = listWhere(ctx.query, ['name', 'domain_id', 'parent_id']);
     let rows = await Project.findAll({ where, order: [['name', 'ASC']], raw: true }) as unknown as ProjectRow[];
     // Without the admin role a user lists only the projects they hold a role on.
     if (!auth.isAdmin) {
@@ -48,9 +42,7 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
     const auth = await authenticate(s, ctx);
     requireAdmin(auth);
     const { project } = await body(ctx, ProjectCreate);
-    const scoped = auth.projectId ? (await s.directory.project(auth.projectId))?.domain_id : auth.domainId;
-    const domainId = project.domain_id ?? scoped ?? 'default';
-    if (!await s.directory.domain(domainId)) throw notFound('domain', domainId);
+    const domainId = await domainFor(s, auth, project.domain_id);
     let parentId: string | null = null;
     if (project.parent_id && project.parent_id !== domainId) {
       const parent = await s.directory.project(project.parent_id);

@@ -93,9 +93,13 @@ export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
   return router;
 }
 
+/** A domain given by id or by name, as auth requests give them. */
+const domainIdOf = async (s: IdentityServices, domain: { id?: string; name?: string }) =>
+  domain.id ?? (domain.name ? (await s.directory.domainByName(domain.name))?.id : undefined);
+
 async function findUser(s: IdentityServices, name: string | undefined, domain: { id?: string; name?: string } | undefined) {
   if (!name || !domain) return undefined;
-  const domainId = domain.id ?? (domain.name ? (await s.directory.domainByName(domain.name))?.id : undefined);
+  const domainId = await domainIdOf(s, domain);
   return domainId ? s.directory.userByName(name, domainId) : undefined;
 }
 
@@ -115,8 +119,7 @@ async function resolveScope(s: IdentityServices, user: UserRow, scope: unknown, 
     let project: ProjectRow | undefined;
     if (requested.project.id) project = await s.directory.project(requested.project.id);
     else if (requested.project.name && requested.project.domain) {
-      const d = requested.project.domain;
-      const domainId = d.id ?? (d.name ? (await s.directory.domainByName(d.name))?.id : undefined);
+      const domainId = await domainIdOf(s, requested.project.domain);
       if (domainId) project = await s.directory.projectByName(requested.project.name, domainId);
     } else throw badRequest("Invalid input for field 'project': an id, or a name and a domain, is required");
     const projectDomain = project && await s.directory.domain(project.domain_id);
@@ -127,8 +130,8 @@ async function resolveScope(s: IdentityServices, user: UserRow, scope: unknown, 
     return { project: project.id };
   }
   if (requested.domain) {
-    const domain = requested.domain.id ? await s.directory.domain(requested.domain.id)
-      : requested.domain.name ? await s.directory.domainByName(requested.domain.name) : undefined;
+    const domainId = await domainIdOf(s, requested.domain);
+    const domain = domainId ? await s.directory.domain(domainId) : undefined;
     if (!domain || !isEnabled(domain.enabled)) throw unauthorized();
     if (!(await s.directory.effectiveRoles(user.id, { type: 'domain', id: domain.id })).length) {
       throw unauthorized(`User ${user.id} has no access to domain ${domain.id}`);

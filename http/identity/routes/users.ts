@@ -4,7 +4,7 @@ import { conflict, forbidden, notFound, unauthorized } from '../errors.js';
 import { hashPassword, verifyPassword } from '../passwords.js';
 import { requireAdmin, requireAdminOrSelf } from '../policy.js';
 import { PasswordChange, UserCreate, UserUpdate, body } from '../schemas.js';
-import { authenticate, enabledFilter, filter, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, domainFor, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { isEnabled, list, projectView, userView } from '../views.js';
 
 const duplicate = (name: string, domainId: string) => conflict('user', `Duplicate entry found with name ${name} at domain ID ${domainId}`);
@@ -21,13 +21,7 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
 
   router.get('/', async (ctx) => {
     const auth = await authenticate(s, ctx);
-    const where: Record<string, unknown> = {};
-    for (const key of ['name', 'domain_id'] as const) {
-      const value = filter(ctx.query[key]);
-      if (value !== undefined) where[key] = value;
-    }
-    const enabled = enabledFilter(ctx.query.enabled);
-    if (enabled !== undefined) where.enabled = enabled;
+    const where = listWhere(ctx.query, ['name', 'domain_id']);
     if (!auth.isAdmin) where.id = auth.userId;
     const rows = await User.findAll({ where, order: [['name', 'ASC']], raw: true }) as unknown as UserRow[];
     ctx.body = list(s.v3Url(), 'users', 'users', rows.map((u) => userView(s.v3Url(), u)));
@@ -44,9 +38,7 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     const auth = await authenticate(s, ctx);
     requireAdmin(auth);
     const { user } = await body(ctx, UserCreate);
-    const scoped = auth.projectId ? (await s.directory.project(auth.projectId))?.domain_id : auth.domainId;
-    const domainId = user.domain_id ?? scoped ?? 'default';
-    if (!await s.directory.domain(domainId)) throw notFound('domain', domainId);
+    const domainId = await domainFor(s, auth, user.domain_id);
     if (user.default_project_id && !await s.directory.project(user.default_project_id)) throw notFound('project', user.default_project_id);
     if (await s.directory.userByName(user.name, domainId)) throw duplicate(user.name, domainId);
     const now = new Date(s.clock.now());
