@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Type, type Static, type TSchema, Kind } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 
@@ -63,6 +63,9 @@ export const ConfigSchema = Type.Object({
     revocationPollMs: ms(10, 500, 'how often a node picks up revocations made on other nodes'),
     cloudsYaml: Type.String({ minLength: 1, default: 'clouds.yaml', description: 'where the first start writes clouds.yaml' }),
   }),
+  images: section({
+    storeDir: Type.String({ default: '', description: 'where image bytes are kept (several nodes may share it); empty: <stateDir>/images' }),
+  }),
   store: section({ maxBatch: int(1, 5_000, 500, 'most writes in one group commit') }),
   introspection: section({ recentMessages: int(0, 1_000, 8, 'messages remembered per live actor for the inspector') }),
   log: section({
@@ -73,7 +76,7 @@ export const ConfigSchema = Type.Object({
 
 export type Config = Static<typeof ConfigSchema>;
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -142,10 +145,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   const { backoffBaseMs, backoffMaxMs } = config.supervision ?? {};
   if (typeof backoffBaseMs === 'number' && typeof backoffMaxMs === 'number' && backoffMaxMs < backoffBaseMs) {
-    problems.push(`supervision.backoffMaxMs (${sourceOf('supervision.backoffMaxMs', sources)}): expected at least supervision.backoffBaseMs (${backoffBaseMs}), got ${backoffMaxMs}`);
+    problems.push(`supervision.backoffMaxMs (${sourceOf('supervision.backoffMaxMs', sources)}): expected at least supervision.backoffBaseMs (${backoffBaseMs}, ${sourceOf('supervision.backoffBaseMs', sources)}), got ${backoffMaxMs}`);
   }
-  if (typeof config.stateDir === 'string') config.stateDir = isAbsolute(config.stateDir) ? config.stateDir : resolve(cwd, config.stateDir);
+  if (typeof config.stateDir === 'string') config.stateDir = resolve(cwd, config.stateDir);
   if (typeof config.identity?.cloudsYaml === 'string') config.identity.cloudsYaml = resolve(cwd, config.identity.cloudsYaml);
+  if (typeof config.images?.storeDir === 'string' && typeof config.stateDir === 'string') {
+    config.images.storeDir = config.images.storeDir ? resolve(cwd, config.images.storeDir) : resolve(config.stateDir, 'images');
+  }
   if (typeof config.databaseUrl === 'string') {
     const url = resolveDatabaseUrl(config.databaseUrl, config.stateDir, cwd);
     if (url) config.databaseUrl = url;
@@ -171,8 +177,8 @@ function fromEnv(schema: TSchema, text: string): unknown {
   const kind = schema[Kind];
   if (kind === 'Array') return text.split(',').map((s) => s.trim()).filter(Boolean);
   if (kind === 'Integer' || kind === 'Number') {
-    const n = Number(text);
-    return text.trim() !== '' && Number.isFinite(n) ? n : undefined;
+    // Decimal only: Number() would also take "0x10", "" and "Infinity".
+    return /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(text) ? Number(text) : undefined;
   }
   if (kind === 'Boolean') return ({ true: true, '1': true, yes: true, false: false, '0': false, no: false } as Record<string, boolean>)[text.toLowerCase()];
   return text;
@@ -209,24 +215,34 @@ const sourceOf = (path: string, sources: Map<string, string>) => {
 };
 
 function merge(target: Record<string, unknown>, layer: unknown, prefix: string[], sources: Map<string, string>, source: string): void {
-  if (!layer || typeof layer !== 'object' || Array.isArray(layer)) throw new Error('expected a JSON object');
+  if (!isRecord(layer)) throw new Error('expected a JSON object');
   for (const [key, value] of Object.entries(layer)) {
-    if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const child = (target[key] ??= {}) as Record<string, unknown>;
-      if (typeof child !== 'object') target[key] = {};
-      sources.set([...prefix, key].join('.'), source);
-      merge(target[key] as Record<string, unknown>, value, [...prefix, key], sources, source);
-    } else {
-      setPath(target, [key], value, sources, source, prefix);
-    }
+    const path = [...prefix, key];
+    sources.set(path.join('.'), source);
+    if (isRecord(value)) merge(childOf(target, key), value, path, sources, source);
+    else put(target, key, value);
   }
 }
 
-function setPath(target: Record<string, unknown>, path: string[], value: unknown, sources: Map<string, string>, source: string, prefix: string[] = []): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
-  node[path[path.length - 1]] = value;
-  sources.set([...prefix, ...path].join('.'), source);
+function setPath(target: Record<string, unknown>, path: string[], value: unknown, sources: Map<string, string>, source: string): void {
+  put(path.slice(0, -1).reduce(childOf, target), path[path.length - 1], value);
+  sources.set(path.join('.'), source);
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// Own properties only, so a file key such as "__proto__" or "constructor" is reported as an unknown key
+// instead of reaching Object.prototype; a later layer's section replaces an earlier layer's scalar.
+function childOf(node: Record<string, unknown>, key: string): Record<string, unknown> {
+  const existing = Object.hasOwn(node, key) ? node[key] : undefined;
+  if (isRecord(existing)) return existing;
+  const fresh = {};
+  put(node, key, fresh);
+  return fresh;
+}
+
+function put(node: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function deepFreeze<T>(value: T): T {

@@ -11,6 +11,7 @@ import { superviseAll } from '../supervisors/root.js';
 import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, type Identity } from '../http/identity/index.js';
+import { createImages, imageApp, registerTinyImage } from '../http/images/index.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -18,6 +19,7 @@ export interface Cloud {
   readonly db: Database;
   readonly ops: Listening;
   readonly identity?: Identity & { server: Listening };
+  readonly images?: Listening;
   readonly recovered: number;
   stop(): Promise<void>;
 }
@@ -47,12 +49,15 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
     describe: () => ({ node: config.nodeId, roles: config.roles, activations: node.activeCount() }),
   }), config.listen.host, config.listen.ops);
   const identity = config.roles.includes('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
+  const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
   logger.info({
-    node: config.nodeId, roles: config.roles, database: db.dialect, ops: ops.url, identity: identity?.publicUrl, recovered,
+    node: config.nodeId, roles: config.roles, database: db.dialect, ops: ops.url, identity: identity?.publicUrl,
+    images: images?.publicUrl, recovered,
   }, 'stratus started');
   return {
-    config, node, db, ops, identity, recovered,
+    config, node, db, ops, identity, images: images?.server, recovered,
     stop: async () => {
+      await images?.server.close();
       identity?.stop();
       await identity?.server.close();
       await ops.close();
@@ -73,4 +78,14 @@ async function startIdentity(config: Config, db: Database, clock: Clock, logger:
   identity.publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
   await bootstrapIdentity(db.models, { cloudsYaml: config.identity.cloudsYaml, authUrl: `${identity.publicUrl}/v3`, ...secrets }, logger);
   return Object.assign(identity, { server });
+}
+
+async function startImages(config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity) {
+  const images = await createImages({ models: db.models, tokens: identity.services.tokens, clock, storeDir: config.images.storeDir }, logger);
+  const server = await listen(imageApp(images, logger), config.listen.host, config.listen.image);
+  images.url = `http://${config.publicHost}:${new URL(server.url).port}`;
+  identity.services.catalog.register({ type: 'image', name: 'glance', url: () => images.url });
+  const admin = await identity.services.directory.projectByName('admin', 'default');
+  if (admin) await registerTinyImage(images, admin.id, logger);
+  return { server, publicUrl: images.url };
 }

@@ -17,6 +17,7 @@ import * as role from './identity/role.js';
 import * as assignment from './identity/assignment.js';
 import * as tokenState from './identity/token-state.js';
 import * as ec2 from './identity/ec2-credential.js';
+import * as image from './images/image.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -41,6 +42,7 @@ export function defineModels(sequelize: Sequelize) {
     SigningKey: tokenState.defineKeys(sequelize),
     Revocation: tokenState.defineRevocations(sequelize),
     Ec2Credential: ec2.define(sequelize),
+    ...image.define(sequelize),
   };
 }
 
@@ -64,3 +66,4 @@ export type { RoleRow, ImpliedRoleRow } from './identity/role.js';
 export type { AssignmentRow } from './identity/assignment.js';
 export type { SigningKeyRow, RevocationRow } from './identity/token-state.js';
 export type { Ec2CredentialRow } from './identity/ec2-credential.js';
+export type { ImageRow, ImagePropertyRow, ImageTagRow, ImageMemberRow } from './images/image.js';

@@ -3,6 +3,7 @@ import type { QueryInterface, Sequelize } from 'sequelize';
 import * as m0001 from './migrations/0001-runtime.js';
 import * as m0002 from './migrations/0002-compute.js';
 import * as m0003 from './migrations/0003-identity.js';
+import * as m0004 from './migrations/0004-images.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -14,6 +15,7 @@ const migrations: Array<[string, Migration]> = [
   ['0001-runtime', m0001],
   ['0002-compute', m0002],
   ['0003-identity', m0003],
+  ['0004-images', m0004],
 ];
 
 export async function migrate(sequelize: Sequelize): Promise<string[]> {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configKeys, loadConfig } from '../cluster.config.js';
+import { ConfigError, configKeys, formatConfigError, loadConfig } from '../cluster.config.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'stratus-config-'));
 const problems = (env: Record<string, string>, overrides?: object) => {
@@ -52,6 +52,15 @@ test('a config file is a layer under the environment', (t) => {
   t.throws(() => loadConfig({ cwd, env: { STRATUS_CONFIG: file } }), { instanceOf: ConfigError, message: /custom\.json/ });
 });
 
+test('stratus.config.json in the working directory is read; an explicit file beats STRATUS_CONFIG', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stratus-config-cwd-'));
+  writeFileSync(join(dir, 'stratus.config.json'), JSON.stringify({ listen: { compute: 18774 } }));
+  t.is(loadConfig({ cwd: dir, env: {} }).listen.compute, 18774);
+  writeFileSync(join(dir, 'other.json'), JSON.stringify({ listen: { compute: 28774 } }));
+  t.is(loadConfig({ cwd: dir, env: { STRATUS_CONFIG: 'missing.json' }, file: 'other.json' }).listen.compute, 28774);
+  t.is(loadConfig({ cwd: dir, env: {}, overrides: { listen: { compute: 38774 } } }).listen.compute, 38774, 'overrides beat the file');
+});
+
 test('bad values are refused with the key, where it came from and what was expected', (t) => {
   t.deepEqual(problems({ STRATUS_SUPERVISION_MAX_RESTARTS: 'abc' }), [
     'supervision.maxRestarts (env STRATUS_SUPERVISION_MAX_RESTARTS): expected integer >= 0, got "abc"',
@@ -66,10 +75,31 @@ test('bad values are refused with the key, where it came from and what was expec
   t.regex(problems({ STRATUS_CONFIG: file })[0], /^superVision \(file .*unknown\.json\): unknown key$/);
 });
 
+test('a config file cannot reach Object.prototype, and odd shapes are errors rather than crashes', (t) => {
+  const file = join(cwd, 'hostile.json');
+  writeFileSync(file, '{"__proto__": {"polluted": true}, "listen": {"constructor": {"polluted": true}}}');
+  t.deepEqual(problems({ STRATUS_CONFIG: file }).map((p) => p.replace(/ \(.*\)/, '')), ['__proto__: unknown key', 'listen.constructor: unknown key']);
+  t.is(({} as Record<string, unknown>).polluted, undefined);
+  writeFileSync(file, JSON.stringify({ listen: 5 }));
+  t.is(loadConfig({ cwd, env: { STRATUS_CONFIG: file, STRATUS_LISTEN_OPS: '9' } }).listen.ops, 9, 'a section from the environment replaces a scalar from the file');
+  t.regex(problems({ STRATUS_CONFIG: file })[0], /^listen \(file .*\): expected an object, got 5$/);
+  t.regex(problems({ STRATUS_LISTEN_OPS: '0x10' })[0], /^listen\.ops \(env STRATUS_LISTEN_OPS\): expected integer .*got "0x10"$/);
+});
+
+test('formatConfigError lists every problem for the binary', (t) => {
+  const error = t.throws(() => loadConfig({ cwd, env: { STRATUS_LISTEN_OPS: '-1', STRATUS_LOG_LEVEL: 'loud' } }));
+  t.is(formatConfigError(error), [
+    'stratus: configuration error:',
+    '  - listen.ops (env STRATUS_LISTEN_OPS): expected integer >= 0 and <= 65535, got -1',
+    '  - log.level (env STRATUS_LOG_LEVEL): expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"',
+  ].join('\n'));
+});
+
 test('every key has an environment variable derived from its path', (t) => {
   const keys = configKeys();
   t.true(keys.some((k) => k.path === 'supervision.maxRestarts' && k.env === 'STRATUS_SUPERVISION_MAX_RESTARTS'));
   t.true(keys.some((k) => k.path === 'nodeId' && k.env === 'STRATUS_NODE_ID'));
+  t.true(keys.some((k) => k.path === 'listen.compute' && k.env === 'STRATUS_LISTEN_COMPUTE' && k.default === 8774));
   t.true(keys.every((k) => k.description.length > 0), 'every key is described');
 });
 

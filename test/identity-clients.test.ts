@@ -14,7 +14,7 @@ async function startTestCloud(name: string): Promise<TestCloud> {
   const dir = mkdtempSync(join(tmpdir(), `stratus-${name}-`));
   const port = await freePort();
   const env: Record<string, string> = {
-    STRATUS_STATE_DIR: join(dir, 'state'), STRATUS_LISTEN_IDENTITY: String(port), STRATUS_LISTEN_OPS: '0',
+    STRATUS_STATE_DIR: join(dir, 'state'), STRATUS_LISTEN_IDENTITY: String(port), STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IMAGE: '0',
     STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_IDENTITY_REVOCATION_POLL_MS: '100', STRATUS_LOG_LEVEL: 'info',
     ...(database.label === 'postgres' ? { DATABASE_URL: database.url } : {}),
   };
@@ -53,7 +53,7 @@ test('operators manage identity with the openstack CLI, and Keystone refusals re
   t.regex(token.id, /\S{40,}/);
   t.truthy(token.project_id);
   const catalog = await ok('catalog', 'list', '-f', 'json');
-  t.deepEqual(catalog.map((s: { Type: string }) => s.Type), ['identity']);
+  t.deepEqual(catalog.map((s: { Type: string }) => s.Type).sort(), ['identity', 'image']);
 
   const domain = await ok('domain', 'create', '--description', 'test domain', 'd1', '-f', 'json');
   t.is(domain.name, 'd1');

@@ -12,7 +12,7 @@ import { TokenService } from './tokens.js';
 export { identityApp } from './app.js';
 export { bootstrapIdentity, resetAdminPassword } from './bootstrap.js';
 export type { IdentityServices } from './services.js';
-export type { AuthContext } from './tokens.js';
+export type { AuthContext, TokenService } from './tokens.js';
 
 export interface IdentityOptions {
   readonly models: Models;

@@ -59,3 +59,15 @@ export function client(base: string) {
   };
   return { call, login };
 }
+
+/** Identity plus the image service on its own port, as the cloud wires them. */
+export async function startImageServer(databaseUrl: string) {
+  const { createImages, imageApp, registerTinyImage } = await import('../../http/images/index.js');
+  const identity = await startIdentityServer(databaseUrl);
+  const images = await createImages({ models: identity.db.models, tokens: identity.identity.services.tokens, clock: new SystemClock(), storeDir: join(identity.stateDir, 'images') }, silentLogger());
+  const server = await listen(imageApp(images, silentLogger()), '127.0.0.1', 0);
+  images.url = server.url;
+  const admin = await identity.identity.services.directory.projectByName('admin', 'default');
+  await registerTinyImage(images, admin!.id, silentLogger());
+  return { identity, images, url: server.url, stop: async () => { await server.close(); await identity.stop(); } };
+}

@@ -1,0 +1,20 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import { correlation } from '../correlation.js';
+import { glanceErrors } from './errors.js';
+import { dataRoutes } from './routes/data.js';
+import { imageRoutes } from './routes/images.js';
+import { versionRoutes } from './routes/versions.js';
+import type { ImageServices, ImageState } from './services.js';
+
+/** The Glance v2 subset OpenStack clients use. */
+export function imageApp(services: ImageServices, logger: Logger): Koa<ImageState> {
+  const app = new Koa<ImageState>();
+  app.use(correlation(logger));
+  app.use(glanceErrors);
+  const root = new Router<ImageState>();
+  for (const routes of [versionRoutes, dataRoutes, imageRoutes]) root.use(routes(services).routes());
+  app.use(root.routes()).use(root.allowedMethods());
+  return app;
+}

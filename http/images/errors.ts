@@ -1,0 +1,26 @@
+import type { Middleware } from 'koa';
+
+const titles: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  409: 'Conflict', 413: 'Request Entity Too Large', 415: 'Unsupported Media Type', 416: 'Requested Range Not Satisfiable',
+  500: 'Internal Server Error',
+};
+
+/** An error answered as Glance (WebOb) answers JSON clients: `{"code", "title", "message"}`. */
+export class GlanceError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+export const glanceErrors: Middleware = async (ctx, next) => {
+  try {
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) throw new GlanceError(404, 'The resource could not be found.');
+  } catch (error) {
+    // The identity service's errors (a bad token) are answered here in Glance's shape too.
+    const status = (error as { status?: number }).status ?? 500;
+    const known = status < 500;
+    if (!known) ctx.state.log?.error({ err: error }, 'image request failed');
+    ctx.status = status;
+    ctx.body = { code: status, title: titles[status] ?? 'Error', message: known ? (error as Error).message : 'An unexpected error occurred.' };
+  }
+};

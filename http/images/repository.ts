@@ -1,0 +1,60 @@
+import { Op, type WhereOptions } from 'sequelize';
+import type { ImageMemberRow, ImageRow, Models } from '../../models/index.js';
+import type { FullImage } from './views.js';
+
+/** Reads and writes image rows with their custom properties and tags. */
+export class ImageRepository {
+  constructor(private readonly models: Models) {}
+
+  async get(id: string): Promise<FullImage | undefined> {
+    const [image] = await this.all({ id });
+    return image;
+  }
+
+  async all(where: WhereOptions = {}): Promise<FullImage[]> {
+    const rows = await this.models.Image.findAll({ where, raw: true }) as unknown as ImageRow[];
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const props = await this.models.ImageProperty.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true }) as unknown as Array<{ image_id: string; name: string; value: string }>;
+    const tags = await this.models.ImageTag.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true }) as unknown as Array<{ image_id: string; value: string }>;
+    const full = new Map(rows.map((row) => [row.id, { row, properties: {} as Record<string, string>, tags: [] as string[] }]));
+    for (const p of props) full.get(p.image_id)!.properties[p.name] = p.value;
+    for (const t of tags) full.get(t.image_id)!.tags.push(t.value);
+    return [...full.values()];
+  }
+
+  /** Writes the row and replaces its properties and tags, in one transaction. */
+  async save(image: FullImage): Promise<void> {
+    const { Image, ImageProperty, ImageTag } = this.models;
+    await Image.sequelize!.transaction(async (transaction) => {
+      await Image.upsert(image.row as never, { transaction });
+      await ImageProperty.destroy({ where: { image_id: image.row.id }, transaction });
+      await ImageTag.destroy({ where: { image_id: image.row.id }, transaction });
+      const props = Object.entries(image.properties).map(([name, value]) => ({ image_id: image.row.id, name, value }));
+      if (props.length) await ImageProperty.bulkCreate(props, { transaction });
+      if (image.tags.length) await ImageTag.bulkCreate([...new Set(image.tags)].map((value) => ({ image_id: image.row.id, value })), { transaction });
+    });
+  }
+
+  /** Moves an image from one status to another only if no one moved it first. */
+  async transition(id: string, from: string[], to: Partial<ImageRow>): Promise<boolean> {
+    const [count] = await this.models.Image.update(to, { where: { id, status: { [Op.in]: from } } });
+    return count === 1;
+  }
+
+  async remove(id: string): Promise<void> {
+    const { Image, ImageProperty, ImageTag, ImageMember } = this.models;
+    await Image.sequelize!.transaction(async (transaction) => {
+      for (const model of [ImageProperty, ImageTag, ImageMember]) await model.destroy({ where: { image_id: id }, transaction });
+      await Image.destroy({ where: { id }, transaction });
+    });
+  }
+
+  async membersOf(imageId: string): Promise<ImageMemberRow[]> {
+    return await this.models.ImageMember.findAll({ where: { image_id: imageId }, raw: true }) as unknown as ImageMemberRow[];
+  }
+
+  async membershipsOf(project: string): Promise<ImageMemberRow[]> {
+    return await this.models.ImageMember.findAll({ where: { member: project }, raw: true }) as unknown as ImageMemberRow[];
+  }
+}

@@ -1,0 +1,210 @@
+import Router from '@koa/router';
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'koa';
+import type { ImageRow } from '../../../models/index.js';
+import { readJson } from '../../body.js';
+import type { AuthContext } from '../../identity/index.js';
+import { requireOwner, requireProject, visible } from '../access.js';
+import { GlanceError } from '../errors.js';
+import { applyProperty } from '../image-input.js';
+import { authenticate, type ImageServices, type ImageState } from '../services.js';
+import { imageView, isTrue, type FullImage } from '../views.js';
+
+const PATCH_TYPES = ['application/openstack-images-v2.1-json-patch', 'application/openstack-images-v2.0-json-patch'];
+const SORT_KEYS = ['name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at', 'updated_at', 'min_disk', 'min_ram', 'visibility', 'owner'];
+const notFound = (id: string) => new GlanceError(404, `No image found with ID ${id}`);
+
+const jsonBody = async (ctx: Context) => {
+  try {
+    return await readJson(ctx);
+  } catch (error) {
+    throw new GlanceError((error as { status?: number }).status ?? 400, (error as Error).message);
+  }
+};
+const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+
+/** `/v2/images`: list, create, show, update (JSON patch), delete, (de)activate, tags. */
+export function imageRoutes(s: ImageServices): Router<ImageState> {
+  const router = new Router<ImageState>({ prefix: '/v2/images' });
+
+  /** The image if the caller may see it; otherwise Glance's 404. */
+  const find = async (auth: AuthContext, id: string) => {
+    const image = await s.repo.get(id);
+    const member = image && auth.projectId ? (await s.repo.membersOf(id)).find((m) => m.member === auth.projectId) : undefined;
+    if (!image || !visible(auth, image.row, member?.status)) throw notFound(id);
+    return image;
+  };
+
+  router.get('/', async (ctx) => {
+    const auth = await authenticate(s, ctx);
+    const q = ctx.query;
+    const memberships = new Map(auth.projectId ? (await s.repo.membershipsOf(auth.projectId)).map((m) => [m.image_id, m.status]) : []);
+    const where: Record<string, unknown> = {};
+    for (const key of ['name', 'status', 'owner', 'disk_format', 'container_format'] as const) if (typeof q[key] === 'string') where[key] = q[key];
+    if (typeof q.id === 'string' && q.id.startsWith('in:')) where.id = q.id.slice(3).split(',');
+    const visibility = typeof q.visibility === 'string' ? q.visibility : undefined;
+    const memberStatus = typeof q.member_status === 'string' ? q.member_status : 'accepted';
+    const tags = list(q.tag);
+    let images = (await s.repo.all(where)).filter(({ row, tags: has }) => {
+      const member = memberships.get(row.id);
+      if (!visible(auth, row, member)) return false;
+      if (q.os_hidden !== 'true' && isTrue(row.os_hidden)) return false;
+      if (q.protected !== undefined && isTrue(row.protected) !== (q.protected === 'true')) return false;
+      if (!tags.every((t) => has.includes(t))) return false;
+      const own = row.owner === auth.projectId;
+      if (visibility && visibility !== 'all') {
+        if (row.visibility !== visibility) return false;
+        return visibility !== 'shared' || own || auth.isAdmin || memberStatus === 'all' || member === memberStatus;
+      }
+      // By default Glance lists community images only to their owner, and shared ones to
+      // members only once they accepted them.
+      if (row.visibility === 'community') return own || auth.isAdmin;
+      if (row.visibility === 'shared' && !own && !auth.isAdmin) return memberStatus === 'all' || member === memberStatus;
+      return true;
+    });
+    images = sorted(images, q);
+    const marker = typeof q.marker === 'string' ? q.marker : undefined;
+    if (marker) {
+      const at = images.findIndex((i) => i.row.id === marker);
+      if (at < 0) throw new GlanceError(400, `marker ${marker} could not be found.`);
+      images = images.slice(at + 1);
+    }
+    const limit = q.limit === undefined ? 25 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 0) throw new GlanceError(400, 'limit param must be an integer');
+    const page = images.slice(0, Math.min(limit, 1000));
+    const body: Record<string, unknown> = { images: page.map(imageView), first: '/v2/images', schema: '/v2/schemas/images' };
+    if (images.length > page.length && page.length) {
+      const params = new URLSearchParams(ctx.querystring);
+      params.set('marker', page[page.length - 1].row.id);
+      body.next = `/v2/images?${params.toString()}`;
+    }
+    ctx.body = body;
+  });
+
+  router.post('/', async (ctx) => {
+    const auth = await authenticate(s, ctx);
+    const owner = requireProject(auth);
+    const input = await jsonBody(ctx);
+    if (!input || typeof input !== 'object' || Array.isArray(input)) throw new GlanceError(400, 'Body expected in request.');
+    const { id = randomUUID(), ...rest } = input as Record<string, unknown>;
+    if (typeof id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new GlanceError(400, `Invalid id: ${JSON.stringify(id)}`);
+    if (await s.repo.get(id)) throw new GlanceError(409, `Image with identifier ${id} already exists!`);
+    const now = new Date(s.clock.now());
+    const row: ImageRow = {
+      id, name: null, owner, status: 'queued', visibility: 'shared', protected: false, os_hidden: false,
+      disk_format: null, container_format: null, size: null, virtual_size: null, checksum: null,
+      os_hash_algo: null, os_hash_value: null, min_disk: 0, min_ram: 0, created_at: now, updated_at: now,
+    };
+    const image: FullImage = { row, properties: {}, tags: [] };
+    for (const [name, value] of Object.entries(rest)) applyProperty(image, name, value, auth.isAdmin);
+    await s.repo.save(image);
+    ctx.status = 201;
+    ctx.set('Location', `${s.publicUrl()}/v2/images/${id}`);
+    ctx.body = imageView(image);
+  });
+
+  router.get('/:id', async (ctx) => {
+    ctx.body = imageView(await find(await authenticate(s, ctx), ctx.params.id));
+  });
+
+  router.patch('/:id', async (ctx) => {
+    const auth = await authenticate(s, ctx);
+    const image = await find(auth, ctx.params.id);
+    requireOwner(auth, image.row);
+    if (!PATCH_TYPES.includes(ctx.request.type)) throw new GlanceError(415, `Unsupported Content-Type: use ${PATCH_TYPES[0]}`);
+    const ops = await jsonBody(ctx);
+    if (!Array.isArray(ops)) throw new GlanceError(400, 'Request body must be a JSON array of operation objects.');
+    for (const op of ops as Array<Record<string, unknown>>) {
+      if (!op || typeof op !== 'object' || typeof op.path !== 'string' || !['add', 'replace', 'remove'].includes(op.op as string)) {
+        throw new GlanceError(400, 'Operations must be JSON objects with "op" (add, replace or remove) and "path".');
+      }
+      const name = op.path.replace(/^\//, '');
+      if (!name || name.includes('/')) throw new GlanceError(400, `Invalid JSON pointer for this resource: '${op.path}'`);
+      if (op.op === 'remove') {
+        if (!(name in image.properties)) throw new GlanceError(409, `Property ${name} does not exist.`);
+        applyProperty(image, name, undefined, auth.isAdmin);
+      } else {
+        if (!('value' in op)) throw new GlanceError(400, `Operation "${op.op}" requires a member named "value".`);
+        if (op.op === 'replace' && !(name in image.properties) && !(name in imageView(image))) throw new GlanceError(409, `Property ${name} does not exist.`);
+        applyProperty(image, name, op.value, auth.isAdmin);
+      }
+    }
+    image.row.updated_at = new Date(s.clock.now());
+    await s.repo.save(image);
+    ctx.body = imageView(image);
+  });
+
+  router.delete('/:id', async (ctx) => {
+    const auth = await authenticate(s, ctx);
+    const image = await find(auth, ctx.params.id);
+    requireOwner(auth, image.row);
+    if (isTrue(image.row.protected)) throw new GlanceError(403, `Image ${image.row.id} is protected and cannot be deleted.`);
+    await s.repo.remove(image.row.id);
+    await s.store.delete(image.row.id);
+    ctx.status = 204;
+  });
+
+  for (const [action, from, to] of [['deactivate', 'active', 'deactivated'], ['reactivate', 'deactivated', 'active']] as const) {
+    router.post(`/:id/actions/${action}`, async (ctx) => {
+      const auth = await authenticate(s, ctx);
+      const image = await find(auth, ctx.params.id);
+      requireOwner(auth, image.row);
+      if (image.row.status !== to && !(await s.repo.transition(image.row.id, [from], { status: to, updated_at: new Date(s.clock.now()) }))) {
+        throw new GlanceError(400, `Not allowed to ${action} an image in status '${image.row.status}'`);
+      }
+      ctx.status = 204;
+    });
+  }
+
+  router.put('/:id/tags/:tag', async (ctx) => {
+    const auth = await authenticate(s, ctx);
+    const image = await find(auth, ctx.params.id);
+    requireOwner(auth, image.row);
+    if (ctx.params.tag.length > 255) throw new GlanceError(400, 'Tags are at most 255 characters.');
+    image.tags = [...new Set([...image.tags, ctx.params.tag])];
+    await s.repo.save(image);
+    ctx.status = 204;
+  });
+  router.delete('/:id/tags/:tag', async (ctx) => {
+    const auth = await authenticate(s, ctx);
+    const image = await find(auth, ctx.params.id);
+    requireOwner(auth, image.row);
+    if (!image.tags.includes(ctx.params.tag)) throw new GlanceError(404, `Tag ${ctx.params.tag} not found.`);
+    image.tags = image.tags.filter((t) => t !== ctx.params.tag);
+    await s.repo.save(image);
+    ctx.status = 204;
+  });
+  return router;
+}
+
+/** Glance's sorting: `sort=name:asc,size` or `sort_key`/`sort_dir`; newest first by default. */
+function sorted(images: FullImage[], q: Record<string, unknown>): FullImage[] {
+  let keys: Array<[string, 'asc' | 'desc']>;
+  if (typeof q.sort === 'string') {
+    keys = q.sort.split(',').map((part) => {
+      const [key, dir = 'desc'] = part.split(':');
+      return [key, dir as 'asc' | 'desc'];
+    });
+  } else {
+    const names = list(q.sort_key).flatMap((k) => k.split(','));
+    const dirs = list(q.sort_dir).flatMap((d) => d.split(','));
+    keys = (names.length ? names : ['created_at']).map((k, i) => [k, (dirs[i] ?? dirs[0] ?? 'desc') as 'asc' | 'desc']);
+  }
+  for (const [key, dir] of keys) {
+    if (!SORT_KEYS.includes(key)) throw new GlanceError(400, `Invalid sort key: ${key}`);
+    if (dir !== 'asc' && dir !== 'desc') throw new GlanceError(400, `Invalid sort direction: ${dir}`);
+  }
+  keys.push(['id', keys[0]?.[1] ?? 'desc']);
+  const value = (i: FullImage, key: string): string | number => {
+    const v = (i.row as unknown as Record<string, unknown>)[key];
+    return v instanceof Date ? v.getTime() : typeof v === 'number' ? v : v === null || v === undefined ? '' : String(v);
+  };
+  return [...images].sort((a, b) => {
+    for (const [key, dir] of keys) {
+      const [x, y] = [value(a, key), value(b, key)];
+      if (x < y) return dir === 'asc' ? -1 : 1;
+      if (x > y) return dir === 'asc' ? 1 : -1;
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,93 @@
+import test from 'ava';
+import { createHash, randomBytes } from 'node:crypto';
+import { createTestDatabase } from './helpers/database.js';
+import { ADMIN_PASSWORD, DEMO_PASSWORD, client, startImageServer } from './helpers/identity.js';
+import { TINY_IMAGE_ID } from '../http/images/index.js';
+
+async function setup(name: string) {
+  const database = await createTestDatabase(name);
+  const server = await startImageServer(database.url);
+  const keystone = client(server.identity.url);
+  const admin = (await keystone.login('admin', ADMIN_PASSWORD, 'admin')).token!;
+  const demo = (await keystone.login('demo', DEMO_PASSWORD, 'demo')).token!;
+  const glance = client(server.url);
+  const raw = (method: string, path: string, token: string, body?: Buffer, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, { method, headers: { 'x-auth-token': token, ...headers }, body: body ? new Uint8Array(body) : undefined });
+  return { database, server, admin, demo, glance, raw, done: async () => { await server.stop(); await database.drop(); } };
+}
+
+test('images are created, uploaded with their hashes and downloaded whole or by range', async (t) => {
+  const { glance, raw, demo, done } = await setup('images-data');
+  t.is((await glance.call('GET', '/')).status, 300);
+  const tiny = await glance.call('GET', `/v2/images/${TINY_IMAGE_ID}`, { token: demo });
+  t.like(tiny.body, { name: 'stratus-tiny', status: 'active', visibility: 'public', disk_format: 'raw', size: 1024 * 1024 });
+
+  const created = await glance.call('POST', '/v2/images', { token: demo, body: { name: 'mine', disk_format: 'qcow2', container_format: 'bare', min_ram: 64, architecture: 'x86_64', tags: ['a'] } });
+  t.is(created.status, 201);
+  t.like(created.body, { status: 'queued', visibility: 'shared', min_ram: 64, architecture: 'x86_64', tags: ['a'], size: null });
+  const id = created.body.id;
+  const data = randomBytes(200_000);
+  const upload = await raw('PUT', `/v2/images/${id}/file`, demo, data, { 'content-type': 'application/octet-stream' });
+  t.is(upload.status, 204);
+  const shown = (await glance.call('GET', `/v2/images/${id}`, { token: demo })).body;
+  t.like(shown, {
+    status: 'active', size: data.length, checksum: createHash('md5').update(data).digest('hex'),
+    os_hash_algo: 'sha512', os_hash_value: createHash('sha512').update(data).digest('hex'),
+  });
+  const download = await raw('GET', `/v2/images/${id}/file`, demo);
+  t.is(download.headers.get('content-md5'), shown.checksum);
+  t.deepEqual(Buffer.from(await download.arrayBuffer()), data);
+  const part = await raw('GET', `/v2/images/${id}/file`, demo, undefined, { range: 'bytes=100-199' });
+  t.is(part.status, 206);
+  t.is(part.headers.get('content-range'), `bytes 100-199/${data.length}`);
+  t.deepEqual(Buffer.from(await part.arrayBuffer()), data.subarray(100, 200));
+  t.is((await raw('PUT', `/v2/images/${id}/file`, demo, data)).status, 409, 'an active image takes no new data');
+  await done();
+});
+
+test('refused as Glance refuses them, leaving state as it was', async (t) => {
+  const { glance, raw, admin, demo, done } = await setup('images-refusals');
+  const mine = (await glance.call('POST', '/v2/images', { token: admin, body: { name: 'private', visibility: 'private', disk_format: 'raw', container_format: 'bare' } })).body;
+  const notFound = await glance.call('GET', `/v2/images/${mine.id}`, { token: demo });
+  t.is(notFound.status, 404);
+  t.like(notFound.body, { code: 404, title: 'Not Found' });
+  t.false((await glance.call('GET', '/v2/images', { token: demo })).body.images.some((i: { id: string }) => i.id === mine.id));
+  t.is((await glance.call('POST', '/v2/images', { token: demo, body: { name: 'pub', visibility: 'public' } })).status, 403);
+  t.is((await glance.call('GET', '/v2/images')).status, 401, 'no token, no images');
+
+  const wrongHash = await raw('PUT', `/v2/images/${mine.id}/file`, admin, randomBytes(1000), { 'content-md5': createHash('md5').update('other').digest('base64') });
+  t.is(wrongHash.status, 400);
+  t.is((await glance.call('GET', `/v2/images/${mine.id}`, { token: admin })).body.status, 'queued', 'a refused upload leaves the image queued');
+
+  const patch = (body: unknown, type = 'application/openstack-images-v2.1-json-patch') =>
+    raw('PATCH', `/v2/images/${mine.id}`, admin, Buffer.from(JSON.stringify(body)), { 'content-type': type });
+  t.is((await patch([{ op: 'replace', path: '/protected', value: true }])).status, 200);
+  t.is((await glance.call('DELETE', `/v2/images/${mine.id}`, { token: admin })).status, 403, 'a protected image is not deleted');
+  t.is((await patch({ op: 'oops' })).status, 400);
+  t.is((await patch([{ op: 'move', path: '/name' }])).status, 400);
+  t.is((await patch([{ op: 'replace', path: '/name', value: 'x' }], 'application/json')).status, 415);
+  t.is((await patch([{ op: 'add', path: '/status', value: 'active' }])).status, 403, 'read-only properties stay so');
+  t.is((await patch([{ op: 'add', path: '/colour', value: 'blue' }, { op: 'replace', path: '/protected', value: false }])).status, 200);
+  t.like((await glance.call('GET', `/v2/images/${mine.id}`, { token: admin })).body, { colour: 'blue', protected: false, status: 'queued' });
+  t.is((await patch([{ op: 'remove', path: '/colour' }])).status, 200);
+  t.is((await glance.call('DELETE', `/v2/images/${mine.id}`, { token: admin })).status, 204);
+  t.is((await glance.call('GET', `/v2/images/${mine.id}`, { token: admin })).status, 404);
+  await done();
+});
+
+test('lists filter, sort and page as Glance does', async (t) => {
+  const { glance, demo, done } = await setup('images-list');
+  for (const name of ['c', 'a', 'e', 'b', 'd']) {
+    await glance.call('POST', '/v2/images', { token: demo, body: { name, tags: name === 'a' || name === 'b' ? ['pick'] : [] } });
+  }
+  const first = await glance.call('GET', '/v2/images?sort=name:asc&limit=2&owner=' + (await glance.call('GET', '/v2/images?name=a', { token: demo })).body.images[0].owner, { token: demo });
+  t.deepEqual(first.body.images.map((i: { name: string }) => i.name), ['a', 'b']);
+  t.regex(first.body.next, /marker=/);
+  const second = await glance.call('GET', first.body.next, { token: demo });
+  t.deepEqual(second.body.images.map((i: { name: string }) => i.name), ['c', 'd']);
+  t.deepEqual((await glance.call('GET', '/v2/images?tag=pick&sort_key=name&sort_dir=desc', { token: demo })).body.images.map((i: { name: string }) => i.name), ['b', 'a']);
+  t.deepEqual((await glance.call('GET', '/v2/images?visibility=public', { token: demo })).body.images.map((i: { name: string }) => i.name), ['stratus-tiny']);
+  t.is((await glance.call('GET', '/v2/images?marker=00000000-0000-4000-8000-000000000000', { token: demo })).status, 400);
+  t.is((await glance.call('GET', '/v2/images?sort_key=nonsense', { token: demo })).status, 400);
+  await done();
+});
