@@ -91,3 +91,30 @@ test('lists filter, sort and page as Glance does', async (t) => {
   t.is((await glance.call('GET', '/v2/images?sort_key=nonsense', { token: demo })).status, 400);
   await done();
 });
+
+test('sharing: a shared image lists for the members that accepted it, and member_status filters', async (t) => {
+  const { glance, admin, demo, server, done } = await setup('images-sharing');
+  const demoProject = (await server.identity.identity.services.directory.projectByName('demo', 'default'))!.id;
+  const image = (await glance.call('POST', '/v2/images', { token: admin, body: { name: 'shared-one' } })).body;
+  const listed = async (query = '') => (await glance.call('GET', `/v2/images${query}`, { token: demo })).body.images.map((i: { name: string }) => i.name);
+  t.is((await glance.call('GET', `/v2/images/${image.id}`, { token: demo })).status, 404, 'not shared yet');
+
+  const added = await glance.call('POST', `/v2/images/${image.id}/members`, { token: admin, body: { member: demoProject } });
+  t.like(added.body, { member_id: demoProject, status: 'pending', image_id: image.id });
+  t.is((await glance.call('POST', `/v2/images/${image.id}/members`, { token: admin, body: { member: demoProject } })).status, 409);
+  t.false((await listed()).includes('shared-one'), 'a pending share is not in the default list');
+  t.true((await listed('?member_status=pending&visibility=shared')).includes('shared-one'));
+  t.is((await glance.call('GET', `/v2/images/${image.id}`, { token: demo })).status, 200, 'a member sees it by id');
+  t.is((await glance.call('PUT', `/v2/images/${image.id}/members/${demoProject}`, { token: admin, body: { status: 'accepted' } })).status, 403, 'only the member accepts');
+  t.is((await glance.call('PUT', `/v2/images/${image.id}/members/${demoProject}`, { token: demo, body: { status: 'accepted' } })).body.status, 'accepted');
+  t.true((await listed()).includes('shared-one'));
+  t.deepEqual((await glance.call('GET', `/v2/images/${image.id}/members`, { token: demo })).body.members.map((m: { member_id: string }) => m.member_id), [demoProject]);
+  t.is((await glance.call('PUT', `/v2/images/${image.id}/members/${demoProject}`, { token: demo, body: { status: 'rejected' } })).status, 200);
+  t.false((await listed()).includes('shared-one'));
+  t.is((await glance.call('DELETE', `/v2/images/${image.id}/members/${demoProject}`, { token: admin })).status, 204);
+  t.is((await glance.call('GET', `/v2/images/${image.id}`, { token: demo })).status, 404);
+  const schema = await glance.call('GET', '/v2/schemas/image', { token: demo });
+  t.is(schema.body.name, 'image');
+  t.truthy(schema.body.properties.os_hash_value);
+  await done();
+});

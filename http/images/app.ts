@@ -5,6 +5,8 @@ import { correlation } from '../correlation.js';
 import { glanceErrors } from './errors.js';
 import { dataRoutes } from './routes/data.js';
 import { imageRoutes } from './routes/images.js';
+import { memberRoutes } from './routes/members.js';
+import { schemaRoutes } from './routes/schemas.js';
 import { versionRoutes } from './routes/versions.js';
 import type { ImageServices, ImageState } from './services.js';
 
@@ -14,7 +16,7 @@ export function imageApp(services: ImageServices, logger: Logger): Koa<ImageStat
   app.use(correlation(logger));
   app.use(glanceErrors);
   const root = new Router<ImageState>();
-  for (const routes of [versionRoutes, dataRoutes, imageRoutes]) root.use(routes(services).routes());
+  for (const routes of [versionRoutes, schemaRoutes, dataRoutes, memberRoutes, imageRoutes]) root.use(routes(services).routes());
   app.use(root.routes()).use(root.allowedMethods());
   return app;
 }

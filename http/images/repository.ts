@@ -4,7 +4,7 @@ import type { FullImage } from './views.js';
 
 /** Reads and writes image rows with their custom properties and tags. */
 export class ImageRepository {
-  constructor(private readonly models: Models) {}
+  constructor(readonly models: Models) {}
 
   async get(id: string): Promise<FullImage | undefined> {
     const [image] = await this.all({ id });
