@@ -1,44 +1,8 @@
 import test from 'ava';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { freePort, openstack, python, startCloudProcess, type CloudProcess } from './helpers/cloud-process.js';
+import { freePort, openstack, python, startCloudProcess } from './helpers/cloud-process.js';
+import { addCloud, startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 
 // Debian's python3-openstackclient and python3-openstacksdk against `stratus start`.
-
-interface TestCloud { cloud: CloudProcess; dir: string; cloudsYaml: string; port: number; env: Record<string, string>; database: TestDatabase }
-
-async function startTestCloud(name: string): Promise<TestCloud> {
-  const database = await createTestDatabase(name);
-  const dir = mkdtempSync(join(tmpdir(), `stratus-${name}-`));
-  const port = await freePort();
-  const env: Record<string, string> = {
-    STRATUS_STATE_DIR: join(dir, 'state'), STRATUS_LISTEN_IDENTITY: String(port), STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IMAGE: '0',
-    STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_IDENTITY_REVOCATION_POLL_MS: '100', STRATUS_LOG_LEVEL: 'info',
-    ...(database.label === 'postgres' ? { DATABASE_URL: database.url } : {}),
-  };
-  const cloud = await startCloudProcess(env);
-  return { cloud, dir, cloudsYaml: join(dir, 'clouds.yaml'), port, env, database };
-}
-
-async function stopTestCloud(c: TestCloud): Promise<void> {
-  await c.cloud.stop();
-  rmSync(c.dir, { recursive: true, force: true });
-  await c.database.drop();
-}
-
-const addCloud = (c: TestCloud, name: string, user: string, password: string, project: string, domain = 'Default') =>
-  appendFileSync(c.cloudsYaml, `  ${name}:
-    auth:
-      auth_url: http://127.0.0.1:${c.port}/v3
-      username: ${user}
-      password: ${password}
-      project_name: ${project}
-      user_domain_name: ${domain}
-      project_domain_name: ${domain}
-    identity_api_version: 3
-`);
 
 test('operators manage identity with the openstack CLI, and Keystone refusals reach it', async (t) => {
   const c = await startTestCloud('osc');
@@ -163,7 +127,7 @@ test('revocations reach a second API node; tokens, revocations and passwords sur
   const c = await startTestCloud('restart');
   // A second node on the same database and state directory (its key for EC2 secrets is shared).
   const secondPort = await freePort();
-  const second = await startCloudProcess({ ...c.env, STRATUS_NODE_ID: 'node-2', STRATUS_LISTEN_IDENTITY: String(secondPort), STRATUS_LOG_LEVEL: 'info' });
+  const second = await startCloudProcess({ ...c.env, STRATUS_NODE_ID: 'node-2', STRATUS_LISTEN_IDENTITY: String(secondPort), STRATUS_LISTEN_IMAGE: '0', STRATUS_LOG_LEVEL: 'info' });
   const probe = (port: number, token: string) =>
     fetch(`http://127.0.0.1:${port}/v3/auth/projects`, { headers: { 'x-auth-token': token } }).then((r) => r.status);
 

@@ -61,12 +61,14 @@ export interface CliResult { code: number; stdout: string; stderr: string; json:
 /** Runs Debian's `openstack` client against a clouds.yaml. */
 export function openstack(cloudsYaml: string, args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile('openstack', args, { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', OS_CLIENT_CONFIG_FILE: cloudsYaml }, timeout: 120_000 },
+    // stdin is closed at once: `image create` without --file would otherwise wait to read image data from it.
+    const child = execFile('openstack', args, { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', OS_CLIENT_CONFIG_FILE: cloudsYaml }, timeout: 120_000 },
       (error, stdout, stderr) => {
         let json: unknown;
         try { json = stdout.trim() ? JSON.parse(stdout) : undefined; } catch { json = undefined; }
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, json });
       });
+    child.stdin?.end();
   });
 }
 

@@ -1,0 +1,41 @@
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { freePort, startCloudProcess, type CloudProcess } from './cloud-process.js';
+
+// A whole cloud in its own process, on free ports, with its own state directory and clouds.yaml.
+
+export interface TestCloud { cloud: CloudProcess; dir: string; cloudsYaml: string; port: number; env: Record<string, string>; database: TestDatabase }
+
+export async function startTestCloud(name: string): Promise<TestCloud> {
+  const database = await createTestDatabase(name);
+  const dir = mkdtempSync(join(tmpdir(), `stratus-${name}-`));
+  const port = await freePort();
+  const env: Record<string, string> = {
+    STRATUS_STATE_DIR: join(dir, 'state'), STRATUS_LISTEN_IDENTITY: String(port), STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IMAGE: String(await freePort()),
+    STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_IDENTITY_REVOCATION_POLL_MS: '100', STRATUS_LOG_LEVEL: 'info',
+    ...(database.label === 'postgres' ? { DATABASE_URL: database.url } : {}),
+  };
+  const cloud = await startCloudProcess(env);
+  return { cloud, dir, cloudsYaml: join(dir, 'clouds.yaml'), port, env, database };
+}
+
+export async function stopTestCloud(c: TestCloud): Promise<void> {
+  await c.cloud.stop();
+  rmSync(c.dir, { recursive: true, force: true });
+  await c.database.drop();
+}
+
+export const addCloud = (c: TestCloud, name: string, user: string, password: string, project: string, domain = 'Default') =>
+  appendFileSync(c.cloudsYaml, `  ${name}:
+    auth:
+      auth_url: http://127.0.0.1:${c.port}/v3
+      username: ${user}
+      password: ${password}
+      project_name: ${project}
+      user_domain_name: ${domain}
+      project_domain_name: ${domain}
+    identity_api_version: 3
+`);
+

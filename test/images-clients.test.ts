@@ -1,0 +1,99 @@
+import test from 'ava';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openstack, python } from './helpers/cloud-process.js';
+import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
+
+// Debian's python3-openstackclient and python3-openstacksdk against the image service.
+
+test('images with the openstack CLI: create, list, show, save, set, unset, share, delete and refusals', async (t) => {
+  const c = await startTestCloud('images-osc');
+  const as = (cloud: string) => async (...args: string[]) => ({ ...(await openstack(c.cloudsYaml, ['--os-cloud', cloud, ...args])), args });
+  const admin = as('stratus');
+  const demo = as('stratus-demo');
+  const ok = async (r: Promise<{ code: number; stderr: string; stdout: string; json: any; args: string[] }>) => {
+    const done = await r;
+    t.is(done.code, 0, `openstack ${done.args.join(' ')}: ${done.stderr}${done.stdout}`);
+    return done.json;
+  };
+
+  t.true((await ok(demo('image', 'list', '-f', 'json'))).some((i: { Name: string }) => i.Name === 'stratus-tiny'));
+  const file = join(c.dir, 'upload.raw');
+  const data = randomBytes(2 * 1024 * 1024 + 5);
+  writeFileSync(file, data);
+  const created = await ok(demo('image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, '--property', 'os_distro=cirros', '--tag', 'small', 'mine', '-f', 'json'));
+  const shown = await ok(demo('image', 'show', 'mine', '-f', 'json'));
+  t.is(shown.status, 'active');
+  t.is(shown.size, data.length);
+  t.is(shown.checksum, createHash('md5').update(data).digest('hex'));
+  t.deepEqual(shown.tags, ['small']);
+  t.is(shown.properties.os_distro, 'cirros');
+  t.deepEqual((await ok(demo('image', 'list', '--property', 'os_distro=cirros', '-f', 'json'))).map((i: { Name: string }) => i.Name), ['mine']);
+  t.deepEqual((await ok(demo('image', 'list', '--tag', 'small', '-f', 'json'))).map((i: { Name: string }) => i.Name), ['mine']);
+  const saved = join(c.dir, 'saved.raw');
+  await ok(demo('image', 'save', '--file', saved, 'mine'));
+  t.deepEqual(readFileSync(saved), data);
+  await ok(demo('image', 'set', '--property', 'colour=blue', '--min-ram', '64', '--tag', 'blue', 'mine'));
+  await ok(demo('image', 'unset', '--property', 'os_distro', '--tag', 'small', 'mine'));
+  const changed = await ok(demo('image', 'show', 'mine', '-f', 'json'));
+  t.is(changed.min_ram, 64);
+  t.is(changed.properties.colour, 'blue');
+  t.is(changed.properties.os_distro, undefined);
+  t.deepEqual(changed.tags, ['blue']);
+
+  // Sharing from admin's project to demo's, accepted by demo.
+  const demoProject = (await ok(admin('project', 'show', 'demo', '-f', 'json'))).id;
+  const secret = await ok(admin('image', 'create', '--private', 'admins-only', '-f', 'json'));
+  t.regex((await demo('image', 'show', secret.id)).stderr, /404|No Image found|Could not find/i, "another project's private image is not found");
+  await ok(admin('image', 'set', '--shared', 'admins-only'));
+  await ok(admin('image', 'add', 'project', 'admins-only', demoProject));
+  t.false((await ok(demo('image', 'list', '-f', 'json'))).some((i: { Name: string }) => i.Name === 'admins-only'), 'pending shares stay out of the list');
+  await ok(demo('image', 'set', '--accept', secret.id));
+  t.true((await ok(demo('image', 'list', '-f', 'json'))).some((i: { Name: string }) => i.Name === 'admins-only'));
+
+  const publicByMember = await demo('image', 'create', '--public', 'not-allowed');
+  t.regex(publicByMember.stderr, /403|Forbidden|administrator/i);
+  await ok(demo('image', 'set', '--protected', 'mine'));
+  t.not((await demo('image', 'delete', 'mine')).code, 0, 'a protected image is not deleted');
+  await ok(demo('image', 'set', '--unprotected', 'mine'));
+  await ok(demo('image', 'delete', 'mine'));
+  t.false((await ok(demo('image', 'list', '-f', 'json'))).some((i: { Name: string }) => i.Name === 'mine'));
+  t.truthy(created.id);
+  await stopTestCloud(c);
+});
+
+const SDK_SCRIPT = `
+import hashlib, json, os, sys, openstack
+conn = openstack.connect(cloud='stratus-demo')
+size = 1024 * 1024 * 1024
+chunk = os.urandom(1024 * 1024)
+md5 = hashlib.md5()
+progress = []
+def source():
+    sent = 0
+    while sent < size:
+        sent += len(chunk)
+        md5.update(chunk)
+        if sent % (256 * 1024 * 1024) == 0: progress.append(sent)
+        yield chunk
+image = conn.image.create_image(name='big', disk_format='raw', container_format='bare', data=source(), validate_checksum=False)
+image = conn.image.get_image(image.id)
+tags = conn.image.add_tag(image, 'sdk')
+conn.image.update_image(image, min_disk=2, note='from sdk')
+again = conn.image.get_image(image.id)
+listed = [i.name for i in conn.image.images(tag='sdk')]
+conn.image.delete_image(image)
+print(json.dumps({'status': image.status, 'size': image.size, 'checksum': image.checksum, 'md5': md5.hexdigest(),
+                  'progress': progress, 'min_disk': again.min_disk, 'note': again.properties.get('note'), 'listed': listed}))
+`;
+
+test('openstacksdk: a 1 GiB upload with progress, tags, properties and delete', async (t) => {
+  const c = await startTestCloud('images-sdk');
+  const r = await python(c.cloudsYaml, SDK_SCRIPT);
+  t.is(r.code, 0, r.stderr);
+  t.like(r.json, { status: 'active', size: 1024 ** 3, min_disk: 2, note: 'from sdk', listed: ['big'] });
+  t.is(r.json.checksum, r.json.md5, 'the stored checksum is the md5 of what was sent');
+  t.deepEqual(r.json.progress, [1, 2, 3, 4].map((q) => q * 256 * 1024 * 1024), 'the upload reported its progress');
+  await stopTestCloud(c);
+});
