@@ -1,8 +1,11 @@
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { once } from 'node:events';
 import { join } from 'node:path';
-import { openstack, python } from './helpers/cloud-process.js';
+import { openstack, python, startCloudProcess } from './helpers/cloud-process.js';
+import { eventually } from './helpers/drive.js';
 import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 
 // Debian's python3-openstackclient and python3-openstacksdk against the image service.
@@ -95,5 +98,33 @@ test('openstacksdk: a 1 GiB upload with progress, tags, properties and delete', 
   t.like(r.json, { status: 'active', size: 1024 ** 3, min_disk: 2, note: 'from sdk', listed: ['big'] });
   t.is(r.json.checksum, r.json.md5, 'the stored checksum is the md5 of what was sent');
   t.deepEqual(r.json.progress, [1, 2, 3, 4].map((q) => q * 256 * 1024 * 1024), 'the upload reported its progress');
+  await stopTestCloud(c);
+});
+
+test('an upload cut by kill -9 of the server leaves the image not active and no stray bytes after the next start', async (t) => {
+  const c = await startTestCloud('images-kill');
+  const storeDir = join(c.env.STRATUS_STATE_DIR, 'images');
+  const token = (await openstack(c.cloudsYaml, ['--os-cloud', 'stratus', 'token', 'issue', '-f', 'json'])).json.id;
+  const imageUrl = c.cloud.started().images;
+  const id = (await (await fetch(`${imageUrl}/v2/images`, {
+    method: 'POST', headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'interrupted', disk_format: 'raw', container_format: 'bare' }),
+  })).json()).id;
+  // Send part of a large upload, then kill the server while it is writing.
+  const upload = request(`${imageUrl}/v2/images/${id}/file`, {
+    method: 'PUT', headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream', 'content-length': String(64 * 1024 * 1024) },
+  });
+  upload.on('error', () => {});
+  upload.write(randomBytes(4 * 1024 * 1024));
+  await eventually(() => readdirSync(storeDir).some((f) => f.endsWith('.partial')), 30_000);
+  c.cloud.child.kill('SIGKILL');
+  await once(c.cloud.child, 'exit');
+  upload.destroy();
+
+  c.cloud = await startCloudProcess(c.env);
+  t.false(readdirSync(storeDir).some((f) => f.endsWith('.partial')), 'no partial bytes are left');
+  t.false(readdirSync(storeDir).includes(id), 'no image file was made');
+  const shown = await openstack(c.cloudsYaml, ['--os-cloud', 'stratus', 'image', 'show', id, '-f', 'json']);
+  t.true(['queued', 'saving'].includes(shown.json.status), `status ${shown.json.status}`);
   await stopTestCloud(c);
 });
