@@ -1,6 +1,10 @@
 import type { Clock } from '../../runtime/clock.js';
 import type { RequestState } from '../correlation.js';
+import type { Context } from 'koa';
 import type { AuthContext, TokenService } from '../identity/index.js';
+import { readJson } from '../body.js';
+import { visible } from './access.js';
+import { GlanceError } from './errors.js';
 import type { ImageRepository } from './repository.js';
 import type { ImageStore } from './image-store.js';
 
@@ -15,3 +19,21 @@ export interface ImageServices {
 export interface ImageState extends RequestState { auth?: AuthContext }
 
 export const authenticate = (s: ImageServices, ctx: { get(header: string): string }) => s.tokens.context(ctx.get('x-auth-token'));
+
+/** The image if the caller may see it (with its members), or Glance's 404. */
+export async function findVisible(s: ImageServices, auth: AuthContext, id: string) {
+  const image = await s.repo.get(id);
+  const members = image ? await s.repo.membersOf(image.row.id) : [];
+  const mine = members.find((m) => m.member === auth.projectId);
+  if (!image || !visible(auth, image.row, mine?.status)) throw new GlanceError(404, `No image found with ID ${id}`);
+  return { image, members, mine };
+}
+
+/** A JSON request body; unreadable ones are Glance's 400 (or 413). */
+export async function jsonBody(ctx: Context): Promise<unknown> {
+  try {
+    return await readJson(ctx);
+  } catch (error) {
+    throw new GlanceError((error as { status?: number }).status ?? 400, (error as Error).message);
+  }
+}

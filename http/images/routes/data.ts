@@ -1,8 +1,8 @@
 import Router from '@koa/router';
-import { visible, requireOwner } from '../access.js';
+import { requireOwner } from '../access.js';
 import { GlanceError } from '../errors.js';
 import { ImageStoreError } from '../image-store.js';
-import { authenticate, type ImageServices, type ImageState } from '../services.js';
+import { authenticate, findVisible, type ImageServices, type ImageState } from '../services.js';
 import { isTrue } from '../views.js';
 
 /** `/v2/images/{id}/file`: upload (queued → saving → active) and download, with ranges. */
@@ -11,10 +11,7 @@ export function dataRoutes(s: ImageServices): Router<ImageState> {
 
   const find = async (ctx: { params: Record<string, string>; get(h: string): string }) => {
     const auth = await authenticate(s, ctx);
-    const image = await s.repo.get(ctx.params.id);
-    const member = image && auth.projectId ? (await s.repo.membersOf(image.row.id)).find((m) => m.member === auth.projectId) : undefined;
-    if (!image || !visible(auth, image.row, member?.status)) throw new GlanceError(404, `No image found with ID ${ctx.params.id}`);
-    return { auth, image };
+    return { auth, image: (await findVisible(s, auth, ctx.params.id)).image };
   };
 
   router.put('/', async (ctx) => {

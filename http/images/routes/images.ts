@@ -1,39 +1,22 @@
 import Router from '@koa/router';
 import { randomUUID } from 'node:crypto';
-import type { Context } from 'koa';
 import type { ImageRow } from '../../../models/index.js';
-import { readJson } from '../../body.js';
 import type { AuthContext } from '../../identity/index.js';
 import { requireOwner, requireProject, visible } from '../access.js';
 import { GlanceError } from '../errors.js';
 import { applyProperty } from '../image-input.js';
-import { authenticate, type ImageServices, type ImageState } from '../services.js';
+import { authenticate, findVisible, jsonBody, type ImageServices, type ImageState } from '../services.js';
 import { imageView, isTrue, type FullImage } from '../views.js';
 
 const PATCH_TYPES = ['application/openstack-images-v2.1-json-patch', 'application/openstack-images-v2.0-json-patch'];
 const SORT_KEYS = ['name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at', 'updated_at', 'min_disk', 'min_ram', 'visibility', 'owner'];
-const notFound = (id: string) => new GlanceError(404, `No image found with ID ${id}`);
-
-const jsonBody = async (ctx: Context) => {
-  try {
-    return await readJson(ctx);
-  } catch (error) {
-    throw new GlanceError((error as { status?: number }).status ?? 400, (error as Error).message);
-  }
-};
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
 /** `/v2/images`: list, create, show, update (JSON patch), delete, (de)activate, tags. */
 export function imageRoutes(s: ImageServices): Router<ImageState> {
   const router = new Router<ImageState>({ prefix: '/v2/images' });
 
-  /** The image if the caller may see it; otherwise Glance's 404. */
-  const find = async (auth: AuthContext, id: string) => {
-    const image = await s.repo.get(id);
-    const member = image && auth.projectId ? (await s.repo.membersOf(id)).find((m) => m.member === auth.projectId) : undefined;
-    if (!image || !visible(auth, image.row, member?.status)) throw notFound(id);
-    return image;
-  };
+  const find = async (auth: AuthContext, id: string) => (await findVisible(s, auth, id)).image;
 
   router.get('/', async (ctx) => {
     const auth = await authenticate(s, ctx);

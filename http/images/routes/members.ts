@@ -1,10 +1,9 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ImageMemberRow } from '../../../models/index.js';
-import { readJson } from '../../body.js';
-import { requireOwner, visible } from '../access.js';
+import { requireOwner } from '../access.js';
 import { GlanceError } from '../errors.js';
-import { authenticate, type ImageServices, type ImageState } from '../services.js';
+import { authenticate, findVisible, jsonBody, type ImageServices, type ImageState } from '../services.js';
 
 const STATUSES = ['pending', 'accepted', 'rejected'];
 const iso = (d: Date | string) => new Date(d).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -23,17 +22,10 @@ export function memberRoutes(s: ImageServices): Router<ImageState> {
 
   const load = async (ctx: { params: Record<string, string>; get(h: string): string }) => {
     const auth = await authenticate(s, ctx);
-    const image = await s.repo.get(ctx.params.id);
-    const members = image ? await s.repo.membersOf(image.row.id) : [];
-    const mine = members.find((m) => m.member === auth.projectId);
-    if (!image || !visible(auth, image.row, mine?.status)) throw new GlanceError(404, `No image found with ID ${ctx.params.id}`);
-    const owner = auth.isAdmin || image.row.owner === auth.projectId;
-    return { auth, image, members, mine, owner };
+    const found = await findVisible(s, auth, ctx.params.id);
+    return { auth, ...found, owner: auth.isAdmin || found.image.row.owner === auth.projectId };
   };
-  const status = async (ctx: Context) => {
-    const body = await readJson(ctx).catch((e: Error) => { throw new GlanceError(400, e.message); });
-    return body as Record<string, unknown> | undefined;
-  };
+  const status = async (ctx: Context) => (await jsonBody(ctx)) as Record<string, unknown> | undefined;
 
   router.get('/', async (ctx) => {
     const { members, mine, owner } = await load(ctx);
