@@ -1,9 +1,6 @@
 import type { Middleware } from 'koa';
+import { statusTitles as titles } from '../status-titles.js';
 
-const titles: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 413: 'Request Entity Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error',
-};
 
 /** An error answered in Keystone's shape: `{"error": {"code", "title", "message"}}`. */
 export class KeystoneError extends Error {

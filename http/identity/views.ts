@@ -1,9 +1,9 @@
 import type { DomainRow, ProjectRow, RoleRow, UserRow } from '../../models/index.js';
+import { dbBool as bool } from '../db-values.js';
 
 // The JSON shapes Keystone answers with; `base` is the /v3 URL clients reached.
 
 const links = (base: string, path: string) => ({ self: `${base}/${path}` });
-const bool = (v: unknown) => v === true || v === 1 || v === '1';
 
 export const domainView = (base: string, d: DomainRow) => ({
   id: d.id, name: d.name, description: d.description, enabled: bool(d.enabled), tags: [], options: {}, links: links(base, `domains/${d.id}`),

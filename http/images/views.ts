@@ -1,4 +1,5 @@
 import type { ImageRow } from '../../models/index.js';
+import { dbBool as bool } from '../db-values.js';
 
 const DISK_FORMATS = ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'];
 const CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'];
@@ -11,8 +12,8 @@ export const READ_ONLY = new Set([
 ]);
 export const CORE = new Set([...READ_ONLY, 'name', 'visibility', 'protected', 'os_hidden', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'tags']);
 
-const bool = (v: unknown) => v === true || v === 1 || v === '1';
-const iso = (d: Date | string) => new Date(d).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** Glance's timestamps: ISO 8601 to the second. */
+export const iso = (d: Date | string) => new Date(d).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export interface FullImage { row: ImageRow; properties: Record<string, string>; tags: string[] }
 

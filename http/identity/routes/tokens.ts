@@ -4,7 +4,7 @@ import type { ProjectRow, UserRow } from '../../../models/index.js';
 import { badRequest, forbidden, unauthorized } from '../errors.js';
 import { verifyPassword } from '../passwords.js';
 import { AuthRequest, body } from '../schemas.js';
-import type { IdentityServices, IdentityState } from '../services.js';
+import { authenticate, type IdentityServices, type IdentityState } from '../services.js';
 import { domainView, isEnabled, list, projectView } from '../views.js';
 
 type Scope = { project?: string; domain?: string };
@@ -50,7 +50,7 @@ export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
   });
 
   const subject = async (ctx: Context & { state: IdentityState }) => {
-    const auth = await s.tokens.context(ctx.get('x-auth-token'));
+    const auth = await authenticate(s, ctx);
     const token = ctx.get('x-subject-token');
     const claims = s.tokens.validate(token, true);
     // Anyone may check their own token; checking others' takes the admin role.
@@ -76,17 +76,17 @@ export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
   });
 
   router.get('/projects', async (ctx) => {
-    const auth = await s.tokens.context(ctx.get('x-auth-token'));
+    const auth = await authenticate(s, ctx);
     const projects = (await s.directory.projectsOf(auth.userId)).filter((p) => isEnabled(p.enabled));
     ctx.body = list(s.v3Url(), 'auth/projects', 'projects', projects.map((p) => projectView(s.v3Url(), p)));
   });
   router.get('/domains', async (ctx) => {
-    const auth = await s.tokens.context(ctx.get('x-auth-token'));
+    const auth = await authenticate(s, ctx);
     const domains = (await s.directory.domainsOf(auth.userId)).filter((d) => isEnabled(d.enabled));
     ctx.body = list(s.v3Url(), 'auth/domains', 'domains', domains.map((d) => domainView(s.v3Url(), d)));
   });
   router.get('/catalog', async (ctx) => {
-    const auth = await s.tokens.context(ctx.get('x-auth-token'));
+    const auth = await authenticate(s, ctx);
     if (!auth.projectId && !auth.domainId) throw forbidden('The service catalog is only available to scoped tokens.');
     ctx.body = { catalog: s.catalog.render(auth.projectId), links: { self: `${s.v3Url()}/auth/catalog`, previous: null, next: null } };
   });

@@ -3,7 +3,6 @@ import { requireOwner } from '../access.js';
 import { GlanceError } from '../errors.js';
 import { ImageStoreError } from '../image-store.js';
 import { authenticate, findVisible, type ImageServices, type ImageState } from '../services.js';
-import { isTrue } from '../views.js';
 
 /** `/v2/images/{id}/file`: upload (queued → saving → active) and download, with ranges. */
 export function dataRoutes(s: ImageServices): Router<ImageState> {

@@ -3,10 +3,10 @@ import type { Context } from 'koa';
 import type { ImageMemberRow } from '../../../models/index.js';
 import { requireOwner } from '../access.js';
 import { GlanceError } from '../errors.js';
+import { iso } from '../views.js';
 import { authenticate, findVisible, jsonBody, type ImageServices, type ImageState } from '../services.js';
 
 const STATUSES = ['pending', 'accepted', 'rejected'];
-const iso = (d: Date | string) => new Date(d).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const view = (m: ImageMemberRow) => ({
   image_id: m.image_id, member_id: m.member, status: m.status, created_at: iso(m.created_at), updated_at: iso(m.updated_at),
   schema: '/v2/schemas/member',
