@@ -12,6 +12,20 @@ const port = (dflt: number, description: string) => int(0, 65535, dflt, descript
 const ms = (min: number, dflt: number, description: string) => int(min, undefined, dflt, description);
 const section = <T extends Record<string, TSchema>>(properties: T) => Type.Object(properties, { additionalProperties: false, default: {} });
 
+const ratio = (dflt: number, description: string) => Type.Number({ exclusiveMinimum: 0, default: dflt, description });
+
+const HostSchema = Type.Object({
+  name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' }),
+  uri: Type.Optional(Type.String({ minLength: 1 })),
+  availabilityZone: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  vcpus: Type.Optional(Type.Integer({ minimum: 1 })),
+  memoryMb: Type.Optional(Type.Integer({ minimum: 1 })),
+  diskGb: Type.Optional(Type.Integer({ minimum: 1 })),
+  cpuAllocationRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  ramAllocationRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  diskAllocationRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+}, { additionalProperties: false });
+
 export const ROLES = ['api', 'scheduler', 'compute', 'console'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -25,8 +39,32 @@ export const ConfigSchema = Type.Object({
   redisUrl: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379', description: 'Redis carrying mailboxes between nodes' }),
   publicHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'host name clients use in catalog URLs' }),
   libvirt: section({
-    uris: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'libvirt URIs of real hypervisors (comma-separated)' }),
+    uris: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'libvirt URIs of real hypervisors, e.g. qemu:///system (comma-separated); empty: simulated hosts' }),
     simulatedHosts: int(0, 64, 3, 'simulated hypervisors started when no URI is given'),
+    hostPrefix: Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$', default: 'compute', description: 'simulated hosts are named <prefix>-1, <prefix>-2, …' }),
+    availabilityZone: Type.String({ minLength: 1, maxLength: 255, default: 'nova', description: 'availability zone of every host not given one in libvirt.hosts' }),
+    vcpus: int(1, undefined, 16, 'vCPUs of a simulated host'),
+    memoryMb: int(1, undefined, 32_768, 'RAM (MB) of a simulated host'),
+    diskGb: int(1, undefined, 500, 'disk (GB) of a simulated host'),
+    cpuAllocationRatio: ratio(16, 'vCPU overcommit (Nova’s initial_cpu_allocation_ratio)'),
+    ramAllocationRatio: ratio(1.5, 'RAM overcommit (Nova’s initial_ram_allocation_ratio)'),
+    diskAllocationRatio: ratio(1, 'disk overcommit (Nova’s initial_disk_allocation_ratio)'),
+    hosts: Type.Array(HostSchema, {
+      default: [], description: 'per-host settings (JSON list of {name, availabilityZone, vcpus, memoryMb, diskGb, *AllocationRatio}); replaces the generated simulated hosts',
+    }),
+  }),
+  scheduler: section({
+    maxAttempts: int(1, 10, 3, 'hosts tried for one boot before it fails (Nova’s max_attempts)'),
+  }),
+  quotas: section({
+    instances: int(-1, undefined, 10, 'default instances per project (-1: unlimited)'),
+    cores: int(-1, undefined, 20, 'default vCPUs per project (-1: unlimited)'),
+    ramMb: int(-1, undefined, 51_200, 'default RAM (MB) per project (-1: unlimited)'),
+  }),
+  faults: section({
+    spawnFailHosts: Type.Array(Type.String({ minLength: 1 }), {
+      default: [], description: 'TEST-ONLY: hosts whose spawns fail (libvirt’s test driver cannot fail one); leave empty in production',
+    }),
   }),
   listen: section({
     host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the services listen on' }),
@@ -40,6 +78,7 @@ export const ConfigSchema = Type.Object({
   timeouts: section({
     requestMs: ms(1, 30_000, 'request/reply timeout between actors'),
     shutdownMs: ms(1, 10_000, 'longest a graceful stop may take'),
+    reportIntervalMs: ms(1, 10_000, 'how often a compute service reports in (Nova’s report_interval)'),
     serviceDownMs: ms(1, 60_000, 'a compute service silent this long is down (Nova’s service_down_time)'),
     cleanShutdownMs: ms(0, 60_000, 'how long a server stop waits for the guest before destroying it'),
   }),
@@ -175,6 +214,9 @@ function resolveDatabaseUrl(url: string, stateDir: string, cwd: string): string 
 
 function fromEnv(schema: TSchema, text: string): unknown {
   const kind = schema[Kind];
+  if (kind === 'Array' && schema.items[Kind] === 'Object') {
+    try { return JSON.parse(text); } catch { return undefined; }
+  }
   if (kind === 'Array') return text.split(',').map((s) => s.trim()).filter(Boolean);
   if (kind === 'Integer' || kind === 'Number') {
     // Decimal only: Number() would also take "0x10", "" and "Infinity".
@@ -191,6 +233,7 @@ function expected(schema: TSchema): string {
     return `${kind === 'Integer' ? 'integer' : 'number'}${bounds.length ? ` ${bounds.join(' and ')}` : ''}`;
   }
   if (kind === 'Union') return `one of ${(schema.anyOf as TSchema[]).map((s) => JSON.stringify(s.const)).join(', ')}`;
+  if (kind === 'Array' && schema.items[Kind] === 'Object') return 'a JSON list of objects';
   if (kind === 'Array') return `a list of ${expected(schema.items)}${schema.uniqueItems ? ' without repeats' : ''}${schema.minItems ? ` (at least ${schema.minItems})` : ''}`;
   if (kind === 'Boolean') return 'true or false';
   if (kind === 'String') return schema.pattern ? `a string matching ${schema.pattern}` : schema.minLength ? 'a non-empty string' : 'a string';

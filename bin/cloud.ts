@@ -11,7 +11,14 @@ import { superviseAll } from '../supervisors/root.js';
 import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, type Identity } from '../http/identity/index.js';
-import { createImages, imageApp, registerTinyImage } from '../http/images/index.js';
+import { createImages, imageApp, registerTinyImage, type ImageServices } from '../http/images/index.js';
+import { computeApp, seedCompute } from '../http/compute/index.js';
+import { ConnectionPool } from '../drivers/libvirt/pool.js';
+import { ref } from '../runtime/ref.js';
+import { reportHosts } from '../supervisors/host.js';
+import { reportScheduler } from '../supervisors/scheduler.js';
+import type { HostRow, InstanceRow } from '../models/index.js';
+import { prepareHypervisors, stopHypervisors, type HostPlan } from './hypervisors.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -20,6 +27,9 @@ export interface Cloud {
   readonly ops: Listening;
   readonly identity?: Identity & { server: Listening };
   readonly images?: Listening;
+  readonly compute?: Listening;
+  /** The compute hosts this node drives, simulated or real. */
+  readonly hosts: readonly HostPlan[];
   readonly recovered: number;
   stop(): Promise<void>;
 }
@@ -39,8 +49,32 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
     requestTimeoutMs: config.timeouts.requestMs, passivationSweepMs: config.passivation.sweepMs,
     recentMessages: config.introspection.recentMessages,
   });
-  superviseAll(node, { supervision: config.supervision, passivation: config.passivation });
+  const roles = new Set(config.roles);
+  const hosts = roles.has('compute') ? await prepareHypervisors(config) : [];
+  const pool = new ConnectionPool();
+  const plain = <T>(rows: Array<{ get(o: { plain: true }): unknown }>) => rows.map((r) => r.get({ plain: true }) as T);
+  superviseAll(node, { supervision: config.supervision, passivation: config.passivation }, {
+    host: {
+      hypervisor: (uri) => pool.get(uri),
+      instancesOn: async (host) => plain<InstanceRow>(await db.models.Instance.findAll({ where: { host, deleted_at: null } })),
+      failSpawn: (host) => config.faults.spawnFailHosts.includes(host),
+    },
+    scheduler: {
+      loadHosts: async () => plain<HostRow>(await db.models.Host.findAll()),
+      maxAttempts: config.scheduler.maxAttempts, serviceDownMs: config.timeouts.serviceDownMs, hostViewMaxAgeMs: 1_000,
+    },
+  });
   const recovered = await node.start();
+  // Registering reconciles each hypervisor with the tables before the API takes new boots.
+  await Promise.all(hosts.map((h) => node.ask(ref('host', h.name), 'register', {
+    availability_zone: h.availabilityZone, hypervisor_type: h.uri.startsWith('test') ? 'test' : 'QEMU', libvirt_uri: h.uri,
+    vcpus: h.vcpus, memory_mb: h.memoryMb, local_gb: h.diskGb, cpu_allocation_ratio: h.cpuAllocationRatio,
+    ram_allocation_ratio: h.ramAllocationRatio, disk_allocation_ratio: h.diskAllocationRatio, boot_id: h.bootId,
+  })));
+  const stopReports = [
+    reportHosts(node, hosts.map((h) => h.name), config.timeouts.reportIntervalMs),
+    ...(roles.has('scheduler') ? [reportScheduler(node, config.nodeId, config.timeouts.reportIntervalMs)] : []),
+  ];
   const ops = await listen(opsApp({
     logger, metrics: createMetrics(node), allowRemoteMetrics: config.metrics.allowRemote,
     check: async () => {
@@ -50,18 +84,23 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
   }), config.listen.host, config.listen.ops);
   const identity = config.roles.includes('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
   const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
+  const compute = identity && images ? await startCompute(config, db, clock, logger, identity, images.services, node) : undefined;
   logger.info({
     node: config.nodeId, roles: config.roles, database: db.dialect, ops: ops.url, identity: identity?.publicUrl,
-    images: images?.publicUrl, recovered,
+    images: images?.publicUrl, compute: compute?.publicUrl, hosts: hosts.map((h) => h.name), recovered,
   }, 'stratus started');
   return {
-    config, node, db, ops, identity, images: images?.server, recovered,
+    config, node, db, ops, identity, images: images?.server, compute: compute?.server, hosts, recovered,
     stop: async () => {
+      for (const stopReport of stopReports) stopReport();
+      await compute?.server.close();
       await images?.server.close();
       identity?.stop();
       await identity?.server.close();
       await ops.close();
       await node.stop();
+      await pool.closeAll();
+      await stopHypervisors(hosts, config.timeouts.shutdownMs);
       await store.close();
       await db.close();
       logger.info('stratus stopped');
@@ -87,5 +126,20 @@ async function startImages(config: Config, db: Database, clock: Clock, logger: L
   identity.services.catalog.register({ type: 'image', name: 'glance', url: () => images.url });
   const admin = await identity.services.directory.projectByName('admin', 'default');
   if (admin) await registerTinyImage(images, admin.id, logger);
-  return { server, publicUrl: images.url };
+  return { server, publicUrl: images.url, services: images };
+}
+
+async function startCompute(
+  config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity, images: ImageServices, node: ActorNode,
+) {
+  let publicUrl = '';
+  const server = await listen(computeApp({
+    models: db.models, tokens: identity.services.tokens, images: images.repo, actors: node, clock,
+    scheduler: config.nodeId, quotas: config.quotas, serviceDownMs: config.timeouts.serviceDownMs, publicUrl: () => publicUrl,
+  }, logger), config.listen.host, config.listen.compute);
+  publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
+  identity.services.catalog.register({ type: 'compute', name: 'nova', url: () => `${publicUrl}/v2.1` });
+  const bootstrap = await Promise.all(['admin', 'demo'].map((name) => identity.services.directory.projectByName(name, 'default')));
+  await seedCompute(db.models, new Date(clock.now()), bootstrap.filter((p) => p !== undefined).map((p) => p!.id));
+  return { server, publicUrl };
 }

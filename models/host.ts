@@ -7,6 +7,8 @@ export interface HostRow {
   availability_zone: string;
   hypervisor_type: string;
   libvirt_uri: string;
+  /** The hypervisor's boot the host last saw; a new one means its guests are gone. */
+  boot_id: string | null;
   vcpus: number;
   memory_mb: number;
   local_gb: number;
@@ -29,24 +31,26 @@ export interface HostRow {
 
 export const table = 'hosts';
 
-const int = { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 };
-const ratio = { type: DataTypes.FLOAT, allowNull: false };
+// Fresh objects per column: Sequelize writes into a column's options, so one shared object would merge columns.
+const int = () => ({ type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 });
+const ratio = () => ({ type: DataTypes.FLOAT, allowNull: false });
 
 export const attributes: ModelAttributes = {
   name: { type: DataTypes.STRING(255), primaryKey: true },
   availability_zone: { type: DataTypes.STRING(255), allowNull: false },
   hypervisor_type: { type: DataTypes.STRING(32), allowNull: false },
   libvirt_uri: { type: DataTypes.STRING(1024), allowNull: false },
-  vcpus: int,
-  memory_mb: int,
-  local_gb: int,
-  vcpus_used: int,
-  memory_mb_used: int,
-  local_gb_used: int,
-  running_vms: int,
-  cpu_allocation_ratio: ratio,
-  ram_allocation_ratio: ratio,
-  disk_allocation_ratio: ratio,
+  boot_id: { type: DataTypes.STRING(64), allowNull: true },
+  vcpus: int(),
+  memory_mb: int(),
+  local_gb: int(),
+  vcpus_used: int(),
+  memory_mb_used: int(),
+  local_gb_used: int(),
+  running_vms: int(),
+  cpu_allocation_ratio: ratio(),
+  ram_allocation_ratio: ratio(),
+  disk_allocation_ratio: ratio(),
   service_disabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
   disabled_reason: { type: DataTypes.TEXT, allowNull: true },
   forced_down: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },

@@ -18,6 +18,8 @@ import * as assignment from './identity/assignment.js';
 import * as tokenState from './identity/token-state.js';
 import * as ec2 from './identity/ec2-credential.js';
 import * as image from './images/image.js';
+import * as flavor from './flavor.js';
+import * as quota from './quota.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -43,6 +45,8 @@ export function defineModels(sequelize: Sequelize) {
     Revocation: tokenState.defineRevocations(sequelize),
     Ec2Credential: ec2.define(sequelize),
     ...image.define(sequelize),
+    Flavor: flavor.define(sequelize),
+    Quota: quota.define(sequelize),
   };
 }
 
@@ -67,3 +71,5 @@ export type { AssignmentRow } from './identity/assignment.js';
 export type { SigningKeyRow, RevocationRow } from './identity/token-state.js';
 export type { Ec2CredentialRow } from './identity/ec2-credential.js';
 export type { ImageRow, ImagePropertyRow, ImageTagRow, ImageMemberRow } from './images/image.js';
+export type { FlavorRow } from './flavor.js';
+export type { QuotaRow } from './quota.js';

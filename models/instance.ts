@@ -16,6 +16,8 @@ export interface InstanceRow {
   node: string | null;
   availability_zone: string | null;
   flavor_id: string;
+  /** The flavor's name when the server was booted; the flavor may be deleted later. */
+  flavor_name: string | null;
   memory_mb: number;
   vcpus: number;
   root_gb: number;
@@ -54,6 +56,7 @@ export const attributes: ModelAttributes = {
   node: str(255, true),
   availability_zone: str(255, true),
   flavor_id: str(255),
+  flavor_name: str(255, true),
   memory_mb: { type: DataTypes.INTEGER, allowNull: false },
   vcpus: { type: DataTypes.INTEGER, allowNull: false },
   root_gb: { type: DataTypes.INTEGER, allowNull: false },

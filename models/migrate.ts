@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001-runtime.js';
 import * as m0002 from './migrations/0002-compute.js';
 import * as m0003 from './migrations/0003-identity.js';
 import * as m0004 from './migrations/0004-images.js';
+import * as m0005 from './migrations/0005-boot-path.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -16,6 +17,7 @@ const migrations: Array<[string, Migration]> = [
   ['0002-compute', m0002],
   ['0003-identity', m0003],
   ['0004-images', m0004],
+  ['0005-boot-path', m0005],
 ];
 
 export async function migrate(sequelize: Sequelize): Promise<string[]> {

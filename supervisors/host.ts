@@ -1,8 +1,18 @@
 import type { ActorNode } from '../runtime/node.js';
-import { hostKind } from '../actors/host/index.js';
+import { ref } from '../runtime/ref.js';
+import { hostKind, type HostDeps } from '../actors/host/index.js';
 import { policyFrom, type KindSupervisorSettings } from './policy.js';
 
 // A failed host actor marks the host 'failed', so the scheduler can leave it out until an operator restarts it.
-export function superviseHost(node: ActorNode, settings: KindSupervisorSettings): void {
-  node.supervise(hostKind, policyFrom(settings.supervision), settings.passivateAfterMs);
+export function superviseHost(node: ActorNode, settings: KindSupervisorSettings, deps: HostDeps): void {
+  node.supervise(hostKind(deps), policyFrom(settings.supervision), settings.passivateAfterMs);
+}
+
+/** Keeps the compute services of these hosts reporting in, every `intervalMs` on the node's clock. */
+export function reportHosts(node: ActorNode, hosts: readonly string[], intervalMs: number): () => void {
+  let timer = node.clock.setTimeout(function tick() {
+    for (const host of hosts) node.send(ref('host', host), 'heartbeat', {}).catch((error) => node.logger.warn({ err: error, host }, 'heartbeat not sent'));
+    timer = node.clock.setTimeout(tick, intervalMs);
+  }, intervalMs);
+  return () => node.clock.clearTimeout(timer);
 }

@@ -1,8 +1,16 @@
 import type { ActorNode } from '../runtime/node.js';
-import { schedulerKind } from '../actors/scheduler/index.js';
+import { ref } from '../runtime/ref.js';
+import { schedulerKind, type SchedulerDeps } from '../actors/scheduler/index.js';
 import { policyFrom, type KindSupervisorSettings } from './policy.js';
 
-// A failed scheduler has no entity to mark: only its actor record says so, and it refuses messages until restarted.
-export function superviseScheduler(node: ActorNode, settings: KindSupervisorSettings): void {
-  node.supervise(schedulerKind, policyFrom(settings.supervision), settings.passivateAfterMs);
+export function superviseScheduler(node: ActorNode, settings: KindSupervisorSettings, deps: SchedulerDeps): void {
+  node.supervise(schedulerKind(deps), policyFrom(settings.supervision), settings.passivateAfterMs);
+}
+
+/** Keeps this node's nova-scheduler service reporting in. */
+export function reportScheduler(node: ActorNode, name: string, intervalMs: number): () => void {
+  const beat = () => node.send(ref('scheduler', name), 'heartbeat', {}).catch((error) => node.logger.warn({ err: error }, 'heartbeat not sent'));
+  void beat();
+  let timer = node.clock.setTimeout(function tick() { void beat(); timer = node.clock.setTimeout(tick, intervalMs); }, intervalMs);
+  return () => node.clock.clearTimeout(timer);
 }

@@ -3,10 +3,16 @@ import { pino } from 'pino';
 import { ActorError } from '../runtime/errors.js';
 import type { HandlerContext, KindDefinition, Outcome } from '../runtime/kind.js';
 import { instanceKind, hostnameFrom, type InstanceRow } from '../actors/instance/index.js';
-import { hostKind, type HostRow } from '../actors/host/index.js';
+import { hostKind as makeHostKind, type HostRow } from '../actors/host/index.js';
+import { registered, reregistered } from '../actors/host/state.js';
 import { networkKind, type NetworkRow } from '../actors/network/index.js';
 import { volumeKind, type VolumeRow } from '../actors/volume/index.js';
-import { schedulerKind, type SchedulerRow } from '../actors/scheduler/index.js';
+import { schedulerKind as makeSchedulerKind, type SchedulerRow } from '../actors/scheduler/index.js';
+
+// The host and scheduler kinds' I/O is exercised for real by the compute tests; here only their pure parts run.
+const unused = () => { throw new Error('not used by these tests'); };
+const hostKind = makeHostKind({ hypervisor: unused, instancesOn: unused, failSpawn: () => false });
+const schedulerKind = makeSchedulerKind({ loadHosts: unused, maxAttempts: 3, serviceDownMs: 60_000, hostViewMaxAgeMs: 1_000 });
 import { consoleKind, type ConsoleRow } from '../actors/console/index.js';
 import { policyFrom } from '../supervisors/policy.js';
 
@@ -160,10 +166,10 @@ test('host register creates or updates, and usage and disabling change the row',
     availability_zone: 'nova', hypervisor_type: 'QEMU', libvirt_uri: 'qemu:///system', vcpus: 8, memory_mb: 16384,
     local_gb: 100, cpu_allocation_ratio: 16, ram_allocation_ratio: 1.5, disk_allocation_ratio: 1,
   };
-  const row = run(h.register(null, reg, c)).state as HostRow;
+  const row = registered('compute-1', reg, T0);
   t.like(row, { name: 'compute-1', status: 'up', vcpus_used: 0, running_vms: 0, service_disabled: false });
   const used = run(h.setUsage(row, { vcpus_used: 2, memory_mb_used: 1024, local_gb_used: 10, running_vms: 2 }, c)).state as HostRow;
-  const bigger = run(h.register(used, { ...reg, vcpus: 16 }, c)).state as HostRow;
+  const bigger = reregistered(used, { ...reg, vcpus: 16 }, T0 + 1);
   t.like(bigger, { vcpus: 16, vcpus_used: 2, running_vms: 2 });
   const off = run(h.disable(bigger, { reason: 'maintenance' }, c)).state as HostRow;
   t.like(off, { service_disabled: true, disabled_reason: 'maintenance' });
@@ -184,15 +190,14 @@ test('network create refuses host bits; delete is soft', (t) => {
   t.like(networkKind.onFailed!(row, 'boom', T0)!, { status: 'ERROR', failure_reason: 'boom' });
 });
 
-test('scheduler get answers a zero row before the first decision', (t) => {
+test('scheduler get answers a zero row before the first decision; a heartbeat stamps it', (t) => {
   const s = schedulerKind.behaviour;
   const c = ctx('scheduler', 'node-1');
   t.like(run(s.get(null, {}, c)).reply as SchedulerRow, { name: 'node-1', decisions: 0, last_decision_at: null });
-  const one = run(s.recordDecision(null, { instance_uuid: UUID }, c)).state as SchedulerRow;
-  const two = run(s.recordDecision(one, {}, ctx('scheduler', 'node-1', T0 + 3))).state as SchedulerRow;
-  t.is(two.decisions, 2);
-  t.deepEqual(two.last_decision_at, new Date(T0 + 3));
-  t.is(schedulerKind.onFailed!(two, 'boom', T0), undefined);
+  const one = run(s.heartbeat(null, {}, ctx('scheduler', 'node-1', T0 + 3))).state as SchedulerRow;
+  t.is(one.decisions, 0);
+  t.deepEqual(one.updated_at, new Date(T0 + 3));
+  t.is(schedulerKind.onFailed!(one, 'boom', T0), undefined);
 });
 
 const kinds: KindDefinition[] = [instanceKind, hostKind, networkKind, volumeKind, schedulerKind, consoleKind];
@@ -231,7 +236,8 @@ test('protocols reject malformed payloads and accept good ones', (t) => {
   t.is(consoleKind.protocol.validate('open', open), undefined);
   invalid(consoleKind, 'open', { ...open, protocol: 'rdp' });
   invalid(consoleKind, 'open', { ...open, port: 65536 });
-  t.is(schedulerKind.protocol.validate('recordDecision', {}), undefined);
+  t.is(schedulerKind.protocol.validate('heartbeat', {}), undefined);
+  invalid(schedulerKind, 'schedule', { instance_uuid: UUID, project_id: 'p', vcpus: 1, memory_mb: 1, disk_gb: 0, availability_zone: null, image_ref: '', tried: [], attempt: 0 });
 });
 
 test('policyFrom copies the supervision settings and refuses nonsense', (t) => {

@@ -1,7 +1,22 @@
 import type { Behaviour, HandlerContext } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
+import { ref } from '../../runtime/ref.js';
+import type { InstanceRow } from '../../models/instance.js';
+import type { LibvirtConnection } from '../../drivers/libvirt/connection.js';
+import { fits, freeOf } from '../scheduler/host-view.js';
 import type { hostProtocol } from './protocol.js';
-import { disabled, enabled, heartbeat, registered, reregistered, usageSet, type HostRow } from './state.js';
+import { reconcile } from './reconcile.js';
+import { specOf } from './domain-spec.js';
+import { claimed, disabled, enabled, heartbeat, registered, released, reregistered, usageSet, type HostRow } from './state.js';
+
+export interface HostDeps {
+  /** The host's hypervisor connection (one per URI, kept open across messages). */
+  readonly hypervisor: (uri: string) => LibvirtConnection;
+  /** The servers the tables place on a host, deleted ones left out. */
+  readonly instancesOn: (host: string) => Promise<InstanceRow[]>;
+  /** TEST-ONLY fault hook: spawns on this host fail (the test driver cannot be made to fail one). */
+  readonly failSpawn: (host: string) => boolean;
+}
 
 const known = (state: HostRow | null, ctx: HandlerContext): HostRow => {
   if (!state) throw reject(`host ${ctx.self.id} not found`);
@@ -10,12 +25,50 @@ const known = (state: HostRow | null, ctx: HandlerContext): HostRow => {
 
 const changed = (next: HostRow) => ({ state: next, reply: next });
 
-export const hostBehaviour: Behaviour<HostRow, typeof hostProtocol.spec> = {
-  register: (state, payload, ctx) =>
-    changed(state ? reregistered(state, payload, ctx.now) : registered(ctx.self.id, payload, ctx.now)),
-  heartbeat: (state, _payload, ctx) => changed(heartbeat(known(state, ctx), ctx.now)),
-  setUsage: (state, usage, ctx) => changed(usageSet(known(state, ctx), usage, ctx.now)),
-  disable: (state, { reason }, ctx) => changed(disabled(known(state, ctx), reason, ctx.now)),
-  enable: (state, _payload, ctx) => changed(enabled(known(state, ctx), ctx.now)),
-  get: (state, _payload, ctx) => ({ reply: known(state, ctx) }),
-};
+export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostProtocol.spec> {
+  return {
+    register: async (state, payload, ctx) => {
+      const next = state ? reregistered(state, payload, ctx.now) : registered(ctx.self.id, payload, ctx.now);
+      const rebooted = Boolean(state && payload.boot_id && state.boot_id !== payload.boot_id);
+      const result = await reconcile(deps.hypervisor(next.libvirt_uri), await deps.instancesOn(ctx.self.id), rebooted, ctx);
+      ctx.log.info({ rebooted, adopted: result.adopted, resumed: result.resumed, missing: result.missing, unknown: result.unknown.length }, 'host registered');
+      return { state: next, reply: result };
+    },
+    heartbeat: (state, _payload, ctx) => ({ state: heartbeat(known(state, ctx), ctx.now) }),
+    claim: async (state, { scheduler, ...request }, ctx) => {
+      const host = known(state, ctx);
+      const retry = (last_error: string) => ctx.send(ref('scheduler', scheduler), 'schedule', {
+        ...request, tried: [...request.tried, host.name], attempt: request.attempt + 1, last_error,
+      });
+      if (!fits(freeOf(host), request)) {
+        retry(`Insufficient compute resources on ${host.name}.`);
+        return {};
+      }
+      const hypervisor = deps.hypervisor(host.libvirt_uri);
+      try {
+        if (deps.failSpawn(host.name)) throw new Error('injected spawn failure (test-only fault)');
+        const domain = await hypervisor.ensureRunning(specOf({ uuid: request.instance_uuid, ...request }, host.libvirt_uri));
+        ctx.send(ref('instance', request.instance_uuid), 'spawned', {
+          host: host.name, node: host.name, power_state: domain.powerState, availability_zone: host.availability_zone,
+        });
+        return { state: claimed(host, request, ctx.now) };
+      } catch (error) {
+        // Nova's build failure path: clean up what was made, then let the scheduler try another host.
+        await hypervisor.remove(request.instance_uuid).catch(() => {});
+        ctx.log.warn({ err: error, instance: request.instance_uuid }, 'spawn failed; rescheduling');
+        retry(`Build of instance ${request.instance_uuid} on ${host.name} failed: ${(error as Error).message}`.slice(0, 1024));
+        return {};
+      }
+    },
+    release: async (state, request, ctx) => {
+      const host = known(state, ctx);
+      await deps.hypervisor(host.libvirt_uri).remove(request.instance_uuid);
+      ctx.send(ref('instance', request.instance_uuid), 'released', {});
+      return { state: released(host, request, ctx.now) };
+    },
+    setUsage: (state, usage, ctx) => changed(usageSet(known(state, ctx), usage, ctx.now)),
+    disable: (state, { reason }, ctx) => changed(disabled(known(state, ctx), reason, ctx.now)),
+    enable: (state, _payload, ctx) => changed(enabled(known(state, ctx), ctx.now)),
+    get: (state, _payload, ctx) => ({ reply: known(state, ctx) }),
+  };
+}

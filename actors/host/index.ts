@@ -1,20 +1,20 @@
 import { defineKind } from '../../runtime/kind.js';
-import { hostBehaviour } from './behaviour.js';
+import { hostBehaviour, type HostDeps } from './behaviour.js';
 import { hostProtocol } from './protocol.js';
 import { failed, type HostRow } from './state.js';
 
-export { hostProtocol, hostBehaviour };
+export { hostProtocol, hostBehaviour, type HostDeps };
 export type { HostRow } from './state.js';
 
-export const hostKind = defineKind<HostRow, typeof hostProtocol.spec>({
+export const hostKind = (deps: HostDeps) => defineKind<HostRow, typeof hostProtocol.spec>({
   kind: 'host',
   protocol: hostProtocol,
-  behaviour: hostBehaviour,
+  behaviour: hostBehaviour(deps),
   model: 'Host',
   key: 'name',
-  // Hosts report every few seconds; reloading them each time would cost more than keeping them.
+  // Hosts report every few seconds and own a hypervisor connection; reloading them would cost more than keeping them.
   passivates: false,
-  // A failed host actor means the host's reports can no longer be trusted: the scheduler should leave it out.
+  // A failed host actor means the host's reports can no longer be trusted: the scheduler leaves it out.
   onFailed: (state, reason, now) => (state ? failed(state, reason, now) : undefined),
   summary: (s) => (s ? { status: s.status, running_vms: s.running_vms, vcpus_used: s.vcpus_used, memory_mb_used: s.memory_mb_used } : {}),
 });

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
+import { BootRequest } from '../scheduler/protocol.js';
 
 const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
 const count = () => Type.Integer({ minimum: 0 });
@@ -7,6 +8,7 @@ const ratio = () => Type.Number({ exclusiveMinimum: 0 });
 const empty = () => Type.Object({}, { additionalProperties: false });
 
 export const hostProtocol = defineProtocol('host', {
+  /** The compute service starting: capacity from configuration, then its hypervisor reconciled with the tables. */
   register: {
     durable: true,
     payload: Type.Object({
@@ -19,9 +21,21 @@ export const hostProtocol = defineProtocol('host', {
       cpu_allocation_ratio: ratio(),
       ram_allocation_ratio: ratio(),
       disk_allocation_ratio: ratio(),
+      /** The hypervisor's current boot; when it differs from the last one seen, its guests are started again. */
+      boot_id: Type.Optional(text(64)),
     }, { additionalProperties: false }),
   },
   heartbeat: { durable: true, payload: empty() },
+  /** From a scheduler: claim the resources and start the guest, or send the boot back to be placed elsewhere. */
+  claim: {
+    durable: true,
+    payload: Type.Composite([Type.Omit(BootRequest, ['last_error']), Type.Object({ scheduler: text() })], { additionalProperties: false }),
+  },
+  /** From an instance being deleted: destroy its domain and free what it held. */
+  release: {
+    durable: true,
+    payload: Type.Object({ instance_uuid: text(36), vcpus: count(), memory_mb: count(), disk_gb: count() }, { additionalProperties: false }),
+  },
   setUsage: {
     durable: true,
     payload: Type.Object({

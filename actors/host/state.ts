@@ -7,18 +7,32 @@ type Spec = typeof hostProtocol.spec;
 export type Registration = Static<Spec['register']['payload']>;
 export type Usage = Static<Spec['setUsage']['payload']>;
 
+/** What one guest holds on its host. */
+export interface Resources { readonly vcpus: number; readonly memory_mb: number; readonly disk_gb: number }
+
 /** A compute service that starts reports in: alive, whatever it was before. */
 const alive = (now: number) => ({ status: 'up', failure_reason: null, last_seen_at: new Date(now), updated_at: new Date(now) });
 
 export const registered = (name: string, p: Registration, now: number): HostRow => ({
-  name, ...p,
+  name, ...p, boot_id: p.boot_id ?? null,
   vcpus_used: 0, memory_mb_used: 0, local_gb_used: 0, running_vms: 0,
   service_disabled: false, disabled_reason: null, forced_down: false,
   ...alive(now), created_at: new Date(now),
 });
 
 // Re-registering (a restarted compute service) updates capacity but keeps usage and the operator's disable.
-export const reregistered = (s: HostRow, p: Registration, now: number): HostRow => ({ ...s, ...p, ...alive(now) });
+export const reregistered = (s: HostRow, p: Registration, now: number): HostRow =>
+  ({ ...s, ...p, boot_id: p.boot_id ?? s.boot_id, ...alive(now) });
+
+export const claimed = (s: HostRow, r: Resources, now: number): HostRow => ({
+  ...s, vcpus_used: s.vcpus_used + r.vcpus, memory_mb_used: s.memory_mb_used + r.memory_mb,
+  local_gb_used: s.local_gb_used + r.disk_gb, running_vms: s.running_vms + 1, updated_at: new Date(now),
+});
+
+export const released = (s: HostRow, r: Resources, now: number): HostRow => ({
+  ...s, vcpus_used: Math.max(0, s.vcpus_used - r.vcpus), memory_mb_used: Math.max(0, s.memory_mb_used - r.memory_mb),
+  local_gb_used: Math.max(0, s.local_gb_used - r.disk_gb), running_vms: Math.max(0, s.running_vms - 1), updated_at: new Date(now),
+});
 
 export const heartbeat = (s: HostRow, now: number): HostRow => ({ ...s, ...alive(now) });
 

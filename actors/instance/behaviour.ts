@@ -1,7 +1,10 @@
 import type { Behaviour, HandlerContext } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
+import { ref } from '../../runtime/ref.js';
 import type { instanceProtocol } from './protocol.js';
-import { created, deleted, renamed, stateSet, type InstanceRow } from './state.js';
+import {
+  buildFailed, created, deleted, deleting, powerSynced, renamed, spawned, stateSet, type InstanceRow,
+} from './state.js';
 
 /** A deleted instance answers like a missing one, as Nova's API does. */
 const live = (state: InstanceRow | null, ctx: HandlerContext): InstanceRow => {
@@ -9,26 +12,58 @@ const live = (state: InstanceRow | null, ctx: HandlerContext): InstanceRow => {
   return state;
 };
 
+const changed = (next: InstanceRow) => ({ state: next, reply: next });
+
+/** What its host must free when the instance goes. */
+const release = (s: InstanceRow, ctx: HandlerContext) => ctx.send(ref('host', s.host!), 'release', {
+  instance_uuid: s.uuid, vcpus: s.vcpus, memory_mb: s.memory_mb, disk_gb: s.root_gb + s.ephemeral_gb,
+});
+
 export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.spec> = {
-  create: (state, payload, ctx) => {
+  create: (state, { scheduler, ...payload }, ctx) => {
     if (state) throw reject(`instance ${ctx.self.id} already exists`);
     const next = created(ctx.self.id, payload, ctx.now);
-    return { state: next, reply: next };
+    if (scheduler) {
+      ctx.send(ref('scheduler', scheduler), 'schedule', {
+        instance_uuid: next.uuid, project_id: next.project_id, vcpus: next.vcpus, memory_mb: next.memory_mb,
+        disk_gb: next.root_gb + next.ephemeral_gb, availability_zone: next.availability_zone, image_ref: next.image_ref,
+        tried: [], attempt: 1,
+      });
+    }
+    return changed(next);
   },
-  rename: (state, { display_name }, ctx) => {
-    const next = renamed(live(state, ctx), display_name, ctx.now);
-    return { state: next, reply: next };
+  spawned: (state, { host, node, power_state, availability_zone }, ctx) => {
+    if (!state) throw reject(`instance ${ctx.self.id} not found`);
+    // Deleted while it was being built: the host must give the domain back.
+    if (state.deleted_at) {
+      release({ ...state, host }, ctx);
+      return { reply: state };
+    }
+    return changed(spawned(state, { host, node, power_state, availability_zone }, ctx.now));
   },
-  setState: (state, payload, ctx) => {
-    const next = stateSet(live(state, ctx), payload, ctx.now);
-    return { state: next, reply: next };
+  buildFailed: (state, failure, ctx) => {
+    if (!state) throw reject(`instance ${ctx.self.id} not found`);
+    if (state.deleted_at) return { reply: state };
+    return changed(buildFailed(state, failure, ctx.now));
   },
+  syncPowerState: (state, { power_state }, ctx) => {
+    const s = live(state, ctx);
+    return s.power_state === power_state ? { reply: s } : changed(powerSynced(s, power_state, ctx.now));
+  },
+  rename: (state, { display_name }, ctx) => changed(renamed(live(state, ctx), display_name, ctx.now)),
+  setState: (state, payload, ctx) => changed(stateSet(live(state, ctx), payload, ctx.now)),
   delete: (state, _payload, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);
     // A repeated delete (a retried API call) succeeds without touching the row.
+    if (state.deleted_at || state.task_state === 'deleting') return { reply: state };
+    if (!state.host) return changed(deleted(state, ctx.now));
+    release(state, ctx);
+    return changed(deleting(state, ctx.now));
+  },
+  released: (state, _payload, ctx) => {
+    if (!state) throw reject(`instance ${ctx.self.id} not found`);
     if (state.deleted_at) return { reply: state };
-    const next = deleted(state, ctx.now);
-    return { state: next, reply: next };
+    return changed(deleted(state, ctx.now));
   },
   get: (state, _payload, ctx) => ({ reply: live(state, ctx) }),
 };

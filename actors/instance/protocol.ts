@@ -3,14 +3,17 @@ import { defineProtocol } from '../../runtime/protocol.js';
 
 const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
 const nullable = <T extends ReturnType<typeof text>>(schema: T) => Type.Union([schema, Type.Null()]);
+const powerState = () => Type.Integer({ minimum: 0, maximum: 7 });
+const empty = () => Type.Object({}, { additionalProperties: false });
 
-// 'deleted' is left out on purpose: only `delete` may set it, so deleted_at always goes with it.
+// 'deleted' is left out on purpose: only `delete`/`released` may set it, so deleted_at always goes with it.
 export const VM_STATES = [
   'active', 'building', 'paused', 'suspended', 'stopped', 'rescued', 'resized',
   'soft-delete', 'shelved', 'shelved_offloaded', 'error',
 ] as const;
 
 export const instanceProtocol = defineProtocol('instance', {
+  /** A new server: recorded as building, and handed to `scheduler` in the same commit. */
   create: {
     durable: true,
     payload: Type.Object({
@@ -19,6 +22,7 @@ export const instanceProtocol = defineProtocol('instance', {
       display_name: text(),
       display_description: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
       flavor_id: text(),
+      flavor_name: Type.Optional(text()),
       memory_mb: Type.Integer({ minimum: 1 }),
       vcpus: Type.Integer({ minimum: 1 }),
       root_gb: Type.Integer({ minimum: 0 }),
@@ -29,8 +33,24 @@ export const instanceProtocol = defineProtocol('instance', {
       availability_zone: nullable(text()),
       reservation_id: text(),
       launch_index: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+      /** The scheduler actor that places it; absent: the server is only recorded. */
+      scheduler: Type.Optional(text()),
     }, { additionalProperties: false }),
   },
+  /** From the host that claimed and started it. */
+  spawned: {
+    durable: true,
+    payload: Type.Object({ host: text(), node: text(), power_state: powerState(), availability_zone: Type.Optional(text()) }, { additionalProperties: false }),
+  },
+  /** From the scheduler when no host could take it. */
+  buildFailed: {
+    durable: true,
+    payload: Type.Object({
+      code: Type.Integer({ minimum: 400, maximum: 599 }), message: text(), details: Type.Optional(Type.String({ maxLength: 65_535 })),
+    }, { additionalProperties: false }),
+  },
+  /** From its host: the hypervisor's view of the guest (reconciliation, resume after a hypervisor restart). */
+  syncPowerState: { durable: true, payload: Type.Object({ power_state: powerState() }, { additionalProperties: false }) },
   rename: {
     durable: true,
     payload: Type.Object({ display_name: text() }, { additionalProperties: false }),
@@ -40,11 +60,14 @@ export const instanceProtocol = defineProtocol('instance', {
     payload: Type.Object({
       vm_state: Type.Union(VM_STATES.map((s) => Type.Literal(s))),
       task_state: nullable(text(32)),
-      power_state: Type.Integer({ minimum: 0, maximum: 7 }),
+      power_state: powerState(),
       host: Type.Optional(nullable(text())),
       node: Type.Optional(nullable(text())),
     }, { additionalProperties: false }),
   },
-  delete: { durable: true, payload: Type.Object({}, { additionalProperties: false }) },
-  get: { durable: false, payload: Type.Object({}, { additionalProperties: false }) },
+  /** The user's delete: at once when no host holds it, else once the host has released it. */
+  delete: { durable: true, payload: empty() },
+  /** From its host: the domain is gone and its resources are free. */
+  released: { durable: true, payload: empty() },
+  get: { durable: false, payload: empty() },
 });

@@ -6,6 +6,7 @@ export type { InstanceRow };
 type Spec = typeof instanceProtocol.spec;
 export type CreateInstance = Static<Spec['create']['payload']>;
 export type SetInstanceState = Static<Spec['setState']['payload']>;
+export type BuildFailure = Static<Spec['buildFailed']['payload']>;
 
 /** Nova's hostname from a display name: DNS-safe, at most 63 characters, never empty. */
 export function hostnameFrom(displayName: string): string {
@@ -27,6 +28,7 @@ export const created = (uuid: string, p: CreateInstance, now: number): InstanceR
   node: null,
   availability_zone: p.availability_zone,
   flavor_id: p.flavor_id,
+  flavor_name: p.flavor_name ?? null,
   memory_mb: p.memory_mb,
   vcpus: p.vcpus,
   root_gb: p.root_gb,
@@ -63,6 +65,27 @@ export const stateSet = (s: InstanceRow, p: SetInstanceState, now: number): Inst
   launched_at: s.launched_at ?? (p.vm_state === 'active' ? new Date(now) : null),
   updated_at: new Date(now),
 });
+
+export interface Placement { host: string; node: string; power_state: number; availability_zone?: string }
+
+// A server booted without a zone takes its host's, as Nova records it once scheduled.
+export const spawned = (s: InstanceRow, p: Placement, now: number): InstanceRow => ({
+  ...s, vm_state: 'active', task_state: null, power_state: p.power_state, host: p.host, node: p.node,
+  availability_zone: s.availability_zone ?? p.availability_zone ?? null,
+  launched_at: s.launched_at ?? new Date(now), updated_at: new Date(now),
+});
+
+export const buildFailed = (s: InstanceRow, f: BuildFailure, now: number): InstanceRow => ({
+  ...s, vm_state: 'error', task_state: null, power_state: 0,
+  fault_code: f.code, fault_message: f.message, fault_details: f.details ?? null, updated_at: new Date(now),
+});
+
+export const powerSynced = (s: InstanceRow, power_state: number, now: number): InstanceRow =>
+  ({ ...s, power_state, updated_at: new Date(now) });
+
+// Nova shows a server being deleted with task_state 'deleting' until its host has destroyed it.
+export const deleting = (s: InstanceRow, now: number): InstanceRow =>
+  ({ ...s, task_state: 'deleting', updated_at: new Date(now) });
 
 export const deleted = (s: InstanceRow, now: number): InstanceRow => ({
   ...s, vm_state: 'deleted', task_state: null, deleted_at: new Date(now), terminated_at: new Date(now), updated_at: new Date(now),

@@ -1,15 +1,17 @@
 import { defineKind } from '../../runtime/kind.js';
-import { schedulerBehaviour } from './behaviour.js';
+import { schedulerBehaviour, type SchedulerDeps } from './behaviour.js';
 import { schedulerProtocol } from './protocol.js';
 import type { SchedulerRow } from './state.js';
 
-export { schedulerProtocol, schedulerBehaviour };
+export { schedulerProtocol, schedulerBehaviour, type SchedulerDeps };
+export { NO_VALID_HOST } from './behaviour.js';
+export { BootRequest } from './protocol.js';
 export type { SchedulerRow } from './state.js';
 
-export const schedulerKind = defineKind<SchedulerRow, typeof schedulerProtocol.spec>({
+export const schedulerKind = (deps: SchedulerDeps) => defineKind<SchedulerRow, typeof schedulerProtocol.spec>({
   kind: 'scheduler',
   protocol: schedulerProtocol,
-  behaviour: schedulerBehaviour,
+  behaviour: schedulerBehaviour(deps),
   model: 'Scheduler',
   key: 'name',
   // A scheduler takes every placement request; it stays active rather than reload per request.

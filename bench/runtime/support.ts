@@ -61,7 +61,7 @@ export function instanceRow(i: number): InstanceRow {
     uuid: uuidOf(i), project_id: '9f3c2a7e5b8d4e6f8a1b2c3d4e5f6a7b', user_id: '1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6',
     display_name: `bench-server-${i}`, display_description: null, hostname: `bench-server-${i}`,
     vm_state: 'active', task_state: null, power_state: 1, host: 'compute-1', node: 'compute-1',
-    availability_zone: 'nova', flavor_id: '1', memory_mb: 512, vcpus: 1, root_gb: 1, ephemeral_gb: 0,
+    availability_zone: 'nova', flavor_name: null, flavor_id: '1', memory_mb: 512, vcpus: 1, root_gb: 1, ephemeral_gb: 0,
     image_ref: 'c0ffee00-0000-4000-8000-000000000001', key_name: 'mykey', locked: false, locked_reason: null,
     reservation_id: `r-${i.toString(36).padStart(8, '0')}`, launch_index: 0,
     fault_code: null, fault_message: null, fault_details: null,

@@ -1,0 +1,44 @@
+import type { HandlerContext } from '../../runtime/kind.js';
+import { ref } from '../../runtime/ref.js';
+import type { InstanceRow } from '../../models/instance.js';
+import type { LibvirtConnection } from '../../drivers/libvirt/connection.js';
+import { PowerState } from '../../drivers/libvirt/power-state.js';
+import { specOf } from './domain-spec.js';
+
+export interface Reconciled { readonly adopted: number; readonly resumed: number; readonly missing: number; readonly unknown: string[] }
+
+/**
+ * Compares the hypervisor's domains with the servers the tables place on this host: a known
+ * domain is adopted as it is (its power state recorded), an unknown one is reported, a missing
+ * one is started again when the hypervisor itself restarted (Nova's
+ * resume_guests_state_on_host_boot) and otherwise recorded on its server as NOSTATE.
+ */
+export async function reconcile(
+  hypervisor: LibvirtConnection, instances: InstanceRow[], rebooted: boolean, ctx: HandlerContext,
+): Promise<Reconciled> {
+  const domains = new Map((await hypervisor.domains()).map((d) => [d.uuid, d]));
+  let adopted = 0, resumed = 0, missing = 0;
+  const sync = (i: InstanceRow, power_state: number) => {
+    if (i.power_state !== power_state) ctx.send(ref('instance', i.uuid), 'syncPowerState', { power_state });
+  };
+  for (const instance of instances) {
+    const domain = domains.get(instance.uuid);
+    domains.delete(instance.uuid);
+    // A server being deleted is its release message's business; one still building, its claim's.
+    if (instance.task_state === 'deleting' || instance.vm_state === 'building') continue;
+    if (domain) {
+      adopted++;
+      sync(instance, domain.powerState);
+    } else if (rebooted && instance.vm_state === 'active') {
+      const started = await hypervisor.ensureRunning(specOf(instance, hypervisor.uri));
+      resumed++;
+      sync(instance, started.powerState);
+    } else if (instance.vm_state === 'active') {
+      missing++;
+      sync(instance, PowerState.NOSTATE);
+    }
+  }
+  const unknown = [...domains.keys()];
+  if (unknown.length) ctx.log.warn({ domains: unknown.slice(0, 20), count: unknown.length }, 'domains on the hypervisor that no server here accounts for');
+  return { adopted, resumed, missing, unknown };
+}

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../cluster.config.js';
+import { LibvirtConnection } from '../drivers/libvirt/connection.js';
+import { ensureSimulatedHypervisor, stopSimulatedHypervisor } from '../drivers/simulated/hypervisor-process.js';
+
+/** A compute host as the host actor is registered with it. */
+export interface HostPlan {
+  readonly name: string;
+  readonly uri: string;
+  readonly bootId: string;
+  readonly availabilityZone: string;
+  readonly vcpus: number;
+  readonly memoryMb: number;
+  readonly diskGb: number;
+  readonly cpuAllocationRatio: number;
+  readonly ramAllocationRatio: number;
+  readonly diskAllocationRatio: number;
+  /** Set for a simulated hypervisor: the directory its process lives in. */
+  readonly simulatedDir?: string;
+}
+
+// Short directory names keep the socket path under its 107-byte limit.
+const simulatedDir = (config: Config, index: number) => join(config.stateDir, 'hv', String(index));
+
+const machineBootId = () => { try { return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(); } catch { return 'unknown'; } };
+
+/**
+ * The hosts this node drives: those listed in `libvirt.hosts`, else one per `libvirt.uris`
+ * entry, else `libvirt.simulatedHosts` simulated ones. Simulated hypervisors are started (or
+ * found running) here; capacity comes from configuration, as the test driver enforces none.
+ */
+export async function prepareHypervisors(config: Config): Promise<HostPlan[]> {
+  const l = config.libvirt;
+  const defaults = {
+    availabilityZone: l.availabilityZone, vcpus: l.vcpus, memoryMb: l.memoryMb, diskGb: l.diskGb,
+    cpuAllocationRatio: l.cpuAllocationRatio, ramAllocationRatio: l.ramAllocationRatio, diskAllocationRatio: l.diskAllocationRatio,
+  };
+  const listed: Array<Config['libvirt']['hosts'][number]> = l.hosts.length ? l.hosts
+    : l.uris.length ? l.uris.map((uri, i) => ({ name: `${l.hostPrefix}-${i + 1}`, uri }))
+      : Array.from({ length: l.simulatedHosts }, (_, i) => ({ name: `${l.hostPrefix}-${i + 1}` }));
+  const plans: HostPlan[] = [];
+  for (const [index, host] of listed.entries()) {
+    if (host.uri) {
+      plans.push({ ...defaults, ...host, uri: host.uri, bootId: await realBootId(host.uri) });
+      continue;
+    }
+    const dir = simulatedDir(config, index + 1);
+    const hypervisor = await ensureSimulatedHypervisor(dir, config.timeouts.shutdownMs);
+    plans.push({ ...defaults, ...host, uri: hypervisor.uri, bootId: hypervisor.bootId, simulatedDir: dir });
+  }
+  return plans;
+}
+
+// A local hypervisor restarts with the machine; a remote one's boot is not known here.
+async function realBootId(uri: string): Promise<string> {
+  const connection = new LibvirtConnection(uri);
+  try {
+    await connection.capacity();
+    return /^[a-z+]+:\/\/\//.test(uri) ? machineBootId() : 'remote';
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Stops the simulated hypervisors of a graceful shutdown; their guests come back on the next start. */
+export async function stopHypervisors(plans: readonly HostPlan[], timeoutMs: number): Promise<void> {
+  await Promise.all(plans.filter((p) => p.simulatedDir).map((p) => stopSimulatedHypervisor(p.simulatedDir!, timeoutMs)));
+}

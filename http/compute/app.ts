@@ -1,0 +1,48 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import { correlation } from '../correlation.js';
+import { badRequest, NovaFault, novaFaults } from './errors.js';
+import { microversion } from './microversion.js';
+import { flavorRoutes } from './routes/flavors.js';
+import { hypervisorRoutes } from './routes/hypervisors.js';
+import { limitRoutes } from './routes/limits.js';
+import { availabilityZoneRoutes } from './routes/availability-zones.js';
+import { serverRoutes } from './routes/servers.js';
+import { serviceRoutes } from './routes/services.js';
+import { versionRoutes } from './routes/versions.js';
+import type { ComputeServices, ComputeState } from './services.js';
+
+const projectInPath = /^\/v2\.1\/([0-9a-f]{32})(\/.*)?$/;
+
+/** The Compute API v2.1 on the boot path: versions, flavors, servers, hypervisors, services, limits. */
+export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState> {
+  const app = new Koa<ComputeState>();
+  app.use(correlation(logger));
+  app.use(async (ctx, next) => { ctx.set('x-compute-request-id', ctx.state.correlationId); await next(); });
+  app.use(novaFaults);
+  app.use(microversion);
+  const versions = versionRoutes(s);
+  app.use(versions.routes());
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/' || ctx.path === '/v2.1' || ctx.path === '/v2.1/') return;
+    if (!ctx.path.startsWith('/v2.1/')) throw new NovaFault(404, 'The resource could not be found.');
+    const auth = await s.tokens.context(ctx.get('x-auth-token'));
+    if (!auth.projectId) throw new NovaFault(403, 'A project-scoped token is required.');
+    // Older catalogs put the project in the URL (…/v2.1/<project_id>/servers); it must be the token's.
+    const scoped = projectInPath.exec(ctx.path);
+    if (scoped) {
+      if (scoped[1] !== auth.projectId && !auth.isAdmin) {
+        throw badRequest(`Malformed request URL: URL's project_id '${scoped[1]}' doesn't match Context's project_id '${auth.projectId}'`);
+      }
+      ctx.path = `/v2.1${scoped[2] ?? '/'}`;
+    }
+    ctx.state.auth = auth;
+    ctx.state.project = auth.projectId;
+    await next();
+  });
+  const api = new Router<ComputeState>({ prefix: '/v2.1' });
+  for (const routes of [flavorRoutes, serverRoutes, hypervisorRoutes, serviceRoutes, limitRoutes, availabilityZoneRoutes]) api.use(routes(s).routes());
+  app.use(api.routes()).use(api.allowedMethods());
+  return app;
+}

@@ -1,0 +1,39 @@
+import type { Middleware } from 'koa';
+
+/** A Nova fault: answered as `{"<faultName>": {"code", "message"}}`. */
+export class NovaFault extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+const FAULT_NAMES: Record<number, string> = {
+  400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound', 405: 'badMethod',
+  406: 'notAcceptable', 409: 'conflictingRequest', 413: 'overLimit', 415: 'badMediaType', 429: 'overLimit',
+  501: 'notImplemented', 503: 'serviceUnavailable',
+};
+
+export const badRequest = (message: string) => new NovaFault(400, message);
+export const notFound = (message: string) => new NovaFault(404, message);
+export const forbidden = (rule: string) => new NovaFault(403, `Policy doesn't allow ${rule} to be performed.`);
+
+export const novaFaults: Middleware = async (ctx, next) => {
+  try {
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) throw notFound('The resource could not be found.');
+    if (ctx.status === 405 && !ctx.body) throw new NovaFault(405, 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
+  } catch (error) {
+    const status = (error as { status?: number }).status ?? 500;
+    if (status === 401) {
+      // Nova's 401 comes from keystonemiddleware, in its own shape.
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Keystone uri="/v3"');
+      ctx.body = { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } };
+      return;
+    }
+    const known = status < 500;
+    if (!known) ctx.state.log?.error({ err: error }, 'compute request failed');
+    ctx.status = status;
+    const message = known ? (error as Error).message
+      : 'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.';
+    ctx.body = { [FAULT_NAMES[status] ?? 'computeFault']: { code: status, message } };
+  }
+};

@@ -1,0 +1,68 @@
+import type { Context } from 'koa';
+import type { Models } from '../../models/index.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { ActorRef } from '../../runtime/ref.js';
+import type { RequestState } from '../correlation.js';
+import type { AuthContext, TokenService } from '../identity/index.js';
+import type { ImageRepository } from '../images/repository.js';
+import { readJson } from '../body.js';
+import { badRequest, forbidden } from './errors.js';
+import type { VersionState } from './microversion.js';
+
+/** How the compute API reaches the actors: by their protocols, never by their objects. */
+export interface ActorGateway {
+  ask<R = unknown>(to: ActorRef, type: string, payload: unknown, options?: { correlationId?: string }): Promise<R>;
+}
+
+export interface QuotaDefaults { readonly instances: number; readonly cores: number; readonly ramMb: number }
+
+export interface ComputeServices {
+  readonly models: Models;
+  readonly tokens: TokenService;
+  readonly images: ImageRepository;
+  readonly actors: ActorGateway;
+  readonly clock: Clock;
+  /** The scheduler actor this API node hands boots to. */
+  readonly scheduler: string;
+  readonly quotas: QuotaDefaults;
+  readonly serviceDownMs: number;
+  /** The API's public base URL (no trailing slash), for links. */
+  readonly publicUrl: () => string;
+}
+
+export interface ComputeState extends RequestState, VersionState { auth: AuthContext; project: string }
+
+export type ComputeContext = Context & { state: ComputeState };
+
+/** Nova's default policies: readers read, members change their project's servers, admins do the rest. */
+export function authorize(ctx: ComputeContext, rule: string, level: 'reader' | 'member' | 'admin'): void {
+  const { roles, isAdmin } = ctx.state.auth;
+  const allowed = isAdmin || (level === 'reader' ? roles.includes('reader') || roles.includes('member') : level === 'member' ? roles.includes('member') : false);
+  if (!allowed) throw forbidden(rule);
+}
+
+/** A JSON body with the one top-level key Nova expects, or Nova's 400. */
+export async function bodyOf(ctx: Context, key: string): Promise<Record<string, unknown>> {
+  let body: unknown;
+  try {
+    body = await readJson(ctx);
+  } catch (error) {
+    throw Object.assign(badRequest((error as Error).message === 'request body is not valid JSON' ? 'Malformed request body' : (error as Error).message),
+      { status: (error as { status?: number }).status ?? 400 });
+  }
+  const inner = (body as Record<string, unknown> | undefined)?.[key];
+  if (!inner || typeof inner !== 'object' || Array.isArray(inner)) {
+    throw badRequest(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(body ?? null)}. '${key}' is a required property`);
+  }
+  return inner as Record<string, unknown>;
+}
+
+/** Nova's `self` and `bookmark` links for a resource. */
+export const links = (s: ComputeServices, path: string) => [
+  { rel: 'self', href: `${s.publicUrl()}/v2.1/${path}` },
+  { rel: 'bookmark', href: `${s.publicUrl()}/${path}` },
+];
+
+/** Nova's timestamp forms: `2026-11-25T09:37:29Z` in most places, microseconds without a zone in OS-SRV-USG. */
+export const isoSeconds = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+export const isoMicros = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace(/Z$/, '000').replace(/(\.\d{6})\d*$/, '$1') : null);

@@ -1,0 +1,18 @@
+import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+
+/** A project's own limit for one resource, overriding the configured default; -1 is unlimited. */
+export interface QuotaRow {
+  project_id: string;
+  resource: string;
+  hard_limit: number;
+}
+
+export const table = 'quotas';
+
+export const attributes: ModelAttributes = {
+  project_id: { type: DataTypes.STRING(255), primaryKey: true },
+  resource: { type: DataTypes.STRING(64), primaryKey: true },
+  hard_limit: { type: DataTypes.INTEGER, allowNull: false },
+};
+
+export const define = (sequelize: Sequelize) => sequelize.define('Quota', attributes, { tableName: table, timestamps: false });

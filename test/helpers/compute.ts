@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config, type DeepPartial } from '../../cluster.config.js';
+import { startCloud, type Cloud } from '../../bin/cloud.js';
+import { LibvirtConnection, type DomainStatus } from '../../drivers/libvirt/connection.js';
+import { TINY_IMAGE_ID } from '../../http/images/index.js';
+import { silentLogger } from '../../runtime/logger.js';
+import type { Clock } from '../../runtime/clock.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { eventually } from './drive.js';
+import { ADMIN_PASSWORD, client, DEMO_PASSWORD } from './identity.js';
+
+export { TINY_IMAGE_ID };
+export type Api = ReturnType<typeof client>;
+
+/** A whole cloud in this process on free ports, its own database and state directory, with admin and demo tokens. */
+export interface ComputeCloud {
+  cloud: Cloud; config: Config; nova: Api; keystone: Api; admin: string; demo: string; dir: string; database: TestDatabase;
+  stop(): Promise<void>;
+}
+
+export async function startComputeCloud(name: string, overrides: DeepPartial<Config> = {}, clock?: Clock): Promise<ComputeCloud> {
+  const database = await createTestDatabase(name);
+  // Short: the hypervisors' sockets live under it and a socket path holds at most 107 bytes.
+  const dir = mkdtempSync(join(tmpdir(), 'st-'));
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      stateDir: join(dir, 's'), databaseUrl: database.url,
+      listen: { ops: 0, identity: 0, image: 0, compute: 0, metadata: 0, console: 0 },
+      identity: { cloudsYaml: join(dir, 'clouds.yaml') }, log: { level: 'silent' },
+      ...overrides,
+    },
+  });
+  const cloud = await startCloud(config, silentLogger(), { adminPassword: ADMIN_PASSWORD, demoPassword: DEMO_PASSWORD }, clock);
+  const keystone = client(cloud.identity!.publicUrl);
+  const nova = client(cloud.compute!.url);
+  const admin = (await keystone.login('admin', ADMIN_PASSWORD, 'admin')).token!;
+  const demo = (await keystone.login('demo', DEMO_PASSWORD, 'demo')).token!;
+  return {
+    cloud, config, nova, keystone, admin, demo, dir, database,
+    stop: async () => {
+      await cloud.stop();
+      rmSync(dir, { recursive: true, force: true });
+      await database.drop();
+    },
+  };
+}
+
+/** POST /servers with the tiny image and m1.tiny unless told otherwise. */
+export const boot = (nova: Api, token: string, name: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+  nova.call('POST', '/v2.1/servers', { token, headers, body: { server: { name, imageRef: TINY_IMAGE_ID, flavorRef: '1', ...extra } } });
+
+/** Waits (bounded) until every server has left BUILD; answers their final rows. */
+export async function settled(nova: Api, token: string, timeoutMs = 120_000): Promise<any[]> {
+  let servers: any[] = [];
+  await eventually(async () => {
+    const r = await nova.call('GET', '/v2.1/servers/detail?all_tenants=1', { token });
+    servers = r.body.servers;
+    return servers.every((s) => s.status !== 'BUILD' && s['OS-EXT-STS:task_state'] === null);
+  }, timeoutMs, 50);
+  return servers;
+}
+
+/** Every domain on every host the cloud drives, read straight from the hypervisors. */
+export async function domainsOf(uris: readonly string[]): Promise<Map<string, DomainStatus & { uri: string }>> {
+  const all = new Map<string, DomainStatus & { uri: string }>();
+  for (const uri of uris) {
+    const connection = new LibvirtConnection(uri);
+    try {
+      for (const d of await connection.domains()) all.set(d.uuid, { ...d, uri });
+    } finally {
+      await connection.close();
+    }
+  }
+  return all;
+}
