@@ -40,7 +40,8 @@ export function schedulerBehaviour(deps: SchedulerDeps): Behaviour<SchedulerRow,
       // A reschedule means the picture was wrong about some host: read the table again.
       if (request.tried.length) view.invalidate();
       const host = await view.pick(request, ctx.now, deps.serviceDownMs);
-      if (host) ctx.send(ref('host', host), 'claim', { ...request, scheduler: ctx.self.id });
+      const { last_error: _, ...boot } = request;
+      if (host) ctx.send(ref('host', host), 'claim', { ...boot, scheduler: ctx.self.id });
       else ctx.send(instance, 'buildFailed', { code: 500, message: NO_VALID_HOST, ...(details ? { details } : {}) });
       ctx.log.debug({ instance: request.instance_uuid, host, attempt: request.attempt }, 'scheduling decision');
       return { state: next };

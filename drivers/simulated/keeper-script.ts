@@ -24,12 +24,17 @@ daemon=$!
 keeper=
 stop() { [ -n "$keeper" ] && kill -TERM "$keeper" 2>/dev/null; kill -TERM "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -f "$dir/ready"; exit 0; }
 trap stop TERM INT HUP
-for _ in $(seq 1 200); do [ -S "$dir/libvirt-sock" ] && break; sleep 0.05; done
+# The socket appears before the daemon answers: wait until it lists domains.
+for _ in $(seq 1 400); do virsh -q -c "$uri" list --all --name >/dev/null 2>&1 && break; sleep 0.025; done
 virsh -q -c "$uri" event --all --loop >/dev/null 2>&1 &
 keeper=$!
 # The test driver starts with a running domain named 'test'; a simulated host starts empty.
-virsh -q -c "$uri" destroy test >/dev/null 2>&1
-virsh -q -c "$uri" undefine test >/dev/null 2>&1
+for _ in $(seq 1 100); do
+  names=$(virsh -q -c "$uri" list --all --name 2>/dev/null) || { sleep 0.025; continue; }
+  printf '%s\n' "$names" | grep -qx test || break
+  virsh -q -c "$uri" destroy test >/dev/null 2>&1
+  virsh -q -c "$uri" undefine test >/dev/null 2>&1
+done
 cat /proc/sys/kernel/random/uuid > "$dir/boot-id"
 echo "$daemon $keeper" > "$dir/ready"
 wait "$daemon"

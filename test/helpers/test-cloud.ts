@@ -1,28 +1,39 @@
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { freePort, startCloudProcess, type CloudProcess } from './cloud-process.js';
+import { stopSimulatedHypervisor } from '../../drivers/simulated/hypervisor-process.js';
 
 // A whole cloud in its own process, on free ports, with its own state directory and clouds.yaml.
 
 export interface TestCloud { cloud: CloudProcess; dir: string; cloudsYaml: string; port: number; env: Record<string, string>; database: TestDatabase }
 
-export async function startTestCloud(name: string): Promise<TestCloud> {
+export async function startTestCloud(name: string, extra: Record<string, string> = {}): Promise<TestCloud> {
   const database = await createTestDatabase(name);
   const dir = mkdtempSync(join(tmpdir(), `stratus-${name}-`));
   const port = await freePort();
   const env: Record<string, string> = {
     STRATUS_STATE_DIR: join(dir, 'state'), STRATUS_LISTEN_IDENTITY: String(port), STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IMAGE: String(await freePort()),
+    STRATUS_LISTEN_COMPUTE: String(await freePort()),
     STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_IDENTITY_REVOCATION_POLL_MS: '100', STRATUS_LOG_LEVEL: 'info',
     ...(database.label === 'postgres' ? { DATABASE_URL: database.url } : {}),
+    ...extra,
   };
   const cloud = await startCloudProcess(env);
   return { cloud, dir, cloudsYaml: join(dir, 'clouds.yaml'), port, env, database };
 }
 
+/** Stops simulated hypervisors a killed cloud left running (a graceful stop takes them down itself). */
+export async function stopLeftoverHypervisors(stateDir: string): Promise<void> {
+  const hv = join(stateDir, 'hv');
+  if (!existsSync(hv)) return;
+  await Promise.all(readdirSync(hv).map((d) => stopSimulatedHypervisor(join(hv, d), 5_000)));
+}
+
 export async function stopTestCloud(c: TestCloud): Promise<void> {
   await c.cloud.stop();
+  await stopLeftoverHypervisors(c.env.STRATUS_STATE_DIR);
   rmSync(c.dir, { recursive: true, force: true });
   await c.database.drop();
 }

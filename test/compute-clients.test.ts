@@ -1,0 +1,97 @@
+import test from 'ava';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openstack, python, startCloudProcess } from './helpers/cloud-process.js';
+import { domainsOf } from './helpers/compute.js';
+import { eventually } from './helpers/drive.js';
+import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
+
+// Debian's `openstack` CLI (novaclient, microversion 2.1) and openstacksdk against a whole cloud
+// in its own process, as users run them. The SDK negotiates up to the cloud's 2.93.
+
+const hypervisorDirs = (stateDir: string) => [1, 2].map((i) => join(stateDir, 'hv', String(i)));
+const uris = (stateDir: string) => hypervisorDirs(stateDir).map((d) => `test+unix:///default?socket=${join(d, 'libvirt-sock')}`);
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+test('the CLI and the SDK boot, list, show and delete servers; projects stay apart; a graceful restart brings servers back', async (t) => {
+  const c = await startTestCloud('compute-osc', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '2' });
+  const stateDir = c.env.STRATUS_STATE_DIR;
+  try {
+    const osc = (cloud: string, ...args: string[]) => openstack(c.cloudsYaml, ['--os-cloud', cloud, ...args]);
+    const flavors = await osc('stratus', 'flavor', 'list', '-f', 'json');
+    t.deepEqual(flavors.json.map((f: any) => f.Name), ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large', 'm1.xlarge']);
+
+    const web = await osc('stratus', 'server', 'create', '--image', 'stratus-tiny', '--flavor', 'm1.tiny', '--wait', '-f', 'json', 'web');
+    t.is(web.code, 0, web.stderr);
+    t.like(web.json, { name: 'web', status: 'ACTIVE', 'OS-EXT-STS:vm_state': 'active', 'OS-EXT-AZ:availability_zone': 'nova' });
+    t.regex(web.json.flavor, /m1\.tiny/);
+    const mine = await osc('stratus-demo', 'server', 'create', '--image', 'stratus-tiny', '--flavor', 'm1.tiny', '--wait', '-f', 'json', 'mine');
+    t.is(mine.code, 0, mine.stderr);
+    t.is(mine.json.status, 'ACTIVE');
+
+    const adminList = await osc('stratus', 'server', 'list', '-f', 'json');
+    t.deepEqual(adminList.json.map((s: any) => [s.Name, s.Status]), [['web', 'ACTIVE']]);
+    const demoList = await osc('stratus-demo', 'server', 'list', '-f', 'json');
+    t.deepEqual(demoList.json.map((s: any) => s.Name), ['mine']);
+    const show = await osc('stratus', 'server', 'show', '-f', 'json', web.json.id);
+    t.is(show.json.id, web.json.id);
+    t.regex(show.json['OS-EXT-SRV-ATTR:host'], /^compute-[12]$/);
+
+    // Another project's server is not found, whether read or deleted.
+    const peek = await osc('stratus-demo', 'server', 'show', web.json.id);
+    t.not(peek.code, 0);
+    t.regex(peek.stderr, /No server with a name or ID/);
+    const steal = await osc('stratus-demo', 'server', 'delete', web.json.id);
+    t.not(steal.code, 0);
+    t.is((await osc('stratus', 'server', 'show', '-f', 'json', web.json.id)).json.status, 'ACTIVE');
+
+    const hypervisors = await osc('stratus', 'hypervisor', 'list', '-f', 'json');
+    t.deepEqual(hypervisors.json.map((h: any) => [h['Hypervisor Hostname'], h.State]), [['compute-1', 'up'], ['compute-2', 'up']]);
+    const services = await osc('stratus', 'compute', 'service', 'list', '-f', 'json');
+    t.deepEqual(services.json.map((s: any) => `${s.Binary}@${s.Host}`).sort(),
+      ['nova-compute@compute-1', 'nova-compute@compute-2', 'nova-conductor@node-1', 'nova-scheduler@node-1']);
+    const computeOnly = await osc('stratus', 'compute', 'service', 'list', '--service', 'nova-compute', '-f', 'json');
+    t.is(computeOnly.json.length, 2);
+    const refused = await osc('stratus-demo', 'hypervisor', 'list');
+    t.not(refused.code, 0);
+    t.regex(refused.stderr, /HTTP 403/);
+
+    const sdk = await python(c.cloudsYaml, `
+import json, openstack
+conn = openstack.connect(cloud='stratus')
+image = conn.image.find_image('stratus-tiny')
+flavor = conn.compute.find_flavor('m1.tiny')
+server = conn.compute.create_server(name='sdk-vm', image_id=image.id, flavor_id=flavor.id, networks='none')
+server = conn.compute.wait_for_server(server, status='ACTIVE', interval=0.2, wait=120)
+names = sorted(s.name for s in conn.compute.servers())
+conn.compute.delete_server(server)
+conn.compute.wait_for_delete(server, interval=0.2, wait=120)
+after = sorted(s.name for s in conn.compute.servers())
+print(json.dumps({'status': server.status, 'host': server.compute_host, 'names': names, 'after': after}))
+`);
+    t.is(sdk.code, 0, sdk.stderr);
+    t.like(sdk.json, { status: 'ACTIVE', names: ['sdk-vm', 'web'], after: ['web'] });
+
+    const gone = await osc('stratus-demo', 'server', 'delete', '--wait', 'mine');
+    t.is(gone.code, 0, gone.stderr);
+    t.deepEqual((await osc('stratus-demo', 'server', 'list', '-f', 'json')).json, []);
+
+    // A graceful stop takes the hypervisors down within 10 s; the next start brings the servers back.
+    const before = await domainsOf(uris(stateDir));
+    t.deepEqual([...before.keys()], [web.json.id]);
+    const pids = hypervisorDirs(stateDir).map((d) => Number(readFileSync(join(d, 'keeper.pid'), 'utf8')));
+    const stopped = Date.now();
+    t.is(await c.cloud.stop(), 0);
+    await eventually(() => pids.every((pid) => !alive(pid)), 10_000);
+    t.true(Date.now() - stopped < 20_000);
+    t.false(existsSync(join(hypervisorDirs(stateDir)[0], 'ready')));
+    c.cloud = await startCloudProcess(c.env);
+    const back = await osc('stratus', 'server', 'show', '-f', 'json', web.json.id);
+    t.like(back.json, { status: 'ACTIVE', 'OS-EXT-STS:power_state': 1 });
+    const after = await domainsOf(uris(stateDir));
+    t.deepEqual([...after.keys()], [web.json.id]);
+    t.is(after.get(web.json.id)!.powerState, 1);
+  } finally {
+    await stopTestCloud(c);
+  }
+});
