@@ -3,6 +3,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   runtime: async () => (await import('./runtime/index.js')).run(),
   identity: async () => (await import('./identity.js')).run(),
   images: async () => (await import('./images.js')).run(),
+  compute: async () => (await import('./compute.js')).run(),
 };
 
 const wanted = process.argv.slice(2);

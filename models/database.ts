@@ -32,9 +32,19 @@ function openSqlite(url: string): Sequelize {
   const sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: false });
   // Sequelize opens a SQLite connection per transaction and sets no busy timeout,
   // so a second writer (another node on the same file) would fail at once instead of waiting.
-  const manager = sequelize.connectionManager as unknown as { getConnection: (o: unknown) => Promise<SqliteConnection> };
+  const manager = sequelize.connectionManager as unknown as SqliteManager;
   const getConnection = manager.getConnection.bind(manager);
-  manager.getConnection = async (o: unknown) => {
+  const releaseConnection = manager.releaseConnection.bind(manager);
+  // Sequelize opens a new SQLite connection for every transaction and closes it after: a file
+  // open, a schema read and pragmas each time. Connections are kept and reused instead.
+  const idle: SqliteConnection[] = [];
+  manager.getConnection = async (o: { uuid?: string }) => {
+    const transactionId = o?.uuid && o.uuid !== 'default' ? o.uuid : undefined;
+    const reused = transactionId ? idle.pop() : undefined;
+    if (reused) {
+      manager.connections[transactionId!] = reused;
+      return reused;
+    }
     const connection = await getConnection(o);
     if (!connection.stratusConfigured) {
       connection.configure('busyTimeout', 30_000);
@@ -42,7 +52,26 @@ function openSqlite(url: string): Sequelize {
     }
     return connection;
   };
+  manager.releaseConnection = (connection: SqliteConnection, force?: boolean) => {
+    if (connection.uuid && force !== true && idle.length < 8) {
+      delete manager.connections[connection.uuid];
+      connection.uuid = undefined;
+      idle.push(connection);
+      return;
+    }
+    releaseConnection(connection, force);
+  };
+  const close = sequelize.close.bind(sequelize);
+  sequelize.close = async () => {
+    for (const connection of idle.splice(0)) releaseConnection(Object.assign(connection, { uuid: 'idle' }), true);
+    return close();
+  };
   return sequelize;
 }
 
-interface SqliteConnection { configure(option: 'busyTimeout', ms: number): void; stratusConfigured?: boolean }
+interface SqliteConnection { configure(option: 'busyTimeout', ms: number): void; stratusConfigured?: boolean; uuid?: string }
+interface SqliteManager {
+  connections: Record<string, SqliteConnection>;
+  getConnection(o: { uuid?: string }): Promise<SqliteConnection>;
+  releaseConnection(connection: SqliteConnection, force?: boolean): void;
+}

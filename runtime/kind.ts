@@ -8,6 +8,11 @@ export interface HandlerContext {
   readonly now: number;
   readonly correlationId?: string;
   readonly log: Logger;
+  /**
+   * Asks another actor a transient question (a read or a decision that changes no durable
+   * state), e.g. an instance asking the scheduler for a host. Never ask an actor that may ask back.
+   */
+  ask<R = unknown>(to: ActorRef, type: string, payload: unknown, timeoutMs?: number): Promise<R>;
   /** Sends a message; a durable one is written to the outbox in the same transaction as this handler's state. */
   send(to: ActorRef, type: string, payload: unknown): void;
 }

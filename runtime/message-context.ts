@@ -3,12 +3,14 @@ import type { Clock } from './clock.js';
 import type { Envelope } from './envelope.js';
 import type { HandlerContext } from './kind.js';
 import type { ActorRef } from './ref.js';
+import { ActorError } from './errors.js';
 
 /** What a handler's context needs from its node. */
 export interface ContextHost {
   readonly clock: Clock;
   readonly logger: Logger;
   envelope(to: ActorRef, type: string, payload: unknown, from?: ActorRef, correlationId?: string): Envelope;
+  ask<R>(to: ActorRef, type: string, payload: unknown, options?: { correlationId?: string; timeoutMs?: number }): Promise<R>;
 }
 
 /** What a handler sees; one per message, its log created only if used. */
@@ -27,6 +29,13 @@ export class MessageContext implements HandlerContext {
     return (this.logger ??= this.host.logger.child({
       actor: `${this.self.kind}/${this.self.id}`, correlationId: this.envelope.correlationId,
     }));
+  }
+
+  ask<R>(to: ActorRef, type: string, payload: unknown, timeoutMs?: number): Promise<R> {
+    if (this.host.envelope(to, type, payload).durable) {
+      return Promise.reject(new ActorError('invalid_message', `${to.kind}.${type} is durable: a handler may only ask transient questions`));
+    }
+    return this.host.ask<R>(to, type, payload, { correlationId: this.envelope.correlationId, timeoutMs });
   }
 
   send(to: ActorRef, type: string, payload: unknown): void {

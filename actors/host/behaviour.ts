@@ -37,8 +37,8 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
     heartbeat: (state, _payload, ctx) => ({ state: heartbeat(known(state, ctx), ctx.now) }),
     claim: async (state, { scheduler, ...request }, ctx) => {
       const host = known(state, ctx);
-      const retry = (last_error: string) => ctx.send(ref('scheduler', scheduler), 'schedule', {
-        ...request, tried: [...request.tried, host.name], attempt: request.attempt + 1, last_error,
+      const retry = (last_error: string) => ctx.send(ref('instance', request.instance_uuid), 'build', {
+        scheduler, tried: [...request.tried, host.name], attempt: request.attempt + 1, last_error,
       });
       if (!fits(freeOf(host), request)) {
         retry(`Insufficient compute resources on ${host.name}.`);

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
-import { BootRequest } from '../scheduler/protocol.js';
+import { Placement } from '../scheduler/protocol.js';
 
 const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
 const count = () => Type.Integer({ minimum: 0 });
@@ -26,10 +26,10 @@ export const hostProtocol = defineProtocol('host', {
     }, { additionalProperties: false }),
   },
   heartbeat: { durable: true, payload: empty() },
-  /** From a scheduler: claim the resources and start the guest, or send the boot back to be placed elsewhere. */
+  /** From an instance the scheduler placed here: claim the resources and start the guest, or send the boot back. */
   claim: {
     durable: true,
-    payload: Type.Composite([Type.Omit(BootRequest, ['last_error']), Type.Object({ scheduler: text() })], { additionalProperties: false }),
+    payload: Type.Composite([Placement, Type.Object({ image_ref: Type.String({ maxLength: 255 }), scheduler: text() })], { additionalProperties: false }),
   },
   /** From an instance being deleted: destroy its domain and free what it held. */
   release: {

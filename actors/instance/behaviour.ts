@@ -1,6 +1,7 @@
 import type { Behaviour, HandlerContext } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
+import type { Selection } from '../scheduler/index.js';
 import type { instanceProtocol } from './protocol.js';
 import {
   buildFailed, created, deleted, deleting, powerSynced, renamed, spawned, stateSet, type InstanceRow,
@@ -23,14 +24,28 @@ export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.s
   create: (state, { scheduler, ...payload }, ctx) => {
     if (state) throw reject(`instance ${ctx.self.id} already exists`);
     const next = created(ctx.self.id, payload, ctx.now);
-    if (scheduler) {
-      ctx.send(ref('scheduler', scheduler), 'schedule', {
-        instance_uuid: next.uuid, project_id: next.project_id, vcpus: next.vcpus, memory_mb: next.memory_mb,
-        disk_gb: next.root_gb + next.ephemeral_gb, availability_zone: next.availability_zone, image_ref: next.image_ref,
-        tried: [], attempt: 1,
-      });
-    }
+    if (scheduler) ctx.send(ctx.self, 'build', { scheduler, tried: [], attempt: 1 });
     return changed(next);
+  },
+  build: async (state, { scheduler, tried, attempt, last_error }, ctx) => {
+    // Deleted, failed or placed meanwhile: nothing left to build.
+    if (!state || state.deleted_at || state.vm_state !== 'building') return { reply: state };
+    const placement = {
+      instance_uuid: state.uuid, vcpus: state.vcpus, memory_mb: state.memory_mb,
+      disk_gb: state.root_gb + state.ephemeral_gb, availability_zone: state.availability_zone, tried, attempt,
+    };
+    let selection: Selection;
+    try {
+      selection = await ctx.ask<Selection>(ref('scheduler', scheduler), 'select', placement);
+    } catch (error) {
+      selection = { error: `Failed to schedule instance ${state.uuid}: ${(error as Error).message}`.slice(0, 255) };
+    }
+    if ('host' in selection) {
+      ctx.send(ref('host', selection.host), 'claim', { ...placement, image_ref: state.image_ref, scheduler });
+      return { reply: selection };
+    }
+    const details = last_error ? `Last failure: ${last_error}` : undefined;
+    return changed(buildFailed(state, { code: 500, message: selection.error, ...(details ? { details } : {}) }, ctx.now));
   },
   spawned: (state, { host, node, power_state, availability_zone }, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);

@@ -37,12 +37,25 @@ export const instanceProtocol = defineProtocol('instance', {
       scheduler: Type.Optional(text()),
     }, { additionalProperties: false }),
   },
+  /**
+   * Find it a host and ask that host to claim it: sent by the instance to itself after create,
+   * and by a host that could not take it (with that host added to `tried`).
+   */
+  build: {
+    durable: true,
+    payload: Type.Object({
+      scheduler: text(),
+      tried: Type.Array(text(), { maxItems: 64 }),
+      attempt: Type.Integer({ minimum: 1 }),
+      last_error: Type.Optional(Type.String({ maxLength: 1024 })),
+    }, { additionalProperties: false }),
+  },
   /** From the host that claimed and started it. */
   spawned: {
     durable: true,
     payload: Type.Object({ host: text(), node: text(), power_state: powerState(), availability_zone: Type.Optional(text()) }, { additionalProperties: false }),
   },
-  /** From the scheduler when no host could take it. */
+  /** No host could take it (also recorded by `build` itself when the scheduler says so). */
   buildFailed: {
     durable: true,
     payload: Type.Object({

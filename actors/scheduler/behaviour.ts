@@ -1,9 +1,8 @@
 import type { Behaviour } from '../../runtime/kind.js';
-import { ref } from '../../runtime/ref.js';
 import type { HostRow } from '../../models/host.js';
 import type { schedulerProtocol } from './protocol.js';
 import { HostView } from './host-view.js';
-import { decided, fresh, reported, type SchedulerRow } from './state.js';
+import { fresh, reported, type SchedulerRow } from './state.js';
 
 export interface SchedulerDeps {
   /** Every registered host, as the hosts table has it. */
@@ -15,38 +14,35 @@ export interface SchedulerDeps {
   readonly hostViewMaxAgeMs: number;
 }
 
+/** The scheduler's answer: a host, or Nova's reason why none. */
+export type Selection = { host: string } | { error: string };
+
 // Nova's own wording, which users and scripts look for in the server's fault.
 export const NO_VALID_HOST = 'No valid host was found. There are not enough hosts available.';
 const maxRetries = (uuid: string) =>
   `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${uuid}.`;
 
 export function schedulerBehaviour(deps: SchedulerDeps): Behaviour<SchedulerRow, typeof schedulerProtocol.spec> {
-  const views = new Map<string, HostView>();
-  const viewOf = (name: string) => {
-    let view = views.get(name);
-    if (!view) views.set(name, view = new HostView(deps.loadHosts, deps.hostViewMaxAgeMs));
-    return view;
+  // Per scheduler actor: its picture of the hosts and its decision count. Both are soft state,
+  // rebuilt from the tables after a restart; the hosts' claims are what must be exact.
+  const views = new Map<string, { view: HostView; count: number; lastAt: number | null }>();
+  const of = (name: string) => {
+    let entry = views.get(name);
+    if (!entry) views.set(name, entry = { view: new HostView(deps.loadHosts, deps.hostViewMaxAgeMs), count: 0, lastAt: null });
+    return entry;
   };
   return {
-    schedule: async (state, request, ctx) => {
-      const next = decided(state ?? fresh(ctx.self.id, ctx.now), ctx.now);
-      const instance = ref('instance', request.instance_uuid);
-      const details = request.last_error ? `Last failure: ${request.last_error}` : undefined;
-      if (request.attempt > deps.maxAttempts) {
-        ctx.send(instance, 'buildFailed', { code: 500, message: maxRetries(request.instance_uuid), ...(details ? { details } : {}) });
-        return { state: next };
-      }
-      const view = viewOf(ctx.self.id);
-      // A reschedule means the picture was wrong about some host: read the table again.
-      if (request.tried.length) view.invalidate();
-      const host = await view.pick(request, ctx.now, deps.serviceDownMs);
-      const { last_error: _, ...boot } = request;
-      if (host) ctx.send(ref('host', host), 'claim', { ...boot, scheduler: ctx.self.id });
-      else ctx.send(instance, 'buildFailed', { code: 500, message: NO_VALID_HOST, ...(details ? { details } : {}) });
-      ctx.log.debug({ instance: request.instance_uuid, host, attempt: request.attempt }, 'scheduling decision');
-      return { state: next };
+    select: async (_state, request, ctx) => {
+      if (request.attempt > deps.maxAttempts) return { reply: { error: maxRetries(request.instance_uuid) } satisfies Selection };
+      const entry = of(ctx.self.id);
+      // A retry means the picture was wrong about some host: read the table again.
+      if (request.tried.length) entry.view.invalidate();
+      const host = await entry.view.pick(request, ctx.now, deps.serviceDownMs);
+      entry.count++;
+      entry.lastAt = ctx.now;
+      return { reply: (host ? { host } : { error: NO_VALID_HOST }) satisfies Selection };
     },
-    heartbeat: (state, _payload, ctx) => ({ state: reported(state ?? fresh(ctx.self.id, ctx.now), ctx.now) }),
+    heartbeat: (state, _payload, ctx) => ({ state: reported(state ?? fresh(ctx.self.id, ctx.now), of(ctx.self.id), ctx.now) }),
     get: (state, _payload, ctx) => ({ reply: state ?? fresh(ctx.self.id, ctx.now) }),
   };
 }

@@ -5,7 +5,8 @@ import type { SchedulerRow } from './state.js';
 
 export { schedulerProtocol, schedulerBehaviour, type SchedulerDeps };
 export { NO_VALID_HOST } from './behaviour.js';
-export { BootRequest } from './protocol.js';
+export { Placement } from './protocol.js';
+export type { Selection } from './behaviour.js';
 export type { SchedulerRow } from './state.js';
 
 export const schedulerKind = (deps: SchedulerDeps) => defineKind<SchedulerRow, typeof schedulerProtocol.spec>({

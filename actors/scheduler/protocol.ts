@@ -4,24 +4,24 @@ import { defineProtocol } from '../../runtime/protocol.js';
 const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
 const count = () => Type.Integer({ minimum: 0 });
 
-/** What one boot asks of a host; the host's claim carries the same fields back on a reschedule. */
-export const BootRequest = Type.Object({
+/** What one boot needs of a host, and where it was tried already. */
+export const Placement = Type.Object({
   instance_uuid: text(36),
-  project_id: text(),
   vcpus: count(),
   memory_mb: count(),
   disk_gb: count(),
   availability_zone: Type.Union([text(), Type.Null()]),
-  image_ref: Type.String({ maxLength: 255 }),
   /** Hosts that already refused or failed this boot. */
   tried: Type.Array(text(), { maxItems: 64 }),
   attempt: Type.Integer({ minimum: 1 }),
-  last_error: Type.Optional(Type.String({ maxLength: 1024 })),
 }, { additionalProperties: false });
 
 export const schedulerProtocol = defineProtocol('scheduler', {
-  /** Place a boot: the chosen host is asked to claim it, or the instance is told no host can. */
-  schedule: { durable: true, payload: BootRequest },
+  /**
+   * Which host should take this boot? Transient, as Nova's select_destinations is: the answer
+   * changes nothing durable, and the chosen host's claim is what holds the resources.
+   */
+  select: { durable: false, payload: Placement },
   /** The nova-scheduler service reporting in. */
   heartbeat: { durable: true, payload: Type.Object({}, { additionalProperties: false }) },
   get: { durable: false, payload: Type.Object({}, { additionalProperties: false }) },

@@ -28,8 +28,8 @@ export class LibvirtConnection {
   /** Defines and starts the domain unless it already runs; answers its status. */
   async ensureRunning(spec: DomainSpec): Promise<DomainStatus> {
     return this.call(async (h) => {
-      let domain = await this.lookup(h, spec.uuid);
-      domain ??= await h.domainDefineXML(domainXml(spec));
+      // Defining again what is defined already is harmless, and cheaper than a lookup that fails for every new domain.
+      const domain = await h.domainDefineXML(domainXml(spec));
       const info = await domain.getInfo();
       if (info.state !== DomainState.RUNNING && info.state !== DomainState.BLOCKED) await domain.create();
       return (await this.status(spec.uuid, domain))!;

@@ -71,10 +71,11 @@ function listWhere(ctx: ComputeContext): { where: Record<string | symbol, unknow
 export function serverRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
 
-  const list = async (ctx: ComputeContext) => {
+  // The summary list reads two columns; the detail list every one.
+  const list = async (ctx: ComputeContext, attributes?: string[]) => {
     const { where, nameRegex } = listWhere(ctx);
     let rows = await s.models.Instance.findAll({
-      where: where as WhereOptions, order: [['created_at', 'DESC'], ['uuid', 'DESC']], raw: true,
+      where: where as WhereOptions, order: [['created_at', 'DESC'], ['uuid', 'DESC']], raw: true, ...(attributes ? { attributes } : {}),
     }) as unknown as InstanceRow[];
     if (nameRegex) rows = rows.filter((r) => nameRegex.test(r.display_name));
     const q = ctx.query as Record<string, string | undefined>;
@@ -97,7 +98,7 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
 
   router.get('/servers', async (ctx) => {
     authorize(ctx, 'os_compute_api:servers:index', 'reader');
-    const { page, next } = await list(ctx);
+    const { page, next } = await list(ctx, ['uuid', 'display_name']);
     ctx.body = { servers: page.map((i) => serverSummary(s, i)), ...nextLink(ctx, 'servers', next) };
   });
 
