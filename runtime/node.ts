@@ -27,7 +27,15 @@ export interface NodeOptions {
 }
 
 export interface SendOptions { readonly correlationId?: string }
-export interface AskOptions extends SendOptions { readonly timeoutMs?: number }
+export interface AskOptions extends SendOptions {
+  readonly timeoutMs?: number;
+  /**
+   * A durable request not written to the outbox first: it becomes durable with the handler's
+   * commit, which the reply confirms. For callers that learn of a failure and retry
+   * themselves (an API request answered only after the commit); it saves a transaction.
+   */
+  readonly commitOnly?: boolean;
+}
 
 interface Pending { resolve(value: unknown): void; reject(error: Error): void; timer: Timer }
 
@@ -144,7 +152,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
       }, timeoutMs);
       this.pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject, timer });
     });
-    if (envelope.durable) {
+    if (envelope.durable && !options.commitOnly) {
       try { await this.store.enqueue([envelope]); } catch (error) { this.settle(requestId); throw error; }
     }
     this.deliver([envelope]);

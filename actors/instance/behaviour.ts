@@ -1,4 +1,5 @@
-import type { Behaviour, HandlerContext } from '../../runtime/kind.js';
+import type { Static } from '@sinclair/typebox';
+import type { Behaviour, HandlerContext, Outcome } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
 import type { Selection } from '../scheduler/index.js';
@@ -20,32 +21,47 @@ const release = (s: InstanceRow, ctx: HandlerContext) => ctx.send(ref('host', s.
   instance_uuid: s.uuid, vcpus: s.vcpus, memory_mb: s.memory_mb, disk_gb: s.root_gb + s.ephemeral_gb,
 });
 
+type BuildRequest = Static<typeof instanceProtocol.spec.build.payload>;
+
+/**
+ * Asks the scheduler for a host and sends that host the claim; with no host the server goes
+ * to ERROR with the scheduler's reason. On a new server whose scheduler cannot be reached,
+ * the build is left to a `build` message of its own, retried under supervision.
+ */
+async function place(state: InstanceRow, request: BuildRequest, ctx: HandlerContext, fresh: boolean): Promise<Outcome<InstanceRow>> {
+  const placement = {
+    instance_uuid: state.uuid, vcpus: state.vcpus, memory_mb: state.memory_mb,
+    disk_gb: state.root_gb + state.ephemeral_gb, availability_zone: state.availability_zone, tried: request.tried, attempt: request.attempt,
+  };
+  let selection: Selection;
+  try {
+    selection = await ctx.ask<Selection>(ref('scheduler', request.scheduler), 'select', placement);
+  } catch (error) {
+    if (fresh) {
+      ctx.send(ctx.self, 'build', request);
+      return changed(state);
+    }
+    selection = { error: `Failed to schedule instance ${state.uuid}: ${(error as Error).message}`.slice(0, 255) };
+  }
+  if ('host' in selection) {
+    ctx.send(ref('host', selection.host), 'claim', { ...placement, image_ref: state.image_ref, scheduler: request.scheduler });
+    return fresh ? changed(state) : { reply: selection };
+  }
+  const details = request.last_error ? `Last failure: ${request.last_error}` : undefined;
+  return changed(buildFailed(state, { code: 500, message: selection.error, ...(details ? { details } : {}) }, ctx.now));
+}
+
 export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.spec> = {
   create: (state, { scheduler, ...payload }, ctx) => {
     if (state) throw reject(`instance ${ctx.self.id} already exists`);
     const next = created(ctx.self.id, payload, ctx.now);
-    if (scheduler) ctx.send(ctx.self, 'build', { scheduler, tried: [], attempt: 1 });
-    return changed(next);
+    // Placed in the same commit when the scheduler answers; otherwise the build is retried as its own message.
+    return scheduler ? place(next, { scheduler, tried: [], attempt: 1 }, ctx, true) : changed(next);
   },
-  build: async (state, { scheduler, tried, attempt, last_error }, ctx) => {
+  build: (state, request, ctx) => {
     // Deleted, failed or placed meanwhile: nothing left to build.
     if (!state || state.deleted_at || state.vm_state !== 'building') return { reply: state };
-    const placement = {
-      instance_uuid: state.uuid, vcpus: state.vcpus, memory_mb: state.memory_mb,
-      disk_gb: state.root_gb + state.ephemeral_gb, availability_zone: state.availability_zone, tried, attempt,
-    };
-    let selection: Selection;
-    try {
-      selection = await ctx.ask<Selection>(ref('scheduler', scheduler), 'select', placement);
-    } catch (error) {
-      selection = { error: `Failed to schedule instance ${state.uuid}: ${(error as Error).message}`.slice(0, 255) };
-    }
-    if ('host' in selection) {
-      ctx.send(ref('host', selection.host), 'claim', { ...placement, image_ref: state.image_ref, scheduler });
-      return { reply: selection };
-    }
-    const details = last_error ? `Last failure: ${last_error}` : undefined;
-    return changed(buildFailed(state, { code: 500, message: selection.error, ...(details ? { details } : {}) }, ctx.now));
+    return place(state, request, ctx, false);
   },
   spawned: (state, { host, node, power_state, availability_zone }, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);

@@ -140,7 +140,7 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
         memory_mb: flavor.memory_mb, vcpus: flavor.vcpus, root_gb: flavor.root_gb, ephemeral_gb: flavor.ephemeral_gb,
         image_ref: image.id, key_name: null, availability_zone: request.availabilityZone,
         reservation_id: reservation, launch_index: index, scheduler: s.scheduler,
-      }, { correlationId: ctx.state.correlationId });
+      }, { correlationId: ctx.state.correlationId, commitOnly: true });
       ids.push(uuid);
     }
     ctx.status = 202;
