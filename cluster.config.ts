@@ -50,7 +50,7 @@ export const ConfigSchema = Type.Object({
     ramAllocationRatio: ratio(1.5, 'RAM overcommit (Nova’s initial_ram_allocation_ratio)'),
     diskAllocationRatio: ratio(1, 'disk overcommit (Nova’s initial_disk_allocation_ratio)'),
     hosts: Type.Array(HostSchema, {
-      default: [], description: 'per-host settings (JSON list of {name, availabilityZone, vcpus, memoryMb, diskGb, *AllocationRatio}); replaces the generated simulated hosts',
+      default: [], description: 'hosts one by one (JSON list of {name, uri, availabilityZone, vcpus, memoryMb, diskGb, *AllocationRatio}; no uri: simulated); replaces the generated ones',
     }),
   }),
   scheduler: section({
