@@ -18,7 +18,7 @@ import { ref } from '../runtime/ref.js';
 import { reportHosts } from '../supervisors/host.js';
 import { reportScheduler } from '../supervisors/scheduler.js';
 import type { HostRow, InstanceRow } from '../models/index.js';
-import { prepareHypervisors, stopHypervisors, type HostPlan } from './hypervisors.js';
+import { prepareHypervisors, registration, stopHypervisors, type HostPlan } from './hypervisors.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -66,11 +66,7 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
   });
   const recovered = await node.start();
   // Registering reconciles each hypervisor with the tables before the API takes new boots.
-  await Promise.all(hosts.map((h) => node.ask(ref('host', h.name), 'register', {
-    availability_zone: h.availabilityZone, hypervisor_type: h.uri.startsWith('test') ? 'test' : 'QEMU', libvirt_uri: h.uri,
-    vcpus: h.vcpus, memory_mb: h.memoryMb, local_gb: h.diskGb, cpu_allocation_ratio: h.cpuAllocationRatio,
-    ram_allocation_ratio: h.ramAllocationRatio, disk_allocation_ratio: h.diskAllocationRatio, boot_id: h.bootId,
-  })));
+  await Promise.all(hosts.map((h) => node.ask(ref('host', h.name), 'register', registration(h))));
   const stopReports = [
     reportHosts(node, hosts.map((h) => h.name), config.timeouts.reportIntervalMs),
     ...(roles.has('scheduler') ? [reportScheduler(node, config.nodeId, config.timeouts.reportIntervalMs)] : []),

@@ -67,3 +67,10 @@ async function realBootId(uri: string): Promise<string> {
 export async function stopHypervisors(plans: readonly HostPlan[], timeoutMs: number): Promise<void> {
   await Promise.all(plans.filter((p) => p.simulatedDir).map((p) => stopSimulatedHypervisor(p.simulatedDir!, timeoutMs)));
 }
+
+/** The host actor's `register` message for a planned host. */
+export const registration = (h: HostPlan) => ({
+  availability_zone: h.availabilityZone, hypervisor_type: h.uri.startsWith('test') ? 'test' : 'QEMU', libvirt_uri: h.uri,
+  vcpus: h.vcpus, memory_mb: h.memoryMb, local_gb: h.diskGb, cpu_allocation_ratio: h.cpuAllocationRatio,
+  ram_allocation_ratio: h.ramAllocationRatio, disk_allocation_ratio: h.diskAllocationRatio, boot_id: h.bootId,
+});

@@ -1,5 +1,9 @@
 import test from 'ava';
+import { randomUUID } from 'node:crypto';
 import { SimulatedClock } from '../runtime/clock.js';
+import { ref } from '../runtime/ref.js';
+import { registration } from '../bin/hypervisors.js';
+import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { boot, domainsOf, startComputeCloud, TINY_IMAGE_ID, type ComputeCloud } from './helpers/compute.js';
 import { eventually } from './helpers/drive.js';
 
@@ -158,6 +162,26 @@ test.serial('limits show Nova default quotas, and unlimited ones for the bootstr
   const newer = await c.nova.call('GET', '/v2.1/limits', { token: c.demo, headers: { 'OpenStack-API-Version': 'compute 2.57' } });
   t.false('maxPersonality' in newer.body.limits.absolute);
   t.false('maxSecurityGroups' in newer.body.limits.absolute);
+});
+
+test.serial('a re-registering host adopts its domains, reports unknown ones and records missing ones as NOSTATE', async (t) => {
+  const id = (await boot(c.nova, c.admin, 'reconciled')).body.server.id;
+  let server: any;
+  await eventually(async () => (server = (await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin })).body.server).status === 'ACTIVE');
+  const plan = c.cloud.hosts.find((h) => h.name === server['OS-EXT-SRV-ATTR:host'])!;
+  const hypervisor = new LibvirtConnection(plan.uri);
+  const stranger = randomUUID();
+  try {
+    t.true(await hypervisor.remove(id));
+    await hypervisor.ensureRunning({ uuid: stranger, memoryMb: 64, vcpus: 1, type: 'test' });
+    const result = await c.cloud.node.ask<{ missing: number; unknown: string[]; adopted: number; resumed: number }>(ref('host', plan.name), 'register', registration(plan));
+    t.like(result, { missing: 1, resumed: 0, unknown: [stranger] });
+    await eventually(async () => (await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin })).body.server['OS-EXT-STS:power_state'] === 0);
+    t.false((await domainsOf([plan.uri])).has(id), 'a hypervisor that did not restart gets no guest started behind the user’s back');
+  } finally {
+    await hypervisor.remove(stranger);
+    await hypervisor.close();
+  }
 });
 
 test.serial('a missing, bad or expired token is 401 in keystonemiddleware’s shape', async (t) => {

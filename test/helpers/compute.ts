@@ -55,11 +55,16 @@ export const boot = (nova: Api, token: string, name: string, extra: Record<strin
 /** Waits (bounded) until every server has left BUILD; answers their final rows. */
 export async function settled(nova: Api, token: string, timeoutMs = 120_000): Promise<any[]> {
   let servers: any[] = [];
-  await eventually(async () => {
-    const r = await nova.call('GET', '/v2.1/servers/detail?all_tenants=1', { token });
-    servers = r.body.servers;
-    return servers.every((s) => s.status !== 'BUILD' && s['OS-EXT-STS:task_state'] === null);
-  }, timeoutMs, 50);
+  try {
+    await eventually(async () => {
+      const r = await nova.call('GET', '/v2.1/servers/detail?all_tenants=1', { token });
+      servers = r.body.servers;
+      return servers.every((s) => s.status !== 'BUILD' && s['OS-EXT-STS:task_state'] === null);
+    }, timeoutMs, 50);
+  } catch (error) {
+    const stuck = servers.filter((s) => s.status === 'BUILD' || s['OS-EXT-STS:task_state'] !== null);
+    throw new Error(`${(error as Error).message}: ${stuck.length} servers unsettled, e.g. ${JSON.stringify(stuck.slice(0, 3).map((s) => [s.id, s.status, s['OS-EXT-STS:task_state']]))}`);
+  }
   return servers;
 }
 
