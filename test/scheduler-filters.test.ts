@@ -36,7 +36,8 @@ test('the filters leave out down, full, tried and other-zone hosts; no host left
     host('elsewhere', { availability_zone: 'az2', memory_mb: 99_999 }),
     host('ok'),
   ];
-  t.is(await view(rows).pick({ ...tiny, tried: ['tried'] }, NOW, 60_000), 'ok');
+  t.is(await view(rows).pick({ ...tiny, tried: ['tried'], availability_zone: 'nova' }, NOW, 60_000), 'ok');
+  t.is(await view(rows).pick({ ...tiny, tried: ['tried'] }, NOW, 60_000), 'elsewhere', 'no zone asked: every zone will do');
   t.is(await view(rows).pick({ ...tiny, availability_zone: 'az2' }, NOW, 60_000), 'elsewhere');
   t.is(await view(rows).pick({ ...tiny, vcpus: 5 }, NOW, 60_000), undefined);
 });
