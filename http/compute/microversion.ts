@@ -7,7 +7,7 @@ export class Microversion {
   get value(): number { return this.major * 1000 + this.minor; }
   toString(): string { return `${this.major}.${this.minor}`; }
   /** True at `version` and above, e.g. `v.atLeast('2.37')`. */
-  atLeast(version: string): boolean { return this.value >= parse(version)!.value; }
+  atLeast(version: string): boolean { return this.value >= valueOf(version); }
 }
 
 export const MIN_VERSION = '2.1';
@@ -17,6 +17,14 @@ export const MAX_VERSION = '2.93';
 function parse(text: string): Microversion | undefined {
   const match = /^([1-9]\d*)\.(0|[1-9]\d*)$/.exec(text);
   return match ? new Microversion(Number(match[1]), Number(match[2])) : undefined;
+}
+
+// Views ask about the same few versions for every row: their values are computed once.
+const values = new Map<string, number>();
+function valueOf(version: string): number {
+  let value = values.get(version);
+  if (value === undefined) values.set(version, value = parse(version)!.value);
+  return value;
 }
 
 const MIN = parse(MIN_VERSION)!;

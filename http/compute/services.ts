@@ -63,6 +63,24 @@ export const links = (s: ComputeServices, path: string) => [
   { rel: 'bookmark', href: `${s.publicUrl()}/${path}` },
 ];
 
+// A UTC timestamp as SQLite hands it back ('2026-11-25 09:37:29.123 +00:00'): read by position, not by Date.
+const utcText = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(\.\d{1,6})?(?: ?\+00:00|Z)$/;
+
+function parts(d: Date | string): [string, string, string] {
+  const m = typeof d === 'string' ? utcText.exec(d) : null;
+  if (m) return [m[1], m[2], (m[3] ?? '.').slice(1)];
+  const iso = new Date(d).toISOString();
+  return [iso.slice(0, 10), iso.slice(11, 19), iso.slice(20, 23)];
+}
+
 /** Nova's timestamp forms: `2026-11-25T09:37:29Z` in most places, microseconds without a zone in OS-SRV-USG. */
-export const isoSeconds = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
-export const isoMicros = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace(/Z$/, '000').replace(/(\.\d{6})\d*$/, '$1') : null);
+export const isoSeconds = (d: Date | string | null | undefined) => {
+  if (!d) return null;
+  const [day, time] = parts(d);
+  return `${day}T${time}Z`;
+};
+export const isoMicros = (d: Date | string | null | undefined) => {
+  if (!d) return null;
+  const [day, time, fraction] = parts(d);
+  return `${day}T${time}.${fraction.padEnd(6, '0')}`;
+};

@@ -10,6 +10,7 @@ import { authorize, bodyOf, type ComputeContext, type ComputeServices, type Comp
 import { serverDetail, serverSummary } from '../views/server.js';
 import { vmStatesFor } from '../views/status.js';
 import { findFlavor } from './flavors.js';
+import { readInstances } from '../instance-reads.js';
 
 const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);
 const password = () => randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
@@ -74,9 +75,9 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
   // The summary list reads two columns; the detail list every one.
   const list = async (ctx: ComputeContext, attributes?: string[]) => {
     const { where, nameRegex } = listWhere(ctx);
-    let rows = await s.models.Instance.findAll({
-      where: where as WhereOptions, order: [['created_at', 'DESC'], ['uuid', 'DESC']], raw: true, ...(attributes ? { attributes } : {}),
-    }) as unknown as InstanceRow[];
+    let rows = await readInstances(s.models.Instance, {
+      where: where as WhereOptions, order: [['created_at', 'DESC'], ['uuid', 'DESC']], ...(attributes ? { attributes } : {}),
+    });
     if (nameRegex) rows = rows.filter((r) => nameRegex.test(r.display_name));
     const q = ctx.query as Record<string, string | undefined>;
     let start = 0;

@@ -13,7 +13,18 @@ export interface ViewContext {
 }
 
 // Nova's hostId: the same for a project's servers on one host, meaningless across projects.
-const hostId = (i: InstanceRow) => (i.host ? createHash('sha224').update(i.project_id + i.host).digest('hex') : '');
+// Few distinct pairs appear in a list, so their digests are kept.
+const hostIds = new Map<string, string>();
+function hostId(i: InstanceRow): string {
+  if (!i.host) return '';
+  const key = i.project_id + i.host;
+  let id = hostIds.get(key);
+  if (id === undefined) {
+    if (hostIds.size > 10_000) hostIds.clear();
+    hostIds.set(key, id = createHash('sha224').update(key).digest('hex'));
+  }
+  return id;
+}
 
 export const serverSummary = (s: ComputeServices, i: InstanceRow) => ({ id: i.uuid, name: i.display_name, links: links(s, `servers/${i.uuid}`) });
 
