@@ -1,6 +1,6 @@
 import { DomainState, Hypervisor, type Domain } from '@unraid/libvirt';
 import { domainXml, type DomainSpec } from './domain-xml.js';
-import { powerStateOf } from './power-state.js';
+import { PowerState, powerStateOf } from './power-state.js';
 
 export interface DomainStatus {
   readonly uuid: string;
@@ -14,6 +14,7 @@ export interface NodeCapacity { readonly hostname: string; readonly vcpus: numbe
 // The binding does not reconnect: after the daemon restarts, every call on the old handle fails with one of these.
 const connectionLost = /client socket is closed|Broken pipe|Cannot write data|End of file|not connected|no connection/i;
 const notFound = /Domain not found|no domain with matching/i;
+const alreadyRunning = /is already running|already active/i;
 
 /**
  * One hypervisor through `@unraid/libvirt`: every domain operation is keyed by instance UUID
@@ -30,9 +31,13 @@ export class LibvirtConnection {
     return this.call(async (h) => {
       // Defining again what is defined already is harmless, and cheaper than a lookup that fails for every new domain.
       const domain = await h.domainDefineXML(domainXml(spec));
-      const info = await domain.getInfo();
-      if (info.state !== DomainState.RUNNING && info.state !== DomainState.BLOCKED) await domain.create();
-      return (await this.status(spec.uuid, domain))!;
+      try {
+        await domain.create();
+      } catch (error) {
+        // A retried spawn finds its guest running already: that is the success it was after.
+        if (!alreadyRunning.test((error as Error).message)) throw error;
+      }
+      return { uuid: spec.uuid, id: await domain.getID(), powerState: PowerState.RUNNING };
     });
   }
 
