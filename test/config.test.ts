@@ -35,6 +35,14 @@ test('environment variables override nested keys, lists, numbers and booleans', 
   t.deepEqual(config.libvirt.uris, ['qemu:///system', 'test:///default']);
 });
 
+test('hosts are configured one by one as JSON; a malformed list names the key', (t) => {
+  const config = loadConfig({ cwd, env: { STRATUS_LIBVIRT_HOSTS: '[{"name":"big-1","vcpus":20,"cpuAllocationRatio":1},{"name":"real","uri":"qemu:///system"}]' } });
+  t.deepEqual(config.libvirt.hosts, [{ name: 'big-1', vcpus: 20, cpuAllocationRatio: 1 }, { name: 'real', uri: 'qemu:///system' }]);
+  t.regex(problems({ STRATUS_LIBVIRT_HOSTS: 'big-1' })[0], /^libvirt\.hosts \(env STRATUS_LIBVIRT_HOSTS\): expected a JSON list of objects/);
+  t.true(problems({ STRATUS_LIBVIRT_HOSTS: '[{"name":"x","vcpus":0}]' }).some((p) => p.startsWith('libvirt.hosts')));
+  t.deepEqual(loadConfig({ cwd, env: {} }).faults.spawnFailHosts, [], 'fault hooks are off unless a test sets them');
+});
+
 test('DATABASE_URL and REDIS_URL are accepted; the STRATUS_ form wins', (t) => {
   t.is(loadConfig({ cwd, env: { DATABASE_URL: 'postgres://u@h/db' } }).databaseUrl, 'postgres://u@h/db');
   t.is(loadConfig({ cwd, env: { DATABASE_URL: 'postgres://a@h/x', STRATUS_DATABASE_URL: 'postgres://b@h/y' } }).databaseUrl, 'postgres://b@h/y');
