@@ -12,8 +12,7 @@ const intParam = (name: string, value: unknown): number | undefined => {
 };
 
 export async function findFlavor(s: ComputeServices, id: string): Promise<FlavorRow | undefined> {
-  const row = await s.models.Flavor.findOne({ where: { id, deleted_at: null } });
-  return row?.get({ plain: true }) as FlavorRow | undefined;
+  return (await s.models.Flavor.findOne({ where: { id, deleted_at: null }, raw: true }) ?? undefined) as FlavorRow | undefined;
 }
 
 /** Flavors: list, detail and show, with Nova's is_public, minRam and minDisk filters and marker paging. */

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { Op, type WhereOptions } from 'sequelize';
-import type { InstanceRow } from '../../../models/index.js';
+import type { ImageRow, InstanceRow } from '../../../models/index.js';
 import { ref } from '../../../runtime/ref.js';
 import { visible } from '../../images/access.js';
 import { badRequest, notFound, NovaFault } from '../errors.js';
@@ -24,13 +24,14 @@ async function findServer(s: ComputeServices, ctx: ComputeContext, id: string): 
 }
 
 /** The image a server boots from, if the project may use it and it is active; else Nova's 400. */
-async function bootImage(s: ComputeServices, ctx: ComputeContext, id: string) {
-  const image = await s.images.get(id);
-  const members = image ? await s.images.membersOf(id) : [];
-  const mine = members.find((m) => m.member === ctx.state.project);
-  if (!image || !visible(ctx.state.auth, image.row, mine?.status)) throw badRequest('Can not find requested image');
-  if (image.row.status !== 'active') throw badRequest(`Image ${id} is not active.`);
-  return image.row;
+async function bootImage(s: ComputeServices, ctx: ComputeContext, id: string): Promise<ImageRow> {
+  const row = await s.models.Image.findOne({ where: { id }, raw: true }) as ImageRow | null;
+  // Membership matters only for a shared image of another project; most boots need one read.
+  const shared = row?.visibility === 'shared' && row.owner !== ctx.state.project && !ctx.state.auth.isAdmin;
+  const mine = shared ? (await s.images.membersOf(id)).find((m) => m.member === ctx.state.project) : undefined;
+  if (!row || !visible(ctx.state.auth, row, mine?.status)) throw badRequest('Can not find requested image');
+  if (row.status !== 'active') throw badRequest(`Image ${id} is not active.`);
+  return row;
 }
 
 /** The conditions a list asks for, as Nova reads its query string. */
