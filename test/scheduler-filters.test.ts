@@ -1,5 +1,6 @@
 import test from 'ava';
-import { HostView, serviceUp, freeOf } from '../actors/scheduler/host-view.js';
+import { HostView } from '../actors/scheduler/host-view.js';
+import { freeOf, serviceUp } from '../models/host.js';
 import type { HostRow } from '../models/index.js';
 
 // The scheduler's filters and weigher on rows as the hosts table holds them (pure: no database).

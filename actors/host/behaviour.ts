@@ -3,7 +3,7 @@ import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
 import type { InstanceRow } from '../../models/instance.js';
 import type { LibvirtConnection } from '../../drivers/libvirt/connection.js';
-import { fits, freeOf } from '../scheduler/host-view.js';
+import { fits, freeOf } from '../../models/host.js';
 import type { hostProtocol } from './protocol.js';
 import { reconcile } from './reconcile.js';
 import { specOf } from './domain-spec.js';

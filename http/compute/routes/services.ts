@@ -1,12 +1,12 @@
 import Router from '@koa/router';
 import type { HostRow, SchedulerRow } from '../../../models/index.js';
+import { serviceUp } from '../../../models/host.js';
 import { dbBool } from '../../db-values.js';
 import { authorize, isoMicros, type ComputeServices, type ComputeState } from '../services.js';
 import { idAt } from '../views/ids.js';
 
-/** Nova's servicegroup check: reported within service_down_time (and not forced down). */
-export const isUp = (h: HostRow, now: number, serviceDownMs: number) =>
-  h.status === 'up' && !dbBool(h.forced_down) && h.last_seen_at !== null && now - new Date(h.last_seen_at).getTime() <= serviceDownMs;
+/** A compute service's state as os-services shows it: up unless failed, forced down or silent too long (disabled is a status, not a state). */
+export const isUp = (h: HostRow, now: number, serviceDownMs: number) => serviceUp({ ...h, service_disabled: false }, now, serviceDownMs);
 
 /**
  * os-services, named as Nova names them so scripts filtering by binary keep working: a
