@@ -136,6 +136,21 @@ test.serial('delete frees the host and the domain; the server then reads 404 but
   t.is((await c.nova.call('DELETE', `/v2.1/servers/${id}`, { token: c.admin })).status, 404);
 });
 
+test.serial('list views read the columns each microversion shows', async (t) => {
+  const at = async (version: string, token = c.admin) => (await c.nova.call('GET', '/v2.1/servers/detail', { token, headers: { 'OpenStack-API-Version': `compute ${version}` } })).body.servers[0];
+  const old = await at('2.1');
+  t.like(old, { flavor: { id: '1' } });
+  t.false('locked' in old || 'description' in old || 'tags' in old);
+  t.truthy(old['OS-EXT-SRV-ATTR:host']);
+  const latest = await at('2.93');
+  t.like(latest, { locked: false, locked_reason: null, description: null, tags: [], flavor: { original_name: 'm1.tiny', vcpus: 1, ram: 512, disk: 1, ephemeral: 0 } });
+  t.is(typeof latest['OS-EXT-SRV-ATTR:hostname'], 'string');
+  t.is(latest['OS-EXT-SRV-ATTR:reservation_id'].slice(0, 2), 'r-');
+  const member = await at('2.93', c.demo);
+  t.is(typeof member['OS-EXT-SRV-ATTR:hostname'], 'string', 'from 2.90 the hostname is for everyone');
+  t.false('OS-EXT-SRV-ATTR:host' in member);
+});
+
 test.serial('hypervisors and services are admin-only and named as Nova names them', async (t) => {
   t.is((await c.nova.call('GET', '/v2.1/os-hypervisors', { token: c.demo })).status, 403);
   const list = await c.nova.call('GET', '/v2.1/os-hypervisors/detail', { token: c.admin });

@@ -7,7 +7,7 @@ import { visible } from '../../images/access.js';
 import { badRequest, notFound, NovaFault } from '../errors.js';
 import { parseBootRequest } from '../server-request.js';
 import { authorize, bodyOf, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
-import { serverDetail, serverSummary } from '../views/server.js';
+import { detailColumns, serverDetail, serverSummary } from '../views/server.js';
 import { vmStatesFor } from '../views/status.js';
 import { findFlavor } from './flavors.js';
 import { readInstances } from '../instance-reads.js';
@@ -106,8 +106,8 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
 
   router.get('/servers/detail', async (ctx) => {
     authorize(ctx, 'os_compute_api:servers:detail', 'reader');
-    const { page, next } = await list(ctx);
     const view = { version: ctx.state.version, isAdmin: ctx.state.auth.isAdmin };
+    const { page, next } = await list(ctx, detailColumns(view));
     ctx.body = { servers: page.map((i) => serverDetail(s, i, view)), ...nextLink(ctx, 'servers/detail', next) };
   });
 

@@ -43,6 +43,22 @@ function flavorOf(s: ComputeServices, i: InstanceRow, c: ViewContext) {
   };
 }
 
+/** The columns `serverDetail` reads at a version, so a long list reads no more than it shows. */
+export function detailColumns(c: Omit<ViewContext, 'flavor'>): string[] {
+  const v = c.version;
+  return [
+    'uuid', 'display_name', 'vm_state', 'task_state', 'power_state', 'project_id', 'user_id', 'host', 'node', 'image_ref',
+    'flavor_id', 'created_at', 'updated_at', 'availability_zone', 'key_name', 'launched_at', 'terminated_at',
+    'fault_code', 'fault_message', 'fault_details',
+    ...(c.isAdmin && v.atLeast('2.3') ? ['reservation_id', 'launch_index'] : []),
+    ...((c.isAdmin && v.atLeast('2.3')) || v.atLeast('2.90') ? ['hostname'] : []),
+    ...(v.atLeast('2.9') ? ['locked'] : []),
+    ...(v.atLeast('2.19') ? ['display_description'] : []),
+    ...(v.atLeast('2.47') ? ['vcpus', 'memory_mb', 'root_gb', 'ephemeral_gb', 'flavor_name'] : []),
+    ...(v.atLeast('2.73') ? ['locked_reason'] : []),
+  ];
+}
+
 /** A server as Nova's show and detail present it, shaped by the request's microversion. */
 export function serverDetail(s: ComputeServices, i: InstanceRow, c: ViewContext) {
   const v = c.version;
