@@ -105,7 +105,11 @@ export const ConfigSchema = Type.Object({
   images: section({
     storeDir: Type.String({ default: '', description: 'where image bytes are kept (several nodes may share it); empty: <stateDir>/images' }),
   }),
-  store: section({ maxBatch: int(1, 5_000, 500, 'most writes in one group commit') }),
+  store: section({
+    maxBatch: int(1, 5_000, 500, 'most writes in one group commit'),
+    inboxRetentionMs: ms(60_000, 3_600_000, 'how long handled message ids are kept to recognise a message delivered twice'),
+    inboxPruneMs: ms(1_000, 600_000, 'how often older handled message ids are dropped'),
+  }),
   introspection: section({ recentMessages: int(0, 1_000, 8, 'messages remembered per live actor for the inspector') }),
   log: section({
     level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level' }),

@@ -48,6 +48,7 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
     nodeId: config.nodeId, store, transport: new InProcessTransport(), clock, logger,
     requestTimeoutMs: config.timeouts.requestMs, passivationSweepMs: config.passivation.sweepMs,
     recentMessages: config.introspection.recentMessages,
+    inboxRetentionMs: config.store.inboxRetentionMs, inboxPruneMs: config.store.inboxPruneMs,
   });
   const roles = new Set(config.roles);
   const hosts = roles.has('compute') ? await prepareHypervisors(config) : [];

@@ -24,6 +24,9 @@ export interface NodeOptions {
   readonly passivationSweepMs: number;
   /** Messages remembered per activation for the inspector. */
   readonly recentMessages: number;
+  /** How long handled message ids are kept for deduplication, and how often older ones are dropped. */
+  readonly inboxRetentionMs?: number;
+  readonly inboxPruneMs?: number;
 }
 
 export interface SendOptions { readonly correlationId?: string }
@@ -67,6 +70,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
   private readonly bootId = randomUUID().slice(0, 8);
   private sequence = 0;
   private sweeper: Timer | undefined;
+  private pruner: Timer | undefined;
   private running = false;
 
   constructor(private readonly options: NodeOptions) {
@@ -109,12 +113,14 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     this.transport.attach(this);
     this.running = true;
     this.scheduleSweep();
+    this.schedulePrune();
     return pending.length;
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.clock.clearTimeout(this.sweeper);
+    this.clock.clearTimeout(this.pruner);
     this.transport.detach(this.nodeId);
     // Let handlers that are mid-commit finish so nothing half-done is left to redeliver.
     for (let i = 0; i < 200 && this.busy(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -310,6 +316,18 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
   private scheduleSweep(): void {
     if (!this.running) return;
     this.sweeper = this.clock.setTimeout(() => { this.passivateIdle(); this.scheduleSweep(); }, this.options.passivationSweepMs);
+  }
+
+  // Without pruning, every durable message (a heartbeat every few seconds) would leave a row forever.
+  private schedulePrune(): void {
+    const { inboxRetentionMs = 3_600_000, inboxPruneMs = 600_000 } = this.options;
+    if (!this.running || inboxPruneMs <= 0) return;
+    this.pruner = this.clock.setTimeout(() => {
+      this.store.pruneInbox(this.clock.now() - inboxRetentionMs)
+        .then((n) => { if (n) this.logger.debug({ pruned: n }, 'handled message ids forgotten'); })
+        .catch((error) => this.logger.warn({ err: error }, 'inbox pruning failed'))
+        .finally(() => this.schedulePrune());
+    }, inboxPruneMs);
   }
 
   /** Idle actors of passivating kinds give their memory back; their state stays in the database. */

@@ -65,6 +65,11 @@ export interface ActorStore {
   clearFailure(ref: ActorRef): Promise<void>;
   recordCrash(crash: CrashRecord): Promise<void>;
   lookupInbox(messageId: string): Promise<StoredReply | undefined>;
+  /**
+   * Forgets the ids of messages handled before `before` (ms). A handled message leaves the outbox
+   * in its handling transaction, so only a transport that may deliver twice needs them, and only briefly.
+   */
+  pruneInbox(before: number): Promise<number>;
   /** Accepted durable messages not yet handled, oldest first. */
   pendingOutbox(): Promise<Envelope[]>;
   /** How many writes waited for the last group commit, for metrics. */

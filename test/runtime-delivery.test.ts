@@ -152,3 +152,20 @@ test('an idle actor passivates under the simulated clock and comes back with its
   await stop();
   await database.drop();
 });
+
+test('handled message ids are forgotten after the retention, and only those', async (t) => {
+  const database = await createTestDatabase('delivery-prune');
+  const clock = new SimulatedClock();
+  const { node, db, stop } = await startCounterNode(database.url, { clock });
+  for (let i = 0; i < 3; i++) await drive(clock, node.ask(counter('old'), 'add', { amount: 1 }));
+  await clock.advance(30 * 60_000);
+  await drive(clock, node.ask(counter('recent'), 'add', { amount: 5 }));
+  t.is(await db.models.Inbox.count(), 4);
+  // Default retention one hour, swept every ten minutes: by 70 minutes the first three are gone.
+  await clock.advance(40 * 60_000);
+  await eventually(async () => (await db.models.Inbox.count()) === 1);
+  t.deepEqual((await db.models.Inbox.findAll({ raw: true }) as unknown as Array<{ actor_id: string }>).map((r) => r.actor_id), ['recent']);
+  t.is((await drive(clock, node.ask<CounterRow>(counter('old'), 'get', {}))).total, 3, 'state is untouched');
+  await stop();
+  await database.drop();
+});

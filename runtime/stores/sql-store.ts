@@ -1,4 +1,4 @@
-import { QueryTypes, Transaction, type Model, type ModelStatic, type Sequelize } from 'sequelize';
+import { Op as Where, QueryTypes, Transaction, type Model, type ModelStatic, type Sequelize } from 'sequelize';
 import type { Database } from '../../models/database.js';
 import type { OutboxRow } from '../../models/index.js';
 import { fromOutboxRow, inboxRow, toOutboxRow } from './sql-rows.js';
@@ -16,7 +16,8 @@ type Op =
   | ({ t: 'deadLetter'; letter: DeadLetter } & Waiter<void>)
   | ({ t: 'ack'; id: string } & Waiter<void>)
   | ({ t: 'clearFailure'; ref: ActorRef } & Waiter<void>)
-  | ({ t: 'crash'; crash: CrashRecord } & Waiter<void>);
+  | ({ t: 'crash'; crash: CrashRecord } & Waiter<void>)
+  | ({ t: 'prune'; before: number } & Waiter<number>);
 
 type OpInput = Op extends infer O ? (O extends Op ? Omit<O, 'resolve' | 'reject'> : never) : never;
 
@@ -64,6 +65,7 @@ export class SqlStore implements ActorStore {
   acknowledge(id: string): Promise<void> { return this.push({ t: 'ack', id }); }
   clearFailure(ref: ActorRef): Promise<void> { return this.push({ t: 'clearFailure', ref }); }
   recordCrash(crash: CrashRecord): Promise<void> { return this.push({ t: 'crash', crash }); }
+  pruneInbox(before: number): Promise<number> { return this.push({ t: 'prune', before }); }
 
   async lookupInbox(messageId: string): Promise<StoredReply | undefined> {
     const row = await this.db.models.Inbox.findByPk(messageId, { raw: true }) as { ok: boolean; reply: string | null } | null;
@@ -139,6 +141,7 @@ export class SqlStore implements ActorStore {
       await this.writeMessages(batch, commits, now, transaction);
       await this.writeFailures(batch, commits, now, transaction);
       await this.writeCrashes(batch, transaction);
+      await this.pruneAll(batch, results, transaction);
       await this.activateAll(batch, results, now, transaction);
     });
     return results;
@@ -255,6 +258,14 @@ export class SqlStore implements ActorStore {
            (SELECT seq FROM actor_crashes WHERE kind = ? AND actor_id = ? ORDER BY seq DESC LIMIT ?)`,
         { replacements: [r.kind, r.id, r.kind, r.id, this.options.crashHistory], transaction },
       );
+    }
+  }
+
+  /** Forgets handled message ids older than the retention: no outbox can hold them any more. */
+  private async pruneAll(batch: Op[], results: unknown[], transaction: Transaction): Promise<void> {
+    for (const [i, op] of batch.entries()) {
+      if (op.t !== 'prune') continue;
+      results[i] = await this.db.models.Inbox.destroy({ where: { handled_at: { [Where.lt]: new Date(op.before) } }, transaction });
     }
   }
 
