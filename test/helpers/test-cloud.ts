@@ -9,7 +9,7 @@ import { stopSimulatedHypervisor } from '../../drivers/simulated/hypervisor-proc
 
 export interface TestCloud { cloud: CloudProcess; dir: string; cloudsYaml: string; port: number; env: Record<string, string>; database: TestDatabase }
 
-export async function startTestCloud(name: string, extra: Record<string, string> = {}): Promise<TestCloud> {
+export async function startTestCloud(name: string, extra: Record<string, string> = {}, attempt = 1): Promise<TestCloud> {
   const database = await createTestDatabase(name);
   const dir = mkdtempSync(join(tmpdir(), `stratus-${name}-`));
   const port = await freePort();
@@ -20,8 +20,17 @@ export async function startTestCloud(name: string, extra: Record<string, string>
     ...(database.label === 'postgres' ? { DATABASE_URL: database.url } : {}),
     ...extra,
   };
-  const cloud = await startCloudProcess(env);
-  return { cloud, dir, cloudsYaml: join(dir, 'clouds.yaml'), port, env, database };
+  try {
+    const cloud = await startCloudProcess(env);
+    return { cloud, dir, cloudsYaml: join(dir, 'clouds.yaml'), port, env, database };
+  } catch (error) {
+    // A port found free can be taken by another test's process before this one binds it: start over, everything new.
+    await stopLeftoverHypervisors(env.STRATUS_STATE_DIR);
+    rmSync(dir, { recursive: true, force: true });
+    await database.drop();
+    if (attempt < 3 && /EADDRINUSE/.test((error as Error).message)) return startTestCloud(name, extra, attempt + 1);
+    throw error;
+  }
 }
 
 /** Stops simulated hypervisors a killed cloud left running (a graceful stop takes them down itself). */
