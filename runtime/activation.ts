@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Envelope } from './envelope.js';
-import { ActorError, StaleEpochError } from './errors.js';
+import { ActorError, BrokenChainError, StaleEpochError } from './errors.js';
 import type { Outcome } from './kind.js';
 import type { KindRuntime } from './kind-runtime.js';
 import type { ActorRef } from './ref.js';
@@ -17,12 +17,17 @@ export interface ActivationHost extends ContextHost {
   readonly store: ActorStore;
   readonly recentMessages: number;
   deliver(envelopes: readonly Envelope[]): void;
+  /** Puts a signal in the activation's own mailbox, behind what is already there. */
+  signal(activation: Activation, signal: Envelope): void;
   reply(envelope: Envelope, reply: StoredReply): void;
   changed(event: ChangeKind, ref: ActorRef, reason?: string): void;
   retired(activation: Activation): void;
 }
 
 type MessageOutcome = RecentMessage['outcome'];
+
+/** Sent by an activation to itself when a pipelined commit failed: reload, then handle again what was not committed. */
+const REPLAY: Envelope = Object.freeze({ id: 0, to: { kind: '$', id: '$' }, type: '$replay', payload: null, durable: false });
 
 /**
  * One live actor: its state, epoch and counters. nact queues its messages and runs
@@ -36,7 +41,8 @@ export class Activation {
   depth = 0;
   handled = 0;
   restarts = 0;
-  busy = false;
+  /** A handler is running (or its commit is awaited). */
+  handling = false;
   /** Set by an operator's stop: the activation goes once its mailbox is empty. */
   retiring = false;
   lastActive: number;
@@ -48,10 +54,19 @@ export class Activation {
   private window: number[] | undefined;
   private recent: RecentMessage[] | undefined;
   private recentNext = 0;
+  // Pipelining (kinds that set `pipelined`): commits in flight, the last of them, and the messages
+  // handled in memory whose commits have not landed, in handling order, replayed if one fails.
+  private inflight = 0;
+  private lastCommit: Promise<void> | undefined;
+  private uncommitted: Envelope[] | undefined;
+  private recovering = false;
 
   constructor(readonly ref: ActorRef, readonly kind: KindRuntime, private readonly host: ActivationHost) {
     this.lastActive = host.clock.now();
   }
+
+  /** Handling a message, or commits of its handled messages not yet landed. */
+  get busy(): boolean { return this.handling || this.inflight > 0 || this.recovering; }
 
   /**
    * Handles one message. Transient messages to a ready actor take a synchronous fast path
@@ -59,7 +74,16 @@ export class Activation {
    */
   process(envelope: Envelope): Promise<void> | void {
     this.depth--;
-    this.busy = true;
+    return this.take(envelope);
+  }
+
+  private take(envelope: Envelope): Promise<void> | void {
+    if (envelope === REPLAY) return this.replay();
+    // After a failed pipelined commit, everything waits for the replay, in order.
+    if (this.recovering) { this.uncommitted!.push(envelope); return; }
+    // A read sees only committed state: it waits for the commits in flight.
+    if (this.inflight > 0 && !envelope.durable) return this.settledCommits().then(() => this.take(envelope));
+    this.handling = true;
     const started = performance.now();
     if (!envelope.durable && this.loaded && this.status === 'ready') {
       try {
@@ -80,9 +104,13 @@ export class Activation {
     const ms = performance.now() - started;
     this.kind.stats.observe(ms / 1000);
     this.remember(envelope, outcome, ms);
-    this.busy = false;
+    this.handling = false;
     this.lastActive = this.host.clock.now();
-    if ((this.status === 'stale' || this.retiring) && this.depth === 0) this.host.retired(this);
+    this.retireIfDone();
+  }
+
+  private retireIfDone(): void {
+    if ((this.status === 'stale' || this.retiring) && this.depth === 0 && !this.busy) this.host.retired(this);
   }
 
   /** The supervised loop: load, handle, and on a crash restart with backoff and retry. */
@@ -95,6 +123,8 @@ export class Activation {
         const done = await this.afterCrash(envelope, error, ++attempts);
         if (done) return done;
       }
+      // A pipelined commit failed while this message was being retried: it waits for the replay too.
+      if (this.recovering) { this.uncommitted!.push(envelope); return 'deferred'; }
       try {
         if (!this.loaded) await this.load();
         if (this.status === 'failed' || this.status === 'stale') return await this.refuse(envelope);
@@ -160,16 +190,74 @@ export class Activation {
       return 'rejected';
     }
     const reply: StoredReply = { ok: true, value: result.reply };
-    await this.host.store.commit({
+    const committed = this.host.store.commit({
       ref: this.ref, epoch: this.epoch, state: result.state,
       handled: { id: String(envelope.id), reply }, sends: context.sends.filter((e) => e.durable),
     });
+    const done = () => {
+      if (context.sends.length) this.host.deliver(context.sends);
+      this.host.reply(envelope, reply);
+    };
     stats.durable++;
+    if (definition.pipelined && !this.replaying) {
+      // The next message is handled on this state at once; what this one sends and answers waits for its commit.
+      this.pipeline(envelope, committed, done);
+    } else {
+      await committed;
+      done();
+    }
     if (result.state !== undefined) this.state = result.state;
     this.handled++;
-    if (context.sends.length) this.host.deliver(context.sends);
-    this.host.reply(envelope, reply);
     return 'ok';
+  }
+
+  private replaying = false;
+
+  private pipeline(envelope: Envelope, committed: Promise<void>, done: () => void): void {
+    (this.uncommitted ??= []).push(envelope);
+    this.inflight++;
+    this.lastCommit = committed.then(() => {
+      this.uncommitted!.shift();
+      done();
+    }, (error) => {
+      if (error instanceof StaleEpochError) {
+        // Superseded: this and every later commit are refused; their senders hear so.
+        this.uncommitted!.shift();
+        this.status = 'stale';
+        this.host.reply(envelope, { ok: false, error: error.toBody() });
+      } else if (!this.recovering && !(error instanceof BrokenChainError)) {
+        // What was handled but not committed is handled again, in order, on the state reloaded.
+        this.recovering = true;
+        this.host.logger.warn({ actor: `${this.ref.kind}/${this.ref.id}`, err: error, pending: this.uncommitted!.length }, 'pipelined commit failed; replaying');
+        this.host.signal(this, REPLAY);
+      }
+    }).finally(() => {
+      this.inflight--;
+      this.retireIfDone();
+    });
+  }
+
+  /** Resolves once every commit made so far has landed or failed. */
+  private async settledCommits(): Promise<void> {
+    while (this.inflight > 0) await this.lastCommit;
+  }
+
+  /** After a failed pipelined commit: reload once the rest have settled, then handle the uncommitted messages again. */
+  private async replay(): Promise<void> {
+    await this.settledCommits();
+    const again = this.uncommitted!.splice(0);
+    this.recovering = false;
+    this.loaded = false;
+    this.replaying = true;
+    try {
+      for (const envelope of again) {
+        const started = performance.now();
+        this.handling = true;
+        this.finish(envelope, await this.handle(envelope.durable ? { ...envelope, redelivered: true } : envelope), started);
+      }
+    } finally {
+      this.replaying = false;
+    }
   }
 
   /** A transient message: no commit. Synchronous when its handler is; throws (or rejects) on a crash. */
@@ -268,6 +356,7 @@ export class Activation {
 
   private async restart(): Promise<void> {
     this.status = 'restarting';
+    await this.settledCommits();
     await this.host.clock.sleep(backoffDelay(this.kind.policy, this.window?.length ?? 1));
     this.loaded = false;
     this.restarts++;
@@ -277,6 +366,7 @@ export class Activation {
 
   /** Restart intensity exceeded: the kind decides what failure means for its entity. */
   private async fail(error: Error): Promise<void> {
+    await this.settledCommits();
     const reason = error?.message ?? String(error);
     this.status = 'failed';
     this.failure = reason;

@@ -6,6 +6,7 @@ export type ActorErrorCode =
   | 'actor_failed'     // the actor exceeded its restart intensity and is stopped
   | 'stale_epoch'      // a newer activation of the actor exists
   | 'stopped'          // the node is shutting down
+  | 'broken_chain'     // an earlier commit of the same activation failed
   | 'rejected';        // the handler refused the request (a business error)
 
 export interface ErrorBody { code: ActorErrorCode | string; message: string; details?: unknown }
@@ -30,4 +31,9 @@ export const reject = (message: string, details?: unknown): ActorError => new Ac
 
 export class StaleEpochError extends ActorError {
   constructor(what: string) { super('stale_epoch', `write refused: ${what} has a newer activation`); }
+}
+
+/** A commit refused because an earlier one of the same activation failed: applying it would skip that one. */
+export class BrokenChainError extends ActorError {
+  constructor(what: string) { super('broken_chain', `write refused: an earlier write of ${what} failed`); }
 }

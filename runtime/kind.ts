@@ -39,6 +39,13 @@ export interface KindDefinition<S extends object = any, P extends ProtocolSpec =
    * once per distinct value, which keeps 100,000 activations small.
    */
   readonly shared?: readonly string[];
+  /**
+   * Handles its next message while the last one's commit is in flight (its replies and sends still
+   * wait for that commit; reads wait for every commit in flight). For actors that take a stream of
+   * writes on the hot path, such as a host taking claims. A failed commit is followed by a reload
+   * and the uncommitted messages handled again in order, so the outcome is as without pipelining.
+   */
+  readonly pipelined?: boolean;
   /** Host and scheduler actors stay active; the rest passivate when idle. */
   readonly passivates: boolean;
   /** What failure means for the entity: the state to record when the actor is marked failed. */

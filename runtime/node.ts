@@ -208,6 +208,11 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     else this.transport.reply(to.node, message);
   }
 
+  signal(activation: Activation, signal: Envelope): void {
+    activation.depth++;
+    dispatch(activation.mailbox as NactRef, signal, this.root);
+  }
+
   changed(event: ChangeKind, ref: ActorRef, reason?: string): void {
     this.changes.emitChange({ event, ref, node: this.nodeId, at: this.clock.now(), ...(reason ? { reason } : {}) });
   }

@@ -55,7 +55,11 @@ export interface ActorStore {
   registerKind(kind: string, table: KindTableSpec): void;
   /** Takes a new epoch for the actor (fencing off older activations) and loads its state. */
   activate(ref: ActorRef, node: string): Promise<Activated>;
-  /** Applies a handled message atomically; rejects with StaleEpochError if a newer activation exists. */
+  /**
+   * Applies a handled message atomically; rejects with StaleEpochError if a newer activation exists.
+   * An activation's commits apply in the order they were made, and once one fails none of its
+   * later ones apply (they reject with BrokenChainError) until the actor is activated again.
+   */
   commit(item: CommitItem): Promise<void>;
   /** Makes messages sent from outside any actor durable. */
   enqueue(envelopes: readonly Envelope[]): Promise<void>;

@@ -2,8 +2,9 @@ import { Op as Where, QueryTypes, Transaction, type Model, type ModelStatic, typ
 import type { Database } from '../../models/database.js';
 import type { OutboxRow } from '../../models/index.js';
 import { fromOutboxRow, inboxRow, toOutboxRow } from './sql-rows.js';
+import { SqlScript } from './sql-script.js';
 import type { Envelope } from '../envelope.js';
-import { StaleEpochError } from '../errors.js';
+import { BrokenChainError, StaleEpochError } from '../errors.js';
 import { refKey, type ActorRef } from '../ref.js';
 import type { Activated, ActorStore, CommitItem, CrashRecord, DeadLetter, KindTableSpec, StoreStats, StoredReply } from '../store.js';
 
@@ -21,7 +22,14 @@ type Op =
 
 type OpInput = Op extends infer O ? (O extends Op ? Omit<O, 'resolve' | 'reject'> : never) : never;
 
-interface KindTable { model: ModelStatic<Model>; key: string; columns: string[]; shared: readonly string[] }
+interface KindTable {
+  model: ModelStatic<Model>;
+  name: string;
+  key: string;
+  columns: string[];
+  defaults: Record<string, unknown>;
+  shared: readonly string[];
+}
 
 const INTERNED_MAX = 100_000;
 
@@ -44,18 +52,33 @@ export class SqlStore implements ActorStore {
   private readonly sequelize: Sequelize;
   private readonly kinds = new Map<string, KindTable>();
   private readonly interned = new Map<string, string>();
+  /** Activations (ref → epoch) with a failed commit: their later commits are refused. */
+  private readonly broken = new Map<string, number>();
   private queue: Op[] = [];
   private flushing = false;
   private closed = false;
 
+  private readonly messageTables: Record<'inbox' | 'outbox' | 'deadLetters', { name: string; columns: string[] }>;
+
   constructor(private readonly db: Database, private readonly options: SqlStoreOptions) {
     this.sequelize = db.sequelize;
+    const { Inbox, Outbox, DeadLetter } = db.models;
+    // Every column but an auto-increment one (the outbox's seq, which keeps send order).
+    const layout = (model: ModelStatic<Model>) => ({
+      name: model.getTableName() as string,
+      columns: Object.entries(model.getAttributes()).filter(([, a]) => !a.autoIncrement).map(([c]) => c),
+    });
+    this.messageTables = { inbox: layout(Inbox), outbox: layout(Outbox), deadLetters: layout(DeadLetter) };
   }
 
   registerKind(kind: string, spec: KindTableSpec): void {
     const model = this.sequelize.model(spec.model);
-    const columns = Object.keys(model.getAttributes()).filter((c) => c !== spec.key);
-    this.kinds.set(kind, { model, key: spec.key, columns, shared: spec.shared ?? [] });
+    const attributes = model.getAttributes();
+    const columns = Object.keys(attributes).filter((c) => c !== spec.key);
+    const defaults = Object.fromEntries(Object.entries(attributes)
+      .filter(([, a]) => a.defaultValue !== undefined && typeof a.defaultValue !== 'function' && typeof a.defaultValue !== 'object')
+      .map(([c, a]) => [c, a.defaultValue]));
+    this.kinds.set(kind, { model, name: model.getTableName() as string, key: spec.key, columns, defaults, shared: spec.shared ?? [] });
   }
 
   activate(ref: ActorRef, node: string): Promise<Activated> { return this.push({ t: 'activate', ref, node }); }
@@ -111,6 +134,7 @@ export class SqlStore implements ActorStore {
     this.stats.operations += batch.length;
     this.stats.lastBatch = batch.length;
     this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+    batch.forEach((op, i) => { if (op.t === 'commit' && results[i] instanceof Error) this.breakChain(op.item); });
     batch.forEach((op, i) => {
       const result = results[i];
       if (result instanceof Error) op.reject(result);
@@ -123,10 +147,16 @@ export class SqlStore implements ActorStore {
   private async runOneByOne(batch: Op[]): Promise<unknown[]> {
     const results: unknown[] = [];
     for (const op of batch) {
+      // A commit after a failed one of the same activation must not apply without it.
+      if (op.t === 'commit' && this.isBroken(op.item)) { results.push(new BrokenChainError(refKey(op.item.ref))); continue; }
       try { results.push(...(await this.run([op]))); } catch (error) { results.push(error); }
+      if (op.t === 'commit' && results[results.length - 1] instanceof Error) this.breakChain(op.item);
     }
     return results;
   }
+
+  private breakChain(item: CommitItem): void { this.broken.set(refKey(item.ref), item.epoch); }
+  private isBroken(item: CommitItem): boolean { return this.broken.size > 0 && this.broken.get(refKey(item.ref)) === item.epoch; }
 
   /** Applies a batch in one transaction; returns each operation's result or its own error. */
   private async run(batch: Op[]): Promise<unknown[]> {
@@ -137,8 +167,11 @@ export class SqlStore implements ActorStore {
     const type = this.db.dialect === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined;
     await this.sequelize.transaction({ type }, async (transaction) => {
       const commits = await this.fence(batch, results, transaction);
-      await this.writeStates(commits, transaction);
-      await this.writeMessages(batch, commits, now, transaction);
+      // States, inbox and outbox go to the database in one script: one round trip however many actors committed.
+      const script = new SqlScript(this.db.dialect);
+      this.writeStates(commits, script);
+      this.writeMessages(batch, commits, now, script);
+      await script.run(this.sequelize, transaction);
       await this.writeFailures(batch, commits, now, transaction);
       await this.writeCrashes(batch, transaction);
       await this.pruneAll(batch, results, transaction);
@@ -161,34 +194,34 @@ export class SqlStore implements ActorStore {
     const live: CommitItem[] = [];
     indexes.forEach((i, n) => {
       const item = items[n];
-      if (epochs.get(refKey(item.ref)) === item.epoch) live.push(item);
-      else results[i] = new StaleEpochError(refKey(item.ref));
+      if (epochs.get(refKey(item.ref)) !== item.epoch) results[i] = new StaleEpochError(refKey(item.ref));
+      else if (this.isBroken(item)) results[i] = new BrokenChainError(refKey(item.ref));
+      else live.push(item);
     });
     return live;
   }
 
-  private async writeStates(commits: CommitItem[], transaction: Transaction): Promise<void> {
-    const byKind = new Map<string, { upserts: object[]; deletes: string[] }>();
+  private writeStates(commits: CommitItem[], script: SqlScript): void {
+    // An actor may commit more than once in a batch (pipelining): its last state is the one written.
+    const byKind = new Map<string, Map<string, object | null>>();
     for (const item of commits) {
       if (item.state === undefined) continue;
-      const group = byKind.get(item.ref.kind) ?? { upserts: [], deletes: [] };
-      byKind.set(item.ref.kind, group);
-      if (item.state === null) group.deletes.push(item.ref.id);
-      else group.upserts.push(item.state);
+      let finals = byKind.get(item.ref.kind);
+      if (!finals) byKind.set(item.ref.kind, finals = new Map());
+      finals.delete(item.ref.id);
+      finals.set(item.ref.id, item.state);
     }
-    for (const [kind, group] of byKind) {
+    for (const [kind, finals] of byKind) {
       const table = this.table(kind);
-      if (group.upserts.length) {
-        await table.model.bulkCreate(group.upserts as never[], {
-          updateOnDuplicate: table.columns, transaction, validate: false, hooks: false,
-        });
-      }
-      if (group.deletes.length) await table.model.destroy({ where: { [table.key]: group.deletes }, transaction });
+      const upserts: object[] = [];
+      const deletes: string[] = [];
+      for (const [id, state] of finals) (state === null ? deletes.push(id) : upserts.push(state));
+      script.upsert(table.name, table.key, table.columns, upserts, table.defaults);
+      script.deleteWhereIn(table.name, table.key, deletes);
     }
   }
 
-  private async writeMessages(batch: Op[], commits: CommitItem[], now: Date, transaction: Transaction): Promise<void> {
-    const { Inbox, Outbox, DeadLetter } = this.db.models;
+  private writeMessages(batch: Op[], commits: CommitItem[], now: Date, script: SqlScript): void {
     const live = new Set(commits);
     const inbox: object[] = [];
     const handledIds: string[] = [];
@@ -219,12 +252,11 @@ export class SqlStore implements ActorStore {
         });
       }
     }
-    if (letters.length) await DeadLetter.bulkCreate(letters as never[], { transaction, ignoreDuplicates: true, validate: false, hooks: false });
-    if (inbox.length) await Inbox.bulkCreate(inbox as never[], { transaction, validate: false, hooks: false });
-    if (handledIds.length) await Outbox.destroy({ where: { id: handledIds }, transaction });
-    if (sends.length) {
-      await Outbox.bulkCreate(sends.map((e) => toOutboxRow(e, now)) as never[], { transaction, validate: false, hooks: false });
-    }
+    const { deadLetters, inbox: inboxTable, outbox } = this.messageTables;
+    script.insert(deadLetters.name, deadLetters.columns, letters, { ignoreDuplicates: true });
+    script.insert(inboxTable.name, inboxTable.columns, inbox);
+    script.deleteWhereIn(outbox.name, 'id', handledIds);
+    script.insert(outbox.name, outbox.columns, sends.map((e) => toOutboxRow(e, now)));
   }
 
   private async writeFailures(batch: Op[], commits: CommitItem[], now: Date, transaction: Transaction): Promise<void> {
@@ -277,17 +309,17 @@ export class SqlStore implements ActorStore {
     for (const i of indexes) {
       const op = batch[i] as Extract<Op, { t: 'activate' }>;
       byKey.set(refKey(op.ref), { ref: op.ref, node: op.node });
+      // A new epoch starts a new chain; the broken one's commits are fenced by their epoch.
+      this.broken.delete(refKey(op.ref));
     }
     const refs = [...byKey.values()];
-    await this.sequelize.query(
-      `INSERT INTO actor_records (kind, id, epoch, status, node, updated_at)
-       VALUES ${refs.map(() => "(?, ?, 1, 'ok', ?, ?)").join(', ')}
-       ON CONFLICT (kind, id) DO UPDATE SET epoch = actor_records.epoch + 1, node = excluded.node, updated_at = excluded.updated_at`,
-      { replacements: refs.flatMap((a) => [a.ref.kind, a.ref.id, a.node, now]), transaction },
-    );
-    const records = await this.sequelize.query<{ kind: string; id: string; epoch: number; status: string; failure_reason: string | null }>(
-      `SELECT kind, id, epoch, status, failure_reason FROM actor_records WHERE (kind, id) IN (VALUES ${refs.map(() => '(?, ?)').join(', ')})`,
-      { replacements: refs.flatMap((a) => [a.ref.kind, a.ref.id]), type: QueryTypes.SELECT, transaction },
+    const script = new SqlScript(this.db.dialect);
+    const values = refs.map((a) => `(${[a.ref.kind, a.ref.id].map((v) => script.literal(v)).join(', ')}, 1, 'ok', ${script.literal(a.node)}, ${script.literal(now)})`);
+    const records = await SqlScript.rows<{ kind: string; id: string; epoch: number; status: string; failure_reason: string | null }>(
+      this.db.dialect, this.sequelize, transaction,
+      `INSERT INTO actor_records (kind, id, epoch, status, node, updated_at) VALUES ${values.join(', ')}
+       ON CONFLICT (kind, id) DO UPDATE SET epoch = actor_records.epoch + 1, node = excluded.node, updated_at = excluded.updated_at
+       RETURNING kind, id, epoch, status, failure_reason`,
     );
     const states = new Map<string, object>();
     const idsByKind = new Map<string, string[]>();

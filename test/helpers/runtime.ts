@@ -21,7 +21,7 @@ export interface TestNode {
 
 /** A node with the test-only counter kind on its own database connection. */
 export async function startCounterNode(url: string, options: {
-  nodeId?: string; clock?: Clock; policy?: Partial<SupervisionPolicy>; passivateAfterMs?: number; maxBatch?: number;
+  nodeId?: string; clock?: Clock; policy?: Partial<SupervisionPolicy>; passivateAfterMs?: number; maxBatch?: number; pipelined?: boolean;
 } = {}): Promise<TestNode> {
   const db = await openDatabase(url);
   await defineCounterModel(db.sequelize);
@@ -31,7 +31,7 @@ export async function startCounterNode(url: string, options: {
     nodeId: options.nodeId ?? 'node-1', store, transport: new InProcessTransport(), clock, logger: silentLogger(),
     requestTimeoutMs: 10_000, passivationSweepMs: 1_000, recentMessages: 8,
   });
-  node.supervise(counterKind, { ...testPolicy, ...options.policy }, options.passivateAfterMs ?? 60_000);
+  node.supervise({ ...counterKind, pipelined: options.pipelined }, { ...testPolicy, ...options.policy }, options.passivateAfterMs ?? 60_000);
   await node.start();
   return {
     node, db, store, clock,
