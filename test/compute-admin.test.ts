@@ -315,7 +315,7 @@ test.serial('a disabled or forced-down host gets no new boots, even before the s
   t.is((await put(`/os-services/${compute1}`, { status: 'disabled', disabled_reason: 'drain' }, '2.53')).status, 200);
   // Past the scheduler's picture's age: its filters leave the disabled host out.
   await clock.advance(1_100);
-  const first = [];
+  const first: string[] = [];
   for (let i = 0; i < 4; i++) first.push((await boot(c.nova, c.admin, `drain-${i}`)).body.server.id);
   const afterDisable = (await settled(c.nova, c.admin)).filter((s) => first.includes(s.id));
   t.deepEqual(afterDisable.map((s) => [s.status, hostOf(s)]), first.map(() => ['ACTIVE', 'compute-2']));
@@ -324,7 +324,7 @@ test.serial('a disabled or forced-down host gets no new boots, even before the s
   // sends them. Forced down (but enabled) is left out too; with both hosts out a boot finds no host.
   t.is((await put(`/os-services/${compute1}`, { status: 'enabled' }, '2.53')).status, 200);
   t.is((await put(`/os-services/${compute2}`, { forced_down: true }, '2.53')).status, 200);
-  const second = [];
+  const second: string[] = [];
   for (let i = 0; i < 3; i++) second.push((await boot(c.nova, c.admin, `down-${i}`)).body.server.id);
   const afterDown = (await settled(c.nova, c.admin)).filter((s) => second.includes(s.id));
   t.deepEqual(afterDown.map((s) => [s.status, hostOf(s)]), second.map(() => ['ACTIVE', 'compute-1']));
