@@ -8,6 +8,7 @@ import { flavorRoutes } from './routes/flavors.js';
 import { hypervisorRoutes } from './routes/hypervisors.js';
 import { limitRoutes } from './routes/limits.js';
 import { availabilityZoneRoutes } from './routes/availability-zones.js';
+import { aggregateRoutes } from './routes/aggregates.js';
 import { serverRoutes } from './routes/servers.js';
 import { serviceRoutes } from './routes/services.js';
 import { versionRoutes } from './routes/versions.js';
@@ -43,6 +44,7 @@ export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState
   });
   const api = new Router<ComputeState>({ prefix: '/v2.1' });
   for (const routes of [flavorRoutes, serverRoutes, hypervisorRoutes, serviceRoutes, limitRoutes, availabilityZoneRoutes]) api.use(routes(s).routes());
+  api.use(aggregateRoutes(s).routes());
   app.use(api.routes()).use(api.allowedMethods());
   return app;
 }
