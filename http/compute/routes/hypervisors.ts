@@ -19,13 +19,14 @@ function summary(s: ComputeServices, h: HostRow, v: Microversion, now: number) {
 function detail(s: ComputeServices, h: HostRow, v: Microversion, now: number) {
   const service = { id: idAt(v.atLeast('2.53'), `service/nova-compute/${h.name}`), host: h.name, disabled_reason: h.disabled_reason };
   const base = { ...summary(s, h, v, now), hypervisor_type: hypervisorType(h), hypervisor_version: 9000000, host_ip: '127.0.0.1', service };
-  // 2.88 dropped the resource figures (Placement has them) and cpu_info became a plain object.
+  // 2.88 dropped the resource figures and cpu_info (Placement has them) and added uptime.
   if (v.atLeast('2.88')) return { ...base, uptime: null };
   return {
     ...base, vcpus: h.vcpus, memory_mb: h.memory_mb, local_gb: h.local_gb, vcpus_used: h.vcpus_used,
     memory_mb_used: h.memory_mb_used, local_gb_used: h.local_gb_used, free_ram_mb: h.memory_mb - h.memory_mb_used,
     free_disk_gb: h.local_gb - h.local_gb_used, current_workload: 0, running_vms: h.running_vms,
-    disk_available_least: h.local_gb - h.local_gb_used, cpu_info: '{}',
+    // Nova's JSON text until 2.27, the object it holds from 2.28.
+    disk_available_least: h.local_gb - h.local_gb_used, cpu_info: v.atLeast('2.28') ? {} : '{}',
   };
 }
 
@@ -44,6 +45,8 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
     ctx.body = { hypervisors: (await hosts()).map((h) => detail(s, h, ctx.state.version, now)) };
   });
   router.get('/os-hypervisors/statistics', async (ctx) => {
+    // Gone at 2.88, answered as Nova answers a method missing at the version.
+    if (ctx.state.version.atLeast('2.88')) throw notFound('The resource could not be found.');
     authorize(ctx, 'os_compute_api:os-hypervisors:statistics', 'admin');
     const all = await hosts();
     const sum = (f: (h: HostRow) => number) => all.reduce((n, h) => n + f(h), 0);
