@@ -8,7 +8,9 @@ import { microversion } from '../http/compute/microversion.js';
 import { checkResponses } from '../http/compute/oracle/check-responses.js';
 import { ResponseOracle, type ResponseSample } from '../http/compute/oracle/response-oracle.js';
 import { silentLogger } from '../runtime/logger.js';
+import { openstack } from './helpers/cloud-process.js';
 import { boot, settled, startComputeCloud, TINY_IMAGE_ID, type ComputeCloud } from './helpers/compute.js';
+import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 
 // The response-schema oracle: Tempest's schemas (Debian's python3-tempest, up to 2.79) with
 // Stratus's deltas above, run by Tempest's own validator. First the oracle alone on
@@ -238,4 +240,27 @@ test.serial('stopping the cloud stops its oracle process', async (t) => {
   await c!.stop();
   c = undefined;
   t.throws(() => process.kill(pid!, 0), { code: 'ESRCH' });
+});
+
+test.serial('a cloud process checks what the CLI gets and logs, when it stops, what it checked', async (t) => {
+  const cloud = await startTestCloud('compute-schemas-cli', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1' });
+  let stopped = false;
+  try {
+    const started = cloud.cloud.lines.find((l) => l.msg === 'compute response oracle started');
+    t.truthy(started?.pid);
+    for (const args of [['flavor', 'list'], ['server', 'list'], ['hypervisor', 'list'], ['compute', 'service', 'list']]) {
+      const r = await openstack(cloud.cloudsYaml, ['--os-cloud', 'stratus', ...args, '-f', 'json']);
+      t.is(r.code, 0, r.stderr);
+    }
+    await stopTestCloud(cloud);
+    stopped = true;
+    const summary = cloud.cloud.lines.find((l) => l.msg === 'compute response check summary')!;
+    t.is(summary?.violations, 0);
+    for (const route of ['GET /v2.1', 'GET /v2.1/flavors/detail', 'GET /v2.1/servers/detail', 'GET /v2.1/os-hypervisors/detail', 'GET /v2.1/os-services']) {
+      t.true(summary.checked.some((line: string) => line.startsWith(`${route} — tempest `)), `${route} checked`);
+    }
+    t.throws(() => process.kill(started!.pid, 0), { code: 'ESRCH' });
+  } finally {
+    if (!stopped) await stopTestCloud(cloud);
+  }
 });

@@ -158,8 +158,54 @@ DELTAS = sorted([
 ], key=lambda d: tuple(int(p) for p in d.since.split('.')))
 
 
-# Schemas of routes no Tempest client validates.
+def _at_least(version, since):
+    return tuple(int(p) for p in version.split('.')) >= tuple(int(p) for p in since.split('.'))
+
+
+def _server_migration(version):
+    """A live migration in progress as server_migrations.output() builds it (Nova 26.0.0)."""
+    text, count = {'type': ['string', 'null']}, {'type': ['integer', 'null']}
+    properties = {
+        'id': {'type': 'integer'}, 'server_uuid': uuid, 'status': {'type': 'string'},
+        'created_at': date_time, 'updated_at': {'type': ['string', 'null'], 'format': 'iso8601-date-time'},
+        'source_compute': text, 'source_node': text, 'dest_compute': text, 'dest_host': text, 'dest_node': text,
+        'memory_total_bytes': count, 'memory_processed_bytes': count, 'memory_remaining_bytes': count,
+        'disk_total_bytes': count, 'disk_processed_bytes': count, 'disk_remaining_bytes': count,
+    }
+    if _at_least(version, '2.59'):
+        properties['uuid'] = uuid
+    if _at_least(version, '2.80'):
+        properties['user_id'] = text
+        properties['project_id'] = text
+    return copy.deepcopy({'type': 'object', 'properties': properties, 'additionalProperties': False, 'required': sorted(properties)})
+
+
+def _server_migrations(version):
+    return {
+        'status_code': [200],
+        'response_body': {
+            'type': 'object', 'properties': {'migrations': {'type': 'array', 'items': _server_migration(version)}},
+            'additionalProperties': False, 'required': ['migrations'],
+        },
+    }
+
+
+def _server_migration_show(version):
+    return {
+        'status_code': [200],
+        'response_body': {
+            'type': 'object', 'properties': {'migration': _server_migration(version)},
+            'additionalProperties': False, 'required': ['migration'],
+        },
+    }
+
+
+# Schemas of routes no Tempest 33 client validates: a dict, or a function of the version.
 STRATUS_SCHEMAS = {
+    # /servers/{id}/migrations (2.22 to 2.24 brought force_complete, list, show and abort).
+    'server_migrations': _server_migrations,
+    'server_migration': _server_migration_show,
+    'server_migration_accepted': {'status_code': [202]},
     # POST /servers with return_reservation_id (api-ref: create multiple servers).
     'create_server_reservation': {
         'status_code': [202],

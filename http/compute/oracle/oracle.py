@@ -80,7 +80,8 @@ def schema_for(route, version):
     if key in _schemas:
         return _schemas[key]
     if route.client == 'Stratus':
-        result = (extensions.STRATUS_SCHEMAS[route.name], 'stratus %s' % route.name)
+        schema = extensions.STRATUS_SCHEMAS[route.name]
+        result = (schema(version) if callable(schema) else schema, 'stratus %s' % route.name)
     else:
         module = tempest_module(route, version)
         schema = getattr(module, route.name, None)

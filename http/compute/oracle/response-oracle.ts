@@ -72,6 +72,7 @@ export class ResponseOracle {
   static async start(logger: Logger, timeoutMs = 30_000): Promise<ResponseOracle> {
     if (!script) throw new Error('compute response oracle: oracle.py not found next to response-oracle');
     if (!existsSync(ORACLE_PYTHON)) throw new Error(`compute response oracle: ${ORACLE_PYTHON} not found (install python3-tempest)`);
+    const started = performance.now();
     const child = spawn(ORACLE_PYTHON, ['-B', script], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' } });
     const stderr: string[] = [];
     child.stderr.on('data', (d: Buffer) => { stderr.push(d.toString()); if (stderr.length > 50) stderr.shift(); });
@@ -91,6 +92,7 @@ export class ResponseOracle {
       throw error;
     }
     lines.on('line', (line) => oracle.answer(line));
+    logger.info({ pid: child.pid, ms: Math.round(performance.now() - started) }, 'compute response oracle started');
     return oracle;
   }
 

@@ -285,6 +285,11 @@ STRATUS_ROUTES = [
     # POST /servers with return_reservation_id: Tempest's create_server returns it unvalidated.
     Route('POST', '/servers', 'Stratus', None, 'create_server_reservation'),
     Route('POST', '/os-aggregates/{aggregate_id}/images', 'Stratus', None, 'aggregate_cache_images', since='2.81'),
+    Route('GET', '/servers/{server_id}/migrations', 'Stratus', None, 'server_migrations', since='2.23'),
+    Route('GET', '/servers/{server_id}/migrations/{migration_id}', 'Stratus', None, 'server_migration', since='2.23'),
+    Route('POST', '/servers/{server_id}/migrations/{migration_id}/action', 'Stratus', None, 'server_migration_accepted',
+          action='force_complete', since='2.22'),
+    Route('DELETE', '/servers/{server_id}/migrations/{migration_id}', 'Stratus', None, 'server_migration_accepted', since='2.24'),
 ]
 
 
