@@ -6,6 +6,8 @@ schema to the version asked for. Each was derived from Nova 26.0.0 (rest_api_ver
 the controllers and views, api-ref parameters.yaml), with upstream Tempest's v2_80…v2_89
 modules read for comparison; none is a copy.
 
+Not modelled: the partial records of servers and services in down cells (2.69); Stratus has no cells.
+
 A few deltas correct Tempest below 2.80 where its schema rejects or forgets what Nova always
 does (each says so); without them the oracle would fail a correct Nova response or miss a
 field Nova never omits.
@@ -120,6 +122,10 @@ def _keypair_links(schema):
     body(schema)['keypairs_links'] = copy.deepcopy(links)
 
 
+def _migration_links(schema):
+    body(schema)['migrations_links'] = copy.deepcopy(links)
+
+
 def _event_name(name):
     def apply(schema):
         enum = body(schema)['events']['items']['properties']['name']['enum']
@@ -143,6 +149,8 @@ DELTAS = sorted([
     Delta('ServersClient', ['show_instance_action'], '2.84', '2.84: details in events', _event_details),
     Delta('ServersClient', ['show_volume_attachment', 'list_volume_attachments'], '2.89',
           '2.89: attachment_id and bdm_uuid instead of id', _attachment_ids),
+    # Correction: os-migrations pages from 2.59, with migrations_links; Tempest's list forbids them.
+    Delta('MigrationsClient', ['list_migrations'], '2.59', '2.59: migrations_links', _migration_links),
     Delta('MigrationsClient', ['list_migrations'], '2.80', '2.80: user_id and project_id', _migration_owner),
     Delta('HypervisorClient', ['get_hypervisor', 'list_hypervisors_detail'], '2.88',
           '2.88: resource figures and cpu_info gone, uptime added', _hypervisors_v288),

@@ -35,6 +35,21 @@ import extensions  # noqa: E402
 import routes  # noqa: E402
 
 SUCCESS = rest_client.HTTP_SUCCESS + rest_client.HTTP_REDIRECTION
+
+# jsonschema.validate checks the schema against its metaschema on every call, most of the time
+# a small response takes. The oracle's schemas are built once per route and version and kept,
+# so each is checked once; the validation of the response itself is left as Tempest runs it.
+_valid_schemas = {}
+_check_schema = jsonschema_validator.JSONSCHEMA_VALIDATOR.check_schema
+
+
+def _check_schema_once(cls, schema):
+    if _valid_schemas.get(id(schema)) is not schema:
+        _check_schema(schema)
+        _valid_schemas[id(schema)] = schema
+
+
+jsonschema_validator.JSONSCHEMA_VALIDATOR.check_schema = classmethod(_check_schema_once)
 MAX_VERSION = '2.93'
 MESSAGE_LIMIT = 400
 
