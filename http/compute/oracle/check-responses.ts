@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Middleware, ParameterizedContext } from 'koa';
 import { jsonBodyRead } from '../../body.js';
 import type { ComputeState } from '../services.js';
 import type { ResponseOracle, ResponseSample } from './response-oracle.js';
@@ -6,7 +6,7 @@ import type { ResponseOracle, ResponseSample } from './response-oracle.js';
 const ACTION = /\/action$/;
 
 /** The response as the client will get it: JSON bodies as JSON, header values as strings. */
-function sampleOf(ctx: Parameters<Middleware<ComputeState>>[0]): ResponseSample | undefined {
+function sampleOf(ctx: ParameterizedContext<ComputeState>): ResponseSample | undefined {
   const body = ctx.body;
   if (Buffer.isBuffer(body) || (body !== null && typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function')) return undefined;
   const headers: Record<string, string> = {};
