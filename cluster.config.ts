@@ -66,6 +66,11 @@ export const ConfigSchema = Type.Object({
       default: [], description: 'TEST-ONLY: hosts whose spawns fail (libvirt’s test driver cannot fail one); leave empty in production',
     }),
   }),
+  testing: section({
+    checkComputeResponses: Type.Boolean({
+      default: false, description: 'TEST-ONLY: check every compute response against Tempest’s schema for its microversion (a Python process per cloud, python3-tempest); a violation becomes a 500. Leave off in production',
+    }),
+  }),
   listen: section({
     host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the services listen on' }),
     ops: port(9780, 'port of /healthz and /metrics'),

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
 import { badRequest, NovaFault, novaFaults } from './errors.js';
 import { microversion } from './microversion.js';
+import { checkResponses } from './oracle/check-responses.js';
 import { flavorRoutes } from './routes/flavors.js';
 import { hypervisorRoutes } from './routes/hypervisors.js';
 import { limitRoutes } from './routes/limits.js';
@@ -21,6 +22,7 @@ export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState
   const app = new Koa<ComputeState>();
   app.use(correlation(logger));
   app.use(async (ctx, next) => { ctx.set('x-compute-request-id', ctx.state.correlationId); await next(); });
+  if (s.responseOracle) app.use(checkResponses(s.responseOracle));
   app.use(novaFaults);
   app.use(microversion);
   const versions = versionRoutes(s);

@@ -18,7 +18,7 @@ async function usageOf(s: ComputeServices, project: string) {
   return { instances: Number(row?.instances ?? 0), cores: Number(row?.cores ?? 0), ram: Number(row?.ram ?? 0) };
 }
 
-/** GET /limits as Nova shows it; the network and personality limits leave at 2.36 and 2.57, as there. */
+/** GET /limits as Nova shows it; the network, image-metadata and personality limits leave at 2.36, 2.39 and 2.57, as there. */
 export function limitRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
   router.get('/limits', async (ctx) => {
@@ -32,7 +32,8 @@ export function limitRoutes(s: ComputeServices): Router<ComputeState> {
         rate: [],
         absolute: {
           maxTotalInstances: quota.instances, maxTotalCores: quota.cores, maxTotalRAMSize: quota.ram,
-          maxServerMeta: 128, maxImageMeta: 128, maxTotalKeypairs: 100, maxServerGroups: 10, maxServerGroupMembers: 10,
+          maxServerMeta: 128, maxTotalKeypairs: 100, maxServerGroups: 10, maxServerGroupMembers: 10,
+          ...(v.atLeast('2.39') ? {} : { maxImageMeta: 128 }),
           ...(v.atLeast('2.57') ? {} : { maxPersonality: 5, maxPersonalitySize: 10240 }),
           ...(v.atLeast('2.36') ? {} : { maxSecurityGroups: 10, maxSecurityGroupRules: 20, maxTotalFloatingIps: 10, totalFloatingIpsUsed: 0, totalSecurityGroupsUsed: 0 }),
           totalInstancesUsed: used.instances, totalCoresUsed: used.cores, totalRAMUsed: used.ram, totalServerGroupsUsed: 0,

@@ -114,7 +114,9 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
   router.get('/servers/:id', async (ctx) => {
     authorize(ctx, 'os_compute_api:servers:show', 'reader');
     const row = await findServer(s, ctx, ctx.params.id);
-    ctx.body = { server: serverDetail(s, row, { version: ctx.state.version, isAdmin: ctx.state.auth.isAdmin }) };
+    const server = serverDetail(s, row, { version: ctx.state.version, isAdmin: ctx.state.auth.isAdmin });
+    // From 2.71 a single server (show, update, rebuild; not the lists) names its server groups: none yet.
+    ctx.body = { server: ctx.state.version.atLeast('2.71') ? { ...server, server_groups: [] } : server };
   });
 
   router.post('/servers', async (ctx) => {
