@@ -186,6 +186,7 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
       await s.models.FlavorExtraSpec.destroy({ where: { flavor_id: flavor.id }, transaction });
     });
     ctx.status = 202;
+    ctx.body = '';
   });
 
   return router;

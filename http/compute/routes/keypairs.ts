@@ -120,6 +120,7 @@ export function keypairRoutes(s: ComputeServices): Router<ComputeState> {
     const removed = await s.models.KeyPair.destroy({ where: { user_id: userId, name: ctx.params.name } });
     if (!removed) throw keypairNotFound(ctx.params.name, userId);
     ctx.status = v.atLeast('2.2') ? 204 : 202;
+    ctx.body = '';
   });
 
   return router;
