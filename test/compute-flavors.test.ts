@@ -55,7 +55,7 @@ test.serial('names and ids are unique (409), bodies are checked in Nova\'s words
   t.is(message(await create({ name: 'x', ram: 64, vcpus: 1, disk: -1 })), 'Invalid input for field/attribute disk. Value: -1. -1 is less than the minimum of 0');
   t.is(message(await create({ name: 'x', ram: 64, vcpus: 1, disk: 0, id: 'a/b' })), "Invalid input for field/attribute id. Value: a/b. 'a/b' does not match '^(?! )[a-zA-Z0-9. _-]+(?<! )$'");
   t.is(message(await create({ name: 'x', ram: 64, vcpus: 1, disk: 0, rxtx_factor: 0 })), 'Invalid input for field/attribute rxtx_factor. Value: 0. 0 is less than or equal to the minimum of 0');
-  t.is(message(await create({ name: 'x', ram: 64, vcpus: 1, disk: 0, 'os-flavor-access:is_public': 'maybe' })).slice(0, 80),
+  t.is(message(await create({ name: 'x', ram: 64, vcpus: 1, disk: 0, 'os-flavor-access:is_public': 'maybe' }))!.slice(0, 80),
     "Invalid input for field/attribute os-flavor-access:is_public. Value: maybe. 'maybe' is not one of [True, ".slice(0, 80));
   t.is(message(await create({ name: 'x', ram: 64, vcpus: 1, disk: 0, colour: 'red' })),
     "Invalid input for field/attribute flavor. Value: {'name': 'x', 'ram': 64, 'vcpus': 1, 'disk': 0, 'colour': 'red'}. Additional properties are not allowed ('colour' was unexpected)");
@@ -192,7 +192,7 @@ test.serial('extra specs: readers read, admins set, update and unset; keys and v
   await create({ name: 'e.specs', ram: 64, vcpus: 1, disk: 0, id: 'extras' });
   const specs = '/flavors/extras/os-extra_specs';
   const set = await call('POST', specs, c.admin, { extra_specs: { 'hw:numa_nodes': 2, 'quota:cpu_quota': '100' } });
-  t.deepEqual(set.body, { extra_specs: { 'hw:numa_nodes': 2, 'quota:cpu_quota': '100' } });
+  t.deepEqual(set.body, { extra_specs: { 'hw:numa_nodes': '2', 'quota:cpu_quota': '100' } }, 'numbers come back as the text stored, as Tempest expects');
   t.deepEqual((await call('GET', specs, reader.token)).body, { extra_specs: { 'hw:numa_nodes': '2', 'quota:cpu_quota': '100' } });
   t.deepEqual((await call('GET', `${specs}/hw:numa_nodes`, c.demo)).body, { 'hw:numa_nodes': '2' });
   t.deepEqual((await call('GET', `${specs}/nothing`, c.demo)).body, { itemNotFound: { code: 404, message: 'Flavor extras has no extra specs with key nothing.' } });

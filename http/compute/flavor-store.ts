@@ -1,4 +1,4 @@
-import { Op } from 'sequelize';
+import { Op, Transaction } from 'sequelize';
 import type { FlavorExtraSpecRow, FlavorProjectRow, FlavorRow } from '../../models/index.js';
 import { dbBool } from '../db-values.js';
 import type { ComputeServices } from './services.js';
@@ -35,4 +35,14 @@ export async function extraSpecsOf(s: ComputeServices, ids: string[]): Promise<M
 export async function flavorProjects(s: ComputeServices, id: string): Promise<string[]> {
   const rows = await s.models.FlavorProject.findAll({ where: { flavor_id: id }, order: [['project_id', 'ASC']], raw: true }) as unknown as FlavorProjectRow[];
   return rows.map((r) => r.project_id);
+}
+
+/**
+ * A transaction that writes after it reads. On SQLite it takes the write lock up front: a
+ * deferred one that reads first fails at once (SQLITE_BUSY) when the runtime wrote meanwhile.
+ */
+export function writeTransaction<T>(s: ComputeServices, fn: (transaction: Transaction) => Promise<T>): Promise<T> {
+  const sequelize = s.models.Flavor.sequelize!;
+  const type = sequelize.getDialect() === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined;
+  return sequelize.transaction({ type }, fn);
 }

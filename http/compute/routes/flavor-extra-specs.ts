@@ -18,9 +18,12 @@ export function flavorExtraSpecRoutes(s: ComputeServices): Router<ComputeState> 
     return flavor;
   };
   const noSuchKey = (ctx: ComputeContext) => notFound(`Flavor ${ctx.params.id} has no extra specs with key ${ctx.params.key}.`);
+  // Stored as text. Nova echoes the body as sent, numbers too, but Tempest's schema (the shape
+  // clients are held to) has every value a string: the answer shows what was stored.
   const store = async (flavorId: string, specs: Record<string, string | number>) => {
     const rows: FlavorExtraSpecRow[] = Object.entries(specs).map(([key, value]) => ({ flavor_id: flavorId, key, value: String(value) }));
     await s.models.FlavorExtraSpec.bulkCreate(rows as never[], { updateOnDuplicate: ['value'] });
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   };
 
   router.get('/', async (ctx) => {
@@ -29,7 +32,6 @@ export function flavorExtraSpecRoutes(s: ComputeServices): Router<ComputeState> 
     ctx.body = { extra_specs: (await extraSpecsOf(s, [flavor.id])).get(flavor.id) };
   });
 
-  // Nova answers 200 with the body it was sent.
   router.post('/', async (ctx) => {
     const body = await requestBody(ctx);
     checkBody(extraSpecsCreate, body ?? null);
@@ -37,8 +39,7 @@ export function flavorExtraSpecRoutes(s: ComputeServices): Router<ComputeState> 
     const specs = (body as { extra_specs: Record<string, string | number> }).extra_specs;
     checkExtraSpecs(specs, ctx.state.version);
     const flavor = await flavorOf(ctx);
-    await store(flavor.id, specs);
-    ctx.body = body;
+    ctx.body = { extra_specs: await store(flavor.id, specs) };
   });
 
   router.get('/:key', async (ctx) => {
@@ -57,8 +58,7 @@ export function flavorExtraSpecRoutes(s: ComputeServices): Router<ComputeState> 
     checkExtraSpecs(specs, ctx.state.version);
     if (!(ctx.params.key in specs)) throw badRequest('Request body and URI mismatch');
     const flavor = await flavorOf(ctx);
-    await store(flavor.id, specs);
-    ctx.body = body;
+    ctx.body = await store(flavor.id, specs);
   });
 
   // Nova answers 200 with no body.

@@ -4,7 +4,7 @@ import { UniqueConstraintError } from 'sequelize';
 import type { FlavorRow } from '../../../models/index.js';
 import { dbBool } from '../../db-values.js';
 import { badRequest, NovaFault, notFound } from '../errors.js';
-import { extraSpecsOf, findFlavor, flavorsOpenTo, type FlavorViewer } from '../flavor-store.js';
+import { extraSpecsOf, findFlavor, flavorsOpenTo, writeTransaction, type FlavorViewer } from '../flavor-store.js';
 import { flavorCreate, flavorIndexQuery, flavorUpdate } from '../flavor-request.js';
 import { checkBody, checkQuery } from '../json-schema.js';
 import { collectionLinks, limitOf, markerOf } from '../pagination.js';
@@ -141,7 +141,7 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
     };
     const Flavor = s.models.Flavor;
     try {
-      await Flavor.sequelize!.transaction(async (transaction) => {
+      await writeTransaction(s, async (transaction) => {
         if (await Flavor.count({ where: { id, deleted_at: null }, transaction })) throw new NovaFault(409, `Flavor with ID ${id} already exists.`);
         if (await Flavor.count({ where: { name, deleted_at: null }, transaction })) throw new NovaFault(409, `Flavor with name ${name} already exists.`);
         // A deleted flavor's row gives its id up to the new one (Nova deletes the row outright).
@@ -180,7 +180,7 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
     // The row stays, marked deleted: servers booted from the flavor keep showing it. Its access and
     // extra specs go with it, as in Nova.
     const now = new Date(s.clock.now());
-    await s.models.Flavor.sequelize!.transaction(async (transaction) => {
+    await writeTransaction(s, async (transaction) => {
       await s.models.Flavor.update({ deleted_at: now, updated_at: now }, { where: { id: flavor.id, deleted_at: null }, transaction });
       await s.models.FlavorProject.destroy({ where: { flavor_id: flavor.id }, transaction });
       await s.models.FlavorExtraSpec.destroy({ where: { flavor_id: flavor.id }, transaction });
