@@ -1,13 +1,12 @@
 import Router from '@koa/router';
 import { Op, UniqueConstraintError } from 'sequelize';
 import type { KeyPairRow } from '../../../models/index.js';
-import { badRequest, NovaFault, notFound } from '../errors.js';
+import { badRequest, forbidden, NovaFault, notFound } from '../errors.js';
 import { checkBody, checkQuery } from '../json-schema.js';
 import { generateSshKeyPair, generateX509KeyPair, InvalidKeypair, sshFingerprint, x509Fingerprint } from '../keypair-crypto.js';
 import { keypairCreate, keypairQuery } from '../keypair-request.js';
 import { findKeyPair } from '../keypair-store.js';
 import { collectionLinks, limitOf, markerOf } from '../pagination.js';
-import { forbidden } from '../errors.js';
 import { isoMicros, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { quotasOf } from './limits.js';
 

@@ -1,9 +1,8 @@
 import Router from '@koa/router';
 import { fn, col } from 'sequelize';
 import type { QuotaRow } from '../../../models/index.js';
-import { checkQuery } from '../json-schema.js';
 import { forbidden } from '../errors.js';
-import { multiParams } from '../json-schema.js';
+import { checkQuery, multiParams } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
 import type { ComputeServices, ComputeState } from '../services.js';
 
