@@ -60,6 +60,7 @@ export const ConfigSchema = Type.Object({
     instances: int(-1, undefined, 10, 'default instances per project (-1: unlimited)'),
     cores: int(-1, undefined, 20, 'default vCPUs per project (-1: unlimited)'),
     ramMb: int(-1, undefined, 51_200, 'default RAM (MB) per project (-1: unlimited)'),
+    keyPairs: int(-1, undefined, 100, 'default key pairs per user (-1: unlimited)'),
   }),
   faults: section({
     spawnFailHosts: Type.Array(Type.String({ minLength: 1 }), {

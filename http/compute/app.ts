@@ -6,6 +6,10 @@ import { badRequest, NovaFault, novaFaults } from './errors.js';
 import { microversion } from './microversion.js';
 import { checkResponses } from './oracle/check-responses.js';
 import { flavorRoutes } from './routes/flavors.js';
+import { flavorAccessRoutes } from './routes/flavor-access.js';
+import { flavorExtraSpecRoutes } from './routes/flavor-extra-specs.js';
+import { keypairRoutes } from './routes/keypairs.js';
+import { usageRoutes } from './routes/usage.js';
 import { hypervisorRoutes } from './routes/hypervisors.js';
 import { limitRoutes } from './routes/limits.js';
 import { availabilityZoneRoutes } from './routes/availability-zones.js';
@@ -47,6 +51,7 @@ export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState
   const api = new Router<ComputeState>({ prefix: '/v2.1' });
   for (const routes of [flavorRoutes, serverRoutes, hypervisorRoutes, serviceRoutes, limitRoutes, availabilityZoneRoutes]) api.use(routes(s).routes());
   api.use(aggregateRoutes(s).routes());
+  for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   app.use(api.routes()).use(api.allowedMethods());
   return app;
 }

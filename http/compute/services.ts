@@ -15,7 +15,7 @@ export interface ActorGateway {
   ask<R = unknown>(to: ActorRef, type: string, payload: unknown, options?: { correlationId?: string; commitOnly?: boolean }): Promise<R>;
 }
 
-export interface QuotaDefaults { readonly instances: number; readonly cores: number; readonly ramMb: number }
+export interface QuotaDefaults { readonly instances: number; readonly cores: number; readonly ramMb: number; readonly keyPairs: number }
 
 export interface ComputeServices {
   readonly models: Models;
@@ -39,9 +39,23 @@ export type ComputeContext = Context & { state: ComputeState };
 
 /** Nova's default policies: readers read, members change their project's servers, admins do the rest. */
 export function authorize(ctx: ComputeContext, rule: string, level: 'reader' | 'member' | 'admin'): void {
+  if (!permits(ctx, level)) throw forbidden(rule);
+}
+
+/** Whether the caller holds a role at `level`, for what a view shows rather than refuses (Nova's `fatal=False`). */
+export function permits(ctx: ComputeContext, level: 'reader' | 'member' | 'admin'): boolean {
   const { roles, isAdmin } = ctx.state.auth;
-  const allowed = isAdmin || (level === 'reader' ? roles.includes('reader') || roles.includes('member') : level === 'member' ? roles.includes('member') : false);
-  if (!allowed) throw forbidden(rule);
+  return isAdmin || (level === 'reader' ? roles.includes('reader') || roles.includes('member') : level === 'member' ? roles.includes('member') : false);
+}
+
+/** The JSON body as sent (undefined when empty), or Nova's 400 when it is not JSON. */
+export async function requestBody(ctx: Context): Promise<unknown> {
+  try {
+    return await readJson(ctx);
+  } catch (error) {
+    throw Object.assign(badRequest((error as Error).message === 'request body is not valid JSON' ? 'Malformed request body' : (error as Error).message),
+      { status: (error as { status?: number }).status ?? 400 });
+  }
 }
 
 /** A JSON body with the one top-level key Nova expects, or Nova's 400. */

@@ -11,6 +11,7 @@ import { detailColumns, serverDetail, serverSummary } from '../views/server.js';
 import { vmStatesFor } from '../views/status.js';
 import { findFlavor } from './flavors.js';
 import { readInstances } from '../instance-reads.js';
+import { keyForBoot } from '../keypair-store.js';
 
 const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);
 const password = () => randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
@@ -122,7 +123,7 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
   router.post('/servers', async (ctx) => {
     authorize(ctx, 'os_compute_api:servers:create', 'member');
     const request = parseBootRequest(await bodyOf(ctx, 'server'), ctx.state.version);
-    const flavor = await findFlavor(s, request.flavorRef);
+    const flavor = await findFlavor(s, request.flavorRef, { isAdmin: ctx.state.auth.isAdmin, projectId: ctx.state.project });
     if (!flavor) throw badRequest('Invalid flavorRef provided.');
     const image = await bootImage(s, ctx, request.imageRef);
     if (image.min_ram && flavor.memory_mb < image.min_ram) throw badRequest("Flavor's memory is too small for requested image.");
@@ -131,7 +132,7 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
       const zone = await s.models.Host.findOne({ where: { availability_zone: request.availabilityZone } });
       if (!zone) throw badRequest('The requested availability zone is not available');
     }
-    if (request.keyName) throw badRequest('Invalid key_name provided.');
+    const { key_name } = await keyForBoot(s, ctx, request.keyName);
     const reservation = reservationId();
     const ids: string[] = [];
     for (let index = 0; index < request.maxCount; index++) {
@@ -142,7 +143,7 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
         display_name: request.maxCount > 1 ? `${request.name}-${index + 1}` : request.name,
         display_description: request.description, flavor_id: flavor.id, flavor_name: flavor.name,
         memory_mb: flavor.memory_mb, vcpus: flavor.vcpus, root_gb: flavor.root_gb, ephemeral_gb: flavor.ephemeral_gb,
-        image_ref: image.id, key_name: null, availability_zone: request.availabilityZone,
+        image_ref: image.id, key_name, availability_zone: request.availabilityZone,
         reservation_id: reservation, launch_index: index, scheduler: s.scheduler,
       }, { correlationId: ctx.state.correlationId, commitOnly: true });
       ids.push(uuid);
