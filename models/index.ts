@@ -20,6 +20,7 @@ import * as ec2 from './identity/ec2-credential.js';
 import * as image from './images/image.js';
 import * as flavor from './flavor.js';
 import * as quota from './quota.js';
+import * as instanceAction from './instance-action.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -47,6 +48,7 @@ export function defineModels(sequelize: Sequelize) {
     ...image.define(sequelize),
     Flavor: flavor.define(sequelize),
     Quota: quota.define(sequelize),
+    ...instanceAction.define(sequelize),
   };
 }
 
@@ -73,3 +75,4 @@ export type { Ec2CredentialRow } from './identity/ec2-credential.js';
 export type { ImageRow, ImagePropertyRow, ImageTagRow, ImageMemberRow } from './images/image.js';
 export type { FlavorRow } from './flavor.js';
 export type { QuotaRow } from './quota.js';
+export type { InstanceActionRow, InstanceActionEventRow } from './instance-action.js';

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
 import { Placement } from '../scheduler/protocol.js';
+import { powerMessages } from './power-protocol.js';
 
 const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
 const count = () => Type.Integer({ minimum: 0 });
@@ -45,4 +46,5 @@ export const hostProtocol = defineProtocol('host', {
   disable: { durable: true, payload: Type.Object({ reason: Type.Optional(text()) }, { additionalProperties: false }) },
   enable: { durable: true, payload: empty() },
   get: { durable: false, payload: empty() },
+  ...powerMessages,
 });

@@ -24,6 +24,8 @@ export interface ComputeServices {
   readonly clock: Clock;
   /** The scheduler actor this API node hands boots to. */
   readonly scheduler: string;
+  /** This node's name: the host of the API's own instance action events (Nova's CONF.host). */
+  readonly nodeId: string;
   readonly quotas: QuotaDefaults;
   readonly serviceDownMs: number;
   /** The API's public base URL (no trailing slash), for links. */
