@@ -25,8 +25,8 @@ const eventId = (action: string, event: string) => digest(action, event);
 export interface Caller { readonly request_id: string; readonly user_id: string; readonly project_id: string; readonly is_admin?: boolean }
 
 /**
- * When an action on `s` happens: now, or a millisecond after the server's last change, so that
- * a server's actions keep their order when two fall in one millisecond.
+ * When a change to `s` happens: now, or a millisecond after its last change, so that a server's
+ * updated_at never goes back and its actions keep their order when two fall in one millisecond.
  */
 export const stampOf = (s: InstanceRow | null, now: number) => (s ? Math.max(now, new Date(s.updated_at).getTime() + 1) : now);
 

@@ -72,13 +72,14 @@ export const powerBehaviour: { readonly [T in keyof Messages]: Handler<T> } = {
   powerDone: (state, { op, request_id, ...report }, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);
     // The event ends whatever became of the server meanwhile; the state moves only if this report is still expected.
-    new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, RULES[op].action, request_id), EVENTS[op], ctx.now, report.error);
-    const next = reported(state, op, report, ctx.now);
+    const at = stampOf(state, ctx.now);
+    new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, RULES[op].action, request_id), EVENTS[op], at, report.error);
+    const next = reported(state, op, report, at);
     if (next && report.error) ctx.log.warn({ op, error: report.error.message }, 'power operation failed');
     return next ? changed(next) : { reply: state };
   },
   powerProgress: (state, { op }, ctx) => {
-    const next = state && !state.deleted_at ? rebootStarted(state, op, ctx.now) : undefined;
+    const next = state && !state.deleted_at ? rebootStarted(state, op, stampOf(state, ctx.now)) : undefined;
     return next ? changed(next) : { reply: state };
   },
 };

@@ -73,7 +73,9 @@ export function instanceActionRoutes(s: ComputeServices): Router<ComputeState> {
       const marker = await actions.findOne({ where: { instance_uuid: server.uuid, request_id: query.marker }, order: newestFirst, raw: true }) as InstanceActionRow | null;
       // Nova reports the marker it failed to find after replacing it with the lookup's result: None.
       if (!marker) throw badRequest('Marker None could not be found.');
-      const created = marker.created_at;
+      // SQLite hands the time back as text in the form Sequelize writes it.
+      const created = typeof marker.created_at === 'string'
+        ? new Date((marker.created_at as string).replace(' ', 'T').replace(/ ?\+00:00$/, 'Z')) : marker.created_at;
       where[Op.or] = [{ created_at: { [Op.lt]: created } }, { created_at: created, id: { [Op.lt]: marker.id } }];
     }
     const limit = Math.min(query.limit ?? MAX_LIMIT, MAX_LIMIT);

@@ -128,6 +128,8 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
       if ((error as { code?: string }).code === 'rejected') throw conflict(action, server.uuid, error as Error & { details?: unknown });
       throw error;
     }
+    // Empty, as Nova answers (Koa would otherwise write the status text); the status after, as null means 204 to Koa.
+    ctx.body = null;
     ctx.status = 202;
   });
 
