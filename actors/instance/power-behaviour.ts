@@ -4,7 +4,7 @@ import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
 import type { InstanceRow } from '../../models/instance.js';
 import { ActionLog, actionId, stampOf, type Caller } from './actions.js';
-import { accepted, locked, rebootStarted, refusal, refusalMessage, reported, RULES, unlocked, type HostOp } from './power.js';
+import { accepted, locked, lockerOf, rebootStarted, refusal, refusalMessage, reported, RULES, unlocked, type HostOp } from './power.js';
 import type { powerMessages } from './power-protocol.js';
 
 type Messages = typeof powerMessages;
@@ -17,10 +17,13 @@ const EVENTS: Record<HostOp, string> = {
   pause: 'compute_pause_instance', unpause: 'compute_unpause_instance', suspend: 'compute_suspend_instance', resume: 'compute_resume_instance',
 };
 
-const live = (state: InstanceRow | null, ctx: HandlerContext): InstanceRow => {
-  if (!state || state.deleted_at) throw reject(`instance ${ctx.self.id} not found`);
+/** The server as the caller may act on it: another project's is as missing as a deleted one (Nova's 404), admins' aside. */
+const visible = (state: InstanceRow | null, caller: Caller, ctx: HandlerContext): InstanceRow => {
+  if (!state || state.deleted_at || (!caller.is_admin && state.project_id !== caller.project_id)) throw reject(`instance ${ctx.self.id} not found`);
   return state;
 };
+
+const UNLOCK_OVERRIDE = 'os_compute_api:os-lock-server:unlock:unlock_override';
 
 const changed = (next: InstanceRow) => ({ state: next, reply: next });
 
@@ -29,7 +32,7 @@ const changed = (next: InstanceRow) => ({ state: next, reply: next });
  * action with its compute event begun, and the order to the host.
  */
 function order(state: InstanceRow | null, op: HostOp, caller: Caller, ctx: HandlerContext): Outcome<InstanceRow> {
-  const s = live(state, ctx);
+  const s = visible(state, caller, ctx);
   const refused = refusal(s, op, caller.is_admin === true);
   if (refused) throw reject(refusalMessage(s.uuid, op, refused), refused);
   const at = stampOf(s, ctx.now);
@@ -53,7 +56,7 @@ export const powerBehaviour: { readonly [T in keyof Messages]: Handler<T> } = {
   suspend: simple('suspend'),
   resume: simple('resume'),
   lock: (state, { reason, api_host, ...caller }, ctx) => {
-    const s = live(state, ctx);
+    const s = visible(state, caller, ctx);
     const at = stampOf(s, ctx.now);
     const next = locked(s, caller.project_id, reason, at);
     // An owner locking what is locked already: Nova records nothing.
@@ -63,7 +66,11 @@ export const powerBehaviour: { readonly [T in keyof Messages]: Handler<T> } = {
     return changed(next);
   },
   unlock: (state, { api_host, ...caller }, ctx) => {
-    const s = live(state, ctx);
+    const s = visible(state, caller, ctx);
+    // Nova's is_expected_locked_by: undoing a lock taken from the other side (owner or admin) takes the override.
+    if (s.locked_by && s.locked_by !== lockerOf(s, caller.project_id) && !caller.is_admin) {
+      throw reject(`Policy doesn't allow ${UNLOCK_OVERRIDE} to be performed.`, { reason: 'forbidden', rule: UNLOCK_OVERRIDE });
+    }
     const at = stampOf(s, ctx.now);
     const log = new ActionLog(ctx, s.uuid);
     log.instant(log.start('unlock', caller, at), 'api_unlock', api_host ?? null, at);

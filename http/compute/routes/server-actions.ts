@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { InstanceRow } from '../../../models/index.js';
 import { ref } from '../../../runtime/ref.js';
 import { readJson } from '../../body.js';
-import { badRequest, notFound, NovaFault } from '../errors.js';
+import { badRequest, forbidden, notFound, NovaFault } from '../errors.js';
 import type { Microversion } from '../microversion.js';
 import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 
@@ -85,20 +85,23 @@ async function actionOf(ctx: ComputeContext): Promise<[string, unknown]> {
   return [name, body[name]];
 }
 
-async function findServer(s: ComputeServices, ctx: ComputeContext, id: string): Promise<InstanceRow> {
-  const row = await s.models.Instance.findOne({
-    where: { uuid: id, deleted_at: null }, attributes: ['uuid', 'project_id', 'user_id', 'locked', 'locked_by'], raw: true,
-  }) as InstanceRow | null;
+/**
+ * The server if the caller may see it, else Nova's 404 (before the policy's 403, as Nova orders them).
+ * Read here rather than left to the instance actor, so that a request for a server that does not
+ * exist never activates one.
+ */
+async function findServer(s: ComputeServices, ctx: ComputeContext, id: string): Promise<void> {
+  const row = await s.models.Instance.findOne({ where: { uuid: id, deleted_at: null }, attributes: ['project_id'], raw: true }) as InstanceRow | null;
   if (!row || (!ctx.state.auth.isAdmin && row.project_id !== ctx.state.project)) throw notFound(`Instance ${id} could not be found.`);
-  return row;
 }
 
-interface Refusal { reason: 'locked' | 'not_ready' | 'invalid_state'; attr?: string; state?: string | null }
+interface Refusal { reason: 'locked' | 'not_ready' | 'invalid_state' | 'forbidden'; attr?: string; state?: string | null; rule?: string }
 
 /** The instance actor's refusal in Nova's words: raise_http_conflict_for_instance_invalid_state, or the exception's own text. */
 function conflict(action: ServerAction, id: string, error: { message: string; details?: unknown }): NovaFault {
   const refusal = error.details as Refusal | undefined;
   if (!refusal) return notFound(`Instance ${id} could not be found.`);
+  if (refusal.reason === 'forbidden') return forbidden(refusal.rule!);
   if (refusal.reason !== 'invalid_state') return new NovaFault(409, error.message);
   return new NovaFault(409, `Cannot '${action.name}' instance ${id} while it is in ${refusal.attr} ${refusal.state ?? 'None'}`);
 }
@@ -111,21 +114,17 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
     const action = SERVER_ACTIONS[name];
     if (!action) throw badRequest(`There is no such action: ${name}`);
     const input = action.parse?.(value, ctx.state.version) ?? {};
-    const server = await findServer(s, ctx, ctx.params.id);
+    const id = ctx.params.id;
+    await findServer(s, ctx, id);
     authorize(ctx, action.rule, 'member');
     const { auth, project, correlationId } = ctx.state;
-    if (name === 'unlock') {
-      // Nova's is_expected_locked_by: undoing a lock taken from the other side (owner or admin) needs the override.
-      const expected = server.project_id === project ? 'owner' : 'admin';
-      if (server.locked_by && server.locked_by !== expected) authorize(ctx, 'os_compute_api:os-lock-server:unlock:unlock_override', 'admin');
-    }
     const caller = { request_id: correlationId, user_id: auth.userId, project_id: project, is_admin: auth.isAdmin };
     const apiHost = name === 'lock' || name === 'unlock' ? { api_host: s.nodeId } : {};
     try {
       // Answered once the new task_state, the instance action and the host's order are committed together.
-      await s.actors.ask(ref('instance', server.uuid), action.message, { ...caller, ...input, ...apiHost }, { correlationId, commitOnly: true });
+      await s.actors.ask(ref('instance', id), action.message, { ...caller, ...input, ...apiHost }, { correlationId, commitOnly: true });
     } catch (error) {
-      if ((error as { code?: string }).code === 'rejected') throw conflict(action, server.uuid, error as Error & { details?: unknown });
+      if ((error as { code?: string }).code === 'rejected') throw conflict(action, id, error as Error & { details?: unknown });
       throw error;
     }
     // Empty, as Nova answers (Koa would otherwise write the status text); the status after, as null means 204 to Koa.
