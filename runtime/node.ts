@@ -248,6 +248,11 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     return true;
   }
 
+  /** Whether the actor has a live activation on this node (introspection, cheaper than `info`). */
+  isActive(ref: ActorRef): boolean {
+    return this.kinds.get(ref.kind)?.activations.has(ref.id) ?? false;
+  }
+
   info(ref: ActorRef): ActivationInfo | undefined {
     return this.kinds.get(ref.kind)?.activations.get(ref.id)?.info();
   }

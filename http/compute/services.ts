@@ -12,6 +12,8 @@ import type { VersionState } from './microversion.js';
 /** How the compute API reaches the actors: by their protocols, never by their objects. */
 export interface ActorGateway {
   ask<R = unknown>(to: ActorRef, type: string, payload: unknown, options?: { correlationId?: string; commitOnly?: boolean }): Promise<R>;
+  /** Introspection: whether the actor is live on this node. */
+  isActive?(ref: ActorRef): boolean;
 }
 
 export interface QuotaDefaults { readonly instances: number; readonly cores: number; readonly ramMb: number }

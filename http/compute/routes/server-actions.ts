@@ -87,8 +87,8 @@ async function actionOf(ctx: ComputeContext): Promise<[string, unknown]> {
 
 /**
  * The server if the caller may see it, else Nova's 404 (before the policy's 403, as Nova orders them).
- * Read here rather than left to the instance actor, so that a request for a server that does not
- * exist never activates one.
+ * Read rather than asked of an instance actor not yet active, so that a request for a server that does
+ * not exist never activates one.
  */
 async function findServer(s: ComputeServices, ctx: ComputeContext, id: string): Promise<void> {
   const row = await s.models.Instance.findOne({ where: { uuid: id, deleted_at: null }, attributes: ['project_id'], raw: true }) as InstanceRow | null;
@@ -115,14 +115,19 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
     if (!action) throw badRequest(`There is no such action: ${name}`);
     const input = action.parse?.(value, ctx.state.version) ?? {};
     const id = ctx.params.id;
-    await findServer(s, ctx, id);
+    const instance = ref('instance', id);
+    // A live instance actor answers for its server itself (404 for one the caller may not see): the read is
+    // only for a caller the policy refuses (404 before 403) and for a server whose actor is not active.
+    let permitted = true;
+    try { authorize(ctx, action.rule, 'member'); } catch { permitted = false; }
+    if (!permitted || !s.actors.isActive?.(instance)) await findServer(s, ctx, id);
     authorize(ctx, action.rule, 'member');
     const { auth, project, correlationId } = ctx.state;
     const caller = { request_id: correlationId, user_id: auth.userId, project_id: project, is_admin: auth.isAdmin };
     const apiHost = name === 'lock' || name === 'unlock' ? { api_host: s.nodeId } : {};
     try {
       // Answered once the new task_state, the instance action and the host's order are committed together.
-      await s.actors.ask(ref('instance', id), action.message, { ...caller, ...input, ...apiHost }, { correlationId, commitOnly: true });
+      await s.actors.ask(instance, action.message, { ...caller, ...input, ...apiHost }, { correlationId, commitOnly: true });
     } catch (error) {
       if ((error as { code?: string }).code === 'rejected') throw conflict(action, id, error as Error & { details?: unknown });
       throw error;
