@@ -252,6 +252,7 @@ test.serial('a reader is refused every action (403); another project’s server 
   t.deepEqual(stolen.body, { itemNotFound: { code: 404, message: `Instance ${admins} could not be found.` } });
   t.is((await actions(admins, undefined, c.demo)).status, 404);
   t.is((await act(c.admin, '00000000-0000-4000-8000-000000000000', { 'os-stop': null })).status, 404);
+  t.false(c.cloud.node.isActive(ref('instance', '00000000-0000-4000-8000-000000000000')), 'no actor is activated for a server that does not exist');
 
   const bad = async (body: unknown, message: string | RegExp) => {
     const r = await c.nova.call('POST', `/v2.1/servers/${id}/action`, { token: c.demo, body });
