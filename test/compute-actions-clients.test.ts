@@ -97,6 +97,7 @@ test('openstacksdk at 2.93: power actions, locks with a reason, server actions w
 import copy, json, time, openstack, jsonschema
 from openstack import exceptions
 from tempest.lib.common import jsonschema_validator as v
+from tempest.lib.api_schema.response.compute.v2_1 import parameter_types as types
 from tempest.lib.api_schema.response.compute.v2_1 import servers as s21
 from tempest.lib.api_schema.response.compute.v2_51 import servers as s251
 from tempest.lib.api_schema.response.compute.v2_58 import servers as s258
@@ -163,8 +164,17 @@ out['events'] = [[e['event'], e['result'], 'hostId' in e, 'traceback' in e] for 
 admin_detail = get(admin, '%s/%s' % (base, stop))['instanceAction']
 out['admin_events'] = [[e['event'], e['host'], e['details'], e['traceback']] for e in admin_detail['events']]
 
-# The raw responses against Tempest's schemas (up to 2.79, the last Debian's Tempest knows).
+# The raw responses against Tempest's schemas (up to 2.79, the last Debian's Tempest knows). Its list
+# schema has no 2.58 version; upstream Tempest's adds updated_at and the links, built here the same way.
 check(s21.list_instance_actions, get(demo, base, '2.1'))
+list258 = copy.deepcopy(s21.list_instance_actions)
+list258['response_body']['properties']['instanceActions']['items']['properties']['updated_at'] = types.date_time
+list258['response_body']['properties']['instanceActions']['items']['required'].append('updated_at')
+list258['response_body']['properties']['links'] = types.links
+paged = get(demo, base + '?limit=2', '2.58')
+out['paged'] = [len(paged['instanceActions']), [l['rel'] for l in paged.get('links', [])]]
+check(list258, paged)
+check(list258, get(admin, base, '2.93'))
 for version, schema in (('2.1', s21), ('2.51', s251), ('2.58', s258), ('2.62', s262), ('2.79', s262)):
     for conn in (demo, admin):
         check(schema.show_instance_action, get(conn, '%s/%s' % (base, stop), version))
@@ -193,6 +203,7 @@ print(json.dumps(out))
     t.deepEqual(out.actions, ['unlock', 'lock', 'unlock', 'lock', 'resume', 'suspend', 'unpause', 'pause', 'reboot', 'reboot', 'start', 'stop', 'create']);
     t.deepEqual(out.events, [['compute_stop_instance', 'Success', true, false]]);
     t.deepEqual(out.admin_events, [['compute_stop_instance', 'compute-1', null, null]]);
+    t.deepEqual(out.paged, [2, ['next']]);
     t.is(out.schemas, 'ok');
   } finally {
     await stopTestCloud(c);
