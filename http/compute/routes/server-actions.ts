@@ -95,13 +95,14 @@ async function findServer(s: ComputeServices, ctx: ComputeContext, id: string): 
   if (!row || (!ctx.state.auth.isAdmin && row.project_id !== ctx.state.project)) throw notFound(`Instance ${id} could not be found.`);
 }
 
-interface Refusal { reason: 'locked' | 'not_ready' | 'invalid_state' | 'forbidden'; attr?: string; state?: string | null; rule?: string }
+interface Refusal { reason: 'locked' | 'not_ready' | 'invalid_state' | 'locked_by_other'; attr?: string; state?: string | null }
 
 /** The instance actor's refusal in Nova's words: raise_http_conflict_for_instance_invalid_state, or the exception's own text. */
 function conflict(action: ServerAction, id: string, error: { message: string; details?: unknown }): NovaFault {
   const refusal = error.details as Refusal | undefined;
   if (!refusal) return notFound(`Instance ${id} could not be found.`);
-  if (refusal.reason === 'forbidden') return forbidden(refusal.rule!);
+  // Another side's lock: undoing it takes the override policy, an admin's alone.
+  if (refusal.reason === 'locked_by_other') return forbidden('os_compute_api:os-lock-server:unlock:unlock_override');
   if (refusal.reason !== 'invalid_state') return new NovaFault(409, error.message);
   return new NovaFault(409, `Cannot '${action.name}' instance ${id} while it is in ${refusal.attr} ${refusal.state ?? 'None'}`);
 }
