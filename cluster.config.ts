@@ -66,6 +66,9 @@ export const ConfigSchema = Type.Object({
     spawnFailHosts: Type.Array(Type.String({ minLength: 1 }), {
       default: [], description: 'TEST-ONLY: hosts whose spawns fail (libvirt’s test driver cannot fail one); leave empty in production',
     }),
+    ignoreShutdownHosts: Type.Array(Type.String({ minLength: 1 }), {
+      default: [], description: 'TEST-ONLY: hosts whose guests ignore shutdown requests (the test driver’s always obey); leave empty in production',
+    }),
   }),
   testing: section({
     checkComputeResponses: Type.Boolean({
@@ -87,6 +90,7 @@ export const ConfigSchema = Type.Object({
     reportIntervalMs: ms(1, 10_000, 'how often a compute service reports in (Nova’s report_interval)'),
     serviceDownMs: ms(1, 60_000, 'a compute service silent this long is down (Nova’s service_down_time)'),
     cleanShutdownMs: ms(0, 60_000, 'how long a server stop waits for the guest before destroying it'),
+    softRebootMs: ms(0, 120_000, 'how long a soft reboot waits for the guest to shut down before rebooting it hard (Nova’s wait_soft_reboot_seconds)'),
   }),
   supervision: section({
     maxRestarts: int(0, undefined, 5, 'restarts allowed within withinMs before an actor is marked failed'),

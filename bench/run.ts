@@ -4,6 +4,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   identity: async () => (await import('./identity.js')).run(),
   images: async () => (await import('./images.js')).run(),
   compute: async () => (await import('./compute.js')).run(),
+  actions: async () => (await import('./actions.js')).run(),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../cluster.config.js';
 import { openDatabase, type Database } from '../models/database.js';
@@ -61,6 +62,11 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
       hypervisor: (uri) => pool.get(uri),
       instancesOn: async (host) => plain<InstanceRow>(await db.models.Instance.findAll({ where: { host, deleted_at: null } })),
       failSpawn: (host) => config.faults.spawnFailHosts.includes(host),
+      cleanShutdownMs: config.timeouts.cleanShutdownMs,
+      softRebootMs: config.timeouts.softRebootMs,
+      // Absolute: the hypervisor's daemon writes it from a working directory of its own.
+      savePath: (host, uuid) => resolve(config.stateDir, 'saved', host, `${uuid}.save`),
+      ignoresShutdown: (host) => config.faults.ignoreShutdownHosts.includes(host),
     },
     scheduler: {
       loadHosts: async () => plain<HostRow>(await db.models.Host.findAll()),
@@ -136,7 +142,7 @@ async function startCompute(
   const responseOracle = config.testing.checkComputeResponses ? await ResponseOracle.start(logger) : undefined;
   const server = await listen(computeApp({
     models: db.models, tokens: identity.services.tokens, images: images.repo, actors: node, clock,
-    scheduler: config.nodeId, quotas: config.quotas, serviceDownMs: config.timeouts.serviceDownMs, publicUrl: () => publicUrl,
+    scheduler: config.nodeId, nodeId: config.nodeId, quotas: config.quotas, serviceDownMs: config.timeouts.serviceDownMs, publicUrl: () => publicUrl,
     responseOracle,
   }, logger), config.listen.host, config.listen.compute).catch(async (error) => { await responseOracle?.stop(); throw error; });
   publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;

@@ -21,6 +21,7 @@ import * as image from './images/image.js';
 import * as flavor from './flavor.js';
 import * as quota from './quota.js';
 import * as keypair from './keypair.js';
+import * as instanceAction from './instance-action.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -51,6 +52,7 @@ export function defineModels(sequelize: Sequelize) {
     FlavorProject: flavor.defineProjects(sequelize),
     Quota: quota.define(sequelize),
     KeyPair: keypair.define(sequelize),
+    ...instanceAction.define(sequelize),
   };
 }
 
@@ -78,3 +80,4 @@ export type { ImageRow, ImagePropertyRow, ImageTagRow, ImageMemberRow } from './
 export type { FlavorRow, FlavorExtraSpecRow, FlavorProjectRow } from './flavor.js';
 export type { QuotaRow } from './quota.js';
 export type { KeyPairRow } from './keypair.js';
+export type { InstanceActionRow, InstanceActionEventRow } from './instance-action.js';

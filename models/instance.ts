@@ -25,6 +25,8 @@ export interface InstanceRow {
   image_ref: string;
   key_name: string | null;
   locked: boolean;
+  /** 'owner' or 'admin': who locked it, as Nova records it; an owner cannot undo an admin's lock. */
+  locked_by?: string | null;
   locked_reason: string | null;
   reservation_id: string;
   launch_index: number;
@@ -64,6 +66,7 @@ export const attributes: ModelAttributes = {
   image_ref: str(255),
   key_name: str(255, true),
   locked: { type: DataTypes.BOOLEAN, allowNull: false },
+  locked_by: str(16, true),
   locked_reason: { type: DataTypes.TEXT, allowNull: true },
   reservation_id: str(255),
   launch_index: { type: DataTypes.INTEGER, allowNull: false },

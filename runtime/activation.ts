@@ -179,7 +179,7 @@ export class Activation {
       await this.answer(envelope, { ok: false, error: invalid.toBody() });
       return 'invalid';
     }
-    const context = new MessageContext(this.ref, envelope, this.host);
+    const context = new MessageContext(this.ref, envelope, this.host, definition.records);
     let result: Outcome<object>;
     try {
       result = await definition.behaviour[envelope.type](this.state, envelope.payload, context);
@@ -193,6 +193,7 @@ export class Activation {
     const committed = this.host.store.commit({
       ref: this.ref, epoch: this.epoch, state: result.state,
       handled: { id: String(envelope.id), reply }, sends: context.sends.filter((e) => e.durable),
+      ...(context.records.length ? { records: context.records } : {}),
     });
     const done = () => {
       if (context.sends.length) this.host.deliver(context.sends);
@@ -269,7 +270,7 @@ export class Activation {
       this.host.reply(envelope, { ok: false, error: invalid.toBody() });
       return 'invalid';
     }
-    const context = new MessageContext(this.ref, envelope, this.host);
+    const context = new MessageContext(this.ref, envelope, this.host, definition.records);
     let result: Outcome<object> | Promise<Outcome<object>>;
     try {
       result = definition.behaviour[envelope.type](this.state, envelope.payload, context);
@@ -283,7 +284,9 @@ export class Activation {
   }
 
   private completeTransient(envelope: Envelope, context: MessageContext, result: Outcome<object>): MessageOutcome | Promise<MessageOutcome> {
-    if (result.state !== undefined) throw new Error(`${this.kind.definition.kind}.${envelope.type} is transient and may not change state`);
+    if (result.state !== undefined || context.records.length) {
+      throw new Error(`${this.kind.definition.kind}.${envelope.type} is transient and may not change state or record rows`);
+    }
     this.kind.stats.transient++;
     this.handled++;
     const reply: StoredReply = { ok: true, value: result.reply };

@@ -16,6 +16,8 @@ export interface Envelope {
   readonly correlationId?: string;
   /** Set on messages delivered again after a restart, so the receiver checks its inbox first. */
   readonly redelivered?: boolean;
+  /** Delivered this long after it is sent (in memory only: a redelivery after a restart is immediate). */
+  readonly delayMs?: number;
 }
 
 export type Reply =

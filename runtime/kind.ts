@@ -13,9 +13,23 @@ export interface HandlerContext {
    * state), e.g. an instance asking the scheduler for a host. Never ask an actor that may ask back.
    */
   ask<R = unknown>(to: ActorRef, type: string, payload: unknown, timeoutMs?: number): Promise<R>;
-  /** Sends a message; a durable one is written to the outbox in the same transaction as this handler's state. */
-  send(to: ActorRef, type: string, payload: unknown): void;
+  /**
+   * Sends a message; a durable one is written to the outbox in the same transaction as this handler's state.
+   * With `delayMs` it is delivered that long after the commit, on the node's clock; a durable one that a
+   * restart finds in the outbox is delivered at once, so its handler checks any deadline it carries itself.
+   */
+  send(to: ActorRef, type: string, payload: unknown, options?: SendLater): void;
+  /**
+   * Writes a row of one of the kind's `records` models in this handler's commit: inserted, or, when a
+   * row with its primary key exists, the columns it gives updated (a replayed message writes nothing twice).
+   */
+  record(model: string, row: Readonly<Record<string, unknown>>): void;
 }
+
+export interface SendLater { readonly delayMs?: number }
+
+/** A row written through `HandlerContext.record`. */
+export interface RecordWrite { readonly model: string; readonly row: Readonly<Record<string, unknown>> }
 
 export interface Outcome<S> {
   /** The new state; undefined leaves it as it was, null deletes the entity's row. */
@@ -39,6 +53,11 @@ export interface KindDefinition<S extends object = any, P extends ProtocolSpec =
    * once per distinct value, which keeps 100,000 activations small.
    */
   readonly shared?: readonly string[];
+  /**
+   * Models besides its own table whose rows its handlers write with `ctx.record` (a history the
+   * entity keeps, such as an instance's actions), keyed by their primary key.
+   */
+  readonly records?: readonly string[];
   /**
    * Handles its next message while the last one's commit is in flight (its replies and sends still
    * wait for that commit; reads wait for every commit in flight). For actors that take a stream of

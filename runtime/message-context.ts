@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Envelope } from './envelope.js';
-import type { HandlerContext } from './kind.js';
+import type { HandlerContext, RecordWrite, SendLater } from './kind.js';
 import type { ActorRef } from './ref.js';
 import { ActorError } from './errors.js';
 
@@ -16,10 +16,14 @@ export interface ContextHost {
 /** What a handler sees; one per message, its log created only if used. */
 export class MessageContext implements HandlerContext {
   readonly sends: Envelope[] = [];
+  readonly records: RecordWrite[] = [];
   readonly now: number;
   private logger: Logger | undefined;
 
-  constructor(readonly self: ActorRef, private readonly envelope: Envelope, private readonly host: ContextHost) {
+  constructor(
+    readonly self: ActorRef, private readonly envelope: Envelope, private readonly host: ContextHost,
+    private readonly recordModels: readonly string[] = [],
+  ) {
     this.now = host.clock.now();
   }
 
@@ -38,7 +42,15 @@ export class MessageContext implements HandlerContext {
     return this.host.ask<R>(to, type, payload, { correlationId: this.envelope.correlationId, timeoutMs });
   }
 
-  send(to: ActorRef, type: string, payload: unknown): void {
-    this.sends.push(this.host.envelope(to, type, payload, this.self, this.envelope.correlationId));
+  send(to: ActorRef, type: string, payload: unknown, options?: SendLater): void {
+    const envelope = this.host.envelope(to, type, payload, this.self, this.envelope.correlationId);
+    const delayMs = options?.delayMs ?? 0;
+    this.sends.push(delayMs > 0 ? { ...envelope, delayMs } : envelope);
+  }
+
+  record(model: string, row: Readonly<Record<string, unknown>>): void {
+    // A model the kind did not declare is a programming error: it crashes the handler rather than the commit.
+    if (!this.recordModels.includes(model)) throw new Error(`${this.self.kind} records no '${model}' rows (KindDefinition.records)`);
+    this.records.push({ model, row });
   }
 }

@@ -71,6 +71,8 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
   private sequence = 0;
   private sweeper: Timer | undefined;
   private pruner: Timer | undefined;
+  /** Sends waiting out their delay; a durable one is in the outbox already, so a restart delivers it anyway. */
+  private readonly delayed = new Set<Timer>();
   private running = false;
 
   constructor(private readonly options: NodeOptions) {
@@ -93,7 +95,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
   /** Called by a kind's supervisor: the kind's actors run under it with its policy. */
   supervise(definition: KindDefinition, policy: SupervisionPolicy, passivateAfterMs: number): void {
     if (this.kinds.has(definition.kind)) throw new Error(`actor kind '${definition.kind}' is already supervised`);
-    this.store.registerKind(definition.kind, { model: definition.model, key: definition.key, shared: definition.shared });
+    this.store.registerKind(definition.kind, { model: definition.model, key: definition.key, shared: definition.shared, records: definition.records });
     const supervisor = nact.spawnStateless(this.root, () => {}, definition.kind, {
       onCrash: (_msg: unknown, error: unknown, ctx: { resume: symbol }) => {
         this.logger.error({ err: error, kind: definition.kind }, 'fault escalated to a kind supervisor');
@@ -121,6 +123,8 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     this.running = false;
     this.clock.clearTimeout(this.sweeper);
     this.clock.clearTimeout(this.pruner);
+    for (const timer of this.delayed) this.clock.clearTimeout(timer);
+    this.delayed.clear();
     this.transport.detach(this.nodeId);
     // Let handlers that are mid-commit finish so nothing half-done is left to redeliver.
     for (let i = 0; i < 200 && this.busy(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -193,7 +197,8 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
 
   deliver(envelopes: readonly Envelope[]): void {
     for (const envelope of envelopes) {
-      if (this.kinds.has(envelope.to.kind)) this.receive(envelope);
+      if (envelope.delayMs) this.deliverLater(envelope);
+      else if (this.kinds.has(envelope.to.kind)) this.receive(envelope);
       else this.transport.deliver(envelope);
     }
   }
@@ -241,6 +246,11 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     else this.remove(activation);
     this.changed('stopped', ref, 'operator');
     return true;
+  }
+
+  /** Whether the actor has a live activation on this node (introspection, cheaper than `info`). */
+  isActive(ref: ActorRef): boolean {
+    return this.kinds.get(ref.kind)?.activations.has(ref.id) ?? false;
   }
 
   info(ref: ActorRef): ActivationInfo | undefined {
@@ -311,6 +321,15 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     this.pending.delete(requestId);
     this.clock.clearTimeout(pending.timer);
     return pending;
+  }
+
+  private deliverLater(envelope: Envelope): void {
+    const { delayMs, ...now } = envelope;
+    const timer = this.clock.setTimeout(() => {
+      this.delayed.delete(timer);
+      if (this.running) this.deliver([now]);
+    }, delayMs ?? 0);
+    this.delayed.add(timer);
   }
 
   private busy(): boolean {

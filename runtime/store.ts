@@ -1,11 +1,14 @@
 import type { ActorRef } from './ref.js';
 import type { Envelope } from './envelope.js';
 import type { ErrorBody } from './errors.js';
+import type { RecordWrite } from './kind.js';
 
 export interface KindTableSpec {
   readonly model: string;
   readonly key: string;
   readonly shared?: readonly string[];
+  /** Models of the rows the kind's handlers record besides its state (`KindDefinition.records`). */
+  readonly records?: readonly string[];
 }
 
 export interface Activated {
@@ -26,6 +29,8 @@ export interface CommitItem {
   readonly handled?: { readonly id: string; readonly reply: StoredReply };
   /** Durable messages the handler sent, written to the outbox in the same transaction. */
   readonly sends?: readonly Envelope[];
+  /** Rows of the kind's record models, upserted by primary key in the same transaction. */
+  readonly records?: readonly RecordWrite[];
   /** Marks the actor failed (it then handles nothing until an operator restarts it). */
   readonly failure?: string;
 }

@@ -21,7 +21,7 @@ import { policyFrom } from '../supervisors/policy.js';
 const T0 = Date.UTC(2026, 0, 1);
 const log = pino({ level: 'silent' });
 const ctx = (kind: string, id: string, now = T0): HandlerContext => ({
-  self: { kind, id }, now, log, send() {}, ask: () => Promise.reject(new Error('no other actors in pure tests')),
+  self: { kind, id }, now, log, send() {}, record() {}, ask: () => Promise.reject(new Error('no other actors in pure tests')),
 });
 
 /** Runs a handler and returns its outcome; every real handler is synchronous. */

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import type { Behaviour, HandlerContext } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
@@ -8,9 +9,10 @@ import type { hostProtocol } from './protocol.js';
 import { reconcile } from './reconcile.js';
 import { specOf } from './domain-spec.js';
 import { hostUptime } from '../../drivers/local/uptime.js';
+import { powerHandlers, type PowerDeps } from './power.js';
 import { claimed, disabled, enabled, forcedDown, heartbeat, registered, released, reregistered, usageSet, type HostRow } from './state.js';
 
-export interface HostDeps {
+export interface HostDeps extends PowerDeps {
   /** The host's hypervisor connection (one per URI, kept open across messages). */
   readonly hypervisor: (uri: string) => LibvirtConnection;
   /** The servers the tables place on a host, deleted ones left out. */
@@ -32,7 +34,7 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       const next = state ? reregistered(state, payload, ctx.now) : registered(ctx.self.id, payload, ctx.now);
       const rebooted = Boolean(state && payload.boot_id && state.boot_id !== payload.boot_id);
       const result = await reconcile(deps.hypervisor(next.libvirt_uri), await deps.instancesOn(ctx.self.id), rebooted, ctx);
-      ctx.log.info({ rebooted, adopted: result.adopted, resumed: result.resumed, missing: result.missing, unknown: result.unknown.length }, 'host registered');
+      ctx.log.info({ rebooted, adopted: result.adopted, resumed: result.resumed, redefined: result.redefined, missing: result.missing, unknown: result.unknown.length }, 'host registered');
       return { state: next, reply: result };
     },
     heartbeat: (state, _payload, ctx) => {
@@ -80,6 +82,8 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
     release: async (state, request, ctx) => {
       const host = known(state, ctx);
       await deps.hypervisor(host.libvirt_uri).remove(request.instance_uuid);
+      // A suspended server's saved memory goes with it.
+      if (deps.savePath) rmSync(deps.savePath(host.name, request.instance_uuid), { force: true });
       ctx.send(ref('instance', request.instance_uuid), 'released', {});
       return { state: released(host, request, ctx.now) };
     },
@@ -104,5 +108,6 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       }
     },
     get: (state, _payload, ctx) => ({ reply: known(state, ctx) }),
+    ...powerHandlers(deps, known),
   };
 }

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
 import { Placement } from '../scheduler/protocol.js';
+import { powerMessages } from './power-protocol.js';
 
 const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
 const count = () => Type.Integer({ minimum: 0 });
@@ -55,4 +56,5 @@ export const hostProtocol = defineProtocol('host', {
   /** What `uptime` says on the machine the compute service runs on (Nova's get_host_uptime). */
   uptime: { durable: false, payload: empty() },
   get: { durable: false, payload: empty() },
+  ...powerMessages,
 });

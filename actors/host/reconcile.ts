@@ -5,19 +5,25 @@ import type { LibvirtConnection } from '../../drivers/libvirt/connection.js';
 import { PowerState } from '../../drivers/libvirt/power-state.js';
 import { specOf } from './domain-spec.js';
 
-export interface Reconciled { readonly adopted: number; readonly resumed: number; readonly missing: number; readonly unknown: string[] }
+/** Servers whose guests are not running by their owner's choice: a hypervisor restart must not start them. */
+const POWERED_DOWN = ['stopped', 'paused', 'suspended'];
+
+export interface Reconciled {
+  readonly adopted: number; readonly resumed: number; readonly redefined: number; readonly missing: number; readonly unknown: string[];
+}
 
 /**
  * Compares the hypervisor's domains with the servers the tables place on this host: a known
- * domain is adopted as it is (its power state recorded), an unknown one is reported, a missing
- * one is started again when the hypervisor itself restarted (Nova's
- * resume_guests_state_on_host_boot) and otherwise recorded on its server as NOSTATE.
+ * domain is adopted as it is (its power state recorded: a stopped, paused or suspended server stays
+ * so), an unknown one is reported, a missing one is started again when the hypervisor itself
+ * restarted (Nova's resume_guests_state_on_host_boot) if its server was running, only defined if it
+ * was stopped, paused or suspended, and otherwise recorded on its server as NOSTATE.
  */
 export async function reconcile(
   hypervisor: LibvirtConnection, instances: InstanceRow[], rebooted: boolean, ctx: HandlerContext,
 ): Promise<Reconciled> {
   const domains = new Map((await hypervisor.domains()).map((d) => [d.uuid, d]));
-  let adopted = 0, resumed = 0, missing = 0;
+  let adopted = 0, resumed = 0, redefined = 0, missing = 0;
   const sync = (i: InstanceRow, power_state: number) => {
     if (i.power_state !== power_state) ctx.send(ref('instance', i.uuid), 'syncPowerState', { power_state });
   };
@@ -33,6 +39,11 @@ export async function reconcile(
       const started = await hypervisor.ensureRunning(specOf(instance, hypervisor.uri));
       resumed++;
       sync(instance, started.powerState);
+    } else if (rebooted && POWERED_DOWN.includes(instance.vm_state)) {
+      // Defined again but left off: a stopped server stays stopped, a suspended one keeps its saved memory.
+      const defined = await hypervisor.define(specOf(instance, hypervisor.uri));
+      redefined++;
+      sync(instance, defined.powerState);
     } else if (instance.vm_state === 'active') {
       missing++;
       sync(instance, PowerState.NOSTATE);
@@ -40,5 +51,5 @@ export async function reconcile(
   }
   const unknown = [...domains.keys()];
   if (unknown.length) ctx.log.warn({ domains: unknown.slice(0, 20), count: unknown.length }, 'domains on the hypervisor that no server here accounts for');
-  return { adopted, resumed, missing, unknown };
+  return { adopted, resumed, redefined, missing, unknown };
 }

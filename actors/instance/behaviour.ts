@@ -4,6 +4,8 @@ import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
 import type { Selection } from '../scheduler/index.js';
 import type { instanceProtocol } from './protocol.js';
+import { powerBehaviour } from './power-behaviour.js';
+import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
 import {
   buildFailed, created, deleted, deleting, powerSynced, renamed, spawned, stateSet, type InstanceRow,
 } from './state.js';
@@ -43,24 +45,31 @@ async function place(state: InstanceRow, request: BuildRequest, ctx: HandlerCont
     }
     selection = { error: `Failed to schedule instance ${state.uuid}: ${(error as Error).message}`.slice(0, 255) };
   }
+  const log = new ActionLog(ctx, state.uuid);
   if ('host' in selection) {
     ctx.send(ref('host', selection.host), 'claim', { ...placement, image_ref: state.image_ref, scheduler: request.scheduler });
+    log.begin(actionId(state.uuid, 'create'), BUILD_EVENT, selection.host, ctx.now);
     return fresh ? changed(state) : { reply: selection };
   }
   const details = request.last_error ? `Last failure: ${request.last_error}` : undefined;
+  log.instant(actionId(state.uuid, 'create'), SCHEDULE_EVENT, request.scheduler, ctx.now, { message: selection.error, traceback: details });
   return changed(buildFailed(state, { code: 500, message: selection.error, ...(details ? { details } : {}) }, ctx.now));
 }
 
 export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.spec> = {
-  create: (state, { scheduler, ...payload }, ctx) => {
+  create: (state, { scheduler, request_id, ...payload }, ctx) => {
     if (state) throw reject(`instance ${ctx.self.id} already exists`);
     const next = created(ctx.self.id, payload, ctx.now);
+    const request = request_id ?? ctx.correlationId;
+    if (request) new ActionLog(ctx, next.uuid).start('create', { request_id: request, user_id: payload.user_id, project_id: payload.project_id }, ctx.now);
     // Placed in the same commit when the scheduler answers; otherwise the build is retried as its own message.
     return scheduler ? place(next, { scheduler, tried: [], attempt: 1 }, ctx, true) : changed(next);
   },
   build: (state, request, ctx) => {
     // Deleted, failed or placed meanwhile: nothing left to build.
     if (!state || state.deleted_at || state.vm_state !== 'building') return { reply: state };
+    // Sent back by a host that could not build it: that attempt's event ends in error.
+    if (request.last_error) new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, 'create'), BUILD_EVENT, ctx.now, { message: request.last_error });
     return place(state, request, ctx, false);
   },
   spawned: (state, { host, node, power_state, availability_zone }, ctx) => {
@@ -70,11 +79,13 @@ export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.s
       release({ ...state, host }, ctx);
       return { reply: state };
     }
+    new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, 'create'), BUILD_EVENT, ctx.now);
     return changed(spawned(state, { host, node, power_state, availability_zone }, ctx.now));
   },
   buildFailed: (state, failure, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);
     if (state.deleted_at) return { reply: state };
+    new ActionLog(ctx, state.uuid).instant(actionId(state.uuid, 'create'), SCHEDULE_EVENT, null, ctx.now, { message: failure.message, traceback: failure.details });
     return changed(buildFailed(state, failure, ctx.now));
   },
   syncPowerState: (state, { power_state }, ctx) => {
@@ -83,18 +94,25 @@ export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.s
   },
   rename: (state, { display_name }, ctx) => changed(renamed(live(state, ctx), display_name, ctx.now)),
   setState: (state, payload, ctx) => changed(stateSet(live(state, ctx), payload, ctx.now)),
-  delete: (state, _payload, ctx) => {
+  delete: (state, caller, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);
     // A repeated delete (a retried API call) succeeds without touching the row.
     if (state.deleted_at || state.task_state === 'deleting') return { reply: state };
-    if (!state.host) return changed(deleted(state, ctx.now));
+    const at = stampOf(state, ctx.now);
+    const log = new ActionLog(ctx, state.uuid);
+    const request = caller.request_id ?? ctx.correlationId;
+    if (request) log.start('delete', { request_id: request, user_id: caller.user_id ?? state.user_id, project_id: caller.project_id ?? state.project_id }, at);
+    if (!state.host) return changed(deleted(state, at));
+    log.begin(actionId(state.uuid, 'delete'), TERMINATE_EVENT, state.host, at);
     release(state, ctx);
-    return changed(deleting(state, ctx.now));
+    return changed(deleting(state, at));
   },
   released: (state, _payload, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);
     if (state.deleted_at) return { reply: state };
+    new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, 'delete'), TERMINATE_EVENT, ctx.now);
     return changed(deleted(state, ctx.now));
   },
   get: (state, _payload, ctx) => ({ reply: live(state, ctx) }),
+  ...powerBehaviour,
 };

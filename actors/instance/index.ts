@@ -2,6 +2,7 @@ import { defineKind } from '../../runtime/kind.js';
 import { instanceBehaviour } from './behaviour.js';
 import { instanceProtocol } from './protocol.js';
 import { failed, type InstanceRow } from './state.js';
+import { ACTION_MODELS } from './actions.js';
 
 export { instanceProtocol, instanceBehaviour };
 export { hostnameFrom, type InstanceRow } from './state.js';
@@ -13,6 +14,8 @@ export const instanceKind = defineKind<InstanceRow, typeof instanceProtocol.spec
   model: 'Instance',
   key: 'uuid',
   shared: ['project_id', 'user_id', 'vm_state', 'task_state', 'host', 'node', 'availability_zone', 'flavor_id', 'image_ref', 'key_name'],
+  // What was done to each server, written with the state change it describes.
+  records: ACTION_MODELS,
   passivates: true,
   // A server whose actor keeps crashing goes to ERROR with a fault, as Nova shows a failed build;
   // a deleted one stays deleted rather than reappearing in error.

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
+import { powerMessages } from './power-protocol.js';
 
 const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
 const nullable = <T extends ReturnType<typeof text>>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -35,6 +36,8 @@ export const instanceProtocol = defineProtocol('instance', {
       launch_index: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
       /** The scheduler actor that places it; absent: the server is only recorded. */
       scheduler: Type.Optional(text()),
+      /** The API request that asked for it: its `create` instance action. */
+      request_id: Type.Optional(text()),
     }, { additionalProperties: false }),
   },
   /**
@@ -79,8 +82,13 @@ export const instanceProtocol = defineProtocol('instance', {
     }, { additionalProperties: false }),
   },
   /** The user's delete: at once when no host holds it, else once the host has released it. */
-  delete: { durable: true, payload: empty() },
+  delete: {
+    durable: true,
+    // Who asks, for its `delete` instance action.
+    payload: Type.Object({ request_id: Type.Optional(text()), user_id: Type.Optional(text()), project_id: Type.Optional(text()) }, { additionalProperties: false }),
+  },
   /** From its host: the domain is gone and its resources are free. */
   released: { durable: true, payload: empty() },
   get: { durable: false, payload: empty() },
+  ...powerMessages,
 });

@@ -36,6 +36,7 @@ export const created = (uuid: string, p: CreateInstance, now: number): InstanceR
   image_ref: p.image_ref,
   key_name: p.key_name ?? null,
   locked: false,
+  locked_by: null,
   locked_reason: null,
   reservation_id: p.reservation_id,
   launch_index: p.launch_index ?? 0,

@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DomainState, Hypervisor, type Domain } from '@unraid/libvirt';
 import { domainXml, type DomainSpec } from './domain-xml.js';
 import { PowerState, powerStateOf } from './power-state.js';
@@ -15,6 +17,7 @@ export interface NodeCapacity { readonly hostname: string; readonly vcpus: numbe
 const connectionLost = /client socket is closed|Broken pipe|Cannot write data|End of file|not connected|no connection/i;
 const notFound = /Domain not found|no domain with matching/i;
 const alreadyRunning = /is already running|already active/i;
+const notRunning = /not running|is not active|not paused/i;
 
 /**
  * One hypervisor through `@unraid/libvirt`: every domain operation is keyed by instance UUID
@@ -37,8 +40,13 @@ export class LibvirtConnection {
         // A retried spawn finds its guest running already: that is the success it was after.
         if (!alreadyRunning.test((error as Error).message)) throw error;
       }
-      return { uuid: spec.uuid, id: await domain.getID(), powerState: PowerState.RUNNING };
+      return { uuid: spec.uuid, id: (await domain.getID()) ?? null, powerState: PowerState.RUNNING };
     });
+  }
+
+  /** Defines the domain without starting it (one defined already keeps its state). */
+  async define(spec: DomainSpec): Promise<DomainStatus> {
+    return this.call(async (h) => statusOf(spec.uuid, await h.domainDefineXML(domainXml(spec))));
   }
 
   /** Destroys and undefines the domain; a domain already gone is success. */
@@ -57,16 +65,70 @@ export class LibvirtConnection {
     return this.call(async (h) => {
       const domain = known ?? await this.lookup(h, uuid);
       if (!domain) return undefined;
-      const info = await domain.getInfo();
-      return { uuid, id: await domain.getID(), powerState: powerStateOf(info.state) };
+      return statusOf(uuid, domain);
     }) as Promise<DomainStatus>;
+  }
+
+  // Power operations. Each leaves the domain in the state it names whatever state it started from,
+  // so an operation carried out twice (a message handled again after a crash) does no harm.
+
+  /** Asks the guest to shut down (ACPI); a domain not running is left as it is. Answers the status after. */
+  async shutdown(uuid: string): Promise<DomainStatus | undefined> {
+    return this.onDomain(uuid, async (d) => { await tolerate(notRunning, () => d.shutdown()); });
+  }
+
+  /** Stops the domain at once, keeping it defined. */
+  async destroy(uuid: string): Promise<DomainStatus | undefined> {
+    return this.onDomain(uuid, async (d) => { await tolerate(notRunning, () => d.destroy()); });
+  }
+
+  /** Pauses a running guest (virDomainSuspend). */
+  async pause(uuid: string): Promise<DomainStatus> {
+    return this.required(uuid, await this.onDomain(uuid, async (d) => {
+      if ((await d.getInfo()).state !== DomainState.PAUSED) await d.suspend();
+    }));
+  }
+
+  /** Lets a paused guest run again (virDomainResume); one found shut off is started. */
+  async unpause(uuid: string): Promise<DomainStatus> {
+    return this.required(uuid, await this.onDomain(uuid, async (d) => {
+      const state = (await d.getInfo()).state;
+      if (state === DomainState.PAUSED) await d.resume();
+      else if (state === DomainState.SHUTOFF) await tolerate(alreadyRunning, () => d.create());
+    }));
+  }
+
+  /**
+   * Saves the guest's memory to `file` and stops it (virDomainSave; Nova's libvirt driver uses a
+   * managed save, which the binding lacks). A domain shut off with its file in place is saved already.
+   */
+  async save(uuid: string, file: string): Promise<DomainStatus> {
+    return this.required(uuid, await this.onDomain(uuid, async (d) => {
+      if ((await d.getInfo()).state === DomainState.SHUTOFF && existsSync(file)) return;
+      mkdirSync(dirname(file), { recursive: true });
+      await d.save(file);
+    }));
+  }
+
+  /** Brings a saved guest back from `file` (virDomainRestore), then drops the file; without one, starts it afresh. */
+  async restore(spec: DomainSpec, file: string): Promise<DomainStatus> {
+    const running = await this.call(async (h) => {
+      const domain = await this.lookup(h, spec.uuid);
+      const state = domain ? (await domain.getInfo()).state : undefined;
+      if (state === DomainState.RUNNING || state === DomainState.PAUSED || state === DomainState.BLOCKED) return true;
+      if (!existsSync(file)) return false;
+      await tolerate(alreadyRunning, () => h.domainRestore(file));
+      return true;
+    });
+    rmSync(file, { force: true });
+    return running ? (await this.status(spec.uuid))! : this.ensureRunning(spec);
   }
 
   /** Every domain the hypervisor has, running or defined. */
   async domains(): Promise<DomainStatus[]> {
     return this.call(async (h) => {
       const all = await h.connectListAllDomains();
-      return Promise.all(all.map(async (d) => ({ uuid: await d.getUUIDString(), id: await d.getID(), powerState: powerStateOf((await d.getInfo()).state) })));
+      return Promise.all(all.map(async (d) => statusOf(await d.getUUIDString(), d)));
     });
   }
 
@@ -81,6 +143,21 @@ export class LibvirtConnection {
     const h = this.hypervisor;
     this.hypervisor = undefined;
     await h?.connectClose().catch(() => {});
+  }
+
+  /** Runs an operation on the domain, if there is one, and answers its status after it. */
+  private async onDomain(uuid: string, operation: (d: Domain) => Promise<void>): Promise<DomainStatus | undefined> {
+    return this.call(async (h) => {
+      const domain = await this.lookup(h, uuid);
+      if (!domain) return undefined;
+      await operation(domain);
+      return statusOf(uuid, domain);
+    });
+  }
+
+  private required(uuid: string, status: DomainStatus | undefined): DomainStatus {
+    if (!status) throw new Error(`Domain not found: no domain with matching uuid '${uuid}'`);
+    return status;
   }
 
   private async lookup(h: Hypervisor, uuid: string): Promise<Domain | undefined> {
@@ -117,6 +194,17 @@ export class LibvirtConnection {
     })();
     return this.opening;
   }
+}
+
+async function statusOf(uuid: string, domain: Domain): Promise<DomainStatus> {
+  const info = await domain.getInfo();
+  // The binding answers undefined, not null, for a domain that is not running.
+  return { uuid, id: (await domain.getID()) ?? null, powerState: powerStateOf(info.state) };
+}
+
+/** Runs an operation, taking the errors `expected` matches as "already so". */
+async function tolerate(expected: RegExp, operation: () => Promise<unknown>): Promise<void> {
+  try { await operation(); } catch (error) { if (!expected.test((error as Error).message)) throw error; }
 }
 
 async function ignoreMissing(operation: () => Promise<unknown>): Promise<void> {

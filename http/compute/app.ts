@@ -15,6 +15,8 @@ import { limitRoutes } from './routes/limits.js';
 import { availabilityZoneRoutes } from './routes/availability-zones.js';
 import { aggregateRoutes } from './routes/aggregates.js';
 import { serverRoutes } from './routes/servers.js';
+import { serverActionRoutes } from './routes/server-actions.js';
+import { instanceActionRoutes } from './routes/instance-actions.js';
 import { serviceRoutes } from './routes/services.js';
 import { versionRoutes } from './routes/versions.js';
 import type { ComputeServices, ComputeState } from './services.js';
@@ -52,6 +54,7 @@ export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState
   for (const routes of [flavorRoutes, serverRoutes, hypervisorRoutes, serviceRoutes, limitRoutes, availabilityZoneRoutes]) api.use(routes(s).routes());
   api.use(aggregateRoutes(s).routes());
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
+  for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   app.use(api.routes()).use(api.allowedMethods());
   return app;
 }

@@ -13,6 +13,8 @@ import type { ResponseOracle } from './oracle/response-oracle.js';
 /** How the compute API reaches the actors: by their protocols, never by their objects. */
 export interface ActorGateway {
   ask<R = unknown>(to: ActorRef, type: string, payload: unknown, options?: { correlationId?: string; commitOnly?: boolean }): Promise<R>;
+  /** Introspection: whether the actor is live on this node. */
+  isActive?(ref: ActorRef): boolean;
 }
 
 export interface QuotaDefaults { readonly instances: number; readonly cores: number; readonly ramMb: number; readonly keyPairs: number }
@@ -25,6 +27,8 @@ export interface ComputeServices {
   readonly clock: Clock;
   /** The scheduler actor this API node hands boots to. */
   readonly scheduler: string;
+  /** This node's name: the host of the API's own instance action events (Nova's CONF.host). */
+  readonly nodeId: string;
   readonly quotas: QuotaDefaults;
   readonly serviceDownMs: number;
   /** The API's public base URL (no trailing slash), for links. */

@@ -19,7 +19,8 @@ export class SqlScript {
     if (!rows.length) return;
     const all = [key, ...columns];
     const updates = columns.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ');
-    this.statements.push(`INSERT INTO ${q(table)} (${all.map(q).join(', ')}) VALUES ${this.tuples(all, rows, defaults)} ON CONFLICT (${q(key)}) DO UPDATE SET ${updates}`);
+    const conflict = updates ? `DO UPDATE SET ${updates}` : 'DO NOTHING';
+    this.statements.push(`INSERT INTO ${q(table)} (${all.map(q).join(', ')}) VALUES ${this.tuples(all, rows, defaults)} ON CONFLICT (${q(key)}) ${conflict}`);
   }
 
   insert(table: string, columns: readonly string[], rows: readonly object[], options: { ignoreDuplicates?: boolean } = {}): void {

@@ -51,6 +51,8 @@ export class SqlStore implements ActorStore {
   readonly stats: StoreStats = { transactions: 0, operations: 0, lastBatch: 0, maxBatch: 0 };
   private readonly sequelize: Sequelize;
   private readonly kinds = new Map<string, KindTable>();
+  /** Tables of the models kinds record rows of, by model name. */
+  private readonly recordTables = new Map<string, { name: string; key: string }>();
   private readonly interned = new Map<string, string>();
   /** Activations (ref → epoch) with a failed commit: their later commits are refused. */
   private readonly broken = new Map<string, number>();
@@ -79,6 +81,12 @@ export class SqlStore implements ActorStore {
       .filter(([, a]) => a.defaultValue !== undefined && typeof a.defaultValue !== 'function' && typeof a.defaultValue !== 'object')
       .map(([c, a]) => [c, a.defaultValue]));
     this.kinds.set(kind, { model, name: model.getTableName() as string, key: spec.key, columns, defaults, shared: spec.shared ?? [] });
+    for (const name of spec.records ?? []) {
+      const recorded = this.sequelize.model(name);
+      const key = recorded.primaryKeyAttributes;
+      if (key.length !== 1) throw new Error(`recorded model '${name}' needs a single-column primary key`);
+      this.recordTables.set(name, { name: recorded.getTableName() as string, key: key[0] });
+    }
   }
 
   activate(ref: ActorRef, node: string): Promise<Activated> { return this.push({ t: 'activate', ref, node }); }
@@ -170,6 +178,7 @@ export class SqlStore implements ActorStore {
       // States, inbox and outbox go to the database in one script: one round trip however many actors committed.
       const script = new SqlScript(this.db.dialect);
       this.writeStates(commits, script);
+      this.writeRecords(commits, script);
       this.writeMessages(batch, commits, now, script);
       await script.run(this.sequelize, transaction);
       await this.writeFailures(batch, commits, now, transaction);
@@ -218,6 +227,33 @@ export class SqlStore implements ActorStore {
       for (const [id, state] of finals) (state === null ? deletes.push(id) : upserts.push(state));
       script.upsert(table.name, table.key, table.columns, upserts, table.defaults);
       script.deleteWhereIn(table.name, table.key, deletes);
+    }
+  }
+
+  /**
+   * Recorded rows, merged per primary key in commit order (a multi-row upsert may not touch one row
+   * twice), then written one statement per table and set of columns given.
+   */
+  private writeRecords(commits: CommitItem[], script: SqlScript): void {
+    const byTable = new Map<string, Map<unknown, Record<string, unknown>>>();
+    for (const item of commits) {
+      for (const { model, row } of item.records ?? []) {
+        const table = this.recordTables.get(model);
+        if (!table) throw new Error(`no recorded model '${model}' registered`);
+        let rows = byTable.get(model);
+        if (!rows) byTable.set(model, rows = new Map());
+        const id = row[table.key];
+        rows.set(id, { ...rows.get(id), ...row });
+      }
+    }
+    for (const [model, rows] of byTable) {
+      const table = this.recordTables.get(model)!;
+      const shapes = new Map<string, Record<string, unknown>[]>();
+      for (const row of rows.values()) {
+        const shape = Object.keys(row).filter((c) => c !== table.key).sort().join(',');
+        shapes.set(shape, [...(shapes.get(shape) ?? []), row]);
+      }
+      for (const [shape, same] of shapes) script.upsert(table.name, table.key, shape ? shape.split(',') : [], same);
     }
   }
 

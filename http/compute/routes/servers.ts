@@ -144,7 +144,7 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
         display_description: request.description, flavor_id: flavor.id, flavor_name: flavor.name,
         memory_mb: flavor.memory_mb, vcpus: flavor.vcpus, root_gb: flavor.root_gb, ephemeral_gb: flavor.ephemeral_gb,
         image_ref: image.id, key_name, availability_zone: request.availabilityZone,
-        reservation_id: reservation, launch_index: index, scheduler: s.scheduler,
+        reservation_id: reservation, launch_index: index, scheduler: s.scheduler, request_id: ctx.state.correlationId,
       }, { correlationId: ctx.state.correlationId, commitOnly: true });
       ids.push(uuid);
     }
@@ -167,7 +167,9 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
     const row = await findServer(s, ctx, ctx.params.id);
     if (row.locked && !ctx.state.auth.isAdmin) throw new NovaFault(409, `Instance ${row.uuid} is locked`);
     try {
-      await s.actors.ask(ref('instance', row.uuid), 'delete', {}, { correlationId: ctx.state.correlationId });
+      await s.actors.ask(ref('instance', row.uuid), 'delete', {
+        request_id: ctx.state.correlationId, user_id: ctx.state.auth.userId, project_id: ctx.state.project,
+      }, { correlationId: ctx.state.correlationId });
     } catch (error) {
       if ((error as { code?: string }).code === 'rejected') throw instanceNotFound(row.uuid);
       throw error;

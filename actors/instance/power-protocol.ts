@@ -1,0 +1,42 @@
+import { Type } from '@sinclair/typebox';
+import { HOST_OPS } from './power.js';
+
+// The instance's power actions and locks: from the API (who asks, as Nova's request context),
+// and the host's reports on carrying them out.
+
+const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
+
+const callerFields = {
+  request_id: text(),
+  user_id: text(),
+  project_id: text(),
+  /** Admins pass the lock (Nova's check_instance_lock). */
+  is_admin: Type.Boolean(),
+};
+const caller = () => Type.Object(callerFields, { additionalProperties: false });
+const op = () => Type.Union(HOST_OPS.map((o) => Type.Literal(o)));
+
+export const powerMessages = {
+  stop: { durable: true, payload: caller() },
+  start: { durable: true, payload: caller() },
+  reboot: { durable: true, payload: Type.Object({ ...callerFields, type: Type.Union([Type.Literal('SOFT'), Type.Literal('HARD')]) }, { additionalProperties: false }) },
+  pause: { durable: true, payload: caller() },
+  unpause: { durable: true, payload: caller() },
+  suspend: { durable: true, payload: caller() },
+  resume: { durable: true, payload: caller() },
+  lock: {
+    durable: true,
+    payload: Type.Object({ ...callerFields, reason: Type.Optional(text()), api_host: Type.Optional(text()) }, { additionalProperties: false }),
+  },
+  unlock: { durable: true, payload: Type.Object({ ...callerFields, api_host: Type.Optional(text()) }, { additionalProperties: false }) },
+  /** From its host: a power operation is done (or failed), with the domain's power state after it. */
+  powerDone: {
+    durable: true,
+    payload: Type.Object({
+      op: op(), request_id: text(), power_state: Type.Integer({ minimum: 0, maximum: 7 }),
+      error: Type.Optional(Type.Object({ message: Type.String({ maxLength: 65_535 }), traceback: Type.Optional(Type.String({ maxLength: 65_535 })) })),
+    }, { additionalProperties: false }),
+  },
+  /** From its host: the operation is under way and waits for the guest (a soft reboot's reboot_started). */
+  powerProgress: { durable: true, payload: Type.Object({ op: op(), request_id: text() }, { additionalProperties: false }) },
+} as const;

@@ -1,0 +1,109 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LibvirtConnection } from '../drivers/libvirt/connection.js';
+import { PowerState } from '../drivers/libvirt/power-state.js';
+import { freePort } from '../test/helpers/cloud-process.js';
+import { ADMIN_PASSWORD, client } from '../test/helpers/identity.js';
+import { TINY_IMAGE_ID } from '../http/images/index.js';
+import { note, percentile, report, until } from './report.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const SERVERS = 200;
+const CONCURRENCY = 25;
+const HOSTS = 3;
+
+async function inBatches<T>(count: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) { const i = next++; results[i] = await work(i); }
+  }));
+  return results;
+}
+
+/**
+ * 200 servers through stop → start → reboot (SOFT) on the simulated hosts, through the API, each
+ * phase waited out until every server shows its result; vs the libvirt calls the host actors make
+ * for the same operations, straight through the binding on the same hypervisors.
+ */
+export async function run(): Promise<void> {
+  execFileSync(process.execPath, [join(root, 'bin', 'build-if-stale.mjs')], { stdio: 'inherit' });
+  const dir = mkdtempSync(join(tmpdir(), 'sa-'));
+  const stateDir = join(dir, 's');
+  const ports = { identity: await freePort(), compute: await freePort() };
+  const env = {
+    PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', STRATUS_STATE_DIR: stateDir, STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_IDENTITY: String(ports.identity), STRATUS_LISTEN_COMPUTE: String(ports.compute),
+    STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_LOG_LEVEL: 'warn',
+    STRATUS_LIBVIRT_VCPUS: '64', STRATUS_LIBVIRT_MEMORY_MB: '262144', STRATUS_LIBVIRT_DISK_GB: '2000',
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+  };
+  const child = spawn(process.execPath, [join(root, 'dist', 'bin', 'stratus.js'), 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const keystone = client(`http://127.0.0.1:${ports.identity}`);
+  const nova = client(`http://127.0.0.1:${ports.compute}`);
+  try {
+    await until(async () => (await nova.call('GET', '/').catch(() => ({ status: 0 }))).status === 200, 120_000);
+    const token = (await keystone.login('admin', ADMIN_PASSWORD, 'admin')).token!;
+    const count = async (status: string) =>
+      (await nova.call('GET', `/v2.1/servers?status=${status}&limit=5000`, { token })).body.servers.length as number;
+    const settle = async (status: string) => {
+      await until(async () => { const n = await count(status); if (n < SERVERS) await new Promise((r) => setTimeout(r, 20)); return n >= SERVERS; }, 600_000);
+    };
+
+    const ids = await inBatches(SERVERS, CONCURRENCY, async (i) => {
+      const r = await nova.call('POST', '/v2.1/servers', { token, body: { server: { name: `act-${i}`, imageRef: TINY_IMAGE_ID, flavorRef: '1' } } });
+      if (r.status !== 202) throw new Error(`boot answered ${r.status}: ${JSON.stringify(r.body)}`);
+      return r.body.server.id as string;
+    });
+    await settle('ACTIVE');
+
+    // Each call is answered once its task_state is committed: a server shows the phase's status only once its host has done it.
+    const phases: Array<[string, unknown, string]> = [['stop', { 'os-stop': null }, 'SHUTOFF'], ['start', { 'os-start': null }, 'ACTIVE'], ['reboot', { reboot: { type: 'SOFT' } }, 'ACTIVE']];
+    const answered: number[] = [];
+    const took: string[] = [];
+    const t0 = performance.now();
+    for (const [name, body, status] of phases) {
+      const p0 = performance.now();
+      await inBatches(SERVERS, CONCURRENCY, async (i) => {
+        const at = performance.now();
+        const r = await nova.call('POST', `/v2.1/servers/${ids[i]}/action`, { token, body });
+        if (r.status !== 202) throw new Error(`${name} answered ${r.status}: ${JSON.stringify(r.body)}`);
+        answered.push(performance.now() - at);
+      });
+      await settle(status);
+      took.push(`${name} ${Math.round(performance.now() - p0)} ms`);
+    }
+    const elapsed = performance.now() - t0;
+    answered.sort((a, b) => a - b);
+
+    // Baseline: what the host actors ask libvirt for each operation, on fresh domains of the same hypervisors.
+    const hosts = Array.from({ length: HOSTS }, (_, i) => new LibvirtConnection(`test+unix:///default?socket=${join(stateDir, 'hv', String(i + 1), 'libvirt-sock')}`));
+    const raw = Array.from({ length: SERVERS }, () => crypto.randomUUID());
+    const spec = (i: number) => ({ uuid: raw[i], memoryMb: 512, vcpus: 1, type: 'test' as const });
+    await inBatches(SERVERS, CONCURRENCY, (i) => hosts[i % HOSTS].ensureRunning(spec(i)));
+    const shutDown = async (h: LibvirtConnection, uuid: string) => {
+      const before = await h.status(uuid);
+      const after = before?.powerState === PowerState.RUNNING ? await h.shutdown(uuid) : before;
+      if (after?.powerState !== PowerState.SHUTDOWN) throw new Error(`domain ${uuid} did not shut down`);
+    };
+    const r0 = performance.now();
+    await inBatches(SERVERS, CONCURRENCY, (i) => shutDown(hosts[i % HOSTS], raw[i]));
+    await inBatches(SERVERS, CONCURRENCY, (i) => hosts[i % HOSTS].ensureRunning(spec(i)));
+    await inBatches(SERVERS, CONCURRENCY, async (i) => { await shutDown(hosts[i % HOSTS], raw[i]); await hosts[i % HOSTS].ensureRunning(spec(i)); });
+    const rawElapsed = performance.now() - r0;
+    for (const [i, uuid] of raw.entries()) await hosts[i % HOSTS].remove(uuid);
+    await Promise.all(hosts.map((h) => h.close()));
+
+    const actions = SERVERS * phases.length;
+    report(`power actions through the API (${SERVERS} servers, stop → start → reboot, ${CONCURRENCY} clients)`, actions / (elapsed / 1000), 'actions/s',
+      'the same libvirt calls through the binding', actions / (rawElapsed / 1000));
+    note(`phases until every server showed the result: ${took.join(', ')}; POST …/action answered in p50 ${percentile(answered, 50).toFixed(1)} ms, p95 ${percentile(answered, 95).toFixed(1)} ms`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,142 @@
+import Router from '@koa/router';
+import type { InstanceRow } from '../../../models/index.js';
+import { ref } from '../../../runtime/ref.js';
+import { readJson } from '../../body.js';
+import { badRequest, forbidden, notFound, NovaFault } from '../errors.js';
+import type { Microversion } from '../microversion.js';
+import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+
+// POST /servers/{id}/action: Nova's server actions, one key in the body naming the action.
+// Each is checked as Nova's schema for the microversion does, then the server is found (404),
+// the policy applied (403), and the instance actor asked (409 when the server's state refuses it).
+
+const invalid = (field: string, value: unknown, why: string) =>
+  badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(value ?? null)}. ${why}`);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function noOthers(field: string, value: Record<string, unknown>, allowed: string[]): void {
+  const extra = Object.keys(value).filter((k) => !allowed.includes(k));
+  if (extra.length) throw invalid(field, value, `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
+}
+
+const REBOOT_TYPES = ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'];
+
+/** Nova's `reboot` schema: {"type": "HARD" | "SOFT" in three spellings each}. */
+function rebootType(value: unknown): 'HARD' | 'SOFT' {
+  if (!isObject(value)) throw invalid('reboot', value, `${JSON.stringify(value)} is not of type 'object'`);
+  if ('type' in value && !REBOOT_TYPES.includes(value.type as string)) {
+    throw invalid('type', value.type, `${JSON.stringify(value.type)} is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']`);
+  }
+  if (!('type' in value)) throw invalid('reboot', value, "'type' is a required property");
+  noOthers('reboot', value, ['type']);
+  return (value.type as string).toUpperCase() as 'HARD' | 'SOFT';
+}
+
+/** Nova's `lock` schema from 2.73 (null, or a locked_reason of 1-255 characters); before it the body is not looked at. */
+function lockReason(value: unknown, v: Microversion): string | undefined {
+  if (!v.atLeast('2.73')) return undefined;
+  if (value === null) return undefined;
+  if (!isObject(value)) throw invalid('lock', value, `${JSON.stringify(value)} is not of type 'object', 'null'`);
+  const reason = value.locked_reason;
+  if (reason !== undefined) {
+    if (typeof reason !== 'string') throw invalid('locked_reason', reason, `${JSON.stringify(reason)} is not of type 'string'`);
+    if (reason.length < 1) throw invalid('locked_reason', reason, `'${reason}' is too short`);
+    if (reason.length > 255) throw invalid('locked_reason', reason, `'${reason}' is too long`);
+  }
+  noOthers('lock', value, ['locked_reason']);
+  return reason as string | undefined;
+}
+
+/** One server action: its policy, what it makes of the body's value, and the message it sends the instance. */
+interface ServerAction {
+  /** The name in Nova's 409 messages ("Cannot 'stop' instance …"). */
+  readonly name: string;
+  readonly rule: string;
+  readonly message: string;
+  parse?(value: unknown, v: Microversion): Record<string, unknown>;
+}
+
+const power = (name: string, rule: string, message = name): ServerAction => ({ name, rule, message });
+
+export const SERVER_ACTIONS: Readonly<Record<string, ServerAction>> = {
+  'os-stop': power('stop', 'os_compute_api:servers:stop'),
+  'os-start': power('start', 'os_compute_api:servers:start'),
+  reboot: { ...power('reboot', 'os_compute_api:servers:reboot'), parse: (value) => ({ type: rebootType(value) }) },
+  pause: power('pause', 'os_compute_api:os-pause-server:pause'),
+  unpause: power('unpause', 'os_compute_api:os-pause-server:unpause'),
+  suspend: power('suspend', 'os_compute_api:os-suspend-server:suspend'),
+  resume: power('resume', 'os_compute_api:os-suspend-server:resume'),
+  lock: { ...power('lock', 'os_compute_api:os-lock-server:lock'), parse: (value, v) => { const reason = lockReason(value, v); return reason ? { reason } : {}; } },
+  unlock: power('unlock', 'os_compute_api:os-lock-server:unlock'),
+};
+
+/** The body as Nova's action_peek reads it: a JSON object with exactly one key. */
+async function actionOf(ctx: ComputeContext): Promise<[string, unknown]> {
+  let body: unknown;
+  try {
+    body = await readJson(ctx);
+  } catch (error) {
+    if ((error as { status?: number }).status === 413) throw error;
+    throw badRequest('Malformed request body');
+  }
+  if (!isObject(body) || Object.keys(body).length !== 1) throw badRequest('Malformed request body');
+  const [name] = Object.keys(body);
+  return [name, body[name]];
+}
+
+/**
+ * The server if the caller may see it, else Nova's 404 (before the policy's 403, as Nova orders them).
+ * Read rather than asked of an instance actor not yet active, so that a request for a server that does
+ * not exist never activates one.
+ */
+async function findServer(s: ComputeServices, ctx: ComputeContext, id: string): Promise<void> {
+  const row = await s.models.Instance.findOne({ where: { uuid: id, deleted_at: null }, attributes: ['project_id'], raw: true }) as InstanceRow | null;
+  if (!row || (!ctx.state.auth.isAdmin && row.project_id !== ctx.state.project)) throw notFound(`Instance ${id} could not be found.`);
+}
+
+interface Refusal { reason: 'locked' | 'not_ready' | 'invalid_state' | 'locked_by_other'; attr?: string; state?: string | null }
+
+/** The instance actor's refusal in Nova's words: raise_http_conflict_for_instance_invalid_state, or the exception's own text. */
+function conflict(action: ServerAction, id: string, error: { message: string; details?: unknown }): NovaFault {
+  const refusal = error.details as Refusal | undefined;
+  if (!refusal) return notFound(`Instance ${id} could not be found.`);
+  // Another side's lock: undoing it takes the override policy, an admin's alone.
+  if (refusal.reason === 'locked_by_other') return forbidden('os_compute_api:os-lock-server:unlock:unlock_override');
+  if (refusal.reason !== 'invalid_state') return new NovaFault(409, error.message);
+  return new NovaFault(409, `Cannot '${action.name}' instance ${id} while it is in ${refusal.attr} ${refusal.state ?? 'None'}`);
+}
+
+export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
+  const router = new Router<ComputeState>();
+
+  router.post('/servers/:id/action', async (ctx) => {
+    const [name, value] = await actionOf(ctx);
+    const action = SERVER_ACTIONS[name];
+    if (!action) throw badRequest(`There is no such action: ${name}`);
+    const input = action.parse?.(value, ctx.state.version) ?? {};
+    const id = ctx.params.id;
+    const instance = ref('instance', id);
+    // A live instance actor answers for its server itself (404 for one the caller may not see): the read is
+    // only for a caller the policy refuses (404 before 403) and for a server whose actor is not active.
+    let permitted = true;
+    try { authorize(ctx, action.rule, 'member'); } catch { permitted = false; }
+    if (!permitted || !s.actors.isActive?.(instance)) await findServer(s, ctx, id);
+    authorize(ctx, action.rule, 'member');
+    const { auth, project, correlationId } = ctx.state;
+    const caller = { request_id: correlationId, user_id: auth.userId, project_id: project, is_admin: auth.isAdmin };
+    const apiHost = name === 'lock' || name === 'unlock' ? { api_host: s.nodeId } : {};
+    try {
+      // Answered once the new task_state, the instance action and the host's order are committed together.
+      await s.actors.ask(instance, action.message, { ...caller, ...input, ...apiHost }, { correlationId, commitOnly: true });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'rejected') throw conflict(action, id, error as Error & { details?: unknown });
+      throw error;
+    }
+    // Empty, as Nova answers (Koa would otherwise write the status text); the status after, as null means 204 to Koa.
+    ctx.body = null;
+    ctx.status = 202;
+  });
+
+  return router;
+}
