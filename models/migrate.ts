@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002-compute.js';
 import * as m0003 from './migrations/0003-identity.js';
 import * as m0004 from './migrations/0004-images.js';
 import * as m0005 from './migrations/0005-boot-path.js';
+import * as m0007 from './migrations/0007-server-fields.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -18,6 +19,7 @@ const migrations: Array<[string, Migration]> = [
   ['0003-identity', m0003],
   ['0004-images', m0004],
   ['0005-boot-path', m0005],
+  ['0007-server-fields', m0007],
 ];
 
 export async function migrate(sequelize: Sequelize): Promise<string[]> {

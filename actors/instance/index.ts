@@ -12,7 +12,8 @@ export const instanceKind = defineKind<InstanceRow, typeof instanceProtocol.spec
   behaviour: instanceBehaviour,
   model: 'Instance',
   key: 'uuid',
-  shared: ['project_id', 'user_id', 'vm_state', 'task_state', 'host', 'node', 'availability_zone', 'flavor_id', 'image_ref', 'key_name'],
+  shared: ['project_id', 'user_id', 'vm_state', 'task_state', 'host', 'node', 'availability_zone', 'flavor_id', 'image_ref', 'key_name',
+    'metadata', 'tags', 'security_groups', 'config_drive', 'flavor_extra_specs', 'root_device_name'],
   passivates: true,
   // A server whose actor keeps crashing goes to ERROR with a fault, as Nova shows a failed build;
   // a deleted one stays deleted rather than reappearing in error.

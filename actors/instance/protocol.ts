@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
+import { createFields, fieldMessages } from './fields-protocol.js';
 
 const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
 const nullable = <T extends ReturnType<typeof text>>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -35,6 +36,7 @@ export const instanceProtocol = defineProtocol('instance', {
       launch_index: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
       /** The scheduler actor that places it; absent: the server is only recorded. */
       scheduler: Type.Optional(text()),
+      ...createFields,
     }, { additionalProperties: false }),
   },
   /**
@@ -83,4 +85,6 @@ export const instanceProtocol = defineProtocol('instance', {
   /** From its host: the domain is gone and its resources are free. */
   released: { durable: true, payload: empty() },
   get: { durable: false, payload: empty() },
+  // The API's updates, metadata and tags (fields-protocol.ts).
+  ...fieldMessages,
 });

@@ -9,6 +9,8 @@ import { hypervisorRoutes } from './routes/hypervisors.js';
 import { limitRoutes } from './routes/limits.js';
 import { availabilityZoneRoutes } from './routes/availability-zones.js';
 import { serverRoutes } from './routes/servers.js';
+import { serverMetadataRoutes } from './routes/server-metadata.js';
+import { serverTagRoutes } from './routes/server-tags.js';
 import { serviceRoutes } from './routes/services.js';
 import { versionRoutes } from './routes/versions.js';
 import type { ComputeServices, ComputeState } from './services.js';
@@ -43,6 +45,7 @@ export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState
   });
   const api = new Router<ComputeState>({ prefix: '/v2.1' });
   for (const routes of [flavorRoutes, serverRoutes, hypervisorRoutes, serviceRoutes, limitRoutes, availabilityZoneRoutes]) api.use(routes(s).routes());
+  for (const routes of [serverMetadataRoutes, serverTagRoutes]) api.use(routes(s).routes());
   app.use(api.routes()).use(api.allowedMethods());
   return app;
 }

@@ -41,15 +41,19 @@ export function authorize(ctx: ComputeContext, rule: string, level: 'reader' | '
   if (!allowed) throw forbidden(rule);
 }
 
-/** A JSON body with the one top-level key Nova expects, or Nova's 400. */
-export async function bodyOf(ctx: Context, key: string): Promise<Record<string, unknown>> {
-  let body: unknown;
+/** The JSON body as sent (undefined when there is none), or Nova's 400 for one that is not JSON. */
+export async function jsonBody(ctx: Context): Promise<unknown> {
   try {
-    body = await readJson(ctx);
+    return await readJson(ctx);
   } catch (error) {
     throw Object.assign(badRequest((error as Error).message === 'request body is not valid JSON' ? 'Malformed request body' : (error as Error).message),
       { status: (error as { status?: number }).status ?? 400 });
   }
+}
+
+/** A JSON body with the one top-level key Nova expects, or Nova's 400. */
+export async function bodyOf(ctx: Context, key: string): Promise<Record<string, unknown>> {
+  const body = await jsonBody(ctx);
   const inner = (body as Record<string, unknown> | undefined)?.[key];
   if (!inner || typeof inner !== 'object' || Array.isArray(inner)) {
     throw badRequest(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(body ?? null)}. '${key}' is a required property`);
