@@ -111,8 +111,9 @@ export function checkNetworks(networks: RequestedNetworks | undefined): void {
 /** The first network or port a boot names, which cannot be found. */
 export function missingNetwork(networks: RequestedNetworks | undefined): string | undefined {
   if (!Array.isArray(networks) || !networks.length) return undefined;
-  const first = networks[0];
-  return first.port ? `Port ${first.port} could not be found.` : `Network ${first.uuid} could not be found.`;
+  const port = networks.find((n) => n.port);
+  if (port) return `Port id ${port.port} could not be found.`;
+  return `Network ${networks.map((n) => n.uuid).join(', ')} could not be found.`;
 }
 
 /** A `PUT /servers/{id}` body that passed Nova's schema: the instance fields it changes. */
