@@ -128,12 +128,13 @@ function sortOf(ctx: ComputeContext, q: Record<string, string[]>): Sort {
   return { keys, dirs: dirs as Array<'asc' | 'desc'> };
 }
 
-// A value as it sorts. SQLite hands times back as UTC text of one fixed form, which sorts as it reads.
+// A value as it sorts: text case-insensitively, as MySQL's default collation orders it. SQLite
+// hands times back as UTC text of one fixed form, which sorts as it reads.
 const sortable = (v: unknown): string | number | null => {
   if (v === null || v === undefined) return null;
   if (v instanceof Date) return v.getTime();
   if (typeof v === 'boolean') return v ? 1 : 0;
-  return v as string | number;
+  return typeof v === 'string' ? v.toLowerCase() : v as number;
 };
 
 /** Sorts rows as MySQL orders them (NULL first ascending, last descending), each row's keys computed once. */
