@@ -75,12 +75,11 @@ export function serverTagRoutes(s: ComputeServices): Router<ComputeState> {
       throw badRequest(`Tag '${tag}' is invalid. It must be a non empty string without characters '/' and ','. Validation error message: ${invalid.message}`);
     }
     const { added } = await askInstance<{ added: boolean }>(s, ctx, row.uuid, 'addTag', { tag });
-    if (!added) {
-      ctx.status = 204;
-      return;
-    }
-    ctx.status = 201;
+    // Nova sends the tag's Location only with a 201; Tempest's schema asks for it on the 204 too, and it is harmless there.
     ctx.set('Location', `${s.publicUrl()}/v2.1/servers/${row.uuid}/tags/${encodeURIComponent(tag)}`);
+    ctx.status = added ? 201 : 204;
+    // An empty body, as Nova's (Koa would otherwise write the status text).
+    if (added) ctx.body = '';
   });
 
   router.delete('/servers/:id/tags/:tag', async (ctx) => {
