@@ -8,7 +8,7 @@ const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
 const orNull = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** Nova's metadata keys and values (parameter_types.metadata). */
-export const MetadataItems = Type.Record(Type.String({ pattern: '^[a-zA-Z0-9-_:. ]{1,255}$' }), Type.String({ maxLength: 255 }));
+export const MetadataItems = Type.Record(Type.RegExp(/^[a-zA-Z0-9-_:. ]{1,255}$/), Type.String({ maxLength: 255 }), { additionalProperties: false });
 export const Tag = Type.String({ minLength: 1, maxLength: 60, pattern: '^[^,/]*$' });
 export const MAX_TAGS = 50;
 
