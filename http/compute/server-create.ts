@@ -113,7 +113,7 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
   const lostNetwork = missingNetwork(request.networks);
   if (lostNetwork) throw badRequest(lostNetwork);
   const keypair = await keypairFor(s, ctx, request.keyName);
-  checkMetadataCount(request.metadata, await metadataLimit(s, ctx.state.project));
+  if (Object.keys(request.metadata).length) checkMetadataCount(request.metadata, await metadataLimit(s, ctx.state.project));
   await checkPersonality(s, ctx.state.project, request.personality);
   checkImageFits(ctx, image, flavor);
   for (const wanted of [request.host, request.hypervisorHostname]) {

@@ -152,6 +152,13 @@ const typeOf = (value: unknown): JsonType[] => {
     default: return ['object'];
   }
 };
+// Schema patterns, compiled once.
+const compiled = new Map<string, RegExp>();
+const patternOf = (source: string) => {
+  let re = compiled.get(source);
+  if (!re) compiled.set(source, re = new RegExp(source, 'u'));
+  return re;
+};
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const length = (text: string) => [...text].length;
 // Nova compares string numbers ('10') against minimum and maximum too.
@@ -183,7 +190,7 @@ export function firstError(schema: Schema, value: unknown, path: Array<string | 
         if (typeof value === 'string' && length(value) > schema.maxLength!) return error(`${pyRepr(value)} is too long`);
         break;
       case 'pattern':
-        if (typeof value === 'string' && !new RegExp(schema.pattern!, 'u').test(value)) return error(`${pyRepr(value)} does not match ${pyRepr(schema.pattern)}`);
+        if (typeof value === 'string' && !patternOf(schema.pattern!).test(value)) return error(`${pyRepr(value)} does not match ${pyRepr(schema.pattern)}`);
         break;
       case 'format':
         if (typeof value === 'string' && !FORMATS[schema.format!](value)) {
@@ -214,7 +221,7 @@ export function firstError(schema: Schema, value: unknown, path: Array<string | 
         if (isObject(value)) {
           for (const [pattern, sub] of Object.entries(schema.patternProperties!)) {
             for (const [name, item] of Object.entries(value)) {
-              if (!new RegExp(pattern, 'u').test(name)) continue;
+              if (!patternOf(pattern).test(name)) continue;
               const found = firstError(sub, item, [...path, name]);
               if (found) return found;
             }
@@ -225,7 +232,7 @@ export function firstError(schema: Schema, value: unknown, path: Array<string | 
         if (isObject(value) && schema.additionalProperties === false) {
           const patterns = Object.keys(schema.patternProperties ?? {});
           const extra = Object.keys(value).filter((k) => !(schema.properties && k in schema.properties)
-            && !patterns.some((p) => new RegExp(p, 'u').test(k)));
+            && !patterns.some((p) => patternOf(p).test(k)));
           if (extra.length && patterns.length) {
             return error(`${[...extra].sort().map(pyRepr).join(', ')} ${extra.length === 1 ? 'does' : 'do'} not match any of the regexes: ${[...patterns].sort().map(pyRepr).join(', ')}`);
           }

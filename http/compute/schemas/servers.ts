@@ -73,8 +73,18 @@ const hints: Schema = {
   additionalProperties: true,
 };
 
+// Schemas are built once per microversion.
+const cached = <T>(build: (v: Microversion) => T) => {
+  const built = new Map<number, T>();
+  return (v: Microversion): T => {
+    let schema = built.get(v.value);
+    if (schema === undefined) built.set(v.value, schema = build(v));
+    return schema;
+  };
+};
+
 /** The POST /servers body at a microversion. */
-export function createSchema(v: Microversion): Schema {
+export const createSchema = cached((v: Microversion): Schema => {
   const server: Record<string, Schema> = {
     name: t.name,
     imageRef: t.imageIdOrEmptyString,
@@ -116,10 +126,10 @@ export function createSchema(v: Microversion): Schema {
     required: ['server'],
     additionalProperties: false,
   };
-}
+});
 
 /** The PUT /servers/{id} body at a microversion. */
-export function updateSchema(v: Microversion): Schema {
+export const updateSchema = cached((v: Microversion): Schema => {
   return {
     type: 'object',
     properties: {
@@ -139,7 +149,7 @@ export function updateSchema(v: Microversion): Schema {
     required: ['server'],
     additionalProperties: false,
   };
-}
+});
 
 // Sort keys Nova accepts but ignores (SERVER_LIST_IGNORE_SORT_KEY); `locked` becomes a real one at 2.73.
 export const IGNORED_SORT_KEYS = [
@@ -167,7 +177,7 @@ function sortKeyEnum(v: Microversion): string[] {
 export const JOINED_TABLE_FILTERS = ['block_device_mapping', 'services', 'metadata', 'system_metadata', 'info_cache', 'security_groups', 'pci_devices'];
 
 /** The GET /servers and /servers/detail query string at a microversion, each parameter a list of values. */
-export function querySchema(v: Microversion): Schema {
+export const querySchema = cached((v: Microversion): Schema => {
   const regex = t.queryRegexParam;
   const plain = t.queryParam;
   const properties: Record<string, Schema> = {
@@ -195,4 +205,4 @@ export function querySchema(v: Microversion): Schema {
     additionalProperties: !v.atLeast('2.75'),
     patternProperties: { '^_': plain },
   };
-}
+});

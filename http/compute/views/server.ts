@@ -47,12 +47,17 @@ export const serverSummary = (s: ComputeServices, i: Pick<InstanceRow, 'uuid' | 
 
 /** Nova's host_status: UP, DOWN (forced down), MAINTENANCE (disabled), UNKNOWN (silent), or '' with no host. */
 export function hostStatusOf(hosts: ReadonlyMap<string, HostRow>, now: number, serviceDownMs: number) {
+  const statuses = new Map<string, string>();
   return (name: string | null): string => {
     const h = name ? hosts.get(name) : undefined;
     if (!h) return '';
-    if (dbBool(h.forced_down)) return 'DOWN';
-    if (dbBool(h.service_disabled)) return 'MAINTENANCE';
-    return serviceUp({ ...h, service_disabled: false }, now, serviceDownMs) ? 'UP' : 'UNKNOWN';
+    let status = statuses.get(h.name);
+    if (status === undefined) {
+      status = dbBool(h.forced_down) ? 'DOWN' : dbBool(h.service_disabled) ? 'MAINTENANCE'
+        : serviceUp({ ...h, service_disabled: false }, now, serviceDownMs) ? 'UP' : 'UNKNOWN';
+      statuses.set(h.name, status);
+    }
+    return status;
   };
 }
 
