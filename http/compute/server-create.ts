@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Op } from 'sequelize';
 import type { FlavorRow, HostRow, ImageRow } from '../../models/index.js';
 import { ref } from '../../runtime/ref.js';
 import { visible } from '../images/access.js';
@@ -123,17 +122,17 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
   const count = await instancesAllowed(s, ctx.state.project, flavor, request.minCount, request.maxCount);
 
   const reservation = reservationId();
-  const ids: string[] = [];
+  const ids = Array.from({ length: count }, () => randomUUID());
   // Booted with networks 'none' a server has no ports, so no security group holds it.
   const groups = request.networks === 'none' ? [] : request.securityGroups?.length ? request.securityGroups : ['default'];
-  for (let index = 0; index < count; index++) {
-    const uuid = randomUUID();
-    // Answered only once the instance's row and its build message are committed together.
-    await s.actors.ask(ref('instance', uuid), 'create', {
+  // Each answered only once the instance's row and its build message are committed together; the
+  // servers of one request share their commits.
+  await Promise.all(ids.map((uuid, index) => s.actors.ask(ref('instance', uuid), 'create', {
       project_id: ctx.state.project, user_id: ctx.state.auth.userId,
       display_name: count > 1 ? `${request.name}-${index + 1}` : request.name,
       display_description: request.description, flavor_id: flavor.id, flavor_name: flavor.name,
       memory_mb: flavor.memory_mb, vcpus: flavor.vcpus, root_gb: flavor.root_gb, ephemeral_gb: flavor.ephemeral_gb,
+      // The flavor as booted, kept with the server (Nova's embedded flavor); flavors have no extra specs yet.
       swap: flavor.swap, flavor_extra_specs: {},
       image_ref: image.id, key_name: keypair?.name ?? null, availability_zone: zone ?? null,
       reservation_id: reservation, launch_index: index, scheduler: s.scheduler,
@@ -143,16 +142,6 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
       ...(request.hostname ? { hostname: request.hostname } : { hostname_base: request.name, ...(count > 1 ? { hostname_suffix: index + 1 } : {}) }),
       security_groups: groups, trusted_certs: request.trustedCerts ?? null,
       requested_host: destination?.host ?? null, force_host: destination?.force ?? false,
-    }, { correlationId: ctx.state.correlationId, commitOnly: true });
-    ids.push(uuid);
-  }
+    }, { correlationId: ctx.state.correlationId, commitOnly: true })));
   return { ids, reservationId: reservation, request, adminPass: request.adminPass ?? password() };
-}
-
-/** Hosts by name, for the views' host_status. */
-export async function hostsByName(s: ComputeServices, names: Iterable<string | null>): Promise<Map<string, HostRow>> {
-  const wanted = [...new Set([...names].filter((n): n is string => Boolean(n)))];
-  if (!wanted.length) return new Map();
-  const rows = await s.models.Host.findAll({ where: { name: { [Op.in]: wanted } }, raw: true }) as unknown as HostRow[];
-  return new Map(rows.map((h) => [h.name, h]));
 }

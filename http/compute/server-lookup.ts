@@ -1,4 +1,5 @@
-import type { InstanceRow } from '../../models/index.js';
+import { Op } from 'sequelize';
+import type { HostRow, InstanceRow } from '../../models/index.js';
 import { ref } from '../../runtime/ref.js';
 import { NovaFault, notFound } from './errors.js';
 import type { ComputeContext, ComputeServices } from './services.js';
@@ -26,4 +27,12 @@ export async function askInstance<R>(s: ComputeServices, ctx: ComputeContext, id
     if (e.code === 'rejected') throw instanceNotFound(id);
     throw error;
   }
+}
+
+/** Hosts by name, for the views' host_status. */
+export async function hostsByName(s: ComputeServices, names: Iterable<string | null>): Promise<Map<string, HostRow>> {
+  const wanted = [...new Set([...names].filter((n): n is string => Boolean(n)))];
+  if (!wanted.length) return new Map();
+  const rows = await s.models.Host.findAll({ where: { name: { [Op.in]: wanted } }, raw: true }) as unknown as HostRow[];
+  return new Map(rows.map((h) => [h.name, h]));
 }

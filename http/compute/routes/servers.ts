@@ -1,9 +1,9 @@
 import Router from '@koa/router';
 import type { InstanceRow } from '../../../models/index.js';
 import { NovaFault } from '../errors.js';
-import { hostsByName, bootServers } from '../server-create.js';
+import { bootServers } from '../server-create.js';
 import { listServers } from '../server-list.js';
-import { askInstance, findServer } from '../server-lookup.js';
+import { askInstance, findServer, hostsByName } from '../server-lookup.js';
 import { parseServerUpdate } from '../server-request.js';
 import { authorize, jsonBody, links, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { detailColumns, hostStatusOf, serverDetail, serverSummary, type ViewContext } from '../views/server.js';
