@@ -40,8 +40,9 @@ export async function checkPersonality(s: ComputeServices, project: string, file
  * How many of `min..max` servers of this flavor the project's quotas allow, as Nova's
  * check_num_instances_quota: as many as fit up to max, or its 403 when fewer than min fit.
  */
-export async function instancesAllowed(s: ComputeServices, project: string, flavor: { vcpus: number; memory_mb: number }, min: number, max: number): Promise<number> {
-  const quota = await quotasOf(s, project);
+export async function instancesAllowed(s: ComputeServices, project: string, flavor: { vcpus: number; memory_mb: number }, min: number, max: number,
+  quotas: ReturnType<typeof quotasOf> = quotasOf(s, project)): Promise<number> {
+  const quota = await quotas;
   // Unlimited everywhere (the bootstrap projects): nothing to count.
   if (quota.instances < 0 && quota.cores < 0 && quota.ram < 0) return max;
   const [row] = await s.models.Instance.findAll({

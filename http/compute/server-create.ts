@@ -5,6 +5,7 @@ import { visible } from '../images/access.js';
 import { badRequest, NovaFault } from './errors.js';
 import { checkMetadataCount, checkPersonality, instancesAllowed, metadataLimit } from './quota-check.js';
 import { findFlavor } from './routes/flavors.js';
+import { quotasOf } from './routes/limits.js';
 import { checkNetworks, missingNetwork, parseBootRequest, type BootRequest } from './server-request.js';
 import { authorize, type ComputeContext, type ComputeServices } from './services.js';
 
@@ -99,6 +100,10 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
   if (request.blockDevices) throw badRequest('Booting from volume is not supported by this cloud yet.');
   if (!request.imageRef) throw badRequest('Missing imageRef attribute');
   checkNetworks(request.networks);
+  // The reads a boot needs go out together; their refusals still come in Nova's order.
+  const quotas = quotasOf(s, ctx.state.project);
+  const imageRead = bootImage(s, ctx, request.imageRef).then((row) => ({ row }), (error: unknown) => ({ error }));
+  quotas.catch(() => {});
   const flavor = await findFlavor(s, request.flavorRef);
   if (!flavor || flavor.disabled) throw badRequest(`Flavor ${request.flavorRef} could not be found.`);
 
@@ -107,7 +112,9 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
     const available = await s.models.Host.findOne({ where: { availability_zone: zone, service_disabled: false } });
     if (!available) throw badRequest('The requested availability zone is not available');
   }
-  const image = await bootImage(s, ctx, request.imageRef);
+  const read = await imageRead;
+  if ('error' in read) throw read.error;
+  const image = read.row;
   checkSecurityGroups(request.securityGroups);
   const lostNetwork = missingNetwork(request.networks);
   if (lostNetwork) throw badRequest(lostNetwork);
@@ -119,7 +126,7 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
     if (wanted && !(await s.models.Host.findByPk(wanted))) throw badRequest(`Compute host ${wanted} could not be found.`);
   }
   if (request.host || request.hypervisorHostname) destination = { host: (request.host ?? request.hypervisorHostname)!, force: false };
-  const count = await instancesAllowed(s, ctx.state.project, flavor, request.minCount, request.maxCount);
+  const count = await instancesAllowed(s, ctx.state.project, flavor, request.minCount, request.maxCount, quotas);
 
   const reservation = reservationId();
   const ids = Array.from({ length: count }, () => randomUUID());
