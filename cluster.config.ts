@@ -60,10 +60,16 @@ export const ConfigSchema = Type.Object({
     instances: int(-1, undefined, 10, 'default instances per project (-1: unlimited)'),
     cores: int(-1, undefined, 20, 'default vCPUs per project (-1: unlimited)'),
     ramMb: int(-1, undefined, 51_200, 'default RAM (MB) per project (-1: unlimited)'),
+    keyPairs: int(-1, undefined, 100, 'default key pairs per user (-1: unlimited)'),
   }),
   faults: section({
     spawnFailHosts: Type.Array(Type.String({ minLength: 1 }), {
       default: [], description: 'TEST-ONLY: hosts whose spawns fail (libvirt’s test driver cannot fail one); leave empty in production',
+    }),
+  }),
+  testing: section({
+    checkComputeResponses: Type.Boolean({
+      default: false, description: 'TEST-ONLY: check every compute response against Tempest’s schema for its microversion (a Python process per cloud, python3-tempest); a violation becomes a 500. Leave off in production',
     }),
   }),
   listen: section({

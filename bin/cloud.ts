@@ -12,7 +12,7 @@ import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, type Identity } from '../http/identity/index.js';
 import { createImages, imageApp, registerTinyImage, type ImageServices } from '../http/images/index.js';
-import { computeApp, seedCompute } from '../http/compute/index.js';
+import { computeApp, ResponseOracle, seedCompute } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { ref } from '../runtime/ref.js';
 import { reportHosts } from '../supervisors/host.js';
@@ -28,6 +28,8 @@ export interface Cloud {
   readonly identity?: Identity & { server: Listening };
   readonly images?: Listening;
   readonly compute?: Listening;
+  /** TEST-ONLY (testing.checkComputeResponses): the oracle judging every compute response. */
+  readonly responseOracle?: ResponseOracle;
   /** The compute hosts this node drives, simulated or real. */
   readonly hosts: readonly HostPlan[];
   readonly recovered: number;
@@ -87,10 +89,11 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
     images: images?.publicUrl, compute: compute?.publicUrl, hosts: hosts.map((h) => h.name), recovered,
   }, 'stratus started');
   return {
-    config, node, db, ops, identity, images: images?.server, compute: compute?.server, hosts, recovered,
+    config, node, db, ops, identity, images: images?.server, compute: compute?.server, responseOracle: compute?.responseOracle, hosts, recovered,
     stop: async () => {
       for (const stopReport of stopReports) stopReport();
       await compute?.server.close();
+      await compute?.responseOracle?.stop();
       await images?.server.close();
       identity?.stop();
       await identity?.server.close();
@@ -130,13 +133,15 @@ async function startCompute(
   config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity, images: ImageServices, node: ActorNode,
 ) {
   let publicUrl = '';
+  const responseOracle = config.testing.checkComputeResponses ? await ResponseOracle.start(logger) : undefined;
   const server = await listen(computeApp({
     models: db.models, tokens: identity.services.tokens, images: images.repo, actors: node, clock,
     scheduler: config.nodeId, quotas: config.quotas, serviceDownMs: config.timeouts.serviceDownMs, publicUrl: () => publicUrl,
-  }, logger), config.listen.host, config.listen.compute);
+    responseOracle,
+  }, logger), config.listen.host, config.listen.compute).catch(async (error) => { await responseOracle?.stop(); throw error; });
   publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
   identity.services.catalog.register({ type: 'compute', name: 'nova', url: () => `${publicUrl}/v2.1` });
   const bootstrap = await Promise.all(['admin', 'demo'].map((name) => identity.services.directory.projectByName(name, 'default')));
   await seedCompute(db.models, new Date(clock.now()), bootstrap.filter((p) => p !== undefined).map((p) => p!.id));
-  return { server, publicUrl };
+  return { server, publicUrl, responseOracle };
 }

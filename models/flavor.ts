@@ -19,7 +19,15 @@ export interface FlavorRow {
   deleted_at: Date | null;
 }
 
+/** One extra spec of a flavor (Nova's flavor_extra_specs). */
+export interface FlavorExtraSpecRow { flavor_id: string; key: string; value: string }
+
+/** A project given access to a private flavor (Nova's flavor_projects). */
+export interface FlavorProjectRow { flavor_id: string; project_id: string }
+
 export const table = 'flavors';
+export const extraSpecsTable = 'flavor_extra_specs';
+export const projectsTable = 'flavor_projects';
 
 const int = () => ({ type: DataTypes.INTEGER, allowNull: false });
 
@@ -41,4 +49,20 @@ export const attributes: ModelAttributes = {
 
 export const indexes = [{ fields: ['name'] }];
 
+export const extraSpecAttributes: ModelAttributes = {
+  flavor_id: { type: DataTypes.STRING(255), primaryKey: true },
+  key: { type: DataTypes.STRING(255), primaryKey: true },
+  value: { type: DataTypes.STRING(255), allowNull: false },
+};
+
+export const projectAttributes: ModelAttributes = {
+  flavor_id: { type: DataTypes.STRING(255), primaryKey: true },
+  project_id: { type: DataTypes.STRING(255), primaryKey: true },
+};
+export const projectIndexes = [{ fields: ['project_id'] }];
+
 export const define = (sequelize: Sequelize) => sequelize.define('Flavor', attributes, { tableName: table, timestamps: false, indexes });
+export const defineExtraSpecs = (sequelize: Sequelize) =>
+  sequelize.define('FlavorExtraSpec', extraSpecAttributes, { tableName: extraSpecsTable, timestamps: false });
+export const defineProjects = (sequelize: Sequelize) =>
+  sequelize.define('FlavorProject', projectAttributes, { tableName: projectsTable, timestamps: false, indexes: projectIndexes });

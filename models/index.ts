@@ -20,6 +20,7 @@ import * as ec2 from './identity/ec2-credential.js';
 import * as image from './images/image.js';
 import * as flavor from './flavor.js';
 import * as quota from './quota.js';
+import * as keypair from './keypair.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -46,7 +47,10 @@ export function defineModels(sequelize: Sequelize) {
     Ec2Credential: ec2.define(sequelize),
     ...image.define(sequelize),
     Flavor: flavor.define(sequelize),
+    FlavorExtraSpec: flavor.defineExtraSpecs(sequelize),
+    FlavorProject: flavor.defineProjects(sequelize),
     Quota: quota.define(sequelize),
+    KeyPair: keypair.define(sequelize),
   };
 }
 
@@ -71,5 +75,6 @@ export type { AssignmentRow } from './identity/assignment.js';
 export type { SigningKeyRow, RevocationRow } from './identity/token-state.js';
 export type { Ec2CredentialRow } from './identity/ec2-credential.js';
 export type { ImageRow, ImagePropertyRow, ImageTagRow, ImageMemberRow } from './images/image.js';
-export type { FlavorRow } from './flavor.js';
+export type { FlavorRow, FlavorExtraSpecRow, FlavorProjectRow } from './flavor.js';
 export type { QuotaRow } from './quota.js';
+export type { KeyPairRow } from './keypair.js';

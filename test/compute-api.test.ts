@@ -38,7 +38,7 @@ test.serial('microversions are negotiated and echoed; out of range is 406, malfo
   t.is(none.headers.get('openstack-api-version'), 'compute 2.1');
   const high = await at('2.94');
   t.is(high.status, 406);
-  t.deepEqual(high.body, fault(high, 'notAcceptable', 406));
+  t.deepEqual(high.body, fault(high, 'computeFault', 406));
   t.is((await at('two')).status, 400);
   const legacy = await c.nova.call('GET', '/v2.1/flavors', { token: c.admin, headers: { 'X-OpenStack-Nova-API-Version': '2.10' } });
   t.is(legacy.headers.get('x-openstack-nova-api-version'), '2.10');

@@ -1,7 +1,12 @@
 import test from 'ava';
 import { Microversion } from '../http/compute/microversion.js';
 import { parseBootRequest } from '../http/compute/server-request.js';
-import { ipv4, ipv6, parseIsoTime, pyRepr, pythonBase64, uuidLike, validName } from '../http/compute/validation.js';
+import { firstMessage, pyRepr } from '../http/compute/json-schema.js';
+import { ipv4, ipv6, parseIsoTime, pythonBase64 } from '../http/compute/nova-values.js';
+import { isUuidLike } from '../http/compute/param-checks.js';
+import { name } from '../http/compute/parameter-types.js';
+
+const validName = (text: string) => firstMessage(name, text) === undefined;
 
 // The pieces Nova's request checks are rebuilt from, against what Python and Nova's validators
 // answer for the same input (each expectation was read off Python 3.11 / python-jsonschema 4.10).
@@ -26,8 +31,8 @@ test('addresses, uuids, times and names as Nova’s format checkers take them', 
   t.true(ipv4('192.0.2.255'));
   for (const bad of ['01.2.3.4', '256.0.0.1', '1.2.3']) t.false(ipv4(bad), bad);
   for (const good of ['5c7a1f3e-0000-4000-8000-000000000001', '5C7A1F3E000040008000000000000001', '{5c7a1f3e-0000-4000-8000-000000000001}',
-    'urn:uuid:5c7a1f3e-0000-4000-8000-000000000001']) t.true(uuidLike(good), good);
-  t.false(uuidLike('5c7a1f3e-0000-4000-8000-00000000000'));
+    'urn:uuid:5c7a1f3e-0000-4000-8000-000000000001']) t.true(isUuidLike(good), good);
+  t.false(isUuidLike('5c7a1f3e-0000-4000-8000-00000000000'));
   t.is(parseIsoTime('2026-11-25T09:37:29Z')?.toISOString(), '2026-11-25T09:37:29.000Z');
   t.is(parseIsoTime('2026-11-25T10:37:29.5+01:00')?.toISOString(), '2026-11-25T09:37:29.500Z');
   t.is(parseIsoTime('2026-11-25')?.toISOString(), '2026-11-25T00:00:00.000Z', 'a time without a zone is UTC');

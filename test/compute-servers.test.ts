@@ -136,6 +136,11 @@ test.serial('names, references, addresses and other fields are refused as Novaâ€
   await refused(t, { security_groups: [{ name: '' }] }, '2.1', 400, "Invalid input for field/attribute name. Value: . '' is too short");
   await refused(t, { security_groups: [{ name: 'web' }] }, '2.1', 400, "Unable to find security_group with name or id 'web'");
   await refused(t, { key_name: 'mykey' }, '2.1', 400, 'Invalid key_name provided.');
+  t.is((await c.nova.call('POST', '/v2.1/os-keypairs', { token: c.demo, body: { keypair: { name: 'mykey' } } })).status, 200);
+  const keyed = await boot(c.nova, c.demo, 'keyed', { key_name: 'mykey' });
+  t.is(keyed.status, 202);
+  t.is((await show(keyed.body.server.id, '2.1', c.demo)).key_name, 'mykey');
+  await refused(t, { key_name: 'mykey' }, '2.1', 400, 'Invalid key_name provided.', other);
   await refused(t, { a: 1, b: 2 }, '2.1', 400,
     `Invalid input for field/attribute server. Value: {'name': 'refused', 'imageRef': '${TINY_IMAGE_ID}', 'flavorRef': '1', 'a': 1, 'b': 2}. Additional properties are not allowed ('a', 'b' were unexpected)`);
   const outer = await c.nova.call('POST', '/v2.1/servers', { token: c.demo, body: { server: { name: 'x', imageRef: TINY_IMAGE_ID, flavorRef: '1' }, x: 1 } });

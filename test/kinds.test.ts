@@ -179,7 +179,12 @@ test('host register creates or updates, and usage and disabling change the row',
   const off = run(h.disable(bigger, { reason: 'maintenance' }, c)).state as HostRow;
   t.like(off, { service_disabled: true, disabled_reason: 'maintenance' });
   t.like(run(h.enable(off, {}, c)).state as HostRow, { service_disabled: false, disabled_reason: null });
-  rejected(t, () => h.heartbeat(null, {}, c), /not found/);
+  const down = run(h.forceDown(bigger, { forced_down: true }, c)).state as HostRow;
+  t.like(down, { forced_down: true, service_disabled: false });
+  t.like(run(h.forceDown(down, { forced_down: false }, c)).state as HostRow, { forced_down: false });
+  // A deleted compute service's reports change nothing until it registers again.
+  t.deepEqual(run(h.heartbeat(null, {}, c)), {});
+  rejected(t, () => h.enable(null, {}, c), /not found/);
   t.like(hostKind.onFailed!(row, 'libvirt down', T0)!, { status: 'failed', failure_reason: 'libvirt down' });
 });
 
@@ -210,8 +215,8 @@ const kinds: KindDefinition[] = [instanceKind, hostKind, networkKind, volumeKind
 test('every kind reads with a transient get and changes state durably', (t) => {
   for (const kind of kinds) {
     t.is(kind.protocol.kind, kind.kind);
-    // The scheduler's select is a question, like get: it changes nothing durable.
-    for (const type of kind.protocol.types) t.is(kind.protocol.isDurable(type), type !== 'get' && type !== 'select', `${kind.kind}.${type}`);
+    // The scheduler's select and the host's uptime are questions, like get: they change nothing durable.
+    for (const type of kind.protocol.types) t.is(kind.protocol.isDurable(type), !['get', 'select', 'uptime'].includes(type), `${kind.kind}.${type}`);
     t.is(kind.protocol.validate('get', {}), undefined);
   }
   t.deepEqual(kinds.filter((k) => !k.passivates).map((k) => k.kind), ['host', 'scheduler']);

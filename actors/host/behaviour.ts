@@ -7,7 +7,8 @@ import { fits, freeOf } from '../../models/host.js';
 import type { hostProtocol } from './protocol.js';
 import { reconcile } from './reconcile.js';
 import { specOf } from './domain-spec.js';
-import { claimed, disabled, enabled, heartbeat, registered, released, reregistered, usageSet, type HostRow } from './state.js';
+import { hostUptime } from '../../drivers/local/uptime.js';
+import { claimed, disabled, enabled, forcedDown, heartbeat, registered, released, reregistered, usageSet, type HostRow } from './state.js';
 
 export interface HostDeps {
   /** The host's hypervisor connection (one per URI, kept open across messages). */
@@ -34,12 +35,28 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       ctx.log.info({ rebooted, adopted: result.adopted, resumed: result.resumed, missing: result.missing, unknown: result.unknown.length }, 'host registered');
       return { state: next, reply: result };
     },
-    heartbeat: (state, _payload, ctx) => ({ state: heartbeat(known(state, ctx), ctx.now) }),
+    heartbeat: (state, _payload, ctx) => {
+      // A deleted compute service that is still running: Nova logs that its record is gone and reports nothing.
+      if (!state) {
+        ctx.log.warn({ host: ctx.self.id }, 'compute service record deleted; restart the compute service to recreate it');
+        return {};
+      }
+      return { state: heartbeat(state, ctx.now) };
+    },
     claim: async (state, { scheduler, ...request }, ctx) => {
-      const host = known(state, ctx);
       const retry = (last_error: string) => ctx.send(ref('instance', request.instance_uuid), 'build', {
-        scheduler, tried: [...request.tried, host.name], attempt: request.attempt + 1, last_error,
+        scheduler, tried: [...request.tried, ctx.self.id], attempt: request.attempt + 1, last_error,
       });
+      if (!state) {
+        retry(`Compute host ${ctx.self.id} could not be found.`);
+        return {};
+      }
+      const host = state;
+      // The scheduler's picture of the hosts may be a moment old: an operator's disable or force-down wins over it.
+      if (host.service_disabled || host.forced_down) {
+        retry(`Compute service of ${host.name} is ${host.forced_down ? 'forced down' : 'disabled'}.`);
+        return {};
+      }
       if (!fits(freeOf(host), request)) {
         retry(`Insufficient compute resources on ${host.name}.`);
         return {};
@@ -69,6 +86,23 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
     setUsage: (state, usage, ctx) => changed(usageSet(known(state, ctx), usage, ctx.now)),
     disable: (state, { reason }, ctx) => changed(disabled(known(state, ctx), reason, ctx.now)),
     enable: (state, _payload, ctx) => changed(enabled(known(state, ctx), ctx.now)),
+    forceDown: (state, { forced_down }, ctx) => changed(forcedDown(known(state, ctx), forced_down, ctx.now)),
+    deregister: async (state, _payload, ctx) => {
+      const host = known(state, ctx);
+      // running_vms counts claims whose servers may not name the host yet.
+      const hosting = Math.max(host.running_vms, (await deps.instancesOn(host.name)).length);
+      if (hosting) throw reject(`host ${host.name} holds ${hosting} servers`, { hosting });
+      ctx.log.info({ host: host.name }, 'compute service deleted');
+      return { state: null, reply: {} };
+    },
+    uptime: async (state, _payload, ctx) => {
+      known(state, ctx);
+      try {
+        return { reply: { uptime: await hostUptime() } };
+      } catch (error) {
+        throw reject(`uptime unavailable: ${(error as Error).message}`, { unsupported: true });
+      }
+    },
     get: (state, _payload, ctx) => ({ reply: known(state, ctx) }),
   };
 }

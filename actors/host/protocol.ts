@@ -44,5 +44,15 @@ export const hostProtocol = defineProtocol('host', {
   },
   disable: { durable: true, payload: Type.Object({ reason: Type.Optional(text()) }, { additionalProperties: false }) },
   enable: { durable: true, payload: empty() },
+  /** The operator forcing the compute service down (or back up): the scheduler leaves a forced-down host out at once. */
+  forceDown: { durable: true, payload: Type.Object({ forced_down: Type.Boolean() }, { additionalProperties: false }) },
+  /**
+   * The operator deleting the compute service (and its hypervisor): refused while the host holds
+   * servers. Its reports are then ignored, as Nova's are for a deleted service record, until the
+   * compute service starts again and registers.
+   */
+  deregister: { durable: true, payload: empty() },
+  /** What `uptime` says on the machine the compute service runs on (Nova's get_host_uptime). */
+  uptime: { durable: false, payload: empty() },
   get: { durable: false, payload: empty() },
 });

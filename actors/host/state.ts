@@ -44,5 +44,7 @@ export const disabled = (s: HostRow, reason: string | undefined, now: number): H
 export const enabled = (s: HostRow, now: number): HostRow =>
   ({ ...s, service_disabled: false, disabled_reason: null, updated_at: new Date(now) });
 
+export const forcedDown = (s: HostRow, forced: boolean, now: number): HostRow => ({ ...s, forced_down: forced, updated_at: new Date(now) });
+
 export const failed = (s: HostRow, reason: string, now: number): HostRow =>
   ({ ...s, status: 'failed', failure_reason: reason, updated_at: new Date(now) });

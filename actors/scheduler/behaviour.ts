@@ -1,4 +1,5 @@
 import type { Behaviour } from '../../runtime/kind.js';
+import { reject } from '../../runtime/errors.js';
 import type { HostRow } from '../../models/host.js';
 import type { schedulerProtocol } from './protocol.js';
 import { HostView } from './host-view.js';
@@ -31,6 +32,8 @@ export function schedulerBehaviour(deps: SchedulerDeps): Behaviour<SchedulerRow,
     if (!entry) views.set(name, entry = { view: new HostView(deps.loadHosts, deps.hostViewMaxAgeMs), count: 0, lastAt: null });
     return entry;
   };
+  // Schedulers whose service record an operator deleted while they run; soft state, gone with the process.
+  const deleted = new Set<string>();
   return {
     select: async (_state, request, ctx) => {
       if (request.attempt > deps.maxAttempts) return { reply: { error: maxRetries(request.instance_uuid) } satisfies Selection };
@@ -42,7 +45,16 @@ export function schedulerBehaviour(deps: SchedulerDeps): Behaviour<SchedulerRow,
       entry.lastAt = ctx.now;
       return { reply: (host ? { host } : { error: NO_VALID_HOST }) satisfies Selection };
     },
-    heartbeat: (state, _payload, ctx) => ({ state: reported(state ?? fresh(ctx.self.id, ctx.now), of(ctx.self.id), ctx.now) }),
+    heartbeat: (state, _payload, ctx) => {
+      if (deleted.has(ctx.self.id)) return {};
+      return { state: reported(state ?? fresh(ctx.self.id, ctx.now), of(ctx.self.id), ctx.now) };
+    },
+    deregister: (state, _payload, ctx) => {
+      if (!state) throw reject(`scheduler ${ctx.self.id} has no service record`);
+      deleted.add(ctx.self.id);
+      ctx.log.info({ scheduler: ctx.self.id }, 'scheduler service record deleted');
+      return { state: null, reply: {} };
+    },
     get: (state, _payload, ctx) => ({ reply: state ?? fresh(ctx.self.id, ctx.now) }),
   };
 }

@@ -26,5 +26,10 @@ export const schedulerProtocol = defineProtocol('scheduler', {
   select: { durable: false, payload: Placement },
   /** The nova-scheduler service reporting in. */
   heartbeat: { durable: true, payload: Type.Object({}, { additionalProperties: false }) },
+  /**
+   * The operator deleting this node's nova-scheduler (or nova-conductor: one service here) record:
+   * its reports are ignored until the node starts again, as a deleted Nova service stays gone until restarted.
+   */
+  deregister: { durable: true, payload: Type.Object({}, { additionalProperties: false }) },
   get: { durable: false, payload: Type.Object({}, { additionalProperties: false }) },
 });

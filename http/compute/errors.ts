@@ -5,9 +5,10 @@ export class NovaFault extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
 
+// Nova's names (wsgi.Fault._fault_names); any other status, 406 among them, is a computeFault.
 const FAULT_NAMES: Record<number, string> = {
   400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound', 405: 'badMethod',
-  406: 'notAcceptable', 409: 'conflictingRequest', 413: 'overLimit', 415: 'badMediaType', 429: 'overLimit',
+  409: 'conflictingRequest', 413: 'overLimit', 415: 'badMediaType', 429: 'overLimit',
   501: 'notImplemented', 503: 'serviceUnavailable',
 };
 

@@ -4,7 +4,8 @@ import { ref } from '../../runtime/ref.js';
 import { visible } from '../images/access.js';
 import { badRequest, NovaFault } from './errors.js';
 import { checkMetadataCount, checkPersonality, instancesAllowed, metadataLimit } from './quota-check.js';
-import { findFlavor } from './routes/flavors.js';
+import { extraSpecsOf, findFlavor } from './flavor-store.js';
+import { keyForBoot } from './keypair-store.js';
 import { quotasOf } from './routes/limits.js';
 import { checkNetworks, missingNetwork, parseBootRequest, type BootRequest } from './server-request.js';
 import { authorize, type ComputeContext, type ComputeServices } from './services.js';
@@ -27,15 +28,6 @@ function parseZone(value: string | undefined): { zone?: string; host?: string; n
   if (parts.length === 2) return { zone: parts[0] || undefined, host: parts[1] || undefined };
   if (parts.length === 3) return { zone: parts[0] || undefined, host: parts[1] || undefined, node: parts[2] || undefined };
   throw badRequest('Invalid input received: Unable to parse availability_zone');
-}
-
-/**
- * The keypair a boot asks for, looked up for the calling user; Nova's 400 when there is none.
- * Keypairs are not served yet: this is the one place their lookup goes.
- */
-async function keypairFor(_s: ComputeServices, _ctx: ComputeContext, keyName: string | undefined): Promise<{ name: string } | undefined> {
-  if (keyName === undefined) return undefined;
-  throw badRequest('Invalid key_name provided.');
 }
 
 /** Security groups by name: with no network service only each project's `default` exists. */
@@ -104,7 +96,7 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
   const quotas = quotasOf(s, ctx.state.project);
   const imageRead = bootImage(s, ctx, request.imageRef).then((row) => ({ row }), (error: unknown) => ({ error }));
   quotas.catch(() => {});
-  const flavor = await findFlavor(s, request.flavorRef);
+  const flavor = await findFlavor(s, request.flavorRef, { isAdmin: ctx.state.auth.isAdmin, projectId: ctx.state.project });
   if (!flavor || flavor.disabled) throw badRequest(`Flavor ${request.flavorRef} could not be found.`);
 
   if (request.hostname && request.maxCount > 1) throw badRequest('Unable to allocate a single hostname to multiple instances');
@@ -118,7 +110,8 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
   checkSecurityGroups(request.securityGroups);
   const lostNetwork = missingNetwork(request.networks);
   if (lostNetwork) throw badRequest(lostNetwork);
-  const keypair = await keypairFor(s, ctx, request.keyName);
+  // The caller's own key pair (key pairs belong to users), else Nova's 400.
+  const { key_name: keyName } = await keyForBoot(s, ctx, request.keyName ?? null);
   if (Object.keys(request.metadata).length) checkMetadataCount(request.metadata, await metadataLimit(s, ctx.state.project));
   await checkPersonality(s, ctx.state.project, request.personality);
   checkImageFits(ctx, image, flavor);
@@ -127,6 +120,7 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
   }
   if (request.host || request.hypervisorHostname) destination = { host: (request.host ?? request.hypervisorHostname)!, force: false };
   const count = await instancesAllowed(s, ctx.state.project, flavor, request.minCount, request.maxCount, quotas);
+  const extraSpecs = (await extraSpecsOf(s, [flavor.id])).get(flavor.id) ?? {};
 
   const reservation = reservationId();
   const ids = Array.from({ length: count }, () => randomUUID());
@@ -139,9 +133,9 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
       display_name: count > 1 ? `${request.name}-${index + 1}` : request.name,
       display_description: request.description, flavor_id: flavor.id, flavor_name: flavor.name,
       memory_mb: flavor.memory_mb, vcpus: flavor.vcpus, root_gb: flavor.root_gb, ephemeral_gb: flavor.ephemeral_gb,
-      // The flavor as booted, kept with the server (Nova's embedded flavor); flavors have no extra specs yet.
-      swap: flavor.swap, flavor_extra_specs: {},
-      image_ref: image.id, key_name: keypair?.name ?? null, availability_zone: zone ?? null,
+      // The flavor as booted, kept with the server (Nova's embedded flavor).
+      swap: flavor.swap, flavor_extra_specs: extraSpecs,
+      image_ref: image.id, key_name: keyName, availability_zone: zone ?? null,
       reservation_id: reservation, launch_index: index, scheduler: s.scheduler,
       metadata: request.metadata, tags: request.tags, user_data: request.userData ?? null,
       access_ip_v4: request.accessIPv4 ?? null, access_ip_v6: request.accessIPv6 ?? null,

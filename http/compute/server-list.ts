@@ -3,19 +3,18 @@ import type { InstanceRow } from '../../models/index.js';
 import { badRequest, NovaFault } from './errors.js';
 import { readInstances } from './instance-reads.js';
 import type { Microversion } from './microversion.js';
-import { findFlavor } from './routes/flavors.js';
+import { findFlavor } from './flavor-store.js';
 import { ignoredSortKeys, JOINED_TABLE_FILTERS, querySchema } from './schemas/servers.js';
 import { authorize, type ComputeContext, type ComputeServices } from './services.js';
 import { STATE_MAP } from './views/status.js';
 import { tagsOf } from './views/server.js';
-import { checkQuery, lenientBool, parseIsoTime, strictBool } from './validation.js';
+import { checkQuery } from './json-schema.js';
+import { lenientBool, parseIsoTime, strictBool } from './nova-values.js';
+import { MAX_LIMIT } from './pagination.js';
 
 // GET /servers and /servers/detail as Nova's servers controller, compute API and database
 // layer read the query string (nova/api/openstack/compute/servers.py _get_servers,
 // nova/compute/api.py get_all, nova/db/main/api.py instance_get_all_by_filters_sort).
-
-/** Nova's osapi max_limit: the most servers one page holds, whatever `limit` says. */
-export const MAX_LIMIT = 1000;
 
 /** The filters a user without allow_all_filters (a non-admin) may use at a version; the rest are dropped. */
 function userFilters(v: Microversion): Set<string> {
@@ -162,13 +161,8 @@ function sorter(sort: Sort) {
   };
 }
 
-export interface ServerPage { readonly rows: InstanceRow[]; readonly next?: string }
-
-/**
- * The servers a list shows, with the page's next marker when Nova links one. `columns` are the
- * ones the view reads; the filters' and sort's are added.
- */
-export async function listServers(s: ComputeServices, ctx: ComputeContext, detail: boolean, columns: string[]): Promise<ServerPage> {
+/** The servers a list shows, one page. `columns` are the ones the view reads; the filters' and sort's are added. */
+export async function listServers(s: ComputeServices, ctx: ComputeContext, detail: boolean, columns: string[]): Promise<InstanceRow[]> {
   const v = ctx.state.version;
   const admin = ctx.state.auth.isAdmin;
   const q = queryLists(ctx);
@@ -192,7 +186,7 @@ export async function listServers(s: ComputeServices, ctx: ComputeContext, detai
     const states = statesFor(q.status);
     if (!states.vm.length && !states.task.length) {
       if (v.atLeast('2.38')) throw badRequest('Invalid status value');
-      return { rows: [] };
+      return [];
     }
     filters.vm_state = states.vm;
     if (!states.task.includes('default')) filters.task_state = states.task;
@@ -232,12 +226,12 @@ export async function listServers(s: ComputeServices, ctx: ComputeContext, detai
   // compute API get_all: a flavor that does not exist matches nothing; nor does an address (no ports exist).
   let flavorId: string | undefined;
   if (filters.flavor !== undefined) {
-    const flavor = await findFlavor(s, String(filters.flavor));
-    if (!flavor) return { rows: [] };
+    const flavor = await findFlavor(s, String(filters.flavor), { isAdmin: admin, projectId: ctx.state.project });
+    if (!flavor) return [];
     flavorId = flavor.id;
   }
-  if (filters.ip !== undefined || filters.ip6 !== undefined) return { rows: [] };
-  if (limit === 0) return { rows: [] };
+  if (filters.ip !== undefined || filters.ip6 !== undefined) return [];
+  if (limit === 0) return [];
 
   const where: Record<string | symbol, unknown> = {};
   const regexes: Array<[string, RegExp]> = [];
@@ -274,9 +268,7 @@ export async function listServers(s: ComputeServices, ctx: ComputeContext, detai
       start = order.after(rows, row);
     }
   }
-  const page = rows.slice(start, start + limit);
-  const linked = page.length > 0 && page.length === limit;
-  return { rows: page, ...(linked ? { next: page[page.length - 1].uuid } : {}) };
+  return rows.slice(start, start + limit);
 }
 
 function tagsMatch(tags: string[], f: Record<string, string[]>): boolean {

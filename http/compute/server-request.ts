@@ -1,7 +1,9 @@
 import { badRequest } from './errors.js';
 import type { Microversion } from './microversion.js';
 import { createSchema, updateSchema } from './schemas/servers.js';
-import { checkBody, lenientBool, uuidLike } from './validation.js';
+import { checkBody } from './json-schema.js';
+import { lenientBool } from './nova-values.js';
+import { isUuidLike } from './param-checks.js';
 
 export type RequestedNetworks = 'auto' | 'none' | Array<{ uuid?: string; port?: string | null; fixed_ip?: string; tag?: string }>;
 
@@ -104,7 +106,7 @@ export function checkNetworks(networks: RequestedNetworks | undefined): void {
       continue;
     }
     if (network.uuid === undefined) throw badRequest("Bad network format: missing 'uuid'");
-    if (!uuidLike(network.uuid)) throw badRequest(`Bad networks format: network uuid is not in proper format (${network.uuid})`);
+    if (!isUuidLike(network.uuid)) throw badRequest(`Bad networks format: network uuid is not in proper format (${network.uuid})`);
   }
 }
 

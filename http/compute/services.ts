@@ -8,13 +8,14 @@ import type { ImageRepository } from '../images/repository.js';
 import { readJson } from '../body.js';
 import { badRequest, forbidden } from './errors.js';
 import type { VersionState } from './microversion.js';
+import type { ResponseOracle } from './oracle/response-oracle.js';
 
 /** How the compute API reaches the actors: by their protocols, never by their objects. */
 export interface ActorGateway {
   ask<R = unknown>(to: ActorRef, type: string, payload: unknown, options?: { correlationId?: string; commitOnly?: boolean }): Promise<R>;
 }
 
-export interface QuotaDefaults { readonly instances: number; readonly cores: number; readonly ramMb: number }
+export interface QuotaDefaults { readonly instances: number; readonly cores: number; readonly ramMb: number; readonly keyPairs: number }
 
 export interface ComputeServices {
   readonly models: Models;
@@ -28,6 +29,8 @@ export interface ComputeServices {
   readonly serviceDownMs: number;
   /** The API's public base URL (no trailing slash), for links. */
   readonly publicUrl: () => string;
+  /** TEST-ONLY (testing.checkComputeResponses): judges every response against Tempest's schemas. */
+  readonly responseOracle?: ResponseOracle;
 }
 
 export interface ComputeState extends RequestState, VersionState { auth: AuthContext; project: string }
@@ -36,13 +39,17 @@ export type ComputeContext = Context & { state: ComputeState };
 
 /** Nova's default policies: readers read, members change their project's servers, admins do the rest. */
 export function authorize(ctx: ComputeContext, rule: string, level: 'reader' | 'member' | 'admin'): void {
-  const { roles, isAdmin } = ctx.state.auth;
-  const allowed = isAdmin || (level === 'reader' ? roles.includes('reader') || roles.includes('member') : level === 'member' ? roles.includes('member') : false);
-  if (!allowed) throw forbidden(rule);
+  if (!permits(ctx, level)) throw forbidden(rule);
 }
 
-/** The JSON body as sent (undefined when there is none), or Nova's 400 for one that is not JSON. */
-export async function jsonBody(ctx: Context): Promise<unknown> {
+/** Whether the caller holds a role at `level`, for what a view shows rather than refuses (Nova's `fatal=False`). */
+export function permits(ctx: ComputeContext, level: 'reader' | 'member' | 'admin'): boolean {
+  const { roles, isAdmin } = ctx.state.auth;
+  return isAdmin || (level === 'reader' ? roles.includes('reader') || roles.includes('member') : level === 'member' ? roles.includes('member') : false);
+}
+
+/** The JSON body as sent (undefined when empty), or Nova's 400 when it is not JSON. */
+export async function requestBody(ctx: Context): Promise<unknown> {
   try {
     return await readJson(ctx);
   } catch (error) {
@@ -53,7 +60,13 @@ export async function jsonBody(ctx: Context): Promise<unknown> {
 
 /** A JSON body with the one top-level key Nova expects, or Nova's 400. */
 export async function bodyOf(ctx: Context, key: string): Promise<Record<string, unknown>> {
-  const body = await jsonBody(ctx);
+  let body: unknown;
+  try {
+    body = await readJson(ctx);
+  } catch (error) {
+    throw Object.assign(badRequest((error as Error).message === 'request body is not valid JSON' ? 'Malformed request body' : (error as Error).message),
+      { status: (error as { status?: number }).status ?? 400 });
+  }
   const inner = (body as Record<string, unknown> | undefined)?.[key];
   if (!inner || typeof inner !== 'object' || Array.isArray(inner)) {
     throw badRequest(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(body ?? null)}. '${key}' is a required property`);

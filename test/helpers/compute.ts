@@ -30,6 +30,8 @@ export async function startComputeCloud(name: string, overrides: DeepPartial<Con
       stateDir: join(dir, 's'), databaseUrl: database.url,
       listen: { ops: 0, identity: 0, image: 0, compute: 0, metadata: 0, console: 0 },
       identity: { cloudsYaml: join(dir, 'clouds.yaml') }, log: { level: 'silent' },
+      // Every compute response of every test is checked against Tempest's schema for its version.
+      testing: { checkComputeResponses: true },
       ...overrides,
     },
   });

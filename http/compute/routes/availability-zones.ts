@@ -1,38 +1,47 @@
 import Router from '@koa/router';
-import type { HostRow } from '../../../models/index.js';
-import { dbBool } from '../../db-values.js';
+import { INTERNAL_ZONE, serviceRecords, type ServiceRecord } from '../service-records.js';
 import { authorize, isoMicros, type ComputeServices, type ComputeState } from '../services.js';
-import { isUp } from './services.js';
 
-/** os-availability-zone: the zones of the compute hosts; the detail (admins) names each host's service. */
+/**
+ * Nova's zones are those of its services: a zone is available while one of its services is enabled
+ * (up or not), and unavailable when every service in it is disabled. Available zones come first.
+ */
+function zonesOf(services: readonly ServiceRecord[]) {
+  const available = [...new Set(services.filter((r) => !r.disabled).map((r) => r.zone))].sort();
+  const unavailable = [...new Set(services.filter((r) => r.disabled).map((r) => r.zone))].filter((z) => !available.includes(z)).sort();
+  return { available, unavailable };
+}
+
+/** os-availability-zone: the zones for everyone; the detail (admins) names each zone's hosts and their enabled services. */
 export function availabilityZoneRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
-  const hosts = async () => (await s.models.Host.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }) as HostRow);
-  const zones = (all: HostRow[]) => [...new Set(all.map((h) => h.availability_zone))].sort();
   router.get('/os-availability-zone', async (ctx) => {
-    authorize(ctx, 'os_compute_api:os-availability-zone:list', 'reader');
-    const all = await hosts();
-    const now = s.clock.now();
+    // Nova's rule for the list is '@': any user with a token.
+    const { available, unavailable } = zonesOf(await serviceRecords(s));
+    const zone = (zoneName: string, isAvailable: boolean) => ({ zoneName, zoneState: { available: isAvailable }, hosts: null });
     ctx.body = {
-      availabilityZoneInfo: zones(all).map((zoneName) => ({
-        zoneName, zoneState: { available: all.some((h) => h.availability_zone === zoneName && isUp(h, now, s.serviceDownMs)) }, hosts: null,
-      })),
+      availabilityZoneInfo: [
+        ...available.filter((z) => z !== INTERNAL_ZONE).map((z) => zone(z, true)),
+        ...unavailable.filter((z) => z !== INTERNAL_ZONE).map((z) => zone(z, false)),
+      ],
     };
   });
   router.get('/os-availability-zone/detail', async (ctx) => {
     authorize(ctx, 'os_compute_api:os-availability-zone:detail', 'admin');
-    const all = await hosts();
-    const now = s.clock.now();
+    const services = await serviceRecords(s);
+    const { available, unavailable } = zonesOf(services);
+    const hostsOf = (zoneName: string) => {
+      const hosts: Record<string, Record<string, { available: boolean; active: boolean; updated_at: string | null }>> = {};
+      for (const r of services.filter((x) => x.zone === zoneName && !x.disabled)) {
+        (hosts[r.host] ??= {})[r.binary] = { available: r.up, active: true, updated_at: isoMicros(r.updatedAt) };
+      }
+      return hosts;
+    };
     ctx.body = {
-      availabilityZoneInfo: zones(all).map((zoneName) => {
-        const members = all.filter((h) => h.availability_zone === zoneName);
-        return {
-          zoneName, zoneState: { available: members.some((h) => isUp(h, now, s.serviceDownMs)) },
-          hosts: Object.fromEntries(members.map((h) => [h.name, {
-            'nova-compute': { available: isUp(h, now, s.serviceDownMs), active: !dbBool(h.service_disabled), updated_at: isoMicros(h.last_seen_at) },
-          }])),
-        };
-      }),
+      availabilityZoneInfo: [
+        ...available.map((zoneName) => ({ zoneName, zoneState: { available: true }, hosts: hostsOf(zoneName) })),
+        ...unavailable.map((zoneName) => ({ zoneName, zoneState: { available: false }, hosts: null })),
+      ],
     };
   });
   return router;

@@ -1,62 +1,193 @@
+import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
-import { Op, type WhereOptions } from 'sequelize';
+import { UniqueConstraintError } from 'sequelize';
 import type { FlavorRow } from '../../../models/index.js';
-import { badRequest, notFound } from '../errors.js';
-import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { dbBool } from '../../db-values.js';
+import { badRequest, NovaFault, notFound } from '../errors.js';
+import { extraSpecsOf, findFlavor, flavorsOpenTo, writeTransaction, type FlavorViewer } from '../flavor-store.js';
+import { flavorCreate, flavorIndexQuery, flavorUpdate } from '../flavor-request.js';
+import { checkBody, checkQuery } from '../json-schema.js';
+import { collectionLinks, limitOf, markerOf } from '../pagination.js';
+import { truthy } from '../parameter-types.js';
+import { authorize, isoMicros, permits, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { flavorDetail, flavorSummary } from '../views/flavor.js';
 
-const intParam = (name: string, value: unknown): number | undefined => {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^\d+$/.test(value)) throw badRequest(`Invalid ${name} filter [${String(value)}]`);
-  return Number(value);
-};
+export { findFlavor, type FlavorViewer };
 
-export async function findFlavor(s: ComputeServices, id: string): Promise<FlavorRow | undefined> {
-  return (await s.models.Flavor.findOne({ where: { id, deleted_at: null }, raw: true }) ?? undefined) as FlavorRow | undefined;
+const flavorNotFound = (id: string) => notFound(`Flavor ${id} could not be found.`);
+
+/** Python's int() of a query value, or Nova's 400 naming the filter. */
+function intFilter(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
+  if (!/^[+-]?\d+$/.test(text)) throw badRequest(`Invalid ${name} filter [${String(value)}]`);
+  return Number(text);
 }
 
-/** Flavors: list, detail and show, with Nova's is_public, minRam and minDisk filters and marker paging. */
+const first = (value: unknown) => (Array.isArray(value) ? value[0] : value) as string | undefined;
+
+// sort_key as Nova's columns are named; `id` is Nova's internal row id, which follows creation.
+const SORT_COLUMNS: Record<string, keyof FlavorRow | 'vcpu_weight'> = {
+  flavorid: 'id', id: 'created_at', created_at: 'created_at', updated_at: 'updated_at', description: 'description',
+  disabled: 'disabled', ephemeral_gb: 'ephemeral_gb', is_public: 'is_public', memory_mb: 'memory_mb', name: 'name',
+  root_gb: 'root_gb', rxtx_factor: 'rxtx_factor', swap: 'swap', vcpu_weight: 'vcpu_weight', vcpus: 'vcpus',
+};
+
+const timeOf = (d: Date | string) => Date.parse(`${isoMicros(d)}Z`);
+
+const comparable = (v: unknown): number | string | null => {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return v as number | string;
+};
+
+// NULLs first ascending, as MySQL (Nova's usual database) orders them; ties by creation, then flavorid.
+function compareBy(column: string, dir: 'asc' | 'desc') {
+  const sign = dir === 'asc' ? 1 : -1;
+  const cmp = (x: unknown, y: unknown) => {
+    const a = comparable(x);
+    const b = comparable(y);
+    if (a === b) return 0;
+    if (a === null) return -1;
+    if (b === null) return 1;
+    return a < b ? -1 : 1;
+  };
+  const value = (f: FlavorRow) => (column === 'created_at' || column === 'updated_at' ? timeOf(f[column]!) : (f as never)[column]);
+  return (a: FlavorRow, b: FlavorRow) => sign * (cmp(value(a), value(b)) || cmp(timeOf(a.created_at), timeOf(b.created_at)) || cmp(a.id, b.id));
+}
+
+/** Flavors: list, detail, show, and (admin) create, update and delete, with Nova's filters and paging. */
 export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
+  const viewer = (ctx: ComputeContext): FlavorViewer => ({ isAdmin: ctx.state.auth.isAdmin, projectId: ctx.state.project });
+
   const list = async (ctx: ComputeContext) => {
+    checkQuery(flavorIndexQuery(ctx.state.version), ctx.query);
     authorize(ctx, 'os_compute_api:flavors:index', 'reader');
     const q = ctx.query;
-    const where: Record<string, unknown> = { deleted_at: null };
-    const isPublic = typeof q.is_public === 'string' ? q.is_public.toLowerCase() : undefined;
-    // Everyone sees public flavors by default; admins may ask for all (`is_public=none`) or private ones.
-    if (isPublic === undefined || !ctx.state.auth.isAdmin) where.is_public = true;
-    else if (['false', '0', 'no', 'f', 'n', 'off'].includes(isPublic)) where.is_public = false;
-    else if (isPublic !== 'none') where.is_public = true;
-    const minRam = intParam('minRam', q.minRam);
-    const minDisk = intParam('minDisk', q.minDisk);
-    if (minRam !== undefined) where.memory_mb = { [Op.gte]: minRam };
-    if (minDisk !== undefined) where.root_gb = { [Op.gte]: minDisk };
-    const rows = (await s.models.Flavor.findAll({ where: where as WhereOptions, order: [['memory_mb', 'ASC'], ['id', 'ASC']] }))
-      .map((r) => r.get({ plain: true }) as FlavorRow);
-    const marker = typeof q.marker === 'string' ? q.marker : undefined;
-    const start = marker ? rows.findIndex((r) => r.id === marker) + 1 : 0;
-    if (marker && start === 0) throw badRequest(`marker [${marker}] not found`);
-    const limit = intParam('limit', q.limit) ?? rows.length;
-    return rows.slice(start, start + limit);
+    const admin = ctx.state.auth.isAdmin;
+    const sortKey = first(q.sort_key) || 'flavorid';
+    const sortDir = (first(q.sort_dir) || 'asc') as 'asc' | 'desc';
+    const limit = limitOf(ctx);
+    const marker = markerOf(ctx);
+    // Admins choose public (default), private or all (`none`); everyone else sees the enabled public
+    // flavors and the private ones opened to their project.
+    let isPublic: boolean | null = true;
+    if (admin && q.is_public !== undefined) {
+      const text = String(first(q.is_public)).trim().toLowerCase();
+      if (text === 'none') isPublic = null;
+      else if (['1', 't', 'true', 'on', 'y', 'yes'].includes(text)) isPublic = true;
+      else if (['0', 'f', 'false', 'off', 'n', 'no'].includes(text)) isPublic = false;
+      else throw badRequest(`Invalid is_public filter [${String(first(q.is_public))}]`);
+    }
+    const minRam = intFilter('minRam', q.minRam);
+    const minDisk = intFilter('minDisk', q.minDisk);
+    const open = await flavorsOpenTo(s, ctx.state.project);
+    const all = (await s.models.Flavor.findAll({ where: { deleted_at: null }, raw: true })) as unknown as FlavorRow[];
+    const visible = all.filter((f) => admin || dbBool(f.is_public) || open.has(f.id));
+    const order = compareBy(SORT_COLUMNS[sortKey], sortDir);
+    let rows = visible.filter((f) => (minRam === undefined || f.memory_mb >= minRam) && (minDisk === undefined || f.root_gb >= minDisk)
+      && (admin || !dbBool(f.disabled))
+      && (isPublic === null || dbBool(f.is_public) === isPublic || (isPublic && open.has(f.id))));
+    rows.sort(order);
+    if (marker !== undefined) {
+      const at = visible.find((f) => f.id === marker);
+      if (!at) throw badRequest(`marker [${marker}] not found`);
+      rows = rows.filter((f) => order(f, at) > 0);
+    }
+    return rows.slice(0, limit);
   };
-  router.get('/flavors', async (ctx) => { ctx.body = { flavors: (await list(ctx)).map((f) => flavorSummary(s, f, ctx.state.version)) }; });
-  router.get('/flavors/detail', async (ctx) => { ctx.body = { flavors: (await list(ctx)).map((f) => flavorDetail(s, f, ctx.state.version)) }; });
+  const specsFor = async (ctx: ComputeContext, rows: FlavorRow[]) =>
+    (ctx.state.version.atLeast('2.61') && permits(ctx, 'reader') ? extraSpecsOf(s, rows.map((f) => f.id)) : undefined);
+  const listLinks = (ctx: ComputeContext, collection: string, rows: FlavorRow[]) => {
+    const links = collectionLinks(s, ctx, collection, rows.map((f) => f.id));
+    return links.length ? { flavors_links: links } : {};
+  };
+
+  router.get('/flavors', async (ctx) => {
+    const rows = await list(ctx);
+    ctx.body = { flavors: rows.map((f) => flavorSummary(s, f, ctx.state.version)), ...listLinks(ctx, 'flavors', rows) };
+  });
+  router.get('/flavors/detail', async (ctx) => {
+    const rows = await list(ctx);
+    const specs = await specsFor(ctx, rows);
+    ctx.body = { flavors: rows.map((f) => flavorDetail(s, f, ctx.state.version, specs?.get(f.id))), ...listLinks(ctx, 'flavors/detail', rows) };
+  });
   router.get('/flavors/:id', async (ctx) => {
     authorize(ctx, 'os_compute_api:flavors:show', 'reader');
-    const flavor = await findFlavor(s, ctx.params.id);
-    if (!flavor) throw notFound(`Flavor ${ctx.params.id} could not be found.`);
-    ctx.body = { flavor: flavorDetail(s, flavor, ctx.state.version) };
+    const flavor = await findFlavor(s, ctx.params.id, viewer(ctx));
+    if (!flavor) throw flavorNotFound(ctx.params.id);
+    const specs = await specsFor(ctx, [flavor]);
+    ctx.body = { flavor: flavorDetail(s, flavor, ctx.state.version, specs?.get(flavor.id)) };
   });
-  // Extra specs come with flavor management; until then every flavor has none.
-  router.get('/flavors/:id/os-extra_specs', async (ctx) => {
-    authorize(ctx, 'os_compute_api:os-flavor-extra-specs:index', 'reader');
-    if (!await findFlavor(s, ctx.params.id)) throw notFound(`Flavor ${ctx.params.id} could not be found.`);
-    ctx.body = { extra_specs: {} };
+
+  router.post('/flavors', async (ctx) => {
+    const v = ctx.state.version;
+    const body = await requestBody(ctx);
+    checkBody(flavorCreate(v), body ?? null);
+    authorize(ctx, 'os_compute_api:os-flavor-manage:create', 'admin');
+    const f = (body as { flavor: Record<string, unknown> }).flavor;
+    // As Nova: no id, null or 0 asks for a generated UUID; numbers are kept as their text.
+    const id = f.id ? String(f.id) : randomUUID();
+    const name = String(f.name).trim();
+    const now = new Date(s.clock.now());
+    const row: FlavorRow = {
+      id, name, memory_mb: Number(f.ram), vcpus: Number(f.vcpus), root_gb: Number(f.disk),
+      ephemeral_gb: Number(f['OS-FLV-EXT-DATA:ephemeral'] ?? 0), swap: Number(f.swap ?? 0),
+      rxtx_factor: Number(f.rxtx_factor ?? 1), is_public: f['os-flavor-access:is_public'] === undefined ? true : truthy(f['os-flavor-access:is_public']),
+      disabled: false, description: v.atLeast('2.55') ? (f.description as string | null | undefined) ?? null : null,
+      created_at: now, updated_at: now, deleted_at: null,
+    };
+    const Flavor = s.models.Flavor;
+    try {
+      await writeTransaction(s, async (transaction) => {
+        if (await Flavor.count({ where: { id, deleted_at: null }, transaction })) throw new NovaFault(409, `Flavor with ID ${id} already exists.`);
+        if (await Flavor.count({ where: { name, deleted_at: null }, transaction })) throw new NovaFault(409, `Flavor with name ${name} already exists.`);
+        // A deleted flavor's row gives its id up to the new one (Nova deletes the row outright).
+        await Flavor.destroy({ where: { id }, transaction });
+        await Flavor.create(row as never, { transaction });
+      });
+    } catch (error) {
+      if (error instanceof UniqueConstraintError) {
+        const byId = await Flavor.count({ where: { id, deleted_at: null } });
+        throw new NovaFault(409, byId ? `Flavor with ID ${id} already exists.` : `Flavor with name ${name} already exists.`);
+      }
+      throw error;
+    }
+    ctx.body = { flavor: flavorDetail(s, row, v, v.atLeast('2.61') && permits(ctx, 'reader') ? {} : undefined) };
   });
-  router.get('/flavors/:id/os-extra_specs/:key', async (ctx) => {
-    authorize(ctx, 'os_compute_api:os-flavor-extra-specs:show', 'reader');
-    if (!await findFlavor(s, ctx.params.id)) throw notFound(`Flavor ${ctx.params.id} could not be found.`);
-    throw notFound(`Flavor ${ctx.params.id} has no extra specs with key ${ctx.params.key}.`);
+
+  router.put('/flavors/:id', async (ctx) => {
+    const v = ctx.state.version;
+    if (!v.atLeast('2.55')) throw notFound('The resource could not be found.');
+    const body = await requestBody(ctx);
+    checkBody(flavorUpdate, body ?? null);
+    authorize(ctx, 'os_compute_api:os-flavor-manage:update', 'admin');
+    const flavor = await findFlavor(s, ctx.params.id, viewer(ctx));
+    if (!flavor) throw flavorNotFound(ctx.params.id);
+    const description = (body as { flavor: { description: string | null } }).flavor.description;
+    const updated_at = new Date(s.clock.now());
+    await s.models.Flavor.update({ description, updated_at }, { where: { id: flavor.id, deleted_at: null } });
+    const specs = await specsFor(ctx, [flavor]);
+    ctx.body = { flavor: flavorDetail(s, { ...flavor, description, updated_at }, v, specs?.get(flavor.id)) };
   });
+
+  router.delete('/flavors/:id', async (ctx) => {
+    authorize(ctx, 'os_compute_api:os-flavor-manage:delete', 'admin');
+    const flavor = await findFlavor(s, ctx.params.id, viewer(ctx));
+    if (!flavor) throw flavorNotFound(ctx.params.id);
+    // The row stays, marked deleted: servers booted from the flavor keep showing it. Its access and
+    // extra specs go with it, as in Nova.
+    const now = new Date(s.clock.now());
+    await writeTransaction(s, async (transaction) => {
+      await s.models.Flavor.update({ deleted_at: now, updated_at: now }, { where: { id: flavor.id, deleted_at: null }, transaction });
+      await s.models.FlavorProject.destroy({ where: { flavor_id: flavor.id }, transaction });
+      await s.models.FlavorExtraSpec.destroy({ where: { flavor_id: flavor.id }, transaction });
+    });
+    ctx.status = 202;
+    ctx.body = '';
+  });
+
   return router;
 }

@@ -1,67 +1,179 @@
 import Router from '@koa/router';
+import { Op } from 'sequelize';
 import type { HostRow } from '../../../models/index.js';
-import { dbBool } from '../../db-values.js';
-import { notFound } from '../errors.js';
+import { ref } from '../../../runtime/ref.js';
+import { badRequest, NovaFault, notFound } from '../errors.js';
 import type { Microversion } from '../microversion.js';
-import { authorize, type ComputeServices, type ComputeState } from '../services.js';
-import { idAt } from '../views/ids.js';
-import { isUp } from './services.js';
+import { booleanLike, checkQuery, fqdn, isUuidLike, lastOf, nonNegativeInteger, pyInt, text, truthy } from '../param-checks.js';
+import { computeUp, hostRows, hypervisorById } from '../service-records.js';
+import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import {
+  hypervisorDetail, hypervisorStatistics, hypervisorSummary, withServers, type HostedServer, type HypervisorFacts,
+} from '../views/hypervisor.js';
 
-const hypervisorType = (h: HostRow) => (h.libvirt_uri.startsWith('test') ? 'test' : 'QEMU');
+type Query = Record<string, string | string[] | undefined>;
 
-function summary(s: ComputeServices, h: HostRow, v: Microversion, now: number) {
-  return {
-    id: idAt(v.atLeast('2.53'), `hypervisor/${h.name}`), hypervisor_hostname: h.name,
-    state: isUp(h, now, s.serviceDownMs) ? 'up' : 'down', status: dbBool(h.service_disabled) ? 'disabled' : 'enabled',
-  };
+const MAX_LIMIT = 1000; // Nova's [api] max_limit
+const rule = (name: string) => `os_compute_api:os-hypervisors:${name}`;
+// A route a microversion does not have answers as if it did not exist.
+const gone = () => notFound('The resource could not be found.');
+const unknownHypervisor = (id: string) => notFound(`Hypervisor with ID '${id}' could not be found.`);
+
+// Nova matches hypervisor_hostname LIKE '%pattern%' (MySQL's collation: case-insensitive; % and _ are wildcards).
+function likeMatcher(pattern: string): (name: string) => boolean {
+  const body = [...pattern].map((c) => (c === '%' ? '.*' : c === '_' ? '.' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  const re = new RegExp(`^.*${body}.*$`, 'is');
+  return (name) => re.test(name);
 }
 
-function detail(s: ComputeServices, h: HostRow, v: Microversion, now: number) {
-  const service = { id: idAt(v.atLeast('2.53'), `service/nova-compute/${h.name}`), host: h.name, disabled_reason: h.disabled_reason };
-  const base = { ...summary(s, h, v, now), hypervisor_type: hypervisorType(h), hypervisor_version: 9000000, host_ip: '127.0.0.1', service };
-  // 2.88 dropped the resource figures (Placement has them) and cpu_info became a plain object.
-  if (v.atLeast('2.88')) return { ...base, uptime: null };
-  return {
-    ...base, vcpus: h.vcpus, memory_mb: h.memory_mb, local_gb: h.local_gb, vcpus_used: h.vcpus_used,
-    memory_mb_used: h.memory_mb_used, local_gb_used: h.local_gb_used, free_ram_mb: h.memory_mb - h.memory_mb_used,
-    free_disk_gb: h.local_gb - h.local_gb_used, current_workload: 0, running_vms: h.running_vms,
-    disk_available_least: h.local_gb - h.local_gb_used, cpu_info: '{}',
-  };
-}
-
-/** os-hypervisors: one per compute host, read from the hosts table (admin only, as in Nova). */
+/** os-hypervisors: one per compute host, from the hosts table the host actors keep (admin only, as in Nova). */
 export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
-  const hosts = async () => (await s.models.Host.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }) as HostRow);
-  router.get('/os-hypervisors', async (ctx) => {
-    authorize(ctx, 'os_compute_api:os-hypervisors:list', 'admin');
+
+  const matching = async (pattern: string) => {
+    const found = (await hostRows(s)).filter((h) => likeMatcher(pattern)(h.name));
+    if (!found.length) throw notFound(`No hypervisor matching '${pattern}' could be found.`);
+    return found;
+  };
+
+  /** What the views need beyond the rows: who is up, the hosts' busy servers, their servers and uptimes when asked. */
+  async function facts(hosts: HostRow[], want: { servers?: boolean; workload?: boolean; uptime?: boolean }): Promise<HypervisorFacts[]> {
     const now = s.clock.now();
-    ctx.body = { hypervisors: (await hosts()).map((h) => summary(s, h, ctx.state.version, now)) };
-  });
-  router.get('/os-hypervisors/detail', async (ctx) => {
-    authorize(ctx, 'os_compute_api:os-hypervisors:list-detail', 'admin');
-    const now = s.clock.now();
-    ctx.body = { hypervisors: (await hosts()).map((h) => detail(s, h, ctx.state.version, now)) };
-  });
-  router.get('/os-hypervisors/statistics', async (ctx) => {
-    authorize(ctx, 'os_compute_api:os-hypervisors:statistics', 'admin');
-    const all = await hosts();
-    const sum = (f: (h: HostRow) => number) => all.reduce((n, h) => n + f(h), 0);
-    ctx.body = {
-      hypervisor_statistics: {
-        count: all.length, vcpus: sum((h) => h.vcpus), memory_mb: sum((h) => h.memory_mb), local_gb: sum((h) => h.local_gb),
-        vcpus_used: sum((h) => h.vcpus_used), memory_mb_used: sum((h) => h.memory_mb_used), local_gb_used: sum((h) => h.local_gb_used),
-        free_ram_mb: sum((h) => h.memory_mb - h.memory_mb_used), free_disk_gb: sum((h) => h.local_gb - h.local_gb_used),
-        current_workload: 0, running_vms: sum((h) => h.running_vms), disk_available_least: sum((h) => h.local_gb - h.local_gb_used),
-      },
-    };
-  });
-  router.get('/os-hypervisors/:id', async (ctx) => {
-    authorize(ctx, 'os_compute_api:os-hypervisors:show', 'admin');
+    const names = hosts.map((h) => h.name);
+    const rows = want.servers || want.workload
+      ? await s.models.Instance.findAll({
+        where: { host: { [Op.in]: names }, deleted_at: null, ...(want.servers ? {} : { task_state: { [Op.ne]: null } }) },
+        attributes: ['uuid', 'display_name', 'host', 'task_state'], order: [['created_at', 'ASC'], ['uuid', 'ASC']], raw: true,
+      }) as unknown as Array<{ uuid: string; display_name: string; host: string; task_state: string | null }>
+      : [];
+    return Promise.all(hosts.map(async (row) => {
+      const up = computeUp(row, now, s.serviceDownMs);
+      const on = rows.filter((r) => r.host === row.name);
+      return {
+        row, up,
+        workload: on.filter((r) => r.task_state !== null).length,
+        ...(want.servers ? { servers: on.map((r): HostedServer => ({ name: r.display_name, uuid: r.uuid })) } : {}),
+        ...(want.uptime ? { uptime: up ? await uptimeOf(row).catch(() => null) : null } : {}),
+      };
+    }));
+  }
+
+  const uptimeOf = async (h: HostRow) =>
+    (await s.actors.ask<{ uptime: string }>(ref('host', h.name), 'uptime', {})).uptime;
+
+  /** The hypervisor an id names, checked as Nova's _validate_id does for the version. */
+  async function byId(ctx: ComputeContext, id: string): Promise<HostRow> {
     const v = ctx.state.version;
-    const host = (await hosts()).find((h) => String(idAt(v.atLeast('2.53'), `hypervisor/${h.name}`)) === ctx.params.id);
-    if (!host) throw notFound(`Hypervisor with ID ${ctx.params.id} could not be found.`);
-    ctx.body = { hypervisor: detail(s, host, v, s.clock.now()) };
+    let key: number | string;
+    if (v.atLeast('2.53')) {
+      if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
+      key = id;
+    } else {
+      const n = pyInt(id);
+      if (n === undefined) throw unknownHypervisor(id);
+      key = n;
+    }
+    const host = hypervisorById(await hostRows(s), key);
+    if (!host) throw unknownHypervisor(id);
+    return host;
+  }
+
+  const list = (detail: boolean) => async (ctx: ComputeContext) => {
+    const v = ctx.state.version;
+    const q = ctx.query as Query;
+    if (v.atLeast('2.53')) {
+      checkQuery(q, {
+        limit: { rule: nonNegativeInteger, single: true }, marker: { rule: text(), single: true },
+        hypervisor_hostname_pattern: { rule: fqdn, single: true }, with_servers: { rule: booleanLike, single: true },
+      }, false);
+    } else if (v.atLeast('2.33')) {
+      checkQuery(q, { limit: { rule: nonNegativeInteger }, marker: { rule: text() } }, true);
+    }
+    const paged = v.atLeast('2.33');
+    const limit = paged && q.limit !== undefined ? Math.min(MAX_LIMIT, Number(lastOf(q.limit))) : MAX_LIMIT;
+    const marker = paged ? lastOf(q.marker) : undefined;
+    const pattern = v.atLeast('2.53') ? lastOf(q.hypervisor_hostname_pattern) : undefined;
+    const servers = v.atLeast('2.53') && truthy(lastOf(q.with_servers));
+    authorize(ctx, rule(detail ? 'list-detail' : 'list'), 'admin');
+
+    let hosts: HostRow[];
+    if (pattern !== undefined) {
+      if (q.limit !== undefined || marker) {
+        throw badRequest('Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.');
+      }
+      hosts = await matching(pattern);
+    } else {
+      hosts = await hostRows(s);
+      if (marker !== undefined) {
+        // A marker is the last id of the previous page: an integer, or (as Nova also accepts) a UUID.
+        const last = hypervisorById(hosts, pyInt(marker) ?? marker);
+        if (!last) throw badRequest(`marker [${marker}] not found`);
+        hosts = hosts.slice(hosts.indexOf(last) + 1);
+      }
+      hosts = hosts.slice(0, limit);
+    }
+    const all = await facts(hosts, { servers, workload: detail && !v.atLeast('2.88'), uptime: detail && v.atLeast('2.88') });
+    const hypervisors = all.map((f) => withServers(detail ? hypervisorDetail(f, v) : hypervisorSummary(f, v), f, v, servers));
+    ctx.body = { hypervisors, ...(paged && pattern === undefined ? nextLink(ctx, detail, hypervisors, limit) : {}) };
+  };
+
+  // Nova's collection link: a full page (limit, or max_limit when none was given) ends with a `next`.
+  function nextLink(ctx: ComputeContext, detail: boolean, page: Array<{ id: number | string }>, limit: number) {
+    if (!limit || page.length !== limit) return {};
+    const q = ctx.query as Query;
+    const known = ctx.state.version.atLeast('2.53') ? Object.keys(q) : ['limit', 'marker'].filter((k) => k in q);
+    const params = Object.fromEntries([...known, 'marker'].sort().map((k) => [k, k === 'marker' ? String(page[page.length - 1].id) : lastOf(q[k])!]));
+    const href = `${s.publicUrl()}/v2.1/os-hypervisors${detail ? '/detail' : ''}?${new URLSearchParams(params)}`;
+    return { hypervisors_links: [{ rel: 'next', href }] };
+  }
+
+  router.get('/os-hypervisors', list(false));
+  router.get('/os-hypervisors/detail', list(true));
+
+  router.get('/os-hypervisors/statistics', async (ctx) => {
+    if (ctx.state.version.atLeast('2.88')) throw gone();
+    authorize(ctx, rule('statistics'), 'admin');
+    const hosts = await hostRows(s);
+    const busy = new Map((await facts(hosts, { workload: true })).map((f) => [f.row.name, f.workload ?? 0]));
+    ctx.body = { hypervisor_statistics: hypervisorStatistics(hosts, (h) => busy.get(h.name) ?? 0) };
   });
+
+  router.get('/os-hypervisors/:id', async (ctx) => {
+    const v = ctx.state.version;
+    const q = ctx.query as Query;
+    if (v.atLeast('2.53')) checkQuery(q, { with_servers: { rule: booleanLike, single: true } }, false);
+    const servers = v.atLeast('2.53') && truthy(lastOf(q.with_servers));
+    authorize(ctx, rule('show'), 'admin');
+    const host = await byId(ctx, ctx.params.id);
+    const [f] = await facts([host], { servers, workload: !v.atLeast('2.88'), uptime: v.atLeast('2.88') });
+    ctx.body = { hypervisor: withServers(hypervisorDetail(f, v), f, v, servers) };
+  });
+
+  router.get('/os-hypervisors/:id/uptime', async (ctx) => {
+    if (ctx.state.version.atLeast('2.88')) throw gone();
+    authorize(ctx, rule('uptime'), 'admin');
+    const host = await byId(ctx, ctx.params.id);
+    const [f] = await facts([host], {});
+    if (!f.up) throw badRequest(`Compute service of ${host.name} is unavailable at this time.`);
+    let uptime: string;
+    try {
+      uptime = await uptimeOf(host);
+    } catch (error) {
+      if ((error as { details?: { unsupported?: boolean } }).details?.unsupported) throw new NovaFault(501, 'The requested functionality is not supported.');
+      throw badRequest(`Compute service of ${host.name} is unavailable at this time.`);
+    }
+    ctx.body = { hypervisor: { ...hypervisorSummary(f, ctx.state.version), uptime } };
+  });
+
+  // Before 2.53 the pattern searches had routes of their own; 2.53 made them query parameters.
+  const search = (name: 'search' | 'servers') => async (ctx: ComputeContext) => {
+    const v: Microversion = ctx.state.version;
+    if (v.atLeast('2.53')) throw gone();
+    authorize(ctx, rule(name), 'admin');
+    const all = await facts(await matching(ctx.params.id), { servers: name === 'servers' });
+    ctx.body = { hypervisors: all.map((f) => withServers(hypervisorSummary(f, v), f, v, false)) };
+  };
+  router.get('/os-hypervisors/:id/search', search('search'));
+  router.get('/os-hypervisors/:id/servers', search('servers'));
   return router;
 }

@@ -4,8 +4,8 @@ import { badRequest, notFound } from '../errors.js';
 import { metadataLimit } from '../quota-check.js';
 import { metaItemSchema, metadataSchema } from '../schemas/server-subresources.js';
 import { askInstance, findServer } from '../server-lookup.js';
-import { authorize, jsonBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
-import { checkBody } from '../validation.js';
+import { authorize, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { checkBody } from '../json-schema.js';
 import { metadataOf } from '../views/server.js';
 
 const rule = (action: string) => `os_compute_api:server-metadata:${action}`;
@@ -32,7 +32,7 @@ export function serverMetadataRoutes(s: ComputeServices): Router<ComputeState> {
 
   // Nova answers 200 rather than 201 here, for compatibility.
   router.post('/servers/:id/metadata', async (ctx) => {
-    const body = await jsonBody(ctx);
+    const body = await requestBody(ctx);
     checkBody(metadataSchema, body);
     const row = await findServer(s, ctx, ctx.params.id);
     authorize(ctx, rule('create'), 'member');
@@ -40,7 +40,7 @@ export function serverMetadataRoutes(s: ComputeServices): Router<ComputeState> {
   });
 
   router.put('/servers/:id/metadata', async (ctx) => {
-    const body = await jsonBody(ctx);
+    const body = await requestBody(ctx);
     checkBody(metadataSchema, body);
     const row = await findServer(s, ctx, ctx.params.id);
     authorize(ctx, rule('update_all'), 'member');
@@ -56,7 +56,7 @@ export function serverMetadataRoutes(s: ComputeServices): Router<ComputeState> {
   });
 
   router.put('/servers/:id/metadata/:key', async (ctx) => {
-    const body = await jsonBody(ctx);
+    const body = await requestBody(ctx);
     checkBody(metaItemSchema, body);
     const row = await findServer(s, ctx, ctx.params.id);
     authorize(ctx, rule('update'), 'member');

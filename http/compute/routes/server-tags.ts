@@ -3,9 +3,9 @@ import type { InstanceRow } from '../../../models/index.js';
 import { badRequest, forbidden, NovaFault, notFound } from '../errors.js';
 import { tagBodySchema, tagsSchema } from '../schemas/server-subresources.js';
 import { askInstance, instanceNotFound } from '../server-lookup.js';
-import { authorize, jsonBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
-import { checkBody, firstError } from '../validation.js';
-import { tag as tagSchema } from '../schemas/parameter-types.js';
+import { authorize, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { checkBody, firstMessage } from '../json-schema.js';
+import { tag as tagSchema } from '../parameter-types.js';
 import { tagsOf } from '../views/server.js';
 
 const rule = (action: string) => `os_compute_api:os-server-tags:${action}`;
@@ -43,7 +43,7 @@ export function serverTagRoutes(s: ComputeServices): Router<ComputeState> {
   });
 
   router.put('/servers/:id/tags', async (ctx) => {
-    const body = await jsonBody(ctx);
+    const body = await requestBody(ctx);
     if (ctx.state.version.atLeast('2.26')) checkBody(tagsSchema, body);
     const row = await serverFor(ctx, 'update_all', 'member');
     settled(row, 'update tags');
@@ -65,14 +65,14 @@ export function serverTagRoutes(s: ComputeServices): Router<ComputeState> {
   });
 
   router.put('/servers/:id/tags/:tag', async (ctx) => {
-    const body = await jsonBody(ctx);
+    const body = await requestBody(ctx);
     if (ctx.state.version.atLeast('2.26')) checkBody(tagBodySchema, body ?? null);
     const row = await serverFor(ctx, 'update', 'member');
     settled(row, 'update tag');
     const tag = ctx.params.tag;
-    const invalid = firstError(tagSchema, tag);
+    const invalid = firstMessage(tagSchema, tag);
     if (invalid) {
-      throw badRequest(`Tag '${tag}' is invalid. It must be a non empty string without characters '/' and ','. Validation error message: ${invalid.message}`);
+      throw badRequest(`Tag '${tag}' is invalid. It must be a non empty string without characters '/' and ','. Validation error message: ${invalid}`);
     }
     const { added } = await askInstance<{ added: boolean }>(s, ctx, row.uuid, 'addTag', { tag });
     // Nova sends the tag's Location only with a 201; Tempest's schema asks for it on the 204 too, and it is harmless there.

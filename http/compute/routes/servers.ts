@@ -1,11 +1,12 @@
 import Router from '@koa/router';
 import type { InstanceRow } from '../../../models/index.js';
 import { NovaFault } from '../errors.js';
+import { collectionLinks } from '../pagination.js';
 import { bootServers } from '../server-create.js';
 import { listServers } from '../server-list.js';
 import { askInstance, findServer, hostsByName } from '../server-lookup.js';
 import { parseServerUpdate } from '../server-request.js';
-import { authorize, jsonBody, links, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { authorize, requestBody, links, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { detailColumns, hostStatusOf, serverDetail, serverSummary, type ViewContext } from '../views/server.js';
 
 /** Servers: create, list, detail, show, update and delete, on the tables for reads and on the actors for changes. */
@@ -19,24 +20,22 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
     if (!auth.isAdmin || !version.atLeast('2.16')) return base;
     return { ...base, hostStatus: hostStatusOf(await hostsByName(s, rows.map((r) => r.host)), s.clock.now(), s.serviceDownMs) };
   };
-  const nextLink = (ctx: ComputeContext, path: string, marker: string | undefined) => {
-    if (!marker) return {};
-    // Nova's next link: the request's parameters (one value each, by name) with the marker replaced.
-    const params = Object.fromEntries([...new URLSearchParams(ctx.querystring)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    const query = new URLSearchParams({ ...params, marker });
-    return { servers_links: [{ rel: 'next', href: `${s.publicUrl()}/v2.1/${path}?${query}` }] };
+  // Nova's next link, when the page is as full as it may be.
+  const nextLink = (ctx: ComputeContext, path: string, rows: InstanceRow[]) => {
+    const links = collectionLinks(s, ctx, path, rows.map((r) => r.uuid));
+    return links.length ? { servers_links: links } : {};
   };
 
   router.get('/servers', async (ctx) => {
-    const { rows, next } = await listServers(s, ctx, false, ['uuid', 'display_name']);
-    ctx.body = { servers: rows.map((i) => serverSummary(s, i)), ...nextLink(ctx, 'servers', next) };
+    const rows = await listServers(s, ctx, false, ['uuid', 'display_name']);
+    ctx.body = { servers: rows.map((i) => serverSummary(s, i)), ...nextLink(ctx, 'servers', rows) };
   });
 
   router.get('/servers/detail', async (ctx) => {
     const columns = detailColumns({ version: ctx.state.version, isAdmin: ctx.state.auth.isAdmin });
-    const { rows, next } = await listServers(s, ctx, true, columns);
+    const rows = await listServers(s, ctx, true, columns);
     const view = await viewOf(ctx, rows, 'detail');
-    ctx.body = { servers: rows.map((i) => serverDetail(s, i, view)), ...nextLink(ctx, 'servers/detail', next) };
+    ctx.body = { servers: rows.map((i) => serverDetail(s, i, view)), ...nextLink(ctx, 'servers/detail', rows) };
   });
 
   router.get('/servers/:id', async (ctx) => {
@@ -46,7 +45,7 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
   });
 
   router.post('/servers', async (ctx) => {
-    const booted = await bootServers(s, ctx, await jsonBody(ctx));
+    const booted = await bootServers(s, ctx, await requestBody(ctx));
     ctx.status = 202;
     if (booted.request.returnReservationId) {
       ctx.body = { reservation_id: booted.reservationId };
@@ -65,7 +64,7 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
   });
 
   router.put('/servers/:id', async (ctx) => {
-    const changes = parseServerUpdate(await jsonBody(ctx), ctx.state.version);
+    const changes = parseServerUpdate(await requestBody(ctx), ctx.state.version);
     let row = await findServer(s, ctx, ctx.params.id);
     authorize(ctx, 'os_compute_api:servers:update', 'member');
     if (Object.keys(changes).length) row = await askInstance<InstanceRow>(s, ctx, row.uuid, 'update', changes);

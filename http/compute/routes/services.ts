@@ -1,43 +1,156 @@
 import Router from '@koa/router';
-import type { HostRow, SchedulerRow } from '../../../models/index.js';
-import { serviceUp } from '../../../models/host.js';
-import { dbBool } from '../../db-values.js';
-import { authorize, isoMicros, type ComputeServices, type ComputeState } from '../services.js';
-import { idAt } from '../views/ids.js';
+import type { HostRow } from '../../../models/index.js';
+import { ref } from '../../../runtime/ref.js';
+import { badRequest, NovaFault, notFound } from '../errors.js';
+import {
+  booleanLike, checkBody, checkQuery, fqdn, isUuidLike, jsonBody, lastOf, oneOf, pyInt, text, truthy, type BodySchema,
+} from '../param-checks.js';
+import { computeRecord, serviceById, serviceRecords, type ServiceRecord } from '../service-records.js';
+import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { serviceView } from '../views/service.js';
 
-/** A compute service's state as os-services shows it: up unless failed, forced down or silent too long (disabled is a status, not a state). */
-export const isUp = (h: HostRow, now: number, serviceDownMs: number) => serviceUp({ ...h, service_disabled: false }, now, serviceDownMs);
+const rule = (name: string) => `os_compute_api:os-services:${name}`;
+const reason = text({ minLength: 1, maxLength: 255 });
 
-/**
- * os-services, named as Nova names them so scripts filtering by binary keep working: a
- * `nova-compute` per host, and per scheduler node a `nova-scheduler` and a `nova-conductor`
- * (Stratus has no separate conductor: the node that schedules also conducts).
- */
+// nova/api/openstack/compute/schemas/services.py
+const updateBefore211: BodySchema = {
+  properties: { host: fqdn, binary: text({ minLength: 1, maxLength: 255 }), disabled_reason: reason },
+  required: ['host', 'binary'],
+};
+const update211: BodySchema = { ...updateBefore211, properties: { ...updateBefore211.properties, forced_down: booleanLike } };
+const update253: BodySchema = { properties: { status: oneOf(['enabled', 'disabled']), disabled_reason: reason, forced_down: booleanLike } };
+
+/** What an operator asks of a compute service; the host actor that owns the row carries it out. */
+interface Change { disabled?: boolean; reason?: string | null; forcedDown?: boolean }
+
+const notUpdatable = (binary: string) =>
+  badRequest(`Updating a ${binary} service is not supported. Only nova-compute services can be updated.`);
+
+/** os-services: list, the pre-2.53 actions by host and binary, the 2.53 update by UUID, and delete. */
 export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
+
+  async function apply(ctx: ComputeContext, host: string, change: Change): Promise<HostRow> {
+    const to = ref('host', host);
+    const options = { correlationId: ctx.state.correlationId };
+    try {
+      if (change.disabled === true) await s.actors.ask(to, 'disable', change.reason ? { reason: change.reason } : {}, options);
+      if (change.disabled === false) await s.actors.ask(to, 'enable', {}, options);
+      if (change.forcedDown !== undefined) await s.actors.ask(to, 'forceDown', { forced_down: change.forcedDown }, options);
+    } catch (error) {
+      // Deleted between our read and the actor's turn.
+      if ((error as { code?: string }).code === 'rejected') throw notFound(`Host '${host}' is not mapped to any cell`);
+      throw error;
+    }
+    return (await s.models.Host.findByPk(host))!.get({ plain: true }) as HostRow;
+  }
+
   router.get('/os-services', async (ctx) => {
-    authorize(ctx, 'os_compute_api:os-services:list', 'admin');
     const v = ctx.state.version;
-    const now = s.clock.now();
-    const hosts = (await s.models.Host.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }) as HostRow);
-    const schedulers = (await s.models.Scheduler.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }) as SchedulerRow);
-    const row = (binary: string, host: string, zone: string, up: boolean, updated: Date | null, disabled = false, reason: string | null = null, forced = false) => ({
-      id: idAt(v.atLeast('2.53'), `service/${binary}/${host}`), binary, host, zone,
-      status: disabled ? 'disabled' : 'enabled', state: up ? 'up' : 'down', updated_at: isoMicros(updated), disabled_reason: reason,
-      ...(v.atLeast('2.11') ? { forced_down: forced } : {}),
-    });
-    let services = [
-      ...schedulers.flatMap((sc) => {
-        const up = now - new Date(sc.updated_at).getTime() <= s.serviceDownMs;
-        return [row('nova-scheduler', sc.name, 'internal', up, sc.updated_at), row('nova-conductor', sc.name, 'internal', up, sc.updated_at)];
-      }),
-      ...hosts.map((h) => row('nova-compute', h.name, h.availability_zone, isUp(h, now, s.serviceDownMs), h.last_seen_at,
-        dbBool(h.service_disabled), h.disabled_reason, dbBool(h.forced_down))),
-    ];
-    const { host, binary } = ctx.query as Record<string, string | undefined>;
-    if (host) services = services.filter((x) => x.host === host);
-    if (binary) services = services.filter((x) => x.binary === binary);
-    ctx.body = { services };
+    const q = ctx.query as Record<string, string | string[] | undefined>;
+    // Unknown parameters were ignored until 2.75 made them an error.
+    checkQuery(q, { host: { rule: text() }, binary: { rule: text() } }, !v.atLeast('2.75'));
+    authorize(ctx, rule('list'), 'admin');
+    const host = lastOf(q.host);
+    const binary = lastOf(q.binary);
+    let services = await serviceRecords(s);
+    if (host) services = services.filter((r) => r.host === host);
+    if (binary) services = services.filter((r) => r.binary === binary);
+    ctx.body = { services: services.map((r) => serviceView(r, v)) };
   });
+
+  router.put('/os-services/:id', async (ctx) => {
+    if (ctx.state.version.atLeast('2.53')) await updateById(ctx);
+    else await updateByAction(ctx);
+  });
+
+  /** Before 2.53: PUT /os-services/{enable,disable,disable-log-reason,force-down} with the host and binary in the body. */
+  async function updateByAction(ctx: ComputeContext) {
+    const v = ctx.state.version;
+    const body = checkBody(await jsonBody(ctx), v.atLeast('2.11') ? update211 : updateBefore211);
+    authorize(ctx, rule('update'), 'admin');
+    const action = ctx.params.id;
+    const host = body.host as string;
+    const binary = body.binary as string;
+    let change: Change;
+    let answer: Record<string, unknown>;
+    if (action === 'enable') {
+      change = { disabled: false };
+      answer = { host, binary, status: 'enabled' };
+    } else if (action === 'disable') {
+      change = { disabled: true, reason: null };
+      answer = { host, binary, status: 'disabled' };
+    } else if (action === 'disable-log-reason') {
+      if (!('disabled_reason' in body)) throw badRequest('Missing disabled reason field');
+      change = { disabled: true, reason: body.disabled_reason as string };
+      answer = { host, binary, status: 'disabled', disabled_reason: body.disabled_reason };
+    } else if (action === 'force-down' && v.atLeast('2.11')) {
+      if (!('forced_down' in body)) throw badRequest('Missing forced_down field');
+      change = { forcedDown: truthy(body.forced_down) };
+      answer = { host, binary, forced_down: change.forcedDown };
+    } else {
+      throw notFound('Unknown action');
+    }
+    if (binary !== 'nova-compute') throw notUpdatable(binary);
+    // A host with no compute service has no host mapping in Nova, which is what it says.
+    if (!(await s.models.Host.findByPk(host))) throw notFound(`Host '${host}' is not mapped to any cell`);
+    await apply(ctx, host, change);
+    ctx.body = { service: answer };
+  }
+
+  /** From 2.53: PUT /os-services/{service_uuid} with status, disabled_reason and forced_down. */
+  async function updateById(ctx: ComputeContext) {
+    const body = checkBody(await jsonBody(ctx), update253);
+    const id = ctx.params.id;
+    if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
+    authorize(ctx, rule('update'), 'admin');
+    const service = serviceById(await serviceRecords(s), id);
+    if (!service) throw notFound(`Service ${id} could not be found.`);
+    if (service.binary !== 'nova-compute') throw notUpdatable(service.binary);
+    const change: Change = {};
+    if (body.status === 'enabled') {
+      if (body.disabled_reason) throw badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
+      change.disabled = false;
+    } else if (body.status === 'disabled') {
+      change.disabled = true;
+      change.reason = (body.disabled_reason as string | undefined) ?? null;
+    }
+    if ('forced_down' in body) change.forcedDown = truthy(body.forced_down);
+    if (change.disabled === undefined && change.forcedDown === undefined) {
+      throw badRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.");
+    }
+    const row = await apply(ctx, service.host, change);
+    ctx.body = { service: serviceView(computeRecord(row, s.clock.now(), s.serviceDownMs), ctx.state.version, true) };
+  }
+
+  router.delete('/os-services/:id', async (ctx) => {
+    const v = ctx.state.version;
+    authorize(ctx, rule('delete'), 'admin');
+    const id = ctx.params.id;
+    let key: number | string;
+    if (v.atLeast('2.53')) {
+      if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
+      key = id;
+    } else {
+      const n = pyInt(id);
+      if (n === undefined) throw badRequest('Invalid input received: id must be an integer');
+      key = n;
+    }
+    const service: ServiceRecord | undefined = serviceById(await serviceRecords(s), key);
+    if (!service) throw notFound(`Service ${id} not found.`);
+    try {
+      await s.actors.ask(ref(service.binary === 'nova-compute' ? 'host' : 'scheduler', service.host), 'deregister', {},
+        { correlationId: ctx.state.correlationId });
+    } catch (error) {
+      const e = error as { code?: string; details?: { hosting?: number } };
+      if (e.code === 'rejected' && e.details?.hosting) {
+        throw new NovaFault(409, 'Unable to delete compute service that is hosting instances. Migrate or delete the instances first.');
+      }
+      if (e.code === 'rejected') throw notFound(`Service ${id} not found.`);
+      throw error;
+    }
+    ctx.status = 204;
+  });
+
   return router;
 }

@@ -1,5 +1,5 @@
-import type { Schema } from '../validation.js';
-import * as t from './parameter-types.js';
+import type { Schema } from '../json-schema.js';
+import * as t from '../parameter-types.js';
 
 // Nova's schemas for a server's metadata (schemas/server_metadata.py) and tags (schemas/server_tags.py).
 

@@ -1,6 +1,6 @@
 import type { Microversion } from '../microversion.js';
-import type { Schema } from '../validation.js';
-import * as t from './parameter-types.js';
+import { multiParams, type Schema } from '../json-schema.js';
+import * as t from '../parameter-types.js';
 
 // Nova's request schemas for servers (nova/api/openstack/compute/schemas/servers.py at 26.0.0),
 // built per microversion with the properties in Nova's order.
@@ -187,15 +187,15 @@ export const querySchema = cached((v: Microversion): Schema => {
     terminated_at: regex, availability_zone: regex, name: regex, display_name: regex, description: regex,
     display_description: regex, locked_by: regex, uuid: plain, root_device_name: regex, config_drive: regex,
     access_ip_v4: regex, access_ip_v6: regex, auto_disk_config: regex, progress: regex,
-    sort_key: t.multi({ type: 'string', enum: sortKeyEnum(v) }),
+    sort_key: multiParams({ type: 'string', enum: sortKeyEnum(v) }),
     sort_dir: plain, all_tenants: plain, soft_deleted: plain, deleted: plain, status: plain,
-    'changes-since': t.multi({ type: 'string', format: 'date-time' }),
+    'changes-since': multiParams({ type: 'string', format: 'date-time' }),
     ip: regex, ip6: regex, created_at: regex,
     ...Object.fromEntries(JOINED_TABLE_FILTERS.map((k) => [k, plain])),
-    limit: t.multi(t.nonNegativeInteger),
-    marker: t.multi({ type: 'string' }),
+    limit: multiParams(t.nonNegativeInteger),
+    marker: multiParams({ type: 'string' }),
     ...(v.atLeast('2.26') ? { tags: regex, 'tags-any': regex, 'not-tags': regex, 'not-tags-any': regex } : {}),
-    ...(v.atLeast('2.66') ? { 'changes-before': t.multi({ type: 'string', format: 'date-time' }) } : {}),
+    ...(v.atLeast('2.66') ? { 'changes-before': multiParams({ type: 'string', format: 'date-time' }) } : {}),
     ...(v.atLeast('2.73') ? { locked: plain } : {}),
   };
   return {

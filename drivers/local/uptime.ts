@@ -1,0 +1,14 @@
+import { execFile } from 'node:child_process';
+
+/**
+ * What `uptime` prints on the machine this compute service runs on, which is what Nova's libvirt
+ * driver answers for a host's uptime (clients parse it: time, "up …", users, load average).
+ */
+export function hostUptime(timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('uptime', [], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' }, timeout: timeoutMs }, (error, stdout) => {
+      if (error) reject(error);
+      else resolve(stdout.replace(/\n+$/, ''));
+    });
+  });
+}
