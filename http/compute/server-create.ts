@@ -94,8 +94,10 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
   checkNetworks(request.networks);
   // The reads a boot needs go out together; their refusals still come in Nova's order.
   const quotas = quotasOf(s, ctx.state.project);
+  const specs = extraSpecsOf(s, [request.flavorRef]);
   const imageRead = bootImage(s, ctx, request.imageRef).then((row) => ({ row }), (error: unknown) => ({ error }));
   quotas.catch(() => {});
+  specs.catch(() => {});
   const flavor = await findFlavor(s, request.flavorRef, { isAdmin: ctx.state.auth.isAdmin, projectId: ctx.state.project });
   if (!flavor || flavor.disabled) throw badRequest(`Flavor ${request.flavorRef} could not be found.`);
 
@@ -120,7 +122,7 @@ export async function bootServers(s: ComputeServices, ctx: ComputeContext, body:
   }
   if (request.host || request.hypervisorHostname) destination = { host: (request.host ?? request.hypervisorHostname)!, force: false };
   const count = await instancesAllowed(s, ctx.state.project, flavor, request.minCount, request.maxCount, quotas);
-  const extraSpecs = (await extraSpecsOf(s, [flavor.id])).get(flavor.id) ?? {};
+  const extraSpecs = (await specs).get(flavor.id) ?? {};
 
   const reservation = reservationId();
   const ids = Array.from({ length: count }, () => randomUUID());
