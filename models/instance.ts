@@ -33,6 +33,28 @@ export interface InstanceRow {
   fault_code: number | null;
   fault_message: string | null;
   fault_details: string | null;
+  // What the API shows and filters on beyond the boot path's columns (migration 0007).
+  /** User metadata as a JSON object of strings; tags as a sorted JSON array (see the note on the columns). */
+  metadata: string;
+  tags: string;
+  /** Base64 text as the user sent it. */
+  user_data: string | null;
+  access_ip_v4: string | null;
+  access_ip_v6: string | null;
+  /** Nova's string column: 'True' or ''. */
+  config_drive: string;
+  auto_disk_config: boolean;
+  root_device_name: string | null;
+  /** Security group names as a JSON array; empty for a server booted with networks 'none'. */
+  security_groups: string;
+  /** Trusted image certificate ids (2.63) as a JSON array, or null. */
+  trusted_certs: string | null;
+  /** The embedded flavor's swap (MB) and extra specs (JSON), as Nova keeps them with the instance. */
+  swap: number;
+  flavor_extra_specs: string;
+  /** A host an admin asked for (zone:host, or host from 2.74); forced skips the scheduler's filters. */
+  requested_host: string | null;
+  force_host: boolean;
   launched_at: Date | null;
   terminated_at: Date | null;
   created_at: Date;
@@ -41,6 +63,31 @@ export interface InstanceRow {
 }
 
 export const table = 'instances';
+
+/**
+ * The columns migration 0007 adds. Metadata and tags live on the instance row as JSON text
+ * rather than in tables of their own: the runtime writes one state row per actor, so the
+ * instance actor owns every change to them in the same commit as the rest of its state, and a
+ * list reads them with the row, no join. Lists filter tags in memory on rows SQL has already
+ * narrowed (a server has at most 50 tags).
+ */
+// A function: Sequelize writes into column options, so the model and the migration each need their own objects.
+export const serverFields = (): ModelAttributes => ({
+  metadata: { type: DataTypes.TEXT, allowNull: false, defaultValue: '{}' },
+  tags: { type: DataTypes.TEXT, allowNull: false, defaultValue: '[]' },
+  user_data: { type: DataTypes.TEXT, allowNull: true },
+  access_ip_v4: { type: DataTypes.STRING(39), allowNull: true },
+  access_ip_v6: { type: DataTypes.STRING(39), allowNull: true },
+  config_drive: { type: DataTypes.STRING(255), allowNull: false, defaultValue: '' },
+  auto_disk_config: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+  root_device_name: { type: DataTypes.STRING(255), allowNull: true },
+  security_groups: { type: DataTypes.TEXT, allowNull: false, defaultValue: '["default"]' },
+  trusted_certs: { type: DataTypes.TEXT, allowNull: true },
+  swap: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+  flavor_extra_specs: { type: DataTypes.TEXT, allowNull: false, defaultValue: '{}' },
+  requested_host: { type: DataTypes.STRING(255), allowNull: true },
+  force_host: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+});
 
 const str = (length: number, allowNull = false) => ({ type: DataTypes.STRING(length), allowNull });
 
@@ -73,6 +120,7 @@ export const attributes: ModelAttributes = {
   fault_code: { type: DataTypes.INTEGER, allowNull: true },
   fault_message: { type: DataTypes.TEXT, allowNull: true },
   fault_details: { type: DataTypes.TEXT, allowNull: true },
+  ...serverFields(),
   launched_at: { type: DataTypes.DATE, allowNull: true },
   terminated_at: { type: DataTypes.DATE, allowNull: true },
   ...timestamps,

@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-identity.js';
 import * as m0004 from './migrations/0004-images.js';
 import * as m0005 from './migrations/0005-boot-path.js';
 import * as m0006 from './migrations/0006-keypairs-flavors.js';
+import * as m0007 from './migrations/0007-server-fields.js';
 import * as m0008 from './migrations/0008-instance-actions.js';
 
 export interface Migration {
@@ -21,6 +22,7 @@ const migrations: Array<[string, Migration]> = [
   ['0004-images', m0004],
   ['0005-boot-path', m0005],
   ['0006-keypairs-flavors', m0006],
+  ['0007-server-fields', m0007],
   ['0008-instance-actions', m0008],
 ];
 

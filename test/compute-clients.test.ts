@@ -95,7 +95,7 @@ print(json.dumps({
 }))
 `);
     t.is(refusals.code, 0, refusals.stderr);
-    t.deepEqual(refusals.json.flavor, [400, 'Invalid flavorRef provided.']);
+    t.deepEqual(refusals.json.flavor, [400, 'Flavor no-such-flavor could not be found.']);
     t.deepEqual(refusals.json.image, [400, 'Can not find requested image']);
     t.is(refusals.json.read[0], 404);
     t.is(refusals.json.delete[0], 404);

@@ -49,7 +49,7 @@ test('instance create fills in a building server', (t) => {
   const row = out.state as InstanceRow;
   t.deepEqual(out.reply, row);
   t.like(row, {
-    uuid: UUID, display_name: 'Web Server #1', hostname: 'web-server--1', vm_state: 'building', task_state: 'scheduling',
+    uuid: UUID, display_name: 'Web Server #1', hostname: 'web-server-1', vm_state: 'building', task_state: 'scheduling',
     power_state: 0, locked: false, ephemeral_gb: 0, launch_index: 0, display_description: null, key_name: null,
     host: null, deleted_at: null, fault_code: null, fault_message: null, fault_details: null,
   });
@@ -64,7 +64,7 @@ test('instance rename keeps the hostname and does not mutate the old state', (t)
   const next = run(i.rename(row, { display_name: 'db' }, ctx('instance', UUID, T0 + 1000))).state as InstanceRow;
   t.deepEqual(row, before);
   t.is(next.display_name, 'db');
-  t.is(next.hostname, 'web-server--1');
+  t.is(next.hostname, 'web-server-1');
   t.deepEqual(next.updated_at, new Date(T0 + 1000));
   t.deepEqual(next.created_at, new Date(T0));
 });
@@ -106,12 +106,15 @@ test('instance get replies the row and rejects a missing one', (t) => {
 });
 
 test('hostnames are derived from display names like Nova does', (t) => {
-  t.is(hostnameFrom('My Server'), 'my-server');
-  t.is(hostnameFrom('--Web_01.example--'), 'web-01-example');
-  t.is(hostnameFrom('日本語'), 'server');
-  t.is(hostnameFrom('!!!'), 'server');
-  t.is(hostnameFrom('a'.repeat(100)).length, 63);
-  t.is(hostnameFrom(`${'b'.repeat(62)} tail`), 'b'.repeat(62));
+  t.is(hostnameFrom('My Server', UUID), 'my-server');
+  t.is(hostnameFrom('--Web_01.example--', UUID), 'web-01-example');
+  t.is(hostnameFrom('Café Ünïcode', UUID), 'café-ünïcode', 'Latin-1 letters are word characters');
+  t.is(hostnameFrom('日本語', UUID), `Server-${UUID}`);
+  t.is(hostnameFrom('!!!', UUID), `Server-${UUID}`);
+  t.is(hostnameFrom('a'.repeat(100), UUID).length, 63);
+  t.is(hostnameFrom(`${'b'.repeat(62)} tail`, UUID), 'b'.repeat(62));
+  t.is(hostnameFrom('web', UUID, 3), 'web-3');
+  t.is(hostnameFrom('!!!', UUID, 3), `Server-${UUID}`, 'no index on the fallback, as in Nova');
 });
 
 test('instance onFailed records an error fault', (t) => {

@@ -6,6 +6,7 @@ import type { Selection } from '../scheduler/index.js';
 import type { instanceProtocol } from './protocol.js';
 import { powerBehaviour } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
+import { dbBool, fieldHandlers } from './fields.js';
 import {
   buildFailed, created, deleted, deleting, powerSynced, renamed, spawned, stateSet, type InstanceRow,
 } from './state.js';
@@ -35,9 +36,10 @@ async function place(state: InstanceRow, request: BuildRequest, ctx: HandlerCont
     instance_uuid: state.uuid, vcpus: state.vcpus, memory_mb: state.memory_mb,
     disk_gb: state.root_gb + state.ephemeral_gb, availability_zone: state.availability_zone, tried: request.tried, attempt: request.attempt,
   };
+  const destination = state.requested_host ? { destination: { host: state.requested_host, force: dbBool(state.force_host) } } : {};
   let selection: Selection;
   try {
-    selection = await ctx.ask<Selection>(ref('scheduler', request.scheduler), 'select', placement);
+    selection = await ctx.ask<Selection>(ref('scheduler', request.scheduler), 'select', { ...placement, ...destination });
   } catch (error) {
     if (fresh) {
       ctx.send(ctx.self, 'build', request);
@@ -115,4 +117,9 @@ export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.s
   },
   get: (state, _payload, ctx) => ({ reply: live(state, ctx) }),
   ...powerBehaviour,
+  // PUT /servers/{id}, metadata and tags (fields.ts).
+  ...fieldHandlers((state, id) => {
+    if (!state || state.deleted_at) throw reject(`instance ${id} not found`);
+    return state;
+  }),
 };

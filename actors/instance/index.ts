@@ -13,7 +13,8 @@ export const instanceKind = defineKind<InstanceRow, typeof instanceProtocol.spec
   behaviour: instanceBehaviour,
   model: 'Instance',
   key: 'uuid',
-  shared: ['project_id', 'user_id', 'vm_state', 'task_state', 'host', 'node', 'availability_zone', 'flavor_id', 'image_ref', 'key_name'],
+  shared: ['project_id', 'user_id', 'vm_state', 'task_state', 'host', 'node', 'availability_zone', 'flavor_id', 'image_ref', 'key_name',
+    'metadata', 'tags', 'security_groups', 'config_drive', 'flavor_extra_specs', 'root_device_name'],
   // What was done to each server, written with the state change it describes.
   records: ACTION_MODELS,
   passivates: true,

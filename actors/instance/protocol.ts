@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
 import { powerMessages } from './power-protocol.js';
+import { createFields, fieldMessages } from './fields-protocol.js';
 
 const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
 const nullable = <T extends ReturnType<typeof text>>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -38,6 +39,7 @@ export const instanceProtocol = defineProtocol('instance', {
       scheduler: Type.Optional(text()),
       /** The API request that asked for it: its `create` instance action. */
       request_id: Type.Optional(text()),
+      ...createFields,
     }, { additionalProperties: false }),
   },
   /**
@@ -91,4 +93,6 @@ export const instanceProtocol = defineProtocol('instance', {
   released: { durable: true, payload: empty() },
   get: { durable: false, payload: empty() },
   ...powerMessages,
+  // The API's updates, metadata and tags (fields-protocol.ts).
+  ...fieldMessages,
 });

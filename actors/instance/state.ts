@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { InstanceRow } from '../../models/instance.js';
 import type { instanceProtocol } from './protocol.js';
+import { createdFields } from './fields.js';
 
 export type { InstanceRow };
 type Spec = typeof instanceProtocol.spec;
@@ -8,10 +9,18 @@ export type CreateInstance = Static<Spec['create']['payload']>;
 export type SetInstanceState = Static<Spec['setState']['payload']>;
 export type BuildFailure = Static<Spec['buildFailed']['payload']>;
 
-/** Nova's hostname from a display name: DNS-safe, at most 63 characters, never empty. */
-export function hostnameFrom(displayName: string): string {
-  const name = displayName.toLowerCase().replace(/[^a-z0-9]/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
-  return name || 'server';
+/**
+ * Nova's hostname from a display name (utils.sanitize_hostname): characters beyond Latin-1
+ * dropped, cut to 63, spaces, underscores and dots made dashes, anything else but word
+ * characters and dashes removed, lower-cased, dashes and dots trimmed; `Server-<uuid>` if
+ * nothing is left.
+ */
+export function hostnameFrom(displayName: string, uuid: string, suffix?: number): string {
+  const name = [...displayName].filter((c) => c.codePointAt(0)! <= 0xff).join('').slice(0, 63)
+    .replace(/[ _.]/g, '-').replace(/[^\p{L}\p{N}_.-]+/gu, '').toLowerCase().replace(/^[.-]+|[.-]+$/g, '');
+  if (!name) return `Server-${uuid}`;
+  // A multiple boot numbers the hostnames as it numbers the display names.
+  return suffix ? `${name}-${suffix}` : name;
 }
 
 export const created = (uuid: string, p: CreateInstance, now: number): InstanceRow => ({
@@ -20,7 +29,7 @@ export const created = (uuid: string, p: CreateInstance, now: number): InstanceR
   user_id: p.user_id,
   display_name: p.display_name,
   display_description: p.display_description ?? null,
-  hostname: hostnameFrom(p.display_name),
+  hostname: p.hostname ?? hostnameFrom(p.hostname_base ?? p.display_name, uuid, p.hostname_suffix),
   vm_state: 'building',
   task_state: 'scheduling',
   power_state: 0,
@@ -43,6 +52,7 @@ export const created = (uuid: string, p: CreateInstance, now: number): InstanceR
   fault_code: null,
   fault_message: null,
   fault_details: null,
+  ...createdFields(p),
   launched_at: null,
   terminated_at: null,
   created_at: new Date(now),
@@ -73,6 +83,8 @@ export interface Placement { host: string; node: string; power_state: number; av
 export const spawned = (s: InstanceRow, p: Placement, now: number): InstanceRow => ({
   ...s, vm_state: 'active', task_state: null, power_state: p.power_state, host: p.host, node: p.node,
   availability_zone: s.availability_zone ?? p.availability_zone ?? null,
+  // The libvirt driver names the root disk when it builds the guest.
+  root_device_name: s.root_device_name ?? '/dev/vda',
   launched_at: s.launched_at ?? new Date(now), updated_at: new Date(now),
 });
 

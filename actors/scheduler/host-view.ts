@@ -9,6 +9,7 @@ export interface Needs {
   readonly disk_gb: number;
   readonly availability_zone: string | null;
   readonly tried: readonly string[];
+  readonly destination?: { readonly host: string; readonly force: boolean };
 }
 
 /**
@@ -31,9 +32,13 @@ export class HostView {
       this.placed.clear();
     }
     let best: { name: string; freeRam: number } | undefined;
+    const wanted = needs.destination;
     for (const h of this.rows) {
-      if (needs.tried.includes(h.name) || !serviceUp(h, now, serviceDownMs)) continue;
-      if (needs.availability_zone && h.availability_zone !== needs.availability_zone) continue;
+      if (needs.tried.includes(h.name) || (wanted && h.name !== wanted.host)) continue;
+      if (!wanted?.force) {
+        if (!serviceUp(h, now, serviceDownMs)) continue;
+        if (needs.availability_zone && h.availability_zone !== needs.availability_zone) continue;
+      }
       const free = this.free(h);
       if (!fits(free, needs)) continue;
       // RAMWeigher with a positive multiplier: spread onto the host with the most free RAM.

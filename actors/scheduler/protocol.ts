@@ -14,6 +14,8 @@ export const Placement = Type.Object({
   /** Hosts that already refused or failed this boot. */
   tried: Type.Array(text(), { maxItems: 64 }),
   attempt: Type.Integer({ minimum: 1 }),
+  /** A host an admin asked for; a forced one is taken whatever the filters say, as Nova's force_hosts. */
+  destination: Type.Optional(Type.Object({ host: text(), force: Type.Boolean() }, { additionalProperties: false })),
 }, { additionalProperties: false });
 
 export const schedulerProtocol = defineProtocol('scheduler', {

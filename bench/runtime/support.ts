@@ -65,6 +65,9 @@ export function instanceRow(i: number): InstanceRow {
     image_ref: 'c0ffee00-0000-4000-8000-000000000001', key_name: 'mykey', locked: false, locked_reason: null,
     reservation_id: `r-${i.toString(36).padStart(8, '0')}`, launch_index: 0,
     fault_code: null, fault_message: null, fault_details: null,
+    metadata: '{}', tags: '[]', user_data: null, access_ip_v4: null, access_ip_v6: null, config_drive: '', auto_disk_config: false,
+    root_device_name: '/dev/vda', security_groups: '["default"]', trusted_certs: null, swap: 0, flavor_extra_specs: '{}',
+    requested_host: null, force_host: false,
     launched_at: now, terminated_at: null, created_at: now, updated_at: now, deleted_at: null,
   };
 }

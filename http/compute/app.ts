@@ -17,6 +17,8 @@ import { aggregateRoutes } from './routes/aggregates.js';
 import { serverRoutes } from './routes/servers.js';
 import { serverActionRoutes } from './routes/server-actions.js';
 import { instanceActionRoutes } from './routes/instance-actions.js';
+import { serverMetadataRoutes } from './routes/server-metadata.js';
+import { serverTagRoutes } from './routes/server-tags.js';
 import { serviceRoutes } from './routes/services.js';
 import { versionRoutes } from './routes/versions.js';
 import type { ComputeServices, ComputeState } from './services.js';
@@ -55,6 +57,7 @@ export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState
   api.use(aggregateRoutes(s).routes());
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
+  for (const routes of [serverMetadataRoutes, serverTagRoutes]) api.use(routes(s).routes());
   app.use(api.routes()).use(api.allowedMethods());
   return app;
 }

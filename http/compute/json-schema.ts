@@ -25,12 +25,15 @@ export interface Schema {
   enum?: unknown[];
   format?: string;
   allOf?: Schema[];
+  oneOf?: Schema[];
+  minItems?: number;
+  uniqueItems?: boolean;
 }
 
 type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
 
-/** A format check: true when the value conforms, else the reason to answer instead of jsonschema's. */
-export type FormatCheck = (value: unknown) => true | { reason: string };
+/** A format check: true when the value conforms; else false (jsonschema's words) or the reason to answer instead. */
+export type FormatCheck = (value: unknown) => boolean | { reason: string };
 
 const formats = new Map<string, FormatCheck>();
 export const defineFormat = (name: string, check: FormatCheck) => { formats.set(name, check); };
@@ -155,6 +158,14 @@ function* check(schema: Schema, value: unknown, path: Array<string | number>): G
       case 'maxItems':
         if (Array.isArray(value) && value.length > schema.maxItems!) yield fail(`${pyRepr(value)} is too long`);
         break;
+      case 'minItems':
+        if (Array.isArray(value) && value.length < schema.minItems!) yield fail(`${pyRepr(value)} is too short`);
+        break;
+      case 'uniqueItems':
+        if (schema.uniqueItems && Array.isArray(value) && new Set(value.map((v) => JSON.stringify(v))).size !== value.length) {
+          yield fail(`${pyRepr(value)} has non-unique elements`);
+        }
+        break;
       case 'minLength':
         if (typeof value === 'string' && [...value].length < schema.minLength!) yield fail(`${pyRepr(value)} is too short`);
         break;
@@ -185,14 +196,26 @@ function* check(schema: Schema, value: unknown, path: Array<string | number>): G
       case 'format': {
         const checker = formats.get(schema.format!);
         const result = checker ? checker(value) : true;
-        if (result !== true) yield fail(`${pyRepr(value)} is not a ${pyRepr(schema.format)}`, result.reason);
+        if (result !== true) yield fail(`${pyRepr(value)} is not a ${pyRepr(schema.format)}`, result === false ? undefined : result.reason);
         break;
       }
       case 'allOf':
         for (const sub of schema.allOf!) yield* check(sub, value, path);
         break;
+      case 'oneOf': {
+        const valid = schema.oneOf!.filter((sub) => check(sub, value, path).next().done).length;
+        if (valid === 0) yield fail(`${pyRepr(value)} is not valid under any of the given schemas`);
+        else if (valid > 1) yield fail(`${pyRepr(value)} is valid under each of ${schema.oneOf!.map(pyRepr).join(', ')}`);
+        break;
+      }
     }
   }
+}
+
+/** The words of the first failure of a value against a schema (as `jsonschema.validate` raises it), or undefined. */
+export function firstMessage(schema: Schema, value: unknown): string | undefined {
+  const first = check(schema, value, []).next();
+  return first.done ? undefined : first.value.message;
 }
 
 /** Checks a request body; the first failure is Nova's 400. */

@@ -1,4 +1,5 @@
-import { defineFormat, type Schema } from './json-schema.js';
+import { defineFormat, multiParams, type Schema } from './json-schema.js';
+import './nova-values.js';
 
 // Nova's shared request parameter types (nova/api/validation/parameter_types.py), as behaviour:
 // which values pass and in which words the others are refused.
@@ -51,3 +52,33 @@ export const paginationParameters = {
   limit: { type: 'array', items: nonNegativeInteger } as Schema,
   marker: { type: 'array', items: { type: 'string' } } as Schema,
 };
+
+// The types of the servers' request schemas.
+export const description: Schema = { type: ['string', 'null'], minLength: 0, maxLength: 255, pattern: descriptionPattern };
+export const positiveInteger: Schema = { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 1, minLength: 1 };
+export const hostname: Schema = { type: 'string', minLength: 2, maxLength: 63, pattern: '^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$' };
+export const fqdn: Schema = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
+export const uuid: Schema = { type: 'string', format: 'uuid' };
+export const imageIdOrEmptyString: Schema = { oneOf: [{ type: 'string', format: 'uuid' }, { type: 'string', maxLength: 0 }] };
+export const flavorRef: Schema = { type: ['string', 'integer'], minLength: 1 };
+export const adminPassword: Schema = { type: 'string' };
+
+export const METADATA_KEY = '^[a-zA-Z0-9-_:. ]{1,255}$';
+export const metadata: Schema = { type: 'object', patternProperties: { [METADATA_KEY]: { type: 'string', maxLength: 255 } }, additionalProperties: false };
+
+export const ipAddress: Schema = { type: 'string', oneOf: [{ format: 'ipv4' }, { format: 'ipv6' }] };
+export const accessIPv4: Schema = { type: 'string', format: 'ipv4' };
+export const accessIPv6: Schema = { type: 'string', format: 'ipv6' };
+export const diskConfig: Schema = { type: 'string', enum: ['AUTO', 'MANUAL'] };
+export const personality: Schema = {
+  type: 'array',
+  items: { type: 'object', properties: { path: { type: 'string' }, contents: { type: 'string', format: 'base64' } }, additionalProperties: false },
+};
+
+export const MAX_TAG_LENGTH = 60;
+export const MAX_TAG_COUNT = 50;
+export const tag: Schema = { type: 'string', minLength: 1, maxLength: MAX_TAG_LENGTH, pattern: '^[^,/]*$' };
+export const trustedCerts: Schema = { type: ['array', 'null'], minItems: 1, maxItems: 50, uniqueItems: true, items: { type: 'string', minLength: 1 } };
+
+export const queryParam = multiParams({ type: 'string' });
+export const queryRegexParam = multiParams({ type: 'string', format: 'regex' });

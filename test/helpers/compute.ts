@@ -83,3 +83,26 @@ export async function domainsOf(uris: readonly string[]): Promise<Map<string, Do
   }
   return all;
 }
+
+/** A new user with one role on a project (created if missing), and a token scoped to it. */
+export async function userWithRole(c: ComputeCloud, user: string, role: string, project: string): Promise<string> {
+  const { keystone, admin } = c;
+  let projectId = (await keystone.call('GET', `/v3/projects?name=${project}`, { token: admin })).body.projects[0]?.id;
+  if (!projectId) projectId = (await keystone.call('POST', '/v3/projects', { token: admin, body: { project: { name: project, domain_id: 'default' } } })).body.project.id;
+  const created = await keystone.call('POST', '/v3/users', { token: admin, body: { user: { name: user, password: `${user}-secret`, domain_id: 'default' } } });
+  const roleId = (await keystone.call('GET', `/v3/roles?name=${role}`, { token: admin })).body.roles[0].id;
+  await keystone.call('PUT', `/v3/projects/${projectId}/users/${created.body.user.id}/roles/${roleId}`, { token: admin });
+  return (await keystone.login(user, `${user}-secret`, project)).token!;
+}
+
+/** The microversion header. */
+export const at = (version: string): Record<string, string> => ({ 'OpenStack-API-Version': `compute ${version}` });
+
+/** Boots a server and waits (bounded) until it is ACTIVE; answers its id. */
+export async function bootActive(c: ComputeCloud, token: string, name: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<string> {
+  const r = await boot(c.nova, token, name, extra, headers);
+  if (r.status !== 202) throw new Error(`boot answered ${r.status}: ${JSON.stringify(r.body)}`);
+  const id = r.body.server.id as string;
+  await eventually(async () => (await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin })).body.server?.status === 'ACTIVE');
+  return id;
+}

@@ -1,5 +1,5 @@
 // Nova's mapping of (vm_state, task_state) to the API's server status (nova/api/openstack/common.py).
-const STATE_MAP: Record<string, Record<string, string>> = {
+export const STATE_MAP: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   active: {
     default: 'ACTIVE', rebooting: 'REBOOT', reboot_pending: 'REBOOT', reboot_started: 'REBOOT',
     rebooting_hard: 'HARD_REBOOT', reboot_pending_hard: 'HARD_REBOOT', reboot_started_hard: 'HARD_REBOOT',
@@ -24,10 +24,4 @@ export function statusOf(vmState: string, taskState: string | null): string {
   const states = STATE_MAP[vmState];
   if (!states) return 'UNKNOWN';
   return (taskState && states[taskState]) || states.default;
-}
-
-/** The vm_states a status filter means (the reverse map, for `?status=`). */
-export function vmStatesFor(status: string): string[] {
-  const wanted = status.toUpperCase();
-  return Object.entries(STATE_MAP).filter(([, m]) => Object.values(m).includes(wanted)).map(([vm]) => vm);
 }
