@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openstack, python, startCloudProcess } from './helpers/cloud-process.js';
 import { domainsOf } from './helpers/compute.js';
 import { eventually } from './helpers/drive.js';
+import { alive } from './helpers/processes.js';
 import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 
 // Debian's `openstack` CLI (novaclient, microversion 2.1) and openstacksdk against a whole cloud
@@ -11,7 +12,6 @@ import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 
 const hypervisorDirs = (stateDir: string) => [1, 2].map((i) => join(stateDir, 'hv', String(i)));
 const uris = (stateDir: string) => hypervisorDirs(stateDir).map((d) => `test+unix:///default?socket=${join(d, 'libvirt-sock')}`);
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 test('the CLI and the SDK boot, list, show and delete servers; projects stay apart; a graceful restart brings servers back', async (t) => {
   // 8 GiB hosts (12 GiB under the RAM ratio): m1.xlarge fits none of them.

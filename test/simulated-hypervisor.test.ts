@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { ensureSimulatedHypervisor, stopSimulatedHypervisor } from '../drivers/simulated/hypervisor-process.js';
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { eventually } from './helpers/drive.js';
+import { alive } from './helpers/processes.js';
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 test('a simulated hypervisor starts empty, is reused while whole, replaced when its keeper dies, and stops', async (t) => {
   const dir = join(mkdtempSync(join(tmpdir(), 'hv-')), '1');
