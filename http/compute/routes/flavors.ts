@@ -7,8 +7,8 @@ import { badRequest, NovaFault, notFound } from '../errors.js';
 import { extraSpecsOf, findFlavor, flavorsOpenTo, writeTransaction, type FlavorViewer } from '../flavor-store.js';
 import { flavorCreate, flavorIndexQuery, flavorUpdate } from '../flavor-request.js';
 import { checkBody, checkQuery } from '../json-schema.js';
+import { truthy } from '../nova-values.js';
 import { collectionLinks, limitOf, markerOf } from '../pagination.js';
-import { truthy } from '../parameter-types.js';
 import { authorize, isoMicros, permits, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { flavorDetail, flavorSummary } from '../views/flavor.js';
 

@@ -1,10 +1,9 @@
 import Router from '@koa/router';
 import type { InstanceRow } from '../../../models/index.js';
 import { ref } from '../../../runtime/ref.js';
-import { readJson } from '../../body.js';
 import { badRequest, forbidden, notFound, NovaFault } from '../errors.js';
 import type { Microversion } from '../microversion.js';
-import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { authorize, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 
 // POST /servers/{id}/action: Nova's server actions, one key in the body naming the action.
 // Each is checked as Nova's schema for the microversion does, then the server is found (404),
@@ -73,13 +72,7 @@ export const SERVER_ACTIONS: Readonly<Record<string, ServerAction>> = {
 
 /** The body as Nova's action_peek reads it: a JSON object with exactly one key. */
 async function actionOf(ctx: ComputeContext): Promise<[string, unknown]> {
-  let body: unknown;
-  try {
-    body = await readJson(ctx);
-  } catch (error) {
-    if ((error as { status?: number }).status === 413) throw error;
-    throw badRequest('Malformed request body');
-  }
+  const body = await requestBody(ctx);
   if (!isObject(body) || Object.keys(body).length !== 1) throw badRequest('Malformed request body');
   const [name] = Object.keys(body);
   return [name, body[name]];
