@@ -3,9 +3,10 @@ import { Op } from 'sequelize';
 import type { HostRow } from '../../../models/index.js';
 import { ref } from '../../../runtime/ref.js';
 import { badRequest, NovaFault, notFound } from '../errors.js';
-import type { Microversion } from '../microversion.js';
 import { checkQuery } from '../json-schema.js';
+import type { Microversion } from '../microversion.js';
 import { lastOf, pyInt, truthy } from '../nova-values.js';
+import { MAX_LIMIT } from '../pagination.js';
 import { hypervisorListQuery, hypervisorShowQuery } from '../schemas/hypervisors.js';
 import { computeUp, hostRows, hypervisorById, idInPath } from '../service-records.js';
 import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
@@ -15,7 +16,6 @@ import {
 
 type Query = Record<string, string | string[] | undefined>;
 
-const MAX_LIMIT = 1000; // Nova's [api] max_limit
 const rule = (name: string) => `os_compute_api:os-hypervisors:${name}`;
 // A route a microversion does not have answers as if it did not exist.
 const gone = () => notFound('The resource could not be found.');

@@ -2,12 +2,10 @@ import Router from '@koa/router';
 import { Op, type WhereOptions } from 'sequelize';
 import type { InstanceActionEventRow, InstanceActionRow } from '../../../models/index.js';
 import { badRequest, notFound } from '../errors.js';
+import { MAX_LIMIT } from '../pagination.js';
 import { findServer } from '../server-lookup.js';
 import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { actionView, eventView, eventVisibility } from '../views/instance-actions.js';
-
-/** Nova's CONF.api.max_limit. */
-const MAX_LIMIT = 1000;
 
 /** The server, deleted ones too from 2.21 (Nova reads them with read_deleted='yes'); another project's is 404. */
 const serverOf = (s: ComputeServices, ctx: ComputeContext) =>
