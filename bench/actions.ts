@@ -1,28 +1,12 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { PowerState } from '../drivers/libvirt/power-state.js';
-import { freePort } from '../test/helpers/cloud-process.js';
-import { ADMIN_PASSWORD, client } from '../test/helpers/identity.js';
 import { TINY_IMAGE_ID } from '../http/images/index.js';
 import { note, percentile, report, until } from './report.js';
+import { inBatches, startBenchCloud } from './support.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const SERVERS = 200;
 const CONCURRENCY = 25;
 const HOSTS = 3;
-
-async function inBatches<T>(count: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = [];
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) { const i = next++; results[i] = await work(i); }
-  }));
-  return results;
-}
 
 /**
  * 200 servers through stop → start → reboot (SOFT) on the simulated hosts, through the API, each
@@ -30,23 +14,8 @@ async function inBatches<T>(count: number, concurrency: number, work: (i: number
  * for the same operations, straight through the binding on the same hypervisors.
  */
 export async function run(): Promise<void> {
-  execFileSync(process.execPath, [join(root, 'bin', 'build-if-stale.mjs')], { stdio: 'inherit' });
-  const dir = mkdtempSync(join(tmpdir(), 'sa-'));
-  const stateDir = join(dir, 's');
-  const ports = { identity: await freePort(), compute: await freePort() };
-  const env = {
-    PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', STRATUS_STATE_DIR: stateDir, STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_IDENTITY: String(ports.identity), STRATUS_LISTEN_COMPUTE: String(ports.compute),
-    STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_LOG_LEVEL: 'warn',
-    STRATUS_LIBVIRT_VCPUS: '64', STRATUS_LIBVIRT_MEMORY_MB: '262144', STRATUS_LIBVIRT_DISK_GB: '2000',
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  };
-  const child = spawn(process.execPath, [join(root, 'dist', 'bin', 'stratus.js'), 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const keystone = client(`http://127.0.0.1:${ports.identity}`);
-  const nova = client(`http://127.0.0.1:${ports.compute}`);
+  const { nova, token, hypervisors, stop } = await startBenchCloud('sa-');
   try {
-    await until(async () => (await nova.call('GET', '/').catch(() => ({ status: 0 }))).status === 200, 120_000);
-    const token = (await keystone.login('admin', ADMIN_PASSWORD, 'admin')).token!;
     const count = async (status: string) =>
       (await nova.call('GET', `/v2.1/servers?status=${status}&limit=5000`, { token })).body.servers.length as number;
     const settle = async (status: string) => {
@@ -80,7 +49,7 @@ export async function run(): Promise<void> {
     answered.sort((a, b) => a - b);
 
     // Baseline: what the host actors ask libvirt for each operation, on fresh domains of the same hypervisors.
-    const hosts = Array.from({ length: HOSTS }, (_, i) => new LibvirtConnection(`test+unix:///default?socket=${join(stateDir, 'hv', String(i + 1), 'libvirt-sock')}`));
+    const hosts = hypervisors(HOSTS);
     const raw = Array.from({ length: SERVERS }, () => crypto.randomUUID());
     const spec = (i: number) => ({ uuid: raw[i], memoryMb: 512, vcpus: 1, type: 'test' as const });
     await inBatches(SERVERS, CONCURRENCY, (i) => hosts[i % HOSTS].ensureRunning(spec(i)));
@@ -102,8 +71,6 @@ export async function run(): Promise<void> {
       'the same libvirt calls through the binding', actions / (rawElapsed / 1000));
     note(`phases until every server showed the result: ${took.join(', ')}; POST …/action answered in p50 ${percentile(answered, 50).toFixed(1)} ms, p95 ${percentile(answered, 95).toFixed(1)} ms`);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
 }

@@ -1,21 +1,15 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCloudProcess } from './helpers/cloud-process.js';
 import { boot, domainsOf, settled } from './helpers/compute.js';
-import { ADMIN_PASSWORD, client } from './helpers/identity.js';
-import { eventually } from './helpers/drive.js';
-import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
+import { killDuringBurst, startCrashCloud } from './helpers/crash.js';
+import { stopTestCloud } from './helpers/test-cloud.js';
 
 // kill -9 of the Stratus process (its hypervisors, detached, live on) in the middle of a burst of
 // starts, stops, pauses and suspends; after the restart every server has settled as its domain is.
 test('after kill -9 during a burst of power actions and a restart: no server or action stuck, each server as its domain', async (t) => {
-  const c = await startTestCloud('actions-crash', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '2', STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD });
-  const stateDir = c.env.STRATUS_STATE_DIR;
-  const uris = [1, 2].map((i) => `test+unix:///default?socket=${join(stateDir, 'hv', String(i), 'libvirt-sock')}`);
+  const { c, stateDir, uris, nova, token } = await startCrashCloud('actions-crash');
   try {
-    const token = (await client(`http://127.0.0.1:${c.port}`).login('admin', ADMIN_PASSWORD, 'admin')).token!;
-    const nova = client(`http://127.0.0.1:${c.env.STRATUS_LISTEN_COMPUTE}`);
     const act = (id: string, body: unknown) => nova.call('POST', `/v2.1/servers/${id}/action`, { token, body });
     for (let i = 0; i < 12; i++) t.is((await boot(nova, token, `vm-${i}`)).status, 202);
     const ids = (await settled(nova, token)).map((s) => s.id as string).sort();
@@ -53,16 +47,10 @@ test('after kill -9 during a burst of power actions and a restart: no server or 
 
     /** Sends every order at once and kills the process once `enough` of them are accepted; then restarts it. */
     const burstAndKill = async (orders: Array<[string, unknown]>, enough: number) => {
-      let accepted = 0;
-      const burst = orders.map(([id, body]) => act(id, body)
-        .then((r) => { if (r.status === 202) accepted++; return r.status === 202 ? r.headers.get('x-openstack-request-id') : undefined; })
-        .catch(() => undefined));
-      await eventually(() => accepted >= enough, 60_000, 1);
-      c.cloud.child.kill('SIGKILL');
-      const requests = (await Promise.all(burst)).filter((r): r is string => typeof r === 'string');
+      const requests = await killDuringBurst(c, orders.map(([id, body]) => () => act(id, body)), enough,
+        (r) => r.headers.get('x-openstack-request-id'));
       t.true(requests.length >= enough);
       t.log(`${requests.length} of ${orders.length} actions accepted before the kill`);
-      c.cloud = await startCloudProcess(c.env);
       return requests;
     };
 

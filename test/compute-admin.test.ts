@@ -232,6 +232,8 @@ test.serial('services list: binaries and zones as Nova names them, forced_down f
   t.deepEqual((await get('/os-services?host=nowhere')).body.services, []);
   t.is((await get('/os-services?zone=nova', '2.74')).body.services.length, 4, 'before 2.75 unknown parameters are ignored');
   t.deepEqual(outcome(await get('/os-services?zone=nova', '2.75')), fault(400, "Additional properties are not allowed ('zone' was unexpected)"));
+  t.deepEqual(outcome(await get('/os-services?constructor=x', '2.75')), fault(400, "Additional properties are not allowed ('constructor' was unexpected)"),
+    'a name an object inherits is no known parameter');
 });
 
 test.serial('before 2.53 services change by action with host and binary; force-down from 2.11; refusals as Nova words them', async (t) => {

@@ -1,35 +1,22 @@
 import test from 'ava';
-import { join } from 'node:path';
-import { startCloudProcess } from './helpers/cloud-process.js';
 import { boot, domainsOf, settled } from './helpers/compute.js';
-import { ADMIN_PASSWORD, client } from './helpers/identity.js';
-import { eventually } from './helpers/drive.js';
-import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
+import { killDuringBurst, startCrashCloud } from './helpers/crash.js';
+import { stopTestCloud } from './helpers/test-cloud.js';
 
 // kill -9 of the Stratus process (its hypervisors, detached, live on) in the middle of 20 boots.
 test('after kill -9 during 20 boots and a restart: no server stuck in BUILD or duplicated, domains match servers, running ones untouched', async (t) => {
-  const c = await startTestCloud('compute-crash', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '2', STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD });
-  const stateDir = c.env.STRATUS_STATE_DIR;
-  const uris = [1, 2].map((i) => `test+unix:///default?socket=${join(stateDir, 'hv', String(i), 'libvirt-sock')}`);
+  const { c, uris, nova, token } = await startCrashCloud('compute-crash');
   try {
-    const token = (await client(`http://127.0.0.1:${c.port}`).login('admin', ADMIN_PASSWORD, 'admin')).token!;
-    const nova = client(`http://127.0.0.1:${c.env.STRATUS_LISTEN_COMPUTE}`);
     for (let i = 0; i < 5; i++) t.is((await boot(nova, token, `steady-${i}`)).status, 202);
     const steady = await settled(nova, token);
     t.true(steady.every((s) => s.status === 'ACTIVE'));
     const idsBefore = await domainsOf(uris);
 
-    let accepted = 0;
-    const burst = Array.from({ length: 20 }, (_, i) => boot(nova, token, `burst-${i}`)
-      .then((r) => { if (r.status === 202) accepted++; return r.status === 202 ? r.body.server.id as string : undefined; })
-      .catch(() => undefined));
-    await eventually(() => accepted >= 3, 60_000, 1);
-    c.cloud.child.kill('SIGKILL');
-    const answered = (await Promise.all(burst)).filter((id): id is string => id !== undefined);
+    const answered = await killDuringBurst(c, Array.from({ length: 20 }, (_, i) => () => boot(nova, token, `burst-${i}`)), 3,
+      (r) => r.body.server.id as string);
     t.true(answered.length >= 3);
     t.log(`${answered.length} of 20 boots accepted before the kill`);
 
-    c.cloud = await startCloudProcess(c.env);
     const servers = await settled(nova, token);
     const byId = new Map(servers.map((s) => [s.id, s]));
     for (const id of answered) t.true(byId.has(id), `accepted server ${id} survived the crash`);

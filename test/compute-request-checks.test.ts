@@ -2,8 +2,7 @@ import test from 'ava';
 import { Microversion } from '../http/compute/microversion.js';
 import { parseBootRequest } from '../http/compute/server-request.js';
 import { firstMessage, pyRepr } from '../http/compute/json-schema.js';
-import { ipv4, ipv6, parseIsoTime, pythonBase64 } from '../http/compute/nova-values.js';
-import { isUuidLike } from '../http/compute/param-checks.js';
+import { ipv4, ipv6, isUuidLike, parseIsoTime, pythonBase64 } from '../http/compute/nova-values.js';
 import { name } from '../http/compute/parameter-types.js';
 
 const validName = (text: string) => firstMessage(name, text) === undefined;

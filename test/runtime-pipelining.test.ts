@@ -1,9 +1,8 @@
 import test from 'ava';
 import { SimulatedClock } from '../runtime/clock.js';
-import type { Database } from '../models/database.js';
 import { createTestDatabase } from './helpers/database.js';
 import { drive } from './helpers/drive.js';
-import { startCounterNode } from './helpers/runtime.js';
+import { refuseCounterWrites, startCounterNode } from './helpers/runtime.js';
 import type { CounterRow } from './fixtures/counter-kind.js';
 
 const counter = (id: string) => ({ kind: 'counter', id });
@@ -37,28 +36,13 @@ test('pipelined: one actor’s burst shares commits, in order, each reply the to
   t.true(piped.transactions < BURST / 4, `pipelined commits of one actor share transactions (${piped.transactions})`);
 });
 
-// The fault is real: the database itself refuses the counter's row update while test_faults has a row.
-async function installFault(db: Database): Promise<{ arm(): Promise<void>; disarm(): Promise<void> }> {
-  const q = (sql: string) => db.sequelize.query(sql);
-  await q('CREATE TABLE test_faults (x INTEGER)');
-  if (db.dialect === 'sqlite') {
-    await q(`CREATE TRIGGER test_counters_fault BEFORE UPDATE ON test_counters WHEN EXISTS (SELECT 1 FROM test_faults)
-             BEGIN SELECT RAISE(ABORT, 'injected write failure'); END`);
-  } else {
-    await q(`CREATE FUNCTION test_counters_fault() RETURNS trigger AS $$ BEGIN
-               IF EXISTS (SELECT 1 FROM test_faults) THEN RAISE EXCEPTION 'injected write failure'; END IF; RETURN NEW;
-             END $$ LANGUAGE plpgsql`);
-    await q('CREATE TRIGGER test_counters_fault BEFORE UPDATE ON test_counters FOR EACH ROW EXECUTE FUNCTION test_counters_fault()');
-  }
-  return { arm: async () => { await q('INSERT INTO test_faults VALUES (1)'); }, disarm: async () => { await q('DELETE FROM test_faults'); } };
-}
-
 test('pipelined: when a commit fails, the uncommitted messages are handled again in order on the reloaded state', async (t) => {
   const database = await createTestDatabase('pipe-fault');
   const clock = new SimulatedClock();
   const { node, db, stop } = await startCounterNode(database.url, { clock, pipelined: true, policy: { maxMessageAttempts: 20, maxRestarts: 50 } });
   await drive(clock, node.ask(counter('c'), 'add', { amount: 100, seq: 1 }));
-  const fault = await installFault(db);
+  // The fault is real: the database itself refuses the counter's row update while it is armed.
+  const fault = await refuseCounterWrites(db);
   await fault.arm();
   // The write keeps failing until the actor has crashed on it once; then the database takes writes again.
   let crashes = 0;

@@ -3,7 +3,7 @@ import { SimulatedClock } from '../runtime/clock.js';
 import type { Database } from '../models/database.js';
 import { createTestDatabase } from './helpers/database.js';
 import { drive } from './helpers/drive.js';
-import { startCounterNode } from './helpers/runtime.js';
+import { refuseCounterWrites, startCounterNode } from './helpers/runtime.js';
 import type { CounterEntryRow, CounterRow } from './fixtures/counter-kind.js';
 
 // Rows a kind records beside its state (ctx.record) and sends it delays (ctx.send … { delayMs }),
@@ -51,20 +51,10 @@ test('pipelined: rows recorded by one batch for the same key are merged; a repla
 
     // The database refuses the counter's update once (a real trigger): the activation reloads and
     // handles again what was not committed, recording the same rows again.
-    const q = (sql: string) => db.sequelize.query(sql);
-    await q('CREATE TABLE test_faults (x INTEGER)');
-    if (db.dialect === 'sqlite') {
-      await q(`CREATE TRIGGER test_counters_fault BEFORE UPDATE ON test_counters WHEN EXISTS (SELECT 1 FROM test_faults)
-               BEGIN SELECT RAISE(ABORT, 'injected write failure'); END`);
-    } else {
-      await q(`CREATE FUNCTION test_counters_fault() RETURNS trigger AS $$ BEGIN
-                 IF EXISTS (SELECT 1 FROM test_faults) THEN RAISE EXCEPTION 'injected write failure'; END IF; RETURN NEW;
-               END $$ LANGUAGE plpgsql`);
-      await q('CREATE TRIGGER test_counters_fault BEFORE UPDATE ON test_counters FOR EACH ROW EXECUTE FUNCTION test_counters_fault()');
-    }
-    await q('INSERT INTO test_faults VALUES (1)');
+    const fault = await refuseCounterWrites(db);
+    await fault.arm();
     let crashes = 0;
-    node.changes.on('change', (e) => { if (e.event === 'crashed' && crashes++ === 0) void q('DELETE FROM test_faults'); });
+    node.changes.on('change', (e) => { if (e.event === 'crashed' && crashes++ === 0) void fault.disarm(); });
     const replies = await drive(clock, Promise.all(Array.from({ length: 10 }, (_, i) =>
       node.ask<number>(counter('c'), 'addRecorded', { amount: 100, key: `r${i}`, seq: i + 12 }))));
     t.true(crashes >= 1, 'the failed write was seen');

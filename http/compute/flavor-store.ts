@@ -1,7 +1,8 @@
 import { Op, Transaction } from 'sequelize';
 import type { FlavorExtraSpecRow, FlavorProjectRow, FlavorRow } from '../../models/index.js';
 import { dbBool } from '../db-values.js';
-import type { ComputeServices } from './services.js';
+import { notFound } from './errors.js';
+import type { ComputeContext, ComputeServices } from './services.js';
 
 /** Who looks at flavors: admins see every flavor, a project the public ones and those it was given. */
 export interface FlavorViewer { readonly isAdmin: boolean; readonly projectId?: string }
@@ -13,6 +14,13 @@ export async function findFlavor(s: ComputeServices, id: string, viewer: FlavorV
   if (viewer.isAdmin || dbBool(row.is_public)) return row;
   const access = viewer.projectId ? await s.models.FlavorProject.count({ where: { flavor_id: id, project_id: viewer.projectId } }) : 0;
   return access ? row : undefined;
+}
+
+/** The flavor the request's path names (`:id`), if the caller may see it; else Nova's 404. */
+export async function flavorInPath(s: ComputeServices, ctx: ComputeContext): Promise<FlavorRow> {
+  const flavor = await findFlavor(s, ctx.params.id, { isAdmin: ctx.state.auth.isAdmin, projectId: ctx.state.project });
+  if (!flavor) throw notFound(`Flavor ${ctx.params.id} could not be found.`);
+  return flavor;
 }
 
 /** The ids of the private flavors a project was given access to. */

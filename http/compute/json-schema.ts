@@ -247,3 +247,6 @@ export function checkQuery(schema: Schema, query: Record<string, string | string
 
 /** A query parameter that may be given once or more: the schema of one value, as a list. */
 export const multiParams = (items: Schema): Schema => ({ type: 'array', items });
+
+/** A query parameter that may be given at most once (Nova's single_param). */
+export const singleParam = (items: Schema): Schema => ({ type: 'array', items, maxItems: 1 });

@@ -1,10 +1,23 @@
 import { badRequest } from './errors.js';
 import { defineFormat } from './json-schema.js';
-import { isUuidLike } from './param-checks.js';
 
 // How Nova, and the Python under it, reads values: base64 as Python's b64decode, addresses as
-// Python's ipaddress, times as oslo's parse_isotime, booleans as oslo's bool_from_string; and the
-// request-schema formats built on them (uuid, base64, ipv4, ipv6, regex, date-time).
+// Python's ipaddress, times as oslo's parse_isotime, booleans as oslo's bool_from_string, UUIDs as
+// oslo's is_uuid_like, integers as Python's int(), query parameters as webob; and the request-schema
+// formats built on them (uuid, base64, ipv4, ipv6, regex, date-time).
+
+/** oslo's is_uuid_like: a UUID, with or without hyphens, braces or a urn:uuid: prefix. */
+export const isUuidLike = (value: string) =>
+  /^[0-9a-f]{32}$/.test(value.toLowerCase().replace(/^urn:/, '').replace(/^uuid:/, '').replace(/[{}-]/g, ''));
+
+/** Python's int() of a string, or undefined where oslo's validate_integer would refuse it. */
+export function pyInt(value: string): number | undefined {
+  const m = /^\s*([+-]?)(\d+(?:_\d+)*)\s*$/.exec(value);
+  return m ? Number(`${m[1]}${m[2].replace(/_/g, '')}`) : undefined;
+}
+
+/** The last value of a query parameter, as webob's `req.GET[name]` answers. */
+export const lastOf = (raw: string | string[] | undefined) => (Array.isArray(raw) ? raw[raw.length - 1] : raw);
 
 const B64 = /[A-Za-z0-9+/]/;
 /** Python's base64.b64decode without validation: other characters are skipped, but the padding must add up. */
@@ -77,6 +90,9 @@ export function strictBool(text: string): boolean {
   if (['0', 'f', 'false', 'off', 'n', 'no'].includes(lowered)) return false;
   throw badRequest(`Invalid input received: Unrecognized value '${text}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
 }
+
+/** oslo's bool_from_string over a value the request schema's `boolean` type accepted. */
+export const truthy = (v: unknown) => v === true || (typeof v === 'string' && ['true', '1', 'on', 'yes'].includes(v.toLowerCase()));
 
 /** oslo's bool_from_string, lenient: anything unrecognised is the default. */
 export const lenientBool = (text: string, fallback = false) => {

@@ -1,4 +1,5 @@
 import { badRequest } from './errors.js';
+import { lastOf } from './nova-values.js';
 import type { ComputeContext, ComputeServices } from './services.js';
 
 /** Nova's `[api] max_limit`: the most items one page holds, asked for or not. */
@@ -30,10 +31,7 @@ export function collectionLinks(s: ComputeServices, ctx: ComputeContext, collect
   const full = Math.min(asked, MAX_LIMIT);
   if (!full || full !== lastIds.length) return [];
   const params = new Map<string, string>();
-  for (const key of Object.keys(ctx.query).sort()) {
-    const value = ctx.query[key];
-    params.set(key, String(Array.isArray(value) ? value[value.length - 1] : value));
-  }
+  for (const key of Object.keys(ctx.query).sort()) params.set(key, String(lastOf(ctx.query[key])));
   params.set('marker', lastIds[lastIds.length - 1]);
   return [{ rel: 'next', href: `${s.publicUrl()}/v2.1/${collection}?${new URLSearchParams([...params])}` }];
 }

@@ -39,9 +39,6 @@ export const boolean: Schema = {
     false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'],
 };
 
-/** oslo's bool_from_string(strict) over a value `boolean` accepted. */
-export const truthy = (v: unknown) => v === true || (typeof v === 'string' && ['true', '1', 'on', 'yes'].includes(v.toLowerCase()));
-
 export const nonNegativeInteger: Schema = { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 0, minLength: 1 };
 export const flavorParamPositive: Schema = { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 1, maximum: MAX_INT };
 export const flavorParamNonNegative: Schema = { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 0, maximum: MAX_INT };

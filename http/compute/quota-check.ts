@@ -1,7 +1,6 @@
 import { fn, col } from 'sequelize';
 import type { QuotaRow } from '../../models/index.js';
 import { NovaFault } from './errors.js';
-import { quotasOf } from './routes/limits.js';
 import type { ComputeServices } from './services.js';
 
 // Nova's defaults for the limits that have no configuration key here (nova.conf [quota]).
@@ -9,6 +8,25 @@ const DEFAULT_METADATA_ITEMS = 128;
 const DEFAULT_INJECTED_FILES = 5;
 const DEFAULT_INJECTED_FILE_CONTENT_BYTES = 10240;
 const DEFAULT_INJECTED_FILE_PATH_BYTES = 255;
+
+/** A project's limits: its own quota rows over the configured defaults (-1 is unlimited). */
+export async function quotasOf(s: ComputeServices, project: string) {
+  const own = new Map(((await s.models.Quota.findAll({ where: { project_id: project }, raw: true })) as unknown as QuotaRow[]).map((q) => [q.resource, q.hard_limit]));
+  return {
+    instances: own.get('instances') ?? s.quotas.instances, cores: own.get('cores') ?? s.quotas.cores, ram: own.get('ram') ?? s.quotas.ramMb,
+    key_pairs: own.get('key_pairs') ?? s.quotas.keyPairs,
+  };
+}
+
+/** What a project's servers hold: every server not deleted counts, whatever its state, as Nova counts. */
+export async function instanceUsage(s: ComputeServices, project: string) {
+  const [row] = await s.models.Instance.findAll({
+    where: { project_id: project, deleted_at: null },
+    attributes: [[fn('COUNT', col('uuid')), 'instances'], [fn('SUM', col('vcpus')), 'cores'], [fn('SUM', col('memory_mb')), 'ram']],
+    raw: true,
+  }) as unknown as Array<{ instances: number | string; cores: number | string | null; ram: number | string | null }>;
+  return { instances: Number(row?.instances ?? 0), cores: Number(row?.cores ?? 0), ram: Number(row?.ram ?? 0) };
+}
 
 async function limitOf(s: ComputeServices, project: string, resource: string, fallback: number): Promise<number> {
   const row = await s.models.Quota.findOne({ where: { project_id: project, resource }, raw: true }) as QuotaRow | null;
@@ -45,12 +63,7 @@ export async function instancesAllowed(s: ComputeServices, project: string, flav
   const quota = await quotas;
   // Unlimited everywhere (the bootstrap projects): nothing to count.
   if (quota.instances < 0 && quota.cores < 0 && quota.ram < 0) return max;
-  const [row] = await s.models.Instance.findAll({
-    where: { project_id: project, deleted_at: null },
-    attributes: [[fn('COUNT', col('uuid')), 'instances'], [fn('SUM', col('vcpus')), 'cores'], [fn('SUM', col('memory_mb')), 'ram']],
-    raw: true,
-  }) as unknown as Array<{ instances: number | string; cores: number | string | null; ram: number | string | null }>;
-  const used = { instances: Number(row?.instances ?? 0), cores: Number(row?.cores ?? 0), ram: Number(row?.ram ?? 0) };
+  const used = await instanceUsage(s, project);
   const limits = { instances: quota.instances, cores: quota.cores, ram: quota.ram };
   const per = { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb };
   const resources = ['instances', 'cores', 'ram'] as const;

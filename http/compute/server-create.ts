@@ -3,10 +3,9 @@ import type { FlavorRow, HostRow, ImageRow } from '../../models/index.js';
 import { ref } from '../../runtime/ref.js';
 import { visible } from '../images/access.js';
 import { badRequest, NovaFault } from './errors.js';
-import { checkMetadataCount, checkPersonality, instancesAllowed, metadataLimit } from './quota-check.js';
+import { checkMetadataCount, checkPersonality, instancesAllowed, metadataLimit, quotasOf } from './quota-check.js';
 import { extraSpecsOf, findFlavor } from './flavor-store.js';
 import { keyForBoot } from './keypair-store.js';
-import { quotasOf } from './routes/limits.js';
 import { checkNetworks, missingNetwork, parseBootRequest, type BootRequest } from './server-request.js';
 import { authorize, type ComputeContext, type ComputeServices } from './services.js';
 

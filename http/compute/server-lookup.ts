@@ -6,9 +6,14 @@ import type { ComputeContext, ComputeServices } from './services.js';
 
 export const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);
 
-/** The server if the caller's project owns it (admins: any), not deleted; else Nova's 404. */
-export async function findServer(s: ComputeServices, ctx: ComputeContext, id: string): Promise<InstanceRow> {
-  const row = await s.models.Instance.findOne({ where: { uuid: id, deleted_at: null }, raw: true }) as InstanceRow | null;
+/**
+ * The server if the caller's project owns it (admins: any), not deleted unless `deleted` says so;
+ * else Nova's 404. `attributes` reads only those columns (`project_id` among them).
+ */
+export async function findServer(s: ComputeServices, ctx: ComputeContext, id: string,
+  options: { attributes?: Array<keyof InstanceRow>; deleted?: boolean } = {}): Promise<InstanceRow> {
+  const where = options.deleted ? { uuid: id } : { uuid: id, deleted_at: null };
+  const row = await s.models.Instance.findOne({ where, attributes: options.attributes, raw: true }) as InstanceRow | null;
   if (!row || (!ctx.state.auth.isAdmin && row.project_id !== ctx.state.project)) throw instanceNotFound(id);
   return row;
 }

@@ -2,8 +2,7 @@ import { badRequest } from './errors.js';
 import type { Microversion } from './microversion.js';
 import { createSchema, updateSchema } from './schemas/servers.js';
 import { checkBody } from './json-schema.js';
-import { lenientBool } from './nova-values.js';
-import { isUuidLike } from './param-checks.js';
+import { isUuidLike, lenientBool } from './nova-values.js';
 
 export type RequestedNetworks = 'auto' | 'none' | Array<{ uuid?: string; port?: string | null; fixed_ip?: string; tag?: string }>;
 

@@ -1,7 +1,9 @@
 import type { HostRow, SchedulerRow } from '../../models/index.js';
 import { serviceUp } from '../../models/host.js';
 import { dbBool } from '../db-values.js';
+import { badRequest } from './errors.js';
 import type { Microversion } from './microversion.js';
+import { isUuidLike, pyInt } from './nova-values.js';
 import type { ComputeServices } from './services.js';
 import { idAt, intId, uuidOf } from './views/ids.js';
 
@@ -57,6 +59,17 @@ const keyOf = (r: Pick<ServiceRecord, 'binary' | 'host'>) => `service/${r.binary
 
 /** The service's id as the version shows it: an integer before 2.53, a UUID from then on. */
 export const serviceIdAt = (v: Microversion, r: Pick<ServiceRecord, 'binary' | 'host'>) => idAt(v.atLeast('2.53'), keyOf(r));
+
+/** A service or hypervisor id in a path, as Nova takes it: a UUID from 2.53, an integer (else `notInteger`) before. */
+export function idInPath(v: Microversion, id: string, notInteger: () => Error): number | string {
+  if (v.atLeast('2.53')) {
+    if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
+    return id;
+  }
+  const n = pyInt(id);
+  if (n === undefined) throw notInteger();
+  return n;
+}
 
 /** The service an integer id or a UUID names. */
 export function serviceById(records: readonly ServiceRecord[], id: number | string): ServiceRecord | undefined {

@@ -62,22 +62,6 @@ export async function requestBody(ctx: Context): Promise<unknown> {
   }
 }
 
-/** A JSON body with the one top-level key Nova expects, or Nova's 400. */
-export async function bodyOf(ctx: Context, key: string): Promise<Record<string, unknown>> {
-  let body: unknown;
-  try {
-    body = await readJson(ctx);
-  } catch (error) {
-    throw Object.assign(badRequest((error as Error).message === 'request body is not valid JSON' ? 'Malformed request body' : (error as Error).message),
-      { status: (error as { status?: number }).status ?? 400 });
-  }
-  const inner = (body as Record<string, unknown> | undefined)?.[key];
-  if (!inner || typeof inner !== 'object' || Array.isArray(inner)) {
-    throw badRequest(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(body ?? null)}. '${key}' is a required property`);
-  }
-  return inner as Record<string, unknown>;
-}
-
 /** Nova's `self` and `bookmark` links for a resource. */
 export const links = (s: ComputeServices, path: string) => [
   { rel: 'self', href: `${s.publicUrl()}/v2.1/${path}` },

@@ -1,4 +1,4 @@
-import type { ModelAttributes, QueryInterface } from 'sequelize';
+import type { ModelAttributeColumnOptions, ModelAttributes, QueryInterface } from 'sequelize';
 
 export interface TableSpec {
   table: string;
@@ -15,4 +15,23 @@ export async function createTables(qi: QueryInterface, specs: TableSpec[]): Prom
 
 export async function dropTables(qi: QueryInterface, specs: TableSpec[]): Promise<void> {
   for (const spec of [...specs].reverse()) await qi.dropTable(spec.table);
+}
+
+/** A column a later migration adds to an existing table. */
+export type AddedColumn = [table: string, column: string, spec: ModelAttributeColumnOptions];
+
+/**
+ * Adds the columns a table lacks. 0002 creates its tables from the live model definitions, so on a
+ * new database the columns later migrations add exist already.
+ */
+export async function addColumnsIfMissing(qi: QueryInterface, columns: readonly AddedColumn[]): Promise<void> {
+  const described = new Map<string, object>();
+  for (const [table, column, spec] of columns) {
+    if (!described.has(table)) described.set(table, await qi.describeTable(table));
+    if (!(column in described.get(table)!)) await qi.addColumn(table, column, spec);
+  }
+}
+
+export async function removeColumns(qi: QueryInterface, columns: readonly AddedColumn[]): Promise<void> {
+  for (const [table, column] of columns) await qi.removeColumn(table, column);
 }

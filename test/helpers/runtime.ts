@@ -38,3 +38,22 @@ export async function startCounterNode(url: string, options: {
     stop: async () => { await node.stop(); await store.close(); await db.close(); },
   };
 }
+
+/**
+ * A real write fault: a trigger by which the database itself refuses every update of a counter's
+ * row while the fault is armed (a row in test_faults).
+ */
+export async function refuseCounterWrites(db: Database): Promise<{ arm(): Promise<void>; disarm(): Promise<void> }> {
+  const q = (sql: string) => db.sequelize.query(sql);
+  await q('CREATE TABLE test_faults (x INTEGER)');
+  if (db.dialect === 'sqlite') {
+    await q(`CREATE TRIGGER test_counters_fault BEFORE UPDATE ON test_counters WHEN EXISTS (SELECT 1 FROM test_faults)
+             BEGIN SELECT RAISE(ABORT, 'injected write failure'); END`);
+  } else {
+    await q(`CREATE FUNCTION test_counters_fault() RETURNS trigger AS $$ BEGIN
+               IF EXISTS (SELECT 1 FROM test_faults) THEN RAISE EXCEPTION 'injected write failure'; END IF; RETURN NEW;
+             END $$ LANGUAGE plpgsql`);
+    await q('CREATE TRIGGER test_counters_fault BEFORE UPDATE ON test_counters FOR EACH ROW EXECUTE FUNCTION test_counters_fault()');
+  }
+  return { arm: async () => { await q('INSERT INTO test_faults VALUES (1)'); }, disarm: async () => { await q('DELETE FROM test_faults'); } };
+}

@@ -2,21 +2,16 @@ import Router from '@koa/router';
 import { UniqueConstraintError } from 'sequelize';
 import { dbBool } from '../../db-values.js';
 import { badRequest, NovaFault, notFound } from '../errors.js';
-import { findFlavor, flavorProjects } from '../flavor-store.js';
+import { flavorInPath, flavorProjects } from '../flavor-store.js';
 import { addTenantAccess, removeTenantAccess } from '../flavor-request.js';
 import { checkBody } from '../json-schema.js';
-import { authorize, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { authorize, requestBody, type ComputeServices, type ComputeState } from '../services.js';
 
 const POLICY = 'os_compute_api:os-flavor-access';
 
 /** Which projects may use a private flavor: listed, granted and revoked by admins. */
 export function flavorAccessRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
-  const flavorOf = async (ctx: ComputeContext) => {
-    const flavor = await findFlavor(s, ctx.params.id, { isAdmin: ctx.state.auth.isAdmin, projectId: ctx.state.project });
-    if (!flavor) throw notFound(`Flavor ${ctx.params.id} could not be found.`);
-    return flavor;
-  };
   const accessList = async (id: string) => ({ flavor_access: (await flavorProjects(s, id)).map((tenant_id) => ({ flavor_id: id, tenant_id })) });
   // Nova asks Keystone whether the project exists; here the identity rows are at hand.
   const verifyProject = async (tenant: string) => {
@@ -25,7 +20,7 @@ export function flavorAccessRoutes(s: ComputeServices): Router<ComputeState> {
 
   router.get('/flavors/:id/os-flavor-access', async (ctx) => {
     authorize(ctx, POLICY, 'admin');
-    const flavor = await flavorOf(ctx);
+    const flavor = await flavorInPath(s, ctx);
     if (dbBool(flavor.is_public)) throw notFound('Access list not available for public flavors.');
     ctx.body = await accessList(flavor.id);
   });
@@ -38,7 +33,7 @@ export function flavorAccessRoutes(s: ComputeServices): Router<ComputeState> {
       authorize(ctx, `${POLICY}:add_tenant_access`, 'admin');
       const { tenant } = (body as { addTenantAccess: { tenant: string } }).addTenantAccess;
       await verifyProject(tenant);
-      const flavor = await flavorOf(ctx);
+      const flavor = await flavorInPath(s, ctx);
       if (ctx.state.version.atLeast('2.7') && dbBool(flavor.is_public)) throw new NovaFault(409, 'Can not add access to a public flavor.');
       try {
         await s.models.FlavorProject.create({ flavor_id: flavor.id, project_id: tenant });
@@ -54,7 +49,7 @@ export function flavorAccessRoutes(s: ComputeServices): Router<ComputeState> {
       authorize(ctx, `${POLICY}:remove_tenant_access`, 'admin');
       const { tenant } = (body as { removeTenantAccess: { tenant: string } }).removeTenantAccess;
       await verifyProject(tenant);
-      const flavor = await flavorOf(ctx);
+      const flavor = await flavorInPath(s, ctx);
       if (!(await s.models.FlavorProject.destroy({ where: { flavor_id: flavor.id, project_id: tenant } }))) {
         throw notFound(`Flavor access not found for ${flavor.id} / ${tenant} combination.`);
       }

@@ -4,22 +4,18 @@ import { UniqueConstraintError } from 'sequelize';
 import type { FlavorRow } from '../../../models/index.js';
 import { dbBool } from '../../db-values.js';
 import { badRequest, NovaFault, notFound } from '../errors.js';
-import { extraSpecsOf, findFlavor, flavorsOpenTo, writeTransaction, type FlavorViewer } from '../flavor-store.js';
+import { extraSpecsOf, flavorInPath, flavorsOpenTo, writeTransaction } from '../flavor-store.js';
 import { flavorCreate, flavorIndexQuery, flavorUpdate } from '../flavor-request.js';
 import { checkBody, checkQuery } from '../json-schema.js';
+import { lastOf, truthy } from '../nova-values.js';
 import { collectionLinks, limitOf, markerOf } from '../pagination.js';
-import { truthy } from '../parameter-types.js';
 import { authorize, isoMicros, permits, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { flavorDetail, flavorSummary } from '../views/flavor.js';
 
-export { findFlavor, type FlavorViewer };
-
-const flavorNotFound = (id: string) => notFound(`Flavor ${id} could not be found.`);
-
 /** Python's int() of a query value, or Nova's 400 naming the filter. */
-function intFilter(name: string, value: unknown): number | undefined {
+function intFilter(name: string, value: string | string[] | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const text = String(Array.isArray(value) ? value[value.length - 1] : value).trim();
+  const text = String(lastOf(value)).trim();
   if (!/^[+-]?\d+$/.test(text)) throw badRequest(`Invalid ${name} filter [${String(value)}]`);
   return Number(text);
 }
@@ -60,7 +56,6 @@ function compareBy(column: string, dir: 'asc' | 'desc') {
 /** Flavors: list, detail, show, and (admin) create, update and delete, with Nova's filters and paging. */
 export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
-  const viewer = (ctx: ComputeContext): FlavorViewer => ({ isAdmin: ctx.state.auth.isAdmin, projectId: ctx.state.project });
 
   const list = async (ctx: ComputeContext) => {
     checkQuery(flavorIndexQuery(ctx.state.version), ctx.query);
@@ -116,8 +111,7 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
   });
   router.get('/flavors/:id', async (ctx) => {
     authorize(ctx, 'os_compute_api:flavors:show', 'reader');
-    const flavor = await findFlavor(s, ctx.params.id, viewer(ctx));
-    if (!flavor) throw flavorNotFound(ctx.params.id);
+    const flavor = await flavorInPath(s, ctx);
     const specs = await specsFor(ctx, [flavor]);
     ctx.body = { flavor: flavorDetail(s, flavor, ctx.state.version, specs?.get(flavor.id)) };
   });
@@ -164,8 +158,7 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
     const body = await requestBody(ctx);
     checkBody(flavorUpdate, body ?? null);
     authorize(ctx, 'os_compute_api:os-flavor-manage:update', 'admin');
-    const flavor = await findFlavor(s, ctx.params.id, viewer(ctx));
-    if (!flavor) throw flavorNotFound(ctx.params.id);
+    const flavor = await flavorInPath(s, ctx);
     const description = (body as { flavor: { description: string | null } }).flavor.description;
     const updated_at = new Date(s.clock.now());
     await s.models.Flavor.update({ description, updated_at }, { where: { id: flavor.id, deleted_at: null } });
@@ -175,8 +168,7 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
 
   router.delete('/flavors/:id', async (ctx) => {
     authorize(ctx, 'os_compute_api:os-flavor-manage:delete', 'admin');
-    const flavor = await findFlavor(s, ctx.params.id, viewer(ctx));
-    if (!flavor) throw flavorNotFound(ctx.params.id);
+    const flavor = await flavorInPath(s, ctx);
     // The row stays, marked deleted: servers booted from the flavor keep showing it. Its access and
     // extra specs go with it, as in Nova.
     const now = new Date(s.clock.now());

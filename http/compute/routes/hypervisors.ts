@@ -3,9 +3,12 @@ import { Op } from 'sequelize';
 import type { HostRow } from '../../../models/index.js';
 import { ref } from '../../../runtime/ref.js';
 import { badRequest, NovaFault, notFound } from '../errors.js';
+import { checkQuery } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
-import { booleanLike, checkQuery, fqdn, isUuidLike, lastOf, nonNegativeInteger, pyInt, text, truthy } from '../param-checks.js';
-import { computeUp, hostRows, hypervisorById } from '../service-records.js';
+import { lastOf, pyInt, truthy } from '../nova-values.js';
+import { MAX_LIMIT } from '../pagination.js';
+import { hypervisorListQuery, hypervisorShowQuery } from '../schemas/hypervisors.js';
+import { computeUp, hostRows, hypervisorById, idInPath } from '../service-records.js';
 import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import {
   hypervisorDetail, hypervisorStatistics, hypervisorSummary, withServers, type HostedServer, type HypervisorFacts,
@@ -13,7 +16,6 @@ import {
 
 type Query = Record<string, string | string[] | undefined>;
 
-const MAX_LIMIT = 1000; // Nova's [api] max_limit
 const rule = (name: string) => `os_compute_api:os-hypervisors:${name}`;
 // A route a microversion does not have answers as if it did not exist.
 const gone = () => notFound('The resource could not be found.');
@@ -63,16 +65,7 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
 
   /** The hypervisor an id names, checked as Nova's _validate_id does for the version. */
   async function byId(ctx: ComputeContext, id: string): Promise<HostRow> {
-    const v = ctx.state.version;
-    let key: number | string;
-    if (v.atLeast('2.53')) {
-      if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
-      key = id;
-    } else {
-      const n = pyInt(id);
-      if (n === undefined) throw unknownHypervisor(id);
-      key = n;
-    }
+    const key = idInPath(ctx.state.version, id, () => unknownHypervisor(id));
     const host = hypervisorById(await hostRows(s), key);
     if (!host) throw unknownHypervisor(id);
     return host;
@@ -81,14 +74,8 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
   const list = (detail: boolean) => async (ctx: ComputeContext) => {
     const v = ctx.state.version;
     const q = ctx.query as Query;
-    if (v.atLeast('2.53')) {
-      checkQuery(q, {
-        limit: { rule: nonNegativeInteger, single: true }, marker: { rule: text(), single: true },
-        hypervisor_hostname_pattern: { rule: fqdn, single: true }, with_servers: { rule: booleanLike, single: true },
-      }, false);
-    } else if (v.atLeast('2.33')) {
-      checkQuery(q, { limit: { rule: nonNegativeInteger }, marker: { rule: text() } }, true);
-    }
+    const schema = hypervisorListQuery(v);
+    if (schema) checkQuery(schema, q);
     const paged = v.atLeast('2.33');
     const limit = paged && q.limit !== undefined ? Math.min(MAX_LIMIT, Number(lastOf(q.limit))) : MAX_LIMIT;
     const marker = paged ? lastOf(q.marker) : undefined;
@@ -141,7 +128,8 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
   router.get('/os-hypervisors/:id', async (ctx) => {
     const v = ctx.state.version;
     const q = ctx.query as Query;
-    if (v.atLeast('2.53')) checkQuery(q, { with_servers: { rule: booleanLike, single: true } }, false);
+    const schema = hypervisorShowQuery(v);
+    if (schema) checkQuery(schema, q);
     const servers = v.atLeast('2.53') && truthy(lastOf(q.with_servers));
     authorize(ctx, rule('show'), 'admin');
     const host = await byId(ctx, ctx.params.id);

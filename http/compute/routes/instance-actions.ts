@@ -1,20 +1,15 @@
 import Router from '@koa/router';
 import { Op, type WhereOptions } from 'sequelize';
-import type { InstanceActionEventRow, InstanceActionRow, InstanceRow } from '../../../models/index.js';
+import type { InstanceActionEventRow, InstanceActionRow } from '../../../models/index.js';
 import { badRequest, notFound } from '../errors.js';
+import { MAX_LIMIT } from '../pagination.js';
+import { findServer } from '../server-lookup.js';
 import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { actionView, eventView, eventVisibility } from '../views/instance-actions.js';
 
-/** Nova's CONF.api.max_limit. */
-const MAX_LIMIT = 1000;
-
 /** The server, deleted ones too from 2.21 (Nova reads them with read_deleted='yes'); another project's is 404. */
-async function findServer(s: ComputeServices, ctx: ComputeContext, id: string): Promise<InstanceRow> {
-  const where = ctx.state.version.atLeast('2.21') ? { uuid: id } : { uuid: id, deleted_at: null };
-  const row = await s.models.Instance.findOne({ where, attributes: ['uuid', 'project_id', 'deleted_at'], raw: true }) as InstanceRow | null;
-  if (!row || (!ctx.state.auth.isAdmin && row.project_id !== ctx.state.project)) throw notFound(`Instance ${id} could not be found.`);
-  return row;
-}
+const serverOf = (s: ComputeServices, ctx: ComputeContext) =>
+  findServer(s, ctx, ctx.params.id, { attributes: ['uuid', 'project_id', 'deleted_at'], deleted: ctx.state.version.atLeast('2.21') });
 
 const invalidQuery = (name: string, value: string, why: string) => badRequest(`Invalid input for query parameters ${name}. Value: ${value}. ${why}`);
 
@@ -58,7 +53,7 @@ export function instanceActionRoutes(s: ComputeServices): Router<ComputeState> {
     const v = ctx.state.version;
     // The query is checked first, as Nova's schema decorator does, then the server and the policy.
     const query = v.atLeast('2.58') ? listQuery(ctx) : undefined;
-    const server = await findServer(s, ctx, ctx.params.id);
+    const server = await serverOf(s, ctx);
     authorize(ctx, 'os_compute_api:os-instance-actions:list', 'reader');
     const where: Record<string | symbol, unknown> = { instance_uuid: server.uuid };
     if (!query) {
@@ -84,7 +79,7 @@ export function instanceActionRoutes(s: ComputeServices): Router<ComputeState> {
   });
 
   router.get('/servers/:id/os-instance-actions/:requestId', async (ctx) => {
-    const server = await findServer(s, ctx, ctx.params.id);
+    const server = await serverOf(s, ctx);
     authorize(ctx, 'os_compute_api:os-instance-actions:show', 'reader');
     const v = ctx.state.version;
     const action = await actions.findOne({ where: { instance_uuid: server.uuid, request_id: ctx.params.requestId }, order: newestFirst, raw: true }) as InstanceActionRow | null;

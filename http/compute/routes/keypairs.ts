@@ -7,8 +7,8 @@ import { generateSshKeyPair, generateX509KeyPair, InvalidKeypair, sshFingerprint
 import { keypairCreate, keypairQuery } from '../keypair-request.js';
 import { findKeyPair } from '../keypair-store.js';
 import { collectionLinks, limitOf, markerOf } from '../pagination.js';
+import { quotasOf } from '../quota-check.js';
 import { isoMicros, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
-import { quotasOf } from './limits.js';
 
 const POLICY = 'os_compute_api:os-keypairs';
 

@@ -1,29 +1,10 @@
 import Router from '@koa/router';
-import { fn, col } from 'sequelize';
-import type { QuotaRow } from '../../../models/index.js';
 import { forbidden } from '../errors.js';
 import { checkQuery, multiParams } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
+import { lastOf } from '../nova-values.js';
+import { instanceUsage, quotasOf } from '../quota-check.js';
 import type { ComputeServices, ComputeState } from '../services.js';
-
-/** A project's limits: its own quota rows over the configured defaults (-1 is unlimited). */
-export async function quotasOf(s: ComputeServices, project: string) {
-  const own = new Map(((await s.models.Quota.findAll({ where: { project_id: project }, raw: true })) as unknown as QuotaRow[]).map((q) => [q.resource, q.hard_limit]));
-  return {
-    instances: own.get('instances') ?? s.quotas.instances, cores: own.get('cores') ?? s.quotas.cores, ram: own.get('ram') ?? s.quotas.ramMb,
-    key_pairs: own.get('key_pairs') ?? s.quotas.keyPairs,
-  };
-}
-
-/** What a project's servers hold: every server not deleted counts, whatever its state, as Nova counts. */
-async function usageOf(s: ComputeServices, project: string) {
-  const [row] = await s.models.Instance.findAll({
-    where: { project_id: project, deleted_at: null },
-    attributes: [[fn('COUNT', col('uuid')), 'instances'], [fn('SUM', col('vcpus')), 'cores'], [fn('SUM', col('memory_mb')), 'ram']],
-    raw: true,
-  }) as unknown as Array<{ instances: number | string; cores: number | string | null; ram: number | string | null }>;
-  return { instances: Number(row?.instances ?? 0), cores: Number(row?.cores ?? 0), ram: Number(row?.ram ?? 0) };
-}
 
 const limitsQuery = (v: Microversion) => ({ type: 'object' as const, properties: { tenant_id: multiParams({ type: 'string' }) }, additionalProperties: !v.atLeast('2.75') });
 
@@ -40,10 +21,9 @@ export function limitRoutes(s: ComputeServices): Router<ComputeState> {
     let project = ctx.state.project;
     if (ctx.query.tenant_id !== undefined) {
       if (!ctx.state.auth.isAdmin) throw forbidden('os_compute_api:limits:other_project');
-      const asked = ctx.query.tenant_id;
-      project = String(Array.isArray(asked) ? asked[asked.length - 1] : asked);
+      project = String(lastOf(ctx.query.tenant_id));
     }
-    const [quota, used] = await Promise.all([quotasOf(s, project), usageOf(s, project)]);
+    const [quota, used] = await Promise.all([quotasOf(s, project), instanceUsage(s, project)]);
     const network = !v.atLeast('2.36');
     ctx.body = {
       limits: {

@@ -1,10 +1,9 @@
 import Router from '@koa/router';
-import type { InstanceRow } from '../../../models/index.js';
 import { ref } from '../../../runtime/ref.js';
-import { readJson } from '../../body.js';
-import { badRequest, forbidden, notFound, NovaFault } from '../errors.js';
+import { badRequest, forbidden, NovaFault } from '../errors.js';
 import type { Microversion } from '../microversion.js';
-import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { findServer, instanceNotFound } from '../server-lookup.js';
+import { authorize, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 
 // POST /servers/{id}/action: Nova's server actions, one key in the body naming the action.
 // Each is checked as Nova's schema for the microversion does, then the server is found (404),
@@ -73,34 +72,20 @@ export const SERVER_ACTIONS: Readonly<Record<string, ServerAction>> = {
 
 /** The body as Nova's action_peek reads it: a JSON object with exactly one key. */
 async function actionOf(ctx: ComputeContext): Promise<[string, unknown]> {
-  let body: unknown;
-  try {
-    body = await readJson(ctx);
-  } catch (error) {
-    if ((error as { status?: number }).status === 413) throw error;
-    throw badRequest('Malformed request body');
-  }
+  const body = await requestBody(ctx);
   if (!isObject(body) || Object.keys(body).length !== 1) throw badRequest('Malformed request body');
   const [name] = Object.keys(body);
   return [name, body[name]];
 }
 
-/**
- * The server if the caller may see it, else Nova's 404 (before the policy's 403, as Nova orders them).
- * Read rather than asked of an instance actor not yet active, so that a request for a server that does
- * not exist never activates one.
- */
-async function findServer(s: ComputeServices, ctx: ComputeContext, id: string): Promise<void> {
-  const row = await s.models.Instance.findOne({ where: { uuid: id, deleted_at: null }, attributes: ['project_id'], raw: true }) as InstanceRow | null;
-  if (!row || (!ctx.state.auth.isAdmin && row.project_id !== ctx.state.project)) throw notFound(`Instance ${id} could not be found.`);
-}
+
 
 interface Refusal { reason: 'locked' | 'not_ready' | 'invalid_state' | 'locked_by_other'; attr?: string; state?: string | null }
 
 /** The instance actor's refusal in Nova's words: raise_http_conflict_for_instance_invalid_state, or the exception's own text. */
 function conflict(action: ServerAction, id: string, error: { message: string; details?: unknown }): NovaFault {
   const refusal = error.details as Refusal | undefined;
-  if (!refusal) return notFound(`Instance ${id} could not be found.`);
+  if (!refusal) return instanceNotFound(id);
   // Another side's lock: undoing it takes the override policy, an admin's alone.
   if (refusal.reason === 'locked_by_other') return forbidden('os_compute_api:os-lock-server:unlock:unlock_override');
   if (refusal.reason !== 'invalid_state') return new NovaFault(409, error.message);
@@ -121,7 +106,8 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
     // only for a caller the policy refuses (404 before 403) and for a server whose actor is not active.
     let permitted = true;
     try { authorize(ctx, action.rule, 'member'); } catch { permitted = false; }
-    if (!permitted || !s.actors.isActive?.(instance)) await findServer(s, ctx, id);
+    // Read, not asked: a request for a server that does not exist never activates an actor.
+    if (!permitted || !s.actors.isActive?.(instance)) await findServer(s, ctx, id, { attributes: ['project_id'] });
     authorize(ctx, action.rule, 'member');
     const { auth, project, correlationId } = ctx.state;
     const caller = { request_id: correlationId, user_id: auth.userId, project_id: project, is_admin: auth.isAdmin };

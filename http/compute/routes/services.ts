@@ -2,23 +2,14 @@ import Router from '@koa/router';
 import type { HostRow } from '../../../models/index.js';
 import { ref } from '../../../runtime/ref.js';
 import { badRequest, NovaFault, notFound } from '../errors.js';
-import {
-  booleanLike, checkBody, checkQuery, fqdn, isUuidLike, jsonBody, lastOf, oneOf, pyInt, text, truthy, type BodySchema,
-} from '../param-checks.js';
-import { computeRecord, serviceById, serviceRecords, type ServiceRecord } from '../service-records.js';
-import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { checkBody, checkQuery } from '../json-schema.js';
+import { isUuidLike, lastOf, truthy } from '../nova-values.js';
+import { serviceListQuery, serviceUpdate253, serviceUpdateByAction } from '../schemas/services.js';
+import { computeRecord, idInPath, serviceById, serviceRecords, type ServiceRecord } from '../service-records.js';
+import { authorize, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { serviceView } from '../views/service.js';
 
 const rule = (name: string) => `os_compute_api:os-services:${name}`;
-const reason = text({ minLength: 1, maxLength: 255 });
-
-// nova/api/openstack/compute/schemas/services.py
-const updateBefore211: BodySchema = {
-  properties: { host: fqdn, binary: text({ minLength: 1, maxLength: 255 }), disabled_reason: reason },
-  required: ['host', 'binary'],
-};
-const update211: BodySchema = { ...updateBefore211, properties: { ...updateBefore211.properties, forced_down: booleanLike } };
-const update253: BodySchema = { properties: { status: oneOf(['enabled', 'disabled']), disabled_reason: reason, forced_down: booleanLike } };
 
 /** What an operator asks of a compute service; the host actor that owns the row carries it out. */
 interface Change { disabled?: boolean; reason?: string | null; forcedDown?: boolean }
@@ -48,8 +39,7 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
   router.get('/os-services', async (ctx) => {
     const v = ctx.state.version;
     const q = ctx.query as Record<string, string | string[] | undefined>;
-    // Unknown parameters were ignored until 2.75 made them an error.
-    checkQuery(q, { host: { rule: text() }, binary: { rule: text() } }, !v.atLeast('2.75'));
+    checkQuery(serviceListQuery(v), q);
     authorize(ctx, rule('list'), 'admin');
     const host = lastOf(q.host);
     const binary = lastOf(q.binary);
@@ -67,7 +57,8 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
   /** Before 2.53: PUT /os-services/{enable,disable,disable-log-reason,force-down} with the host and binary in the body. */
   async function updateByAction(ctx: ComputeContext) {
     const v = ctx.state.version;
-    const body = checkBody(await jsonBody(ctx), v.atLeast('2.11') ? update211 : updateBefore211);
+    const body = await requestBody(ctx) as Record<string, unknown>;
+    checkBody(serviceUpdateByAction(v), body ?? null);
     authorize(ctx, rule('update'), 'admin');
     const action = ctx.params.id;
     const host = body.host as string;
@@ -100,7 +91,8 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
 
   /** From 2.53: PUT /os-services/{service_uuid} with status, disabled_reason and forced_down. */
   async function updateById(ctx: ComputeContext) {
-    const body = checkBody(await jsonBody(ctx), update253);
+    const body = await requestBody(ctx) as Record<string, unknown>;
+    checkBody(serviceUpdate253, body ?? null);
     const id = ctx.params.id;
     if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
     authorize(ctx, rule('update'), 'admin');
@@ -127,15 +119,7 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
     const v = ctx.state.version;
     authorize(ctx, rule('delete'), 'admin');
     const id = ctx.params.id;
-    let key: number | string;
-    if (v.atLeast('2.53')) {
-      if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
-      key = id;
-    } else {
-      const n = pyInt(id);
-      if (n === undefined) throw badRequest('Invalid input received: id must be an integer');
-      key = n;
-    }
+    const key = idInPath(v, id, () => badRequest('Invalid input received: id must be an integer'));
     const service: ServiceRecord | undefined = serviceById(await serviceRecords(s), key);
     if (!service) throw notFound(`Service ${id} not found.`);
     try {
