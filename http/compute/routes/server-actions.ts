@@ -1,7 +1,9 @@
 import Router from '@koa/router';
 import { ref } from '../../../runtime/ref.js';
 import { badRequest, forbidden, NovaFault } from '../errors.js';
+import { checkBody, type Schema } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
+import * as schemas from '../schemas/server-actions.js';
 import { findServer, instanceNotFound } from '../server-lookup.js';
 import { authorize, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 
@@ -9,43 +11,7 @@ import { authorize, requestBody, type ComputeContext, type ComputeServices, type
 // Each is checked as Nova's schema for the microversion does, then the server is found (404),
 // the policy applied (403), and the instance actor asked (409 when the server's state refuses it).
 
-const invalid = (field: string, value: unknown, why: string) =>
-  badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(value ?? null)}. ${why}`);
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function noOthers(field: string, value: Record<string, unknown>, allowed: string[]): void {
-  const extra = Object.keys(value).filter((k) => !allowed.includes(k));
-  if (extra.length) throw invalid(field, value, `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
-}
-
-const REBOOT_TYPES = ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'];
-
-/** Nova's `reboot` schema: {"type": "HARD" | "SOFT" in three spellings each}. */
-function rebootType(value: unknown): 'HARD' | 'SOFT' {
-  if (!isObject(value)) throw invalid('reboot', value, `${JSON.stringify(value)} is not of type 'object'`);
-  if ('type' in value && !REBOOT_TYPES.includes(value.type as string)) {
-    throw invalid('type', value.type, `${JSON.stringify(value.type)} is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']`);
-  }
-  if (!('type' in value)) throw invalid('reboot', value, "'type' is a required property");
-  noOthers('reboot', value, ['type']);
-  return (value.type as string).toUpperCase() as 'HARD' | 'SOFT';
-}
-
-/** Nova's `lock` schema from 2.73 (null, or a locked_reason of 1-255 characters); before it the body is not looked at. */
-function lockReason(value: unknown, v: Microversion): string | undefined {
-  if (!v.atLeast('2.73')) return undefined;
-  if (value === null) return undefined;
-  if (!isObject(value)) throw invalid('lock', value, `${JSON.stringify(value)} is not of type 'object', 'null'`);
-  const reason = value.locked_reason;
-  if (reason !== undefined) {
-    if (typeof reason !== 'string') throw invalid('locked_reason', reason, `${JSON.stringify(reason)} is not of type 'string'`);
-    if (reason.length < 1) throw invalid('locked_reason', reason, `'${reason}' is too short`);
-    if (reason.length > 255) throw invalid('locked_reason', reason, `'${reason}' is too long`);
-  }
-  noOthers('lock', value, ['locked_reason']);
-  return reason as string | undefined;
-}
 
 /** One server action: its policy, what it makes of the body's value, and the message it sends the instance. */
 interface ServerAction {
@@ -53,7 +19,9 @@ interface ServerAction {
   readonly name: string;
   readonly rule: string;
   readonly message: string;
-  parse?(value: unknown, v: Microversion): Record<string, unknown>;
+  /** Nova's request schema for the whole body at a version, if the action has one. */
+  schema?(v: Microversion): Schema | undefined;
+  parse?(value: unknown): Record<string, unknown>;
 }
 
 const power = (name: string, rule: string, message = name): ServerAction => ({ name, rule, message });
@@ -61,21 +29,27 @@ const power = (name: string, rule: string, message = name): ServerAction => ({ n
 export const SERVER_ACTIONS: Readonly<Record<string, ServerAction>> = {
   'os-stop': power('stop', 'os_compute_api:servers:stop'),
   'os-start': power('start', 'os_compute_api:servers:start'),
-  reboot: { ...power('reboot', 'os_compute_api:servers:reboot'), parse: (value) => ({ type: rebootType(value) }) },
+  reboot: {
+    ...power('reboot', 'os_compute_api:servers:reboot'), schema: () => schemas.reboot,
+    parse: (value) => ({ type: ((value as { type: string }).type).toUpperCase() }),
+  },
   pause: power('pause', 'os_compute_api:os-pause-server:pause'),
   unpause: power('unpause', 'os_compute_api:os-pause-server:unpause'),
   suspend: power('suspend', 'os_compute_api:os-suspend-server:suspend'),
   resume: power('resume', 'os_compute_api:os-suspend-server:resume'),
-  lock: { ...power('lock', 'os_compute_api:os-lock-server:lock'), parse: (value, v) => { const reason = lockReason(value, v); return reason ? { reason } : {}; } },
+  lock: {
+    ...power('lock', 'os_compute_api:os-lock-server:lock'), schema: schemas.lock,
+    parse: (value) => { const reason = (value as { locked_reason?: string } | null)?.locked_reason; return reason ? { reason } : {}; },
+  },
   unlock: power('unlock', 'os_compute_api:os-lock-server:unlock'),
 };
 
 /** The body as Nova's action_peek reads it: a JSON object with exactly one key. */
-async function actionOf(ctx: ComputeContext): Promise<[string, unknown]> {
+async function actionOf(ctx: ComputeContext): Promise<[string, unknown, Record<string, unknown>]> {
   const body = await requestBody(ctx);
   if (!isObject(body) || Object.keys(body).length !== 1) throw badRequest('Malformed request body');
   const [name] = Object.keys(body);
-  return [name, body[name]];
+  return [name, body[name], body];
 }
 
 
@@ -96,10 +70,12 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
 
   router.post('/servers/:id/action', async (ctx) => {
-    const [name, value] = await actionOf(ctx);
+    const [name, value, body] = await actionOf(ctx);
     const action = SERVER_ACTIONS[name];
     if (!action) throw badRequest(`There is no such action: ${name}`);
-    const input = action.parse?.(value, ctx.state.version) ?? {};
+    const schema = action.schema?.(ctx.state.version);
+    if (schema) checkBody(schema, body);
+    const input = action.parse?.(value) ?? {};
     const id = ctx.params.id;
     const instance = ref('instance', id);
     // A live instance actor answers for its server itself (404 for one the caller may not see): the read is
