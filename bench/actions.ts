@@ -1,20 +1,35 @@
+import { QueryTypes } from 'sequelize';
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { PowerState } from '../drivers/libvirt/power-state.js';
 import { TINY_IMAGE_ID } from '../http/images/index.js';
 import { note, percentile, report, until } from './report.js';
-import { inBatches, startBenchCloud } from './support.js';
+import { inBatches, openBenchDatabase, startBenchCloud } from './support.js';
 
 const SERVERS = 200;
+const TOTAL = 1_000;
 const CONCURRENCY = 25;
 const HOSTS = 3;
+const SAMPLES = 50;
+
+/** Latencies of `work`, after ten warm-up rounds, sorted. */
+async function timed(work: () => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < SAMPLES + 10; i++) {
+    const at = performance.now();
+    await work();
+    if (i >= 10) times.push(performance.now() - at);
+  }
+  return times.sort((a, b) => a - b);
+}
 
 /**
  * 200 servers through stop → start → reboot (SOFT) on the simulated hosts, through the API, each
  * phase waited out until every server shows its result; vs the libvirt calls the host actors make
- * for the same operations, straight through the binding on the same hypervisors.
+ * for the same operations, straight through the binding on the same hypervisors. Then, with 1,000
+ * servers, `GET /servers/detail` with three of Nova's filters vs one Sequelize query of the same rows.
  */
 export async function run(): Promise<void> {
-  const { nova, token, hypervisors, stop } = await startBenchCloud('sa-');
+  const { nova, token, hypervisors, stateDir, stop } = await startBenchCloud('sa-');
   try {
     const count = async (status: string) =>
       (await nova.call('GET', `/v2.1/servers?status=${status}&limit=5000`, { token })).body.servers.length as number;
@@ -70,6 +85,33 @@ export async function run(): Promise<void> {
     report(`power actions through the API (${SERVERS} servers, stop → start → reboot, ${CONCURRENCY} clients)`, actions / (elapsed / 1000), 'actions/s',
       'the same libvirt calls through the binding', actions / (rawElapsed / 1000));
     note(`phases until every server showed the result: ${took.join(', ')}; POST …/action answered in p50 ${percentile(answered, 50).toFixed(1)} ms, p95 ${percentile(answered, 95).toFixed(1)} ms`);
+
+    // ── three filters over 1,000 servers: 800 of them m1.small, named fill-…; the 200 above m1.tiny ──
+    await inBatches(TOTAL - SERVERS, CONCURRENCY, (i) => nova.call('POST', '/v2.1/servers', {
+      token, body: { server: { name: `fill-${i}`, imageRef: TINY_IMAGE_ID, flavorRef: i % 2 ? '2' : '1' } },
+    }));
+    await until(async () => (await count('ACTIVE')) >= TOTAL, 600_000);
+    const expected = (TOTAL - SERVERS) / 2;
+    // At the SDK's microversion: status and flavor go to SQL, the name's regular expression to the rows.
+    const filtered = await timed(async () => {
+      const r = await nova.call('GET', '/v2.1/servers/detail?status=ACTIVE&flavor=2&name=^fill-', { token, headers: { 'OpenStack-API-Version': 'compute 2.93' } });
+      if (r.body.servers.length !== expected) throw new Error(`filtered detail listed ${r.body.servers.length}`);
+    });
+    const sequelize = openBenchDatabase(stateDir);
+    try {
+      const [{ project_id: project }] = await sequelize.query<{ project_id: string }>('SELECT project_id FROM instances LIMIT 1', { type: QueryTypes.SELECT });
+      const query = await timed(async () => {
+        const rows = await sequelize.query(
+          `SELECT * FROM instances WHERE project_id = :project AND deleted_at IS NULL AND vm_state = 'active' AND flavor_id = '2'
+             AND display_name LIKE 'fill-%' ORDER BY created_at DESC, uuid DESC`,
+          { replacements: { project }, type: QueryTypes.SELECT });
+        if (rows.length !== expected) throw new Error(`query read ${rows.length}`);
+      });
+      report(`GET /servers/detail p50, 3 filters (${expected} of 1,000 match)`, percentile(filtered, 50), 'ms', 'one Sequelize query, same conditions, p50', percentile(query, 50));
+      report(`GET /servers/detail p95, 3 filters (${expected} of 1,000 match)`, percentile(filtered, 95), 'ms', 'one Sequelize query, same conditions, p95', percentile(query, 95));
+    } finally {
+      await sequelize.close();
+    }
   } finally {
     await stop();
   }

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
-import { Sequelize, QueryTypes } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import { TINY_IMAGE_ID } from '../http/images/index.js';
 import { note, percentile, report, until } from './report.js';
-import { inBatches, startBenchCloud, treeRssMb } from './support.js';
+import { inBatches, openBenchDatabase, startBenchCloud, treeRssMb } from './support.js';
 
 const BOOTS = 200;
 const TOTAL = 1_000;
@@ -78,17 +77,7 @@ export async function run(): Promise<void> {
       if (i >= 10) detail.push(performance.now() - at);
     }
     detail.sort((a, b) => a - b);
-    // Three of Nova's filters at the SDK's microversion: two in SQL, the name's regular expression on the rows.
-    const filtered: number[] = [];
-    for (let i = 0; i < 60; i++) {
-      const at = performance.now();
-      const r = await nova.call('GET', '/v2.1/servers/detail?status=ACTIVE&flavor=1&name=^fill-', { token, headers: { 'OpenStack-API-Version': 'compute 2.93' } });
-      if (r.body.servers.length !== TOTAL - BOOTS) throw new Error(`filtered detail listed ${r.body.servers.length}`);
-      if (i >= 10) filtered.push(performance.now() - at);
-    }
-    filtered.sort((a, b) => a - b);
-    const url = process.env.DATABASE_URL ?? `sqlite:${join(stateDir, 'stratus.sqlite')}`;
-    const sequelize = url.startsWith('sqlite:') ? new Sequelize({ dialect: 'sqlite', storage: url.slice(7), logging: false }) : new Sequelize(url, { logging: false });
+    const sequelize = openBenchDatabase(stateDir);
     const [project] = await sequelize.query<{ project_id: string }>('SELECT project_id FROM instances LIMIT 1', { type: QueryTypes.SELECT });
     const query: number[] = [];
     for (let i = 0; i < 60; i++) {
@@ -102,7 +91,6 @@ export async function run(): Promise<void> {
     query.sort((a, b) => a - b);
     report('GET /servers/detail p50 (1,000 servers)', percentile(detail, 50), 'ms', 'one Sequelize query of the rows p50', percentile(query, 50));
     report('GET /servers/detail p95 (1,000 servers)', percentile(detail, 95), 'ms', 'one Sequelize query of the rows p95', percentile(query, 95));
-    report('GET /servers/detail p50, 3 filters at 2.93 (800 of 1,000 match)', percentile(filtered, 50), 'ms', 'one Sequelize query of the rows p50', percentile(query, 50));
 
     const ops = await fetch(`http://127.0.0.1:${opsPort}/healthz`).then((r) => r.json()).catch(() => undefined) as { activations?: number } | undefined;
     const busyMb = treeRssMb(child.pid!, stateDir);

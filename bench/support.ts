@@ -1,3 +1,4 @@
+import { Sequelize } from 'sequelize';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +55,7 @@ export interface BenchCloud {
 /**
  * The compiled cloud (rebuilt if stale) on free ports, its state in a new folder named from
  * `prefix` (short: the hypervisors' socket paths must fit), three simulated hosts with room for
- * 1,000 m1.tiny servers; answered once the compute API answers and an admin token is issued.
+ * 1,000 servers up to m1.small; answered once the compute API answers and an admin token is issued.
  */
 export async function startBenchCloud(prefix: string, options: { ops?: boolean } = {}): Promise<BenchCloud> {
   execFileSync(process.execPath, [join(root, 'bin', 'build-if-stale.mjs')], { stdio: 'inherit' });
@@ -65,7 +66,7 @@ export async function startBenchCloud(prefix: string, options: { ops?: boolean }
     PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', STRATUS_STATE_DIR: stateDir, STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD,
     STRATUS_LISTEN_OPS: String(ports.ops ?? 0), STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_IDENTITY: String(ports.identity), STRATUS_LISTEN_COMPUTE: String(ports.compute),
     STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_LOG_LEVEL: 'warn',
-    STRATUS_LIBVIRT_VCPUS: '64', STRATUS_LIBVIRT_MEMORY_MB: '262144', STRATUS_LIBVIRT_DISK_GB: '2000',
+    STRATUS_LIBVIRT_VCPUS: '64', STRATUS_LIBVIRT_MEMORY_MB: '524288', STRATUS_LIBVIRT_DISK_GB: '4000',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   };
   const child = spawn(process.execPath, [join(root, 'dist', 'bin', 'stratus.js'), 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -89,4 +90,10 @@ export async function startBenchCloud(prefix: string, options: { ops?: boolean }
     await stop();
     throw error;
   }
+}
+
+/** The bench cloud's database, as its own process opened it (SQLite under the state dir, or DATABASE_URL). */
+export function openBenchDatabase(stateDir: string): Sequelize {
+  const url = process.env.DATABASE_URL ?? `sqlite:${join(stateDir, 'stratus.sqlite')}`;
+  return url.startsWith('sqlite:') ? new Sequelize({ dialect: 'sqlite', storage: url.slice(7), logging: false }) : new Sequelize(url, { logging: false });
 }
