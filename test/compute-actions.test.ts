@@ -232,6 +232,9 @@ test.serial('lock with a reason (2.73), refused to others but admins; an owner c
   t.is((await act(c.demo, id, { lock: { why: 'x' } }, '2.72')).status, 202, 'before 2.73 the lock body is not looked at');
   t.like(await show(id, '2.73', c.demo), { locked: true, locked_reason: null });
   await act(c.demo, id, { unlock: null });
+  t.is((await act(c.demo, id, { lock: { locked_reason: 'ignored' } }, '2.72')).status, 202);
+  t.like(await show(id, '2.73', c.demo), { locked: true, locked_reason: null }, 'a reason sent below 2.73 is not recorded');
+  await act(c.demo, id, { unlock: null });
 });
 
 test.serial('a reader is refused every action (403); another project’s server is 404; bad bodies are 400', async (t) => {

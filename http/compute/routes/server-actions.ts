@@ -21,7 +21,7 @@ interface ServerAction {
   readonly message: string;
   /** Nova's request schema for the whole body at a version, if the action has one. */
   schema?(v: Microversion): Schema | undefined;
-  parse?(value: unknown): Record<string, unknown>;
+  parse?(value: unknown, v: Microversion): Record<string, unknown>;
 }
 
 const power = (name: string, rule: string, message = name): ServerAction => ({ name, rule, message });
@@ -39,7 +39,11 @@ export const SERVER_ACTIONS: Readonly<Record<string, ServerAction>> = {
   resume: power('resume', 'os_compute_api:os-suspend-server:resume'),
   lock: {
     ...power('lock', 'os_compute_api:os-lock-server:lock'), schema: schemas.lock,
-    parse: (value) => { const reason = (value as { locked_reason?: string } | null)?.locked_reason; return reason ? { reason } : {}; },
+    // Before 2.73 the body is not looked at, a reason in it included.
+    parse: (value, v) => {
+      const reason = v.atLeast('2.73') ? (value as { locked_reason?: string } | null)?.locked_reason : undefined;
+      return reason ? { reason } : {};
+    },
   },
   unlock: power('unlock', 'os_compute_api:os-lock-server:unlock'),
 };
@@ -75,7 +79,7 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
     if (!action) throw badRequest(`There is no such action: ${name}`);
     const schema = action.schema?.(ctx.state.version);
     if (schema) checkBody(schema, body);
-    const input = action.parse?.(value) ?? {};
+    const input = action.parse?.(value, ctx.state.version) ?? {};
     const id = ctx.params.id;
     const instance = ref('instance', id);
     // A live instance actor answers for its server itself (404 for one the caller may not see): the read is
