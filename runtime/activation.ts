@@ -60,6 +60,8 @@ export class Activation {
   private lastCommit: Promise<void> | undefined;
   private uncommitted: Envelope[] | undefined;
   private recovering = false;
+  /** Handling the uncommitted messages again: each commit is awaited, not pipelined. */
+  private replaying = false;
 
   constructor(readonly ref: ActorRef, readonly kind: KindRuntime, private readonly host: ActivationHost) {
     this.lastActive = host.clock.now();
@@ -211,8 +213,6 @@ export class Activation {
     this.handled++;
     return 'ok';
   }
-
-  private replaying = false;
 
   private pipeline(envelope: Envelope, committed: Promise<void>, done: () => void): void {
     (this.uncommitted ??= []).push(envelope);

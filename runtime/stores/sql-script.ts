@@ -59,22 +59,7 @@ export class SqlScript {
     }).join(', ');
   }
 
-  literal(value: unknown): string {
-    if (value === null || value === undefined) return 'NULL';
-    switch (typeof value) {
-      case 'number':
-        if (!Number.isFinite(value)) throw new Error(`cannot store ${value}`);
-        return String(value);
-      case 'boolean':
-        return this.dialect === 'sqlite' ? (value ? '1' : '0') : (value ? 'TRUE' : 'FALSE');
-      case 'string':
-        return quoteText(value, this.dialect);
-      default:
-        // Dates in the form Sequelize writes them, so rows read the same whoever wrote them.
-        if (value instanceof Date) return `'${value.toISOString().replace('T', ' ').replace('Z', ' +00:00')}'`;
-        throw new Error(`cannot store a value of type ${typeof value}`);
-    }
-  }
+  literal(value: unknown): string { return sqlLiteral(this.dialect, value); }
 }
 
 interface SqliteConnection {
@@ -91,4 +76,22 @@ function quoteText(text: string, dialect: Dialect): string {
   // PostgreSQL text cannot hold NUL: Sequelize writes it as the two characters \0, and so does this.
   // SQLite would end the script at it: it is spliced in as char(0).
   return dialect === 'postgres' ? body.replace(/\0/g, '\\0') : `(${body.split('\0').join("' || char(0) || '")})`;
+}
+
+/** A value as a SQL literal of the dialect. */
+export function sqlLiteral(dialect: Dialect, value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  switch (typeof value) {
+    case 'number':
+      if (!Number.isFinite(value)) throw new Error(`cannot store ${value}`);
+      return String(value);
+    case 'boolean':
+      return dialect === 'sqlite' ? (value ? '1' : '0') : (value ? 'TRUE' : 'FALSE');
+    case 'string':
+      return quoteText(value, dialect);
+    default:
+      // Dates in the form Sequelize writes them, so rows read the same whoever wrote them.
+      if (value instanceof Date) return `'${value.toISOString().replace('T', ' ').replace('Z', ' +00:00')}'`;
+      throw new Error(`cannot store a value of type ${typeof value}`);
+  }
 }

@@ -2,7 +2,7 @@ import { Op as Where, QueryTypes, Transaction, type Model, type ModelStatic, typ
 import type { Database } from '../../models/database.js';
 import type { OutboxRow } from '../../models/index.js';
 import { fromOutboxRow, inboxRow, toOutboxRow } from './sql-rows.js';
-import { SqlScript } from './sql-script.js';
+import { SqlScript, sqlLiteral } from './sql-script.js';
 import type { Envelope } from '../envelope.js';
 import { BrokenChainError, StaleEpochError } from '../errors.js';
 import { refKey, type ActorRef } from '../ref.js';
@@ -217,7 +217,6 @@ export class SqlStore implements ActorStore {
       if (item.state === undefined) continue;
       let finals = byKind.get(item.ref.kind);
       if (!finals) byKind.set(item.ref.kind, finals = new Map());
-      finals.delete(item.ref.id);
       finals.set(item.ref.id, item.state);
     }
     for (const [kind, finals] of byKind) {
@@ -349,8 +348,8 @@ export class SqlStore implements ActorStore {
       this.broken.delete(refKey(op.ref));
     }
     const refs = [...byKey.values()];
-    const script = new SqlScript(this.db.dialect);
-    const values = refs.map((a) => `(${[a.ref.kind, a.ref.id].map((v) => script.literal(v)).join(', ')}, 1, 'ok', ${script.literal(a.node)}, ${script.literal(now)})`);
+    const value = (v: unknown) => sqlLiteral(this.db.dialect, v);
+    const values = refs.map((a) => `(${value(a.ref.kind)}, ${value(a.ref.id)}, 1, 'ok', ${value(a.node)}, ${value(now)})`);
     const records = await SqlScript.rows<{ kind: string; id: string; epoch: number; status: string; failure_reason: string | null }>(
       this.db.dialect, this.sequelize, transaction,
       `INSERT INTO actor_records (kind, id, epoch, status, node, updated_at) VALUES ${values.join(', ')}

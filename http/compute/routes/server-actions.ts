@@ -5,7 +5,7 @@ import { checkBody, type Schema } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
 import * as schemas from '../schemas/server-actions.js';
 import { findServer, instanceNotFound } from '../server-lookup.js';
-import { authorize, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { authorize, permits, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 
 // POST /servers/{id}/action: Nova's server actions, one key in the body naming the action.
 // Each is checked as Nova's schema for the microversion does, then the server is found (404),
@@ -84,8 +84,7 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
     const instance = ref('instance', id);
     // A live instance actor answers for its server itself (404 for one the caller may not see): the read is
     // only for a caller the policy refuses (404 before 403) and for a server whose actor is not active.
-    let permitted = true;
-    try { authorize(ctx, action.rule, 'member'); } catch { permitted = false; }
+    const permitted = permits(ctx, 'member');
     // Read, not asked: a request for a server that does not exist never activates an actor.
     if (!permitted || !s.actors.isActive?.(instance)) await findServer(s, ctx, id, { attributes: ['project_id'] });
     authorize(ctx, action.rule, 'member');
