@@ -72,14 +72,15 @@ export async function run(): Promise<void> {
     const boot = async (t: string, name: string) => {
       const r = await cloud.nova.call('POST', '/v2.1/servers', { token: t, body: JSON.parse(server({ name })) });
       if (r.status !== 202) throw new Error(`boot answered ${r.status}: ${JSON.stringify(r.body)}`);
-      return r.body.server.id as string;
+      return (r.body as { server: { id: string } }).server.id;
     };
     const plainId = await boot(admin, 'plain');
     await inBatches(3, 3, () => boot(demo, EVIL_NAME));
     await until(async () => {
       const r = await cloud.nova.call('GET', '/v2.1/servers?status=ACTIVE&all_tenants=1&limit=100', { token: admin });
-      if (r.body.servers.length < 4) await new Promise((res) => setTimeout(res, 50));
-      return r.body.servers.length >= 4;
+      const active = (r.body as { servers: unknown[] }).servers.length;
+      if (active < 4) await new Promise((res) => setTimeout(res, 50));
+      return active >= 4;
     }, 120_000);
     const plain = () => send(plainAgent, `${urls.compute}/v2.1/servers/${plainId}`, 'GET', { token: admin }, PLAIN_TIMEOUT_MS);
 
@@ -157,11 +158,11 @@ export async function run(): Promise<void> {
     const sampled = busy.length < PLAIN ? ` (only ${count(busy.length)} of ${count(PLAIN)} in the ${Math.round(ATTACK_PHASE_MS / 1000)} s allowed)` : '';
     report(`p99 of GET /servers/{id} while a member attacks (${count(busy.length)} requests${sampled}, ${ATTACKERS} attackers)`,
       busy.length ? percentile(busy, 99) : Number.NaN, 'ms', `the same request on the idle cloud (${count(idle.length)} requests)`, percentile(idle, 99));
-    note(`plain requests idle: ${idleTally}; under attack: ${busyTally} (a timeout counts as ${PLAIN_TIMEOUT_MS} ms); target: p99 under attack ≤ 1000 ms`);
-    for (const [name, tally] of tallies) note(`attack ${name}: ${tally.total} sent: ${tally}`);
+    note(`plain requests idle: ${idleTally.toString()}; under attack: ${busyTally.toString()} (a timeout counts as ${PLAIN_TIMEOUT_MS} ms); target: p99 under attack ≤ 1000 ms`);
+    for (const [name, tally] of tallies) note(`attack ${name}: ${tally.total} sent: ${tally.toString()}`);
     report(`login with an unknown user name p50 (POST /v3/auth/tokens → 401, ${count(LOGINS)} each)`, percentile(unknown, 50), 'ms',
       'login of a known user with a wrong password p50', percentile(wrong, 50));
-    note(`logins: ${loginTally}; p90 unknown ${percentile(unknown, 90).toFixed(2)} ms, wrong password ${percentile(wrong, 90).toFixed(2)} ms; target ratio 0.9–1.1`);
+    note(`logins: ${loginTally.toString()}; p90 unknown ${percentile(unknown, 90).toFixed(2)} ms, wrong password ${percentile(wrong, 90).toFixed(2)} ms; target ratio 0.9–1.1`);
   } finally {
     plainAgent.destroy();
     attackAgent.destroy();

@@ -72,7 +72,7 @@ export async function run(): Promise<void> {
   const plainRead = mbps(read, performance.now() - t3);
 
   report(`image upload (${label}, PUT /v2/images/{id}/file)`, upload, 'MB/s', 'fs stream copy with md5+sha512', copy);
-  report(`image download (${label}, GET /v2/images/{id}/file)`, download, 'MB/s', 'plain fs stream read of a file as large', plainRead);
+  report(`image download (${label}, GET /v2/images/{id}/file)`, download, 'MB/s', 'plain fs stream read of the same bytes', plainRead);
   note(`resident memory during the transfers: ${(Math.min(...rss) / 2 ** 20).toFixed(0)}–${(Math.max(...rss) / 2 ** 20).toFixed(0)} MiB`);
   await server.stop();
   agent.destroy();
