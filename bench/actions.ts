@@ -121,7 +121,7 @@ export async function run(): Promise<void> {
     const filtered = await timed(list);
     const statements = await capturedSql!(list);
     const query = await timed(async () => { for (const sql of statements) await sequelize.query(sql, { type: QueryTypes.SELECT }); });
-    for (const sql of statements) note(`the API's SQL: ${sql.length > 400 ? `${sql.slice(0, 400)}…` : sql}`);
+    for (const sql of statements) note(`the API's SQL: ${sql.length > 400 ? `${sql.slice(0, 80)} … ${sql.slice(-320)}` : sql}`);
     const what = `the API's own SQL for it, captured and run as is (${statements.length} statement${statements.length === 1 ? '' : 's'})`;
     report(`GET /servers/detail p50, 3 filters (${figure(expected)} of ${figure(TOTAL)} match)`, percentile(filtered, 50), 'ms', `${what}, p50`, percentile(query, 50));
     report(`GET /servers/detail p95, 3 filters (${figure(expected)} of ${figure(TOTAL)} match)`, percentile(filtered, 95), 'ms', `${what}, p95`, percentile(query, 95));

@@ -84,7 +84,7 @@ export async function run(): Promise<void> {
     }
     detail.sort((a, b) => a - b);
     query.sort((a, b) => a - b);
-    for (const sql of statements) note(`the API's SQL: ${sql.length > 400 ? `${sql.slice(0, 400)}…` : sql}`);
+    for (const sql of statements) note(`the API's SQL: ${sql.length > 400 ? `${sql.slice(0, 80)} … ${sql.slice(-320)}` : sql}`);
     const what = `the API's own SQL for it, captured and run as is (${statements.length} statement${statements.length === 1 ? '' : 's'})`;
     report(`GET /servers/detail p50 (${count(TOTAL)} servers)`, percentile(detail, 50), 'ms', `${what}, p50`, percentile(query, 50));
     report(`GET /servers/detail p95 (${count(TOTAL)} servers)`, percentile(detail, 95), 'ms', `${what}, p95`, percentile(query, 95));
