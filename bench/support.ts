@@ -1,10 +1,9 @@
 import { QueryTypes, Sequelize } from 'sequelize';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { freePort } from '../test/helpers/cloud-process.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, client } from '../test/helpers/identity.js';
@@ -137,7 +136,7 @@ export function openBenchDatabase(stateDir: string): Sequelize {
 export function dbTime(value: unknown): number {
   if (value instanceof Date) return value.getTime();
   const text = String(value).trim().replace(' ', 'T').replace(/ ?([+-]\d\d:\d\d)$/, '$1');
-  const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(text) ? text : `${text}Z`);
+  const ms = Date.parse(/(?:[zZ]|[+-]\d\d:\d\d)$/.test(text) ? text : `${text}Z`);
   if (Number.isNaN(ms)) throw new Error(`unreadable timestamp ${String(value)}`);
   return ms;
 }
