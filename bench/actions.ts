@@ -58,8 +58,8 @@ export async function run(): Promise<void> {
     });
     await settle('ACTIVE');
 
-    // Each call is answered once its task_state is committed: a server shows the phase's status only once its host has done it.
-    // A reboot leaves the status ACTIVE as it found it: only the cleared task state tells it is done.
+    // Each call is answered once its task_state is committed, so the task state clears only when the host has done it.
+    // The status alone would not tell: a reboot leaves ACTIVE as it found it.
     const phases: Array<[string, unknown, string, number]> = [
       ['stop', { 'os-stop': null }, 'SHUTOFF', PowerState.SHUTDOWN], ['start', { 'os-start': null }, 'ACTIVE', PowerState.RUNNING],
       ['reboot', { reboot: { type: 'SOFT' } }, 'ACTIVE', PowerState.RUNNING]];
