@@ -7,6 +7,21 @@ export function report(figure: string, value: number, unit: string, baselineName
 
 export function note(text: string): void { console.log(`# ${text}`); }
 
+/**
+ * `STRATUS_BENCH_SCALE` (default 1) scales the benchmarks' sizes, so a shared machine can prove a
+ * group end to end with `STRATUS_BENCH_SCALE=0.05`; figures for the README come from scale 1.
+ */
+export const SCALE = (() => {
+  const s = Number(process.env.STRATUS_BENCH_SCALE ?? 1);
+  return Number.isFinite(s) && s > 0 ? s : 1;
+})();
+
+/** `n` scaled, at least `min`. */
+export const scaled = (n: number, min = 1) => Math.max(min, Math.round(n * SCALE));
+
+/** A count for a figure's label: `1,000`. */
+export const count = (n: number) => n.toLocaleString('en');
+
 const fmt = (n: number, digits?: number) => {
   if (!Number.isFinite(n)) return String(n);
   const d = digits ?? (Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 1 ? 2 : 4);

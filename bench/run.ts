@@ -5,6 +5,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   images: async () => (await import('./images.js')).run(),
   compute: async () => (await import('./compute.js')).run(),
   actions: async () => (await import('./actions.js')).run(),
+  hostile: async () => (await import('./hostile.js')).run(),
 };
 
 const wanted = process.argv.slice(2);

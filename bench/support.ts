@@ -1,12 +1,13 @@
-import { Sequelize } from 'sequelize';
+import { QueryTypes, Sequelize } from 'sequelize';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { freePort } from '../test/helpers/cloud-process.js';
-import { ADMIN_PASSWORD, client } from '../test/helpers/identity.js';
+import { ADMIN_PASSWORD, DEMO_PASSWORD, client } from '../test/helpers/identity.js';
+import { stopSimulatedHypervisor } from '../drivers/simulated/hypervisor-process.js';
 import { until } from './report.js';
 
 // What the benchmarks that drive a whole cloud share: the compiled cloud in a process of its own,
@@ -43,10 +44,19 @@ export interface BenchCloud {
   readonly child: ChildProcess;
   readonly stateDir: string;
   readonly nova: ReturnType<typeof client>;
+  readonly keystone: ReturnType<typeof client>;
+  readonly urls: { readonly compute: string; readonly identity: string };
+  /** The demo user's password (a member of the demo project). */
+  readonly demoPassword: string;
   /** An admin token, scoped to the admin project. */
   readonly token: string;
   /** The operational endpoint's port, when it was asked for. */
   readonly opsPort?: number;
+  /**
+   * With `captureSql`: the SELECT statements on the instances table the cloud ran while `work` ran,
+   * as their text (values inlined), so a baseline can run exactly them.
+   */
+  capturedSql?(work: () => Promise<void>): Promise<string[]>;
   /** Connections straight to the first `count` simulated hypervisors, through the binding. */
   hypervisors(count: number): LibvirtConnection[];
   stop(): Promise<void>;
@@ -57,32 +67,56 @@ export interface BenchCloud {
  * `prefix` (short: the hypervisors' socket paths must fit), three simulated hosts with room for
  * 1,000 servers up to m1.small; answered once the compute API answers and an admin token is issued.
  */
-export async function startBenchCloud(prefix: string, options: { ops?: boolean } = {}): Promise<BenchCloud> {
+export async function startBenchCloud(prefix: string, options: { ops?: boolean; captureSql?: boolean } = {}): Promise<BenchCloud> {
   execFileSync(process.execPath, [join(root, 'bin', 'build-if-stale.mjs')], { stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const stateDir = join(dir, 's');
   const ports = { identity: await freePort(), compute: await freePort(), ops: options.ops ? await freePort() : undefined };
   const env = {
-    PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', STRATUS_STATE_DIR: stateDir, STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', STRATUS_STATE_DIR: stateDir, STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD, STRATUS_DEMO_PASSWORD: DEMO_PASSWORD,
     STRATUS_LISTEN_OPS: String(ports.ops ?? 0), STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_IDENTITY: String(ports.identity), STRATUS_LISTEN_COMPUTE: String(ports.compute),
     STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_LOG_LEVEL: 'warn',
     STRATUS_LIBVIRT_VCPUS: '64', STRATUS_LIBVIRT_MEMORY_MB: '524288', STRATUS_LIBVIRT_DISK_GB: '4000',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    ...(options.captureSql ? { STRATUS_BENCH_SQL_LOG: join(dir, 'sql.json') } : {}),
   };
-  const child = spawn(process.execPath, [join(root, 'dist', 'bin', 'stratus.js'), 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const preload = options.captureSql ? [`--import=${pathToFileURL(join(root, 'bench', 'capture-sql.mjs')).href}`] : [];
+  const child = spawn(process.execPath, [...preload, join(root, 'dist', 'bin', 'stratus.js'), 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const dumpSql = async (): Promise<string[]> => {
+    const file = join(dir, 'sql.json');
+    child.kill('SIGUSR2');
+    await until(() => existsSync(file), 10_000);
+    const statements = JSON.parse(readFileSync(file, 'utf8')) as string[];
+    rmSync(file);
+    return statements;
+  };
+  const capturedSql = options.captureSql ? async (work: () => Promise<void>) => {
+    await dumpSql();
+    await work();
+    return (await dumpSql()).filter((sql) => /\binstances\b/.test(sql));
+  } : undefined;
+  // A cloud whose event loop is stuck (the hostile benchmark can leave it so) never handles SIGTERM:
+  // it is killed after a while, and its hypervisors, which it would have stopped, are stopped here.
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
     }
+    const hv = join(stateDir, 'hv');
+    for (const d of existsSync(hv) ? readdirSync(hv) : []) await stopSimulatedHypervisor(join(hv, d), 5_000).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };
-  const nova = client(`http://127.0.0.1:${ports.compute}`);
+  const urls = { compute: `http://127.0.0.1:${ports.compute}`, identity: `http://127.0.0.1:${ports.identity}` };
+  const nova = client(urls.compute);
+  const keystone = client(urls.identity);
   try {
     await until(async () => (await nova.call('GET', '/').catch(() => ({ status: 0 }))).status === 200, 120_000);
-    const token = (await client(`http://127.0.0.1:${ports.identity}`).login('admin', ADMIN_PASSWORD, 'admin')).token!;
+    const token = (await keystone.login('admin', ADMIN_PASSWORD, 'admin')).token!;
     return {
-      child, stateDir, nova, token, opsPort: ports.ops, stop,
+      child, stateDir, nova, keystone, urls, demoPassword: DEMO_PASSWORD, token, opsPort: ports.ops, stop, capturedSql,
       hypervisors: (count) => Array.from({ length: count },
         (_, i) => new LibvirtConnection(`test+unix:///default?socket=${join(stateDir, 'hv', String(i + 1), 'libvirt-sock')}`)),
     };
@@ -96,4 +130,22 @@ export async function startBenchCloud(prefix: string, options: { ops?: boolean }
 export function openBenchDatabase(stateDir: string): Sequelize {
   const url = process.env.DATABASE_URL ?? `sqlite:${join(stateDir, 'stratus.sqlite')}`;
   return url.startsWith('sqlite:') ? new Sequelize({ dialect: 'sqlite', storage: url.slice(7), logging: false }) : new Sequelize(url, { logging: false });
+}
+
+/** A timestamp column as read raw: a Date on PostgreSQL, `YYYY-MM-DD hh:mm:ss.sss +00:00` text on SQLite; ms since the epoch. */
+export function dbTime(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  const text = String(value).trim().replace(' ', 'T').replace(/ ?([+-]\d\d:\d\d)$/, '$1');
+  const ms = Date.parse(/(?:[zZ]|[+-]\d\d:\d\d)$/.test(text) ? text : `${text}Z`);
+  if (Number.isNaN(ms)) throw new Error(`unreadable timestamp ${String(value)}`);
+  return ms;
+}
+
+/** Instance rows' timestamps by uuid, read straight from the cloud's database. */
+export async function instanceTimes(sequelize: Sequelize, ids: readonly string[]): Promise<Map<string, { created: number; launched?: number; updated: number }>> {
+  const rows = await sequelize.query<{ uuid: string; created_at: unknown; launched_at: unknown; updated_at: unknown }>(
+    'SELECT uuid, created_at, launched_at, updated_at FROM instances WHERE uuid IN (:ids)', { replacements: { ids: [...ids] }, type: QueryTypes.SELECT });
+  return new Map(rows.map((r) => [r.uuid, {
+    created: dbTime(r.created_at), launched: r.launched_at == null ? undefined : dbTime(r.launched_at), updated: dbTime(r.updated_at),
+  }]));
 }

@@ -1,8 +1,8 @@
 import { SimulatedClock } from '../../runtime/clock.js';
-import { note, percentile, report } from '../report.js';
+import { note, percentile, report, scaled } from '../report.js';
 import { instance, instanceNode, postgresDatabase, seedInstances, sqliteDatabase, uuidOf, type BenchDatabase } from './support.js';
 
-const ACTORS = 1_000;
+const ACTORS = scaled(1_000, 100);
 
 /** (e) reactivating a passivated actor from the database vs a primary-key read of its row. */
 export async function reactivation(): Promise<void> {

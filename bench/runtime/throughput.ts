@@ -1,5 +1,5 @@
 import nact from 'nact';
-import { report, until } from '../report.js';
+import { report, scaled, until } from '../report.js';
 import { instance, instanceNode, instanceRow, seedInstances, sqliteDatabase } from './support.js';
 
 type Ref = Parameters<typeof nact.dispatch>[0];
@@ -13,8 +13,8 @@ const best = async (runs: number, f: () => Promise<number>) => {
 
 /** (a) transient messages/s and (b) request/reply round trips/s, each against raw nact. */
 export async function throughput(): Promise<void> {
-  const N = 200_000;
-  const ROUND_TRIPS = 20_000;
+  const N = scaled(200_000, 1_000);
+  const ROUND_TRIPS = scaled(20_000, 100);
   const row = instanceRow(0);
 
   const system = nact.start();
