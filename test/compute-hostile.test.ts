@@ -117,6 +117,8 @@ test('a NUL in an id, a path, a filter or a body string is a 404 or 400 on compu
   t.deepEqual(await raw(nova, 'GET', '/v2.1/servers?name=%00', undefined, c.demo), query);
   t.deepEqual(await raw(nova, 'GET', '/v2.1/servers/detail?all_tenants=1&host=a%00', undefined, c.admin), query);
   t.deepEqual(await raw(nova, 'GET', '/v2.1/servers?marker=%00', undefined, c.demo), query);
+  t.deepEqual(await raw(nova, 'GET', '/v2.1/servers/%E0%A4%A', undefined, c.demo), {
+    status: 404, body: { itemNotFound: { code: 404, message: 'Instance %E0%A4%A could not be found.' } } }, 'a malformed escape is kept as written');
   // Unauthenticated, it is still the token that is refused first.
   t.is((await raw(nova, 'GET', '/v2.1/servers/%00')).status, 401);
   const nulBody = { status: 400, body: { badRequest: { code: 400, message: 'request body holds a NUL character' } } };
