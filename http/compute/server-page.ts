@@ -26,6 +26,7 @@ export interface PageQuery {
 /** Rows read per query while a filter in memory skips rows. */
 const BATCH = 200;
 const KEY = '__sort';
+const YIELD_AFTER_MS = 10;
 
 /** Thrown when the marker names no server at all. */
 export class MarkerNotFound extends Error {}
@@ -88,7 +89,13 @@ export async function readPage(model: Instances, q: PageQuery): Promise<Instance
       where: (from ? { [Op.and]: [q.where, sql.after(from)] } : q.where) as WhereOptions,
       attributes, order: sql.order, limit: q.keep ? size : q.limit - page.length,
     });
+    let since = performance.now();
     for (const row of rows) {
+      // Matching is linear but not free: other requests get the event loop at least every few milliseconds.
+      if (q.keep && performance.now() - since > YIELD_AFTER_MS) {
+        await new Promise((resume) => setImmediate(resume));
+        since = performance.now();
+      }
       if (q.keep && !q.keep(row)) continue;
       page.push(row);
       if (page.length === q.limit) break;
