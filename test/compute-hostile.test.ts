@@ -85,6 +85,9 @@ test.serial('paging reads in SQL: limit, marker and a regex filter together keep
   const plain = (await list('name=Plain-One')).body.servers[0].id;
   t.deepEqual((await list(`name=%5Epage-&sort_key=display_name&sort_dir=asc&marker=${plain}`)).body.servers, []);
   t.deepEqual((await list(`name=%5Epage-&sort_key=display_name&sort_dir=desc&marker=${plain}`)).body.servers.map((s: any) => s.name), ['page-3', 'page-2', 'page-1']);
+  // A sort key sent hundreds of times sorts as once, and pages after a marker as once.
+  const repeated = `name=%5Epage-&${'sort_key=display_name&sort_dir=asc&'.repeat(300)}limit=1&marker=${first.body.servers[0].id}`;
+  t.deepEqual((await list(repeated)).body.servers.map((s: any) => s.name), ['page-2']);
   const unknown = await list('marker=00000000-0000-4000-8000-000000000000');
   t.deepEqual(unknown.body, { badRequest: { code: 400, message: 'marker [00000000-0000-4000-8000-000000000000] not found' } });
 });

@@ -1,4 +1,4 @@
-import { Op, type WhereOptions } from 'sequelize';
+import { Op } from 'sequelize';
 import type { InstanceRow } from '../../models/index.js';
 import { badRequest, NovaFault } from './errors.js';
 import { filterRegex } from './filter-regex.js';
@@ -125,9 +125,19 @@ function sortOf(ctx: ComputeContext, q: Record<string, string[]>): Sort {
   return { keys, dirs: dirs as Array<'asc' | 'desc'> };
 }
 
-/** The sort's keys as columns; keys without a column (constants in Stratus) sort as equal and are left out. */
-const sortColumns = (sort: Sort): SortColumn[] =>
-  sort.keys.flatMap((k, n) => (SORT_COLUMNS[k] ? [{ column: SORT_COLUMNS[k], dir: sort.dirs[n] }] : []));
+/**
+ * The sort's keys as columns. Keys without a column (constants in Stratus) sort as equal and are
+ * left out; so is a column's repetition, which can never order rows its first use left equal
+ * (and would grow the marker's condition with the square of the keys sent).
+ */
+function sortColumns(sort: Sort): SortColumn[] {
+  const columns = new Map<string, SortColumn>();
+  sort.keys.forEach((k, n) => {
+    const column = SORT_COLUMNS[k];
+    if (column && !columns.has(column)) columns.set(column, { column, dir: sort.dirs[n] });
+  });
+  return [...columns.values()];
+}
 
 /** The servers a list shows, one page. `columns` are the ones the view reads; the filters' and sort's are added. */
 export async function listServers(s: ComputeServices, ctx: ComputeContext, detail: boolean, columns: string[]): Promise<InstanceRow[]> {
@@ -223,7 +233,7 @@ export async function listServers(s: ComputeServices, ctx: ComputeContext, detai
       && (!tagged || tagsMatch(tagsOf(r), tagFilters))
     : undefined;
   try {
-    return await readPage(s.models.Instance, { where: where as WhereOptions, columns: [...wanted], sort: sortColumns(sort), limit, marker, keep });
+    return await readPage(s.models.Instance, { where, columns: [...wanted], sort: sortColumns(sort), limit, marker, keep });
   } catch (error) {
     if (error instanceof MarkerNotFound) throw badRequest(`marker [${marker}] not found`);
     throw error;

@@ -86,7 +86,7 @@ export async function readPage(model: Instances, q: PageQuery): Promise<Instance
   for (;;) {
     // SQLite keeps the subquery's order in json_group_array: the ordered, limited subquery is read as a co-routine.
     const rows = await readInstances(model, {
-      where: (from ? { [Op.and]: [q.where, sql.after(from)] } : q.where) as WhereOptions,
+      where: from ? { [Op.and]: [q.where, sql.after(from)] } : q.where,
       attributes, order: sql.order, limit: q.keep ? size : q.limit - page.length,
     });
     let since = performance.now();
