@@ -1,4 +1,4 @@
-import { literal, Op, type WhereOptions } from 'sequelize';
+import { literal, Op, type Model, type ModelStatic, type WhereOptions } from 'sequelize';
 import type { InstanceRow, Models } from '../../models/index.js';
 import { readInstances, type Attribute } from './instance-reads.js';
 
@@ -32,19 +32,21 @@ const YIELD_AFTER_MS = 10;
 export class MarkerNotFound extends Error {}
 
 /**
- * The sort as SQL. Text sorts case-insensitively (MySQL's default collation, the reference
- * deployment's), byte-wise after lowering on both databases; NULL sorts first ascending and
- * last descending, as in MySQL.
+ * The sort as SQL: the ORDER BY, the sort values to read with each row (`keys`), and the
+ * condition for the rows after given values (`after`, for a marker). Text sorts byte-wise on
+ * both databases, case-insensitively unless told otherwise (MySQL's default collation, the
+ * reference deployment's); NULL sorts first ascending and last descending, as in MySQL.
  */
-function sortSql(model: Instances, sort: SortColumn[]) {
+export function sortSql(model: ModelStatic<Model>, sort: SortColumn[], foldCase = true) {
   const sequelize = model.sequelize!;
   const pg = sequelize.getDialect() === 'postgres';
   const quote = (c: string) => sequelize.getQueryInterface().quoteIdentifier(c);
   const types = model.getAttributes();
   const exprs = sort.map(({ column }) => {
     const key = (types[column]?.type as { key?: string } | undefined)?.key;
-    const text = key === 'STRING' || key === 'TEXT';
-    return text ? `lower(${quote(column)})${pg ? ' COLLATE "C"' : ''}` : quote(column);
+    if (key !== 'STRING' && key !== 'TEXT') return quote(column);
+    const text = foldCase ? `lower(${quote(column)})` : quote(column);
+    return pg ? `${text} COLLATE "C"` : text;
   });
   const order = exprs.map((e, n) => literal(`${e} ${sort[n].dir === 'asc' ? 'ASC NULLS FIRST' : 'DESC NULLS LAST'}`));
   const keys: Attribute[] = exprs.map((e, n) => [literal(e), `${KEY}${n}`]);
@@ -62,11 +64,13 @@ function sortSql(model: Instances, sort: SortColumn[]) {
   return { order, keys, after };
 }
 
-const sortValues = (row: InstanceRow, count: number) =>
-  Array.from({ length: count }, (_, n) => (row as unknown as Record<string, unknown>)[`${KEY}${n}`] ?? null);
+/** The sort values `sortSql`'s keys read with a row. */
+export const sortValues = (row: object, count: number) =>
+  Array.from({ length: count }, (_, n) => (row as Record<string, unknown>)[`${KEY}${n}`] ?? null);
 
-const withoutKeys = (row: InstanceRow, count: number) => {
-  for (let n = 0; n < count; n++) delete (row as unknown as Record<string, unknown>)[`${KEY}${n}`];
+/** The row without the sort values read with it. */
+export const withoutKeys = <R extends object>(row: R, count: number): R => {
+  for (let n = 0; n < count; n++) delete (row as Record<string, unknown>)[`${KEY}${n}`];
   return row;
 };
 
