@@ -21,14 +21,17 @@ test('stratus start serves /healthz and /metrics, and stops cleanly on SIGTERM',
 
   const health = await fetch(`${started.ops}/healthz`, { headers: { 'x-openstack-request-id': 'req-00000000-0000-4000-8000-000000000001' } });
   t.is(health.status, 200);
-  t.is(health.headers.get('x-openstack-request-id'), 'req-00000000-0000-4000-8000-000000000001');
+  // The server names the request itself; the caller's id is kept as the global request id, in the logs.
+  const own = health.headers.get('x-openstack-request-id')!;
+  t.regex(own, /^req-[0-9a-f-]{36}$/);
+  t.not(own, 'req-00000000-0000-4000-8000-000000000001');
   t.like(await health.json(), { status: 'ok', node: 'node-1' });
   const metrics = await fetch(`${started.ops}/metrics`);
   t.is(metrics.status, 200);
   const text = await metrics.text();
   t.regex(text, /stratus_actor_active\{kind="instance"\} 0/);
   t.regex(text, /stratus_process_resident_memory_bytes/);
-  await eventually(() => lines.some((l) => l.msg === 'request' && l.correlationId === 'req-00000000-0000-4000-8000-000000000001'));
+  await eventually(() => lines.some((l) => l.msg === 'request' && l.correlationId === own && l.globalRequestId === 'req-00000000-0000-4000-8000-000000000001'));
 
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');

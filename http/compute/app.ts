@@ -2,6 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
+import { NUL_IN_QUERY, nulIn } from '../nul.js';
 import { badRequest, NovaFault, novaFaults } from './errors.js';
 import { microversion } from './microversion.js';
 import { checkResponses } from './oracle/check-responses.js';
@@ -50,6 +51,9 @@ export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState
     }
     ctx.state.auth = auth;
     ctx.state.project = auth.projectId;
+    const nul = nulIn(ctx);
+    if (nul === 'path') throw new NovaFault(404, 'The resource could not be found.');
+    if (nul === 'query') throw badRequest(NUL_IN_QUERY);
     await next();
   });
   const api = new Router<ComputeState>({ prefix: '/v2.1' });

@@ -1,4 +1,5 @@
 import { badRequest } from './errors.js';
+import { MAX_FILTER_REGEX_LENGTH, re2Compiles } from './filter-regex.js';
 import { defineFormat } from './json-schema.js';
 
 // How Nova, and the Python under it, reads values: base64 as Python's b64decode, addresses as
@@ -67,10 +68,16 @@ export function parseIsoTime(text: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-/** Python's re.compile accepts it (near enough: JavaScript's syntax), and it is not empty, as Nova's regex format asks. */
+/**
+ * Python's re.compile accepts it, and it is not empty, as Nova's regex format asks. Near enough:
+ * JavaScript's syntax or RE2's (which has Python's `(?P<name>…)` and inline flags). Only compiled,
+ * never run: a pattern is matched on RE2 alone (filter-regex.ts).
+ */
 export function isRegex(text: unknown): boolean {
   if (typeof text !== 'string' || !text) return false;
-  try { new RegExp(text); return true; } catch { return false; }
+  try { new RegExp(text); return true; } catch { /* perhaps RE2's syntax */ }
+  // RE2 compiles eagerly: a pattern over the filters' cap is refused there anyway, so it is not compiled here.
+  return text.length <= MAX_FILTER_REGEX_LENGTH && re2Compiles(text);
 }
 
 

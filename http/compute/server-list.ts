@@ -1,7 +1,8 @@
-import { Op, type WhereOptions } from 'sequelize';
+import { Op } from 'sequelize';
 import type { InstanceRow } from '../../models/index.js';
 import { badRequest, NovaFault } from './errors.js';
-import { readInstances } from './instance-reads.js';
+import { filterRegex } from './filter-regex.js';
+import { MarkerNotFound, readPage, type SortColumn } from './server-page.js';
 import type { Microversion } from './microversion.js';
 import { findFlavor } from './flavor-store.js';
 import { ignoredSortKeys, JOINED_TABLE_FILTERS, querySchema } from './schemas/servers.js';
@@ -82,9 +83,6 @@ function allTenants(value: string | undefined): boolean {
   return value === '' ? true : strictBool(value);
 }
 
-// MySQL's REGEXP, the reference deployment's: a search, case-insensitive, with '|' taken literally.
-const regexOf = (pattern: string) => new RegExp(pattern.replace(/\|/g, '\\|'), 'i');
-
 const TIMESTAMPS = ['created_at', 'updated_at', 'launched_at', 'terminated_at', 'deleted_at'];
 
 // How MySQL prints the columns a regular expression reads ('2026-11-25 09:37:29' for a time).
@@ -127,38 +125,18 @@ function sortOf(ctx: ComputeContext, q: Record<string, string[]>): Sort {
   return { keys, dirs: dirs as Array<'asc' | 'desc'> };
 }
 
-// A value as it sorts: text case-insensitively, as MySQL's default collation orders it. SQLite
-// hands times back as UTC text of one fixed form, which sorts as it reads.
-const sortable = (v: unknown): string | number | null => {
-  if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  return typeof v === 'string' ? v.toLowerCase() : v as number;
-};
-
-/** Sorts rows as MySQL orders them (NULL first ascending, last descending), each row's keys computed once. */
-function sorter(sort: Sort) {
-  const columns = sort.keys.map((k) => SORT_COLUMNS[k]).map((c, n) => [c, sort.dirs[n] === 'asc' ? 1 : -1] as const)
-    .filter((e): e is readonly [string, 1 | -1] => Boolean(e[0]));
-  const keyOf = (r: InstanceRow) => columns.map(([c]) => sortable((r as unknown as Record<string, unknown>)[c]));
-  const compareKeys = (a: ReadonlyArray<string | number | null>, b: ReadonlyArray<string | number | null>) => {
-    for (const [n, [, dir]] of columns.entries()) {
-      const x = a[n];
-      const y = b[n];
-      if (x === y) continue;
-      return (x === null ? -1 : y === null ? 1 : x < y ? -1 : 1) * dir;
-    }
-    return 0;
-  };
-  return {
-    sort: (rows: InstanceRow[]) => rows.map((r) => ({ r, k: keyOf(r) })).sort((a, b) => compareKeys(a.k, b.k)).map((e) => e.r),
-    /** Where rows sorted by `sort` pass `marker`: the index of the first row after it. */
-    after: (rows: InstanceRow[], marker: InstanceRow) => {
-      const k = keyOf(marker);
-      const at = rows.findIndex((r) => compareKeys(keyOf(r), k) > 0);
-      return at < 0 ? rows.length : at;
-    },
-  };
+/**
+ * The sort's keys as columns. Keys without a column (constants in Stratus) sort as equal and are
+ * left out; so is a column's repetition, which can never order rows its first use left equal
+ * (and would grow the marker's condition with the square of the keys sent).
+ */
+function sortColumns(sort: Sort): SortColumn[] {
+  const columns = new Map<string, SortColumn>();
+  sort.keys.forEach((k, n) => {
+    const column = SORT_COLUMNS[k];
+    if (column && !columns.has(column)) columns.set(column, { column, dir: sort.dirs[n] });
+  });
+  return [...columns.values()];
 }
 
 /** The servers a list shows, one page. `columns` are the ones the view reads; the filters' and sort's are added. */
@@ -234,13 +212,13 @@ export async function listServers(s: ComputeServices, ctx: ComputeContext, detai
   if (limit === 0) return [];
 
   const where: Record<string | symbol, unknown> = {};
-  const regexes: Array<[string, RegExp]> = [];
+  const regexes: Array<[string, (text: string) => boolean]> = [];
   for (const [name, value] of Object.entries(filters)) {
     const column = ALIASES[name] ?? name;
     if (EXACT.includes(column)) {
       where[column] = Array.isArray(value) ? { [Op.in]: value } : value;
     } else if (REGEX_COLUMNS.includes(column) && typeof value === 'string') {
-      regexes.push([column, regexOf(value)]);
+      regexes.push([column, filterRegex(name, value)]);
     }
   }
   if (flavorId !== undefined) where.flavor_id = flavorId;
@@ -248,27 +226,18 @@ export async function listServers(s: ComputeServices, ctx: ComputeContext, detai
   if (deleted === false) where.deleted_at = null;
   if (since || before) where.updated_at = { ...(since ? { [Op.gte]: since } : {}), ...(before ? { [Op.lte]: before } : {}) };
 
-  const wanted = new Set([...columns, ...regexes.map(([c]) => c).filter((c) => !(c in CONSTANTS)),
-    ...sort.keys.map((k) => SORT_COLUMNS[k]).filter((c): c is string => Boolean(c)),
-    ...(Object.keys(tagFilters).length ? ['tags'] : [])]);
-  let rows = await readInstances(s.models.Instance, { where: where as WhereOptions, attributes: [...wanted] });
-  if (regexes.length) rows = rows.filter((r) => regexes.every(([c, re]) => { const text = columnText(r, c); return text !== null && re.test(text); }));
-  if (Object.keys(tagFilters).length) rows = rows.filter((r) => tagsMatch(tagsOf(r), tagFilters));
-  const order = sorter(sort);
-  rows = order.sort(rows);
-
-  let start = 0;
-  if (marker !== undefined) {
-    const at = rows.findIndex((r) => r.uuid === marker);
-    if (at >= 0) start = at + 1;
-    else {
-      // The marker may be a server this list does not show (deleted, or filtered out): Nova pages from where it sorts.
-      const [row] = await readInstances(s.models.Instance, { where: { uuid: marker }, attributes: [...wanted] });
-      if (!row) throw badRequest(`marker [${marker}] not found`);
-      start = order.after(rows, row);
-    }
+  const tagged = Object.keys(tagFilters).length > 0;
+  const wanted = new Set([...columns, ...regexes.map(([c]) => c).filter((c) => !(c in CONSTANTS)), ...(tagged ? ['tags'] : [])]);
+  const keep = regexes.length || tagged
+    ? (r: InstanceRow) => regexes.every(([c, matches]) => { const text = columnText(r, c); return text !== null && matches(text); })
+      && (!tagged || tagsMatch(tagsOf(r), tagFilters))
+    : undefined;
+  try {
+    return await readPage(s.models.Instance, { where, columns: [...wanted], sort: sortColumns(sort), limit, marker, keep });
+  } catch (error) {
+    if (error instanceof MarkerNotFound) throw badRequest(`marker [${marker}] not found`);
+    throw error;
   }
-  return rows.slice(start, start + limit);
 }
 
 function tagsMatch(tags: string[], f: Record<string, string[]>): boolean {

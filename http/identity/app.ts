@@ -2,7 +2,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
-import { keystoneErrors } from './errors.js';
+import { NUL_IN_QUERY, nulIn } from '../nul.js';
+import { KeystoneError, keystoneErrors } from './errors.js';
 import { assignmentRoutes } from './routes/assignments.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { domainRoutes } from './routes/domains.js';
@@ -18,6 +19,12 @@ export function identityApp(services: IdentityServices, logger: Logger): Koa<Ide
   const app = new Koa<IdentityState>();
   app.use(correlation(logger));
   app.use(keystoneErrors(services.v3Url));
+  app.use(async (ctx, next) => {
+    const nul = nulIn(ctx);
+    if (nul === 'path') throw new KeystoneError(404, 'The resource could not be found.');
+    if (nul === 'query') throw new KeystoneError(400, NUL_IN_QUERY);
+    await next();
+  });
   // One router holding every route: a request is matched once, not once per resource.
   const root = new Router<IdentityState>();
   for (const routes of [versionRoutes, tokenRoutes, domainRoutes, projectRoutes, userRoutes, roleRoutes, assignmentRoutes, credentialRoutes]) {

@@ -2,7 +2,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
-import { glanceErrors } from './errors.js';
+import { NUL_IN_QUERY, nulIn } from '../nul.js';
+import { GlanceError, glanceErrors } from './errors.js';
 import { dataRoutes } from './routes/data.js';
 import { imageRoutes } from './routes/images.js';
 import { memberRoutes } from './routes/members.js';
@@ -15,6 +16,12 @@ export function imageApp(services: ImageServices, logger: Logger): Koa<ImageStat
   const app = new Koa<ImageState>();
   app.use(correlation(logger));
   app.use(glanceErrors);
+  app.use(async (ctx, next) => {
+    const nul = nulIn(ctx);
+    if (nul === 'path') throw new GlanceError(404, 'The resource could not be found.');
+    if (nul === 'query') throw new GlanceError(400, NUL_IN_QUERY);
+    await next();
+  });
   const root = new Router<ImageState>();
   for (const routes of [versionRoutes, schemaRoutes, dataRoutes, memberRoutes, imageRoutes]) root.use(routes(services).routes());
   app.use(root.routes()).use(root.allowedMethods());

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
-import { UniqueConstraintError } from 'sequelize';
+import { Op, UniqueConstraintError, type WhereOptions } from 'sequelize';
 import type { FlavorRow } from '../../../models/index.js';
-import { dbBool } from '../../db-values.js';
 import { badRequest, NovaFault, notFound } from '../errors.js';
 import { extraSpecsOf, flavorInPath, flavorsOpenTo, writeTransaction } from '../flavor-store.js';
 import { flavorCreate, flavorIndexQuery, flavorUpdate } from '../flavor-request.js';
 import { checkBody, checkQuery } from '../json-schema.js';
 import { lastOf, truthy } from '../nova-values.js';
 import { collectionLinks, limitOf, markerOf } from '../pagination.js';
-import { authorize, isoMicros, permits, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { authorize, permits, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { sortSql, sortValues, withoutKeys } from '../server-page.js';
 import { flavorDetail, flavorSummary } from '../views/flavor.js';
 
 /** Python's int() of a query value, or Nova's 400 naming the filter. */
@@ -29,33 +29,10 @@ const SORT_COLUMNS: Record<string, keyof FlavorRow | 'vcpu_weight'> = {
   root_gb: 'root_gb', rxtx_factor: 'rxtx_factor', swap: 'swap', vcpu_weight: 'vcpu_weight', vcpus: 'vcpus',
 };
 
-const timeOf = (d: Date | string) => Date.parse(`${isoMicros(d)}Z`);
-
-const comparable = (v: unknown): number | string | null => {
-  if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  return v as number | string;
-};
-
-// NULLs first ascending, as MySQL (Nova's usual database) orders them; ties by creation, then flavorid.
-function compareBy(column: string, dir: 'asc' | 'desc') {
-  const sign = dir === 'asc' ? 1 : -1;
-  const cmp = (x: unknown, y: unknown) => {
-    const a = comparable(x);
-    const b = comparable(y);
-    if (a === b) return 0;
-    if (a === null) return -1;
-    if (b === null) return 1;
-    return a < b ? -1 : 1;
-  };
-  const value = (f: FlavorRow) => (column === 'created_at' || column === 'updated_at' ? timeOf(f[column]!) : (f as never)[column]);
-  return (a: FlavorRow, b: FlavorRow) => sign * (cmp(value(a), value(b)) || cmp(timeOf(a.created_at), timeOf(b.created_at)) || cmp(a.id, b.id));
-}
-
 /** Flavors: list, detail, show, and (admin) create, update and delete, with Nova's filters and paging. */
 export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
+  const Flavor = s.models.Flavor;
 
   const list = async (ctx: ComputeContext) => {
     checkQuery(flavorIndexQuery(ctx.state.version), ctx.query);
@@ -78,20 +55,29 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
     }
     const minRam = intFilter('minRam', q.minRam);
     const minDisk = intFilter('minDisk', q.minDisk);
-    const open = await flavorsOpenTo(s, ctx.state.project);
-    const all = (await s.models.Flavor.findAll({ where: { deleted_at: null }, raw: true })) as unknown as FlavorRow[];
-    const visible = all.filter((f) => admin || dbBool(f.is_public) || open.has(f.id));
-    const order = compareBy(SORT_COLUMNS[sortKey], sortDir);
-    let rows = visible.filter((f) => (minRam === undefined || f.memory_mb >= minRam) && (minDisk === undefined || f.root_gb >= minDisk)
-      && (admin || !dbBool(f.disabled))
-      && (isPublic === null || dbBool(f.is_public) === isPublic || (isPublic && open.has(f.id))));
-    rows.sort(order);
+    // Filtered, sorted and paged in SQL, so that a page reads no more flavors than it shows.
+    const open = [...await flavorsOpenTo(s, ctx.state.project)];
+    const visible: WhereOptions = admin ? {} : { [Op.or]: [{ is_public: true }, { id: { [Op.in]: open } }] };
+    const filters: WhereOptions[] = [{ deleted_at: null }, visible];
+    if (minRam !== undefined) filters.push({ memory_mb: { [Op.gte]: minRam } });
+    if (minDisk !== undefined) filters.push({ root_gb: { [Op.gte]: minDisk } });
+    if (!admin) filters.push({ disabled: false });
+    if (isPublic === false) filters.push({ is_public: false });
+    if (isPublic === true) filters.push({ [Op.or]: [{ is_public: true }, { id: { [Op.in]: open } }] });
+    const column = SORT_COLUMNS[sortKey] as string | undefined;
+    // Ties by creation, then flavorid, in the same direction; vcpu_weight is no column (always NULL): ties only.
+    const sort = [...new Set([...(column && column !== 'vcpu_weight' ? [column] : []), 'created_at', 'id'])].map((c) => ({ column: c, dir: sortDir }));
+    const sql = sortSql(Flavor, sort, false);
     if (marker !== undefined) {
-      const at = visible.find((f) => f.id === marker);
+      const at = await Flavor.findOne({ where: { [Op.and]: [{ deleted_at: null }, visible, { id: marker }] }, attributes: sql.keys, raw: true });
       if (!at) throw badRequest(`marker [${marker}] not found`);
-      rows = rows.filter((f) => order(f, at) > 0);
+      filters.push(sql.after(sortValues(at, sort.length)));
     }
-    return rows.slice(0, limit);
+    if (limit === 0) return [];
+    const rows = await Flavor.findAll({
+      where: { [Op.and]: filters }, attributes: [...Object.keys(Flavor.getAttributes()), ...sql.keys], order: sql.order, limit, raw: true,
+    }) as unknown as FlavorRow[];
+    return rows.map((f) => withoutKeys(f, sort.length));
   };
   const specsFor = async (ctx: ComputeContext, rows: FlavorRow[]) =>
     (ctx.state.version.atLeast('2.61') && permits(ctx, 'reader') ? extraSpecsOf(s, rows.map((f) => f.id)) : undefined);

@@ -57,7 +57,8 @@ export function instanceActionRoutes(s: ComputeServices): Router<ComputeState> {
     authorize(ctx, 'os_compute_api:os-instance-actions:list', 'reader');
     const where: Record<string | symbol, unknown> = { instance_uuid: server.uuid };
     if (!query) {
-      const rows = await actions.findAll({ where, order: newestFirst, raw: true }) as unknown as InstanceActionRow[];
+      // Before 2.58 Nova lists every action; the newest max_limit bound what one request reads, however many a member caused.
+      const rows = await actions.findAll({ where, order: newestFirst, limit: MAX_LIMIT, raw: true }) as unknown as InstanceActionRow[];
       ctx.body = { instanceActions: rows.map((a) => actionView(a, v)) };
       return;
     }

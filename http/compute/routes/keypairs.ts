@@ -6,7 +6,7 @@ import { checkBody, checkQuery } from '../json-schema.js';
 import { generateSshKeyPair, generateX509KeyPair, InvalidKeypair, sshFingerprint, x509Fingerprint } from '../keypair-crypto.js';
 import { keypairCreate, keypairQuery } from '../keypair-request.js';
 import { findKeyPair } from '../keypair-store.js';
-import { collectionLinks, limitOf, markerOf } from '../pagination.js';
+import { collectionLinks, limitOf, markerOf, MAX_LIMIT } from '../pagination.js';
 import { quotasOf } from '../quota-check.js';
 import { isoMicros, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 
@@ -49,12 +49,13 @@ export function keypairRoutes(s: ComputeServices): Router<ComputeState> {
     const paged = v.atLeast('2.35');
     const where: Record<string | symbol, unknown> = { user_id: userId };
     const marker = paged ? markerOf(ctx) : undefined;
-    const limit = paged ? limitOf(ctx) : undefined;
+    // Before 2.35 Nova lists every key pair; a page of max_limit bounds what one request reads (the quota bounds it for members).
+    const limit = paged ? limitOf(ctx) : MAX_LIMIT;
     if (marker !== undefined) {
       if (!await findKeyPair(s, userId, marker)) throw badRequest(`Marker ${marker} could not be found.`);
       where.name = { [Op.gt]: marker };
     }
-    const rows = await s.models.KeyPair.findAll({ where, order: [['name', 'ASC']], ...(limit !== undefined ? { limit } : {}), raw: true }) as unknown as KeyPairRow[];
+    const rows = await s.models.KeyPair.findAll({ where, order: [['name', 'ASC']], limit, raw: true }) as unknown as KeyPairRow[];
     const links = paged ? collectionLinks(s, ctx, 'os-keypairs', rows.map((k) => k.name)) : [];
     ctx.body = { keypairs: rows.map((k) => ({ keypair: listView(k, v.atLeast('2.2')) })), ...(links.length ? { keypairs_links: links } : {}) };
   });
