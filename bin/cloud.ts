@@ -98,12 +98,12 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
     config, node, db, ops, identity, images: images?.server, compute: compute?.server, responseOracle: compute?.responseOracle, hosts, recovered,
     stop: async () => {
       for (const stopReport of stopReports) stopReport();
-      await compute?.server.close();
+      // Every listener stops accepting at once, then the requests in flight are answered while the node still
+      // runs: a client that got no answer retries, and a boot that was in fact made would be made twice.
+      const graceMs = Math.floor(config.timeouts.shutdownMs / 2);
+      await Promise.all([compute?.server, images?.server, identity?.server, ops].map((listening) => listening?.close(graceMs)));
       await compute?.responseOracle?.stop();
-      await images?.server.close();
       identity?.stop();
-      await identity?.server.close();
-      await ops.close();
       await node.stop();
       await pool.closeAll();
       await stopHypervisors(hosts, config.timeouts.shutdownMs);
