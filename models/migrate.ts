@@ -15,7 +15,7 @@ export interface Migration {
 }
 
 // Listed by hand so the compiled build and the test runner see the same migrations.
-const migrations: Array<[string, Migration]> = [
+export const migrations: Array<[string, Migration]> = [
   ['0001-runtime', m0001],
   ['0002-compute', m0002],
   ['0003-identity', m0003],
@@ -26,7 +26,8 @@ const migrations: Array<[string, Migration]> = [
   ['0008-instance-actions', m0008],
 ];
 
-export async function migrate(sequelize: Sequelize): Promise<string[]> {
+/** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */
+export async function migrate(sequelize: Sequelize, options: { to?: string } = {}): Promise<string[]> {
   const umzug = new Umzug({
     migrations: migrations.map(([name, m]) => ({
       name,
@@ -37,6 +38,6 @@ export async function migrate(sequelize: Sequelize): Promise<string[]> {
     storage: new SequelizeStorage({ sequelize, tableName: 'schema_migrations' }),
     logger: undefined,
   });
-  const applied = await umzug.up();
+  const applied = await umzug.up(options.to ? { to: options.to } : {});
   return applied.map((m) => m.name);
 }
