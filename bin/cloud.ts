@@ -15,6 +15,7 @@ import { bootstrapIdentity, createIdentity, identityApp, type Identity } from '.
 import { createImages, imageApp, registerTinyImage, type ImageServices } from '../http/images/index.js';
 import { computeApp, ResponseOracle, seedCompute } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
+import { machineIp } from '../drivers/local/my-ip.js';
 import { ref } from '../runtime/ref.js';
 import { reportHosts } from '../supervisors/host.js';
 import { reportScheduler } from '../supervisors/scheduler.js';
@@ -75,7 +76,8 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
   });
   const recovered = await node.start();
   // Registering reconciles each hypervisor with the tables before the API takes new boots.
-  await Promise.all(hosts.map((h) => node.ask(ref('host', h.name), 'register', registration(h))));
+  const hostIp = config.myIp || machineIp();
+  await Promise.all(hosts.map((h) => node.ask(ref('host', h.name), 'register', registration(h, hostIp))));
   const stopReports = [
     reportHosts(node, hosts.map((h) => h.name), config.timeouts.reportIntervalMs),
     ...(roles.has('scheduler') ? [reportScheduler(node, config.nodeId, config.timeouts.reportIntervalMs)] : []),

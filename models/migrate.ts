@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-boot-path.js';
 import * as m0006 from './migrations/0006-keypairs-flavors.js';
 import * as m0007 from './migrations/0007-server-fields.js';
 import * as m0008 from './migrations/0008-instance-actions.js';
+import * as m0012 from './migrations/0012-hypervisor-facts.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -24,6 +25,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0006-keypairs-flavors', m0006],
   ['0007-server-fields', m0007],
   ['0008-instance-actions', m0008],
+  ['0012-hypervisor-facts', m0012],
 ];
 
 /** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */
