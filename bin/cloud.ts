@@ -103,7 +103,7 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
       // Every listener stops accepting at once, then the requests in flight are answered while the node still
       // runs: a client that got no answer retries, and a boot that was in fact made would be made twice.
       const graceMs = Math.floor(config.timeouts.shutdownMs / 2);
-      await Promise.all([compute?.server, images?.server, identity?.server, ops].map((listening) => listening?.close(graceMs)));
+      await Promise.all([compute?.server, images?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])));
       await compute?.responseOracle?.stop();
       identity?.stop();
       await node.stop();

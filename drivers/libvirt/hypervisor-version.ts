@@ -10,7 +10,7 @@ export interface HypervisorIdentity { readonly type: string; readonly version: n
 export function hypervisorIdentity(uri: string, timeoutMs = 10_000): Promise<HypervisorIdentity> {
   return new Promise((resolve, reject) => {
     execFile('virsh', ['-c', uri, 'version'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' }, timeout: timeoutMs }, (error, stdout) => {
-      if (error) { reject(error); return; }
+      if (error) { reject(new Error(`virsh version failed: ${error.message}`, { cause: error })); return; }
       const identity = parseVirshVersion(stdout);
       if (identity) resolve(identity);
       else reject(new Error(`virsh version named no running hypervisor: ${stdout.slice(0, 200)}`));
