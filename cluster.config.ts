@@ -38,7 +38,7 @@ export const ConfigSchema = Type.Object({
   databaseUrl: Type.String({ default: '', description: 'postgres://… or sqlite:<path>; empty: <stateDir>/stratus.sqlite' }),
   redisUrl: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379', description: 'PLANNED, read by nothing yet: Redis carrying mailboxes between nodes (one node delivers in-process today)' }),
   publicHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'host name clients use in catalog URLs' }),
-  myIp: Type.String({ default: '', description: 'this node’s address, shown as its hypervisors’ host_ip (Nova’s my_ip); empty: the IPv4 address of the default route’s interface' }),
+  myIp: Type.String({ pattern: '^$|^[0-9]{1,3}(\\.[0-9]{1,3}){3}$|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$', default: '', description: 'this node’s address, shown as its hypervisors’ host_ip (Nova’s my_ip); empty: the IPv4 address of the default route’s interface' }),
   libvirt: section({
     uris: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'libvirt URIs of real hypervisors, e.g. qemu:///system (comma-separated); empty: simulated hosts' }),
     simulatedHosts: int(0, 64, 3, 'simulated hypervisors started when no URI is given'),

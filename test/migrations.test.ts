@@ -1,4 +1,5 @@
 import test from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Sequelize } from 'sequelize';
 import { openDatabase } from '../models/database.js';
 import { migrate, migrations } from '../models/migrate.js';
@@ -101,5 +102,17 @@ test('the schema the migrations make is the one the models describe', async (t) 
     await b.close();
     await migrated.drop();
     await synced.drop();
+  }
+});
+
+// A migration that read the live models would change what it makes whenever a model changes: each one imports
+// nothing but Sequelize's types and the table helpers, and writes its columns out.
+test('every migration is a frozen definition: it imports no model', (t) => {
+  const dir = new URL('../models/migrations/', import.meta.url);
+  const files = readdirSync(dir).filter((f) => /^\d{4}-.*\.ts$/.test(f));
+  t.true(files.length >= migrations.length);
+  for (const file of files) {
+    const imports = [...readFileSync(new URL(file, dir), 'utf8').matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
+    t.deepEqual(imports.filter((i) => i !== 'sequelize' && i !== './create-table.js'), [], `${file} imports only sequelize and ./create-table.js`);
   }
 });
