@@ -32,12 +32,13 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const ConfigSchema = Type.Object({
   nodeId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', default: 'node-1', description: 'this node’s name in the cluster' }),
   roles: Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), {
-    minItems: 1, uniqueItems: true, default: [...ROLES], description: 'roles this node holds (api, scheduler, compute, console)',
+    minItems: 1, uniqueItems: true, default: [...ROLES], description: 'roles this node holds (api, scheduler, compute, console; console is planned and runs nothing yet)',
   }),
   stateDir: Type.String({ minLength: 1, default: '.stratus', description: 'where everything the cloud writes goes' }),
   databaseUrl: Type.String({ default: '', description: 'postgres://… or sqlite:<path>; empty: <stateDir>/stratus.sqlite' }),
-  redisUrl: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379', description: 'Redis carrying mailboxes between nodes' }),
+  redisUrl: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379', description: 'PLANNED, read by nothing yet: Redis carrying mailboxes between nodes (one node delivers in-process today)' }),
   publicHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'host name clients use in catalog URLs' }),
+  myIp: Type.String({ pattern: '^$|^[0-9]{1,3}(\\.[0-9]{1,3}){3}$|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$', default: '', description: 'this node’s address, shown as its hypervisors’ host_ip (Nova’s my_ip); empty: the IPv4 address of the default route’s interface' }),
   libvirt: section({
     uris: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'libvirt URIs of real hypervisors, e.g. qemu:///system (comma-separated); empty: simulated hosts' }),
     simulatedHosts: int(0, 64, 3, 'simulated hypervisors started when no URI is given'),
@@ -81,8 +82,8 @@ export const ConfigSchema = Type.Object({
     identity: port(5000, 'Keystone API port'),
     image: port(9292, 'Glance API port'),
     compute: port(8774, 'Nova API port'),
-    metadata: port(8775, 'metadata service port'),
-    console: port(6080, 'console proxy port'),
+    metadata: port(8775, 'PLANNED, nothing listens on it yet: metadata service port'),
+    console: port(6080, 'PLANNED, nothing listens on it yet: console proxy port'),
   }),
   timeouts: section({
     requestMs: ms(1, 30_000, 'request/reply timeout between actors'),
@@ -103,9 +104,6 @@ export const ConfigSchema = Type.Object({
   passivation: section({
     sweepMs: ms(1, 1_000, 'how often idle actors are looked for'),
     instanceMs: ms(1, 600_000, 'idle time before an instance actor passivates'),
-    networkMs: ms(1, 600_000, 'idle time before a network actor passivates'),
-    volumeMs: ms(1, 600_000, 'idle time before a volume actor passivates'),
-    consoleMs: ms(1, 120_000, 'idle time before a console actor passivates'),
   }),
   identity: section({
     tokenTtlMs: ms(1_000, 3_600_000, 'how long a token is valid (Keystone’s default: one hour)'),

@@ -15,6 +15,7 @@ import { bootstrapIdentity, createIdentity, identityApp, type Identity } from '.
 import { createImages, imageApp, registerTinyImage, type ImageServices } from '../http/images/index.js';
 import { computeApp, ResponseOracle, seedCompute } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
+import { machineIp } from '../drivers/local/my-ip.js';
 import { ref } from '../runtime/ref.js';
 import { reportHosts } from '../supervisors/host.js';
 import { reportScheduler } from '../supervisors/scheduler.js';
@@ -75,7 +76,8 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
   });
   const recovered = await node.start();
   // Registering reconciles each hypervisor with the tables before the API takes new boots.
-  await Promise.all(hosts.map((h) => node.ask(ref('host', h.name), 'register', registration(h))));
+  const hostIp = config.myIp || machineIp();
+  await Promise.all(hosts.map((h) => node.ask(ref('host', h.name), 'register', registration(h, hostIp))));
   const stopReports = [
     reportHosts(node, hosts.map((h) => h.name), config.timeouts.reportIntervalMs),
     ...(roles.has('scheduler') ? [reportScheduler(node, config.nodeId, config.timeouts.reportIntervalMs)] : []),
@@ -98,12 +100,12 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
     config, node, db, ops, identity, images: images?.server, compute: compute?.server, responseOracle: compute?.responseOracle, hosts, recovered,
     stop: async () => {
       for (const stopReport of stopReports) stopReport();
-      await compute?.server.close();
+      // Every listener stops accepting at once, then the requests in flight are answered while the node still
+      // runs: a client that got no answer retries, and a boot that was in fact made would be made twice.
+      const graceMs = Math.floor(config.timeouts.shutdownMs / 2);
+      await Promise.all([compute?.server, images?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])));
       await compute?.responseOracle?.stop();
-      await images?.server.close();
       identity?.stop();
-      await identity?.server.close();
-      await ops.close();
       await node.stop();
       await pool.closeAll();
       await stopHypervisors(hosts, config.timeouts.shutdownMs);

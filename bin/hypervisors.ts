@@ -69,8 +69,9 @@ export async function stopHypervisors(plans: readonly HostPlan[], timeoutMs: num
 }
 
 /** The host actor's `register` message for a planned host. */
-export const registration = (h: HostPlan) => ({
+export const registration = (h: HostPlan, hostIp?: string) => ({
   availability_zone: h.availabilityZone, hypervisor_type: h.uri.startsWith('test') ? 'test' : 'QEMU', libvirt_uri: h.uri,
   vcpus: h.vcpus, memory_mb: h.memoryMb, local_gb: h.diskGb, cpu_allocation_ratio: h.cpuAllocationRatio,
   ram_allocation_ratio: h.ramAllocationRatio, disk_allocation_ratio: h.diskAllocationRatio, boot_id: h.bootId,
+  ...(hostIp ? { host_ip: hostIp } : {}),
 });

@@ -9,6 +9,9 @@ export interface HostRow {
   libvirt_uri: string;
   /** The hypervisor's boot the host last saw; a new one means its guests are gone. */
   boot_id: string | null;
+  /** What the hypervisor says it runs (migration 0012): its version as Nova encodes it, and the compute node's address. */
+  hypervisor_version?: number | null;
+  host_ip?: string | null;
   vcpus: number;
   memory_mb: number;
   local_gb: number;
@@ -41,6 +44,8 @@ export const attributes: ModelAttributes = {
   hypervisor_type: { type: DataTypes.STRING(32), allowNull: false },
   libvirt_uri: { type: DataTypes.STRING(1024), allowNull: false },
   boot_id: { type: DataTypes.STRING(64), allowNull: true },
+  hypervisor_version: { type: DataTypes.INTEGER, allowNull: true },
+  host_ip: { type: DataTypes.STRING(64), allowNull: true },
   vcpus: int(),
   memory_mb: int(),
   local_gb: int(),

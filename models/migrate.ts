@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-boot-path.js';
 import * as m0006 from './migrations/0006-keypairs-flavors.js';
 import * as m0007 from './migrations/0007-server-fields.js';
 import * as m0008 from './migrations/0008-instance-actions.js';
+import * as m0012 from './migrations/0012-hypervisor-facts.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -15,7 +16,7 @@ export interface Migration {
 }
 
 // Listed by hand so the compiled build and the test runner see the same migrations.
-const migrations: Array<[string, Migration]> = [
+export const migrations: Array<[string, Migration]> = [
   ['0001-runtime', m0001],
   ['0002-compute', m0002],
   ['0003-identity', m0003],
@@ -24,9 +25,11 @@ const migrations: Array<[string, Migration]> = [
   ['0006-keypairs-flavors', m0006],
   ['0007-server-fields', m0007],
   ['0008-instance-actions', m0008],
+  ['0012-hypervisor-facts', m0012],
 ];
 
-export async function migrate(sequelize: Sequelize): Promise<string[]> {
+/** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */
+export async function migrate(sequelize: Sequelize, options: { to?: string } = {}): Promise<string[]> {
   const umzug = new Umzug({
     migrations: migrations.map(([name, m]) => ({
       name,
@@ -37,6 +40,6 @@ export async function migrate(sequelize: Sequelize): Promise<string[]> {
     storage: new SequelizeStorage({ sequelize, tableName: 'schema_migrations' }),
     logger: undefined,
   });
-  const applied = await umzug.up();
+  const applied = await umzug.up(options.to ? { to: options.to } : {});
   return applied.map((m) => m.name);
 }

@@ -20,7 +20,7 @@ test('the CLI at its default 2.1: hypervisors with integer ids, statistics, comp
     const list = await osc('stratus', 'hypervisor', 'list', '--long', '-f', 'json');
     t.is(list.code, 0, list.stderr);
     t.deepEqual(list.json.map((h: any) => [h['Hypervisor Hostname'], h['Hypervisor Type'], h.State, h.vCPUs, h['Memory MB']]),
-      [['compute-1', 'test', 'up', 16, 32768], ['compute-2', 'test', 'up', 16, 32768]]);
+      [['compute-1', 'TEST', 'up', 16, 32768], ['compute-2', 'TEST', 'up', 16, 32768]]);
     t.true(list.json.every((h: any) => Number.isInteger(h.ID)));
     const show = await osc('stratus', 'hypervisor', 'show', '-f', 'json', 'compute-1');
     t.is(show.code, 0, show.stderr);
@@ -176,7 +176,7 @@ out['after_delete'] = [h.name for h in conn.compute.hypervisors()]
 print(json.dumps(out))
 `);
     t.is(sdk.code, 0, sdk.stderr);
-    t.deepEqual(sdk.json.hypervisors, [['compute-1', 'up', 'enabled', 'test', true, null], ['compute-2', 'up', 'enabled', 'test', true, null]]);
+    t.deepEqual(sdk.json.hypervisors, [['compute-1', 'up', 'enabled', 'TEST', true, null], ['compute-2', 'up', 'enabled', 'TEST', true, null]]);
     t.is(sdk.json.shown, 'compute-1');
     t.is(sdk.json.found, 'compute-2');
     t.deepEqual(sdk.json.services, ['nova-compute@compute-1:nova', 'nova-compute@compute-2:nova', 'nova-conductor@node-1:internal', 'nova-scheduler@node-1:internal']);

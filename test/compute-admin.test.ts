@@ -1,4 +1,7 @@
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import { SimulatedClock } from '../runtime/clock.js';
 import { ref } from '../runtime/ref.js';
 import { boot, settled, startComputeCloud, type ComputeCloud } from './helpers/compute.js';
@@ -82,12 +85,20 @@ test.serial('hypervisors: integer ids before 2.53, UUIDs from 2.53; the detail a
   t.false('hypervisors_links' in list.body);
   const [one] = (await get('/os-hypervisors/detail', '2.27')).body.hypervisors;
   t.like(one, {
-    hypervisor_hostname: 'compute-1', hypervisor_type: 'test', vcpus: 16, memory_mb: 32768, local_gb: 500, vcpus_used: 0,
+    hypervisor_hostname: 'compute-1', hypervisor_type: 'TEST', vcpus: 16, memory_mb: 32768, local_gb: 500, vcpus_used: 0,
     free_ram_mb: 32768, free_disk_gb: 500, current_workload: 0, running_vms: 0, disk_available_least: 500, cpu_info: '{}',
     service: { host: 'compute-1', disabled_reason: null },
   });
   t.true(Number.isInteger(one.service.id));
   t.not(one.service.id, one.id, 'the service and the compute node are two records');
+  // What the hypervisor itself says (read here through virsh), and this machine's address, not constants.
+  const socket = join(c.config.stateDir, 'hv', '1', 'libvirt-sock');
+  const said = /^Running hypervisor: (\S+) (\d+)\.(\d+)\.(\d+)/m.exec(execFileSync('virsh', ['-c', `test+unix:///default?socket=${socket}`, 'version'], { encoding: 'utf8' }))!;
+  t.is(one.hypervisor_type, said[1]);
+  t.is(one.hypervisor_version, Number(said[2]) * 1_000_000 + Number(said[3]) * 1_000 + Number(said[4]));
+  const addresses = Object.values(networkInterfaces()).flat().filter((a) => a?.family === 'IPv4').map((a) => a!.address);
+  t.true(addresses.includes(one.host_ip), `${one.host_ip} is an address of this machine`);
+  t.not(one.host_ip, '127.0.0.1', 'a machine with a routed interface reports that address, as Nova’s my_ip does');
   t.deepEqual((await get('/os-hypervisors/detail', '2.28')).body.hypervisors[0].cpu_info, {});
   const shown = await get(`/os-hypervisors/${one.id}`, '2.27');
   t.deepEqual(shown.body, { hypervisor: one });

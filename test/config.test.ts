@@ -115,3 +115,11 @@ test('the README documents every configuration key', (t) => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   for (const key of configKeys()) t.true(readme.includes(`\`${key.env}\``), `${key.env} is in the README`);
 });
+
+test('myIp is an IP address or empty (then derived from the machine)', (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'stratus-config-'));
+  t.is(loadConfig({ cwd, env: { STRATUS_MY_IP: '10.1.2.3' } }).myIp, '10.1.2.3');
+  t.is(loadConfig({ cwd, env: { STRATUS_MY_IP: 'fd00::5' } }).myIp, 'fd00::5');
+  t.is(loadConfig({ cwd, env: {} }).myIp, '');
+  t.regex(problems({ STRATUS_MY_IP: 'compute.example' })[0], /^myIp \(env STRATUS_MY_IP\)/);
+});

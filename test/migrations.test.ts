@@ -1,12 +1,16 @@
 import test from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Sequelize } from 'sequelize';
 import { openDatabase } from '../models/database.js';
+import { migrate, migrations } from '../models/migrate.js';
 import * as m0005 from '../models/migrations/0005-boot-path.js';
 import * as m0007 from '../models/migrations/0007-server-fields.js';
 import * as m0008 from '../models/migrations/0008-instance-actions.js';
 import { createTestDatabase } from './helpers/database.js';
+import { describeSchema, schemaDifferences, type TableSchema } from './helpers/schema.js';
 
-// A new database gets every column from 0002 (it builds its tables from the live models); these
-// migrations add theirs only to a database an older release made, which going down stands in for.
+// Databases made before the migrations were frozen got every column from 0002 (built then from the live models):
+// these migrations add only the columns a database lacks, and going down and up again stands in for such a database.
 test('the column-adding migrations go down and up again to the same columns, and add none that exist', async (t) => {
   const database = await createTestDatabase('migrations');
   const db = await openDatabase(database.url);
@@ -29,5 +33,86 @@ test('the column-adding migrations go down and up again to the same columns, and
   } finally {
     await db.close();
     await database.drop();
+  }
+});
+
+// The migrations as the first release shipped them (0001–0005, frozen since as that release's code made its
+// tables; checked then against a database that code made, on both dialects).
+const FIRST_RELEASE = '0005-boot-path';
+
+/** Two rows in every table, each column given a value of its type (auto-numbered keys left to the database). */
+async function fillEveryTable(sequelize: Sequelize, schema: Record<string, TableSchema>): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const [table, { columns }] of Object.entries(schema)) {
+    if (table === 'schema_migrations') continue;
+    const rows = [1, 2].map((n) => Object.fromEntries(Object.entries(columns).flatMap(([name, c]): Array<[string, unknown]> => {
+      const type = c.type.toLowerCase();
+      if (c.primaryKey && /int/.test(type)) return [];
+      if (/bool|tinyint\(1\)/.test(type)) return [[name, n === 1]];
+      if (/int/.test(type)) return [[name, n]];
+      if (/float|double|real|numeric/.test(type)) return [[name, n + 0.5]];
+      if (/date|time/.test(type)) return [[name, new Date(Date.UTC(2026, 10, 25, 9, n))]];
+      return [[name, `r${n}`]];
+    })));
+    await sequelize.getQueryInterface().bulkInsert(table, rows);
+    counts[table] = rows.length;
+  }
+  return counts;
+}
+
+test('a database the first release made, holding rows, upgrades to exactly the schema a fresh database gets, column by column', async (t) => {
+  const [old, fresh] = await Promise.all([createTestDatabase('migrations-upgrade'), createTestDatabase('migrations-fresh')]);
+  const upgraded = await openDatabase(old.url, { migrate: false });
+  const current = await openDatabase(fresh.url);
+  try {
+    await migrate(upgraded.sequelize, { to: FIRST_RELEASE });
+    const release = await describeSchema(upgraded.sequelize);
+    t.true(Object.keys(release).includes('instances') && !Object.keys(release).includes('key_pairs'), 'the first release had servers, not key pairs');
+    const counts = await fillEveryTable(upgraded.sequelize, release);
+
+    const applied = await migrate(upgraded.sequelize);
+    t.deepEqual(applied, migrations.map(([name]) => name).slice(migrations.findIndex(([name]) => name === FIRST_RELEASE) + 1));
+    t.deepEqual(schemaDifferences(await describeSchema(upgraded.sequelize), await describeSchema(current.sequelize)), []);
+    for (const [table, count] of Object.entries(counts)) {
+      const [[{ n }]] = await upgraded.sequelize.query(`SELECT COUNT(*) AS n FROM ${table}`) as [Array<{ n: number | string }>, unknown];
+      t.is(Number(n), count, `${table} kept its rows`);
+    }
+  } finally {
+    await upgraded.close();
+    await current.close();
+    await old.drop();
+    await fresh.drop();
+  }
+});
+
+// Every column as the models define it, and every index they declare; the migrations may add indexes the models
+// leave out (the runtime's, the partial unique index on live flavor names).
+test('the schema the migrations make is the one the models describe', async (t) => {
+  const [migrated, synced] = await Promise.all([createTestDatabase('migrations-models'), createTestDatabase('migrations-sync')]);
+  const a = await openDatabase(migrated.url);
+  const b = await openDatabase(synced.url, { migrate: false });
+  try {
+    await b.sequelize.sync();
+    const fromMigrations = await describeSchema(a.sequelize);
+    delete fromMigrations.schema_migrations;
+    const differences = schemaDifferences(fromMigrations, await describeSchema(b.sequelize));
+    t.deepEqual(differences.filter((d) => !/: unexpected index /.test(d)), []);
+  } finally {
+    await a.close();
+    await b.close();
+    await migrated.drop();
+    await synced.drop();
+  }
+});
+
+// A migration that read the live models would change what it makes whenever a model changes: each one imports
+// nothing but Sequelize's types and the table helpers, and writes its columns out.
+test('every migration is a frozen definition: it imports no model', (t) => {
+  const dir = new URL('../models/migrations/', import.meta.url);
+  const files = readdirSync(dir).filter((f) => /^\d{4}-.*\.ts$/.test(f));
+  t.true(files.length >= migrations.length);
+  for (const file of files) {
+    const imports = [...readFileSync(new URL(file, dir), 'utf8').matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
+    t.deepEqual(imports.filter((i) => i !== 'sequelize' && i !== './create-table.js'), [], `${file} imports only sequelize and ./create-table.js`);
   }
 });

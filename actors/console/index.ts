@@ -1,3 +1,4 @@
+// PLANNED: a draft of the console kind, tested as pure behaviour; no API reaches it and the runtime does not register it yet.
 import { defineKind } from '../../runtime/kind.js';
 import { consoleBehaviour } from './behaviour.js';
 import { consoleProtocol } from './protocol.js';

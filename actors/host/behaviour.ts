@@ -31,7 +31,13 @@ const changed = (next: HostRow) => ({ state: next, reply: next });
 export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostProtocol.spec> {
   return {
     register: async (state, payload, ctx) => {
-      const next = state ? reregistered(state, payload, ctx.now) : registered(ctx.self.id, payload, ctx.now);
+      let next = state ? reregistered(state, payload, ctx.now) : registered(ctx.self.id, payload, ctx.now);
+      // The views show what the hypervisor itself says it is; when it cannot be asked, what was last known stays.
+      const identity = await deps.hypervisor(next.libvirt_uri).identity().catch((error: Error) => {
+        ctx.log.warn({ err: error }, 'the hypervisor did not say its type and version');
+        return undefined;
+      });
+      if (identity) next = { ...next, hypervisor_type: identity.type, hypervisor_version: identity.version };
       const rebooted = Boolean(state && payload.boot_id && state.boot_id !== payload.boot_id);
       const result = await reconcile(deps.hypervisor(next.libvirt_uri), await deps.instancesOn(ctx.self.id), rebooted, ctx);
       ctx.log.info({ rebooted, adopted: result.adopted, resumed: result.resumed, redefined: result.redefined, missing: result.missing, unknown: result.unknown.length }, 'host registered');

@@ -24,6 +24,8 @@ export const hostProtocol = defineProtocol('host', {
       disk_allocation_ratio: ratio(),
       /** The hypervisor's current boot; when it differs from the last one seen, its guests are started again. */
       boot_id: Type.Optional(text(64)),
+      /** The compute node's address (Nova's my_ip), shown as the hypervisor's host_ip. */
+      host_ip: Type.Optional(text(64)),
     }, { additionalProperties: false }),
   },
   heartbeat: { durable: true, payload: empty() },

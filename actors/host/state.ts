@@ -14,7 +14,7 @@ export interface Resources { readonly vcpus: number; readonly memory_mb: number;
 const alive = (now: number) => ({ status: 'up', failure_reason: null, last_seen_at: new Date(now), updated_at: new Date(now) });
 
 export const registered = (name: string, p: Registration, now: number): HostRow => ({
-  name, ...p, boot_id: p.boot_id ?? null,
+  name, ...p, boot_id: p.boot_id ?? null, host_ip: p.host_ip ?? null,
   vcpus_used: 0, memory_mb_used: 0, local_gb_used: 0, running_vms: 0,
   service_disabled: false, disabled_reason: null, forced_down: false,
   ...alive(now), created_at: new Date(now),
@@ -22,7 +22,7 @@ export const registered = (name: string, p: Registration, now: number): HostRow 
 
 // Re-registering (a restarted compute service) updates capacity but keeps usage and the operator's disable.
 export const reregistered = (s: HostRow, p: Registration, now: number): HostRow =>
-  ({ ...s, ...p, boot_id: p.boot_id ?? s.boot_id, ...alive(now) });
+  ({ ...s, ...p, boot_id: p.boot_id ?? s.boot_id, host_ip: p.host_ip ?? s.host_ip ?? null, ...alive(now) });
 
 export const claimed = (s: HostRow, r: Resources, now: number): HostRow => ({
   ...s, vcpus_used: s.vcpus_used + r.vcpus, memory_mb_used: s.memory_mb_used + r.memory_mb,

@@ -1,3 +1,4 @@
+// PLANNED: a draft of the network kind, tested as pure behaviour; no API reaches it and the runtime does not register it yet.
 import { defineKind } from '../../runtime/kind.js';
 import { networkBehaviour } from './behaviour.js';
 import { networkProtocol } from './protocol.js';

@@ -1,3 +1,4 @@
+// PLANNED: a draft of the volume kind, tested as pure behaviour; no API reaches it and the runtime does not register it yet.
 import { defineKind } from '../../runtime/kind.js';
 import { volumeBehaviour } from './behaviour.js';
 import { volumeProtocol } from './protocol.js';

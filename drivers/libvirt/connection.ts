@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DomainState, Hypervisor, type Domain } from '@unraid/libvirt';
 import { domainXml, type DomainSpec } from './domain-xml.js';
+import { hypervisorIdentity, type HypervisorIdentity } from './hypervisor-version.js';
 import { PowerState, powerStateOf } from './power-state.js';
 
 export interface DomainStatus {
@@ -137,6 +138,11 @@ export class LibvirtConnection {
       const info = await h.nodeGetInfo();
       return { hostname: await h.connectGetHostname(), vcpus: info.cpus, memoryMb: Math.floor(info.memory / 1024) };
     });
+  }
+
+  /** The hypervisor's driver type and version, as it reports them. */
+  identity(): Promise<HypervisorIdentity> {
+    return hypervisorIdentity(this.uri);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileDurably } from '../../drivers/fs/durable-write.js';
 
 export interface CloudEntry { name: string; username: string; password: string; project: string }
 
@@ -18,7 +19,13 @@ const entry = (authUrl: string, c: CloudEntry) => `  ${c.name}:
 /** Writes clouds.yaml for OpenStack clients, readable by its owner only; never over an existing file. */
 export function writeCloudsYaml(path: string, authUrl: string, clouds: CloudEntry[]): boolean {
   if (existsSync(path)) return false;
-  writeFileSync(path, `clouds:\n${clouds.map((c) => entry(authUrl, c)).join('')}`, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileDurably(path, `clouds:\n${clouds.map((c) => entry(authUrl, c)).join('')}`, { mode: 0o600, exclusive: true });
+  } catch (error) {
+    // Another process wrote it between the check and the link: theirs stands.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
   return true;
 }
 
@@ -27,7 +34,7 @@ export function replaceCloudPassword(path: string, authUrl: string, cloud: Cloud
   const lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n') : [];
   const start = lines.indexOf(`  ${cloud.name}:`);
   if (start < 0) {
-    writeFileSync(path, `clouds:\n${entry(authUrl, cloud)}`, { mode: 0o600 });
+    writeFileDurably(path, `clouds:\n${entry(authUrl, cloud)}`, { mode: 0o600 });
     return;
   }
   let end = lines.findIndex((l, i) => i > start && /^ {2}\S/.test(l));
@@ -36,5 +43,5 @@ export function replaceCloudPassword(path: string, authUrl: string, cloud: Cloud
   const kept = lines.slice(start, end).map((l) => /^\s+auth_url: (\S+)$/.exec(l)?.[1]).find(Boolean);
   const block = entry(kept ?? authUrl, cloud).trimEnd().split('\n');
   lines.splice(start, end - start, ...block);
-  writeFileSync(path, lines.join('\n'), { mode: 0o600 });
+  writeFileDurably(path, lines.join('\n'), { mode: 0o600 });
 }

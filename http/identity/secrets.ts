@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeFileDurably } from '../../drivers/fs/durable-write.js';
 
 /**
  * Encrypts secrets that must stay recoverable (EC2 secret keys) with AES-256-GCM under a key
@@ -12,7 +13,12 @@ export class SecretBox {
   static open(path: string): SecretBox {
     if (!existsSync(path)) {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+      try {
+        writeFileDurably(path, randomBytes(32).toString('base64'), { mode: 0o600, exclusive: true });
+      } catch (error) {
+        // A node starting beside this one made it first: both read the same key.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
     }
     const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
     if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte key`);

@@ -1,13 +1,133 @@
-import type { QueryInterface } from 'sequelize';
-import * as instance from '../instance.js';
-import * as host from '../host.js';
-import * as network from '../network.js';
-import * as volume from '../volume.js';
-import * as scheduler from '../scheduler.js';
-import * as console from '../console.js';
+import { DataTypes, type QueryInterface } from 'sequelize';
 import { createTables, dropTables, type TableSpec } from './create-table.js';
 
-const specs: TableSpec[] = [instance, host, network, volume, scheduler, console];
+// Frozen: the tables exactly as this migration first made them, written out rather than read from the live
+// models, so a database made now and one made then are the same; a later model change needs a migration of its own.
+const specs: TableSpec[] = [
+  {
+    table: 'instances',
+    attributes: {
+      uuid: { type: DataTypes.STRING(36), primaryKey: true },
+      project_id: { type: DataTypes.STRING(255), allowNull: false },
+      user_id: { type: DataTypes.STRING(255), allowNull: false },
+      display_name: { type: DataTypes.STRING(255), allowNull: false },
+      display_description: { type: DataTypes.TEXT, allowNull: true },
+      hostname: { type: DataTypes.STRING(255), allowNull: false },
+      vm_state: { type: DataTypes.STRING(16), allowNull: false },
+      task_state: { type: DataTypes.STRING(32), allowNull: true },
+      power_state: { type: DataTypes.INTEGER, allowNull: false },
+      host: { type: DataTypes.STRING(255), allowNull: true },
+      node: { type: DataTypes.STRING(255), allowNull: true },
+      availability_zone: { type: DataTypes.STRING(255), allowNull: true },
+      flavor_id: { type: DataTypes.STRING(255), allowNull: false },
+      flavor_name: { type: DataTypes.STRING(255), allowNull: true },
+      memory_mb: { type: DataTypes.INTEGER, allowNull: false },
+      vcpus: { type: DataTypes.INTEGER, allowNull: false },
+      root_gb: { type: DataTypes.INTEGER, allowNull: false },
+      ephemeral_gb: { type: DataTypes.INTEGER, allowNull: false },
+      image_ref: { type: DataTypes.STRING(255), allowNull: false },
+      key_name: { type: DataTypes.STRING(255), allowNull: true },
+      locked: { type: DataTypes.BOOLEAN, allowNull: false },
+      locked_reason: { type: DataTypes.TEXT, allowNull: true },
+      reservation_id: { type: DataTypes.STRING(255), allowNull: false },
+      launch_index: { type: DataTypes.INTEGER, allowNull: false },
+      fault_code: { type: DataTypes.INTEGER, allowNull: true },
+      fault_message: { type: DataTypes.TEXT, allowNull: true },
+      fault_details: { type: DataTypes.TEXT, allowNull: true },
+      launched_at: { type: DataTypes.DATE, allowNull: true },
+      terminated_at: { type: DataTypes.DATE, allowNull: true },
+      created_at: { type: DataTypes.DATE, allowNull: false },
+      updated_at: { type: DataTypes.DATE, allowNull: false },
+      deleted_at: { type: DataTypes.DATE, allowNull: true },
+    },
+    indexes: [{ fields: ['project_id', 'created_at'] }, { fields: ['host'] }, { fields: ['vm_state'] }, { fields: ['deleted_at'] }],
+  },
+  {
+    table: 'hosts',
+    attributes: {
+      name: { type: DataTypes.STRING(255), primaryKey: true },
+      availability_zone: { type: DataTypes.STRING(255), allowNull: false },
+      hypervisor_type: { type: DataTypes.STRING(32), allowNull: false },
+      libvirt_uri: { type: DataTypes.STRING(1024), allowNull: false },
+      boot_id: { type: DataTypes.STRING(64), allowNull: true },
+      vcpus: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      memory_mb: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      local_gb: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      vcpus_used: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      memory_mb_used: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      local_gb_used: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      running_vms: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      cpu_allocation_ratio: { type: DataTypes.FLOAT, allowNull: false },
+      ram_allocation_ratio: { type: DataTypes.FLOAT, allowNull: false },
+      disk_allocation_ratio: { type: DataTypes.FLOAT, allowNull: false },
+      service_disabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      disabled_reason: { type: DataTypes.TEXT, allowNull: true },
+      forced_down: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      status: { type: DataTypes.STRING(16), allowNull: false },
+      failure_reason: { type: DataTypes.TEXT, allowNull: true },
+      last_seen_at: { type: DataTypes.DATE, allowNull: true },
+      created_at: { type: DataTypes.DATE, allowNull: false },
+      updated_at: { type: DataTypes.DATE, allowNull: false },
+    },
+  },
+  {
+    table: 'networks',
+    attributes: {
+      uuid: { type: DataTypes.STRING(36), primaryKey: true },
+      project_id: { type: DataTypes.STRING(255), allowNull: false },
+      name: { type: DataTypes.STRING(255), allowNull: false },
+      cidr: { type: DataTypes.STRING(64), allowNull: false },
+      status: { type: DataTypes.STRING(16), allowNull: false },
+      failure_reason: { type: DataTypes.TEXT, allowNull: true },
+      created_at: { type: DataTypes.DATE, allowNull: false },
+      updated_at: { type: DataTypes.DATE, allowNull: false },
+      deleted_at: { type: DataTypes.DATE, allowNull: true },
+    },
+    indexes: [{ fields: ['project_id'] }],
+  },
+  {
+    table: 'volumes',
+    attributes: {
+      uuid: { type: DataTypes.STRING(36), primaryKey: true },
+      project_id: { type: DataTypes.STRING(255), allowNull: false },
+      name: { type: DataTypes.STRING(255), allowNull: false },
+      size_gb: { type: DataTypes.INTEGER, allowNull: false },
+      status: { type: DataTypes.STRING(32), allowNull: false },
+      attached_to: { type: DataTypes.STRING(36), allowNull: true },
+      failure_reason: { type: DataTypes.TEXT, allowNull: true },
+      created_at: { type: DataTypes.DATE, allowNull: false },
+      updated_at: { type: DataTypes.DATE, allowNull: false },
+      deleted_at: { type: DataTypes.DATE, allowNull: true },
+    },
+    indexes: [{ fields: ['project_id'] }],
+  },
+  {
+    table: 'schedulers',
+    attributes: {
+      name: { type: DataTypes.STRING(255), primaryKey: true },
+      decisions: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      last_decision_at: { type: DataTypes.DATE, allowNull: true },
+      created_at: { type: DataTypes.DATE, allowNull: false },
+      updated_at: { type: DataTypes.DATE, allowNull: false },
+    },
+  },
+  {
+    table: 'consoles',
+    attributes: {
+      id: { type: DataTypes.STRING(64), primaryKey: true },
+      instance_uuid: { type: DataTypes.STRING(36), allowNull: false },
+      protocol: { type: DataTypes.STRING(16), allowNull: false },
+      console_type: { type: DataTypes.STRING(32), allowNull: false },
+      host: { type: DataTypes.STRING(255), allowNull: false },
+      port: { type: DataTypes.INTEGER, allowNull: false },
+      status: { type: DataTypes.STRING(16), allowNull: false },
+      expires_at: { type: DataTypes.DATE, allowNull: false },
+      created_at: { type: DataTypes.DATE, allowNull: false },
+      updated_at: { type: DataTypes.DATE, allowNull: false },
+    },
+    indexes: [{ fields: ['instance_uuid'] }],
+  },
+];
 
 export const up = (qi: QueryInterface) => createTables(qi, specs);
 export const down = (qi: QueryInterface) => dropTables(qi, specs);

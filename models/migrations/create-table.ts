@@ -21,8 +21,8 @@ export async function dropTables(qi: QueryInterface, specs: TableSpec[]): Promis
 export type AddedColumn = [table: string, column: string, spec: ModelAttributeColumnOptions];
 
 /**
- * Adds the columns a table lacks. 0002 creates its tables from the live model definitions, so on a
- * new database the columns later migrations add exist already.
+ * Adds the columns a table lacks. Before the migrations were frozen, 0002 created its tables from the live
+ * model definitions, so databases made then already hold columns that later migrations add.
  */
 export async function addColumnsIfMissing(qi: QueryInterface, columns: readonly AddedColumn[]): Promise<void> {
   const described = new Map<string, object>();

@@ -34,7 +34,9 @@ export function hypervisorDetail(f: HypervisorFacts, v: Microversion) {
   const h = f.row;
   const base = {
     ...hypervisorSummary(f, v),
-    hypervisor_type: h.hypervisor_type, hypervisor_version: 9000000, host_ip: '127.0.0.1',
+    // As the hypervisor and the compute node reported them at registration (0 and the loopback only for a row
+    // written before they were recorded, until its compute service starts again).
+    hypervisor_type: h.hypervisor_type, hypervisor_version: h.hypervisor_version ?? 0, host_ip: h.host_ip ?? '127.0.0.1',
     service: { id: serviceIdAt(v, { binary: 'nova-compute', host: h.name }), host: h.name, disabled_reason: h.disabled_reason },
   };
   // 2.88 left the resource figures to Placement and put the host's uptime in the detail instead.
