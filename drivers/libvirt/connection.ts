@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { DomainState, Hypervisor, type Domain } from '@unraid/libvirt';
 import { domainXml, type DomainSpec } from './domain-xml.js';
 import { PowerState, powerStateOf } from './power-state.js';
+import { classify, hasCode, HypervisorUnavailable, isConnectionLost, type VirErrorName } from './errors.js';
 
 export interface DomainStatus {
   readonly uuid: string;
@@ -13,11 +14,9 @@ export interface DomainStatus {
 
 export interface NodeCapacity { readonly hostname: string; readonly vcpus: number; readonly memoryMb: number }
 
-// The binding does not reconnect: after the daemon restarts, every call on the old handle fails with one of these.
-const connectionLost = /client socket is closed|Broken pipe|Cannot write data|End of file|not connected|no connection/i;
-const notFound = /Domain not found|no domain with matching/i;
-const alreadyRunning = /is already running|already active/i;
-const notRunning = /not running|is not active|not paused/i;
+// Nova's libvirt driver takes VIR_ERR_OPERATION_INVALID from create on a running domain, or from
+// shutdown/destroy/resume on one that is not, as "already so"; VIR_ERR_NO_DOMAIN as "gone".
+const ALREADY_SO: VirErrorName = 'OPERATION_INVALID';
 
 /**
  * One hypervisor through `@unraid/libvirt`: every domain operation is keyed by instance UUID
@@ -38,7 +37,7 @@ export class LibvirtConnection {
         await domain.create();
       } catch (error) {
         // A retried spawn finds its guest running already: that is the success it was after.
-        if (!alreadyRunning.test((error as Error).message)) throw error;
+        if (!hasCode(error, ALREADY_SO)) throw error;
       }
       return { uuid: spec.uuid, id: (await domain.getID()) ?? null, powerState: PowerState.RUNNING };
     });
@@ -74,12 +73,12 @@ export class LibvirtConnection {
 
   /** Asks the guest to shut down (ACPI); a domain not running is left as it is. Answers the status after. */
   async shutdown(uuid: string): Promise<DomainStatus | undefined> {
-    return this.onDomain(uuid, async (d) => { await tolerate(notRunning, () => d.shutdown()); });
+    return this.onDomain(uuid, async (d) => { await tolerate(ALREADY_SO, () => d.shutdown()); });
   }
 
   /** Stops the domain at once, keeping it defined. */
   async destroy(uuid: string): Promise<DomainStatus | undefined> {
-    return this.onDomain(uuid, async (d) => { await tolerate(notRunning, () => d.destroy()); });
+    return this.onDomain(uuid, async (d) => { await tolerate(ALREADY_SO, () => d.destroy()); });
   }
 
   /** Pauses a running guest (virDomainSuspend). */
@@ -94,7 +93,7 @@ export class LibvirtConnection {
     return this.required(uuid, await this.onDomain(uuid, async (d) => {
       const state = (await d.getInfo()).state;
       if (state === DomainState.PAUSED) await d.resume();
-      else if (state === DomainState.SHUTOFF) await tolerate(alreadyRunning, () => d.create());
+      else if (state === DomainState.SHUTOFF) await tolerate(ALREADY_SO, () => d.create());
     }));
   }
 
@@ -117,7 +116,7 @@ export class LibvirtConnection {
       const state = domain ? (await domain.getInfo()).state : undefined;
       if (state === DomainState.RUNNING || state === DomainState.PAUSED || state === DomainState.BLOCKED) return true;
       if (!existsSync(file)) return false;
-      await tolerate(alreadyRunning, () => h.domainRestore(file));
+      await tolerate(ALREADY_SO, () => h.domainRestore(file));
       return true;
     });
     rmSync(file, { force: true });
@@ -156,7 +155,7 @@ export class LibvirtConnection {
   }
 
   private required(uuid: string, status: DomainStatus | undefined): DomainStatus {
-    if (!status) throw new Error(`Domain not found: no domain with matching uuid '${uuid}'`);
+    if (!status) throw classify(new Error(`Domain not found: no domain with matching uuid '${uuid}'`));
     return status;
   }
 
@@ -164,20 +163,42 @@ export class LibvirtConnection {
     try {
       return await h.domainLookupByUUIDString(uuid);
     } catch (error) {
-      if (notFound.test((error as Error).message)) return undefined;
-      throw error;
+      if (hasCode(error, 'NO_DOMAIN')) return undefined;
+      throw classify(error);
     }
   }
 
-  /** Runs an operation, reconnecting once if the daemon was restarted under us. */
+  /**
+   * Runs an operation, reconnecting once if the daemon was restarted under us (the binding never
+   * reconnects by itself). A daemon that still cannot be reached is a HypervisorUnavailable; any
+   * other libvirt error is thrown as a LibvirtFault with its code.
+   */
   private async call<T>(operation: (h: Hypervisor) => Promise<T>): Promise<T> {
     try {
       return await operation(await this.open());
     } catch (error) {
-      if (!connectionLost.test((error as Error).message)) throw error;
-      this.hypervisor = undefined;
-      return operation(await this.open());
+      if (!isConnectionLost(error)) throw classify(error);
+      this.drop();
+      try {
+        return await operation(await this.open());
+      } catch (again) {
+        if (!isConnectionLost(again)) throw classify(again);
+        this.drop();
+        throw new HypervisorUnavailable(this.uri, classify(again));
+      }
     }
+  }
+
+  /** Forgets a dead handle; closing it frees the binding's side of the socket. */
+  private drop(): void {
+    const h = this.hypervisor;
+    this.hypervisor = undefined;
+    h?.connectClose().catch(() => {});
+  }
+
+  /** Whether the daemon answers: one cheap call, reconnecting if need be. Throws HypervisorUnavailable when it does not. */
+  async probe(): Promise<void> {
+    await this.call((h) => h.connectGetHostname());
   }
 
   private open(): Promise<Hypervisor> {
@@ -202,11 +223,11 @@ async function statusOf(uuid: string, domain: Domain): Promise<DomainStatus> {
   return { uuid, id: (await domain.getID()) ?? null, powerState: powerStateOf(info.state) };
 }
 
-/** Runs an operation, taking the errors `expected` matches as "already so". */
-async function tolerate(expected: RegExp, operation: () => Promise<unknown>): Promise<void> {
-  try { await operation(); } catch (error) { if (!expected.test((error as Error).message)) throw error; }
+/** Runs an operation, taking errors of the `expected` code as "already so". */
+async function tolerate(expected: VirErrorName, operation: () => Promise<unknown>): Promise<void> {
+  try { await operation(); } catch (error) { if (!hasCode(error, expected)) throw error; }
 }
 
 async function ignoreMissing(operation: () => Promise<unknown>): Promise<void> {
-  try { await operation(); } catch (error) { if (!notFound.test((error as Error).message) && !/not running|is not active/i.test((error as Error).message)) throw error; }
+  try { await operation(); } catch (error) { if (!hasCode(error, 'NO_DOMAIN', ALREADY_SO)) throw error; }
 }
