@@ -19,7 +19,7 @@ import { ref } from '../runtime/ref.js';
 import { reportHosts } from '../supervisors/host.js';
 import { reportScheduler } from '../supervisors/scheduler.js';
 import type { HostRow, InstanceRow } from '../models/index.js';
-import { prepareHypervisors, registration, stopHypervisors, type HostPlan } from './hypervisors.js';
+import { bootIdOf, prepareHypervisors, registration, stopHypervisors, type HostPlan } from './hypervisors.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -67,7 +67,12 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
       // Absolute: the hypervisor's daemon writes it from a working directory of its own.
       savePath: (host, uuid) => resolve(config.stateDir, 'saved', host, `${uuid}.save`),
       ignoresShutdown: (host) => config.faults.ignoreShutdownHosts.includes(host),
+      bootId: (host) => bootIdOf(hosts.find((h) => h.name === host)),
+      serviceDownMs: config.timeouts.serviceDownMs,
+      hypervisorRetryMs: config.timeouts.hypervisorRetryMs,
+      hypervisorWaitMs: config.timeouts.hypervisorWaitMs,
     },
+    instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs },
     scheduler: {
       loadHosts: async () => plain<HostRow>(await db.models.Host.findAll()),
       maxAttempts: config.scheduler.maxAttempts, serviceDownMs: config.timeouts.serviceDownMs, hostViewMaxAgeMs: 1_000,

@@ -164,7 +164,7 @@ test('console get reports an open session as expired once its time is up, withou
   rejected(t, () => k.open(row, open, ctx('console', 'tok')), /already exists/);
 });
 
-test('host register creates or updates, and usage and disabling change the row', (t) => {
+test('host register creates or updates, and usage and disabling change the row', async (t) => {
   const h = hostKind.behaviour;
   const c = ctx('host', 'compute-1');
   const reg = {
@@ -183,7 +183,7 @@ test('host register creates or updates, and usage and disabling change the row',
   t.like(down, { forced_down: true, service_disabled: false });
   t.like(run(h.forceDown(down, { forced_down: false }, c)).state as HostRow, { forced_down: false });
   // A deleted compute service's reports change nothing until it registers again.
-  t.deepEqual(run(h.heartbeat(null, {}, c)), {});
+  t.deepEqual(await h.heartbeat(null, { sent_at: T0 }, c), {});
   rejected(t, () => h.enable(null, {}, c), /not found/);
   t.like(hostKind.onFailed!(row, 'libvirt down', T0)!, { status: 'failed', failure_reason: 'libvirt down' });
 });
@@ -204,7 +204,7 @@ test('scheduler get answers a zero row before the first decision; a heartbeat st
   const s = schedulerKind.behaviour;
   const c = ctx('scheduler', 'node-1');
   t.like(run(s.get(null, {}, c)).reply as SchedulerRow, { name: 'node-1', decisions: 0, last_decision_at: null });
-  const one = run(s.heartbeat(null, {}, ctx('scheduler', 'node-1', T0 + 3))).state as SchedulerRow;
+  const one = run(s.heartbeat(null, { sent_at: T0 + 3 }, ctx('scheduler', 'node-1', T0 + 3))).state as SchedulerRow;
   t.is(one.decisions, 0);
   t.deepEqual(one.updated_at, new Date(T0 + 3));
   t.is(schedulerKind.onFailed!(one, 'boom', T0), undefined);
@@ -247,7 +247,7 @@ test('protocols reject malformed payloads and accept good ones', (t) => {
   t.is(consoleKind.protocol.validate('open', open), undefined);
   invalid(consoleKind, 'open', { ...open, protocol: 'rdp' });
   invalid(consoleKind, 'open', { ...open, port: 65536 });
-  t.is(schedulerKind.protocol.validate('heartbeat', {}), undefined);
+  t.is(schedulerKind.protocol.validate('heartbeat', { sent_at: T0 }), undefined);
   invalid(schedulerKind, 'select', { instance_uuid: UUID, vcpus: 1, memory_mb: 1, disk_gb: 0, availability_zone: null, tried: [], attempt: 0 });
 });
 
