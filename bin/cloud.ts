@@ -15,6 +15,8 @@ import { bootstrapIdentity, createIdentity, identityApp, type Identity } from '.
 import { createImages, imageApp, registerTinyImage, type ImageServices } from '../http/images/index.js';
 import { computeApp, ResponseOracle, seedCompute } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
+import { adminApp } from '../http/admin/app.js';
+import { Operator } from '../runtime/operator.js';
 import { ref } from '../runtime/ref.js';
 import { reportHosts } from '../supervisors/host.js';
 import { reportScheduler } from '../supervisors/scheduler.js';
@@ -29,6 +31,8 @@ export interface Cloud {
   readonly identity?: Identity & { server: Listening };
   readonly images?: Listening;
   readonly compute?: Listening;
+  /** The operator's API (actors, dead letters), beside the identity service that vouches for its admins. */
+  readonly admin?: Listening;
   /** TEST-ONLY (testing.checkComputeResponses): the oracle judging every compute response. */
   readonly responseOracle?: ResponseOracle;
   /** The compute hosts this node drives, simulated or real. */
@@ -95,14 +99,16 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
   const identity = config.roles.includes('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
   const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
   const compute = identity && images ? await startCompute(config, db, clock, logger, identity, images.services, node) : undefined;
+  const admin = identity ? await listen(adminApp({ operator: new Operator(node), tokens: identity.services.tokens }, logger), config.listen.host, config.listen.admin) : undefined;
   logger.info({
     node: config.nodeId, roles: config.roles, database: db.dialect, ops: ops.url, identity: identity?.publicUrl,
-    images: images?.publicUrl, compute: compute?.publicUrl, hosts: hosts.map((h) => h.name), recovered,
+    images: images?.publicUrl, compute: compute?.publicUrl, admin: admin?.url, hosts: hosts.map((h) => h.name), recovered,
   }, 'stratus started');
   return {
-    config, node, db, ops, identity, images: images?.server, compute: compute?.server, responseOracle: compute?.responseOracle, hosts, recovered,
+    config, node, db, ops, identity, images: images?.server, compute: compute?.server, admin, responseOracle: compute?.responseOracle, hosts, recovered,
     stop: async () => {
       for (const stopReport of stopReports) stopReport();
+      await admin?.close();
       await compute?.server.close();
       await compute?.responseOracle?.stop();
       await images?.server.close();

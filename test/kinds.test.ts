@@ -216,7 +216,9 @@ test('every kind reads with a transient get and changes state durably', (t) => {
   for (const kind of kinds) {
     t.is(kind.protocol.kind, kind.kind);
     // The scheduler's select and the host's uptime are questions, like get: they change nothing durable.
-    for (const type of kind.protocol.types) t.is(kind.protocol.isDurable(type), !['get', 'select', 'uptime'].includes(type), `${kind.kind}.${type}`);
+    // Heartbeats are transient writes: they change state, but nothing redelivers an old one.
+    for (const type of kind.protocol.types) t.is(kind.protocol.isDurable(type), !['get', 'select', 'uptime', 'heartbeat'].includes(type), `${kind.kind}.${type}`);
+    for (const type of kind.protocol.types) t.is(kind.protocol.writes(type), !['get', 'select', 'uptime'].includes(type), `${kind.kind}.${type} writes`);
     t.is(kind.protocol.validate('get', {}), undefined);
   }
   t.deepEqual(kinds.filter((k) => !k.passivates).map((k) => k.kind), ['host', 'scheduler']);

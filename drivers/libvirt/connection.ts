@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { DomainState, Hypervisor, type Domain } from '@unraid/libvirt';
 import { domainXml, type DomainSpec } from './domain-xml.js';
 import { PowerState, powerStateOf } from './power-state.js';
-import { classify, hasCode, HypervisorUnavailable, isConnectionLost, type VirErrorName } from './errors.js';
+import { classify, hasCode, HypervisorUnavailable, isConnectionLost } from './errors.js';
 
 export interface DomainStatus {
   readonly uuid: string;
@@ -14,9 +14,11 @@ export interface DomainStatus {
 
 export interface NodeCapacity { readonly hostname: string; readonly vcpus: number; readonly memoryMb: number }
 
-// Nova's libvirt driver takes VIR_ERR_OPERATION_INVALID from create on a running domain, or from
-// shutdown/destroy/resume on one that is not, as "already so"; VIR_ERR_NO_DOMAIN as "gone".
-const ALREADY_SO: VirErrorName = 'OPERATION_INVALID';
+// A refused operation whose effect is there anyway (a retry finding its work done) is success. Nova's
+// libvirt driver reads that from VIR_ERR_OPERATION_INVALID, but drivers code it differently (the test
+// driver says VIR_ERR_INTERNAL_ERROR "domain … not running"), so the domain's state after the refusal
+// decides; VIR_ERR_NO_DOMAIN, which every driver uses, means gone.
+const OFF = new Set<number>([DomainState.SHUTOFF, DomainState.SHUTDOWN, DomainState.CRASHED]);
 
 /**
  * One hypervisor through `@unraid/libvirt`: every domain operation is keyed by instance UUID
@@ -33,12 +35,7 @@ export class LibvirtConnection {
     return this.call(async (h) => {
       // Defining again what is defined already is harmless, and cheaper than a lookup that fails for every new domain.
       const domain = await h.domainDefineXML(domainXml(spec));
-      try {
-        await domain.create();
-      } catch (error) {
-        // A retried spawn finds its guest running already: that is the success it was after.
-        if (!hasCode(error, ALREADY_SO)) throw error;
-      }
+      await startUnlessRunning(domain);
       return { uuid: spec.uuid, id: (await domain.getID()) ?? null, powerState: PowerState.RUNNING };
     });
   }
@@ -54,8 +51,8 @@ export class LibvirtConnection {
       const domain = await this.lookup(h, uuid);
       if (!domain) return false;
       const info = await domain.getInfo();
-      if (info.state !== DomainState.SHUTOFF) await ignoreMissing(() => domain.destroy());
-      await ignoreMissing(() => domain.undefine());
+      if (info.state !== DomainState.SHUTOFF) await unlessAlready(() => domain.destroy(), domain, OFF);
+      await unlessAlready(() => domain.undefine(), domain, new Set());
       return true;
     });
   }
@@ -73,12 +70,12 @@ export class LibvirtConnection {
 
   /** Asks the guest to shut down (ACPI); a domain not running is left as it is. Answers the status after. */
   async shutdown(uuid: string): Promise<DomainStatus | undefined> {
-    return this.onDomain(uuid, async (d) => { await tolerate(ALREADY_SO, () => d.shutdown()); });
+    return this.onDomain(uuid, async (d) => { await unlessAlready(() => d.shutdown(), d, OFF); });
   }
 
   /** Stops the domain at once, keeping it defined. */
   async destroy(uuid: string): Promise<DomainStatus | undefined> {
-    return this.onDomain(uuid, async (d) => { await tolerate(ALREADY_SO, () => d.destroy()); });
+    return this.onDomain(uuid, async (d) => { await unlessAlready(() => d.destroy(), d, OFF); });
   }
 
   /** Pauses a running guest (virDomainSuspend). */
@@ -93,7 +90,7 @@ export class LibvirtConnection {
     return this.required(uuid, await this.onDomain(uuid, async (d) => {
       const state = (await d.getInfo()).state;
       if (state === DomainState.PAUSED) await d.resume();
-      else if (state === DomainState.SHUTOFF) await tolerate(ALREADY_SO, () => d.create());
+      else if (state === DomainState.SHUTOFF) await startUnlessRunning(d);
     }));
   }
 
@@ -116,7 +113,13 @@ export class LibvirtConnection {
       const state = domain ? (await domain.getInfo()).state : undefined;
       if (state === DomainState.RUNNING || state === DomainState.PAUSED || state === DomainState.BLOCKED) return true;
       if (!existsSync(file)) return false;
-      await tolerate(ALREADY_SO, () => h.domainRestore(file));
+      try {
+        await h.domainRestore(file);
+      } catch (error) {
+        // Restored already by a first attempt: running (or paused) is what it was after; drivers code this refusal differently.
+        const after = await this.lookup(h, spec.uuid).then((d) => d?.getInfo()).then((i) => i?.state, () => undefined);
+        if (after !== DomainState.RUNNING && after !== DomainState.PAUSED) throw classify(error);
+      }
       return true;
     });
     rmSync(file, { force: true });
@@ -223,11 +226,22 @@ async function statusOf(uuid: string, domain: Domain): Promise<DomainStatus> {
   return { uuid, id: (await domain.getID()) ?? null, powerState: powerStateOf(info.state) };
 }
 
-/** Runs an operation, taking errors of the `expected` code as "already so". */
-async function tolerate(expected: VirErrorName, operation: () => Promise<unknown>): Promise<void> {
-  try { await operation(); } catch (error) { if (!hasCode(error, expected)) throw error; }
+/** Starts a domain; one found running after a refused start is the success a retry was after. */
+async function startUnlessRunning(domain: Domain): Promise<void> {
+  await unlessAlready(() => domain.create(), domain, new Set([DomainState.RUNNING]));
 }
 
-async function ignoreMissing(operation: () => Promise<unknown>): Promise<void> {
-  try { await operation(); } catch (error) { if (!hasCode(error, 'NO_DOMAIN', ALREADY_SO)) throw error; }
+/**
+ * Runs an operation on a domain; if it is refused, the domain's state after the refusal decides: one of
+ * `done` (or the domain gone) is the effect wanted, anything else is the error, with its code.
+ */
+async function unlessAlready(operation: () => Promise<unknown>, domain: Domain, done: ReadonlySet<number>): Promise<void> {
+  try {
+    await operation();
+  } catch (error) {
+    if (hasCode(error, 'NO_DOMAIN')) return;
+    let state: number | undefined;
+    try { state = (await domain.getInfo()).state; } catch (again) { if (hasCode(again, 'NO_DOMAIN')) return; throw classify(error); }
+    if (!done.has(state)) throw classify(error);
+  }
 }
