@@ -2,6 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimulatedClock } from '../runtime/clock.js';
+import { ref } from '../runtime/ref.js';
 import { ensureSimulatedHypervisor } from '../drivers/simulated/hypervisor-process.js';
 import { PowerState } from '../drivers/libvirt/power-state.js';
 import { at, boot, bootActive, domainsOf, startComputeCloud, type ComputeCloud } from './helpers/compute.js';
@@ -34,6 +35,7 @@ const show = async (id: string) => (await c.nova.call('GET', `/v2.1/servers/${id
 const act = (id: string, body: unknown) => c.nova.call('POST', `/v2.1/servers/${id}/action`, { token: c.admin, body });
 const del = (id: string) => c.nova.call('DELETE', `/v2.1/servers/${id}`, { token: c.admin });
 const service = async () => (await c.nova.call('GET', '/v2.1/os-services?binary=nova-compute', { token: c.admin })).body.services[0];
+const hostRow = async () => (await c.cloud.db.models.Host.findByPk('compute-1', { raw: true })) as unknown as { status: string; last_seen_at: Date };
 const summary = (s: any) => ({ status: s.status, task: s['OS-EXT-STS:task_state'], power: s['OS-EXT-STS:power_state'] });
 
 /** Moves simulated time in small steps, letting the actors' delayed messages and their commits run, until `done` holds. */
@@ -74,6 +76,13 @@ test.serial('kill -9 of a host’s libvirtd: the service goes down at once, acti
   t.is((await act(stopped, { 'os-start': null })).status, 202);
   await advanceUntil(async () => (await service()).state === 'down', 5_000);
   t.like(await service(), { state: 'down', status: 'enabled', host: 'compute-1' });
+  // A heartbeat delivered late, or sent while the daemon is dead, never makes the host look alive.
+  const lastSeen = (await hostRow()).last_seen_at;
+  c.cloud.node.tell(ref('host', 'compute-1'), 'heartbeat', { sent_at: new Date(lastSeen).getTime() - 1 });
+  c.cloud.node.tell(ref('host', 'compute-1'), 'heartbeat', { sent_at: clock.now() });
+  await c.cloud.node.ask(ref('host', 'compute-1'), 'get', {});
+  t.like(await hostRow(), { status: 'down', last_seen_at: lastSeen });
+  t.is((await service()).state, 'down');
   // Meanwhile every action is still under way, and none is said done.
   t.like(summary((await show(toStop)).body.server), { status: 'ACTIVE', task: 'powering-off' });
   t.like(summary((await show(toDelete)).body.server), { status: 'ACTIVE', task: 'deleting' });
@@ -106,11 +115,18 @@ test.serial('kill -9 of a host’s libvirtd: the service goes down at once, acti
   t.not(domains.get(toStop)?.powerState, PowerState.RUNNING);
   const hv = (await c.nova.call('GET', '/v2.1/os-hypervisors/detail', { token: c.admin, headers: at('2.1') })).body.hypervisors[0];
   t.is(hv.running_vms, 3, 'the deleted server’s resources were freed once, the others kept');
+  // Back up: a heartbeat from before the last one counted changes nothing.
+  const seen = (await hostRow()).last_seen_at;
+  c.cloud.node.tell(ref('host', 'compute-1'), 'heartbeat', { sent_at: new Date(seen).getTime() - 5_000 });
+  await c.cloud.node.ask(ref('host', 'compute-1'), 'get', {});
+  t.like(await hostRow(), { status: 'up', last_seen_at: seen });
   for (const id of [toStop, stopped, untouched]) t.is((await del(id)).status, 204);
 });
 
 test.serial('an action on a host whose daemon stays dead fails with a fault after hypervisorWaitMs; nothing is left in a task state', async (t) => {
-  const server = await bootActive(c, c.admin, 'stranded');
+  const booted = await boot(c.nova, c.admin, 'stranded');
+  const server = booted.body.server.id as string;
+  t.like(summary(await settle(server, 'ACTIVE').catch(async () => { t.log(JSON.stringify((await show(server)).body.server)); throw new Error('x'); })), { status: 'ACTIVE' });
   killDaemon();
   t.is((await act(server, { 'os-stop': null })).status, 202);
   await advanceUntil(async () => (await show(server)).body.server['OS-EXT-STS:task_state'] === null, WAIT_MS + 10_000);
