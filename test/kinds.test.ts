@@ -260,3 +260,43 @@ test('policyFrom copies the supervision settings and refuses nonsense', (t) => {
   t.throws(() => policyFrom({ ...settings, backoffMaxMs: 10 }));
   t.throws(() => policyFrom({ ...settings, withinMs: Number.NaN }));
 });
+
+// The sagas' deadlines: a stuck claim or order cannot be caused for real without a lost message, so their
+// checks run here on a server in each state, with the messages they send captured.
+const capturing = (now: number) => {
+  const sent: Array<{ to: string; type: string; payload: any; delayMs?: number }> = [];
+  const c: HandlerContext = { ...ctx('instance', UUID, now), send: (to, type, payload, o) => { sent.push({ to: `${to.kind}/${to.id}`, type, payload, delayMs: o?.delayMs }); } };
+  return { c, sent };
+};
+
+test('a build still under way at its deadline goes to ERROR with Nova’s fault; one checked early looks again; one built meanwhile is left alone', (t) => {
+  const building = createdInstance();
+  const early = capturing(T0 + 1_000);
+  t.is(run(i.buildCheck(building, { deadline: T0 + 5_000 }, early.c)).state, undefined);
+  t.deepEqual(early.sent, [{ to: `instance/${UUID}`, type: 'buildCheck', payload: { deadline: T0 + 5_000 }, delayMs: 4_000 }]);
+  const late = capturing(T0 + 5_000);
+  t.like(run(i.buildCheck(building, { deadline: T0 + 5_000 }, late.c)).state as InstanceRow,
+    { vm_state: 'error', task_state: null, fault_code: 500, fault_message: 'Instance build timed out. Set to error state.' });
+  const active = { ...building, vm_state: 'active', task_state: null };
+  t.is(run(i.buildCheck(active, { deadline: T0 + 5_000 }, capturing(T0 + 9_000).c)).state, undefined);
+  // The host that builds it after all is told to give the guest back.
+  const failed = run(i.buildCheck(building, { deadline: T0 + 5_000 }, late.c)).state as InstanceRow;
+  const spawned = capturing(T0 + 6_000);
+  t.is(run(i.spawned(failed, { host: 'compute-1', node: 'compute-1', power_state: 1 }, spawned.c)).state, undefined);
+  t.like(spawned.sent[0], { to: 'host/compute-1', type: 'release', payload: { instance_uuid: UUID } });
+});
+
+test('a power action not reported by its deadline has its task cleared with a fault; a reported one is left alone', (t) => {
+  const stopping = { ...createdInstance(), vm_state: 'active', task_state: 'powering-off', power_state: 1, host: 'compute-1', launched_at: new Date(T0) };
+  const order = { op: 'stop' as const, request_id: 'req-1', deadline: T0 + 600_000 };
+  const early = capturing(T0 + 1);
+  t.is(run(i.powerCheck(stopping, order, early.c)).state, undefined);
+  t.like(early.sent[0], { type: 'powerCheck', delayMs: 599_999 });
+  const late = run(i.powerCheck(stopping, order, capturing(T0 + 600_000).c)).state as InstanceRow;
+  t.like(late, { vm_state: 'active', task_state: null, power_state: 1, fault_code: 500 });
+  t.regex(late.fault_message!, /Timed out waiting for compute host compute-1 to stop instance/);
+  t.is(run(i.powerCheck({ ...stopping, task_state: null, vm_state: 'stopped' }, order, capturing(T0 + 600_000).c)).state, undefined);
+  // A suspend that never came back leaves the server in ERROR, as a failed one does.
+  const suspending = { ...stopping, task_state: 'suspending' };
+  t.like(run(i.powerCheck(suspending, { ...order, op: 'suspend' }, capturing(T0 + 600_000).c)).state as InstanceRow, { vm_state: 'error', task_state: null });
+});
