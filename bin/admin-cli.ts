@@ -30,7 +30,7 @@ function fromCloudsYaml(path: string, cloud: string): Credentials | undefined {
   for (const line of lines.slice(start + 1)) {
     if (/^ {0,2}\S/.test(line)) break;
     const m = /^\s+([a-z_]+):\s*(.*)$/.exec(line);
-    if (m && m[2]) values.set(m[1]!, unquote(m[2]));
+    if (m && m[2]) values.set(m[1], unquote(m[2]));
   }
   const get = (k: string) => values.get(k);
   if (!get('auth_url') || !get('username') || !get('password')) return undefined;
@@ -80,7 +80,7 @@ function options(args: string[]): { positional: string[]; flags: Map<string, str
   const positional: string[] = [];
   const flags = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+    const a = args[i];
     if (!a.startsWith('--')) { positional.push(a); continue; }
     const value = args[++i];
     if (value === undefined) throw new CliError(`${a} needs a value`);
@@ -99,9 +99,9 @@ const query = (flags: Map<string, string>, names: string[]) => {
 const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
 
 function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
-  const cell = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const cell = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
   return [line(columns), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
 }
 
@@ -110,30 +110,31 @@ export async function adminCommand(config: Config, command: string, args: string
   try {
     const { positional: [verb, ...rest], flags } = options(args);
     const base = (env.STRATUS_ADMIN_URL ?? `http://${config.publicHost}:${config.listen.admin}`).replace(/\/+$/, '');
-    const call = async (method: string, route: string) => {
+    const call = async <T>(method: string, route: string): Promise<T> => {
       const token = await login(credentials(config, env));
       const r = await fetch(`${base}/v1/${route}`, { method, headers: { 'x-auth-token': token } });
       if (r.status >= 400) throw new CliError(await errorText(r));
-      return r.status === 204 ? undefined : await r.json() as Record<string, any>;
+      return (r.status === 204 ? undefined : await r.json()) as T;
     };
-    const two = () => { if (rest.length !== 2) throw new CliError(`usage: stratus ${command} ${verb} KIND ID`); return path(rest[0]!, rest[1]!); };
-    const one = () => { if (rest.length !== 1) throw new CliError(`usage: stratus ${command} ${verb} ID`); return path(rest[0]!); };
+    const two = () => { if (rest.length !== 2) throw new CliError(`usage: stratus ${command} ${verb} KIND ID`); return path(rest[0], rest[1]); };
+    const one = () => { if (rest.length !== 1) throw new CliError(`usage: stratus ${command} ${verb} ID`); return path(rest[0]); };
     if (command === 'actor' && verb === 'list') {
-      const body = await call('GET', `actors${query(flags, ['kind', 'status', 'limit'])}`);
-      out(table(body!.actors, ['kind', 'id', 'node', 'status', 'failure', 'restarts', 'mailboxDepth']));
+      const body = await call<{ actors: Array<Record<string, unknown>> }>('GET', `actors${query(flags, ['kind', 'status', 'limit'])}`);
+      out(table(body.actors, ['kind', 'id', 'node', 'status', 'failure', 'restarts', 'mailboxDepth']));
     } else if (command === 'actor' && verb === 'show') {
-      out(JSON.stringify((await call('GET', `actors/${two()}`))!.actor, null, 2));
+      out(JSON.stringify((await call<{ actor: unknown }>('GET', `actors/${two()}`)).actor, null, 2));
     } else if (command === 'actor' && (verb === 'restart' || verb === 'stop')) {
-      const body = await call('POST', `actors/${two()}/${verb}`);
-      out(`${verb === 'restart' ? 'restarted' : 'stopping'}: ${rest.join('/')} (${body!.actor.status})`);
+      const body = await call<{ actor: { status: string } }>('POST', `actors/${two()}/${verb}`);
+      out(`${verb === 'restart' ? 'restarted' : 'stopping'}: ${rest.join('/')} (${body.actor.status})`);
     } else if (command === 'dead-letter' && verb === 'list') {
-      const body = await call('GET', `dead-letters${query(flags, ['kind', 'id', 'limit'])}`);
-      out(table(body!.dead_letters.map((d: any) => ({ ...d, to: `${d.to.kind}/${d.to.id}`, at: new Date(d.at).toISOString() })), ['id', 'to', 'type', 'attempts', 'at', 'reason']));
+      const body = await call<{ dead_letters: Array<{ to: { kind: string; id: string }; at: number } & Record<string, unknown>> }>(
+        'GET', `dead-letters${query(flags, ['kind', 'id', 'limit'])}`);
+      out(table(body.dead_letters.map((d) => ({ ...d, to: `${d.to.kind}/${d.to.id}`, at: new Date(d.at).toISOString() })), ['id', 'to', 'type', 'attempts', 'at', 'reason']));
     } else if (command === 'dead-letter' && verb === 'retry') {
-      const body = await call('POST', `dead-letters/${one()}/retry`);
-      out(`sent again: ${rest[0]} as ${body!.dead_letter.retried_as}`);
+      const body = await call<{ dead_letter: { retried_as: string } }>('POST', `dead-letters/${one()}/retry`);
+      out(`sent again: ${rest[0]} as ${body.dead_letter.retried_as}`);
     } else if (command === 'dead-letter' && verb === 'drop') {
-      await call('DELETE', `dead-letters/${one()}`);
+      await call<undefined>('DELETE', `dead-letters/${one()}`);
       out(`dropped: ${rest[0]}`);
     } else {
       err(`usage:\n${adminUsage}`);

@@ -87,7 +87,7 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
     ctx.status = 202;
     ctx.body = { actor: (await s.operator.actor(ref)) ?? { kind: ref.kind, id: ref.id, status: 'restarted' } };
   });
-  router.post('/actors/:kind/:id/stop', async (ctx) => {
+  router.post('/actors/:kind/:id/stop', (ctx) => {
     const ref = refOf(ctx.params);
     if (!s.operator.stop(ref)) throw new AdminError(404, `Actor ${ref.kind}/${ref.id} is not active on this node`);
     ctx.state.log.warn({ actor: `${ref.kind}/${ref.id}`, user: ctx.state.user }, 'actor stopped by an operator');
@@ -113,6 +113,8 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
     ctx.status = 204;
   });
 
-  app.use(router.routes()).use(router.allowedMethods({ throw: true, methodNotAllowed: () => new AdminError(405, 'Method Not Allowed') }));
+  app.use(router.routes()).use(router.allowedMethods({
+    throw: true, methodNotAllowed: () => new AdminError(405, 'Method Not Allowed'), notImplemented: () => new AdminError(501, 'Not Implemented'),
+  }));
   return app;
 }
