@@ -84,6 +84,7 @@ export const ConfigSchema = Type.Object({
     compute: port(8774, 'Nova API port'),
     metadata: port(8775, 'PLANNED, nothing listens on it yet: metadata service port'),
     console: port(6080, 'PLANNED, nothing listens on it yet: console proxy port'),
+    admin: port(8780, 'operator API port (actors, dead letters)'),
   }),
   timeouts: section({
     requestMs: ms(1, 30_000, 'request/reply timeout between actors'),
@@ -92,6 +93,10 @@ export const ConfigSchema = Type.Object({
     serviceDownMs: ms(1, 60_000, 'a compute service silent this long is down (Nova’s service_down_time)'),
     cleanShutdownMs: ms(0, 60_000, 'how long a server stop waits for the guest before destroying it'),
     softRebootMs: ms(0, 120_000, 'how long a soft reboot waits for the guest to shut down before rebooting it hard (Nova’s wait_soft_reboot_seconds)'),
+    hypervisorRetryMs: ms(1, 2_000, 'how often an operation whose hypervisor did not answer is tried again'),
+    hypervisorWaitMs: ms(0, 120_000, 'how long a power action waits for an unreachable hypervisor before it fails with a fault (a delete waits for it)'),
+    buildMs: ms(1, 600_000, 'a server not built within this goes to ERROR with a fault (Nova’s instance_build_timeout)'),
+    actionMs: ms(1, 600_000, 'a power action not reported done within this has its task cleared with a fault; keep it above cleanShutdownMs, softRebootMs and hypervisorWaitMs'),
   }),
   supervision: section({
     maxRestarts: int(0, undefined, 5, 'restarts allowed within withinMs before an actor is marked failed'),

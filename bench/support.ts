@@ -74,7 +74,7 @@ export async function startBenchCloud(prefix: string, options: { ops?: boolean; 
   const ports = { identity: await freePort(), compute: await freePort(), ops: options.ops ? await freePort() : undefined };
   const env = {
     PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', STRATUS_STATE_DIR: stateDir, STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD, STRATUS_DEMO_PASSWORD: DEMO_PASSWORD,
-    STRATUS_LISTEN_OPS: String(ports.ops ?? 0), STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_IDENTITY: String(ports.identity), STRATUS_LISTEN_COMPUTE: String(ports.compute),
+    STRATUS_LISTEN_OPS: String(ports.ops ?? 0), STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_IDENTITY: String(ports.identity), STRATUS_LISTEN_COMPUTE: String(ports.compute), STRATUS_LISTEN_ADMIN: '0',
     STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_LOG_LEVEL: 'warn',
     STRATUS_LIBVIRT_VCPUS: '64', STRATUS_LIBVIRT_MEMORY_MB: '524288', STRATUS_LIBVIRT_DISK_GB: '4000',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),

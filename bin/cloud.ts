@@ -16,11 +16,13 @@ import { createImages, imageApp, registerTinyImage, type ImageServices } from '.
 import { computeApp, ResponseOracle, seedCompute } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
+import { adminApp } from '../http/admin/app.js';
+import { Operator } from '../runtime/operator.js';
 import { ref } from '../runtime/ref.js';
 import { reportHosts } from '../supervisors/host.js';
 import { reportScheduler } from '../supervisors/scheduler.js';
 import type { HostRow, InstanceRow } from '../models/index.js';
-import { prepareHypervisors, registration, stopHypervisors, type HostPlan } from './hypervisors.js';
+import { bootIdOf, prepareHypervisors, registration, stopHypervisors, type HostPlan } from './hypervisors.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -30,6 +32,8 @@ export interface Cloud {
   readonly identity?: Identity & { server: Listening };
   readonly images?: Listening;
   readonly compute?: Listening;
+  /** The operator's API (actors, dead letters), beside the identity service that vouches for its admins. */
+  readonly admin?: Listening;
   /** TEST-ONLY (testing.checkComputeResponses): the oracle judging every compute response. */
   readonly responseOracle?: ResponseOracle;
   /** The compute hosts this node drives, simulated or real. */
@@ -68,7 +72,12 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
       // Absolute: the hypervisor's daemon writes it from a working directory of its own.
       savePath: (host, uuid) => resolve(config.stateDir, 'saved', host, `${uuid}.save`),
       ignoresShutdown: (host) => config.faults.ignoreShutdownHosts.includes(host),
+      bootId: (host) => bootIdOf(hosts.find((h) => h.name === host)),
+      serviceDownMs: config.timeouts.serviceDownMs,
+      hypervisorRetryMs: config.timeouts.hypervisorRetryMs,
+      hypervisorWaitMs: config.timeouts.hypervisorWaitMs,
     },
+    instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs },
     scheduler: {
       loadHosts: async () => plain<HostRow>(await db.models.Host.findAll()),
       maxAttempts: config.scheduler.maxAttempts, serviceDownMs: config.timeouts.serviceDownMs, hostViewMaxAgeMs: 1_000,
@@ -92,18 +101,19 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
   const identity = config.roles.includes('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
   const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
   const compute = identity && images ? await startCompute(config, db, clock, logger, identity, images.services, node) : undefined;
+  const admin = identity ? await listen(adminApp({ operator: new Operator(node), tokens: identity.services.tokens }, logger), config.listen.host, config.listen.admin) : undefined;
   logger.info({
     node: config.nodeId, roles: config.roles, database: db.dialect, ops: ops.url, identity: identity?.publicUrl,
-    images: images?.publicUrl, compute: compute?.publicUrl, hosts: hosts.map((h) => h.name), recovered,
+    images: images?.publicUrl, compute: compute?.publicUrl, admin: admin?.url, hosts: hosts.map((h) => h.name), recovered,
   }, 'stratus started');
   return {
-    config, node, db, ops, identity, images: images?.server, compute: compute?.server, responseOracle: compute?.responseOracle, hosts, recovered,
+    config, node, db, ops, identity, images: images?.server, compute: compute?.server, admin, responseOracle: compute?.responseOracle, hosts, recovered,
     stop: async () => {
       for (const stopReport of stopReports) stopReport();
       // Every listener stops accepting at once, then the requests in flight are answered while the node still
       // runs: a client that got no answer retries, and a boot that was in fact made would be made twice.
       const graceMs = Math.floor(config.timeouts.shutdownMs / 2);
-      await Promise.all([compute?.server, images?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])));
+      await Promise.all([admin, compute?.server, images?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])));
       await compute?.responseOracle?.stop();
       identity?.stop();
       await node.stop();

@@ -63,6 +63,13 @@ async function realBootId(uri: string): Promise<string> {
   }
 }
 
+/** A hypervisor's current boot: a simulated one's daemon writes a new one each time it starts. */
+export function bootIdOf(plan: HostPlan | undefined): string | undefined {
+  if (!plan) return undefined;
+  if (!plan.simulatedDir) return plan.bootId;
+  try { return readFileSync(join(plan.simulatedDir, 'boot-id'), 'utf8').trim() || undefined; } catch { return undefined; }
+}
+
 /** Stops the simulated hypervisors of a graceful shutdown; their guests come back on the next start. */
 export async function stopHypervisors(plans: readonly HostPlan[], timeoutMs: number): Promise<void> {
   await Promise.all(plans.filter((p) => p.simulatedDir).map((p) => stopSimulatedHypervisor(p.simulatedDir!, timeoutMs)));

@@ -6,10 +6,12 @@ import { openDatabase } from '../models/database.js';
 import { SystemClock } from '../runtime/clock.js';
 import { resetAdminPassword } from '../http/identity/index.js';
 import { RevocationList } from '../http/identity/revocations.js';
+import { adminCommand, adminUsage } from './admin-cli.js';
 
 const usage = `usage: stratus <command>
   start         run the whole cloud (all configured roles) in this process
-  reset-admin   set a new admin password (STRATUS_ADMIN_PASSWORD, or a random one) and rewrite clouds.yaml`;
+  reset-admin   set a new admin password (STRATUS_ADMIN_PASSWORD, or a random one) and rewrite clouds.yaml
+\${adminUsage}`;
 
 function configOrExit() {
   try {
@@ -50,9 +52,10 @@ async function start(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-const [command] = process.argv.slice(2);
+const [command, ...args] = process.argv.slice(2);
 if (command === 'start') await start();
 else if (command === 'reset-admin') await resetAdmin();
+else if (command === 'actor' || command === 'dead-letter') process.exit(await adminCommand(configOrExit(), command, args));
 else {
   console.error(usage);
   process.exit(command ? 2 : 0);

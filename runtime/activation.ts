@@ -87,7 +87,7 @@ export class Activation {
     if (this.inflight > 0 && !envelope.durable) return this.settledCommits().then(() => this.take(envelope));
     this.handling = true;
     const started = performance.now();
-    if (!envelope.durable && this.loaded && this.status === 'ready') {
+    if (!envelope.durable && this.loaded && this.status === 'ready' && !this.writes(envelope)) {
       try {
         const outcome = this.runTransient(envelope);
         if (typeof outcome === 'string') return this.finish(envelope, outcome, started);
@@ -130,7 +130,7 @@ export class Activation {
       try {
         if (!this.loaded) await this.load();
         if (this.status === 'failed' || this.status === 'stale') return await this.refuse(envelope);
-        return await (envelope.durable ? this.apply(envelope) : this.runTransient(envelope));
+        return await (this.writes(envelope) ? this.apply(envelope) : this.runTransient(envelope));
       } catch (e) {
         crashed = true;
         error = e;
@@ -194,7 +194,8 @@ export class Activation {
     const reply: StoredReply = { ok: true, value: result.reply };
     const committed = this.host.store.commit({
       ref: this.ref, epoch: this.epoch, state: result.state,
-      handled: { id: String(envelope.id), reply }, sends: context.sends.filter((e) => e.durable),
+      // A transient write leaves no inbox row: nothing redelivers it.
+      ...(envelope.durable ? { handled: { id: String(envelope.id), reply } } : {}), sends: context.sends.filter((e) => e.durable),
       ...(context.records.length ? { records: context.records } : {}),
     });
     const done = () => {
@@ -259,6 +260,11 @@ export class Activation {
     } finally {
       this.replaying = false;
     }
+  }
+
+  /** Durable messages and transient writes are committed; other transient messages only read. */
+  private writes(envelope: Envelope): boolean {
+    return envelope.durable || this.kind.definition.protocol.writes(envelope.type);
   }
 
   /** A transient message: no commit. Synchronous when its handler is; throws (or rejects) on a crash. */

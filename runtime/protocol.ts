@@ -6,6 +6,12 @@ export interface MessageSpec<S extends TSchema = TSchema> {
   readonly payload: S;
   /** Durable messages go through the outbox and inbox; transient ones (reads, pings) do not. */
   readonly durable: boolean;
+  /**
+   * A transient message whose handler may change state: committed like a durable one, but with no
+   * outbox or inbox row, so it is never redelivered after a restart (a heartbeat: a lost one is
+   * replaced by the next, and an old one delivered late must not count).
+   */
+  readonly writes?: boolean;
 }
 
 export type ProtocolSpec = Record<string, MessageSpec>;
@@ -14,11 +20,11 @@ export type PayloadOf<P extends ProtocolSpec, T extends keyof P> = Static<P[T]['
 
 /** A kind's message types with validators compiled once, so checking is cheap on the hot path. */
 export class Protocol<P extends ProtocolSpec = ProtocolSpec> {
-  private readonly checks = new Map<string, { check: TypeCheck<TSchema>; durable: boolean }>();
+  private readonly checks = new Map<string, { check: TypeCheck<TSchema>; durable: boolean; writes: boolean }>();
 
   constructor(readonly kind: string, readonly spec: P) {
     for (const [type, message] of Object.entries(spec)) {
-      this.checks.set(type, { check: TypeCompiler.Compile(message.payload), durable: message.durable });
+      this.checks.set(type, { check: TypeCompiler.Compile(message.payload), durable: message.durable, writes: message.durable || message.writes === true });
     }
   }
 
@@ -27,6 +33,9 @@ export class Protocol<P extends ProtocolSpec = ProtocolSpec> {
   has(type: string): boolean { return this.checks.has(type); }
 
   isDurable(type: string): boolean { return this.checks.get(type)?.durable ?? false; }
+
+  /** Whether its handler may change state: durable messages and transient ones marked `writes`. */
+  writes(type: string): boolean { return this.checks.get(type)?.writes ?? false; }
 
   /** The error to send back for a malformed message, or undefined when it is well formed. */
   validate(type: string, payload: unknown): ActorError | undefined {

@@ -51,6 +51,21 @@ export interface CrashRecord {
   readonly at: number;
 }
 
+/** A dead letter as an operator sees it. */
+export interface DeadLetterRecord {
+  readonly id: string;
+  readonly to: ActorRef;
+  readonly type: string;
+  readonly payload: unknown;
+  readonly reason: string;
+  readonly attempts: number;
+  readonly correlationId?: string;
+  readonly at: number;
+}
+
+/** An actor an operator must restart before it handles anything. */
+export interface FailedActor { readonly ref: ActorRef; readonly reason: string; readonly at: number | null; readonly node: string | null }
+
 /**
  * Where actors' state and messages live. The SQL store writes the database directly; a node
  * without database credentials will use a store that writes through a node that has them.
@@ -81,6 +96,17 @@ export interface ActorStore {
   pruneInbox(before: number): Promise<number>;
   /** Accepted durable messages not yet handled, oldest first. */
   pendingOutbox(): Promise<Envelope[]>;
+  /** Operators: dead letters, newest first, of one kind or actor if given. */
+  listDeadLetters(query: { readonly kind?: string; readonly id?: string; readonly limit: number }): Promise<DeadLetterRecord[]>;
+  /**
+   * Operators: moves a dead letter back to the outbox under `newId` (its own id is in the inbox as
+   * handled, so it would be taken for a duplicate), in one transaction; undefined if there is none.
+   */
+  requeueDeadLetter(id: string, newId: string): Promise<Envelope | undefined>;
+  /** Operators: forgets a dead letter; false if there was none. */
+  dropDeadLetter(id: string): Promise<boolean>;
+  /** Operators: the actors marked failed, whether or not they are active anywhere. */
+  failedActors(limit: number): Promise<FailedActor[]>;
   /** How many writes waited for the last group commit, for metrics. */
   readonly stats: StoreStats;
   close(): Promise<void>;

@@ -8,10 +8,15 @@ export function superviseHost(node: ActorNode, settings: KindSupervisorSettings,
   node.supervise(hostKind(deps), policyFrom(settings.supervision), settings.passivateAfterMs);
 }
 
-/** Keeps the compute services of these hosts reporting in, every `intervalMs` on the node's clock. */
+/**
+ * Keeps the compute services of these hosts reporting in, every `intervalMs` on the node's clock: each
+ * report carries its send time and is transient, so none is replayed after a restart.
+ */
 export function reportHosts(node: ActorNode, hosts: readonly string[], intervalMs: number): () => void {
   let timer = node.clock.setTimeout(function tick() {
-    for (const host of hosts) node.send(ref('host', host), 'heartbeat', {}).catch((error) => node.logger.warn({ err: error, host }, 'heartbeat not sent'));
+    for (const host of hosts) {
+      try { node.tell(ref('host', host), 'heartbeat', { sent_at: node.clock.now() }); } catch (error) { node.logger.warn({ err: error, host }, 'heartbeat not sent'); }
+    }
     timer = node.clock.setTimeout(tick, intervalMs);
   }, intervalMs);
   return () => node.clock.clearTimeout(timer);

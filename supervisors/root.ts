@@ -1,6 +1,7 @@
 import type { ActorNode } from '../runtime/node.js';
 import type { HostDeps } from '../actors/host/index.js';
 import type { SchedulerDeps } from '../actors/scheduler/index.js';
+import type { InstanceTimeouts } from '../actors/instance/index.js';
 import type { SupervisionSettings } from './policy.js';
 import { superviseHost } from './host.js';
 import { superviseInstance } from './instance.js';
@@ -12,14 +13,14 @@ export interface RootSupervisorSettings {
 }
 
 /** What the host and scheduler actors are given to reach their hypervisors and the tables. */
-export interface ActorDeps { readonly host: HostDeps; readonly scheduler: SchedulerDeps }
+export interface ActorDeps { readonly host: HostDeps; readonly scheduler: SchedulerDeps; readonly instance?: InstanceTimeouts }
 
 /**
  * Puts every working actor kind under its supervisor; call before `node.start()`. The network, volume and
  * console kinds (`actors/`) are planned: no API reaches them yet, so they are not registered.
  */
 export function superviseAll(node: ActorNode, { supervision, passivation }: RootSupervisorSettings, deps: ActorDeps): void {
-  superviseInstance(node, { supervision, passivateAfterMs: passivation.instanceMs });
+  superviseInstance(node, { supervision, passivateAfterMs: passivation.instanceMs }, deps.instance);
   // Hosts and schedulers never passivate: they are few and busy.
   superviseHost(node, { supervision, passivateAfterMs: 0 }, deps.host);
   superviseScheduler(node, { supervision, passivateAfterMs: 0 }, deps.scheduler);

@@ -13,7 +13,7 @@ test('stratus start serves /healthz and /metrics, and stops cleanly on SIGTERM',
   const stateDir = mkdtempSync(join(tmpdir(), 'stratus-cloud-'));
   const env: Record<string, string> = { STRATUS_STATE_DIR: stateDir, STRATUS_LISTEN_OPS: '0', STRATUS_LOG_LEVEL: 'info' };
   if (database.label === 'postgres') env.DATABASE_URL = database.url;
-  const { child, lines } = stratus(['start'], { ...env, STRATUS_LISTEN_IDENTITY: '0', STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_COMPUTE: '0', STRATUS_IDENTITY_CLOUDS_YAML: join(stateDir, 'clouds.yaml') });
+  const { child, lines } = stratus(['start'], { ...env, STRATUS_LISTEN_IDENTITY: '0', STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_COMPUTE: '0', STRATUS_LISTEN_ADMIN: '0', STRATUS_IDENTITY_CLOUDS_YAML: join(stateDir, 'clouds.yaml') });
   await eventually(() => lines.some((l) => l.msg === 'stratus started'), 60_000);
   const started = lines.find((l) => l.msg === 'stratus started')!;
   t.deepEqual(started.roles, ['api', 'scheduler', 'compute', 'console']);
@@ -56,7 +56,7 @@ test('reset-admin sets a new admin password and rewrites only the admin cloud in
   const stateDir = mkdtempSync(join(tmpdir(), 'stratus-reset-'));
   const cloudsYaml = join(stateDir, 'clouds.yaml');
   const env: Record<string, string> = {
-    STRATUS_STATE_DIR: stateDir, STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IDENTITY: '0', STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_COMPUTE: '0', STRATUS_IDENTITY_CLOUDS_YAML: cloudsYaml,
+    STRATUS_STATE_DIR: stateDir, STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IDENTITY: '0', STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_COMPUTE: '0', STRATUS_LISTEN_ADMIN: '0', STRATUS_IDENTITY_CLOUDS_YAML: cloudsYaml,
     STRATUS_ADMIN_PASSWORD: 'first-admin', STRATUS_DEMO_PASSWORD: 'first-demo',
     ...(database.label === 'postgres' ? { DATABASE_URL: database.url } : {}),
   };

@@ -398,7 +398,7 @@ test.serial('a compute service that stops reporting goes down after timeouts.ser
   t.deepEqual(outcome(await get(`/os-hypervisors/${id}/uptime`)), fault(400, 'Compute service of ghost is unavailable at this time.'));
   t.is((await hypervisor('ghost', '2.88')).uptime, null);
   // Reporting again brings it back up.
-  await c.cloud.node.send(ref('host', 'ghost'), 'heartbeat', {});
+  await c.cloud.node.send(ref('host', 'ghost'), 'heartbeat', { sent_at: clock.now() });
   await eventually(async () => (await service('ghost')).state === 'up');
 });
 
@@ -423,7 +423,7 @@ test.serial('deleting services: 409 while a compute host has servers; by integer
   t.is(await service('ghost'), undefined);
   t.is(await hypervisor('ghost'), undefined, 'its hypervisor goes with it');
   t.deepEqual((await get('/os-availability-zone')).body.availabilityZoneInfo.map((z: any) => z.zoneName), ['nova']);
-  await c.cloud.node.send(ref('host', 'ghost'), 'heartbeat', {});
+  await c.cloud.node.send(ref('host', 'ghost'), 'heartbeat', { sent_at: clock.now() });
   await pass(c.config.timeouts.reportIntervalMs);
   t.is(await service('ghost'), undefined, 'a running service whose record was deleted does not bring it back by reporting');
   t.deepEqual(outcome(await del(`/os-services/${ghost.id}`)), fault(404, `Service ${ghost.id} not found.`));

@@ -127,7 +127,7 @@ test('revocations reach a second API node; tokens, revocations and passwords sur
   const c = await startTestCloud('restart');
   // A second node on the same database and state directory (its key for EC2 secrets is shared).
   const secondPort = await freePort();
-  const second = await startCloudProcess({ ...c.env, STRATUS_NODE_ID: 'node-2', STRATUS_LISTEN_IDENTITY: String(secondPort), STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_COMPUTE: '0', STRATUS_ROLES: 'api', STRATUS_LOG_LEVEL: 'info' });
+  const second = await startCloudProcess({ ...c.env, STRATUS_NODE_ID: 'node-2', STRATUS_LISTEN_IDENTITY: String(secondPort), STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_COMPUTE: '0', STRATUS_LISTEN_ADMIN: '0', STRATUS_ROLES: 'api', STRATUS_LOG_LEVEL: 'info' });
   const probe = (port: number, token: string) =>
     fetch(`http://127.0.0.1:${port}/v3/auth/projects`, { headers: { 'x-auth-token': token } }).then((r) => r.status);
 

@@ -164,7 +164,7 @@ test('console get reports an open session as expired once its time is up, withou
   rejected(t, () => k.open(row, open, ctx('console', 'tok')), /already exists/);
 });
 
-test('host register creates or updates, and usage and disabling change the row', (t) => {
+test('host register creates or updates, and usage and disabling change the row', async (t) => {
   const h = hostKind.behaviour;
   const c = ctx('host', 'compute-1');
   const reg = {
@@ -183,7 +183,7 @@ test('host register creates or updates, and usage and disabling change the row',
   t.like(down, { forced_down: true, service_disabled: false });
   t.like(run(h.forceDown(down, { forced_down: false }, c)).state as HostRow, { forced_down: false });
   // A deleted compute service's reports change nothing until it registers again.
-  t.deepEqual(run(h.heartbeat(null, {}, c)), {});
+  t.deepEqual(await h.heartbeat(null, { sent_at: T0 }, c), {});
   rejected(t, () => h.enable(null, {}, c), /not found/);
   t.like(hostKind.onFailed!(row, 'libvirt down', T0)!, { status: 'failed', failure_reason: 'libvirt down' });
 });
@@ -204,7 +204,7 @@ test('scheduler get answers a zero row before the first decision; a heartbeat st
   const s = schedulerKind.behaviour;
   const c = ctx('scheduler', 'node-1');
   t.like(run(s.get(null, {}, c)).reply as SchedulerRow, { name: 'node-1', decisions: 0, last_decision_at: null });
-  const one = run(s.heartbeat(null, {}, ctx('scheduler', 'node-1', T0 + 3))).state as SchedulerRow;
+  const one = run(s.heartbeat(null, { sent_at: T0 + 3 }, ctx('scheduler', 'node-1', T0 + 3))).state as SchedulerRow;
   t.is(one.decisions, 0);
   t.deepEqual(one.updated_at, new Date(T0 + 3));
   t.is(schedulerKind.onFailed!(one, 'boom', T0), undefined);
@@ -216,7 +216,9 @@ test('every kind reads with a transient get and changes state durably', (t) => {
   for (const kind of kinds) {
     t.is(kind.protocol.kind, kind.kind);
     // The scheduler's select and the host's uptime are questions, like get: they change nothing durable.
-    for (const type of kind.protocol.types) t.is(kind.protocol.isDurable(type), !['get', 'select', 'uptime'].includes(type), `${kind.kind}.${type}`);
+    // Heartbeats are transient writes: they change state, but nothing redelivers an old one.
+    for (const type of kind.protocol.types) t.is(kind.protocol.isDurable(type), !['get', 'select', 'uptime', 'heartbeat'].includes(type), `${kind.kind}.${type}`);
+    for (const type of kind.protocol.types) t.is(kind.protocol.writes(type), !['get', 'select', 'uptime'].includes(type), `${kind.kind}.${type} writes`);
     t.is(kind.protocol.validate('get', {}), undefined);
   }
   t.deepEqual(kinds.filter((k) => !k.passivates).map((k) => k.kind), ['host', 'scheduler']);
@@ -247,7 +249,7 @@ test('protocols reject malformed payloads and accept good ones', (t) => {
   t.is(consoleKind.protocol.validate('open', open), undefined);
   invalid(consoleKind, 'open', { ...open, protocol: 'rdp' });
   invalid(consoleKind, 'open', { ...open, port: 65536 });
-  t.is(schedulerKind.protocol.validate('heartbeat', {}), undefined);
+  t.is(schedulerKind.protocol.validate('heartbeat', { sent_at: T0 }), undefined);
   invalid(schedulerKind, 'select', { instance_uuid: UUID, vcpus: 1, memory_mb: 1, disk_gb: 0, availability_zone: null, tried: [], attempt: 0 });
 });
 
@@ -257,4 +259,44 @@ test('policyFrom copies the supervision settings and refuses nonsense', (t) => {
   t.throws(() => policyFrom({ ...settings, maxMessageAttempts: 0 }));
   t.throws(() => policyFrom({ ...settings, backoffMaxMs: 10 }));
   t.throws(() => policyFrom({ ...settings, withinMs: Number.NaN }));
+});
+
+// The sagas' deadlines: a stuck claim or order cannot be caused for real without a lost message, so their
+// checks run here on a server in each state, with the messages they send captured.
+const capturing = (now: number) => {
+  const sent: Array<{ to: string; type: string; payload: any; delayMs?: number }> = [];
+  const c: HandlerContext = { ...ctx('instance', UUID, now), send: (to, type, payload, o) => { sent.push({ to: `${to.kind}/${to.id}`, type, payload, delayMs: o?.delayMs }); } };
+  return { c, sent };
+};
+
+test('a build still under way at its deadline goes to ERROR with Nova’s fault; one checked early looks again; one built meanwhile is left alone', (t) => {
+  const building = createdInstance();
+  const early = capturing(T0 + 1_000);
+  t.is(run(i.buildCheck(building, { deadline: T0 + 5_000 }, early.c)).state, undefined);
+  t.deepEqual(early.sent, [{ to: `instance/${UUID}`, type: 'buildCheck', payload: { deadline: T0 + 5_000 }, delayMs: 4_000 }]);
+  const late = capturing(T0 + 5_000);
+  t.like(run(i.buildCheck(building, { deadline: T0 + 5_000 }, late.c)).state as InstanceRow,
+    { vm_state: 'error', task_state: null, fault_code: 500, fault_message: 'Instance build timed out. Set to error state.' });
+  const active = { ...building, vm_state: 'active', task_state: null };
+  t.is(run(i.buildCheck(active, { deadline: T0 + 5_000 }, capturing(T0 + 9_000).c)).state, undefined);
+  // The host that builds it after all is told to give the guest back.
+  const failed = run(i.buildCheck(building, { deadline: T0 + 5_000 }, late.c)).state as InstanceRow;
+  const spawned = capturing(T0 + 6_000);
+  t.is(run(i.spawned(failed, { host: 'compute-1', node: 'compute-1', power_state: 1 }, spawned.c)).state, undefined);
+  t.like(spawned.sent[0], { to: 'host/compute-1', type: 'release', payload: { instance_uuid: UUID } });
+});
+
+test('a power action not reported by its deadline has its task cleared with a fault; a reported one is left alone', (t) => {
+  const stopping = { ...createdInstance(), vm_state: 'active', task_state: 'powering-off', power_state: 1, host: 'compute-1', launched_at: new Date(T0) };
+  const order = { op: 'stop' as const, request_id: 'req-1', deadline: T0 + 600_000 };
+  const early = capturing(T0 + 1);
+  t.is(run(i.powerCheck(stopping, order, early.c)).state, undefined);
+  t.like(early.sent[0], { type: 'powerCheck', delayMs: 599_999 });
+  const late = run(i.powerCheck(stopping, order, capturing(T0 + 600_000).c)).state as InstanceRow;
+  t.like(late, { vm_state: 'active', task_state: null, power_state: 1, fault_code: 500 });
+  t.regex(late.fault_message!, /Timed out waiting for compute host compute-1 to stop instance/);
+  t.is(run(i.powerCheck({ ...stopping, task_state: null, vm_state: 'stopped' }, order, capturing(T0 + 600_000).c)).state, undefined);
+  // A suspend that never came back leaves the server in ERROR, as a failed one does.
+  const suspending = { ...stopping, task_state: 'suspending' };
+  t.like(run(i.powerCheck(suspending, { ...order, op: 'suspend' }, capturing(T0 + 600_000).c)).state as InstanceRow, { vm_state: 'error', task_state: null });
 });

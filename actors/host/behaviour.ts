@@ -10,7 +10,10 @@ import { reconcile } from './reconcile.js';
 import { specOf } from './domain-spec.js';
 import { hostUptime } from '../../drivers/local/uptime.js';
 import { powerHandlers, type PowerDeps } from './power.js';
-import { claimed, disabled, enabled, forcedDown, heartbeat, registered, released, reregistered, usageSet, type HostRow } from './state.js';
+import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
+import {
+  claimed, disabled, enabled, forcedDown, heartbeat, hypervisorBack, hypervisorDown, registered, released, reregistered, usageSet, type HostRow,
+} from './state.js';
 
 export interface HostDeps extends PowerDeps {
   /** The host's hypervisor connection (one per URI, kept open across messages). */
@@ -19,6 +22,10 @@ export interface HostDeps extends PowerDeps {
   readonly instancesOn: (host: string) => Promise<InstanceRow[]>;
   /** TEST-ONLY fault hook: spawns on this host fail (the test driver cannot be made to fail one). */
   readonly failSpawn: (host: string) => boolean;
+  /** The hypervisor's current boot, when it can be told; a new one after its daemon died means its guests are gone. */
+  readonly bootId?: (host: string) => string | undefined;
+  /** A heartbeat sent longer ago than this says nothing about now (Nova's service_down_time). */
+  readonly serviceDownMs?: number;
 }
 
 const known = (state: HostRow | null, ctx: HandlerContext): HostRow => {
@@ -27,6 +34,13 @@ const known = (state: HostRow | null, ctx: HandlerContext): HostRow => {
 };
 
 const changed = (next: HostRow) => ({ state: next, reply: next });
+
+/** The host as it is once a call found its hypervisor unreachable (said once, when it goes down). */
+export function down(host: HostRow, error: Error, ctx: HandlerContext): HostRow {
+  if (host.status === 'down') return host;
+  ctx.log.error({ host: host.name, err: error }, 'hypervisor unreachable; compute service down');
+  return hypervisorDown(host, error.message, ctx.now);
+}
 
 export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostProtocol.spec> {
   return {
@@ -43,13 +57,29 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       ctx.log.info({ rebooted, adopted: result.adopted, resumed: result.resumed, redefined: result.redefined, missing: result.missing, unknown: result.unknown.length }, 'host registered');
       return { state: next, reply: result };
     },
-    heartbeat: (state, _payload, ctx) => {
+    heartbeat: async (state, { sent_at }, ctx) => {
       // A deleted compute service that is still running: Nova logs that its record is gone and reports nothing.
       if (!state) {
         ctx.log.warn({ host: ctx.self.id }, 'compute service record deleted; restart the compute service to recreate it');
         return {};
       }
-      return { state: heartbeat(state, ctx.now) };
+      // Late or repeated: the service was known alive at a later time already, or this says nothing about now.
+      const seen = state.last_seen_at ? new Date(state.last_seen_at).getTime() : -Infinity;
+      if (sent_at <= seen || sent_at > ctx.now || ctx.now - sent_at > (deps.serviceDownMs ?? 60_000)) return {};
+      const hypervisor = deps.hypervisor(state.libvirt_uri);
+      try {
+        await hypervisor.probe();
+      } catch (error) {
+        if (!(error instanceof HypervisorUnavailable)) throw error;
+        return state.status === 'down' ? {} : { state: down(state, error, ctx) };
+      }
+      if (state.status !== 'down') return { state: heartbeat(state, sent_at) };
+      // Back: the guests of a hypervisor that restarted are gone, and are brought back as after a reboot of it.
+      const bootId = deps.bootId?.(state.name) ?? null;
+      const rebooted = Boolean(bootId && state.boot_id && bootId !== state.boot_id);
+      const result = await reconcile(hypervisor, await deps.instancesOn(state.name), rebooted, ctx);
+      ctx.log.info({ host: state.name, rebooted, resumed: result.resumed, redefined: result.redefined, adopted: result.adopted }, 'hypervisor reachable again; compute service up');
+      return { state: hypervisorBack(state, bootId, sent_at) };
     },
     claim: async (state, { scheduler, ...request }, ctx) => {
       const retry = (last_error: string) => ctx.send(ref('instance', request.instance_uuid), 'build', {
@@ -82,12 +112,19 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
         await hypervisor.remove(request.instance_uuid).catch(() => {});
         ctx.log.warn({ err: error, instance: request.instance_uuid }, 'spawn failed; rescheduling');
         retry(`Build of instance ${request.instance_uuid} on ${host.name} failed: ${(error as Error).message}`.slice(0, 1024));
-        return {};
+        return error instanceof HypervisorUnavailable ? { state: down(host, error, ctx) } : {};
       }
     },
     release: async (state, request, ctx) => {
       const host = known(state, ctx);
-      await deps.hypervisor(host.libvirt_uri).remove(request.instance_uuid);
+      try {
+        await deps.hypervisor(host.libvirt_uri).remove(request.instance_uuid);
+      } catch (error) {
+        if (!(error instanceof HypervisorUnavailable)) throw error;
+        // A delete waits for its hypervisor: done once the daemon answers again, so its guest never comes back.
+        ctx.send(ctx.self, 'release', request, { delayMs: deps.hypervisorRetryMs ?? 2_000 });
+        return { state: down(host, error, ctx) };
+      }
       // A suspended server's saved memory goes with it.
       if (deps.savePath) rmSync(deps.savePath(host.name, request.instance_uuid), { force: true });
       ctx.send(ref('instance', request.instance_uuid), 'released', {});
@@ -114,6 +151,6 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       }
     },
     get: (state, _payload, ctx) => ({ reply: known(state, ctx) }),
-    ...powerHandlers(deps, known),
+    ...powerHandlers(deps, known, down),
   };
 }

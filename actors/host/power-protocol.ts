@@ -14,6 +14,8 @@ export const powerMessages = {
       instance_uuid: text(36), op: op(), request_id: text(),
       // What a domain defined afresh needs (a start, a hard reboot).
       memory_mb: Type.Integer({ minimum: 1 }), vcpus: Type.Integer({ minimum: 1 }),
+      /** Set by the host once its hypervisor did not answer: tried again until then (ms), then failed with a fault. */
+      unreachable_until: Type.Optional(Type.Integer({ minimum: 0 })),
     }, { additionalProperties: false }),
   },
   /**
@@ -28,6 +30,7 @@ export const powerMessages = {
       /** The running domain's id when the shutdown was asked: another id means it was started again meanwhile. */
       domain_id: Type.Union([Type.Integer(), Type.Null()]),
       deadline: Type.Integer({ minimum: 0 }), resend_at: Type.Integer({ minimum: 0 }),
+      unreachable_until: Type.Optional(Type.Integer({ minimum: 0 })),
     }, { additionalProperties: false }),
   },
 } as const;

@@ -7,6 +7,7 @@ import { PowerState } from '../../drivers/libvirt/power-state.js';
 import type { HostRow } from '../../models/host.js';
 import { specOf } from './domain-spec.js';
 import type { powerMessages } from './power-protocol.js';
+import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
 
 // Power operations on a host's domains, as Nova's compute manager and libvirt driver carry them out.
 // A guest asked to shut down is not waited for in the handler: the host looks again through a
@@ -21,6 +22,10 @@ export interface PowerDeps {
   readonly savePath?: (host: string, uuid: string) => string;
   /** TEST-ONLY fault hook: guests on this host ignore shutdown requests (the test driver's always obey). */
   readonly ignoresShutdown?: (host: string) => boolean;
+  /** How often an operation whose hypervisor did not answer is tried again. */
+  readonly hypervisorRetryMs?: number;
+  /** How long a power operation waits for an unreachable hypervisor before it fails with a fault. */
+  readonly hypervisorWaitMs?: number;
 }
 
 type Order = Static<typeof powerMessages.power.payload>;
@@ -68,7 +73,9 @@ async function beginShutdown(t: Target, o: Order & { op: 'stop' | 'soft_reboot' 
   const after = ignored ? before : await t.hv.shutdown(o.instance_uuid);
   if (isOff(after)) return finishShutdown(t, o, after);
   const now = t.ctx.now;
-  lookAgain(t, { ...o, domain_id: before.id, deadline: now + waitMs, resend_at: now + RESEND_MS });
+  // An unreachable hypervisor's wait, if this order had one, is over: the checks start their own.
+  const { unreachable_until: _waited, ...order } = o;
+  lookAgain(t, { ...order, domain_id: before.id, deadline: now + waitMs, resend_at: now + RESEND_MS });
   if (o.op === 'soft_reboot') t.ctx.send(ref('instance', o.instance_uuid), 'powerProgress', { op: o.op, request_id: o.request_id });
   return undefined;
 }
@@ -101,7 +108,23 @@ async function failed(t: Target, o: Order | Check, error: unknown): Promise<void
   report(t, o, status?.powerState ?? PowerState.NOSTATE, error instanceof Error ? error : new Error(String(error)));
 }
 
-export function powerHandlers(deps: Deps, known: (state: HostRow | null, ctx: HandlerContext) => HostRow) {
+type Down = (host: HostRow, error: Error, ctx: HandlerContext) => HostRow;
+
+/**
+ * An operation whose hypervisor did not answer: sent to itself again a moment later while the
+ * daemon may come back, failed with a fault (the server's task cleared) once that wait is over.
+ */
+async function unreachable(t: Target, o: Order | Check, type: 'power' | 'shutdownCheck', error: HypervisorUnavailable, down: Down): Promise<Outcome<HostRow>> {
+  const until = o.unreachable_until ?? t.ctx.now + (t.deps.hypervisorWaitMs ?? 120_000);
+  if (t.ctx.now < until) {
+    t.ctx.send(t.ctx.self, type, { ...o, unreachable_until: until }, { delayMs: t.deps.hypervisorRetryMs ?? 2_000 });
+  } else {
+    report(t, o, PowerState.NOSTATE, new Error(`Compute host ${t.host.name} could not reach its hypervisor: ${error.cause.message}`));
+  }
+  return { state: down(t.host, error, t.ctx) };
+}
+
+export function powerHandlers(deps: Deps, known: (state: HostRow | null, ctx: HandlerContext) => HostRow, down: Down) {
   const target = (state: HostRow | null, ctx: HandlerContext): Target => {
     const host = known(state, ctx);
     return { host, hv: deps.hypervisor(host.libvirt_uri), ctx, deps };
@@ -113,6 +136,7 @@ export function powerHandlers(deps: Deps, known: (state: HostRow | null, ctx: Ha
         const powerState = await carryOut(t, order);
         if (powerState !== undefined) report(t, order, powerState);
       } catch (error) {
+        if (error instanceof HypervisorUnavailable) return unreachable(t, order, 'power', error, down);
         await failed(t, order, error);
       }
       // A server keeps its host's resources whatever its power state, as Nova's claims do.
@@ -135,6 +159,7 @@ export function powerHandlers(deps: Deps, known: (state: HostRow | null, ctx: Ha
           lookAgain(t, check);
         }
       } catch (error) {
+        if (error instanceof HypervisorUnavailable) return unreachable(t, check, 'shutdownCheck', error, down);
         await failed(t, check, error);
       }
       return {};

@@ -28,7 +28,12 @@ export const hostProtocol = defineProtocol('host', {
       host_ip: Type.Optional(text(64)),
     }, { additionalProperties: false }),
   },
-  heartbeat: { durable: true, payload: empty() },
+  /**
+   * The compute service reporting in, with the time it was sent: transient (a lost one is replaced by
+   * the next), and one older than the last counted changes nothing, so a late one never makes a dead host
+   * look alive. The host probes its hypervisor on each: a daemon that does not answer marks it down.
+   */
+  heartbeat: { durable: false, writes: true, payload: Type.Object({ sent_at: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }) },
   /** From an instance the scheduler placed here: claim the resources and start the guest, or send the boot back. */
   claim: {
     durable: true,

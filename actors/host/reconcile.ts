@@ -30,8 +30,9 @@ export async function reconcile(
   for (const instance of instances) {
     const domain = domains.get(instance.uuid);
     domains.delete(instance.uuid);
-    // A server being deleted is its release message's business; one still building, its claim's.
-    if (instance.task_state === 'deleting' || instance.vm_state === 'building') continue;
+    // A server being deleted is its release message's business; one still building, its claim's; one in
+    // the middle of a power action, that action's (started again here, a stop carried out just before would be undone).
+    if (instance.task_state !== null || instance.vm_state === 'building') continue;
     if (domain) {
       adopted++;
       sync(instance, domain.powerState);

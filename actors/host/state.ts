@@ -34,7 +34,16 @@ export const released = (s: HostRow, r: Resources, now: number): HostRow => ({
   local_gb_used: Math.max(0, s.local_gb_used - r.disk_gb), running_vms: Math.max(0, s.running_vms - 1), updated_at: new Date(now),
 });
 
-export const heartbeat = (s: HostRow, now: number): HostRow => ({ ...s, ...alive(now) });
+/** A report sent at `sentAt`: the service was alive then, not necessarily when the report arrived. */
+export const heartbeat = (s: HostRow, sentAt: number): HostRow => ({ ...s, ...alive(sentAt) });
+
+/** Its hypervisor cannot be reached: the compute service is down (os-services, the scheduler) until it can. */
+export const hypervisorDown = (s: HostRow, reason: string, now: number): HostRow =>
+  ({ ...s, status: 'down', failure_reason: reason.slice(0, 1024), updated_at: new Date(now) });
+
+/** Its hypervisor answers again (a new boot of it, if it restarted): up, seen at `sentAt`. */
+export const hypervisorBack = (s: HostRow, bootId: string | null, sentAt: number): HostRow =>
+  ({ ...s, boot_id: bootId ?? s.boot_id, ...alive(sentAt) });
 
 export const usageSet = (s: HostRow, u: Usage, now: number): HostRow => ({ ...s, ...u, updated_at: new Date(now) });
 

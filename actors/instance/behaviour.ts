@@ -4,11 +4,11 @@ import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
 import type { Selection } from '../scheduler/index.js';
 import type { instanceProtocol } from './protocol.js';
-import { powerBehaviour } from './power-behaviour.js';
+import { powerBehaviourWith } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
 import { dbBool, fieldHandlers } from './fields.js';
 import {
-  buildFailed, created, deleted, deleting, powerSynced, renamed, spawned, stateSet, type InstanceRow,
+  buildFailed, created, deleted, deleting, powerSynced, renamed, spawned, stateSet, type BuildFailure, type InstanceRow,
 } from './state.js';
 
 /** A deleted instance answers like a missing one, as Nova's API does. */
@@ -58,14 +58,30 @@ async function place(state: InstanceRow, request: BuildRequest, ctx: HandlerCont
   return changed(buildFailed(state, { code: 500, message: selection.error, ...(details ? { details } : {}) }, ctx.now));
 }
 
-export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.spec> = {
+/** How long the instance's sagas wait for the other actors before they end with a fault. */
+export interface InstanceTimeouts { readonly buildMs: number; readonly actionMs: number }
+
+export const DEFAULT_INSTANCE_TIMEOUTS: InstanceTimeouts = { buildMs: 600_000, actionMs: 600_000 };
+
+// Nova's _check_instance_build_time message.
+const BUILD_TIMED_OUT = 'Instance build timed out. Set to error state.';
+
+/** The build failed: its event and the server's ERROR with the fault, as the scheduler's refusal records them. */
+const failBuild = (state: InstanceRow, failure: BuildFailure, ctx: HandlerContext) => {
+  new ActionLog(ctx, state.uuid).instant(actionId(state.uuid, 'create'), SCHEDULE_EVENT, null, ctx.now, { message: failure.message, traceback: failure.details });
+  return changed(buildFailed(state, failure, ctx.now));
+};
+
+export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<InstanceRow, typeof instanceProtocol.spec> => ({
   create: (state, { scheduler, request_id, ...payload }, ctx) => {
     if (state) throw reject(`instance ${ctx.self.id} already exists`);
     const next = created(ctx.self.id, payload, ctx.now);
     const request = request_id ?? ctx.correlationId;
     if (request) new ActionLog(ctx, next.uuid).start('create', { request_id: request, user_id: payload.user_id, project_id: payload.project_id }, ctx.now);
+    if (!scheduler) return changed(next);
+    ctx.send(ctx.self, 'buildCheck', { deadline: ctx.now + timeouts.buildMs }, { delayMs: timeouts.buildMs });
     // Placed in the same commit when the scheduler answers; otherwise the build is retried as its own message.
-    return scheduler ? place(next, { scheduler, tried: [], attempt: 1 }, ctx, true) : changed(next);
+    return place(next, { scheduler, tried: [], attempt: 1 }, ctx, true);
   },
   build: (state, request, ctx) => {
     // Deleted, failed or placed meanwhile: nothing left to build.
@@ -76,8 +92,8 @@ export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.s
   },
   spawned: (state, { host, node, power_state, availability_zone }, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);
-    // Deleted while it was being built: the host must give the domain back.
-    if (state.deleted_at) {
+    // Deleted while it was being built, or given up on (timed out, failed): the host must give the domain back.
+    if (state.deleted_at || state.vm_state !== 'building') {
       release({ ...state, host }, ctx);
       return { reply: state };
     }
@@ -87,8 +103,17 @@ export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.s
   buildFailed: (state, failure, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);
     if (state.deleted_at) return { reply: state };
-    new ActionLog(ctx, state.uuid).instant(actionId(state.uuid, 'create'), SCHEDULE_EVENT, null, ctx.now, { message: failure.message, traceback: failure.details });
-    return changed(buildFailed(state, failure, ctx.now));
+    return failBuild(state, failure, ctx);
+  },
+  buildCheck: (state, { deadline }, ctx) => {
+    if (!state || state.deleted_at || state.vm_state !== 'building') return { reply: state };
+    // Delivered early (a restart delivers what the outbox holds at once): look again at the deadline.
+    if (ctx.now < deadline) {
+      ctx.send(ctx.self, 'buildCheck', { deadline }, { delayMs: deadline - ctx.now });
+      return { reply: state };
+    }
+    ctx.log.warn({ instance: state.uuid }, 'build timed out');
+    return failBuild(state, { code: 500, message: BUILD_TIMED_OUT }, ctx);
   },
   syncPowerState: (state, { power_state }, ctx) => {
     const s = live(state, ctx);
@@ -98,8 +123,19 @@ export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.s
   setState: (state, payload, ctx) => changed(stateSet(live(state, ctx), payload, ctx.now)),
   delete: (state, caller, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);
-    // A repeated delete (a retried API call) succeeds without touching the row.
-    if (state.deleted_at || state.task_state === 'deleting') return { reply: state };
+    // A repeated delete (a retried API call) succeeds without touching the row. Nova deletes in any task
+    // state: the host's release is carried out whatever was under way, and its late reports change nothing.
+    if (state.deleted_at) return { reply: state };
+    if (state.task_state === 'deleting') {
+      // Still not released after the action timeout (the host's message dead-lettered, say): ask the host again.
+      // Not sooner: a host waiting for its hypervisor keeps its own release and would free the resources twice.
+      if (state.host && ctx.now - new Date(state.updated_at).getTime() >= timeouts.actionMs) {
+        ctx.log.warn({ instance: state.uuid, host: state.host }, 'delete not released in time; asking the host again');
+        release(state, ctx);
+        return changed(deleting(state, stampOf(state, ctx.now)));
+      }
+      return { reply: state };
+    }
     const at = stampOf(state, ctx.now);
     const log = new ActionLog(ctx, state.uuid);
     const request = caller.request_id ?? ctx.correlationId;
@@ -116,10 +152,12 @@ export const instanceBehaviour: Behaviour<InstanceRow, typeof instanceProtocol.s
     return changed(deleted(state, ctx.now));
   },
   get: (state, _payload, ctx) => ({ reply: live(state, ctx) }),
-  ...powerBehaviour,
+  ...powerBehaviourWith(timeouts),
   // PUT /servers/{id}, metadata and tags (fields.ts).
   ...fieldHandlers((state, id) => {
     if (!state || state.deleted_at) throw reject(`instance ${id} not found`);
     return state;
   }),
-};
+});
+
+export const instanceBehaviour = instanceBehaviourWith(DEFAULT_INSTANCE_TIMEOUTS);

@@ -1,16 +1,17 @@
 import { defineKind } from '../../runtime/kind.js';
-import { instanceBehaviour } from './behaviour.js';
+import { DEFAULT_INSTANCE_TIMEOUTS, instanceBehaviour, instanceBehaviourWith, type InstanceTimeouts } from './behaviour.js';
 import { instanceProtocol } from './protocol.js';
 import { failed, type InstanceRow } from './state.js';
 import { ACTION_MODELS } from './actions.js';
 
-export { instanceProtocol, instanceBehaviour };
+export { instanceProtocol, instanceBehaviour, DEFAULT_INSTANCE_TIMEOUTS, type InstanceTimeouts };
 export { hostnameFrom, type InstanceRow } from './state.js';
 
-export const instanceKind = defineKind<InstanceRow, typeof instanceProtocol.spec>({
+/** The instance kind with its sagas' timeouts (`timeouts.buildMs`, `timeouts.actionMs`). */
+export const instanceKindWith = (timeouts: InstanceTimeouts) => defineKind<InstanceRow, typeof instanceProtocol.spec>({
   kind: 'instance',
   protocol: instanceProtocol,
-  behaviour: instanceBehaviour,
+  behaviour: timeouts === DEFAULT_INSTANCE_TIMEOUTS ? instanceBehaviour : instanceBehaviourWith(timeouts),
   model: 'Instance',
   key: 'uuid',
   shared: ['project_id', 'user_id', 'vm_state', 'task_state', 'host', 'node', 'availability_zone', 'flavor_id', 'image_ref', 'key_name',
@@ -23,3 +24,5 @@ export const instanceKind = defineKind<InstanceRow, typeof instanceProtocol.spec
   onFailed: (state, reason, now) => (state && !state.deleted_at ? failed(state, reason, now) : undefined),
   summary: (s) => (s ? { vm_state: s.vm_state, task_state: s.task_state, power_state: s.power_state, host: s.host } : {}),
 });
+
+export const instanceKind = instanceKindWith(DEFAULT_INSTANCE_TIMEOUTS);

@@ -29,7 +29,7 @@ const changed = (next: InstanceRow) => ({ state: next, reply: next });
  * Checks the action as Nova's compute API does, then in one commit: the task_state, the instance
  * action with its compute event begun, and the order to the host.
  */
-function order(state: InstanceRow | null, op: HostOp, caller: Caller, ctx: HandlerContext): Outcome<InstanceRow> {
+function ordered(state: InstanceRow | null, op: HostOp, caller: Caller, ctx: HandlerContext): { state: InstanceRow; reply: InstanceRow } {
   const s = visible(state, caller, ctx);
   const refused = refusal(s, op, caller.is_admin === true);
   if (refused) throw reject(refusalMessage(s.uuid, op, refused), refused);
@@ -43,49 +43,73 @@ function order(state: InstanceRow | null, op: HostOp, caller: Caller, ctx: Handl
   return changed(accepted(s, op, at));
 }
 
-const simple = (op: HostOp) => (state: InstanceRow | null, caller: Caller, ctx: HandlerContext) => order(state, op, caller, ctx);
+/** How long a power action may take before its task is cleared with a fault. */
+export interface PowerTimeouts { readonly actionMs: number }
 
-export const powerBehaviour: { readonly [T in keyof Messages]: Handler<T> } = {
-  stop: simple('stop'),
-  start: simple('start'),
-  reboot: (state, { type, ...caller }, ctx) => order(state, type === 'HARD' ? 'hard_reboot' : 'soft_reboot', caller, ctx),
-  pause: simple('pause'),
-  unpause: simple('unpause'),
-  suspend: simple('suspend'),
-  resume: simple('resume'),
-  lock: (state, { reason, api_host, ...caller }, ctx) => {
-    const s = visible(state, caller, ctx);
-    const at = stampOf(s, ctx.now);
-    const next = locked(s, caller.project_id, reason, at);
-    // An owner locking what is locked already: Nova records nothing.
-    if (!next) return { reply: s };
-    const log = new ActionLog(ctx, s.uuid);
-    log.instant(log.start('lock', caller, at), 'api_lock', api_host ?? null, at);
-    return changed(next);
-  },
-  unlock: (state, { api_host, ...caller }, ctx) => {
-    const s = visible(state, caller, ctx);
-    // Nova's is_expected_locked_by: undoing a lock taken from the other side (owner or admin) takes the
-    // unlock_override policy, which only admins pass; the API words the refusal as that policy's.
-    if (s.locked_by && s.locked_by !== lockerOf(s, caller.project_id) && !caller.is_admin) {
-      throw reject(`Instance ${s.uuid} was locked by its ${s.locked_by}`, { reason: 'locked_by_other', locked_by: s.locked_by });
-    }
-    const at = stampOf(s, ctx.now);
-    const log = new ActionLog(ctx, s.uuid);
-    log.instant(log.start('unlock', caller, at), 'api_unlock', api_host ?? null, at);
-    return changed(unlocked(s, at));
-  },
-  powerDone: (state, { op, request_id, ...report }, ctx) => {
-    if (!state) throw reject(`instance ${ctx.self.id} not found`);
-    // The event ends whatever became of the server meanwhile; the state moves only if this report is still expected.
-    const at = stampOf(state, ctx.now);
-    new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, RULES[op].action, request_id), EVENTS[op], at, report.error);
-    const next = reported(state, op, report, at);
-    if (next && report.error) ctx.log.warn({ op, error: report.error.message }, 'power operation failed');
-    return next ? changed(next) : { reply: state };
-  },
-  powerProgress: (state, { op }, ctx) => {
-    const next = state && !state.deleted_at ? rebootStarted(state, op, stampOf(state, ctx.now)) : undefined;
-    return next ? changed(next) : { reply: state };
-  },
+export const powerBehaviourWith = (timeouts: PowerTimeouts): { readonly [T in keyof Messages]: Handler<T> } => {
+  const order = (state: InstanceRow | null, op: HostOp, caller: Caller, ctx: HandlerContext) => {
+    const outcome = ordered(state, op, caller, ctx);
+    const at = new Date(outcome.state.updated_at).getTime();
+    ctx.send(ctx.self, 'powerCheck', { op, request_id: caller.request_id, deadline: at + timeouts.actionMs }, { delayMs: timeouts.actionMs });
+    return outcome;
+  };
+  const simple = (op: HostOp) => (state: InstanceRow | null, caller: Caller, ctx: HandlerContext) => order(state, op, caller, ctx);
+  return {
+    stop: simple('stop'),
+    start: simple('start'),
+    reboot: (state, { type, ...caller }, ctx) => order(state, type === 'HARD' ? 'hard_reboot' : 'soft_reboot', caller, ctx),
+    pause: simple('pause'),
+    unpause: simple('unpause'),
+    suspend: simple('suspend'),
+    resume: simple('resume'),
+    lock: (state, { reason, api_host, ...caller }, ctx) => {
+      const s = visible(state, caller, ctx);
+      const at = stampOf(s, ctx.now);
+      const next = locked(s, caller.project_id, reason, at);
+      // An owner locking what is locked already: Nova records nothing.
+      if (!next) return { reply: s };
+      const log = new ActionLog(ctx, s.uuid);
+      log.instant(log.start('lock', caller, at), 'api_lock', api_host ?? null, at);
+      return changed(next);
+    },
+    unlock: (state, { api_host, ...caller }, ctx) => {
+      const s = visible(state, caller, ctx);
+      // Nova's is_expected_locked_by: undoing a lock taken from the other side (owner or admin) takes the
+      // unlock_override policy, which only admins pass; the API words the refusal as that policy's.
+      if (s.locked_by && s.locked_by !== lockerOf(s, caller.project_id) && !caller.is_admin) {
+        throw reject(`Instance ${s.uuid} was locked by its ${s.locked_by}`, { reason: 'locked_by_other', locked_by: s.locked_by });
+      }
+      const at = stampOf(s, ctx.now);
+      const log = new ActionLog(ctx, s.uuid);
+      log.instant(log.start('unlock', caller, at), 'api_unlock', api_host ?? null, at);
+      return changed(unlocked(s, at));
+    },
+    powerDone: (state, { op, request_id, ...report }, ctx) => {
+      if (!state) throw reject(`instance ${ctx.self.id} not found`);
+      // The event ends whatever became of the server meanwhile; the state moves only if this report is still expected.
+      const at = stampOf(state, ctx.now);
+      new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, RULES[op].action, request_id), EVENTS[op], at, report.error);
+      const next = reported(state, op, report, at);
+      if (next && report.error) ctx.log.warn({ op, error: report.error.message }, 'power operation failed');
+      return next ? changed(next) : { reply: state };
+    },
+    powerProgress: (state, { op }, ctx) => {
+      const next = state && !state.deleted_at ? rebootStarted(state, op, stampOf(state, ctx.now)) : undefined;
+      return next ? changed(next) : { reply: state };
+    },
+    powerCheck: (state, { op, request_id, deadline }, ctx) => {
+      // Reported meanwhile (or overtaken by a delete): nothing to end.
+      if (!state || state.deleted_at || !RULES[op].expecting.includes(state.task_state ?? '')) return { reply: state };
+      // Delivered early (a restart delivers what the outbox holds at once): look again at the deadline.
+      if (ctx.now < deadline) {
+        ctx.send(ctx.self, 'powerCheck', { op, request_id, deadline }, { delayMs: deadline - ctx.now });
+        return { reply: state };
+      }
+      const error = { message: `Timed out waiting for compute host ${state.host ?? '(none)'} to ${RULES[op].action} instance ${state.uuid}` };
+      const at = stampOf(state, ctx.now);
+      new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, RULES[op].action, request_id), EVENTS[op], at, error);
+      ctx.log.warn({ op, instance: state.uuid }, 'power action timed out');
+      return changed(reported(state, op, { power_state: state.power_state, error }, at)!);
+    },
+  };
 };

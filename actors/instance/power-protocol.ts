@@ -37,6 +37,14 @@ export const powerMessages = {
       error: Type.Optional(Type.Object({ message: Type.String({ maxLength: 65_535 }), traceback: Type.Optional(Type.String({ maxLength: 65_535 })) })),
     }, { additionalProperties: false }),
   },
+  /**
+   * To itself when its host is ordered, delivered `timeouts.actionMs` later: an action the host has
+   * not reported by then (its order dead-lettered, the host gone) ends with a fault, as a failed one does.
+   */
+  powerCheck: {
+    durable: true,
+    payload: Type.Object({ op: op(), request_id: text(), deadline: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+  },
   /** From its host: the operation is under way and waits for the guest (a soft reboot's reboot_started). */
   powerProgress: { durable: true, payload: Type.Object({ op: op(), request_id: text() }, { additionalProperties: false }) },
 } as const;

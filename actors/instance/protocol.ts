@@ -91,6 +91,12 @@ export const instanceProtocol = defineProtocol('instance', {
   },
   /** From its host: the domain is gone and its resources are free. */
   released: { durable: true, payload: empty() },
+  /**
+   * To itself when a build is handed to the scheduler, delivered `timeouts.buildMs` later: a server
+   * still building then goes to ERROR with Nova's fault, whatever became of its claim (a dead letter,
+   * a dead host); a host that builds it after all gives the guest back.
+   */
+  buildCheck: { durable: true, payload: Type.Object({ deadline: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }) },
   get: { durable: false, payload: empty() },
   ...powerMessages,
   // The API's updates, metadata and tags (fields-protocol.ts).

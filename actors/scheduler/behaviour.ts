@@ -45,9 +45,11 @@ export function schedulerBehaviour(deps: SchedulerDeps): Behaviour<SchedulerRow,
       entry.lastAt = ctx.now;
       return { reply: (host ? { host } : { error: NO_VALID_HOST }) satisfies Selection };
     },
-    heartbeat: (state, _payload, ctx) => {
+    heartbeat: (state, { sent_at }, ctx) => {
       if (deleted.has(ctx.self.id)) return {};
-      return { state: reported(state ?? fresh(ctx.self.id, ctx.now), of(ctx.self.id), ctx.now) };
+      // One sent before the last counted (delivered late) says nothing new.
+      if (state && sent_at <= new Date(state.updated_at).getTime()) return {};
+      return { state: reported(state ?? fresh(ctx.self.id, ctx.now), of(ctx.self.id), Math.min(sent_at, ctx.now)) };
     },
     deregister: (state, _payload, ctx) => {
       if (!state) throw reject(`scheduler ${ctx.self.id} has no service record`);

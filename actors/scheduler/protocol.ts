@@ -24,8 +24,8 @@ export const schedulerProtocol = defineProtocol('scheduler', {
    * changes nothing durable, and the chosen host's claim is what holds the resources.
    */
   select: { durable: false, payload: Placement },
-  /** The nova-scheduler service reporting in. */
-  heartbeat: { durable: true, payload: Type.Object({}, { additionalProperties: false }) },
+  /** The nova-scheduler service reporting in, with its send time: transient, so a late one is never replayed. */
+  heartbeat: { durable: false, writes: true, payload: Type.Object({ sent_at: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }) },
   /**
    * The operator deleting this node's nova-scheduler (or nova-conductor: one service here) record:
    * its reports are ignored until the node starts again, as a deleted Nova service stays gone until restarted.

@@ -4,6 +4,7 @@ import { DomainState, Hypervisor, type Domain } from '@unraid/libvirt';
 import { domainXml, type DomainSpec } from './domain-xml.js';
 import { hypervisorIdentity, type HypervisorIdentity } from './hypervisor-version.js';
 import { PowerState, powerStateOf } from './power-state.js';
+import { classify, hasCode, HypervisorUnavailable, isConnectionLost } from './errors.js';
 
 export interface DomainStatus {
   readonly uuid: string;
@@ -14,11 +15,11 @@ export interface DomainStatus {
 
 export interface NodeCapacity { readonly hostname: string; readonly vcpus: number; readonly memoryMb: number }
 
-// The binding does not reconnect: after the daemon restarts, every call on the old handle fails with one of these.
-const connectionLost = /client socket is closed|Broken pipe|Cannot write data|End of file|not connected|no connection/i;
-const notFound = /Domain not found|no domain with matching/i;
-const alreadyRunning = /is already running|already active/i;
-const notRunning = /not running|is not active|not paused/i;
+// A refused operation whose effect is there anyway (a retry finding its work done) is success. Nova's
+// libvirt driver reads that from VIR_ERR_OPERATION_INVALID, but drivers code it differently (the test
+// driver says VIR_ERR_INTERNAL_ERROR "domain … not running"), so the domain's state after the refusal
+// decides; VIR_ERR_NO_DOMAIN, which every driver uses, means gone.
+const OFF = new Set<number>([DomainState.SHUTOFF, DomainState.SHUTDOWN, DomainState.CRASHED]);
 
 /**
  * One hypervisor through `@unraid/libvirt`: every domain operation is keyed by instance UUID
@@ -35,12 +36,7 @@ export class LibvirtConnection {
     return this.call(async (h) => {
       // Defining again what is defined already is harmless, and cheaper than a lookup that fails for every new domain.
       const domain = await h.domainDefineXML(domainXml(spec));
-      try {
-        await domain.create();
-      } catch (error) {
-        // A retried spawn finds its guest running already: that is the success it was after.
-        if (!alreadyRunning.test((error as Error).message)) throw error;
-      }
+      await startUnlessRunning(domain);
       return { uuid: spec.uuid, id: (await domain.getID()) ?? null, powerState: PowerState.RUNNING };
     });
   }
@@ -56,8 +52,8 @@ export class LibvirtConnection {
       const domain = await this.lookup(h, uuid);
       if (!domain) return false;
       const info = await domain.getInfo();
-      if (info.state !== DomainState.SHUTOFF) await ignoreMissing(() => domain.destroy());
-      await ignoreMissing(() => domain.undefine());
+      if (info.state !== DomainState.SHUTOFF) await unlessAlready(() => domain.destroy(), domain, OFF);
+      await unlessAlready(() => domain.undefine(), domain, new Set());
       return true;
     });
   }
@@ -75,12 +71,12 @@ export class LibvirtConnection {
 
   /** Asks the guest to shut down (ACPI); a domain not running is left as it is. Answers the status after. */
   async shutdown(uuid: string): Promise<DomainStatus | undefined> {
-    return this.onDomain(uuid, async (d) => { await tolerate(notRunning, () => d.shutdown()); });
+    return this.onDomain(uuid, async (d) => { await unlessAlready(() => d.shutdown(), d, OFF); });
   }
 
   /** Stops the domain at once, keeping it defined. */
   async destroy(uuid: string): Promise<DomainStatus | undefined> {
-    return this.onDomain(uuid, async (d) => { await tolerate(notRunning, () => d.destroy()); });
+    return this.onDomain(uuid, async (d) => { await unlessAlready(() => d.destroy(), d, OFF); });
   }
 
   /** Pauses a running guest (virDomainSuspend). */
@@ -95,7 +91,7 @@ export class LibvirtConnection {
     return this.required(uuid, await this.onDomain(uuid, async (d) => {
       const state = (await d.getInfo()).state;
       if (state === DomainState.PAUSED) await d.resume();
-      else if (state === DomainState.SHUTOFF) await tolerate(alreadyRunning, () => d.create());
+      else if (state === DomainState.SHUTOFF) await startUnlessRunning(d);
     }));
   }
 
@@ -118,7 +114,13 @@ export class LibvirtConnection {
       const state = domain ? (await domain.getInfo()).state : undefined;
       if (state === DomainState.RUNNING || state === DomainState.PAUSED || state === DomainState.BLOCKED) return true;
       if (!existsSync(file)) return false;
-      await tolerate(alreadyRunning, () => h.domainRestore(file));
+      try {
+        await h.domainRestore(file);
+      } catch (error) {
+        // Restored already by a first attempt: running (or paused) is what it was after; drivers code this refusal differently.
+        const after = await this.lookup(h, spec.uuid).then((d) => d?.getInfo()).then((i) => i?.state, () => undefined);
+        if (after !== DomainState.RUNNING && after !== DomainState.PAUSED) throw classify(error);
+      }
       return true;
     });
     rmSync(file, { force: true });
@@ -162,7 +164,7 @@ export class LibvirtConnection {
   }
 
   private required(uuid: string, status: DomainStatus | undefined): DomainStatus {
-    if (!status) throw new Error(`Domain not found: no domain with matching uuid '${uuid}'`);
+    if (!status) throw classify(new Error(`Domain not found: no domain with matching uuid '${uuid}'`));
     return status;
   }
 
@@ -170,20 +172,42 @@ export class LibvirtConnection {
     try {
       return await h.domainLookupByUUIDString(uuid);
     } catch (error) {
-      if (notFound.test((error as Error).message)) return undefined;
-      throw error;
+      if (hasCode(error, 'NO_DOMAIN')) return undefined;
+      throw classify(error);
     }
   }
 
-  /** Runs an operation, reconnecting once if the daemon was restarted under us. */
+  /**
+   * Runs an operation, reconnecting once if the daemon was restarted under us (the binding never
+   * reconnects by itself). A daemon that still cannot be reached is a HypervisorUnavailable; any
+   * other libvirt error is thrown as a LibvirtFault with its code.
+   */
   private async call<T>(operation: (h: Hypervisor) => Promise<T>): Promise<T> {
     try {
       return await operation(await this.open());
     } catch (error) {
-      if (!connectionLost.test((error as Error).message)) throw error;
-      this.hypervisor = undefined;
-      return operation(await this.open());
+      if (!isConnectionLost(error)) throw classify(error);
+      this.drop();
+      try {
+        return await operation(await this.open());
+      } catch (again) {
+        if (!isConnectionLost(again)) throw classify(again);
+        this.drop();
+        throw new HypervisorUnavailable(this.uri, classify(again));
+      }
     }
+  }
+
+  /** Forgets a dead handle; closing it frees the binding's side of the socket. */
+  private drop(): void {
+    const h = this.hypervisor;
+    this.hypervisor = undefined;
+    h?.connectClose().catch(() => {});
+  }
+
+  /** Whether the daemon answers: one cheap call, reconnecting if need be. Throws HypervisorUnavailable when it does not. */
+  async probe(): Promise<void> {
+    await this.call((h) => h.connectGetHostname());
   }
 
   private open(): Promise<Hypervisor> {
@@ -208,11 +232,22 @@ async function statusOf(uuid: string, domain: Domain): Promise<DomainStatus> {
   return { uuid, id: (await domain.getID()) ?? null, powerState: powerStateOf(info.state) };
 }
 
-/** Runs an operation, taking the errors `expected` matches as "already so". */
-async function tolerate(expected: RegExp, operation: () => Promise<unknown>): Promise<void> {
-  try { await operation(); } catch (error) { if (!expected.test((error as Error).message)) throw error; }
+/** Starts a domain; one found running after a refused start is the success a retry was after. */
+async function startUnlessRunning(domain: Domain): Promise<void> {
+  await unlessAlready(() => domain.create(), domain, new Set([DomainState.RUNNING]));
 }
 
-async function ignoreMissing(operation: () => Promise<unknown>): Promise<void> {
-  try { await operation(); } catch (error) { if (!notFound.test((error as Error).message) && !/not running|is not active/i.test((error as Error).message)) throw error; }
+/**
+ * Runs an operation on a domain; if it is refused, the domain's state after the refusal decides: one of
+ * `done` (or the domain gone) is the effect wanted, anything else is the error, with its code.
+ */
+async function unlessAlready(operation: () => Promise<unknown>, domain: Domain, done: ReadonlySet<number>): Promise<void> {
+  try {
+    await operation();
+  } catch (error) {
+    if (hasCode(error, 'NO_DOMAIN')) return;
+    let state: number | undefined;
+    try { state = (await domain.getInfo()).state; } catch (again) { if (hasCode(again, 'NO_DOMAIN')) return; throw classify(error); }
+    if (!done.has(state)) throw classify(error);
+  }
 }

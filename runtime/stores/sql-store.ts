@@ -6,7 +6,10 @@ import { SqlScript, sqlLiteral } from './sql-script.js';
 import type { Envelope } from '../envelope.js';
 import { BrokenChainError, StaleEpochError } from '../errors.js';
 import { refKey, type ActorRef } from '../ref.js';
-import type { Activated, ActorStore, CommitItem, CrashRecord, DeadLetter, KindTableSpec, StoreStats, StoredReply } from '../store.js';
+import type {
+  Activated, ActorStore, CommitItem, CrashRecord, DeadLetter, DeadLetterRecord, FailedActor, KindTableSpec, StoreStats, StoredReply,
+} from '../store.js';
+import type { DeadLetterRow } from '../../models/runtime/dead-letter.js';
 
 interface Waiter<T> { resolve(value: T): void; reject(error: unknown): void }
 
@@ -108,6 +111,37 @@ export class SqlStore implements ActorStore {
   async pendingOutbox(): Promise<Envelope[]> {
     const rows = await this.db.models.Outbox.findAll({ order: [['seq', 'ASC']], raw: true }) as unknown as OutboxRow[];
     return rows.map(fromOutboxRow);
+  }
+
+  async listDeadLetters(query: { kind?: string; id?: string; limit: number }): Promise<DeadLetterRecord[]> {
+    const where = { ...(query.kind ? { to_kind: query.kind } : {}), ...(query.id ? { to_id: query.id } : {}) };
+    const rows = await this.db.models.DeadLetter.findAll({ where, order: [['created_at', 'DESC'], ['id', 'ASC']], limit: query.limit, raw: true }) as unknown as DeadLetterRow[];
+    return rows.map(deadLetterRecord);
+  }
+
+  async requeueDeadLetter(id: string, newId: string): Promise<Envelope | undefined> {
+    const type = this.db.dialect === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined;
+    return this.sequelize.transaction({ type }, async (transaction) => {
+      const row = await this.db.models.DeadLetter.findByPk(id, { raw: true, transaction }) as unknown as DeadLetterRow | null;
+      if (!row) return undefined;
+      const envelope: Envelope = {
+        id: newId, to: { kind: row.to_kind, id: row.to_id }, type: row.type, payload: JSON.parse(row.payload), durable: true,
+        ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
+      };
+      await this.db.models.DeadLetter.destroy({ where: { id }, transaction });
+      await this.db.models.Outbox.create(toOutboxRow(envelope, new Date(this.options.now())) as never, { transaction });
+      return envelope;
+    });
+  }
+
+  async dropDeadLetter(id: string): Promise<boolean> {
+    return (await this.db.models.DeadLetter.destroy({ where: { id } })) > 0;
+  }
+
+  async failedActors(limit: number): Promise<FailedActor[]> {
+    const rows = await this.db.models.ActorRecord.findAll({ where: { status: 'failed' }, order: [['kind', 'ASC'], ['id', 'ASC']], limit, raw: true }) as unknown as
+      Array<{ kind: string; id: string; failure_reason: string | null; failed_at: Date | string | null; node: string | null }>;
+    return rows.map((r) => ({ ref: { kind: r.kind, id: r.id }, reason: r.failure_reason ?? 'failed', at: r.failed_at ? new Date(r.failed_at).getTime() : null, node: r.node }));
   }
 
   async close(): Promise<void> {
@@ -407,4 +441,13 @@ export class SqlStore implements ActorStore {
     if (!table) throw new Error(`no model registered for actor kind '${kind}'`);
     return table;
   }
+}
+
+function deadLetterRecord(row: DeadLetterRow): DeadLetterRecord {
+  let payload: unknown;
+  try { payload = JSON.parse(row.payload); } catch { payload = row.payload; }
+  return {
+    id: row.id, to: { kind: row.to_kind, id: row.to_id }, type: row.type, payload, reason: row.reason, attempts: row.attempts,
+    ...(row.correlation_id ? { correlationId: row.correlation_id } : {}), at: new Date(row.created_at).getTime(),
+  };
 }

@@ -28,7 +28,7 @@ export async function startComputeCloud(name: string, overrides: DeepPartial<Con
     env: {},
     overrides: {
       stateDir: join(dir, 's'), databaseUrl: database.url,
-      listen: { ops: 0, identity: 0, image: 0, compute: 0, metadata: 0, console: 0 },
+      listen: { ops: 0, identity: 0, image: 0, compute: 0, metadata: 0, console: 0, admin: 0 },
       identity: { cloudsYaml: join(dir, 'clouds.yaml') }, log: { level: 'silent' },
       // Every compute response of every test is checked against Tempest's schema for its version.
       testing: { checkComputeResponses: true },

@@ -15,7 +15,7 @@ export async function startTestCloud(name: string, extra: Record<string, string>
   const port = await freePort();
   const env: Record<string, string> = {
     STRATUS_STATE_DIR: join(dir, 'state'), STRATUS_LISTEN_IDENTITY: String(port), STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IMAGE: String(await freePort()),
-    STRATUS_LISTEN_COMPUTE: String(await freePort()),
+    STRATUS_LISTEN_COMPUTE: String(await freePort()), STRATUS_LISTEN_ADMIN: String(await freePort()),
     STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_IDENTITY_REVOCATION_POLL_MS: '100', STRATUS_LOG_LEVEL: 'info',
     // Every compute response the CLI and SDK get is checked against Tempest's schema for its version.
     STRATUS_TESTING_CHECK_COMPUTE_RESPONSES: 'true',

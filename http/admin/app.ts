@@ -1,0 +1,120 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import { correlation, type RequestState } from '../correlation.js';
+import { statusTitles } from '../status-titles.js';
+import type { Operator } from '../../runtime/operator.js';
+
+// The operator's API (JSON on `listen.admin`): the actors of this node and its dead letters. Versioned,
+// as later issues extend it to the cluster and the inspector. Every route takes a Keystone token with the
+// admin role, in X-Auth-Token; errors are `{"error": {"code", "title", "message"}}`, as Keystone's.
+
+/** The part of the token service this API needs: who the token's holder is and whether they are an admin. */
+export interface AdminTokens { context(token: string | undefined): Promise<{ readonly isAdmin: boolean; readonly userId: string }> }
+
+export interface AdminServices { readonly operator: Operator; readonly tokens: AdminTokens }
+
+class AdminError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+const MAX_LIMIT = 1_000;
+// Names and ids as the runtime makes them: printable, bounded; anything else is refused before it reaches a query.
+const NAME = /^[\x21-\x7e]{1,255}$/;
+
+function text(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !NAME.test(value)) throw new AdminError(400, `Invalid ${what}`);
+  return value;
+}
+
+function limitOf(value: unknown): number {
+  if (value === undefined) return MAX_LIMIT;
+  if (typeof value !== 'string' || !/^[0-9]{1,7}$/.test(value) || Number(value) < 1) throw new AdminError(400, 'limit must be a positive integer');
+  return Math.min(Number(value), MAX_LIMIT);
+}
+
+type State = RequestState & { user?: string };
+
+export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
+  const app = new Koa<State>();
+  app.use(correlation(logger));
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AdminError(404, 'The resource could not be found.');
+    } catch (error) {
+      const known = error instanceof AdminError ? error : (error as { status?: number }).status === 401 ? new AdminError(401, (error as Error).message) : undefined;
+      if (!known) ctx.state.log.error({ err: error }, 'admin request failed');
+      const status = known?.status ?? 500;
+      ctx.status = status;
+      ctx.body = { error: { code: status, title: statusTitles[status] ?? 'Error', message: known?.message ?? 'An unexpected error prevented the server from fulfilling your request.' } };
+    }
+  });
+  app.use(async (ctx, next) => {
+    let auth;
+    try {
+      auth = await s.tokens.context(ctx.get('x-auth-token') || undefined);
+    } catch {
+      throw new AdminError(401, 'The request you have made requires authentication.');
+    }
+    if (!auth.isAdmin) throw new AdminError(403, 'You are not authorized to perform the requested action: the admin role is required.');
+    ctx.state.user = auth.userId;
+    await next();
+  });
+  const router = new Router<State>({ prefix: '/v1' });
+  const refOf = (params: Record<string, string>) => {
+    const ref = { kind: text(params.kind, 'actor kind')!, id: text(params.id, 'actor id')! };
+    if (!s.operator.hasKind(ref.kind)) throw new AdminError(404, `No actor kind '${ref.kind}'`);
+    return ref;
+  };
+
+  router.get('/actors', async (ctx) => {
+    const kind = text(ctx.query.kind, 'actor kind');
+    const status = text(ctx.query.status, 'status');
+    ctx.body = { actors: await s.operator.actors({ kind, status, limit: limitOf(ctx.query.limit) }) };
+  });
+  router.get('/actors/:kind/:id', async (ctx) => {
+    const ref = refOf(ctx.params);
+    const actor = await s.operator.actor(ref);
+    if (!actor) throw new AdminError(404, `Actor ${ref.kind}/${ref.id} is not active on this node and has not failed`);
+    ctx.body = { actor };
+  });
+  router.post('/actors/:kind/:id/restart', async (ctx) => {
+    const ref = refOf(ctx.params);
+    await s.operator.restart(ref);
+    ctx.state.log.warn({ actor: `${ref.kind}/${ref.id}`, user: ctx.state.user }, 'actor restarted by an operator');
+    ctx.status = 202;
+    ctx.body = { actor: (await s.operator.actor(ref)) ?? { kind: ref.kind, id: ref.id, status: 'restarted' } };
+  });
+  router.post('/actors/:kind/:id/stop', (ctx) => {
+    const ref = refOf(ctx.params);
+    if (!s.operator.stop(ref)) throw new AdminError(404, `Actor ${ref.kind}/${ref.id} is not active on this node`);
+    ctx.state.log.warn({ actor: `${ref.kind}/${ref.id}`, user: ctx.state.user }, 'actor stopped by an operator');
+    ctx.status = 202;
+    ctx.body = { actor: { kind: ref.kind, id: ref.id, status: 'stopping' } };
+  });
+
+  router.get('/dead-letters', async (ctx) => {
+    const kind = text(ctx.query.kind, 'actor kind');
+    const id = text(ctx.query.id, 'actor id');
+    ctx.body = { dead_letters: await s.operator.deadLetters({ kind, id, limit: limitOf(ctx.query.limit) }) };
+  });
+  router.post('/dead-letters/:id/retry', async (ctx) => {
+    const id = text(ctx.params.id, 'dead letter id')!;
+    const message = await s.operator.retryDeadLetter(id);
+    if (!message) throw new AdminError(404, `Dead letter ${id} not found`);
+    ctx.status = 202;
+    ctx.body = { dead_letter: { id, retried_as: message } };
+  });
+  router.delete('/dead-letters/:id', async (ctx) => {
+    const id = text(ctx.params.id, 'dead letter id')!;
+    if (!(await s.operator.dropDeadLetter(id))) throw new AdminError(404, `Dead letter ${id} not found`);
+    ctx.status = 204;
+  });
+
+  app.use(router.routes()).use(router.allowedMethods({
+    throw: true, methodNotAllowed: () => new AdminError(405, 'Method Not Allowed'), notImplemented: () => new AdminError(501, 'Not Implemented'),
+  }));
+  return app;
+}
