@@ -2,7 +2,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
-import { badRequest, NovaFault, novaFaults } from './errors.js';
+import { badRequest, NovaFault, novaFaultBody, novaFaults } from './errors.js';
+import { answerMalformedWith } from '../listen.js';
 import { microversion } from './microversion.js';
 import { checkResponses } from './oracle/check-responses.js';
 import { flavorRoutes } from './routes/flavors.js';
@@ -28,6 +29,7 @@ const projectInPath = /^\/v2\.1\/([0-9a-f]{32})(\/.*)?$/;
 /** The Compute API v2.1 on the boot path: versions, flavors, servers, hypervisors, services, limits. */
 export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState> {
   const app = new Koa<ComputeState>();
+  answerMalformedWith(app, novaFaultBody);
   app.use(correlation(logger));
   app.use(async (ctx, next) => { ctx.set('x-compute-request-id', ctx.state.correlationId); await next(); });
   if (s.responseOracle) app.use(checkResponses(s.responseOracle));

@@ -2,7 +2,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
-import { keystoneErrors } from './errors.js';
+import { keystoneErrorBody, keystoneErrors } from './errors.js';
+import { answerMalformedWith } from '../listen.js';
 import { assignmentRoutes } from './routes/assignments.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { domainRoutes } from './routes/domains.js';
@@ -16,6 +17,7 @@ import type { IdentityServices, IdentityState } from './services.js';
 /** The Keystone v3 subset OpenStack clients use. */
 export function identityApp(services: IdentityServices, logger: Logger): Koa<IdentityState> {
   const app = new Koa<IdentityState>();
+  answerMalformedWith(app, keystoneErrorBody);
   app.use(correlation(logger));
   app.use(keystoneErrors(services.v3Url));
   // One router holding every route: a request is matched once, not once per resource.

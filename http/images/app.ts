@@ -2,7 +2,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
-import { glanceErrors } from './errors.js';
+import { glanceErrorBody, glanceErrors } from './errors.js';
+import { answerMalformedWith } from '../listen.js';
 import { dataRoutes } from './routes/data.js';
 import { imageRoutes } from './routes/images.js';
 import { memberRoutes } from './routes/members.js';
@@ -13,6 +14,7 @@ import type { ImageServices, ImageState } from './services.js';
 /** The Glance v2 subset OpenStack clients use. */
 export function imageApp(services: ImageServices, logger: Logger): Koa<ImageState> {
   const app = new Koa<ImageState>();
+  answerMalformedWith(app, glanceErrorBody);
   app.use(correlation(logger));
   app.use(glanceErrors);
   const root = new Router<ImageState>();

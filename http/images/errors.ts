@@ -7,6 +7,9 @@ export class GlanceError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
 
+/** A Glance error body: `{"code", "title", "message"}`. */
+export const glanceErrorBody = (status: number, message: string) => ({ code: status, title: titles[status] ?? 'Error', message });
+
 export const glanceErrors: Middleware = async (ctx, next) => {
   try {
     await next();
@@ -17,6 +20,6 @@ export const glanceErrors: Middleware = async (ctx, next) => {
     const known = status < 500;
     if (!known) ctx.state.log?.error({ err: error }, 'image request failed');
     ctx.status = status;
-    ctx.body = { code: status, title: titles[status] ?? 'Error', message: known ? (error as Error).message : 'An unexpected error occurred.' };
+    ctx.body = glanceErrorBody(status, known ? (error as Error).message : 'An unexpected error occurred.');
   }
 };
