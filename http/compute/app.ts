@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
 import { badRequest, NovaFault, novaFaultBody, novaFaults } from './errors.js';
 import { answerMalformedWith } from '../listen.js';
+import { unknownMethodNotAllowed } from '../methods.js';
 import { microversion } from './microversion.js';
 import { checkResponses } from './oracle/check-responses.js';
 import { flavorRoutes } from './routes/flavors.js';
@@ -60,6 +61,7 @@ export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   for (const routes of [serverMetadataRoutes, serverTagRoutes]) api.use(routes(s).routes());
+  app.use(unknownMethodNotAllowed);
   app.use(api.routes()).use(api.allowedMethods());
   return app;
 }

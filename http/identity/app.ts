@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
 import { keystoneErrorBody, keystoneErrors } from './errors.js';
 import { answerMalformedWith } from '../listen.js';
+import { unknownMethodNotAllowed } from '../methods.js';
 import { assignmentRoutes } from './routes/assignments.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { domainRoutes } from './routes/domains.js';
@@ -25,6 +26,7 @@ export function identityApp(services: IdentityServices, logger: Logger): Koa<Ide
   for (const routes of [versionRoutes, tokenRoutes, domainRoutes, projectRoutes, userRoutes, roleRoutes, assignmentRoutes, credentialRoutes]) {
     root.use(routes(services).routes());
   }
+  app.use(unknownMethodNotAllowed);
   app.use(root.routes()).use(root.allowedMethods());
   return app;
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
 import { glanceErrorBody, glanceErrors } from './errors.js';
 import { answerMalformedWith } from '../listen.js';
+import { unknownMethodNotAllowed } from '../methods.js';
 import { dataRoutes } from './routes/data.js';
 import { imageRoutes } from './routes/images.js';
 import { memberRoutes } from './routes/members.js';
@@ -19,6 +20,7 @@ export function imageApp(services: ImageServices, logger: Logger): Koa<ImageStat
   app.use(glanceErrors);
   const root = new Router<ImageState>();
   for (const routes of [versionRoutes, schemaRoutes, dataRoutes, memberRoutes, imageRoutes]) root.use(routes(services).routes());
+  app.use(unknownMethodNotAllowed);
   app.use(root.routes()).use(root.allowedMethods());
   return app;
 }

@@ -14,6 +14,7 @@ export const glanceErrors: Middleware = async (ctx, next) => {
   try {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) throw new GlanceError(404, 'The resource could not be found.');
+    if (ctx.status === 405 && ctx.body === undefined) throw new GlanceError(405, 'The method specified is not allowed for this resource.');
   } catch (error) {
     // The identity service's errors (a bad token) are answered here in Glance's shape too.
     const status = (error as { status?: number }).status ?? 500;
