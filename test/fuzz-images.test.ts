@@ -92,6 +92,15 @@ function routes(): Route[] {
   ];
 }
 
+test.serial('min_disk and min_ram beyond a 32-bit integer are a 400, not the database refusing them (found by the suite, on PostgreSQL)', async (t) => {
+  const glance = (await import('./helpers/identity.js')).client(c.cloud.images!.url);
+  for (const body of [{ min_ram: 2 ** 31 }, { min_disk: 1e308 }]) {
+    const r = await glance.call('POST', '/v2/images', { token: tokens.member, body });
+    t.is(r.status, 400);
+    t.regex(r.body.message, /is not a non-negative integer of at most 2147483647/);
+  }
+});
+
 test.serial('generated and hostile requests to every image route never answer 5xx, and every refusal is a Glance error', async (t) => {
   const bases = { compute: c.cloud.compute!.url, identity: c.cloud.identity!.server.url, image: c.cloud.images!.url };
   const range = fc.oneof({ weight: 6, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.constantFrom('bytes=0-1', 'bytes=5-1', 'bytes=-1', 'bytes=99999999999999999999-', 'bytes=a-b', 'bytes=0-1,2-3').map((r) => ({ range: r })) });

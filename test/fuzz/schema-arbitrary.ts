@@ -61,10 +61,10 @@ function merged(schemas: JsonSchema[]): JsonSchema {
 function valid(schema: JsonSchema): fc.Arbitrary<unknown> {
   if (schema.const !== undefined) return fc.constant(schema.const);
   if (schema.enum) return fc.constantFrom(...schema.enum);
-  if (schema.allOf) return valid(merged([schema, ...schema.allOf].map(({ allOf: _, ...s }) => s)));
+  if (schema.allOf) return valid(merged([schema, ...schema.allOf].map((s) => ({ ...s, allOf: undefined }))));
   const alternatives = schema.oneOf ?? schema.anyOf;
   if (alternatives) {
-    const { oneOf: _o, anyOf: _a, ...rest } = schema;
+    const rest = { ...schema, oneOf: undefined, anyOf: undefined };
     return fc.oneof(...alternatives.map((s) => arbitraryOf({ ...rest, ...s })));
   }
   const types = schema.type === undefined ? inferTypes(schema) : Array.isArray(schema.type) ? schema.type : [schema.type];
