@@ -1,4 +1,5 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type Koa from 'koa';
 
 export interface Listening {
@@ -12,6 +13,37 @@ export interface Listening {
   close(graceMs?: number): Promise<void>;
 }
 
+/** An API's error body for a status and message, in its clients' format. */
+export type FaultBody = (status: number, message: string) => unknown;
+
+const faultBodies = new WeakMap<Koa<any>, FaultBody>();
+
+/**
+ * Requests Node's HTTP parser refuses (headers or URL too long, malformed request lines) never
+ * reach Koa: the server answers them itself, by default with no body. An API registers its fault
+ * body here so that its clients get even these refusals in their own format.
+ */
+export function answerMalformedWith(app: Koa<any>, body: FaultBody): void {
+  faultBodies.set(app, body);
+}
+
+function refuse(socket: Socket, error: Error & { code?: string; rawPacket?: Buffer }, body: FaultBody | undefined): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  // An answer to HEAD has no body, whatever its length says.
+  const head = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  const text = body ? JSON.stringify(body(status, STATUS_CODES[status]!)) : '';
+  const type = body ? 'Content-Type: application/json\r\n' : '';
+  // The rest of the request is read and dropped: closing on unread data would reset the connection
+  // before the client reads the answer. A client that never stops sending is cut off.
+  socket.on('data', () => undefined);
+  socket.setTimeout(5_000, () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${type}Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${head ? '' : text}`);
+}
+
 export function listen(app: Koa<any>, host: string, port: number): Promise<Listening> {
   const server = createServer(app.callback());
   const inFlight = new Set<ServerResponse>();
@@ -22,6 +54,7 @@ export function listen(app: Koa<any>, host: string, port: number): Promise<Liste
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
   });
+  server.on('clientError', (error, socket) => refuse(socket as Socket, error, faultBodies.get(app)));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

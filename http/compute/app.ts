@@ -3,7 +3,9 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
 import { NUL_IN_QUERY, nulIn } from '../nul.js';
-import { badRequest, NovaFault, novaFaults } from './errors.js';
+import { badRequest, NovaFault, novaFaultBody, novaFaults } from './errors.js';
+import { answerMalformedWith } from '../listen.js';
+import { unknownMethodNotAllowed } from '../methods.js';
 import { microversion } from './microversion.js';
 import { checkResponses } from './oracle/check-responses.js';
 import { flavorRoutes } from './routes/flavors.js';
@@ -29,6 +31,7 @@ const projectInPath = /^\/v2\.1\/([0-9a-f]{32})(\/.*)?$/;
 /** The Compute API v2.1 on the boot path: versions, flavors, servers, hypervisors, services, limits. */
 export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState> {
   const app = new Koa<ComputeState>();
+  answerMalformedWith(app, novaFaultBody);
   app.use(correlation(logger));
   app.use(async (ctx, next) => { ctx.set('x-compute-request-id', ctx.state.correlationId); await next(); });
   if (s.responseOracle) app.use(checkResponses(s.responseOracle));
@@ -62,6 +65,7 @@ export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   for (const routes of [serverMetadataRoutes, serverTagRoutes]) api.use(routes(s).routes());
+  app.use(unknownMethodNotAllowed);
   app.use(api.routes()).use(api.allowedMethods());
   return app;
 }

@@ -12,6 +12,9 @@ const FAULT_NAMES: Record<number, string> = {
   501: 'notImplemented', 503: 'serviceUnavailable',
 };
 
+/** A Nova fault body: `{"<faultName>": {"code", "message"}}`. */
+export const novaFaultBody = (status: number, message: string) => ({ [FAULT_NAMES[status] ?? 'computeFault']: { code: status, message } });
+
 export const badRequest = (message: string) => new NovaFault(400, message);
 export const notFound = (message: string) => new NovaFault(404, message);
 export const forbidden = (rule: string) => new NovaFault(403, `Policy doesn't allow ${rule} to be performed.`);
@@ -35,6 +38,6 @@ export const novaFaults: Middleware = async (ctx, next) => {
     ctx.status = status;
     const message = known ? (error as Error).message
       : 'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.';
-    ctx.body = { [FAULT_NAMES[status] ?? 'computeFault']: { code: status, message } };
+    ctx.body = novaFaultBody(status, message);
   }
 };

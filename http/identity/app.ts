@@ -3,7 +3,9 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
 import { NUL_IN_QUERY, nulIn } from '../nul.js';
-import { KeystoneError, keystoneErrors } from './errors.js';
+import { KeystoneError, keystoneErrorBody, keystoneErrors } from './errors.js';
+import { answerMalformedWith } from '../listen.js';
+import { unknownMethodNotAllowed } from '../methods.js';
 import { assignmentRoutes } from './routes/assignments.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { domainRoutes } from './routes/domains.js';
@@ -17,6 +19,7 @@ import type { IdentityServices, IdentityState } from './services.js';
 /** The Keystone v3 subset OpenStack clients use. */
 export function identityApp(services: IdentityServices, logger: Logger): Koa<IdentityState> {
   const app = new Koa<IdentityState>();
+  answerMalformedWith(app, keystoneErrorBody);
   app.use(correlation(logger));
   app.use(keystoneErrors(services.v3Url));
   app.use(async (ctx, next) => {
@@ -30,6 +33,7 @@ export function identityApp(services: IdentityServices, logger: Logger): Koa<Ide
   for (const routes of [versionRoutes, tokenRoutes, domainRoutes, projectRoutes, userRoutes, roleRoutes, assignmentRoutes, credentialRoutes]) {
     root.use(routes(services).routes());
   }
+  app.use(unknownMethodNotAllowed);
   app.use(root.routes()).use(root.allowedMethods());
   return app;
 }

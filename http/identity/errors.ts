@@ -7,6 +7,9 @@ export class KeystoneError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
 
+/** A Keystone error body: `{"error": {"code", "title", "message"}}`. */
+export const keystoneErrorBody = (status: number, message: string) => ({ error: { code: status, title: titles[status] ?? 'Error', message } });
+
 export const badRequest = (message: string) => new KeystoneError(400, message);
 export const unauthorized = (message = 'The request you have made requires authentication.') => new KeystoneError(401, message);
 export const forbidden = (message = 'You are not authorized to perform the requested action.') => new KeystoneError(403, message);
@@ -25,7 +28,7 @@ export function keystoneErrors(authUrl: () => string): Middleware {
       const status = known ? error.status : 500;
       if (!known) ctx.state.log?.error({ err: error }, 'identity request failed');
       ctx.status = status;
-      ctx.body = { error: { code: status, title: titles[status] ?? 'Error', message: known ? error.message : 'An unexpected error prevented the server from fulfilling your request.' } };
+      ctx.body = keystoneErrorBody(status, known ? error.message : 'An unexpected error prevented the server from fulfilling your request.');
       if (status === 401) ctx.set('WWW-Authenticate', `Keystone uri="${authUrl()}"`);
     }
   };

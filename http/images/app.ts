@@ -3,7 +3,9 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
 import { NUL_IN_QUERY, nulIn } from '../nul.js';
-import { GlanceError, glanceErrors } from './errors.js';
+import { GlanceError, glanceErrorBody, glanceErrors } from './errors.js';
+import { answerMalformedWith } from '../listen.js';
+import { unknownMethodNotAllowed } from '../methods.js';
 import { dataRoutes } from './routes/data.js';
 import { imageRoutes } from './routes/images.js';
 import { memberRoutes } from './routes/members.js';
@@ -14,6 +16,7 @@ import type { ImageServices, ImageState } from './services.js';
 /** The Glance v2 subset OpenStack clients use. */
 export function imageApp(services: ImageServices, logger: Logger): Koa<ImageState> {
   const app = new Koa<ImageState>();
+  answerMalformedWith(app, glanceErrorBody);
   app.use(correlation(logger));
   app.use(glanceErrors);
   app.use(async (ctx, next) => {
@@ -24,6 +27,7 @@ export function imageApp(services: ImageServices, logger: Logger): Koa<ImageStat
   });
   const root = new Router<ImageState>();
   for (const routes of [versionRoutes, schemaRoutes, dataRoutes, memberRoutes, imageRoutes]) root.use(routes(services).routes());
+  app.use(unknownMethodNotAllowed);
   app.use(root.routes()).use(root.allowedMethods());
   return app;
 }

@@ -36,7 +36,10 @@ export function applyProperty(image: FullImage, name: string, value: unknown, is
     }
     case 'min_disk':
     case 'min_ram':
-      if (!Number.isInteger(value) || (value as number) < 0) throw bad(`Invalid value for '${name}': ${JSON.stringify(value)} is not a non-negative integer`);
+      // The column is a 32-bit integer (as Glance's): a larger value is the client's error, not the database's.
+      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 2_147_483_647) {
+        throw bad(`Invalid value for '${name}': ${JSON.stringify(value)} is not a non-negative integer of at most 2147483647`);
+      }
       row[name] = value as number;
       return;
     case 'tags':
