@@ -22,7 +22,7 @@ async function measure(label: string, database: BenchDatabase): Promise<void> {
   const target = stats.durable + MESSAGES;
   const t0 = performance.now();
   const sends: Promise<void>[] = [];
-  for (let m = 0; m < MESSAGES; m++) sends.push(bench.node.send(instance(m % ACTORS), 'rename', { display_name: `renamed-${m}` }));
+  for (let m = 0; m < MESSAGES; m++) sends.push(bench.node.send(instance(m % ACTORS), 'update', { display_name: `renamed-${m}` }));
   await Promise.all(sends);
   await until(() => stats.durable >= target);
   const rate = MESSAGES / ((performance.now() - t0) / 1000);

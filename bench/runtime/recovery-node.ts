@@ -1,5 +1,5 @@
 // Child process for the recovery benchmark.
-//   accept <url> <n>: makes n rename messages durable (one per actor), says "accepted", waits to be killed.
+//   accept <url> <n>: makes n update (rename) messages durable (one per actor), says "accepted", waits to be killed.
 //   recover <url> <n>: a restarted node; prints the ms from its start until all n are handled.
 import { randomUUID } from 'node:crypto';
 import { until } from '../report.js';
@@ -12,7 +12,7 @@ if (mode === 'accept') {
   const bench = await instanceNode(url);
   // Written through the store but not yet delivered: what a node holds when it dies after accepting.
   await bench.store.enqueue(Array.from({ length: n }, (_, i) => ({
-    id: randomUUID(), to: instance(i), type: 'rename', payload: { display_name: `recovered-${i}` }, durable: true,
+    id: randomUUID(), to: instance(i), type: 'update', payload: { display_name: `recovered-${i}` }, durable: true,
   })));
   console.log('accepted');
   setInterval(() => {}, 1 << 30);
