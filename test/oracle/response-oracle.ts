@@ -68,7 +68,8 @@ export class ResponseOracle {
   }
 
   /** Starts the oracle process and waits until Tempest is imported. */
-  static async start(logger: Logger, timeoutMs = 30_000): Promise<ResponseOracle> {
+  // Generous: importing Tempest takes seconds on an idle machine and far longer on a loaded one.
+  static async start(logger: Logger, timeoutMs = 120_000): Promise<ResponseOracle> {
     if (!existsSync(script)) throw new Error(`compute response oracle: ${script} not found`);
     if (!existsSync(ORACLE_PYTHON)) throw new Error(`compute response oracle: ${ORACLE_PYTHON} not found (install python3-tempest)`);
     const started = performance.now();
