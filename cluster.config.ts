@@ -63,17 +63,13 @@ export const ConfigSchema = Type.Object({
     ramMb: int(-1, undefined, 51_200, 'default RAM (MB) per project (-1: unlimited)'),
     keyPairs: int(-1, undefined, 100, 'default key pairs per user (-1: unlimited)'),
   }),
+  // TEST-ONLY: every key here is a fault hook, honoured only under the test harness (see TEST_ONLY_SECTIONS).
   faults: section({
     spawnFailHosts: Type.Array(Type.String({ minLength: 1 }), {
-      default: [], description: 'TEST-ONLY: hosts whose spawns fail (libvirt’s test driver cannot fail one); leave empty in production',
+      default: [], description: 'TEST-ONLY (refused outside the test harness): hosts whose spawns fail (libvirt’s test driver cannot fail one)',
     }),
     ignoreShutdownHosts: Type.Array(Type.String({ minLength: 1 }), {
-      default: [], description: 'TEST-ONLY: hosts whose guests ignore shutdown requests (the test driver’s always obey); leave empty in production',
-    }),
-  }),
-  testing: section({
-    checkComputeResponses: Type.Boolean({
-      default: false, description: 'TEST-ONLY: check every compute response against Tempest’s schema for its microversion (a Python process per cloud, python3-tempest); a violation becomes a 500. Leave off in production',
+      default: [], description: 'TEST-ONLY (refused outside the test harness): hosts whose guests ignore shutdown requests (the test driver’s always obey)',
     }),
   }),
   listen: section({
@@ -132,6 +128,12 @@ export const ConfigSchema = Type.Object({
 
 export type Config = Static<typeof ConfigSchema>;
 
+/**
+ * Sections whose every key is test machinery: a start outside the test harness refuses any of them set
+ * to other than its default, so adding a key to one of them needs nothing more.
+ */
+export const TEST_ONLY_SECTIONS = ['faults'] as const;
+
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
 export class ConfigError extends Error {
@@ -163,6 +165,8 @@ export interface LoadOptions {
   file?: string;
   cwd?: string;
   overrides?: DeepPartial<Config>;
+  /** Honour the test-only sections: only the test harness and in-process tests set it. */
+  allowTestOnly?: boolean;
 }
 
 /** Builds and validates the configuration: defaults < file < environment < overrides. */
@@ -203,6 +207,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (typeof backoffBaseMs === 'number' && typeof backoffMaxMs === 'number' && backoffMaxMs < backoffBaseMs) {
     problems.push(`supervision.backoffMaxMs (${sourceOf('supervision.backoffMaxMs', sources)}): expected at least supervision.backoffBaseMs (${backoffBaseMs}, ${sourceOf('supervision.backoffBaseMs', sources)}), got ${backoffMaxMs}`);
   }
+  if (!options.allowTestOnly) problems.push(...testOnlyProblems(config, sources));
   if (typeof config.stateDir === 'string') config.stateDir = resolve(cwd, config.stateDir);
   if (typeof config.identity?.cloudsYaml === 'string') config.identity.cloudsYaml = resolve(cwd, config.identity.cloudsYaml);
   if (typeof config.images?.storeDir === 'string' && typeof config.stateDir === 'string') {
@@ -219,6 +224,16 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
 export function formatConfigError(error: unknown): string {
   return error instanceof ConfigError ? `stratus: ${error.message}` : `stratus: ${(error as Error)?.stack ?? String(error)}`;
+}
+
+function testOnlyProblems(config: Config, sources: Map<string, string>): string[] {
+  const defaults = Value.Default(ConfigSchema, {}) as Config;
+  const at = (root: object, path: string) => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], root);
+  return configKeys().filter((k) => TEST_ONLY_SECTIONS.some((section) => k.path.startsWith(`${section}.`))).flatMap((key) => {
+    const value = at(config, key.path);
+    if (JSON.stringify(value) === JSON.stringify(at(defaults, key.path))) return [];
+    return [`${key.path} (${sourceOf(key.path, sources)}): a test-only fault hook, refused outside the test harness (test/harness/stratus-test.ts); got ${JSON.stringify(value)}`];
+  });
 }
 
 function resolveDatabaseUrl(url: string, stateDir: string, cwd: string): string | undefined {

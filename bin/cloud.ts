@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../cluster.config.js';
 import { openDatabase, type Database } from '../models/database.js';
@@ -13,7 +14,7 @@ import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, type Identity } from '../http/identity/index.js';
 import { createImages, imageApp, registerTinyImage, type ImageServices } from '../http/images/index.js';
-import { computeApp, ResponseOracle, seedCompute } from '../http/compute/index.js';
+import { computeApp, seedCompute, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
 import { adminApp } from '../http/admin/app.js';
@@ -34,8 +35,6 @@ export interface Cloud {
   readonly compute?: Listening;
   /** The operator's API (actors, dead letters), beside the identity service that vouches for its admins. */
   readonly admin?: Listening;
-  /** TEST-ONLY (testing.checkComputeResponses): the oracle judging every compute response. */
-  readonly responseOracle?: ResponseOracle;
   /** The compute hosts this node drives, simulated or real. */
   readonly hosts: readonly HostPlan[];
   readonly recovered: number;
@@ -48,7 +47,17 @@ export interface Cloud {
  */
 export interface Secrets { readonly adminPassword?: string; readonly demoPassword?: string }
 
-export async function startCloud(config: Config, logger: Logger, secrets: Secrets = {}, clock: Clock = new SystemClock()): Promise<Cloud> {
+/** What a test harness adds to a start (bin/harness.ts); a production start passes none. */
+export interface CloudExtensions {
+  /** Run on every compute request outside Nova's fault handling, so they see each response as the client gets it. */
+  readonly computeMiddleware?: ReadonlyArray<Middleware<ComputeState>>;
+  /** Called once the APIs no longer answer, before the node stops. */
+  stop?(): Promise<void>;
+}
+
+export async function startCloud(
+  config: Config, logger: Logger, secrets: Secrets = {}, clock: Clock = new SystemClock(), extensions: CloudExtensions = {},
+): Promise<Cloud> {
   mkdirSync(config.stateDir, { recursive: true });
   const db = await openDatabase(config.databaseUrl);
   const store = new SqlStore(db, { maxBatch: config.store.maxBatch, crashHistory: config.supervision.crashHistory, now: () => clock.now() });
@@ -100,21 +109,21 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
   }), config.listen.host, config.listen.ops);
   const identity = config.roles.includes('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
   const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
-  const compute = identity && images ? await startCompute(config, db, clock, logger, identity, images.services, node) : undefined;
+  const compute = identity && images ? await startCompute(config, db, clock, logger, identity, images.services, node, extensions) : undefined;
   const admin = identity ? await listen(adminApp({ operator: new Operator(node), tokens: identity.services.tokens }, logger), config.listen.host, config.listen.admin) : undefined;
   logger.info({
     node: config.nodeId, roles: config.roles, database: db.dialect, ops: ops.url, identity: identity?.publicUrl,
     images: images?.publicUrl, compute: compute?.publicUrl, admin: admin?.url, hosts: hosts.map((h) => h.name), recovered,
   }, 'stratus started');
   return {
-    config, node, db, ops, identity, images: images?.server, compute: compute?.server, admin, responseOracle: compute?.responseOracle, hosts, recovered,
+    config, node, db, ops, identity, images: images?.server, compute: compute?.server, admin, hosts, recovered,
     stop: async () => {
       for (const stopReport of stopReports) stopReport();
       // Every listener stops accepting at once, then the requests in flight are answered while the node still
       // runs: a client that got no answer retries, and a boot that was in fact made would be made twice.
       const graceMs = Math.floor(config.timeouts.shutdownMs / 2);
       await Promise.all([admin, compute?.server, images?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])));
-      await compute?.responseOracle?.stop();
+      await extensions.stop?.();
       identity?.stop();
       await node.stop();
       await pool.closeAll();
@@ -148,18 +157,16 @@ async function startImages(config: Config, db: Database, clock: Clock, logger: L
 }
 
 async function startCompute(
-  config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity, images: ImageServices, node: ActorNode,
+  config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity, images: ImageServices, node: ActorNode, extensions: CloudExtensions,
 ) {
   let publicUrl = '';
-  const responseOracle = config.testing.checkComputeResponses ? await ResponseOracle.start(logger) : undefined;
   const server = await listen(computeApp({
     models: db.models, tokens: identity.services.tokens, images: images.repo, actors: node, clock,
     scheduler: config.nodeId, nodeId: config.nodeId, quotas: config.quotas, serviceDownMs: config.timeouts.serviceDownMs, publicUrl: () => publicUrl,
-    responseOracle,
-  }, logger), config.listen.host, config.listen.compute).catch(async (error) => { await responseOracle?.stop(); throw error; });
+  }, logger, extensions.computeMiddleware), config.listen.host, config.listen.compute);
   publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
   identity.services.catalog.register({ type: 'compute', name: 'nova', url: () => `${publicUrl}/v2.1` });
   const bootstrap = await Promise.all(['admin', 'demo'].map((name) => identity.services.directory.projectByName(name, 'default')));
   await seedCompute(db.models, new Date(clock.now()), bootstrap.filter((p) => p !== undefined).map((p) => p!.id));
-  return { server, publicUrl, responseOracle };
+  return { server, publicUrl };
 }

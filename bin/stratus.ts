@@ -2,6 +2,7 @@
 import { loadConfig, formatConfigError } from '../cluster.config.js';
 import { createLogger } from '../runtime/logger.js';
 import { startCloud } from './cloud.js';
+import { testHarness } from './harness.js';
 import { openDatabase } from '../models/database.js';
 import { SystemClock } from '../runtime/clock.js';
 import { resetAdminPassword } from '../http/identity/index.js';
@@ -15,7 +16,8 @@ const usage = `usage: stratus <command>
 
 function configOrExit() {
   try {
-    return loadConfig();
+    // Test-only keys (faults.*) only under the test harness: a production start refuses them (exit 2).
+    return loadConfig({ allowTestOnly: testHarness() !== undefined });
   } catch (error) {
     console.error(formatConfigError(error));
     process.exit(2);
@@ -36,9 +38,10 @@ async function resetAdmin(): Promise<void> {
 async function start(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger(config.log.level);
+  const extensions = await testHarness()?.extend(logger);
   const cloud = await startCloud(config, logger, {
     adminPassword: process.env.STRATUS_ADMIN_PASSWORD, demoPassword: process.env.STRATUS_DEMO_PASSWORD,
-  });
+  }, undefined, extensions);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

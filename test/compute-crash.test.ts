@@ -14,20 +14,20 @@ test('after kill -9 during 20 boots and a restart: no server stuck in BUILD or d
 
     const answered = await killDuringBurst(c, Array.from({ length: 20 }, (_, i) => () => boot(nova, token, `burst-${i}`)), 3,
       (r) => r.body.server.id as string);
-    t.true(answered.length >= 3);
     t.log(`${answered.length} of 20 boots accepted before the kill`);
 
     const servers = await settled(nova, token);
     const byId = new Map(servers.map((s) => [s.id, s]));
     for (const id of answered) t.true(byId.has(id), `accepted server ${id} survived the crash`);
-    t.true(servers.every((s) => s.status === 'ACTIVE' || s.status === 'ERROR'), servers.map((s) => s.status).join());
+    // The hosts have room for every one of them: each server the crash left, accepted or not, must be built.
+    t.deepEqual(servers.filter((s) => s.status !== 'ACTIVE').map((s) => `${s.name}: ${s.status}`), []);
+    t.true(servers.length >= steady.length + answered.length);
     const names = servers.map((s) => s.name);
     t.is(new Set(names).size, names.length, 'no server was created twice');
 
     const domains = await domainsOf(uris);
-    const active = servers.filter((s) => s.status === 'ACTIVE');
-    t.deepEqual([...domains.keys()].sort(), active.map((s) => s.id).sort(), 'one domain per ACTIVE server, and no other');
-    for (const s of active) t.is(domains.get(s.id)!.uri, uris[Number(s['OS-EXT-SRV-ATTR:host'].split('-')[1]) - 1]);
+    t.deepEqual([...domains.keys()].sort(), servers.map((s) => s.id).sort(), 'one domain per server, and no other');
+    for (const s of servers) t.is(domains.get(s.id)!.uri, uris[Number(s['OS-EXT-SRV-ATTR:host'].split('-')[1]) - 1]);
     for (const s of steady) {
       t.is(domains.get(s.id)?.id, idsBefore.get(s.id)!.id, `${s.name} kept its libvirt domain`);
       t.is(byId.get(s.id).status, 'ACTIVE');

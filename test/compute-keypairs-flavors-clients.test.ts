@@ -31,7 +31,7 @@ test('the openstack CLI manages flavors, their properties and access, key pairs,
     t.deepEqual((await osc('stratus', 'flavor', 'show', '-f', 'json', 'cli.small')).json.properties, { 'hw:cpu_policy': 'shared' });
     const refused = await osc('stratus-demo', 'flavor', 'create', '--ram', '64', '--disk', '0', '--vcpus', '1', 'mine');
     t.not(refused.code, 0);
-    t.regex(refused.stderr, /HTTP 403|Policy doesn't allow/);
+    t.regex(refused.stderr, /HttpException: 403: .*Policy doesn't allow os_compute_api:os-flavor-manage:create to be performed\./);
 
     const hidden = await osc('stratus', 'flavor', 'create', '--ram', '128', '--disk', '1', '--vcpus', '1', '--private', '--project', 'demo', '-f', 'json', 'cli.private');
     t.is(hidden.code, 0, hidden.stderr);
@@ -70,6 +70,7 @@ test('the openstack CLI manages flavors, their properties and access, key pairs,
     t.like(server.json, { status: 'ACTIVE', key_name: 'gen' });
     const badKey = await osc('stratus-demo', 'server', 'create', '--image', 'stratus-tiny', '--flavor', 'm1.tiny', '--key-name', 'nope', 'nokey');
     t.not(badKey.code, 0);
+    t.regex(badKey.stderr, /Invalid key_name provided\. \(HTTP 400\)/);
 
     const limits = await osc('stratus-demo', 'limits', 'show', '--absolute', '-f', 'json');
     t.is(limits.code, 0, limits.stderr);
@@ -93,6 +94,7 @@ test('the openstack CLI manages flavors, their properties and access, key pairs,
     t.is((await osc('stratus', 'flavor', 'delete', 'cli.small')).code, 0);
     const missing = await osc('stratus', 'flavor', 'show', 'cli.small');
     t.not(missing.code, 0);
+    t.regex(missing.stderr, /No Flavor found for cli\.small/);
   } finally {
     await stopTestCloud(c);
   }

@@ -29,7 +29,8 @@ test('50 concurrent boots onto room for 40: 40 ACTIVE, 10 No valid host, no host
 });
 
 // libvirt's test driver cannot be made to fail a spawn: the failures here come from the
-// test-only `faults.spawnFailHosts` setting.
+// test-only `faults.spawnFailHosts` setting, injected once the guest was started, so the failing
+// hosts' cleanup has a domain to remove (none is left on them).
 test('a failed spawn is cleaned up and rescheduled; when every attempt fails the server goes to ERROR', async (t) => {
   const c = await startComputeCloud('compute-reschedule', {
     libvirt: { hosts: [host('h-a'), host('h-b'), host('h-c')] }, faults: { spawnFailHosts: ['h-a', 'h-b'] },

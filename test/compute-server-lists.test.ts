@@ -1,6 +1,5 @@
 import test from 'ava';
 import { SimulatedClock } from '../runtime/clock.js';
-import { ref } from '../runtime/ref.js';
 import { at, boot, startComputeCloud, TINY_IMAGE_ID, type ComputeCloud } from './helpers/compute.js';
 import { eventually } from './helpers/drive.js';
 
@@ -34,10 +33,14 @@ test.before(async () => {
   await make('Delta', { availability_zone: 'nova' });
   await make('other', {}, c.admin);
   await eventually(async () => (await list('all_tenants=1', c.admin)).body.servers.every((s: any) => s.status === 'ACTIVE'));
-  // Delta is stopped and beta deleted, through their actors as the power actions and the API will.
+  // Delta is stopped and beta deleted, through the API.
   await clock.advance(1000);
-  const delta = (await list('all_tenants=1&name=Delta', c.admin)).body.servers[0];
-  await c.cloud.node.ask(ref('instance', ids.Delta), 'setState', { vm_state: 'stopped', task_state: null, power_state: 4, host: delta['OS-EXT-SRV-ATTR:host'] });
+  const stop = await c.nova.call('POST', `/v2.1/servers/${ids.Delta}/action`, { token: c.demo, body: { 'os-stop': null } });
+  if (stop.status !== 202) throw new Error(`stop answered ${stop.status}: ${JSON.stringify(stop.body)}`);
+  await eventually(async () => {
+    const delta = (await c.nova.call('GET', `/v2.1/servers/${ids.Delta}`, { token: c.demo })).body.server;
+    return delta.status === 'SHUTOFF' && delta['OS-EXT-STS:task_state'] === null;
+  });
   await clock.advance(1000);
   await c.nova.call('DELETE', `/v2.1/servers/${ids.beta}`, { token: c.demo });
   await eventually(async () => (await c.nova.call('GET', `/v2.1/servers/${ids.beta}`, { token: c.demo })).status === 404);

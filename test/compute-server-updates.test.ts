@@ -1,12 +1,16 @@
 import test from 'ava';
-import { ref } from '../runtime/ref.js';
-import { at, bootActive, startComputeCloud, type ComputeCloud } from './helpers/compute.js';
+import { at, bootActive, startComputeCloud, TINY_IMAGE_ID, type ComputeCloud } from './helpers/compute.js';
 import { eventually } from './helpers/drive.js';
 
 // PUT /servers/{id}, the metadata sub-resource and the tags sub-resource (2.26), each change
 // made by the server's instance actor.
 let c: ComputeCloud;
-test.before(async () => { c = await startComputeCloud('compute-server-updates', { libvirt: { simulatedHosts: 1 } }); });
+// The host's guests ignore shutdown requests and a stop waits long for them: a stopped server keeps its task.
+test.before(async () => {
+  c = await startComputeCloud('compute-server-updates', {
+    libvirt: { simulatedHosts: 1 }, faults: { ignoreShutdownHosts: ['compute-1'] }, timeouts: { cleanShutdownMs: 600_000 },
+  });
+});
 test.after.always(async () => { await c?.stop(); });
 
 const message = (r: { body: any }) => (Object.values(r.body ?? {})[0] as { message?: string } | undefined)?.message;
@@ -100,15 +104,21 @@ test('metadata: list, merge, replace, one item, and Nova’s refusals', async (t
 
 test('metadata changes wait for a settled server: Nova’s 409 for a state it refuses', async (t) => {
   const id = await bootActive(c, c.demo, 'busy', {});
-  const host = (await call('GET', id, undefined, '2.93', c.admin)).body.server['OS-EXT-SRV-ATTR:host'];
-  await c.cloud.node.ask(ref('instance', id), 'setState', { vm_state: 'active', task_state: 'rebooting', power_state: 1, host });
+  t.is((await call('POST', `${id}/action`, { 'os-stop': null })).status, 202);
+  await eventually(async () => (await call('GET', id)).body.server['OS-EXT-STS:task_state'] === 'powering-off');
   t.deepEqual((await call('POST', `${id}/metadata`, { metadata: { a: 'b' } })).body,
-    { conflictingRequest: { code: 409, message: `Cannot 'update metadata' instance ${id} while it is in task_state rebooting` } });
-  await c.cloud.node.ask(ref('instance', id), 'setState', { vm_state: 'error', task_state: null, power_state: 0, host });
-  t.is(message(await call('PUT', `${id}/metadata`, { metadata: {} })), `Cannot 'update metadata' instance ${id} while it is in vm_state error`);
-  t.is(message(await call('PUT', `${id}/tags/x`)), `Cannot 'update tag' instance ${id} while it is in vm_state error`);
-  t.is(message(await call('PUT', `${id}/tags`, { tags: [] })), `Cannot 'update tags' instance ${id} while it is in vm_state error`);
-  t.deepEqual((await call('GET', `${id}/metadata`)).body, { metadata: {} }, 'reads still answer');
+    { conflictingRequest: { code: 409, message: `Cannot 'update metadata' instance ${id} while it is in task_state powering-off` } });
+  // No host can hold this flavor's disk: the boot ends in ERROR, as Nova's NoValidHost does.
+  const flavor = await c.nova.call('POST', '/v2.1/flavors', { token: c.admin, body: { flavor: { name: 'too-big', ram: 64, vcpus: 1, disk: 1_000_000 } } });
+  t.is(flavor.status, 200, JSON.stringify(flavor.body));
+  const failed = await c.nova.call('POST', '/v2.1/servers', { token: c.demo, body: { server: { name: 'failed', imageRef: TINY_IMAGE_ID, flavorRef: flavor.body.flavor.id } } });
+  t.is(failed.status, 202, JSON.stringify(failed.body));
+  const broken = failed.body.server.id;
+  await eventually(async () => (await call('GET', broken)).body.server.status === 'ERROR');
+  t.is(message(await call('PUT', `${broken}/metadata`, { metadata: {} })), `Cannot 'update metadata' instance ${broken} while it is in vm_state error`);
+  t.is(message(await call('PUT', `${broken}/tags/x`)), `Cannot 'update tag' instance ${broken} while it is in vm_state error`);
+  t.is(message(await call('PUT', `${broken}/tags`, { tags: [] })), `Cannot 'update tags' instance ${broken} while it is in vm_state error`);
+  t.deepEqual((await call('GET', `${broken}/metadata`)).body, { metadata: {} }, 'reads still answer');
 });
 
 test('tags from 2.26: set all, add one (201, then 204), check, delete one and all, and the 50-tag limit', async (t) => {

@@ -152,7 +152,7 @@ test.serial('every server response satisfies Tempest’s schema for its microver
   }
   // The oracle turns a response that violates its schema into a 500: every one here passed.
   t.deepEqual(statuses.filter(([, status]) => status >= 300), []);
-  const { checked, violations } = c.cloud.responseOracle!.coverage();
+  const { checked, violations } = c.oracle!.coverage();
   t.deepEqual(violations, []);
   const routes = new Set(checked.map((r) => r.route));
   for (const route of ['GET /v2.1/servers/{server_id}', 'PUT /v2.1/servers/{server_id}', 'GET /v2.1/servers/detail', 'GET /v2.1/servers/{server_id}/metadata/{key}',

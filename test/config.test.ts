@@ -40,7 +40,17 @@ test('hosts are configured one by one as JSON; a malformed list names the key', 
   t.deepEqual(config.libvirt.hosts, [{ name: 'big-1', vcpus: 20, cpuAllocationRatio: 1 }, { name: 'real', uri: 'qemu:///system' }]);
   t.regex(problems({ STRATUS_LIBVIRT_HOSTS: 'big-1' })[0], /^libvirt\.hosts \(env STRATUS_LIBVIRT_HOSTS\): expected a JSON list of objects/);
   t.true(problems({ STRATUS_LIBVIRT_HOSTS: '[{"name":"x","vcpus":0}]' }).some((p) => p.startsWith('libvirt.hosts')));
-  t.deepEqual(loadConfig({ cwd, env: {} }).faults.spawnFailHosts, [], 'fault hooks are off unless a test sets them');
+});
+
+test('test-only fault hooks are refused unless the test harness allows them, each named with its source', (t) => {
+  t.deepEqual(loadConfig({ cwd, env: {} }).faults, { spawnFailHosts: [], ignoreShutdownHosts: [] });
+  t.deepEqual(problems({ STRATUS_FAULTS_SPAWN_FAIL_HOSTS: 'compute-1' }, { faults: { ignoreShutdownHosts: ['compute-2'] } }), [
+    'faults.spawnFailHosts (env STRATUS_FAULTS_SPAWN_FAIL_HOSTS): a test-only fault hook, refused outside the test harness (test/harness/stratus-test.ts); got ["compute-1"]',
+    'faults.ignoreShutdownHosts (override): a test-only fault hook, refused outside the test harness (test/harness/stratus-test.ts); got ["compute-2"]',
+  ]);
+  const allowed = loadConfig({ cwd, env: { STRATUS_FAULTS_SPAWN_FAIL_HOSTS: 'compute-1' }, allowTestOnly: true });
+  t.deepEqual(allowed.faults.spawnFailHosts, ['compute-1']);
+  t.notThrows(() => loadConfig({ cwd, env: {}, overrides: { faults: { spawnFailHosts: [] } } }), 'a hook left at its default is no hook');
 });
 
 test('DATABASE_URL and REDIS_URL are accepted; the STRATUS_ form wins', (t) => {

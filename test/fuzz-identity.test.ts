@@ -19,7 +19,7 @@ let tokens: Record<string, string>;
 let subject: string;
 
 test.before(async () => {
-  c = await startComputeCloud('fuzz-identity', { testing: { checkComputeResponses: false }, libvirt: { simulatedHosts: 0 } });
+  c = await startComputeCloud('fuzz-identity', { libvirt: { simulatedHosts: 0 } }, undefined, { judged: false });
   const admin = await userWithRole(c, 'fuzz-admin', 'admin', 'fuzz');
   const member = await userWithRole(c, 'fuzz-member', 'member', 'fuzz');
   const reader = await userWithRole(c, 'fuzz-reader', 'reader', 'fuzz');

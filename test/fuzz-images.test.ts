@@ -18,7 +18,7 @@ let pools: Record<string, string[]>;
 let tokens: Record<string, string>;
 
 test.before(async () => {
-  c = await startComputeCloud('fuzz-images', { testing: { checkComputeResponses: false }, libvirt: { simulatedHosts: 0 } });
+  c = await startComputeCloud('fuzz-images', { libvirt: { simulatedHosts: 0 } }, undefined, { judged: false });
   const admin = await userWithRole(c, 'fuzz-admin', 'admin', 'fuzz');
   const member = await userWithRole(c, 'fuzz-member', 'member', 'fuzz');
   const reader = await userWithRole(c, 'fuzz-reader', 'reader', 'fuzz');

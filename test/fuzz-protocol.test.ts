@@ -8,7 +8,7 @@ import { problemWith, type ApiName } from './fuzz/harness.js';
 // body from the image API), are answered in each API's own error format.
 
 let c: ComputeCloud;
-test.before(async () => { c = await startComputeCloud('fuzz-protocol', { testing: { checkComputeResponses: false }, libvirt: { simulatedHosts: 0 } }); });
+test.before(async () => { c = await startComputeCloud('fuzz-protocol', { libvirt: { simulatedHosts: 0 } }, undefined, { judged: false }); });
 test.after.always(async () => { await c?.stop(); });
 
 /** Writes raw bytes on a new connection and reads the whole answer. */

@@ -54,6 +54,7 @@ test('an interrupted upload leaves no image, and what a killed process left is c
   });
   await t.throwsAsync(s.write(id, broken), { message: 'client went away' });
   t.false(existsSync(s.path(id)));
+  t.deepEqual(readdirSync(s.dir), [], 'the write removed its own partial file');
   // What a kill -9 mid-write leaves behind: a partial file, never the image's own name.
   writeFileSync(join(s.dir, `${id}.abcdef.partial`), randomBytes(100));
   t.is(await s.open(), 1);

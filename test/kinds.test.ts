@@ -58,10 +58,10 @@ test('instance create fills in a building server', (t) => {
   rejected(t, () => i.create(row, newInstance, ctx('instance', UUID)), /already exists/);
 });
 
-test('instance rename keeps the hostname and does not mutate the old state', (t) => {
+test('instance update of the name keeps the hostname and does not mutate the old state', (t) => {
   const row = createdInstance();
   const before = structuredClone(row);
-  const next = run(i.rename(row, { display_name: 'db' }, ctx('instance', UUID, T0 + 1000))).state as InstanceRow;
+  const next = run(i.update(row, { display_name: 'db' }, ctx('instance', UUID, T0 + 1000))).state as InstanceRow;
   t.deepEqual(row, before);
   t.is(next.display_name, 'db');
   t.is(next.hostname, 'web-server-1');
@@ -69,17 +69,12 @@ test('instance rename keeps the hostname and does not mutate the old state', (t)
   t.deepEqual(next.created_at, new Date(T0));
 });
 
-test('instance setState moves the server and stamps launched_at once', (t) => {
+test('instance spawned puts the server on its host, active, and stamps launched_at', (t) => {
   const row = createdInstance();
-  const active = run(i.setState(row, { vm_state: 'active', task_state: null, power_state: 1, host: 'c1', node: 'c1' }, ctx('instance', UUID, T0 + 5))).state as InstanceRow;
-  t.like(active, { vm_state: 'active', task_state: null, power_state: 1, host: 'c1', node: 'c1' });
+  const active = run(i.spawned(row, { host: 'c1', node: 'c1', power_state: 1 }, ctx('instance', UUID, T0 + 5))).state as InstanceRow;
+  t.like(active, { vm_state: 'active', task_state: null, power_state: 1, host: 'c1', node: 'c1', availability_zone: 'nova' });
   t.deepEqual(active.launched_at, new Date(T0 + 5));
-  const stopped = run(i.setState(active, { vm_state: 'stopped', task_state: null, power_state: 4 }, ctx('instance', UUID, T0 + 9))).state as InstanceRow;
-  t.like(stopped, { vm_state: 'stopped', power_state: 4, host: 'c1' });
-  t.deepEqual(stopped.launched_at, new Date(T0 + 5));
-  const unplaced = run(i.setState(stopped, { vm_state: 'error', task_state: null, power_state: 0, host: null }, ctx('instance', UUID))).state as InstanceRow;
-  t.is(unplaced.host, null);
-  t.is(unplaced.node, 'c1');
+  t.is(row.launched_at, null);
 });
 
 test('instance delete is soft and idempotent; a deleted instance is not found', (t) => {
@@ -92,7 +87,7 @@ test('instance delete is soft and idempotent; a deleted instance is not found', 
   t.is(again.state, undefined);
   t.deepEqual(again.reply, gone);
   rejected(t, () => i.get(gone, {}, ctx('instance', UUID)), /not found/);
-  rejected(t, () => i.rename(gone, { display_name: 'x' }, ctx('instance', UUID)), /not found/);
+  rejected(t, () => i.update(gone, { display_name: 'x' }, ctx('instance', UUID)), /not found/);
   rejected(t, () => i.delete(null, {}, ctx('instance', UUID)), /not found/);
 });
 
@@ -102,7 +97,7 @@ test('instance get replies the row and rejects a missing one', (t) => {
   t.is(out.reply, row);
   t.false('state' in out);
   rejected(t, () => i.get(null, {}, ctx('instance', UUID)), new RegExp(`instance ${UUID} not found`));
-  rejected(t, () => i.setState(null, { vm_state: 'active', task_state: null, power_state: 1 }, ctx('instance', UUID)));
+  rejected(t, () => i.spawned(null, { host: 'c1', node: 'c1', power_state: 1 }, ctx('instance', UUID)), /not found/);
 });
 
 test('hostnames are derived from display names like Nova does', (t) => {
@@ -235,9 +230,10 @@ test('protocols reject malformed payloads and accept good ones', (t) => {
   invalid(instanceKind, 'create', { ...newInstance, vcpus: 1.5 });
   invalid(instanceKind, 'create', { ...newInstance, display_name: '' });
   invalid(instanceKind, 'create', { ...newInstance, surprise: true });
-  invalid(instanceKind, 'rename', { display_name: 'x'.repeat(256) });
-  invalid(instanceKind, 'setState', { vm_state: 'deleted', task_state: null, power_state: 0 });
-  invalid(instanceKind, 'setState', { vm_state: 'active', task_state: null, power_state: 8 });
+  invalid(instanceKind, 'update', { display_name: 'x'.repeat(256) });
+  invalid(instanceKind, 'spawned', { host: 'c1', node: 'c1', power_state: 8 });
+  invalid(instanceKind, 'setState', { vm_state: 'error', task_state: null, power_state: 0 });
+  invalid(instanceKind, 'rename', { display_name: 'x' });
   invalid(instanceKind, 'nonsense', {});
   invalid(instanceKind, 'get', { extra: 1 });
   t.is(networkKind.protocol.validate('create', { project_id: 'p', name: '', cidr: '192.168.0.0/16' }), undefined);

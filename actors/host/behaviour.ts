@@ -101,8 +101,9 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       }
       const hypervisor = deps.hypervisor(host.libvirt_uri);
       try {
-        if (deps.failSpawn(host.name)) throw new Error('injected spawn failure (test-only fault)');
         const domain = await hypervisor.ensureRunning(specOf({ uuid: request.instance_uuid, ...request }, host.libvirt_uri));
+        // Injected once the guest exists, as a real late failure would leave it, so the cleanup below has it to remove.
+        if (deps.failSpawn(host.name)) throw new Error('injected spawn failure (test-only fault)');
         ctx.send(ref('instance', request.instance_uuid), 'spawned', {
           host: host.name, node: host.name, power_state: domain.powerState, availability_zone: host.availability_zone,
         });

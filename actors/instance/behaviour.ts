@@ -8,7 +8,7 @@ import { powerBehaviourWith } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
 import { dbBool, fieldHandlers } from './fields.js';
 import {
-  buildFailed, created, deleted, deleting, powerSynced, renamed, spawned, stateSet, type BuildFailure, type InstanceRow,
+  buildFailed, created, deleted, deleting, powerSynced, spawned, type BuildFailure, type InstanceRow,
 } from './state.js';
 
 /** A deleted instance answers like a missing one, as Nova's API does. */
@@ -119,8 +119,6 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     const s = live(state, ctx);
     return s.power_state === power_state ? { reply: s } : changed(powerSynced(s, power_state, ctx.now));
   },
-  rename: (state, { display_name }, ctx) => changed(renamed(live(state, ctx), display_name, ctx.now)),
-  setState: (state, payload, ctx) => changed(stateSet(live(state, ctx), payload, ctx.now)),
   delete: (state, caller, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);
     // A repeated delete (a retried API call) succeeds without touching the row. Nova deletes in any task

@@ -8,12 +8,6 @@ const nullable = <T extends ReturnType<typeof text>>(schema: T) => Type.Union([s
 const powerState = () => Type.Integer({ minimum: 0, maximum: 7 });
 const empty = () => Type.Object({}, { additionalProperties: false });
 
-// 'deleted' is left out on purpose: only `delete`/`released` may set it, so deleted_at always goes with it.
-export const VM_STATES = [
-  'active', 'building', 'paused', 'suspended', 'stopped', 'rescued', 'resized',
-  'soft-delete', 'shelved', 'shelved_offloaded', 'error',
-] as const;
-
 export const instanceProtocol = defineProtocol('instance', {
   /** A new server: recorded as building, and handed to `scheduler` in the same commit. */
   create: {
@@ -69,20 +63,6 @@ export const instanceProtocol = defineProtocol('instance', {
   },
   /** From its host: the hypervisor's view of the guest (reconciliation, resume after a hypervisor restart). */
   syncPowerState: { durable: true, payload: Type.Object({ power_state: powerState() }, { additionalProperties: false }) },
-  rename: {
-    durable: true,
-    payload: Type.Object({ display_name: text() }, { additionalProperties: false }),
-  },
-  setState: {
-    durable: true,
-    payload: Type.Object({
-      vm_state: Type.Union(VM_STATES.map((s) => Type.Literal(s))),
-      task_state: nullable(text(32)),
-      power_state: powerState(),
-      host: Type.Optional(nullable(text())),
-      node: Type.Optional(nullable(text())),
-    }, { additionalProperties: false }),
-  },
   /** The user's delete: at once when no host holds it, else once the host has released it. */
   delete: {
     durable: true,

@@ -6,7 +6,6 @@ import { createdFields } from './fields.js';
 export type { InstanceRow };
 type Spec = typeof instanceProtocol.spec;
 export type CreateInstance = Static<Spec['create']['payload']>;
-export type SetInstanceState = Static<Spec['setState']['payload']>;
 export type BuildFailure = Static<Spec['buildFailed']['payload']>;
 
 /**
@@ -58,23 +57,6 @@ export const created = (uuid: string, p: CreateInstance, now: number): InstanceR
   created_at: new Date(now),
   updated_at: new Date(now),
   deleted_at: null,
-});
-
-// Nova keeps the hostname when a server is renamed.
-export const renamed = (s: InstanceRow, display_name: string, now: number): InstanceRow =>
-  ({ ...s, display_name, updated_at: new Date(now) });
-
-export const stateSet = (s: InstanceRow, p: SetInstanceState, now: number): InstanceRow => ({
-  ...s,
-  vm_state: p.vm_state,
-  task_state: p.task_state,
-  power_state: p.power_state,
-  // Omitted means unchanged; null clears the placement.
-  host: p.host === undefined ? s.host : p.host,
-  node: p.node === undefined ? s.node : p.node,
-  // launched_at records the first time the server became active, as Nova's does.
-  launched_at: s.launched_at ?? (p.vm_state === 'active' ? new Date(now) : null),
-  updated_at: new Date(now),
 });
 
 export interface Placement { host: string; node: string; power_state: number; availability_zone?: string }

@@ -1,4 +1,4 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
@@ -7,7 +7,6 @@ import { badRequest, NovaFault, novaFaultBody, novaFaults } from './errors.js';
 import { answerMalformedWith } from '../listen.js';
 import { unknownMethodNotAllowed } from '../methods.js';
 import { microversion } from './microversion.js';
-import { checkResponses } from './oracle/check-responses.js';
 import { flavorRoutes } from './routes/flavors.js';
 import { flavorAccessRoutes } from './routes/flavor-access.js';
 import { flavorExtraSpecRoutes } from './routes/flavor-extra-specs.js';
@@ -28,13 +27,16 @@ import type { ComputeServices, ComputeState } from './services.js';
 
 const projectInPath = /^\/v2\.1\/([0-9a-f]{32})(\/.*)?$/;
 
-/** The Compute API v2.1 on the boot path: versions, flavors, servers, hypervisors, services, limits. */
-export function computeApp(s: ComputeServices, logger: Logger): Koa<ComputeState> {
+/**
+ * The Compute API v2.1 on the boot path: versions, flavors, servers, hypervisors, services, limits.
+ * `outer` runs outside Nova's fault handling (a test harness's response check); production passes none.
+ */
+export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyArray<Middleware<ComputeState>> = []): Koa<ComputeState> {
   const app = new Koa<ComputeState>();
   answerMalformedWith(app, novaFaultBody);
   app.use(correlation(logger));
   app.use(async (ctx, next) => { ctx.set('x-compute-request-id', ctx.state.correlationId); await next(); });
-  if (s.responseOracle) app.use(checkResponses(s.responseOracle));
+  for (const middleware of outer) app.use(middleware);
   app.use(novaFaults);
   app.use(microversion);
   const versions = versionRoutes(s);

@@ -8,7 +8,6 @@ import type { ImageRepository } from '../images/repository.js';
 import { readJson } from '../body.js';
 import { badRequest, forbidden } from './errors.js';
 import type { VersionState } from './microversion.js';
-import type { ResponseOracle } from './oracle/response-oracle.js';
 
 /** How the compute API reaches the actors: by their protocols, never by their objects. */
 export interface ActorGateway {
@@ -33,8 +32,6 @@ export interface ComputeServices {
   readonly serviceDownMs: number;
   /** The API's public base URL (no trailing slash), for links. */
   readonly publicUrl: () => string;
-  /** TEST-ONLY (testing.checkComputeResponses): judges every response against Tempest's schemas. */
-  readonly responseOracle?: ResponseOracle;
 }
 
 export interface ComputeState extends RequestState, VersionState { auth: AuthContext; project: string }

@@ -26,7 +26,7 @@ export interface FuzzCompute { c: ComputeCloud; projectId: string; auth: fc.Arbi
 
 /** A cloud with one simulated host, a `fuzz` project (Nova's default quotas) with an admin, a member and a reader, and two servers in it. */
 export async function fuzzCompute(name: string): Promise<FuzzCompute> {
-  const c = await startComputeCloud(name, { testing: { checkComputeResponses: false }, libvirt: { simulatedHosts: 1 } });
+  const c = await startComputeCloud(name, { libvirt: { simulatedHosts: 1 } }, undefined, { judged: false });
   const admin = await userWithRole(c, 'fuzz-admin', 'admin', 'fuzz');
   const member = await userWithRole(c, 'fuzz-member', 'member', 'fuzz');
   const reader = await userWithRole(c, 'fuzz-reader', 'reader', 'fuzz');

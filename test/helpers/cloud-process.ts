@@ -4,7 +4,13 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { eventually } from './drive.js';
 
-const bin = fileURLToPath(new URL('../../bin/stratus.ts', import.meta.url));
+// The product's entry, and the same entry under the test harness (test-only configuration honoured,
+// every compute response checked against Tempest's schemas).
+const ENTRIES = {
+  product: fileURLToPath(new URL('../../bin/stratus.ts', import.meta.url)),
+  harness: fileURLToPath(new URL('../harness/stratus-test.ts', import.meta.url)),
+};
+export type Entry = keyof typeof ENTRIES;
 
 export interface CloudProcess {
   readonly child: ChildProcess;
@@ -15,8 +21,8 @@ export interface CloudProcess {
 }
 
 /** Runs `stratus <args>` as its own process, collecting its JSON log lines. */
-export function stratusProcess(args: string[], env: Record<string, string>): CloudProcess {
-  const child = spawn(process.execPath, ['--import=tsx', bin, ...args], {
+export function stratusProcess(args: string[], env: Record<string, string>, entry: Entry = 'product'): CloudProcess {
+  const child = spawn(process.execPath, ['--import=tsx', ENTRIES[entry], ...args], {
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, any>> = [];
@@ -37,9 +43,9 @@ export function stratusProcess(args: string[], env: Record<string, string>): Clo
   };
 }
 
-/** Starts the cloud and waits (bounded) until it says it has started. */
-export async function startCloudProcess(env: Record<string, string>): Promise<CloudProcess> {
-  const cloud = stratusProcess(['start'], env);
+/** Starts the cloud (under the test harness unless told) and waits (bounded) until it says it has started. */
+export async function startCloudProcess(env: Record<string, string>, entry: Entry = 'harness'): Promise<CloudProcess> {
+  const cloud = stratusProcess(['start'], env, entry);
   await eventually(() => {
     if (cloud.child.exitCode !== null) throw new Error(`stratus exited: ${cloud.stderr.join('')}`);
     return cloud.lines.some((l) => l.msg === 'stratus started');

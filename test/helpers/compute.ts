@@ -7,6 +7,8 @@ import { LibvirtConnection, type DomainStatus } from '../../drivers/libvirt/conn
 import { TINY_IMAGE_ID } from '../../http/images/index.js';
 import { silentLogger } from '../../runtime/logger.js';
 import type { Clock } from '../../runtime/clock.js';
+import { checkResponses } from '../oracle/check-responses.js';
+import { ResponseOracle } from '../oracle/response-oracle.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { eventually } from './drive.js';
 import { ADMIN_PASSWORD, client, DEMO_PASSWORD } from './identity.js';
@@ -14,34 +16,48 @@ import { ADMIN_PASSWORD, client, DEMO_PASSWORD } from './identity.js';
 export { TINY_IMAGE_ID };
 export type Api = ReturnType<typeof client>;
 
-/** A whole cloud in this process on free ports, its own database and state directory, with admin and demo tokens. */
+/**
+ * A whole cloud in this process on free ports, its own database and state directory, with admin and demo tokens;
+ * every compute response it sends is checked against Tempest's schema for its version by `oracle`.
+ */
 export interface ComputeCloud {
-  cloud: Cloud; config: Config; nova: Api; keystone: Api; admin: string; demo: string; dir: string; database: TestDatabase;
+  cloud: Cloud; config: Config; nova: Api; keystone: Api; admin: string; demo: string; dir: string; database: TestDatabase; oracle?: ResponseOracle;
   stop(): Promise<void>;
 }
 
-export async function startComputeCloud(name: string, overrides: DeepPartial<Config> = {}, clock?: Clock): Promise<ComputeCloud> {
+/** `judged: false` leaves the oracle out, for suites whose requests are mostly refusals and need to be cheap (fuzzing). */
+export async function startComputeCloud(
+  name: string, overrides: DeepPartial<Config> = {}, clock?: Clock, { judged = true }: { judged?: boolean } = {},
+): Promise<ComputeCloud> {
   const database = await createTestDatabase(name);
   // Short: the hypervisors' sockets live under it and a socket path holds at most 107 bytes.
   const dir = mkdtempSync(join(tmpdir(), 'st-'));
   const config = loadConfig({
-    env: {},
+    env: {}, allowTestOnly: true,
     overrides: {
       stateDir: join(dir, 's'), databaseUrl: database.url,
       listen: { ops: 0, identity: 0, image: 0, compute: 0, metadata: 0, console: 0, admin: 0 },
       identity: { cloudsYaml: join(dir, 'clouds.yaml') }, log: { level: 'silent' },
-      // Every compute response of every test is checked against Tempest's schema for its version.
-      testing: { checkComputeResponses: true },
       ...overrides,
     },
   });
-  const cloud = await startCloud(config, silentLogger(), { adminPassword: ADMIN_PASSWORD, demoPassword: DEMO_PASSWORD }, clock);
+  const logger = silentLogger();
+  const oracle = judged ? await ResponseOracle.start(logger) : undefined;
+  let cloud: Cloud;
+  try {
+    cloud = await startCloud(config, logger, { adminPassword: ADMIN_PASSWORD, demoPassword: DEMO_PASSWORD }, clock, oracle ? {
+      computeMiddleware: [checkResponses(oracle)], stop: () => oracle.stop(),
+    } : {});
+  } catch (error) {
+    await oracle?.stop();
+    throw error;
+  }
   const keystone = client(cloud.identity!.publicUrl);
   const nova = client(cloud.compute!.url);
   const admin = (await keystone.login('admin', ADMIN_PASSWORD, 'admin')).token!;
   const demo = (await keystone.login('demo', DEMO_PASSWORD, 'demo')).token!;
   return {
-    cloud, config, nova, keystone, admin, demo, dir, database,
+    cloud, config, nova, keystone, admin, demo, dir, database, oracle,
     stop: async () => {
       await cloud.stop();
       rmSync(dir, { recursive: true, force: true });

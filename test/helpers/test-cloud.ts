@@ -5,7 +5,8 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 import { freePort, startCloudProcess, type CloudProcess } from './cloud-process.js';
 import { stopSimulatedHypervisor } from '../../drivers/simulated/hypervisor-process.js';
 
-// A whole cloud in its own process, on free ports, with its own state directory and clouds.yaml.
+// A whole cloud in its own process, on free ports, with its own state directory and clouds.yaml, started
+// under the test harness: every compute response the CLI and SDK get is checked against Tempest's schema.
 
 export interface TestCloud { cloud: CloudProcess; dir: string; cloudsYaml: string; port: number; env: Record<string, string>; database: TestDatabase }
 
@@ -17,8 +18,6 @@ export async function startTestCloud(name: string, extra: Record<string, string>
     STRATUS_STATE_DIR: join(dir, 'state'), STRATUS_LISTEN_IDENTITY: String(port), STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IMAGE: String(await freePort()),
     STRATUS_LISTEN_COMPUTE: String(await freePort()), STRATUS_LISTEN_ADMIN: String(await freePort()),
     STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_IDENTITY_REVOCATION_POLL_MS: '100', STRATUS_LOG_LEVEL: 'info',
-    // Every compute response the CLI and SDK get is checked against Tempest's schema for its version.
-    STRATUS_TESTING_CHECK_COMPUTE_RESPONSES: 'true',
     ...(database.label === 'postgres' ? { DATABASE_URL: database.url } : {}),
     ...extra,
   };

@@ -1,6 +1,6 @@
 import type { Middleware, ParameterizedContext } from 'koa';
-import { jsonBodyRead } from '../../body.js';
-import type { ComputeState } from '../services.js';
+import { jsonBodyRead } from '../../http/body.js';
+import type { ComputeState } from '../../http/compute/services.js';
 import type { ResponseOracle, ResponseSample } from './response-oracle.js';
 
 const ACTION = /\/action$/;
@@ -23,7 +23,7 @@ function sampleOf(ctx: ParameterizedContext<ComputeState>): ResponseSample | und
 }
 
 /**
- * TEST-ONLY: every response, once the API has made it, goes past the oracle; one that violates
+ * Every response, once the API has made it, goes past the oracle; one that violates
  * its schema is logged and replaced by a 500 naming the schema, so the test that caused it fails.
  */
 export function checkResponses(oracle: ResponseOracle): Middleware<ComputeState> {
