@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-boot-path.js';
 import * as m0006 from './migrations/0006-keypairs-flavors.js';
 import * as m0007 from './migrations/0007-server-fields.js';
 import * as m0008 from './migrations/0008-instance-actions.js';
+import * as m0009 from './migrations/0009-quota-reservations.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -24,6 +25,7 @@ const migrations: Array<[string, Migration]> = [
   ['0006-keypairs-flavors', m0006],
   ['0007-server-fields', m0007],
   ['0008-instance-actions', m0008],
+  ['0009-quota-reservations', m0009],
 ];
 
 export async function migrate(sequelize: Sequelize): Promise<string[]> {

@@ -20,7 +20,13 @@ export interface ComputeCloud {
   stop(): Promise<void>;
 }
 
-export async function startComputeCloud(name: string, overrides: DeepPartial<Config> = {}, clock?: Clock): Promise<ComputeCloud> {
+/**
+ * How the demo project's quotas start: 'default' (Nova's, as a fresh cloud gives it) or 'unlimited' (its instances,
+ * cores and RAM rows set to -1, as an operator would, so tests booting many servers are not stopped at ten).
+ */
+export interface CloudOptions { readonly demoQuotas?: 'default' | 'unlimited' }
+
+export async function startComputeCloud(name: string, overrides: DeepPartial<Config> = {}, clock?: Clock, options: CloudOptions = {}): Promise<ComputeCloud> {
   const database = await createTestDatabase(name);
   // Short: the hypervisors' sockets live under it and a socket path holds at most 107 bytes.
   const dir = mkdtempSync(join(tmpdir(), 'st-'));
@@ -40,6 +46,10 @@ export async function startComputeCloud(name: string, overrides: DeepPartial<Con
   const nova = client(cloud.compute!.url);
   const admin = (await keystone.login('admin', ADMIN_PASSWORD, 'admin')).token!;
   const demo = (await keystone.login('demo', DEMO_PASSWORD, 'demo')).token!;
+  if (options.demoQuotas !== 'default') {
+    const project = (await keystone.call('GET', '/v3/projects?name=demo', { token: admin })).body.projects[0].id as string;
+    await cloud.db.models.Quota.bulkCreate(['instances', 'cores', 'ram'].map((resource) => ({ project_id: project, resource, hard_limit: -1 })));
+  }
   return {
     cloud, config, nova, keystone, admin, demo, dir, database,
     stop: async () => {
