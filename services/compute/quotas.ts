@@ -116,13 +116,24 @@ function capped(d: Pick<QuotaDeps, 'maxServersPerRequest'>, min: number, count: 
   return Math.min(count, cap);
 }
 
+// SQLite's quota transactions of this process, one after another. A connection waiting for SQLite's
+// write lock blocks a libuv thread in its busy handler: twenty of them would take every thread,
+// and the transaction holding the lock could not run its next statement.
+const sqliteTurns = new WeakMap<object, Promise<unknown>>();
+
+function inTurn<T>(key: object, work: () => Promise<T>): Promise<T> {
+  const run = (sqliteTurns.get(key) ?? Promise.resolve()).then(work, work);
+  sqliteTurns.set(key, run.catch(() => {}));
+  return run;
+}
+
 /**
  * One project's quota decisions, one at a time across every API node: SQLite's write lock taken at
- * BEGIN, or a PostgreSQL transaction-scoped advisory lock on the project.
+ * BEGIN (queued in this process first), or a PostgreSQL transaction-scoped advisory lock on the project.
  */
 async function serialized<T>(models: Models, project: string, work: (transaction: Transaction) => Promise<T>): Promise<T> {
   const sequelize = models.QuotaReservation.sequelize!;
-  if (sequelize.getDialect() === 'sqlite') return sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, work);
+  if (sequelize.getDialect() === 'sqlite') return inTurn(sequelize, () => sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, work));
   return sequelize.transaction(async (transaction) => {
     await sequelize.query("SELECT pg_advisory_xact_lock(hashtext('quota:' || :project))", { replacements: { project }, type: QueryTypes.SELECT, transaction });
     return work(transaction);
