@@ -83,8 +83,8 @@ export function checkPersonality(quota: ProjectQuotas, files: ReadonlyArray<{ pa
 const RESOURCES = ['instances', 'cores', 'ram'] as const;
 type Resource = typeof RESOURCES[number];
 
-// Python prints a large int in full, where JavaScript would write 1e+30.
-const whole = (n: number) => (Number.isSafeInteger(n) || !Number.isFinite(n) ? String(n) : BigInt(n).toString());
+// Python prints a large int in full, where JavaScript would write 1e+30 (or Infinity for a product).
+const whole = (n: number, times = 1) => (Number.isInteger(n) ? (BigInt(n) * BigInt(times)).toString() : String(n * times));
 
 /**
  * How many of `min..max` servers of this flavor the limits allow given what is used, as Nova's
@@ -98,7 +98,7 @@ export function instancesAllowed(quota: ProjectQuotas, used: InstanceUsage, flav
   // Headroom in servers of this flavor, each limited resource counted.
   const allowed = Math.min(...RESOURCES.filter((r) => limits[r] >= 0 && per[r] > 0).map((r) => Math.floor((limits[r] - used[r]) / per[r])));
   if (allowed >= min && allowed <= max) return allowed;
-  const requested = { instances: min === max ? whole(min) : `${whole(min)}-${whole(max)}`, cores: whole(per.cores * max), ram: whole(per.ram * max) };
+  const requested = { instances: min === max ? whole(min) : `${whole(min)}-${whole(max)}`, cores: whole(max, per.cores), ram: whole(max, per.ram) };
   const list = (f: (r: Resource) => string) => overs.map(f).join(', ');
   throw new ComputeFault(403, `Quota exceeded for ${list((r) => r)}: Requested ${list((r) => requested[r])}, but already used ${list((r) => String(used[r]))} of ${list((r) => String(limits[r]))} ${list((r) => r)}`);
 }
