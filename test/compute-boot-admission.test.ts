@@ -1,5 +1,6 @@
 import test from 'ava';
 import { at, boot, startComputeCloud, TINY_IMAGE_ID, userWithRole, type ComputeCloud } from './helpers/compute.js';
+import { python } from './helpers/cloud-process.js';
 import { eventually } from './helpers/drive.js';
 
 // What a boot is admitted with: counts from 1 to absurd (never a 500), the per-request cap past an
@@ -83,4 +84,24 @@ test.serial('other block device mappings are refused clearly, as Nova refuses th
   await refused({ block_device_mapping_v2: localImage(OTHER_IMAGE) }, `Block Device Mapping is Invalid: failed to get image ${OTHER_IMAGE}.`);
   await refused({ imageRef: '', block_device_mapping_v2: localImage(OTHER_IMAGE) }, 'Can not find requested image');
   t.deepEqual(await names(c.demo), before, 'nothing was created');
+});
+
+test.serial('openstacksdk boots with the image mapping it adds for OSC 7, and hears a volume mapping refused', async (t) => {
+  const r = await python(c.config.identity.cloudsYaml, `
+import json, openstack
+from openstack import exceptions
+conn = openstack.connect(cloud='stratus-demo')
+local = [{'source_type': 'image', 'destination_type': 'local', 'boot_index': 0, 'uuid': '${TINY_IMAGE_ID}', 'delete_on_termination': True}]
+server = conn.compute.create_server(name='osc7', image_id='${TINY_IMAGE_ID}', flavor_id='1', networks='none', block_device_mapping=local)
+server = conn.compute.wait_for_server(server, status='ACTIVE', interval=0.2, wait=120)
+try:
+    conn.compute.create_server(name='vol', image_id='${TINY_IMAGE_ID}', flavor_id='1', networks='none',
+        block_device_mapping=[{'source_type': 'volume', 'destination_type': 'volume', 'boot_index': 0, 'uuid': '${OTHER_IMAGE}'}])
+    refused = 'ok'
+except exceptions.HttpException as e:
+    refused = [e.status_code, str(e.details or e.message)]
+print(json.dumps({'status': server.status, 'image': server.image.id, 'refused': refused}))
+`);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(r.json, { status: 'ACTIVE', image: TINY_IMAGE_ID, refused: [400, 'Booting from volume is not supported by this cloud yet.'] });
 });
