@@ -2,8 +2,7 @@ import { Op } from 'sequelize';
 import type { HostRow, InstanceRow } from '../../models/index.js';
 import type { RequestOptions } from '../../runtime/client.js';
 import { computeActors, type InstanceClient } from '../../services/compute/actors.js';
-import { findServer as findServerFor, instanceNotFound } from '../../services/compute/servers.js';
-import { NovaFault } from './errors.js';
+import { findServer as findServerFor, instanceNotFound, instanceRefusal } from '../../services/compute/servers.js';
 import type { ComputeContext, ComputeServices } from './services.js';
 
 export { instanceNotFound };
@@ -12,20 +11,13 @@ export { instanceNotFound };
 export const findServer = (s: ComputeServices, ctx: ComputeContext, id: string, options: { attributes?: Array<keyof InstanceRow>; deleted?: boolean } = {}) =>
   findServerFor(s, ctx.state, id, options);
 
-/**
- * Asks a server's instance actor to change it. A refusal carrying a status is Nova's fault with
- * that status and message (a locked server's 409, a full metadata set's 403); a missing or
- * deleted instance is Nova's 404.
- */
+/** Asks a server's instance actor to change it; its refusals are the compute service's faults (instanceRefusal). */
 export async function askInstance<R>(s: ComputeServices, ctx: ComputeContext, id: string,
   ask: (instance: InstanceClient, options: RequestOptions) => Promise<R>): Promise<R> {
   try {
     return await ask(computeActors(s.actors).instance(id), { correlationId: ctx.state.correlationId });
   } catch (error) {
-    const e = error as { code?: string; message?: string; details?: { status?: number } };
-    if (e.code === 'rejected' && e.details?.status) throw new NovaFault(e.details.status, e.message ?? '');
-    if (e.code === 'rejected') throw instanceNotFound(id);
-    throw error;
+    throw instanceRefusal(error, id);
   }
 }
 

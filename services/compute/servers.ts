@@ -1,11 +1,13 @@
+import type { instanceProtocol } from '../../actors/instance/protocol.js';
 import type { InstanceRow } from '../../models/index.js';
+import type { PayloadOf } from '../../runtime/protocol.js';
 import { computeActors } from './actors.js';
 import type { ComputeDeps } from './deps.js';
 import { ComputeFault, forbidden, notFound } from './errors.js';
 import { authorize, permits, type ComputeCaller } from './policy.js';
 
 // The compute service's rules for existing servers (Nova's compute/api.py): who sees one, who may
-// delete one or act on it, and how the instance's refusals read.
+// update, delete or act on one, and how the instance's refusals read.
 
 export const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);
 
@@ -21,6 +23,30 @@ export async function findServer(d: Pick<ComputeDeps, 'models'>, caller: Compute
   return row;
 }
 
+/**
+ * The instance actor's refusal as the compute service's fault: one carrying a status is that
+ * status and message (a locked server's 409, a full metadata set's 403); a missing or deleted
+ * instance is Nova's 404. Anything else is not a refusal and is answered as it is.
+ */
+export function instanceRefusal(error: unknown, id: string): unknown {
+  const e = error as { code?: string; message?: string; details?: { status?: number } };
+  if (e.code === 'rejected' && e.details?.status) return new ComputeFault(e.details.status, e.message ?? '');
+  if (e.code === 'rejected') return instanceNotFound(id);
+  return error;
+}
+
+/** PUT /servers/{id}: the policy, then the instance's update (only the fields given change); answers the new row. */
+export async function updateServer(d: ComputeDeps, caller: ComputeCaller, id: string, changes: PayloadOf<typeof instanceProtocol.spec, 'update'>): Promise<InstanceRow> {
+  const row = await findServer(d, caller, id);
+  authorize(caller, 'os_compute_api:servers:update', 'member');
+  if (!Object.keys(changes).length) return row;
+  try {
+    return await computeActors(d.actors).instance(row.uuid).update(changes, { correlationId: caller.correlationId });
+  } catch (error) {
+    throw instanceRefusal(error, id);
+  }
+}
+
 /** Nova's delete: the policy, the lock (admins pass), then the instance's own delete. */
 export async function deleteServer(d: ComputeDeps, caller: ComputeCaller, id: string): Promise<void> {
   const row = await findServer(d, caller, id);
@@ -30,10 +56,7 @@ export async function deleteServer(d: ComputeDeps, caller: ComputeCaller, id: st
     await computeActors(d.actors).instance(row.uuid).delete({ request_id: caller.correlationId, user_id: caller.auth.userId, project_id: caller.project },
       { correlationId: caller.correlationId });
   } catch (error) {
-    const e = error as { code?: string; message?: string; details?: { status?: number } };
-    if (e.code === 'rejected' && e.details?.status) throw new ComputeFault(e.details.status, e.message ?? '');
-    if (e.code === 'rejected') throw instanceNotFound(id);
-    throw error;
+    throw instanceRefusal(error, id);
   }
 }
 

@@ -2,9 +2,9 @@ import Router from '@koa/router';
 import type { InstanceRow } from '../../../models/index.js';
 import { collectionLinks } from '../pagination.js';
 import { bootServers } from '../../../services/compute/boot.js';
-import { deleteServer } from '../../../services/compute/servers.js';
+import { deleteServer, updateServer } from '../../../services/compute/servers.js';
 import { listServers } from '../server-list.js';
-import { askInstance, findServer, hostsByName } from '../server-lookup.js';
+import { findServer, hostsByName } from '../server-lookup.js';
 import { parseBootRequest, parseServerUpdate } from '../server-request.js';
 import { authorize, requestBody, links, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { detailColumns, hostStatusOf, serverDetail, serverSummary, type ViewContext } from '../views/server.js';
@@ -66,9 +66,7 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
 
   router.put('/servers/:id', async (ctx) => {
     const changes = parseServerUpdate(await requestBody(ctx), ctx.state.version);
-    let row = await findServer(s, ctx, ctx.params.id);
-    authorize(ctx, 'os_compute_api:servers:update', 'member');
-    if (Object.keys(changes).length) row = await askInstance(s, ctx, row.uuid, (i, o) => i.update(changes, o));
+    const row = await updateServer(s, ctx.state, ctx.params.id, changes);
     ctx.body = { server: serverDetail(s, row, await viewOf(ctx, [row], 'update')) };
   });
 
