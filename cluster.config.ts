@@ -62,6 +62,8 @@ export const ConfigSchema = Type.Object({
     cores: int(-1, undefined, 20, 'default vCPUs per project (-1: unlimited)'),
     ramMb: int(-1, undefined, 51_200, 'default RAM (MB) per project (-1: unlimited)'),
     keyPairs: int(-1, undefined, 100, 'default key pairs per user (-1: unlimited)'),
+    maxServersPerRequest: int(1, 100_000, 1_000, 'most servers one POST /servers creates, whatever the quota (min_count above it is refused)'),
+    reservationMs: ms(1, 600_000, 'how long a boot’s quota reservation holds if its API node dies before the servers are recorded'),
   }),
   // TEST-ONLY: every key here is a fault hook, honoured only under the test harness (see TEST_ONLY_SECTIONS).
   faults: section({

@@ -12,8 +12,8 @@ import { createMetrics } from '../runtime/metrics.js';
 import { superviseAll } from '../supervisors/root.js';
 import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
-import { bootstrapIdentity, createIdentity, identityApp, type Identity } from '../http/identity/index.js';
-import { createImages, imageApp, registerTinyImage, type ImageServices } from '../http/images/index.js';
+import { bootstrapIdentity, createIdentity, identityApp, identityService, type Identity } from '../http/identity/index.js';
+import { createImages, imageApp, imageService, registerTinyImage, type ImageServices } from '../http/images/index.js';
 import { computeApp, seedCompute, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
@@ -161,12 +161,14 @@ async function startCompute(
 ) {
   let publicUrl = '';
   const server = await listen(computeApp({
-    models: db.models, tokens: identity.services.tokens, images: images.repo, actors: node, clock,
+    models: db.models, identity: identityService(identity.services), images: imageService(images.repo), actors: node, clock,
     scheduler: config.nodeId, nodeId: config.nodeId, quotas: config.quotas, serviceDownMs: config.timeouts.serviceDownMs, publicUrl: () => publicUrl,
+    maxServersPerRequest: config.quotas.maxServersPerRequest, reservationMs: config.quotas.reservationMs,
   }, logger, extensions.computeMiddleware), config.listen.host, config.listen.compute);
   publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
   identity.services.catalog.register({ type: 'compute', name: 'nova', url: () => `${publicUrl}/v2.1` });
-  const bootstrap = await Promise.all(['admin', 'demo'].map((name) => identity.services.directory.projectByName(name, 'default')));
-  await seedCompute(db.models, new Date(clock.now()), bootstrap.filter((p) => p !== undefined).map((p) => p!.id));
+  // admin stays unlimited; demo, like any project, has Nova's default quotas.
+  const admin = await identity.services.directory.projectByName('admin', 'default');
+  await seedCompute(db.models, new Date(clock.now()), admin ? [admin.id] : []);
   return { server, publicUrl };
 }

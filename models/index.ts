@@ -20,6 +20,7 @@ import * as ec2 from './identity/ec2-credential.js';
 import * as image from './images/image.js';
 import * as flavor from './flavor.js';
 import * as quota from './quota.js';
+import * as quotaReservation from './quota-reservation.js';
 import * as keypair from './keypair.js';
 import * as instanceAction from './instance-action.js';
 
@@ -51,6 +52,7 @@ export function defineModels(sequelize: Sequelize) {
     FlavorExtraSpec: flavor.defineExtraSpecs(sequelize),
     FlavorProject: flavor.defineProjects(sequelize),
     Quota: quota.define(sequelize),
+    QuotaReservation: quotaReservation.define(sequelize),
     KeyPair: keypair.define(sequelize),
     ...instanceAction.define(sequelize),
   };
@@ -79,5 +81,6 @@ export type { Ec2CredentialRow } from './identity/ec2-credential.js';
 export type { ImageRow, ImagePropertyRow, ImageTagRow, ImageMemberRow } from './images/image.js';
 export type { FlavorRow, FlavorExtraSpecRow, FlavorProjectRow } from './flavor.js';
 export type { QuotaRow } from './quota.js';
+export type { QuotaReservationRow } from './quota-reservation.js';
 export type { KeyPairRow } from './keypair.js';
 export type { InstanceActionRow, InstanceActionEventRow } from './instance-action.js';

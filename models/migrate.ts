@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-boot-path.js';
 import * as m0006 from './migrations/0006-keypairs-flavors.js';
 import * as m0007 from './migrations/0007-server-fields.js';
 import * as m0008 from './migrations/0008-instance-actions.js';
+import * as m0009 from './migrations/0009-quota-reservations.js';
 import * as m0012 from './migrations/0012-hypervisor-facts.js';
 
 export interface Migration {
@@ -25,6 +26,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0006-keypairs-flavors', m0006],
   ['0007-server-fields', m0007],
   ['0008-instance-actions', m0008],
+  ['0009-quota-reservations', m0009],
   ['0012-hypervisor-facts', m0012],
 ];
 

@@ -175,9 +175,12 @@ test.serial('hypervisors and services are admin-only and named as Nova names the
   t.regex(uuids.body.hypervisors[0].id, /^[0-9a-f-]{36}$/);
 });
 
-test.serial('limits show Nova default quotas, and unlimited ones for the bootstrap projects', async (t) => {
+test.serial('limits show a project’s own quota rows, Nova’s defaults where it has none, and admin unlimited', async (t) => {
+  // The helper set demo's instances, cores and RAM to unlimited, as an operator would.
   const own = await c.nova.call('GET', '/v2.1/limits', { token: c.demo });
-  t.like(own.body.limits.absolute, { maxTotalInstances: -1, maxTotalCores: -1, maxTotalRAMSize: -1, totalInstancesUsed: 1 });
+  t.like(own.body.limits.absolute, { maxTotalInstances: -1, maxTotalCores: -1, maxTotalRAMSize: -1, maxServerMeta: 128, totalInstancesUsed: 1 });
+  const admin = await c.nova.call('GET', '/v2.1/limits', { token: c.admin });
+  t.like(admin.body.limits.absolute, { maxTotalInstances: -1, maxTotalCores: -1, maxTotalRAMSize: -1 });
   const other = await c.nova.call('GET', '/v2.1/limits?tenant_id=0123456789abcdef0123456789abcdef', { token: c.admin });
   t.like(other.body.limits.absolute, { maxTotalInstances: 10, maxTotalCores: 20, maxTotalRAMSize: 51200, totalInstancesUsed: 0 });
   const newer = await c.nova.call('GET', '/v2.1/limits', { token: c.demo, headers: { 'OpenStack-API-Version': 'compute 2.57' } });

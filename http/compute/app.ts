@@ -44,7 +44,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   app.use(async (ctx, next) => {
     if (ctx.path === '/' || ctx.path === '/v2.1' || ctx.path === '/v2.1/') return;
     if (!ctx.path.startsWith('/v2.1/')) throw new NovaFault(404, 'The resource could not be found.');
-    const auth = await s.tokens.context(ctx.get('x-auth-token'));
+    const auth = await s.identity.authenticate(ctx.get('x-auth-token'));
     if (!auth.projectId) throw new NovaFault(403, 'A project-scoped token is required.');
     // Older catalogs put the project in the URL (…/v2.1/<project_id>/servers); it must be the token's.
     const scoped = projectInPath.exec(ctx.path);

@@ -1,9 +1,8 @@
 import type { Middleware } from 'koa';
+import { badRequest, ComputeFault, forbidden, notFound } from '../../services/compute/errors.js';
 
-/** A Nova fault: answered as `{"<faultName>": {"code", "message"}}`. */
-export class NovaFault extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
-}
+/** A Nova fault: the compute service's refusal, answered as `{"<faultName>": {"code", "message"}}`. */
+export { ComputeFault as NovaFault, badRequest, forbidden, notFound };
 
 // Nova's names (wsgi.Fault._fault_names); any other status, 406 among them, is a computeFault.
 const FAULT_NAMES: Record<number, string> = {
@@ -15,15 +14,11 @@ const FAULT_NAMES: Record<number, string> = {
 /** A Nova fault body: `{"<faultName>": {"code", "message"}}`. */
 export const novaFaultBody = (status: number, message: string) => ({ [FAULT_NAMES[status] ?? 'computeFault']: { code: status, message } });
 
-export const badRequest = (message: string) => new NovaFault(400, message);
-export const notFound = (message: string) => new NovaFault(404, message);
-export const forbidden = (rule: string) => new NovaFault(403, `Policy doesn't allow ${rule} to be performed.`);
-
 export const novaFaults: Middleware = async (ctx, next) => {
   try {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) throw notFound('The resource could not be found.');
-    if (ctx.status === 405 && !ctx.body) throw new NovaFault(405, 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
+    if (ctx.status === 405 && !ctx.body) throw new ComputeFault(405, 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
   } catch (error) {
     const status = (error as { status?: number }).status ?? 500;
     if (status === 401) {

@@ -1,20 +1,11 @@
-import { Op, Transaction } from 'sequelize';
-import type { FlavorExtraSpecRow, FlavorProjectRow, FlavorRow } from '../../models/index.js';
-import { dbBool } from '../db-values.js';
+import { Transaction } from 'sequelize';
+import type { FlavorProjectRow, FlavorRow } from '../../models/index.js';
+import { extraSpecsOf, findFlavor, type FlavorViewer } from '../../services/compute/flavors.js';
 import { notFound } from './errors.js';
 import type { ComputeContext, ComputeServices } from './services.js';
 
-/** Who looks at flavors: admins see every flavor, a project the public ones and those it was given. */
-export interface FlavorViewer { readonly isAdmin: boolean; readonly projectId?: string }
-
-/** The live flavor with Nova's flavorid `id`, if the viewer may see it (Nova's FlavorNotFound otherwise). */
-export async function findFlavor(s: ComputeServices, id: string, viewer: FlavorViewer): Promise<FlavorRow | undefined> {
-  const row = await s.models.Flavor.findOne({ where: { id, deleted_at: null }, raw: true }) as FlavorRow | null;
-  if (!row) return undefined;
-  if (viewer.isAdmin || dbBool(row.is_public)) return row;
-  const access = viewer.projectId ? await s.models.FlavorProject.count({ where: { flavor_id: id, project_id: viewer.projectId } }) : 0;
-  return access ? row : undefined;
-}
+// The lookups the compute service makes too live there; the API's own reads follow.
+export { extraSpecsOf, findFlavor, type FlavorViewer };
 
 /** The flavor the request's path names (`:id`), if the caller may see it; else Nova's 404. */
 export async function flavorInPath(s: ComputeServices, ctx: ComputeContext): Promise<FlavorRow> {
@@ -28,15 +19,6 @@ export async function flavorsOpenTo(s: ComputeServices, projectId: string | unde
   if (!projectId) return new Set();
   const rows = await s.models.FlavorProject.findAll({ where: { project_id: projectId }, attributes: ['flavor_id'], raw: true }) as unknown as FlavorProjectRow[];
   return new Set(rows.map((r) => r.flavor_id));
-}
-
-/** Each flavor's extra specs, keyed by flavor id (every id present, most with none). */
-export async function extraSpecsOf(s: ComputeServices, ids: string[]): Promise<Map<string, Record<string, string>>> {
-  const specs = new Map(ids.map((id) => [id, {} as Record<string, string>]));
-  if (!ids.length) return specs;
-  const rows = await s.models.FlavorExtraSpec.findAll({ where: { flavor_id: { [Op.in]: ids } }, order: [['key', 'ASC']], raw: true }) as unknown as FlavorExtraSpecRow[];
-  for (const r of rows) specs.get(r.flavor_id)![r.key] = r.value;
-  return specs;
 }
 
 /** The projects given access to a flavor, by id. */

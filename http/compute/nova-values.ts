@@ -1,3 +1,4 @@
+import { isUuidLike } from '../../services/compute/boot-request.js';
 import { badRequest } from './errors.js';
 import { MAX_FILTER_REGEX_LENGTH, re2Compiles } from './filter-regex.js';
 import { defineFormat } from './json-schema.js';
@@ -8,8 +9,7 @@ import { defineFormat } from './json-schema.js';
 // formats built on them (uuid, base64, ipv4, ipv6, regex, date-time).
 
 /** oslo's is_uuid_like: a UUID, with or without hyphens, braces or a urn:uuid: prefix. */
-export const isUuidLike = (value: string) =>
-  /^[0-9a-f]{32}$/.test(value.toLowerCase().replace(/^urn:/, '').replace(/^uuid:/, '').replace(/[{}-]/g, ''));
+export { isUuidLike };
 
 /** Python's int() of a string, or undefined where oslo's validate_integer would refuse it. */
 export function pyInt(value: string): number | undefined {

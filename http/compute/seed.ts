@@ -12,8 +12,8 @@ const DEFAULT_FLAVORS = [
 export const QUOTA_RESOURCES = ['instances', 'cores', 'ram'] as const;
 
 /**
- * The first start's compute data: the default flavors, and unlimited quotas for the bootstrap
- * projects so a first demo and the benchmarks are not stopped at Nova's ten servers.
+ * The first start's compute data: the default flavors, and unlimited quotas for the projects given
+ * (the bootstrap admin project); every other project has the configured defaults, Nova's.
  */
 export async function seedCompute(models: Models, now: Date, unlimitedProjects: string[]): Promise<void> {
   if ((await models.Flavor.count()) === 0) {

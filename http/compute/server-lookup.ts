@@ -1,36 +1,23 @@
 import { Op } from 'sequelize';
 import type { HostRow, InstanceRow } from '../../models/index.js';
-import { ref } from '../../runtime/ref.js';
-import { NovaFault, notFound } from './errors.js';
+import type { RequestOptions } from '../../runtime/client.js';
+import { computeActors, type InstanceClient } from '../../services/compute/actors.js';
+import { findServer as findServerFor, instanceNotFound, instanceRefusal } from '../../services/compute/servers.js';
 import type { ComputeContext, ComputeServices } from './services.js';
 
-export const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);
+export { instanceNotFound };
 
-/**
- * The server if the caller's project owns it (admins: any), not deleted unless `deleted` says so;
- * else Nova's 404. `attributes` reads only those columns (`project_id` among them).
- */
-export async function findServer(s: ComputeServices, ctx: ComputeContext, id: string,
-  options: { attributes?: Array<keyof InstanceRow>; deleted?: boolean } = {}): Promise<InstanceRow> {
-  const where = options.deleted ? { uuid: id } : { uuid: id, deleted_at: null };
-  const row = await s.models.Instance.findOne({ where, attributes: options.attributes, raw: true }) as InstanceRow | null;
-  if (!row || (!ctx.state.auth.isAdmin && row.project_id !== ctx.state.project)) throw instanceNotFound(id);
-  return row;
-}
+/** The server, if the caller may see it (the compute service's rule); else Nova's 404. */
+export const findServer = (s: ComputeServices, ctx: ComputeContext, id: string, options: { attributes?: Array<keyof InstanceRow>; deleted?: boolean } = {}) =>
+  findServerFor(s, ctx.state, id, options);
 
-/**
- * Asks a server's instance actor to change it. A refusal carrying a status is Nova's fault with
- * that status and message (a locked server's 409, a full metadata set's 403); a missing or
- * deleted instance is Nova's 404.
- */
-export async function askInstance<R>(s: ComputeServices, ctx: ComputeContext, id: string, type: string, payload: unknown): Promise<R> {
+/** Asks a server's instance actor to change it; its refusals are the compute service's faults (instanceRefusal). */
+export async function askInstance<R>(s: ComputeServices, ctx: ComputeContext, id: string,
+  ask: (instance: InstanceClient, options: RequestOptions) => Promise<R>): Promise<R> {
   try {
-    return await s.actors.ask<R>(ref('instance', id), type, payload, { correlationId: ctx.state.correlationId });
+    return await ask(computeActors(s.actors).instance(id), { correlationId: ctx.state.correlationId });
   } catch (error) {
-    const e = error as { code?: string; message?: string; details?: { status?: number } };
-    if (e.code === 'rejected' && e.details?.status) throw new NovaFault(e.details.status, e.message ?? '');
-    if (e.code === 'rejected') throw instanceNotFound(id);
-    throw error;
+    throw instanceRefusal(error, id);
   }
 }
 

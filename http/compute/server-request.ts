@@ -2,43 +2,10 @@ import { badRequest } from './errors.js';
 import type { Microversion } from './microversion.js';
 import { createSchema, updateSchema } from './schemas/servers.js';
 import { checkBody } from './json-schema.js';
-import { isUuidLike, lenientBool } from './nova-values.js';
+import { lenientBool } from './nova-values.js';
+import type { BlockDeviceMapping, BootRequest, RequestedNetworks } from '../../services/compute/boot-request.js';
 
-export type RequestedNetworks = 'auto' | 'none' | Array<{ uuid?: string; port?: string | null; fixed_ip?: string; tag?: string }>;
-
-/** A `POST /servers` body that passed Nova's schema for the microversion. */
-export interface BootRequest {
-  readonly name: string;
-  readonly flavorRef: string;
-  readonly imageRef: string;
-  /** As given; Nova generates one when absent. */
-  readonly adminPass?: string;
-  readonly metadata: Record<string, string>;
-  readonly networks?: RequestedNetworks;
-  readonly autoDiskConfig?: boolean;
-  readonly accessIPv4?: string;
-  readonly accessIPv6?: string;
-  readonly personality: ReadonlyArray<{ path?: string; contents?: string }>;
-  readonly availabilityZone?: string;
-  readonly blockDevices: boolean;
-  readonly configDrive: boolean;
-  readonly keyName?: string;
-  readonly minCount: number;
-  readonly maxCount: number;
-  readonly returnReservationId: boolean;
-  /** The names asked for, once each; undefined: the default group. */
-  readonly securityGroups?: string[];
-  /** The request's security_groups as sent, which the 202 echoes. */
-  readonly securityGroupsEcho: unknown;
-  readonly userData?: string;
-  /** Before 2.19 Nova records the name as the description. */
-  readonly description: string | null;
-  readonly tags: string[];
-  readonly trustedCerts?: string[];
-  readonly host?: string;
-  readonly hypervisorHostname?: string;
-  readonly hostname?: string;
-}
+export type { BootRequest, RequestedNetworks };
 
 /** A reference that may be a bare id or a URL ending in one, as Nova reads flavorRef (common.get_id_from_href). */
 const idOf = (ref: string) => {
@@ -61,6 +28,7 @@ export function parseBootRequest(body: unknown, v: Microversion): BootRequest {
     name: server.name,
     flavorRef: idOf(String(server.flavorRef)),
     imageRef: server.imageRef ?? '',
+    imageRefGiven: server.imageRef !== undefined,
     adminPass: server.adminPass,
     metadata: server.metadata ?? {},
     networks: server.networks,
@@ -69,7 +37,8 @@ export function parseBootRequest(body: unknown, v: Microversion): BootRequest {
     accessIPv6: server.accessIPv6,
     personality: server.personality ?? [],
     availabilityZone: server.availability_zone,
-    blockDevices: Boolean(server.block_device_mapping?.length || server.block_device_mapping_v2?.length),
+    blockDevices: (server.block_device_mapping_v2 ?? []) as BlockDeviceMapping[],
+    legacyBlockDevices: Boolean(server.block_device_mapping?.length),
     configDrive: server.config_drive !== undefined && lenientBool(String(server.config_drive)),
     keyName: server.key_name,
     minCount, maxCount,
@@ -84,37 +53,6 @@ export function parseBootRequest(body: unknown, v: Microversion): BootRequest {
     hypervisorHostname: server.hypervisor_hostname,
     hostname: v.atLeast('2.90') ? server.hostname : undefined,
   };
-}
-
-/**
- * The networks a boot asks for, checked as Nova's _get_requested_networks does. There is no
- * network service yet, so a named network or port cannot exist: Nova's 400 for a missing one.
- */
-export function checkNetworks(networks: RequestedNetworks | undefined): void {
-  if (!Array.isArray(networks)) return;
-  const ports: string[] = [];
-  for (const network of networks) {
-    if (network.port) {
-      if (ports.includes(network.port)) {
-        throw badRequest(`Port ID '${network.port}' was specified twice: you cannot attach a port multiple times.`);
-      }
-      if (network.fixed_ip !== undefined) {
-        throw badRequest(`Specified Fixed IP '${network.fixed_ip}' cannot be used with port '${network.port}': the two cannot be specified together.`);
-      }
-      ports.push(network.port);
-      continue;
-    }
-    if (network.uuid === undefined) throw badRequest("Bad network format: missing 'uuid'");
-    if (!isUuidLike(network.uuid)) throw badRequest(`Bad networks format: network uuid is not in proper format (${network.uuid})`);
-  }
-}
-
-/** The first network or port a boot names, which cannot be found. */
-export function missingNetwork(networks: RequestedNetworks | undefined): string | undefined {
-  if (!Array.isArray(networks) || !networks.length) return undefined;
-  const port = networks.find((n) => n.port);
-  if (port) return `Port id ${port.port} could not be found.`;
-  return `Network ${networks.map((n) => n.uuid).join(', ')} could not be found.`;
 }
 
 /** A `PUT /servers/{id}` body that passed Nova's schema: the instance fields it changes. */

@@ -1,53 +1,38 @@
 import type { Context } from 'koa';
-import type { Models } from '../../models/index.js';
-import type { Clock } from '../../runtime/clock.js';
-import type { ActorRef } from '../../runtime/ref.js';
+import type { ComputeDeps } from '../../services/compute/deps.js';
+import { authorize as authorizeCaller, permits as callerPermits, type RoleLevel } from '../../services/compute/policy.js';
+import type { Caller, IdentityService } from '../../services/identity/index.js';
 import type { RequestState } from '../correlation.js';
-import type { AuthContext, TokenService } from '../identity/index.js';
-import type { ImageRepository } from '../images/repository.js';
 import { readJson } from '../body.js';
-import { badRequest, forbidden } from './errors.js';
+import { badRequest } from './errors.js';
 import type { VersionState } from './microversion.js';
 
-/** How the compute API reaches the actors: by their protocols, never by their objects. */
-export interface ActorGateway {
-  ask<R = unknown>(to: ActorRef, type: string, payload: unknown, options?: { correlationId?: string; commitOnly?: boolean }): Promise<R>;
-  /** Introspection: whether the actor is live on this node. */
-  isActive?(ref: ActorRef): boolean;
-}
+export type { ActorGateway } from '../../runtime/client.js';
+export type { QuotaDefaults } from '../../services/compute/quotas.js';
 
-export interface QuotaDefaults { readonly instances: number; readonly cores: number; readonly ramMb: number; readonly keyPairs: number }
-
-export interface ComputeServices {
-  readonly models: Models;
-  readonly tokens: TokenService;
-  readonly images: ImageRepository;
-  readonly actors: ActorGateway;
-  readonly clock: Clock;
-  /** The scheduler actor this API node hands boots to. */
-  readonly scheduler: string;
+/**
+ * What the Compute API works with: the compute service's dependencies (it calls the service with
+ * them), identity through its interface, and what only the API needs.
+ */
+export interface ComputeServices extends ComputeDeps {
+  /** Tokens and projects: identity's interface, not its tables. */
+  readonly identity: IdentityService;
   /** This node's name: the host of the API's own instance action events (Nova's CONF.host). */
   readonly nodeId: string;
-  readonly quotas: QuotaDefaults;
   readonly serviceDownMs: number;
   /** The API's public base URL (no trailing slash), for links. */
   readonly publicUrl: () => string;
 }
 
-export interface ComputeState extends RequestState, VersionState { auth: AuthContext; project: string }
+export interface ComputeState extends RequestState, VersionState { auth: Caller; project: string }
 
 export type ComputeContext = Context & { state: ComputeState };
 
-/** Nova's default policies: readers read, members change their project's servers, admins do the rest. */
-export function authorize(ctx: ComputeContext, rule: string, level: 'reader' | 'member' | 'admin'): void {
-  if (!permits(ctx, level)) throw forbidden(rule);
-}
+/** Nova's default policies (the compute service's), for the request's caller. */
+export const authorize = (ctx: ComputeContext, rule: string, level: RoleLevel): void => authorizeCaller(ctx.state, rule, level);
 
 /** Whether the caller holds a role at `level`, for what a view shows rather than refuses (Nova's `fatal=False`). */
-export function permits(ctx: ComputeContext, level: 'reader' | 'member' | 'admin'): boolean {
-  const { roles, isAdmin } = ctx.state.auth;
-  return isAdmin || (level === 'reader' ? roles.includes('reader') || roles.includes('member') : level === 'member' ? roles.includes('member') : false);
-}
+export const permits = (ctx: ComputeContext, level: RoleLevel): boolean => callerPermits(ctx.state, level);
 
 /** The JSON body as sent (undefined when empty), or Nova's 400 when it is not JSON. */
 export async function requestBody(ctx: Context): Promise<unknown> {

@@ -11,6 +11,7 @@ import { TokenService } from './tokens.js';
 
 export { identityApp } from './app.js';
 export { bootstrapIdentity, resetAdminPassword } from './bootstrap.js';
+export { identityService } from './identity-service.js';
 export type { IdentityServices } from './services.js';
 export type { AuthContext, TokenService } from './tokens.js';
 

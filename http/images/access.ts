@@ -6,7 +6,7 @@ import { GlanceError } from './errors.js';
  * Who sees an image, as Glance decides: public and community images everyone; private ones
  * their owner; shared ones their owner and their members; admins everything.
  */
-export function visible(auth: AuthContext, row: ImageRow, memberStatus: string | undefined): boolean {
+export function visible(auth: Pick<AuthContext, 'isAdmin' | 'projectId'>, row: ImageRow, memberStatus: string | undefined): boolean {
   if (auth.isAdmin || row.owner === auth.projectId) return true;
   if (row.visibility === 'public' || row.visibility === 'community') return true;
   return row.visibility === 'shared' && memberStatus !== undefined;

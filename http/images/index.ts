@@ -9,6 +9,7 @@ import type { ImageServices } from './services.js';
 import { TINY_SIZE, tinyImage } from './tiny-image.js';
 
 export { imageApp } from './app.js';
+export { imageService } from './boot-images.js';
 export type { ImageServices } from './services.js';
 
 /** stratus-tiny's fixed id, so every node and every restart knows it. */

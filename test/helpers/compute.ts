@@ -25,10 +25,15 @@ export interface ComputeCloud {
   stop(): Promise<void>;
 }
 
-/** `judged: false` leaves the oracle out, for suites whose requests are mostly refusals and need to be cheap (fuzzing). */
-export async function startComputeCloud(
-  name: string, overrides: DeepPartial<Config> = {}, clock?: Clock, { judged = true }: { judged?: boolean } = {},
-): Promise<ComputeCloud> {
+/**
+ * How the demo project's quotas start: 'default' (Nova's, as a fresh cloud gives it) or 'unlimited' (its instances,
+ * cores and RAM rows set to -1, as an operator would, so tests booting many servers are not stopped at ten).
+ * `judged: false` leaves the response oracle out, for suites whose requests are mostly refusals and must be cheap (fuzzing).
+ */
+export interface CloudOptions { readonly demoQuotas?: 'default' | 'unlimited'; readonly judged?: boolean }
+
+export async function startComputeCloud(name: string, overrides: DeepPartial<Config> = {}, clock?: Clock, options: CloudOptions = {}): Promise<ComputeCloud> {
+  const judged = options.judged ?? true;
   const database = await createTestDatabase(name);
   // Short: the hypervisors' sockets live under it and a socket path holds at most 107 bytes.
   const dir = mkdtempSync(join(tmpdir(), 'st-'));
@@ -56,6 +61,10 @@ export async function startComputeCloud(
   const nova = client(cloud.compute!.url);
   const admin = (await keystone.login('admin', ADMIN_PASSWORD, 'admin')).token!;
   const demo = (await keystone.login('demo', DEMO_PASSWORD, 'demo')).token!;
+  if (options.demoQuotas !== 'default') {
+    const project = (await keystone.call('GET', '/v3/projects?name=demo', { token: admin })).body.projects[0].id as string;
+    await cloud.db.models.Quota.bulkCreate(['instances', 'cores', 'ram'].map((resource) => ({ project_id: project, resource, hard_limit: -1 })));
+  }
   return {
     cloud, config, nova, keystone, admin, demo, dir, database, oracle,
     stop: async () => {

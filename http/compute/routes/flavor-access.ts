@@ -13,9 +13,9 @@ const POLICY = 'os_compute_api:os-flavor-access';
 export function flavorAccessRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
   const accessList = async (id: string) => ({ flavor_access: (await flavorProjects(s, id)).map((tenant_id) => ({ flavor_id: id, tenant_id })) });
-  // Nova asks Keystone whether the project exists; here the identity rows are at hand.
+  // Nova asks Keystone whether the project exists; so does this, through identity's interface.
   const verifyProject = async (tenant: string) => {
-    if (!(await s.models.Project.count({ where: { id: tenant } }))) throw badRequest(`Project ID ${tenant} is not a valid project.`);
+    if (!(await s.identity.projectExists(tenant))) throw badRequest(`Project ID ${tenant} is not a valid project.`);
   };
 
   router.get('/flavors/:id/os-flavor-access', async (ctx) => {

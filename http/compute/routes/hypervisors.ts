@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { RE2JS } from 're2js';
 import { Op } from 'sequelize';
 import type { HostRow } from '../../../models/index.js';
-import { ref } from '../../../runtime/ref.js';
+import { computeActors } from '../../../services/compute/actors.js';
 import { badRequest, NovaFault, notFound } from '../errors.js';
 import { checkQuery } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
@@ -64,7 +64,7 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
   }
 
   const uptimeOf = async (h: HostRow) =>
-    (await s.actors.ask<{ uptime: string }>(ref('host', h.name), 'uptime', {})).uptime;
+    (await computeActors(s.actors).host(h.name).uptime({})).uptime;
 
   /** The hypervisor an id names, checked as Nova's _validate_id does for the version. */
   async function byId(ctx: ComputeContext, id: string): Promise<HostRow> {

@@ -7,7 +7,7 @@ import { generateSshKeyPair, generateX509KeyPair, InvalidKeypair, sshFingerprint
 import { keypairCreate, keypairQuery } from '../keypair-request.js';
 import { findKeyPair } from '../keypair-store.js';
 import { collectionLinks, limitOf, markerOf, MAX_LIMIT } from '../pagination.js';
-import { quotasOf } from '../quota-check.js';
+import { quotasOf } from '../../../services/compute/quotas.js';
 import { isoMicros, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 
 const POLICY = 'os_compute_api:os-keypairs';

@@ -3,13 +3,13 @@ import { forbidden } from '../errors.js';
 import { checkQuery, multiParams } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
 import { lastOf } from '../nova-values.js';
-import { instanceUsage, quotasOf } from '../quota-check.js';
+import { instanceUsage, quotasOf } from '../../../services/compute/quotas.js';
 import type { ComputeServices, ComputeState } from '../services.js';
 
 const limitsQuery = (v: Microversion) => ({ type: 'object' as const, properties: { tenant_id: multiParams({ type: 'string' }) }, additionalProperties: !v.atLeast('2.75') });
 
 /**
- * GET /limits as Nova's view builds it: the network limits leave at 2.36, maxImageMeta at 2.39,
+ * GET /limits as Nova's view builds it, from the quota rows enforcement reads (services/compute/quotas): the network limits leave at 2.36, maxImageMeta at 2.39,
  * the personality limits at 2.57. Key pairs are limited per user, so no use of them is shown.
  */
 export function limitRoutes(s: ComputeServices): Router<ComputeState> {
@@ -30,9 +30,9 @@ export function limitRoutes(s: ComputeServices): Router<ComputeState> {
         rate: [],
         absolute: {
           maxTotalInstances: quota.instances, maxTotalCores: quota.cores, maxTotalRAMSize: quota.ram,
-          maxServerMeta: 128, ...(v.atLeast('2.39') ? {} : { maxImageMeta: 128 }),
+          maxServerMeta: quota.metadata_items, ...(v.atLeast('2.39') ? {} : { maxImageMeta: 128 }),
           maxTotalKeypairs: quota.key_pairs, maxServerGroups: 10, maxServerGroupMembers: 10,
-          ...(v.atLeast('2.57') ? {} : { maxPersonality: 5, maxPersonalitySize: 10240 }),
+          ...(v.atLeast('2.57') ? {} : { maxPersonality: quota.injected_files, maxPersonalitySize: quota.injected_file_content_bytes }),
           ...(network ? { maxSecurityGroups: 10, maxSecurityGroupRules: 20, maxTotalFloatingIps: 10 } : {}),
           totalInstancesUsed: used.instances, totalCoresUsed: used.cores, totalRAMUsed: used.ram, totalServerGroupsUsed: 0,
           ...(network ? { totalFloatingIpsUsed: 0, totalSecurityGroupsUsed: 0 } : {}),

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { InstanceRow } from '../../../models/index.js';
 import { badRequest, notFound } from '../errors.js';
-import { metadataLimit } from '../quota-check.js';
+import { metadataLimit } from '../../../services/compute/quotas.js';
 import { metaItemSchema, metadataSchema } from '../schemas/server-subresources.js';
 import { askInstance, findServer } from '../server-lookup.js';
 import { authorize, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
@@ -18,9 +18,8 @@ const rule = (action: string) => `os_compute_api:server-metadata:${action}`;
 export function serverMetadataRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
   const change = async (ctx: ComputeContext, row: InstanceRow, items: Record<string, string>, replace: boolean) => {
-    const next = await askInstance<InstanceRow>(s, ctx, row.uuid, 'updateMetadata', {
-      items, replace, as_admin: ctx.state.auth.isAdmin, limit: await metadataLimit(s, row.project_id),
-    });
+    const limit = await metadataLimit(s, row.project_id);
+    const next = await askInstance(s, ctx, row.uuid, (i, o) => i.updateMetadata({ items, replace, as_admin: ctx.state.auth.isAdmin, limit }, o));
     return metadataOf(next);
   };
 
@@ -70,7 +69,7 @@ export function serverMetadataRoutes(s: ComputeServices): Router<ComputeState> {
     const row = await findServer(s, ctx, ctx.params.id);
     authorize(ctx, rule('delete'), 'member');
     if (!(ctx.params.key in metadataOf(row))) throw notFound('Metadata item was not found');
-    await askInstance(s, ctx, row.uuid, 'deleteMetadataItem', { key: ctx.params.key, as_admin: ctx.state.auth.isAdmin });
+    await askInstance(s, ctx, row.uuid, (i, o) => i.deleteMetadataItem({ key: ctx.params.key, as_admin: ctx.state.auth.isAdmin }, o));
     ctx.status = 204;
   });
 

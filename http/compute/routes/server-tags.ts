@@ -47,14 +47,14 @@ export function serverTagRoutes(s: ComputeServices): Router<ComputeState> {
     if (ctx.state.version.atLeast('2.26')) checkBody(tagsSchema, body);
     const row = await serverFor(ctx, 'update_all', 'member');
     settled(row, 'update tags');
-    const next = await askInstance<InstanceRow>(s, ctx, row.uuid, 'setTags', { tags: (body as { tags: string[] }).tags });
+    const next = await askInstance(s, ctx, row.uuid, (i, o) => i.setTags({ tags: (body as { tags: string[] }).tags }, o));
     ctx.body = { tags: tagsOf(next) };
   });
 
   router.delete('/servers/:id/tags', async (ctx) => {
     const row = await serverFor(ctx, 'delete_all', 'member');
     settled(row, 'delete tags');
-    await askInstance(s, ctx, row.uuid, 'deleteTags', {});
+    await askInstance(s, ctx, row.uuid, (i, o) => i.deleteTags({}, o));
     ctx.status = 204;
   });
 
@@ -74,7 +74,7 @@ export function serverTagRoutes(s: ComputeServices): Router<ComputeState> {
     if (invalid) {
       throw badRequest(`Tag '${tag}' is invalid. It must be a non empty string without characters '/' and ','. Validation error message: ${invalid}`);
     }
-    const { added } = await askInstance<{ added: boolean }>(s, ctx, row.uuid, 'addTag', { tag });
+    const { added } = await askInstance(s, ctx, row.uuid, (i, o) => i.addTag({ tag }, o));
     // Nova sends the tag's Location only with a 201; Tempest's schema asks for it on the 204 too, and it is harmless there.
     ctx.set('Location', `${s.publicUrl()}/v2.1/servers/${row.uuid}/tags/${encodeURIComponent(tag)}`);
     ctx.status = added ? 201 : 204;
@@ -86,7 +86,7 @@ export function serverTagRoutes(s: ComputeServices): Router<ComputeState> {
     const row = await serverFor(ctx, 'delete', 'member');
     settled(row, 'delete tag');
     if (!tagsOf(row).includes(ctx.params.tag)) throw notFound(`Instance ${row.uuid} has no tag '${ctx.params.tag}'`);
-    await askInstance(s, ctx, row.uuid, 'deleteTag', { tag: ctx.params.tag });
+    await askInstance(s, ctx, row.uuid, (i, o) => i.deleteTag({ tag: ctx.params.tag }, o));
     ctx.status = 204;
   });
 

@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import type { InstanceRow } from '../../../models/index.js';
-import { NovaFault } from '../errors.js';
 import { collectionLinks } from '../pagination.js';
-import { bootServers } from '../server-create.js';
+import { bootServers } from '../../../services/compute/boot.js';
+import { deleteServer, updateServer } from '../../../services/compute/servers.js';
 import { listServers } from '../server-list.js';
-import { askInstance, findServer, hostsByName } from '../server-lookup.js';
-import { parseServerUpdate } from '../server-request.js';
+import { findServer, hostsByName } from '../server-lookup.js';
+import { parseBootRequest, parseServerUpdate } from '../server-request.js';
 import { authorize, requestBody, links, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { detailColumns, hostStatusOf, serverDetail, serverSummary, type ViewContext } from '../views/server.js';
 
@@ -45,9 +45,10 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
   });
 
   router.post('/servers', async (ctx) => {
-    const booted = await bootServers(s, ctx, await requestBody(ctx));
+    const request = parseBootRequest(await requestBody(ctx), ctx.state.version);
+    const booted = await bootServers(s, ctx.state, request);
     ctx.status = 202;
-    if (booted.request.returnReservationId) {
+    if (request.returnReservationId) {
       ctx.body = { reservation_id: booted.reservationId };
       return;
     }
@@ -56,8 +57,8 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
     ctx.body = {
       server: {
         id, links: links(s, `servers/${id}`),
-        'OS-DCF:diskConfig': booted.request.autoDiskConfig ? 'AUTO' : 'MANUAL',
-        security_groups: booted.request.securityGroupsEcho,
+        'OS-DCF:diskConfig': request.autoDiskConfig ? 'AUTO' : 'MANUAL',
+        security_groups: request.securityGroupsEcho,
         adminPass: booted.adminPass,
       },
     };
@@ -65,19 +66,12 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
 
   router.put('/servers/:id', async (ctx) => {
     const changes = parseServerUpdate(await requestBody(ctx), ctx.state.version);
-    let row = await findServer(s, ctx, ctx.params.id);
-    authorize(ctx, 'os_compute_api:servers:update', 'member');
-    if (Object.keys(changes).length) row = await askInstance<InstanceRow>(s, ctx, row.uuid, 'update', changes);
+    const row = await updateServer(s, ctx.state, ctx.params.id, changes);
     ctx.body = { server: serverDetail(s, row, await viewOf(ctx, [row], 'update')) };
   });
 
   router.delete('/servers/:id', async (ctx) => {
-    const row = await findServer(s, ctx, ctx.params.id);
-    authorize(ctx, 'os_compute_api:servers:delete', 'member');
-    if (row.locked && !ctx.state.auth.isAdmin) throw new NovaFault(409, `Instance ${row.uuid} is locked`);
-    await askInstance(s, ctx, row.uuid, 'delete', {
-      request_id: ctx.state.correlationId, user_id: ctx.state.auth.userId, project_id: ctx.state.project,
-    });
+    await deleteServer(s, ctx.state, ctx.params.id);
     ctx.status = 204;
   });
 

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { HostRow } from '../../../models/index.js';
-import { ref } from '../../../runtime/ref.js';
+import { computeActors } from '../../../services/compute/actors.js';
 import { badRequest, NovaFault, notFound } from '../errors.js';
 import { checkBody, checkQuery } from '../json-schema.js';
 import { isUuidLike, lastOf, truthy } from '../nova-values.js';
@@ -22,12 +22,12 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
 
   async function apply(ctx: ComputeContext, host: string, change: Change): Promise<HostRow> {
-    const to = ref('host', host);
+    const to = computeActors(s.actors).host(host);
     const options = { correlationId: ctx.state.correlationId };
     try {
-      if (change.disabled === true) await s.actors.ask(to, 'disable', change.reason ? { reason: change.reason } : {}, options);
-      if (change.disabled === false) await s.actors.ask(to, 'enable', {}, options);
-      if (change.forcedDown !== undefined) await s.actors.ask(to, 'forceDown', { forced_down: change.forcedDown }, options);
+      if (change.disabled === true) await to.disable(change.reason ? { reason: change.reason } : {}, options);
+      if (change.disabled === false) await to.enable({}, options);
+      if (change.forcedDown !== undefined) await to.forceDown({ forced_down: change.forcedDown }, options);
     } catch (error) {
       // Deleted between our read and the actor's turn.
       if ((error as { code?: string }).code === 'rejected') throw notFound(`Host '${host}' is not mapped to any cell`);
@@ -123,8 +123,9 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
     const service: ServiceRecord | undefined = serviceById(await serviceRecords(s), key);
     if (!service) throw notFound(`Service ${id} not found.`);
     try {
-      await s.actors.ask(ref(service.binary === 'nova-compute' ? 'host' : 'scheduler', service.host), 'deregister', {},
-        { correlationId: ctx.state.correlationId });
+      const actors = computeActors(s.actors);
+      const to = service.binary === 'nova-compute' ? actors.host(service.host) : actors.scheduler(service.host);
+      await to.deregister({}, { correlationId: ctx.state.correlationId });
     } catch (error) {
       const e = error as { code?: string; details?: { hosting?: number } };
       if (e.code === 'rejected' && e.details?.hosting) {
