@@ -15,6 +15,8 @@ export interface IdentityServices {
   readonly catalog: Catalog;
   readonly secrets: SecretBox;
   readonly clock: Clock;
+  /** Checks a password against a stored hash (or none) at the same cost either way. */
+  readonly verifyPassword: (password: string, stored: string | null | undefined) => Promise<boolean>;
   /** The public `/v3` URL, for links. */
   readonly v3Url: () => string;
 }
@@ -48,3 +50,7 @@ export async function domainFor(s: IdentityServices, auth: AuthContext, given: s
   if (!await s.directory.domain(domainId)) throw notFound('domain', domainId);
   return domainId;
 }
+
+/** An update's fields with a `null` description stored as none: the tables keep `''` for no description. */
+export const blankNull = <T extends { description?: string | null }>(fields: T): T & { description?: string } =>
+  (fields.description === null ? { ...fields, description: '' } : fields) as T & { description?: string };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openDatabase, type Database } from '../../models/database.js';
 import { bootstrapIdentity, createIdentity, identityApp, type Identity } from '../../http/identity/index.js';
 import { listen, type Listening } from '../../http/listen.js';
+import type { Kdf } from '../../http/identity/passwords.js';
 import { silentLogger } from '../../runtime/logger.js';
 import type { Clock } from '../../runtime/clock.js';
 import { SystemClock } from '../../runtime/clock.js';
@@ -14,11 +15,13 @@ export const DEMO_PASSWORD = 'demo-secret';
 export interface IdentityServer { db: Database; identity: Identity; server: Listening; url: string; stateDir: string; stop(): Promise<void> }
 
 /** The identity service on its own port, bootstrapped on the given database. */
-export async function startIdentityServer(databaseUrl: string, options: { clock?: Clock; stateDir?: string; pollMs?: number } = {}): Promise<IdentityServer> {
+export interface IdentityServerOptions { clock?: Clock; stateDir?: string; pollMs?: number; tokenTtlMs?: number; kdf?: Kdf }
+
+export async function startIdentityServer(databaseUrl: string, options: IdentityServerOptions = {}): Promise<IdentityServer> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'stratus-identity-'));
   const db = await openDatabase(databaseUrl);
   const identity = await createIdentity({
-    models: db.models, clock: options.clock ?? new SystemClock(), stateDir, tokenTtlMs: 3_600_000, revocationPollMs: options.pollMs ?? 100,
+    models: db.models, clock: options.clock ?? new SystemClock(), stateDir, tokenTtlMs: options.tokenTtlMs ?? 3_600_000, revocationPollMs: options.pollMs ?? 100, kdf: options.kdf,
   });
   const server = await listen(identityApp(identity.services, silentLogger()), '127.0.0.1', 0);
   identity.publicUrl = server.url;

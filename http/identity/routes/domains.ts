@@ -3,7 +3,7 @@ import type { DomainRow } from '../../../models/index.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { DomainCreate, DomainUpdate, body } from '../schemas.js';
-import { authenticate, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, blankNull, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { domainView, isEnabled, list } from '../views.js';
 
 export function domainRoutes(s: IdentityServices): Router<IdentityState> {
@@ -53,7 +53,7 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
     if (domain.name && domain.name !== current.name && await s.directory.domainByName(domain.name)) {
       throw conflict('domain', `Duplicate entry found with name ${domain.name}`);
     }
-    const next = { ...current, ...domain, updated_at: new Date(s.clock.now()) };
+    const next = { ...current, ...blankNull(domain), updated_at: new Date(s.clock.now()) };
     await Domain.update(next, { where: { id: current.id } });
     if (domain.enabled === false) await revokeDomain(s, current.id);
     s.directory.changed();

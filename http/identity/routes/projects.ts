@@ -3,7 +3,7 @@ import type { ProjectRow } from '../../../models/index.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { ProjectCreate, ProjectUpdate, body } from '../schemas.js';
-import { authenticate, domainFor, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, blankNull, domainFor, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { isEnabled, list, projectView } from '../views.js';
 
 const duplicate = (name: string, domainId: string) => conflict('project', `Duplicate entry found with name ${name} at domain ID ${domainId}`);
@@ -72,7 +72,7 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
       throw duplicate(project.name, current.domain_id);
     }
     const { tags: _tags, ...changes } = project;
-    const next = { ...current, ...changes, updated_at: new Date(s.clock.now()) };
+    const next = { ...current, ...blankNull(changes), updated_at: new Date(s.clock.now()) };
     await Project.update(next, { where: { id: current.id } });
     if (project.enabled === false && isEnabled(current.enabled)) {
       await s.tokens.revocations.revoke({ project: current.id, issuedBefore: s.clock.now() });

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { requireOwner } from '../access.js';
+import { authorize, requireOwner } from '../access.js';
 import { GlanceError } from '../errors.js';
 import { ImageStoreError } from '../image-store.js';
 import { authenticate, findVisible, type ImageServices, type ImageState } from '../services.js';
@@ -15,6 +15,7 @@ export function dataRoutes(s: ImageServices): Router<ImageState> {
 
   router.put('/', async (ctx) => {
     const { auth, image } = await find(ctx);
+    authorize(auth, 'upload_image');
     requireOwner(auth, image.row);
     if (!image.row.disk_format || !image.row.container_format) {
       throw new GlanceError(400, 'Properties disk_format, container_format must be set prior to saving data.');
@@ -45,6 +46,7 @@ export function dataRoutes(s: ImageServices): Router<ImageState> {
 
   router.get('/', async (ctx) => {
     const { auth, image } = await find(ctx);
+    authorize(auth, 'download_image');
     if (image.row.status === 'deactivated' && !auth.isAdmin) throw new GlanceError(403, 'The requested image has been deactivated. Image data download is forbidden.');
     if (image.row.status !== 'active' && image.row.status !== 'deactivated') {
       ctx.status = 204;

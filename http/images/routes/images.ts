@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { randomUUID } from 'node:crypto';
 import type { ImageRow } from '../../../models/index.js';
 import type { AuthContext } from '../../identity/index.js';
-import { requireOwner, requireProject, visible } from '../access.js';
+import { authorize, requireOwner, requireProject, visible } from '../access.js';
 import { GlanceError } from '../errors.js';
 import { applyProperty } from '../image-input.js';
 import { authenticate, findVisible, jsonBody, type ImageServices, type ImageState } from '../services.js';
@@ -20,6 +20,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
 
   router.get('/', async (ctx) => {
     const auth = await authenticate(s, ctx);
+    authorize(auth, 'get_images');
     const q = ctx.query;
     const memberships = new Map(auth.projectId ? (await s.repo.membershipsOf(auth.projectId)).map((m) => [m.image_id, m.status]) : []);
     const where: Record<string, unknown> = {};
@@ -67,6 +68,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
   router.post('/', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const owner = requireProject(auth);
+    authorize(auth, 'add_image');
     const input = await jsonBody(ctx);
     if (!input || typeof input !== 'object' || Array.isArray(input)) throw new GlanceError(400, 'Body expected in request.');
     const { id = randomUUID(), ...rest } = input as Record<string, unknown>;
@@ -87,12 +89,15 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
   });
 
   router.get('/:id', async (ctx) => {
-    ctx.body = imageView(await find(await authenticate(s, ctx), ctx.params.id));
+    const auth = await authenticate(s, ctx);
+    authorize(auth, 'get_image');
+    ctx.body = imageView(await find(auth, ctx.params.id));
   });
 
   router.patch('/:id', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const image = await find(auth, ctx.params.id);
+    authorize(auth, 'modify_image');
     requireOwner(auth, image.row);
     if (!PATCH_TYPES.includes(ctx.request.type)) throw new GlanceError(415, `Unsupported Content-Type: use ${PATCH_TYPES[0]}`);
     const ops = await jsonBody(ctx);
@@ -120,6 +125,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
   router.delete('/:id', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const image = await find(auth, ctx.params.id);
+    authorize(auth, 'delete_image');
     requireOwner(auth, image.row);
     if (isTrue(image.row.protected)) throw new GlanceError(403, `Image ${image.row.id} is protected and cannot be deleted.`);
     await s.repo.remove(image.row.id);
@@ -131,6 +137,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
     router.post(`/:id/actions/${action}`, async (ctx) => {
       const auth = await authenticate(s, ctx);
       const image = await find(auth, ctx.params.id);
+      authorize(auth, action);
       requireOwner(auth, image.row);
       if (image.row.status !== to && !(await s.repo.transition(image.row.id, [from], { status: to, updated_at: new Date(s.clock.now()) }))) {
         throw new GlanceError(400, `Not allowed to ${action} an image in status '${image.row.status}'`);
@@ -142,6 +149,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
   router.put('/:id/tags/:tag', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const image = await find(auth, ctx.params.id);
+    authorize(auth, 'modify_image');
     requireOwner(auth, image.row);
     if (ctx.params.tag.length > 255) throw new GlanceError(400, 'Tags are at most 255 characters.');
     image.tags = [...new Set([...image.tags, ctx.params.tag])];
@@ -151,6 +159,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
   router.delete('/:id/tags/:tag', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const image = await find(auth, ctx.params.id);
+    authorize(auth, 'modify_image');
     requireOwner(auth, image.row);
     if (!image.tags.includes(ctx.params.tag)) throw new GlanceError(404, `Tag ${ctx.params.tag} not found.`);
     image.tags = image.tags.filter((t) => t !== ctx.params.tag);
