@@ -114,6 +114,11 @@ export const ConfigSchema = Type.Object({
   }),
   images: section({
     storeDir: Type.String({ default: '', description: 'where image bytes are kept (several nodes may share it); empty: <stateDir>/images' }),
+    sizeCapBytes: int(1, undefined, 1_099_511_627_776, 'largest image an upload may store (Glance’s image_size_cap); more answers 413'),
+    userStorageQuotaBytes: int(0, undefined, 0, 'image bytes a project may store in all (Glance’s user_storage_quota); 0: unlimited'),
+    uploadStaleMs: ms(1_000, 60_000, 'an upload whose partial file is untouched this long is dead (its image goes back to queued)'),
+    requestTimeoutMs: ms(0, 0, 'longest an image request may take to arrive whole; 0: no limit, so large uploads are not cut'),
+    idleTimeoutMs: ms(1_000, 120_000, 'an image connection that moves no byte this long is closed (stalled uploads and downloads)'),
   }),
   store: section({
     maxBatch: int(1, 5_000, 500, 'most writes in one group commit'),

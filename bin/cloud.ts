@@ -100,6 +100,7 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
       for (const stopReport of stopReports) stopReport();
       await compute?.server.close();
       await compute?.responseOracle?.stop();
+      images?.services.stop();
       await images?.server.close();
       identity?.stop();
       await identity?.server.close();
@@ -126,8 +127,14 @@ async function startIdentity(config: Config, db: Database, clock: Clock, logger:
 }
 
 async function startImages(config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity) {
-  const images = await createImages({ models: db.models, tokens: identity.services.tokens, clock, storeDir: config.images.storeDir }, logger);
-  const server = await listen(imageApp(images, logger), config.listen.host, config.listen.image);
+  const images = await createImages({
+    models: db.models, tokens: identity.services.tokens, clock, storeDir: config.images.storeDir, nodeId: config.nodeId,
+    uploadStaleMs: config.images.uploadStaleMs, limits: config.images,
+  }, logger);
+  // Image transfers may be large: no deadline for a whole request, only for a stalled connection.
+  const server = await listen(imageApp(images, logger), config.listen.host, config.listen.image, {
+    requestTimeoutMs: config.images.requestTimeoutMs, idleTimeoutMs: config.images.idleTimeoutMs,
+  });
   images.url = `http://${config.publicHost}:${new URL(server.url).port}`;
   identity.services.catalog.register({ type: 'image', name: 'glance', url: () => images.url });
   const admin = await identity.services.directory.projectByName('admin', 'default');

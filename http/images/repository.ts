@@ -50,6 +50,12 @@ export class ImageRepository {
     });
   }
 
+  /** The bytes a project's images hold, as Glance's storage quota counts them. */
+  async storedBy(owner: string): Promise<number> {
+    const total = await this.models.Image.sum('size', { where: { owner } });
+    return Number(total ?? 0);
+  }
+
   async membersOf(imageId: string): Promise<ImageMemberRow[]> {
     return await this.models.ImageMember.findAll({ where: { image_id: imageId }, raw: true }) as unknown as ImageMemberRow[];
   }
