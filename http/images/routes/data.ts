@@ -1,10 +1,24 @@
 import Router from '@koa/router';
+import type { Middleware } from 'koa';
 import { authorize, requireOwner } from '../access.js';
 import { GlanceError } from '../errors.js';
 import { ImageStoreError } from '../image-store.js';
 import { authenticate, findVisible, type ImageServices, type ImageState } from '../services.js';
 
 const CLEARED = { size: null, checksum: null, os_hash_algo: null, os_hash_value: null };
+
+/**
+ * An upload refused before its body was read to the end is answered, then its connection is
+ * closed: Node would otherwise read (and drop) the rest of a body that may be very large.
+ */
+const closeUnread: Middleware = async (ctx, next) => {
+  try {
+    await next();
+  } catch (error) {
+    if (!ctx.req.readableEnded) ctx.set('Connection', 'close');
+    throw error;
+  }
+};
 
 /**
  * The most bytes this upload may bring: Glance's `image_size_cap`, and what is left of the
@@ -31,7 +45,7 @@ export function dataRoutes(s: ImageServices): Router<ImageState> {
     return { auth, image: (await findVisible(s, auth, ctx.params.id)).image };
   };
 
-  router.put('/', async (ctx) => {
+  router.put('/', closeUnread, async (ctx) => {
     const { auth, image } = await find(ctx);
     authorize(auth, 'upload_image');
     requireOwner(auth, image.row);
@@ -66,8 +80,6 @@ export function dataRoutes(s: ImageServices): Router<ImageState> {
     } catch (error) {
       // A failed upload leaves the image queued, as Glance does, so it can be uploaded again, and keeps no bytes.
       await s.repo.transition(id, ['saving'], { ...CLEARED, status: 'queued', updated_at: new Date(s.clock.now()) });
-      // The request was not read to its end: answer, then close the connection rather than read the rest.
-      if (!ctx.req.readableEnded) ctx.set('Connection', 'close');
       if (!(error instanceof ImageStoreError)) throw error;
       await s.store.delete(id);
       if (error.reason === 'too-large' || error.reason === 'quota') throw limit.error(declared, error.reason === 'quota' || undefined);
