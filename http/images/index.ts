@@ -28,10 +28,10 @@ export interface ImagesOptions {
 
 export async function createImages(options: ImagesOptions, logger: Logger) {
   const store = new ImageStore(options.storeDir, { nodeId: options.nodeId, staleMs: options.uploadStaleMs });
-  await store.open();
+  const swept = await store.open();
   const repo = new ImageRepository(options.models);
   // Uploads this node was doing when it stopped, and others' that died, are cleared before serving.
-  await recoverUploads(repo, store, options.clock, logger);
+  await recoverUploads(repo, store, options.clock, logger, swept);
   const watch = watchUploads(repo, store, options.clock, logger);
   const services: ImageServices & { publicUrl: () => string; url: string; stop(): void } = {
     repo, store, tokens: options.tokens, clock: options.clock,

@@ -12,8 +12,10 @@ import type { ImageRepository } from './repository.js';
  * left is reset at once, one with no partial file at all (killed before it wrote one) once it has
  * been `saving` for the stale time.
  */
-export async function recoverUploads(repo: ImageRepository, store: ImageStore, clock: Clock, logger: Logger): Promise<string[]> {
-  const dead = new Set(await store.sweep());
+export async function recoverUploads(
+  repo: ImageRepository, store: ImageStore, clock: Clock, logger: Logger, swept: string[] = [],
+): Promise<string[]> {
+  const dead = new Set([...swept, ...await store.sweep()]);
   const saving = await repo.models.Image.findAll({ where: { status: 'saving' }, attributes: ['id', 'updated_at'], raw: true }) as unknown as ImageRow[];
   const reset: string[] = [];
   for (const image of saving) {
@@ -21,7 +23,7 @@ export async function recoverUploads(repo: ImageRepository, store: ImageStore, c
     if (!dead.has(image.id) && clock.now() - new Date(image.updated_at).getTime() < store.staleMs) continue;
     const moved = await repo.models.Image.update(
       { status: 'queued', size: null, checksum: null, os_hash_algo: null, os_hash_value: null, updated_at: new Date(clock.now()) },
-      { where: { id: image.id, status: 'saving', updated_at: { [Op.eq]: image.updated_at } } },
+      { where: { id: image.id, status: 'saving', updated_at: { [Op.eq]: new Date(image.updated_at) } } },
     );
     if (moved[0] !== 1) continue;
     await store.delete(image.id);
