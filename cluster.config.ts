@@ -111,6 +111,7 @@ export const ConfigSchema = Type.Object({
     tokenTtlMs: ms(1_000, 3_600_000, 'how long a token is valid (Keystone’s default: one hour)'),
     revocationPollMs: ms(10, 500, 'how often a node picks up revocations made on other nodes'),
     cloudsYaml: Type.String({ minLength: 1, default: 'clouds.yaml', description: 'where the first start writes clouds.yaml' }),
+    listLimit: int(1, undefined, 1_000, 'most entries an identity list answers and reads; a longer one is marked truncated (Keystone’s list_limit)'),
   }),
   images: section({
     storeDir: Type.String({ default: '', description: 'where image bytes are kept (several nodes may share it); empty: <stateDir>/images' }),

@@ -118,7 +118,7 @@ export async function startCloud(config: Config, logger: Logger, secrets: Secret
 async function startIdentity(config: Config, db: Database, clock: Clock, logger: Logger, secrets: Secrets) {
   const identity = await createIdentity({
     models: db.models, clock, stateDir: config.stateDir,
-    tokenTtlMs: config.identity.tokenTtlMs, revocationPollMs: config.identity.revocationPollMs,
+    tokenTtlMs: config.identity.tokenTtlMs, revocationPollMs: config.identity.revocationPollMs, listLimit: config.identity.listLimit,
   });
   const server = await listen(identityApp(identity.services, logger), config.listen.host, config.listen.identity);
   identity.publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;

@@ -95,3 +95,48 @@ test('revocations are pruned once every token they cover has expired', async (t)
   await server.stop();
   await database.drop();
 });
+
+test('identity lists stop at list_limit, in SQL, and say they were truncated, as Keystone does', async (t) => {
+  const database = await createTestDatabase('identity-list-limit');
+  const server = await startIdentityServer(database.url, { listLimit: 3 });
+  const api = client(server.url);
+  const admin = (await api.login('admin', ADMIN_PASSWORD, 'admin')).token!;
+  // Count the rows each list reads, from the SQL the database is sent.
+  const statements: string[] = [];
+  server.db.sequelize.addHook('afterQuery', (options, query) => {
+    const sql = (query as unknown as { sql?: string }).sql;
+    if (options.type === 'SELECT' && sql) statements.push(sql);
+  });
+  for (let i = 0; i < 5; i++) {
+    t.is((await api.call('POST', '/v3/users', { token: admin, body: { user: { name: `u${i}`, password: 'pw-pw-pw' } } })).status, 201);
+    t.is((await api.call('POST', '/v3/projects', { token: admin, body: { project: { name: `p${i}` } } })).status, 201);
+  }
+  const users = await api.call('GET', '/v3/users', { token: admin });
+  t.is(users.status, 200);
+  t.is(users.body.users.length, 3);
+  t.true(users.body.truncated);
+  t.deepEqual(users.body.users.map((u: { name: string }) => u.name), ['admin', 'demo', 'u0'], 'in name order');
+  const filtered = await api.call('GET', '/v3/users?name=u4', { token: admin });
+  t.deepEqual(filtered.body.users.map((u: { name: string }) => u.name), ['u4'], 'the filter runs before the limit');
+  t.is(filtered.body.truncated, undefined, 'a list within the limit is not marked');
+
+  statements.length = 0;
+  const projects = await api.call('GET', '/v3/projects', { token: admin });
+  t.is(projects.body.projects.length, 3);
+  t.true(projects.body.truncated);
+  t.true(statements.some((sql) => /identity_projects/.test(sql) && /LIMIT 4/i.test(sql)), 'the query reads one row more than the limit, no more');
+
+  const assignments = await api.call('GET', '/v3/role_assignments', { token: admin });
+  t.is(assignments.body.role_assignments.length, 2, 'admin and demo hold a role each');
+  t.is(assignments.body.truncated, undefined);
+  t.is((await api.call('GET', '/v3/roles', { token: admin })).body.roles.length, 3);
+
+  // A member lists only their own projects, still through SQL.
+  const demo = (await api.login('demo', DEMO_PASSWORD, 'demo')).token!;
+  const own = await api.call('GET', '/v3/projects', { token: demo });
+  t.deepEqual(own.body.projects.map((p: { name: string }) => p.name), ['demo']);
+  const domains = await api.call('GET', '/v3/domains', { token: demo });
+  t.deepEqual(domains.body.domains.map((d: { id: string }) => d.id), ['default']);
+  await server.stop();
+  await database.drop();
+});

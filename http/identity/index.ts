@@ -23,6 +23,8 @@ export interface IdentityOptions {
   readonly revocationPollMs: number;
   /** The password key derivation (tests count its calls). */
   readonly kdf?: Kdf;
+  /** Keystone's list_limit (default 1,000). */
+  readonly listLimit?: number;
 }
 
 export interface Identity {
@@ -44,6 +46,7 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
       models: options.models, directory, catalog, clock: options.clock,
       tokens: new TokenService(await TokenSigner.load(options.models), revocations, directory, catalog, options.clock, options.tokenTtlMs),
       secrets: SecretBox.open(join(options.stateDir, 'keys', 'credentials.key')),
+      listLimit: options.listLimit ?? 1_000,
       verifyPassword: (password, stored) => verifyPassword(password, stored, options.kdf),
       v3Url: () => `${identity.publicUrl}/v3`,
     },

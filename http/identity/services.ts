@@ -17,6 +17,8 @@ export interface IdentityServices {
   readonly clock: Clock;
   /** Checks a password against a stored hash (or none) at the same cost either way. */
   readonly verifyPassword: (password: string, stored: string | null | undefined) => Promise<boolean>;
+  /** Keystone's `list_limit`: the most entries a list answers (and reads); more marks it `truncated`. */
+  readonly listLimit: number;
   /** The public `/v3` URL, for links. */
   readonly v3Url: () => string;
 }
@@ -28,6 +30,15 @@ export const authenticate = (s: IdentityServices, ctx: { get(header: string): st
 
 /** Keystone's ids: UUIDs without dashes. */
 export const newId = () => crypto.randomUUID().replace(/-/g, '');
+
+/**
+ * Reads at most `listLimit + 1` rows (the query is given the limit), so a list never reads a
+ * whole table; answers the first `listLimit` and whether there were more.
+ */
+export async function limited<T>(s: IdentityServices, read: (limit: number) => Promise<T[]>): Promise<{ rows: T[]; truncated: boolean }> {
+  const rows = await read(s.listLimit + 1);
+  return { rows: rows.slice(0, s.listLimit), truncated: rows.length > s.listLimit };
+}
 
 /** A query-string filter, for routes that take `?name=` and the like. */
 export const filter = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);

@@ -16,13 +16,13 @@ export const DEMO_PASSWORD = 'demo-secret';
 export interface IdentityServer { db: Database; identity: Identity; server: Listening; url: string; stateDir: string; stop(): Promise<void> }
 
 /** The identity service on its own port, bootstrapped on the given database. */
-export interface IdentityServerOptions { clock?: Clock; stateDir?: string; pollMs?: number; tokenTtlMs?: number; kdf?: Kdf }
+export interface IdentityServerOptions { clock?: Clock; stateDir?: string; pollMs?: number; tokenTtlMs?: number; kdf?: Kdf; listLimit?: number }
 
 export async function startIdentityServer(databaseUrl: string, options: IdentityServerOptions = {}): Promise<IdentityServer> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'stratus-identity-'));
   const db = await openDatabase(databaseUrl);
   const identity = await createIdentity({
-    models: db.models, clock: options.clock ?? new SystemClock(), stateDir, tokenTtlMs: options.tokenTtlMs ?? 3_600_000, revocationPollMs: options.pollMs ?? 100, kdf: options.kdf,
+    models: db.models, clock: options.clock ?? new SystemClock(), stateDir, tokenTtlMs: options.tokenTtlMs ?? 3_600_000, revocationPollMs: options.pollMs ?? 100, kdf: options.kdf, listLimit: options.listLimit,
   });
   const server = await listen(identityApp(identity.services, silentLogger()), '127.0.0.1', 0);
   identity.publicUrl = server.url;
