@@ -74,3 +74,47 @@ test('a project\'s uploads stop at user_storage_quota with Glance\'s 413; other 
   t.is((await upload(file(adminImage), admin, randomBytes(10))).status, 413, 'admin is over its own quota already');
   await done();
 });
+
+test('image lists page in SQL: limit bounds the rows read, and next links walk every image once in order', async (t) => {
+  const { server, glance, demo, done } = await setup('images-list-sql', {});
+  // Sizes with ties and nulls (queued images), names with ties, so the order needs every key and the id.
+  for (let i = 0; i < 23; i++) {
+    const body = { name: `img-${i % 5}`, disk_format: 'raw', container_format: 'bare', min_ram: i % 3 };
+    t.is((await glance.call('POST', '/v2/images', { token: demo, body })).status, 201);
+  }
+  const { Image } = server.identity.db.models;
+  const rows = await Image.findAll({ raw: true }) as unknown as Array<{ id: string; owner: string; visibility: string }>;
+  const expectedIds = rows.filter((r) => r.visibility === 'public' || r.owner !== rows.find((x) => x.visibility === 'public')!.owner).map((r) => r.id).sort();
+  const statements: string[] = [];
+  server.identity.db.sequelize.addHook('afterQuery', (options, query) => {
+    const sql = (query as unknown as { sql?: string }).sql;
+    if (options.type === 'SELECT' && sql && /FROM [`"]?images[`"]?/.test(sql)) statements.push(sql);
+  });
+
+  for (const sort of ['name:asc,min_ram:desc', 'size:asc', 'min_ram:desc,name:asc', 'created_at:desc']) {
+    const seen: Array<Record<string, unknown>> = [];
+    let next: string | undefined = `/v2/images?limit=4&sort=${sort}`;
+    let pages = 0;
+    while (next) {
+      statements.length = 0;
+      const page: { status: number; body: { images: Array<Record<string, unknown>>; next?: string } } = await glance.call('GET', next, { token: demo });
+      t.is(page.status, 200);
+      t.true(page.body.images.length <= 4);
+      t.true(statements.some((sql) => /LIMIT 5\b/i.test(sql)), `${sort}: one row more than the page is read`);
+      seen.push(...page.body.images);
+      next = page.body.next;
+      t.true(++pages <= 10, 'the walk ends');
+    }
+    t.deepEqual(seen.map((i) => i.id).sort(), expectedIds, `${sort}: every image once`);
+    const [k1, d1] = sort.split(',')[0].split(':');
+    const values = seen.map((i) => i[k1] as string | number | null);
+    const sortedValues = [...values].sort((x, y) => (x === y ? 0 : x === null ? -1 : y === null ? 1 : x < y ? -1 : 1));
+    t.deepEqual(values, d1 === 'asc' ? sortedValues : sortedValues.reverse(), `${sort}: in order of ${k1}`);
+  }
+  statements.length = 0;
+  const capped = await glance.call('GET', '/v2/images?limit=100000', { token: demo });
+  t.is(capped.status, 200);
+  t.true(statements.some((sql) => /LIMIT 1001\b/i.test(sql)), 'a larger limit is cut to api_limit_max (1,000)');
+  t.is((await glance.call('GET', '/v2/images?limit=-1', { token: demo })).status, 400);
+  await done();
+});

@@ -12,7 +12,11 @@ export class ImageRepository {
   }
 
   async all(where: WhereOptions = {}): Promise<FullImage[]> {
-    const rows = await this.models.Image.findAll({ where, raw: true }) as unknown as ImageRow[];
+    return this.withDetails(await this.models.Image.findAll({ where, raw: true }) as unknown as ImageRow[]);
+  }
+
+  /** The rows with their custom properties and tags, in the rows' order. */
+  async withDetails(rows: ImageRow[]): Promise<FullImage[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
     const props = await this.models.ImageProperty.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true }) as unknown as Array<{ image_id: string; name: string; value: string }>;
