@@ -15,7 +15,7 @@ const DATES = new Set(['created_at', 'updated_at']);
 type Query = Record<string, unknown>;
 export type SortKey = [string, 'asc' | 'desc'];
 
-const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
 
 /** Glance's sorting: `sort=name:asc,size` or `sort_key`/`sort_dir`; newest first by default; `id` breaks ties. */
 export function sortKeys(q: Query): SortKey[] {
