@@ -112,9 +112,15 @@ export const ConfigSchema = Type.Object({
     tokenTtlMs: ms(1_000, 3_600_000, 'how long a token is valid (Keystone’s default: one hour)'),
     revocationPollMs: ms(10, 500, 'how often a node picks up revocations made on other nodes'),
     cloudsYaml: Type.String({ minLength: 1, default: 'clouds.yaml', description: 'where the first start writes clouds.yaml' }),
+    listLimit: int(1, undefined, 1_000, 'most entries an identity list answers and reads; a longer one is marked truncated (Keystone’s list_limit)'),
   }),
   images: section({
     storeDir: Type.String({ default: '', description: 'where image bytes are kept (several nodes may share it); empty: <stateDir>/images' }),
+    sizeCapBytes: int(1, undefined, 1_099_511_627_776, 'largest image an upload may store (Glance’s image_size_cap); more answers 413'),
+    userStorageQuotaBytes: int(0, undefined, 0, 'image bytes a project may store in all (Glance’s user_storage_quota); 0: unlimited'),
+    uploadStaleMs: ms(1_000, 60_000, 'an upload whose partial file is untouched this long is dead (its image goes back to queued)'),
+    requestTimeoutMs: ms(0, 0, 'longest an image request may take to arrive whole; 0: no limit, so large uploads are not cut'),
+    idleTimeoutMs: ms(1_000, 120_000, 'an image connection that moves no byte this long is closed (stalled uploads and downloads)'),
   }),
   store: section({
     maxBatch: int(1, 5_000, 500, 'most writes in one group commit'),

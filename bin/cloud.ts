@@ -119,6 +119,7 @@ export async function startCloud(
     config, node, db, ops, identity, images: images?.server, compute: compute?.server, admin, hosts, recovered,
     stop: async () => {
       for (const stopReport of stopReports) stopReport();
+      images?.services.stop();
       // Every listener stops accepting at once, then the requests in flight are answered while the node still
       // runs: a client that got no answer retries, and a boot that was in fact made would be made twice.
       const graceMs = Math.floor(config.timeouts.shutdownMs / 2);
@@ -138,7 +139,7 @@ export async function startCloud(
 async function startIdentity(config: Config, db: Database, clock: Clock, logger: Logger, secrets: Secrets) {
   const identity = await createIdentity({
     models: db.models, clock, stateDir: config.stateDir,
-    tokenTtlMs: config.identity.tokenTtlMs, revocationPollMs: config.identity.revocationPollMs,
+    tokenTtlMs: config.identity.tokenTtlMs, revocationPollMs: config.identity.revocationPollMs, listLimit: config.identity.listLimit,
   });
   const server = await listen(identityApp(identity.services, logger), config.listen.host, config.listen.identity);
   identity.publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
@@ -147,8 +148,14 @@ async function startIdentity(config: Config, db: Database, clock: Clock, logger:
 }
 
 async function startImages(config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity) {
-  const images = await createImages({ models: db.models, tokens: identity.services.tokens, clock, storeDir: config.images.storeDir }, logger);
-  const server = await listen(imageApp(images, logger), config.listen.host, config.listen.image);
+  const images = await createImages({
+    models: db.models, tokens: identity.services.tokens, clock, storeDir: config.images.storeDir, nodeId: config.nodeId,
+    uploadStaleMs: config.images.uploadStaleMs, limits: config.images,
+  }, logger);
+  // Image transfers may be large: no deadline for a whole request, only for a stalled connection.
+  const server = await listen(imageApp(images, logger), config.listen.host, config.listen.image, {
+    requestTimeoutMs: config.images.requestTimeoutMs, idleTimeoutMs: config.images.idleTimeoutMs,
+  });
   images.url = `http://${config.publicHost}:${new URL(server.url).port}`;
   identity.services.catalog.register({ type: 'image', name: 'glance', url: () => images.url });
   const admin = await identity.services.directory.projectByName('admin', 'default');

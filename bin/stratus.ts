@@ -27,7 +27,7 @@ function configOrExit() {
 async function resetAdmin(): Promise<void> {
   const config = configOrExit();
   const db = await openDatabase(config.databaseUrl);
-  const revocations = new RevocationList(db.models, new SystemClock(), config.identity.revocationPollMs);
+  const revocations = new RevocationList(db.models, new SystemClock(), config.identity.revocationPollMs, config.identity.tokenTtlMs);
   const authUrl = `http://${config.publicHost}:${config.listen.identity}/v3`;
   await resetAdminPassword(db.models, { cloudsYaml: config.identity.cloudsYaml, authUrl, adminPassword: process.env.STRATUS_ADMIN_PASSWORD },
     (user) => revocations.revoke({ user, issuedBefore: Date.now() }));

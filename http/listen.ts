@@ -44,8 +44,16 @@ function refuse(socket: Socket, error: Error & { code?: string; rawPacket?: Buff
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${type}Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${head ? '' : text}`);
 }
 
-export function listen(app: Koa<any>, host: string, port: number): Promise<Listening> {
-  const server = createServer(app.callback());
+export interface ListenOptions {
+  /** Longest a request may take to arrive whole (Node's `requestTimeout`); 0: no limit. */
+  readonly requestTimeoutMs?: number;
+  /** A connection that moves no byte this long is closed (Node's `server.timeout`). */
+  readonly idleTimeoutMs?: number;
+}
+
+export function listen(app: Koa<any>, host: string, port: number, options: ListenOptions = {}): Promise<Listening> {
+  const server = createServer({ ...(options.requestTimeoutMs !== undefined ? { requestTimeout: options.requestTimeoutMs } : {}) }, app.callback());
+  if (options.idleTimeoutMs !== undefined) server.timeout = options.idleTimeoutMs;
   const inFlight = new Set<ServerResponse>();
   let closing = false;
   server.on('request', (_req, res: ServerResponse) => {

@@ -1,6 +1,8 @@
-import { Op } from 'sequelize';
+import { Op, literal } from 'sequelize';
 import type { AssignmentRow, DomainRow, Models, ProjectRow, RoleRow, UserRow } from '../../models/index.js';
 import type { Clock } from '../../runtime/clock.js';
+import { table as assignmentsTable } from '../../models/identity/assignment.js';
+import { table as projectsTable } from '../../models/identity/project.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** Reads of the identity tables that several routes share, with roles and their implications cached. */
@@ -62,6 +64,18 @@ export class Directory {
       const direct = await this.assignments({ user_id: userId, target_type: target.type, target_id: target.id });
       return this.expand(direct.map((a) => a.role_id));
     }) as Promise<RoleRow[]>;
+  }
+
+  /** The ids of the projects or domains where the user holds a role, as a subquery (no rows read here). */
+  assignmentTargets(userId: string, type: 'project' | 'domain') {
+    const q = this.models.Assignment.sequelize!;
+    return literal(`(SELECT target_id FROM ${q.getQueryInterface().quoteIdentifier(assignmentsTable)} WHERE user_id = ${q.escape(userId)} AND target_type = ${q.escape(type)})`);
+  }
+
+  /** The ids of the domains of the projects where the user holds a role, as a subquery. */
+  domainsOfProjectsOf(userId: string) {
+    const q = this.models.Assignment.sequelize!;
+    return literal(`(SELECT domain_id FROM ${q.getQueryInterface().quoteIdentifier(projectsTable)} WHERE id IN ${(this.assignmentTargets(userId, 'project') as unknown as { val: string }).val})`);
   }
 
   /** Projects where the user holds any role. */

@@ -4,6 +4,7 @@ import type { Clock } from '../../runtime/clock.js';
 import { Catalog } from './catalog.js';
 import { Directory } from './directory.js';
 import { RevocationList } from './revocations.js';
+import { verifyPassword, type Kdf } from './passwords.js';
 import { SecretBox } from './secrets.js';
 import type { IdentityServices } from './services.js';
 import { TokenSigner } from './token-signer.js';
@@ -21,6 +22,10 @@ export interface IdentityOptions {
   readonly stateDir: string;
   readonly tokenTtlMs: number;
   readonly revocationPollMs: number;
+  /** The password key derivation (tests count its calls). */
+  readonly kdf?: Kdf;
+  /** Keystone's list_limit (default 1,000). */
+  readonly listLimit?: number;
 }
 
 export interface Identity {
@@ -33,7 +38,7 @@ export interface Identity {
 /** Loads the signing keys and revocations and wires the identity service together. */
 export async function createIdentity(options: IdentityOptions): Promise<Identity> {
   const directory = new Directory(options.models, options.clock);
-  const revocations = new RevocationList(options.models, options.clock, options.revocationPollMs);
+  const revocations = new RevocationList(options.models, options.clock, options.revocationPollMs, options.tokenTtlMs);
   await revocations.start();
   const catalog = new Catalog();
   const identity: Identity = {
@@ -42,6 +47,8 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
       models: options.models, directory, catalog, clock: options.clock,
       tokens: new TokenService(await TokenSigner.load(options.models), revocations, directory, catalog, options.clock, options.tokenTtlMs),
       secrets: SecretBox.open(join(options.stateDir, 'keys', 'credentials.key')),
+      listLimit: options.listLimit ?? 1_000,
+      verifyPassword: (password, stored) => verifyPassword(password, stored, options.kdf),
       v3Url: () => `${identity.publicUrl}/v3`,
     },
     stop: () => revocations.stop(),

@@ -14,11 +14,25 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
+/** The key derivation passwords go through; replaceable so a test can count the derivations. */
+export type Kdf = typeof scrypt;
+
+const NO_SALT = Buffer.alloc(16);
+
+/**
+ * Whether the password matches the stored hash. With no hash (an unknown or disabled user, a user
+ * without a password) it still derives one key at the same cost, so the time of a refusal does not
+ * tell which user names exist.
+ */
+export async function verifyPassword(password: string, stored: string | null | undefined, kdf: Kdf = scrypt): Promise<boolean> {
   const parts = stored?.split('$');
-  if (!parts || parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  if (!parts || parts.length !== 6 || parts[0] !== 'scrypt') {
+    await kdf(password, NO_SALT, SCRYPT.keylen, SCRYPT);
+    return false;
+  }
   const [, N, r, p, salt, hash] = parts;
   const expected = Buffer.from(hash, 'base64');
-  const key = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(N), r: Number(r), p: Number(p) });
+  if (expected.length !== SCRYPT.keylen) return false;
+  const key = await kdf(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(N), r: Number(r), p: Number(p) });
   return timingSafeEqual(key, expected);
 }

@@ -10,14 +10,25 @@ export interface Revocation { audit?: string; user?: string; project?: string; i
  * token revoked on one node is refused by all of them within one poll interval.
  */
 export class RevocationList {
-  private readonly audits = new Set<string>();
+  // Each revocation by the moment before which it covers tokens: a token lives at most `ttlMs`,
+  // so once that moment is older than `ttlMs` nothing it covers is still valid and it is dropped.
+  private readonly audits = new Map<string, number>();
   private readonly users = new Map<string, number>();
   private readonly projects = new Map<string, number>();
   private lastSeq = 0;
   private timer: Timer | undefined;
   private stopped = false;
+  private prunedAt: number;
 
-  constructor(private readonly models: Models, private readonly clock: Clock, private readonly pollMs: number) {}
+  constructor(
+    private readonly models: Models, private readonly clock: Clock, private readonly pollMs: number,
+    private readonly ttlMs: number, private readonly pruneMs = 60_000,
+  ) {
+    this.prunedAt = clock.now();
+  }
+
+  /** How many revocations this node holds in memory (for tests and metrics). */
+  get size(): number { return this.audits.size + this.users.size + this.projects.size; }
 
   async start(): Promise<void> {
     await this.poll();
@@ -59,10 +70,24 @@ export class RevocationList {
     for (const row of rows) this.apply(row);
   }
 
+  /**
+   * Forgets revocations whose tokens have all expired, here and in the table (any node may
+   * delete them: a row is only ever dropped once useless to every node).
+   */
+  async prune(): Promise<number> {
+    const horizon = this.clock.now() - this.ttlMs;
+    for (const map of [this.audits, this.users, this.projects]) {
+      for (const [key, before] of map) if (before < horizon) map.delete(key);
+    }
+    this.prunedAt = this.clock.now();
+    return await this.models.Revocation.destroy({ where: { issued_before: { [Op.lt]: new Date(horizon) } } });
+  }
+
   private apply(row: RevocationRow): void {
     this.lastSeq = Math.max(this.lastSeq, Number(row.seq));
     const before = new Date(row.issued_before).getTime();
-    if (row.audit_id) this.audits.add(row.audit_id);
+    if (before < this.clock.now() - this.ttlMs) return;
+    if (row.audit_id) this.audits.set(row.audit_id, Math.max(before, this.audits.get(row.audit_id) ?? 0));
     if (row.user_id) this.users.set(row.user_id, Math.max(before, this.users.get(row.user_id) ?? 0));
     if (row.project_id) this.projects.set(row.project_id, Math.max(before, this.projects.get(row.project_id) ?? 0));
   }
@@ -70,7 +95,8 @@ export class RevocationList {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = this.clock.setTimeout(() => {
-      this.poll().catch(() => undefined).finally(() => this.schedule());
+      const pruneDue = this.clock.now() - this.prunedAt >= this.pruneMs;
+      this.poll().then(() => (pruneDue ? this.prune() : 0)).catch(() => undefined).finally(() => this.schedule());
     }, this.pollMs);
   }
 }

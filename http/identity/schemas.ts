@@ -28,7 +28,9 @@ export const AuthRequest = Type.Object({
   }),
 });
 
-const common = { description: Type.Optional(Type.String({ maxLength: 65535 })), enabled: Type.Optional(Type.Boolean()) };
+// Keystone takes `null` for a description (and stores it as no description).
+const description = Type.Optional(Type.Union([Type.String({ maxLength: 65535 }), Type.Null()]));
+const common = { description, enabled: Type.Optional(Type.Boolean()) };
 
 export const DomainCreate = Type.Object({ domain: Type.Object({ name: name(64), ...common }) });
 export const DomainUpdate = Type.Object({ domain: Type.Object({ name: Type.Optional(name(64)), ...common }) });
@@ -54,8 +56,8 @@ export const UserUpdate = Type.Object({
   }),
 });
 export const PasswordChange = Type.Object({ user: Type.Object({ password: Type.String({ minLength: 1 }), original_password: Type.String() }) });
-export const RoleCreate = Type.Object({ role: Type.Object({ name: name(255), description: Type.Optional(Type.String()), domain_id: Type.Optional(Type.Null()), options: Type.Optional(Type.Object({})) }) });
-export const RoleUpdate = Type.Object({ role: Type.Object({ name: Type.Optional(name(255)), description: Type.Optional(Type.String()) }) });
+export const RoleCreate = Type.Object({ role: Type.Object({ name: name(255), description, domain_id: Type.Optional(Type.Null()), options: Type.Optional(Type.Object({})) }) });
+export const RoleUpdate = Type.Object({ role: Type.Object({ name: Type.Optional(name(255)), description }) });
 export const Ec2Create = Type.Object({ tenant_id: Type.String({ minLength: 1 }) });
 
 const compiled = new Map<TSchema, TypeCheck<TSchema>>();

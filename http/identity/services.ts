@@ -15,6 +15,10 @@ export interface IdentityServices {
   readonly catalog: Catalog;
   readonly secrets: SecretBox;
   readonly clock: Clock;
+  /** Checks a password against a stored hash (or none) at the same cost either way. */
+  readonly verifyPassword: (password: string, stored: string | null | undefined) => Promise<boolean>;
+  /** Keystone's `list_limit`: the most entries a list answers (and reads); more marks it `truncated`. */
+  readonly listLimit: number;
   /** The public `/v3` URL, for links. */
   readonly v3Url: () => string;
 }
@@ -26,6 +30,15 @@ export const authenticate = (s: IdentityServices, ctx: { get(header: string): st
 
 /** Keystone's ids: UUIDs without dashes. */
 export const newId = () => crypto.randomUUID().replace(/-/g, '');
+
+/**
+ * Reads at most `listLimit + 1` rows (the query is given the limit), so a list never reads a
+ * whole table; answers the first `listLimit` and whether there were more.
+ */
+export async function limited<T>(s: IdentityServices, read: (limit: number) => Promise<T[]>): Promise<{ rows: T[]; truncated: boolean }> {
+  const rows = await read(s.listLimit + 1);
+  return { rows: rows.slice(0, s.listLimit), truncated: rows.length > s.listLimit };
+}
 
 /** A query-string filter, for routes that take `?name=` and the like. */
 export const filter = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -48,3 +61,7 @@ export async function domainFor(s: IdentityServices, auth: AuthContext, given: s
   if (!await s.directory.domain(domainId)) throw notFound('domain', domainId);
   return domainId;
 }
+
+/** An update's fields with a `null` description stored as none: the tables keep `''` for no description. */
+export const blankNull = <T extends { description?: string | null }>(fields: T): T & { description?: string } =>
+  (fields.description === null ? { ...fields, description: '' } : fields) as T & { description?: string };

@@ -25,8 +25,9 @@ export const roleView = (base: string, r: RoleRow) => ({
   id: r.id, name: r.name, domain_id: null, description: r.description, options: {}, links: links(base, `roles/${r.id}`),
 });
 
-export const list = (base: string, path: string, key: string, items: unknown[]) => ({
-  [key]: items, links: { self: `${base}/${path}`, previous: null, next: null },
+/** A collection; `truncated` when Keystone's list_limit cut it, as Keystone marks it. */
+export const list = (base: string, path: string, key: string, items: unknown[], truncated = false) => ({
+  [key]: items, links: { self: `${base}/${path}`, previous: null, next: null }, ...(truncated ? { truncated: true } : {}),
 });
 
 export const isEnabled = bool;

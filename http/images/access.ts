@@ -17,6 +17,24 @@ export function requireOwner(auth: AuthContext, row: ImageRow): void {
   if (!auth.isAdmin && row.owner !== auth.projectId) throw new GlanceError(403, 'You are not permitted to modify this image.');
 }
 
+/**
+ * Glance's default policy (secure RBAC, 2023 and later): reading images and members takes the
+ * reader role, every write and every download the member role, on the token's project; the
+ * admin role passes everything. Roles arrive expanded (member implies reader).
+ */
+const MEMBER_ACTIONS = [
+  'add_image', 'modify_image', 'delete_image', 'upload_image', 'download_image', 'deactivate', 'reactivate',
+  'add_member', 'modify_member', 'delete_member',
+] as const;
+const READER_ACTIONS = ['get_image', 'get_images', 'get_member', 'get_members'] as const;
+export type ImageAction = typeof MEMBER_ACTIONS[number] | typeof READER_ACTIONS[number];
+const needs = new Map<ImageAction, string>([...MEMBER_ACTIONS.map((a) => [a, 'member'] as const), ...READER_ACTIONS.map((a) => [a, 'reader'] as const)]);
+
+export function authorize(auth: AuthContext, action: ImageAction): void {
+  if (auth.isAdmin) return;
+  if (!auth.projectId || !auth.roles.includes(needs.get(action)!)) throw new GlanceError(403, `You are not authorized to complete ${action} action.`);
+}
+
 export function requireProject(auth: AuthContext): string {
   if (!auth.projectId) throw new GlanceError(403, 'A project-scoped token is required.');
   return auth.projectId;

@@ -5,7 +5,8 @@ import type { Clock } from '../../runtime/clock.js';
 import type { TokenService } from '../identity/index.js';
 import { ImageStore } from './image-store.js';
 import { ImageRepository } from './repository.js';
-import type { ImageServices } from './services.js';
+import type { ImageServices, UploadLimits } from './services.js';
+import { recoverUploads, watchUploads } from './upload-recovery.js';
 import { TINY_SIZE, tinyImage } from './tiny-image.js';
 
 export { imageApp } from './app.js';
@@ -15,13 +16,28 @@ export type { ImageServices } from './services.js';
 /** stratus-tiny's fixed id, so every node and every restart knows it. */
 export const TINY_IMAGE_ID = '5c7a1f3e-0000-4000-8000-000000000001';
 
-export async function createImages(options: { models: Models; tokens: TokenService; clock: Clock; storeDir: string }, logger: Logger) {
-  const store = new ImageStore(options.storeDir);
-  const stray = await store.open();
-  if (stray) logger.warn({ stray }, 'removed partial image files left by an interrupted upload');
-  const services: ImageServices & { publicUrl: () => string; url: string } = {
-    repo: new ImageRepository(options.models), store, tokens: options.tokens, clock: options.clock,
-    url: '', publicUrl: () => services.url,
+export interface ImagesOptions {
+  readonly models: Models;
+  readonly tokens: TokenService;
+  readonly clock: Clock;
+  readonly storeDir: string;
+  readonly nodeId?: string;
+  /** An upload whose partial file is untouched this long is dead. */
+  readonly uploadStaleMs?: number;
+  readonly limits?: Partial<UploadLimits>;
+}
+
+export async function createImages(options: ImagesOptions, logger: Logger) {
+  const store = new ImageStore(options.storeDir, { nodeId: options.nodeId, staleMs: options.uploadStaleMs });
+  const swept = await store.open();
+  const repo = new ImageRepository(options.models);
+  // Uploads this node was doing when it stopped, and others' that died, are cleared before serving.
+  await recoverUploads(repo, store, options.clock, logger, swept);
+  const watch = watchUploads(repo, store, options.clock, logger);
+  const services: ImageServices & { publicUrl: () => string; url: string; stop(): void } = {
+    repo, store, tokens: options.tokens, clock: options.clock,
+    limits: { sizeCapBytes: options.limits?.sizeCapBytes ?? 1_099_511_627_776, userStorageQuotaBytes: options.limits?.userStorageQuotaBytes ?? 0 },
+    url: '', publicUrl: () => services.url, stop: () => watch.stop(),
   };
   return services;
 }

@@ -12,7 +12,11 @@ export class ImageRepository {
   }
 
   async all(where: WhereOptions = {}): Promise<FullImage[]> {
-    const rows = await this.models.Image.findAll({ where, raw: true }) as unknown as ImageRow[];
+    return this.withDetails(await this.models.Image.findAll({ where, raw: true }) as unknown as ImageRow[]);
+  }
+
+  /** The rows with their custom properties and tags, in the rows' order. */
+  async withDetails(rows: ImageRow[]): Promise<FullImage[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
     const props = await this.models.ImageProperty.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true }) as unknown as Array<{ image_id: string; name: string; value: string }>;
@@ -48,6 +52,12 @@ export class ImageRepository {
       for (const model of [ImageProperty, ImageTag, ImageMember]) await model.destroy({ where: { image_id: id }, transaction });
       await Image.destroy({ where: { id }, transaction });
     });
+  }
+
+  /** The bytes a project's images hold, as Glance's storage quota counts them. */
+  async storedBy(owner: string): Promise<number> {
+    const total = await this.models.Image.sum('size', { where: { owner } });
+    return Number(total ?? 0);
   }
 
   async membersOf(imageId: string): Promise<ImageMemberRow[]> {

@@ -14,7 +14,11 @@ export interface ImageServices {
   readonly tokens: TokenService;
   readonly clock: Clock;
   readonly publicUrl: () => string;
+  readonly limits: UploadLimits;
 }
+
+/** Glance's `image_size_cap` and `user_storage_quota` (0: unlimited), in bytes. */
+export interface UploadLimits { readonly sizeCapBytes: number; readonly userStorageQuotaBytes: number }
 
 export interface ImageState extends RequestState { auth?: AuthContext }
 

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { AssignmentRow } from '../../../models/index.js';
 import { forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
-import { authenticate, filter, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, filter, limited, type IdentityServices, type IdentityState } from '../services.js';
 import { list, roleView } from '../views.js';
 
 type Target = 'project' | 'domain';
@@ -73,12 +73,20 @@ export function assignmentRoutes(s: IdentityServices): Router<IdentityState> {
     if (domainId) Object.assign(where, { target_type: 'domain', target_id: domainId });
     // A user may list their own assignments; everything else takes the admin role.
     if (!auth.isAdmin && where.user_id !== auth.userId) throw forbidden();
-    let rows = await s.directory.assignments(where);
-    if (ctx.query.effective !== undefined) rows = await effective(s, rows);
-    if (roleId) rows = rows.filter((a) => a.role_id === roleId);
+    const expand = ctx.query.effective !== undefined;
+    // With `effective` the role filter applies to the implied roles too, so after the expansion.
+    if (roleId && !expand) where.role_id = roleId;
+    let { rows, truncated } = await limited(s, async (limit) => await Assignment.findAll({
+      where, order: [['user_id', 'ASC'], ['target_type', 'ASC'], ['target_id', 'ASC'], ['role_id', 'ASC']], limit, raw: true,
+    }) as unknown as AssignmentRow[]);
+    if (expand) {
+      rows = await effective(s, rows);
+      if (roleId) rows = rows.filter((a) => a.role_id === roleId);
+      if (rows.length > s.listLimit) [rows, truncated] = [rows.slice(0, s.listLimit), true];
+    }
     const names = ctx.query.include_names !== undefined && !['false', '0', 'False'].includes(String(ctx.query.include_names));
     const views = await Promise.all(rows.map((a) => assignmentView(s, a, names)));
-    ctx.body = list(s.v3Url(), 'role_assignments', 'role_assignments', views);
+    ctx.body = list(s.v3Url(), 'role_assignments', 'role_assignments', views, truncated);
   });
   return router;
 }

@@ -4,7 +4,7 @@ import type { Ec2CredentialRow } from '../../../models/index.js';
 import { notFound } from '../errors.js';
 import { requireAdminOrSelf } from '../policy.js';
 import { Ec2Create, body } from '../schemas.js';
-import { authenticate, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, limited, type IdentityServices, type IdentityState } from '../services.js';
 
 /** `/v3/users/{id}/credentials/OS-EC2`: EC2 access keys for the EC2 API. */
 export function credentialRoutes(s: IdentityServices): Router<IdentityState> {
@@ -35,8 +35,12 @@ export function credentialRoutes(s: IdentityServices): Router<IdentityState> {
 
   router.get('/', async (ctx) => {
     await owner(ctx);
-    const rows = await Ec2Credential.findAll({ where: { user_id: ctx.params.user }, order: [['created_at', 'ASC']], raw: true }) as unknown as Ec2CredentialRow[];
-    ctx.body = { credentials: rows.map(view), links: { self: `${s.v3Url()}/users/${ctx.params.user}/credentials/OS-EC2`, previous: null, next: null } };
+    const { rows, truncated } = await limited(s, async (limit) =>
+      await Ec2Credential.findAll({ where: { user_id: ctx.params.user }, order: [['created_at', 'ASC'], ['access', 'ASC']], limit, raw: true }) as unknown as Ec2CredentialRow[]);
+    ctx.body = {
+      credentials: rows.map(view), links: { self: `${s.v3Url()}/users/${ctx.params.user}/credentials/OS-EC2`, previous: null, next: null },
+      ...(truncated ? { truncated: true } : {}),
+    };
   });
 
   router.get('/:access', async (ctx) => {

@@ -1,9 +1,10 @@
 import Router from '@koa/router';
+import { Op } from 'sequelize';
 import type { DomainRow } from '../../../models/index.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { DomainCreate, DomainUpdate, body } from '../schemas.js';
-import { authenticate, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, blankNull, limited, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { domainView, isEnabled, list } from '../views.js';
 
 export function domainRoutes(s: IdentityServices): Router<IdentityState> {
@@ -18,13 +19,15 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
   router.get('/', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const where = listWhere(ctx.query, ['name']);
-    let rows = await Domain.findAll({ where, order: [['name', 'ASC']], raw: true }) as unknown as DomainRow[];
     // Without the admin role a user sees the domains of their own projects and users.
     if (!auth.isAdmin) {
-      const own = new Set([(await s.directory.user(auth.userId))?.domain_id, ...(await s.directory.projectsOf(auth.userId)).map((p) => p.domain_id)]);
-      rows = rows.filter((d) => own.has(d.id));
+      Object.assign(where, {
+        [Op.or]: [{ id: (await s.directory.user(auth.userId))?.domain_id ?? null }, { id: { [Op.in]: s.directory.domainsOfProjectsOf(auth.userId) } }],
+      });
     }
-    ctx.body = list(s.v3Url(), 'domains', 'domains', rows.map((d) => domainView(s.v3Url(), d)));
+    const { rows, truncated } = await limited(s, async (limit) =>
+      await Domain.findAll({ where, order: [['name', 'ASC'], ['id', 'ASC']], limit, raw: true }) as unknown as DomainRow[]);
+    ctx.body = list(s.v3Url(), 'domains', 'domains', rows.map((d) => domainView(s.v3Url(), d)), truncated);
   });
 
   router.get('/:id', async (ctx) => {
@@ -53,7 +56,7 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
     if (domain.name && domain.name !== current.name && await s.directory.domainByName(domain.name)) {
       throw conflict('domain', `Duplicate entry found with name ${domain.name}`);
     }
-    const next = { ...current, ...domain, updated_at: new Date(s.clock.now()) };
+    const next = { ...current, ...blankNull(domain), updated_at: new Date(s.clock.now()) };
     await Domain.update(next, { where: { id: current.id } });
     if (domain.enabled === false) await revokeDomain(s, current.id);
     s.directory.changed();

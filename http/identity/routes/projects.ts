@@ -1,9 +1,10 @@
 import Router from '@koa/router';
+import { Op } from 'sequelize';
 import type { ProjectRow } from '../../../models/index.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { ProjectCreate, ProjectUpdate, body } from '../schemas.js';
-import { authenticate, domainFor, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, blankNull, domainFor, limited, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { isEnabled, list, projectView } from '../views.js';
 
 const duplicate = (name: string, domainId: string) => conflict('project', `Duplicate entry found with name ${name} at domain ID ${domainId}`);
@@ -20,13 +21,11 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
   router.get('/', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const where = listWhere(ctx.query, ['name', 'domain_id', 'parent_id']);
-    let rows = await Project.findAll({ where, order: [['name', 'ASC']], raw: true }) as unknown as ProjectRow[];
     // Without the admin role a user lists only the projects they hold a role on.
-    if (!auth.isAdmin) {
-      const own = new Set((await s.directory.projectsOf(auth.userId)).map((p) => p.id));
-      rows = rows.filter((p) => own.has(p.id));
-    }
-    ctx.body = list(s.v3Url(), 'projects', 'projects', rows.map((p) => projectView(s.v3Url(), p)));
+    if (!auth.isAdmin) where.id = { [Op.in]: s.directory.assignmentTargets(auth.userId, 'project') };
+    const { rows, truncated } = await limited(s, async (limit) =>
+      await Project.findAll({ where, order: [['name', 'ASC'], ['id', 'ASC']], limit, raw: true }) as unknown as ProjectRow[]);
+    ctx.body = list(s.v3Url(), 'projects', 'projects', rows.map((p) => projectView(s.v3Url(), p)), truncated);
   });
 
   router.get('/:id', async (ctx) => {
@@ -72,7 +71,7 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
       throw duplicate(project.name, current.domain_id);
     }
     const { tags: _tags, ...changes } = project;
-    const next = { ...current, ...changes, updated_at: new Date(s.clock.now()) };
+    const next = { ...current, ...blankNull(changes), updated_at: new Date(s.clock.now()) };
     await Project.update(next, { where: { id: current.id } });
     if (project.enabled === false && isEnabled(current.enabled)) {
       await s.tokens.revocations.revoke({ project: current.id, issuedBefore: s.clock.now() });

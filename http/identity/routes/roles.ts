@@ -3,7 +3,7 @@ import type { RoleRow } from '../../../models/index.js';
 import { conflict, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { RoleCreate, RoleUpdate, body } from '../schemas.js';
-import { authenticate, filter, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, blankNull, filter, limited, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { list, roleView } from '../views.js';
 
 export function roleRoutes(s: IdentityServices): Router<IdentityState> {
@@ -18,9 +18,10 @@ export function roleRoutes(s: IdentityServices): Router<IdentityState> {
   router.get('/roles', async (ctx) => {
     requireAdmin(await authenticate(s, ctx));
     const name = filter(ctx.query.name);
-    const roles = [...(await s.directory.roles()).byId.values()]
-      .filter((r) => name === undefined || r.name === name).sort((a, b) => a.name.localeCompare(b.name));
-    ctx.body = list(s.v3Url(), 'roles', 'roles', roles.map((r) => roleView(s.v3Url(), r)));
+    // Roles come from the directory's cache of the (small) roles table, so only the answer is limited.
+    const { rows: roles, truncated } = await limited(s, async (limit) => [...(await s.directory.roles()).byId.values()]
+      .filter((r) => name === undefined || r.name === name).sort((a, b) => a.name.localeCompare(b.name)).slice(0, limit));
+    ctx.body = list(s.v3Url(), 'roles', 'roles', roles.map((r) => roleView(s.v3Url(), r)), truncated);
   });
 
   router.get('/roles/:id', async (ctx) => {
@@ -46,7 +47,7 @@ export function roleRoutes(s: IdentityServices): Router<IdentityState> {
     requireAdmin(await authenticate(s, ctx));
     const current = await find(ctx.params.id);
     const { role } = await body(ctx, RoleUpdate);
-    const next = { ...current, ...role, updated_at: new Date(s.clock.now()) };
+    const next = { ...current, ...blankNull(role), updated_at: new Date(s.clock.now()) };
     await Role.update(next, { where: { id: current.id } });
     s.directory.changed();
     ctx.body = { role: roleView(s.v3Url(), next) };

@@ -2,7 +2,6 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ProjectRow, UserRow } from '../../../models/index.js';
 import { badRequest, forbidden, unauthorized } from '../errors.js';
-import { verifyPassword } from '../passwords.js';
 import { AuthRequest, body } from '../schemas.js';
 import { authenticate, type IdentityServices, type IdentityState } from '../services.js';
 import { domainView, isEnabled, list, projectView } from '../views.js';
@@ -24,7 +23,8 @@ export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
       const given = identity.password?.user;
       if (!given) throw badRequest("Invalid input for field 'password': required by the password method");
       const found = given.id ? await s.directory.user(given.id) : await findUser(s, given.name, given.domain);
-      if (!found || !(await verifyPassword(given.password, found.password_hash))) throw unauthorized();
+      // Every refusal derives one key, found user or not: see verifyPassword.
+      if (!(await s.verifyPassword(given.password, found?.password_hash)) || !found) throw unauthorized();
       user = found;
       methods = ['password'];
     } else if (identity.methods.includes('token')) {

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import type { UserRow } from '../../../models/index.js';
 import { conflict, forbidden, notFound, unauthorized } from '../errors.js';
-import { hashPassword, verifyPassword } from '../passwords.js';
+import { hashPassword } from '../passwords.js';
 import { requireAdmin, requireAdminOrSelf } from '../policy.js';
 import { PasswordChange, UserCreate, UserUpdate, body } from '../schemas.js';
-import { authenticate, domainFor, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, blankNull, domainFor, limited, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { isEnabled, list, projectView, userView } from '../views.js';
 
 const duplicate = (name: string, domainId: string) => conflict('user', `Duplicate entry found with name ${name} at domain ID ${domainId}`);
@@ -23,8 +23,8 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     const auth = await authenticate(s, ctx);
     const where = listWhere(ctx.query, ['name', 'domain_id']);
     if (!auth.isAdmin) where.id = auth.userId;
-    const rows = await User.findAll({ where, order: [['name', 'ASC']], raw: true }) as unknown as UserRow[];
-    ctx.body = list(s.v3Url(), 'users', 'users', rows.map((u) => userView(s.v3Url(), u)));
+    const { rows, truncated } = await limited(s, async (limit) => await User.findAll({ where, order: [['name', 'ASC'], ['id', 'ASC']], limit, raw: true }) as unknown as UserRow[]);
+    ctx.body = list(s.v3Url(), 'users', 'users', rows.map((u) => userView(s.v3Url(), u)), truncated);
   });
 
   router.get('/:id', async (ctx) => {
@@ -62,7 +62,7 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     }
     if (user.default_project_id && !await s.directory.project(user.default_project_id)) throw notFound('project', user.default_project_id);
     const { password, options: _options, ...changes } = user;
-    const next: UserRow = { ...current, ...changes, updated_at: new Date(s.clock.now()) } as UserRow;
+    const next: UserRow = { ...current, ...blankNull(changes), updated_at: new Date(s.clock.now()) } as UserRow;
     if (password !== undefined) next.password_hash = password ? await hashPassword(password) : null;
     await User.update(next, { where: { id: current.id } });
     // A disabled user, or one whose password an admin reset, keeps no token.
@@ -89,7 +89,7 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     const user = await find(ctx.params.id);
     if (auth.userId !== user.id) throw forbidden('You can only change your own password.');
     const { user: change } = await body(ctx, PasswordChange);
-    if (!(await verifyPassword(change.original_password, user.password_hash))) throw unauthorized();
+    if (!(await s.verifyPassword(change.original_password, user.password_hash))) throw unauthorized();
     await User.update({ password_hash: await hashPassword(change.password), updated_at: new Date(s.clock.now()) }, { where: { id: user.id } });
     await revokeUser(user.id);
     s.directory.changed();

@@ -1,8 +1,40 @@
 import Router from '@koa/router';
-import { requireOwner } from '../access.js';
+import type { Middleware } from 'koa';
+import { authorize, requireOwner } from '../access.js';
 import { GlanceError } from '../errors.js';
 import { ImageStoreError } from '../image-store.js';
 import { authenticate, findVisible, type ImageServices, type ImageState } from '../services.js';
+
+const CLEARED = { size: null, checksum: null, os_hash_algo: null, os_hash_value: null };
+
+/**
+ * An upload refused before its body was read to the end is answered, then its connection is
+ * closed: Node would otherwise read (and drop) the rest of a body that may be very large.
+ */
+const closeUnread: Middleware = async (ctx, next) => {
+  try {
+    await next();
+  } catch (error) {
+    if (!ctx.req.readableEnded) ctx.set('Connection', 'close');
+    throw error;
+  }
+};
+
+/**
+ * The most bytes this upload may bring: Glance's `image_size_cap`, and what is left of the
+ * owner's `user_storage_quota`; with the 413 Glance answers when either is exceeded.
+ */
+async function uploadLimit(s: ImageServices, owner: string) {
+  const { sizeCapBytes: cap, userStorageQuotaBytes: quota } = s.limits;
+  const remaining = quota > 0 ? Math.max(0, quota - (await s.repo.storedBy(owner))) : Infinity;
+  const bytes = Math.min(cap, remaining);
+  return {
+    bytes,
+    error: (size: number | undefined, quotaHit = bytes < cap) => quotaHit
+      ? new GlanceError(413, `Image exceeds the storage quota: The size of the data ${size ?? 'uploaded'} will exceed the limit. ${remaining} bytes remaining.`)
+      : new GlanceError(413, 'The incoming image is too large: The provided image is too large.'),
+  };
+}
 
 /** `/v2/images/{id}/file`: upload (queued → saving → active) and download, with ranges. */
 export function dataRoutes(s: ImageServices): Router<ImageState> {
@@ -13,38 +45,58 @@ export function dataRoutes(s: ImageServices): Router<ImageState> {
     return { auth, image: (await findVisible(s, auth, ctx.params.id)).image };
   };
 
-  router.put('/', async (ctx) => {
+  router.put('/', closeUnread, async (ctx) => {
     const { auth, image } = await find(ctx);
+    authorize(auth, 'upload_image');
     requireOwner(auth, image.row);
     if (!image.row.disk_format || !image.row.container_format) {
       throw new GlanceError(400, 'Properties disk_format, container_format must be set prior to saving data.');
     }
-    if (!(await s.repo.transition(image.row.id, ['queued'], { status: 'saving', updated_at: new Date(s.clock.now()) }))) {
+    const id = image.row.id;
+    const length = ctx.get('content-length');
+    const declared = length ? Number(length) : undefined;
+    const limit = await uploadLimit(s, image.row.owner);
+    if (declared !== undefined && declared > limit.bytes) throw limit.error(declared);
+    if (!(await s.repo.transition(id, ['queued'], { status: 'saving', updated_at: new Date(s.clock.now()) }))) {
       throw new GlanceError(409, `Image status transition from ${image.row.status} to saving is not allowed`);
     }
-    const length = ctx.get('content-length');
     const md5 = ctx.get('content-md5');
     try {
-      const stored = await s.store.write(image.row.id, ctx.req, {
-        ...(length ? { size: Number(length) } : {}),
+      const stored = await s.store.write(id, ctx.req, {
+        ...(declared !== undefined ? { size: declared } : {}), maxBytes: limit.bytes,
         // Content-MD5 is base64 by RFC 1864; Glance's own checksums are hex: take either.
         ...(md5 ? { md5: /^[0-9a-f]{32}$/i.test(md5) ? md5.toLowerCase() : Buffer.from(md5, 'base64').toString('hex') } : {}),
       });
-      await s.repo.transition(image.row.id, ['saving'], {
+      const activated = await s.repo.transition(id, ['saving'], {
         status: 'active', size: stored.size, checksum: stored.md5, os_hash_algo: 'sha512', os_hash_value: stored.sha512,
         updated_at: new Date(s.clock.now()),
       });
+      if (!activated) throw new ImageStoreError('aborted', 'the image left saving during its upload');
+      // Two uploads of one project may both have fit alone: the later one to commit gives way.
+      if (s.limits.userStorageQuotaBytes > 0 && (await s.repo.storedBy(image.row.owner)) > s.limits.userStorageQuotaBytes) {
+        await s.repo.transition(id, ['active'], { ...CLEARED, status: 'saving', updated_at: new Date(s.clock.now()) });
+        throw new ImageStoreError('quota', 'the storage quota was reached by another upload meanwhile');
+      }
     } catch (error) {
-      // A failed upload leaves the image queued, as Glance does, so it can be uploaded again.
-      await s.repo.transition(image.row.id, ['saving'], { status: 'queued', updated_at: new Date(s.clock.now()) });
-      if (error instanceof ImageStoreError) throw new GlanceError(400, `Upload refused: ${error.message}`);
-      throw error;
+      // A failed upload leaves the image queued, as Glance does, so it can be uploaded again, and keeps no bytes.
+      await s.repo.transition(id, ['saving'], { ...CLEARED, status: 'queued', updated_at: new Date(s.clock.now()) });
+      if (!(error instanceof ImageStoreError)) throw error;
+      await s.store.delete(id);
+      if (error.reason === 'too-large' || error.reason === 'quota') throw limit.error(declared, error.reason === 'quota' || undefined);
+      if (error.reason === 'aborted') {
+        if (!(await s.repo.get(id))) {
+          throw new GlanceError(410, `Image ${id} could not be found after upload. The image may have been deleted during the upload.`);
+        }
+        throw new GlanceError(409, `Image ${id} changed status during its upload; upload it again.`);
+      }
+      throw new GlanceError(400, `Upload refused: ${error.message}`);
     }
     ctx.status = 204;
   });
 
   router.get('/', async (ctx) => {
     const { auth, image } = await find(ctx);
+    authorize(auth, 'download_image');
     if (image.row.status === 'deactivated' && !auth.isAdmin) throw new GlanceError(403, 'The requested image has been deactivated. Image data download is forbidden.');
     if (image.row.status !== 'active' && image.row.status !== 'deactivated') {
       ctx.status = 204;

@@ -1,16 +1,16 @@
 import Router from '@koa/router';
+import { Op } from 'sequelize';
 import { randomUUID } from 'node:crypto';
 import type { ImageRow } from '../../../models/index.js';
 import type { AuthContext } from '../../identity/index.js';
-import { requireOwner, requireProject, visible } from '../access.js';
+import { authorize, requireOwner, requireProject, visible } from '../access.js';
 import { GlanceError } from '../errors.js';
+import { after, listConditions, order, pageSize, sortKeys } from '../image-list.js';
 import { applyProperty } from '../image-input.js';
 import { authenticate, findVisible, jsonBody, type ImageServices, type ImageState } from '../services.js';
 import { imageView, isTrue, type FullImage } from '../views.js';
 
 const PATCH_TYPES = ['application/openstack-images-v2.1-json-patch', 'application/openstack-images-v2.0-json-patch'];
-const SORT_KEYS = ['name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at', 'updated_at', 'min_disk', 'min_ram', 'visibility', 'owner'];
-const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
 /** `/v2/images`: list, create, show, update (JSON patch), delete, (de)activate, tags. */
 export function imageRoutes(s: ImageServices): Router<ImageState> {
@@ -20,43 +20,25 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
 
   router.get('/', async (ctx) => {
     const auth = await authenticate(s, ctx);
+    authorize(auth, 'get_images');
     const q = ctx.query;
-    const memberships = new Map(auth.projectId ? (await s.repo.membershipsOf(auth.projectId)).map((m) => [m.image_id, m.status]) : []);
-    const where: Record<string, unknown> = {};
-    for (const key of ['name', 'status', 'owner', 'disk_format', 'container_format'] as const) if (typeof q[key] === 'string') where[key] = q[key];
-    if (typeof q.id === 'string' && q.id.startsWith('in:')) where.id = q.id.slice(3).split(',');
-    const visibility = typeof q.visibility === 'string' ? q.visibility : undefined;
-    const memberStatus = typeof q.member_status === 'string' ? q.member_status : 'accepted';
-    const tags = list(q.tag);
-    let images = (await s.repo.all(where)).filter(({ row, tags: has }) => {
-      const member = memberships.get(row.id);
-      if (!visible(auth, row, member)) return false;
-      if (q.os_hidden !== 'true' && isTrue(row.os_hidden)) return false;
-      if (q.protected !== undefined && isTrue(row.protected) !== (q.protected === 'true')) return false;
-      if (!tags.every((t) => has.includes(t))) return false;
-      const own = row.owner === auth.projectId;
-      if (visibility && visibility !== 'all') {
-        if (row.visibility !== visibility) return false;
-        return visibility !== 'shared' || own || auth.isAdmin || memberStatus === 'all' || member === memberStatus;
-      }
-      // By default Glance lists community images only to their owner, and shared ones to
-      // members only once they accepted them.
-      if (row.visibility === 'community') return own || auth.isAdmin;
-      if (row.visibility === 'shared' && !own && !auth.isAdmin) return memberStatus === 'all' || member === memberStatus;
-      return true;
-    });
-    images = sorted(images, q);
+    const keys = sortKeys(q);
+    const size = pageSize(q);
+    const { Image } = s.repo.models;
+    const where = listConditions(Image.sequelize!, auth, q);
     const marker = typeof q.marker === 'string' ? q.marker : undefined;
     if (marker) {
-      const at = images.findIndex((i) => i.row.id === marker);
-      if (at < 0) throw new GlanceError(400, `marker ${marker} could not be found.`);
-      images = images.slice(at + 1);
+      const at = await s.repo.get(marker);
+      if (!at || !visible(auth, at.row, (await s.repo.membersOf(marker)).find((m) => m.member === auth.projectId)?.status)) {
+        throw new GlanceError(400, `marker ${marker} could not be found.`);
+      }
+      where.push(after(at.row, keys));
     }
-    const limit = q.limit === undefined ? 25 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 0) throw new GlanceError(400, 'limit param must be an integer');
-    const page = images.slice(0, Math.min(limit, 1000));
+    // One row more than the page tells whether there is a next page.
+    const rows = await Image.findAll({ where: { [Op.and]: where }, order: order(keys), limit: size + 1, raw: true }) as unknown as ImageRow[];
+    const page = await s.repo.withDetails(rows.slice(0, size));
     const body: Record<string, unknown> = { images: page.map(imageView), first: '/v2/images', schema: '/v2/schemas/images' };
-    if (images.length > page.length && page.length) {
+    if (rows.length > page.length && page.length) {
       const params = new URLSearchParams(ctx.querystring);
       params.set('marker', page[page.length - 1].row.id);
       body.next = `/v2/images?${params.toString()}`;
@@ -67,6 +49,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
   router.post('/', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const owner = requireProject(auth);
+    authorize(auth, 'add_image');
     const input = await jsonBody(ctx);
     if (!input || typeof input !== 'object' || Array.isArray(input)) throw new GlanceError(400, 'Body expected in request.');
     const { id = randomUUID(), ...rest } = input as Record<string, unknown>;
@@ -87,12 +70,15 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
   });
 
   router.get('/:id', async (ctx) => {
-    ctx.body = imageView(await find(await authenticate(s, ctx), ctx.params.id));
+    const auth = await authenticate(s, ctx);
+    authorize(auth, 'get_image');
+    ctx.body = imageView(await find(auth, ctx.params.id));
   });
 
   router.patch('/:id', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const image = await find(auth, ctx.params.id);
+    authorize(auth, 'modify_image');
     requireOwner(auth, image.row);
     if (!PATCH_TYPES.includes(ctx.request.type)) throw new GlanceError(415, `Unsupported Content-Type: use ${PATCH_TYPES[0]}`);
     const ops = await jsonBody(ctx);
@@ -120,6 +106,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
   router.delete('/:id', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const image = await find(auth, ctx.params.id);
+    authorize(auth, 'delete_image');
     requireOwner(auth, image.row);
     if (isTrue(image.row.protected)) throw new GlanceError(403, `Image ${image.row.id} is protected and cannot be deleted.`);
     await s.repo.remove(image.row.id);
@@ -131,6 +118,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
     router.post(`/:id/actions/${action}`, async (ctx) => {
       const auth = await authenticate(s, ctx);
       const image = await find(auth, ctx.params.id);
+      authorize(auth, action);
       requireOwner(auth, image.row);
       if (image.row.status !== to && !(await s.repo.transition(image.row.id, [from], { status: to, updated_at: new Date(s.clock.now()) }))) {
         throw new GlanceError(400, `Not allowed to ${action} an image in status '${image.row.status}'`);
@@ -142,6 +130,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
   router.put('/:id/tags/:tag', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const image = await find(auth, ctx.params.id);
+    authorize(auth, 'modify_image');
     requireOwner(auth, image.row);
     if (ctx.params.tag.length > 255) throw new GlanceError(400, 'Tags are at most 255 characters.');
     image.tags = [...new Set([...image.tags, ctx.params.tag])];
@@ -151,6 +140,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
   router.delete('/:id/tags/:tag', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const image = await find(auth, ctx.params.id);
+    authorize(auth, 'modify_image');
     requireOwner(auth, image.row);
     if (!image.tags.includes(ctx.params.tag)) throw new GlanceError(404, `Tag ${ctx.params.tag} not found.`);
     image.tags = image.tags.filter((t) => t !== ctx.params.tag);
@@ -158,36 +148,4 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
     ctx.status = 204;
   });
   return router;
-}
-
-/** Glance's sorting: `sort=name:asc,size` or `sort_key`/`sort_dir`; newest first by default. */
-function sorted(images: FullImage[], q: Record<string, unknown>): FullImage[] {
-  let keys: Array<[string, 'asc' | 'desc']>;
-  if (typeof q.sort === 'string') {
-    keys = q.sort.split(',').map((part) => {
-      const [key, dir = 'desc'] = part.split(':');
-      return [key, dir as 'asc' | 'desc'];
-    });
-  } else {
-    const names = list(q.sort_key).flatMap((k) => k.split(','));
-    const dirs = list(q.sort_dir).flatMap((d) => d.split(','));
-    keys = (names.length ? names : ['created_at']).map((k, i) => [k, (dirs[i] ?? dirs[0] ?? 'desc') as 'asc' | 'desc']);
-  }
-  for (const [key, dir] of keys) {
-    if (!SORT_KEYS.includes(key)) throw new GlanceError(400, `Invalid sort key: ${key}`);
-    if (dir !== 'asc' && dir !== 'desc') throw new GlanceError(400, `Invalid sort direction: ${dir}`);
-  }
-  keys.push(['id', keys[0]?.[1] ?? 'desc']);
-  const value = (i: FullImage, key: string): string | number => {
-    const v = (i.row as unknown as Record<string, unknown>)[key];
-    return v instanceof Date ? v.getTime() : typeof v === 'number' ? v : v === null || v === undefined ? '' : String(v);
-  };
-  return [...images].sort((a, b) => {
-    for (const [key, dir] of keys) {
-      const [x, y] = [value(a, key), value(b, key)];
-      if (x < y) return dir === 'asc' ? -1 : 1;
-      if (x > y) return dir === 'asc' ? 1 : -1;
-    }
-    return 0;
-  });
 }

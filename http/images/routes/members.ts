@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ImageMemberRow } from '../../../models/index.js';
-import { requireOwner } from '../access.js';
+import { authorize, requireOwner, type ImageAction } from '../access.js';
 import { GlanceError } from '../errors.js';
 import { iso } from '../views.js';
 import { authenticate, findVisible, jsonBody, type ImageServices, type ImageState } from '../services.js';
@@ -20,20 +20,21 @@ export function memberRoutes(s: ImageServices): Router<ImageState> {
   const router = new Router<ImageState>({ prefix: '/v2/images/:id/members' });
   const { ImageMember } = s.repo.models;
 
-  const load = async (ctx: { params: Record<string, string>; get(h: string): string }) => {
+  const load = async (ctx: { params: Record<string, string>; get(h: string): string }, action: ImageAction) => {
     const auth = await authenticate(s, ctx);
     const found = await findVisible(s, auth, ctx.params.id);
+    authorize(auth, action);
     return { auth, ...found, owner: auth.isAdmin || found.image.row.owner === auth.projectId };
   };
   const status = async (ctx: Context) => (await jsonBody(ctx)) as Record<string, unknown> | undefined;
 
   router.get('/', async (ctx) => {
-    const { members, mine, owner } = await load(ctx);
+    const { members, mine, owner } = await load(ctx, 'get_members');
     ctx.body = { members: (owner ? members : mine ? [mine] : []).map(view), schema: '/v2/schemas/members' };
   });
 
   router.post('/', async (ctx) => {
-    const { auth, image, members } = await load(ctx);
+    const { auth, image, members } = await load(ctx, 'add_member');
     requireOwner(auth, image.row);
     const body = await status(ctx);
     const member = body?.member;
@@ -47,14 +48,14 @@ export function memberRoutes(s: ImageServices): Router<ImageState> {
   });
 
   router.get('/:member', async (ctx) => {
-    const { members, owner, auth } = await load(ctx);
+    const { members, owner, auth } = await load(ctx, 'get_member');
     const m = members.find((x) => x.member === ctx.params.member);
     if (!m || (!owner && m.member !== auth.projectId)) throw new GlanceError(404, `${ctx.params.member} is not a member of image ${ctx.params.id}`);
     ctx.body = view(m);
   });
 
   router.put('/:member', async (ctx) => {
-    const { auth, members } = await load(ctx);
+    const { auth, members } = await load(ctx, 'modify_member');
     const m = members.find((x) => x.member === ctx.params.member);
     if (!m) throw new GlanceError(404, `${ctx.params.member} is not a member of image ${ctx.params.id}`);
     // Only the member decides whether it takes an image the owner shared with it.
@@ -67,7 +68,7 @@ export function memberRoutes(s: ImageServices): Router<ImageState> {
   });
 
   router.delete('/:member', async (ctx) => {
-    const { auth, image, members } = await load(ctx);
+    const { auth, image, members } = await load(ctx, 'delete_member');
     requireOwner(auth, image.row);
     if (!members.some((x) => x.member === ctx.params.member)) throw new GlanceError(404, `${ctx.params.member} is not a member of image ${ctx.params.id}`);
     await ImageMember.destroy({ where: { image_id: image.row.id, member: ctx.params.member } });
