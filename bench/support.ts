@@ -56,10 +56,10 @@ export interface BenchCloud {
    * With `captureSql`: the SELECT statements on the instances table the cloud ran while `work` ran,
    * as their text (values inlined), so a baseline can run exactly them.
    */
-  capturedSql?(work: () => Promise<void>): Promise<string[]>;
+  readonly capturedSql?: (work: () => Promise<void>) => Promise<string[]>;
   /** Connections straight to the first `count` simulated hypervisors, through the binding. */
-  hypervisors(count: number): LibvirtConnection[];
-  stop(): Promise<void>;
+  readonly hypervisors: (count: number) => LibvirtConnection[];
+  readonly stop: () => Promise<void>;
 }
 
 /**

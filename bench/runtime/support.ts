@@ -16,7 +16,7 @@ import type { KindRuntime } from '../../runtime/kind-runtime.js';
 
 export const postgresUrl = () => process.env.BENCH_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export interface BenchDatabase { url: string; drop(): Promise<void> }
+export interface BenchDatabase { url: string; drop: () => Promise<void> }
 
 export async function sqliteDatabase(): Promise<BenchDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-bench-'));
@@ -39,7 +39,7 @@ export async function postgresDatabase(): Promise<BenchDatabase | undefined> {
   return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-export interface BenchNode { node: ActorNode; db: Database; store: SqlStore; stats(kind: string): KindRuntime['stats']; stop(): Promise<void> }
+export interface BenchNode { node: ActorNode; db: Database; store: SqlStore; stats: (kind: string) => KindRuntime['stats']; stop: () => Promise<void> }
 
 export async function instanceNode(url: string, options: { clock?: Clock; passivateAfterMs?: number; recentMessages?: number } = {}): Promise<BenchNode> {
   const db = await openDatabase(url, { pool: 10 });

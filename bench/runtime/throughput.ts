@@ -23,11 +23,11 @@ export async function throughput(): Promise<void> {
     handled++;
     if (msg.sender) dispatch(msg.sender, state);
     return state;
-  }, 'raw', { initialState: row } as never) as unknown as Ref;
+  }, 'raw', { initialState: row }) as unknown as Ref;
   const rawRate = await best(3, async () => {
     const target = handled + N;
     const t0 = performance.now();
-    for (let i = 0; i < N; i++) dispatch(raw, { type: 'get' }, system as unknown as Ref);
+    for (let i = 0; i < N; i++) dispatch(raw, { type: 'get' }, system);
     await until(() => handled >= target);
     return N / ((performance.now() - t0) / 1000);
   });
