@@ -40,6 +40,9 @@ export function treeRssMb(pid: number, stateDir: string): number {
   return pids.reduce((kb, p) => kb + rssKb(p), 0) / 1024;
 }
 
+/** A server list as the benchmarks read it (the API client's answers are untyped JSON). */
+export interface Servers { servers: Array<Record<string, unknown>> }
+
 export interface BenchCloud {
   readonly child: ChildProcess;
   readonly stateDir: string;

@@ -184,7 +184,7 @@ export class Activation {
     const context = new MessageContext(this.ref, envelope, this.host, definition.records);
     let result: Outcome<object>;
     try {
-      result = await definition.behaviour[envelope.type](this.state, envelope.payload, context);
+      result = await definition.behaviour[envelope.type](this.state, envelope.payload, context) as Outcome<object>;
     } catch (error) {
       if (!isRejection(error)) throw error;
       stats.rejected++;
