@@ -380,7 +380,7 @@ export class Activation {
     this.status = 'failed';
     this.failure = reason;
     this.kind.stats.failures++;
-    const state = this.kind.definition.onFailed?.(this.state, reason, this.host.clock.now());
+    const state = this.kind.definition.onFailed?.(this.state, reason, this.host.clock.now()) as object | null | undefined;
     try {
       await this.host.store.commit({ ref: this.ref, epoch: this.epoch, state, failure: reason });
       if (state !== undefined) this.state = state;

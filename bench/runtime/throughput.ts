@@ -3,7 +3,8 @@ import { report, scaled, until } from '../report.js';
 import { instance, instanceNode, instanceRow, seedInstances, sqliteDatabase } from './support.js';
 
 type Ref = Parameters<typeof nact.dispatch>[0];
-const dispatch = nact.dispatch as unknown as (ref: Ref, message: unknown, sender?: Ref) => void;
+// nact's typings omit the sender its dispatch takes third.
+const dispatch: (ref: Ref, message: unknown, sender?: Ref) => void = nact.dispatch;
 
 const best = async (runs: number, f: () => Promise<number>) => {
   let top = 0;

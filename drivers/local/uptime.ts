@@ -8,7 +8,8 @@ export function hostUptime(timeoutMs = 5_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('uptime', [], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' }, timeout: timeoutMs }, (error, stdout) => {
       // An ExecFileException is an Error; its type, built with Omit, no longer says so.
-      if (error) reject(error as Error);
+      const failure: Error | null = error;
+      if (failure) reject(failure);
       else resolve(stdout.replace(/\n+$/, ''));
     });
   });

@@ -203,8 +203,10 @@ export async function listServers(s: ComputeServices, ctx: ComputeContext, detai
 
   // compute API get_all: a flavor that does not exist matches nothing; nor does an address (no ports exist).
   let flavorId: string | undefined;
-  if (filters.flavor !== undefined) {
-    const flavor = await findFlavor(s, String(filters.flavor as string | number), { isAdmin: admin, projectId: ctx.state.project });
+  // A query parameter's value (kept as the last one given).
+  const flavorFilter = filters.flavor as string | number | undefined;
+  if (flavorFilter !== undefined) {
+    const flavor = await findFlavor(s, String(flavorFilter), { isAdmin: admin, projectId: ctx.state.project });
     if (!flavor) return [];
     flavorId = flavor.id;
   }

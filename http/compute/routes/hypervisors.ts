@@ -15,8 +15,6 @@ import {
   hypervisorDetail, hypervisorStatistics, hypervisorSummary, withServers, type HostedServer, type HypervisorFacts,
 } from '../views/hypervisor.js';
 
-type Query = Record<string, string | string[] | undefined>;
-
 const rule = (name: string) => `os_compute_api:os-hypervisors:${name}`;
 // A route a microversion does not have answers as if it did not exist.
 const gone = () => notFound('The resource could not be found.');

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { Op, type WhereOptions } from 'sequelize';
+import { Op } from 'sequelize';
 import type { InstanceRow } from '../../../models/index.js';
 import { badRequest, forbidden } from '../errors.js';
 import { readInstances } from '../instance-reads.js';
