@@ -254,7 +254,7 @@ function resolveDatabaseUrl(url: string, stateDir: string, cwd: string): string 
 
 function fromEnv(schema: TSchema, text: string): unknown {
   const kind = schema[Kind];
-  if (kind === 'Array' && schema.items[Kind] === 'Object') {
+  if (kind === 'Array' && (schema.items as TSchema)[Kind] === 'Object') {
     try { return JSON.parse(text); } catch { return undefined; }
   }
   if (kind === 'Array') return text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -273,8 +273,8 @@ function expected(schema: TSchema): string {
     return `${kind === 'Integer' ? 'integer' : 'number'}${bounds.length ? ` ${bounds.join(' and ')}` : ''}`;
   }
   if (kind === 'Union') return `one of ${(schema.anyOf as TSchema[]).map((s) => JSON.stringify(s.const)).join(', ')}`;
-  if (kind === 'Array' && schema.items[Kind] === 'Object') return 'a JSON list of objects';
-  if (kind === 'Array') return `a list of ${expected(schema.items)}${schema.uniqueItems ? ' without repeats' : ''}${schema.minItems ? ` (at least ${schema.minItems})` : ''}`;
+  if (kind === 'Array' && (schema.items as TSchema)[Kind] === 'Object') return 'a JSON list of objects';
+  if (kind === 'Array') return `a list of ${expected(schema.items as TSchema)}${schema.uniqueItems ? ' without repeats' : ''}${schema.minItems ? ` (at least ${schema.minItems})` : ''}`;
   if (kind === 'Boolean') return 'true or false';
   if (kind === 'String') return schema.pattern ? `a string matching ${schema.pattern}` : schema.minLength ? 'a non-empty string' : 'a string';
   if (kind === 'Object') return 'an object';

@@ -3,7 +3,7 @@ import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { PowerState } from '../drivers/libvirt/power-state.js';
 import { TINY_IMAGE_ID } from '../http/images/index.js';
 import { count as figure, note, percentile, report, scaled, until } from './report.js';
-import { inBatches, instanceTimes, openBenchDatabase, startBenchCloud } from './support.js';
+import { inBatches, instanceTimes, openBenchDatabase, startBenchCloud, type Servers } from './support.js';
 
 const SERVERS = scaled(200, 10);
 const TOTAL = SERVERS * 5;
@@ -35,7 +35,7 @@ export async function run(): Promise<void> {
   const sequelize = openBenchDatabase(stateDir);
   try {
     const count = async (status: string) =>
-      (await nova.call('GET', `/v2.1/servers?status=${status}&limit=5000`, { token })).body.servers.length as number;
+      ((await nova.call('GET', `/v2.1/servers?status=${status}&limit=5000`, { token })).body as Servers).servers.length;
     const settle = async (status: string) => {
       await until(async () => { const n = await count(status); if (n < SERVERS) await new Promise((r) => setTimeout(r, 20)); return n >= SERVERS; }, 600_000);
     };
@@ -44,7 +44,7 @@ export async function run(): Promise<void> {
       const wanted = new Set(ids);
       await until(async () => {
         const r = await nova.call('GET', '/v2.1/servers/detail?limit=5000', { token, headers: { 'OpenStack-API-Version': 'compute 2.93' } });
-        const done = (r.body.servers as Array<Record<string, unknown>>).filter((s) => wanted.has(s.id as string)
+        const done = (r.body as Servers).servers.filter((s) => wanted.has(s.id as string)
           && s.status === status && s['OS-EXT-STS:task_state'] === null && s['OS-EXT-STS:power_state'] === power).length;
         if (done < wanted.size) await new Promise((res) => setTimeout(res, 50));
         return done >= wanted.size;
@@ -54,7 +54,7 @@ export async function run(): Promise<void> {
     const ids = await inBatches(SERVERS, CONCURRENCY, async (i) => {
       const r = await nova.call('POST', '/v2.1/servers', { token, body: { server: { name: `act-${i}`, imageRef: TINY_IMAGE_ID, flavorRef: '1' } } });
       if (r.status !== 202) throw new Error(`boot answered ${r.status}: ${JSON.stringify(r.body)}`);
-      return r.body.server.id as string;
+      return (r.body as { server: { id: string } }).server.id;
     });
     await settle('ACTIVE');
 
@@ -115,8 +115,8 @@ export async function run(): Promise<void> {
     // At the SDK's microversion, as the openstack CLI asks.
     const path = '/v2.1/servers/detail?status=ACTIVE&flavor=2&name=^fill-';
     const list = async () => {
-      const r = await nova.call('GET', path, { token, headers: { 'OpenStack-API-Version': 'compute 2.93' } });
-      if (r.body.servers.length !== expected) throw new Error(`filtered detail listed ${r.body.servers.length}`);
+      const { servers } = (await nova.call('GET', path, { token, headers: { 'OpenStack-API-Version': 'compute 2.93' } })).body as Servers;
+      if (servers.length !== expected) throw new Error(`filtered detail listed ${servers.length}`);
     };
     const filtered = await timed(list);
     const statements = await capturedSql!(list);

@@ -1,7 +1,7 @@
 import { QueryTypes } from 'sequelize';
 import { TINY_IMAGE_ID } from '../http/images/index.js';
 import { count, note, percentile, report, scaled, until } from './report.js';
-import { inBatches, instanceTimes, openBenchDatabase, startBenchCloud, treeRssMb } from './support.js';
+import { inBatches, instanceTimes, openBenchDatabase, startBenchCloud, type Servers, treeRssMb } from './support.js';
 
 const BOOTS = scaled(200, 10);
 const TOTAL = BOOTS * 5;
@@ -22,14 +22,14 @@ export async function run(): Promise<void> {
     const restMb = treeRssMb(child.pid!, stateDir);
 
     // ── 200 boots to ACTIVE ──
-    const activeCount = async () => (await nova.call('GET', '/v2.1/servers?status=ACTIVE&limit=5000', { token })).body.servers.length as number;
+    const activeCount = async () => ((await nova.call('GET', '/v2.1/servers?status=ACTIVE&limit=5000', { token })).body as Servers).servers.length;
     const started = new Map<string, number>();
     const t0 = Date.now();
     await inBatches(BOOTS, CONCURRENCY, async (i) => {
       const at = Date.now();
       const r = await nova.call('POST', '/v2.1/servers', { token, body: { server: { name: `bench-${i}`, imageRef: TINY_IMAGE_ID, flavorRef: '1' } } });
       if (r.status !== 202) throw new Error(`boot answered ${r.status}: ${JSON.stringify(r.body)}`);
-      started.set(r.body.server.id, at);
+      started.set((r.body as { server: { id: string } }).server.id, at);
     });
     // Polled only to know when to read the rows: the figures come from the rows' own timestamps.
     await until(async () => { const n = await activeCount(); if (n < BOOTS) await new Promise((r) => setTimeout(r, 50)); return n >= BOOTS; }, 600_000);
@@ -66,8 +66,8 @@ export async function run(): Promise<void> {
     });
     await until(async () => { const n = await activeCount(); if (n < TOTAL) await new Promise((r) => setTimeout(r, 50)); return n >= TOTAL; }, 600_000);
     const list = async () => {
-      const r = await nova.call('GET', '/v2.1/servers/detail', { token });
-      if (r.body.servers.length !== TOTAL) throw new Error(`detail listed ${r.body.servers.length}`);
+      const { servers } = (await nova.call('GET', '/v2.1/servers/detail', { token })).body as Servers;
+      if (servers.length !== TOTAL) throw new Error(`detail listed ${servers.length}`);
     };
     const statements = await capturedSql!(list);
     const detail: number[] = [];

@@ -19,7 +19,7 @@ const agent = new Agent({ keepAlive: true });
 const hashing = () => {
   const md5 = createHash('md5');
   const sha512 = createHash('sha512');
-  return new Transform({ transform(chunk, _e, done) { md5.update(chunk); sha512.update(chunk); done(null, chunk); } });
+  return new Transform({ transform(chunk: Buffer, _e, done) { md5.update(chunk); sha512.update(chunk); done(null, chunk); } });
 };
 
 const mbps = (bytes: number, ms: number) => bytes / (1024 * 1024) / (ms / 1000);
@@ -40,7 +40,7 @@ export async function run(): Promise<void> {
   const server = await startImageServer(`sqlite:${join(dir, 'bench.sqlite')}`);
   const token = (await client(server.identity.url).login('admin', ADMIN_PASSWORD, 'admin')).token!;
   const glance = client(server.url);
-  const id = (await glance.call('POST', '/v2/images', { token, body: { name: 'bench', disk_format: 'raw', container_format: 'bare' } })).body.id;
+  const id = ((await glance.call('POST', '/v2/images', { token, body: { name: 'bench', disk_format: 'raw', container_format: 'bare' } })).body as { id: string }).id;
 
   const rss: number[] = [];
   const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 100);

@@ -40,6 +40,9 @@ export function treeRssMb(pid: number, stateDir: string): number {
   return pids.reduce((kb, p) => kb + rssKb(p), 0) / 1024;
 }
 
+/** A server list as the benchmarks read it (the API client's answers are untyped JSON). */
+export interface Servers { servers: Array<Record<string, unknown>> }
+
 export interface BenchCloud {
   readonly child: ChildProcess;
   readonly stateDir: string;
@@ -56,10 +59,10 @@ export interface BenchCloud {
    * With `captureSql`: the SELECT statements on the instances table the cloud ran while `work` ran,
    * as their text (values inlined), so a baseline can run exactly them.
    */
-  capturedSql?(work: () => Promise<void>): Promise<string[]>;
+  readonly capturedSql?: (work: () => Promise<void>) => Promise<string[]>;
   /** Connections straight to the first `count` simulated hypervisors, through the binding. */
-  hypervisors(count: number): LibvirtConnection[];
-  stop(): Promise<void>;
+  readonly hypervisors: (count: number) => LibvirtConnection[];
+  readonly stop: () => Promise<void>;
 }
 
 /**

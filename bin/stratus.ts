@@ -12,7 +12,7 @@ import { adminCommand, adminUsage } from './admin-cli.js';
 const usage = `usage: stratus <command>
   start         run the whole cloud (all configured roles) in this process
   reset-admin   set a new admin password (STRATUS_ADMIN_PASSWORD, or a random one) and rewrite clouds.yaml
-\${adminUsage}`;
+${adminUsage}`;
 
 function configOrExit() {
   try {

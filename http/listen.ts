@@ -16,14 +16,15 @@ export interface Listening {
 /** An API's error body for a status and message, in its clients' format. */
 export type FaultBody = (status: number, message: string) => unknown;
 
-const faultBodies = new WeakMap<Koa<any>, FaultBody>();
+// Keyed by the Koa app.
+const faultBodies = new WeakMap<object, FaultBody>();
 
 /**
  * Requests Node's HTTP parser refuses (headers or URL too long, malformed request lines) never
  * reach Koa: the server answers them itself, by default with no body. An API registers its fault
  * body here so that its clients get even these refusals in their own format.
  */
-export function answerMalformedWith(app: Koa<any>, body: FaultBody): void {
+export function answerMalformedWith<S, C>(app: Koa<S, C>, body: FaultBody): void {
   faultBodies.set(app, body);
 }
 
@@ -51,8 +52,10 @@ export interface ListenOptions {
   readonly idleTimeoutMs?: number;
 }
 
-export function listen(app: Koa<any>, host: string, port: number, options: ListenOptions = {}): Promise<Listening> {
-  const server = createServer({ ...(options.requestTimeoutMs !== undefined ? { requestTimeout: options.requestTimeoutMs } : {}) }, app.callback());
+export function listen<S, C>(app: Koa<S, C>, host: string, port: number, options: ListenOptions = {}): Promise<Listening> {
+  // Koa's handler answers its own failures (app.onerror): its promise never rejects.
+  const handle = app.callback();
+  const server = createServer({ ...(options.requestTimeoutMs !== undefined ? { requestTimeout: options.requestTimeoutMs } : {}) }, (req, res) => { void handle(req, res); });
   if (options.idleTimeoutMs !== undefined) server.timeout = options.idleTimeoutMs;
   const inFlight = new Set<ServerResponse>();
   let closing = false;

@@ -184,7 +184,7 @@ export class Activation {
     const context = new MessageContext(this.ref, envelope, this.host, definition.records);
     let result: Outcome<object>;
     try {
-      result = await definition.behaviour[envelope.type](this.state, envelope.payload, context);
+      result = await definition.behaviour[envelope.type](this.state, envelope.payload, context) as Outcome<object>;
     } catch (error) {
       if (!isRejection(error)) throw error;
       stats.rejected++;
@@ -380,7 +380,7 @@ export class Activation {
     this.status = 'failed';
     this.failure = reason;
     this.kind.stats.failures++;
-    const state = this.kind.definition.onFailed?.(this.state, reason, this.host.clock.now());
+    const state = this.kind.definition.onFailed?.(this.state, reason, this.host.clock.now()) as object | null | undefined;
     try {
       await this.host.store.commit({ ref: this.ref, epoch: this.epoch, state, failure: reason });
       if (state !== undefined) this.state = state;

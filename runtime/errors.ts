@@ -9,10 +9,11 @@ export type ActorErrorCode =
   | 'broken_chain'     // an earlier commit of the same activation failed
   | 'rejected';        // the handler refused the request (a business error)
 
-export interface ErrorBody { code: ActorErrorCode | string; message: string; details?: unknown }
+// A code is an ActorErrorCode, or a kind's own (a rejection's).
+export interface ErrorBody { code: string; message: string; details?: unknown }
 
 export class ActorError extends Error {
-  constructor(readonly code: ActorErrorCode | string, message: string, readonly details?: unknown) {
+  constructor(readonly code: string, message: string, readonly details?: unknown) {
     super(message);
     this.name = 'ActorError';
   }

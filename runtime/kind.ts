@@ -41,6 +41,9 @@ export type Handler<S, M> = (state: S | null, payload: M, ctx: HandlerContext) =
 
 export type Behaviour<S, P extends ProtocolSpec> = { readonly [T in keyof P]: Handler<S, PayloadOf<P, T>> };
 
+// The defaults are an existential ("some state, some protocol") for registries holding every kind: with `object` or
+// `unknown` no concrete kind would fit, its handlers taking only their own state and payloads.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface KindDefinition<S extends object = any, P extends ProtocolSpec = any> {
   readonly kind: string;
   readonly protocol: Protocol<P>;

@@ -82,14 +82,14 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     this.logger = options.logger;
     this.recentMessages = options.recentMessages;
     this.transport = options.transport;
-    this.system = nact.start() as unknown as NactRef;
+    this.system = nact.start();
     // The root supervisor never exits: whatever reaches it is logged and it carries on.
     this.root = nact.spawnStateless(this.system, () => {}, 'root', {
       onCrash: (_msg: unknown, error: unknown, ctx: { resume: symbol }) => {
         this.logger.error({ err: error }, 'fault escalated to the root supervisor');
         return ctx.resume;
       },
-    } as never) as unknown as NactRef;
+    } as never);
   }
 
   /** Called by a kind's supervisor: the kind's actors run under it with its policy. */
@@ -101,7 +101,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
         this.logger.error({ err: error, kind: definition.kind }, 'fault escalated to a kind supervisor');
         return ctx.resume;
       },
-    } as never) as unknown as NactRef;
+    } as never);
     this.kinds.set(definition.kind, {
       definition, policy, passivateAfterMs: definition.passivates ? passivateAfterMs : 0,
       supervisor: `root/${definition.kind}`, stats: new KindStats(), activations: new Map(), nact: supervisor,
@@ -160,7 +160,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
           reject(new ActorError('timeout', `no reply from ${refKey(to)} to '${type}' within ${timeoutMs} ms`));
         }
       }, timeoutMs);
-      this.pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.pending.set(requestId, { resolve, reject, timer });
     });
     if (envelope.durable && !options.commitOnly) {
       try { await this.store.enqueue([envelope]); } catch (error) { this.settle(requestId); throw error; }

@@ -96,7 +96,7 @@ test.serial('hypervisors: integer ids before 2.53, UUIDs from 2.53; the detail a
   const said = /^Running hypervisor: (\S+) (\d+)\.(\d+)\.(\d+)/m.exec(execFileSync('virsh', ['-c', `test+unix:///default?socket=${socket}`, 'version'], { encoding: 'utf8' }))!;
   t.is(one.hypervisor_type, said[1]);
   t.is(one.hypervisor_version, Number(said[2]) * 1_000_000 + Number(said[3]) * 1_000 + Number(said[4]));
-  const addresses = Object.values(networkInterfaces()).flat().filter((a) => a?.family === 'IPv4').map((a) => a!.address);
+  const addresses = Object.values(networkInterfaces()).flat().filter((a) => a?.family === 'IPv4').map((a) => a.address);
   t.true(addresses.includes(one.host_ip), `${one.host_ip} is an address of this machine`);
   t.not(one.host_ip, '127.0.0.1', 'a machine with a routed interface reports that address, as Nova’s my_ip does');
   t.deepEqual((await get('/os-hypervisors/detail', '2.28')).body.hypervisors[0].cpu_info, {});

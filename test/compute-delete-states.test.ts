@@ -16,7 +16,7 @@ test.before(async () => {
     faults: { ignoreShutdownHosts: ['compute-1'] },
     timeouts: { cleanShutdownMs: 60_000, softRebootMs: 60_000 },
   }, clock);
-  uri = c.cloud.hosts[0]!.uri;
+  uri = c.cloud.hosts[0].uri;
 });
 test.after.always(async () => { await c?.stop(); });
 

@@ -26,8 +26,8 @@ test.before(async () => {
     libvirt: { hosts: [{ name: 'compute-1', memoryMb: 8192 }] },
     timeouts: { reportIntervalMs: REPORT_MS, serviceDownMs: 5_000, hypervisorRetryMs: RETRY_MS, hypervisorWaitMs: WAIT_MS, actionMs: 600_000 },
   }, clock);
-  dir = c.cloud.hosts[0]!.simulatedDir!;
-  uri = c.cloud.hosts[0]!.uri;
+  dir = c.cloud.hosts[0].simulatedDir!;
+  uri = c.cloud.hosts[0].uri;
 });
 test.after.always(async () => { await c?.stop(); });
 
@@ -50,7 +50,7 @@ async function advanceUntil(done: () => Promise<boolean>, limitMs = 120_000): Pr
 
 function killDaemon(): void {
   const [daemon] = readFileSync(join(dir, 'ready'), 'utf8').trim().split(' ').map(Number);
-  process.kill(daemon!, 'SIGKILL');
+  process.kill(daemon, 'SIGKILL');
 }
 
 async function settle(id: string, status: string): Promise<any> {

@@ -38,7 +38,7 @@ test('a declared size or hash that does not match fails the write and leaves no 
   for (const declared of [{ size: 4095 }, { size: 4097 }, { md5: hash('md5', Buffer.from('x')) }, { sha512: hash('sha512', Buffer.from('x')) }]) {
     const id = randomUUID();
     const error = await t.throwsAsync(s.write(id, Readable.from([data]), declared), { instanceOf: ImageStoreError });
-    t.true(error!.reason === 'size' || error!.reason === 'checksum');
+    t.true(error.reason === 'size' || error.reason === 'checksum');
     await t.throwsAsync(s.size(id));
   }
   t.deepEqual(readdirSync(s.dir), [], 'nothing half-written is left');

@@ -18,7 +18,7 @@ const run = <S>(outcome: Outcome<S> | Promise<Outcome<S>>): Outcome<S> => {
 };
 const i = instanceKind.behaviour;
 const refusal = (t: import('ava').ExecutionContext, f: () => unknown) => {
-  const error = t.throws(f, { instanceOf: ActorError })!;
+  const error = t.throws(f, { instanceOf: ActorError });
   t.is(error.code, 'rejected');
   return { status: (error.details as { status?: number } | undefined)?.status, message: error.message };
 };

@@ -148,9 +148,9 @@ test('console get reports an open session as expired once its time is up, withou
   const row = run(k.open(null, open, ctx('console', 'tok'))).state as ConsoleRow;
   t.like(row, { status: 'open', port: 5900 });
   t.deepEqual(row.expires_at, new Date(T0 + 60_000));
-  t.like(run(k.get(row, {}, ctx('console', 'tok', T0 + 59_999))).reply as ConsoleRow, { status: 'open' });
+  t.like(run(k.get(row, {}, ctx('console', 'tok', T0 + 59_999))).reply, { status: 'open' });
   const late = run(k.get(row, {}, ctx('console', 'tok', T0 + 60_000)));
-  t.like(late.reply as ConsoleRow, { status: 'expired' });
+  t.like(late.reply, { status: 'expired' });
   t.false('state' in late);
   t.is(row.status, 'open');
   const closed = run(k.close(row, {}, ctx('console', 'tok'))).state as ConsoleRow;
@@ -173,10 +173,10 @@ test('host register creates or updates, and usage and disabling change the row',
   t.like(bigger, { vcpus: 16, vcpus_used: 2, running_vms: 2 });
   const off = run(h.disable(bigger, { reason: 'maintenance' }, c)).state as HostRow;
   t.like(off, { service_disabled: true, disabled_reason: 'maintenance' });
-  t.like(run(h.enable(off, {}, c)).state as HostRow, { service_disabled: false, disabled_reason: null });
+  t.like(run(h.enable(off, {}, c)).state, { service_disabled: false, disabled_reason: null });
   const down = run(h.forceDown(bigger, { forced_down: true }, c)).state as HostRow;
   t.like(down, { forced_down: true, service_disabled: false });
-  t.like(run(h.forceDown(down, { forced_down: false }, c)).state as HostRow, { forced_down: false });
+  t.like(run(h.forceDown(down, { forced_down: false }, c)).state, { forced_down: false });
   // A deleted compute service's reports change nothing until it registers again.
   t.deepEqual(await h.heartbeat(null, { sent_at: T0 }, c), {});
   rejected(t, () => h.enable(null, {}, c), /not found/);
@@ -198,7 +198,7 @@ test('network create refuses host bits; delete is soft', (t) => {
 test('scheduler get answers a zero row before the first decision; a heartbeat stamps it', (t) => {
   const s = schedulerKind.behaviour;
   const c = ctx('scheduler', 'node-1');
-  t.like(run(s.get(null, {}, c)).reply as SchedulerRow, { name: 'node-1', decisions: 0, last_decision_at: null });
+  t.like(run(s.get(null, {}, c)).reply, { name: 'node-1', decisions: 0, last_decision_at: null });
   const one = run(s.heartbeat(null, { sent_at: T0 + 3 }, ctx('scheduler', 'node-1', T0 + 3))).state as SchedulerRow;
   t.is(one.decisions, 0);
   t.deepEqual(one.updated_at, new Date(T0 + 3));
@@ -271,7 +271,7 @@ test('a build still under way at its deadline goes to ERROR with Nova’s fault;
   t.is(run(i.buildCheck(building, { deadline: T0 + 5_000 }, early.c)).state, undefined);
   t.deepEqual(early.sent, [{ to: `instance/${UUID}`, type: 'buildCheck', payload: { deadline: T0 + 5_000 }, delayMs: 4_000 }]);
   const late = capturing(T0 + 5_000);
-  t.like(run(i.buildCheck(building, { deadline: T0 + 5_000 }, late.c)).state as InstanceRow,
+  t.like(run(i.buildCheck(building, { deadline: T0 + 5_000 }, late.c)).state,
     { vm_state: 'error', task_state: null, fault_code: 500, fault_message: 'Instance build timed out. Set to error state.' });
   const active = { ...building, vm_state: 'active', task_state: null };
   t.is(run(i.buildCheck(active, { deadline: T0 + 5_000 }, capturing(T0 + 9_000).c)).state, undefined);
@@ -294,5 +294,5 @@ test('a power action not reported by its deadline has its task cleared with a fa
   t.is(run(i.powerCheck({ ...stopping, task_state: null, vm_state: 'stopped' }, order, capturing(T0 + 600_000).c)).state, undefined);
   // A suspend that never came back leaves the server in ERROR, as a failed one does.
   const suspending = { ...stopping, task_state: 'suspending' };
-  t.like(run(i.powerCheck(suspending, { ...order, op: 'suspend' }, capturing(T0 + 600_000).c)).state as InstanceRow, { vm_state: 'error', task_state: null });
+  t.like(run(i.powerCheck(suspending, { ...order, op: 'suspend' }, capturing(T0 + 600_000).c)).state, { vm_state: 'error', task_state: null });
 });

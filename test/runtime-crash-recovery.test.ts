@@ -17,7 +17,7 @@ function startNode(mode: 'produce' | 'resume', url: string): { child: ChildProce
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const output: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => output.push(...d.toString().split('\n').filter(Boolean)));
+  child.stdout.on('data', (d: Buffer) => output.push(...d.toString().split('\n').filter(Boolean)));
   return { child, output };
 }
 

@@ -13,7 +13,7 @@ const host = (name: string, over: Partial<HostRow> = {}): HostRow => ({
   last_seen_at: new Date(NOW - 1_000), created_at: new Date(NOW), updated_at: new Date(NOW), ...over,
 });
 const tiny = { vcpus: 1, memory_mb: 512, disk_gb: 1, availability_zone: null, tried: [] as string[] };
-const view = (rows: HostRow[]) => new HostView(async () => rows, 1_000);
+const view = (rows: HostRow[]) => new HostView(() => Promise.resolve(rows), 1_000);
 
 test('free capacity is under the allocation ratios', (t) => {
   t.deepEqual(freeOf(host('a', { vcpus: 4, cpu_allocation_ratio: 16, vcpus_used: 10, memory_mb: 1000, ram_allocation_ratio: 1.5, memory_mb_used: 500 })),
@@ -53,7 +53,7 @@ test('the RAM weigher spreads, counting what this scheduler placed since it last
 
 test('the picture is re-read when stale or invalidated', async (t) => {
   let reads = 0;
-  const v = new HostView(async () => { reads++; return [host('a')]; }, 1_000);
+  const v = new HostView(() => { reads++; return Promise.resolve([host('a')]); }, 1_000);
   await v.pick(tiny, NOW, 60_000);
   await v.pick(tiny, NOW + 500, 60_000);
   t.is(reads, 1);

@@ -47,5 +47,5 @@ test('a simulated hypervisor starts empty, is reused while whole, replaced when 
 
 test('a state directory too deep for a unix socket path is refused with a clear message', async (t) => {
   const error = await t.throwsAsync(ensureSimulatedHypervisor(join('/tmp', 'd'.repeat(100), 'hv', '1')));
-  t.regex(error!.message, /longer than 107 bytes: choose a shorter stateDir/);
+  t.regex(error.message, /longer than 107 bytes: choose a shorter stateDir/);
 });

@@ -114,7 +114,7 @@ type Down = (host: HostRow, error: Error, ctx: HandlerContext) => HostRow;
  * An operation whose hypervisor did not answer: sent to itself again a moment later while the
  * daemon may come back, failed with a fault (the server's task cleared) once that wait is over.
  */
-async function unreachable(t: Target, o: Order | Check, type: 'power' | 'shutdownCheck', error: HypervisorUnavailable, down: Down): Promise<Outcome<HostRow>> {
+function unreachable(t: Target, o: Order | Check, type: 'power' | 'shutdownCheck', error: HypervisorUnavailable, down: Down): Outcome<HostRow> {
   const until = o.unreachable_until ?? t.ctx.now + (t.deps.hypervisorWaitMs ?? 120_000);
   if (t.ctx.now < until) {
     t.ctx.send(t.ctx.self, type, { ...o, unreachable_until: until }, { delayMs: t.deps.hypervisorRetryMs ?? 2_000 });

@@ -9,8 +9,8 @@ type Messages = typeof fieldMessages;
 type PayloadOf<T extends keyof Messages> = Static<Messages[T]['payload']>;
 
 const json = (value: unknown) => JSON.stringify(value);
-export const metadataOf = (s: InstanceRow): Record<string, string> => (s.metadata && s.metadata !== '{}' ? JSON.parse(s.metadata) : {});
-export const tagsOf = (s: InstanceRow): string[] => (s.tags && s.tags !== '[]' ? JSON.parse(s.tags) : []);
+export const metadataOf = (s: InstanceRow): Record<string, string> => (s.metadata && s.metadata !== '{}' ? JSON.parse(s.metadata) as Record<string, string> : {});
+export const tagsOf = (s: InstanceRow): string[] => (s.tags && s.tags !== '[]' ? JSON.parse(s.tags) as string[] : []);
 // Tags are a set; kept sorted so every reader sees them in one order.
 const tagSet = (tags: Iterable<string>) => json([...new Set(tags)].sort());
 
@@ -39,7 +39,7 @@ const refuse = (status: number, message: string) => reject(message, { status });
 const CHANGEABLE = ['active', 'paused', 'suspended', 'stopped'];
 
 function checkState(s: InstanceRow, action: string, settled: boolean): void {
-  const conflict = (attr: string, value: unknown) =>
+  const conflict = (attr: string, value: string | null) =>
     refuse(409, `Cannot '${action}' instance ${s.uuid} while it is in ${attr} ${value === null ? 'None' : String(value)}`);
   if (!CHANGEABLE.includes(s.vm_state)) throw conflict('vm_state', s.vm_state);
   if (!settled) return;

@@ -16,11 +16,13 @@ import type { KindRuntime } from '../../runtime/kind-runtime.js';
 
 export const postgresUrl = () => process.env.BENCH_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export interface BenchDatabase { url: string; drop(): Promise<void> }
+export interface BenchDatabase { url: string; drop: () => Promise<void> }
 
-export async function sqliteDatabase(): Promise<BenchDatabase> {
+export function sqliteDatabase(): Promise<BenchDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-bench-'));
-  return { url: `sqlite:${join(dir, 'bench.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  // A failure to remove still rejects, as from an async function.
+  const drop = () => new Promise<void>((resolve) => { rmSync(dir, { recursive: true, force: true }); resolve(); });
+  return Promise.resolve({ url: `sqlite:${join(dir, 'bench.sqlite')}`, drop });
 }
 
 /** A throwaway database on the PostgreSQL server, or undefined when none answers. */
@@ -39,7 +41,7 @@ export async function postgresDatabase(): Promise<BenchDatabase | undefined> {
   return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-export interface BenchNode { node: ActorNode; db: Database; store: SqlStore; stats(kind: string): KindRuntime['stats']; stop(): Promise<void> }
+export interface BenchNode { node: ActorNode; db: Database; store: SqlStore; stats: (kind: string) => KindRuntime['stats']; stop: () => Promise<void> }
 
 export async function instanceNode(url: string, options: { clock?: Clock; passivateAfterMs?: number; recentMessages?: number } = {}): Promise<BenchNode> {
   const db = await openDatabase(url, { pool: 10 });

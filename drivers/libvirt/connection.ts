@@ -63,7 +63,7 @@ export class LibvirtConnection {
       const domain = known ?? await this.lookup(h, uuid);
       if (!domain) return undefined;
       return statusOf(uuid, domain);
-    }) as Promise<DomainStatus>;
+    });
   }
 
   // Power operations. Each leaves the domain in the state it names whatever state it started from,

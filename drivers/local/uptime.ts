@@ -7,7 +7,9 @@ import { execFile } from 'node:child_process';
 export function hostUptime(timeoutMs = 5_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('uptime', [], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' }, timeout: timeoutMs }, (error, stdout) => {
-      if (error) reject(error);
+      // An ExecFileException is an Error; its type, built with Omit, no longer says so.
+      const failure: Error | null = error;
+      if (failure) reject(failure);
       else resolve(stdout.replace(/\n+$/, ''));
     });
   });

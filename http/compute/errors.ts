@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import type { RequestState } from '../correlation.js';
 import { badRequest, ComputeFault, forbidden, notFound } from '../../services/compute/errors.js';
 
 /** A Nova fault: the compute service's refusal, answered as `{"<faultName>": {"code", "message"}}`. */
@@ -14,7 +15,7 @@ const FAULT_NAMES: Record<number, string> = {
 /** A Nova fault body: `{"<faultName>": {"code", "message"}}`. */
 export const novaFaultBody = (status: number, message: string) => ({ [FAULT_NAMES[status] ?? 'computeFault']: { code: status, message } });
 
-export const novaFaults: Middleware = async (ctx, next) => {
+export const novaFaults: Middleware<Partial<RequestState>> = async (ctx, next) => {
   try {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) throw notFound('The resource could not be found.');

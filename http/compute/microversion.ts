@@ -46,14 +46,14 @@ export const microversion: Middleware<VersionState> = async (ctx, next) => {
   const asked = requested(ctx.get('openstack-api-version'), ctx.get('x-openstack-nova-api-version'));
   const version = asked === undefined ? MIN : asked.toLowerCase() === 'latest' ? MAX : parse(asked);
   const echo = (v: Microversion) => {
-    ctx.set('OpenStack-API-Version', `compute ${v}`);
+    ctx.set('OpenStack-API-Version', `compute ${v.toString()}`);
     ctx.set('X-OpenStack-Nova-API-Version', String(v));
     ctx.set('Vary', 'OpenStack-API-Version, X-OpenStack-Nova-API-Version');
   };
   if (!version) throw new NovaFault(400, `API Version String ${asked} is of invalid format. Must be of format MajorNum.MinorNum.`);
   if (version.value < MIN.value || version.value > MAX.value) {
     echo(MIN);
-    throw new NovaFault(406, `Version ${version} is not supported by the API. Minimum is ${MIN_VERSION} and maximum is ${MAX_VERSION}.`);
+    throw new NovaFault(406, `Version ${version.toString()} is not supported by the API. Minimum is ${MIN_VERSION} and maximum is ${MAX_VERSION}.`);
   }
   ctx.state.version = version;
   echo(version);

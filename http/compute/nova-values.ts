@@ -23,7 +23,7 @@ export const lastOf = (raw: string | string[] | undefined) => (Array.isArray(raw
 const B64 = /[A-Za-z0-9+/]/;
 /** Python's base64.b64decode without validation: other characters are skipped, but the padding must add up. */
 export function pythonBase64(text: string): boolean {
-  if (/[^\x00-\x7f]/.test(text)) return false;
+  if (/[\x80-\uffff]/.test(text)) return false;
   let quad = 0;
   let pads = 0;
   for (const ch of text) {

@@ -88,7 +88,7 @@ const TIMESTAMPS = ['created_at', 'updated_at', 'launched_at', 'terminated_at', 
 // How MySQL prints the columns a regular expression reads ('2026-11-25 09:37:29' for a time).
 function columnText(row: InstanceRow, column: string): string | null {
   if (column in CONSTANTS) return CONSTANTS[column];
-  const value = (row as unknown as Record<string, unknown>)[column];
+  const value = (row as unknown as Record<string, string | number | boolean | Date | null | undefined>)[column];
   if (value === null || value === undefined) return null;
   if (typeof value === 'boolean') return value ? '1' : '0';
   if (TIMESTAMPS.includes(column)) return (value instanceof Date ? value.toISOString() : String(value)).slice(0, 19).replace('T', ' ');
@@ -203,8 +203,10 @@ export async function listServers(s: ComputeServices, ctx: ComputeContext, detai
 
   // compute API get_all: a flavor that does not exist matches nothing; nor does an address (no ports exist).
   let flavorId: string | undefined;
-  if (filters.flavor !== undefined) {
-    const flavor = await findFlavor(s, String(filters.flavor), { isAdmin: admin, projectId: ctx.state.project });
+  // A query parameter's value (kept as the last one given).
+  const flavorFilter = filters.flavor as string | number | undefined;
+  if (flavorFilter !== undefined) {
+    const flavor = await findFlavor(s, String(flavorFilter), { isAdmin: admin, projectId: ctx.state.project });
     if (!flavor) return [];
     flavorId = flavor.id;
   }

@@ -16,14 +16,54 @@ const idOf = (ref: string) => {
 // Python truthiness: `return_reservation_id: "False"` is a non-empty string, so true, as in Nova.
 const truthy = (v: unknown) => v === true || (typeof v === 'string' && v !== '');
 
+/** A server create body's `server`, as its schema lets it through (name and flavorRef required). */
+interface ServerCreateBody {
+  name: string;
+  flavorRef: string | number;
+  imageRef?: string;
+  adminPass?: string;
+  metadata?: Record<string, string>;
+  networks?: RequestedNetworks;
+  'OS-DCF:diskConfig'?: string;
+  accessIPv4?: string;
+  accessIPv6?: string;
+  personality?: BootRequest['personality'];
+  availability_zone?: string;
+  block_device_mapping_v2?: BlockDeviceMapping[];
+  block_device_mapping?: unknown[];
+  config_drive?: string | boolean;
+  key_name?: string;
+  min_count?: string | number;
+  max_count?: string | number;
+  return_reservation_id?: unknown;
+  security_groups?: Array<{ name?: string }>;
+  user_data?: string;
+  description?: string | null;
+  tags?: string[];
+  trusted_image_certificates?: string[] | null;
+  host?: string;
+  hypervisor_hostname?: string;
+  hostname?: string;
+}
+
+/** A server update body's `server`, as its schema lets it through. */
+interface ServerUpdateBody {
+  name?: string;
+  description?: string | null;
+  hostname?: string;
+  accessIPv4?: string;
+  accessIPv6?: string;
+  'OS-DCF:diskConfig'?: string;
+}
+
 /** Checks a server create body (the whole request body) as Nova does before anything is looked up. */
 export function parseBootRequest(body: unknown, v: Microversion): BootRequest {
   checkBody(createSchema(v), body);
-  const server = (body as { server: Record<string, any> }).server;
+  const server = (body as { server: ServerCreateBody }).server;
   const minCount = server.min_count === undefined ? 1 : Number(server.min_count);
   const maxCount = server.max_count === undefined ? minCount : Number(server.max_count);
   if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
-  const groups = server.security_groups as Array<{ name?: string }> | undefined;
+  const groups = server.security_groups;
   return {
     name: server.name,
     flavorRef: idOf(String(server.flavorRef)),
@@ -37,7 +77,7 @@ export function parseBootRequest(body: unknown, v: Microversion): BootRequest {
     accessIPv6: server.accessIPv6,
     personality: server.personality ?? [],
     availabilityZone: server.availability_zone,
-    blockDevices: (server.block_device_mapping_v2 ?? []) as BlockDeviceMapping[],
+    blockDevices: server.block_device_mapping_v2 ?? [],
     legacyBlockDevices: Boolean(server.block_device_mapping?.length),
     configDrive: server.config_drive !== undefined && lenientBool(String(server.config_drive)),
     keyName: server.key_name,
@@ -67,7 +107,7 @@ export interface ServerUpdate {
 
 export function parseServerUpdate(body: unknown, v: Microversion): ServerUpdate {
   checkBody(updateSchema(v), body);
-  const server = (body as { server: Record<string, any> }).server;
+  const server = (body as { server: ServerUpdateBody }).server;
   return {
     ...(server.name !== undefined ? { display_name: server.name } : {}),
     ...(server.description !== undefined ? { display_description: server.description } : {}),

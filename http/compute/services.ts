@@ -26,7 +26,7 @@ export interface ComputeServices extends ComputeDeps {
 
 export interface ComputeState extends RequestState, VersionState { auth: Caller; project: string }
 
-export type ComputeContext = Context & { state: ComputeState };
+export type ComputeContext = Context & { state: ComputeState; params: Record<string, string> };
 
 /** Nova's default policies (the compute service's), for the request's caller. */
 export const authorize = (ctx: ComputeContext, rule: string, level: RoleLevel): void => authorizeCaller(ctx.state, rule, level);

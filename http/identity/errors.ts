@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import type { RequestState } from '../correlation.js';
 import { statusTitles as titles } from '../status-titles.js';
 
 
@@ -17,7 +18,7 @@ export const notFound = (what: string, id: string) => new KeystoneError(404, `Co
 export const conflict = (what: string, detail: string) =>
   new KeystoneError(409, `Conflict occurred attempting to store ${what} - ${detail}.`);
 
-export function keystoneErrors(authUrl: () => string): Middleware {
+export function keystoneErrors(authUrl: () => string): Middleware<Partial<RequestState>> {
   return async (ctx, next) => {
     try {
       await next();

@@ -77,5 +77,5 @@ export async function body<S extends TSchema>(ctx: Context, schema: S): Promise<
     const field = first?.path.split('/').filter(Boolean).pop() ?? 'body';
     throw badRequest(`Invalid input for field '${field}': ${first?.message ?? 'invalid'}`);
   }
-  return value as Static<S>;
+  return value;
 }

@@ -50,7 +50,8 @@ export function listWhere(query: Record<string, unknown>, keys: readonly string[
     const value = filter(query[key]);
     if (value !== undefined) where[key] = value;
   }
-  if (query.enabled !== undefined) where.enabled = ['true', '1', 'True'].includes(String(query.enabled));
+  const enabled = query.enabled as string | string[] | undefined;
+  if (enabled !== undefined) where.enabled = ['true', '1', 'True'].includes(String(enabled));
   return where;
 }
 

@@ -64,7 +64,8 @@ export class TokenSigner {
     const given = Buffer.from(parts[2]);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     try {
-      return unpack(JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')));
+      // The MAC matched: the payload is one this signer packed.
+      return unpack(JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as Packed);
     } catch {
       return undefined;
     }

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import type { RequestState } from '../correlation.js';
 import { statusTitles as titles } from '../status-titles.js';
 
 
@@ -10,7 +11,7 @@ export class GlanceError extends Error {
 /** A Glance error body: `{"code", "title", "message"}`. */
 export const glanceErrorBody = (status: number, message: string) => ({ code: status, title: titles[status] ?? 'Error', message });
 
-export const glanceErrors: Middleware = async (ctx, next) => {
+export const glanceErrors: Middleware<Partial<RequestState>> = async (ctx, next) => {
   try {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) throw new GlanceError(404, 'The resource could not be found.');

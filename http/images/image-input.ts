@@ -14,7 +14,7 @@ export function applyProperty(image: FullImage, name: string, value: unknown, is
   switch (name) {
     case 'name':
       if (value !== null && (typeof value !== 'string' || value.length > 255)) throw bad(`Invalid value for 'name': ${JSON.stringify(value)} is not a string of at most 255 characters`);
-      row.name = value as string | null;
+      row.name = value;
       return;
     case 'visibility':
       if (!VISIBILITIES.includes(value as string)) throw bad(`Invalid value for 'visibility': ${JSON.stringify(value)} is not one of ${VISIBILITIES.join(', ')}`);

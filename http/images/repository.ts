@@ -21,7 +21,7 @@ export class ImageRepository {
     const ids = rows.map((r) => r.id);
     const props = await this.models.ImageProperty.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true }) as unknown as Array<{ image_id: string; name: string; value: string }>;
     const tags = await this.models.ImageTag.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true }) as unknown as Array<{ image_id: string; value: string }>;
-    const full = new Map(rows.map((row) => [row.id, { row, properties: {} as Record<string, string>, tags: [] as string[] }]));
+    const full = new Map<string, FullImage>(rows.map((row) => [row.id, { row, properties: {}, tags: [] }]));
     for (const p of props) full.get(p.image_id)!.properties[p.name] = p.value;
     for (const t of tags) full.get(t.image_id)!.tags.push(t.value);
     return [...full.values()];

@@ -4,7 +4,7 @@ import type { OutboxRow } from '../../models/index.js';
 import { fromOutboxRow, inboxRow, toOutboxRow } from './sql-rows.js';
 import { SqlScript, sqlLiteral } from './sql-script.js';
 import type { Envelope } from '../envelope.js';
-import { BrokenChainError, StaleEpochError } from '../errors.js';
+import { BrokenChainError, StaleEpochError, type ErrorBody } from '../errors.js';
 import { refKey, type ActorRef } from '../ref.js';
 import type {
   Activated, ActorStore, CommitItem, CrashRecord, DeadLetter, DeadLetterRecord, FailedActor, KindTableSpec, StoreStats, StoredReply,
@@ -104,8 +104,9 @@ export class SqlStore implements ActorStore {
   async lookupInbox(messageId: string): Promise<StoredReply | undefined> {
     const row = await this.db.models.Inbox.findByPk(messageId, { raw: true }) as { ok: boolean; reply: string | null } | null;
     if (!row) return undefined;
-    const body = row.reply === null ? undefined : JSON.parse(row.reply);
-    return row.ok ? { ok: true, value: body } : { ok: false, error: body };
+    // The reply as it was stored: a handler's value, or the error body of a failure.
+    const body: unknown = row.reply === null ? undefined : JSON.parse(row.reply);
+    return row.ok ? { ok: true, value: body } : { ok: false, error: body as ErrorBody | undefined };
   }
 
   async pendingOutbox(): Promise<Envelope[]> {
@@ -250,14 +251,17 @@ export class SqlStore implements ActorStore {
     for (const item of commits) {
       if (item.state === undefined) continue;
       let finals = byKind.get(item.ref.kind);
-      if (!finals) byKind.set(item.ref.kind, finals = new Map());
+      if (!finals) byKind.set(item.ref.kind, finals = new Map<string, object | null>());
       finals.set(item.ref.id, item.state);
     }
     for (const [kind, finals] of byKind) {
       const table = this.table(kind);
       const upserts: object[] = [];
       const deletes: string[] = [];
-      for (const [id, state] of finals) (state === null ? deletes.push(id) : upserts.push(state));
+      for (const [id, state] of finals) {
+        if (state === null) deletes.push(id);
+        else upserts.push(state);
+      }
       script.upsert(table.name, table.key, table.columns, upserts, table.defaults);
       script.deleteWhereIn(table.name, table.key, deletes);
     }
@@ -274,7 +278,7 @@ export class SqlStore implements ActorStore {
         const table = this.recordTables.get(model);
         if (!table) throw new Error(`no recorded model '${model}' registered`);
         let rows = byTable.get(model);
-        if (!rows) byTable.set(model, rows = new Map());
+        if (!rows) byTable.set(model, rows = new Map<unknown, Record<string, unknown>>());
         const id = row[table.key];
         rows.set(id, { ...rows.get(id), ...row });
       }

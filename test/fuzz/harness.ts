@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { appendFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { CATASTROPHIC } from './values.js';
 
 export type ApiName = 'compute' | 'identity' | 'image';
 
@@ -22,34 +21,6 @@ export interface Answer { status: number; text: string; error?: string }
  */
 export const KNOWN_ELSEWHERE: ReadonlyArray<{ owner: string; what: string; matches: (r: FuzzRequest) => boolean }> = [
 ];
-
-const hasNul = (r: FuzzRequest) => /%00/i.test(r.path) || String(r.body ?? '').includes('\\u0000') || String(r.body ?? '').includes('\u0000')
-  || Object.values(r.headers).some((v) => v.includes('\u0000'));
-
-function depthOf(body: string | Buffer | undefined): number {
-  if (body === undefined) return 0;
-  let depth = 0;
-  let most = 0;
-  for (const c of String(body)) {
-    if (c === '[' || c === '{') most = Math.max(most, ++depth);
-    else if (c === ']' || c === '}') depth--;
-  }
-  return most;
-}
-
-function hugeCount(body: string | Buffer | undefined): boolean {
-  try {
-    const server = (JSON.parse(String(body)) as { server?: Record<string, unknown> }).server;
-    return ['min_count', 'max_count'].some((k) => {
-      const v = server?.[k];
-      if (v === undefined) return false;
-      const n = Number(typeof v === 'string' ? v.trim() : v);
-      return (typeof v === 'number' || typeof v === 'string') && (!Number.isSafeInteger(n) || n > 2 ** 31);
-    });
-  } catch {
-    return false;
-  }
-}
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 

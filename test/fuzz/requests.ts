@@ -58,7 +58,7 @@ export function queryText(schema: JsonSchema | undefined): fc.Arbitrary<string> 
   if (!schema?.properties) return fc.oneof({ weight: 4, arbitrary: fc.constant('') }, { weight: 1, arbitrary: hostile.map(queryOf) });
   const entries = Object.entries(schema.properties).map(([k, s]) => [k, fc.array(arbitraryOf(s.items ?? s), { minLength: 1, maxLength: 2 })] as const);
   const chosen = fc.subarray(entries.map(([k]) => k), { maxLength: Math.min(4, entries.length) }).chain((keys) =>
-    fc.tuple(...keys.map((k) => entries.find(([n]) => n === k)![1])).map((lists) => Object.fromEntries(keys.map((k, i) => [k, lists[i] as unknown[]]))));
+    fc.tuple(...keys.map((k) => entries.find(([n]) => n === k)![1])).map((lists) => Object.fromEntries(keys.map((k, i) => [k, lists[i]]))));
   return fc.oneof({ weight: 6, arbitrary: chosen.map(queryOf) }, { weight: 1, arbitrary: hostile.map(queryOf) }, { weight: 1, arbitrary: fc.constant('') });
 }
 

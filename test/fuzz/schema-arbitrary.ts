@@ -181,6 +181,6 @@ function nearMiss(schema: JsonSchema): fc.Arbitrary<unknown> {
   if (schema.minLength) misses.push('c'.repeat(schema.minLength - 1));
   if (schema.maximum !== undefined) misses.push(schema.maximum + 1, String(schema.maximum + 1));
   if (schema.minimum !== undefined) misses.push(schema.minimum - 1, String(schema.minimum - 1));
-  if (schema.enum) misses.push(...schema.enum.filter((e) => typeof e === 'string').map((e) => (e as string).toLowerCase() + ' '));
+  if (schema.enum) misses.push(...schema.enum.filter((e) => typeof e === 'string').map((e) => e.toLowerCase() + ' '));
   return fc.oneof(fc.constantFrom(...misses), shortHostileText);
 }

@@ -27,10 +27,10 @@ export function stratusProcess(args: string[], env: Record<string, string>, entr
   });
   const lines: Array<Record<string, any>> = [];
   const stderr: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     for (const l of d.toString().split('\n').filter(Boolean)) { try { lines.push(JSON.parse(l)); } catch { /* not a log line */ } }
   });
-  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+  child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
   return {
     child, lines, stderr,
     started: () => lines.find((l) => l.msg === 'stratus started')!,

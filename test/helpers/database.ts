@@ -29,7 +29,7 @@ export async function createTestDatabase(name: string): Promise<TestDatabase> {
     };
   }
   const dir = mkdtempSync(join(tmpdir(), `stratus-${name}-`));
-  return { url: `sqlite:${join(dir, 'test.sqlite')}`, label: 'sqlite', drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  return { url: `sqlite:${join(dir, 'test.sqlite')}`, label: 'sqlite', drop: () => new Promise<void>((resolve) => { rmSync(dir, { recursive: true, force: true }); resolve(); }) };
 }
 
 async function withClient<T>(url: URL, fn: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -16,7 +16,7 @@ export interface TestNode {
   readonly db: Database;
   readonly store: SqlStore;
   readonly clock: Clock;
-  stop(): Promise<void>;
+  readonly stop: () => Promise<void>;
 }
 
 /** A node with the test-only counter kind on its own database connection. */

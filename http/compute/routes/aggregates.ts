@@ -7,7 +7,7 @@ import { authorize, type ComputeServices, type ComputeState } from '../services.
  */
 export function aggregateRoutes(_s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
-  router.get('/os-aggregates', async (ctx) => {
+  router.get('/os-aggregates', (ctx) => {
     authorize(ctx, 'os_compute_api:os-aggregates:index', 'admin');
     ctx.body = { aggregates: [] };
   });

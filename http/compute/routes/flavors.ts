@@ -109,7 +109,8 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
     authorize(ctx, 'os_compute_api:os-flavor-manage:create', 'admin');
     const f = (body as { flavor: Record<string, unknown> }).flavor;
     // As Nova: no id, null or 0 asks for a generated UUID; numbers are kept as their text.
-    const id = f.id ? String(f.id) : randomUUID();
+    const given = f.id as string | number | null | undefined;
+    const id = given ? String(given) : randomUUID();
     const name = String(f.name).trim();
     const now = new Date(s.clock.now());
     const row: FlavorRow = {

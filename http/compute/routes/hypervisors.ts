@@ -15,8 +15,6 @@ import {
   hypervisorDetail, hypervisorStatistics, hypervisorSummary, withServers, type HostedServer, type HypervisorFacts,
 } from '../views/hypervisor.js';
 
-type Query = Record<string, string | string[] | undefined>;
-
 const rule = (name: string) => `os_compute_api:os-hypervisors:${name}`;
 // A route a microversion does not have answers as if it did not exist.
 const gone = () => notFound('The resource could not be found.');
@@ -76,7 +74,7 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
 
   const list = (detail: boolean) => async (ctx: ComputeContext) => {
     const v = ctx.state.version;
-    const q = ctx.query as Query;
+    const q = ctx.query;
     const schema = hypervisorListQuery(v);
     if (schema) checkQuery(schema, q);
     const paged = v.atLeast('2.33');
@@ -110,7 +108,7 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
   // Nova's collection link: a full page (limit, or max_limit when none was given) ends with a `next`.
   function nextLink(ctx: ComputeContext, detail: boolean, page: Array<{ id: number | string }>, limit: number) {
     if (!limit || page.length !== limit) return {};
-    const q = ctx.query as Query;
+    const q = ctx.query;
     const known = ctx.state.version.atLeast('2.53') ? Object.keys(q) : ['limit', 'marker'].filter((k) => k in q);
     const params = Object.fromEntries([...known, 'marker'].sort().map((k) => [k, k === 'marker' ? String(page[page.length - 1].id) : lastOf(q[k])!]));
     const href = `${s.publicUrl()}/v2.1/os-hypervisors${detail ? '/detail' : ''}?${new URLSearchParams(params)}`;
@@ -130,7 +128,7 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
 
   router.get('/os-hypervisors/:id', async (ctx) => {
     const v = ctx.state.version;
-    const q = ctx.query as Query;
+    const q = ctx.query;
     const schema = hypervisorShowQuery(v);
     if (schema) checkQuery(schema, q);
     const servers = v.atLeast('2.53') && truthy(lastOf(q.with_servers));

@@ -19,9 +19,9 @@ const keypairNotFound = (name: string, userId: string) => notFound(`Keypair ${na
  * `user_id` (body or query), which takes an admin. Nova's rule is `admin or user_id:%(user_id)s`:
  * any role may keep its own key pairs.
  */
-function ownerOf(ctx: ComputeContext, rule: string, asked: unknown): string {
+function ownerOf(ctx: ComputeContext, rule: string, asked: string | undefined): string {
   const own = ctx.state.auth.userId;
-  const userId = ctx.state.version.atLeast('2.10') && asked !== undefined && asked !== '' ? String(asked) : own;
+  const userId = ctx.state.version.atLeast('2.10') && asked !== undefined && asked !== '' ? asked : own;
   if (userId !== own && !ctx.state.auth.isAdmin) throw forbidden(`${POLICY}:${rule}`);
   return userId;
 }

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { Op, type WhereOptions } from 'sequelize';
+import { Op } from 'sequelize';
 import type { InstanceRow } from '../../../models/index.js';
 import { badRequest, forbidden } from '../errors.js';
 import { readInstances } from '../instance-reads.js';
@@ -29,7 +29,7 @@ function parseDatetime(text: string | undefined, now: number): number {
   const m = DATETIME.exec(text);
   const [y, mo, d] = m ? [m[1], m[2], m[3]].map(Number) : [];
   const [h, mi, s, f] = m ? (m[4] !== undefined ? [m[4], m[5], m[6], m[7]] : [m[8], m[9], m[10], m[11]]) : [];
-  const at = m ? Date.UTC(y!, mo! - 1, d!, Number(h), Number(mi), Number(s), Math.floor(Number((f ?? '0').padEnd(6, '0')) / 1000)) : NaN;
+  const at = m ? Date.UTC(y, mo - 1, d, Number(h), Number(mi), Number(s), Math.floor(Number((f ?? '0').padEnd(6, '0')) / 1000)) : NaN;
   // Date.UTC rolls 31 February over into March; strptime refuses it.
   if (Number.isNaN(at) || new Date(at).getUTCDate() !== d || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
     throw badRequest('Invalid datetime string: Datetime is in invalid format');
@@ -76,7 +76,7 @@ export function usageRoutes(s: ComputeServices): Router<ComputeState> {
       }];
     }
     return readInstances(s.models.Instance, {
-      where: where as WhereOptions, order: [['project_id', 'ASC'], ['uuid', 'ASC']], limit,
+      where, order: [['project_id', 'ASC'], ['uuid', 'ASC']], limit,
       attributes: ['uuid', 'display_name', 'project_id', 'vm_state', 'flavor_name', 'memory_mb', 'vcpus', 'root_gb', 'ephemeral_gb', 'launched_at', 'terminated_at'],
     });
   };

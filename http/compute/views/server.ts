@@ -36,7 +36,7 @@ function hostId(i: InstanceRow): string {
 }
 
 // The JSON columns nearly always hold their defaults: those need no parsing.
-const parsed = <T>(text: string | null | undefined, empty: () => T): T => (!text || text === '{}' || text === '[]' ? empty() : JSON.parse(text));
+const parsed = <T>(text: string | null | undefined, empty: () => T): T => (!text || text === '{}' || text === '[]' ? empty() : JSON.parse(text) as T);
 export const metadataOf = (i: Pick<InstanceRow, 'metadata'>) => parsed<Record<string, string>>(i.metadata, () => ({}));
 export const tagsOf = (i: Pick<InstanceRow, 'tags'>) => parsed<string[]>(i.tags, () => []);
 const securityGroupsOf = (i: InstanceRow) =>

@@ -56,7 +56,7 @@ export function assignmentRoutes(s: IdentityServices): Router<IdentityState> {
       await resolve(type, ctx.params.target, ctx.params.user);
       const rows = await s.directory.assignments({ user_id: ctx.params.user, target_type: type, target_id: ctx.params.target });
       const { byId } = await s.directory.roles();
-      const roles = rows.map((a) => byId.get(a.role_id)).filter((r) => !!r).map((r) => roleView(s.v3Url(), r!));
+      const roles = rows.map((a) => byId.get(a.role_id)).filter((r) => !!r).map((r) => roleView(s.v3Url(), r));
       ctx.body = list(s.v3Url(), `${type}s/${ctx.params.target}/users/${ctx.params.user}/roles`, 'roles', roles);
     });
   }

@@ -60,7 +60,7 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
     await Domain.update(next, { where: { id: current.id } });
     if (domain.enabled === false) await revokeDomain(s, current.id);
     s.directory.changed();
-    ctx.body = { domain: domainView(s.v3Url(), next as DomainRow) };
+    ctx.body = { domain: domainView(s.v3Url(), next) };
   });
 
   router.delete('/:id', async (ctx) => {

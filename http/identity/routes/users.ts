@@ -62,7 +62,7 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     }
     if (user.default_project_id && !await s.directory.project(user.default_project_id)) throw notFound('project', user.default_project_id);
     const { password, options: _options, ...changes } = user;
-    const next: UserRow = { ...current, ...blankNull(changes), updated_at: new Date(s.clock.now()) } as UserRow;
+    const next: UserRow = { ...current, ...blankNull(changes), updated_at: new Date(s.clock.now()) };
     if (password !== undefined) next.password_hash = password ? await hashPassword(password) : null;
     await User.update(next, { where: { id: current.id } });
     // A disabled user, or one whose password an admin reset, keeps no token.

@@ -93,7 +93,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
         if (!(name in image.properties)) throw new GlanceError(409, `Property ${name} does not exist.`);
         applyProperty(image, name, undefined, auth.isAdmin);
       } else {
-        if (!('value' in op)) throw new GlanceError(400, `Operation "${op.op}" requires a member named "value".`);
+        if (!('value' in op)) throw new GlanceError(400, `Operation "${String(op.op)}" requires a member named "value".`);
         if (op.op === 'replace' && !(name in image.properties) && !(name in imageView(image))) throw new GlanceError(409, `Property ${name} does not exist.`);
         applyProperty(image, name, op.value, auth.isAdmin);
       }

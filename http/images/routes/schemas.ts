@@ -60,7 +60,10 @@ export function schemaRoutes(s: ImageServices): Router<ImageState> {
   router.get('/:name', async (ctx, next) => {
     await authenticate(s, ctx);
     const schema = schemas[ctx.params.name];
-    if (!schema) return next();
+    if (!schema) {
+      await next();
+      return;
+    }
     ctx.body = schema;
   });
   return router;
