@@ -14,125 +14,178 @@ const section = <T extends Record<string, TSchema>>(properties: T) => Type.Objec
 
 const ratio = (dflt: number, description: string) => Type.Number({ exclusiveMinimum: 0, default: dflt, description });
 
-const HostSchema = Type.Object({
-  name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' }),
-  uri: Type.Optional(Type.String({ minLength: 1 })),
-  availabilityZone: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-  vcpus: Type.Optional(Type.Integer({ minimum: 1 })),
-  memoryMb: Type.Optional(Type.Integer({ minimum: 1 })),
-  diskGb: Type.Optional(Type.Integer({ minimum: 1 })),
-  cpuAllocationRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  ramAllocationRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  diskAllocationRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-}, { additionalProperties: false });
+const HostSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' }),
+    uri: Type.Optional(Type.String({ minLength: 1 })),
+    availabilityZone: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    vcpus: Type.Optional(Type.Integer({ minimum: 1 })),
+    memoryMb: Type.Optional(Type.Integer({ minimum: 1 })),
+    diskGb: Type.Optional(Type.Integer({ minimum: 1 })),
+    cpuAllocationRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    ramAllocationRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    diskAllocationRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  },
+  { additionalProperties: false },
+);
 
 export const ROLES = ['api', 'scheduler', 'compute', 'console'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export const ConfigSchema = Type.Object({
-  nodeId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', default: 'node-1', description: 'this node’s name in the cluster' }),
-  roles: Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), {
-    minItems: 1, uniqueItems: true, default: [...ROLES], description: 'roles this node holds (api, scheduler, compute, console; console is planned and runs nothing yet)',
-  }),
-  stateDir: Type.String({ minLength: 1, default: '.stratus', description: 'where everything the cloud writes goes' }),
-  databaseUrl: Type.String({ default: '', description: 'postgres://… or sqlite:<path>; empty: <stateDir>/stratus.sqlite' }),
-  redisUrl: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379', description: 'PLANNED, read by nothing yet: Redis carrying mailboxes between nodes (one node delivers in-process today)' }),
-  publicHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'host name clients use in catalog URLs' }),
-  myIp: Type.String({ pattern: '^$|^[0-9]{1,3}(\\.[0-9]{1,3}){3}$|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$', default: '', description: 'this node’s address, shown as its hypervisors’ host_ip (Nova’s my_ip); empty: the IPv4 address of the default route’s interface' }),
-  libvirt: section({
-    uris: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'libvirt URIs of real hypervisors, e.g. qemu:///system (comma-separated); empty: simulated hosts' }),
-    simulatedHosts: int(0, 64, 3, 'simulated hypervisors started when no URI is given'),
-    hostPrefix: Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$', default: 'compute', description: 'simulated hosts are named <prefix>-1, <prefix>-2, …' }),
-    availabilityZone: Type.String({ minLength: 1, maxLength: 255, default: 'nova', description: 'availability zone of every host not given one in libvirt.hosts' }),
-    vcpus: int(1, undefined, 16, 'vCPUs of a simulated host'),
-    memoryMb: int(1, undefined, 32_768, 'RAM (MB) of a simulated host'),
-    diskGb: int(1, undefined, 500, 'disk (GB) of a simulated host'),
-    cpuAllocationRatio: ratio(16, 'vCPU overcommit (Nova’s initial_cpu_allocation_ratio)'),
-    ramAllocationRatio: ratio(1.5, 'RAM overcommit (Nova’s initial_ram_allocation_ratio)'),
-    diskAllocationRatio: ratio(1, 'disk overcommit (Nova’s initial_disk_allocation_ratio)'),
-    hosts: Type.Array(HostSchema, {
-      default: [], description: 'hosts one by one (JSON list of {name, uri, availabilityZone, vcpus, memoryMb, diskGb, *AllocationRatio}; no uri: simulated); replaces the generated ones',
+export const ConfigSchema = Type.Object(
+  {
+    nodeId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', default: 'node-1', description: 'this node’s name in the cluster' }),
+    roles: Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), {
+      minItems: 1,
+      uniqueItems: true,
+      default: [...ROLES],
+      description: 'roles this node holds (api, scheduler, compute, console; console is planned and runs nothing yet)',
     }),
-  }),
-  scheduler: section({
-    maxAttempts: int(1, 10, 3, 'hosts tried for one boot before it fails (Nova’s max_attempts)'),
-  }),
-  quotas: section({
-    instances: int(-1, undefined, 10, 'default instances per project (-1: unlimited)'),
-    cores: int(-1, undefined, 20, 'default vCPUs per project (-1: unlimited)'),
-    ramMb: int(-1, undefined, 51_200, 'default RAM (MB) per project (-1: unlimited)'),
-    keyPairs: int(-1, undefined, 100, 'default key pairs per user (-1: unlimited)'),
-    maxServersPerRequest: int(1, 100_000, 1_000, 'most servers one POST /servers creates, whatever the quota (min_count above it is refused)'),
-    reservationMs: ms(1, 600_000, 'how long a boot’s quota reservation holds if its API node dies before the servers are recorded'),
-  }),
-  // TEST-ONLY: every key here is a fault hook, honoured only under the test harness (see TEST_ONLY_SECTIONS).
-  faults: section({
-    spawnFailHosts: Type.Array(Type.String({ minLength: 1 }), {
-      default: [], description: 'TEST-ONLY (refused outside the test harness): hosts whose spawns fail (libvirt’s test driver cannot fail one)',
+    stateDir: Type.String({ minLength: 1, default: '.stratus', description: 'where everything the cloud writes goes' }),
+    databaseUrl: Type.String({ default: '', description: 'postgres://… or sqlite:<path>; empty: <stateDir>/stratus.sqlite' }),
+    redisUrl: Type.String({
+      pattern: '^rediss?://',
+      default: 'redis://127.0.0.1:6379',
+      description: 'PLANNED, read by nothing yet: Redis carrying mailboxes between nodes (one node delivers in-process today)',
     }),
-    ignoreShutdownHosts: Type.Array(Type.String({ minLength: 1 }), {
-      default: [], description: 'TEST-ONLY (refused outside the test harness): hosts whose guests ignore shutdown requests (the test driver’s always obey)',
+    publicHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'host name clients use in catalog URLs' }),
+    myIp: Type.String({
+      pattern: '^$|^[0-9]{1,3}(\\.[0-9]{1,3}){3}$|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$',
+      default: '',
+      description: 'this node’s address, shown as its hypervisors’ host_ip (Nova’s my_ip); empty: the IPv4 address of the default route’s interface',
     }),
-  }),
-  listen: section({
-    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the services listen on' }),
-    ops: port(9780, 'port of /healthz and /metrics'),
-    identity: port(5000, 'Keystone API port'),
-    image: port(9292, 'Glance API port'),
-    compute: port(8774, 'Nova API port'),
-    metadata: port(8775, 'PLANNED, nothing listens on it yet: metadata service port'),
-    console: port(6080, 'PLANNED, nothing listens on it yet: console proxy port'),
-    admin: port(8780, 'operator API port (actors, dead letters)'),
-  }),
-  timeouts: section({
-    requestMs: ms(1, 30_000, 'request/reply timeout between actors'),
-    shutdownMs: ms(1, 10_000, 'longest a graceful stop may take'),
-    reportIntervalMs: ms(1, 10_000, 'how often a compute service reports in (Nova’s report_interval)'),
-    serviceDownMs: ms(1, 60_000, 'a compute service silent this long is down (Nova’s service_down_time)'),
-    cleanShutdownMs: ms(0, 60_000, 'how long a server stop waits for the guest before destroying it'),
-    softRebootMs: ms(0, 120_000, 'how long a soft reboot waits for the guest to shut down before rebooting it hard (Nova’s wait_soft_reboot_seconds)'),
-    hypervisorRetryMs: ms(1, 2_000, 'how often an operation whose hypervisor did not answer is tried again'),
-    hypervisorWaitMs: ms(0, 120_000, 'how long a power action waits for an unreachable hypervisor before it fails with a fault (a delete waits for it)'),
-    buildMs: ms(1, 600_000, 'a server not built within this goes to ERROR with a fault (Nova’s instance_build_timeout)'),
-    actionMs: ms(1, 600_000, 'a power action not reported done within this has its task cleared with a fault; keep it above cleanShutdownMs, softRebootMs and hypervisorWaitMs'),
-  }),
-  supervision: section({
-    maxRestarts: int(0, undefined, 5, 'restarts allowed within withinMs before an actor is marked failed'),
-    withinMs: ms(1, 60_000, 'the restart-intensity window'),
-    backoffBaseMs: ms(0, 100, 'first restart delay; it doubles with each restart in the window'),
-    backoffMaxMs: ms(0, 30_000, 'longest restart delay'),
-    maxMessageAttempts: int(1, undefined, 3, 'attempts before a crashing message is dead-lettered'),
-    crashHistory: int(1, undefined, 20, 'crashes kept per actor'),
-  }),
-  passivation: section({
-    sweepMs: ms(1, 1_000, 'how often idle actors are looked for'),
-    instanceMs: ms(1, 600_000, 'idle time before an instance actor passivates'),
-  }),
-  identity: section({
-    tokenTtlMs: ms(1_000, 3_600_000, 'how long a token is valid (Keystone’s default: one hour)'),
-    revocationPollMs: ms(10, 500, 'how often a node picks up revocations made on other nodes'),
-    cloudsYaml: Type.String({ minLength: 1, default: 'clouds.yaml', description: 'where the first start writes clouds.yaml' }),
-    listLimit: int(1, undefined, 1_000, 'most entries an identity list answers and reads; a longer one is marked truncated (Keystone’s list_limit)'),
-  }),
-  images: section({
-    storeDir: Type.String({ default: '', description: 'where image bytes are kept (several nodes may share it); empty: <stateDir>/images' }),
-    sizeCapBytes: int(1, undefined, 1_099_511_627_776, 'largest image an upload may store (Glance’s image_size_cap); more answers 413'),
-    userStorageQuotaBytes: int(0, undefined, 0, 'image bytes a project may store in all (Glance’s user_storage_quota); 0: unlimited'),
-    uploadStaleMs: ms(1_000, 60_000, 'an upload whose partial file is untouched this long is dead (its image goes back to queued)'),
-    requestTimeoutMs: ms(0, 0, 'longest an image request may take to arrive whole; 0: no limit, so large uploads are not cut'),
-    idleTimeoutMs: ms(1_000, 120_000, 'an image connection that moves no byte this long is closed (stalled uploads and downloads)'),
-  }),
-  store: section({
-    maxBatch: int(1, 5_000, 500, 'most writes in one group commit'),
-    inboxRetentionMs: ms(60_000, 3_600_000, 'how long handled message ids are kept to recognise a message delivered twice'),
-    inboxPruneMs: ms(1_000, 600_000, 'how often older handled message ids are dropped'),
-  }),
-  introspection: section({ recentMessages: int(0, 1_000, 8, 'messages remembered per live actor for the inspector') }),
-  log: section({
-    level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level' }),
-  }),
-  metrics: section({ allowRemote: Type.Boolean({ default: false, description: 'serve /metrics beyond the loopback interface' }) }),
-}, { additionalProperties: false });
+    libvirt: section({
+      uris: Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description: 'libvirt URIs of real hypervisors, e.g. qemu:///system (comma-separated); empty: simulated hosts',
+      }),
+      simulatedHosts: int(0, 64, 3, 'simulated hypervisors started when no URI is given'),
+      hostPrefix: Type.String({
+        pattern: '^[a-z][a-z0-9-]{0,30}$',
+        default: 'compute',
+        description: 'simulated hosts are named <prefix>-1, <prefix>-2, …',
+      }),
+      availabilityZone: Type.String({
+        minLength: 1,
+        maxLength: 255,
+        default: 'nova',
+        description: 'availability zone of every host not given one in libvirt.hosts',
+      }),
+      vcpus: int(1, undefined, 16, 'vCPUs of a simulated host'),
+      memoryMb: int(1, undefined, 32_768, 'RAM (MB) of a simulated host'),
+      diskGb: int(1, undefined, 500, 'disk (GB) of a simulated host'),
+      cpuAllocationRatio: ratio(16, 'vCPU overcommit (Nova’s initial_cpu_allocation_ratio)'),
+      ramAllocationRatio: ratio(1.5, 'RAM overcommit (Nova’s initial_ram_allocation_ratio)'),
+      diskAllocationRatio: ratio(1, 'disk overcommit (Nova’s initial_disk_allocation_ratio)'),
+      hosts: Type.Array(HostSchema, {
+        default: [],
+        description:
+          'hosts one by one (JSON list of {name, uri, availabilityZone, vcpus, memoryMb, diskGb, *AllocationRatio}; no uri: simulated); replaces the generated ones',
+      }),
+    }),
+    scheduler: section({
+      maxAttempts: int(1, 10, 3, 'hosts tried for one boot before it fails (Nova’s max_attempts)'),
+    }),
+    quotas: section({
+      instances: int(-1, undefined, 10, 'default instances per project (-1: unlimited)'),
+      cores: int(-1, undefined, 20, 'default vCPUs per project (-1: unlimited)'),
+      ramMb: int(-1, undefined, 51_200, 'default RAM (MB) per project (-1: unlimited)'),
+      keyPairs: int(-1, undefined, 100, 'default key pairs per user (-1: unlimited)'),
+      maxServersPerRequest: int(1, 100_000, 1_000, 'most servers one POST /servers creates, whatever the quota (min_count above it is refused)'),
+      reservationMs: ms(1, 600_000, 'how long a boot’s quota reservation holds if its API node dies before the servers are recorded'),
+    }),
+    // TEST-ONLY: every key here is a fault hook, honoured only under the test harness (see TEST_ONLY_SECTIONS).
+    faults: section({
+      spawnFailHosts: Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description: 'TEST-ONLY (refused outside the test harness): hosts whose spawns fail (libvirt’s test driver cannot fail one)',
+      }),
+      ignoreShutdownHosts: Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description: 'TEST-ONLY (refused outside the test harness): hosts whose guests ignore shutdown requests (the test driver’s always obey)',
+      }),
+    }),
+    listen: section({
+      host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the services listen on' }),
+      ops: port(9780, 'port of /healthz and /metrics'),
+      identity: port(5000, 'Keystone API port'),
+      image: port(9292, 'Glance API port'),
+      compute: port(8774, 'Nova API port'),
+      metadata: port(8775, 'PLANNED, nothing listens on it yet: metadata service port'),
+      console: port(6080, 'PLANNED, nothing listens on it yet: console proxy port'),
+      admin: port(8780, 'operator API port (actors, dead letters)'),
+    }),
+    timeouts: section({
+      requestMs: ms(1, 30_000, 'request/reply timeout between actors'),
+      shutdownMs: ms(1, 10_000, 'longest a graceful stop may take'),
+      reportIntervalMs: ms(1, 10_000, 'how often a compute service reports in (Nova’s report_interval)'),
+      serviceDownMs: ms(1, 60_000, 'a compute service silent this long is down (Nova’s service_down_time)'),
+      cleanShutdownMs: ms(0, 60_000, 'how long a server stop waits for the guest before destroying it'),
+      softRebootMs: ms(
+        0,
+        120_000,
+        'how long a soft reboot waits for the guest to shut down before rebooting it hard (Nova’s wait_soft_reboot_seconds)',
+      ),
+      hypervisorRetryMs: ms(1, 2_000, 'how often an operation whose hypervisor did not answer is tried again'),
+      hypervisorWaitMs: ms(
+        0,
+        120_000,
+        'how long a power action waits for an unreachable hypervisor before it fails with a fault (a delete waits for it)',
+      ),
+      buildMs: ms(1, 600_000, 'a server not built within this goes to ERROR with a fault (Nova’s instance_build_timeout)'),
+      actionMs: ms(
+        1,
+        600_000,
+        'a power action not reported done within this has its task cleared with a fault; keep it above cleanShutdownMs, softRebootMs and hypervisorWaitMs',
+      ),
+    }),
+    supervision: section({
+      maxRestarts: int(0, undefined, 5, 'restarts allowed within withinMs before an actor is marked failed'),
+      withinMs: ms(1, 60_000, 'the restart-intensity window'),
+      backoffBaseMs: ms(0, 100, 'first restart delay; it doubles with each restart in the window'),
+      backoffMaxMs: ms(0, 30_000, 'longest restart delay'),
+      maxMessageAttempts: int(1, undefined, 3, 'attempts before a crashing message is dead-lettered'),
+      crashHistory: int(1, undefined, 20, 'crashes kept per actor'),
+    }),
+    passivation: section({
+      sweepMs: ms(1, 1_000, 'how often idle actors are looked for'),
+      instanceMs: ms(1, 600_000, 'idle time before an instance actor passivates'),
+    }),
+    identity: section({
+      tokenTtlMs: ms(1_000, 3_600_000, 'how long a token is valid (Keystone’s default: one hour)'),
+      revocationPollMs: ms(10, 500, 'how often a node picks up revocations made on other nodes'),
+      cloudsYaml: Type.String({ minLength: 1, default: 'clouds.yaml', description: 'where the first start writes clouds.yaml' }),
+      listLimit: int(
+        1,
+        undefined,
+        1_000,
+        'most entries an identity list answers and reads; a longer one is marked truncated (Keystone’s list_limit)',
+      ),
+    }),
+    images: section({
+      storeDir: Type.String({ default: '', description: 'where image bytes are kept (several nodes may share it); empty: <stateDir>/images' }),
+      sizeCapBytes: int(1, undefined, 1_099_511_627_776, 'largest image an upload may store (Glance’s image_size_cap); more answers 413'),
+      userStorageQuotaBytes: int(0, undefined, 0, 'image bytes a project may store in all (Glance’s user_storage_quota); 0: unlimited'),
+      uploadStaleMs: ms(1_000, 60_000, 'an upload whose partial file is untouched this long is dead (its image goes back to queued)'),
+      requestTimeoutMs: ms(0, 0, 'longest an image request may take to arrive whole; 0: no limit, so large uploads are not cut'),
+      idleTimeoutMs: ms(1_000, 120_000, 'an image connection that moves no byte this long is closed (stalled uploads and downloads)'),
+    }),
+    store: section({
+      maxBatch: int(1, 5_000, 500, 'most writes in one group commit'),
+      inboxRetentionMs: ms(60_000, 3_600_000, 'how long handled message ids are kept to recognise a message delivered twice'),
+      inboxPruneMs: ms(1_000, 600_000, 'how often older handled message ids are dropped'),
+    }),
+    introspection: section({ recentMessages: int(0, 1_000, 8, 'messages remembered per live actor for the inspector') }),
+    log: section({
+      level: Type.Union(
+        LOG_LEVELS.map((l) => Type.Literal(l)),
+        { default: 'info', description: 'pino log level' },
+      ),
+    }),
+    metrics: section({ allowRemote: Type.Boolean({ default: false, description: 'serve /metrics beyond the loopback interface' }) }),
+  },
+  { additionalProperties: false },
+);
 
 export type Config = Static<typeof ConfigSchema>;
 
@@ -151,7 +204,13 @@ export class ConfigError extends Error {
   }
 }
 
-export interface ConfigKey { path: string; env: string; default: unknown; description: string; schema: TSchema }
+export interface ConfigKey {
+  path: string;
+  env: string;
+  default: unknown;
+  description: string;
+  schema: TSchema;
+}
 
 const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
@@ -160,10 +219,15 @@ export function configKeys(schema: TSchema = ConfigSchema, prefix: string[] = []
   if (schema[Kind] === 'Object') {
     return Object.entries(schema.properties as Record<string, TSchema>).flatMap(([k, s]) => configKeys(s, [...prefix, k]));
   }
-  return [{
-    path: prefix.join('.'), env: `STRATUS_${prefix.map(snake).join('_')}`,
-    default: schema.default, description: schema.description ?? '', schema,
-  }];
+  return [
+    {
+      path: prefix.join('.'),
+      env: `STRATUS_${prefix.map(snake).join('_')}`,
+      default: schema.default,
+      description: schema.description ?? '',
+      schema,
+    },
+  ];
 }
 
 const ALIASES: Record<string, string> = { databaseUrl: 'DATABASE_URL', redisUrl: 'REDIS_URL' };
@@ -213,7 +277,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   const { backoffBaseMs, backoffMaxMs } = config.supervision ?? {};
   if (typeof backoffBaseMs === 'number' && typeof backoffMaxMs === 'number' && backoffMaxMs < backoffBaseMs) {
-    problems.push(`supervision.backoffMaxMs (${sourceOf('supervision.backoffMaxMs', sources)}): expected at least supervision.backoffBaseMs (${backoffBaseMs}, ${sourceOf('supervision.backoffBaseMs', sources)}), got ${backoffMaxMs}`);
+    problems.push(
+      `supervision.backoffMaxMs (${sourceOf('supervision.backoffMaxMs', sources)}): expected at least supervision.backoffBaseMs (${backoffBaseMs}, ${sourceOf('supervision.backoffBaseMs', sources)}), got ${backoffMaxMs}`,
+    );
   }
   if (!options.allowTestOnly) problems.push(...testOnlyProblems(config, sources));
   if (typeof config.stateDir === 'string') config.stateDir = resolve(cwd, config.stateDir);
@@ -224,7 +290,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (typeof config.databaseUrl === 'string') {
     const url = resolveDatabaseUrl(config.databaseUrl, config.stateDir, cwd);
     if (url) config.databaseUrl = url;
-    else problems.push(`databaseUrl (${sourceOf('databaseUrl', sources)}): expected postgres://… or sqlite:<path>, got ${JSON.stringify(config.databaseUrl)}`);
+    else
+      problems.push(
+        `databaseUrl (${sourceOf('databaseUrl', sources)}): expected postgres://… or sqlite:<path>, got ${JSON.stringify(config.databaseUrl)}`,
+      );
   }
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(config);
@@ -237,11 +306,15 @@ export function formatConfigError(error: unknown): string {
 function testOnlyProblems(config: Config, sources: Map<string, string>): string[] {
   const defaults = Value.Default(ConfigSchema, {}) as Config;
   const at = (root: object, path: string) => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], root);
-  return configKeys().filter((k) => TEST_ONLY_SECTIONS.some((section) => k.path.startsWith(`${section}.`))).flatMap((key) => {
-    const value = at(config, key.path);
-    if (JSON.stringify(value) === JSON.stringify(at(defaults, key.path))) return [];
-    return [`${key.path} (${sourceOf(key.path, sources)}): a test-only fault hook, refused outside the test harness (test/harness/stratus-test.ts); got ${JSON.stringify(value)}`];
-  });
+  return configKeys()
+    .filter((k) => TEST_ONLY_SECTIONS.some((section) => k.path.startsWith(`${section}.`)))
+    .flatMap((key) => {
+      const value = at(config, key.path);
+      if (JSON.stringify(value) === JSON.stringify(at(defaults, key.path))) return [];
+      return [
+        `${key.path} (${sourceOf(key.path, sources)}): a test-only fault hook, refused outside the test harness (test/harness/stratus-test.ts); got ${JSON.stringify(value)}`,
+      ];
+    });
 }
 
 function resolveDatabaseUrl(url: string, stateDir: string, cwd: string): string | undefined {
@@ -255,26 +328,38 @@ function resolveDatabaseUrl(url: string, stateDir: string, cwd: string): string 
 function fromEnv(schema: TSchema, text: string): unknown {
   const kind = schema[Kind];
   if (kind === 'Array' && (schema.items as TSchema)[Kind] === 'Object') {
-    try { return JSON.parse(text); } catch { return undefined; }
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
   }
-  if (kind === 'Array') return text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (kind === 'Array')
+    return text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (kind === 'Integer' || kind === 'Number') {
     // Decimal only: Number() would also take "0x10", "" and "Infinity".
     return /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(text) ? Number(text) : undefined;
   }
-  if (kind === 'Boolean') return ({ true: true, '1': true, yes: true, false: false, '0': false, no: false } as Record<string, boolean>)[text.toLowerCase()];
+  if (kind === 'Boolean')
+    return ({ true: true, '1': true, yes: true, false: false, '0': false, no: false } as Record<string, boolean>)[text.toLowerCase()];
   return text;
 }
 
 function expected(schema: TSchema): string {
   const kind = schema[Kind];
   if (kind === 'Integer' || kind === 'Number') {
-    const bounds = [schema.minimum !== undefined ? `>= ${schema.minimum}` : '', schema.maximum !== undefined ? `<= ${schema.maximum}` : ''].filter(Boolean);
+    const bounds = [schema.minimum !== undefined ? `>= ${schema.minimum}` : '', schema.maximum !== undefined ? `<= ${schema.maximum}` : ''].filter(
+      Boolean,
+    );
     return `${kind === 'Integer' ? 'integer' : 'number'}${bounds.length ? ` ${bounds.join(' and ')}` : ''}`;
   }
   if (kind === 'Union') return `one of ${(schema.anyOf as TSchema[]).map((s) => JSON.stringify(s.const)).join(', ')}`;
   if (kind === 'Array' && (schema.items as TSchema)[Kind] === 'Object') return 'a JSON list of objects';
-  if (kind === 'Array') return `a list of ${expected(schema.items as TSchema)}${schema.uniqueItems ? ' without repeats' : ''}${schema.minItems ? ` (at least ${schema.minItems})` : ''}`;
+  if (kind === 'Array')
+    return `a list of ${expected(schema.items as TSchema)}${schema.uniqueItems ? ' without repeats' : ''}${schema.minItems ? ` (at least ${schema.minItems})` : ''}`;
   if (kind === 'Boolean') return 'true or false';
   if (kind === 'String') return schema.pattern ? `a string matching ${schema.pattern}` : schema.minLength ? 'a non-empty string' : 'a string';
   if (kind === 'Object') return 'an object';

@@ -37,15 +37,20 @@ export async function run(): Promise<void> {
     const count = async (status: string) =>
       ((await nova.call('GET', `/v2.1/servers?status=${status}&limit=5000`, { token })).body as Servers).servers.length;
     const settle = async (status: string) => {
-      await until(async () => { const n = await count(status); if (n < SERVERS) await new Promise((r) => setTimeout(r, 20)); return n >= SERVERS; }, 600_000);
+      await until(async () => {
+        const n = await count(status);
+        if (n < SERVERS) await new Promise((r) => setTimeout(r, 20));
+        return n >= SERVERS;
+      }, 600_000);
     };
     // Every one of `ids` done with its action: no task state, the power state and status it leads to.
     const finished = async (ids: readonly string[], status: string, power: number) => {
       const wanted = new Set(ids);
       await until(async () => {
         const r = await nova.call('GET', '/v2.1/servers/detail?limit=5000', { token, headers: { 'OpenStack-API-Version': 'compute 2.93' } });
-        const done = (r.body as Servers).servers.filter((s) => wanted.has(s.id as string)
-          && s.status === status && s['OS-EXT-STS:task_state'] === null && s['OS-EXT-STS:power_state'] === power).length;
+        const done = (r.body as Servers).servers.filter(
+          (s) => wanted.has(s.id as string) && s.status === status && s['OS-EXT-STS:task_state'] === null && s['OS-EXT-STS:power_state'] === power,
+        ).length;
         if (done < wanted.size) await new Promise((res) => setTimeout(res, 50));
         return done >= wanted.size;
       }, 600_000);
@@ -61,8 +66,10 @@ export async function run(): Promise<void> {
     // Each call is answered once its task_state is committed, so the task state clears only when the host has done it.
     // The status alone would not tell: a reboot leaves ACTIVE as it found it.
     const phases: Array<[string, unknown, string, number]> = [
-      ['stop', { 'os-stop': null }, 'SHUTOFF', PowerState.SHUTDOWN], ['start', { 'os-start': null }, 'ACTIVE', PowerState.RUNNING],
-      ['reboot', { reboot: { type: 'SOFT' } }, 'ACTIVE', PowerState.RUNNING]];
+      ['stop', { 'os-stop': null }, 'SHUTOFF', PowerState.SHUTDOWN],
+      ['start', { 'os-start': null }, 'ACTIVE', PowerState.RUNNING],
+      ['reboot', { reboot: { type: 'SOFT' } }, 'ACTIVE', PowerState.RUNNING],
+    ];
     const answered: number[] = [];
     const took: string[] = [];
     let elapsed = 0;
@@ -95,19 +102,32 @@ export async function run(): Promise<void> {
     const r0 = performance.now();
     await inBatches(SERVERS, CONCURRENCY, (i) => shutDown(hosts[i % HOSTS], raw[i]));
     await inBatches(SERVERS, CONCURRENCY, (i) => hosts[i % HOSTS].ensureRunning(spec(i)));
-    await inBatches(SERVERS, CONCURRENCY, async (i) => { await shutDown(hosts[i % HOSTS], raw[i]); await hosts[i % HOSTS].ensureRunning(spec(i)); });
+    await inBatches(SERVERS, CONCURRENCY, async (i) => {
+      await shutDown(hosts[i % HOSTS], raw[i]);
+      await hosts[i % HOSTS].ensureRunning(spec(i));
+    });
     const rawElapsed = performance.now() - r0;
     for (const [i, uuid] of raw.entries()) await hosts[i % HOSTS].remove(uuid);
     await Promise.all(hosts.map((h) => h.close()));
 
     const actions = SERVERS * phases.length;
-    report(`power actions through the API, each until finished (${SERVERS} servers, stop → start → reboot, ${CONCURRENCY} clients)`, actions / (elapsed / 1000), 'actions/s',
-      'the same libvirt calls through the binding', actions / (rawElapsed / 1000));
-    note(`phases from the first POST to the last server's finished action: ${took.join(', ')}; POST …/action answered in p50 ${percentile(answered, 50).toFixed(1)} ms, p95 ${percentile(answered, 95).toFixed(1)} ms`);
+    report(
+      `power actions through the API, each until finished (${SERVERS} servers, stop → start → reboot, ${CONCURRENCY} clients)`,
+      actions / (elapsed / 1000),
+      'actions/s',
+      'the same libvirt calls through the binding',
+      actions / (rawElapsed / 1000),
+    );
+    note(
+      `phases from the first POST to the last server's finished action: ${took.join(', ')}; POST …/action answered in p50 ${percentile(answered, 50).toFixed(1)} ms, p95 ${percentile(answered, 95).toFixed(1)} ms`,
+    );
 
     // ── three filters over 1,000 servers: 800 of them m1.small, named fill-…; the 200 above m1.tiny ──
     await inBatches(TOTAL - SERVERS, CONCURRENCY, async (i) => {
-      const r = await nova.call('POST', '/v2.1/servers', { token, body: { server: { name: `fill-${i}`, imageRef: TINY_IMAGE_ID, flavorRef: i % 2 ? '2' : '1' } } });
+      const r = await nova.call('POST', '/v2.1/servers', {
+        token,
+        body: { server: { name: `fill-${i}`, imageRef: TINY_IMAGE_ID, flavorRef: i % 2 ? '2' : '1' } },
+      });
       if (r.status !== 202) throw new Error(`boot answered ${r.status}: ${JSON.stringify(r.body)}`);
     });
     await until(async () => (await count('ACTIVE')) >= TOTAL, 600_000);
@@ -120,11 +140,25 @@ export async function run(): Promise<void> {
     };
     const filtered = await timed(list);
     const statements = await capturedSql!(list);
-    const query = await timed(async () => { for (const sql of statements) await sequelize.query(sql, { type: QueryTypes.SELECT }); });
+    const query = await timed(async () => {
+      for (const sql of statements) await sequelize.query(sql, { type: QueryTypes.SELECT });
+    });
     for (const sql of statements) note(`the API's SQL: ${sql.length > 400 ? `${sql.slice(0, 80)} … ${sql.slice(-320)}` : sql}`);
     const what = `the API's own SQL for it, captured and run as is (${statements.length} statement${statements.length === 1 ? '' : 's'})`;
-    report(`GET /servers/detail p50, 3 filters (${figure(expected)} of ${figure(TOTAL)} match)`, percentile(filtered, 50), 'ms', `${what}, p50`, percentile(query, 50));
-    report(`GET /servers/detail p95, 3 filters (${figure(expected)} of ${figure(TOTAL)} match)`, percentile(filtered, 95), 'ms', `${what}, p95`, percentile(query, 95));
+    report(
+      `GET /servers/detail p50, 3 filters (${figure(expected)} of ${figure(TOTAL)} match)`,
+      percentile(filtered, 50),
+      'ms',
+      `${what}, p50`,
+      percentile(query, 50),
+    );
+    report(
+      `GET /servers/detail p95, 3 filters (${figure(expected)} of ${figure(TOTAL)} match)`,
+      percentile(filtered, 95),
+      'ms',
+      `${what}, p95`,
+      percentile(query, 95),
+    );
   } finally {
     await sequelize.close();
     await stop();

@@ -27,12 +27,19 @@ export async function run(): Promise<void> {
     const t0 = Date.now();
     await inBatches(BOOTS, CONCURRENCY, async (i) => {
       const at = Date.now();
-      const r = await nova.call('POST', '/v2.1/servers', { token, body: { server: { name: `bench-${i}`, imageRef: TINY_IMAGE_ID, flavorRef: '1' } } });
+      const r = await nova.call('POST', '/v2.1/servers', {
+        token,
+        body: { server: { name: `bench-${i}`, imageRef: TINY_IMAGE_ID, flavorRef: '1' } },
+      });
       if (r.status !== 202) throw new Error(`boot answered ${r.status}: ${JSON.stringify(r.body)}`);
       started.set((r.body as { server: { id: string } }).server.id, at);
     });
     // Polled only to know when to read the rows: the figures come from the rows' own timestamps.
-    await until(async () => { const n = await activeCount(); if (n < BOOTS) await new Promise((r) => setTimeout(r, 50)); return n >= BOOTS; }, 600_000);
+    await until(async () => {
+      const n = await activeCount();
+      if (n < BOOTS) await new Promise((r) => setTimeout(r, 50));
+      return n >= BOOTS;
+    }, 600_000);
     const times = await instanceTimes(sequelize, [...started.keys()]);
     const launched = (id: string) => {
       const at = times.get(id)?.launched;
@@ -55,7 +62,13 @@ export async function run(): Promise<void> {
     for (const [i, uuid] of raw.entries()) await hosts[i % 3].remove(uuid);
     await Promise.all(hosts.map((h) => h.close()));
     rawTimes.sort((a, b) => a - b);
-    report(`boots to ACTIVE through the API (${count(BOOTS)} servers, ${CONCURRENCY} clients)`, BOOTS / (elapsed / 1000), 'servers/s', 'define+start through the binding', BOOTS / (rawElapsed / 1000));
+    report(
+      `boots to ACTIVE through the API (${count(BOOTS)} servers, ${CONCURRENCY} clients)`,
+      BOOTS / (elapsed / 1000),
+      'servers/s',
+      'define+start through the binding',
+      BOOTS / (rawElapsed / 1000),
+    );
     report('time to ACTIVE p50 (POST sent to launched_at)', percentile(toActive, 50), 'ms', 'define+start p50', percentile(rawTimes, 50));
     report('time to ACTIVE p95 (POST sent to launched_at)', percentile(toActive, 95), 'ms', 'define+start p95', percentile(rawTimes, 95));
 
@@ -64,7 +77,11 @@ export async function run(): Promise<void> {
       const r = await nova.call('POST', '/v2.1/servers', { token, body: { server: { name: `fill-${i}`, imageRef: TINY_IMAGE_ID, flavorRef: '1' } } });
       if (r.status !== 202) throw new Error(`boot answered ${r.status}: ${JSON.stringify(r.body)}`);
     });
-    await until(async () => { const n = await activeCount(); if (n < TOTAL) await new Promise((r) => setTimeout(r, 50)); return n >= TOTAL; }, 600_000);
+    await until(async () => {
+      const n = await activeCount();
+      if (n < TOTAL) await new Promise((r) => setTimeout(r, 50));
+      return n >= TOTAL;
+    }, 600_000);
     const list = async () => {
       const { servers } = (await nova.call('GET', '/v2.1/servers/detail', { token })).body as Servers;
       if (servers.length !== TOTAL) throw new Error(`detail listed ${servers.length}`);
@@ -89,7 +106,9 @@ export async function run(): Promise<void> {
     report(`GET /servers/detail p50 (${count(TOTAL)} servers)`, percentile(detail, 50), 'ms', `${what}, p50`, percentile(query, 50));
     report(`GET /servers/detail p95 (${count(TOTAL)} servers)`, percentile(detail, 95), 'ms', `${what}, p95`, percentile(query, 95));
 
-    const ops = await fetch(`http://127.0.0.1:${opsPort}/healthz`).then((r) => r.json()).catch(() => undefined) as { activations?: number } | undefined;
+    const ops = (await fetch(`http://127.0.0.1:${opsPort}/healthz`)
+      .then((r) => r.json())
+      .catch(() => undefined)) as { activations?: number } | undefined;
     // Measured as the resting figure is, once the garbage of the lists above has settled (the actors stay active).
     await new Promise((r) => setTimeout(r, 5_000));
     const busyMb = treeRssMb(child.pid!, stateDir);

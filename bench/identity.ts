@@ -28,12 +28,14 @@ function call(url: string, method: string, headers: Record<string, string>, body
 async function rate(total: number, concurrency: number, one: () => Promise<number>, expect: number): Promise<number> {
   let issued = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (issued++ < total) {
-      const status = await one();
-      if (status !== expect) throw new Error(`unexpected status ${status}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (issued++ < total) {
+        const status = await one();
+        if (status !== expect) throw new Error(`unexpected status ${status}`);
+      }
+    }),
+  );
   return total / ((performance.now() - t0) / 1000);
 }
 
@@ -51,14 +53,18 @@ export async function run(): Promise<void> {
   const demo = (await api.login('demo', DEMO_PASSWORD, 'demo')).token!;
 
   const bare = new Koa();
-  bare.use((ctx) => { ctx.status = 204; });
+  bare.use((ctx) => {
+    ctx.status = 204;
+  });
   const bareServer = await listen(bare, '127.0.0.1', 0);
 
   const TOKENS = scaled(5_000, 100);
   const PASSES = 4;
   const C = 32;
   // Distinct tokens of the demo user (the token method: no scrypt), each with its own audit id.
-  const rescope = { auth: { identity: { methods: ['token'], token: { id: demo } }, scope: { project: { name: 'demo', domain: { id: 'default' } } } } };
+  const rescope = {
+    auth: { identity: { methods: ['token'], token: { id: demo } }, scope: { project: { name: 'demo', domain: { id: 'default' } } } },
+  };
   const WARM = 500;
   const issued = await inBatches(TOKENS + WARM, C, async () => {
     const r = await api.call('POST', '/v3/auth/tokens?nocatalog', { body: rescope });
@@ -78,17 +84,54 @@ export async function run(): Promise<void> {
   const baseline = await rate(TOKENS * PASSES, C, () => call(`${bareServer.url}/`, 'GET', {}), 204);
   const uncached = await rate(TOKENS, C, validate, 200);
   const cached = await rate(TOKENS * PASSES, C, validate, 200);
-  report(`token validations, ${count(TOKENS)} distinct tokens each seen once (views not cached; GET /v3/auth/tokens)`, uncached, 'req/s', 'bare Koa handler answering 204', baseline);
-  report(`token validations, the same ${count(TOKENS)} tokens ${PASSES} times more (views cached; GET /v3/auth/tokens)`, cached, 'req/s', 'bare Koa handler answering 204', baseline);
+  report(
+    `token validations, ${count(TOKENS)} distinct tokens each seen once (views not cached; GET /v3/auth/tokens)`,
+    uncached,
+    'req/s',
+    'bare Koa handler answering 204',
+    baseline,
+  );
+  report(
+    `token validations, the same ${count(TOKENS)} tokens ${PASSES} times more (views cached; GET /v3/auth/tokens)`,
+    cached,
+    'req/s',
+    'bare Koa handler answering 204',
+    baseline,
+  );
 
   // Password authentication is scrypt-bound: both sides run as many at once as libuv has threads.
   const AUTHS = 200;
   const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-  const body = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'demo', domain: { id: 'default' }, password: DEMO_PASSWORD } } }, scope: { project: { name: 'demo', domain: { id: 'default' } } } } });
-  const authRate = await rate(AUTHS, threads, () => call(`${server.url}/v3/auth/tokens?nocatalog`, 'POST', { 'content-type': 'application/json' }, body), 201);
+  const body = JSON.stringify({
+    auth: {
+      identity: { methods: ['password'], password: { user: { name: 'demo', domain: { id: 'default' }, password: DEMO_PASSWORD } } },
+      scope: { project: { name: 'demo', domain: { id: 'default' } } },
+    },
+  });
+  const authRate = await rate(
+    AUTHS,
+    threads,
+    () => call(`${server.url}/v3/auth/tokens?nocatalog`, 'POST', { 'content-type': 'application/json' }, body),
+    201,
+  );
   const salt = randomBytes(16);
-  const scryptRate = await rate(AUTHS, threads, async () => { await scrypt(DEMO_PASSWORD, salt, SCRYPT.keylen, SCRYPT); return 0; }, 0);
-  report('password authentications (POST /v3/auth/tokens)', authRate, 'auth/s', `raw scrypt N=${SCRYPT.N} r=${SCRYPT.r} p=${SCRYPT.p}`, scryptRate, 'hash/s');
+  const scryptRate = await rate(
+    AUTHS,
+    threads,
+    async () => {
+      await scrypt(DEMO_PASSWORD, salt, SCRYPT.keylen, SCRYPT);
+      return 0;
+    },
+    0,
+  );
+  report(
+    'password authentications (POST /v3/auth/tokens)',
+    authRate,
+    'auth/s',
+    `raw scrypt N=${SCRYPT.N} r=${SCRYPT.r} p=${SCRYPT.p}`,
+    scryptRate,
+    'hash/s',
+  );
 
   await bareServer.close();
   await server.stop();

@@ -19,7 +19,13 @@ const agent = new Agent({ keepAlive: true });
 const hashing = () => {
   const md5 = createHash('md5');
   const sha512 = createHash('sha512');
-  return new Transform({ transform(chunk: Buffer, _e, done) { md5.update(chunk); sha512.update(chunk); done(null, chunk); } });
+  return new Transform({
+    transform(chunk: Buffer, _e, done) {
+      md5.update(chunk);
+      sha512.update(chunk);
+      done(null, chunk);
+    },
+  });
 };
 
 const mbps = (bytes: number, ms: number) => bytes / (1024 * 1024) / (ms / 1000);
@@ -40,15 +46,26 @@ export async function run(): Promise<void> {
   const server = await startImageServer(`sqlite:${join(dir, 'bench.sqlite')}`);
   const token = (await client(server.identity.url).login('admin', ADMIN_PASSWORD, 'admin')).token!;
   const glance = client(server.url);
-  const id = ((await glance.call('POST', '/v2/images', { token, body: { name: 'bench', disk_format: 'raw', container_format: 'bare' } })).body as { id: string }).id;
+  const id = (
+    (await glance.call('POST', '/v2/images', { token, body: { name: 'bench', disk_format: 'raw', container_format: 'bare' } })).body as { id: string }
+  ).id;
 
   const rss: number[] = [];
   const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 100);
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const req = request(`${server.url}/v2/images/${id}/file`, {
-      method: 'PUT', agent, headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream', 'content-length': String(SIZE) },
-    }, (res) => { res.resume(); res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`upload: ${res.statusCode}`)))); });
+    const req = request(
+      `${server.url}/v2/images/${id}/file`,
+      {
+        method: 'PUT',
+        agent,
+        headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream', 'content-length': String(SIZE) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`upload: ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     createReadStream(source).pipe(req);
   });
@@ -58,7 +75,9 @@ export async function run(): Promise<void> {
     request(`${server.url}/v2/images/${id}/file`, { agent, headers: { 'x-auth-token': token } }, (res) => {
       res.on('data', () => {});
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`download: ${res.statusCode}`))));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
   const download = mbps(SIZE, performance.now() - t1);
   clearInterval(sampler);

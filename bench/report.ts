@@ -5,7 +5,9 @@ export function report(figure: string, value: number, unit: string, baselineName
   return line;
 }
 
-export function note(text: string): void { console.log(`# ${text}`); }
+export function note(text: string): void {
+  console.log(`# ${text}`);
+}
 
 /**
  * `STRATUS_BENCH_SCALE` (default 1) scales the benchmarks' sizes, so a shared machine can prove a

@@ -19,14 +19,23 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export async function inBatches<T>(count: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
   const results: T[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) { const i = next++; results[i] = await work(i); }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await work(i);
+      }
+    }),
+  );
   return results;
 }
 
 const rssKb = (pid: number) => {
-  try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0); } catch { return 0; }
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 };
 
 /** The cloud's process and every process of its simulated hypervisors (detached, so not its children). */
@@ -35,13 +44,20 @@ export function treeRssMb(pid: number, stateDir: string): number {
   const hv = join(stateDir, 'hv');
   for (const d of existsSync(hv) ? readdirSync(hv) : []) {
     pids.push(Number(readFileSync(join(hv, d, 'keeper.pid'), 'utf8')));
-    pids.push(...readFileSync(join(hv, d, 'ready'), 'utf8').trim().split(' ').map(Number));
+    pids.push(
+      ...readFileSync(join(hv, d, 'ready'), 'utf8')
+        .trim()
+        .split(' ')
+        .map(Number),
+    );
   }
   return pids.reduce((kb, p) => kb + rssKb(p), 0) / 1024;
 }
 
 /** A server list as the benchmarks read it (the API client's answers are untyped JSON). */
-export interface Servers { servers: Array<Record<string, unknown>> }
+export interface Servers {
+  servers: Array<Record<string, unknown>>;
+}
 
 export interface BenchCloud {
   readonly child: ChildProcess;
@@ -76,15 +92,29 @@ export async function startBenchCloud(prefix: string, options: { ops?: boolean; 
   const stateDir = join(dir, 's');
   const ports = { identity: await freePort(), compute: await freePort(), ops: options.ops ? await freePort() : undefined };
   const env = {
-    PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', STRATUS_STATE_DIR: stateDir, STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD, STRATUS_DEMO_PASSWORD: DEMO_PASSWORD,
-    STRATUS_LISTEN_OPS: String(ports.ops ?? 0), STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_IDENTITY: String(ports.identity), STRATUS_LISTEN_COMPUTE: String(ports.compute), STRATUS_LISTEN_ADMIN: '0',
-    STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_LOG_LEVEL: 'warn',
-    STRATUS_LIBVIRT_VCPUS: '64', STRATUS_LIBVIRT_MEMORY_MB: '524288', STRATUS_LIBVIRT_DISK_GB: '4000',
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME ?? '/root',
+    STRATUS_STATE_DIR: stateDir,
+    STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    STRATUS_DEMO_PASSWORD: DEMO_PASSWORD,
+    STRATUS_LISTEN_OPS: String(ports.ops ?? 0),
+    STRATUS_LISTEN_IMAGE: '0',
+    STRATUS_LISTEN_IDENTITY: String(ports.identity),
+    STRATUS_LISTEN_COMPUTE: String(ports.compute),
+    STRATUS_LISTEN_ADMIN: '0',
+    STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'),
+    STRATUS_LOG_LEVEL: 'warn',
+    STRATUS_LIBVIRT_VCPUS: '64',
+    STRATUS_LIBVIRT_MEMORY_MB: '524288',
+    STRATUS_LIBVIRT_DISK_GB: '4000',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     ...(options.captureSql ? { STRATUS_BENCH_SQL_LOG: join(dir, 'sql.json') } : {}),
   };
   const preload = options.captureSql ? [`--import=${pathToFileURL(join(root, 'bench', 'capture-sql.mjs')).href}`] : [];
-  const child = spawn(process.execPath, [...preload, join(root, 'dist', 'bin', 'stratus.js'), 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...preload, join(root, 'dist', 'bin', 'stratus.js'), 'start'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const dumpSql = async (): Promise<string[]> => {
     const file = join(dir, 'sql.json');
     child.kill('SIGUSR2');
@@ -93,11 +123,13 @@ export async function startBenchCloud(prefix: string, options: { ops?: boolean; 
     rmSync(file);
     return statements;
   };
-  const capturedSql = options.captureSql ? async (work: () => Promise<void>) => {
-    await dumpSql();
-    await work();
-    return (await dumpSql()).filter((sql) => /\binstances\b/.test(sql));
-  } : undefined;
+  const capturedSql = options.captureSql
+    ? async (work: () => Promise<void>) => {
+        await dumpSql();
+        await work();
+        return (await dumpSql()).filter((sql) => /\binstances\b/.test(sql));
+      }
+    : undefined;
   // A cloud whose event loop is stuck (the hostile benchmark can leave it so) never handles SIGTERM:
   // it is killed after a while, and its hypervisors, which it would have stopped, are stopped here.
   const stop = async () => {
@@ -119,9 +151,21 @@ export async function startBenchCloud(prefix: string, options: { ops?: boolean; 
     await until(async () => (await nova.call('GET', '/').catch(() => ({ status: 0 }))).status === 200, 120_000);
     const token = (await keystone.login('admin', ADMIN_PASSWORD, 'admin')).token!;
     return {
-      child, stateDir, nova, keystone, urls, demoPassword: DEMO_PASSWORD, token, opsPort: ports.ops, stop, capturedSql,
-      hypervisors: (count) => Array.from({ length: count },
-        (_, i) => new LibvirtConnection(`test+unix:///default?socket=${join(stateDir, 'hv', String(i + 1), 'libvirt-sock')}`)),
+      child,
+      stateDir,
+      nova,
+      keystone,
+      urls,
+      demoPassword: DEMO_PASSWORD,
+      token,
+      opsPort: ports.ops,
+      stop,
+      capturedSql,
+      hypervisors: (count) =>
+        Array.from(
+          { length: count },
+          (_, i) => new LibvirtConnection(`test+unix:///default?socket=${join(stateDir, 'hv', String(i + 1), 'libvirt-sock')}`),
+        ),
     };
   } catch (error) {
     await stop();
@@ -132,23 +176,40 @@ export async function startBenchCloud(prefix: string, options: { ops?: boolean; 
 /** The bench cloud's database, as its own process opened it (SQLite under the state dir, or DATABASE_URL). */
 export function openBenchDatabase(stateDir: string): Sequelize {
   const url = process.env.DATABASE_URL ?? `sqlite:${join(stateDir, 'stratus.sqlite')}`;
-  return url.startsWith('sqlite:') ? new Sequelize({ dialect: 'sqlite', storage: url.slice(7), logging: false }) : new Sequelize(url, { logging: false });
+  return url.startsWith('sqlite:')
+    ? new Sequelize({ dialect: 'sqlite', storage: url.slice(7), logging: false })
+    : new Sequelize(url, { logging: false });
 }
 
 /** A timestamp column as read raw: a Date on PostgreSQL, `YYYY-MM-DD hh:mm:ss.sss +00:00` text on SQLite; ms since the epoch. */
 export function dbTime(value: unknown): number {
   if (value instanceof Date) return value.getTime();
-  const text = String(value).trim().replace(' ', 'T').replace(/ ?([+-]\d\d:\d\d)$/, '$1');
+  const text = String(value)
+    .trim()
+    .replace(' ', 'T')
+    .replace(/ ?([+-]\d\d:\d\d)$/, '$1');
   const ms = Date.parse(/(?:[zZ]|[+-]\d\d:\d\d)$/.test(text) ? text : `${text}Z`);
   if (Number.isNaN(ms)) throw new Error(`unreadable timestamp ${String(value)}`);
   return ms;
 }
 
 /** Instance rows' timestamps by uuid, read straight from the cloud's database. */
-export async function instanceTimes(sequelize: Sequelize, ids: readonly string[]): Promise<Map<string, { created: number; launched?: number; updated: number }>> {
+export async function instanceTimes(
+  sequelize: Sequelize,
+  ids: readonly string[],
+): Promise<Map<string, { created: number; launched?: number; updated: number }>> {
   const rows = await sequelize.query<{ uuid: string; created_at: unknown; launched_at: unknown; updated_at: unknown }>(
-    'SELECT uuid, created_at, launched_at, updated_at FROM instances WHERE uuid IN (:ids)', { replacements: { ids: [...ids] }, type: QueryTypes.SELECT });
-  return new Map(rows.map((r) => [r.uuid, {
-    created: dbTime(r.created_at), launched: r.launched_at == null ? undefined : dbTime(r.launched_at), updated: dbTime(r.updated_at),
-  }]));
+    'SELECT uuid, created_at, launched_at, updated_at FROM instances WHERE uuid IN (:ids)',
+    { replacements: { ids: [...ids] }, type: QueryTypes.SELECT },
+  );
+  return new Map(
+    rows.map((r) => [
+      r.uuid,
+      {
+        created: dbTime(r.created_at),
+        launched: r.launched_at == null ? undefined : dbTime(r.launched_at),
+        updated: dbTime(r.updated_at),
+      },
+    ]),
+  );
 }

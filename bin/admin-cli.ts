@@ -14,11 +14,25 @@ export const adminUsage = `  actor list [--kind K] [--status S] [--limit N]   ac
   dead-letter retry ID                             send a dead letter again (under a new id)
   dead-letter drop ID                              forget a dead letter`;
 
-interface Credentials { authUrl: string; username: string; password: string; project: string; userDomain: string; projectDomain: string }
+interface Credentials {
+  authUrl: string;
+  username: string;
+  password: string;
+  project: string;
+  userDomain: string;
+  projectDomain: string;
+}
 
 class CliError extends Error {}
 
-const unquote = (v: string) => { const t = v.trim(); try { return t.startsWith('"') ? JSON.parse(t) as string : t; } catch { return t; } };
+const unquote = (v: string) => {
+  const t = v.trim();
+  try {
+    return t.startsWith('"') ? (JSON.parse(t) as string) : t;
+  } catch {
+    return t;
+  }
+};
 
 /** One cloud of a clouds.yaml as Stratus writes it (two-space indents, `auth:` keys one level down). */
 function fromCloudsYaml(path: string, cloud: string): Credentials | undefined {
@@ -35,21 +49,30 @@ function fromCloudsYaml(path: string, cloud: string): Credentials | undefined {
   const get = (k: string) => values.get(k);
   if (!get('auth_url') || !get('username') || !get('password')) return undefined;
   return {
-    authUrl: get('auth_url')!, username: get('username')!, password: get('password')!, project: get('project_name') ?? 'admin',
-    userDomain: get('user_domain_name') ?? 'Default', projectDomain: get('project_domain_name') ?? 'Default',
+    authUrl: get('auth_url')!,
+    username: get('username')!,
+    password: get('password')!,
+    project: get('project_name') ?? 'admin',
+    userDomain: get('user_domain_name') ?? 'Default',
+    projectDomain: get('project_domain_name') ?? 'Default',
   };
 }
 
 function credentials(config: Config, env: NodeJS.ProcessEnv): Credentials {
   if (env.OS_AUTH_URL && env.OS_USERNAME && env.OS_PASSWORD) {
     return {
-      authUrl: env.OS_AUTH_URL, username: env.OS_USERNAME, password: env.OS_PASSWORD, project: env.OS_PROJECT_NAME ?? 'admin',
-      userDomain: env.OS_USER_DOMAIN_NAME ?? 'Default', projectDomain: env.OS_PROJECT_DOMAIN_NAME ?? 'Default',
+      authUrl: env.OS_AUTH_URL,
+      username: env.OS_USERNAME,
+      password: env.OS_PASSWORD,
+      project: env.OS_PROJECT_NAME ?? 'admin',
+      userDomain: env.OS_USER_DOMAIN_NAME ?? 'Default',
+      projectDomain: env.OS_PROJECT_DOMAIN_NAME ?? 'Default',
     };
   }
   const cloud = env.OS_CLOUD ?? 'stratus';
   const found = fromCloudsYaml(env.OS_CLIENT_CONFIG_FILE ?? config.identity.cloudsYaml, cloud);
-  if (!found) throw new CliError(`no credentials: set OS_AUTH_URL, OS_USERNAME and OS_PASSWORD, or give cloud '${cloud}' in ${config.identity.cloudsYaml}`);
+  if (!found)
+    throw new CliError(`no credentials: set OS_AUTH_URL, OS_USERNAME and OS_PASSWORD, or give cloud '${cloud}' in ${config.identity.cloudsYaml}`);
   return found;
 }
 
@@ -81,7 +104,10 @@ function options(args: string[]): { positional: string[]; flags: Map<string, str
   const flags = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (!a.startsWith('--')) { positional.push(a); continue; }
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
     const value = args[++i];
     if (value === undefined) throw new CliError(`${a} needs a value`);
     flags.set(a.slice(2), value);
@@ -101,14 +127,28 @@ const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
 function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
   const cell = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(columns), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
 }
 
 /** Runs one `actor …` or `dead-letter …` command; answers the process's exit code. */
-export async function adminCommand(config: Config, command: string, args: string[], env = process.env, out = console.log, err = console.error): Promise<number> {
+export async function adminCommand(
+  config: Config,
+  command: string,
+  args: string[],
+  env = process.env,
+  out = console.log,
+  err = console.error,
+): Promise<number> {
   try {
-    const { positional: [verb, ...rest], flags } = options(args);
+    const {
+      positional: [verb, ...rest],
+      flags,
+    } = options(args);
     const base = (env.STRATUS_ADMIN_URL ?? `http://${config.publicHost}:${config.listen.admin}`).replace(/\/+$/, '');
     const call = async <T>(method: string, route: string): Promise<T> => {
       const token = await login(credentials(config, env));
@@ -116,8 +156,14 @@ export async function adminCommand(config: Config, command: string, args: string
       if (r.status >= 400) throw new CliError(await errorText(r));
       return (r.status === 204 ? undefined : await r.json()) as T;
     };
-    const two = () => { if (rest.length !== 2) throw new CliError(`usage: stratus ${command} ${verb} KIND ID`); return path(rest[0], rest[1]); };
-    const one = () => { if (rest.length !== 1) throw new CliError(`usage: stratus ${command} ${verb} ID`); return path(rest[0]); };
+    const two = () => {
+      if (rest.length !== 2) throw new CliError(`usage: stratus ${command} ${verb} KIND ID`);
+      return path(rest[0], rest[1]);
+    };
+    const one = () => {
+      if (rest.length !== 1) throw new CliError(`usage: stratus ${command} ${verb} ID`);
+      return path(rest[0]);
+    };
     if (command === 'actor' && verb === 'list') {
       const body = await call<{ actors: Array<Record<string, unknown>> }>('GET', `actors${query(flags, ['kind', 'status', 'limit'])}`);
       out(table(body.actors, ['kind', 'id', 'node', 'status', 'failure', 'restarts', 'mailboxDepth']));
@@ -128,8 +174,15 @@ export async function adminCommand(config: Config, command: string, args: string
       out(`${verb === 'restart' ? 'restarted' : 'stopping'}: ${rest.join('/')} (${body.actor.status})`);
     } else if (command === 'dead-letter' && verb === 'list') {
       const body = await call<{ dead_letters: Array<{ to: { kind: string; id: string }; at: number } & Record<string, unknown>> }>(
-        'GET', `dead-letters${query(flags, ['kind', 'id', 'limit'])}`);
-      out(table(body.dead_letters.map((d) => ({ ...d, to: `${d.to.kind}/${d.to.id}`, at: new Date(d.at).toISOString() })), ['id', 'to', 'type', 'attempts', 'at', 'reason']));
+        'GET',
+        `dead-letters${query(flags, ['kind', 'id', 'limit'])}`,
+      );
+      out(
+        table(
+          body.dead_letters.map((d) => ({ ...d, to: `${d.to.kind}/${d.to.id}`, at: new Date(d.at).toISOString() })),
+          ['id', 'to', 'type', 'attempts', 'at', 'reason'],
+        ),
+      );
     } else if (command === 'dead-letter' && verb === 'retry') {
       const body = await call<{ dead_letter: { retried_as: string } }>('POST', `dead-letters/${one()}/retry`);
       out(`sent again: ${rest[0]} as ${body.dead_letter.retried_as}`);
@@ -144,7 +197,9 @@ export async function adminCommand(config: Config, command: string, args: string
   } catch (error) {
     if (!(error instanceof CliError) && !(error instanceof TypeError)) throw error;
     // fetch's TypeError: the API could not be reached at all.
-    err(`Error: ${error instanceof TypeError ? `cannot reach the admin API: ${(error.cause as Error | undefined)?.message ?? error.message}` : error.message}`);
+    err(
+      `Error: ${error instanceof TypeError ? `cannot reach the admin API: ${(error.cause as Error | undefined)?.message ?? error.message}` : error.message}`,
+    );
     return 1;
   }
 }

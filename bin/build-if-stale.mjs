@@ -6,7 +6,19 @@ import { spawnSync } from 'node:child_process';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = join(root, 'dist', '.build-stamp');
-const sources = ['cluster.config.ts', 'actors', 'supervisors', 'http', 'models', 'runtime', 'drivers', 'bin', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
+const sources = [
+  'cluster.config.ts',
+  'actors',
+  'supervisors',
+  'http',
+  'models',
+  'runtime',
+  'drivers',
+  'bin',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package-lock.json',
+];
 
 // Newest mtime of a file, or of the TypeScript (and importable JSON) files under a folder; 0 when absent.
 const newest = (path, inFolder = false) => {

@@ -45,7 +45,10 @@ export interface Cloud {
  * The composition root: one node holding every role the configuration gives it, on its
  * database, with its operational endpoints. Later services attach here.
  */
-export interface Secrets { readonly adminPassword?: string; readonly demoPassword?: string }
+export interface Secrets {
+  readonly adminPassword?: string;
+  readonly demoPassword?: string;
+}
 
 /** What a test harness adds to a start (bin/harness.ts); a production start passes none. */
 export interface CloudExtensions {
@@ -56,67 +59,120 @@ export interface CloudExtensions {
 }
 
 export async function startCloud(
-  config: Config, logger: Logger, secrets: Secrets = {}, clock: Clock = new SystemClock(), extensions: CloudExtensions = {},
+  config: Config,
+  logger: Logger,
+  secrets: Secrets = {},
+  clock: Clock = new SystemClock(),
+  extensions: CloudExtensions = {},
 ): Promise<Cloud> {
   mkdirSync(config.stateDir, { recursive: true });
   const db = await openDatabase(config.databaseUrl);
   const store = new SqlStore(db, { maxBatch: config.store.maxBatch, crashHistory: config.supervision.crashHistory, now: () => clock.now() });
   const node = new ActorNode({
-    nodeId: config.nodeId, store, transport: new InProcessTransport(), clock, logger,
-    requestTimeoutMs: config.timeouts.requestMs, passivationSweepMs: config.passivation.sweepMs,
+    nodeId: config.nodeId,
+    store,
+    transport: new InProcessTransport(),
+    clock,
+    logger,
+    requestTimeoutMs: config.timeouts.requestMs,
+    passivationSweepMs: config.passivation.sweepMs,
     recentMessages: config.introspection.recentMessages,
-    inboxRetentionMs: config.store.inboxRetentionMs, inboxPruneMs: config.store.inboxPruneMs,
+    inboxRetentionMs: config.store.inboxRetentionMs,
+    inboxPruneMs: config.store.inboxPruneMs,
   });
   const roles = new Set(config.roles);
   const hosts = roles.has('compute') ? await prepareHypervisors(config) : [];
   const pool = new ConnectionPool();
   const plain = <T>(rows: Array<{ get(o: { plain: true }): unknown }>) => rows.map((r) => r.get({ plain: true }) as T);
-  superviseAll(node, { supervision: config.supervision, passivation: config.passivation }, {
-    host: {
-      hypervisor: (uri) => pool.get(uri),
-      instancesOn: async (host) => plain<InstanceRow>(await db.models.Instance.findAll({ where: { host, deleted_at: null } })),
-      failSpawn: (host) => config.faults.spawnFailHosts.includes(host),
-      cleanShutdownMs: config.timeouts.cleanShutdownMs,
-      softRebootMs: config.timeouts.softRebootMs,
-      // Absolute: the hypervisor's daemon writes it from a working directory of its own.
-      savePath: (host, uuid) => resolve(config.stateDir, 'saved', host, `${uuid}.save`),
-      ignoresShutdown: (host) => config.faults.ignoreShutdownHosts.includes(host),
-      bootId: (host) => bootIdOf(hosts.find((h) => h.name === host)),
-      serviceDownMs: config.timeouts.serviceDownMs,
-      hypervisorRetryMs: config.timeouts.hypervisorRetryMs,
-      hypervisorWaitMs: config.timeouts.hypervisorWaitMs,
+  superviseAll(
+    node,
+    { supervision: config.supervision, passivation: config.passivation },
+    {
+      host: {
+        hypervisor: (uri) => pool.get(uri),
+        instancesOn: async (host) => plain<InstanceRow>(await db.models.Instance.findAll({ where: { host, deleted_at: null } })),
+        failSpawn: (host) => config.faults.spawnFailHosts.includes(host),
+        cleanShutdownMs: config.timeouts.cleanShutdownMs,
+        softRebootMs: config.timeouts.softRebootMs,
+        // Absolute: the hypervisor's daemon writes it from a working directory of its own.
+        savePath: (host, uuid) => resolve(config.stateDir, 'saved', host, `${uuid}.save`),
+        ignoresShutdown: (host) => config.faults.ignoreShutdownHosts.includes(host),
+        bootId: (host) => bootIdOf(hosts.find((h) => h.name === host)),
+        serviceDownMs: config.timeouts.serviceDownMs,
+        hypervisorRetryMs: config.timeouts.hypervisorRetryMs,
+        hypervisorWaitMs: config.timeouts.hypervisorWaitMs,
+      },
+      instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs },
+      scheduler: {
+        loadHosts: async () => plain<HostRow>(await db.models.Host.findAll()),
+        maxAttempts: config.scheduler.maxAttempts,
+        serviceDownMs: config.timeouts.serviceDownMs,
+        hostViewMaxAgeMs: 1_000,
+      },
     },
-    instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs },
-    scheduler: {
-      loadHosts: async () => plain<HostRow>(await db.models.Host.findAll()),
-      maxAttempts: config.scheduler.maxAttempts, serviceDownMs: config.timeouts.serviceDownMs, hostViewMaxAgeMs: 1_000,
-    },
-  });
+  );
   const recovered = await node.start();
   // Registering reconciles each hypervisor with the tables before the API takes new boots.
   const hostIp = config.myIp || machineIp();
   await Promise.all(hosts.map((h) => node.ask(ref('host', h.name), 'register', registration(h, hostIp))));
   const stopReports = [
-    reportHosts(node, hosts.map((h) => h.name), config.timeouts.reportIntervalMs),
+    reportHosts(
+      node,
+      hosts.map((h) => h.name),
+      config.timeouts.reportIntervalMs,
+    ),
     ...(roles.has('scheduler') ? [reportScheduler(node, config.nodeId, config.timeouts.reportIntervalMs)] : []),
   ];
-  const ops = await listen(opsApp({
-    logger, metrics: createMetrics(node), allowRemoteMetrics: config.metrics.allowRemote,
-    check: async () => {
-      try { await db.sequelize.query('SELECT 1'); return []; } catch (e) { return [`database: ${(e as Error).message}`]; }
-    },
-    describe: () => ({ node: config.nodeId, roles: config.roles, activations: node.activeCount() }),
-  }), config.listen.host, config.listen.ops);
+  const ops = await listen(
+    opsApp({
+      logger,
+      metrics: createMetrics(node),
+      allowRemoteMetrics: config.metrics.allowRemote,
+      check: async () => {
+        try {
+          await db.sequelize.query('SELECT 1');
+          return [];
+        } catch (e) {
+          return [`database: ${(e as Error).message}`];
+        }
+      },
+      describe: () => ({ node: config.nodeId, roles: config.roles, activations: node.activeCount() }),
+    }),
+    config.listen.host,
+    config.listen.ops,
+  );
   const identity = config.roles.includes('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
   const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
   const compute = identity && images ? await startCompute(config, db, clock, logger, identity, images.services, node, extensions) : undefined;
-  const admin = identity ? await listen(adminApp({ operator: new Operator(node), tokens: identity.services.tokens }, logger), config.listen.host, config.listen.admin) : undefined;
-  logger.info({
-    node: config.nodeId, roles: config.roles, database: db.dialect, ops: ops.url, identity: identity?.publicUrl,
-    images: images?.publicUrl, compute: compute?.publicUrl, admin: admin?.url, hosts: hosts.map((h) => h.name), recovered,
-  }, 'stratus started');
+  const admin = identity
+    ? await listen(adminApp({ operator: new Operator(node), tokens: identity.services.tokens }, logger), config.listen.host, config.listen.admin)
+    : undefined;
+  logger.info(
+    {
+      node: config.nodeId,
+      roles: config.roles,
+      database: db.dialect,
+      ops: ops.url,
+      identity: identity?.publicUrl,
+      images: images?.publicUrl,
+      compute: compute?.publicUrl,
+      admin: admin?.url,
+      hosts: hosts.map((h) => h.name),
+      recovered,
+    },
+    'stratus started',
+  );
   return {
-    config, node, db, ops, identity, images: images?.server, compute: compute?.server, admin, hosts, recovered,
+    config,
+    node,
+    db,
+    ops,
+    identity,
+    images: images?.server,
+    compute: compute?.server,
+    admin,
+    hosts,
+    recovered,
     stop: async () => {
       for (const stopReport of stopReports) stopReport();
       images?.services.stop();
@@ -138,8 +194,12 @@ export async function startCloud(
 
 async function startIdentity(config: Config, db: Database, clock: Clock, logger: Logger, secrets: Secrets) {
   const identity = await createIdentity({
-    models: db.models, clock, stateDir: config.stateDir,
-    tokenTtlMs: config.identity.tokenTtlMs, revocationPollMs: config.identity.revocationPollMs, listLimit: config.identity.listLimit,
+    models: db.models,
+    clock,
+    stateDir: config.stateDir,
+    tokenTtlMs: config.identity.tokenTtlMs,
+    revocationPollMs: config.identity.revocationPollMs,
+    listLimit: config.identity.listLimit,
   });
   const server = await listen(identityApp(identity.services, logger), config.listen.host, config.listen.identity);
   identity.publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
@@ -148,13 +208,22 @@ async function startIdentity(config: Config, db: Database, clock: Clock, logger:
 }
 
 async function startImages(config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity) {
-  const images = await createImages({
-    models: db.models, tokens: identity.services.tokens, clock, storeDir: config.images.storeDir, nodeId: config.nodeId,
-    uploadStaleMs: config.images.uploadStaleMs, limits: config.images,
-  }, logger);
+  const images = await createImages(
+    {
+      models: db.models,
+      tokens: identity.services.tokens,
+      clock,
+      storeDir: config.images.storeDir,
+      nodeId: config.nodeId,
+      uploadStaleMs: config.images.uploadStaleMs,
+      limits: config.images,
+    },
+    logger,
+  );
   // Image transfers may be large: no deadline for a whole request, only for a stalled connection.
   const server = await listen(imageApp(images, logger), config.listen.host, config.listen.image, {
-    requestTimeoutMs: config.images.requestTimeoutMs, idleTimeoutMs: config.images.idleTimeoutMs,
+    requestTimeoutMs: config.images.requestTimeoutMs,
+    idleTimeoutMs: config.images.idleTimeoutMs,
   });
   images.url = `http://${config.publicHost}:${new URL(server.url).port}`;
   identity.services.catalog.register({ type: 'image', name: 'glance', url: () => images.url });
@@ -164,14 +233,38 @@ async function startImages(config: Config, db: Database, clock: Clock, logger: L
 }
 
 async function startCompute(
-  config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity, images: ImageServices, node: ActorNode, extensions: CloudExtensions,
+  config: Config,
+  db: Database,
+  clock: Clock,
+  logger: Logger,
+  identity: Identity,
+  images: ImageServices,
+  node: ActorNode,
+  extensions: CloudExtensions,
 ) {
   let publicUrl = '';
-  const server = await listen(computeApp({
-    models: db.models, identity: identityService(identity.services), images: imageService(images.repo), actors: node, clock,
-    scheduler: config.nodeId, nodeId: config.nodeId, quotas: config.quotas, serviceDownMs: config.timeouts.serviceDownMs, publicUrl: () => publicUrl,
-    maxServersPerRequest: config.quotas.maxServersPerRequest, reservationMs: config.quotas.reservationMs,
-  }, logger, extensions.computeMiddleware), config.listen.host, config.listen.compute);
+  const server = await listen(
+    computeApp(
+      {
+        models: db.models,
+        identity: identityService(identity.services),
+        images: imageService(images.repo),
+        actors: node,
+        clock,
+        scheduler: config.nodeId,
+        nodeId: config.nodeId,
+        quotas: config.quotas,
+        serviceDownMs: config.timeouts.serviceDownMs,
+        publicUrl: () => publicUrl,
+        maxServersPerRequest: config.quotas.maxServersPerRequest,
+        reservationMs: config.quotas.reservationMs,
+      },
+      logger,
+      extensions.computeMiddleware,
+    ),
+    config.listen.host,
+    config.listen.compute,
+  );
   publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
   identity.services.catalog.register({ type: 'compute', name: 'nova', url: () => `${publicUrl}/v2.1` });
   // admin stays unlimited; demo, like any project, has Nova's default quotas.

@@ -12,6 +12,10 @@ export interface Harness {
 
 let attached: Harness | undefined;
 
-export function attachHarness(harness: Harness): void { attached = harness; }
+export function attachHarness(harness: Harness): void {
+  attached = harness;
+}
 
-export function testHarness(): Harness | undefined { return attached; }
+export function testHarness(): Harness | undefined {
+  return attached;
+}

@@ -23,7 +23,13 @@ export interface HostPlan {
 // Short directory names keep the socket path under its 107-byte limit.
 const simulatedDir = (config: Config, index: number) => join(config.stateDir, 'hv', String(index));
 
-const machineBootId = () => { try { return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(); } catch { return 'unknown'; } };
+const machineBootId = () => {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+};
 
 /**
  * The hosts this node drives: those listed in `libvirt.hosts`, else one per `libvirt.uris`
@@ -33,11 +39,18 @@ const machineBootId = () => { try { return readFileSync('/proc/sys/kernel/random
 export async function prepareHypervisors(config: Config): Promise<HostPlan[]> {
   const l = config.libvirt;
   const defaults = {
-    availabilityZone: l.availabilityZone, vcpus: l.vcpus, memoryMb: l.memoryMb, diskGb: l.diskGb,
-    cpuAllocationRatio: l.cpuAllocationRatio, ramAllocationRatio: l.ramAllocationRatio, diskAllocationRatio: l.diskAllocationRatio,
+    availabilityZone: l.availabilityZone,
+    vcpus: l.vcpus,
+    memoryMb: l.memoryMb,
+    diskGb: l.diskGb,
+    cpuAllocationRatio: l.cpuAllocationRatio,
+    ramAllocationRatio: l.ramAllocationRatio,
+    diskAllocationRatio: l.diskAllocationRatio,
   };
-  const listed: Array<Config['libvirt']['hosts'][number]> = l.hosts.length ? l.hosts
-    : l.uris.length ? l.uris.map((uri, i) => ({ name: `${l.hostPrefix}-${i + 1}`, uri }))
+  const listed: Array<Config['libvirt']['hosts'][number]> = l.hosts.length
+    ? l.hosts
+    : l.uris.length
+      ? l.uris.map((uri, i) => ({ name: `${l.hostPrefix}-${i + 1}`, uri }))
       : Array.from({ length: l.simulatedHosts }, (_, i) => ({ name: `${l.hostPrefix}-${i + 1}` }));
   const plans: HostPlan[] = [];
   for (const [index, host] of listed.entries()) {
@@ -67,7 +80,11 @@ async function realBootId(uri: string): Promise<string> {
 export function bootIdOf(plan: HostPlan | undefined): string | undefined {
   if (!plan) return undefined;
   if (!plan.simulatedDir) return plan.bootId;
-  try { return readFileSync(join(plan.simulatedDir, 'boot-id'), 'utf8').trim() || undefined; } catch { return undefined; }
+  try {
+    return readFileSync(join(plan.simulatedDir, 'boot-id'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Stops the simulated hypervisors of a graceful shutdown; their guests come back on the next start. */
@@ -77,8 +94,15 @@ export async function stopHypervisors(plans: readonly HostPlan[], timeoutMs: num
 
 /** The host actor's `register` message for a planned host. */
 export const registration = (h: HostPlan, hostIp?: string) => ({
-  availability_zone: h.availabilityZone, hypervisor_type: h.uri.startsWith('test') ? 'test' : 'QEMU', libvirt_uri: h.uri,
-  vcpus: h.vcpus, memory_mb: h.memoryMb, local_gb: h.diskGb, cpu_allocation_ratio: h.cpuAllocationRatio,
-  ram_allocation_ratio: h.ramAllocationRatio, disk_allocation_ratio: h.diskAllocationRatio, boot_id: h.bootId,
+  availability_zone: h.availabilityZone,
+  hypervisor_type: h.uri.startsWith('test') ? 'test' : 'QEMU',
+  libvirt_uri: h.uri,
+  vcpus: h.vcpus,
+  memory_mb: h.memoryMb,
+  local_gb: h.diskGb,
+  cpu_allocation_ratio: h.cpuAllocationRatio,
+  ram_allocation_ratio: h.ramAllocationRatio,
+  disk_allocation_ratio: h.diskAllocationRatio,
+  boot_id: h.bootId,
   ...(hostIp ? { host_ip: hostIp } : {}),
 });

@@ -29,8 +29,11 @@ async function resetAdmin(): Promise<void> {
   const db = await openDatabase(config.databaseUrl);
   const revocations = new RevocationList(db.models, new SystemClock(), config.identity.revocationPollMs, config.identity.tokenTtlMs);
   const authUrl = `http://${config.publicHost}:${config.listen.identity}/v3`;
-  await resetAdminPassword(db.models, { cloudsYaml: config.identity.cloudsYaml, authUrl, adminPassword: process.env.STRATUS_ADMIN_PASSWORD },
-    (user) => revocations.revoke({ user, issuedBefore: Date.now() }));
+  await resetAdminPassword(
+    db.models,
+    { cloudsYaml: config.identity.cloudsYaml, authUrl, adminPassword: process.env.STRATUS_ADMIN_PASSWORD },
+    (user) => revocations.revoke({ user, issuedBefore: Date.now() }),
+  );
   await db.close();
   console.log(`admin password reset; clouds.yaml rewritten at ${config.identity.cloudsYaml}`);
 }
@@ -39,17 +42,33 @@ async function start(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger(config.log.level);
   const extensions = await testHarness()?.extend(logger);
-  const cloud = await startCloud(config, logger, {
-    adminPassword: process.env.STRATUS_ADMIN_PASSWORD, demoPassword: process.env.STRATUS_DEMO_PASSWORD,
-  }, undefined, extensions);
+  const cloud = await startCloud(
+    config,
+    logger,
+    {
+      adminPassword: process.env.STRATUS_ADMIN_PASSWORD,
+      demoPassword: process.env.STRATUS_DEMO_PASSWORD,
+    },
+    undefined,
+    extensions,
+  );
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
     // A stop that hangs must not keep the process: the state is safe in the database anyway.
-    setTimeout(() => { logger.error('graceful stop timed out'); process.exit(1); }, config.timeouts.shutdownMs).unref();
-    cloud.stop().then(() => process.exit(0), (error) => { logger.error({ err: error }, 'stop failed'); process.exit(1); });
+    setTimeout(() => {
+      logger.error('graceful stop timed out');
+      process.exit(1);
+    }, config.timeouts.shutdownMs).unref();
+    cloud.stop().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -22,8 +22,9 @@ function depthExceeds(text: string, max: number): boolean {
       if (c === 0x5c) i++;
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) { if (++depth > max) return true; }
-    else if (c === 0x5d || c === 0x7d) depth--;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
   }
   return false;
 }
@@ -37,9 +38,11 @@ function holdsNul(value: unknown): boolean {
   const pending: unknown[] = [value];
   while (pending.length) {
     const v = pending.pop();
-    if (typeof v === 'string') { if (v.includes('\0')) return true; }
-    else if (Array.isArray(v)) { for (const item of v) pending.push(item); }
-    else if (v !== null && typeof v === 'object') {
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return true;
+    } else if (Array.isArray(v)) {
+      for (const item of v) pending.push(item);
+    } else if (v !== null && typeof v === 'object') {
       for (const [k, item] of Object.entries(v)) {
         if (k.includes('\0')) return true;
         pending.push(item);

@@ -13,9 +13,16 @@ export interface RequestState {
 /** A request's state; its child logger is made only when something logs through it. */
 class State implements RequestState {
   private child: Logger | undefined;
-  constructor(readonly correlationId: string, readonly globalRequestId: string | undefined, private readonly logger: Logger) {}
+  constructor(
+    readonly correlationId: string,
+    readonly globalRequestId: string | undefined,
+    private readonly logger: Logger,
+  ) {}
   get log(): Logger {
-    return (this.child ??= this.logger.child({ correlationId: this.correlationId, ...(this.globalRequestId ? { globalRequestId: this.globalRequestId } : {}) }));
+    return (this.child ??= this.logger.child({
+      correlationId: this.correlationId,
+      ...(this.globalRequestId ? { globalRequestId: this.globalRequestId } : {}),
+    }));
   }
 }
 
@@ -39,8 +46,17 @@ export function correlation(logger: Logger): Middleware<RequestState> {
     try {
       await next();
     } finally {
-      logger.info({ correlationId: id, ...(global ? { globalRequestId: global } : {}), method: ctx.method, path: ctx.path, status: ctx.status,
-        ms: Math.round(performance.now() - started) }, 'request');
+      logger.info(
+        {
+          correlationId: id,
+          ...(global ? { globalRequestId: global } : {}),
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
     }
   };
 }

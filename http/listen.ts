@@ -42,7 +42,9 @@ function refuse(socket: Socket, error: Error & { code?: string; rawPacket?: Buff
   // before the client reads the answer. A client that never stops sending is cut off.
   socket.on('data', () => undefined);
   socket.setTimeout(5_000, () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${type}Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${head ? '' : text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${type}Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${head ? '' : text}`,
+  );
 }
 
 export interface ListenOptions {
@@ -55,7 +57,9 @@ export interface ListenOptions {
 export function listen<S, C>(app: Koa<S, C>, host: string, port: number, options: ListenOptions = {}): Promise<Listening> {
   // Koa's handler answers its own failures (app.onerror): its promise never rejects.
   const handle = app.callback();
-  const server = createServer({ ...(options.requestTimeoutMs !== undefined ? { requestTimeout: options.requestTimeoutMs } : {}) }, (req, res) => { void handle(req, res); });
+  const server = createServer({ ...(options.requestTimeoutMs !== undefined ? { requestTimeout: options.requestTimeoutMs } : {}) }, (req, res) => {
+    void handle(req, res);
+  });
   if (options.idleTimeoutMs !== undefined) server.timeout = options.idleTimeoutMs;
   const inFlight = new Set<ServerResponse>();
   let closing = false;
@@ -72,15 +76,20 @@ export function listen<S, C>(app: Koa<S, C>, host: string, port: number, options
       const address = server.address();
       const actual = typeof address === 'object' && address ? address.port : port;
       resolve({
-        url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`, server,
-        close: (graceMs = 0) => new Promise<void>((done) => {
-          closing = true;
-          // A client must not send its next request on a connection that is about to end.
-          for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
-          const cut = setTimeout(() => server.closeAllConnections(), graceMs);
-          server.close(() => { clearTimeout(cut); done(); });
-          server.closeIdleConnections();
-        }),
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`,
+        server,
+        close: (graceMs = 0) =>
+          new Promise<void>((done) => {
+            closing = true;
+            // A client must not send its next request on a connection that is about to end.
+            for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+            const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+            server.close(() => {
+              clearTimeout(cut);
+              done();
+            });
+            server.closeIdleConnections();
+          }),
       });
     });
   });

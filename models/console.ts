@@ -31,5 +31,4 @@ export const attributes: ModelAttributes = {
 
 export const indexes = [{ fields: ['instance_uuid'] }];
 
-export const define = (sequelize: Sequelize) =>
-  sequelize.define('Console', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) => sequelize.define('Console', attributes, { tableName: table, timestamps: false, indexes });

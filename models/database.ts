@@ -69,7 +69,11 @@ function openSqlite(url: string): Sequelize {
   return sequelize;
 }
 
-interface SqliteConnection { configure(option: 'busyTimeout', ms: number): void; stratusConfigured?: boolean; uuid?: string }
+interface SqliteConnection {
+  configure(option: 'busyTimeout', ms: number): void;
+  stratusConfigured?: boolean;
+  uuid?: string;
+}
 interface SqliteManager {
   connections: Record<string, SqliteConnection>;
   getConnection(o: { uuid?: string }): Promise<SqliteConnection>;

@@ -20,10 +20,17 @@ export interface FlavorRow {
 }
 
 /** One extra spec of a flavor (Nova's flavor_extra_specs). */
-export interface FlavorExtraSpecRow { flavor_id: string; key: string; value: string }
+export interface FlavorExtraSpecRow {
+  flavor_id: string;
+  key: string;
+  value: string;
+}
 
 /** A project given access to a private flavor (Nova's flavor_projects). */
-export interface FlavorProjectRow { flavor_id: string; project_id: string }
+export interface FlavorProjectRow {
+  flavor_id: string;
+  project_id: string;
+}
 
 export const table = 'flavors';
 export const extraSpecsTable = 'flavor_extra_specs';

@@ -68,7 +68,11 @@ export const attributes: ModelAttributes = {
 export const define = (sequelize: Sequelize) => sequelize.define('Host', attributes, { tableName: table, timestamps: false });
 
 /** What a host has free, or what a guest needs of one. */
-export interface Capacity { readonly vcpus: number; readonly memory_mb: number; readonly disk_gb: number }
+export interface Capacity {
+  readonly vcpus: number;
+  readonly memory_mb: number;
+  readonly disk_gb: number;
+}
 
 /** Free capacity under the host's allocation ratios, as Nova's resource filters and claims compute it. */
 export const freeOf = (h: HostRow): Capacity => ({
@@ -77,10 +81,8 @@ export const freeOf = (h: HostRow): Capacity => ({
   disk_gb: h.local_gb * h.disk_allocation_ratio - h.local_gb_used,
 });
 
-export const fits = (free: Capacity, need: Capacity) =>
-  free.vcpus >= need.vcpus && free.memory_mb >= need.memory_mb && free.disk_gb >= need.disk_gb;
+export const fits = (free: Capacity, need: Capacity) => free.vcpus >= need.vcpus && free.memory_mb >= need.memory_mb && free.disk_gb >= need.disk_gb;
 
 /** Nova's servicegroup check: enabled, not forced down, not failed, and reported within service_down_time. */
 export const serviceUp = (h: HostRow, now: number, serviceDownMs: number) =>
-  h.status === 'up' && !h.service_disabled && !h.forced_down
-  && h.last_seen_at !== null && now - new Date(h.last_seen_at).getTime() <= serviceDownMs;
+  h.status === 'up' && !h.service_disabled && !h.forced_down && h.last_seen_at !== null && now - new Date(h.last_seen_at).getTime() <= serviceDownMs;

@@ -76,5 +76,9 @@ export const events = {
 
 export const define = (sequelize: Sequelize) => ({
   InstanceAction: sequelize.define('InstanceAction', actions.attributes, { tableName: actions.table, timestamps: false, indexes: actions.indexes }),
-  InstanceActionEvent: sequelize.define('InstanceActionEvent', events.attributes, { tableName: events.table, timestamps: false, indexes: events.indexes }),
+  InstanceActionEvent: sequelize.define('InstanceActionEvent', events.attributes, {
+    tableName: events.table,
+    timestamps: false,
+    indexes: events.indexes,
+  }),
 });

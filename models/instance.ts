@@ -127,12 +127,6 @@ export const attributes: ModelAttributes = {
   ...softDelete,
 };
 
-export const indexes = [
-  { fields: ['project_id', 'created_at'] },
-  { fields: ['host'] },
-  { fields: ['vm_state'] },
-  { fields: ['deleted_at'] },
-];
+export const indexes = [{ fields: ['project_id', 'created_at'] }, { fields: ['host'] }, { fields: ['vm_state'] }, { fields: ['deleted_at'] }];
 
-export const define = (sequelize: Sequelize) =>
-  sequelize.define('Instance', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) => sequelize.define('Instance', attributes, { tableName: table, timestamps: false, indexes });

@@ -28,5 +28,4 @@ export const attributes: ModelAttributes = {
 
 export const indexes = [{ fields: ['project_id'] }];
 
-export const define = (sequelize: Sequelize) =>
-  sequelize.define('Network', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) => sequelize.define('Network', attributes, { tableName: table, timestamps: false, indexes });

@@ -19,5 +19,4 @@ export const attributes: ModelAttributes = {
   ...timestamps,
 };
 
-export const define = (sequelize: Sequelize) =>
-  sequelize.define('Scheduler', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) => sequelize.define('Scheduler', attributes, { tableName: table, timestamps: false });

@@ -30,5 +30,4 @@ export const attributes: ModelAttributes = {
 
 export const indexes = [{ fields: ['project_id'] }];
 
-export const define = (sequelize: Sequelize) =>
-  sequelize.define('Volume', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) => sequelize.define('Volume', attributes, { tableName: table, timestamps: false, indexes });

@@ -63,12 +63,18 @@ export class Activation {
   /** Handling the uncommitted messages again: each commit is awaited, not pipelined. */
   private replaying = false;
 
-  constructor(readonly ref: ActorRef, readonly kind: KindRuntime, private readonly host: ActivationHost) {
+  constructor(
+    readonly ref: ActorRef,
+    readonly kind: KindRuntime,
+    private readonly host: ActivationHost,
+  ) {
     this.lastActive = host.clock.now();
   }
 
   /** Handling a message, or commits of its handled messages not yet landed. */
-  get busy(): boolean { return this.handling || this.inflight > 0 || this.recovering; }
+  get busy(): boolean {
+    return this.handling || this.inflight > 0 || this.recovering;
+  }
 
   /**
    * Handles one message. Transient messages to a ready actor take a synchronous fast path
@@ -82,7 +88,10 @@ export class Activation {
   private take(envelope: Envelope): Promise<void> | void {
     if (envelope === REPLAY) return this.replay();
     // After a failed pipelined commit, everything waits for the replay, in order.
-    if (this.recovering) { this.uncommitted!.push(envelope); return; }
+    if (this.recovering) {
+      this.uncommitted!.push(envelope);
+      return;
+    }
     // A read sees only committed state: it waits for the commits in flight.
     if (this.inflight > 0 && !envelope.durable) return this.settledCommits().then(() => this.take(envelope));
     this.handling = true;
@@ -126,7 +135,10 @@ export class Activation {
         if (done) return done;
       }
       // A pipelined commit failed while this message was being retried: it waits for the replay too.
-      if (this.recovering) { this.uncommitted!.push(envelope); return 'deferred'; }
+      if (this.recovering) {
+        this.uncommitted!.push(envelope);
+        return 'deferred';
+      }
       try {
         if (!this.loaded) await this.load();
         if (this.status === 'failed' || this.status === 'stale') return await this.refuse(envelope);
@@ -184,7 +196,7 @@ export class Activation {
     const context = new MessageContext(this.ref, envelope, this.host, definition.records);
     let result: Outcome<object>;
     try {
-      result = await definition.behaviour[envelope.type](this.state, envelope.payload, context) as Outcome<object>;
+      result = (await definition.behaviour[envelope.type](this.state, envelope.payload, context)) as Outcome<object>;
     } catch (error) {
       if (!isRejection(error)) throw error;
       stats.rejected++;
@@ -193,9 +205,12 @@ export class Activation {
     }
     const reply: StoredReply = { ok: true, value: result.reply };
     const committed = this.host.store.commit({
-      ref: this.ref, epoch: this.epoch, state: result.state,
+      ref: this.ref,
+      epoch: this.epoch,
+      state: result.state,
       // A transient write leaves no inbox row: nothing redelivers it.
-      ...(envelope.durable ? { handled: { id: String(envelope.id), reply } } : {}), sends: context.sends.filter((e) => e.durable),
+      ...(envelope.durable ? { handled: { id: String(envelope.id), reply } } : {}),
+      sends: context.sends.filter((e) => e.durable),
       ...(context.records.length ? { records: context.records } : {}),
     });
     const done = () => {
@@ -218,25 +233,33 @@ export class Activation {
   private pipeline(envelope: Envelope, committed: Promise<void>, done: () => void): void {
     (this.uncommitted ??= []).push(envelope);
     this.inflight++;
-    this.lastCommit = committed.then(() => {
-      this.uncommitted!.shift();
-      done();
-    }, (error) => {
-      if (error instanceof StaleEpochError) {
-        // Superseded: this and every later commit are refused; their senders hear so.
-        this.uncommitted!.shift();
-        this.status = 'stale';
-        this.host.reply(envelope, { ok: false, error: error.toBody() });
-      } else if (!this.recovering && !(error instanceof BrokenChainError)) {
-        // What was handled but not committed is handled again, in order, on the state reloaded.
-        this.recovering = true;
-        this.host.logger.warn({ actor: `${this.ref.kind}/${this.ref.id}`, err: error, pending: this.uncommitted!.length }, 'pipelined commit failed; replaying');
-        this.host.signal(this, REPLAY);
-      }
-    }).finally(() => {
-      this.inflight--;
-      this.retireIfDone();
-    });
+    this.lastCommit = committed
+      .then(
+        () => {
+          this.uncommitted!.shift();
+          done();
+        },
+        (error) => {
+          if (error instanceof StaleEpochError) {
+            // Superseded: this and every later commit are refused; their senders hear so.
+            this.uncommitted!.shift();
+            this.status = 'stale';
+            this.host.reply(envelope, { ok: false, error: error.toBody() });
+          } else if (!this.recovering && !(error instanceof BrokenChainError)) {
+            // What was handled but not committed is handled again, in order, on the state reloaded.
+            this.recovering = true;
+            this.host.logger.warn(
+              { actor: `${this.ref.kind}/${this.ref.id}`, err: error, pending: this.uncommitted!.length },
+              'pipelined commit failed; replaying',
+            );
+            this.host.signal(this, REPLAY);
+          }
+        },
+      )
+      .finally(() => {
+        this.inflight--;
+        this.retireIfDone();
+      });
   }
 
   /** Resolves once every commit made so far has landed or failed. */
@@ -284,7 +307,10 @@ export class Activation {
       return this.rejected(envelope, error);
     }
     if (result instanceof Promise) {
-      return result.then((r) => this.completeTransient(envelope, context, r), (error) => this.rejected(envelope, error));
+      return result.then(
+        (r) => this.completeTransient(envelope, context, r),
+        (error) => this.rejected(envelope, error),
+      );
     }
     return this.completeTransient(envelope, context, result);
   }
@@ -327,9 +353,10 @@ export class Activation {
 
   /** A failed or superseded actor handles nothing: durable messages go to dead letters, senders get an error. */
   private async refuse(envelope: Envelope): Promise<MessageOutcome> {
-    const error = this.status === 'stale'
-      ? new StaleEpochError(`${this.ref.kind}/${this.ref.id}`)
-      : new ActorError('actor_failed', `${this.ref.kind} ${this.ref.id} has failed and must be restarted by an operator: ${this.failure}`);
+    const error =
+      this.status === 'stale'
+        ? new StaleEpochError(`${this.ref.kind}/${this.ref.id}`)
+        : new ActorError('actor_failed', `${this.ref.kind} ${this.ref.id} has failed and must be restarted by an operator: ${this.failure}`);
     if (envelope.durable && this.status === 'failed') {
       await this.host.store.deadLetter({ envelope, reason: error.message, attempts: 0 }).catch((e) => this.logError(e));
       this.kind.stats.deadLetters++;
@@ -341,8 +368,11 @@ export class Activation {
   private crashed(envelope: Envelope, error: Error, attempts: number) {
     const now = this.host.clock.now();
     const crash: CrashInfo = {
-      reason: error?.message ?? String(error), stack: error?.stack, at: now,
-      messageType: envelope.type, messageId: String(envelope.id),
+      reason: error?.message ?? String(error),
+      stack: error?.stack,
+      at: now,
+      messageType: envelope.type,
+      messageId: String(envelope.id),
     };
     this.lastCrash = crash;
     this.kind.stats.crashes++;
@@ -359,7 +389,8 @@ export class Activation {
     }
     this.kind.stats.deadLetters++;
     this.host.reply(envelope, {
-      ok: false, error: { code: 'dead_letter', message: `message dead-lettered after ${attempts} attempts: ${reason}` },
+      ok: false,
+      error: { code: 'dead_letter', message: `message dead-lettered after ${attempts} attempts: ${reason}` },
     });
   }
 
@@ -413,10 +444,18 @@ export class Activation {
     const recent = this.recent ?? [];
     const ordered = recent.length < this.host.recentMessages ? recent : [...recent.slice(this.recentNext), ...recent.slice(0, this.recentNext)];
     return {
-      kind: this.ref.kind, id: this.ref.id, node: this.host.nodeId, supervisor: this.kind.supervisor,
-      status: this.status, epoch: this.epoch, mailboxDepth: this.depth, handled: this.handled,
-      restarts: this.restarts, ...(this.lastCrash ? { lastCrash: this.lastCrash } : {}),
-      recent: ordered, summary: this.kind.definition.summary?.(this.state) ?? {},
+      kind: this.ref.kind,
+      id: this.ref.id,
+      node: this.host.nodeId,
+      supervisor: this.kind.supervisor,
+      status: this.status,
+      epoch: this.epoch,
+      mailboxDepth: this.depth,
+      handled: this.handled,
+      restarts: this.restarts,
+      ...(this.lastCrash ? { lastCrash: this.lastCrash } : {}),
+      recent: ordered,
+      summary: this.kind.definition.summary?.(this.state) ?? {},
     };
   }
 

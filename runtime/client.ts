@@ -2,7 +2,10 @@ import type { PayloadOf, Protocol, ProtocolSpec } from './protocol.js';
 import { ref, type ActorRef } from './ref.js';
 
 /** Options of one request: the caller's correlation id, and `commitOnly` for a request whose caller retries itself. */
-export interface RequestOptions { readonly correlationId?: string; readonly commitOnly?: boolean }
+export interface RequestOptions {
+  readonly correlationId?: string;
+  readonly commitOnly?: boolean;
+}
 
 /** What a typed client needs of a node: asking an actor, and whether one is live here. */
 export interface ActorGateway {
@@ -23,7 +26,10 @@ export type ActorClient<P extends ProtocolSpec, Replies> = {
  * A typed client of a kind: `clientOf(instanceProtocol, node)(uuid).create({...})`. The message
  * types come from the protocol, so a caller can no longer name a message the kind does not have.
  */
-export function clientOf<P extends ProtocolSpec, Replies = Record<never, never>>(protocol: Protocol<P>, gateway: ActorGateway): (id: string) => ActorClient<P, Replies> {
+export function clientOf<P extends ProtocolSpec, Replies = Record<never, never>>(
+  protocol: Protocol<P>,
+  gateway: ActorGateway,
+): (id: string) => ActorClient<P, Replies> {
   return (id) => {
     const to = ref(protocol.kind, id);
     const client: Record<string, unknown> = { ref: to, isActive: () => gateway.isActive?.(to) ?? false };

@@ -10,7 +10,9 @@ export interface Clock {
 }
 
 export class SystemClock implements Clock {
-  now(): number { return Date.now(); }
+  now(): number {
+    return Date.now();
+  }
 
   setTimeout(fn: () => void, ms: number): Timer {
     // Timers must never keep a stopping process alive.
@@ -26,7 +28,11 @@ export class SystemClock implements Clock {
   }
 }
 
-interface Scheduled { id: number; at: number; fn: () => void }
+interface Scheduled {
+  id: number;
+  at: number;
+  fn: () => void;
+}
 
 /** A clock that moves only when a test advances it. */
 export class SimulatedClock implements Clock {
@@ -34,9 +40,13 @@ export class SimulatedClock implements Clock {
   private timers: Scheduled[] = [];
   private next = 1;
 
-  constructor(start = Date.UTC(2026, 0, 1)) { this.current = start; }
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.current = start;
+  }
 
-  now(): number { return this.current; }
+  now(): number {
+    return this.current;
+  }
 
   setTimeout(fn: () => void, ms: number): Timer {
     const timer = { id: this.next++, at: this.current + Math.max(0, ms), fn };
@@ -53,7 +63,9 @@ export class SimulatedClock implements Clock {
   }
 
   /** Number of timers waiting to fire. */
-  get pending(): number { return this.timers.length; }
+  get pending(): number {
+    return this.timers.length;
+  }
 
   /**
    * Moves time forward by `ms`, firing due timers in order. Between timers it lets

@@ -2,7 +2,10 @@ import type { ActorRef } from './ref.js';
 import type { ErrorBody } from './errors.js';
 
 /** Where the answer to a request goes: a node and the request's id there. */
-export interface ReplyAddress { readonly node: string; readonly requestId: string }
+export interface ReplyAddress {
+  readonly node: string;
+  readonly requestId: string;
+}
 
 export interface Envelope {
   /** Durable messages carry a UUID that survives restarts; transient ones a node-local number. */

@@ -1,19 +1,27 @@
 export type ActorErrorCode =
-  | 'timeout'          // no reply within the request timeout
-  | 'invalid_message'  // unknown type or payload failing the kind's schema
+  | 'timeout' // no reply within the request timeout
+  | 'invalid_message' // unknown type or payload failing the kind's schema
   | 'unknown_kind'
-  | 'dead_letter'      // the handler crashed on every attempt
-  | 'actor_failed'     // the actor exceeded its restart intensity and is stopped
-  | 'stale_epoch'      // a newer activation of the actor exists
-  | 'stopped'          // the node is shutting down
-  | 'broken_chain'     // an earlier commit of the same activation failed
-  | 'rejected';        // the handler refused the request (a business error)
+  | 'dead_letter' // the handler crashed on every attempt
+  | 'actor_failed' // the actor exceeded its restart intensity and is stopped
+  | 'stale_epoch' // a newer activation of the actor exists
+  | 'stopped' // the node is shutting down
+  | 'broken_chain' // an earlier commit of the same activation failed
+  | 'rejected'; // the handler refused the request (a business error)
 
 // A code is an ActorErrorCode, or a kind's own (a rejection's).
-export interface ErrorBody { code: string; message: string; details?: unknown }
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+}
 
 export class ActorError extends Error {
-  constructor(readonly code: string, message: string, readonly details?: unknown) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message);
     this.name = 'ActorError';
   }
@@ -24,17 +32,23 @@ export class ActorError extends Error {
       : { code: this.code, message: this.message, details: this.details };
   }
 
-  static from(body: ErrorBody): ActorError { return new ActorError(body.code, body.message, body.details); }
+  static from(body: ErrorBody): ActorError {
+    return new ActorError(body.code, body.message, body.details);
+  }
 }
 
 /** A handler throws this to refuse a request without it counting as a crash. */
 export const reject = (message: string, details?: unknown): ActorError => new ActorError('rejected', message, details);
 
 export class StaleEpochError extends ActorError {
-  constructor(what: string) { super('stale_epoch', `write refused: ${what} has a newer activation`); }
+  constructor(what: string) {
+    super('stale_epoch', `write refused: ${what} has a newer activation`);
+  }
 }
 
 /** A commit refused because an earlier one of the same activation failed: applying it would skip that one. */
 export class BrokenChainError extends ActorError {
-  constructor(what: string) { super('broken_chain', `write refused: an earlier write of ${what} failed`); }
+  constructor(what: string) {
+    super('broken_chain', `write refused: an earlier write of ${what} failed`);
+  }
 }

@@ -26,10 +26,15 @@ export interface HandlerContext {
   record(model: string, row: Readonly<Record<string, unknown>>): void;
 }
 
-export interface SendLater { readonly delayMs?: number }
+export interface SendLater {
+  readonly delayMs?: number;
+}
 
 /** A row written through `HandlerContext.record`. */
-export interface RecordWrite { readonly model: string; readonly row: Readonly<Record<string, unknown>> }
+export interface RecordWrite {
+  readonly model: string;
+  readonly row: Readonly<Record<string, unknown>>;
+}
 
 export interface Outcome<S> {
   /** The new state; undefined leaves it as it was, null deletes the entity's row. */
@@ -76,5 +81,4 @@ export interface KindDefinition<S extends object = any, P extends ProtocolSpec =
   summary?(state: S | null): Record<string, unknown>;
 }
 
-export const defineKind = <S extends object, P extends ProtocolSpec>(definition: KindDefinition<S, P>): KindDefinition<S, P> =>
-  definition;
+export const defineKind = <S extends object, P extends ProtocolSpec>(definition: KindDefinition<S, P>): KindDefinition<S, P> => definition;

@@ -4,8 +4,22 @@ export type { Logger };
 
 // Fields that carry credentials or a user's secrets, wherever a log call puts them (top level or one object down).
 const SECRET_FIELDS = [
-  'password', 'adminPass', 'user_data', 'userData', 'token', 'secret', 'private_key', 'privateKey', 'credentials', 'blob',
-  'sql', 'script', 'headers["x-auth-token"]', 'headers["x-subject-token"]', 'headers.authorization', 'headers.cookie',
+  'password',
+  'adminPass',
+  'user_data',
+  'userData',
+  'token',
+  'secret',
+  'private_key',
+  'privateKey',
+  'credentials',
+  'blob',
+  'sql',
+  'script',
+  'headers["x-auth-token"]',
+  'headers["x-subject-token"]',
+  'headers.authorization',
+  'headers.cookie',
 ];
 export const REDACTED_PATHS = [...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${f}`)];
 
@@ -26,11 +40,15 @@ export function safeError(error: unknown, depth = 0): unknown {
 }
 
 export const createLogger = (level: string, destination?: pino.DestinationStream): Logger =>
-  pino({
-    level, base: { service: 'stratus' },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    serializers: { err: (error: unknown) => safeError(error) },
-  }, destination);
+  pino(
+    {
+      level,
+      base: { service: 'stratus' },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { err: (error: unknown) => safeError(error) },
+    },
+    destination,
+  );
 
 /** A logger that writes nothing, for tests and benchmarks. */
 export const silentLogger = (): Logger => pino({ level: 'silent' });

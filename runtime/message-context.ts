@@ -21,17 +21,22 @@ export class MessageContext implements HandlerContext {
   private logger: Logger | undefined;
 
   constructor(
-    readonly self: ActorRef, private readonly envelope: Envelope, private readonly host: ContextHost,
+    readonly self: ActorRef,
+    private readonly envelope: Envelope,
+    private readonly host: ContextHost,
     private readonly recordModels: readonly string[] = [],
   ) {
     this.now = host.clock.now();
   }
 
-  get correlationId(): string | undefined { return this.envelope.correlationId; }
+  get correlationId(): string | undefined {
+    return this.envelope.correlationId;
+  }
 
   get log(): Logger {
     return (this.logger ??= this.host.logger.child({
-      actor: `${this.self.kind}/${this.self.id}`, correlationId: this.envelope.correlationId,
+      actor: `${this.self.kind}/${this.self.id}`,
+      correlationId: this.envelope.correlationId,
     }));
   }
 

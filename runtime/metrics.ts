@@ -15,7 +15,10 @@ export function createMetrics(node: ActorNode): client.Registry {
 
   const counter = (name: string, help: string, fields: Array<[CounterField, Record<string, string>]>) =>
     new client.Counter({
-      name, help, registers: [registry], labelNames: ['kind', ...new Set(fields.flatMap(([, l]) => Object.keys(l)))],
+      name,
+      help,
+      registers: [registry],
+      labelNames: ['kind', ...new Set(fields.flatMap(([, l]) => Object.keys(l)))],
       collect() {
         this.reset();
         for (const k of kinds()) for (const [field, labels] of fields) this.inc({ kind: k.definition.kind, ...labels }, k.stats[field]);
@@ -23,12 +26,23 @@ export function createMetrics(node: ActorNode): client.Registry {
     });
   const gauge = (name: string, help: string, read: (kind: string) => number) =>
     new client.Gauge({
-      name, help, registers: [registry], labelNames: ['kind'],
-      collect() { for (const k of kinds()) this.set({ kind: k.definition.kind }, read(k.definition.kind)); },
+      name,
+      help,
+      registers: [registry],
+      labelNames: ['kind'],
+      collect() {
+        for (const k of kinds()) this.set({ kind: k.definition.kind }, read(k.definition.kind));
+      },
     });
 
-  counter('stratus_actor_messages_total', 'Messages handled, by kind and delivery', [['durable', { delivery: 'durable' }], ['transient', { delivery: 'transient' }]]);
-  counter('stratus_actor_messages_refused_total', 'Messages answered with an error without a crash', [['invalid', { reason: 'invalid' }], ['rejected', { reason: 'rejected' }]]);
+  counter('stratus_actor_messages_total', 'Messages handled, by kind and delivery', [
+    ['durable', { delivery: 'durable' }],
+    ['transient', { delivery: 'transient' }],
+  ]);
+  counter('stratus_actor_messages_refused_total', 'Messages answered with an error without a crash', [
+    ['invalid', { reason: 'invalid' }],
+    ['rejected', { reason: 'rejected' }],
+  ]);
   counter('stratus_actor_crashes_total', 'Handler crashes', [['crashes', {}]]);
   counter('stratus_actor_restarts_total', 'Actor restarts by their supervisor', [['restarts', {}]]);
   counter('stratus_actor_dead_letters_total', 'Messages moved to the dead-letter table', [['deadLetters', {}]]);
@@ -51,8 +65,11 @@ export function createMetrics(node: ActorNode): client.Registry {
   gauge('stratus_actor_failed', 'Activations marked failed, awaiting an operator', (kind) => each(kind, (_d, s) => (s === 'failed' ? 1 : 0)));
 
   const latency = new client.Histogram({
-    name: 'stratus_actor_handler_seconds', help: 'Handler latency including its commit', labelNames: ['kind'],
-    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry],
+    name: 'stratus_actor_handler_seconds',
+    help: 'Handler latency including its commit',
+    labelNames: ['kind'],
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
   });
   for (const k of kinds()) {
     const child = latency.labels({ kind: k.definition.kind });
@@ -60,9 +77,39 @@ export function createMetrics(node: ActorNode): client.Registry {
   }
 
   const { stats } = node.store;
-  new client.Counter({ name: 'stratus_store_transactions_total', help: 'Group-commit transactions', registers: [registry], collect() { this.reset(); this.inc(stats.transactions); } });
-  new client.Counter({ name: 'stratus_store_operations_total', help: 'Writes applied by group commits', registers: [registry], collect() { this.reset(); this.inc(stats.operations); } });
-  new client.Gauge({ name: 'stratus_store_last_batch', help: 'Writes in the latest group commit', registers: [registry], collect() { this.set(stats.lastBatch); } });
-  new client.Gauge({ name: 'stratus_pending_requests', help: 'Requests awaiting a reply', registers: [registry], collect() { this.set(node.pendingRequests); } });
+  new client.Counter({
+    name: 'stratus_store_transactions_total',
+    help: 'Group-commit transactions',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats.transactions);
+    },
+  });
+  new client.Counter({
+    name: 'stratus_store_operations_total',
+    help: 'Writes applied by group commits',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats.operations);
+    },
+  });
+  new client.Gauge({
+    name: 'stratus_store_last_batch',
+    help: 'Writes in the latest group commit',
+    registers: [registry],
+    collect() {
+      this.set(stats.lastBatch);
+    },
+  });
+  new client.Gauge({
+    name: 'stratus_pending_requests',
+    help: 'Requests awaiting a reply',
+    registers: [registry],
+    collect() {
+      this.set(node.pendingRequests);
+    },
+  });
   return registry;
 }

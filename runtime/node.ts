@@ -29,7 +29,9 @@ export interface NodeOptions {
   readonly inboxPruneMs?: number;
 }
 
-export interface SendOptions { readonly correlationId?: string }
+export interface SendOptions {
+  readonly correlationId?: string;
+}
 export interface AskOptions extends SendOptions {
   readonly timeoutMs?: number;
   /**
@@ -40,7 +42,11 @@ export interface AskOptions extends SendOptions {
   readonly commitOnly?: boolean;
 }
 
-interface Pending { resolve(value: unknown): void; reject(error: Error): void; timer: Timer }
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: Timer;
+}
 
 type NactRef = Parameters<typeof nact.dispatch>[0];
 // Passing a sender saves nact allocating a placeholder one per message.
@@ -95,7 +101,12 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
   /** Called by a kind's supervisor: the kind's actors run under it with its policy. */
   supervise(definition: KindDefinition, policy: SupervisionPolicy, passivateAfterMs: number): void {
     if (this.kinds.has(definition.kind)) throw new Error(`actor kind '${definition.kind}' is already supervised`);
-    this.store.registerKind(definition.kind, { model: definition.model, key: definition.key, shared: definition.shared, records: definition.records });
+    this.store.registerKind(definition.kind, {
+      model: definition.model,
+      key: definition.key,
+      shared: definition.shared,
+      records: definition.records,
+    });
     const supervisor = nact.spawnStateless(this.root, () => {}, definition.kind, {
       onCrash: (_msg: unknown, error: unknown, ctx: { resume: symbol }) => {
         this.logger.error({ err: error, kind: definition.kind }, 'fault escalated to a kind supervisor');
@@ -103,8 +114,13 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
       },
     } as never);
     this.kinds.set(definition.kind, {
-      definition, policy, passivateAfterMs: definition.passivates ? passivateAfterMs : 0,
-      supervisor: `root/${definition.kind}`, stats: new KindStats(), activations: new Map(), nact: supervisor,
+      definition,
+      policy,
+      passivateAfterMs: definition.passivates ? passivateAfterMs : 0,
+      supervisor: `root/${definition.kind}`,
+      stats: new KindStats(),
+      activations: new Map(),
+      nact: supervisor,
     });
   }
 
@@ -128,7 +144,10 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     this.transport.detach(this.nodeId);
     // Let handlers that are mid-commit finish so nothing half-done is left to redeliver.
     for (let i = 0; i < 200 && this.busy(); i++) await new Promise((r) => setTimeout(r, 10));
-    for (const [, p] of this.pending) { this.clock.clearTimeout(p.timer); p.reject(new ActorError('stopped', 'node is stopping')); }
+    for (const [, p] of this.pending) {
+      this.clock.clearTimeout(p.timer);
+      p.reject(new ActorError('stopped', 'node is stopping'));
+    }
     this.pending.clear();
     nact.stop(this.system);
   }
@@ -163,7 +182,12 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
       this.pending.set(requestId, { resolve, reject, timer });
     });
     if (envelope.durable && !options.commitOnly) {
-      try { await this.store.enqueue([envelope]); } catch (error) { this.settle(requestId); throw error; }
+      try {
+        await this.store.enqueue([envelope]);
+      } catch (error) {
+        this.settle(requestId);
+        throw error;
+      }
     }
     this.deliver([envelope]);
     return answer;
@@ -262,7 +286,9 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     for (const [name, k] of this.kinds) if (!kind || kind === name) yield* k.activations.values();
   }
 
-  kindRuntimes(): KindRuntime[] { return [...this.kinds.values()]; }
+  kindRuntimes(): KindRuntime[] {
+    return [...this.kinds.values()];
+  }
 
   activeCount(kind?: string): number {
     let n = 0;
@@ -270,7 +296,9 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     return n;
   }
 
-  get pendingRequests(): number { return this.pending.size; }
+  get pendingRequests(): number {
+    return this.pending.size;
+  }
 
   // ── internals ──────────────────────────────────────────────────────────────
 
@@ -339,7 +367,10 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
 
   private scheduleSweep(): void {
     if (!this.running) return;
-    this.sweeper = this.clock.setTimeout(() => { this.passivateIdle(); this.scheduleSweep(); }, this.options.passivationSweepMs);
+    this.sweeper = this.clock.setTimeout(() => {
+      this.passivateIdle();
+      this.scheduleSweep();
+    }, this.options.passivationSweepMs);
   }
 
   // Without pruning, every durable message (a heartbeat every few seconds) would leave a row forever.
@@ -347,8 +378,11 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     const { inboxRetentionMs = 3_600_000, inboxPruneMs = 600_000 } = this.options;
     if (!this.running || inboxPruneMs <= 0) return;
     this.pruner = this.clock.setTimeout(() => {
-      this.store.pruneInbox(this.clock.now() - inboxRetentionMs)
-        .then((n) => { if (n) this.logger.debug({ pruned: n }, 'handled message ids forgotten'); })
+      this.store
+        .pruneInbox(this.clock.now() - inboxRetentionMs)
+        .then((n) => {
+          if (n) this.logger.debug({ pruned: n }, 'handled message ids forgotten');
+        })
         .catch((error) => this.logger.warn({ err: error }, 'inbox pruning failed'))
         .finally(() => this.schedulePrune());
     }, inboxPruneMs);

@@ -19,12 +19,25 @@ export interface ActorView {
   readonly lastCrash?: { readonly reason: string; readonly at: number; readonly messageType?: string };
 }
 
-export interface ActorQuery { readonly kind?: string; readonly status?: string; readonly limit: number }
+export interface ActorQuery {
+  readonly kind?: string;
+  readonly status?: string;
+  readonly limit: number;
+}
 
 const viewOf = (i: ActivationInfo, failure?: string): ActorView => ({
-  kind: i.kind, id: i.id, node: i.node, status: i.status, ...(failure ? { failure } : {}),
-  epoch: i.epoch, mailboxDepth: i.mailboxDepth, handled: i.handled, restarts: i.restarts,
-  ...(i.lastCrash ? { lastCrash: { reason: i.lastCrash.reason, at: i.lastCrash.at, ...(i.lastCrash.messageType ? { messageType: i.lastCrash.messageType } : {}) } } : {}),
+  kind: i.kind,
+  id: i.id,
+  node: i.node,
+  status: i.status,
+  ...(failure ? { failure } : {}),
+  epoch: i.epoch,
+  mailboxDepth: i.mailboxDepth,
+  handled: i.handled,
+  restarts: i.restarts,
+  ...(i.lastCrash
+    ? { lastCrash: { reason: i.lastCrash.reason, at: i.lastCrash.at, ...(i.lastCrash.messageType ? { messageType: i.lastCrash.messageType } : {}) } }
+    : {}),
 });
 
 /**
@@ -43,7 +56,11 @@ export class Operator {
       if (query.kind && f.ref.kind !== query.kind) continue;
       seen.add(`${f.ref.kind}/${f.ref.id}`);
       const live = this.node.info(f.ref);
-      out.push(live ? viewOf({ ...live, status: 'failed' }, f.reason) : { kind: f.ref.kind, id: f.ref.id, node: f.node, status: 'failed', failure: f.reason, failedAt: f.at });
+      out.push(
+        live
+          ? viewOf({ ...live, status: 'failed' }, f.reason)
+          : { kind: f.ref.kind, id: f.ref.id, node: f.node, status: 'failed', failure: f.reason, failedAt: f.at },
+      );
     }
     if (query.status && query.status !== 'failed') out.length = 0;
     for (const activation of this.node.activations(query.kind)) {
@@ -63,22 +80,33 @@ export class Operator {
     return failed ? { kind: ref.kind, id: ref.id, node: failed.node, status: 'failed', failure: failed.reason, failedAt: failed.at } : undefined;
   }
 
-  hasKind(kind: string): boolean { return this.node.kindRuntimes().some((k) => k.definition.kind === kind); }
+  hasKind(kind: string): boolean {
+    return this.node.kindRuntimes().some((k) => k.definition.kind === kind);
+  }
 
   /** Clears a failure (or reloads a live actor's state): its next message is handled again. */
-  restart(ref: ActorRef): Promise<void> { return this.node.restart(ref); }
+  restart(ref: ActorRef): Promise<void> {
+    return this.node.restart(ref);
+  }
 
   /** Stops the actor's activation here once its mailbox is empty; false if it is not active. */
-  stop(ref: ActorRef): boolean { return this.node.stopActor(ref); }
+  stop(ref: ActorRef): boolean {
+    return this.node.stopActor(ref);
+  }
 
-  deadLetters(query: { kind?: string; id?: string; limit: number }): Promise<DeadLetterRecord[]> { return this.node.store.listDeadLetters(query); }
+  deadLetters(query: { kind?: string; id?: string; limit: number }): Promise<DeadLetterRecord[]> {
+    return this.node.store.listDeadLetters(query);
+  }
 
   /** Sends a dead letter again, under a new id, and forgets it; answers the new message id, undefined if there is none. */
   async retryDeadLetter(id: string): Promise<string | undefined> {
     const envelope = await this.node.store.requeueDeadLetter(id, randomUUID());
     if (!envelope) return undefined;
     this.node.deliver([envelope]);
-    this.node.logger.info({ deadLetter: id, message: envelope.id, to: `${envelope.to.kind}/${envelope.to.id}`, type: envelope.type }, 'dead letter sent again by an operator');
+    this.node.logger.info(
+      { deadLetter: id, message: envelope.id, to: `${envelope.to.kind}/${envelope.to.id}`, type: envelope.type },
+      'dead letter sent again by an operator',
+    );
     return String(envelope.id);
   }
 

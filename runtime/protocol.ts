@@ -22,20 +22,35 @@ export type PayloadOf<P extends ProtocolSpec, T extends keyof P> = Static<P[T]['
 export class Protocol<P extends ProtocolSpec = ProtocolSpec> {
   private readonly checks = new Map<string, { check: TypeCheck<TSchema>; durable: boolean; writes: boolean }>();
 
-  constructor(readonly kind: string, readonly spec: P) {
+  constructor(
+    readonly kind: string,
+    readonly spec: P,
+  ) {
     for (const [type, message] of Object.entries(spec)) {
-      this.checks.set(type, { check: TypeCompiler.Compile(message.payload), durable: message.durable, writes: message.durable || message.writes === true });
+      this.checks.set(type, {
+        check: TypeCompiler.Compile(message.payload),
+        durable: message.durable,
+        writes: message.durable || message.writes === true,
+      });
     }
   }
 
-  get types(): string[] { return [...this.checks.keys()]; }
+  get types(): string[] {
+    return [...this.checks.keys()];
+  }
 
-  has(type: string): boolean { return this.checks.has(type); }
+  has(type: string): boolean {
+    return this.checks.has(type);
+  }
 
-  isDurable(type: string): boolean { return this.checks.get(type)?.durable ?? false; }
+  isDurable(type: string): boolean {
+    return this.checks.get(type)?.durable ?? false;
+  }
 
   /** Whether its handler may change state: durable messages and transient ones marked `writes`. */
-  writes(type: string): boolean { return this.checks.get(type)?.writes ?? false; }
+  writes(type: string): boolean {
+    return this.checks.get(type)?.writes ?? false;
+  }
 
   /** The error to send back for a malformed message, or undefined when it is well formed. */
   validate(type: string, payload: unknown): ActorError | undefined {

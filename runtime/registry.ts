@@ -45,5 +45,7 @@ export interface ChangeEvent {
 
 /** The stream of lifecycle changes an inspector subscribes to. */
 export class ChangeStream extends EventEmitter<{ change: [ChangeEvent] }> {
-  emitChange(event: ChangeEvent): void { if (this.listenerCount('change')) this.emit('change', event); }
+  emitChange(event: ChangeEvent): void {
+    if (this.listenerCount('change')) this.emit('change', event);
+  }
 }

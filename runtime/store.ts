@@ -18,7 +18,11 @@ export interface Activated {
   readonly failure?: string;
 }
 
-export interface StoredReply { readonly ok: boolean; readonly value?: unknown; readonly error?: ErrorBody }
+export interface StoredReply {
+  readonly ok: boolean;
+  readonly value?: unknown;
+  readonly error?: ErrorBody;
+}
 
 export interface CommitItem {
   readonly ref: ActorRef;
@@ -64,7 +68,12 @@ export interface DeadLetterRecord {
 }
 
 /** An actor an operator must restart before it handles anything. */
-export interface FailedActor { readonly ref: ActorRef; readonly reason: string; readonly at: number | null; readonly node: string | null }
+export interface FailedActor {
+  readonly ref: ActorRef;
+  readonly reason: string;
+  readonly at: number | null;
+  readonly node: string | null;
+}
 
 /**
  * Where actors' state and messages live. The SQL store writes the database directly; a node

@@ -15,7 +15,11 @@ export function superviseHost(node: ActorNode, settings: KindSupervisorSettings,
 export function reportHosts(node: ActorNode, hosts: readonly string[], intervalMs: number): () => void {
   let timer = node.clock.setTimeout(function tick() {
     for (const host of hosts) {
-      try { node.tell(ref('host', host), 'heartbeat', { sent_at: node.clock.now() }); } catch (error) { node.logger.warn({ err: error, host }, 'heartbeat not sent'); }
+      try {
+        node.tell(ref('host', host), 'heartbeat', { sent_at: node.clock.now() });
+      } catch (error) {
+        node.logger.warn({ err: error, host }, 'heartbeat not sent');
+      }
     }
     timer = node.clock.setTimeout(tick, intervalMs);
   }, intervalMs);

@@ -13,7 +13,11 @@ export interface RootSupervisorSettings {
 }
 
 /** What the host and scheduler actors are given to reach their hypervisors and the tables. */
-export interface ActorDeps { readonly host: HostDeps; readonly scheduler: SchedulerDeps; readonly instance?: InstanceTimeouts }
+export interface ActorDeps {
+  readonly host: HostDeps;
+  readonly scheduler: SchedulerDeps;
+  readonly instance?: InstanceTimeouts;
+}
 
 /**
  * Puts every working actor kind under its supervisor; call before `node.start()`. The network, volume and

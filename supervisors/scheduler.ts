@@ -10,9 +10,16 @@ export function superviseScheduler(node: ActorNode, settings: KindSupervisorSett
 /** Keeps this node's nova-scheduler service reporting in. */
 export function reportScheduler(node: ActorNode, name: string, intervalMs: number): () => void {
   const beat = () => {
-    try { node.tell(ref('scheduler', name), 'heartbeat', { sent_at: node.clock.now() }); } catch (error) { node.logger.warn({ err: error }, 'heartbeat not sent'); }
+    try {
+      node.tell(ref('scheduler', name), 'heartbeat', { sent_at: node.clock.now() });
+    } catch (error) {
+      node.logger.warn({ err: error }, 'heartbeat not sent');
+    }
   };
   beat();
-  let timer = node.clock.setTimeout(function tick() { beat(); timer = node.clock.setTimeout(tick, intervalMs); }, intervalMs);
+  let timer = node.clock.setTimeout(function tick() {
+    beat();
+    timer = node.clock.setTimeout(tick, intervalMs);
+  }, intervalMs);
   return () => node.clock.clearTimeout(timer);
 }

@@ -18,14 +18,20 @@ const ACTION_MS = 60_000;
 const WITHIN_MS = 60_000;
 
 test.before(async () => {
-  c = await startComputeCloud('admin-api', {
-    libvirt: { hosts: [{ name: 'compute-1', memoryMb: 8192 }] },
-    timeouts: { actionMs: ACTION_MS },
-    supervision: { maxRestarts: 5, withinMs: WITHIN_MS, maxMessageAttempts: 3, backoffBaseMs: 100 },
-  }, clock);
+  c = await startComputeCloud(
+    'admin-api',
+    {
+      libvirt: { hosts: [{ name: 'compute-1', memoryMb: 8192 }] },
+      timeouts: { actionMs: ACTION_MS },
+      supervision: { maxRestarts: 5, withinMs: WITHIN_MS, maxMessageAttempts: 3, backoffBaseMs: 100 },
+    },
+    clock,
+  );
   admin = c.cloud.admin!.url;
 });
-test.after.always(async () => { await c?.stop(); });
+test.after.always(async () => {
+  await c?.stop();
+});
 
 async function api(method: string, path: string, token: string | null = c.admin): Promise<{ status: number; body: any }> {
   const r = await fetch(`${admin}${path}`, { method, headers: token === null ? {} : { 'x-auth-token': token } });
@@ -57,8 +63,13 @@ async function advanceUntil(done: () => Promise<boolean>, limitMs = 30_000, step
 
 const cli = async (...args: string[]) => {
   const env = {
-    ...process.env, STRATUS_ADMIN_URL: admin, STRATUS_LOG_LEVEL: 'silent',
-    OS_AUTH_URL: `${c.cloud.identity!.publicUrl}/v3`, OS_USERNAME: 'admin', OS_PASSWORD: ADMIN_PASSWORD, OS_PROJECT_NAME: 'admin',
+    ...process.env,
+    STRATUS_ADMIN_URL: admin,
+    STRATUS_LOG_LEVEL: 'silent',
+    OS_AUTH_URL: `${c.cloud.identity!.publicUrl}/v3`,
+    OS_USERNAME: 'admin',
+    OS_PASSWORD: ADMIN_PASSWORD,
+    OS_PROJECT_NAME: 'admin',
   };
   try {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import=tsx', 'bin/stratus.ts', ...args], { env, timeout: 180_000 });
@@ -71,41 +82,66 @@ const cli = async (...args: string[]) => {
 };
 
 test.serial('the admin API takes only an admin’s token; refusals are Keystone-style error bodies', async (t) => {
-  t.deepEqual(await api('GET', '/v1/actors', null), { status: 401, body: { error: error(401, 'Unauthorized', 'The request you have made requires authentication.') } });
-  t.deepEqual(await api('GET', '/v1/actors', 'not-a-token'), { status: 401, body: { error: error(401, 'Unauthorized', 'The request you have made requires authentication.') } });
-  t.deepEqual(await api('GET', '/v1/dead-letters', c.demo),
-    { status: 403, body: { error: error(403, 'Forbidden', 'You are not authorized to perform the requested action: the admin role is required.') } });
-  t.deepEqual(await api('POST', '/v1/actors/host/compute-1/restart', c.demo),
-    { status: 403, body: { error: error(403, 'Forbidden', 'You are not authorized to perform the requested action: the admin role is required.') } });
+  t.deepEqual(await api('GET', '/v1/actors', null), {
+    status: 401,
+    body: { error: error(401, 'Unauthorized', 'The request you have made requires authentication.') },
+  });
+  t.deepEqual(await api('GET', '/v1/actors', 'not-a-token'), {
+    status: 401,
+    body: { error: error(401, 'Unauthorized', 'The request you have made requires authentication.') },
+  });
+  t.deepEqual(await api('GET', '/v1/dead-letters', c.demo), {
+    status: 403,
+    body: { error: error(403, 'Forbidden', 'You are not authorized to perform the requested action: the admin role is required.') },
+  });
+  t.deepEqual(await api('POST', '/v1/actors/host/compute-1/restart', c.demo), {
+    status: 403,
+    body: { error: error(403, 'Forbidden', 'You are not authorized to perform the requested action: the admin role is required.') },
+  });
   t.deepEqual(await api('GET', '/v1/actors/nonsense/x'), { status: 404, body: { error: error(404, 'Not Found', "No actor kind 'nonsense'") } });
-  t.deepEqual(await api('GET', '/v1/actors?limit=0'), { status: 400, body: { error: error(400, 'Bad Request', 'limit must be a positive integer') } });
+  t.deepEqual(await api('GET', '/v1/actors?limit=0'), {
+    status: 400,
+    body: { error: error(400, 'Bad Request', 'limit must be a positive integer') },
+  });
   t.deepEqual(await api('POST', '/v1/dead-letters/%00/retry'), { status: 400, body: { error: error(400, 'Bad Request', 'Invalid dead letter id') } });
-  t.deepEqual(await api('DELETE', '/v1/dead-letters/no-such-letter'), { status: 404, body: { error: error(404, 'Not Found', 'Dead letter no-such-letter not found') } });
+  t.deepEqual(await api('DELETE', '/v1/dead-letters/no-such-letter'), {
+    status: 404,
+    body: { error: error(404, 'Not Found', 'Dead letter no-such-letter not found') },
+  });
   t.deepEqual(await api('GET', '/v2/actors'), { status: 404, body: { error: error(404, 'Not Found', 'The resource could not be found.') } });
   const listed = await api('GET', '/v1/actors?kind=host');
   t.is(listed.status, 200);
-  t.like(listed.body.actors.find((a: any) => a.id === 'compute-1'), { kind: 'host', node: c.config.nodeId, status: 'ready' });
+  t.like(
+    listed.body.actors.find((a: any) => a.id === 'compute-1'),
+    { kind: 'host', node: c.config.nodeId, status: 'ready' },
+  );
 });
 
-test.serial('a dead-lettered delete: listed with its reason, retried by the operator once the fault is gone, and the server is deleted', async (t) => {
-  const id = await bootActive(c, c.admin, 'stuck');
-  const block = blockRelease(id);
-  t.is((await del(id)).status, 204);
-  await advanceUntil(async () => (await deadLetters()).some((d) => d.payload.instance_uuid === id));
-  const [letter] = (await deadLetters()).filter((d) => d.payload.instance_uuid === id);
-  t.like(letter, { to: { kind: 'host', id: 'compute-1' }, type: 'release', attempts: 3 });
-  t.regex(letter.reason, /EISDIR|is a directory/i);
-  t.is((await show(id)).body.server['OS-EXT-STS:task_state'], 'deleting', 'the server waits; it is not said deleted');
+test.serial(
+  'a dead-lettered delete: listed with its reason, retried by the operator once the fault is gone, and the server is deleted',
+  async (t) => {
+    const id = await bootActive(c, c.admin, 'stuck');
+    const block = blockRelease(id);
+    t.is((await del(id)).status, 204);
+    await advanceUntil(async () => (await deadLetters()).some((d) => d.payload.instance_uuid === id));
+    const [letter] = (await deadLetters()).filter((d) => d.payload.instance_uuid === id);
+    t.like(letter, { to: { kind: 'host', id: 'compute-1' }, type: 'release', attempts: 3 });
+    t.regex(letter.reason, /EISDIR|is a directory/i);
+    t.is((await show(id)).body.server['OS-EXT-STS:task_state'], 'deleting', 'the server waits; it is not said deleted');
 
-  rmSync(block, { recursive: true });
-  const retried = await api('POST', `/v1/dead-letters/${letter.id}/retry`);
-  t.is(retried.status, 202);
-  t.is(retried.body.dead_letter.id, letter.id);
-  t.not(retried.body.dead_letter.retried_as, letter.id);
-  await advanceUntil(async () => (await show(id)).status === 404);
-  t.false((await deadLetters()).some((d) => d.id === letter.id));
-  t.deepEqual(await api('POST', `/v1/dead-letters/${letter.id}/retry`), { status: 404, body: { error: error(404, 'Not Found', `Dead letter ${letter.id} not found`) } });
-});
+    rmSync(block, { recursive: true });
+    const retried = await api('POST', `/v1/dead-letters/${letter.id}/retry`);
+    t.is(retried.status, 202);
+    t.is(retried.body.dead_letter.id, letter.id);
+    t.not(retried.body.dead_letter.retried_as, letter.id);
+    await advanceUntil(async () => (await show(id)).status === 404);
+    t.false((await deadLetters()).some((d) => d.id === letter.id));
+    t.deepEqual(await api('POST', `/v1/dead-letters/${letter.id}/retry`), {
+      status: 404,
+      body: { error: error(404, 'Not Found', `Dead letter ${letter.id} not found`) },
+    });
+  },
+);
 
 test.serial('a repeated delete re-drives a release dead-lettered longer than timeouts.actionMs; the operator drops the old letter', async (t) => {
   await clock.advance(WITHIN_MS + 1);
@@ -126,42 +162,51 @@ test.serial('a repeated delete re-drives a release dead-lettered longer than tim
   t.false((await deadLetters()).some((d) => d.id === letter.id));
 });
 
-test.serial('a host actor that fails (restart intensity exceeded) is listed failed, its service is down, and the operator restarts it through the CLI', async (t) => {
-  await clock.advance(WITHIN_MS + 1);
-  const ids = [await bootActive(c, c.admin, 'fail-1'), await bootActive(c, c.admin, 'fail-2')];
-  const blocks = ids.map(blockRelease);
-  for (const id of ids) t.is((await del(id)).status, 204);
-  // The live activation is failed as soon as it decides so; its row (status 'failed') lands with the commit just after.
-  await advanceUntil(async () => (await api('GET', '/v1/actors?status=failed')).body.actors.some((a: any) => a.kind === 'host')
-    && (await service()).state === 'down');
-  const [failed] = (await api('GET', '/v1/actors?status=failed')).body.actors.filter((a: any) => a.kind === 'host');
-  t.like(failed, { kind: 'host', id: 'compute-1', status: 'failed' });
-  t.regex(failed.failure, /EISDIR|is a directory/i);
-  t.is((await service()).state, 'down');
-  t.like((await api('GET', '/v1/actors/host/compute-1')).body.actor, { status: 'failed' });
+test.serial(
+  'a host actor that fails (restart intensity exceeded) is listed failed, its service is down, and the operator restarts it through the CLI',
+  async (t) => {
+    await clock.advance(WITHIN_MS + 1);
+    const ids = [await bootActive(c, c.admin, 'fail-1'), await bootActive(c, c.admin, 'fail-2')];
+    const blocks = ids.map(blockRelease);
+    for (const id of ids) t.is((await del(id)).status, 204);
+    // The live activation is failed as soon as it decides so; its row (status 'failed') lands with the commit just after.
+    await advanceUntil(
+      async () =>
+        (await api('GET', '/v1/actors?status=failed')).body.actors.some((a: any) => a.kind === 'host') && (await service()).state === 'down',
+    );
+    const [failed] = (await api('GET', '/v1/actors?status=failed')).body.actors.filter((a: any) => a.kind === 'host');
+    t.like(failed, { kind: 'host', id: 'compute-1', status: 'failed' });
+    t.regex(failed.failure, /EISDIR|is a directory/i);
+    t.is((await service()).state, 'down');
+    t.like((await api('GET', '/v1/actors/host/compute-1')).body.actor, { status: 'failed' });
 
-  const listed = await cli('actor', 'list', '--status', 'failed');
-  t.is(listed.code, 0, listed.stderr);
-  t.regex(listed.stdout, /^kind\s+id\s+node\s+status\s+failure/m);
-  t.regex(listed.stdout, /^host\s+compute-1\s+\S+\s+failed\s+.*(EISDIR|is a directory)/im);
-  const refused = await cli('actor', 'restart', 'nonsense', 'x');
-  t.is(refused.code, 1);
-  t.is(refused.stderr.trim(), "Error: No actor kind 'nonsense' (HTTP 404)");
+    const listed = await cli('actor', 'list', '--status', 'failed');
+    t.is(listed.code, 0, listed.stderr);
+    t.regex(listed.stdout, /^kind\s+id\s+node\s+status\s+failure/m);
+    t.regex(listed.stdout, /^host\s+compute-1\s+\S+\s+failed\s+.*(EISDIR|is a directory)/im);
+    const refused = await cli('actor', 'restart', 'nonsense', 'x');
+    t.is(refused.code, 1);
+    t.is(refused.stderr.trim(), "Error: No actor kind 'nonsense' (HTTP 404)");
 
-  for (const block of blocks) rmSync(block, { recursive: true });
-  const restarted = await cli('actor', 'restart', 'host', 'compute-1');
-  t.is(restarted.code, 0, restarted.stderr);
-  t.regex(restarted.stdout, /^restarted: host\/compute-1/);
-  const letters = await cli('dead-letter', 'list', '--kind', 'host');
-  t.is(letters.code, 0, letters.stderr);
-  const pending = (await deadLetters()).filter((d) => ids.includes(d.payload.instance_uuid));
-  t.is(pending.length, 2);
-  for (const letter of pending) {
-    t.true(letters.stdout.includes(letter.id));
-    const retried = await cli('dead-letter', 'retry', letter.id);
-    t.is(retried.code, 0, retried.stderr);
-    t.regex(retried.stdout, new RegExp(`^sent again: ${letter.id} as [0-9a-f-]{36}`));
-  }
-  await advanceUntil(async () => (await Promise.all(ids.map(show))).every((r) => r.status === 404) && (await service()).state === 'up', 60_000, 250);
-  t.deepEqual((await api('GET', '/v1/actors?status=failed')).body.actors, []);
-});
+    for (const block of blocks) rmSync(block, { recursive: true });
+    const restarted = await cli('actor', 'restart', 'host', 'compute-1');
+    t.is(restarted.code, 0, restarted.stderr);
+    t.regex(restarted.stdout, /^restarted: host\/compute-1/);
+    const letters = await cli('dead-letter', 'list', '--kind', 'host');
+    t.is(letters.code, 0, letters.stderr);
+    const pending = (await deadLetters()).filter((d) => ids.includes(d.payload.instance_uuid));
+    t.is(pending.length, 2);
+    for (const letter of pending) {
+      t.true(letters.stdout.includes(letter.id));
+      const retried = await cli('dead-letter', 'retry', letter.id);
+      t.is(retried.code, 0, retried.stderr);
+      t.regex(retried.stdout, new RegExp(`^sent again: ${letter.id} as [0-9a-f-]{36}`));
+    }
+    await advanceUntil(
+      async () => (await Promise.all(ids.map(show))).every((r) => r.status === 404) && (await service()).state === 'up',
+      60_000,
+      250,
+    );
+    t.deepEqual((await api('GET', '/v1/actors?status=failed')).body.actors, []);
+  },
+);

@@ -13,7 +13,10 @@ test('instance timestamps read raw come back to the millisecond, in UTC, as they
   try {
     const created = new Date(Date.UTC(2026, 0, 1, 12, 0, 0, 123));
     const launched = new Date(created.getTime() + 4_567);
-    const rows = [{ ...instanceRow(1), created_at: created, launched_at: launched, updated_at: launched }, { ...instanceRow(2), launched_at: null }];
+    const rows = [
+      { ...instanceRow(1), created_at: created, launched_at: launched, updated_at: launched },
+      { ...instanceRow(2), launched_at: null },
+    ];
     await db.models.Instance.bulkCreate(rows as never[]);
     const times = await instanceTimes(db.sequelize, [rows[0].uuid, rows[1].uuid]);
     t.deepEqual(times.get(rows[0].uuid), { created: created.getTime(), launched: launched.getTime(), updated: launched.getTime() });

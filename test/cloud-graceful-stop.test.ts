@@ -14,11 +14,19 @@ test('SIGTERM during 20 boots: every boot taken in is answered 202 before the pr
     let signalled = false;
     let answeredAfterSignal = 0;
     const outcomes = await (async () => {
-      const burst = Array.from({ length: 20 }, (_, i) => boot(nova, token, `burst-${i}`).then(
-        (r) => { if (signalled) answeredAfterSignal++; return { status: r.status, id: r.body?.server?.id as string | undefined, error: undefined }; },
-        (error: Error) => ({ status: undefined, id: undefined, error: (error.cause as Error | undefined)?.message ?? error.message })));
+      const burst = Array.from({ length: 20 }, (_, i) =>
+        boot(nova, token, `burst-${i}`).then(
+          (r) => {
+            if (signalled) answeredAfterSignal++;
+            return { status: r.status, id: r.body?.server?.id as string | undefined, error: undefined };
+          },
+          (error: Error) => ({ status: undefined, id: undefined, error: (error.cause as Error | undefined)?.message ?? error.message }),
+        ),
+      );
       let first = false;
-      void Promise.race(burst).then(() => { first = true; });
+      void Promise.race(burst).then(() => {
+        first = true;
+      });
       await eventually(() => first, 60_000, 1);
       signalled = true;
       c.cloud.child.kill('SIGTERM');
@@ -29,7 +37,11 @@ test('SIGTERM during 20 boots: every boot taken in is answered 202 before the pr
     t.true(c.cloud.lines.some((l) => l.msg === 'stratus stopped'));
     t.true(answeredAfterSignal > 0, 'some boots were still in flight when the signal came');
     const accepted = outcomes.filter((o) => o.status === 202).map((o) => o.id!);
-    t.deepEqual(outcomes.filter((o) => o.status !== undefined && o.status !== 202), [], 'no boot taken in was refused or failed');
+    t.deepEqual(
+      outcomes.filter((o) => o.status !== undefined && o.status !== 202),
+      [],
+      'no boot taken in was refused or failed',
+    );
     t.log(`${accepted.length} boots answered 202, ${answeredAfterSignal} of them after SIGTERM; ${outcomes.length - accepted.length} not taken in`);
     for (const o of outcomes.filter((o) => o.status === undefined)) t.regex(o.error, /ECONNREFUSED|ECONNRESET|other side closed|socket/i);
 

@@ -14,7 +14,14 @@ test('stratus start serves /healthz and /metrics, and stops cleanly on SIGTERM',
   const stateDir = mkdtempSync(join(tmpdir(), 'stratus-cloud-'));
   const env: Record<string, string> = { STRATUS_STATE_DIR: stateDir, STRATUS_LISTEN_OPS: '0', STRATUS_LOG_LEVEL: 'info' };
   if (database.label === 'postgres') env.DATABASE_URL = database.url;
-  const { child, lines } = stratus(['start'], { ...env, STRATUS_LISTEN_IDENTITY: '0', STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_COMPUTE: '0', STRATUS_LISTEN_ADMIN: '0', STRATUS_IDENTITY_CLOUDS_YAML: join(stateDir, 'clouds.yaml') });
+  const { child, lines } = stratus(['start'], {
+    ...env,
+    STRATUS_LISTEN_IDENTITY: '0',
+    STRATUS_LISTEN_IMAGE: '0',
+    STRATUS_LISTEN_COMPUTE: '0',
+    STRATUS_LISTEN_ADMIN: '0',
+    STRATUS_IDENTITY_CLOUDS_YAML: join(stateDir, 'clouds.yaml'),
+  });
   await eventually(() => lines.some((l) => l.msg === 'stratus started'), 60_000);
   const started = lines.find((l) => l.msg === 'stratus started')!;
   t.deepEqual(started.roles, ['api', 'scheduler', 'compute', 'console']);
@@ -32,7 +39,9 @@ test('stratus start serves /healthz and /metrics, and stops cleanly on SIGTERM',
   const text = await metrics.text();
   t.regex(text, /stratus_actor_active\{kind="instance"\} 0/);
   t.regex(text, /stratus_process_resident_memory_bytes/);
-  await eventually(() => lines.some((l) => l.msg === 'request' && l.correlationId === own && l.globalRequestId === 'req-00000000-0000-4000-8000-000000000001'));
+  await eventually(() =>
+    lines.some((l) => l.msg === 'request' && l.correlationId === own && l.globalRequestId === 'req-00000000-0000-4000-8000-000000000001'),
+  );
 
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
@@ -57,7 +66,10 @@ test('the production start refuses test-only fault hooks; the test harness honou
   const production = stratus(['start'], env);
   const [code] = await once(production.child, 'exit');
   t.is(code, 2);
-  t.regex(production.stderr.join(''), /faults\.ignoreShutdownHosts \(env STRATUS_FAULTS_IGNORE_SHUTDOWN_HOSTS\): a test-only fault hook, refused outside the test harness/);
+  t.regex(
+    production.stderr.join(''),
+    /faults\.ignoreShutdownHosts \(env STRATUS_FAULTS_IGNORE_SHUTDOWN_HOSTS\): a test-only fault hook, refused outside the test harness/,
+  );
   // Under the harness the hook passes; a bad key beside it still stops the start, so nothing is started here.
   const harness = stratus(['start'], { ...env, STRATUS_SUPERVISION_MAX_RESTARTS: 'many' }, 'harness');
   const [harnessCode] = await once(harness.child, 'exit');
@@ -72,8 +84,15 @@ test('reset-admin sets a new admin password and rewrites only the admin cloud in
   const stateDir = mkdtempSync(join(tmpdir(), 'stratus-reset-'));
   const cloudsYaml = join(stateDir, 'clouds.yaml');
   const env: Record<string, string> = {
-    STRATUS_STATE_DIR: stateDir, STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IDENTITY: '0', STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_COMPUTE: '0', STRATUS_LISTEN_ADMIN: '0', STRATUS_IDENTITY_CLOUDS_YAML: cloudsYaml,
-    STRATUS_ADMIN_PASSWORD: 'first-admin', STRATUS_DEMO_PASSWORD: 'first-demo',
+    STRATUS_STATE_DIR: stateDir,
+    STRATUS_LISTEN_OPS: '0',
+    STRATUS_LISTEN_IDENTITY: '0',
+    STRATUS_LISTEN_IMAGE: '0',
+    STRATUS_LISTEN_COMPUTE: '0',
+    STRATUS_LISTEN_ADMIN: '0',
+    STRATUS_IDENTITY_CLOUDS_YAML: cloudsYaml,
+    STRATUS_ADMIN_PASSWORD: 'first-admin',
+    STRATUS_DEMO_PASSWORD: 'first-demo',
     ...(database.label === 'postgres' ? { DATABASE_URL: database.url } : {}),
   };
   const first = await startCloudProcess(env);

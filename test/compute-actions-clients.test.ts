@@ -14,10 +14,14 @@ async function settled(c: TestCloud, id: string, status: string): Promise<any> {
   const token = (await client(`http://127.0.0.1:${c.port}`).login('admin', ADMIN_PASSWORD, 'admin')).token!;
   const nova = client(`http://127.0.0.1:${c.env.STRATUS_LISTEN_COMPUTE}`);
   let server: any;
-  await eventually(async () => {
-    server = (await nova.call('GET', `/v2.1/servers/${id}`, { token })).body.server;
-    return server?.status === status && server['OS-EXT-STS:task_state'] === null;
-  }, 60_000, 50);
+  await eventually(
+    async () => {
+      server = (await nova.call('GET', `/v2.1/servers/${id}`, { token })).body.server;
+      return server?.status === status && server['OS-EXT-STS:task_state'] === null;
+    },
+    60_000,
+    50,
+  );
   return server;
 }
 
@@ -69,12 +73,37 @@ test('the openstack CLI at 2.1 and 2.92: stop, start, reboot, pause, suspend, lo
     // Server events: what was done, newest first, and the steps of one.
     const events = await osc('stratus-demo', 'server', 'event', 'list', '-f', 'json', 'cli-vm');
     t.is(events.code, 0, events.stderr);
-    t.deepEqual(events.json.map((e: any) => e.Action),
-      ['unlock', 'lock', 'unlock', 'unpause', 'pause', 'lock', 'resume', 'suspend', 'unpause', 'pause', 'reboot', 'reboot', 'start', 'stop', 'create']);
+    t.deepEqual(
+      events.json.map((e: any) => e.Action),
+      [
+        'unlock',
+        'lock',
+        'unlock',
+        'unpause',
+        'pause',
+        'lock',
+        'resume',
+        'suspend',
+        'unpause',
+        'pause',
+        'reboot',
+        'reboot',
+        'start',
+        'stop',
+        'create',
+      ],
+    );
     t.true(events.json.every((e: any) => e['Server ID'] === id && /^req-/.test(e['Request ID'])));
     const long = await at92('stratus-demo', 'server', 'event', 'list', '--long', '--limit', '3', '-f', 'json', 'cli-vm');
     t.is(long.code, 0, long.stderr);
-    t.deepEqual(long.json.map((e: any) => [e.Action, e.Message]), [['unlock', null], ['lock', null], ['unlock', null]]);
+    t.deepEqual(
+      long.json.map((e: any) => [e.Action, e.Message]),
+      [
+        ['unlock', null],
+        ['lock', null],
+        ['unlock', null],
+      ],
+    );
     const stop = events.json.find((e: any) => e.Action === 'stop')['Request ID'];
     const asAdmin = await osc('stratus', 'server', 'event', 'show', '-f', 'json', id, stop);
     t.is(asAdmin.code, 0, asAdmin.stderr);
@@ -93,7 +122,9 @@ test('the openstack CLI at 2.1 and 2.92: stop, start, reboot, pause, suspend, lo
 test('openstacksdk at 2.93: power actions, locks with a reason, server actions with events; responses pass Tempest’s schemas', async (t) => {
   const c = await startTestCloud('actions-sdk', cloudEnv);
   try {
-    const r = await python(c.cloudsYaml, `
+    const r = await python(
+      c.cloudsYaml,
+      `
 import copy, json, time, openstack, jsonschema
 from openstack import exceptions
 from tempest.lib.common import jsonschema_validator as v
@@ -186,18 +217,39 @@ for version, schema in (('2.1', s21.get_server), ('2.9', s29.get_server), ('2.70
         check(schema, get(conn, '/servers/%s' % server.id, version))
 out['schemas'] = 'ok'
 print(json.dumps(out))
-`);
+`,
+    );
     t.is(r.code, 0, r.stderr);
     const out = r.json;
     t.deepEqual(out.version, [2, 93]);
     t.deepEqual(out.conflict[0], 409);
     t.regex(out.conflict[1], /^Cannot 'stop' instance [0-9a-f-]{36} while it is in vm_state stopped$/);
-    t.deepEqual(out.states.map((s: any[]) => s[0]), ['SHUTOFF', 'ACTIVE', 'ACTIVE', 'ACTIVE', 'PAUSED', 'ACTIVE', 'SUSPENDED', 'ACTIVE', 'SHUTOFF']);
-    t.deepEqual(out.states.map((s: any[]) => s[1]), [4, 1, 1, 1, 3, 1, 4, 1, 4]);
+    t.deepEqual(
+      out.states.map((s: any[]) => s[0]),
+      ['SHUTOFF', 'ACTIVE', 'ACTIVE', 'ACTIVE', 'PAUSED', 'ACTIVE', 'SUSPENDED', 'ACTIVE', 'SHUTOFF'],
+    );
+    t.deepEqual(
+      out.states.map((s: any[]) => s[1]),
+      [4, 1, 1, 1, 3, 1, 4, 1, 4],
+    );
     t.deepEqual(out.locked_21, [true, null]);
     t.deepEqual(out.locked, [true, 'audit']);
     t.regex(out.locked_conflict, /^Instance [0-9a-f-]{36} is locked$/);
-    t.deepEqual(out.actions, ['unlock', 'lock', 'unlock', 'lock', 'resume', 'suspend', 'unpause', 'pause', 'reboot', 'reboot', 'start', 'stop', 'create']);
+    t.deepEqual(out.actions, [
+      'unlock',
+      'lock',
+      'unlock',
+      'lock',
+      'resume',
+      'suspend',
+      'unpause',
+      'pause',
+      'reboot',
+      'reboot',
+      'start',
+      'stop',
+      'create',
+    ]);
     t.deepEqual(out.events, [['compute_stop_instance', 'Success', true, false]]);
     t.deepEqual(out.admin_events, [['compute_stop_instance', 'compute-1', null, null]]);
     t.deepEqual(out.paged, [2, ['next']]);

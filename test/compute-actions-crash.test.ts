@@ -21,8 +21,20 @@ test('after kill -9 during a burst of power actions and a restart: no server or 
     // carried out); its domain's power state agrees, and every accepted action is recorded with its
     // events finished.
     const powerOf: Record<string, number> = { ACTIVE: 1, SHUTOFF: 4, PAUSED: 3, SUSPENDED: 4 };
-    const leadsTo: Record<string, string> = { 'os-start': 'ACTIVE', 'os-stop': 'SHUTOFF', pause: 'PAUSED', unpause: 'ACTIVE', suspend: 'SUSPENDED', resume: 'ACTIVE' };
-    interface Round { requests: string[]; accepted: Set<string>; before: Map<string, string>; orders: Map<string, unknown> }
+    const leadsTo: Record<string, string> = {
+      'os-start': 'ACTIVE',
+      'os-stop': 'SHUTOFF',
+      pause: 'PAUSED',
+      unpause: 'ACTIVE',
+      suspend: 'SUSPENDED',
+      resume: 'ACTIVE',
+    };
+    interface Round {
+      requests: string[];
+      accepted: Set<string>;
+      before: Map<string, string>;
+      orders: Map<string, unknown>;
+    }
     const check = async (round: string, { requests, accepted, before, orders }: Round) => {
       const servers = await settled(nova, token);
       t.is(servers.length, 12);
@@ -55,26 +67,46 @@ test('after kill -9 during a burst of power actions and a restart: no server or 
     const burstAndKill = async (orders: Array<[string, unknown]>, enough: number): Promise<Round> => {
       const before = new Map((await settled(nova, token)).map((s) => [s.id as string, s.status as string]));
       const accepted = new Set<string>();
-      const requests = await killDuringBurst(c, orders.map(([id, body]) => () => act(id, body).then((r) => {
-        if (r.status === 202) accepted.add(id);
-        return r;
-      })), enough, (r) => r.headers.get('x-openstack-request-id'));
+      const requests = await killDuringBurst(
+        c,
+        orders.map(
+          ([id, body]) =>
+            () =>
+              act(id, body).then((r) => {
+                if (r.status === 202) accepted.add(id);
+                return r;
+              }),
+        ),
+        enough,
+        (r) => r.headers.get('x-openstack-request-id'),
+      );
       t.log(`${requests.length} of ${orders.length} actions accepted before the kill`);
       return { requests, accepted, before, orders: new Map(orders) };
     };
 
     // Killed as soon as the first action is accepted: the rest are lost with their callers or carried out.
-    const first = await burstAndKill([
-      ...ids.slice(0, 4).map((id) => [id, { 'os-start': null }] as [string, unknown]),
-      ...ids.slice(4, 8).map((id) => [id, { 'os-stop': null }] as [string, unknown]),
-      ...ids.slice(8, 10).map((id) => [id, { pause: null }] as [string, unknown]),
-      ...ids.slice(10, 12).map((id) => [id, { suspend: null }] as [string, unknown]),
-    ], 1);
+    const first = await burstAndKill(
+      [
+        ...ids.slice(0, 4).map((id) => [id, { 'os-start': null }] as [string, unknown]),
+        ...ids.slice(4, 8).map((id) => [id, { 'os-stop': null }] as [string, unknown]),
+        ...ids.slice(8, 10).map((id) => [id, { pause: null }] as [string, unknown]),
+        ...ids.slice(10, 12).map((id) => [id, { suspend: null }] as [string, unknown]),
+      ],
+      1,
+    );
     const after = await check('first burst', first);
 
     // Killed once every action is accepted, while the hosts are carrying them out.
-    const undo: Record<string, unknown> = { ACTIVE: { 'os-stop': null }, SHUTOFF: { 'os-start': null }, PAUSED: { unpause: null }, SUSPENDED: { resume: null } };
-    const second = await burstAndKill(after.map((s) => [s.id, undo[s.status]] as [string, unknown]), after.length);
+    const undo: Record<string, unknown> = {
+      ACTIVE: { 'os-stop': null },
+      SHUTOFF: { 'os-start': null },
+      PAUSED: { unpause: null },
+      SUSPENDED: { resume: null },
+    };
+    const second = await burstAndKill(
+      after.map((s) => [s.id, undo[s.status]] as [string, unknown]),
+      after.length,
+    );
     await check('second burst', second);
   } finally {
     await stopTestCloud(c);

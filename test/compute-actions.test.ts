@@ -20,19 +20,35 @@ const CLEAN_SHUTDOWN_MS = 60_000;
 const SOFT_REBOOT_MS = 30_000;
 
 test.before(async () => {
-  c = await startComputeCloud('compute-actions', {
-    libvirt: { hosts: [{ name: 'compute-1', memoryMb: 8192 }, { name: 'compute-2', availabilityZone: 'stubborn', memoryMb: 8192 }] },
-    faults: { ignoreShutdownHosts: ['compute-2'] },
-    timeouts: { cleanShutdownMs: CLEAN_SHUTDOWN_MS, softRebootMs: SOFT_REBOOT_MS },
-  }, clock);
+  c = await startComputeCloud(
+    'compute-actions',
+    {
+      libvirt: {
+        hosts: [
+          { name: 'compute-1', memoryMb: 8192 },
+          { name: 'compute-2', availabilityZone: 'stubborn', memoryMb: 8192 },
+        ],
+      },
+      faults: { ignoreShutdownHosts: ['compute-2'] },
+      timeouts: { cleanShutdownMs: CLEAN_SHUTDOWN_MS, softRebootMs: SOFT_REBOOT_MS },
+    },
+    clock,
+  );
   // A user with only the reader role on the demo project.
   const roles = (await c.keystone.call('GET', '/v3/roles', { token: c.admin })).body.roles as Array<{ id: string; name: string }>;
   const demo = (await c.keystone.call('GET', '/v3/projects?name=demo', { token: c.admin })).body.projects[0];
-  const user = (await c.keystone.call('POST', '/v3/users', { token: c.admin, body: { user: { name: 'watcher', password: 'watcher-secret', domain_id: 'default' } } })).body.user;
+  const user = (
+    await c.keystone.call('POST', '/v3/users', {
+      token: c.admin,
+      body: { user: { name: 'watcher', password: 'watcher-secret', domain_id: 'default' } },
+    })
+  ).body.user;
   await c.keystone.call('PUT', `/v3/projects/${demo.id}/users/${user.id}/roles/${roles.find((r) => r.name === 'reader')!.id}`, { token: c.admin });
   reader = (await c.keystone.login('watcher', 'watcher-secret', 'demo')).token!;
 });
-test.after.always(async () => { await c?.stop(); });
+test.after.always(async () => {
+  await c?.stop();
+});
 
 const at = (version?: string): Record<string, string> => (version ? { 'OpenStack-API-Version': `compute ${version}` } : {});
 const act = (token: string, id: string, body: unknown, version?: string) =>
@@ -48,7 +64,11 @@ const conflict = (message: string) => ({ conflictingRequest: { code: 409, messag
 /** Waits (in real time, bounded) until the server shows what `done` looks for; answers it. */
 async function until(id: string, done: (s: any) => boolean): Promise<any> {
   let server: any;
-  try { await eventually(async () => done(server = await show(id)), 30_000); } catch (e) { throw new Error(`${(e as Error).message}: ${JSON.stringify(server)}`); }
+  try {
+    await eventually(async () => done((server = await show(id))), 30_000);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}: ${JSON.stringify(server)}`);
+  }
   return server;
 }
 const settledIn = (id: string, status: string) => until(id, (s) => s.status === status && s['OS-EXT-STS:task_state'] === null);
@@ -65,7 +85,11 @@ const hostUri = (host: string) => c.cloud.hosts.find((h) => h.name === host)!.ur
 async function domain(id: string) {
   const server = await show(id);
   const connection = new LibvirtConnection(hostUri(server['OS-EXT-SRV-ATTR:host']));
-  try { return await connection.status(id); } finally { await connection.close(); }
+  try {
+    return await connection.status(id);
+  } finally {
+    await connection.close();
+  }
 }
 
 test.serial('stop and start: SHUTOFF with power state 4 and the domain shut off, then ACTIVE and running again', async (t) => {
@@ -193,9 +217,16 @@ test.serial('deleting a server whose stop is waiting on its guest leaves neither
   await eventually(async () => (await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin })).status === 404, 30_000);
   await drive(clock, new Promise((done) => setTimeout(done, 300)), 2_000, CLEAN_SHUTDOWN_MS * 2);
   const connection = new LibvirtConnection(hostUri('compute-2'));
-  try { t.is(await connection.status(id), undefined, 'the pending shutdown did not bring the domain back'); } finally { await connection.close(); }
+  try {
+    t.is(await connection.status(id), undefined, 'the pending shutdown did not bring the domain back');
+  } finally {
+    await connection.close();
+  }
   const list = await actions(id, '2.21');
-  t.deepEqual(list.body.instanceActions.map((a: any) => a.action), ['delete', 'stop', 'create']);
+  t.deepEqual(
+    list.body.instanceActions.map((a: any) => a.action),
+    ['delete', 'stop', 'create'],
+  );
 });
 
 test.serial('lock with a reason (2.73), refused to others but admins; an owner cannot undo an admin’s lock', async (t) => {
@@ -203,8 +234,8 @@ test.serial('lock with a reason (2.73), refused to others but admins; an owner c
   const lock = await act(c.demo, id, { lock: { locked_reason: 'maintenance' } }, '2.73');
   t.is(lock.status, 202);
   t.like(await show(id, '2.73', c.demo), { locked: true, locked_reason: 'maintenance' });
-  t.false('locked_reason' in await show(id, '2.72', c.demo));
-  t.false('locked' in await show(id, '2.8', c.demo));
+  t.false('locked_reason' in (await show(id, '2.72', c.demo)));
+  t.false('locked' in (await show(id, '2.8', c.demo)));
   for (const body of [{ 'os-stop': null }, { reboot: { type: 'HARD' } }, { pause: null }, { suspend: null }]) {
     t.deepEqual((await act(c.demo, id, body)).body, conflict(`Instance ${id} is locked`), JSON.stringify(body));
   }
@@ -222,7 +253,9 @@ test.serial('lock with a reason (2.73), refused to others but admins; an owner c
   t.like(await show(id, '2.73', c.demo), { locked: false, locked_reason: null });
   t.is((await act(c.admin, id, { lock: null })).status, 202, 'an admin of another project locks it');
   const undo = await act(c.demo, id, { unlock: null });
-  t.deepEqual(undo.body, { forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed." } });
+  t.deepEqual(undo.body, {
+    forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed." },
+  });
   t.is((await act(c.admin, id, { unlock: null })).status, 202);
   t.false((await show(id, '2.9', c.demo)).locked);
 
@@ -241,9 +274,15 @@ test.serial('lock with a reason (2.73), refused to others but admins; an owner c
 test.serial('a reader is refused every action (403); another project’s server is 404; bad bodies are 400', async (t) => {
   const id = await active('guarded', c.demo);
   const policies: Record<string, string> = {
-    'os-stop': 'servers:stop', 'os-start': 'servers:start', reboot: 'servers:reboot', pause: 'os-pause-server:pause',
-    unpause: 'os-pause-server:unpause', suspend: 'os-suspend-server:suspend', resume: 'os-suspend-server:resume',
-    lock: 'os-lock-server:lock', unlock: 'os-lock-server:unlock',
+    'os-stop': 'servers:stop',
+    'os-start': 'servers:start',
+    reboot: 'servers:reboot',
+    pause: 'os-pause-server:pause',
+    unpause: 'os-pause-server:unpause',
+    suspend: 'os-suspend-server:suspend',
+    resume: 'os-suspend-server:resume',
+    lock: 'os-lock-server:lock',
+    unlock: 'os-lock-server:unlock',
   };
   for (const [name, rule] of Object.entries(policies)) {
     const r = await act(reader, id, { [name]: name === 'reboot' ? { type: 'SOFT' } : null });
@@ -255,7 +294,12 @@ test.serial('a reader is refused every action (403); another project’s server 
   const stolen = await act(c.demo, admins, { 'os-stop': null });
   t.deepEqual(stolen.body, { itemNotFound: { code: 404, message: `Instance ${admins} could not be found.` } });
   novaRefused(t, await actions(admins, undefined, c.demo), 404, `Instance ${admins} could not be found.`);
-  novaRefused(t, await act(c.admin, '00000000-0000-4000-8000-000000000000', { 'os-stop': null }), 404, 'Instance 00000000-0000-4000-8000-000000000000 could not be found.');
+  novaRefused(
+    t,
+    await act(c.admin, '00000000-0000-4000-8000-000000000000', { 'os-stop': null }),
+    404,
+    'Instance 00000000-0000-4000-8000-000000000000 could not be found.',
+  );
   t.false(c.cloud.node.isActive(ref('instance', '00000000-0000-4000-8000-000000000000')), 'no actor is activated for a server that does not exist');
 
   const bad = async (body: unknown, message: string | RegExp) => {
@@ -268,7 +312,10 @@ test.serial('a reader is refused every action (403); another project’s server 
   await bad({ 'os-stop': null, 'os-start': null }, 'Malformed request body');
   await bad({}, 'Malformed request body');
   await bad('stop', 'Malformed request body');
-  await bad({ reboot: { type: 'GENTLE' } }, `Invalid input for field/attribute type. Value: GENTLE. 'GENTLE' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']`);
+  await bad(
+    { reboot: { type: 'GENTLE' } },
+    `Invalid input for field/attribute type. Value: GENTLE. 'GENTLE' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']`,
+  );
   await bad({ reboot: {} }, "Invalid input for field/attribute reboot. Value: {}. 'type' is a required property");
   await bad({ reboot: { type: 'SOFT', force: true } }, /Additional properties are not allowed \('force' was unexpected\)/);
   await bad({ reboot: null }, /is not of type 'object'/);
@@ -278,14 +325,29 @@ test.serial('a reader is refused every action (403); another project’s server 
 test.serial('instance actions: list newest first, show with events by role and version, 2.58 pages, deleted servers from 2.21', async (t) => {
   const id = await active('history', c.demo);
   const requests: string[] = [];
-  for (const [body, status] of [[{ 'os-stop': null }, 'SHUTOFF'], [{ 'os-start': null }, 'ACTIVE'], [{ reboot: { type: 'HARD' } }, 'ACTIVE']] as const) {
+  for (const [body, status] of [
+    [{ 'os-stop': null }, 'SHUTOFF'],
+    [{ 'os-start': null }, 'ACTIVE'],
+    [{ reboot: { type: 'HARD' } }, 'ACTIVE'],
+  ] as const) {
     const r = await act(c.demo, id, body);
     requests.push(r.headers.get('x-openstack-request-id')!);
     await settledIn(id, status);
   }
   const old = await actions(id, '2.1', c.demo);
-  t.deepEqual(old.body.instanceActions.map((a: any) => a.action), ['reboot', 'start', 'stop', 'create']);
-  t.deepEqual(Object.keys(old.body.instanceActions[0]).sort(), ['action', 'instance_uuid', 'message', 'project_id', 'request_id', 'start_time', 'user_id']);
+  t.deepEqual(
+    old.body.instanceActions.map((a: any) => a.action),
+    ['reboot', 'start', 'stop', 'create'],
+  );
+  t.deepEqual(Object.keys(old.body.instanceActions[0]).sort(), [
+    'action',
+    'instance_uuid',
+    'message',
+    'project_id',
+    'request_id',
+    'start_time',
+    'user_id',
+  ]);
   t.like(old.body.instanceActions[0], { instance_uuid: id, request_id: requests[2], message: null });
   t.regex(old.body.instanceActions[0].start_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?$/);
   t.falsy(old.body.links);
@@ -306,43 +368,75 @@ test.serial('instance actions: list newest first, show with events by role and v
   t.like(admin84, { host: 'compute-1', traceback: null, details: null });
   t.false('details' in (await actionOf(id, stop, '2.84', c.demo)).body.instanceAction.events[0]);
   const created = (await actionOf(id, old.body.instanceActions[3].request_id, '2.84')).body.instanceAction;
-  t.deepEqual(created.events.map((e: any) => [e.event, e.result]), [['compute__do_build_and_run_instance', 'Success']]);
-  t.deepEqual((await actionOf(id, 'req-00000000-0000-4000-8000-000000000000')).body,
-    { itemNotFound: { code: 404, message: 'Action req-00000000-0000-4000-8000-000000000000 not found' } });
+  t.deepEqual(
+    created.events.map((e: any) => [e.event, e.result]),
+    [['compute__do_build_and_run_instance', 'Success']],
+  );
+  t.deepEqual((await actionOf(id, 'req-00000000-0000-4000-8000-000000000000')).body, {
+    itemNotFound: { code: 404, message: 'Action req-00000000-0000-4000-8000-000000000000 not found' },
+  });
 
   // 2.58: pages by limit and marker, a next link when a page is full, changes-since; changes-before from 2.66.
   const first = await actions(id, '2.58', c.demo, '?limit=2');
-  t.deepEqual(first.body.instanceActions.map((a: any) => a.action), ['reboot', 'start']);
+  t.deepEqual(
+    first.body.instanceActions.map((a: any) => a.action),
+    ['reboot', 'start'],
+  );
   t.truthy(first.body.instanceActions[0].updated_at);
   const next = new URL(first.body.links[0].href);
   t.is(first.body.links[0].rel, 'next');
   t.is(next.searchParams.get('marker'), requests[1]);
   const second = await actions(id, '2.58', c.demo, next.search);
-  t.deepEqual(second.body.instanceActions.map((a: any) => a.action), ['stop', 'create']);
+  t.deepEqual(
+    second.body.instanceActions.map((a: any) => a.action),
+    ['stop', 'create'],
+  );
   const last = await actions(id, '2.58', c.demo, `?limit=2&marker=${old.body.instanceActions[3].request_id}`);
   t.deepEqual(last.body, { instanceActions: [] });
-  t.deepEqual((await actions(id, '2.58', c.demo, '?marker=req-nope')).body, { badRequest: { code: 400, message: 'Marker None could not be found.' } });
-  novaRefused(t, await actions(id, '2.58', c.demo, '?limit=-1'), 400, "Invalid input for query parameters limit. Value: -1. '-1' does not match '^[0-9]*$'");
-  t.regex((await actions(id, '2.58', c.demo, '?changes-before=2026-01-01T00:00:00Z')).body.badRequest.message, /Additional properties are not allowed/);
+  t.deepEqual((await actions(id, '2.58', c.demo, '?marker=req-nope')).body, {
+    badRequest: { code: 400, message: 'Marker None could not be found.' },
+  });
+  novaRefused(
+    t,
+    await actions(id, '2.58', c.demo, '?limit=-1'),
+    400,
+    "Invalid input for query parameters limit. Value: -1. '-1' does not match '^[0-9]*$'",
+  );
+  t.regex(
+    (await actions(id, '2.58', c.demo, '?changes-before=2026-01-01T00:00:00Z')).body.badRequest.message,
+    /Additional properties are not allowed/,
+  );
   t.is((await actions(id, '2.66', c.demo, '?changes-before=2020-01-01T00:00:00Z')).body.instanceActions.length, 0);
   const since = encodeURIComponent(new Date(clock.now() + 3_600_000).toISOString());
   t.deepEqual((await actions(id, '2.58', c.demo, `?changes-since=${since}`)).body.instanceActions, []);
-  t.is((await actions(id, '2.66', c.demo, `?changes-since=${since}&changes-before=2020-01-01T00:00:00Z`)).body.badRequest.message,
-    'The value of changes-since must be less than or equal to changes-before.');
+  t.is(
+    (await actions(id, '2.66', c.demo, `?changes-since=${since}&changes-before=2020-01-01T00:00:00Z`)).body.badRequest.message,
+    'The value of changes-since must be less than or equal to changes-before.',
+  );
 
   t.is((await c.nova.call('DELETE', `/v2.1/servers/${id}`, { token: c.demo })).status, 204);
   await eventually(async () => (await actions(id, '2.20', c.demo)).status === 404, 30_000);
   const afterwards = await actions(id, '2.21', c.demo);
-  t.deepEqual(afterwards.body.instanceActions.map((a: any) => a.action), ['delete', 'reboot', 'start', 'stop', 'create']);
+  t.deepEqual(
+    afterwards.body.instanceActions.map((a: any) => a.action),
+    ['delete', 'reboot', 'start', 'stop', 'create'],
+  );
   const deletion = (await actionOf(id, afterwards.body.instanceActions[0].request_id, '2.21')).body.instanceAction;
-  t.deepEqual(deletion.events.map((e: any) => [e.event, e.result]), [['compute_terminate_instance', 'Success']]);
+  t.deepEqual(
+    deletion.events.map((e: any) => [e.event, e.result]),
+    [['compute_terminate_instance', 'Success']],
+  );
 });
 
 test.serial('a power operation that fails on the host is an Error event; the server stays as it was, its action marked Error', async (t) => {
   const id = await active('vanishing', c.demo);
   // The domain is removed behind Stratus's back: the host's pause finds nothing to pause.
   const connection = new LibvirtConnection(hostUri((await show(id))['OS-EXT-SRV-ATTR:host']));
-  try { await connection.remove(id); } finally { await connection.close(); }
+  try {
+    await connection.remove(id);
+  } finally {
+    await connection.close();
+  }
   const r = await act(c.demo, id, { pause: null });
   t.is(r.status, 202);
   const after = await until(id, (s) => s['OS-EXT-STS:task_state'] === null);
@@ -358,39 +452,51 @@ test.serial('a power operation that fails on the host is an Error event; the ser
   t.like(await settledIn(id, 'ACTIVE'), { 'OS-EXT-STS:power_state': 1 });
 });
 
-test.serial('a host re-registering keeps stopped, paused and suspended servers as they are; after a hypervisor restart it starts only running ones', async (t) => {
-  const ids = { running: await active('r-running'), stopped: await active('r-stopped'), paused: await active('r-paused'), suspended: await active('r-suspended') };
-  await act(c.admin, ids.stopped, { 'os-stop': null });
-  await act(c.admin, ids.paused, { pause: null });
-  await act(c.admin, ids.suspended, { suspend: null });
-  await settledIn(ids.stopped, 'SHUTOFF');
-  await settledIn(ids.paused, 'PAUSED');
-  await settledIn(ids.suspended, 'SUSPENDED');
-  const plan = c.cloud.hosts.find((h) => h.name === 'compute-1')!;
-  for (const id of Object.values(ids)) t.is((await show(id))['OS-EXT-SRV-ATTR:host'], 'compute-1');
+test.serial(
+  'a host re-registering keeps stopped, paused and suspended servers as they are; after a hypervisor restart it starts only running ones',
+  async (t) => {
+    const ids = {
+      running: await active('r-running'),
+      stopped: await active('r-stopped'),
+      paused: await active('r-paused'),
+      suspended: await active('r-suspended'),
+    };
+    await act(c.admin, ids.stopped, { 'os-stop': null });
+    await act(c.admin, ids.paused, { pause: null });
+    await act(c.admin, ids.suspended, { suspend: null });
+    await settledIn(ids.stopped, 'SHUTOFF');
+    await settledIn(ids.paused, 'PAUSED');
+    await settledIn(ids.suspended, 'SUSPENDED');
+    const plan = c.cloud.hosts.find((h) => h.name === 'compute-1')!;
+    for (const id of Object.values(ids)) t.is((await show(id))['OS-EXT-SRV-ATTR:host'], 'compute-1');
 
-  await c.cloud.node.ask(ref('host', plan.name), 'register', registration(plan));
-  t.like(await show(ids.stopped), { status: 'SHUTOFF', 'OS-EXT-STS:power_state': 4 });
-  t.like(await show(ids.paused), { status: 'PAUSED', 'OS-EXT-STS:power_state': 3 });
-  t.like(await show(ids.suspended), { status: 'SUSPENDED', 'OS-EXT-STS:power_state': 4 });
-  t.is((await domain(ids.paused))?.powerState, 3);
+    await c.cloud.node.ask(ref('host', plan.name), 'register', registration(plan));
+    t.like(await show(ids.stopped), { status: 'SHUTOFF', 'OS-EXT-STS:power_state': 4 });
+    t.like(await show(ids.paused), { status: 'PAUSED', 'OS-EXT-STS:power_state': 3 });
+    t.like(await show(ids.suspended), { status: 'SUSPENDED', 'OS-EXT-STS:power_state': 4 });
+    t.is((await domain(ids.paused))?.powerState, 3);
 
-  // The hypervisor "restarted": its domains are gone and its boot id is new.
-  const connection = new LibvirtConnection(plan.uri);
-  try {
-    for (const id of Object.values(ids)) await connection.remove(id);
-    const result = await c.cloud.node.ask<{ resumed: number; redefined: number }>(ref('host', plan.name), 'register', registration({ ...plan, bootId: 'after-a-restart' }));
-    t.true(result.resumed >= 1 && result.redefined >= 3, JSON.stringify(result));
-    t.is((await connection.status(ids.running))?.powerState, 1, 'a running server is started again');
-    t.like(await connection.status(ids.stopped), { powerState: 4, id: null }, 'a stopped one is defined, not started');
-    t.like(await connection.status(ids.suspended), { powerState: 4, id: null });
-  } finally {
-    await connection.close();
-  }
-  t.like(await show(ids.stopped), { status: 'SHUTOFF' });
-  t.is((await act(c.admin, ids.stopped, { 'os-start': null })).status, 202);
-  await settledIn(ids.stopped, 'ACTIVE');
-  t.is((await act(c.admin, ids.suspended, { resume: null })).status, 202);
-  await settledIn(ids.suspended, 'ACTIVE');
-  t.is((await domain(ids.suspended))?.powerState, 1, 'resumed from the memory it saved');
-});
+    // The hypervisor "restarted": its domains are gone and its boot id is new.
+    const connection = new LibvirtConnection(plan.uri);
+    try {
+      for (const id of Object.values(ids)) await connection.remove(id);
+      const result = await c.cloud.node.ask<{ resumed: number; redefined: number }>(
+        ref('host', plan.name),
+        'register',
+        registration({ ...plan, bootId: 'after-a-restart' }),
+      );
+      t.true(result.resumed >= 1 && result.redefined >= 3, JSON.stringify(result));
+      t.is((await connection.status(ids.running))?.powerState, 1, 'a running server is started again');
+      t.like(await connection.status(ids.stopped), { powerState: 4, id: null }, 'a stopped one is defined, not started');
+      t.like(await connection.status(ids.suspended), { powerState: 4, id: null });
+    } finally {
+      await connection.close();
+    }
+    t.like(await show(ids.stopped), { status: 'SHUTOFF' });
+    t.is((await act(c.admin, ids.stopped, { 'os-start': null })).status, 202);
+    await settledIn(ids.stopped, 'ACTIVE');
+    t.is((await act(c.admin, ids.suspended, { resume: null })).status, 202);
+    await settledIn(ids.suspended, 'ACTIVE');
+    t.is((await domain(ids.suspended))?.powerState, 1, 'resumed from the memory it saved');
+  },
+);

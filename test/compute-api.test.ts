@@ -13,8 +13,12 @@ import { keystoneRefused, novaRefused } from './helpers/refusals.js';
 const clock = new SimulatedClock(Date.UTC(2026, 10, 25, 12));
 let c: ComputeCloud;
 
-test.before(async () => { c = await startComputeCloud('compute-api', { libvirt: { simulatedHosts: 2 } }, clock); });
-test.after.always(async () => { await c?.stop(); });
+test.before(async () => {
+  c = await startComputeCloud('compute-api', { libvirt: { simulatedHosts: 2 } }, clock);
+});
+test.after.always(async () => {
+  await c?.stop();
+});
 
 const fault = (r: { body: any }, name: string, code: number) => ({ [name]: { code, message: r.body?.[name]?.message } });
 
@@ -47,9 +51,15 @@ test.serial('microversions are negotiated and echoed; out of range is 406, malfo
 
 test.serial('flavors: the defaults are seeded; list, detail and show; unknown is 404', async (t) => {
   const list = await c.nova.call('GET', '/v2.1/flavors', { token: c.demo });
-  t.deepEqual(list.body.flavors.map((f: any) => f.name), ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large', 'm1.xlarge']);
+  t.deepEqual(
+    list.body.flavors.map((f: any) => f.name),
+    ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large', 'm1.xlarge'],
+  );
   const detail = await c.nova.call('GET', '/v2.1/flavors/detail?minRam=4096', { token: c.demo });
-  t.deepEqual(detail.body.flavors.map((f: any) => f.id), ['3', '4', '5']);
+  t.deepEqual(
+    detail.body.flavors.map((f: any) => f.id),
+    ['3', '4', '5'],
+  );
   const tiny = await c.nova.call('GET', '/v2.1/flavors/1', { token: c.demo });
   t.like(tiny.body.flavor, { id: '1', name: 'm1.tiny', ram: 512, vcpus: 1, disk: 1, swap: '', 'os-flavor-access:is_public': true });
   const missing = await c.nova.call('GET', '/v2.1/flavors/nope', { token: c.demo });
@@ -72,8 +82,14 @@ test.serial('a boot answers 202 with the row already readable, then goes ACTIVE 
     return server.status !== 'BUILD';
   });
   t.like(server, {
-    status: 'ACTIVE', name: 'web-1', 'OS-EXT-STS:vm_state': 'active', 'OS-EXT-STS:power_state': 1, 'OS-EXT-STS:task_state': null,
-    'OS-EXT-AZ:availability_zone': 'nova', image: { id: TINY_IMAGE_ID }, flavor: { id: '1' },
+    status: 'ACTIVE',
+    name: 'web-1',
+    'OS-EXT-STS:vm_state': 'active',
+    'OS-EXT-STS:power_state': 1,
+    'OS-EXT-STS:task_state': null,
+    'OS-EXT-AZ:availability_zone': 'nova',
+    image: { id: TINY_IMAGE_ID },
+    flavor: { id: '1' },
   });
   t.true(['compute-1', 'compute-2'].includes(server['OS-EXT-SRV-ATTR:host']));
   const domains = await domainsOf(c.cloud.hosts.map((h) => h.uri));
@@ -105,7 +121,12 @@ test.serial('networks auto and none are taken from 2.37, where networks becomes 
   const missing = await boot(c.nova, c.admin, 'n-missing', {}, v('2.37'));
   t.is(missing.status, 400);
   t.regex(missing.body.badRequest.message, /'networks' is a required property/);
-  novaRefused(t, await boot(c.nova, c.admin, 'n-old', { networks: 'auto' }, v('2.36')), 400, "Invalid input for field/attribute networks. Value: auto. 'auto' is not of type 'array'");
+  novaRefused(
+    t,
+    await boot(c.nova, c.admin, 'n-old', { networks: 'auto' }, v('2.36')),
+    400,
+    "Invalid input for field/attribute networks. Value: auto. 'auto' is not of type 'array'",
+  );
   t.is((await boot(c.nova, c.admin, 'n-old')).status, 202);
 });
 
@@ -113,7 +134,10 @@ test.serial('a project sees only its servers: another project reading or deletin
   const mine = (await boot(c.nova, c.demo, 'demo-1')).body.server.id;
   const admins = (await boot(c.nova, c.admin, 'admin-only')).body.server.id;
   const list = await c.nova.call('GET', '/v2.1/servers/detail', { token: c.demo });
-  t.deepEqual(list.body.servers.map((s: any) => s.id), [mine]);
+  t.deepEqual(
+    list.body.servers.map((s: any) => s.id),
+    [mine],
+  );
   t.false('OS-EXT-SRV-ATTR:host' in list.body.servers[0]);
   const show = await c.nova.call('GET', `/v2.1/servers/${admins}`, { token: c.demo });
   t.deepEqual(show.body, { itemNotFound: { code: 404, message: `Instance ${admins} could not be found.` } });
@@ -123,7 +147,9 @@ test.serial('a project sees only its servers: another project reading or deletin
   t.true(all.body.servers.some((s: any) => s.id === mine));
   // all_tenants is an admin's filter: anyone else asking for it is refused, as Nova's get_all_tenants policy does.
   const everyone = await c.nova.call('GET', '/v2.1/servers?all_tenants=1', { token: c.demo });
-  t.deepEqual(everyone.body, { forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed." } });
+  t.deepEqual(everyone.body, {
+    forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed." },
+  });
 });
 
 test.serial('delete frees the host and the domain; the server then reads 404 but lists under changes-since', async (t) => {
@@ -134,13 +160,17 @@ test.serial('delete frees the host and the domain; the server then reads 404 but
   const domains = await domainsOf(c.cloud.hosts.map((h) => h.uri));
   t.false(domains.has(id));
   const since = await c.nova.call('GET', `/v2.1/servers/detail?changes-since=${new Date(clock.now() - 60_000).toISOString()}`, { token: c.admin });
-  t.like(since.body.servers.find((s: any) => s.id === id), { status: 'DELETED' });
+  t.like(
+    since.body.servers.find((s: any) => s.id === id),
+    { status: 'DELETED' },
+  );
   novaRefused(t, await c.nova.call('DELETE', `/v2.1/servers/${id}`, { token: c.admin }), 404, `Instance ${id} could not be found.`);
 });
 
 test.serial('list views read the columns each microversion shows', async (t) => {
   const at = async (version: string, token = c.admin) => {
-    const { servers } = (await c.nova.call('GET', '/v2.1/servers/detail', { token, headers: { 'OpenStack-API-Version': `compute ${version}` } })).body;
+    const { servers } = (await c.nova.call('GET', '/v2.1/servers/detail', { token, headers: { 'OpenStack-API-Version': `compute ${version}` } }))
+      .body;
     return servers.find((s: any) => s.name === 'web-1') ?? servers[0];
   };
   const old = await at('2.1');
@@ -149,7 +179,13 @@ test.serial('list views read the columns each microversion shows', async (t) => 
   t.truthy(old['OS-EXT-SRV-ATTR:host']);
   const latest = await at('2.93');
   // Booted at 2.1, where Nova records the name as the description.
-  t.like(latest, { locked: false, locked_reason: null, description: 'web-1', tags: [], flavor: { original_name: 'm1.tiny', vcpus: 1, ram: 512, disk: 1, ephemeral: 0 } });
+  t.like(latest, {
+    locked: false,
+    locked_reason: null,
+    description: 'web-1',
+    tags: [],
+    flavor: { original_name: 'm1.tiny', vcpus: 1, ram: 512, disk: 1, ephemeral: 0 },
+  });
   t.is(typeof latest['OS-EXT-SRV-ATTR:hostname'], 'string');
   t.is(latest['OS-EXT-SRV-ATTR:reservation_id'].slice(0, 2), 'r-');
   const member = await at('2.93', c.demo);
@@ -158,16 +194,32 @@ test.serial('list views read the columns each microversion shows', async (t) => 
 });
 
 test.serial('hypervisors and services are admin-only and named as Nova names them', async (t) => {
-  novaRefused(t, await c.nova.call('GET', '/v2.1/os-hypervisors', { token: c.demo }), 403, "Policy doesn't allow os_compute_api:os-hypervisors:list to be performed.");
+  novaRefused(
+    t,
+    await c.nova.call('GET', '/v2.1/os-hypervisors', { token: c.demo }),
+    403,
+    "Policy doesn't allow os_compute_api:os-hypervisors:list to be performed.",
+  );
   const list = await c.nova.call('GET', '/v2.1/os-hypervisors/detail', { token: c.admin });
-  t.deepEqual(list.body.hypervisors.map((h: any) => [h.hypervisor_hostname, h.state, h.status]), [['compute-1', 'up', 'enabled'], ['compute-2', 'up', 'enabled']]);
+  t.deepEqual(
+    list.body.hypervisors.map((h: any) => [h.hypervisor_hostname, h.state, h.status]),
+    [
+      ['compute-1', 'up', 'enabled'],
+      ['compute-2', 'up', 'enabled'],
+    ],
+  );
   t.true(list.body.hypervisors.every((h: any) => Number.isInteger(h.id) && h.vcpus === 16));
   const used = list.body.hypervisors.reduce((n: number, h: any) => n + h.running_vms, 0);
-  const active = (await c.nova.call('GET', '/v2.1/servers/detail?all_tenants=1', { token: c.admin })).body.servers.filter((s: any) => s['OS-EXT-SRV-ATTR:host']);
+  const active = (await c.nova.call('GET', '/v2.1/servers/detail?all_tenants=1', { token: c.admin })).body.servers.filter(
+    (s: any) => s['OS-EXT-SRV-ATTR:host'],
+  );
   t.is(used, active.length);
   const services = await c.nova.call('GET', '/v2.1/os-services', { token: c.admin });
   t.deepEqual(services.body.services.map((s: any) => `${s.binary}@${s.host}:${s.zone}:${s.state}`).sort(), [
-    'nova-compute@compute-1:nova:up', 'nova-compute@compute-2:nova:up', 'nova-conductor@node-1:internal:up', 'nova-scheduler@node-1:internal:up',
+    'nova-compute@compute-1:nova:up',
+    'nova-compute@compute-2:nova:up',
+    'nova-conductor@node-1:internal:up',
+    'nova-scheduler@node-1:internal:up',
   ]);
   const computes = await c.nova.call('GET', '/v2.1/os-services?binary=nova-compute', { token: c.admin });
   t.is(computes.body.services.length, 2);
@@ -198,7 +250,11 @@ test.serial('a re-registering host adopts its domains, reports unknown ones and 
   try {
     t.true(await hypervisor.remove(id));
     await hypervisor.ensureRunning({ uuid: stranger, memoryMb: 64, vcpus: 1, type: 'test' });
-    const result = await c.cloud.node.ask<{ missing: number; unknown: string[]; adopted: number; resumed: number }>(ref('host', plan.name), 'register', registration(plan));
+    const result = await c.cloud.node.ask<{ missing: number; unknown: string[]; adopted: number; resumed: number }>(
+      ref('host', plan.name),
+      'register',
+      registration(plan),
+    );
     t.like(result, { missing: 1, resumed: 0, unknown: [stranger] });
     await eventually(async () => (await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin })).body.server['OS-EXT-STS:power_state'] === 0);
     t.false((await domainsOf([plan.uri])).has(id), 'a hypervisor that did not restart gets no guest started behind the user’s back');

@@ -8,22 +8,32 @@ import { eventually } from './helpers/drive.js';
 let c: ComputeCloud;
 
 test.before(async () => {
-  c = await startComputeCloud('compute-boot-admission', { libvirt: { simulatedHosts: 1 }, quotas: { maxServersPerRequest: 3 } }, undefined, { demoQuotas: 'default' });
+  c = await startComputeCloud('compute-boot-admission', { libvirt: { simulatedHosts: 1 }, quotas: { maxServersPerRequest: 3 } }, undefined, {
+    demoQuotas: 'default',
+  });
 });
-test.after.always(async () => { await c?.stop(); });
+test.after.always(async () => {
+  await c?.stop();
+});
 
-const names = async (token: string) => ((await c.nova.call('GET', '/v2.1/servers', { token })).body.servers as Array<{ name: string }>).map((s) => s.name).sort();
+const names = async (token: string) =>
+  ((await c.nova.call('GET', '/v2.1/servers', { token })).body.servers as Array<{ name: string }>).map((s) => s.name).sort();
 const OTHER_IMAGE = '0b3c6a52-7d1e-4f0a-9c8b-2e5d4f6a7b8c';
 /** What openstacksdk (and OSC 7 through it) adds to every image boot. */
-const localImage = (uuid = TINY_IMAGE_ID, extra: Record<string, unknown> = {}) =>
-  [{ source_type: 'image', destination_type: 'local', boot_index: 0, uuid, delete_on_termination: true, ...extra }];
+const localImage = (uuid = TINY_IMAGE_ID, extra: Record<string, unknown> = {}) => [
+  { source_type: 'image', destination_type: 'local', boot_index: 0, uuid, delete_on_termination: true, ...extra },
+];
 
 test.serial('absurd counts are the quota fault Nova gives, never a 500; max_count takes as many as the quota allows', async (t) => {
   const huge = await boot(c.nova, c.demo, 'huge', { min_count: 1e308 });
   t.is(huge.status, 403, JSON.stringify(huge.body));
   const big = BigInt(1e308);
-  t.deepEqual(huge.body, { forbidden: { code: 403,
-    message: `Quota exceeded for instances, cores, ram: Requested ${big}, ${big}, ${big * 512n}, but already used 0, 0, 0 of 10, 20, 51200 instances, cores, ram` } });
+  t.deepEqual(huge.body, {
+    forbidden: {
+      code: 403,
+      message: `Quota exceeded for instances, cores, ram: Requested ${big}, ${big}, ${big * 512n}, but already used 0, 0, 0 of 10, 20, 51200 instances, cores, ram`,
+    },
+  });
   const text = await boot(c.nova, c.demo, 'text', { min_count: '1000000000000000000000000000000' });
   t.is(text.status, 403, JSON.stringify(text.body));
   t.regex(text.body.forbidden.message, /^Quota exceeded for instances, cores, ram: Requested 1\d{30}, /);
@@ -69,25 +79,50 @@ test.serial('other block device mappings are refused clearly, as Nova refuses th
     t.is(r.status, 400, JSON.stringify(r.body));
     t.deepEqual(r.body, { badRequest: { code: 400, message } });
   };
-  await refused({ imageRef: undefined, block_device_mapping_v2: localImage() }, 'Block Device Mapping is Invalid: Mapping image to local is not supported.');
-  await refused({ block_device_mapping_v2: localImage(TINY_IMAGE_ID, { boot_index: 1 }) }, 'Block Device Mapping is Invalid: Mapping image to local is not supported.');
-  await refused({ block_device_mapping_v2: [{ source_type: 'volume', destination_type: 'volume', boot_index: 0, uuid: OTHER_IMAGE }] },
-    'Booting from volume is not supported by this cloud yet.');
-  await refused({ imageRef: '', block_device_mapping_v2: [{ source_type: 'image', destination_type: 'volume', boot_index: 0, uuid: TINY_IMAGE_ID, volume_size: 1 }] },
-    'Booting from volume is not supported by this cloud yet.');
-  await refused({ block_device_mapping_v2: [{ source_type: 'blank', destination_type: 'local', boot_index: -1, guest_format: 'swap', volume_size: 1 }] },
-    'Booting from volume is not supported by this cloud yet.');
-  await refused({ block_device_mapping: [{ volume_id: OTHER_IMAGE, device_name: 'vda' }] }, 'Booting from volume is not supported by this cloud yet.');
-  await refused({ block_device_mapping: [{ volume_id: OTHER_IMAGE, device_name: 'vda' }], block_device_mapping_v2: localImage() },
-    'Using different block_device_mapping syntaxes is not allowed in the same request.');
-  await refused({ block_device_mapping_v2: [{ source_type: 'image', destination_type: 'local', boot_index: 0 }] }, 'Block Device Mapping is Invalid: Missing device UUID.');
+  await refused(
+    { imageRef: undefined, block_device_mapping_v2: localImage() },
+    'Block Device Mapping is Invalid: Mapping image to local is not supported.',
+  );
+  await refused(
+    { block_device_mapping_v2: localImage(TINY_IMAGE_ID, { boot_index: 1 }) },
+    'Block Device Mapping is Invalid: Mapping image to local is not supported.',
+  );
+  await refused(
+    { block_device_mapping_v2: [{ source_type: 'volume', destination_type: 'volume', boot_index: 0, uuid: OTHER_IMAGE }] },
+    'Booting from volume is not supported by this cloud yet.',
+  );
+  await refused(
+    {
+      imageRef: '',
+      block_device_mapping_v2: [{ source_type: 'image', destination_type: 'volume', boot_index: 0, uuid: TINY_IMAGE_ID, volume_size: 1 }],
+    },
+    'Booting from volume is not supported by this cloud yet.',
+  );
+  await refused(
+    { block_device_mapping_v2: [{ source_type: 'blank', destination_type: 'local', boot_index: -1, guest_format: 'swap', volume_size: 1 }] },
+    'Booting from volume is not supported by this cloud yet.',
+  );
+  await refused(
+    { block_device_mapping: [{ volume_id: OTHER_IMAGE, device_name: 'vda' }] },
+    'Booting from volume is not supported by this cloud yet.',
+  );
+  await refused(
+    { block_device_mapping: [{ volume_id: OTHER_IMAGE, device_name: 'vda' }], block_device_mapping_v2: localImage() },
+    'Using different block_device_mapping syntaxes is not allowed in the same request.',
+  );
+  await refused(
+    { block_device_mapping_v2: [{ source_type: 'image', destination_type: 'local', boot_index: 0 }] },
+    'Block Device Mapping is Invalid: Missing device UUID.',
+  );
   await refused({ block_device_mapping_v2: localImage(OTHER_IMAGE) }, `Block Device Mapping is Invalid: failed to get image ${OTHER_IMAGE}.`);
   await refused({ imageRef: '', block_device_mapping_v2: localImage(OTHER_IMAGE) }, 'Can not find requested image');
   t.deepEqual(await names(c.demo), before, 'nothing was created');
 });
 
 test.serial('openstacksdk boots with the image mapping it adds for OSC 7, and hears a volume mapping refused', async (t) => {
-  const r = await python(c.config.identity.cloudsYaml, `
+  const r = await python(
+    c.config.identity.cloudsYaml,
+    `
 import json, openstack
 from openstack import exceptions
 conn = openstack.connect(cloud='stratus-demo')
@@ -101,7 +136,8 @@ try:
 except exceptions.HttpException as e:
     refused = [e.status_code, str(e.details or e.message)]
 print(json.dumps({'status': server.status, 'image': server.image.id, 'refused': refused}))
-`);
+`,
+  );
   t.is(r.code, 0, r.stderr);
   t.deepEqual(r.json, { status: 'ACTIVE', image: TINY_IMAGE_ID, refused: [400, 'Booting from volume is not supported by this cloud yet.'] });
 });

@@ -20,7 +20,10 @@ test('the CLI and the SDK boot, list, show and delete servers; projects stay apa
   try {
     const osc = (cloud: string, ...args: string[]) => openstack(c.cloudsYaml, ['--os-cloud', cloud, ...args]);
     const flavors = await osc('stratus', 'flavor', 'list', '-f', 'json');
-    t.deepEqual(flavors.json.map((f: any) => f.Name), ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large', 'm1.xlarge']);
+    t.deepEqual(
+      flavors.json.map((f: any) => f.Name),
+      ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large', 'm1.xlarge'],
+    );
 
     const web = await osc('stratus', 'server', 'create', '--image', 'stratus-tiny', '--flavor', 'm1.tiny', '--wait', '-f', 'json', 'web');
     t.is(web.code, 0, web.stderr);
@@ -31,9 +34,15 @@ test('the CLI and the SDK boot, list, show and delete servers; projects stay apa
     t.is(mine.json.status, 'ACTIVE');
 
     const adminList = await osc('stratus', 'server', 'list', '-f', 'json');
-    t.deepEqual(adminList.json.map((s: any) => [s.Name, s.Status]), [['web', 'ACTIVE']]);
+    t.deepEqual(
+      adminList.json.map((s: any) => [s.Name, s.Status]),
+      [['web', 'ACTIVE']],
+    );
     const demoList = await osc('stratus-demo', 'server', 'list', '-f', 'json');
-    t.deepEqual(demoList.json.map((s: any) => s.Name), ['mine']);
+    t.deepEqual(
+      demoList.json.map((s: any) => s.Name),
+      ['mine'],
+    );
     const show = await osc('stratus', 'server', 'show', '-f', 'json', web.json.id);
     t.is(show.json.id, web.json.id);
     t.regex(show.json['OS-EXT-SRV-ATTR:host'], /^compute-[12]$/);
@@ -48,10 +57,20 @@ test('the CLI and the SDK boot, list, show and delete servers; projects stay apa
     t.is((await osc('stratus', 'server', 'show', '-f', 'json', web.json.id)).json.status, 'ACTIVE');
 
     const hypervisors = await osc('stratus', 'hypervisor', 'list', '-f', 'json');
-    t.deepEqual(hypervisors.json.map((h: any) => [h['Hypervisor Hostname'], h.State]), [['compute-1', 'up'], ['compute-2', 'up']]);
+    t.deepEqual(
+      hypervisors.json.map((h: any) => [h['Hypervisor Hostname'], h.State]),
+      [
+        ['compute-1', 'up'],
+        ['compute-2', 'up'],
+      ],
+    );
     const services = await osc('stratus', 'compute', 'service', 'list', '-f', 'json');
-    t.deepEqual(services.json.map((s: any) => `${s.Binary}@${s.Host}`).sort(),
-      ['nova-compute@compute-1', 'nova-compute@compute-2', 'nova-conductor@node-1', 'nova-scheduler@node-1']);
+    t.deepEqual(services.json.map((s: any) => `${s.Binary}@${s.Host}`).sort(), [
+      'nova-compute@compute-1',
+      'nova-compute@compute-2',
+      'nova-conductor@node-1',
+      'nova-scheduler@node-1',
+    ]);
     const computeOnly = await osc('stratus', 'compute', 'service', 'list', '--service', 'nova-compute', '-f', 'json');
     t.is(computeOnly.json.length, 2);
     const refused = await osc('stratus-demo', 'hypervisor', 'list');
@@ -69,13 +88,23 @@ test('the CLI and the SDK boot, list, show and delete servers; projects stay apa
     // A revoked token is refused by the compute API itself (the admin_token plugin skips Keystone).
     const token = (await osc('stratus', 'token', 'issue', '-f', 'value', '-c', 'id')).stdout.trim();
     t.is((await osc('stratus', 'token', 'revoke', token)).code, 0);
-    const revoked = await openstack(c.cloudsYaml, ['--os-auth-type', 'admin_token', '--os-endpoint', `http://127.0.0.1:${c.env.STRATUS_LISTEN_COMPUTE}/v2.1`,
-      '--os-token', token, 'server', 'list']);
+    const revoked = await openstack(c.cloudsYaml, [
+      '--os-auth-type',
+      'admin_token',
+      '--os-endpoint',
+      `http://127.0.0.1:${c.env.STRATUS_LISTEN_COMPUTE}/v2.1`,
+      '--os-token',
+      token,
+      'server',
+      'list',
+    ]);
     t.not(revoked.code, 0);
     t.regex(revoked.stderr, /The request you have made requires authentication\. \(HTTP 401\)/);
 
     // Refusals through the SDK: unknown flavor or image is Nova's 400, another project's server 404.
-    const refusals = await python(c.cloudsYaml, `
+    const refusals = await python(
+      c.cloudsYaml,
+      `
 import json, openstack
 from openstack import exceptions
 admin = openstack.connect(cloud='stratus')
@@ -94,7 +123,8 @@ print(json.dumps({
     'delete': status(lambda: demo.compute.delete_server('${web.json.id}', ignore_missing=False)),
     'names': sorted(s.name for s in admin.compute.servers()),
 }))
-`);
+`,
+    );
     t.is(refusals.code, 0, refusals.stderr);
     t.deepEqual(refusals.json.flavor, [400, 'Flavor no-such-flavor could not be found.']);
     t.deepEqual(refusals.json.image, [400, 'Can not find requested image']);
@@ -102,7 +132,9 @@ print(json.dumps({
     t.deepEqual(refusals.json.delete, [404, `Instance ${web.json.id} could not be found.`]);
     t.deepEqual(refusals.json.names, ['web']);
 
-    const sdk = await python(c.cloudsYaml, `
+    const sdk = await python(
+      c.cloudsYaml,
+      `
 import json, openstack
 conn = openstack.connect(cloud='stratus')
 image = conn.image.find_image('stratus-tiny')
@@ -114,7 +146,8 @@ conn.compute.delete_server(server)
 conn.compute.wait_for_delete(server, interval=0.2, wait=120)
 after = sorted(s.name for s in conn.compute.servers())
 print(json.dumps({'status': server.status, 'host': server.compute_host, 'names': names, 'after': after}))
-`);
+`,
+    );
     t.is(sdk.code, 0, sdk.stderr);
     t.like(sdk.json, { status: 'ACTIVE', names: ['sdk-vm', 'web'], after: ['web'] });
 

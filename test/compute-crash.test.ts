@@ -12,15 +12,22 @@ test('after kill -9 during 20 boots and a restart: no server stuck in BUILD or d
     t.true(steady.every((s) => s.status === 'ACTIVE'));
     const idsBefore = await domainsOf(uris);
 
-    const answered = await killDuringBurst(c, Array.from({ length: 20 }, (_, i) => () => boot(nova, token, `burst-${i}`)), 3,
-      (r) => r.body.server.id as string);
+    const answered = await killDuringBurst(
+      c,
+      Array.from({ length: 20 }, (_, i) => () => boot(nova, token, `burst-${i}`)),
+      3,
+      (r) => r.body.server.id as string,
+    );
     t.log(`${answered.length} of 20 boots accepted before the kill`);
 
     const servers = await settled(nova, token);
     const byId = new Map(servers.map((s) => [s.id, s]));
     for (const id of answered) t.true(byId.has(id), `accepted server ${id} survived the crash`);
     // The hosts have room for every one of them: each server the crash left, accepted or not, must be built.
-    t.deepEqual(servers.filter((s) => s.status !== 'ACTIVE').map((s) => `${s.name}: ${s.status}`), []);
+    t.deepEqual(
+      servers.filter((s) => s.status !== 'ACTIVE').map((s) => `${s.name}: ${s.status}`),
+      [],
+    );
     t.true(servers.length >= steady.length + answered.length);
     const names = servers.map((s) => s.name);
     t.is(new Set(names).size, names.length, 'no server was created twice');

@@ -11,14 +11,20 @@ let c: ComputeCloud;
 let uri: string;
 
 test.before(async () => {
-  c = await startComputeCloud('delete-states', {
-    libvirt: { hosts: [{ name: 'compute-1', memoryMb: 8192 }] },
-    faults: { ignoreShutdownHosts: ['compute-1'] },
-    timeouts: { cleanShutdownMs: 60_000, softRebootMs: 60_000 },
-  }, clock);
+  c = await startComputeCloud(
+    'delete-states',
+    {
+      libvirt: { hosts: [{ name: 'compute-1', memoryMb: 8192 }] },
+      faults: { ignoreShutdownHosts: ['compute-1'] },
+      timeouts: { cleanShutdownMs: 60_000, softRebootMs: 60_000 },
+    },
+    clock,
+  );
   uri = c.cloud.hosts[0].uri;
 });
-test.after.always(async () => { await c?.stop(); });
+test.after.always(async () => {
+  await c?.stop();
+});
 
 const show = (id: string) => c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin, headers: at('2.93') });
 const act = (id: string, body: unknown) => c.nova.call('POST', `/v2.1/servers/${id}/action`, { token: c.admin, body });
@@ -35,7 +41,10 @@ async function deletedForGood(t: any, id: string): Promise<void> {
   t.is(r.status, 204);
   await eventually(async () => (await show(id)).status === 404, 30_000);
   // The interrupted action's checks run out meanwhile: none brings the guest back or the server back.
-  for (let i = 0; i < 14; i++) { await clock.advance(10_000); await new Promise((r) => setTimeout(r, 15)); }
+  for (let i = 0; i < 14; i++) {
+    await clock.advance(10_000);
+    await new Promise((r) => setTimeout(r, 15));
+  }
   t.is((await show(id)).status, 404);
   t.false((await domainsOf([uri])).has(id));
   const deleted = await c.nova.call('GET', `/v2.1/servers/detail?deleted=true&uuid=${id}`, { token: c.admin, headers: at('2.93') });

@@ -17,7 +17,9 @@ test.before(async () => {
   imageUrl = c.cloud.images!.url;
   identityUrl = c.cloud.identity!.publicUrl;
 });
-test.after.always(async () => { await c?.stop(); });
+test.after.always(async () => {
+  await c?.stop();
+});
 
 const list = (query: string, token = c.demo, version = '2.93') =>
   c.nova.call('GET', `/v2.1/servers/detail?${query}`, { token, headers: at(version) });
@@ -33,7 +35,8 @@ async function stillAnswers(t: { is(a: unknown, b: unknown, m?: string): void })
 /** A raw request (a body JSON.stringify could not make, or a path fetch must not normalise). */
 async function raw(base: string, method: string, path: string, body?: string, token?: string, type = 'application/json') {
   const r = await fetch(`${base}${path}`, {
-    method, body,
+    method,
+    body,
     headers: { ...(body !== undefined ? { 'content-type': type } : {}), ...(token ? { 'x-auth-token': token } : {}) },
   });
   const text = await r.text();
@@ -75,19 +78,31 @@ test.serial('what RE2 cannot match, and patterns over the cap, are a 400 naming 
 test.serial('paging reads in SQL: limit, marker and a regex filter together keep Nova’s order and next links', async (t) => {
   for (const n of [1, 2, 3]) await bootActive(c, c.demo, `page-${n}`);
   const first = await list('name=%5Epage-&limit=2&sort_key=display_name&sort_dir=asc');
-  t.deepEqual(first.body.servers.map((s: any) => s.name), ['page-1', 'page-2']);
+  t.deepEqual(
+    first.body.servers.map((s: any) => s.name),
+    ['page-1', 'page-2'],
+  );
   const next = new URL(first.body.servers_links[0].href);
   t.is(next.searchParams.get('marker'), first.body.servers[1].id);
   const second = await list(`${next.searchParams}`);
-  t.deepEqual(second.body.servers.map((s: any) => s.name), ['page-3']);
+  t.deepEqual(
+    second.body.servers.map((s: any) => s.name),
+    ['page-3'],
+  );
   t.false('servers_links' in second.body);
   // A marker the filter does not show still places the page where it sorts.
   const plain = (await list('name=Plain-One')).body.servers[0].id;
   t.deepEqual((await list(`name=%5Epage-&sort_key=display_name&sort_dir=asc&marker=${plain}`)).body.servers, []);
-  t.deepEqual((await list(`name=%5Epage-&sort_key=display_name&sort_dir=desc&marker=${plain}`)).body.servers.map((s: any) => s.name), ['page-3', 'page-2', 'page-1']);
+  t.deepEqual(
+    (await list(`name=%5Epage-&sort_key=display_name&sort_dir=desc&marker=${plain}`)).body.servers.map((s: any) => s.name),
+    ['page-3', 'page-2', 'page-1'],
+  );
   // A sort key sent hundreds of times sorts as once, and pages after a marker as once.
   const repeated = `name=%5Epage-&${'sort_key=display_name&sort_dir=asc&'.repeat(300)}limit=1&marker=${first.body.servers[0].id}`;
-  t.deepEqual((await list(repeated)).body.servers.map((s: any) => s.name), ['page-2']);
+  t.deepEqual(
+    (await list(repeated)).body.servers.map((s: any) => s.name),
+    ['page-2'],
+  );
   const unknown = await list('marker=00000000-0000-4000-8000-000000000000');
   t.deepEqual(unknown.body, { badRequest: { code: 400, message: 'marker [00000000-0000-4000-8000-000000000000] not found' } });
 });
@@ -97,8 +112,14 @@ test('a body nested 100,000 deep is a 400 in each API’s format', async (t) => 
   const deepObject = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
   const message = 'request body is nested deeper than 64 levels';
   for (const body of [deep, deepObject]) {
-    t.deepEqual(await raw(c.cloud.compute!.url, 'POST', '/v2.1/servers', body, c.demo), { status: 400, body: { badRequest: { code: 400, message } } });
-    t.deepEqual(await raw(identityUrl, 'POST', '/v3/auth/tokens', body), { status: 400, body: { error: { code: 400, title: 'Bad Request', message } } });
+    t.deepEqual(await raw(c.cloud.compute!.url, 'POST', '/v2.1/servers', body, c.demo), {
+      status: 400,
+      body: { badRequest: { code: 400, message } },
+    });
+    t.deepEqual(await raw(identityUrl, 'POST', '/v3/auth/tokens', body), {
+      status: 400,
+      body: { error: { code: 400, title: 'Bad Request', message } },
+    });
     t.deepEqual(await raw(imageUrl, 'POST', '/v2/images', body, c.demo), { status: 400, body: { code: 400, title: 'Bad Request', message } });
   }
   // A body as deep as the bound is read as usual (and refused for what it says).
@@ -120,36 +141,66 @@ test('a NUL in an id, a path, a filter or a body string is a 404 or 400 on compu
   t.deepEqual(await raw(nova, 'GET', '/v2.1/servers?name=%00', undefined, c.demo), query);
   t.deepEqual(await raw(nova, 'GET', '/v2.1/servers/detail?all_tenants=1&host=a%00', undefined, c.admin), query);
   t.deepEqual(await raw(nova, 'GET', '/v2.1/servers?marker=%00', undefined, c.demo), query);
-  t.deepEqual(await raw(nova, 'GET', '/v2.1/servers/%E0%A4%A', undefined, c.demo), {
-    status: 404, body: { itemNotFound: { code: 404, message: 'Instance %E0%A4%A could not be found.' } } }, 'a malformed escape is kept as written');
+  t.deepEqual(
+    await raw(nova, 'GET', '/v2.1/servers/%E0%A4%A', undefined, c.demo),
+    {
+      status: 404,
+      body: { itemNotFound: { code: 404, message: 'Instance %E0%A4%A could not be found.' } },
+    },
+    'a malformed escape is kept as written',
+  );
   // Unauthenticated, it is still the token that is refused first.
   t.is((await raw(nova, 'GET', '/v2.1/servers/%00')).status, 401);
   const nulBody = { status: 400, body: { badRequest: { code: 400, message: 'request body holds a NUL character' } } };
-  t.deepEqual(await raw(nova, 'POST', '/v2.1/servers', JSON.stringify({ server: { name: 'a\u0000b', imageRef: 'x', flavorRef: '1' } }), c.demo), nulBody);
+  t.deepEqual(
+    await raw(nova, 'POST', '/v2.1/servers', JSON.stringify({ server: { name: 'a\u0000b', imageRef: 'x', flavorRef: '1' } }), c.demo),
+    nulBody,
+  );
   t.deepEqual(await raw(nova, 'POST', '/v2.1/os-keypairs', JSON.stringify({ keypair: { 'na\u0000me': 'k' } }), c.demo), nulBody);
   t.is((await boot(c.nova, c.demo, 'after-nul')).status, 202, 'the cloud still boots');
   await stillAnswers(t);
 });
 
 test('a NUL in identity and image requests is a 400 or 404 in Keystone’s and Glance’s formats, even unauthenticated', async (t) => {
-  const login = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'de\u0000mo', domain: { name: 'Default' }, password: 'x' } } } } });
+  const login = JSON.stringify({
+    auth: { identity: { methods: ['password'], password: { user: { name: 'de\u0000mo', domain: { name: 'Default' }, password: 'x' } } } },
+  });
   const keystoneBody = { error: { code: 400, title: 'Bad Request', message: 'request body holds a NUL character' } };
   t.deepEqual(await raw(identityUrl, 'POST', '/v3/auth/tokens', login), { status: 400, body: keystoneBody });
-  t.deepEqual(await raw(identityUrl, 'GET', '/v3/users/%00', undefined, c.admin),
-    { status: 404, body: { error: { code: 404, title: 'Not Found', message: 'The resource could not be found.' } } });
-  t.deepEqual(await raw(identityUrl, 'GET', '/v3/projects?name=%00', undefined, c.admin),
-    { status: 400, body: { error: { code: 400, title: 'Bad Request', message: 'Invalid input for query parameters: a value holds a NUL character.' } } });
+  t.deepEqual(await raw(identityUrl, 'GET', '/v3/users/%00', undefined, c.admin), {
+    status: 404,
+    body: { error: { code: 404, title: 'Not Found', message: 'The resource could not be found.' } },
+  });
+  t.deepEqual(await raw(identityUrl, 'GET', '/v3/projects?name=%00', undefined, c.admin), {
+    status: 400,
+    body: { error: { code: 400, title: 'Bad Request', message: 'Invalid input for query parameters: a value holds a NUL character.' } },
+  });
 
-  t.deepEqual(await raw(imageUrl, 'GET', '/v2/images/%00', undefined, c.demo),
-    { status: 404, body: { code: 404, title: 'Not Found', message: 'The resource could not be found.' } });
-  t.deepEqual(await raw(imageUrl, 'GET', '/v2/images?name=%00', undefined, c.demo),
-    { status: 400, body: { code: 400, title: 'Bad Request', message: 'Invalid input for query parameters: a value holds a NUL character.' } });
-  t.deepEqual(await raw(imageUrl, 'POST', '/v2/images', JSON.stringify({ name: '\u0000' }), c.demo),
-    { status: 400, body: { code: 400, title: 'Bad Request', message: 'request body holds a NUL character' } });
+  t.deepEqual(await raw(imageUrl, 'GET', '/v2/images/%00', undefined, c.demo), {
+    status: 404,
+    body: { code: 404, title: 'Not Found', message: 'The resource could not be found.' },
+  });
+  t.deepEqual(await raw(imageUrl, 'GET', '/v2/images?name=%00', undefined, c.demo), {
+    status: 400,
+    body: { code: 400, title: 'Bad Request', message: 'Invalid input for query parameters: a value holds a NUL character.' },
+  });
+  t.deepEqual(await raw(imageUrl, 'POST', '/v2/images', JSON.stringify({ name: '\u0000' }), c.demo), {
+    status: 400,
+    body: { code: 400, title: 'Bad Request', message: 'request body holds a NUL character' },
+  });
   const image = await raw(imageUrl, 'POST', '/v2/images', JSON.stringify({ name: 'nul-target' }), c.demo);
   t.is(image.status, 201);
-  t.deepEqual(await raw(imageUrl, 'PATCH', `/v2/images/${image.body.id}`, JSON.stringify([{ op: 'replace', path: '/name', value: 'a\u0000' }]),
-    c.demo, 'application/openstack-images-v2.1-json-patch'), { status: 400, body: { code: 400, title: 'Bad Request', message: 'request body holds a NUL character' } });
+  t.deepEqual(
+    await raw(
+      imageUrl,
+      'PATCH',
+      `/v2/images/${image.body.id}`,
+      JSON.stringify([{ op: 'replace', path: '/name', value: 'a\u0000' }]),
+      c.demo,
+      'application/openstack-images-v2.1-json-patch',
+    ),
+    { status: 400, body: { code: 400, title: 'Bad Request', message: 'request body holds a NUL character' } },
+  );
   t.is((await raw(imageUrl, 'GET', `/v2/images/${image.body.id}`, undefined, c.demo)).body.name, 'nul-target', 'the image is unchanged');
   await stillAnswers(t);
 });
@@ -167,8 +218,8 @@ test.serial('request ids are the server’s own: a client sending another reques
   t.not(own, taken);
   const actions = async (id: string) => (await c.nova.call('GET', `/v2.1/servers/${id}/os-instance-actions`, { token: c.demo })).body.instanceActions;
   await eventually(async () => (await actions(second.body.server.id))?.length === 1);
-  t.like((await actions(first.body.server.id)), [{ action: 'create', request_id: taken, instance_uuid: first.body.server.id }]);
-  t.like((await actions(second.body.server.id)), [{ action: 'create', request_id: own, instance_uuid: second.body.server.id }]);
+  t.like(await actions(first.body.server.id), [{ action: 'create', request_id: taken, instance_uuid: first.body.server.id }]);
+  t.like(await actions(second.body.server.id), [{ action: 'create', request_id: own, instance_uuid: second.body.server.id }]);
   t.is((await actions(first.body.server.id)).length, 1);
   // The action is found by the id the API answered with.
   const shown = await c.nova.call('GET', `/v2.1/servers/${second.body.server.id}/os-instance-actions/${own}`, { token: c.demo });

@@ -22,16 +22,22 @@ const RETRY_MS = 500;
 const WAIT_MS = 30_000;
 
 test.before(async () => {
-  c = await startComputeCloud('hypervisor-death', {
-    libvirt: { hosts: [{ name: 'compute-1', memoryMb: 8192 }] },
-    timeouts: { reportIntervalMs: REPORT_MS, serviceDownMs: 5_000, hypervisorRetryMs: RETRY_MS, hypervisorWaitMs: WAIT_MS, actionMs: 600_000 },
-  }, clock);
+  c = await startComputeCloud(
+    'hypervisor-death',
+    {
+      libvirt: { hosts: [{ name: 'compute-1', memoryMb: 8192 }] },
+      timeouts: { reportIntervalMs: REPORT_MS, serviceDownMs: 5_000, hypervisorRetryMs: RETRY_MS, hypervisorWaitMs: WAIT_MS, actionMs: 600_000 },
+    },
+    clock,
+  );
   dir = c.cloud.hosts[0].simulatedDir!;
   uri = c.cloud.hosts[0].uri;
 });
-test.after.always(async () => { await c?.stop(); });
+test.after.always(async () => {
+  await c?.stop();
+});
 
-const show = async (id: string) => (await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin, headers: at('2.93') }));
+const show = async (id: string) => await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin, headers: at('2.93') });
 const act = (id: string, body: unknown) => c.nova.call('POST', `/v2.1/servers/${id}/action`, { token: c.admin, body });
 const del = (id: string) => c.nova.call('DELETE', `/v2.1/servers/${id}`, { token: c.admin });
 const service = async () => (await c.nova.call('GET', '/v2.1/os-services?binary=nova-compute', { token: c.admin })).body.services[0];
@@ -55,7 +61,10 @@ function killDaemon(): void {
 
 async function settle(id: string, status: string): Promise<any> {
   let last: any;
-  await eventually(async () => { last = (await show(id)).body.server; return last.status === status && last['OS-EXT-STS:task_state'] === null; }, 30_000);
+  await eventually(async () => {
+    last = (await show(id)).body.server;
+    return last.status === status && last['OS-EXT-STS:task_state'] === null;
+  }, 30_000);
   return last;
 }
 
@@ -100,10 +109,13 @@ test.serial('kill -9 of a host’s libvirtd: the service goes down at once, acti
 
   // The daemon comes back (new boot: the test driver has forgotten every domain).
   await ensureSimulatedHypervisor(dir);
-  await advanceUntil(async () => (await service()).state === 'up'
-    && (await show(toDelete)).status === 404
-    && (await show(toStop)).body.server['OS-EXT-STS:task_state'] === null
-    && (await show(stopped)).body.server['OS-EXT-STS:task_state'] === null);
+  await advanceUntil(
+    async () =>
+      (await service()).state === 'up' &&
+      (await show(toDelete)).status === 404 &&
+      (await show(toStop)).body.server['OS-EXT-STS:task_state'] === null &&
+      (await show(stopped)).body.server['OS-EXT-STS:task_state'] === null,
+  );
 
   t.like(summary((await show(toStop)).body.server), { status: 'SHUTOFF', task: null });
   t.like(summary((await show(stopped)).body.server), { status: 'ACTIVE', task: null, power: PowerState.RUNNING });
@@ -126,14 +138,24 @@ test.serial('kill -9 of a host’s libvirtd: the service goes down at once, acti
 test.serial('an action on a host whose daemon stays dead fails with a fault after hypervisorWaitMs; nothing is left in a task state', async (t) => {
   const booted = await boot(c.nova, c.admin, 'stranded');
   const server = booted.body.server.id as string;
-  t.like(summary(await settle(server, 'ACTIVE').catch(async () => { t.log(JSON.stringify((await show(server)).body.server)); throw new Error('x'); })), { status: 'ACTIVE' });
+  t.like(
+    summary(
+      await settle(server, 'ACTIVE').catch(async () => {
+        t.log(JSON.stringify((await show(server)).body.server));
+        throw new Error('x');
+      }),
+    ),
+    { status: 'ACTIVE' },
+  );
   killDaemon();
   t.is((await act(server, { 'os-stop': null })).status, 202);
   await advanceUntil(async () => (await show(server)).body.server['OS-EXT-STS:task_state'] === null, WAIT_MS + 10_000);
   t.like(summary((await show(server)).body.server), { status: 'ACTIVE', task: null });
-  const request = (await c.nova.call('GET', `/v2.1/servers/${server}/os-instance-actions`, { token: c.admin })).body.instanceActions
-    .find((a: any) => a.action === 'stop').request_id;
-  const action = (await c.nova.call('GET', `/v2.1/servers/${server}/os-instance-actions/${request}`, { token: c.admin, headers: at('2.84') })).body.instanceAction;
+  const request = (await c.nova.call('GET', `/v2.1/servers/${server}/os-instance-actions`, { token: c.admin })).body.instanceActions.find(
+    (a: any) => a.action === 'stop',
+  ).request_id;
+  const action = (await c.nova.call('GET', `/v2.1/servers/${server}/os-instance-actions/${request}`, { token: c.admin, headers: at('2.84') })).body
+    .instanceAction;
   t.is(action.message, 'Error');
   t.like(action.events[0], { event: 'compute_stop_instance', result: 'Error' });
   t.regex(action.events[0].details, /Compute host compute-1 could not reach its hypervisor/);

@@ -10,7 +10,11 @@ import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 
 function ed25519Line(): string {
   const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
-  const part = (b: Buffer) => { const n = Buffer.alloc(4); n.writeUInt32BE(b.length); return Buffer.concat([n, b]); };
+  const part = (b: Buffer) => {
+    const n = Buffer.alloc(4);
+    n.writeUInt32BE(b.length);
+    return Buffer.concat([n, b]);
+  };
   return `ssh-ed25519 ${Buffer.concat([part(Buffer.from('ssh-ed25519')), part(Buffer.from(jwk.x!, 'base64url'))]).toString('base64')} cli@test`;
 }
 
@@ -33,7 +37,23 @@ test('the openstack CLI manages flavors, their properties and access, key pairs,
     t.not(refused.code, 0);
     t.regex(refused.stderr, /HttpException: 403: .*Policy doesn't allow os_compute_api:os-flavor-manage:create to be performed\./);
 
-    const hidden = await osc('stratus', 'flavor', 'create', '--ram', '128', '--disk', '1', '--vcpus', '1', '--private', '--project', 'demo', '-f', 'json', 'cli.private');
+    const hidden = await osc(
+      'stratus',
+      'flavor',
+      'create',
+      '--ram',
+      '128',
+      '--disk',
+      '1',
+      '--vcpus',
+      '1',
+      '--private',
+      '--project',
+      'demo',
+      '-f',
+      'json',
+      'cli.private',
+    );
     t.is(hidden.code, 0, hidden.stderr);
     t.false(hidden.json['os-flavor-access:is_public'] ?? hidden.json.is_public);
     const secret = await osc('stratus', 'flavor', 'create', '--ram', '128', '--disk', '1', '--vcpus', '1', '--private', '-f', 'json', 'cli.secret');
@@ -65,7 +85,21 @@ test('the openstack CLI manages flavors, their properties and access, key pairs,
     t.is((await osc292('stratus-demo', 'keypair', 'show', '--public-key', 'me@laptop')).stdout.trim(), line);
     t.deepEqual((await osc('stratus', 'keypair', 'list', '-f', 'json')).json, [], 'key pairs belong to their user');
 
-    const server = await osc('stratus-demo', 'server', 'create', '--image', 'stratus-tiny', '--flavor', 'cli.secret', '--key-name', 'gen', '--wait', '-f', 'json', 'keyed');
+    const server = await osc(
+      'stratus-demo',
+      'server',
+      'create',
+      '--image',
+      'stratus-tiny',
+      '--flavor',
+      'cli.secret',
+      '--key-name',
+      'gen',
+      '--wait',
+      '-f',
+      'json',
+      'keyed',
+    );
     t.is(server.code, 0, server.stderr);
     t.like(server.json, { status: 'ACTIVE', key_name: 'gen' });
     const badKey = await osc('stratus-demo', 'server', 'create', '--image', 'stratus-tiny', '--flavor', 'm1.tiny', '--key-name', 'nope', 'nokey');
@@ -82,7 +116,10 @@ test('the openstack CLI manages flavors, their properties and access, key pairs,
     const usage = await osc('stratus', 'usage', 'list', '-f', 'json');
     t.is(usage.code, 0, usage.stderr);
     t.is(usage.json.length, 1);
-    t.deepEqual(usage.json[0].Servers.map((u: any) => [u.name, u.state, u.flavor]), [['keyed', 'active', 'cli.secret']]);
+    t.deepEqual(
+      usage.json[0].Servers.map((u: any) => [u.name, u.state, u.flavor]),
+      [['keyed', 'active', 'cli.secret']],
+    );
     const own = await osc('stratus-demo', 'usage', 'show', '-f', 'json');
     t.is(own.code, 0, own.stderr);
     t.is(own.json.Servers.length, 1);
@@ -104,7 +141,9 @@ test('openstacksdk at 2.93 manages flavors, extra specs, access and key pairs, b
   const c = await startTestCloud('kf-sdk', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1' });
   try {
     const line = ed25519Line();
-    const r = await python(c.cloudsYaml, `
+    const r = await python(
+      c.cloudsYaml,
+      `
 import json, datetime, openstack
 admin = openstack.connect(cloud='stratus')
 demo = openstack.connect(cloud='stratus-demo')
@@ -149,13 +188,26 @@ out['removed'] = demo.compute.find_flavor('sdk.flavor') is not None
 admin.compute.delete_flavor(f)
 out['deleted'] = admin.compute.find_flavor(f.id) is None
 print(json.dumps(out))
-`);
+`,
+    );
     t.is(r.code, 0, r.stderr);
     t.like(r.json, {
-      version: '2.93', flavor: ['sdk.flavor', 128, false, 'from the sdk'], specs: { 'hw:cpu_policy': 'dedicated' },
-      before: false, after: true, shown: { 'hw:cpu_policy': 'dedicated' },
-      generated: ['sdk-gen', true], key: ['sdk-key', 'ssh', true], keys: ['sdk-gen', 'sdk-key'], server: ['ACTIVE', 'sdk-key'], limits: [1, 100, 128],
-      usage: [1, 'sdk-vm', 'active'], usages: 1, keys_after: [], removed: false, deleted: true,
+      version: '2.93',
+      flavor: ['sdk.flavor', 128, false, 'from the sdk'],
+      specs: { 'hw:cpu_policy': 'dedicated' },
+      before: false,
+      after: true,
+      shown: { 'hw:cpu_policy': 'dedicated' },
+      generated: ['sdk-gen', true],
+      key: ['sdk-key', 'ssh', true],
+      keys: ['sdk-gen', 'sdk-key'],
+      server: ['ACTIVE', 'sdk-key'],
+      limits: [1, 100, 128],
+      usage: [1, 'sdk-vm', 'active'],
+      usages: 1,
+      keys_after: [],
+      removed: false,
+      deleted: true,
     });
     t.deepEqual(r.json.bad_spec, [400, "Validation failed; 'often' is not one of: dedicated, shared, mixed."]);
     t.is(r.json.generate[0], 400);

@@ -9,19 +9,29 @@ test.before(async () => {
   // 32 GiB hosts: twenty m1.tiny servers fit whatever the quota says.
   c = await startComputeCloud('compute-quotas', { libvirt: { simulatedHosts: 2 } }, undefined, { demoQuotas: 'default' });
 });
-test.after.always(async () => { await c?.stop(); });
+test.after.always(async () => {
+  await c?.stop();
+});
 
-const projectId = async (name: string) => (await c.keystone.call('GET', `/v3/projects?name=${name}`, { token: c.admin })).body.projects[0].id as string;
+const projectId = async (name: string) =>
+  (await c.keystone.call('GET', `/v3/projects?name=${name}`, { token: c.admin })).body.projects[0].id as string;
 const setQuota = (project: string, limits: Record<string, number>) =>
-  c.cloud.db.models.Quota.bulkCreate(Object.entries(limits).map(([resource, hard_limit]) => ({ project_id: project, resource, hard_limit })),
-    { updateOnDuplicate: ['hard_limit'] });
+  c.cloud.db.models.Quota.bulkCreate(
+    Object.entries(limits).map(([resource, hard_limit]) => ({ project_id: project, resource, hard_limit })),
+    { updateOnDuplicate: ['hard_limit'] },
+  );
 const ourServers = async (token: string) => (await c.nova.call('GET', '/v2.1/servers', { token })).body.servers as Array<{ name: string }>;
 
 test.serial('the bootstrapped demo project has Nova’s default quotas, admin stays unlimited', async (t) => {
   const demo = await c.nova.call('GET', '/v2.1/limits', { token: c.demo });
   t.is(demo.status, 200);
   t.like(demo.body.limits.absolute, {
-    maxTotalInstances: 10, maxTotalCores: 20, maxTotalRAMSize: 51_200, maxServerMeta: 128, maxPersonality: 5, maxPersonalitySize: 10_240,
+    maxTotalInstances: 10,
+    maxTotalCores: 20,
+    maxTotalRAMSize: 51_200,
+    maxServerMeta: 128,
+    maxPersonality: 5,
+    maxPersonalitySize: 10_240,
   });
   const admin = await c.nova.call('GET', '/v2.1/limits', { token: c.admin });
   t.like(admin.body.limits.absolute, { maxTotalInstances: -1, maxTotalCores: -1, maxTotalRAMSize: -1 });
@@ -40,7 +50,12 @@ test.serial('limits shows the quota rows that enforcement applies', async (t) =>
   t.like(limits.body.limits.absolute, { maxServerMeta: 2, maxPersonality: 1, maxPersonalitySize: 16, maxTotalInstances: 4 });
   const meta = await boot(c.nova, token, 'meta', { metadata: { a: '1', b: '2', c: '3' } });
   t.deepEqual(meta.body, { forbidden: { code: 403, message: 'Maximum number of metadata items exceeds 2' } });
-  const files = await boot(c.nova, token, 'files', { personality: [{ path: '/a', contents: 'YQ==' }, { path: '/b', contents: 'Yg==' }] });
+  const files = await boot(c.nova, token, 'files', {
+    personality: [
+      { path: '/a', contents: 'YQ==' },
+      { path: '/b', contents: 'Yg==' },
+    ],
+  });
   t.deepEqual(files.body, { forbidden: { code: 403, message: 'Personality file limit exceeded' } });
   const size = await boot(c.nova, token, 'size', { personality: [{ path: '/a', contents: Buffer.alloc(24).toString('base64') }] });
   t.deepEqual(size.body, { forbidden: { code: 403, message: 'Personality file content exceeds maximum 16' } });

@@ -47,7 +47,9 @@ test.before(async () => {
   await clock.advance(1000);
   afterAll = new Date(clock.now()).toISOString();
 });
-test.after.always(async () => { await c?.stop(); });
+test.after.always(async () => {
+  await c?.stop();
+});
 
 test('by default a project lists its own live servers, newest first', async (t) => {
   t.deepEqual(names(await list('')), ['Delta', 'gamma', 'alpha']);
@@ -97,8 +99,11 @@ test('admin-only filters are dropped for everyone else: host, node, deleted, dis
   t.deepEqual(names(await list('display_description=^first&all_tenants=1', c.admin)), ['alpha']);
   t.deepEqual(names(await list(`uuid=${ids.gamma}&all_tenants=1`, c.admin)), ['gamma']);
   t.deepEqual(names(await list(`uuid=${ids.gamma}`)).length, 3);
-  t.deepEqual(names(await list('description=nothing-matches&all_tenants=1', c.admin)).length, 4,
-    "Nova's description filter names no column, so its database layer applies nothing");
+  t.deepEqual(
+    names(await list('description=nothing-matches&all_tenants=1', c.admin)).length,
+    4,
+    "Nova's description filter names no column, so its database layer applies nothing",
+  );
 });
 
 test('all_tenants shows every project to admins (narrowed by project_id or tenant_id) and is refused to others', async (t) => {
@@ -109,9 +114,14 @@ test('all_tenants shows every project to admins (narrowed by project_id or tenan
   t.deepEqual(sorted(await list(`all_tenants=1&tenant_id=${demoProject}`, c.admin)), ['Delta', 'alpha', 'gamma']);
   t.deepEqual(names(await list(`project_id=${demoProject}`, c.admin)), ['other'], 'without all_tenants an admin sees its own project');
   t.deepEqual(names(await list('all_tenants=0', c.admin)), ['other']);
-  t.is(message(await list('all_tenants=maybe', c.admin)),
-    "Invalid input received: Unrecognized value 'maybe', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'");
-  t.is(message(await list('all_tenants=1', c.demo, '2.93', 'servers')), "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed.");
+  t.is(
+    message(await list('all_tenants=maybe', c.admin)),
+    "Invalid input received: Unrecognized value 'maybe', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'",
+  );
+  t.is(
+    message(await list('all_tenants=1', c.demo, '2.93', 'servers')),
+    "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed.",
+  );
   t.is(message(await list('all_tenants=1', c.demo)), "Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be performed.");
 });
 
@@ -128,14 +138,22 @@ test('tags, tags-any, not-tags and not-tags-any from 2.26', async (t) => {
 
 test('changes-since lists deleted servers too; changes-before from 2.66; locked from 2.73', async (t) => {
   t.deepEqual(sorted(await list(`changes-since=${beforeGamma}`)), ['Delta', 'beta', 'gamma'], 'beta is deleted and still listed');
-  t.like((await list(`changes-since=${beforeGamma}`)).body.servers.find((s: any) => s.name === 'beta'), { status: 'DELETED' });
+  t.like(
+    (await list(`changes-since=${beforeGamma}`)).body.servers.find((s: any) => s.name === 'beta'),
+    { status: 'DELETED' },
+  );
   t.deepEqual(names(await list(`changes-since=${afterAll}`)), []);
   t.deepEqual(sorted(await list(`changes-since=${beforeGamma}&deleted=false&all_tenants=1`, c.admin)), ['Delta', 'gamma', 'other']);
-  t.is(message(await list('changes-since=yesterday')), "Invalid input for query parameters changes-since. Value: yesterday. 'yesterday' is not a 'date-time'");
+  t.is(
+    message(await list('changes-since=yesterday')),
+    "Invalid input for query parameters changes-since. Value: yesterday. 'yesterday' is not a 'date-time'",
+  );
   t.deepEqual(names(await list(`changes-before=${beforeGamma}`, c.demo, '2.66')), ['alpha'], 'beta changed since (deleted)');
   t.deepEqual(names(await list(`changes-before=${beforeGamma}`, c.demo, '2.65')).length, 3, 'before 2.66 it is dropped');
-  t.is(message(await list(`changes-since=${afterAll}&changes-before=${beforeGamma}`, c.demo, '2.66')),
-    'The value of changes-since must be less than or equal to changes-before.');
+  t.is(
+    message(await list(`changes-since=${afterAll}&changes-before=${beforeGamma}`, c.demo, '2.66')),
+    'The value of changes-since must be less than or equal to changes-before.',
+  );
   t.deepEqual(names(await list('locked=false', c.demo, '2.73')).length, 3);
   t.deepEqual(names(await list('locked=true', c.demo, '2.73')), []);
   t.deepEqual(names(await list('locked=true', c.demo, '2.72')).length, 3, 'before 2.73 it is dropped');
@@ -168,9 +186,20 @@ test('unknown filters are dropped until 2.75 and refused from it; joined-table a
 test('sort_key and sort_dir, repeated; ignored keys until 2.75; host and node for admins only', async (t) => {
   t.deepEqual(names(await list('sort_key=display_name&sort_dir=asc')), ['alpha', 'Delta', 'gamma'], 'case-insensitively, as MySQL collates');
   t.deepEqual(names(await list('sort_key=display_name')), ['gamma', 'Delta', 'alpha'], 'the direction defaults to desc');
-  t.deepEqual(names(await list('sort_key=vm_state&sort_dir=desc&sort_key=display_name&sort_dir=asc')), ['Delta', 'alpha', 'gamma'], 'stopped sorts after active');
-  t.deepEqual(names(await list('sort_key=vcpus&sort_dir=asc', c.demo, '2.74')), ['Delta', 'gamma', 'alpha'], 'an ignored key takes its direction with it');
-  t.regex(message(await list('sort_key=vcpus', c.demo, '2.75'))!, /^Invalid input for query parameters sort_key\. Value: vcpus\. 'vcpus' is not one of \[/);
+  t.deepEqual(
+    names(await list('sort_key=vm_state&sort_dir=desc&sort_key=display_name&sort_dir=asc')),
+    ['Delta', 'alpha', 'gamma'],
+    'stopped sorts after active',
+  );
+  t.deepEqual(
+    names(await list('sort_key=vcpus&sort_dir=asc', c.demo, '2.74')),
+    ['Delta', 'gamma', 'alpha'],
+    'an ignored key takes its direction with it',
+  );
+  t.regex(
+    message(await list('sort_key=vcpus', c.demo, '2.75'))!,
+    /^Invalid input for query parameters sort_key\. Value: vcpus\. 'vcpus' is not one of \[/,
+  );
   t.regex(message(await list('sort_key=bogus'))!, /^Invalid input for query parameters sort_key\. Value: bogus\. 'bogus' is not one of \['locked', /);
   t.deepEqual(names(await list('sort_key=locked&sort_key=display_name&sort_dir=asc', c.demo, '2.73')), ['alpha', 'Delta', 'gamma']);
   t.is(message(await list('sort_key=host')), 'Only administrators can sort servers by host');
@@ -194,7 +223,11 @@ test('limit and marker page through the list with Nova’s next links; an unknow
   t.deepEqual(names(exact), ['Delta']);
   t.regex(exact.body.servers_links[0].href, /\/v2\.1\/servers\?limit=1&marker=/);
   t.deepEqual(names(await list(`marker=${ids.gamma}`)), ['alpha']);
-  t.deepEqual(names(await list(`marker=${ids.beta}&sort_key=display_name&sort_dir=asc`)), ['Delta', 'gamma'], 'a deleted marker still places the page');
+  t.deepEqual(
+    names(await list(`marker=${ids.beta}&sort_key=display_name&sort_dir=asc`)),
+    ['Delta', 'gamma'],
+    'a deleted marker still places the page',
+  );
   t.is(message(await list('marker=00000000-0000-4000-8000-000000000000')), 'marker [00000000-0000-4000-8000-000000000000] not found');
   t.deepEqual((await list('limit=0&marker=nope')).body, { servers: [] });
   t.is(message(await list('limit=-1')), "Invalid input for query parameters limit. Value: -1. '-1' does not match '^[0-9]*$'");

@@ -6,7 +6,13 @@ import { ConfigError, configKeys, formatConfigError, loadConfig } from '../clust
 
 const cwd = mkdtempSync(join(tmpdir(), 'stratus-config-'));
 const problems = (env: Record<string, string>, overrides?: object) => {
-  const error = (() => { try { loadConfig({ env, cwd, overrides: overrides as never }); } catch (e) { return e; } })();
+  const error = (() => {
+    try {
+      loadConfig({ env, cwd, overrides: overrides as never });
+    } catch (e) {
+      return e;
+    }
+  })();
   if (!(error instanceof ConfigError)) throw new Error('expected a ConfigError');
   return error.problems;
 };
@@ -23,9 +29,13 @@ test('defaults serve a one-machine start', (t) => {
 
 test('environment variables override nested keys, lists, numbers and booleans', (t) => {
   const config = loadConfig({
-    cwd, env: {
-      STRATUS_SUPERVISION_MAX_RESTARTS: '9', STRATUS_ROLES: 'api, compute', STRATUS_METRICS_ALLOW_REMOTE: 'true',
-      STRATUS_STATE_DIR: '/var/lib/stratus', STRATUS_LIBVIRT_URIS: 'qemu:///system,test:///default',
+    cwd,
+    env: {
+      STRATUS_SUPERVISION_MAX_RESTARTS: '9',
+      STRATUS_ROLES: 'api, compute',
+      STRATUS_METRICS_ALLOW_REMOTE: 'true',
+      STRATUS_STATE_DIR: '/var/lib/stratus',
+      STRATUS_LIBVIRT_URIS: 'qemu:///system,test:///default',
     },
   });
   t.is(config.supervision.maxRestarts, 9);
@@ -36,8 +46,14 @@ test('environment variables override nested keys, lists, numbers and booleans', 
 });
 
 test('hosts are configured one by one as JSON; a malformed list names the key', (t) => {
-  const config = loadConfig({ cwd, env: { STRATUS_LIBVIRT_HOSTS: '[{"name":"big-1","vcpus":20,"cpuAllocationRatio":1},{"name":"real","uri":"qemu:///system"}]' } });
-  t.deepEqual(config.libvirt.hosts, [{ name: 'big-1', vcpus: 20, cpuAllocationRatio: 1 }, { name: 'real', uri: 'qemu:///system' }]);
+  const config = loadConfig({
+    cwd,
+    env: { STRATUS_LIBVIRT_HOSTS: '[{"name":"big-1","vcpus":20,"cpuAllocationRatio":1},{"name":"real","uri":"qemu:///system"}]' },
+  });
+  t.deepEqual(config.libvirt.hosts, [
+    { name: 'big-1', vcpus: 20, cpuAllocationRatio: 1 },
+    { name: 'real', uri: 'qemu:///system' },
+  ]);
   t.regex(problems({ STRATUS_LIBVIRT_HOSTS: 'big-1' })[0], /^libvirt\.hosts \(env STRATUS_LIBVIRT_HOSTS\): expected a JSON list of objects/);
   t.true(problems({ STRATUS_LIBVIRT_HOSTS: '[{"name":"x","vcpus":0}]' }).some((p) => p.startsWith('libvirt.hosts')));
 });
@@ -86,7 +102,10 @@ test('bad values are refused with the key, where it came from and what was expec
   t.regex(problems({ STRATUS_LISTEN_OPS: '70000' })[0], /^listen\.ops \(env STRATUS_LISTEN_OPS\): expected integer >= 0 and <= 65535, got 70000$/);
   t.regex(problems({ STRATUS_ROLES: 'api,db' })[0], /^roles .*one of "api", "scheduler", "compute", "console".*got \["api","db"\]$/);
   t.regex(problems({ DATABASE_URL: 'mysql://x' })[0], /^databaseUrl \(env DATABASE_URL\): expected postgres:\/\/… or sqlite:<path>/);
-  t.regex(problems({ STRATUS_SUPERVISION_BACKOFF_BASE_MS: '500', STRATUS_SUPERVISION_BACKOFF_MAX_MS: '100' })[0], /^supervision\.backoffMaxMs .*at least/);
+  t.regex(
+    problems({ STRATUS_SUPERVISION_BACKOFF_BASE_MS: '500', STRATUS_SUPERVISION_BACKOFF_MAX_MS: '100' })[0],
+    /^supervision\.backoffMaxMs .*at least/,
+  );
   t.deepEqual(problems({}, { listen: { compte: 1 } }), ['listen.compte (override): unknown key']);
   const file = join(cwd, 'unknown.json');
   writeFileSync(file, JSON.stringify({ superVision: {} }));
@@ -96,21 +115,31 @@ test('bad values are refused with the key, where it came from and what was expec
 test('a config file cannot reach Object.prototype, and odd shapes are errors rather than crashes', (t) => {
   const file = join(cwd, 'hostile.json');
   writeFileSync(file, '{"__proto__": {"polluted": true}, "listen": {"constructor": {"polluted": true}}}');
-  t.deepEqual(problems({ STRATUS_CONFIG: file }).map((p) => p.replace(/ \(.*\)/, '')), ['__proto__: unknown key', 'listen.constructor: unknown key']);
+  t.deepEqual(
+    problems({ STRATUS_CONFIG: file }).map((p) => p.replace(/ \(.*\)/, '')),
+    ['__proto__: unknown key', 'listen.constructor: unknown key'],
+  );
   t.is(({} as Record<string, unknown>).polluted, undefined);
   writeFileSync(file, JSON.stringify({ listen: 5 }));
-  t.is(loadConfig({ cwd, env: { STRATUS_CONFIG: file, STRATUS_LISTEN_OPS: '9' } }).listen.ops, 9, 'a section from the environment replaces a scalar from the file');
+  t.is(
+    loadConfig({ cwd, env: { STRATUS_CONFIG: file, STRATUS_LISTEN_OPS: '9' } }).listen.ops,
+    9,
+    'a section from the environment replaces a scalar from the file',
+  );
   t.regex(problems({ STRATUS_CONFIG: file })[0], /^listen \(file .*\): expected an object, got 5$/);
   t.regex(problems({ STRATUS_LISTEN_OPS: '0x10' })[0], /^listen\.ops \(env STRATUS_LISTEN_OPS\): expected integer .*got "0x10"$/);
 });
 
 test('formatConfigError lists every problem for the binary', (t) => {
   const error = t.throws(() => loadConfig({ cwd, env: { STRATUS_LISTEN_OPS: '-1', STRATUS_LOG_LEVEL: 'loud' } }));
-  t.is(formatConfigError(error), [
-    'stratus: configuration error:',
-    '  - listen.ops (env STRATUS_LISTEN_OPS): expected integer >= 0 and <= 65535, got -1',
-    '  - log.level (env STRATUS_LOG_LEVEL): expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"',
-  ].join('\n'));
+  t.is(
+    formatConfigError(error),
+    [
+      'stratus: configuration error:',
+      '  - listen.ops (env STRATUS_LISTEN_OPS): expected integer >= 0 and <= 65535, got -1',
+      '  - log.level (env STRATUS_LOG_LEVEL): expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"',
+    ].join('\n'),
+  );
 });
 
 test('every key has an environment variable derived from its path', (t) => {
@@ -118,7 +147,10 @@ test('every key has an environment variable derived from its path', (t) => {
   t.true(keys.some((k) => k.path === 'supervision.maxRestarts' && k.env === 'STRATUS_SUPERVISION_MAX_RESTARTS'));
   t.true(keys.some((k) => k.path === 'nodeId' && k.env === 'STRATUS_NODE_ID'));
   t.true(keys.some((k) => k.path === 'listen.compute' && k.env === 'STRATUS_LISTEN_COMPUTE' && k.default === 8774));
-  t.true(keys.every((k) => k.description.length > 0), 'every key is described');
+  t.true(
+    keys.every((k) => k.description.length > 0),
+    'every key is described',
+  );
 });
 
 test('the README documents every configuration key', (t) => {

@@ -1,7 +1,15 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { Microversion } from '../http/compute/microversion.js';
-import { addTenantAccess, extraSpecsCreate, extraSpecUpdate, flavorCreate, flavorIndexQuery, flavorUpdate, removeTenantAccess } from '../http/compute/flavor-request.js';
+import {
+  addTenantAccess,
+  extraSpecsCreate,
+  extraSpecUpdate,
+  flavorCreate,
+  flavorIndexQuery,
+  flavorUpdate,
+  removeTenantAccess,
+} from '../http/compute/flavor-request.js';
 import { keypairCreate, keypairQuery } from '../http/compute/keypair-request.js';
 import { hypervisorListQuery, hypervisorShowQuery } from '../http/compute/schemas/hypervisors.js';
 import { serviceListQuery, serviceUpdate253, serviceUpdateByAction } from '../http/compute/schemas/services.js';
@@ -26,18 +34,33 @@ test.before(async () => {
   const services = (await get('/v2.1/os-services')).services.map((s: { id: unknown }) => String(s.id));
   const actions = (await get(`/v2.1/servers/${f.servers[0]}/os-instance-actions`)).instanceActions.map((a: { request_id: string }) => a.request_id);
   pools = {
-    flavor: ['1', '2', 'm1.tiny'], key: ['hw:cpu_policy', 'a'], tenant: [f.projectId], keypair: ['k', 'fuzz key'], hypervisor: [...hypervisors, 'compute-1'],
-    service: [...services, 'disable', 'enable', 'force-down', 'disable-log-reason'], request: actions, project: [f.projectId], any: ['servers', 'flavors', 'os-quota-sets', 'images'],
+    flavor: ['1', '2', 'm1.tiny'],
+    key: ['hw:cpu_policy', 'a'],
+    tenant: [f.projectId],
+    keypair: ['k', 'fuzz key'],
+    hypervisor: [...hypervisors, 'compute-1'],
+    service: [...services, 'disable', 'enable', 'force-down', 'disable-log-reason'],
+    request: actions,
+    project: [f.projectId],
+    any: ['servers', 'flavors', 'os-quota-sets', 'images'],
   };
 });
-test.after.always(async () => { await f?.c.stop(); });
+test.after.always(async () => {
+  await f?.c.stop();
+});
 
 const usageQuery = (v: Microversion): JsonSchema => ({
   type: 'object',
   properties: {
-    start: { type: 'array', items: { type: 'string', format: 'date-time' } }, end: { type: 'array', items: { type: 'string', format: 'date-time' } },
+    start: { type: 'array', items: { type: 'string', format: 'date-time' } },
+    end: { type: 'array', items: { type: 'string', format: 'date-time' } },
     detailed: { type: 'array', items: { type: 'string', enum: ['1', '0', 'true'] } },
-    ...(v.atLeast('2.40') ? { limit: { type: 'array', items: { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 0 } }, marker: { type: 'array', items: { type: 'string' } } } : {}),
+    ...(v.atLeast('2.40')
+      ? {
+          limit: { type: 'array', items: { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 0 } },
+          marker: { type: 'array', items: { type: 'string' } },
+        }
+      : {}),
   },
 });
 
@@ -47,28 +70,50 @@ function routesAt(text: string): Route[] {
   const access: JsonSchema = { oneOf: [addTenantAccess, removeTenantAccess] };
   const services = v.atLeast('2.53') ? serviceUpdate253 : serviceUpdateByAction(v);
   return [
-    { method: 'GET', path: '/' }, { method: 'GET', path: '/v2.1' }, { method: 'GET', path: '/v2.1/' }, { method: 'GET', path: '/v2' },
-    { method: 'GET', path: '/v2.1/flavors', query: flavorIndexQuery(v), weight: 2 }, { method: 'GET', path: '/v2.1/flavors/detail', query: flavorIndexQuery(v), weight: 2 },
-    { method: 'GET', path: '/v2.1/flavors/:flavor' }, { method: 'POST', path: '/v2.1/flavors', body: flavorCreate(v), weight: 3 },
-    { method: 'PUT', path: '/v2.1/flavors/:flavor', body: flavorUpdate }, { method: 'DELETE', path: '/v2.1/flavors/:flavor' },
-    { method: 'GET', path: '/v2.1/flavors/:flavor/os-flavor-access' }, { method: 'POST', path: '/v2.1/flavors/:flavor/action', body: access, weight: 2 },
-    { method: 'GET', path: '/v2.1/flavors/:flavor/os-extra_specs' }, { method: 'POST', path: '/v2.1/flavors/:flavor/os-extra_specs', body: extraSpecsCreate, weight: 2 },
-    { method: 'GET', path: '/v2.1/flavors/:flavor/os-extra_specs/:key' }, { method: 'PUT', path: '/v2.1/flavors/:flavor/os-extra_specs/:key', body: extraSpecUpdate },
+    { method: 'GET', path: '/' },
+    { method: 'GET', path: '/v2.1' },
+    { method: 'GET', path: '/v2.1/' },
+    { method: 'GET', path: '/v2' },
+    { method: 'GET', path: '/v2.1/flavors', query: flavorIndexQuery(v), weight: 2 },
+    { method: 'GET', path: '/v2.1/flavors/detail', query: flavorIndexQuery(v), weight: 2 },
+    { method: 'GET', path: '/v2.1/flavors/:flavor' },
+    { method: 'POST', path: '/v2.1/flavors', body: flavorCreate(v), weight: 3 },
+    { method: 'PUT', path: '/v2.1/flavors/:flavor', body: flavorUpdate },
+    { method: 'DELETE', path: '/v2.1/flavors/:flavor' },
+    { method: 'GET', path: '/v2.1/flavors/:flavor/os-flavor-access' },
+    { method: 'POST', path: '/v2.1/flavors/:flavor/action', body: access, weight: 2 },
+    { method: 'GET', path: '/v2.1/flavors/:flavor/os-extra_specs' },
+    { method: 'POST', path: '/v2.1/flavors/:flavor/os-extra_specs', body: extraSpecsCreate, weight: 2 },
+    { method: 'GET', path: '/v2.1/flavors/:flavor/os-extra_specs/:key' },
+    { method: 'PUT', path: '/v2.1/flavors/:flavor/os-extra_specs/:key', body: extraSpecUpdate },
     { method: 'DELETE', path: '/v2.1/flavors/:flavor/os-extra_specs/:key' },
-    { method: 'GET', path: '/v2.1/os-keypairs', query: keypairQuery(v, true) }, { method: 'POST', path: '/v2.1/os-keypairs', body: keypairCreate(v) },
-    { method: 'GET', path: '/v2.1/os-keypairs/:keypair', query: keypairQuery(v, false) }, { method: 'DELETE', path: '/v2.1/os-keypairs/:keypair', query: keypairQuery(v, false) },
-    { method: 'GET', path: '/v2.1/os-hypervisors', query: hypervisorListQuery(v) }, { method: 'GET', path: '/v2.1/os-hypervisors/detail', query: hypervisorListQuery(v) },
-    { method: 'GET', path: '/v2.1/os-hypervisors/statistics' }, { method: 'GET', path: '/v2.1/os-hypervisors/:hypervisor', query: hypervisorShowQuery(v) },
-    { method: 'GET', path: '/v2.1/os-hypervisors/:hypervisor/uptime' }, { method: 'GET', path: '/v2.1/os-hypervisors/:hypervisor/search' },
+    { method: 'GET', path: '/v2.1/os-keypairs', query: keypairQuery(v, true) },
+    { method: 'POST', path: '/v2.1/os-keypairs', body: keypairCreate(v) },
+    { method: 'GET', path: '/v2.1/os-keypairs/:keypair', query: keypairQuery(v, false) },
+    { method: 'DELETE', path: '/v2.1/os-keypairs/:keypair', query: keypairQuery(v, false) },
+    { method: 'GET', path: '/v2.1/os-hypervisors', query: hypervisorListQuery(v) },
+    { method: 'GET', path: '/v2.1/os-hypervisors/detail', query: hypervisorListQuery(v) },
+    { method: 'GET', path: '/v2.1/os-hypervisors/statistics' },
+    { method: 'GET', path: '/v2.1/os-hypervisors/:hypervisor', query: hypervisorShowQuery(v) },
+    { method: 'GET', path: '/v2.1/os-hypervisors/:hypervisor/uptime' },
+    { method: 'GET', path: '/v2.1/os-hypervisors/:hypervisor/search' },
     { method: 'GET', path: '/v2.1/os-hypervisors/:hypervisor/servers' },
-    { method: 'GET', path: '/v2.1/os-services', query: serviceListQuery(v) }, { method: 'PUT', path: '/v2.1/os-services/:service', body: services, weight: 2 },
+    { method: 'GET', path: '/v2.1/os-services', query: serviceListQuery(v) },
+    { method: 'PUT', path: '/v2.1/os-services/:service', body: services, weight: 2 },
     { method: 'DELETE', path: '/v2.1/os-services/:service' },
     { method: 'GET', path: '/v2.1/limits', query: { type: 'object', properties: { tenant_id: { type: 'array', items: { type: 'string' } } } } },
-    { method: 'GET', path: '/v2.1/os-simple-tenant-usage', query: usageQuery(v), weight: 2 }, { method: 'GET', path: '/v2.1/os-simple-tenant-usage/:tenant', query: usageQuery(v) },
-    { method: 'GET', path: '/v2.1/os-availability-zone' }, { method: 'GET', path: '/v2.1/os-availability-zone/detail' }, { method: 'GET', path: '/v2.1/os-aggregates' },
+    { method: 'GET', path: '/v2.1/os-simple-tenant-usage', query: usageQuery(v), weight: 2 },
+    { method: 'GET', path: '/v2.1/os-simple-tenant-usage/:tenant', query: usageQuery(v) },
+    { method: 'GET', path: '/v2.1/os-availability-zone' },
+    { method: 'GET', path: '/v2.1/os-availability-zone/detail' },
+    { method: 'GET', path: '/v2.1/os-aggregates' },
     { method: 'GET', path: '/v2.1/servers/:server/os-instance-actions/:request' },
-    { method: 'GET', path: '/v2.1/:project/:any' }, { method: 'GET', path: '/v2.1/:any' }, { method: 'PATCH', path: '/v2.1/flavors/:flavor' },
-    { method: 'OPTIONS', path: '/v2.1/servers' }, { method: 'TRACE', path: '/v2.1/servers' }, { method: 'PROPFIND', path: '/v2.1/flavors' },
+    { method: 'GET', path: '/v2.1/:project/:any' },
+    { method: 'GET', path: '/v2.1/:any' },
+    { method: 'PATCH', path: '/v2.1/flavors/:flavor' },
+    { method: 'OPTIONS', path: '/v2.1/servers' },
+    { method: 'TRACE', path: '/v2.1/servers' },
+    { method: 'PROPFIND', path: '/v2.1/flavors' },
   ];
 }
 
@@ -79,7 +124,7 @@ test.serial('generated and hostile requests to every other compute route never a
   const requests = versions.chain(({ version, headers }) => {
     const key = schemaVersion(version);
     let arbitrary = byVersion.get(key);
-    if (!arbitrary) byVersion.set(key, arbitrary = requestsOf('compute', routesAt(version), all, f.auth));
+    if (!arbitrary) byVersion.set(key, (arbitrary = requestsOf('compute', routesAt(version), all, f.auth)));
     return arbitrary.map((r) => ({ ...r, headers: { ...headers, ...r.headers } }));
   });
   const tally = await fuzz(bases, requests, TOTAL);

@@ -17,8 +17,12 @@ import { arbitraryOf, type JsonSchema } from './fuzz/schema-arbitrary.js';
 const TOTAL = Number(process.env.FUZZ_REQUESTS ?? 30_000);
 
 let f: FuzzCompute;
-test.before(async () => { f = await fuzzCompute('fuzz-servers'); });
-test.after.always(async () => { await f?.c.stop(); });
+test.before(async () => {
+  f = await fuzzCompute('fuzz-servers');
+});
+test.after.always(async () => {
+  await f?.c.stop();
+});
 
 /** The create schema with the cloud's own image and flavors among the values, so that some boots are valid ones. */
 function bootable(schema: JsonSchema): JsonSchema {
@@ -43,7 +47,23 @@ function bootable(schema: JsonSchema): JsonSchema {
 function actionBody(v: Microversion): fc.Arbitrary<unknown> {
   const lockSchema = lock(v);
   return fc.oneof(
-    fc.constantFrom('os-stop', 'os-start', 'pause', 'unpause', 'suspend', 'resume', 'unlock', 'lock', 'reboot', 'resize', 'rebuild', 'createImage', '', 'x')
+    fc
+      .constantFrom(
+        'os-stop',
+        'os-start',
+        'pause',
+        'unpause',
+        'suspend',
+        'resume',
+        'unlock',
+        'lock',
+        'reboot',
+        'resize',
+        'rebuild',
+        'createImage',
+        '',
+        'x',
+      )
       .chain((name) => fc.oneof(fc.constant(null), fc.constant({}), fc.jsonValue({ maxDepth: 2 })).map((value) => ({ [name]: value }))),
     requestsBody(reboot),
     ...(lockSchema ? [requestsBody(lockSchema)] : []),
@@ -87,7 +107,7 @@ test.serial('generated and hostile requests to every server route never answer 5
   const requests = versions.chain(({ version, headers }) => {
     const key = schemaVersion(version);
     let arbitrary = byVersion.get(key);
-    if (!arbitrary) byVersion.set(key, arbitrary = requestsOf('compute', routesAt(version), pools, f.auth));
+    if (!arbitrary) byVersion.set(key, (arbitrary = requestsOf('compute', routesAt(version), pools, f.auth)));
     return arbitrary.map((r) => ({ ...r, headers: { ...headers, ...r.headers } }));
   });
   const tally = await fuzz(bases, requests, TOTAL);

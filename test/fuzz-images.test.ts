@@ -31,7 +31,9 @@ test.before(async () => {
   pools = { image: [...images, TINY_IMAGE_ID], member: projects, tag: ['a', 'b'], name: ['image', 'images', 'member', 'members', 'metadefs'] };
   tokens = { admin, member, reader };
 });
-test.after.always(async () => { await c?.stop(); });
+test.after.always(async () => {
+  await c?.stop();
+});
 
 const properties: Record<string, JsonSchema> = {
   id: { type: 'string', format: 'uuid' },
@@ -50,60 +52,116 @@ const properties: Record<string, JsonSchema> = {
 const imageSchema: JsonSchema = { type: 'object', properties, additionalProperties: { type: 'string', maxLength: 255 } };
 
 /** A JSON patch: add, replace or remove of a property, its value from the image schema. */
-const patch = fc.array(fc.record({
-  op: fc.constantFrom('add', 'replace', 'remove', 'move', 'test', ''),
-  path: fc.oneof(fc.constantFrom(...Object.keys(properties), 'status', 'size', 'owner', 'locations', 'file', 'self').map((p) => `/${p}`), anyText(12), fc.constant('/a/b')),
-}, { requiredKeys: ['op'] }).chain((op) => (op.path && op.path.slice(1) in properties
-  ? arbitraryOf(properties[op.path.slice(1)]).map((value) => ({ ...op, value }))
-  : fc.oneof(fc.constant(op), fc.jsonValue({ maxDepth: 1 }).map((value) => ({ ...op, value }))))), { maxLength: 3 });
+const patch = fc.array(
+  fc
+    .record(
+      {
+        op: fc.constantFrom('add', 'replace', 'remove', 'move', 'test', ''),
+        path: fc.oneof(
+          fc.constantFrom(...Object.keys(properties), 'status', 'size', 'owner', 'locations', 'file', 'self').map((p) => `/${p}`),
+          anyText(12),
+          fc.constant('/a/b'),
+        ),
+      },
+      { requiredKeys: ['op'] },
+    )
+    .chain((op) =>
+      op.path && op.path.slice(1) in properties
+        ? arbitraryOf(properties[op.path.slice(1)]).map((value) => ({ ...op, value }))
+        : fc.oneof(
+            fc.constant(op),
+            fc.jsonValue({ maxDepth: 1 }).map((value) => ({ ...op, value })),
+          ),
+    ),
+  { maxLength: 3 },
+);
 
 const listQuery: JsonSchema = {
   type: 'object',
-  properties: Object.fromEntries(Object.entries({
-    limit: { type: ['integer', 'string'], minimum: 0, pattern: '^[0-9]+$' }, marker: { type: 'string', format: 'uuid' },
-    sort_key: { type: 'string', enum: ['name', 'status', 'size', 'created_at', 'id', 'owner', 'bogus'] }, sort_dir: { type: 'string', enum: ['asc', 'desc', 'up'] },
-    sort: { type: 'string', pattern: '^[a-z_]+(:(asc|desc))?(,[a-z_]+(:(asc|desc))?)*$' },
-    name: { type: 'string' }, status: { type: 'string', enum: ['queued', 'active', 'saving', 'deactivated'] }, visibility: { type: 'string', enum: ['public', 'private', 'shared', 'community', 'all'] },
-    member_status: { type: 'string', enum: ['pending', 'accepted', 'rejected', 'all'] }, owner: { type: 'string' }, tag: { type: 'string' },
-    protected: { type: 'string', enum: ['true', 'false'] }, os_hidden: { type: 'string', enum: ['true', 'false'] }, id: { type: 'string', pattern: '^in:' },
-    size_min: { type: 'string', pattern: '^[0-9]+$' }, size_max: { type: 'string', pattern: '^[0-9]+$' }, created_at: { type: 'string', pattern: '^(gt|lt|eq):' },
-  } as Record<string, JsonSchema>).map(([k, s]) => [k, { type: 'array', items: s }])),
+  properties: Object.fromEntries(
+    Object.entries({
+      limit: { type: ['integer', 'string'], minimum: 0, pattern: '^[0-9]+$' },
+      marker: { type: 'string', format: 'uuid' },
+      sort_key: { type: 'string', enum: ['name', 'status', 'size', 'created_at', 'id', 'owner', 'bogus'] },
+      sort_dir: { type: 'string', enum: ['asc', 'desc', 'up'] },
+      sort: { type: 'string', pattern: '^[a-z_]+(:(asc|desc))?(,[a-z_]+(:(asc|desc))?)*$' },
+      name: { type: 'string' },
+      status: { type: 'string', enum: ['queued', 'active', 'saving', 'deactivated'] },
+      visibility: { type: 'string', enum: ['public', 'private', 'shared', 'community', 'all'] },
+      member_status: { type: 'string', enum: ['pending', 'accepted', 'rejected', 'all'] },
+      owner: { type: 'string' },
+      tag: { type: 'string' },
+      protected: { type: 'string', enum: ['true', 'false'] },
+      os_hidden: { type: 'string', enum: ['true', 'false'] },
+      id: { type: 'string', pattern: '^in:' },
+      size_min: { type: 'string', pattern: '^[0-9]+$' },
+      size_max: { type: 'string', pattern: '^[0-9]+$' },
+      created_at: { type: 'string', pattern: '^(gt|lt|eq):' },
+    } as Record<string, JsonSchema>).map(([k, s]) => [k, { type: 'array', items: s }]),
+  ),
 };
 
-const uploads = fc.oneof(fc.uint8Array({ maxLength: 4096 }).map((a) => Buffer.from(a)), fc.constantFrom('', 'STRATUS', 'x'.repeat(70_000)));
+const uploads = fc.oneof(
+  fc.uint8Array({ maxLength: 4096 }).map((a) => Buffer.from(a)),
+  fc.constantFrom('', 'STRATUS', 'x'.repeat(70_000)),
+);
 
 function routes(): Route[] {
   const member: JsonSchema = { type: 'object', properties: { member: { type: 'string', maxLength: 255 } }, required: ['member'] };
-  const status: JsonSchema = { type: 'object', properties: { status: { type: 'string', enum: ['pending', 'accepted', 'rejected'] } }, required: ['status'] };
+  const status: JsonSchema = {
+    type: 'object',
+    properties: { status: { type: 'string', enum: ['pending', 'accepted', 'rejected'] } },
+    required: ['status'],
+  };
   return [
-    { method: 'GET', path: '/' }, { method: 'GET', path: '/versions' }, { method: 'GET', path: '/v2/schemas/:name' },
-    { method: 'GET', path: '/v2/images', query: listQuery, weight: 4 }, { method: 'POST', path: '/v2/images', body: imageSchema, weight: 4 },
+    { method: 'GET', path: '/' },
+    { method: 'GET', path: '/versions' },
+    { method: 'GET', path: '/v2/schemas/:name' },
+    { method: 'GET', path: '/v2/images', query: listQuery, weight: 4 },
+    { method: 'POST', path: '/v2/images', body: imageSchema, weight: 4 },
     { method: 'GET', path: '/v2/images/:image', weight: 2 },
     { method: 'PATCH', path: '/v2/images/:image', body: patch, contentType: 'application/openstack-images-v2.1-json-patch', weight: 4 },
     { method: 'DELETE', path: '/v2/images/:image' },
-    { method: 'POST', path: '/v2/images/:image/actions/deactivate' }, { method: 'POST', path: '/v2/images/:image/actions/reactivate' },
-    { method: 'PUT', path: '/v2/images/:image/tags/:tag' }, { method: 'DELETE', path: '/v2/images/:image/tags/:tag' },
+    { method: 'POST', path: '/v2/images/:image/actions/deactivate' },
+    { method: 'POST', path: '/v2/images/:image/actions/reactivate' },
+    { method: 'PUT', path: '/v2/images/:image/tags/:tag' },
+    { method: 'DELETE', path: '/v2/images/:image/tags/:tag' },
     { method: 'PUT', path: '/v2/images/:image/file', body: uploads, contentType: 'application/octet-stream', weight: 2 },
     { method: 'GET', path: '/v2/images/:image/file', weight: 2 },
-    { method: 'GET', path: '/v2/images/:image/members' }, { method: 'POST', path: '/v2/images/:image/members', body: member },
-    { method: 'GET', path: '/v2/images/:image/members/:member' }, { method: 'PUT', path: '/v2/images/:image/members/:member', body: status },
+    { method: 'GET', path: '/v2/images/:image/members' },
+    { method: 'POST', path: '/v2/images/:image/members', body: member },
+    { method: 'GET', path: '/v2/images/:image/members/:member' },
+    { method: 'PUT', path: '/v2/images/:image/members/:member', body: status },
     { method: 'DELETE', path: '/v2/images/:image/members/:member' },
-    { method: 'GET', path: '/v2/:name' }, { method: 'PUT', path: '/v2/images' }, { method: 'OPTIONS', path: '/v2/images' },
+    { method: 'GET', path: '/v2/:name' },
+    { method: 'PUT', path: '/v2/images' },
+    { method: 'OPTIONS', path: '/v2/images' },
   ];
 }
 
-test.serial('min_disk and min_ram beyond a 32-bit integer are a 400, not the database refusing them (found by the suite, on PostgreSQL)', async (t) => {
-  const glance = (await import('./helpers/identity.js')).client(c.cloud.images!.url);
-  for (const body of [{ min_ram: 2 ** 31 }, { min_disk: 1e308 }]) {
-    const r = await glance.call('POST', '/v2/images', { token: tokens.member, body });
-    t.is(r.status, 400);
-    t.regex(r.body.message, /is not a non-negative integer of at most 2147483647/);
-  }
-});
+test.serial(
+  'min_disk and min_ram beyond a 32-bit integer are a 400, not the database refusing them (found by the suite, on PostgreSQL)',
+  async (t) => {
+    const glance = (await import('./helpers/identity.js')).client(c.cloud.images!.url);
+    for (const body of [{ min_ram: 2 ** 31 }, { min_disk: 1e308 }]) {
+      const r = await glance.call('POST', '/v2/images', { token: tokens.member, body });
+      t.is(r.status, 400);
+      t.regex(r.body.message, /is not a non-negative integer of at most 2147483647/);
+    }
+  },
+);
 
 test.serial('generated and hostile requests to every image route never answer 5xx, and every refusal is a Glance error', async (t) => {
   const bases = { compute: c.cloud.compute!.url, identity: c.cloud.identity!.server.url, image: c.cloud.images!.url };
-  const range = fc.oneof({ weight: 6, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.constantFrom('bytes=0-1', 'bytes=5-1', 'bytes=-1', 'bytes=99999999999999999999-', 'bytes=a-b', 'bytes=0-1,2-3').map((r) => ({ range: r })) });
+  const range = fc.oneof(
+    { weight: 6, arbitrary: fc.constant({}) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('bytes=0-1', 'bytes=5-1', 'bytes=-1', 'bytes=99999999999999999999-', 'bytes=a-b', 'bytes=0-1,2-3')
+        .map((r) => ({ range: r })),
+    },
+  );
   const requests = requestsOf('image', routes(), pools, credentials(tokens), range);
   const tally = await fuzz(bases, requests, TOTAL);
   t.log(JSON.stringify(tally));

@@ -8,8 +8,12 @@ import { problemWith, type ApiName } from './fuzz/harness.js';
 // body from the image API), are answered in each API's own error format.
 
 let c: ComputeCloud;
-test.before(async () => { c = await startComputeCloud('fuzz-protocol', { libvirt: { simulatedHosts: 0 } }, undefined, { judged: false }); });
-test.after.always(async () => { await c?.stop(); });
+test.before(async () => {
+  c = await startComputeCloud('fuzz-protocol', { libvirt: { simulatedHosts: 0 } }, undefined, { judged: false });
+});
+test.after.always(async () => {
+  await c?.stop();
+});
 
 /** Writes raw bytes on a new connection and reads the whole answer. */
 function raw(base: string, text: string): Promise<{ status: number; body: string }> {
@@ -44,7 +48,10 @@ for (const api of ['compute', 'identity', 'image'] as const) {
   });
 
   const paths = { compute: ['/v2.1/flavors', '/v2.1/limits'], identity: ['/v3/projects', '/v3/projects'], image: ['/v2/images', '/v2/images'] }[api];
-  for (const [method, path] of [['PROPFIND', paths[0]], ['PUT', paths[1]]]) {
+  for (const [method, path] of [
+    ['PROPFIND', paths[0]],
+    ['PUT', paths[1]],
+  ]) {
     test(`${api}: ${method} ${path} is a 405 in the API's error format`, async (t) => {
       const response = await fetch(`${bases()[api]}${path}`, { method, headers: { 'x-auth-token': c.admin } });
       const text = await response.text();

@@ -34,33 +34,69 @@ test('version documents are open; tokens carry what clients read', async (t) => 
   t.deepEqual(identity.endpoints.map((e: { interface: string }) => e.interface).sort(), ['admin', 'internal', 'public']);
   t.true(identity.endpoints.every((e: { url: string; region: string }) => e.url === `${server.url}/v3` && e.region === 'RegionOne'));
 
-  const unscoped = await api.call('POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'demo', domain: { id: 'default' }, password: DEMO_PASSWORD } } }, scope: 'unscoped' } } });
+  const unscoped = await api.call('POST', '/v3/auth/tokens', {
+    body: {
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: 'demo', domain: { id: 'default' }, password: DEMO_PASSWORD } } },
+        scope: 'unscoped',
+      },
+    },
+  });
   t.is(unscoped.status, 201);
   t.is(unscoped.body.token.project, undefined);
   t.is(unscoped.body.token.catalog, undefined);
   const demoProjects = await api.call('GET', '/v3/auth/projects', { token: unscoped.headers.get('x-subject-token')! });
-  t.deepEqual(demoProjects.body.projects.map((p: { name: string }) => p.name), ['demo']);
+  t.deepEqual(
+    demoProjects.body.projects.map((p: { name: string }) => p.name),
+    ['demo'],
+  );
 
-  const rescoped = await api.call('POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['token'], token: { id: unscoped.headers.get('x-subject-token') } }, scope: { project: { name: 'demo', domain: { id: 'default' } } } } } });
+  const rescoped = await api.call('POST', '/v3/auth/tokens', {
+    body: {
+      auth: {
+        identity: { methods: ['token'], token: { id: unscoped.headers.get('x-subject-token') } },
+        scope: { project: { name: 'demo', domain: { id: 'default' } } },
+      },
+    },
+  });
   t.is(rescoped.status, 201);
   t.is(rescoped.body.token.project.name, 'demo');
   t.is(rescoped.body.token.audit_ids[1], unscoped.body.token.audit_ids[0], 'a rescoped token chains to its parent');
   t.is(rescoped.body.token.expires_at, unscoped.body.token.expires_at);
 
-  const domainScoped = await api.call('POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: ADMIN_PASSWORD } } }, scope: { domain: { id: 'default' } } } } });
+  const domainScoped = await api.call('POST', '/v3/auth/tokens', {
+    body: {
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: ADMIN_PASSWORD } } },
+        scope: { domain: { id: 'default' } },
+      },
+    },
+  });
   keystoneRefused(t, domainScoped, 401, /^User [0-9a-f]{32} has no access to domain default$/); // no role on the domain, no domain-scoped token
   const adminRole = body.roles.find((r: { name: string }) => r.name === 'admin');
   t.is((await api.call('PUT', `/v3/domains/default/users/${body.user.id}/roles/${adminRole.id}`, { token: admin.token })).status, 204);
-  const domainToken = await api.call('POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { id: body.user.id, password: ADMIN_PASSWORD } } }, scope: { domain: { name: 'Default' } } } } });
+  const domainToken = await api.call('POST', '/v3/auth/tokens', {
+    body: {
+      auth: {
+        identity: { methods: ['password'], password: { user: { id: body.user.id, password: ADMIN_PASSWORD } } },
+        scope: { domain: { name: 'Default' } },
+      },
+    },
+  });
   t.is(domainToken.status, 201);
   t.deepEqual(domainToken.body.token.domain, { id: 'default', name: 'Default' });
   t.is(domainToken.body.token.project, undefined);
   const listed = await api.call('GET', `/v3/role_assignments?user.id=${body.user.id}&include_names`, { token: admin.token });
   t.deepEqual(listed.body.role_assignments.map((a: { scope: object }) => Object.keys(a.scope)[0]).sort(), ['domain', 'project']);
-  const effective = await api.call('GET', `/v3/role_assignments?user.id=${body.user.id}&scope.project.id=${body.project.id}&effective`, { token: admin.token });
+  const effective = await api.call('GET', `/v3/role_assignments?user.id=${body.user.id}&scope.project.id=${body.project.id}&effective`, {
+    token: admin.token,
+  });
   t.is(effective.body.role_assignments.length, 3, 'effective assignments include implied roles');
 
-  const validated = await api.call('GET', '/v3/auth/tokens', { token: admin.token, headers: { 'x-subject-token': rescoped.headers.get('x-subject-token')! } });
+  const validated = await api.call('GET', '/v3/auth/tokens', {
+    token: admin.token,
+    headers: { 'x-subject-token': rescoped.headers.get('x-subject-token')! },
+  });
   t.is(validated.status, 200);
   t.is(validated.body.token.user.name, 'demo');
   t.is((await api.call('HEAD', '/v3/auth/tokens', { token: admin.token, headers: { 'x-subject-token': admin.token! } })).status, 200);
@@ -77,7 +113,12 @@ test('refusals come as Keystone errors with its status codes', async (t) => {
   t.deepEqual(wrong.body, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
   t.regex(wrong.headers.get('www-authenticate') ?? '', /^Keystone uri=/);
   keystoneRefused(t, await api.call('GET', '/v3/projects'), 401, 'The request you have made requires authentication.'); // no token, no answer
-  keystoneRefused(t, await api.call('GET', '/v3/projects', { token: 'forged.token.value' }), 401, 'The request you have made requires authentication.');
+  keystoneRefused(
+    t,
+    await api.call('GET', '/v3/projects', { token: 'forged.token.value' }),
+    401,
+    'The request you have made requires authentication.',
+  );
 
   const admin = (await api.login('admin', ADMIN_PASSWORD, 'admin')).token!;
   const demo = (await api.login('demo', DEMO_PASSWORD, 'demo')).token!;
@@ -89,7 +130,11 @@ test('refusals come as Keystone errors with its status codes', async (t) => {
   keystoneRefused(t, duplicate, 409, /Duplicate entry found with name dup at domain ID default/);
   const malformed = await api.call('POST', '/v3/projects', { token: admin, body: { project: { name: 42 } } });
   keystoneRefused(t, malformed, 400, "Invalid input for field 'name': Expected string");
-  const notJson = await fetch(`${server.url}/v3/projects`, { method: 'POST', headers: { 'x-auth-token': admin, 'content-type': 'application/json' }, body: '{oops' });
+  const notJson = await fetch(`${server.url}/v3/projects`, {
+    method: 'POST',
+    headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
+    body: '{oops',
+  });
   keystoneRefused(t, await answer(notJson), 400, 'request body is not valid JSON');
   keystoneRefused(t, await api.call('GET', '/v3/no-such-thing', { token: admin }), 404, 'The resource could not be found.');
   await server.stop();
@@ -102,10 +147,11 @@ test('a revocation reaches every node on the database; disabling a user revokes 
   const one = await startIdentityServer(database.url, { clock, pollMs: 500 });
   const two = await startIdentityServer(database.url, { clock, pollMs: 500, stateDir: one.stateDir });
   // Node two learns of revocations when its poll timer fires on the simulated clock.
-  const refusedByTwo = (token: string) => eventually(async () => {
-    await clock.advance(500);
-    return (await b.call('GET', '/v3/auth/projects', { token })).status === 401;
-  }, 10_000);
+  const refusedByTwo = (token: string) =>
+    eventually(async () => {
+      await clock.advance(500);
+      return (await b.call('GET', '/v3/auth/projects', { token })).status === 401;
+    }, 10_000);
   const a = client(one.url);
   const b = client(two.url);
   const admin = (await a.login('admin', ADMIN_PASSWORD, 'admin')).token!;
@@ -116,7 +162,12 @@ test('a revocation reaches every node on the database; disabling a user revokes 
   keystoneRefused(t, await a.call('GET', '/v3/auth/projects', { token: demo }), 401, 'The request you have made requires authentication.');
   t.is((await b.call('GET', '/v3/auth/projects', { token: demo })).status, 200, 'not yet polled');
   await refusedByTwo(demo);
-  keystoneRefused(t, await a.call('GET', '/v3/auth/tokens', { token: admin, headers: { 'x-subject-token': demo } }), 404, `Could not find token: ${demo}.`);
+  keystoneRefused(
+    t,
+    await a.call('GET', '/v3/auth/tokens', { token: admin, headers: { 'x-subject-token': demo } }),
+    404,
+    `Could not find token: ${demo}.`,
+  );
 
   const demoAgain = (await b.login('demo', DEMO_PASSWORD, 'demo')).token!;
   const users = (await a.call('GET', '/v3/users?name=demo', { token: admin })).body.users;
@@ -139,15 +190,20 @@ test('passwords are stored as scrypt hashes and EC2 secrets encrypted at rest', 
   t.is(created.status, 201);
   const { access, secret } = created.body.credential;
   t.regex(secret, /^[0-9a-f]{32}$/);
-  const rows = await server.db.models.Ec2Credential.findAll({ raw: true }) as unknown as Array<{ secret_encrypted: string }>;
+  const rows = (await server.db.models.Ec2Credential.findAll({ raw: true })) as unknown as Array<{ secret_encrypted: string }>;
   t.false(JSON.stringify(rows).includes(secret), 'the secret is not in the database in clear');
   t.is((await api.call('GET', `/v3/users/${user.id}/credentials/OS-EC2/${access}`, { token: login.token })).body.credential.secret, secret);
   t.is((await api.call('GET', `/v3/users/${user.id}/credentials/OS-EC2`, { token: login.token })).body.credentials.length, 1);
   t.true((statSync(join(server.stateDir, 'keys', 'credentials.key')).mode & 0o077) === 0, 'the key is readable by its owner only');
-  const users = await server.db.models.User.findAll({ raw: true }) as unknown as Array<{ password_hash: string }>;
+  const users = (await server.db.models.User.findAll({ raw: true })) as unknown as Array<{ password_hash: string }>;
   t.true(users.every((u) => u.password_hash.startsWith('scrypt$') && !u.password_hash.includes(DEMO_PASSWORD)));
   t.is((await api.call('DELETE', `/v3/users/${user.id}/credentials/OS-EC2/${access}`, { token: login.token })).status, 204);
-  keystoneRefused(t, await api.call('GET', `/v3/users/${user.id}/credentials/OS-EC2/${access}`, { token: login.token }), 404, `Could not find credential: ${access}.`);
+  keystoneRefused(
+    t,
+    await api.call('GET', `/v3/users/${user.id}/credentials/OS-EC2/${access}`, { token: login.token }),
+    404,
+    `Could not find credential: ${access}.`,
+  );
   await server.stop();
   await database.drop();
 });

@@ -32,11 +32,17 @@ test('operators manage identity with the openstack CLI, and Keystone refusals re
   t.is((await ok('project', 'show', '--domain', 'd1', 'p1', '-f', 'json')).description, 'changed');
   const duplicate = await os('project', 'create', '--domain', 'd1', 'p1');
   t.not(duplicate.code, 0);
-  t.regex(duplicate.stderr, new RegExp(`Conflict occurred attempting to store project - Duplicate entry found with name p1 at domain ID ${domain.id}\\. \\(HTTP 409\\)`));
+  t.regex(
+    duplicate.stderr,
+    new RegExp(`Conflict occurred attempting to store project - Duplicate entry found with name p1 at domain ID ${domain.id}\\. \\(HTTP 409\\)`),
+  );
 
   const user = await ok('user', 'create', '--domain', 'd1', '--project', 'p1', '--project-domain', 'd1', '--password', 'pw1', 'u1', '-f', 'json');
   t.is(user.default_project_id, project.id);
-  t.deepEqual((await ok('user', 'list', '--domain', 'd1', '-f', 'json')).map((u: { Name: string }) => u.Name), ['u1']);
+  t.deepEqual(
+    (await ok('user', 'list', '--domain', 'd1', '-f', 'json')).map((u: { Name: string }) => u.Name),
+    ['u1'],
+  );
   await ok('user', 'set', '--domain', 'd1', '--email', 'u1@example.org', 'u1');
   t.is((await ok('user', 'show', '--domain', 'd1', 'u1', '-f', 'json')).email, 'u1@example.org');
   const role = await ok('role', 'create', 'r1', '-f', 'json');
@@ -44,7 +50,11 @@ test('operators manage identity with the openstack CLI, and Keystone refusals re
   await ok('role', 'set', '--description', 'test role', 'r1');
   t.true((await ok('role', 'list', '-f', 'json')).some((r: { Name: string }) => r.Name === 'r1'));
   await ok('role', 'add', '--domain', 'd1', '--user', 'u1', '--user-domain', 'd1', 'reader');
-  t.true((await ok('role', 'assignment', 'list', '--names', '--domain', 'd1', '-f', 'json')).some((a: Record<string, string>) => a.Role === 'reader' && a.Domain === 'd1'));
+  t.true(
+    (await ok('role', 'assignment', 'list', '--names', '--domain', 'd1', '-f', 'json')).some(
+      (a: Record<string, string>) => a.Role === 'reader' && a.Domain === 'd1',
+    ),
+  );
   await ok('role', 'remove', '--domain', 'd1', '--user', 'u1', '--user-domain', 'd1', 'reader');
   await ok('role', 'add', '--project', 'p1', '--project-domain', 'd1', '--user', 'u1', '--user-domain', 'd1', 'member');
   await ok('role', 'add', '--project', 'p1', '--project-domain', 'd1', '--user', 'u1', '--user-domain', 'd1', 'r1');
@@ -74,7 +84,10 @@ test('operators manage identity with the openstack CLI, and Keystone refusals re
 
   // A disabled user cannot authenticate.
   await ok('user', 'set', '--domain', 'd1', '--disable', 'u1');
-  t.regex((await openstack(c.cloudsYaml, ['--os-cloud', 'u1new', 'token', 'issue'])).stderr, /The request you have made requires authentication\. \(HTTP 401\)/);
+  t.regex(
+    (await openstack(c.cloudsYaml, ['--os-cloud', 'u1new', 'token', 'issue'])).stderr,
+    /The request you have made requires authentication\. \(HTTP 401\)/,
+  );
   const wrong = await openstack(c.cloudsYaml, ['--os-cloud', 'u1', 'token', 'issue']);
   t.regex(wrong.stderr, /The request you have made requires authentication\. \(HTTP 401\)/);
 
@@ -130,7 +143,16 @@ test('revocations reach a second API node; tokens, revocations and passwords sur
   const c = await startTestCloud('restart');
   // A second node on the same database and state directory (its key for EC2 secrets is shared).
   const secondPort = await freePort();
-  const second = await startCloudProcess({ ...c.env, STRATUS_NODE_ID: 'node-2', STRATUS_LISTEN_IDENTITY: String(secondPort), STRATUS_LISTEN_IMAGE: '0', STRATUS_LISTEN_COMPUTE: '0', STRATUS_LISTEN_ADMIN: '0', STRATUS_ROLES: 'api', STRATUS_LOG_LEVEL: 'info' });
+  const second = await startCloudProcess({
+    ...c.env,
+    STRATUS_NODE_ID: 'node-2',
+    STRATUS_LISTEN_IDENTITY: String(secondPort),
+    STRATUS_LISTEN_IMAGE: '0',
+    STRATUS_LISTEN_COMPUTE: '0',
+    STRATUS_LISTEN_ADMIN: '0',
+    STRATUS_ROLES: 'api',
+    STRATUS_LOG_LEVEL: 'info',
+  });
   const probe = (port: number, token: string) =>
     fetch(`http://127.0.0.1:${port}/v3/auth/projects`, { headers: { 'x-auth-token': token } }).then((r) => r.status);
 
@@ -140,7 +162,7 @@ test('revocations reach a second API node; tokens, revocations and passwords sur
   t.is((await openstack(c.cloudsYaml, ['--os-cloud', 'stratus', 'token', 'revoke', revoked])).code, 0);
   t.is(await probe(c.port, revoked), 401);
   const deadline = Date.now() + 30_000;
-  while (await probe(secondPort, revoked) !== 401 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while ((await probe(secondPort, revoked)) !== 401 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   t.is(await probe(secondPort, revoked), 401, 'refused by the second node too');
   t.is(await second.stop(), 0);
 

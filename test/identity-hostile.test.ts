@@ -11,7 +11,12 @@ test('null descriptions are taken on create and update, as Keystone takes them',
   const api = client(server.url);
   const admin = (await api.login('admin', ADMIN_PASSWORD, 'admin')).token!;
 
-  for (const [kind, extra] of [['project', {}], ['domain', {}], ['user', { email: null, default_project_id: null }], ['role', {}]] as const) {
+  for (const [kind, extra] of [
+    ['project', {}],
+    ['domain', {}],
+    ['user', { email: null, default_project_id: null }],
+    ['role', {}],
+  ] as const) {
     const created = await api.call('POST', `/v3/${kind}s`, { token: admin, body: { [kind]: { name: `n-${kind}`, description: null, ...extra } } });
     t.is(created.status, 201, `${kind} create: ${JSON.stringify(created.body)}`);
     t.is(created.body[kind].description, '', `${kind}: no description`);
@@ -34,7 +39,12 @@ test('null descriptions are taken on create and update, as Keystone takes them',
 test('an unknown user name costs one key derivation, as a wrong password does', async (t) => {
   const database = await createTestDatabase('identity-login-cost');
   let derivations = 0;
-  const server = await startIdentityServer(database.url, { kdf: (...args) => { derivations++; return scrypt(...args); } });
+  const server = await startIdentityServer(database.url, {
+    kdf: (...args) => {
+      derivations++;
+      return scrypt(...args);
+    },
+  });
   const api = client(server.url);
   const attempt = async (user: string, password: string, domain = 'Default') => {
     derivations = 0;
@@ -47,7 +57,11 @@ test('an unknown user name costs one key derivation, as a wrong password does', 
   const right = await attempt('demo', DEMO_PASSWORD);
   t.is(right.status, 201);
   t.is(right.derivations, 1);
-  for (const [what, r] of [['wrong password', wrongPassword], ['unknown user', unknownUser], ['unknown domain', unknownDomain]] as const) {
+  for (const [what, r] of [
+    ['wrong password', wrongPassword],
+    ['unknown user', unknownUser],
+    ['unknown domain', unknownDomain],
+  ] as const) {
     t.is(r.status, 401, what);
     t.deepEqual(r.body, wrongPassword.body, `${what}: the same refusal`);
     t.is(r.derivations, 1, `${what}: one key derived`);
@@ -115,16 +129,27 @@ test('identity lists stop at list_limit, in SQL, and say they were truncated, as
   t.is(users.status, 200);
   t.is(users.body.users.length, 3);
   t.true(users.body.truncated);
-  t.deepEqual(users.body.users.map((u: { name: string }) => u.name), ['admin', 'demo', 'u0'], 'in name order');
+  t.deepEqual(
+    users.body.users.map((u: { name: string }) => u.name),
+    ['admin', 'demo', 'u0'],
+    'in name order',
+  );
   const filtered = await api.call('GET', '/v3/users?name=u4', { token: admin });
-  t.deepEqual(filtered.body.users.map((u: { name: string }) => u.name), ['u4'], 'the filter runs before the limit');
+  t.deepEqual(
+    filtered.body.users.map((u: { name: string }) => u.name),
+    ['u4'],
+    'the filter runs before the limit',
+  );
   t.is(filtered.body.truncated, undefined, 'a list within the limit is not marked');
 
   statements.length = 0;
   const projects = await api.call('GET', '/v3/projects', { token: admin });
   t.is(projects.body.projects.length, 3);
   t.true(projects.body.truncated);
-  t.true(statements.some((sql) => /identity_projects/.test(sql) && /LIMIT 4/i.test(sql)), 'the query reads one row more than the limit, no more');
+  t.true(
+    statements.some((sql) => /identity_projects/.test(sql) && /LIMIT 4/i.test(sql)),
+    'the query reads one row more than the limit, no more',
+  );
 
   const assignments = await api.call('GET', '/v3/role_assignments', { token: admin });
   t.is(assignments.body.role_assignments.length, 2, 'admin and demo hold a role each');
@@ -134,9 +159,15 @@ test('identity lists stop at list_limit, in SQL, and say they were truncated, as
   // A member lists only their own projects, still through SQL.
   const demo = (await api.login('demo', DEMO_PASSWORD, 'demo')).token!;
   const own = await api.call('GET', '/v3/projects', { token: demo });
-  t.deepEqual(own.body.projects.map((p: { name: string }) => p.name), ['demo']);
+  t.deepEqual(
+    own.body.projects.map((p: { name: string }) => p.name),
+    ['demo'],
+  );
   const domains = await api.call('GET', '/v3/domains', { token: demo });
-  t.deepEqual(domains.body.domains.map((d: { id: string }) => d.id), ['default']);
+  t.deepEqual(
+    domains.body.domains.map((d: { id: string }) => d.id),
+    ['default'],
+  );
   await server.stop();
   await database.drop();
 });

@@ -50,14 +50,17 @@ test('an interrupted upload leaves no image, and what a killed process left is c
   const { s, done } = await store();
   const id = randomUUID();
   const broken = new Readable({
-    read() { this.push(randomBytes(65536)); this.destroy(new Error('client went away')); },
+    read() {
+      this.push(randomBytes(65536));
+      this.destroy(new Error('client went away'));
+    },
   });
   await t.throwsAsync(s.write(id, broken), { message: 'client went away' });
   t.false(existsSync(s.path(id)));
   t.deepEqual(readdirSync(s.dir), [], 'the write removed its own partial file');
   // What a kill -9 mid-write leaves behind: a partial file, never the image's own name.
   writeFileSync(join(s.dir, `${id}.${s.nodeId}.abcdef.partial`), randomBytes(100));
-  t.deepEqual(await s.open(), [id], 'this node\'s own partial files are dead once it reopens the store');
+  t.deepEqual(await s.open(), [id], "this node's own partial files are dead once it reopens the store");
   t.deepEqual(readdirSync(s.dir), []);
   done();
 });

@@ -12,7 +12,9 @@ import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 
 test('images with the openstack CLI: create, list, show, save, set, unset, share, delete and refusals', async (t) => {
   const c = await startTestCloud('images-osc');
-  const as = (cloud: string) => async (...args: string[]) => ({ ...(await openstack(c.cloudsYaml, ['--os-cloud', cloud, ...args])), args });
+  const as =
+    (cloud: string) =>
+    async (...args: string[]) => ({ ...(await openstack(c.cloudsYaml, ['--os-cloud', cloud, ...args])), args });
   const admin = as('stratus');
   const demo = as('stratus-demo');
   const ok = async (r: Promise<{ code: number; stderr: string; stdout: string; json: any; args: string[] }>) => {
@@ -25,15 +27,39 @@ test('images with the openstack CLI: create, list, show, save, set, unset, share
   const file = join(c.dir, 'upload.raw');
   const data = randomBytes(2 * 1024 * 1024 + 5);
   writeFileSync(file, data);
-  const created = await ok(demo('image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, '--property', 'os_distro=cirros', '--tag', 'small', 'mine', '-f', 'json'));
+  const created = await ok(
+    demo(
+      'image',
+      'create',
+      '--disk-format',
+      'raw',
+      '--container-format',
+      'bare',
+      '--file',
+      file,
+      '--property',
+      'os_distro=cirros',
+      '--tag',
+      'small',
+      'mine',
+      '-f',
+      'json',
+    ),
+  );
   const shown = await ok(demo('image', 'show', 'mine', '-f', 'json'));
   t.is(shown.status, 'active');
   t.is(shown.size, data.length);
   t.is(shown.checksum, createHash('md5').update(data).digest('hex'));
   t.deepEqual(shown.tags, ['small']);
   t.is(shown.properties.os_distro, 'cirros');
-  t.deepEqual((await ok(demo('image', 'list', '--property', 'os_distro=cirros', '-f', 'json'))).map((i: { Name: string }) => i.Name), ['mine']);
-  t.deepEqual((await ok(demo('image', 'list', '--tag', 'small', '-f', 'json'))).map((i: { Name: string }) => i.Name), ['mine']);
+  t.deepEqual(
+    (await ok(demo('image', 'list', '--property', 'os_distro=cirros', '-f', 'json'))).map((i: { Name: string }) => i.Name),
+    ['mine'],
+  );
+  t.deepEqual(
+    (await ok(demo('image', 'list', '--tag', 'small', '-f', 'json'))).map((i: { Name: string }) => i.Name),
+    ['mine'],
+  );
   const saved = join(c.dir, 'saved.raw');
   await ok(demo('image', 'save', '--file', saved, 'mine'));
   t.deepEqual(readFileSync(saved), data);
@@ -48,10 +74,17 @@ test('images with the openstack CLI: create, list, show, save, set, unset, share
   // Sharing from admin's project to demo's, accepted by demo.
   const demoProject = (await ok(admin('project', 'show', 'demo', '-f', 'json'))).id;
   const secret = await ok(admin('image', 'create', '--private', 'admins-only', '-f', 'json'));
-  t.regex((await demo('image', 'show', secret.id)).stderr, new RegExp(`No Image found for ${secret.id}`), "another project's private image is not found");
+  t.regex(
+    (await demo('image', 'show', secret.id)).stderr,
+    new RegExp(`No Image found for ${secret.id}`),
+    "another project's private image is not found",
+  );
   await ok(admin('image', 'set', '--shared', 'admins-only'));
   await ok(admin('image', 'add', 'project', 'admins-only', demoProject));
-  t.false((await ok(demo('image', 'list', '-f', 'json'))).some((i: { Name: string }) => i.Name === 'admins-only'), 'pending shares stay out of the list');
+  t.false(
+    (await ok(demo('image', 'list', '-f', 'json'))).some((i: { Name: string }) => i.Name === 'admins-only'),
+    'pending shares stay out of the list',
+  );
   await ok(demo('image', 'set', '--accept', secret.id));
   t.true((await ok(demo('image', 'list', '-f', 'json'))).some((i: { Name: string }) => i.Name === 'admins-only'));
 
@@ -99,7 +132,11 @@ test('openstacksdk: a 1 GiB upload with progress, tags, properties and delete', 
   t.is(r.code, 0, r.stderr);
   t.like(r.json, { status: 'active', size: 1024 ** 3, min_disk: 2, note: 'from sdk', listed: ['big'] });
   t.is(r.json.checksum, r.json.md5, 'the stored checksum is the md5 of what was sent');
-  t.deepEqual(r.json.progress, [1, 2, 3, 4].map((q) => q * 256 * 1024 * 1024), 'the upload reported its progress');
+  t.deepEqual(
+    r.json.progress,
+    [1, 2, 3, 4].map((q) => q * 256 * 1024 * 1024),
+    'the upload reported its progress',
+  );
   await stopTestCloud(c);
 });
 
@@ -108,13 +145,19 @@ test('an upload cut by kill -9 of the server leaves the image queued and no stra
   const storeDir = join(c.env.STRATUS_STATE_DIR, 'images');
   const token = (await openstack(c.cloudsYaml, ['--os-cloud', 'stratus', 'token', 'issue', '-f', 'json'])).json.id;
   const imageUrl = c.cloud.started().images;
-  const id = (await (await fetch(`${imageUrl}/v2/images`, {
-    method: 'POST', headers: { 'x-auth-token': token, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'interrupted', disk_format: 'raw', container_format: 'bare' }),
-  })).json()).id;
+  const id = (
+    await (
+      await fetch(`${imageUrl}/v2/images`, {
+        method: 'POST',
+        headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'interrupted', disk_format: 'raw', container_format: 'bare' }),
+      })
+    ).json()
+  ).id;
   // Send part of a large upload, then kill the server while it is writing.
   const upload = request(`${imageUrl}/v2/images/${id}/file`, {
-    method: 'PUT', headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream', 'content-length': String(64 * 1024 * 1024) },
+    method: 'PUT',
+    headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream', 'content-length': String(64 * 1024 * 1024) },
   });
   upload.on('error', () => {});
   upload.write(randomBytes(4 * 1024 * 1024));
@@ -124,7 +167,10 @@ test('an upload cut by kill -9 of the server leaves the image queued and no stra
   upload.destroy();
 
   c.cloud = await startCloudProcess(c.env);
-  t.false(readdirSync(storeDir).some((f) => f.endsWith('.partial')), 'no partial bytes are left');
+  t.false(
+    readdirSync(storeDir).some((f) => f.endsWith('.partial')),
+    'no partial bytes are left',
+  );
   t.false(readdirSync(storeDir).includes(id), 'no image file was made');
   const shown = await openstack(c.cloudsYaml, ['--os-cloud', 'stratus', 'image', 'show', id, '-f', 'json']);
   t.is(shown.json.status, 'queued', 'the cut upload leaves the image queued, ready for another upload');

@@ -22,21 +22,39 @@ test('an upload cut by kill -9 leaves its image queued after the restart, with n
 
   const cut = startUpload(`${glanceUrl}/v2/images/${id}/file`, token);
   await cut.write(randomBytes(256 * 1024));
-  await eventually(async () => (await glance.call('GET', `/v2/images/${id}`, { token })).body.status === 'saving'
-    && readdirSync(storeDir).some((f) => f.startsWith(id) && f.endsWith('.partial')), 30_000);
+  await eventually(
+    async () =>
+      (await glance.call('GET', `/v2/images/${id}`, { token })).body.status === 'saving' &&
+      readdirSync(storeDir).some((f) => f.startsWith(id) && f.endsWith('.partial')),
+    30_000,
+  );
   c.cloud.child.kill('SIGKILL');
   await t.throwsAsync(cut.reply, undefined, 'the upload got no answer');
-  t.true(readdirSync(storeDir).some((f) => f.startsWith(id)), 'the killed process left its partial file');
+  t.true(
+    readdirSync(storeDir).some((f) => f.startsWith(id)),
+    'the killed process left its partial file',
+  );
 
   c.cloud = await startCloudProcess(c.env);
   const after = (await glance.call('GET', `/v2/images/${id}`, { token })).body;
   t.like(after, { status: 'queued', size: null, checksum: null });
-  t.deepEqual(readdirSync(storeDir).filter((f) => f.startsWith(id)), [], 'its partial file is gone');
-  t.true(c.cloud.lines.some((l) => l.msg?.startsWith('cleared uploads that died') && l.reset?.includes(id)), 'the restart says what it cleared');
+  t.deepEqual(
+    readdirSync(storeDir).filter((f) => f.startsWith(id)),
+    [],
+    'its partial file is gone',
+  );
+  t.true(
+    c.cloud.lines.some((l) => l.msg?.startsWith('cleared uploads that died') && l.reset?.includes(id)),
+    'the restart says what it cleared',
+  );
 
   const data = randomBytes(300_000);
   t.is((await upload(`${glanceUrl}/v2/images/${id}/file`, token, data)).status, 204);
-  t.like((await glance.call('GET', `/v2/images/${id}`, { token })).body, { status: 'active', size: data.length, checksum: createHash('md5').update(data).digest('hex') });
+  t.like((await glance.call('GET', `/v2/images/${id}`, { token })).body, {
+    status: 'active',
+    size: data.length,
+    checksum: createHash('md5').update(data).digest('hex'),
+  });
   await stopTestCloud(c);
 });
 
@@ -45,7 +63,8 @@ test('deleting an image during its upload removes its data; the upload answers 4
   const server = await startImageServer(database.url);
   const glance = client(server.url);
   const demo = (await client(server.identity.url).login('demo', DEMO_PASSWORD, 'demo')).token!;
-  const id = (await glance.call('POST', '/v2/images', { token: demo, body: { name: 'going', disk_format: 'raw', container_format: 'bare' } })).body.id;
+  const id = (await glance.call('POST', '/v2/images', { token: demo, body: { name: 'going', disk_format: 'raw', container_format: 'bare' } })).body
+    .id;
   const files = () => readdirSync(server.images.store.dir).filter((f) => f.startsWith(id));
 
   const uploading = startUpload(`${server.url}/v2/images/${id}/file`, demo);
@@ -53,12 +72,14 @@ test('deleting an image during its upload removes its data; the upload answers 4
   await eventually(() => files().length === 1, 30_000);
   t.is((await glance.call('DELETE', `/v2/images/${id}`, { token: demo })).status, 204);
   // The client keeps sending; the upload stops at once and answers.
-  for (let i = 0; i < 8 && await uploading.write(randomBytes(64 * 1024)); i++);
+  for (let i = 0; i < 8 && (await uploading.write(randomBytes(64 * 1024))); i++);
   uploading.end();
   const reply = await uploading.reply;
   t.is(reply.status, 410);
   t.deepEqual(reply.body, {
-    code: 410, title: 'Gone', message: `Image ${id} could not be found after upload. The image may have been deleted during the upload.`,
+    code: 410,
+    title: 'Gone',
+    message: `Image ${id} could not be found after upload. The image may have been deleted during the upload.`,
   });
   t.deepEqual(files(), [], 'no data and no partial file stay behind');
   t.is((await glance.call('GET', `/v2/images/${id}`, { token: demo })).status, 404);

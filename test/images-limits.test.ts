@@ -18,7 +18,20 @@ async function setup(name: string, limits: { sizeCapBytes?: number; userStorageQ
   // What the store folder holds for an image: its data file and any partial file.
   const files = (id: string) => readdirSync(server.images.store.dir).filter((f) => f.startsWith(id));
   const file = (id: string) => `${server.url}/v2/images/${id}/file`;
-  return { server, glance, demo, admin, create, show, files, file, done: async () => { await server.stop(); await database.drop(); } };
+  return {
+    server,
+    glance,
+    demo,
+    admin,
+    create,
+    show,
+    files,
+    file,
+    done: async () => {
+      await server.stop();
+      await database.drop();
+    },
+  };
 }
 
 test('an upload over image_size_cap is refused with 413, keeps no bytes and leaves the image queued', async (t) => {
@@ -28,7 +41,11 @@ test('an upload over image_size_cap is refused with 413, keeps no bytes and leav
   // Declared too large: refused before a byte is stored.
   const declared = await upload(file(id), demo, randomBytes(200_000), { declare: 200_000 });
   t.is(declared.status, 413);
-  t.deepEqual(declared.body, { code: 413, title: 'Request Entity Too Large', message: 'The incoming image is too large: The provided image is too large.' });
+  t.deepEqual(declared.body, {
+    code: 413,
+    title: 'Request Entity Too Large',
+    message: 'The incoming image is too large: The provided image is too large.',
+  });
   t.is(declared.headers.connection, 'close', 'the rest of the body is not read');
 
   // Chunked, so found too large while streaming.
@@ -45,7 +62,7 @@ test('an upload over image_size_cap is refused with 413, keeps no bytes and leav
   await done();
 });
 
-test('a project\'s uploads stop at user_storage_quota with Glance\'s 413; other projects are not counted', async (t) => {
+test("a project's uploads stop at user_storage_quota with Glance's 413; other projects are not counted", async (t) => {
   const { demo, admin, glance, create, show, files, file, done } = await setup('images-storage-quota', { userStorageQuotaBytes: 150_000 });
   const first = await create('first');
   t.is((await upload(file(first), demo, randomBytes(100_000))).status, 204);
@@ -70,7 +87,8 @@ test('a project\'s uploads stop at user_storage_quota with Glance\'s 413; other 
   t.is((await upload(file(third), demo, randomBytes(100_000))).status, 204);
 
   // The admin project (owner of stratus-tiny, 1 MiB) has a quota of its own, and demo's images do not count in it.
-  const adminImage = (await glance.call('POST', '/v2/images', { token: admin, body: { name: 'a', disk_format: 'raw', container_format: 'bare' } })).body.id;
+  const adminImage = (await glance.call('POST', '/v2/images', { token: admin, body: { name: 'a', disk_format: 'raw', container_format: 'bare' } }))
+    .body.id;
   t.is((await upload(file(adminImage), admin, randomBytes(10))).status, 413, 'admin is over its own quota already');
   await done();
 });
@@ -83,8 +101,11 @@ test('image lists page in SQL: limit bounds the rows read, and next links walk e
     t.is((await glance.call('POST', '/v2/images', { token: demo, body })).status, 201);
   }
   const { Image } = server.identity.db.models;
-  const rows = await Image.findAll({ raw: true }) as unknown as Array<{ id: string; owner: string; visibility: string }>;
-  const expectedIds = rows.filter((r) => r.visibility === 'public' || r.owner !== rows.find((x) => x.visibility === 'public')!.owner).map((r) => r.id).sort();
+  const rows = (await Image.findAll({ raw: true })) as unknown as Array<{ id: string; owner: string; visibility: string }>;
+  const expectedIds = rows
+    .filter((r) => r.visibility === 'public' || r.owner !== rows.find((x) => x.visibility === 'public')!.owner)
+    .map((r) => r.id)
+    .sort();
   const statements: string[] = [];
   server.identity.db.sequelize.addHook('afterQuery', (options, query) => {
     const sql = (query as unknown as { sql?: string }).sql;
@@ -97,10 +118,15 @@ test('image lists page in SQL: limit bounds the rows read, and next links walk e
     let pages = 0;
     while (next) {
       statements.length = 0;
-      const page: { status: number; body: { images: Array<Record<string, unknown>>; next?: string } } = await glance.call('GET', next, { token: demo });
+      const page: { status: number; body: { images: Array<Record<string, unknown>>; next?: string } } = await glance.call('GET', next, {
+        token: demo,
+      });
       t.is(page.status, 200);
       t.true(page.body.images.length <= 4);
-      t.true(statements.some((sql) => /LIMIT 5\b/i.test(sql)), `${sort}: one row more than the page is read`);
+      t.true(
+        statements.some((sql) => /LIMIT 5\b/i.test(sql)),
+        `${sort}: one row more than the page is read`,
+      );
       seen.push(...page.body.images);
       next = page.body.next;
       t.true(++pages <= 10, 'the walk ends');
@@ -114,7 +140,10 @@ test('image lists page in SQL: limit bounds the rows read, and next links walk e
   statements.length = 0;
   const capped = await glance.call('GET', '/v2/images?limit=100000', { token: demo });
   t.is(capped.status, 200);
-  t.true(statements.some((sql) => /LIMIT 1001\b/i.test(sql)), 'a larger limit is cut to api_limit_max (1,000)');
+  t.true(
+    statements.some((sql) => /LIMIT 1001\b/i.test(sql)),
+    'a larger limit is cut to api_limit_max (1,000)',
+  );
   t.is((await glance.call('GET', '/v2/images?limit=-1', { token: demo })).status, 400);
   await done();
 });

@@ -13,7 +13,7 @@ async function userWith(keystone: ReturnType<typeof client>, admin: string, name
   return (await keystone.login(name, `${name}-pw`, project)).token!;
 }
 
-test('a reader reads its project\'s images and is refused every write with Glance\'s 403; a member writes', async (t) => {
+test("a reader reads its project's images and is refused every write with Glance's 403; a member writes", async (t) => {
   const database = await createTestDatabase('images-policy');
   const server = await startImageServer(database.url);
   const keystone = client(server.identity.url);
@@ -24,8 +24,15 @@ test('a reader reads its project\'s images and is refused every write with Glanc
   const raw = (method: string, path: string, token: string, body?: Buffer, headers: Record<string, string> = {}) =>
     fetch(`${server.url}${path}`, { method, headers: { 'x-auth-token': token, ...headers }, body: body ? new Uint8Array(body) : undefined });
 
-  const image = (await glance.call('POST', '/v2/images', { token: demo, body: { name: 'members-own', disk_format: 'raw', container_format: 'bare' } })).body;
-  const queued = (await glance.call('POST', '/v2/images', { token: demo, body: { name: 'queued', disk_format: 'raw', container_format: 'bare', visibility: 'shared' } })).body;
+  const image = (
+    await glance.call('POST', '/v2/images', { token: demo, body: { name: 'members-own', disk_format: 'raw', container_format: 'bare' } })
+  ).body;
+  const queued = (
+    await glance.call('POST', '/v2/images', {
+      token: demo,
+      body: { name: 'queued', disk_format: 'raw', container_format: 'bare', visibility: 'shared' },
+    })
+  ).body;
   t.is((await raw('PUT', `/v2/images/${image.id}/file`, demo, randomBytes(4096), { 'content-type': 'application/octet-stream' })).status, 204);
 
   // Reads are open to the reader.
@@ -35,19 +42,34 @@ test('a reader reads its project\'s images and is refused every write with Glanc
 
   const refusals: Array<[string, () => Promise<{ status: number; body: unknown }>, string]> = [
     ['create', () => glance.call('POST', '/v2/images', { token: reader, body: { name: 'nope' } }), 'add_image'],
-    ['patch', () => glance.call('PATCH', `/v2/images/${image.id}`, {
-      token: reader, body: [{ op: 'replace', path: '/name', value: 'renamed' }], headers: { 'content-type': 'application/openstack-images-v2.1-json-patch' },
-    }), 'modify_image'],
+    [
+      'patch',
+      () =>
+        glance.call('PATCH', `/v2/images/${image.id}`, {
+          token: reader,
+          body: [{ op: 'replace', path: '/name', value: 'renamed' }],
+          headers: { 'content-type': 'application/openstack-images-v2.1-json-patch' },
+        }),
+      'modify_image',
+    ],
     ['add tag', () => glance.call('PUT', `/v2/images/${image.id}/tags/x`, { token: reader }), 'modify_image'],
     ['deactivate', () => glance.call('POST', `/v2/images/${image.id}/actions/deactivate`, { token: reader }), 'deactivate'],
-    ['upload', async () => {
-      const r = await raw('PUT', `/v2/images/${queued.id}/file`, reader, randomBytes(100), { 'content-type': 'application/octet-stream' });
-      return { status: r.status, body: await r.json() };
-    }, 'upload_image'],
-    ['download', async () => {
-      const r = await raw('GET', `/v2/images/${image.id}/file`, reader);
-      return { status: r.status, body: await r.json() };
-    }, 'download_image'],
+    [
+      'upload',
+      async () => {
+        const r = await raw('PUT', `/v2/images/${queued.id}/file`, reader, randomBytes(100), { 'content-type': 'application/octet-stream' });
+        return { status: r.status, body: await r.json() };
+      },
+      'upload_image',
+    ],
+    [
+      'download',
+      async () => {
+        const r = await raw('GET', `/v2/images/${image.id}/file`, reader);
+        return { status: r.status, body: await r.json() };
+      },
+      'download_image',
+    ],
     ['add member', () => glance.call('POST', `/v2/images/${queued.id}/members`, { token: reader, body: { member: 'someone' } }), 'add_member'],
     ['delete', () => glance.call('DELETE', `/v2/images/${image.id}`, { token: reader }), 'delete_image'],
   ];

@@ -8,17 +8,41 @@ import type { InstanceRow } from '../models/instance.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const server = (over: Partial<InstanceRow> = {}): InstanceRow => ({
-  ...created('8d5f2f7e-0000-4000-8000-000000000001', {
-    project_id: 'p1', user_id: 'u1', display_name: 'vm', flavor_id: '1', memory_mb: 512, vcpus: 1, root_gb: 1,
-    image_ref: 'img', availability_zone: 'nova', reservation_id: 'r-1',
-  }, T0),
-  vm_state: 'active', task_state: null, power_state: 1, host: 'compute-1', node: 'compute-1', launched_at: new Date(T0), ...over,
+  ...created(
+    '8d5f2f7e-0000-4000-8000-000000000001',
+    {
+      project_id: 'p1',
+      user_id: 'u1',
+      display_name: 'vm',
+      flavor_id: '1',
+      memory_mb: 512,
+      vcpus: 1,
+      root_gb: 1,
+      image_ref: 'img',
+      availability_zone: 'nova',
+      reservation_id: 'r-1',
+    },
+    T0,
+  ),
+  vm_state: 'active',
+  task_state: null,
+  power_state: 1,
+  host: 'compute-1',
+  node: 'compute-1',
+  launched_at: new Date(T0),
+  ...over,
 });
 
 // Which vm_states each operation accepts with no task under way, by Nova's decorators.
 const ACCEPTS: Record<HostOp, string[]> = {
-  stop: ['active', 'error'], start: ['stopped'], soft_reboot: ['active'], hard_reboot: ['active', 'stopped', 'paused', 'suspended', 'error'],
-  pause: ['active'], unpause: ['paused'], suspend: ['active'], resume: ['suspended'],
+  stop: ['active', 'error'],
+  start: ['stopped'],
+  soft_reboot: ['active'],
+  hard_reboot: ['active', 'stopped', 'paused', 'suspended', 'error'],
+  pause: ['active'],
+  unpause: ['paused'],
+  suspend: ['active'],
+  resume: ['suspended'],
 };
 const VM_STATES = ['active', 'stopped', 'paused', 'suspended', 'error', 'rescued', 'resized', 'shelved'];
 
@@ -39,8 +63,16 @@ test('a task under way refuses everything but a hard reboot of the tasks Nova le
   for (const task of ['rebooting', 'reboot_started', 'pausing', 'suspending', 'resuming', 'unpausing', 'rebooting_hard']) {
     t.is(refusal(server({ task_state: task }), 'hard_reboot', false), undefined, task);
   }
-  t.deepEqual(refusal(server({ task_state: 'powering-off' }), 'hard_reboot', false), { reason: 'invalid_state', attr: 'task_state', state: 'powering-off' });
-  t.deepEqual(refusal(server({ task_state: 'rebooting' }), 'soft_reboot', false), { reason: 'invalid_state', attr: 'task_state', state: 'rebooting' });
+  t.deepEqual(refusal(server({ task_state: 'powering-off' }), 'hard_reboot', false), {
+    reason: 'invalid_state',
+    attr: 'task_state',
+    state: 'powering-off',
+  });
+  t.deepEqual(refusal(server({ task_state: 'rebooting' }), 'soft_reboot', false), {
+    reason: 'invalid_state',
+    attr: 'task_state',
+    state: 'rebooting',
+  });
 });
 
 test('checks come in Nova’s order: lock (admins pass), host, vm_state, task_state, launched_at', (t) => {
@@ -51,13 +83,16 @@ test('checks come in Nova’s order: lock (admins pass), host, vm_state, task_st
   const unplaced = server({ vm_state: 'error', host: null, launched_at: null });
   t.deepEqual(refusal(unplaced, 'stop', false), { reason: 'not_ready' }, 'stop checks the host first');
   t.deepEqual(refusal(unplaced, 'hard_reboot', false), { reason: 'invalid_state', attr: 'launched_at', state: null });
-  t.is(refusalMessage('X', 'hard_reboot', { reason: 'invalid_state', attr: 'launched_at', state: null }),
-    'Instance X in launched_at None. Cannot reboot while the instance is in this state.');
+  t.is(
+    refusalMessage('X', 'hard_reboot', { reason: 'invalid_state', attr: 'launched_at', state: null }),
+    'Instance X in launched_at None. Cannot reboot while the instance is in this state.',
+  );
   t.is(refusalMessage('X', 'stop', { reason: 'locked' }), 'Instance X is locked');
 });
 
 test('the host’s report: success moves to the action’s vm_state; failures as Nova reverts them', (t) => {
-  const done = (op: HostOp, from: Partial<InstanceRow>, report: Parameters<typeof reported>[2]) => reported(accepted(server(from), op, T0), op, report, T0 + 5);
+  const done = (op: HostOp, from: Partial<InstanceRow>, report: Parameters<typeof reported>[2]) =>
+    reported(accepted(server(from), op, T0), op, report, T0 + 5);
   t.like(done('stop', {}, { power_state: 4 }), { vm_state: 'stopped', task_state: null, power_state: 4 });
   t.like(done('start', { vm_state: 'stopped', power_state: 4 }, { power_state: 1 }), { vm_state: 'active', power_state: 1 });
   t.like(done('pause', {}, { power_state: 3 }), { vm_state: 'paused', power_state: 3 });
@@ -68,7 +103,11 @@ test('the host’s report: success moves to the action’s vm_state; failures as
   t.like(done('pause', {}, { power_state: 1, error }), { vm_state: 'active', task_state: null });
   t.like(done('suspend', {}, { power_state: 1, error }), { vm_state: 'error', task_state: null });
   t.like(done('resume', { vm_state: 'suspended' }, { power_state: 4, error }), { vm_state: 'error' });
-  t.like(done('soft_reboot', {}, { power_state: 1, error }), { vm_state: 'active', task_state: null }, 'a reboot that failed with the guest running leaves it ACTIVE');
+  t.like(
+    done('soft_reboot', {}, { power_state: 1, error }),
+    { vm_state: 'active', task_state: null },
+    'a reboot that failed with the guest running leaves it ACTIVE',
+  );
   t.like(done('soft_reboot', {}, { power_state: 4, error }), { vm_state: 'error' });
 });
 

@@ -10,7 +10,9 @@ import { volumeKind, type VolumeRow } from '../actors/volume/index.js';
 import { schedulerKind as makeSchedulerKind, type SchedulerRow } from '../actors/scheduler/index.js';
 
 // The host and scheduler kinds' I/O is exercised for real by the compute tests; here only their pure parts run.
-const unused = () => { throw new Error('not used by these tests'); };
+const unused = () => {
+  throw new Error('not used by these tests');
+};
 const hostKind = makeHostKind({ hypervisor: unused, instancesOn: unused, failSpawn: () => false });
 const schedulerKind = makeSchedulerKind({ loadHosts: unused, maxAttempts: 3, serviceDownMs: 60_000, hostViewMaxAgeMs: 1_000 });
 import { consoleKind, type ConsoleRow } from '../actors/console/index.js';
@@ -21,7 +23,12 @@ import { policyFrom } from '../supervisors/policy.js';
 const T0 = Date.UTC(2026, 0, 1);
 const log = pino({ level: 'silent' });
 const ctx = (kind: string, id: string, now = T0): HandlerContext => ({
-  self: { kind, id }, now, log, send() {}, record() {}, ask: () => Promise.reject(new Error('no other actors in pure tests')),
+  self: { kind, id },
+  now,
+  log,
+  send() {},
+  record() {},
+  ask: () => Promise.reject(new Error('no other actors in pure tests')),
 });
 
 /** Runs a handler and returns its outcome; every real handler is synchronous. */
@@ -38,8 +45,16 @@ const rejected = (t: import('ava').ExecutionContext, f: () => unknown, message?:
 
 const UUID = '6f1c2e3d-4b5a-4c7d-8e9f-0a1b2c3d4e5f';
 const newInstance = {
-  project_id: 'p1', user_id: 'u1', display_name: 'Web Server #1', flavor_id: '1',
-  memory_mb: 512, vcpus: 1, root_gb: 1, image_ref: 'img-1', availability_zone: 'nova', reservation_id: 'r-0001',
+  project_id: 'p1',
+  user_id: 'u1',
+  display_name: 'Web Server #1',
+  flavor_id: '1',
+  memory_mb: 512,
+  vcpus: 1,
+  root_gb: 1,
+  image_ref: 'img-1',
+  availability_zone: 'nova',
+  reservation_id: 'r-0001',
 };
 const i = instanceKind.behaviour;
 const createdInstance = () => run(i.create(null, newInstance, ctx('instance', UUID))).state as InstanceRow;
@@ -49,9 +64,22 @@ test('instance create fills in a building server', (t) => {
   const row = out.state as InstanceRow;
   t.deepEqual(out.reply, row);
   t.like(row, {
-    uuid: UUID, display_name: 'Web Server #1', hostname: 'web-server-1', vm_state: 'building', task_state: 'scheduling',
-    power_state: 0, locked: false, ephemeral_gb: 0, launch_index: 0, display_description: null, key_name: null,
-    host: null, deleted_at: null, fault_code: null, fault_message: null, fault_details: null,
+    uuid: UUID,
+    display_name: 'Web Server #1',
+    hostname: 'web-server-1',
+    vm_state: 'building',
+    task_state: 'scheduling',
+    power_state: 0,
+    locked: false,
+    ephemeral_gb: 0,
+    launch_index: 0,
+    display_description: null,
+    key_name: null,
+    host: null,
+    deleted_at: null,
+    fault_code: null,
+    fault_message: null,
+    fault_details: null,
   });
   t.deepEqual(row.created_at, new Date(T0));
   t.deepEqual(row.updated_at, new Date(T0));
@@ -163,8 +191,15 @@ test('host register creates or updates, and usage and disabling change the row',
   const h = hostKind.behaviour;
   const c = ctx('host', 'compute-1');
   const reg = {
-    availability_zone: 'nova', hypervisor_type: 'QEMU', libvirt_uri: 'qemu:///system', vcpus: 8, memory_mb: 16384,
-    local_gb: 100, cpu_allocation_ratio: 16, ram_allocation_ratio: 1.5, disk_allocation_ratio: 1,
+    availability_zone: 'nova',
+    hypervisor_type: 'QEMU',
+    libvirt_uri: 'qemu:///system',
+    vcpus: 8,
+    memory_mb: 16384,
+    local_gb: 100,
+    cpu_allocation_ratio: 16,
+    ram_allocation_ratio: 1.5,
+    disk_allocation_ratio: 1,
   };
   const row = registered('compute-1', reg, T0);
   t.like(row, { name: 'compute-1', status: 'up', vcpus_used: 0, running_vms: 0, service_disabled: false });
@@ -212,11 +247,16 @@ test('every kind reads with a transient get and changes state durably', (t) => {
     t.is(kind.protocol.kind, kind.kind);
     // The scheduler's select and the host's uptime are questions, like get: they change nothing durable.
     // Heartbeats are transient writes: they change state, but nothing redelivers an old one.
-    for (const type of kind.protocol.types) t.is(kind.protocol.isDurable(type), !['get', 'select', 'uptime', 'heartbeat'].includes(type), `${kind.kind}.${type}`);
-    for (const type of kind.protocol.types) t.is(kind.protocol.writes(type), !['get', 'select', 'uptime'].includes(type), `${kind.kind}.${type} writes`);
+    for (const type of kind.protocol.types)
+      t.is(kind.protocol.isDurable(type), !['get', 'select', 'uptime', 'heartbeat'].includes(type), `${kind.kind}.${type}`);
+    for (const type of kind.protocol.types)
+      t.is(kind.protocol.writes(type), !['get', 'select', 'uptime'].includes(type), `${kind.kind}.${type} writes`);
     t.is(kind.protocol.validate('get', {}), undefined);
   }
-  t.deepEqual(kinds.filter((k) => !k.passivates).map((k) => k.kind), ['host', 'scheduler']);
+  t.deepEqual(
+    kinds.filter((k) => !k.passivates).map((k) => k.kind),
+    ['host', 'scheduler'],
+  );
 });
 
 test('protocols reject malformed payloads and accept good ones', (t) => {
@@ -239,7 +279,17 @@ test('protocols reject malformed payloads and accept good ones', (t) => {
   t.is(networkKind.protocol.validate('create', { project_id: 'p', name: '', cidr: '192.168.0.0/16' }), undefined);
   for (const cidr of ['10.0.0.0', '256.0.0.0/8', '10.0.0.0/33', 'fd00::/8']) invalid(networkKind, 'create', { project_id: 'p', name: 'n', cidr });
   invalid(volumeKind, 'create', { project_id: 'p', name: 'v', size_gb: 0 });
-  invalid(hostKind, 'register', { availability_zone: 'nova', hypervisor_type: 'QEMU', libvirt_uri: 'qemu:///system', vcpus: 1, memory_mb: 1, local_gb: 0, cpu_allocation_ratio: 0, ram_allocation_ratio: 1, disk_allocation_ratio: 1 });
+  invalid(hostKind, 'register', {
+    availability_zone: 'nova',
+    hypervisor_type: 'QEMU',
+    libvirt_uri: 'qemu:///system',
+    vcpus: 1,
+    memory_mb: 1,
+    local_gb: 0,
+    cpu_allocation_ratio: 0,
+    ram_allocation_ratio: 1,
+    disk_allocation_ratio: 1,
+  });
   invalid(hostKind, 'setUsage', { vcpus_used: -1, memory_mb_used: 0, local_gb_used: 0, running_vms: 0 });
   const open = { instance_uuid: UUID, protocol: 'spice', console_type: 'spice-html5', host: 'c1', port: 5901, ttl_ms: 1 };
   t.is(consoleKind.protocol.validate('open', open), undefined);
@@ -261,7 +311,12 @@ test('policyFrom copies the supervision settings and refuses nonsense', (t) => {
 // checks run here on a server in each state, with the messages they send captured.
 const capturing = (now: number) => {
   const sent: Array<{ to: string; type: string; payload: any; delayMs?: number }> = [];
-  const c: HandlerContext = { ...ctx('instance', UUID, now), send: (to, type, payload, o) => { sent.push({ to: `${to.kind}/${to.id}`, type, payload, delayMs: o?.delayMs }); } };
+  const c: HandlerContext = {
+    ...ctx('instance', UUID, now),
+    send: (to, type, payload, o) => {
+      sent.push({ to: `${to.kind}/${to.id}`, type, payload, delayMs: o?.delayMs });
+    },
+  };
   return { c, sent };
 };
 
@@ -271,8 +326,12 @@ test('a build still under way at its deadline goes to ERROR with Nova’s fault;
   t.is(run(i.buildCheck(building, { deadline: T0 + 5_000 }, early.c)).state, undefined);
   t.deepEqual(early.sent, [{ to: `instance/${UUID}`, type: 'buildCheck', payload: { deadline: T0 + 5_000 }, delayMs: 4_000 }]);
   const late = capturing(T0 + 5_000);
-  t.like(run(i.buildCheck(building, { deadline: T0 + 5_000 }, late.c)).state,
-    { vm_state: 'error', task_state: null, fault_code: 500, fault_message: 'Instance build timed out. Set to error state.' });
+  t.like(run(i.buildCheck(building, { deadline: T0 + 5_000 }, late.c)).state, {
+    vm_state: 'error',
+    task_state: null,
+    fault_code: 500,
+    fault_message: 'Instance build timed out. Set to error state.',
+  });
   const active = { ...building, vm_state: 'active', task_state: null };
   t.is(run(i.buildCheck(active, { deadline: T0 + 5_000 }, capturing(T0 + 9_000).c)).state, undefined);
   // The host that builds it after all is told to give the guest back.
@@ -283,7 +342,14 @@ test('a build still under way at its deadline goes to ERROR with Nova’s fault;
 });
 
 test('a power action not reported by its deadline has its task cleared with a fault; a reported one is left alone', (t) => {
-  const stopping = { ...createdInstance(), vm_state: 'active', task_state: 'powering-off', power_state: 1, host: 'compute-1', launched_at: new Date(T0) };
+  const stopping = {
+    ...createdInstance(),
+    vm_state: 'active',
+    task_state: 'powering-off',
+    power_state: 1,
+    host: 'compute-1',
+    launched_at: new Date(T0),
+  };
   const order = { op: 'stop' as const, request_id: 'req-1', deadline: T0 + 600_000 };
   const early = capturing(T0 + 1);
   t.is(run(i.powerCheck(stopping, order, early.c)).state, undefined);

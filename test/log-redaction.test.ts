@@ -23,12 +23,20 @@ test('no password, token, user data, adminPass or private key reaches the log, e
   const database = await createTestDatabase('log-redaction');
   const dir = mkdtempSync(join(tmpdir(), 'st-'));
   const lines: string[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
   const config = loadConfig({
     env: {},
     overrides: {
-      stateDir: join(dir, 's'), databaseUrl: database.url, listen: { ops: 0, identity: 0, image: 0, compute: 0, metadata: 0, console: 0 },
-      identity: { cloudsYaml: join(dir, 'clouds.yaml') }, log: { level: 'debug' },
+      stateDir: join(dir, 's'),
+      databaseUrl: database.url,
+      listen: { ops: 0, identity: 0, image: 0, compute: 0, metadata: 0, console: 0 },
+      identity: { cloudsYaml: join(dir, 'clouds.yaml') },
+      log: { level: 'debug' },
       supervision: { backoffBaseMs: 1, backoffMaxMs: 5 },
     },
   });
@@ -59,16 +67,33 @@ test('no password, token, user data, adminPass or private key reaches the log, e
     t.true(refused.status >= 400, `the refused write fails the boot (${refused.status})`);
     await eventually(() => lines.some((l) => l.includes('injected write failure')), 30_000);
 
-
     const log = lines.join('\n');
-    t.true(lines.every((l) => { try { JSON.parse(l); return true; } catch { return false; } }), 'every line is JSON');
+    t.true(
+      lines.every((l) => {
+        try {
+          JSON.parse(l);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+      'every line is JSON',
+    );
     const secrets = {
-      'admin password': ADMIN, 'demo password': DEMO, 'wrong password': 'wrong-password-1f9e', token,
-      'user data (base64)': userData, 'user data (decoded)': USER_DATA_SECRET, adminPass: ADMIN_PASS,
+      'admin password': ADMIN,
+      'demo password': DEMO,
+      'wrong password': 'wrong-password-1f9e',
+      token,
+      'user data (base64)': userData,
+      'user data (decoded)': USER_DATA_SECRET,
+      adminPass: ADMIN_PASS,
       'private key': privateKey.split('\n')[1],
     };
     for (const [what, secret] of Object.entries(secrets)) t.false(log.includes(secret), `the log holds the ${what}`);
-    t.true(lines.some((l) => l.includes('"msg":"request"')), 'requests were logged');
+    t.true(
+      lines.some((l) => l.includes('"msg":"request"')),
+      'requests were logged',
+    );
   } finally {
     await cloud.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -78,9 +103,29 @@ test('no password, token, user data, adminPass or private key reaches the log, e
 
 test('fields that name a secret are redacted wherever a log call puts them, and errors lose their statements', (t) => {
   const lines: string[] = [];
-  const logger = createLogger('info', new Writable({ write(chunk: Buffer, _e, done) { lines.push(chunk.toString()); done(); } }));
-  const failed = Object.assign(new Error('insert failed'), { code: 'E1', sql: "INSERT INTO instances VALUES ('sql-secret')", parameters: ['param-secret'], parent: { detail: 'detail-secret' } });
-  logger.info({ password: 'p-secret', request: { adminPass: 'a-secret', headers: { 'x-auth-token': 't-secret', 'x-subject-token': 's-secret' } }, user_data: 'u-secret' }, 'm');
+  const logger = createLogger(
+    'info',
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    }),
+  );
+  const failed = Object.assign(new Error('insert failed'), {
+    code: 'E1',
+    sql: "INSERT INTO instances VALUES ('sql-secret')",
+    parameters: ['param-secret'],
+    parent: { detail: 'detail-secret' },
+  });
+  logger.info(
+    {
+      password: 'p-secret',
+      request: { adminPass: 'a-secret', headers: { 'x-auth-token': 't-secret', 'x-subject-token': 's-secret' } },
+      user_data: 'u-secret',
+    },
+    'm',
+  );
   logger.error({ err: failed }, 'write failed');
   const [first, second] = lines.map((l) => JSON.parse(l));
   t.is(first.password, '[redacted]');

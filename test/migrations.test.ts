@@ -45,15 +45,19 @@ async function fillEveryTable(sequelize: Sequelize, schema: Record<string, Table
   const counts: Record<string, number> = {};
   for (const [table, { columns }] of Object.entries(schema)) {
     if (table === 'schema_migrations') continue;
-    const rows = [1, 2].map((n) => Object.fromEntries(Object.entries(columns).flatMap(([name, c]): Array<[string, unknown]> => {
-      const type = c.type.toLowerCase();
-      if (c.primaryKey && /int/.test(type)) return [];
-      if (/bool|tinyint\(1\)/.test(type)) return [[name, n === 1]];
-      if (/int/.test(type)) return [[name, n]];
-      if (/float|double|real|numeric/.test(type)) return [[name, n + 0.5]];
-      if (/date|time/.test(type)) return [[name, new Date(Date.UTC(2026, 10, 25, 9, n))]];
-      return [[name, `r${n}`]];
-    })));
+    const rows = [1, 2].map((n) =>
+      Object.fromEntries(
+        Object.entries(columns).flatMap(([name, c]): Array<[string, unknown]> => {
+          const type = c.type.toLowerCase();
+          if (c.primaryKey && /int/.test(type)) return [];
+          if (/bool|tinyint\(1\)/.test(type)) return [[name, n === 1]];
+          if (/int/.test(type)) return [[name, n]];
+          if (/float|double|real|numeric/.test(type)) return [[name, n + 0.5]];
+          if (/date|time/.test(type)) return [[name, new Date(Date.UTC(2026, 10, 25, 9, n))]];
+          return [[name, `r${n}`]];
+        }),
+      ),
+    );
     await sequelize.getQueryInterface().bulkInsert(table, rows);
     counts[table] = rows.length;
   }
@@ -74,7 +78,7 @@ test('a database the first release made, holding rows, upgrades to exactly the s
     t.deepEqual(applied, migrations.map(([name]) => name).slice(migrations.findIndex(([name]) => name === FIRST_RELEASE) + 1));
     t.deepEqual(schemaDifferences(await describeSchema(upgraded.sequelize), await describeSchema(current.sequelize)), []);
     for (const [table, count] of Object.entries(counts)) {
-      const [[{ n }]] = await upgraded.sequelize.query(`SELECT COUNT(*) AS n FROM ${table}`) as [Array<{ n: number | string }>, unknown];
+      const [[{ n }]] = (await upgraded.sequelize.query(`SELECT COUNT(*) AS n FROM ${table}`)) as [Array<{ n: number | string }>, unknown];
       t.is(Number(n), count, `${table} kept its rows`);
     }
   } finally {
@@ -96,7 +100,10 @@ test('the schema the migrations make is the one the models describe', async (t) 
     const fromMigrations = await describeSchema(a.sequelize);
     delete fromMigrations.schema_migrations;
     const differences = schemaDifferences(fromMigrations, await describeSchema(b.sequelize));
-    t.deepEqual(differences.filter((d) => !/: unexpected index /.test(d)), []);
+    t.deepEqual(
+      differences.filter((d) => !/: unexpected index /.test(d)),
+      [],
+    );
   } finally {
     await a.close();
     await b.close();
@@ -113,6 +120,10 @@ test('every migration is a frozen definition: it imports no model', (t) => {
   t.true(files.length >= migrations.length);
   for (const file of files) {
     const imports = [...readFileSync(new URL(file, dir), 'utf8').matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
-    t.deepEqual(imports.filter((i) => i !== 'sequelize' && i !== './create-table.js'), [], `${file} imports only sequelize and ./create-table.js`);
+    t.deepEqual(
+      imports.filter((i) => i !== 'sequelize' && i !== './create-table.js'),
+      [],
+      `${file} imports only sequelize and ./create-table.js`,
+    );
   }
 });

@@ -14,14 +14,31 @@ import { counterKind, defineCounterModel } from './fixtures/counter-kind.js';
 test('a correlation id follows a request through every message it causes, into the logs', async (t) => {
   const database = await createTestDatabase('correlation');
   const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({ write(chunk, _e, done) { lines.push(...chunk.toString().trim().split('\n').map((l: string) => JSON.parse(l))); done(); } });
+  const sink = new Writable({
+    write(chunk, _e, done) {
+      lines.push(
+        ...chunk
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l: string) => JSON.parse(l)),
+      );
+      done();
+    },
+  });
   const db = await openDatabase(database.url);
   await defineCounterModel(db.sequelize);
   const clock = new SimulatedClock();
   const store = new SqlStore(db, { maxBatch: 100, crashHistory: 5, now: () => clock.now() });
   const node = new ActorNode({
-    nodeId: 'n', store, transport: new InProcessTransport(), clock, logger: pino({ level: 'debug' }, sink),
-    requestTimeoutMs: 10_000, passivationSweepMs: 1_000, recentMessages: 4,
+    nodeId: 'n',
+    store,
+    transport: new InProcessTransport(),
+    clock,
+    logger: pino({ level: 'debug' }, sink),
+    requestTimeoutMs: 10_000,
+    passivationSweepMs: 1_000,
+    recentMessages: 4,
   });
   node.supervise(counterKind, { ...testPolicy, maxMessageAttempts: 1 }, 60_000);
   await node.start();
@@ -34,7 +51,10 @@ test('a correlation id follows a request through every message it causes, into t
   t.is(added?.actor, 'counter/c2');
   t.is(added?.correlationId, correlationId, 'the message c1 sent carried the id to c2');
 
-  await drive(clock, node.ask({ kind: 'counter', id: 'c2' }, 'explode', {}, { correlationId }).catch(() => undefined));
+  await drive(
+    clock,
+    node.ask({ kind: 'counter', id: 'c2' }, 'explode', {}, { correlationId }).catch(() => undefined),
+  );
   const crash = lines.find((l) => l.msg === 'actor crashed');
   t.is(crash?.correlationId, correlationId);
   t.is(crash?.actor, 'counter/c2');

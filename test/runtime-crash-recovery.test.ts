@@ -35,14 +35,14 @@ test('kill -9 mid-run, then restart: every accepted message is applied exactly o
   const atKill = await handled();
   t.log(`killed with ${atKill} of ${TOTAL} messages handled`);
   t.true(atKill >= TOTAL * 0.1 && atKill <= TOTAL * 0.9, `killed between 10% and 90% (${atKill})`);
-  t.is(await db.models.Outbox.count() + atKill, TOTAL, 'every accepted message is either handled or pending');
+  t.is((await db.models.Outbox.count()) + atKill, TOTAL, 'every accepted message is either handled or pending');
 
   const second = startNode('resume', database.url);
   await eventually(async () => (await handled()) === TOTAL && (await db.models.Outbox.count()) === 0, 120_000);
   second.child.kill('SIGKILL');
   await once(second.child, 'exit');
 
-  const rows = await db.sequelize.model('Counter').findAll({ raw: true }) as unknown as CounterRow[];
+  const rows = (await db.sequelize.model('Counter').findAll({ raw: true })) as unknown as CounterRow[];
   t.is(rows.length, ACTORS);
   for (const row of rows) {
     t.like(row, { count: PER_ACTOR, total: (PER_ACTOR * (PER_ACTOR + 1)) / 2, last_seq: PER_ACTOR, out_of_order: 0 }, row.id);

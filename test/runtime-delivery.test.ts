@@ -68,7 +68,7 @@ test('a malformed durable message already in the outbox is answered, recorded an
   const clock = new SimulatedClock();
   const { node, db, stop } = await startCounterNode(database.url, { clock });
   t.is(await drive(clock, node.ask(counter('x'), 'add', { amount: 1 })), 1, 'the actor handled the next message');
-  const inbox = await db.models.Inbox.findAll({ where: { ok: false }, raw: true }) as unknown as Array<{ reply: string }>;
+  const inbox = (await db.models.Inbox.findAll({ where: { ok: false }, raw: true })) as unknown as Array<{ reply: string }>;
   t.is(inbox.length, 1);
   t.is(JSON.parse(inbox[0].reply).code, 'invalid_message');
   t.is(await db.models.Outbox.count(), 0);
@@ -104,7 +104,9 @@ test('request/reply times out with an error on the injected clock', async (t) =>
   const { node, stop } = await startCounterNode(database.url, { clock });
   const answer = node.ask(counter('slow'), 'hang', {}, { timeoutMs: 5_000 });
   let settled = false;
-  answer.catch(() => { settled = true; });
+  answer.catch(() => {
+    settled = true;
+  });
   await clock.advance(4_000);
   t.false(settled, 'not before the timeout');
   await clock.advance(1_000);
@@ -124,7 +126,7 @@ test('of two activations of one actor, the stale one cannot commit', async (t) =
   t.is(await drive(clock, b.node.ask(counter('f'), 'add', { amount: 10 })), 11, 'the newer activation loaded the committed state');
   const error = await t.throwsAsync(drive(clock, a.node.ask(counter('f'), 'add', { amount: 100 })), { instanceOf: ActorError });
   t.is(error?.code, 'stale_epoch');
-  const row = await a.db.sequelize.model('Counter').findByPk('f', { raw: true }) as unknown as CounterRow;
+  const row = (await a.db.sequelize.model('Counter').findByPk('f', { raw: true })) as unknown as CounterRow;
   t.is(row.total, 11, "the stale activation's write was refused");
   t.is(row.count, 2);
   t.is(await drive(clock, b.node.ask(counter('f'), 'add', { amount: 1 })), 12, 'the current activation keeps committing');
@@ -142,7 +144,9 @@ test('an idle actor passivates under the simulated clock and comes back with its
   await clock.advance(5_000);
   t.is(node.activeCount('counter'), 1, 'not before its idle time');
   const passivated: string[] = [];
-  node.changes.on('change', (e) => { if (e.event === 'passivated') passivated.push(e.ref.id); });
+  node.changes.on('change', (e) => {
+    if (e.event === 'passivated') passivated.push(e.ref.id);
+  });
   await clock.advance(6_000);
   t.is(node.activeCount('counter'), 0);
   t.deepEqual(passivated, ['idle']);
@@ -166,7 +170,10 @@ test('handled message ids are forgotten after the retention, and only those', as
   await clock.advance(40 * 60_000);
   for (let minute = 70; minute < 85 && (await db.models.Inbox.count()) !== 1; minute++) await clock.advance(60_000);
   await eventually(async () => (await db.models.Inbox.count()) === 1);
-  t.deepEqual((await db.models.Inbox.findAll({ raw: true }) as unknown as Array<{ actor_id: string }>).map((r) => r.actor_id), ['recent']);
+  t.deepEqual(
+    ((await db.models.Inbox.findAll({ raw: true })) as unknown as Array<{ actor_id: string }>).map((r) => r.actor_id),
+    ['recent'],
+  );
   t.is((await drive(clock, node.ask<CounterRow>(counter('old'), 'get', {}))).total, 3, 'state is untouched');
   await stop();
   await database.drop();

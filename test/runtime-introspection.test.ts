@@ -18,8 +18,24 @@ test('the registry describes live activations and streams their changes; operato
   await drive(clock, node.ask(counter('i'), 'add', { amount: 2 }));
   await drive(clock, node.ask(counter('i'), 'ping', {}));
   const info = node.info(counter('i'))!;
-  t.like(info, { kind: 'counter', id: 'i', node: 'node-1', supervisor: 'root/counter', status: 'ready', epoch: 1, mailboxDepth: 0, handled: 2, restarts: 0 });
-  t.deepEqual(info.recent.map((m) => [m.type, m.outcome]), [['add', 'ok'], ['ping', 'ok']]);
+  t.like(info, {
+    kind: 'counter',
+    id: 'i',
+    node: 'node-1',
+    supervisor: 'root/counter',
+    status: 'ready',
+    epoch: 1,
+    mailboxDepth: 0,
+    handled: 2,
+    restarts: 0,
+  });
+  t.deepEqual(
+    info.recent.map((m) => [m.type, m.outcome]),
+    [
+      ['add', 'ok'],
+      ['ping', 'ok'],
+    ],
+  );
   t.true(info.recent.every((m) => m.ms >= 0));
   t.deepEqual(info.summary, { total: 2 });
   t.is([...node.activations('counter')].length, 1);
@@ -31,7 +47,10 @@ test('the registry describes live activations and streams their changes; operato
   await node.restart(counter('i'));
   t.is(await drive(clock, node.ask(counter('i'), 'add', { amount: 1 })), 4);
   t.is(node.info(counter('i'))?.epoch, 3, 'a restart reloads the state under a new epoch');
-  t.deepEqual(events.map((e) => e.event), ['activated', 'stopped', 'activated', 'restarted']);
+  t.deepEqual(
+    events.map((e) => e.event),
+    ['activated', 'stopped', 'activated', 'restarted'],
+  );
   t.true(events.every((e) => e.node === 'node-1' && e.ref.id === 'i'));
   await stop();
   await database.drop();
@@ -43,7 +62,12 @@ test('an operator stop lets the mailbox drain first, so no accepted message is d
   const { node, stop } = await startCounterNode(database.url, { clock });
   await drive(clock, node.ask(counter('q'), 'add', { amount: 1 }));
   const queued = [node.ask(counter('q'), 'add', { amount: 2 }), node.ask(counter('q'), 'add', { amount: 3 })];
-  await drive(clock, (async () => { while (!node.info(counter('q'))?.mailboxDepth) await new Promise((r) => setImmediate(r)); })());
+  await drive(
+    clock,
+    (async () => {
+      while (!node.info(counter('q'))?.mailboxDepth) await new Promise((r) => setImmediate(r));
+    })(),
+  );
   t.true(node.stopActor(counter('q')));
   t.deepEqual(await drive(clock, Promise.all(queued)), [3, 6]);
   t.is(node.info(counter('q')), undefined, 'gone once drained');
@@ -60,7 +84,10 @@ test('/metrics counts messages, activations, crashes and dead letters per kind',
   const registry = createMetrics(node);
   await drive(clock, node.ask(counter('m1'), 'add', { amount: 1 }));
   await drive(clock, node.ask(counter('m2'), 'ping', {}));
-  await drive(clock, node.ask(counter('m2'), 'explode', {}).catch(() => undefined));
+  await drive(
+    clock,
+    node.ask(counter('m2'), 'explode', {}).catch(() => undefined),
+  );
   await drive(clock, node.ask(counter('m2'), 'ping', {}));
   const text = await registry.metrics();
   t.regex(text, /stratus_actor_messages_total\{kind="counter",delivery="durable"\} 1/);

@@ -16,7 +16,11 @@ async function burst(pipelined: boolean, name: string) {
   await drive(clock, node.ask(counter('c'), 'add', { amount: 0 }));
   const before = store.stats.transactions;
   // Simulated time barely moves: 200 commits one by one outlast the request timeout otherwise.
-  const replies = await drive(clock, Promise.all(Array.from({ length: BURST }, (_, i) => node.ask<number>(counter('c'), 'add', { amount: i + 1, seq: i + 1 }))), 1);
+  const replies = await drive(
+    clock,
+    Promise.all(Array.from({ length: BURST }, (_, i) => node.ask<number>(counter('c'), 'add', { amount: i + 1, seq: i + 1 }))),
+    1,
+  );
   const transactions = store.stats.transactions - before;
   const row = await drive(clock, node.ask<CounterRow>(counter('c'), 'get', {}));
   await stop();
@@ -46,12 +50,21 @@ test('pipelined: when a commit fails, the uncommitted messages are handled again
   await fault.arm();
   // The write keeps failing until the actor has crashed on it once; then the database takes writes again.
   let crashes = 0;
-  node.changes.on('change', (e) => { if (e.event === 'crashed' && crashes++ === 0) void fault.disarm(); });
+  node.changes.on('change', (e) => {
+    if (e.event === 'crashed' && crashes++ === 0) void fault.disarm();
+  });
 
-  const replies = await drive(clock, Promise.all(Array.from({ length: 20 }, (_, i) => node.ask<number>(counter('c'), 'add', { amount: 1, seq: i + 2 }))));
+  const replies = await drive(
+    clock,
+    Promise.all(Array.from({ length: 20 }, (_, i) => node.ask<number>(counter('c'), 'add', { amount: 1, seq: i + 2 }))),
+  );
   t.true(crashes >= 1, 'the failed write was seen');
-  t.deepEqual(replies, Array.from({ length: 20 }, (_, i) => 101 + i), 'each reply counts its message once, in order');
-  const row = await db.sequelize.model('Counter').findByPk('c', { raw: true }) as unknown as CounterRow;
+  t.deepEqual(
+    replies,
+    Array.from({ length: 20 }, (_, i) => 101 + i),
+    'each reply counts its message once, in order',
+  );
+  const row = (await db.sequelize.model('Counter').findByPk('c', { raw: true })) as unknown as CounterRow;
   t.like(row, { total: 120, count: 21, last_seq: 21, out_of_order: 0 });
   t.is(await db.models.Inbox.count({ where: { kind: 'counter', actor_id: 'c' } }), 21, 'each message recorded handled once');
   t.is(await db.models.Outbox.count(), 0);

@@ -25,7 +25,9 @@ test('recorded rows are written in the handler’s commit; a later partial row u
 
     await t.throwsAsync(drive(clock, node.ask(counter('c'), 'recordThenRefuse', { key: 'e2' })), { message: 'recorded, then refused' });
     t.is((await entries(db)).length, 1, 'a refused message records nothing');
-    await t.throwsAsync(drive(clock, node.ask(counter('c'), 'peekRecord', {})), { message: /dead-lettered.*transient and may not change state or record rows/ });
+    await t.throwsAsync(drive(clock, node.ask(counter('c'), 'peekRecord', {})), {
+      message: /dead-lettered.*transient and may not change state or record rows/,
+    });
     t.is((await entries(db)).length, 1, 'a transient message records nothing');
   } finally {
     await stop();
@@ -47,23 +49,36 @@ test('pipelined: rows recorded by one batch for the same key are merged; a repla
     await drive(clock, Promise.all(burst), 1);
     const merged = await entries(db);
     t.is(merged.length, 10);
-    t.true(merged.every((e) => e.note === `n${e.id.slice(1)}` && e.amount === Number(e.id.slice(1)) + 1), JSON.stringify(merged));
+    t.true(
+      merged.every((e) => e.note === `n${e.id.slice(1)}` && e.amount === Number(e.id.slice(1)) + 1),
+      JSON.stringify(merged),
+    );
 
     // The database refuses the counter's update once (a real trigger): the activation reloads and
     // handles again what was not committed, recording the same rows again.
     const fault = await refuseCounterWrites(db);
     await fault.arm();
     let crashes = 0;
-    node.changes.on('change', (e) => { if (e.event === 'crashed' && crashes++ === 0) void fault.disarm(); });
-    const replies = await drive(clock, Promise.all(Array.from({ length: 10 }, (_, i) =>
-      node.ask<number>(counter('c'), 'addRecorded', { amount: 100, key: `r${i}`, seq: i + 12 }))));
+    node.changes.on('change', (e) => {
+      if (e.event === 'crashed' && crashes++ === 0) void fault.disarm();
+    });
+    const replies = await drive(
+      clock,
+      Promise.all(Array.from({ length: 10 }, (_, i) => node.ask<number>(counter('c'), 'addRecorded', { amount: 100, key: `r${i}`, seq: i + 12 }))),
+    );
     t.true(crashes >= 1, 'the failed write was seen');
     const total = 55;
-    t.deepEqual(replies, Array.from({ length: 10 }, (_, i) => total + 100 * (i + 1)));
+    t.deepEqual(
+      replies,
+      Array.from({ length: 10 }, (_, i) => total + 100 * (i + 1)),
+    );
     const after = await entries(db);
     t.is(after.length, 20);
-    t.deepEqual(after.filter((e) => e.id.startsWith('r')).map((e) => e.amount), Array(10).fill(100));
-    const row = await db.sequelize.model('Counter').findByPk('c', { raw: true }) as unknown as CounterRow;
+    t.deepEqual(
+      after.filter((e) => e.id.startsWith('r')).map((e) => e.amount),
+      Array(10).fill(100),
+    );
+    const row = (await db.sequelize.model('Counter').findByPk('c', { raw: true })) as unknown as CounterRow;
     t.like(row, { total: total + 1000, last_seq: 21, out_of_order: 0 });
   } finally {
     await stop();

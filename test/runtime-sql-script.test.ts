@@ -8,13 +8,17 @@ import { createTestDatabase } from './helpers/database.js';
 test('values written by a script read back as Sequelize writes and reads them', async (t) => {
   const database = await createTestDatabase('sql-script');
   const db = await openDatabase(database.url);
-  const Thing = db.sequelize.define('Thing', {
-    id: { type: DataTypes.STRING(64), primaryKey: true },
-    text: { type: DataTypes.TEXT, allowNull: true },
-    flag: { type: DataTypes.BOOLEAN, allowNull: false },
-    n: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 7 },
-    at: { type: DataTypes.DATE, allowNull: true },
-  }, { tableName: 'test_things', timestamps: false });
+  const Thing = db.sequelize.define(
+    'Thing',
+    {
+      id: { type: DataTypes.STRING(64), primaryKey: true },
+      text: { type: DataTypes.TEXT, allowNull: true },
+      flag: { type: DataTypes.BOOLEAN, allowNull: false },
+      n: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 7 },
+      at: { type: DataTypes.DATE, allowNull: true },
+    },
+    { tableName: 'test_things', timestamps: false },
+  );
   await Thing.sync();
   const at = new Date('2026-11-25T09:37:29.123Z');
   const tricky = ["it's", 'a "quote"', 'back\\slash', 'semi; DROP TABLE test_things; --', 'ünïcødé ✓', '', 'nul\0inside'];

@@ -26,9 +26,15 @@ test('a crashed actor restarts with backoff and its state intact, and the messag
   t.is(info.lastCrash?.reason, 'flaky k1');
   t.truthy(info.lastCrash?.stack?.includes('flaky k1'));
   t.is(info.epoch, 2, 'a restart takes a new epoch');
-  t.deepEqual(events.map((e) => e.event).filter((e) => e !== 'activated'), ['crashed', 'restarted']);
-  const crashes = await db.models.ActorCrash.findAll({ raw: true }) as unknown as Array<{ reason: string }>;
-  t.deepEqual(crashes.map((c) => c.reason), ['flaky k1']);
+  t.deepEqual(
+    events.map((e) => e.event).filter((e) => e !== 'activated'),
+    ['crashed', 'restarted'],
+  );
+  const crashes = (await db.models.ActorCrash.findAll({ raw: true })) as unknown as Array<{ reason: string }>;
+  t.deepEqual(
+    crashes.map((c) => c.reason),
+    ['flaky k1'],
+  );
   const row = await drive(clock, node.ask<CounterRow>(counter('a'), 'get', {}));
   t.is(row.count, 2);
   await stop();
@@ -45,10 +51,13 @@ test('past its restart intensity an actor alone is failed; siblings and the node
   const error = await t.throwsAsync(drive(clock, node.ask(counter('bad'), 'explode', {})), { instanceOf: ActorError });
   t.is(error?.code, 'actor_failed');
 
-  const record = await db.models.ActorRecord.findOne({ where: { kind: 'counter', id: 'bad' }, raw: true }) as unknown as { status: string; failure_reason: string };
+  const record = (await db.models.ActorRecord.findOne({ where: { kind: 'counter', id: 'bad' }, raw: true })) as unknown as {
+    status: string;
+    failure_reason: string;
+  };
   t.is(record.status, 'failed');
   t.is(record.failure_reason, 'boom');
-  const entity = await db.sequelize.model('Counter').findByPk('bad', { raw: true }) as unknown as CounterRow;
+  const entity = (await db.sequelize.model('Counter').findByPk('bad', { raw: true })) as unknown as CounterRow;
   t.is(entity.note, 'failed: boom', "the kind's own record says it failed");
   t.is(entity.total, 1);
   t.is(await db.models.DeadLetter.count(), 1, 'the message it died on is kept');
@@ -77,7 +86,12 @@ test('a poison message is dead-lettered after N attempts and its sender gets an 
 
   const error = await t.throwsAsync(drive(clock, node.ask(counter('p'), 'explode', {})), { instanceOf: ActorError });
   t.is(error?.code, 'dead_letter');
-  const letters = await db.models.DeadLetter.findAll({ raw: true }) as unknown as Array<{ type: string; attempts: number; reason: string; stack: string }>;
+  const letters = (await db.models.DeadLetter.findAll({ raw: true })) as unknown as Array<{
+    type: string;
+    attempts: number;
+    reason: string;
+    stack: string;
+  }>;
   t.is(letters.length, 1);
   t.like(letters[0], { type: 'explode', attempts: 3, reason: 'boom' });
   t.true(letters[0].stack.includes('boom'));

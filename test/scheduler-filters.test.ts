@@ -6,18 +6,39 @@ import type { HostRow } from '../models/index.js';
 // The scheduler's filters and weigher on rows as the hosts table holds them (pure: no database).
 const NOW = Date.UTC(2026, 10, 25, 12);
 const host = (name: string, over: Partial<HostRow> = {}): HostRow => ({
-  name, availability_zone: 'nova', hypervisor_type: 'test', libvirt_uri: `test:///${name}`, boot_id: null,
-  vcpus: 4, memory_mb: 8192, local_gb: 100, vcpus_used: 0, memory_mb_used: 0, local_gb_used: 0, running_vms: 0,
-  cpu_allocation_ratio: 1, ram_allocation_ratio: 1, disk_allocation_ratio: 1,
-  service_disabled: false, disabled_reason: null, forced_down: false, status: 'up', failure_reason: null,
-  last_seen_at: new Date(NOW - 1_000), created_at: new Date(NOW), updated_at: new Date(NOW), ...over,
+  name,
+  availability_zone: 'nova',
+  hypervisor_type: 'test',
+  libvirt_uri: `test:///${name}`,
+  boot_id: null,
+  vcpus: 4,
+  memory_mb: 8192,
+  local_gb: 100,
+  vcpus_used: 0,
+  memory_mb_used: 0,
+  local_gb_used: 0,
+  running_vms: 0,
+  cpu_allocation_ratio: 1,
+  ram_allocation_ratio: 1,
+  disk_allocation_ratio: 1,
+  service_disabled: false,
+  disabled_reason: null,
+  forced_down: false,
+  status: 'up',
+  failure_reason: null,
+  last_seen_at: new Date(NOW - 1_000),
+  created_at: new Date(NOW),
+  updated_at: new Date(NOW),
+  ...over,
 });
 const tiny = { vcpus: 1, memory_mb: 512, disk_gb: 1, availability_zone: null, tried: [] as string[] };
 const view = (rows: HostRow[]) => new HostView(() => Promise.resolve(rows), 1_000);
 
 test('free capacity is under the allocation ratios', (t) => {
-  t.deepEqual(freeOf(host('a', { vcpus: 4, cpu_allocation_ratio: 16, vcpus_used: 10, memory_mb: 1000, ram_allocation_ratio: 1.5, memory_mb_used: 500 })),
-    { vcpus: 54, memory_mb: 1000, disk_gb: 100 });
+  t.deepEqual(
+    freeOf(host('a', { vcpus: 4, cpu_allocation_ratio: 16, vcpus_used: 10, memory_mb: 1000, ram_allocation_ratio: 1.5, memory_mb_used: 500 })),
+    { vcpus: 54, memory_mb: 1000, disk_gb: 100 },
+  );
 });
 
 test('ComputeFilter: a host is up only when enabled, not forced down, not failed and heard from within service_down_time', (t) => {
@@ -53,7 +74,10 @@ test('the RAM weigher spreads, counting what this scheduler placed since it last
 
 test('the picture is re-read when stale or invalidated', async (t) => {
   let reads = 0;
-  const v = new HostView(() => { reads++; return Promise.resolve([host('a')]); }, 1_000);
+  const v = new HostView(() => {
+    reads++;
+    return Promise.resolve([host('a')]);
+  }, 1_000);
   await v.pick(tiny, NOW, 60_000);
   await v.pick(tiny, NOW + 500, 60_000);
   t.is(reads, 1);

@@ -7,7 +7,6 @@ import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { eventually } from './helpers/drive.js';
 import { alive } from './helpers/processes.js';
 
-
 test('a simulated hypervisor starts empty, is reused while whole, replaced when its keeper dies, and stops', async (t) => {
   const dir = join(mkdtempSync(join(tmpdir(), 'hv-')), '1');
   try {
@@ -34,7 +33,7 @@ test('a simulated hypervisor starts empty, is reused while whole, replaced when 
     t.false(alive(first.pid), 'the broken one was stopped before the new one started');
     const fresh = new LibvirtConnection(replaced.uri);
     t.deepEqual(await fresh.domains(), []);
-    t.true(await fresh.remove(uuid) === false, 'removing a domain that is not there is a success, not an error');
+    t.true((await fresh.remove(uuid)) === false, 'removing a domain that is not there is a success, not an error');
     await fresh.close();
 
     await stopSimulatedHypervisor(dir);

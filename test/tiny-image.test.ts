@@ -25,10 +25,30 @@ test('stratus-tiny boots under QEMU, prints its banner on COM1 and then idles', 
   const disk = join(dir, 'tiny.raw');
   const serial = join(dir, 'serial.txt');
   writeFileSync(disk, tinyImage());
-  const qemu = spawn('qemu-system-x86_64', [
-    '-machine', 'pc', '-accel', 'tcg', '-m', '32', '-display', 'none', '-monitor', 'none', '-nodefaults', '-vga', 'std',
-    '-serial', `file:${serial}`, '-drive', `file=${disk},format=raw,if=ide`, '-no-reboot',
-  ], { stdio: 'ignore' });
+  const qemu = spawn(
+    'qemu-system-x86_64',
+    [
+      '-machine',
+      'pc',
+      '-accel',
+      'tcg',
+      '-m',
+      '32',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-nodefaults',
+      '-vga',
+      'std',
+      '-serial',
+      `file:${serial}`,
+      '-drive',
+      `file=${disk},format=raw,if=ide`,
+      '-no-reboot',
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     await eventually(() => existsSync(serial) && readFileSync(serial, 'latin1').includes(TINY_BANNER), 60_000, 50);
     t.is(readFileSync(serial, 'latin1'), `${TINY_BANNER}\r\n`);
@@ -39,7 +59,7 @@ test('stratus-tiny boots under QEMU, prints its banner on COM1 and then idles', 
     await new Promise((r) => setTimeout(r, 1_000));
     const used = (cpuTicks(qemu.pid!) - before) / ticksPerSecond;
     const elapsed = (Date.now() - started) / 1000;
-    t.log(`QEMU used ${(100 * used / elapsed).toFixed(1)}% of a core while idle`);
+    t.log(`QEMU used ${((100 * used) / elapsed).toFixed(1)}% of a core while idle`);
     t.true(used / elapsed < 0.25, `idle CPU share ${used / elapsed}`);
   } finally {
     qemu.kill('SIGKILL');

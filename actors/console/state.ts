@@ -3,11 +3,19 @@ import type { ConsoleRow } from '../../models/console.js';
 import type { consoleProtocol } from './protocol.js';
 
 export type { ConsoleRow };
-export type OpenConsole = Static<typeof consoleProtocol.spec['open']['payload']>;
+export type OpenConsole = Static<(typeof consoleProtocol.spec)['open']['payload']>;
 
 export const opened = (id: string, p: OpenConsole, now: number): ConsoleRow => ({
-  id, instance_uuid: p.instance_uuid, protocol: p.protocol, console_type: p.console_type, host: p.host, port: p.port,
-  status: 'open', expires_at: new Date(now + p.ttl_ms), created_at: new Date(now), updated_at: new Date(now),
+  id,
+  instance_uuid: p.instance_uuid,
+  protocol: p.protocol,
+  console_type: p.console_type,
+  host: p.host,
+  port: p.port,
+  status: 'open',
+  expires_at: new Date(now + p.ttl_ms),
+  created_at: new Date(now),
+  updated_at: new Date(now),
 });
 
 export const closed = (s: ConsoleRow, now: number): ConsoleRow => ({ ...s, status: 'closed', updated_at: new Date(now) });

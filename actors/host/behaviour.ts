@@ -12,7 +12,18 @@ import { hostUptime } from '../../drivers/local/uptime.js';
 import { powerHandlers, type PowerDeps } from './power.js';
 import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
 import {
-  claimed, disabled, enabled, forcedDown, heartbeat, hypervisorBack, hypervisorDown, registered, released, reregistered, usageSet, type HostRow,
+  claimed,
+  disabled,
+  enabled,
+  forcedDown,
+  heartbeat,
+  hypervisorBack,
+  hypervisorDown,
+  registered,
+  released,
+  reregistered,
+  usageSet,
+  type HostRow,
 } from './state.js';
 
 export interface HostDeps extends PowerDeps {
@@ -47,14 +58,27 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
     register: async (state, payload, ctx) => {
       let next = state ? reregistered(state, payload, ctx.now) : registered(ctx.self.id, payload, ctx.now);
       // The views show what the hypervisor itself says it is; when it cannot be asked, what was last known stays.
-      const identity = await deps.hypervisor(next.libvirt_uri).identity().catch((error: Error) => {
-        ctx.log.warn({ err: error }, 'the hypervisor did not say its type and version');
-        return undefined;
-      });
+      const identity = await deps
+        .hypervisor(next.libvirt_uri)
+        .identity()
+        .catch((error: Error) => {
+          ctx.log.warn({ err: error }, 'the hypervisor did not say its type and version');
+          return undefined;
+        });
       if (identity) next = { ...next, hypervisor_type: identity.type, hypervisor_version: identity.version };
       const rebooted = Boolean(state && payload.boot_id && state.boot_id !== payload.boot_id);
       const result = await reconcile(deps.hypervisor(next.libvirt_uri), await deps.instancesOn(ctx.self.id), rebooted, ctx);
-      ctx.log.info({ rebooted, adopted: result.adopted, resumed: result.resumed, redefined: result.redefined, missing: result.missing, unknown: result.unknown.length }, 'host registered');
+      ctx.log.info(
+        {
+          rebooted,
+          adopted: result.adopted,
+          resumed: result.resumed,
+          redefined: result.redefined,
+          missing: result.missing,
+          unknown: result.unknown.length,
+        },
+        'host registered',
+      );
       return { state: next, reply: result };
     },
     heartbeat: async (state, { sent_at }, ctx) => {
@@ -78,13 +102,20 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       const bootId = deps.bootId?.(state.name) ?? null;
       const rebooted = Boolean(bootId && state.boot_id && bootId !== state.boot_id);
       const result = await reconcile(hypervisor, await deps.instancesOn(state.name), rebooted, ctx);
-      ctx.log.info({ host: state.name, rebooted, resumed: result.resumed, redefined: result.redefined, adopted: result.adopted }, 'hypervisor reachable again; compute service up');
+      ctx.log.info(
+        { host: state.name, rebooted, resumed: result.resumed, redefined: result.redefined, adopted: result.adopted },
+        'hypervisor reachable again; compute service up',
+      );
       return { state: hypervisorBack(state, bootId, sent_at) };
     },
     claim: async (state, { scheduler, ...request }, ctx) => {
-      const retry = (last_error: string) => ctx.send(ref('instance', request.instance_uuid), 'build', {
-        scheduler, tried: [...request.tried, ctx.self.id], attempt: request.attempt + 1, last_error,
-      });
+      const retry = (last_error: string) =>
+        ctx.send(ref('instance', request.instance_uuid), 'build', {
+          scheduler,
+          tried: [...request.tried, ctx.self.id],
+          attempt: request.attempt + 1,
+          last_error,
+        });
       if (!state) {
         retry(`Compute host ${ctx.self.id} could not be found.`);
         return {};
@@ -105,7 +136,10 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
         // Injected once the guest exists, as a real late failure would leave it, so the cleanup below has it to remove.
         if (deps.failSpawn(host.name)) throw new Error('injected spawn failure (test-only fault)');
         ctx.send(ref('instance', request.instance_uuid), 'spawned', {
-          host: host.name, node: host.name, power_state: domain.powerState, availability_zone: host.availability_zone,
+          host: host.name,
+          node: host.name,
+          power_state: domain.powerState,
+          availability_zone: host.availability_zone,
         });
         return { state: claimed(host, request, ctx.now) };
       } catch (error) {

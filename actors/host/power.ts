@@ -38,7 +38,12 @@ const RESEND_MS = 10_000;
 
 const isOff = (s: DomainStatus | undefined) => !s || s.powerState === PowerState.SHUTDOWN || s.powerState === PowerState.CRASHED;
 
-interface Target { readonly host: HostRow; readonly hv: LibvirtConnection; readonly ctx: HandlerContext; readonly deps: Deps }
+interface Target {
+  readonly host: HostRow;
+  readonly hv: LibvirtConnection;
+  readonly ctx: HandlerContext;
+  readonly deps: Deps;
+}
 
 function savePath(t: Target, uuid: string): string {
   if (!t.deps.savePath) throw new Error('this host has no directory for saved guests');
@@ -49,7 +54,9 @@ const specFor = (t: Target, o: Order | Check) => specOf({ uuid: o.instance_uuid,
 
 function report(t: Target, o: Order | Check, powerState: number, error?: Error): void {
   t.ctx.send(ref('instance', o.instance_uuid), 'powerDone', {
-    op: o.op, request_id: o.request_id, power_state: powerState,
+    op: o.op,
+    request_id: o.request_id,
+    power_state: powerState,
     ...(error ? { error: { message: error.message.slice(0, 65_535), ...(error.stack ? { traceback: error.stack.slice(0, 65_535) } : {}) } } : {}),
   });
 }
@@ -87,17 +94,24 @@ const lookAgain = (t: Target, c: Check) =>
 async function carryOut(t: Target, o: Order): Promise<number | undefined> {
   const uuid = o.instance_uuid;
   switch (o.op) {
-    case 'start': return (await t.hv.ensureRunning(specFor(t, o))).powerState;
+    case 'start':
+      return (await t.hv.ensureRunning(specFor(t, o))).powerState;
     case 'hard_reboot':
       // Nova's hard reboot defines the guest afresh: a saved memory image is dropped, not resumed.
       if (t.deps.savePath) rmSync(savePath(t, uuid), { force: true });
       await t.hv.destroy(uuid);
       return (await t.hv.ensureRunning(specFor(t, o))).powerState;
-    case 'pause': return (await t.hv.pause(uuid)).powerState;
-    case 'unpause': return (await t.hv.unpause(uuid)).powerState;
-    case 'suspend': return (await t.hv.save(uuid, savePath(t, uuid))).powerState;
-    case 'resume': return (await t.hv.restore(specFor(t, o), savePath(t, uuid))).powerState;
-    case 'stop': case 'soft_reboot': return beginShutdown(t, o as Order & { op: 'stop' | 'soft_reboot' });
+    case 'pause':
+      return (await t.hv.pause(uuid)).powerState;
+    case 'unpause':
+      return (await t.hv.unpause(uuid)).powerState;
+    case 'suspend':
+      return (await t.hv.save(uuid, savePath(t, uuid))).powerState;
+    case 'resume':
+      return (await t.hv.restore(specFor(t, o), savePath(t, uuid))).powerState;
+    case 'stop':
+    case 'soft_reboot':
+      return beginShutdown(t, o as Order & { op: 'stop' | 'soft_reboot' });
   }
 }
 

@@ -12,21 +12,24 @@ export const hostProtocol = defineProtocol('host', {
   /** The compute service starting: capacity from configuration, then its hypervisor reconciled with the tables. */
   register: {
     durable: true,
-    payload: Type.Object({
-      availability_zone: text(),
-      hypervisor_type: text(32),
-      libvirt_uri: text(1024),
-      vcpus: Type.Integer({ minimum: 1 }),
-      memory_mb: Type.Integer({ minimum: 1 }),
-      local_gb: count(),
-      cpu_allocation_ratio: ratio(),
-      ram_allocation_ratio: ratio(),
-      disk_allocation_ratio: ratio(),
-      /** The hypervisor's current boot; when it differs from the last one seen, its guests are started again. */
-      boot_id: Type.Optional(text(64)),
-      /** The compute node's address (Nova's my_ip), shown as the hypervisor's host_ip. */
-      host_ip: Type.Optional(text(64)),
-    }, { additionalProperties: false }),
+    payload: Type.Object(
+      {
+        availability_zone: text(),
+        hypervisor_type: text(32),
+        libvirt_uri: text(1024),
+        vcpus: Type.Integer({ minimum: 1 }),
+        memory_mb: Type.Integer({ minimum: 1 }),
+        local_gb: count(),
+        cpu_allocation_ratio: ratio(),
+        ram_allocation_ratio: ratio(),
+        disk_allocation_ratio: ratio(),
+        /** The hypervisor's current boot; when it differs from the last one seen, its guests are started again. */
+        boot_id: Type.Optional(text(64)),
+        /** The compute node's address (Nova's my_ip), shown as the hypervisor's host_ip. */
+        host_ip: Type.Optional(text(64)),
+      },
+      { additionalProperties: false },
+    ),
   },
   /**
    * The compute service reporting in, with the time it was sent: transient (a lost one is replaced by
@@ -37,7 +40,9 @@ export const hostProtocol = defineProtocol('host', {
   /** From an instance the scheduler placed here: claim the resources and start the guest, or send the boot back. */
   claim: {
     durable: true,
-    payload: Type.Composite([Placement, Type.Object({ image_ref: Type.String({ maxLength: 255 }), scheduler: text() })], { additionalProperties: false }),
+    payload: Type.Composite([Placement, Type.Object({ image_ref: Type.String({ maxLength: 255 }), scheduler: text() })], {
+      additionalProperties: false,
+    }),
   },
   /** From an instance being deleted: destroy its domain and free what it held. */
   release: {
@@ -46,9 +51,15 @@ export const hostProtocol = defineProtocol('host', {
   },
   setUsage: {
     durable: true,
-    payload: Type.Object({
-      vcpus_used: count(), memory_mb_used: count(), local_gb_used: count(), running_vms: count(),
-    }, { additionalProperties: false }),
+    payload: Type.Object(
+      {
+        vcpus_used: count(),
+        memory_mb_used: count(),
+        local_gb_used: count(),
+        running_vms: count(),
+      },
+      { additionalProperties: false },
+    ),
   },
   disable: { durable: true, payload: Type.Object({ reason: Type.Optional(text()) }, { additionalProperties: false }) },
   enable: { durable: true, payload: empty() },

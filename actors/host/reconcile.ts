@@ -9,7 +9,11 @@ import { specOf } from './domain-spec.js';
 const POWERED_DOWN = ['stopped', 'paused', 'suspended'];
 
 export interface Reconciled {
-  readonly adopted: number; readonly resumed: number; readonly redefined: number; readonly missing: number; readonly unknown: string[];
+  readonly adopted: number;
+  readonly resumed: number;
+  readonly redefined: number;
+  readonly missing: number;
+  readonly unknown: string[];
 }
 
 /**
@@ -20,10 +24,16 @@ export interface Reconciled {
  * was stopped, paused or suspended, and otherwise recorded on its server as NOSTATE.
  */
 export async function reconcile(
-  hypervisor: LibvirtConnection, instances: InstanceRow[], rebooted: boolean, ctx: HandlerContext,
+  hypervisor: LibvirtConnection,
+  instances: InstanceRow[],
+  rebooted: boolean,
+  ctx: HandlerContext,
 ): Promise<Reconciled> {
   const domains = new Map((await hypervisor.domains()).map((d) => [d.uuid, d]));
-  let adopted = 0, resumed = 0, redefined = 0, missing = 0;
+  let adopted = 0,
+    resumed = 0,
+    redefined = 0,
+    missing = 0;
   const sync = (i: InstanceRow, power_state: number) => {
     if (i.power_state !== power_state) ctx.send(ref('instance', i.uuid), 'syncPowerState', { power_state });
   };
@@ -51,6 +61,7 @@ export async function reconcile(
     }
   }
   const unknown = [...domains.keys()];
-  if (unknown.length) ctx.log.warn({ domains: unknown.slice(0, 20), count: unknown.length }, 'domains on the hypervisor that no server here accounts for');
+  if (unknown.length)
+    ctx.log.warn({ domains: unknown.slice(0, 20), count: unknown.length }, 'domains on the hypervisor that no server here accounts for');
   return { adopted, resumed, redefined, missing, unknown };
 }

@@ -22,7 +22,12 @@ export const actionId = (uuid: string, action: string, requestId = '') =>
 const eventId = (action: string, event: string) => digest(action, event);
 
 /** Who asked, from the API: the request, the caller and whether it holds the admin role. */
-export interface Caller { readonly request_id: string; readonly user_id: string; readonly project_id: string; readonly is_admin?: boolean }
+export interface Caller {
+  readonly request_id: string;
+  readonly user_id: string;
+  readonly project_id: string;
+  readonly is_admin?: boolean;
+}
 
 /**
  * When a change to `s` happens: now, or a millisecond after its last change, so that a server's
@@ -30,18 +35,33 @@ export interface Caller { readonly request_id: string; readonly user_id: string;
  */
 export const stampOf = (s: InstanceRow | null, now: number) => (s ? Math.max(now, new Date(s.updated_at).getTime() + 1) : now);
 
-export interface Failure { readonly message: string; readonly traceback?: string }
+export interface Failure {
+  readonly message: string;
+  readonly traceback?: string;
+}
 
 export class ActionLog {
-  constructor(private readonly ctx: HandlerContext, private readonly uuid: string) {}
+  constructor(
+    private readonly ctx: HandlerContext,
+    private readonly uuid: string,
+  ) {}
 
   /** Records the start of an action; answers its id. */
   start(action: string, caller: Caller, at: number): string {
     const id = actionId(this.uuid, action, caller.request_id);
     const when = new Date(at);
     this.ctx.record('InstanceAction', {
-      id, action, instance_uuid: this.uuid, request_id: caller.request_id, user_id: caller.user_id, project_id: caller.project_id,
-      start_time: when, finish_time: null, message: null, created_at: when, updated_at: when,
+      id,
+      action,
+      instance_uuid: this.uuid,
+      request_id: caller.request_id,
+      user_id: caller.user_id,
+      project_id: caller.project_id,
+      start_time: when,
+      finish_time: null,
+      message: null,
+      created_at: when,
+      updated_at: when,
     });
     return id;
   }
@@ -50,8 +70,17 @@ export class ActionLog {
   begin(action: string, event: string, host: string | null, at: number): void {
     const when = new Date(at);
     this.ctx.record('InstanceActionEvent', {
-      id: eventId(action, event), action_id: action, event, start_time: when, finish_time: null, result: null,
-      traceback: null, host, details: null, created_at: when, updated_at: when,
+      id: eventId(action, event),
+      action_id: action,
+      event,
+      start_time: when,
+      finish_time: null,
+      result: null,
+      traceback: null,
+      host,
+      details: null,
+      created_at: when,
+      updated_at: when,
     });
     this.ctx.record('InstanceAction', { id: action, updated_at: when });
   }
@@ -60,8 +89,14 @@ export class ActionLog {
   finish(action: string, event: string, at: number, failure?: Failure): void {
     const when = new Date(at);
     this.ctx.record('InstanceActionEvent', {
-      id: eventId(action, event), action_id: action, event, finish_time: when, result: failure ? 'Error' : 'Success',
-      traceback: failure ? (failure.traceback ?? failure.message) : null, details: failure?.message ?? null, updated_at: when,
+      id: eventId(action, event),
+      action_id: action,
+      event,
+      finish_time: when,
+      result: failure ? 'Error' : 'Success',
+      traceback: failure ? (failure.traceback ?? failure.message) : null,
+      details: failure?.message ?? null,
+      updated_at: when,
     });
     this.ctx.record('InstanceAction', { id: action, updated_at: when, ...(failure ? { message: 'Error' } : {}) });
   }

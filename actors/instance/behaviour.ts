@@ -7,9 +7,7 @@ import type { instanceProtocol } from './protocol.js';
 import { powerBehaviourWith } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
 import { dbBool, fieldHandlers } from './fields.js';
-import {
-  buildFailed, created, deleted, deleting, powerSynced, spawned, type BuildFailure, type InstanceRow,
-} from './state.js';
+import { buildFailed, created, deleted, deleting, powerSynced, spawned, type BuildFailure, type InstanceRow } from './state.js';
 
 /** A deleted instance answers like a missing one, as Nova's API does. */
 const live = (state: InstanceRow | null, ctx: HandlerContext): InstanceRow => {
@@ -20,9 +18,13 @@ const live = (state: InstanceRow | null, ctx: HandlerContext): InstanceRow => {
 const changed = (next: InstanceRow) => ({ state: next, reply: next });
 
 /** What its host must free when the instance goes. */
-const release = (s: InstanceRow, ctx: HandlerContext) => ctx.send(ref('host', s.host!), 'release', {
-  instance_uuid: s.uuid, vcpus: s.vcpus, memory_mb: s.memory_mb, disk_gb: s.root_gb + s.ephemeral_gb,
-});
+const release = (s: InstanceRow, ctx: HandlerContext) =>
+  ctx.send(ref('host', s.host!), 'release', {
+    instance_uuid: s.uuid,
+    vcpus: s.vcpus,
+    memory_mb: s.memory_mb,
+    disk_gb: s.root_gb + s.ephemeral_gb,
+  });
 
 type BuildRequest = Static<typeof instanceProtocol.spec.build.payload>;
 
@@ -33,8 +35,13 @@ type BuildRequest = Static<typeof instanceProtocol.spec.build.payload>;
  */
 async function place(state: InstanceRow, request: BuildRequest, ctx: HandlerContext, fresh: boolean): Promise<Outcome<InstanceRow>> {
   const placement = {
-    instance_uuid: state.uuid, vcpus: state.vcpus, memory_mb: state.memory_mb,
-    disk_gb: state.root_gb + state.ephemeral_gb, availability_zone: state.availability_zone, tried: request.tried, attempt: request.attempt,
+    instance_uuid: state.uuid,
+    vcpus: state.vcpus,
+    memory_mb: state.memory_mb,
+    disk_gb: state.root_gb + state.ephemeral_gb,
+    availability_zone: state.availability_zone,
+    tried: request.tried,
+    attempt: request.attempt,
   };
   const destination = state.requested_host ? { destination: { host: state.requested_host, force: dbBool(state.force_host) } } : {};
   let selection: Selection;
@@ -59,7 +66,10 @@ async function place(state: InstanceRow, request: BuildRequest, ctx: HandlerCont
 }
 
 /** How long the instance's sagas wait for the other actors before they end with a fault. */
-export interface InstanceTimeouts { readonly buildMs: number; readonly actionMs: number }
+export interface InstanceTimeouts {
+  readonly buildMs: number;
+  readonly actionMs: number;
+}
 
 export const DEFAULT_INSTANCE_TIMEOUTS: InstanceTimeouts = { buildMs: 600_000, actionMs: 600_000 };
 
@@ -68,7 +78,10 @@ const BUILD_TIMED_OUT = 'Instance build timed out. Set to error state.';
 
 /** The build failed: its event and the server's ERROR with the fault, as the scheduler's refusal records them. */
 const failBuild = (state: InstanceRow, failure: BuildFailure, ctx: HandlerContext) => {
-  new ActionLog(ctx, state.uuid).instant(actionId(state.uuid, 'create'), SCHEDULE_EVENT, null, ctx.now, { message: failure.message, traceback: failure.details });
+  new ActionLog(ctx, state.uuid).instant(actionId(state.uuid, 'create'), SCHEDULE_EVENT, null, ctx.now, {
+    message: failure.message,
+    traceback: failure.details,
+  });
   return changed(buildFailed(state, failure, ctx.now));
 };
 
@@ -77,7 +90,8 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     if (state) throw reject(`instance ${ctx.self.id} already exists`);
     const next = created(ctx.self.id, payload, ctx.now);
     const request = request_id ?? ctx.correlationId;
-    if (request) new ActionLog(ctx, next.uuid).start('create', { request_id: request, user_id: payload.user_id, project_id: payload.project_id }, ctx.now);
+    if (request)
+      new ActionLog(ctx, next.uuid).start('create', { request_id: request, user_id: payload.user_id, project_id: payload.project_id }, ctx.now);
     if (!scheduler) return changed(next);
     ctx.send(ctx.self, 'buildCheck', { deadline: ctx.now + timeouts.buildMs }, { delayMs: timeouts.buildMs });
     // Placed in the same commit when the scheduler answers; otherwise the build is retried as its own message.
@@ -87,7 +101,8 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     // Deleted, failed or placed meanwhile: nothing left to build.
     if (!state || state.deleted_at || state.vm_state !== 'building') return { reply: state };
     // Sent back by a host that could not build it: that attempt's event ends in error.
-    if (request.last_error) new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, 'create'), BUILD_EVENT, ctx.now, { message: request.last_error });
+    if (request.last_error)
+      new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, 'create'), BUILD_EVENT, ctx.now, { message: request.last_error });
     return place(state, request, ctx, false);
   },
   spawned: (state, { host, node, power_state, availability_zone }, ctx) => {
@@ -137,7 +152,8 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     const at = stampOf(state, ctx.now);
     const log = new ActionLog(ctx, state.uuid);
     const request = caller.request_id ?? ctx.correlationId;
-    if (request) log.start('delete', { request_id: request, user_id: caller.user_id ?? state.user_id, project_id: caller.project_id ?? state.project_id }, at);
+    if (request)
+      log.start('delete', { request_id: request, user_id: caller.user_id ?? state.user_id, project_id: caller.project_id ?? state.project_id }, at);
     if (!state.host) return changed(deleted(state, at));
     log.begin(actionId(state.uuid, 'delete'), TERMINATE_EVENT, state.host, at);
     release(state, ctx);

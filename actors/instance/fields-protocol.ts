@@ -39,14 +39,17 @@ export const fieldMessages = {
   /** PUT /servers/{id}: only the fields given change; a null description or access IP clears it. */
   update: {
     durable: true,
-    payload: Type.Object({
-      display_name: Type.Optional(text()),
-      display_description: Type.Optional(orNull(Type.String({ maxLength: 255 }))),
-      hostname: Type.Optional(text(63)),
-      access_ip_v4: Type.Optional(orNull(text(39))),
-      access_ip_v6: Type.Optional(orNull(text(39))),
-      auto_disk_config: Type.Optional(Type.Boolean()),
-    }, { additionalProperties: false }),
+    payload: Type.Object(
+      {
+        display_name: Type.Optional(text()),
+        display_description: Type.Optional(orNull(Type.String({ maxLength: 255 }))),
+        hostname: Type.Optional(text(63)),
+        access_ip_v4: Type.Optional(orNull(text(39))),
+        access_ip_v6: Type.Optional(orNull(text(39))),
+        auto_disk_config: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
   },
   /**
    * Merges metadata items (or replaces them all), refused while the server is locked (unless
@@ -54,9 +57,15 @@ export const fieldMessages = {
    */
   updateMetadata: {
     durable: true,
-    payload: Type.Object({
-      items: MetadataItems, replace: Type.Boolean(), as_admin: Type.Boolean(), limit: Type.Integer({ minimum: -1 }),
-    }, { additionalProperties: false }),
+    payload: Type.Object(
+      {
+        items: MetadataItems,
+        replace: Type.Boolean(),
+        as_admin: Type.Boolean(),
+        limit: Type.Integer({ minimum: -1 }),
+      },
+      { additionalProperties: false },
+    ),
   },
   deleteMetadataItem: {
     durable: true,

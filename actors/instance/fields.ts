@@ -9,8 +9,9 @@ type Messages = typeof fieldMessages;
 type PayloadOf<T extends keyof Messages> = Static<Messages[T]['payload']>;
 
 const json = (value: unknown) => JSON.stringify(value);
-export const metadataOf = (s: InstanceRow): Record<string, string> => (s.metadata && s.metadata !== '{}' ? JSON.parse(s.metadata) as Record<string, string> : {});
-export const tagsOf = (s: InstanceRow): string[] => (s.tags && s.tags !== '[]' ? JSON.parse(s.tags) as string[] : []);
+export const metadataOf = (s: InstanceRow): Record<string, string> =>
+  s.metadata && s.metadata !== '{}' ? (JSON.parse(s.metadata) as Record<string, string>) : {};
+export const tagsOf = (s: InstanceRow): string[] => (s.tags && s.tags !== '[]' ? (JSON.parse(s.tags) as string[]) : []);
 // Tags are a set; kept sorted so every reader sees them in one order.
 const tagSet = (tags: Iterable<string>) => json([...new Set(tags)].sort());
 

@@ -13,8 +13,14 @@ type Handler<T extends keyof Messages> = (state: InstanceRow | null, payload: Pa
 
 /** Nova's event name for what a compute host does (wrap_instance_event(prefix='compute')). */
 const EVENTS: Record<HostOp, string> = {
-  stop: 'compute_stop_instance', start: 'compute_start_instance', soft_reboot: 'compute_reboot_instance', hard_reboot: 'compute_reboot_instance',
-  pause: 'compute_pause_instance', unpause: 'compute_unpause_instance', suspend: 'compute_suspend_instance', resume: 'compute_resume_instance',
+  stop: 'compute_stop_instance',
+  start: 'compute_start_instance',
+  soft_reboot: 'compute_reboot_instance',
+  hard_reboot: 'compute_reboot_instance',
+  pause: 'compute_pause_instance',
+  unpause: 'compute_unpause_instance',
+  suspend: 'compute_suspend_instance',
+  resume: 'compute_resume_instance',
 };
 
 /** The server as the caller may act on it: another project's is as missing as a deleted one (Nova's 404), admins' aside. */
@@ -38,13 +44,19 @@ function ordered(state: InstanceRow | null, op: HostOp, caller: Caller, ctx: Han
   const action = log.start(RULES[op].action, caller, at);
   log.begin(action, EVENTS[op], s.host, at);
   ctx.send(ref('host', s.host!), 'power', {
-    instance_uuid: s.uuid, op, request_id: caller.request_id, memory_mb: s.memory_mb, vcpus: s.vcpus,
+    instance_uuid: s.uuid,
+    op,
+    request_id: caller.request_id,
+    memory_mb: s.memory_mb,
+    vcpus: s.vcpus,
   });
   return changed(accepted(s, op, at));
 }
 
 /** How long a power action may take before its task is cleared with a fault. */
-export interface PowerTimeouts { readonly actionMs: number }
+export interface PowerTimeouts {
+  readonly actionMs: number;
+}
 
 export const powerBehaviourWith = (timeouts: PowerTimeouts): { readonly [T in keyof Messages]: Handler<T> } => {
   const order = (state: InstanceRow | null, op: HostOp, caller: Caller, ctx: HandlerContext) => {

@@ -19,7 +19,10 @@ const op = () => Type.Union(HOST_OPS.map((o) => Type.Literal(o)));
 export const powerMessages = {
   stop: { durable: true, payload: caller() },
   start: { durable: true, payload: caller() },
-  reboot: { durable: true, payload: Type.Object({ ...callerFields, type: Type.Union([Type.Literal('SOFT'), Type.Literal('HARD')]) }, { additionalProperties: false }) },
+  reboot: {
+    durable: true,
+    payload: Type.Object({ ...callerFields, type: Type.Union([Type.Literal('SOFT'), Type.Literal('HARD')]) }, { additionalProperties: false }),
+  },
   pause: { durable: true, payload: caller() },
   unpause: { durable: true, payload: caller() },
   suspend: { durable: true, payload: caller() },
@@ -32,10 +35,17 @@ export const powerMessages = {
   /** From its host: a power operation is done (or failed), with the domain's power state after it. */
   powerDone: {
     durable: true,
-    payload: Type.Object({
-      op: op(), request_id: text(), power_state: Type.Integer({ minimum: 0, maximum: 7 }),
-      error: Type.Optional(Type.Object({ message: Type.String({ maxLength: 65_535 }), traceback: Type.Optional(Type.String({ maxLength: 65_535 })) })),
-    }, { additionalProperties: false }),
+    payload: Type.Object(
+      {
+        op: op(),
+        request_id: text(),
+        power_state: Type.Integer({ minimum: 0, maximum: 7 }),
+        error: Type.Optional(
+          Type.Object({ message: Type.String({ maxLength: 65_535 }), traceback: Type.Optional(Type.String({ maxLength: 65_535 })) }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
   },
   /**
    * To itself when its host is ordered, delivered `timeouts.actionMs` later: an action the host has

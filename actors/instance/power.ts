@@ -5,7 +5,7 @@ import type { InstanceRow } from '../../models/instance.js';
 
 /** The operations a host carries out on a server's domain. */
 export const HOST_OPS = ['stop', 'start', 'soft_reboot', 'hard_reboot', 'pause', 'unpause', 'suspend', 'resume'] as const;
-export type HostOp = typeof HOST_OPS[number];
+export type HostOp = (typeof HOST_OPS)[number];
 
 /** Nova's power_state values (nova/compute/power_state.py). */
 const RUNNING = 1;
@@ -36,17 +36,86 @@ interface Rule {
 }
 
 export const RULES: Readonly<Record<HostOp, Rule>> = {
-  stop: { action: 'stop', vmStates: ['active', 'error'], taskStates: [null], needsHost: true, task: 'powering-off', expecting: ['powering-off'], done: 'stopped', failure: 'revert' },
-  start: { action: 'start', vmStates: ['stopped'], taskStates: [null], needsHost: true, task: 'powering-on', expecting: ['powering-on'], done: 'active', failure: 'revert' },
-  soft_reboot: { action: 'reboot', vmStates: ['active'], taskStates: [null], needsHost: false, task: 'rebooting', expecting: SOFT_REBOOTING, done: 'active', failure: 'reboot' },
-  hard_reboot: {
-    action: 'reboot', vmStates: ['active', 'stopped', 'paused', 'suspended', 'error'], taskStates: ALLOW_REBOOT, needsHost: false,
-    task: 'rebooting_hard', expecting: HARD_REBOOTING, done: 'active', failure: 'reboot',
+  stop: {
+    action: 'stop',
+    vmStates: ['active', 'error'],
+    taskStates: [null],
+    needsHost: true,
+    task: 'powering-off',
+    expecting: ['powering-off'],
+    done: 'stopped',
+    failure: 'revert',
   },
-  pause: { action: 'pause', vmStates: ['active'], taskStates: [null], needsHost: false, task: 'pausing', expecting: ['pausing'], done: 'paused', failure: 'revert' },
-  unpause: { action: 'unpause', vmStates: ['paused'], taskStates: [null], needsHost: false, task: 'unpausing', expecting: ['unpausing'], done: 'active', failure: 'revert' },
-  suspend: { action: 'suspend', vmStates: ['active'], taskStates: [null], needsHost: false, task: 'suspending', expecting: ['suspending'], done: 'suspended', failure: 'error' },
-  resume: { action: 'resume', vmStates: ['suspended'], taskStates: [null], needsHost: false, task: 'resuming', expecting: ['resuming'], done: 'active', failure: 'error' },
+  start: {
+    action: 'start',
+    vmStates: ['stopped'],
+    taskStates: [null],
+    needsHost: true,
+    task: 'powering-on',
+    expecting: ['powering-on'],
+    done: 'active',
+    failure: 'revert',
+  },
+  soft_reboot: {
+    action: 'reboot',
+    vmStates: ['active'],
+    taskStates: [null],
+    needsHost: false,
+    task: 'rebooting',
+    expecting: SOFT_REBOOTING,
+    done: 'active',
+    failure: 'reboot',
+  },
+  hard_reboot: {
+    action: 'reboot',
+    vmStates: ['active', 'stopped', 'paused', 'suspended', 'error'],
+    taskStates: ALLOW_REBOOT,
+    needsHost: false,
+    task: 'rebooting_hard',
+    expecting: HARD_REBOOTING,
+    done: 'active',
+    failure: 'reboot',
+  },
+  pause: {
+    action: 'pause',
+    vmStates: ['active'],
+    taskStates: [null],
+    needsHost: false,
+    task: 'pausing',
+    expecting: ['pausing'],
+    done: 'paused',
+    failure: 'revert',
+  },
+  unpause: {
+    action: 'unpause',
+    vmStates: ['paused'],
+    taskStates: [null],
+    needsHost: false,
+    task: 'unpausing',
+    expecting: ['unpausing'],
+    done: 'active',
+    failure: 'revert',
+  },
+  suspend: {
+    action: 'suspend',
+    vmStates: ['active'],
+    taskStates: [null],
+    needsHost: false,
+    task: 'suspending',
+    expecting: ['suspending'],
+    done: 'suspended',
+    failure: 'error',
+  },
+  resume: {
+    action: 'resume',
+    vmStates: ['suspended'],
+    taskStates: [null],
+    needsHost: false,
+    task: 'resuming',
+    expecting: ['resuming'],
+    done: 'active',
+    failure: 'error',
+  },
 };
 
 /** Why an action is refused; the API words it as Nova does (409). */
@@ -76,15 +145,18 @@ export function refusal(s: InstanceRow, op: HostOp, isAdmin: boolean): Refusal |
 }
 
 /** The action accepted: its task_state set, at `at` (ms). */
-export const accepted = (s: InstanceRow, op: HostOp, at: number): InstanceRow =>
-  ({ ...s, task_state: RULES[op].task, updated_at: new Date(at) });
+export const accepted = (s: InstanceRow, op: HostOp, at: number): InstanceRow => ({ ...s, task_state: RULES[op].task, updated_at: new Date(at) });
 
 /** The host has started a soft reboot that waits for the guest: Nova's reboot_started. */
 export const rebootStarted = (s: InstanceRow, op: HostOp, now: number): InstanceRow | undefined =>
-  (op === 'soft_reboot' && SOFT_REBOOTING.includes(s.task_state ?? '') && s.task_state !== 'reboot_started'
-    ? { ...s, task_state: 'reboot_started', updated_at: new Date(now) } : undefined);
+  op === 'soft_reboot' && SOFT_REBOOTING.includes(s.task_state ?? '') && s.task_state !== 'reboot_started'
+    ? { ...s, task_state: 'reboot_started', updated_at: new Date(now) }
+    : undefined;
 
-export interface Report { readonly power_state: number; readonly error?: { readonly message: string; readonly traceback?: string } }
+export interface Report {
+  readonly power_state: number;
+  readonly error?: { readonly message: string; readonly traceback?: string };
+}
 
 /**
  * The server after its host's report, or undefined when the report is no longer the one expected
@@ -111,5 +183,10 @@ export function locked(s: InstanceRow, projectId: string, reason: string | undef
   return { ...s, locked: true, locked_by: by, locked_reason: reason ?? s.locked_reason ?? null, updated_at: new Date(at) };
 }
 
-export const unlocked = (s: InstanceRow, at: number): InstanceRow =>
-  ({ ...s, locked: false, locked_by: null, locked_reason: null, updated_at: new Date(at) });
+export const unlocked = (s: InstanceRow, at: number): InstanceRow => ({
+  ...s,
+  locked: false,
+  locked_by: null,
+  locked_reason: null,
+  updated_at: new Date(at),
+});

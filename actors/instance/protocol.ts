@@ -12,29 +12,32 @@ export const instanceProtocol = defineProtocol('instance', {
   /** A new server: recorded as building, and handed to `scheduler` in the same commit. */
   create: {
     durable: true,
-    payload: Type.Object({
-      project_id: text(),
-      user_id: text(),
-      display_name: text(),
-      display_description: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
-      flavor_id: text(),
-      flavor_name: Type.Optional(text()),
-      memory_mb: Type.Integer({ minimum: 1 }),
-      vcpus: Type.Integer({ minimum: 1 }),
-      root_gb: Type.Integer({ minimum: 0 }),
-      ephemeral_gb: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
-      // Empty for a server booted from a volume, as in Nova.
-      image_ref: Type.String({ maxLength: 255 }),
-      key_name: Type.Optional(nullable(text())),
-      availability_zone: nullable(text()),
-      reservation_id: text(),
-      launch_index: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
-      /** The scheduler actor that places it; absent: the server is only recorded. */
-      scheduler: Type.Optional(text()),
-      /** The API request that asked for it: its `create` instance action. */
-      request_id: Type.Optional(text()),
-      ...createFields,
-    }, { additionalProperties: false }),
+    payload: Type.Object(
+      {
+        project_id: text(),
+        user_id: text(),
+        display_name: text(),
+        display_description: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
+        flavor_id: text(),
+        flavor_name: Type.Optional(text()),
+        memory_mb: Type.Integer({ minimum: 1 }),
+        vcpus: Type.Integer({ minimum: 1 }),
+        root_gb: Type.Integer({ minimum: 0 }),
+        ephemeral_gb: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+        // Empty for a server booted from a volume, as in Nova.
+        image_ref: Type.String({ maxLength: 255 }),
+        key_name: Type.Optional(nullable(text())),
+        availability_zone: nullable(text()),
+        reservation_id: text(),
+        launch_index: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+        /** The scheduler actor that places it; absent: the server is only recorded. */
+        scheduler: Type.Optional(text()),
+        /** The API request that asked for it: its `create` instance action. */
+        request_id: Type.Optional(text()),
+        ...createFields,
+      },
+      { additionalProperties: false },
+    ),
   },
   /**
    * Find it a host and ask that host to claim it: sent by the instance to itself after create,
@@ -42,24 +45,35 @@ export const instanceProtocol = defineProtocol('instance', {
    */
   build: {
     durable: true,
-    payload: Type.Object({
-      scheduler: text(),
-      tried: Type.Array(text(), { maxItems: 64 }),
-      attempt: Type.Integer({ minimum: 1 }),
-      last_error: Type.Optional(Type.String({ maxLength: 1024 })),
-    }, { additionalProperties: false }),
+    payload: Type.Object(
+      {
+        scheduler: text(),
+        tried: Type.Array(text(), { maxItems: 64 }),
+        attempt: Type.Integer({ minimum: 1 }),
+        last_error: Type.Optional(Type.String({ maxLength: 1024 })),
+      },
+      { additionalProperties: false },
+    ),
   },
   /** From the host that claimed and started it. */
   spawned: {
     durable: true,
-    payload: Type.Object({ host: text(), node: text(), power_state: powerState(), availability_zone: Type.Optional(text()) }, { additionalProperties: false }),
+    payload: Type.Object(
+      { host: text(), node: text(), power_state: powerState(), availability_zone: Type.Optional(text()) },
+      { additionalProperties: false },
+    ),
   },
   /** No host could take it (also recorded by `build` itself when the scheduler says so). */
   buildFailed: {
     durable: true,
-    payload: Type.Object({
-      code: Type.Integer({ minimum: 400, maximum: 599 }), message: text(), details: Type.Optional(Type.String({ maxLength: 65_535 })),
-    }, { additionalProperties: false }),
+    payload: Type.Object(
+      {
+        code: Type.Integer({ minimum: 400, maximum: 599 }),
+        message: text(),
+        details: Type.Optional(Type.String({ maxLength: 65_535 })),
+      },
+      { additionalProperties: false },
+    ),
   },
   /** From its host: the hypervisor's view of the guest (reconciliation, resume after a hypervisor restart). */
   syncPowerState: { durable: true, payload: Type.Object({ power_state: powerState() }, { additionalProperties: false }) },
@@ -67,7 +81,10 @@ export const instanceProtocol = defineProtocol('instance', {
   delete: {
     durable: true,
     // Who asks, for its `delete` instance action.
-    payload: Type.Object({ request_id: Type.Optional(text()), user_id: Type.Optional(text()), project_id: Type.Optional(text()) }, { additionalProperties: false }),
+    payload: Type.Object(
+      { request_id: Type.Optional(text()), user_id: Type.Optional(text()), project_id: Type.Optional(text()) },
+      { additionalProperties: false },
+    ),
   },
   /** From its host: the domain is gone and its resources are free. */
   released: { durable: true, payload: empty() },

@@ -15,8 +15,14 @@ export type BuildFailure = Static<Spec['buildFailed']['payload']>;
  * nothing is left.
  */
 export function hostnameFrom(displayName: string, uuid: string, suffix?: number): string {
-  const name = [...displayName].filter((c) => c.codePointAt(0)! <= 0xff).join('').slice(0, 63)
-    .replace(/[ _.]/g, '-').replace(/[^\p{L}\p{N}_.-]+/gu, '').toLowerCase().replace(/^[.-]+|[.-]+$/g, '');
+  const name = [...displayName]
+    .filter((c) => c.codePointAt(0)! <= 0xff)
+    .join('')
+    .slice(0, 63)
+    .replace(/[ _.]/g, '-')
+    .replace(/[^\p{L}\p{N}_.-]+/gu, '')
+    .toLowerCase()
+    .replace(/^[.-]+|[.-]+$/g, '');
   if (!name) return `Server-${uuid}`;
   // A multiple boot numbers the hostnames as it numbers the display names.
   return suffix ? `${name}-${suffix}` : name;
@@ -59,34 +65,59 @@ export const created = (uuid: string, p: CreateInstance, now: number): InstanceR
   deleted_at: null,
 });
 
-export interface Placement { host: string; node: string; power_state: number; availability_zone?: string }
+export interface Placement {
+  host: string;
+  node: string;
+  power_state: number;
+  availability_zone?: string;
+}
 
 // A server booted without a zone takes its host's, as Nova records it once scheduled.
 export const spawned = (s: InstanceRow, p: Placement, now: number): InstanceRow => ({
-  ...s, vm_state: 'active', task_state: null, power_state: p.power_state, host: p.host, node: p.node,
+  ...s,
+  vm_state: 'active',
+  task_state: null,
+  power_state: p.power_state,
+  host: p.host,
+  node: p.node,
   availability_zone: s.availability_zone ?? p.availability_zone ?? null,
   // The libvirt driver names the root disk when it builds the guest.
   root_device_name: s.root_device_name ?? '/dev/vda',
-  launched_at: s.launched_at ?? new Date(now), updated_at: new Date(now),
+  launched_at: s.launched_at ?? new Date(now),
+  updated_at: new Date(now),
 });
 
 export const buildFailed = (s: InstanceRow, f: BuildFailure, now: number): InstanceRow => ({
-  ...s, vm_state: 'error', task_state: null, power_state: 0,
-  fault_code: f.code, fault_message: f.message, fault_details: f.details ?? null, updated_at: new Date(now),
+  ...s,
+  vm_state: 'error',
+  task_state: null,
+  power_state: 0,
+  fault_code: f.code,
+  fault_message: f.message,
+  fault_details: f.details ?? null,
+  updated_at: new Date(now),
 });
 
-export const powerSynced = (s: InstanceRow, power_state: number, now: number): InstanceRow =>
-  ({ ...s, power_state, updated_at: new Date(now) });
+export const powerSynced = (s: InstanceRow, power_state: number, now: number): InstanceRow => ({ ...s, power_state, updated_at: new Date(now) });
 
 // Nova shows a server being deleted with task_state 'deleting' until its host has destroyed it.
-export const deleting = (s: InstanceRow, now: number): InstanceRow =>
-  ({ ...s, task_state: 'deleting', updated_at: new Date(now) });
+export const deleting = (s: InstanceRow, now: number): InstanceRow => ({ ...s, task_state: 'deleting', updated_at: new Date(now) });
 
 export const deleted = (s: InstanceRow, now: number): InstanceRow => ({
-  ...s, vm_state: 'deleted', task_state: null, deleted_at: new Date(now), terminated_at: new Date(now), updated_at: new Date(now),
+  ...s,
+  vm_state: 'deleted',
+  task_state: null,
+  deleted_at: new Date(now),
+  terminated_at: new Date(now),
+  updated_at: new Date(now),
 });
 
 export const failed = (s: InstanceRow, reason: string, now: number): InstanceRow => ({
-  ...s, vm_state: 'error', task_state: null,
-  fault_code: 500, fault_message: reason.slice(0, 255), fault_details: null, updated_at: new Date(now),
+  ...s,
+  vm_state: 'error',
+  task_state: null,
+  fault_code: 500,
+  fault_message: reason.slice(0, 255),
+  fault_details: null,
+  updated_at: new Date(now),
 });

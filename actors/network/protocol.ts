@@ -11,11 +11,14 @@ const empty = () => Type.Object({}, { additionalProperties: false });
 export const networkProtocol = defineProtocol('network', {
   create: {
     durable: true,
-    payload: Type.Object({
-      project_id: Type.String({ minLength: 1, maxLength: 255 }),
-      name: name(),
-      cidr: Type.String({ maxLength: 18, pattern: IPV4_CIDR }),
-    }, { additionalProperties: false }),
+    payload: Type.Object(
+      {
+        project_id: Type.String({ minLength: 1, maxLength: 255 }),
+        name: name(),
+        cidr: Type.String({ maxLength: 18, pattern: IPV4_CIDR }),
+      },
+      { additionalProperties: false },
+    ),
   },
   rename: { durable: true, payload: Type.Object({ name: name() }, { additionalProperties: false }) },
   delete: { durable: true, payload: empty() },

@@ -3,7 +3,7 @@ import type { NetworkRow } from '../../models/network.js';
 import type { networkProtocol } from './protocol.js';
 
 export type { NetworkRow };
-export type CreateNetwork = Static<typeof networkProtocol.spec['create']['payload']>;
+export type CreateNetwork = Static<(typeof networkProtocol.spec)['create']['payload']>;
 
 /** The CIDR with its host bits cleared: '10.0.0.7/24' → '10.0.0.0/24'. */
 export function networkAddress(cidr: string): string {
@@ -15,14 +15,29 @@ export function networkAddress(cidr: string): string {
 }
 
 export const created = (uuid: string, p: CreateNetwork, now: number): NetworkRow => ({
-  uuid, project_id: p.project_id, name: p.name, cidr: p.cidr, status: 'ACTIVE', failure_reason: null,
-  created_at: new Date(now), updated_at: new Date(now), deleted_at: null,
+  uuid,
+  project_id: p.project_id,
+  name: p.name,
+  cidr: p.cidr,
+  status: 'ACTIVE',
+  failure_reason: null,
+  created_at: new Date(now),
+  updated_at: new Date(now),
+  deleted_at: null,
 });
 
 export const renamed = (s: NetworkRow, name: string, now: number): NetworkRow => ({ ...s, name, updated_at: new Date(now) });
 
-export const deleted = (s: NetworkRow, now: number): NetworkRow =>
-  ({ ...s, status: 'DELETED', deleted_at: new Date(now), updated_at: new Date(now) });
+export const deleted = (s: NetworkRow, now: number): NetworkRow => ({
+  ...s,
+  status: 'DELETED',
+  deleted_at: new Date(now),
+  updated_at: new Date(now),
+});
 
-export const failed = (s: NetworkRow, reason: string, now: number): NetworkRow =>
-  ({ ...s, status: 'ERROR', failure_reason: reason, updated_at: new Date(now) });
+export const failed = (s: NetworkRow, reason: string, now: number): NetworkRow => ({
+  ...s,
+  status: 'ERROR',
+  failure_reason: reason,
+  updated_at: new Date(now),
+});

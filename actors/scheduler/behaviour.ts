@@ -29,7 +29,7 @@ export function schedulerBehaviour(deps: SchedulerDeps): Behaviour<SchedulerRow,
   const views = new Map<string, { view: HostView; count: number; lastAt: number | null }>();
   const of = (name: string) => {
     let entry = views.get(name);
-    if (!entry) views.set(name, entry = { view: new HostView(deps.loadHosts, deps.hostViewMaxAgeMs), count: 0, lastAt: null });
+    if (!entry) views.set(name, (entry = { view: new HostView(deps.loadHosts, deps.hostViewMaxAgeMs), count: 0, lastAt: null }));
     return entry;
   };
   // Schedulers whose service record an operator deleted while they run; soft state, gone with the process.

@@ -23,7 +23,10 @@ export class HostView {
   private loadedAt = -Infinity;
   private readonly placed = new Map<string, Capacity>();
 
-  constructor(private readonly load: () => Promise<HostRow[]>, private readonly maxAgeMs: number) {}
+  constructor(
+    private readonly load: () => Promise<HostRow[]>,
+    private readonly maxAgeMs: number,
+  ) {}
 
   async pick(needs: Needs, now: number, serviceDownMs: number): Promise<string | undefined> {
     if (now - this.loadedAt > this.maxAgeMs) {
@@ -49,7 +52,9 @@ export class HostView {
   }
 
   /** Forget the picture, e.g. after a host refused a claim it looked able to take. */
-  invalidate(): void { this.loadedAt = -Infinity; }
+  invalidate(): void {
+    this.loadedAt = -Infinity;
+  }
 
   private free(h: HostRow): Capacity {
     const f = freeOf(h);

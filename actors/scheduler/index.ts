@@ -9,15 +9,16 @@ export { Placement } from './protocol.js';
 export type { Selection } from './behaviour.js';
 export type { SchedulerRow } from './state.js';
 
-export const schedulerKind = (deps: SchedulerDeps) => defineKind<SchedulerRow, typeof schedulerProtocol.spec>({
-  kind: 'scheduler',
-  protocol: schedulerProtocol,
-  behaviour: schedulerBehaviour(deps),
-  model: 'Scheduler',
-  key: 'name',
-  // A scheduler takes every placement request; it stays active rather than reload per request.
-  passivates: false,
-  // A scheduler has no entity state to mark: the actor record alone says it failed.
-  onFailed: () => undefined,
-  summary: (s) => ({ decisions: s?.decisions ?? 0 }),
-});
+export const schedulerKind = (deps: SchedulerDeps) =>
+  defineKind<SchedulerRow, typeof schedulerProtocol.spec>({
+    kind: 'scheduler',
+    protocol: schedulerProtocol,
+    behaviour: schedulerBehaviour(deps),
+    model: 'Scheduler',
+    key: 'name',
+    // A scheduler takes every placement request; it stays active rather than reload per request.
+    passivates: false,
+    // A scheduler has no entity state to mark: the actor record alone says it failed.
+    onFailed: () => undefined,
+    summary: (s) => ({ decisions: s?.decisions ?? 0 }),
+  });

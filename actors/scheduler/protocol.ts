@@ -5,18 +5,21 @@ const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
 const count = () => Type.Integer({ minimum: 0 });
 
 /** What one boot needs of a host, and where it was tried already. */
-export const Placement = Type.Object({
-  instance_uuid: text(36),
-  vcpus: count(),
-  memory_mb: count(),
-  disk_gb: count(),
-  availability_zone: Type.Union([text(), Type.Null()]),
-  /** Hosts that already refused or failed this boot. */
-  tried: Type.Array(text(), { maxItems: 64 }),
-  attempt: Type.Integer({ minimum: 1 }),
-  /** A host an admin asked for; a forced one is taken whatever the filters say, as Nova's force_hosts. */
-  destination: Type.Optional(Type.Object({ host: text(), force: Type.Boolean() }, { additionalProperties: false })),
-}, { additionalProperties: false });
+export const Placement = Type.Object(
+  {
+    instance_uuid: text(36),
+    vcpus: count(),
+    memory_mb: count(),
+    disk_gb: count(),
+    availability_zone: Type.Union([text(), Type.Null()]),
+    /** Hosts that already refused or failed this boot. */
+    tried: Type.Array(text(), { maxItems: 64 }),
+    attempt: Type.Integer({ minimum: 1 }),
+    /** A host an admin asked for; a forced one is taken whatever the filters say, as Nova's force_hosts. */
+    destination: Type.Optional(Type.Object({ host: text(), force: Type.Boolean() }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
 
 export const schedulerProtocol = defineProtocol('scheduler', {
   /**

@@ -6,12 +6,15 @@ const empty = () => Type.Object({}, { additionalProperties: false });
 export const volumeProtocol = defineProtocol('volume', {
   create: {
     durable: true,
-    payload: Type.Object({
-      project_id: Type.String({ minLength: 1, maxLength: 255 }),
-      // Cinder allows an empty volume name.
-      name: Type.String({ maxLength: 255 }),
-      size_gb: Type.Integer({ minimum: 1 }),
-    }, { additionalProperties: false }),
+    payload: Type.Object(
+      {
+        project_id: Type.String({ minLength: 1, maxLength: 255 }),
+        // Cinder allows an empty volume name.
+        name: Type.String({ maxLength: 255 }),
+        size_gb: Type.Integer({ minimum: 1 }),
+      },
+      { additionalProperties: false },
+    ),
   },
   attach: {
     durable: true,

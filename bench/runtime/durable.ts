@@ -42,8 +42,10 @@ async function measure(label: string, database: BenchDatabase): Promise<void> {
     turn = mine.catch(() => undefined);
     return mine;
   };
-  const update = (a: number, m: number) => bench.db.sequelize.transaction((transaction) =>
-    Instance.update({ display_name: `direct-${m}`, updated_at: new Date() }, { where: { uuid: uuidOf(a) }, transaction }));
+  const update = (a: number, m: number) =>
+    bench.db.sequelize.transaction((transaction) =>
+      Instance.update({ display_name: `direct-${m}`, updated_at: new Date() }, { where: { uuid: uuidOf(a) }, transaction }),
+    );
   const b0 = performance.now();
   await inBatches(ACTORS, ACTORS, async (a) => {
     for (let m = a; m < MESSAGES; m += ACTORS) await (bench.db.dialect === 'sqlite' ? serial(() => update(a, m)) : update(a, m));
@@ -51,6 +53,11 @@ async function measure(label: string, database: BenchDatabase): Promise<void> {
   const baseline = MESSAGES / ((performance.now() - b0) / 1000);
   await bench.stop();
   await database.drop();
-  report(`durable messages on ${label} (${count(MESSAGES)} to ${count(ACTORS)} actors at once, until the last commit; mean batch ${(operations / transactions).toFixed(1)}, max ${bench.store.stats.maxBatch})`,
-    rate, 'msg/s', `the same updates, ${count(ACTORS)} at once, one Sequelize transaction each`, baseline);
+  report(
+    `durable messages on ${label} (${count(MESSAGES)} to ${count(ACTORS)} actors at once, until the last commit; mean batch ${(operations / transactions).toFixed(1)}, max ${bench.store.stats.maxBatch})`,
+    rate,
+    'msg/s',
+    `the same updates, ${count(ACTORS)} at once, one Sequelize transaction each`,
+    baseline,
+  );
 }

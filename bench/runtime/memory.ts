@@ -29,5 +29,11 @@ export async function memory(): Promise<void> {
   await bench.stop();
   await database.drop();
   const spread = `${SPREAD.projects} projects, ${SPREAD.projects * SPREAD.usersPerProject} users, ${SPREAD.hosts} hosts, ${SPREAD.images} images`;
-  report(`heap per activated idle actor (${active.toLocaleString('en')} actors, instance row each; ${spread})`, perActor, 'B', 'bare nact actor', bare);
+  report(
+    `heap per activated idle actor (${active.toLocaleString('en')} actors, instance row each; ${spread})`,
+    perActor,
+    'B',
+    'bare nact actor',
+    bare,
+  );
 }

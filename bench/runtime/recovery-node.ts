@@ -12,13 +12,20 @@ const n = Number(count);
 const bench = await instanceNode(url);
 if (mode === 'accept') {
   // Written through the store but not yet delivered: what a node holds when it dies after accepting.
-  await bench.store.enqueue(Array.from({ length: n }, (_, i) => ({
-    id: randomUUID(), to: renamable(i), type: 'rename', payload: { display_name: `recovered-${i}` }, durable: true,
-  })));
+  await bench.store.enqueue(
+    Array.from({ length: n }, (_, i) => ({
+      id: randomUUID(),
+      to: renamable(i),
+      type: 'rename',
+      payload: { display_name: `recovered-${i}` },
+      durable: true,
+    })),
+  );
   console.log('accepted');
   setInterval(() => {}, 1 << 30);
 } else {
-  if (mode === 'clean') await Promise.all(Array.from({ length: n }, (_, i) => bench.node.send(renamable(i), 'rename', { display_name: `clean-${i}` })));
+  if (mode === 'clean')
+    await Promise.all(Array.from({ length: n }, (_, i) => bench.node.send(renamable(i), 'rename', { display_name: `clean-${i}` })));
   const stats = bench.stats('bench-instance');
   await until(() => stats.durable >= n);
   // A message leaves the outbox in its handler's commit: an empty outbox means every one is durable.

@@ -23,10 +23,20 @@ export async function recovery(): Promise<void> {
 async function run(mode: string, url: string, waitFor: RegExp): Promise<{ line: string; kill(): Promise<void> }> {
   const proc = spawn(process.execPath, ['--import=tsx', child, mode, url, String(ACTORS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   await until(() => waitFor.test(out) || proc.exitCode !== null, 120_000);
   if (!waitFor.test(out)) throw new Error(`recovery child (${mode}) exited: ${out}`);
-  return { line: out.match(waitFor)![0], kill: async () => { if (proc.exitCode === null) { proc.kill('SIGKILL'); await once(proc, 'exit'); } } };
+  return {
+    line: out.match(waitFor)![0],
+    kill: async () => {
+      if (proc.exitCode === null) {
+        proc.kill('SIGKILL');
+        await once(proc, 'exit');
+      }
+    },
+  };
 }
 
 const seeded = async (database: BenchDatabase) => {
@@ -48,6 +58,11 @@ async function measure(label: string, crashed: BenchDatabase, clean: BenchDataba
   await crashed.drop();
   await clean.drop();
   const ms = (r: { line: string }) => Number(r.line.split(' ')[1]);
-  report(`recovery of ${count(ACTORS)} actors' pending messages on ${label} (restarted process, start to last commit)`, ms(recovering), 'ms',
-    'a fresh process sent the same messages at its start', ms(fresh));
+  report(
+    `recovery of ${count(ACTORS)} actors' pending messages on ${label} (restarted process, start to last commit)`,
+    ms(recovering),
+    'ms',
+    'a fresh process sent the same messages at its start',
+    ms(fresh),
+  );
 }

@@ -16,12 +16,19 @@ import type { KindRuntime } from '../../runtime/kind-runtime.js';
 
 export const postgresUrl = () => process.env.BENCH_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export interface BenchDatabase { url: string; drop: () => Promise<void> }
+export interface BenchDatabase {
+  url: string;
+  drop: () => Promise<void>;
+}
 
 export function sqliteDatabase(): Promise<BenchDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-bench-'));
   // A failure to remove still rejects, as from an async function.
-  const drop = () => new Promise<void>((resolve) => { rmSync(dir, { recursive: true, force: true }); resolve(); });
+  const drop = () =>
+    new Promise<void>((resolve) => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve();
+    });
   return Promise.resolve({ url: `sqlite:${join(dir, 'bench.sqlite')}`, drop });
 }
 
@@ -33,23 +40,46 @@ export async function postgresDatabase(): Promise<BenchDatabase | undefined> {
   const run = async (sql: string) => {
     const client = new pg.Client({ connectionString: admin });
     await client.connect();
-    try { await client.query(sql); } finally { await client.end(); }
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
   };
-  try { await run(`CREATE DATABASE ${name}`); } catch { return undefined; }
+  try {
+    await run(`CREATE DATABASE ${name}`);
+  } catch {
+    return undefined;
+  }
   const url = new URL(admin);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-export interface BenchNode { node: ActorNode; db: Database; store: SqlStore; stats: (kind: string) => KindRuntime['stats']; stop: () => Promise<void> }
+export interface BenchNode {
+  node: ActorNode;
+  db: Database;
+  store: SqlStore;
+  stats: (kind: string) => KindRuntime['stats'];
+  stop: () => Promise<void>;
+}
 
-export async function instanceNode(url: string, options: { clock?: Clock; passivateAfterMs?: number; recentMessages?: number } = {}): Promise<BenchNode> {
+export async function instanceNode(
+  url: string,
+  options: { clock?: Clock; passivateAfterMs?: number; recentMessages?: number } = {},
+): Promise<BenchNode> {
   const db = await openDatabase(url, { pool: 10 });
   const clock = options.clock ?? new SystemClock();
   const store = new SqlStore(db, { maxBatch: 500, crashHistory: 20, now: () => clock.now() });
   const node = new ActorNode({
-    nodeId: 'bench', store, transport: new InProcessTransport(), clock, logger: silentLogger(),
-    requestTimeoutMs: 120_000, passivationSweepMs: 3_600_000, recentMessages: options.recentMessages ?? 16,
+    nodeId: 'bench',
+    store,
+    transport: new InProcessTransport(),
+    clock,
+    logger: silentLogger(),
+    requestTimeoutMs: 120_000,
+    passivationSweepMs: 3_600_000,
+    recentMessages: options.recentMessages ?? 16,
   });
   const policy = { maxRestarts: 5, withinMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 30_000, maxMessageAttempts: 3 };
   node.supervise(instanceKind, policy, options.passivateAfterMs ?? 3_600_000);
@@ -60,7 +90,17 @@ export async function instanceNode(url: string, options: { clock?: Clock; passiv
     if (!runtime) throw new Error(`no kind ${kind}`);
     return runtime.stats;
   };
-  return { node, db, store, stats, stop: async () => { await node.stop(); await store.close(); await db.close(); } };
+  return {
+    node,
+    db,
+    store,
+    stats,
+    stop: async () => {
+      await node.stop();
+      await store.close();
+      await db.close();
+    },
+  };
 }
 
 export const uuidOf = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
@@ -79,19 +119,54 @@ export function instanceRow(i: number): InstanceRow {
   const now = new Date();
   const project = i % SPREAD.projects;
   const user = Math.floor(i / SPREAD.projects) % SPREAD.usersPerProject;
-  const host = `compute-${(i * 7) % SPREAD.hosts + 1}`;
+  const host = `compute-${((i * 7) % SPREAD.hosts) + 1}`;
   return {
-    uuid: uuidOf(i), project_id: hex(`project-${project}`), user_id: hex(`user-${project}-${user}`),
-    display_name: `bench-server-${i}`, display_description: null, hostname: `bench-server-${i}`,
-    vm_state: 'active', task_state: null, power_state: 1, host, node: host,
-    availability_zone: 'nova', flavor_name: null, flavor_id: '1', memory_mb: 512, vcpus: 1, root_gb: 1, ephemeral_gb: 0,
-    image_ref: uuidFrom(`image-${(i * 13) % SPREAD.images}`), key_name: `key-${project}-${user}`, locked: false, locked_reason: null,
-    reservation_id: `r-${i.toString(36).padStart(8, '0')}`, launch_index: 0,
-    fault_code: null, fault_message: null, fault_details: null,
-    metadata: '{}', tags: '[]', user_data: null, access_ip_v4: null, access_ip_v6: null, config_drive: '', auto_disk_config: false,
-    root_device_name: '/dev/vda', security_groups: '["default"]', trusted_certs: null, swap: 0, flavor_extra_specs: '{}',
-    requested_host: null, force_host: false,
-    launched_at: now, terminated_at: null, created_at: now, updated_at: now, deleted_at: null,
+    uuid: uuidOf(i),
+    project_id: hex(`project-${project}`),
+    user_id: hex(`user-${project}-${user}`),
+    display_name: `bench-server-${i}`,
+    display_description: null,
+    hostname: `bench-server-${i}`,
+    vm_state: 'active',
+    task_state: null,
+    power_state: 1,
+    host,
+    node: host,
+    availability_zone: 'nova',
+    flavor_name: null,
+    flavor_id: '1',
+    memory_mb: 512,
+    vcpus: 1,
+    root_gb: 1,
+    ephemeral_gb: 0,
+    image_ref: uuidFrom(`image-${(i * 13) % SPREAD.images}`),
+    key_name: `key-${project}-${user}`,
+    locked: false,
+    locked_reason: null,
+    reservation_id: `r-${i.toString(36).padStart(8, '0')}`,
+    launch_index: 0,
+    fault_code: null,
+    fault_message: null,
+    fault_details: null,
+    metadata: '{}',
+    tags: '[]',
+    user_data: null,
+    access_ip_v4: null,
+    access_ip_v6: null,
+    config_drive: '',
+    auto_disk_config: false,
+    root_device_name: '/dev/vda',
+    security_groups: '["default"]',
+    trusted_certs: null,
+    swap: 0,
+    flavor_extra_specs: '{}',
+    requested_host: null,
+    force_host: false,
+    launched_at: now,
+    terminated_at: null,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
   };
 }
 

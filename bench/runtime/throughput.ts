@@ -20,11 +20,16 @@ export async function throughput(): Promise<void> {
 
   const system = nact.start();
   let handled = 0;
-  const raw = nact.spawn(system, (state: unknown, msg: { sender?: Ref }) => {
-    handled++;
-    if (msg.sender) dispatch(msg.sender, state);
-    return state;
-  }, 'raw', { initialState: row }) as unknown as Ref;
+  const raw = nact.spawn(
+    system,
+    (state: unknown, msg: { sender?: Ref }) => {
+      handled++;
+      if (msg.sender) dispatch(msg.sender, state);
+      return state;
+    },
+    'raw',
+    { initialState: row },
+  ) as unknown as Ref;
   const rawRate = await best(3, async () => {
     const target = handled + N;
     const t0 = performance.now();

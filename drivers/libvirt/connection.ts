@@ -13,7 +13,11 @@ export interface DomainStatus {
   readonly powerState: number;
 }
 
-export interface NodeCapacity { readonly hostname: string; readonly vcpus: number; readonly memoryMb: number }
+export interface NodeCapacity {
+  readonly hostname: string;
+  readonly vcpus: number;
+  readonly memoryMb: number;
+}
 
 // A refused operation whose effect is there anyway (a retry finding its work done) is success. Nova's
 // libvirt driver reads that from VIR_ERR_OPERATION_INVALID, but drivers code it differently (the test
@@ -60,7 +64,7 @@ export class LibvirtConnection {
 
   async status(uuid: string, known?: Domain): Promise<DomainStatus | undefined> {
     return this.call(async (h) => {
-      const domain = known ?? await this.lookup(h, uuid);
+      const domain = known ?? (await this.lookup(h, uuid));
       if (!domain) return undefined;
       return statusOf(uuid, domain);
     });
@@ -71,28 +75,38 @@ export class LibvirtConnection {
 
   /** Asks the guest to shut down (ACPI); a domain not running is left as it is. Answers the status after. */
   async shutdown(uuid: string): Promise<DomainStatus | undefined> {
-    return this.onDomain(uuid, async (d) => { await unlessAlready(() => d.shutdown(), d, OFF); });
+    return this.onDomain(uuid, async (d) => {
+      await unlessAlready(() => d.shutdown(), d, OFF);
+    });
   }
 
   /** Stops the domain at once, keeping it defined. */
   async destroy(uuid: string): Promise<DomainStatus | undefined> {
-    return this.onDomain(uuid, async (d) => { await unlessAlready(() => d.destroy(), d, OFF); });
+    return this.onDomain(uuid, async (d) => {
+      await unlessAlready(() => d.destroy(), d, OFF);
+    });
   }
 
   /** Pauses a running guest (virDomainSuspend). */
   async pause(uuid: string): Promise<DomainStatus> {
-    return this.required(uuid, await this.onDomain(uuid, async (d) => {
-      if ((await d.getInfo()).state !== DomainState.PAUSED) await d.suspend();
-    }));
+    return this.required(
+      uuid,
+      await this.onDomain(uuid, async (d) => {
+        if ((await d.getInfo()).state !== DomainState.PAUSED) await d.suspend();
+      }),
+    );
   }
 
   /** Lets a paused guest run again (virDomainResume); one found shut off is started. */
   async unpause(uuid: string): Promise<DomainStatus> {
-    return this.required(uuid, await this.onDomain(uuid, async (d) => {
-      const state = (await d.getInfo()).state;
-      if (state === DomainState.PAUSED) await d.resume();
-      else if (state === DomainState.SHUTOFF) await startUnlessRunning(d);
-    }));
+    return this.required(
+      uuid,
+      await this.onDomain(uuid, async (d) => {
+        const state = (await d.getInfo()).state;
+        if (state === DomainState.PAUSED) await d.resume();
+        else if (state === DomainState.SHUTOFF) await startUnlessRunning(d);
+      }),
+    );
   }
 
   /**
@@ -100,11 +114,14 @@ export class LibvirtConnection {
    * managed save, which the binding lacks). A domain shut off with its file in place is saved already.
    */
   async save(uuid: string, file: string): Promise<DomainStatus> {
-    return this.required(uuid, await this.onDomain(uuid, async (d) => {
-      if ((await d.getInfo()).state === DomainState.SHUTOFF && existsSync(file)) return;
-      mkdirSync(dirname(file), { recursive: true });
-      await d.save(file);
-    }));
+    return this.required(
+      uuid,
+      await this.onDomain(uuid, async (d) => {
+        if ((await d.getInfo()).state === DomainState.SHUTOFF && existsSync(file)) return;
+        mkdirSync(dirname(file), { recursive: true });
+        await d.save(file);
+      }),
+    );
   }
 
   /** Brings a saved guest back from `file` (virDomainRestore), then drops the file; without one, starts it afresh. */
@@ -118,7 +135,12 @@ export class LibvirtConnection {
         await h.domainRestore(file);
       } catch (error) {
         // Restored already by a first attempt: running (or paused) is what it was after; drivers code this refusal differently.
-        const after = await this.lookup(h, spec.uuid).then((d) => d?.getInfo()).then((i) => i?.state, () => undefined);
+        const after = await this.lookup(h, spec.uuid)
+          .then((d) => d?.getInfo())
+          .then(
+            (i) => i?.state,
+            () => undefined,
+          );
         if (after !== DomainState.RUNNING && after !== DomainState.PAUSED) throw classify(error);
       }
       return true;
@@ -247,7 +269,12 @@ async function unlessAlready(operation: () => Promise<unknown>, domain: Domain, 
   } catch (error) {
     if (hasCode(error, 'NO_DOMAIN')) return;
     let state: number | undefined;
-    try { state = (await domain.getInfo()).state; } catch (again) { if (hasCode(again, 'NO_DOMAIN')) return; throw classify(error); }
+    try {
+      state = (await domain.getInfo()).state;
+    } catch (again) {
+      if (hasCode(again, 'NO_DOMAIN')) return;
+      throw classify(error);
+    }
     if (!done.has(state)) throw classify(error);
   }
 }

@@ -17,13 +17,20 @@ const escape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCode
  */
 export function domainXml(spec: DomainSpec): string {
   const name = escape(spec.uuid);
-  const devices = spec.type === 'test' ? '' : [
-    '<devices>',
-    spec.diskPath ? `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${escape(spec.diskPath)}'/><target dev='vda' bus='virtio'/></disk>` : '',
-    "<serial type='pty'/><graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>",
-    '</devices>',
-  ].join('');
-  return `<domain type='${spec.type}'><name>${name}</name><uuid>${name}</uuid>`
-    + `<memory unit='MiB'>${spec.memoryMb}</memory><vcpu>${spec.vcpus}</vcpu>`
-    + `<features><acpi/><apic/></features><os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>${devices}</domain>`;
+  const devices =
+    spec.type === 'test'
+      ? ''
+      : [
+          '<devices>',
+          spec.diskPath
+            ? `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${escape(spec.diskPath)}'/><target dev='vda' bus='virtio'/></disk>`
+            : '',
+          "<serial type='pty'/><graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>",
+          '</devices>',
+        ].join('');
+  return (
+    `<domain type='${spec.type}'><name>${name}</name><uuid>${name}</uuid>` +
+    `<memory unit='MiB'>${spec.memoryMb}</memory><vcpu>${spec.vcpus}</vcpu>` +
+    `<features><acpi/><apic/></features><os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>${devices}</domain>`
+  );
 }

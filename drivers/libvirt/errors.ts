@@ -29,7 +29,11 @@ export const VIR_FROM = { NONE: 0, DOM: 6, RPC: 7, REMOTE: 13 } as const;
 
 export type VirErrorName = keyof typeof VIR_ERR;
 
-interface Row { readonly start: string; readonly code: VirErrorName; readonly domain: number }
+interface Row {
+  readonly start: string;
+  readonly code: VirErrorName;
+  readonly domain: number;
+}
 
 // Longest first where one start is a prefix of another. System errors on the client's socket and
 // the remote driver's "client socket is closed" come from libvirt's RPC layer (virnetsocket.c,
@@ -60,7 +64,11 @@ const TABLE: readonly Row[] = [
 export class LibvirtFault extends Error {
   readonly code: number;
   readonly domain: number;
-  constructor(message: string, readonly codeName: VirErrorName | 'UNKNOWN', domain: number) {
+  constructor(
+    message: string,
+    readonly codeName: VirErrorName | 'UNKNOWN',
+    domain: number,
+  ) {
     super(message);
     this.name = 'LibvirtFault';
     this.code = codeName === 'UNKNOWN' ? -1 : VIR_ERR[codeName];
@@ -79,8 +87,7 @@ export function classify(error: unknown): LibvirtFault {
 }
 
 /** True for a libvirt error of one of these codes. */
-export const hasCode = (error: unknown, ...codes: VirErrorName[]): boolean =>
-  codes.some((c) => classify(error).code === VIR_ERR[c]);
+export const hasCode = (error: unknown, ...codes: VirErrorName[]): boolean => codes.some((c) => classify(error).code === VIR_ERR[c]);
 
 /**
  * The connection to the daemon is gone (Nova's libvirt host._connect_auth_cb / _test_connection:
@@ -94,7 +101,10 @@ export function isConnectionLost(error: unknown): boolean {
 
 /** The hypervisor cannot be reached: its daemon is down or the connection cannot be opened again. */
 export class HypervisorUnavailable extends Error {
-  constructor(readonly uri: string, override readonly cause: LibvirtFault) {
+  constructor(
+    readonly uri: string,
+    override readonly cause: LibvirtFault,
+  ) {
     super(`hypervisor ${uri} is unreachable: ${cause.message}`);
     this.name = 'HypervisorUnavailable';
   }

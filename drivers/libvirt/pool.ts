@@ -6,7 +6,7 @@ export class ConnectionPool {
 
   get(uri: string): LibvirtConnection {
     let connection = this.connections.get(uri);
-    if (!connection) this.connections.set(uri, connection = new LibvirtConnection(uri));
+    if (!connection) this.connections.set(uri, (connection = new LibvirtConnection(uri)));
     return connection;
   }
 

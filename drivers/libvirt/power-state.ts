@@ -6,11 +6,19 @@ export const PowerState = { NOSTATE: 0, RUNNING: 1, PAUSED: 3, SHUTDOWN: 4, CRAS
 /** libvirt's domain state as Nova's libvirt driver reports it. */
 export function powerStateOf(state: DomainState): number {
   switch (state) {
-    case DomainState.RUNNING: case DomainState.BLOCKED: return PowerState.RUNNING;
-    case DomainState.PAUSED: return PowerState.PAUSED;
-    case DomainState.SHUTDOWN: case DomainState.SHUTOFF: return PowerState.SHUTDOWN;
-    case DomainState.CRASHED: return PowerState.CRASHED;
-    case DomainState.PMSUSPENDED: return PowerState.SUSPENDED;
-    default: return PowerState.NOSTATE;
+    case DomainState.RUNNING:
+    case DomainState.BLOCKED:
+      return PowerState.RUNNING;
+    case DomainState.PAUSED:
+      return PowerState.PAUSED;
+    case DomainState.SHUTDOWN:
+    case DomainState.SHUTOFF:
+      return PowerState.SHUTDOWN;
+    case DomainState.CRASHED:
+      return PowerState.CRASHED;
+    case DomainState.PMSUSPENDED:
+      return PowerState.SUSPENDED;
+    default:
+      return PowerState.NOSTATE;
   }
 }

@@ -16,7 +16,10 @@ export function machineIp(): string {
 
 function defaultRouteInterface(): string | undefined {
   try {
-    const routes = readFileSync('/proc/net/route', 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const routes = readFileSync('/proc/net/route', 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/));
     return routes.find((r) => r[1] === '00000000' && r[7] === '00000000')?.[0];
   } catch {
     return undefined;

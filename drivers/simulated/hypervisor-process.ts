@@ -20,12 +20,22 @@ const SOCKET_PATH_MAX = 107;
 const socketOf = (dir: string) => join(dir, 'libvirt-sock');
 export const uriOf = (dir: string) => `test+unix:///default?socket=${socketOf(dir)}`;
 
-const read = (file: string) => { try { return readFileSync(file, 'utf8').trim(); } catch { return ''; } };
+const read = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '';
+  }
+};
 
 /** True when pid is a live process whose command line names this hypervisor's directory (pids get reused). */
 function ours(pid: number, dir: string): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir); } catch { return false; }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+  } catch {
+    return false;
+  }
 }
 
 function pids(dir: string) {
@@ -38,7 +48,13 @@ function alive(dir: string): boolean {
   return ours(p.leader, dir) && ours(p.daemon, dir) && ours(p.keeper, dir) && existsSync(socketOf(dir));
 }
 
-const kill = (pid: number, signal: NodeJS.Signals) => { try { process.kill(pid, signal); } catch { /* already gone */ } };
+const kill = (pid: number, signal: NodeJS.Signals) => {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
+};
 
 /**
  * A simulated hypervisor in `dir`: the running one if it is whole, else a new one, started

@@ -10,12 +10,22 @@ import type { Operator } from '../../runtime/operator.js';
 // admin role, in X-Auth-Token; errors are `{"error": {"code", "title", "message"}}`, as Keystone's.
 
 /** The part of the token service this API needs: who the token's holder is and whether they are an admin. */
-export interface AdminTokens { context(token: string | undefined): Promise<{ readonly isAdmin: boolean; readonly userId: string }> }
+export interface AdminTokens {
+  context(token: string | undefined): Promise<{ readonly isAdmin: boolean; readonly userId: string }>;
+}
 
-export interface AdminServices { readonly operator: Operator; readonly tokens: AdminTokens }
+export interface AdminServices {
+  readonly operator: Operator;
+  readonly tokens: AdminTokens;
+}
 
 class AdminError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 const MAX_LIMIT = 1_000;
@@ -44,11 +54,22 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AdminError(404, 'The resource could not be found.');
     } catch (error) {
-      const known = error instanceof AdminError ? error : (error as { status?: number }).status === 401 ? new AdminError(401, (error as Error).message) : undefined;
+      const known =
+        error instanceof AdminError
+          ? error
+          : (error as { status?: number }).status === 401
+            ? new AdminError(401, (error as Error).message)
+            : undefined;
       if (!known) ctx.state.log.error({ err: error }, 'admin request failed');
       const status = known?.status ?? 500;
       ctx.status = status;
-      ctx.body = { error: { code: status, title: statusTitles[status] ?? 'Error', message: known?.message ?? 'An unexpected error prevented the server from fulfilling your request.' } };
+      ctx.body = {
+        error: {
+          code: status,
+          title: statusTitles[status] ?? 'Error',
+          message: known?.message ?? 'An unexpected error prevented the server from fulfilling your request.',
+        },
+      };
     }
   });
   app.use(async (ctx, next) => {
@@ -113,8 +134,12 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
     ctx.status = 204;
   });
 
-  app.use(router.routes()).use(router.allowedMethods({
-    throw: true, methodNotAllowed: () => new AdminError(405, 'Method Not Allowed'), notImplemented: () => new AdminError(501, 'Not Implemented'),
-  }));
+  app.use(router.routes()).use(
+    router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new AdminError(405, 'Method Not Allowed'),
+      notImplemented: () => new AdminError(501, 'Not Implemented'),
+    }),
+  );
   return app;
 }

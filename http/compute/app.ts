@@ -35,7 +35,10 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   const app = new Koa<ComputeState>();
   answerMalformedWith(app, novaFaultBody);
   app.use(correlation(logger));
-  app.use(async (ctx, next) => { ctx.set('x-compute-request-id', ctx.state.correlationId); await next(); });
+  app.use(async (ctx, next) => {
+    ctx.set('x-compute-request-id', ctx.state.correlationId);
+    await next();
+  });
   for (const middleware of outer) app.use(middleware);
   app.use(novaFaults);
   app.use(microversion);
@@ -62,7 +65,8 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
     await next();
   });
   const api = new Router<ComputeState>({ prefix: '/v2.1' });
-  for (const routes of [flavorRoutes, serverRoutes, hypervisorRoutes, serviceRoutes, limitRoutes, availabilityZoneRoutes]) api.use(routes(s).routes());
+  for (const routes of [flavorRoutes, serverRoutes, hypervisorRoutes, serviceRoutes, limitRoutes, availabilityZoneRoutes])
+    api.use(routes(s).routes());
   api.use(aggregateRoutes(s).routes());
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());

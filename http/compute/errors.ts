@@ -7,9 +7,17 @@ export { ComputeFault as NovaFault, badRequest, forbidden, notFound };
 
 // Nova's names (wsgi.Fault._fault_names); any other status, 406 among them, is a computeFault.
 const FAULT_NAMES: Record<number, string> = {
-  400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound', 405: 'badMethod',
-  409: 'conflictingRequest', 413: 'overLimit', 415: 'badMediaType', 429: 'overLimit',
-  501: 'notImplemented', 503: 'serviceUnavailable',
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'itemNotFound',
+  405: 'badMethod',
+  409: 'conflictingRequest',
+  413: 'overLimit',
+  415: 'badMediaType',
+  429: 'overLimit',
+  501: 'notImplemented',
+  503: 'serviceUnavailable',
 };
 
 /** A Nova fault body: `{"<faultName>": {"code", "message"}}`. */
@@ -19,7 +27,8 @@ export const novaFaults: Middleware<Partial<RequestState>> = async (ctx, next) =
   try {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) throw notFound('The resource could not be found.');
-    if (ctx.status === 405 && !ctx.body) throw new ComputeFault(405, 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
+    if (ctx.status === 405 && !ctx.body)
+      throw new ComputeFault(405, 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
   } catch (error) {
     const status = (error as { status?: number }).status ?? 500;
     if (status === 401) {
@@ -32,7 +41,8 @@ export const novaFaults: Middleware<Partial<RequestState>> = async (ctx, next) =
     const known = status < 500;
     if (!known) ctx.state.log?.error({ err: error }, 'compute request failed');
     ctx.status = status;
-    const message = known ? (error as Error).message
+    const message = known
+      ? (error as Error).message
       : 'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.';
     ctx.body = novaFaultBody(status, message);
   }

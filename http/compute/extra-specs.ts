@@ -4,8 +4,13 @@ import type { Microversion } from './microversion.js';
 
 const rules = EXTRA_SPEC_RULES.map(([name, rule]) => ({ name: new RegExp(`^(?:${name})$`, 'u'), rule }));
 // A name in one of these namespaces must match a rule; names elsewhere are the operator's own.
-const namespaces = [...new Set(EXTRA_SPEC_RULES.map(([name]) => name).filter((n) => n.includes(':')).map((n) => n.split(':')[0]))]
-  .map((ns) => new RegExp(`^(?:${ns})$`, 'u'));
+const namespaces = [
+  ...new Set(
+    EXTRA_SPEC_RULES.map(([name]) => name)
+      .filter((n) => n.includes(':'))
+      .map((n) => n.split(':')[0]),
+  ),
+].map((ns) => new RegExp(`^(?:${ns})$`, 'u'));
 
 const failed = (why: string) => badRequest(`Validation failed; ${why}`);
 const BOOLEAN_LIKE = ['1', 't', 'true', 'on', 'y', 'yes', '0', 'f', 'false', 'off', 'n', 'no'];

@@ -5,15 +5,34 @@ import { boolean, descriptionPattern, flavorParamNonNegative, flavorParamPositiv
 
 // Nova's request schemas for flavors, their extra specs and access (nova/api/openstack/compute/schemas).
 
-const VALID_SORT_KEYS = ['created_at', 'description', 'disabled', 'ephemeral_gb', 'flavorid', 'id', 'is_public', 'memory_mb', 'name',
-  'root_gb', 'rxtx_factor', 'swap', 'updated_at', 'vcpu_weight', 'vcpus'];
+const VALID_SORT_KEYS = [
+  'created_at',
+  'description',
+  'disabled',
+  'ephemeral_gb',
+  'flavorid',
+  'id',
+  'is_public',
+  'memory_mb',
+  'name',
+  'root_gb',
+  'rxtx_factor',
+  'swap',
+  'updated_at',
+  'vcpu_weight',
+  'vcpus',
+];
 
 export const flavorIndexQuery = (v: Microversion): Schema => ({
   type: 'object',
   properties: {
-    limit: multiParams(nonNegativeInteger), marker: multiParams({ type: 'string' }), is_public: multiParams({ type: 'string' }),
-    minRam: multiParams({ type: 'string' }), minDisk: multiParams({ type: 'string' }),
-    sort_key: multiParams({ type: 'string', enum: VALID_SORT_KEYS }), sort_dir: multiParams({ type: 'string', enum: ['asc', 'desc'] }),
+    limit: multiParams(nonNegativeInteger),
+    marker: multiParams({ type: 'string' }),
+    is_public: multiParams({ type: 'string' }),
+    minRam: multiParams({ type: 'string' }),
+    minDisk: multiParams({ type: 'string' }),
+    sort_key: multiParams({ type: 'string', enum: VALID_SORT_KEYS }),
+    sort_dir: multiParams({ type: 'string', enum: ['asc', 'desc'] }),
   },
   additionalProperties: !v.atLeast('2.75'),
 });
@@ -33,7 +52,7 @@ export const flavorCreate = (v: Microversion): Schema => ({
         disk: flavorParamNonNegative,
         'OS-FLV-EXT-DATA:ephemeral': flavorParamNonNegative,
         swap: flavorParamNonNegative,
-        rxtx_factor: { type: ['number', 'string'], pattern: '^[0-9]+(\\.[0-9]+)?$', minimum: 0, exclusiveMinimum: true, maximum: 3.40282e+38 },
+        rxtx_factor: { type: ['number', 'string'], pattern: '^[0-9]+(\\.[0-9]+)?$', minimum: 0, exclusiveMinimum: true, maximum: 3.40282e38 },
         'os-flavor-access:is_public': boolean,
         ...(v.atLeast('2.55') ? { description } : {}),
       },
@@ -59,7 +78,10 @@ const specs: Schema = {
 };
 
 export const extraSpecsCreate: Schema = {
-  type: 'object', properties: { extra_specs: specs }, required: ['extra_specs'], additionalProperties: false,
+  type: 'object',
+  properties: { extra_specs: specs },
+  required: ['extra_specs'],
+  additionalProperties: false,
 };
 
 export const extraSpecUpdate: Schema = { ...specs, minProperties: 1, maxProperties: 1 };

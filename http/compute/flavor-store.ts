@@ -17,13 +17,21 @@ export async function flavorInPath(s: ComputeServices, ctx: ComputeContext): Pro
 /** The ids of the private flavors a project was given access to. */
 export async function flavorsOpenTo(s: ComputeServices, projectId: string | undefined): Promise<Set<string>> {
   if (!projectId) return new Set();
-  const rows = await s.models.FlavorProject.findAll({ where: { project_id: projectId }, attributes: ['flavor_id'], raw: true }) as unknown as FlavorProjectRow[];
+  const rows = (await s.models.FlavorProject.findAll({
+    where: { project_id: projectId },
+    attributes: ['flavor_id'],
+    raw: true,
+  })) as unknown as FlavorProjectRow[];
   return new Set(rows.map((r) => r.flavor_id));
 }
 
 /** The projects given access to a flavor, by id. */
 export async function flavorProjects(s: ComputeServices, id: string): Promise<string[]> {
-  const rows = await s.models.FlavorProject.findAll({ where: { flavor_id: id }, order: [['project_id', 'ASC']], raw: true }) as unknown as FlavorProjectRow[];
+  const rows = (await s.models.FlavorProject.findAll({
+    where: { flavor_id: id },
+    order: [['project_id', 'ASC']],
+    raw: true,
+  })) as unknown as FlavorProjectRow[];
   return rows.map((r) => r.project_id);
 }
 

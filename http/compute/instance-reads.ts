@@ -12,14 +12,20 @@ export type Attribute = string | [Utils.Literal, string];
  * turning rows into objects, twice what JSON.parse of the same data costs. PostgreSQL's
  * driver is fast enough as it is.
  */
-export async function readInstances(model: Instances, options: Omit<FindOptions, 'attributes'> & { attributes?: Attribute[] }): Promise<InstanceRow[]> {
+export async function readInstances(
+  model: Instances,
+  options: Omit<FindOptions, 'attributes'> & { attributes?: Attribute[] },
+): Promise<InstanceRow[]> {
   const sequelize = model.sequelize!;
   if (sequelize.getDialect() !== 'sqlite') return model.findAll({ ...options, raw: true }) as unknown as Promise<InstanceRow[]>;
   const attributes = options.attributes ?? Object.keys(model.getAttributes());
   const names = attributes.map((a) => (typeof a === 'string' ? a : a[1]));
-  const generator = (sequelize.getQueryInterface() as unknown as { queryGenerator: { selectQuery(t: string, o: object, m: unknown): string } }).queryGenerator;
+  const generator = (sequelize.getQueryInterface() as unknown as { queryGenerator: { selectQuery(t: string, o: object, m: unknown): string } })
+    .queryGenerator;
   const inner = generator.selectQuery(model.getTableName() as string, { ...options, attributes }, model).replace(/;\s*$/, '');
   const pairs = names.map((c) => `'${c}', ${sequelize.getQueryInterface().quoteIdentifier(c)}`).join(', ');
-  const [row] = await sequelize.query<{ rows: string }>(`SELECT json_group_array(json_object(${pairs})) AS rows FROM (${inner})`, { type: QueryTypes.SELECT });
+  const [row] = await sequelize.query<{ rows: string }>(`SELECT json_group_array(json_object(${pairs})) AS rows FROM (${inner})`, {
+    type: QueryTypes.SELECT,
+  });
   return JSON.parse(row.rows) as InstanceRow[];
 }

@@ -36,9 +36,16 @@ type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean'
 export type FormatCheck = (value: unknown) => boolean | { reason: string };
 
 const formats = new Map<string, FormatCheck>();
-export const defineFormat = (name: string, check: FormatCheck) => { formats.set(name, check); };
+export const defineFormat = (name: string, check: FormatCheck) => {
+  formats.set(name, check);
+};
 
-interface Failure { path: Array<string | number>; instance: unknown; message: string; override?: string }
+interface Failure {
+  path: Array<string | number>;
+  instance: unknown;
+  message: string;
+  override?: string;
+}
 
 /** Python's repr() of a JSON value, as jsonschema's messages show values. */
 export function pyRepr(value: unknown): string {
@@ -48,7 +55,9 @@ export function pyRepr(value: unknown): string {
   if (typeof value === 'number') return String(value);
   if (typeof value === 'string') return pyString(value);
   if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
-  return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pyString(k)}: ${pyRepr(v)}`).join(', ')}}`;
+  return `{${Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `${pyString(k)}: ${pyRepr(v)}`)
+    .join(', ')}}`;
 }
 
 /** Python's str(): strings bare, everything else as repr. */
@@ -72,13 +81,20 @@ function pyString(s: string): string {
 
 const isType = (value: unknown, type: JsonType): boolean => {
   switch (type) {
-    case 'object': return typeof value === 'object' && value !== null && !Array.isArray(value);
-    case 'array': return Array.isArray(value);
-    case 'string': return typeof value === 'string';
-    case 'integer': return typeof value === 'number' && Number.isInteger(value);
-    case 'number': return typeof value === 'number';
-    case 'boolean': return typeof value === 'boolean';
-    case 'null': return value === null;
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'null':
+      return value === null;
   }
 };
 
@@ -94,7 +110,7 @@ const compiled = new Map<string, RegExp>();
 const regex = (pattern: string, whole = false) => {
   const key = `${whole ? '^' : ''}${pattern}`;
   let r = compiled.get(key);
-  if (!r) compiled.set(key, r = new RegExp(whole ? `^(?:${pattern})$` : pattern, 'u'));
+  if (!r) compiled.set(key, (r = new RegExp(whole ? `^(?:${pattern})$` : pattern, 'u')));
   return r;
 };
 
@@ -179,7 +195,11 @@ function* check(schema: Schema, value: unknown, path: Array<string | number>): G
         const n = asNumber(value);
         if (n === undefined || typeof value === 'boolean') break;
         if (schema.exclusiveMinimum ? n <= schema.minimum! : n < schema.minimum!) {
-          yield { path, instance: value, message: `${pyRepr(n)} is ${schema.exclusiveMinimum ? 'less than or equal to' : 'less than'} the minimum of ${pyRepr(schema.minimum)}` };
+          yield {
+            path,
+            instance: value,
+            message: `${pyRepr(n)} is ${schema.exclusiveMinimum ? 'less than or equal to' : 'less than'} the minimum of ${pyRepr(schema.minimum)}`,
+          };
         }
         break;
       }

@@ -37,7 +37,11 @@ function parseKeyBlob(type: string, blob: Buffer): JsonWebKey | undefined {
   const [inner, afterType] = sshString(blob, 0);
   if (inner.toString('latin1') !== type) throw new Error('key type mismatch');
   let offset = afterType;
-  const next = () => { const [value, end] = sshString(blob, offset); offset = end; return value; };
+  const next = () => {
+    const [value, end] = sshString(blob, offset);
+    offset = end;
+    return value;
+  };
   let jwk: JsonWebKey | undefined;
   if (type === 'ssh-rsa') {
     const e = next();
@@ -86,24 +90,39 @@ export function x509Fingerprint(pem: string): string {
     if (!/-----BEGIN CERTIFICATE-----/.test(pem)) throw new Error();
     certificate = new X509Certificate(pem);
   } catch {
-    throw new InvalidKeypair('failed to generate X509 fingerprint. Error message: Unable to load certificate. '
-      + 'See https://cryptography.io/en/latest/faq/#why-can-t-i-import-my-pem-file for more details.');
+    throw new InvalidKeypair(
+      'failed to generate X509 fingerprint. Error message: Unable to load certificate. ' +
+        'See https://cryptography.io/en/latest/faq/#why-can-t-i-import-my-pem-file for more details.',
+    );
   }
   return certificate.fingerprint.toLowerCase();
 }
 
-export interface GeneratedKeyPair { privateKey: string; publicKey: string; fingerprint: string }
+export interface GeneratedKeyPair {
+  privateKey: string;
+  publicKey: string;
+  fingerprint: string;
+}
 
-const sshBlobString = (b: Buffer) => { const length = Buffer.alloc(4); length.writeUInt32BE(b.length); return Buffer.concat([length, b]); };
+const sshBlobString = (b: Buffer) => {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(b.length);
+  return Buffer.concat([length, b]);
+};
 // An mpint is big-endian two's complement: a leading zero byte keeps a high bit from reading as negative.
-const mpint = (b64url: string) => { const b = Buffer.from(b64url, 'base64url'); return sshBlobString(b[0] & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b); };
+const mpint = (b64url: string) => {
+  const b = Buffer.from(b64url, 'base64url');
+  return sshBlobString(b[0] & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+};
 
 /** A new RSA 2048 key pair, as Nova generates one (the comment says who made it). */
 export async function generateSshKeyPair(): Promise<GeneratedKeyPair> {
-  const { publicKey, privateKey } = await promisify(generateKeyPair)('rsa', {
-    modulusLength: 2048, publicExponent: 0x10001,
-    publicKeyEncoding: { type: 'spki', format: 'jwk' } as never, privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  }) as unknown as { publicKey: JsonWebKey; privateKey: string };
+  const { publicKey, privateKey } = (await promisify(generateKeyPair)('rsa', {
+    modulusLength: 2048,
+    publicExponent: 0x10001,
+    publicKeyEncoding: { type: 'spki', format: 'jwk' } as never,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  })) as unknown as { publicKey: JsonWebKey; privateKey: string };
   const blob = Buffer.concat([sshBlobString(Buffer.from('ssh-rsa')), mpint(publicKey.e!), mpint(publicKey.n!)]);
   const line = `ssh-rsa ${blob.toString('base64')} Generated-by-Nova`;
   return { privateKey, publicKey: line, fingerprint: sshFingerprint(line) };
@@ -127,8 +146,27 @@ export async function generateX509KeyPair(userId: string): Promise<GeneratedKeyP
     const configFile = join(dir, 'temp.conf');
     const certFile = join(dir, 'temp.crt');
     await writeFile(configFile, OPENSSL_CONFIG(`${userId}@localhost`));
-    await run('openssl', ['req', '-x509', '-nodes', '-days', '3650', '-config', configFile, '-newkey', 'rsa:2048',
-      '-outform', 'PEM', '-keyout', keyFile, '-subj', `/CN=${userId}`, '-extensions', 'v3_req_client', '-out', certFile]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-nodes',
+      '-days',
+      '3650',
+      '-config',
+      configFile,
+      '-newkey',
+      'rsa:2048',
+      '-outform',
+      'PEM',
+      '-keyout',
+      keyFile,
+      '-subj',
+      `/CN=${userId}`,
+      '-extensions',
+      'v3_req_client',
+      '-out',
+      certFile,
+    ]);
     await run('openssl', ['pkcs12', '-export', '-inkey', keyFile, '-in', certFile, '-password', 'pass:', '-out', join(dir, 'temp.p12')]);
     const certificate = await readFile(certFile, 'utf8');
     const bundle = await readFile(join(dir, 'temp.p12'));

@@ -3,11 +3,20 @@ import { NovaFault } from './errors.js';
 
 /** A compute API microversion, comparable as one number (2.37 → 2037). */
 export class Microversion {
-  constructor(readonly major: number, readonly minor: number) {}
-  get value(): number { return this.major * 1000 + this.minor; }
-  toString(): string { return `${this.major}.${this.minor}`; }
+  constructor(
+    readonly major: number,
+    readonly minor: number,
+  ) {}
+  get value(): number {
+    return this.major * 1000 + this.minor;
+  }
+  toString(): string {
+    return `${this.major}.${this.minor}`;
+  }
   /** True at `version` and above, e.g. `v.atLeast('2.37')`. */
-  atLeast(version: string): boolean { return this.value >= valueOf(version); }
+  atLeast(version: string): boolean {
+    return this.value >= valueOf(version);
+  }
 }
 
 export const MIN_VERSION = '2.1';
@@ -23,7 +32,7 @@ function parse(text: string): Microversion | undefined {
 const values = new Map<string, number>();
 function valueOf(version: string): number {
   let value = values.get(version);
-  if (value === undefined) values.set(version, value = parse(version)!.value);
+  if (value === undefined) values.set(version, (value = parse(version)!.value));
   return value;
 }
 
@@ -39,7 +48,9 @@ function requested(header: string, legacy: string): string | undefined {
   return legacy.trim() || undefined;
 }
 
-export interface VersionState { version: Microversion }
+export interface VersionState {
+  version: Microversion;
+}
 
 /** Negotiates the microversion (default 2.1, `latest` the maximum) and echoes it as Nova does. */
 export const microversion: Middleware<VersionState> = async (ctx, next) => {

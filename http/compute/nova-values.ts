@@ -75,18 +75,25 @@ export function parseIsoTime(text: string): Date | undefined {
  */
 export function isRegex(text: unknown): boolean {
   if (typeof text !== 'string' || !text) return false;
-  try { new RegExp(text); return true; } catch { /* perhaps RE2's syntax */ }
+  try {
+    new RegExp(text);
+    return true;
+  } catch {
+    /* perhaps RE2's syntax */
+  }
   // RE2 compiles eagerly: a pattern over the filters' cap is refused there anyway, so it is not compiled here.
   return text.length <= MAX_FILTER_REGEX_LENGTH && re2Compiles(text);
 }
-
 
 // jsonschema's own ipv4 and ipv6 checkers pass anything but a string; Nova's uuid, base64, regex and date-time ones refuse it.
 const onStrings = (test: (v: string) => boolean, others: boolean) => (v: unknown) => (typeof v === 'string' ? test(v) : others);
 defineFormat('uuid', onStrings(isUuidLike, false));
 defineFormat('base64', onStrings(pythonBase64, false));
 defineFormat('regex', onStrings(isRegex, false));
-defineFormat('date-time', onStrings((v) => parseIsoTime(v) !== undefined, false));
+defineFormat(
+  'date-time',
+  onStrings((v) => parseIsoTime(v) !== undefined, false),
+);
 defineFormat('ipv4', onStrings(ipv4, true));
 defineFormat('ipv6', onStrings(ipv6, true));
 
@@ -95,7 +102,9 @@ export function strictBool(text: string): boolean {
   const lowered = text.trim().toLowerCase();
   if (['1', 't', 'true', 'on', 'y', 'yes'].includes(lowered)) return true;
   if (['0', 'f', 'false', 'off', 'n', 'no'].includes(lowered)) return false;
-  throw badRequest(`Invalid input received: Unrecognized value '${text}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
+  throw badRequest(
+    `Invalid input received: Unrecognized value '${text}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`,
+  );
 }
 
 /** oslo's bool_from_string over a value the request schema's `boolean` type accepted. */

@@ -25,7 +25,12 @@ export const markerOf = (ctx: ComputeContext): string | undefined => {
  * Nova's `<collection>_links`: a `next` link when the page is as full as a page can be (the
  * limit asked for, or MAX_LIMIT), with the request's own parameters and the last item as marker.
  */
-export function collectionLinks(s: ComputeServices, ctx: ComputeContext, collection: string, lastIds: string[]): Array<{ rel: string; href: string }> {
+export function collectionLinks(
+  s: ComputeServices,
+  ctx: ComputeContext,
+  collection: string,
+  lastIds: string[],
+): Array<{ rel: string; href: string }> {
   const raw = ctx.query.limit;
   const asked = raw === undefined ? MAX_LIMIT : Number(Array.isArray(raw) ? raw[0] : raw);
   const full = Math.min(asked, MAX_LIMIT);

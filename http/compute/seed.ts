@@ -17,10 +17,20 @@ export const QUOTA_RESOURCES = ['instances', 'cores', 'ram'] as const;
  */
 export async function seedCompute(models: Models, now: Date, unlimitedProjects: string[]): Promise<void> {
   if ((await models.Flavor.count()) === 0) {
-    await models.Flavor.bulkCreate(DEFAULT_FLAVORS.map((f) => ({
-      ...f, ephemeral_gb: 0, swap: 0, rxtx_factor: 1, is_public: true, disabled: false, description: null,
-      created_at: now, updated_at: now, deleted_at: null,
-    })));
+    await models.Flavor.bulkCreate(
+      DEFAULT_FLAVORS.map((f) => ({
+        ...f,
+        ephemeral_gb: 0,
+        swap: 0,
+        rxtx_factor: 1,
+        is_public: true,
+        disabled: false,
+        description: null,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      })),
+    );
   }
   for (const project_id of unlimitedProjects) {
     if (await models.Quota.count({ where: { project_id } })) continue;

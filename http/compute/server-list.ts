@@ -20,13 +20,33 @@ import { MAX_LIMIT } from './pagination.js';
 /** The filters a user without allow_all_filters (a non-admin) may use at a version; the rest are dropped. */
 function userFilters(v: Microversion): Set<string> {
   return new Set([
-    'reservation_id', 'name', 'status', 'image', 'flavor', 'ip', 'changes-since', 'all_tenants',
+    'reservation_id',
+    'name',
+    'status',
+    'image',
+    'flavor',
+    'ip',
+    'changes-since',
+    'all_tenants',
     ...(v.atLeast('2.5') ? ['ip6'] : []),
     ...(v.atLeast('2.26') ? ['tags', 'tags-any', 'not-tags', 'not-tags-any'] : []),
     ...(v.atLeast('2.66') ? ['changes-before'] : []),
     ...(v.atLeast('2.73') ? ['locked'] : []),
-    ...(v.atLeast('2.83') ? ['availability_zone', 'config_drive', 'key_name', 'created_at', 'launched_at', 'terminated_at',
-      'power_state', 'task_state', 'vm_state', 'progress', 'user_id'] : []),
+    ...(v.atLeast('2.83')
+      ? [
+          'availability_zone',
+          'config_drive',
+          'key_name',
+          'created_at',
+          'launched_at',
+          'terminated_at',
+          'power_state',
+          'task_state',
+          'vm_state',
+          'progress',
+          'user_id',
+        ]
+      : []),
     ...(v.atLeast('2.90') ? ['hostname'] : []),
   ]);
 }
@@ -38,21 +58,59 @@ const EXACT = ['project_id', 'user_id', 'image_ref', 'vm_state', 'uuid', 'host',
 const ALIASES: Record<string, string> = { name: 'display_name', image: 'image_ref', tenant_id: 'project_id' };
 // Columns a regular expression may be matched against, and the ones Stratus keeps as constants.
 const REGEX_COLUMNS = [
-  'display_name', 'display_description', 'hostname', 'key_name', 'node', 'reservation_id', 'availability_zone',
-  'config_drive', 'access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'progress', 'launch_index', 'power_state',
-  'kernel_id', 'ramdisk_id', 'root_device_name', 'locked_by', 'launched_at', 'terminated_at', 'created_at',
+  'display_name',
+  'display_description',
+  'hostname',
+  'key_name',
+  'node',
+  'reservation_id',
+  'availability_zone',
+  'config_drive',
+  'access_ip_v4',
+  'access_ip_v6',
+  'auto_disk_config',
+  'progress',
+  'launch_index',
+  'power_state',
+  'kernel_id',
+  'ramdisk_id',
+  'root_device_name',
+  'locked_by',
+  'launched_at',
+  'terminated_at',
+  'created_at',
 ];
 const CONSTANTS: Record<string, string | null> = { kernel_id: '', ramdisk_id: '', progress: '0', locked_by: null };
 
 // API sort keys → columns; keys without a column here sort as equal (Nova's kernel_id, progress… are constant).
 const SORT_COLUMNS: Record<string, string | undefined> = {
-  access_ip_v4: 'access_ip_v4', access_ip_v6: 'access_ip_v6', auto_disk_config: 'auto_disk_config',
-  availability_zone: 'availability_zone', config_drive: 'config_drive', created_at: 'created_at',
-  display_description: 'display_description', display_name: 'display_name', host: 'host', hostname: 'hostname',
-  image_ref: 'image_ref', instance_type_id: 'flavor_id', key_name: 'key_name', launch_index: 'launch_index',
-  launched_at: 'launched_at', locked_by: 'locked', node: 'node', power_state: 'power_state', project_id: 'project_id',
-  root_device_name: 'root_device_name', task_state: 'task_state', terminated_at: 'terminated_at',
-  updated_at: 'updated_at', user_id: 'user_id', uuid: 'uuid', vm_state: 'vm_state', locked: 'locked',
+  access_ip_v4: 'access_ip_v4',
+  access_ip_v6: 'access_ip_v6',
+  auto_disk_config: 'auto_disk_config',
+  availability_zone: 'availability_zone',
+  config_drive: 'config_drive',
+  created_at: 'created_at',
+  display_description: 'display_description',
+  display_name: 'display_name',
+  host: 'host',
+  hostname: 'hostname',
+  image_ref: 'image_ref',
+  instance_type_id: 'flavor_id',
+  key_name: 'key_name',
+  launch_index: 'launch_index',
+  launched_at: 'launched_at',
+  locked_by: 'locked',
+  node: 'node',
+  power_state: 'power_state',
+  project_id: 'project_id',
+  root_device_name: 'root_device_name',
+  task_state: 'task_state',
+  terminated_at: 'terminated_at',
+  updated_at: 'updated_at',
+  user_id: 'user_id',
+  uuid: 'uuid',
+  vm_state: 'vm_state',
+  locked: 'locked',
 };
 
 /** The query string as Nova's validators see it: every parameter a list of its values, in order. */
@@ -71,7 +129,10 @@ function statesFor(statuses: string[]): { vm: string[]; task: string[] } {
   const task = new Set<string>();
   for (const [state, tasks] of Object.entries(STATE_MAP)) {
     for (const [taskState, status] of Object.entries(tasks)) {
-      if (wanted.includes(status.toLowerCase())) { vm.add(state); task.add(taskState); }
+      if (wanted.includes(status.toLowerCase())) {
+        vm.add(state);
+        task.add(taskState);
+      }
     }
   }
   return { vm: [...vm].sort(), task: [...task].sort() };
@@ -95,7 +156,10 @@ function columnText(row: InstanceRow, column: string): string | null {
   return String(value);
 }
 
-interface Sort { keys: string[]; dirs: Array<'asc' | 'desc'> }
+interface Sort {
+  keys: string[];
+  dirs: Array<'asc' | 'desc'>;
+}
 
 /** Nova's get_sort_params, remove_invalid_sort_keys and process_sort_params, in that order. */
 function sortOf(ctx: ComputeContext, q: Record<string, string[]>): Sort {
@@ -120,7 +184,10 @@ function sortOf(ctx: ComputeContext, q: Record<string, string[]>): Sort {
   while (dirs.length < keys.length) dirs.push(fallback);
   if (dirs.length > keys.length) throw badRequest('Invalid input received: Sort direction size exceeds sort key size');
   for (const key of ['created_at', 'uuid']) {
-    if (!keys.includes(key)) { keys.push(key); dirs.push(fallback); }
+    if (!keys.includes(key)) {
+      keys.push(key);
+      dirs.push(fallback);
+    }
   }
   return { keys, dirs: dirs as Array<'asc' | 'desc'> };
 }
@@ -230,10 +297,15 @@ export async function listServers(s: ComputeServices, ctx: ComputeContext, detai
 
   const tagged = Object.keys(tagFilters).length > 0;
   const wanted = new Set([...columns, ...regexes.map(([c]) => c).filter((c) => !(c in CONSTANTS)), ...(tagged ? ['tags'] : [])]);
-  const keep = regexes.length || tagged
-    ? (r: InstanceRow) => regexes.every(([c, matches]) => { const text = columnText(r, c); return text !== null && matches(text); })
-      && (!tagged || tagsMatch(tagsOf(r), tagFilters))
-    : undefined;
+  const keep =
+    regexes.length || tagged
+      ? (r: InstanceRow) =>
+          regexes.every(([c, matches]) => {
+            const text = columnText(r, c);
+            return text !== null && matches(text);
+          }) &&
+          (!tagged || tagsMatch(tagsOf(r), tagFilters))
+      : undefined;
   try {
     return await readPage(s.models.Instance, { where, columns: [...wanted], sort: sortColumns(sort), limit, marker, keep });
   } catch (error) {

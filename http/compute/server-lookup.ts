@@ -8,12 +8,20 @@ import type { ComputeContext, ComputeServices } from './services.js';
 export { instanceNotFound };
 
 /** The server, if the caller may see it (the compute service's rule); else Nova's 404. */
-export const findServer = (s: ComputeServices, ctx: ComputeContext, id: string, options: { attributes?: Array<keyof InstanceRow>; deleted?: boolean } = {}) =>
-  findServerFor(s, ctx.state, id, options);
+export const findServer = (
+  s: ComputeServices,
+  ctx: ComputeContext,
+  id: string,
+  options: { attributes?: Array<keyof InstanceRow>; deleted?: boolean } = {},
+) => findServerFor(s, ctx.state, id, options);
 
 /** Asks a server's instance actor to change it; its refusals are the compute service's faults (instanceRefusal). */
-export async function askInstance<R>(s: ComputeServices, ctx: ComputeContext, id: string,
-  ask: (instance: InstanceClient, options: RequestOptions) => Promise<R>): Promise<R> {
+export async function askInstance<R>(
+  s: ComputeServices,
+  ctx: ComputeContext,
+  id: string,
+  ask: (instance: InstanceClient, options: RequestOptions) => Promise<R>,
+): Promise<R> {
   try {
     return await ask(computeActors(s.actors).instance(id), { correlationId: ctx.state.correlationId });
   } catch (error) {
@@ -25,6 +33,6 @@ export async function askInstance<R>(s: ComputeServices, ctx: ComputeContext, id
 export async function hostsByName(s: ComputeServices, names: Iterable<string | null>): Promise<Map<string, HostRow>> {
   const wanted = [...new Set([...names].filter((n): n is string => Boolean(n)))];
   if (!wanted.length) return new Map();
-  const rows = await s.models.Host.findAll({ where: { name: { [Op.in]: wanted } }, raw: true }) as unknown as HostRow[];
+  const rows = (await s.models.Host.findAll({ where: { name: { [Op.in]: wanted } }, raw: true })) as unknown as HostRow[];
   return new Map(rows.map((h) => [h.name, h]));
 }

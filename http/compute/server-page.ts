@@ -9,7 +9,10 @@ import { readInstances, type Attribute } from './instance-reads.js';
 
 type Instances = Models['Instance'];
 
-export interface SortColumn { column: string; dir: 'asc' | 'desc' }
+export interface SortColumn {
+  column: string;
+  dir: 'asc' | 'desc';
+}
 
 export interface PageQuery {
   where: WhereOptions;
@@ -91,7 +94,9 @@ export async function readPage(model: Instances, q: PageQuery): Promise<Instance
     // SQLite keeps the subquery's order in json_group_array: the ordered, limited subquery is read as a co-routine.
     const rows = await readInstances(model, {
       where: from ? { [Op.and]: [q.where, sql.after(from)] } : q.where,
-      attributes, order: sql.order, limit: q.keep ? size : q.limit - page.length,
+      attributes,
+      order: sql.order,
+      limit: q.keep ? size : q.limit - page.length,
     });
     let since = performance.now();
     for (const row of rows) {

@@ -37,9 +37,15 @@ export const hostRows = async (s: ComputeServices): Promise<HostRow[]> =>
   (await s.models.Host.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }) as HostRow);
 
 export const computeRecord = (h: HostRow, now: number, serviceDownMs: number): ServiceRecord => ({
-  binary: 'nova-compute', host: h.name, zone: h.availability_zone, disabled: dbBool(h.service_disabled),
-  disabledReason: h.disabled_reason, forcedDown: dbBool(h.forced_down), up: computeUp(h, now, serviceDownMs),
-  updatedAt: h.last_seen_at, row: h,
+  binary: 'nova-compute',
+  host: h.name,
+  zone: h.availability_zone,
+  disabled: dbBool(h.service_disabled),
+  disabledReason: h.disabled_reason,
+  forcedDown: dbBool(h.forced_down),
+  up: computeUp(h, now, serviceDownMs),
+  updatedAt: h.last_seen_at,
+  row: h,
 });
 
 /** Every service, schedulers' first (they start first, so Nova gives them the lower ids). */
@@ -49,7 +55,14 @@ export async function serviceRecords(s: ComputeServices): Promise<ServiceRecord[
   const internal = schedulers.flatMap((sc) => {
     const up = now - new Date(sc.updated_at).getTime() <= s.serviceDownMs;
     return (['nova-scheduler', 'nova-conductor'] as const).map((binary): ServiceRecord => ({
-      binary, host: sc.name, zone: INTERNAL_ZONE, disabled: false, disabledReason: null, forcedDown: false, up, updatedAt: sc.updated_at,
+      binary,
+      host: sc.name,
+      zone: INTERNAL_ZONE,
+      disabled: false,
+      disabledReason: null,
+      forcedDown: false,
+      up,
+      updatedAt: sc.updated_at,
     }));
   });
   return [...internal, ...(await hostRows(s)).map((h) => computeRecord(h, now, s.serviceDownMs))];
@@ -73,15 +86,14 @@ export function idInPath(v: Microversion, id: string, notInteger: () => Error): 
 
 /** The service an integer id or a UUID names. */
 export function serviceById(records: readonly ServiceRecord[], id: number | string): ServiceRecord | undefined {
-  return typeof id === 'number'
-    ? records.find((r) => intId(keyOf(r)) === id)
-    : records.find((r) => uuidOf(keyOf(r)) === id.toLowerCase());
+  return typeof id === 'number' ? records.find((r) => intId(keyOf(r)) === id) : records.find((r) => uuidOf(keyOf(r)) === id.toLowerCase());
 }
 
 /** A compute node's id: an integer before 2.53, a UUID from then on. */
 export const hypervisorIdAt = (v: Microversion, h: HostRow) => idAt(v.atLeast('2.53'), `hypervisor/${h.name}`);
 
 /** The host an integer hypervisor id or a UUID names. */
-export const hypervisorById = (hosts: readonly HostRow[], id: number | string) => (typeof id === 'number'
-  ? hosts.find((h) => intId(`hypervisor/${h.name}`) === id)
-  : hosts.find((h) => uuidOf(`hypervisor/${h.name}`) === id.toLowerCase()));
+export const hypervisorById = (hosts: readonly HostRow[], id: number | string) =>
+  typeof id === 'number'
+    ? hosts.find((h) => intId(`hypervisor/${h.name}`) === id)
+    : hosts.find((h) => uuidOf(`hypervisor/${h.name}`) === id.toLowerCase());

@@ -24,7 +24,10 @@ export interface ComputeServices extends ComputeDeps {
   readonly publicUrl: () => string;
 }
 
-export interface ComputeState extends RequestState, VersionState { auth: Caller; project: string }
+export interface ComputeState extends RequestState, VersionState {
+  auth: Caller;
+  project: string;
+}
 
 export type ComputeContext = Context & { state: ComputeState; params: Record<string, string> };
 
@@ -39,8 +42,10 @@ export async function requestBody(ctx: Context): Promise<unknown> {
   try {
     return await readJson(ctx);
   } catch (error) {
-    throw Object.assign(badRequest((error as Error).message === 'request body is not valid JSON' ? 'Malformed request body' : (error as Error).message),
-      { status: (error as { status?: number }).status ?? 400 });
+    throw Object.assign(
+      badRequest((error as Error).message === 'request body is not valid JSON' ? 'Malformed request body' : (error as Error).message),
+      { status: (error as { status?: number }).status ?? 400 },
+    );
   }
 }
 

@@ -31,22 +31,59 @@ export async function bootstrapIdentity(models: Models, options: BootstrapOption
   try {
     await models.Domain.sequelize!.transaction(async (transaction) => {
       await models.Domain.create({ id: 'default', name: 'Default', description: 'The default domain', enabled: true, ...stamp }, { transaction });
-      await models.Role.bulkCreate(Object.entries(roles).map(([name, id]) => ({ id, name, description: '', ...stamp })), { transaction });
-      await models.ImpliedRole.bulkCreate([
-        { prior_role_id: roles.admin, implied_role_id: roles.member },
-        { prior_role_id: roles.member, implied_role_id: roles.reader },
-      ], { transaction });
-      await models.Project.bulkCreate(Object.entries(projects).map(([name, id]) => ({
-        id, name, domain_id: 'default', parent_id: null, description: `Bootstrap project ${name}`, enabled: true, ...stamp,
-      })), { transaction });
-      await models.User.bulkCreate([
-        { id: users.admin, name: 'admin', domain_id: 'default', default_project_id: projects.admin, enabled: true, password_hash: await hashPassword(adminPassword), ...stamp },
-        { id: users.demo, name: 'demo', domain_id: 'default', default_project_id: projects.demo, enabled: true, password_hash: await hashPassword(demoPassword), ...stamp },
-      ], { transaction });
-      await models.Assignment.bulkCreate([
-        { user_id: users.admin, target_type: 'project', target_id: projects.admin, role_id: roles.admin },
-        { user_id: users.demo, target_type: 'project', target_id: projects.demo, role_id: roles.member },
-      ], { transaction });
+      await models.Role.bulkCreate(
+        Object.entries(roles).map(([name, id]) => ({ id, name, description: '', ...stamp })),
+        { transaction },
+      );
+      await models.ImpliedRole.bulkCreate(
+        [
+          { prior_role_id: roles.admin, implied_role_id: roles.member },
+          { prior_role_id: roles.member, implied_role_id: roles.reader },
+        ],
+        { transaction },
+      );
+      await models.Project.bulkCreate(
+        Object.entries(projects).map(([name, id]) => ({
+          id,
+          name,
+          domain_id: 'default',
+          parent_id: null,
+          description: `Bootstrap project ${name}`,
+          enabled: true,
+          ...stamp,
+        })),
+        { transaction },
+      );
+      await models.User.bulkCreate(
+        [
+          {
+            id: users.admin,
+            name: 'admin',
+            domain_id: 'default',
+            default_project_id: projects.admin,
+            enabled: true,
+            password_hash: await hashPassword(adminPassword),
+            ...stamp,
+          },
+          {
+            id: users.demo,
+            name: 'demo',
+            domain_id: 'default',
+            default_project_id: projects.demo,
+            enabled: true,
+            password_hash: await hashPassword(demoPassword),
+            ...stamp,
+          },
+        ],
+        { transaction },
+      );
+      await models.Assignment.bulkCreate(
+        [
+          { user_id: users.admin, target_type: 'project', target_id: projects.admin, role_id: roles.admin },
+          { user_id: users.demo, target_type: 'project', target_id: projects.demo, role_id: roles.member },
+        ],
+        { transaction },
+      );
     });
   } catch (error) {
     // Another node bootstrapped the same database at the same moment.
@@ -57,15 +94,18 @@ export async function bootstrapIdentity(models: Models, options: BootstrapOption
     { name: 'stratus', username: 'admin', password: adminPassword, project: 'admin' },
     { name: 'stratus-demo', username: 'demo', password: demoPassword, project: 'demo' },
   ]);
-  logger.info({ cloudsYaml: options.cloudsYaml, written }, written
-    ? `identity bootstrapped; credentials written to ${options.cloudsYaml}`
-    : `identity bootstrapped; ${options.cloudsYaml} already exists and was left alone`);
+  logger.info(
+    { cloudsYaml: options.cloudsYaml, written },
+    written
+      ? `identity bootstrapped; credentials written to ${options.cloudsYaml}`
+      : `identity bootstrapped; ${options.cloudsYaml} already exists and was left alone`,
+  );
   return true;
 }
 
 /** Sets a new admin password (for an operator who lost it) and rewrites the admin cloud in clouds.yaml. */
 export async function resetAdminPassword(models: Models, options: BootstrapOptions, revokeUser: (id: string) => Promise<void>): Promise<void> {
-  const admin = await models.User.findOne({ where: { name: 'admin', domain_id: 'default' }, raw: true }) as unknown as { id: string } | null;
+  const admin = (await models.User.findOne({ where: { name: 'admin', domain_id: 'default' }, raw: true })) as unknown as { id: string } | null;
   if (!admin) throw new Error('there is no admin user: start the cloud once first');
   const password = options.adminPassword || randomPassword();
   await models.User.update({ password_hash: await hashPassword(password), enabled: true, updated_at: new Date() }, { where: { id: admin.id } });

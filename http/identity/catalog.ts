@@ -16,13 +16,20 @@ const stableId = (...parts: string[]) => createHash('sha256').update(parts.join(
 export class Catalog {
   private readonly services: CatalogService[] = [];
 
-  register(service: CatalogService): void { this.services.push(service); }
+  register(service: CatalogService): void {
+    this.services.push(service);
+  }
 
   render(projectId?: string) {
     return this.services.map((s) => ({
-      type: s.type, name: s.name, id: stableId(s.type, s.name),
+      type: s.type,
+      name: s.name,
+      id: stableId(s.type, s.name),
       endpoints: INTERFACES.map((iface) => ({
-        id: stableId(s.type, s.name, iface), interface: iface, region: REGION, region_id: REGION,
+        id: stableId(s.type, s.name, iface),
+        interface: iface,
+        region: REGION,
+        region_id: REGION,
         url: s.url().replace('{project_id}', projectId ?? ''),
       })),
     }));

@@ -1,7 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileDurably } from '../../drivers/fs/durable-write.js';
 
-export interface CloudEntry { name: string; username: string; password: string; project: string }
+export interface CloudEntry {
+  name: string;
+  username: string;
+  password: string;
+  project: string;
+}
 
 const entry = (authUrl: string, c: CloudEntry) => `  ${c.name}:
     auth:
@@ -40,8 +45,13 @@ export function replaceCloudPassword(path: string, authUrl: string, cloud: Cloud
   let end = lines.findIndex((l, i) => i > start && /^ {2}\S/.test(l));
   if (end < 0) end = lines.length;
   // Clients already reach the cloud at the URL the file gives: keep it.
-  const kept = lines.slice(start, end).map((l) => /^\s+auth_url: (\S+)$/.exec(l)?.[1]).find(Boolean);
-  const block = entry(kept ?? authUrl, cloud).trimEnd().split('\n');
+  const kept = lines
+    .slice(start, end)
+    .map((l) => /^\s+auth_url: (\S+)$/.exec(l)?.[1])
+    .find(Boolean);
+  const block = entry(kept ?? authUrl, cloud)
+    .trimEnd()
+    .split('\n');
   lines.splice(start, end - start, ...block);
   writeFileDurably(path, lines.join('\n'), { mode: 0o600 });
 }

@@ -14,7 +14,10 @@ export class Directory {
   // Rows read on every authentication are cached for a second (see TtlCache).
   private readonly rows: TtlCache<unknown>;
 
-  constructor(readonly models: Models, clock: Clock) {
+  constructor(
+    readonly models: Models,
+    clock: Clock,
+  ) {
     this.rows = new TtlCache(clock, () => this.generation);
   }
 
@@ -34,8 +37,8 @@ export class Directory {
 
   async roles(): Promise<{ byId: Map<string, RoleRow>; implies: Map<string, string[]> }> {
     if (this.roleCache) return this.roleCache;
-    const roles = await this.models.Role.findAll({ raw: true }) as unknown as RoleRow[];
-    const rules = await this.models.ImpliedRole.findAll({ raw: true }) as unknown as Array<{ prior_role_id: string; implied_role_id: string }>;
+    const roles = (await this.models.Role.findAll({ raw: true })) as unknown as RoleRow[];
+    const rules = (await this.models.ImpliedRole.findAll({ raw: true })) as unknown as Array<{ prior_role_id: string; implied_role_id: string }>;
     const implies = new Map<string, string[]>();
     for (const r of rules) implies.set(r.prior_role_id, [...(implies.get(r.prior_role_id) ?? []), r.implied_role_id]);
     return (this.roleCache = { byId: new Map(roles.map((r) => [r.id, r])), implies });
@@ -55,7 +58,7 @@ export class Directory {
   }
 
   async assignments(where: Partial<AssignmentRow>): Promise<AssignmentRow[]> {
-    return await this.models.Assignment.findAll({ where, raw: true }) as unknown as AssignmentRow[];
+    return (await this.models.Assignment.findAll({ where, raw: true })) as unknown as AssignmentRow[];
   }
 
   /** Effective roles of a user on a project or domain, implied ones included. */
@@ -69,24 +72,30 @@ export class Directory {
   /** The ids of the projects or domains where the user holds a role, as a subquery (no rows read here). */
   assignmentTargets(userId: string, type: 'project' | 'domain') {
     const q = this.models.Assignment.sequelize!;
-    return literal(`(SELECT target_id FROM ${q.getQueryInterface().quoteIdentifier(assignmentsTable)} WHERE user_id = ${q.escape(userId)} AND target_type = ${q.escape(type)})`);
+    return literal(
+      `(SELECT target_id FROM ${q.getQueryInterface().quoteIdentifier(assignmentsTable)} WHERE user_id = ${q.escape(userId)} AND target_type = ${q.escape(type)})`,
+    );
   }
 
   /** The ids of the domains of the projects where the user holds a role, as a subquery. */
   domainsOfProjectsOf(userId: string) {
     const q = this.models.Assignment.sequelize!;
-    return literal(`(SELECT domain_id FROM ${q.getQueryInterface().quoteIdentifier(projectsTable)} WHERE id IN ${(this.assignmentTargets(userId, 'project') as unknown as { val: string }).val})`);
+    return literal(
+      `(SELECT domain_id FROM ${q.getQueryInterface().quoteIdentifier(projectsTable)} WHERE id IN ${(this.assignmentTargets(userId, 'project') as unknown as { val: string }).val})`,
+    );
   }
 
   /** Projects where the user holds any role. */
   async projectsOf(userId: string): Promise<ProjectRow[]> {
     const ids = [...new Set((await this.assignments({ user_id: userId, target_type: 'project' })).map((a) => a.target_id))];
-    return ids.length ? await this.models.Project.findAll({ where: { id: { [Op.in]: ids } }, order: [['name', 'ASC']], raw: true }) as unknown as ProjectRow[] : [];
+    return ids.length
+      ? ((await this.models.Project.findAll({ where: { id: { [Op.in]: ids } }, order: [['name', 'ASC']], raw: true })) as unknown as ProjectRow[])
+      : [];
   }
 
   async domainsOf(userId: string): Promise<DomainRow[]> {
     const ids = [...new Set((await this.assignments({ user_id: userId, target_type: 'domain' })).map((a) => a.target_id))];
-    return ids.length ? await this.models.Domain.findAll({ where: { id: { [Op.in]: ids } }, raw: true }) as unknown as DomainRow[] : [];
+    return ids.length ? ((await this.models.Domain.findAll({ where: { id: { [Op.in]: ids } }, raw: true })) as unknown as DomainRow[]) : [];
   }
 
   private async one<T>(key: string, query: () => Promise<unknown>): Promise<T | undefined> {

@@ -2,10 +2,14 @@ import type { Middleware } from 'koa';
 import type { RequestState } from '../correlation.js';
 import { statusTitles as titles } from '../status-titles.js';
 
-
 /** An error answered in Keystone's shape: `{"error": {"code", "title", "message"}}`. */
 export class KeystoneError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A Keystone error body: `{"error": {"code", "title", "message"}}`. */
@@ -15,8 +19,7 @@ export const badRequest = (message: string) => new KeystoneError(400, message);
 export const unauthorized = (message = 'The request you have made requires authentication.') => new KeystoneError(401, message);
 export const forbidden = (message = 'You are not authorized to perform the requested action.') => new KeystoneError(403, message);
 export const notFound = (what: string, id: string) => new KeystoneError(404, `Could not find ${what}: ${id}.`);
-export const conflict = (what: string, detail: string) =>
-  new KeystoneError(409, `Conflict occurred attempting to store ${what} - ${detail}.`);
+export const conflict = (what: string, detail: string) => new KeystoneError(409, `Conflict occurred attempting to store ${what} - ${detail}.`);
 
 export function keystoneErrors(authUrl: () => string): Middleware<Partial<RequestState>> {
   return async (ctx, next) => {

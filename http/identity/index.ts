@@ -44,7 +44,10 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   const identity: Identity = {
     publicUrl: '',
     services: {
-      models: options.models, directory, catalog, clock: options.clock,
+      models: options.models,
+      directory,
+      catalog,
+      clock: options.clock,
       tokens: new TokenService(await TokenSigner.load(options.models), revocations, directory, catalog, options.clock, options.tokenTtlMs),
       secrets: SecretBox.open(join(options.stateDir, 'keys', 'credentials.key')),
       listLimit: options.listLimit ?? 1_000,

@@ -3,7 +3,12 @@ import type { Models, RevocationRow } from '../../models/index.js';
 import type { Clock, Timer } from '../../runtime/clock.js';
 import type { TokenClaims } from './token-signer.js';
 
-export interface Revocation { audit?: string; user?: string; project?: string; issuedBefore: number }
+export interface Revocation {
+  audit?: string;
+  user?: string;
+  project?: string;
+  issuedBefore: number;
+}
 
 /**
  * The revocations every node must honour. Written to the database and polled from it, so a
@@ -21,14 +26,19 @@ export class RevocationList {
   private prunedAt: number;
 
   constructor(
-    private readonly models: Models, private readonly clock: Clock, private readonly pollMs: number,
-    private readonly ttlMs: number, private readonly pruneMs = 60_000,
+    private readonly models: Models,
+    private readonly clock: Clock,
+    private readonly pollMs: number,
+    private readonly ttlMs: number,
+    private readonly pruneMs = 60_000,
   ) {
     this.prunedAt = clock.now();
   }
 
   /** How many revocations this node holds in memory (for tests and metrics). */
-  get size(): number { return this.audits.size + this.users.size + this.projects.size; }
+  get size(): number {
+    return this.audits.size + this.users.size + this.projects.size;
+  }
 
   async start(): Promise<void> {
     await this.poll();
@@ -53,20 +63,27 @@ export class RevocationList {
    * same millisecond as a revocation is stamped after it, so it is not caught by it.
    */
   latest(user: string, project?: string): number {
-    return Math.max(this.users.get(user) ?? 0, project === undefined ? 0 : this.projects.get(project) ?? 0);
+    return Math.max(this.users.get(user) ?? 0, project === undefined ? 0 : (this.projects.get(project) ?? 0));
   }
 
   async revoke(revocation: Revocation): Promise<void> {
     const row = await this.models.Revocation.create({
-      audit_id: revocation.audit ?? null, user_id: revocation.user ?? null, project_id: revocation.project ?? null,
-      issued_before: new Date(revocation.issuedBefore), created_at: new Date(this.clock.now()),
+      audit_id: revocation.audit ?? null,
+      user_id: revocation.user ?? null,
+      project_id: revocation.project ?? null,
+      issued_before: new Date(revocation.issuedBefore),
+      created_at: new Date(this.clock.now()),
     });
     this.apply(row.get({ plain: true }) as RevocationRow);
   }
 
   /** Picks up revocations made anywhere since the last poll. */
   async poll(): Promise<void> {
-    const rows = await this.models.Revocation.findAll({ where: { seq: { [Op.gt]: this.lastSeq } }, order: [['seq', 'ASC']], raw: true }) as unknown as RevocationRow[];
+    const rows = (await this.models.Revocation.findAll({
+      where: { seq: { [Op.gt]: this.lastSeq } },
+      order: [['seq', 'ASC']],
+      raw: true,
+    })) as unknown as RevocationRow[];
     for (const row of rows) this.apply(row);
   }
 
@@ -96,7 +113,10 @@ export class RevocationList {
     if (this.stopped) return;
     this.timer = this.clock.setTimeout(() => {
       const pruneDue = this.clock.now() - this.prunedAt >= this.pruneMs;
-      this.poll().then(() => (pruneDue ? this.prune() : 0)).catch(() => undefined).finally(() => this.schedule());
+      this.poll()
+        .then(() => (pruneDue ? this.prune() : 0))
+        .catch(() => undefined)
+        .finally(() => this.schedule());
     }, this.pollMs);
   }
 }

@@ -11,20 +11,26 @@ export const AuthRequest = Type.Object({
   auth: Type.Object({
     identity: Type.Object({
       methods: Type.Array(Type.String(), { minItems: 1 }),
-      password: Type.Optional(Type.Object({
-        user: Type.Object({
-          id: Type.Optional(Type.String()), name: Type.Optional(Type.String()),
-          domain: Type.Optional(ref), password: Type.String(),
+      password: Type.Optional(
+        Type.Object({
+          user: Type.Object({
+            id: Type.Optional(Type.String()),
+            name: Type.Optional(Type.String()),
+            domain: Type.Optional(ref),
+            password: Type.String(),
+          }),
         }),
-      })),
+      ),
       token: Type.Optional(Type.Object({ id: Type.String() })),
     }),
-    scope: Type.Optional(Type.Union([
-      Type.Literal('unscoped'),
-      Type.Object({ project: Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), domain: Type.Optional(ref) }) }),
-      Type.Object({ domain: ref }),
-      Type.Object({ system: Type.Any() }),
-    ])),
+    scope: Type.Optional(
+      Type.Union([
+        Type.Literal('unscoped'),
+        Type.Object({ project: Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), domain: Type.Optional(ref) }) }),
+        Type.Object({ domain: ref }),
+        Type.Object({ system: Type.Any() }),
+      ]),
+    ),
   }),
 });
 
@@ -36,27 +42,42 @@ export const DomainCreate = Type.Object({ domain: Type.Object({ name: name(64), 
 export const DomainUpdate = Type.Object({ domain: Type.Object({ name: Type.Optional(name(64)), ...common }) });
 export const ProjectCreate = Type.Object({
   project: Type.Object({
-    name: name(64), domain_id: Type.Optional(Type.String()), parent_id: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    is_domain: Type.Optional(Type.Literal(false)), tags: Type.Optional(Type.Array(Type.String())), ...common,
+    name: name(64),
+    domain_id: Type.Optional(Type.String()),
+    parent_id: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    is_domain: Type.Optional(Type.Literal(false)),
+    tags: Type.Optional(Type.Array(Type.String())),
+    ...common,
   }),
 });
-export const ProjectUpdate = Type.Object({ project: Type.Object({ name: Type.Optional(name(64)), tags: Type.Optional(Type.Array(Type.String())), ...common }) });
+export const ProjectUpdate = Type.Object({
+  project: Type.Object({ name: Type.Optional(name(64)), tags: Type.Optional(Type.Array(Type.String())), ...common }),
+});
 export const UserCreate = Type.Object({
   user: Type.Object({
-    name: name(255), domain_id: Type.Optional(Type.String()), password: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    default_project_id: Type.Optional(Type.Union([Type.String(), Type.Null()])), email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    options: Type.Optional(Type.Object({})), ...common,
+    name: name(255),
+    domain_id: Type.Optional(Type.String()),
+    password: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    default_project_id: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    options: Type.Optional(Type.Object({})),
+    ...common,
   }),
 });
 export const UserUpdate = Type.Object({
   user: Type.Object({
-    name: Type.Optional(name(255)), password: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    default_project_id: Type.Optional(Type.Union([Type.String(), Type.Null()])), email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    options: Type.Optional(Type.Object({})), ...common,
+    name: Type.Optional(name(255)),
+    password: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    default_project_id: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    options: Type.Optional(Type.Object({})),
+    ...common,
   }),
 });
 export const PasswordChange = Type.Object({ user: Type.Object({ password: Type.String({ minLength: 1 }), original_password: Type.String() }) });
-export const RoleCreate = Type.Object({ role: Type.Object({ name: name(255), description, domain_id: Type.Optional(Type.Null()), options: Type.Optional(Type.Object({})) }) });
+export const RoleCreate = Type.Object({
+  role: Type.Object({ name: name(255), description, domain_id: Type.Optional(Type.Null()), options: Type.Optional(Type.Object({})) }),
+});
 export const RoleUpdate = Type.Object({ role: Type.Object({ name: Type.Optional(name(255)), description }) });
 export const Ec2Create = Type.Object({ tenant_id: Type.String({ minLength: 1 }) });
 

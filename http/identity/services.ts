@@ -23,7 +23,9 @@ export interface IdentityServices {
   readonly v3Url: () => string;
 }
 
-export interface IdentityState extends RequestState { auth?: AuthContext }
+export interface IdentityState extends RequestState {
+  auth?: AuthContext;
+}
 
 /** The caller's validated token, from `X-Auth-Token`. */
 export const authenticate = (s: IdentityServices, ctx: { get(header: string): string }) => s.tokens.context(ctx.get('x-auth-token'));
@@ -59,7 +61,7 @@ export function listWhere(query: Record<string, unknown>, keys: readonly string[
 export async function domainFor(s: IdentityServices, auth: AuthContext, given: string | undefined): Promise<string> {
   const scoped = auth.projectId ? (await s.directory.project(auth.projectId))?.domain_id : auth.domainId;
   const domainId = given ?? scoped ?? 'default';
-  if (!await s.directory.domain(domainId)) throw notFound('domain', domainId);
+  if (!(await s.directory.domain(domainId))) throw notFound('domain', domainId);
   return domainId;
 }
 

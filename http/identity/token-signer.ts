@@ -25,14 +25,17 @@ export class TokenSigner {
   // A token's signature never changes meaning, so checked tokens are remembered (bounded).
   private readonly verified = new Map<string, TokenClaims>();
 
-  private constructor(private readonly keys: Map<string, Buffer>, private readonly current: string) {}
+  private constructor(
+    private readonly keys: Map<string, Buffer>,
+    private readonly current: string,
+  ) {}
 
   static async load(models: Models): Promise<TokenSigner> {
-    let rows = await models.SigningKey.findAll({ order: [['created_at', 'ASC']], raw: true }) as unknown as Array<{ id: string; secret: string }>;
+    let rows = (await models.SigningKey.findAll({ order: [['created_at', 'ASC']], raw: true })) as unknown as Array<{ id: string; secret: string }>;
     if (rows.length === 0) {
       // Two nodes starting at once may both create a key: both are valid, any of them signs.
       await models.SigningKey.create({ id: randomBytes(8).toString('hex'), secret: randomBytes(32).toString('hex'), created_at: new Date() });
-      rows = await models.SigningKey.findAll({ order: [['created_at', 'ASC']], raw: true }) as unknown as Array<{ id: string; secret: string }>;
+      rows = (await models.SigningKey.findAll({ order: [['created_at', 'ASC']], raw: true })) as unknown as Array<{ id: string; secret: string }>;
     }
     const keys = new Map(rows.map((r) => [r.id, Buffer.from(r.secret, 'hex')]));
     return new TokenSigner(keys, rows[rows.length - 1].id);
@@ -80,10 +83,15 @@ export class TokenSigner {
 // Claims travel as a positional array, so a token is short.
 type Packed = [string, string[], string, string, number, number, string, string];
 
-const pack = (c: TokenClaims): Packed =>
-  [c.user, c.methods, c.project ?? '', c.domain ?? '', c.issuedAt, c.expiresAt, c.audit, c.chain ?? ''];
+const pack = (c: TokenClaims): Packed => [c.user, c.methods, c.project ?? '', c.domain ?? '', c.issuedAt, c.expiresAt, c.audit, c.chain ?? ''];
 
 const unpack = ([user, methods, project, domain, issuedAt, expiresAt, audit, chain]: Packed): TokenClaims => ({
-  user, methods, issuedAt, expiresAt, audit,
-  ...(project ? { project } : {}), ...(domain ? { domain } : {}), ...(chain ? { chain } : {}),
+  user,
+  methods,
+  issuedAt,
+  expiresAt,
+  audit,
+  ...(project ? { project } : {}),
+  ...(domain ? { domain } : {}),
+  ...(chain ? { chain } : {}),
 });

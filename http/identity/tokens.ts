@@ -19,7 +19,6 @@ export interface AuthContext {
   readonly isAdmin: boolean;
 }
 
-
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 const auditId = () => randomBytes(16).toString('base64url').slice(0, 22);
 
@@ -62,8 +61,13 @@ export class TokenService {
     const roles = await this.roles(claims);
     const names = roles.map((r) => r.name);
     const context: AuthContext = {
-      token: token!, claims, userId: claims.user, projectId: claims.project, domainId: claims.domain,
-      roles: names, isAdmin: names.includes('admin'),
+      token: token!,
+      claims,
+      userId: claims.user,
+      projectId: claims.project,
+      domainId: claims.domain,
+      roles: names,
+      isAdmin: names.includes('admin'),
     };
     return this.contexts.set(token!, context);
   }
@@ -80,7 +84,8 @@ export class TokenService {
       methods: claims.methods,
       user: { id: user.id, name: user.name, domain: { id: user.domain_id, name: userDomain?.name ?? user.domain_id }, password_expires_at: null },
       audit_ids: claims.chain ? [claims.audit, claims.chain] : [claims.audit],
-      expires_at: iso(claims.expiresAt), issued_at: iso(claims.issuedAt),
+      expires_at: iso(claims.expiresAt),
+      issued_at: iso(claims.issuedAt),
     };
     if (claims.project) {
       const project = await this.directory.project(claims.project);

@@ -7,7 +7,12 @@ import type { Clock } from '../../runtime/clock.js';
 export class TtlCache<T> {
   private readonly entries = new Map<string, { value: T; at: number; generation: number }>();
 
-  constructor(private readonly clock: Clock, private readonly generation: () => number, private readonly ttlMs = 1_000, private readonly max = 10_000) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly generation: () => number,
+    private readonly ttlMs = 1_000,
+    private readonly max = 10_000,
+  ) {}
 
   get(key: string): T | undefined {
     const entry = this.entries.get(key);

@@ -6,28 +6,55 @@ import { dbBool as bool } from '../db-values.js';
 const links = (base: string, path: string) => ({ self: `${base}/${path}` });
 
 export const domainView = (base: string, d: DomainRow) => ({
-  id: d.id, name: d.name, description: d.description, enabled: bool(d.enabled), tags: [], options: {}, links: links(base, `domains/${d.id}`),
+  id: d.id,
+  name: d.name,
+  description: d.description,
+  enabled: bool(d.enabled),
+  tags: [],
+  options: {},
+  links: links(base, `domains/${d.id}`),
 });
 
 export const projectView = (base: string, p: ProjectRow) => ({
-  id: p.id, name: p.name, domain_id: p.domain_id, description: p.description, enabled: bool(p.enabled),
-  parent_id: p.parent_id ?? p.domain_id, is_domain: false, tags: [], options: {}, links: links(base, `projects/${p.id}`),
+  id: p.id,
+  name: p.name,
+  domain_id: p.domain_id,
+  description: p.description,
+  enabled: bool(p.enabled),
+  parent_id: p.parent_id ?? p.domain_id,
+  is_domain: false,
+  tags: [],
+  options: {},
+  links: links(base, `projects/${p.id}`),
 });
 
 export const userView = (base: string, u: UserRow) => ({
-  id: u.id, name: u.name, domain_id: u.domain_id, enabled: bool(u.enabled), description: u.description,
+  id: u.id,
+  name: u.name,
+  domain_id: u.domain_id,
+  enabled: bool(u.enabled),
+  description: u.description,
   ...(u.email ? { email: u.email } : {}),
   ...(u.default_project_id ? { default_project_id: u.default_project_id } : {}),
-  password_expires_at: null, options: {}, links: links(base, `users/${u.id}`),
+  password_expires_at: null,
+  options: {},
+  links: links(base, `users/${u.id}`),
 });
 
 export const roleView = (base: string, r: RoleRow) => ({
-  id: r.id, name: r.name, domain_id: null, description: r.description, options: {}, links: links(base, `roles/${r.id}`),
+  id: r.id,
+  name: r.name,
+  domain_id: null,
+  description: r.description,
+  options: {},
+  links: links(base, `roles/${r.id}`),
 });
 
 /** A collection; `truncated` when Keystone's list_limit cut it, as Keystone marks it. */
 export const list = (base: string, path: string, key: string, items: unknown[], truncated = false) => ({
-  [key]: items, links: { self: `${base}/${path}`, previous: null, next: null }, ...(truncated ? { truncated: true } : {}),
+  [key]: items,
+  links: { self: `${base}/${path}`, previous: null, next: null },
+  ...(truncated ? { truncated: true } : {}),
 });
 
 export const isEnabled = bool;

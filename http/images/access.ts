@@ -23,12 +23,23 @@ export function requireOwner(auth: AuthContext, row: ImageRow): void {
  * admin role passes everything. Roles arrive expanded (member implies reader).
  */
 const MEMBER_ACTIONS = [
-  'add_image', 'modify_image', 'delete_image', 'upload_image', 'download_image', 'deactivate', 'reactivate',
-  'add_member', 'modify_member', 'delete_member',
+  'add_image',
+  'modify_image',
+  'delete_image',
+  'upload_image',
+  'download_image',
+  'deactivate',
+  'reactivate',
+  'add_member',
+  'modify_member',
+  'delete_member',
 ] as const;
 const READER_ACTIONS = ['get_image', 'get_images', 'get_member', 'get_members'] as const;
-export type ImageAction = typeof MEMBER_ACTIONS[number] | typeof READER_ACTIONS[number];
-const needs = new Map<ImageAction, string>([...MEMBER_ACTIONS.map((a) => [a, 'member'] as const), ...READER_ACTIONS.map((a) => [a, 'reader'] as const)]);
+export type ImageAction = (typeof MEMBER_ACTIONS)[number] | (typeof READER_ACTIONS)[number];
+const needs = new Map<ImageAction, string>([
+  ...MEMBER_ACTIONS.map((a) => [a, 'member'] as const),
+  ...READER_ACTIONS.map((a) => [a, 'reader'] as const),
+]);
 
 export function authorize(auth: AuthContext, action: ImageAction): void {
   if (auth.isAdmin) return;

@@ -8,13 +8,19 @@ import type { ImageRepository } from './repository.js';
 export function imageService(repo: ImageRepository): ImageService {
   return {
     async bootImage(caller: Caller, project: string, id: string) {
-      const row = await repo.models.Image.findOne({ where: { id }, raw: true }) as ImageRow | null;
+      const row = (await repo.models.Image.findOne({ where: { id }, raw: true })) as ImageRow | null;
       if (!row) return undefined;
       // Membership matters only for a shared image of another project; most boots need one read.
       const shared = row.visibility === 'shared' && row.owner !== project && !caller.isAdmin;
       const mine = shared ? (await repo.membersOf(id)).find((m) => m.member === project) : undefined;
       if (!visible({ ...caller, projectId: project }, row, mine?.status)) return undefined;
-      return { id: row.id, status: row.status, size: row.size === null || row.size === undefined ? null : Number(row.size), minRamMb: row.min_ram || 0, minDiskGb: row.min_disk || 0 };
+      return {
+        id: row.id,
+        status: row.status,
+        size: row.size === null || row.size === undefined ? null : Number(row.size),
+        minRamMb: row.min_ram || 0,
+        minDiskGb: row.min_disk || 0,
+      };
     },
   };
 }

@@ -2,10 +2,14 @@ import type { Middleware } from 'koa';
 import type { RequestState } from '../correlation.js';
 import { statusTitles as titles } from '../status-titles.js';
 
-
 /** An error answered as Glance (WebOb) answers JSON clients: `{"code", "title", "message"}`. */
 export class GlanceError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A Glance error body: `{"code", "title", "message"}`. */

@@ -13,11 +13,13 @@ export function applyProperty(image: FullImage, name: string, value: unknown, is
   const { row } = image;
   switch (name) {
     case 'name':
-      if (value !== null && (typeof value !== 'string' || value.length > 255)) throw bad(`Invalid value for 'name': ${JSON.stringify(value)} is not a string of at most 255 characters`);
+      if (value !== null && (typeof value !== 'string' || value.length > 255))
+        throw bad(`Invalid value for 'name': ${JSON.stringify(value)} is not a string of at most 255 characters`);
       row.name = value;
       return;
     case 'visibility':
-      if (!VISIBILITIES.includes(value as string)) throw bad(`Invalid value for 'visibility': ${JSON.stringify(value)} is not one of ${VISIBILITIES.join(', ')}`);
+      if (!VISIBILITIES.includes(value as string))
+        throw bad(`Invalid value for 'visibility': ${JSON.stringify(value)} is not one of ${VISIBILITIES.join(', ')}`);
       if (value === 'public' && !isAdmin) throw new GlanceError(403, 'Only an administrator may publicize an image.');
       row.visibility = value as string;
       return;
@@ -29,7 +31,8 @@ export function applyProperty(image: FullImage, name: string, value: unknown, is
     case 'disk_format':
     case 'container_format': {
       const allowed = name === 'disk_format' ? formats.disk : formats.container;
-      if (value !== null && !allowed.includes(value as string)) throw bad(`Invalid value for '${name}': ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+      if (value !== null && !allowed.includes(value as string))
+        throw bad(`Invalid value for '${name}': ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
       if (row.status !== 'queued' && row[name] !== value) throw new GlanceError(403, `Attribute ${name} can be only replaced for a queued image.`);
       row[name] = value as string | null;
       return;
@@ -43,12 +46,16 @@ export function applyProperty(image: FullImage, name: string, value: unknown, is
       row[name] = value as number;
       return;
     case 'tags':
-      if (!Array.isArray(value) || value.some((t) => typeof t !== 'string' || t.length > 255)) throw bad("Invalid value for 'tags': expected a list of strings");
+      if (!Array.isArray(value) || value.some((t) => typeof t !== 'string' || t.length > 255))
+        throw bad("Invalid value for 'tags': expected a list of strings");
       image.tags = [...new Set(value as string[])];
       return;
     default:
       if (CORE.has(name)) throw bad(`Invalid property '${name}'`);
-      if (value === undefined) { delete image.properties[name]; return; }
+      if (value === undefined) {
+        delete image.properties[name];
+        return;
+      }
       if (typeof value !== 'string' || name.length > 255) throw bad(`Invalid value for '${name}': additional properties must be strings`);
       image.properties[name] = value;
   }

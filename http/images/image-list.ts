@@ -9,7 +9,20 @@ import { GlanceError } from './errors.js';
 
 export const LIMIT_DEFAULT = 25;
 export const LIMIT_MAX = 1_000;
-const SORT_KEYS = ['name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at', 'updated_at', 'min_disk', 'min_ram', 'visibility', 'owner'];
+const SORT_KEYS = [
+  'name',
+  'status',
+  'container_format',
+  'disk_format',
+  'size',
+  'id',
+  'created_at',
+  'updated_at',
+  'min_disk',
+  'min_ram',
+  'visibility',
+  'owner',
+];
 const DATES = new Set(['created_at', 'updated_at']);
 
 type Query = Record<string, unknown>;
@@ -52,10 +65,14 @@ export const order = (keys: SortKey[]) => keys.map(([k, d]) => [k, d === 'asc' ?
 export function listConditions(sequelize: Sequelize, auth: AuthContext, q: Query): WhereOptions[] {
   const project = auth.projectId ?? '';
   const quote = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
-  const memberOf = (status?: string) => literal(`(SELECT image_id FROM ${quote(membersTable)} WHERE member = ${sequelize.escape(project)}`
-    + `${status ? ` AND status = ${sequelize.escape(status)}` : ''})`);
+  const memberOf = (status?: string) =>
+    literal(
+      `(SELECT image_id FROM ${quote(membersTable)} WHERE member = ${sequelize.escape(project)}` +
+        `${status ? ` AND status = ${sequelize.escape(status)}` : ''})`,
+    );
   const where: WhereOptions[] = [];
-  for (const key of ['name', 'status', 'owner', 'disk_format', 'container_format'] as const) if (typeof q[key] === 'string') where.push({ [key]: q[key] });
+  for (const key of ['name', 'status', 'owner', 'disk_format', 'container_format'] as const)
+    if (typeof q[key] === 'string') where.push({ [key]: q[key] });
   if (typeof q.id === 'string' && q.id.startsWith('in:')) where.push({ id: { [Op.in]: q.id.slice(3).split(',') } });
   if (q.os_hidden !== 'true') where.push({ os_hidden: false });
   if (typeof q.protected === 'string') where.push({ protected: q.protected === 'true' });
@@ -65,7 +82,9 @@ export function listConditions(sequelize: Sequelize, auth: AuthContext, q: Query
   const visibility = typeof q.visibility === 'string' ? q.visibility : undefined;
   const memberStatus = typeof q.member_status === 'string' ? q.member_status : 'accepted';
   if (!auth.isAdmin) {
-    where.push({ [Op.or]: [{ owner: project }, { visibility: { [Op.in]: ['public', 'community'] } }, { visibility: 'shared', id: { [Op.in]: memberOf() } }] });
+    where.push({
+      [Op.or]: [{ owner: project }, { visibility: { [Op.in]: ['public', 'community'] } }, { visibility: 'shared', id: { [Op.in]: memberOf() } }],
+    });
   }
   const sharedWithMe = memberStatus === 'all' ? memberOf() : memberOf(memberStatus);
   if (visibility && visibility !== 'all') {
@@ -74,7 +93,9 @@ export function listConditions(sequelize: Sequelize, auth: AuthContext, q: Query
   } else if (!auth.isAdmin) {
     // By default Glance lists community images only to their owner, and shared ones to members
     // only once they accepted them.
-    where.push({ [Op.or]: [{ visibility: { [Op.notIn]: ['community', 'shared'] } }, { owner: project }, { visibility: 'shared', id: { [Op.in]: sharedWithMe } }] });
+    where.push({
+      [Op.or]: [{ visibility: { [Op.notIn]: ['community', 'shared'] } }, { owner: project }, { visibility: 'shared', id: { [Op.in]: sharedWithMe } }],
+    });
   }
   return where;
 }

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-export interface StoredImage { readonly size: number; readonly md5: string; readonly sha512: string }
+export interface StoredImage {
+  readonly size: number;
+  readonly md5: string;
+  readonly sha512: string;
+}
 
 export interface WriteOptions {
   /** A declared size or hash that the bytes do not match fails the write. */
@@ -18,7 +22,10 @@ export interface WriteOptions {
 }
 
 export class ImageStoreError extends Error {
-  constructor(readonly reason: 'size' | 'checksum' | 'too-large' | 'quota' | 'aborted' | 'not-found' | 'bad-id', message: string) {
+  constructor(
+    readonly reason: 'size' | 'checksum' | 'too-large' | 'quota' | 'aborted' | 'not-found' | 'bad-id',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -51,7 +58,10 @@ export class ImageStore {
   /** This node's uploads in progress, by image id. */
   private readonly writing = new Map<string, { temp: string; abort: (reason: Error) => void }>();
 
-  constructor(readonly dir: string, options: ImageStoreOptions = {}) {
+  constructor(
+    readonly dir: string,
+    options: ImageStoreOptions = {},
+  ) {
     this.nodeId = options.nodeId ?? 'node-1';
     this.staleMs = options.staleMs ?? 60_000;
     this.now = options.now ?? Date.now;
@@ -123,10 +133,13 @@ export class ImageStore {
     const controller = new AbortController();
     this.writing.set(id, { temp, abort: (reason) => controller.abort(reason) });
     // A slow but live upload keeps its partial file fresh, so no node takes it for dead.
-    const heartbeat = setInterval(() => {
-      const t = new Date(this.now());
-      utimes(temp, t, t).catch(() => undefined);
-    }, Math.max(250, Math.floor(this.staleMs / 4)));
+    const heartbeat = setInterval(
+      () => {
+        const t = new Date(this.now());
+        utimes(temp, t, t).catch(() => undefined);
+      },
+      Math.max(250, Math.floor(this.staleMs / 4)),
+    );
     heartbeat.unref();
     try {
       await pipeline(detached(source), hashing, createWriteStream(temp, { flags: 'wx' }), { signal: controller.signal });
@@ -136,7 +149,11 @@ export class ImageStore {
       if (options.sha512 && options.sha512 !== stored.sha512) throw new ImageStoreError('checksum', `sha512 does not match the declared hash`);
       // The bytes reach the disk before the name does, so a crash never shows a short image.
       const handle = await open(temp, 'r+');
-      try { await handle.sync(); } finally { await handle.close(); }
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       if (controller.signal.aborted) throw controller.signal.reason;
       await rename(temp, target);
       await this.syncDir();
@@ -183,7 +200,11 @@ export class ImageStore {
   // A rename or a removal is durable only once the folder holding the name is synced.
   private async syncDir(): Promise<void> {
     const handle = await open(this.dir, 'r');
-    try { await handle.sync(); } finally { await handle.close(); }
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   }
 }
 
@@ -195,7 +216,9 @@ export class ImageStore {
 function detached(source: Readable): Readable {
   const through = new PassThrough();
   source.once('error', (error) => through.destroy(error));
-  source.once('close', () => { if (!source.readableEnded) through.destroy(new Error('the client went away')); });
+  source.once('close', () => {
+    if (!source.readableEnded) through.destroy(new Error('the client went away'));
+  });
   source.pipe(through);
   return through;
 }

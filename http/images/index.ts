@@ -35,9 +35,14 @@ export async function createImages(options: ImagesOptions, logger: Logger) {
   await recoverUploads(repo, store, options.clock, logger, swept);
   const watch = watchUploads(repo, store, options.clock, logger);
   const services: ImageServices & { publicUrl: () => string; url: string; stop(): void } = {
-    repo, store, tokens: options.tokens, clock: options.clock,
+    repo,
+    store,
+    tokens: options.tokens,
+    clock: options.clock,
     limits: { sizeCapBytes: options.limits?.sizeCapBytes ?? 1_099_511_627_776, userStorageQuotaBytes: options.limits?.userStorageQuotaBytes ?? 0 },
-    url: '', publicUrl: () => services.url, stop: () => watch.stop(),
+    url: '',
+    publicUrl: () => services.url,
+    stop: () => watch.stop(),
   };
   return services;
 }
@@ -49,9 +54,24 @@ export async function registerTinyImage(s: ImageServices, owner: string, logger:
   const stored = await s.store.write(TINY_IMAGE_ID, Readable.from([tinyImage()]), { size: TINY_SIZE });
   await s.repo.save({
     row: {
-      id: TINY_IMAGE_ID, name: 'stratus-tiny', owner, status: 'active', visibility: 'public', protected: false, os_hidden: false,
-      disk_format: 'raw', container_format: 'bare', size: stored.size, virtual_size: stored.size, checksum: stored.md5,
-      os_hash_algo: 'sha512', os_hash_value: stored.sha512, min_disk: 1, min_ram: 16, created_at: now, updated_at: now,
+      id: TINY_IMAGE_ID,
+      name: 'stratus-tiny',
+      owner,
+      status: 'active',
+      visibility: 'public',
+      protected: false,
+      os_hidden: false,
+      disk_format: 'raw',
+      container_format: 'bare',
+      size: stored.size,
+      virtual_size: stored.size,
+      checksum: stored.md5,
+      os_hash_algo: 'sha512',
+      os_hash_value: stored.sha512,
+      min_disk: 1,
+      min_ram: 16,
+      created_at: now,
+      updated_at: now,
     },
     properties: { hw_firmware_type: 'bios', os_distro: 'stratus-tiny', description: 'Boots, prints STRATUS-TINY on COM1 and the screen, then idles' },
     tags: ['stratus'],

@@ -12,15 +12,22 @@ export class ImageRepository {
   }
 
   async all(where: WhereOptions = {}): Promise<FullImage[]> {
-    return this.withDetails(await this.models.Image.findAll({ where, raw: true }) as unknown as ImageRow[]);
+    return this.withDetails((await this.models.Image.findAll({ where, raw: true })) as unknown as ImageRow[]);
   }
 
   /** The rows with their custom properties and tags, in the rows' order. */
   async withDetails(rows: ImageRow[]): Promise<FullImage[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const props = await this.models.ImageProperty.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true }) as unknown as Array<{ image_id: string; name: string; value: string }>;
-    const tags = await this.models.ImageTag.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true }) as unknown as Array<{ image_id: string; value: string }>;
+    const props = (await this.models.ImageProperty.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true })) as unknown as Array<{
+      image_id: string;
+      name: string;
+      value: string;
+    }>;
+    const tags = (await this.models.ImageTag.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true })) as unknown as Array<{
+      image_id: string;
+      value: string;
+    }>;
     const full = new Map<string, FullImage>(rows.map((row) => [row.id, { row, properties: {}, tags: [] }]));
     for (const p of props) full.get(p.image_id)!.properties[p.name] = p.value;
     for (const t of tags) full.get(t.image_id)!.tags.push(t.value);
@@ -36,7 +43,11 @@ export class ImageRepository {
       await ImageTag.destroy({ where: { image_id: image.row.id }, transaction });
       const props = Object.entries(image.properties).map(([name, value]) => ({ image_id: image.row.id, name, value }));
       if (props.length) await ImageProperty.bulkCreate(props, { transaction });
-      if (image.tags.length) await ImageTag.bulkCreate([...new Set(image.tags)].map((value) => ({ image_id: image.row.id, value })), { transaction });
+      if (image.tags.length)
+        await ImageTag.bulkCreate(
+          [...new Set(image.tags)].map((value) => ({ image_id: image.row.id, value })),
+          { transaction },
+        );
     });
   }
 
@@ -61,10 +72,10 @@ export class ImageRepository {
   }
 
   async membersOf(imageId: string): Promise<ImageMemberRow[]> {
-    return await this.models.ImageMember.findAll({ where: { image_id: imageId }, raw: true }) as unknown as ImageMemberRow[];
+    return (await this.models.ImageMember.findAll({ where: { image_id: imageId }, raw: true })) as unknown as ImageMemberRow[];
   }
 
   async membershipsOf(project: string): Promise<ImageMemberRow[]> {
-    return await this.models.ImageMember.findAll({ where: { member: project }, raw: true }) as unknown as ImageMemberRow[];
+    return (await this.models.ImageMember.findAll({ where: { member: project }, raw: true })) as unknown as ImageMemberRow[];
   }
 }

@@ -18,9 +18,14 @@ export interface ImageServices {
 }
 
 /** Glance's `image_size_cap` and `user_storage_quota` (0: unlimited), in bytes. */
-export interface UploadLimits { readonly sizeCapBytes: number; readonly userStorageQuotaBytes: number }
+export interface UploadLimits {
+  readonly sizeCapBytes: number;
+  readonly userStorageQuotaBytes: number;
+}
 
-export interface ImageState extends RequestState { auth?: AuthContext }
+export interface ImageState extends RequestState {
+  auth?: AuthContext;
+}
 
 export const authenticate = (s: ImageServices, ctx: { get(header: string): string }) => s.tokens.context(ctx.get('x-auth-token'));
 

@@ -13,10 +13,18 @@ import type { ImageRepository } from './repository.js';
  * been `saving` for the stale time.
  */
 export async function recoverUploads(
-  repo: ImageRepository, store: ImageStore, clock: Clock, logger: Logger, swept: string[] = [],
+  repo: ImageRepository,
+  store: ImageStore,
+  clock: Clock,
+  logger: Logger,
+  swept: string[] = [],
 ): Promise<string[]> {
-  const dead = new Set([...swept, ...await store.sweep()]);
-  const saving = await repo.models.Image.findAll({ where: { status: 'saving' }, attributes: ['id', 'updated_at'], raw: true }) as unknown as ImageRow[];
+  const dead = new Set([...swept, ...(await store.sweep())]);
+  const saving = (await repo.models.Image.findAll({
+    where: { status: 'saving' },
+    attributes: ['id', 'updated_at'],
+    raw: true,
+  })) as unknown as ImageRow[];
   const reset: string[] = [];
   for (const image of saving) {
     if (await store.uploading(image.id)) continue;
@@ -39,12 +47,20 @@ export function watchUploads(repo: ImageRepository, store: ImageStore, clock: Cl
   let stopped = false;
   const next = () => {
     if (stopped) return;
-    timer = clock.setTimeout(() => {
-      recoverUploads(repo, store, clock, logger)
-        .catch((error) => logger.error({ err: error }, 'recovering dead uploads failed'))
-        .finally(next);
-    }, Math.max(500, Math.floor(store.staleMs / 2)));
+    timer = clock.setTimeout(
+      () => {
+        recoverUploads(repo, store, clock, logger)
+          .catch((error) => logger.error({ err: error }, 'recovering dead uploads failed'))
+          .finally(next);
+      },
+      Math.max(500, Math.floor(store.staleMs / 2)),
+    );
   };
   next();
-  return { stop: () => { stopped = true; clock.clearTimeout(timer); } };
+  return {
+    stop: () => {
+      stopped = true;
+      clock.clearTimeout(timer);
+    },
+  };
 }

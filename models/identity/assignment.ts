@@ -1,7 +1,12 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 
 /** A role a user holds on a project or a domain. */
-export interface AssignmentRow { user_id: string; target_type: 'project' | 'domain'; target_id: string; role_id: string }
+export interface AssignmentRow {
+  user_id: string;
+  target_type: 'project' | 'domain';
+  target_id: string;
+  role_id: string;
+}
 
 export const table = 'identity_assignments';
 

@@ -1,7 +1,14 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from '../columns.js';
 
-export interface DomainRow { id: string; name: string; description: string; enabled: boolean; created_at: Date; updated_at: Date }
+export interface DomainRow {
+  id: string;
+  name: string;
+  description: string;
+  enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
 
 export const table = 'identity_domains';
 

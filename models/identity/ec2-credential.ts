@@ -1,7 +1,13 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 
 /** EC2 access keys; the secret is encrypted at rest (it must stay recoverable to check SigV4 signatures). */
-export interface Ec2CredentialRow { access: string; user_id: string; project_id: string; secret_encrypted: string; created_at: Date }
+export interface Ec2CredentialRow {
+  access: string;
+  user_id: string;
+  project_id: string;
+  secret_encrypted: string;
+  created_at: Date;
+}
 
 export const table = 'identity_ec2_credentials';
 

@@ -2,8 +2,14 @@ import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from '../columns.js';
 
 export interface ProjectRow {
-  id: string; name: string; domain_id: string; parent_id: string | null; description: string; enabled: boolean;
-  created_at: Date; updated_at: Date;
+  id: string;
+  name: string;
+  domain_id: string;
+  parent_id: string | null;
+  description: string;
+  enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
 }
 
 export const table = 'identity_projects';

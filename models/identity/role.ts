@@ -1,8 +1,17 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from '../columns.js';
 
-export interface RoleRow { id: string; name: string; description: string; created_at: Date; updated_at: Date }
-export interface ImpliedRoleRow { prior_role_id: string; implied_role_id: string }
+export interface RoleRow {
+  id: string;
+  name: string;
+  description: string;
+  created_at: Date;
+  updated_at: Date;
+}
+export interface ImpliedRoleRow {
+  prior_role_id: string;
+  implied_role_id: string;
+}
 
 export const table = 'identity_roles';
 export const impliedTable = 'identity_implied_roles';

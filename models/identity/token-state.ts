@@ -1,15 +1,23 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 
 /** Keys that sign tokens: kept in the database so every API node validates every token, across restarts. */
-export interface SigningKeyRow { id: string; secret: string; created_at: Date }
+export interface SigningKeyRow {
+  id: string;
+  secret: string;
+  created_at: Date;
+}
 
 /**
  * Revocation events: one token (by audit id), or every token of a user or project issued
  * before a moment. Nodes poll for new rows, so a revocation reaches all of them quickly.
  */
 export interface RevocationRow {
-  seq?: number; audit_id: string | null; user_id: string | null; project_id: string | null;
-  issued_before: Date; created_at: Date;
+  seq?: number;
+  audit_id: string | null;
+  user_id: string | null;
+  project_id: string | null;
+  issued_before: Date;
+  created_at: Date;
 }
 
 export const keysTable = 'identity_signing_keys';

@@ -2,8 +2,16 @@ import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from '../columns.js';
 
 export interface UserRow {
-  id: string; name: string; domain_id: string; default_project_id: string | null; description: string; email: string | null;
-  enabled: boolean; password_hash: string | null; created_at: Date; updated_at: Date;
+  id: string;
+  name: string;
+  domain_id: string;
+  default_project_id: string | null;
+  description: string;
+  email: string | null;
+  enabled: boolean;
+  password_hash: string | null;
+  created_at: Date;
+  updated_at: Date;
 }
 
 export const table = 'identity_users';

@@ -3,14 +3,41 @@ import { timestamps } from '../columns.js';
 
 /** An image's core properties, as Glance v2 names them. */
 export interface ImageRow {
-  id: string; name: string | null; owner: string; status: string; visibility: string; protected: boolean;
-  os_hidden: boolean; disk_format: string | null; container_format: string | null; size: number | null;
-  virtual_size: number | null; checksum: string | null; os_hash_algo: string | null; os_hash_value: string | null;
-  min_disk: number; min_ram: number; created_at: Date; updated_at: Date;
+  id: string;
+  name: string | null;
+  owner: string;
+  status: string;
+  visibility: string;
+  protected: boolean;
+  os_hidden: boolean;
+  disk_format: string | null;
+  container_format: string | null;
+  size: number | null;
+  virtual_size: number | null;
+  checksum: string | null;
+  os_hash_algo: string | null;
+  os_hash_value: string | null;
+  min_disk: number;
+  min_ram: number;
+  created_at: Date;
+  updated_at: Date;
 }
-export interface ImagePropertyRow { image_id: string; name: string; value: string }
-export interface ImageTagRow { image_id: string; value: string }
-export interface ImageMemberRow { image_id: string; member: string; status: string; created_at: Date; updated_at: Date }
+export interface ImagePropertyRow {
+  image_id: string;
+  name: string;
+  value: string;
+}
+export interface ImageTagRow {
+  image_id: string;
+  value: string;
+}
+export interface ImageMemberRow {
+  image_id: string;
+  member: string;
+  status: string;
+  created_at: Date;
+  updated_at: Date;
+}
 
 export const table = 'images';
 export const propertiesTable = 'image_properties';

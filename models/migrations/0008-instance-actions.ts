@@ -41,9 +41,7 @@ const specs: TableSpec[] = [
   },
 ];
 
-const added: AddedColumn[] = [
-  ['instances', 'locked_by', { type: DataTypes.STRING(16), allowNull: true }],
-];
+const added: AddedColumn[] = [['instances', 'locked_by', { type: DataTypes.STRING(16), allowNull: true }]];
 
 export async function up(qi: QueryInterface): Promise<void> {
   await createTables(qi, specs);

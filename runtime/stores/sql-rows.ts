@@ -12,10 +12,17 @@ export function inboxRow(id: string, ref: ActorRef, reply: StoredReply, now: Dat
 
 export function toOutboxRow(e: Envelope, now: Date): OutboxRow {
   return {
-    id: String(e.id), to_kind: e.to.kind, to_id: e.to.id, type: e.type, payload: JSON.stringify(e.payload ?? null),
-    from_kind: e.from?.kind ?? null, from_id: e.from?.id ?? null,
-    reply_node: e.replyTo?.node ?? null, request_id: e.replyTo?.requestId ?? null,
-    correlation_id: e.correlationId ?? null, created_at: now,
+    id: String(e.id),
+    to_kind: e.to.kind,
+    to_id: e.to.id,
+    type: e.type,
+    payload: JSON.stringify(e.payload ?? null),
+    from_kind: e.from?.kind ?? null,
+    from_id: e.from?.id ?? null,
+    reply_node: e.replyTo?.node ?? null,
+    request_id: e.replyTo?.requestId ?? null,
+    correlation_id: e.correlationId ?? null,
+    created_at: now,
   };
 }
 

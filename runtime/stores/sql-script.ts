@@ -12,7 +12,9 @@ export class SqlScript {
 
   constructor(private readonly dialect: Dialect) {}
 
-  get empty(): boolean { return this.statements.length === 0; }
+  get empty(): boolean {
+    return this.statements.length === 0;
+  }
 
   /** Inserts rows, or updates `columns` of those whose `key` exists. */
   upsert(table: string, key: string, columns: readonly string[], rows: readonly object[], defaults: Readonly<Record<string, unknown>> = {}): void {
@@ -20,7 +22,9 @@ export class SqlScript {
     const all = [key, ...columns];
     const updates = columns.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ');
     const conflict = updates ? `DO UPDATE SET ${updates}` : 'DO NOTHING';
-    this.statements.push(`INSERT INTO ${q(table)} (${all.map(q).join(', ')}) VALUES ${this.tuples(all, rows, defaults)} ON CONFLICT (${q(key)}) ${conflict}`);
+    this.statements.push(
+      `INSERT INTO ${q(table)} (${all.map(q).join(', ')}) VALUES ${this.tuples(all, rows, defaults)} ON CONFLICT (${q(key)}) ${conflict}`,
+    );
   }
 
   insert(table: string, columns: readonly string[], rows: readonly object[], options: { ignoreDuplicates?: boolean } = {}): void {
@@ -53,13 +57,17 @@ export class SqlScript {
   }
 
   private tuples(columns: readonly string[], rows: readonly object[], defaults: Readonly<Record<string, unknown>>): string {
-    return rows.map((row) => {
-      const r = row as Record<string, unknown>;
-      return `(${columns.map((c) => this.literal(r[c] === undefined ? defaults[c] : r[c])).join(', ')})`;
-    }).join(', ');
+    return rows
+      .map((row) => {
+        const r = row as Record<string, unknown>;
+        return `(${columns.map((c) => this.literal(r[c] === undefined ? defaults[c] : r[c])).join(', ')})`;
+      })
+      .join(', ');
   }
 
-  literal(value: unknown): string { return sqlLiteral(this.dialect, value); }
+  literal(value: unknown): string {
+    return sqlLiteral(this.dialect, value);
+  }
 }
 
 interface SqliteConnection {
@@ -86,7 +94,7 @@ export function sqlLiteral(dialect: Dialect, value: unknown): string {
       if (!Number.isFinite(value)) throw new Error(`cannot store ${value}`);
       return String(value);
     case 'boolean':
-      return dialect === 'sqlite' ? (value ? '1' : '0') : (value ? 'TRUE' : 'FALSE');
+      return dialect === 'sqlite' ? (value ? '1' : '0') : value ? 'TRUE' : 'FALSE';
     case 'string':
       return quoteText(value, dialect);
     default:

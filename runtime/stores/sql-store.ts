@@ -7,11 +7,23 @@ import type { Envelope } from '../envelope.js';
 import { BrokenChainError, StaleEpochError, type ErrorBody } from '../errors.js';
 import { refKey, type ActorRef } from '../ref.js';
 import type {
-  Activated, ActorStore, CommitItem, CrashRecord, DeadLetter, DeadLetterRecord, FailedActor, KindTableSpec, StoreStats, StoredReply,
+  Activated,
+  ActorStore,
+  CommitItem,
+  CrashRecord,
+  DeadLetter,
+  DeadLetterRecord,
+  FailedActor,
+  KindTableSpec,
+  StoreStats,
+  StoredReply,
 } from '../store.js';
 import type { DeadLetterRow } from '../../models/runtime/dead-letter.js';
 
-interface Waiter<T> { resolve(value: T): void; reject(error: unknown): void }
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
 
 type Op =
   | ({ t: 'activate'; ref: ActorRef; node: string } & Waiter<Activated>)
@@ -65,13 +77,18 @@ export class SqlStore implements ActorStore {
 
   private readonly messageTables: Record<'inbox' | 'outbox' | 'deadLetters', { name: string; columns: string[] }>;
 
-  constructor(private readonly db: Database, private readonly options: SqlStoreOptions) {
+  constructor(
+    private readonly db: Database,
+    private readonly options: SqlStoreOptions,
+  ) {
     this.sequelize = db.sequelize;
     const { Inbox, Outbox, DeadLetter } = db.models;
     // Every column but an auto-increment one (the outbox's seq, which keeps send order).
     const layout = (model: ModelStatic<Model>) => ({
       name: model.getTableName() as string,
-      columns: Object.entries(model.getAttributes()).filter(([, a]) => !a.autoIncrement).map(([c]) => c),
+      columns: Object.entries(model.getAttributes())
+        .filter(([, a]) => !a.autoIncrement)
+        .map(([c]) => c),
     });
     this.messageTables = { inbox: layout(Inbox), outbox: layout(Outbox), deadLetters: layout(DeadLetter) };
   }
@@ -80,9 +97,11 @@ export class SqlStore implements ActorStore {
     const model = this.sequelize.model(spec.model);
     const attributes = model.getAttributes();
     const columns = Object.keys(attributes).filter((c) => c !== spec.key);
-    const defaults = Object.fromEntries(Object.entries(attributes)
-      .filter(([, a]) => a.defaultValue !== undefined && typeof a.defaultValue !== 'function' && typeof a.defaultValue !== 'object')
-      .map(([c, a]) => [c, a.defaultValue]));
+    const defaults = Object.fromEntries(
+      Object.entries(attributes)
+        .filter(([, a]) => a.defaultValue !== undefined && typeof a.defaultValue !== 'function' && typeof a.defaultValue !== 'object')
+        .map(([c, a]) => [c, a.defaultValue]),
+    );
     this.kinds.set(kind, { model, name: model.getTableName() as string, key: spec.key, columns, defaults, shared: spec.shared ?? [] });
     for (const name of spec.records ?? []) {
       const recorded = this.sequelize.model(name);
@@ -92,17 +111,33 @@ export class SqlStore implements ActorStore {
     }
   }
 
-  activate(ref: ActorRef, node: string): Promise<Activated> { return this.push({ t: 'activate', ref, node }); }
-  commit(item: CommitItem): Promise<void> { return this.push({ t: 'commit', item }); }
-  enqueue(envelopes: readonly Envelope[]): Promise<void> { return this.push({ t: 'enqueue', envelopes }); }
-  deadLetter(letter: DeadLetter): Promise<void> { return this.push({ t: 'deadLetter', letter }); }
-  acknowledge(id: string): Promise<void> { return this.push({ t: 'ack', id }); }
-  clearFailure(ref: ActorRef): Promise<void> { return this.push({ t: 'clearFailure', ref }); }
-  recordCrash(crash: CrashRecord): Promise<void> { return this.push({ t: 'crash', crash }); }
-  pruneInbox(before: number): Promise<number> { return this.push({ t: 'prune', before }); }
+  activate(ref: ActorRef, node: string): Promise<Activated> {
+    return this.push({ t: 'activate', ref, node });
+  }
+  commit(item: CommitItem): Promise<void> {
+    return this.push({ t: 'commit', item });
+  }
+  enqueue(envelopes: readonly Envelope[]): Promise<void> {
+    return this.push({ t: 'enqueue', envelopes });
+  }
+  deadLetter(letter: DeadLetter): Promise<void> {
+    return this.push({ t: 'deadLetter', letter });
+  }
+  acknowledge(id: string): Promise<void> {
+    return this.push({ t: 'ack', id });
+  }
+  clearFailure(ref: ActorRef): Promise<void> {
+    return this.push({ t: 'clearFailure', ref });
+  }
+  recordCrash(crash: CrashRecord): Promise<void> {
+    return this.push({ t: 'crash', crash });
+  }
+  pruneInbox(before: number): Promise<number> {
+    return this.push({ t: 'prune', before });
+  }
 
   async lookupInbox(messageId: string): Promise<StoredReply | undefined> {
-    const row = await this.db.models.Inbox.findByPk(messageId, { raw: true }) as { ok: boolean; reply: string | null } | null;
+    const row = (await this.db.models.Inbox.findByPk(messageId, { raw: true })) as { ok: boolean; reply: string | null } | null;
     if (!row) return undefined;
     // The reply as it was stored: a handler's value, or the error body of a failure.
     const body: unknown = row.reply === null ? undefined : JSON.parse(row.reply);
@@ -110,23 +145,35 @@ export class SqlStore implements ActorStore {
   }
 
   async pendingOutbox(): Promise<Envelope[]> {
-    const rows = await this.db.models.Outbox.findAll({ order: [['seq', 'ASC']], raw: true }) as unknown as OutboxRow[];
+    const rows = (await this.db.models.Outbox.findAll({ order: [['seq', 'ASC']], raw: true })) as unknown as OutboxRow[];
     return rows.map(fromOutboxRow);
   }
 
   async listDeadLetters(query: { kind?: string; id?: string; limit: number }): Promise<DeadLetterRecord[]> {
     const where = { ...(query.kind ? { to_kind: query.kind } : {}), ...(query.id ? { to_id: query.id } : {}) };
-    const rows = await this.db.models.DeadLetter.findAll({ where, order: [['created_at', 'DESC'], ['id', 'ASC']], limit: query.limit, raw: true }) as unknown as DeadLetterRow[];
+    const rows = (await this.db.models.DeadLetter.findAll({
+      where,
+      order: [
+        ['created_at', 'DESC'],
+        ['id', 'ASC'],
+      ],
+      limit: query.limit,
+      raw: true,
+    })) as unknown as DeadLetterRow[];
     return rows.map(deadLetterRecord);
   }
 
   async requeueDeadLetter(id: string, newId: string): Promise<Envelope | undefined> {
     const type = this.db.dialect === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined;
     return this.sequelize.transaction({ type }, async (transaction) => {
-      const row = await this.db.models.DeadLetter.findByPk(id, { raw: true, transaction }) as unknown as DeadLetterRow | null;
+      const row = (await this.db.models.DeadLetter.findByPk(id, { raw: true, transaction })) as unknown as DeadLetterRow | null;
       if (!row) return undefined;
       const envelope: Envelope = {
-        id: newId, to: { kind: row.to_kind, id: row.to_id }, type: row.type, payload: JSON.parse(row.payload), durable: true,
+        id: newId,
+        to: { kind: row.to_kind, id: row.to_id },
+        type: row.type,
+        payload: JSON.parse(row.payload),
+        durable: true,
         ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
       };
       await this.db.models.DeadLetter.destroy({ where: { id }, transaction });
@@ -140,9 +187,21 @@ export class SqlStore implements ActorStore {
   }
 
   async failedActors(limit: number): Promise<FailedActor[]> {
-    const rows = await this.db.models.ActorRecord.findAll({ where: { status: 'failed' }, order: [['kind', 'ASC'], ['id', 'ASC']], limit, raw: true }) as unknown as
-      Array<{ kind: string; id: string; failure_reason: string | null; failed_at: Date | string | null; node: string | null }>;
-    return rows.map((r) => ({ ref: { kind: r.kind, id: r.id }, reason: r.failure_reason ?? 'failed', at: r.failed_at ? new Date(r.failed_at).getTime() : null, node: r.node }));
+    const rows = (await this.db.models.ActorRecord.findAll({
+      where: { status: 'failed' },
+      order: [
+        ['kind', 'ASC'],
+        ['id', 'ASC'],
+      ],
+      limit,
+      raw: true,
+    })) as unknown as Array<{ kind: string; id: string; failure_reason: string | null; failed_at: Date | string | null; node: string | null }>;
+    return rows.map((r) => ({
+      ref: { kind: r.kind, id: r.id },
+      reason: r.failure_reason ?? 'failed',
+      at: r.failed_at ? new Date(r.failed_at).getTime() : null,
+      node: r.node,
+    }));
   }
 
   async close(): Promise<void> {
@@ -177,7 +236,9 @@ export class SqlStore implements ActorStore {
     this.stats.operations += batch.length;
     this.stats.lastBatch = batch.length;
     this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
-    batch.forEach((op, i) => { if (op.t === 'commit' && results[i] instanceof Error) this.breakChain(op.item); });
+    batch.forEach((op, i) => {
+      if (op.t === 'commit' && results[i] instanceof Error) this.breakChain(op.item);
+    });
     batch.forEach((op, i) => {
       const result = results[i];
       if (result instanceof Error) op.reject(result);
@@ -191,15 +252,26 @@ export class SqlStore implements ActorStore {
     const results: unknown[] = [];
     for (const op of batch) {
       // A commit after a failed one of the same activation must not apply without it.
-      if (op.t === 'commit' && this.isBroken(op.item)) { results.push(new BrokenChainError(refKey(op.item.ref))); continue; }
-      try { results.push(...(await this.run([op]))); } catch (error) { results.push(error); }
+      if (op.t === 'commit' && this.isBroken(op.item)) {
+        results.push(new BrokenChainError(refKey(op.item.ref)));
+        continue;
+      }
+      try {
+        results.push(...(await this.run([op])));
+      } catch (error) {
+        results.push(error);
+      }
       if (op.t === 'commit' && results[results.length - 1] instanceof Error) this.breakChain(op.item);
     }
     return results;
   }
 
-  private breakChain(item: CommitItem): void { this.broken.set(refKey(item.ref), item.epoch); }
-  private isBroken(item: CommitItem): boolean { return this.broken.size > 0 && this.broken.get(refKey(item.ref)) === item.epoch; }
+  private breakChain(item: CommitItem): void {
+    this.broken.set(refKey(item.ref), item.epoch);
+  }
+  private isBroken(item: CommitItem): boolean {
+    return this.broken.size > 0 && this.broken.get(refKey(item.ref)) === item.epoch;
+  }
 
   /** Applies a batch in one transaction; returns each operation's result or its own error. */
   private async run(batch: Op[]): Promise<unknown[]> {
@@ -251,7 +323,7 @@ export class SqlStore implements ActorStore {
     for (const item of commits) {
       if (item.state === undefined) continue;
       let finals = byKind.get(item.ref.kind);
-      if (!finals) byKind.set(item.ref.kind, finals = new Map<string, object | null>());
+      if (!finals) byKind.set(item.ref.kind, (finals = new Map<string, object | null>()));
       finals.set(item.ref.id, item.state);
     }
     for (const [kind, finals] of byKind) {
@@ -278,7 +350,7 @@ export class SqlStore implements ActorStore {
         const table = this.recordTables.get(model);
         if (!table) throw new Error(`no recorded model '${model}' registered`);
         let rows = byTable.get(model);
-        if (!rows) byTable.set(model, rows = new Map<unknown, Record<string, unknown>>());
+        if (!rows) byTable.set(model, (rows = new Map<unknown, Record<string, unknown>>()));
         const id = row[table.key];
         rows.set(id, { ...rows.get(id), ...row });
       }
@@ -287,7 +359,10 @@ export class SqlStore implements ActorStore {
       const table = this.recordTables.get(model)!;
       const shapes = new Map<string, Record<string, unknown>[]>();
       for (const row of rows.values()) {
-        const shape = Object.keys(row).filter((c) => c !== table.key).sort().join(',');
+        const shape = Object.keys(row)
+          .filter((c) => c !== table.key)
+          .sort()
+          .join(',');
         shapes.set(shape, [...(shapes.get(shape) ?? []), row]);
       }
       for (const [shape, same] of shapes) script.upsert(table.name, table.key, shape ? shape.split(',') : [], same);
@@ -320,8 +395,16 @@ export class SqlStore implements ActorStore {
         inbox.push(inboxRow(id, envelope.to, { ok: false, error }, now));
         const row = toOutboxRow(envelope, now);
         letters.push({
-          id, to_kind: row.to_kind, to_id: row.to_id, type: row.type, payload: row.payload,
-          reason, stack: stack ?? null, attempts, correlation_id: row.correlation_id, created_at: now,
+          id,
+          to_kind: row.to_kind,
+          to_id: row.to_id,
+          type: row.type,
+          payload: row.payload,
+          reason,
+          stack: stack ?? null,
+          attempts,
+          correlation_id: row.correlation_id,
+          created_at: now,
         });
       }
     }
@@ -329,16 +412,20 @@ export class SqlStore implements ActorStore {
     script.insert(deadLetters.name, deadLetters.columns, letters, { ignoreDuplicates: true });
     script.insert(inboxTable.name, inboxTable.columns, inbox);
     script.deleteWhereIn(outbox.name, 'id', handledIds);
-    script.insert(outbox.name, outbox.columns, sends.map((e) => toOutboxRow(e, now)));
+    script.insert(
+      outbox.name,
+      outbox.columns,
+      sends.map((e) => toOutboxRow(e, now)),
+    );
   }
 
   private async writeFailures(batch: Op[], commits: CommitItem[], now: Date, transaction: Transaction): Promise<void> {
     for (const item of commits) {
       if (item.failure === undefined) continue;
-      await this.sequelize.query(
-        'UPDATE actor_records SET status = ?, failure_reason = ?, failed_at = ?, updated_at = ? WHERE kind = ? AND id = ?',
-        { replacements: ['failed', item.failure, now, now, item.ref.kind, item.ref.id], transaction },
-      );
+      await this.sequelize.query('UPDATE actor_records SET status = ?, failure_reason = ?, failed_at = ?, updated_at = ? WHERE kind = ? AND id = ?', {
+        replacements: ['failed', item.failure, now, now, item.ref.kind, item.ref.id],
+        transaction,
+      });
     }
     for (const op of batch) {
       if (op.t !== 'clearFailure') continue;
@@ -352,10 +439,18 @@ export class SqlStore implements ActorStore {
   private async writeCrashes(batch: Op[], transaction: Transaction): Promise<void> {
     const crashes = batch.flatMap((op) => (op.t === 'crash' ? [op.crash] : []));
     if (crashes.length === 0) return;
-    await this.db.models.ActorCrash.bulkCreate(crashes.map((c) => ({
-      kind: c.ref.kind, actor_id: c.ref.id, reason: c.reason, stack: c.stack ?? null,
-      message_type: c.messageType ?? null, message_id: c.messageId ?? null, at: new Date(c.at),
-    })) as never[], { transaction, validate: false, hooks: false });
+    await this.db.models.ActorCrash.bulkCreate(
+      crashes.map((c) => ({
+        kind: c.ref.kind,
+        actor_id: c.ref.id,
+        reason: c.reason,
+        stack: c.stack ?? null,
+        message_type: c.messageType ?? null,
+        message_id: c.messageId ?? null,
+        at: new Date(c.at),
+      })) as never[],
+      { transaction, validate: false, hooks: false },
+    );
     const actors = new Map(crashes.map((c) => [refKey(c.ref), c.ref]));
     for (const r of actors.values()) {
       await this.sequelize.query(
@@ -389,7 +484,9 @@ export class SqlStore implements ActorStore {
     const value = (v: unknown) => sqlLiteral(this.db.dialect, v);
     const values = refs.map((a) => `(${value(a.ref.kind)}, ${value(a.ref.id)}, 1, 'ok', ${value(a.node)}, ${value(now)})`);
     const records = await SqlScript.rows<{ kind: string; id: string; epoch: number; status: string; failure_reason: string | null }>(
-      this.db.dialect, this.sequelize, transaction,
+      this.db.dialect,
+      this.sequelize,
+      transaction,
       `INSERT INTO actor_records (kind, id, epoch, status, node, updated_at) VALUES ${values.join(', ')}
        ON CONFLICT (kind, id) DO UPDATE SET epoch = actor_records.epoch + 1, node = excluded.node, updated_at = excluded.updated_at
        RETURNING kind, id, epoch, status, failure_reason`,
@@ -449,9 +546,19 @@ export class SqlStore implements ActorStore {
 
 function deadLetterRecord(row: DeadLetterRow): DeadLetterRecord {
   let payload: unknown;
-  try { payload = JSON.parse(row.payload); } catch { payload = row.payload; }
+  try {
+    payload = JSON.parse(row.payload);
+  } catch {
+    payload = row.payload;
+  }
   return {
-    id: row.id, to: { kind: row.to_kind, id: row.to_id }, type: row.type, payload, reason: row.reason, attempts: row.attempts,
-    ...(row.correlation_id ? { correlationId: row.correlation_id } : {}), at: new Date(row.created_at).getTime(),
+    id: row.id,
+    to: { kind: row.to_kind, id: row.to_id },
+    type: row.type,
+    payload,
+    reason: row.reason,
+    attempts: row.attempts,
+    ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
+    at: new Date(row.created_at).getTime(),
   };
 }

@@ -5,11 +5,17 @@ import type { NodeEndpoint, Transport } from '../transport.js';
 export class InProcessTransport implements Transport {
   private node: NodeEndpoint | undefined;
 
-  attach(node: NodeEndpoint): void { this.node = node; }
+  attach(node: NodeEndpoint): void {
+    this.node = node;
+  }
 
-  detach(nodeId: string): void { if (this.node?.nodeId === nodeId) this.node = undefined; }
+  detach(nodeId: string): void {
+    if (this.node?.nodeId === nodeId) this.node = undefined;
+  }
 
-  deliver(envelope: Envelope): void { this.node?.receive(envelope); }
+  deliver(envelope: Envelope): void {
+    this.node?.receive(envelope);
+  }
 
   reply(nodeId: string, reply: Reply): void {
     if (this.node?.nodeId === nodeId) this.node.receiveReply(reply);

@@ -9,14 +9,35 @@ import { clientOf, type ActorClient, type ActorGateway } from '../../runtime/cli
 
 /** What the instance actor answers: its row after the change, unless said otherwise. */
 export interface InstanceReplies {
-  create: InstanceRow; update: InstanceRow; delete: InstanceRow; get: InstanceRow;
-  updateMetadata: InstanceRow; deleteMetadataItem: InstanceRow; setTags: InstanceRow; deleteTag: InstanceRow; deleteTags: InstanceRow;
+  create: InstanceRow;
+  update: InstanceRow;
+  delete: InstanceRow;
+  get: InstanceRow;
+  updateMetadata: InstanceRow;
+  deleteMetadataItem: InstanceRow;
+  setTags: InstanceRow;
+  deleteTag: InstanceRow;
+  deleteTags: InstanceRow;
   addTag: { added: boolean; tags: string[] };
-  stop: InstanceRow; start: InstanceRow; reboot: InstanceRow; pause: InstanceRow; unpause: InstanceRow;
-  suspend: InstanceRow; resume: InstanceRow; lock: InstanceRow; unlock: InstanceRow;
+  stop: InstanceRow;
+  start: InstanceRow;
+  reboot: InstanceRow;
+  pause: InstanceRow;
+  unpause: InstanceRow;
+  suspend: InstanceRow;
+  resume: InstanceRow;
+  lock: InstanceRow;
+  unlock: InstanceRow;
 }
 
-export interface HostReplies { disable: HostRow; enable: HostRow; forceDown: HostRow; get: HostRow; uptime: { uptime: string }; deregister: Record<string, never> }
+export interface HostReplies {
+  disable: HostRow;
+  enable: HostRow;
+  forceDown: HostRow;
+  get: HostRow;
+  uptime: { uptime: string };
+  deregister: Record<string, never>;
+}
 
 export type InstanceClient = ActorClient<typeof instanceProtocol.spec, InstanceReplies>;
 export type HostClient = ActorClient<typeof hostProtocol.spec, HostReplies>;

@@ -2,7 +2,13 @@ import { badRequest } from './errors.js';
 
 /** oslo's is_uuid_like: 32 hex digits once `urn:`, `uuid:`, braces and dashes are dropped. */
 export const isUuidLike = (value: string) =>
-  /^[0-9a-f]{32}$/.test(value.toLowerCase().replace(/^urn:/, '').replace(/^uuid:/, '').replace(/[{}-]/g, ''));
+  /^[0-9a-f]{32}$/.test(
+    value
+      .toLowerCase()
+      .replace(/^urn:/, '')
+      .replace(/^uuid:/, '')
+      .replace(/[{}-]/g, ''),
+  );
 
 export type RequestedNetworks = 'auto' | 'none' | Array<{ uuid?: string; port?: string | null; fixed_ip?: string; tag?: string }>;
 
@@ -67,7 +73,8 @@ const invalidBdm = (details: string) => badRequest(`Block Device Mapping is Inva
  */
 export function imageOfBoot(request: BootRequest): { image: string; mapped?: string } {
   const mappings = request.blockDevices;
-  if (mappings.length && request.legacyBlockDevices) throw badRequest('Using different block_device_mapping syntaxes is not allowed in the same request.');
+  if (mappings.length && request.legacyBlockDevices)
+    throw badRequest('Using different block_device_mapping syntaxes is not allowed in the same request.');
   let mapped: string | undefined;
   for (const bdm of mappings) {
     if (bdm.source_type === 'blank' && bdm.uuid) throw invalidBdm('Invalid device UUID.');
@@ -102,7 +109,9 @@ export function checkNetworks(networks: RequestedNetworks | undefined): void {
         throw badRequest(`Port ID '${network.port}' was specified twice: you cannot attach a port multiple times.`);
       }
       if (network.fixed_ip !== undefined) {
-        throw badRequest(`Specified Fixed IP '${network.fixed_ip}' cannot be used with port '${network.port}': the two cannot be specified together.`);
+        throw badRequest(
+          `Specified Fixed IP '${network.fixed_ip}' cannot be used with port '${network.port}': the two cannot be specified together.`,
+        );
       }
       ports.push(network.port);
       continue;

@@ -20,7 +20,11 @@ const PASSWORD_SYMBOLS = '23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvw
 const password = () => [...randomBytes(12)].map((b) => PASSWORD_SYMBOLS[b % PASSWORD_SYMBOLS.length]).join('');
 
 /** What a boot made: the servers' ids and their reservation. */
-export interface Booted { readonly ids: string[]; readonly reservationId: string; readonly adminPass: string }
+export interface Booted {
+  readonly ids: string[];
+  readonly reservationId: string;
+  readonly adminPass: string;
+}
 
 /** Nova's parse_availability_zone: `zone`, `zone:host`, `zone:host:node` or `zone::node`. */
 function parseZone(value: string | undefined): { zone?: string; host?: string; node?: string } {
@@ -58,7 +62,9 @@ function checkImageFits(caller: ComputeCaller, image: BootImage, flavor: FlavorR
   if (size > disk) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${disk} bytes, image is ${size} bytes.`);
   const minDisk = image.minDiskGb * GiB;
   if (minDisk > disk) {
-    throw badRequest(`Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${disk} bytes, minimum size is ${minDisk} bytes.`);
+    throw badRequest(
+      `Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${disk} bytes, minimum size is ${minDisk} bytes.`,
+    );
   }
 }
 
@@ -93,7 +99,7 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
     authorize(caller, 'os_compute_api:servers:create:forced_host', 'admin');
     const host = asked.host ?? asked.node!;
     // Nova keeps the zone asked for only if the forced host is in it.
-    const row = await d.models.Host.findByPk(host, { raw: true }) as HostRow | null;
+    const row = (await d.models.Host.findByPk(host, { raw: true })) as HostRow | null;
     if (zone && (row ? row.availability_zone !== zone : zone !== DEFAULT_ZONE)) zone = undefined;
     destination = { host, force: true };
   }
@@ -108,7 +114,10 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
   // The reads a boot needs go out together; their refusals still come in Nova's order.
   const quotas = quotasOf(d, caller.project);
   const specs = extraSpecsOf(d, [request.flavorRef]);
-  const imageRead = bootImage(d, caller, imageRef).then((image) => ({ image }), (error: unknown) => ({ error }));
+  const imageRead = bootImage(d, caller, imageRef).then(
+    (image) => ({ image }),
+    (error: unknown) => ({ error }),
+  );
   quotas.catch(() => {});
   specs.catch(() => {});
   const flavor = await findFlavor(d, request.flavorRef, { isAdmin: caller.auth.isAdmin, projectId: caller.project });
@@ -150,22 +159,47 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
   try {
     // Each answered only once the instance's row and its build message are committed together; the
     // servers of one request share their commits.
-    await inBatches(count, BOOT_BATCH, (index) => instance(ids[index]).create({
-      project_id: caller.project, user_id: caller.auth.userId,
-      display_name: count > 1 ? `${request.name}-${index + 1}` : request.name,
-      display_description: request.description, flavor_id: flavor.id, flavor_name: flavor.name,
-      memory_mb: flavor.memory_mb, vcpus: flavor.vcpus, root_gb: flavor.root_gb, ephemeral_gb: flavor.ephemeral_gb,
-      // The flavor as booted, kept with the server (Nova's embedded flavor).
-      swap: flavor.swap, flavor_extra_specs: extraSpecs,
-      image_ref: image.id, key_name: keyName, availability_zone: zone ?? null,
-      reservation_id: reservation.id, launch_index: index, scheduler: d.scheduler, request_id: caller.correlationId,
-      metadata: request.metadata, tags: request.tags, user_data: request.userData ?? null,
-      access_ip_v4: request.accessIPv4 ?? null, access_ip_v6: request.accessIPv6 ?? null,
-      config_drive: request.configDrive, auto_disk_config: request.autoDiskConfig ?? false,
-      ...(request.hostname ? { hostname: request.hostname } : { hostname_base: request.name, ...(count > 1 ? { hostname_suffix: index + 1 } : {}) }),
-      security_groups: groups, trusted_certs: request.trustedCerts ?? null,
-      requested_host: destination?.host ?? null, force_host: destination?.force ?? false,
-    }, { correlationId: caller.correlationId, commitOnly: true }));
+    await inBatches(count, BOOT_BATCH, (index) =>
+      instance(ids[index]).create(
+        {
+          project_id: caller.project,
+          user_id: caller.auth.userId,
+          display_name: count > 1 ? `${request.name}-${index + 1}` : request.name,
+          display_description: request.description,
+          flavor_id: flavor.id,
+          flavor_name: flavor.name,
+          memory_mb: flavor.memory_mb,
+          vcpus: flavor.vcpus,
+          root_gb: flavor.root_gb,
+          ephemeral_gb: flavor.ephemeral_gb,
+          // The flavor as booted, kept with the server (Nova's embedded flavor).
+          swap: flavor.swap,
+          flavor_extra_specs: extraSpecs,
+          image_ref: image.id,
+          key_name: keyName,
+          availability_zone: zone ?? null,
+          reservation_id: reservation.id,
+          launch_index: index,
+          scheduler: d.scheduler,
+          request_id: caller.correlationId,
+          metadata: request.metadata,
+          tags: request.tags,
+          user_data: request.userData ?? null,
+          access_ip_v4: request.accessIPv4 ?? null,
+          access_ip_v6: request.accessIPv6 ?? null,
+          config_drive: request.configDrive,
+          auto_disk_config: request.autoDiskConfig ?? false,
+          ...(request.hostname
+            ? { hostname: request.hostname }
+            : { hostname_base: request.name, ...(count > 1 ? { hostname_suffix: index + 1 } : {}) }),
+          security_groups: groups,
+          trusted_certs: request.trustedCerts ?? null,
+          requested_host: destination?.host ?? null,
+          force_host: destination?.force ?? false,
+        },
+        { correlationId: caller.correlationId, commitOnly: true },
+      ),
+    );
   } finally {
     // The rows written now count for themselves (a failed create's row does not exist).
     await reservation.release();

@@ -3,7 +3,12 @@
  * it in its own format (the Compute API as Nova's fault body).
  */
 export class ComputeFault extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export const badRequest = (message: string) => new ComputeFault(400, message);

@@ -5,11 +5,14 @@ import type { FlavorExtraSpecRow, FlavorRow, Models } from '../../models/index.j
 const dbBool = (v: unknown): boolean => v === true || v === 1 || v === '1';
 
 /** Who looks at flavors: admins see every flavor, a project the public ones and those it was given. */
-export interface FlavorViewer { readonly isAdmin: boolean; readonly projectId?: string }
+export interface FlavorViewer {
+  readonly isAdmin: boolean;
+  readonly projectId?: string;
+}
 
 /** The live flavor with Nova's flavorid `id`, if the viewer may see it (Nova's FlavorNotFound otherwise). */
 export async function findFlavor(d: { models: Models }, id: string, viewer: FlavorViewer): Promise<FlavorRow | undefined> {
-  const row = await d.models.Flavor.findOne({ where: { id, deleted_at: null }, raw: true }) as FlavorRow | null;
+  const row = (await d.models.Flavor.findOne({ where: { id, deleted_at: null }, raw: true })) as FlavorRow | null;
   if (!row) return undefined;
   if (viewer.isAdmin || dbBool(row.is_public)) return row;
   const access = viewer.projectId ? await d.models.FlavorProject.count({ where: { flavor_id: id, project_id: viewer.projectId } }) : 0;
@@ -20,7 +23,11 @@ export async function findFlavor(d: { models: Models }, id: string, viewer: Flav
 export async function extraSpecsOf(d: { models: Models }, ids: string[]): Promise<Map<string, Record<string, string>>> {
   const specs = new Map<string, Record<string, string>>(ids.map((id) => [id, {}]));
   if (!ids.length) return specs;
-  const rows = await d.models.FlavorExtraSpec.findAll({ where: { flavor_id: { [Op.in]: ids } }, order: [['key', 'ASC']], raw: true }) as unknown as FlavorExtraSpecRow[];
+  const rows = (await d.models.FlavorExtraSpec.findAll({
+    where: { flavor_id: { [Op.in]: ids } },
+    order: [['key', 'ASC']],
+    raw: true,
+  })) as unknown as FlavorExtraSpecRow[];
   for (const r of rows) specs.get(r.flavor_id)![r.key] = r.value;
   return specs;
 }

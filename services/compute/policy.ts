@@ -18,5 +18,7 @@ export function authorize(caller: ComputeCaller, rule: string, level: RoleLevel)
 /** Whether the caller holds a role at `level`, for what a view shows rather than refuses (Nova's `fatal=False`). */
 export function permits(caller: ComputeCaller, level: RoleLevel): boolean {
   const { roles, isAdmin } = caller.auth;
-  return isAdmin || (level === 'reader' ? roles.includes('reader') || roles.includes('member') : level === 'member' ? roles.includes('member') : false);
+  return (
+    isAdmin || (level === 'reader' ? roles.includes('reader') || roles.includes('member') : level === 'member' ? roles.includes('member') : false)
+  );
 }

@@ -7,7 +7,12 @@ import { badRequest, ComputeFault } from './errors.js';
 // The one quota module: enforcement (boots, metadata, personality, key pairs) and GET /limits read
 // the same rows through it.
 
-export interface QuotaDefaults { readonly instances: number; readonly cores: number; readonly ramMb: number; readonly keyPairs: number }
+export interface QuotaDefaults {
+  readonly instances: number;
+  readonly cores: number;
+  readonly ramMb: number;
+  readonly keyPairs: number;
+}
 
 export interface QuotaDeps {
   readonly models: Models;
@@ -27,16 +32,23 @@ const DEFAULT_INJECTED_FILE_PATH_BYTES = 255;
 
 /** A project's limits: its own quota rows over the defaults (-1 is unlimited). */
 export interface ProjectQuotas {
-  readonly instances: number; readonly cores: number; readonly ram: number; readonly key_pairs: number;
-  readonly metadata_items: number; readonly injected_files: number;
-  readonly injected_file_content_bytes: number; readonly injected_file_path_bytes: number;
+  readonly instances: number;
+  readonly cores: number;
+  readonly ram: number;
+  readonly key_pairs: number;
+  readonly metadata_items: number;
+  readonly injected_files: number;
+  readonly injected_file_content_bytes: number;
+  readonly injected_file_path_bytes: number;
 }
 
 export async function quotasOf(d: Pick<QuotaDeps, 'models' | 'quotas'>, project: string): Promise<ProjectQuotas> {
-  const rows = await d.models.Quota.findAll({ where: { project_id: project }, raw: true }) as unknown as QuotaRow[];
+  const rows = (await d.models.Quota.findAll({ where: { project_id: project }, raw: true })) as unknown as QuotaRow[];
   const own = new Map(rows.map((q) => [q.resource, q.hard_limit]));
   return {
-    instances: own.get('instances') ?? d.quotas.instances, cores: own.get('cores') ?? d.quotas.cores, ram: own.get('ram') ?? d.quotas.ramMb,
+    instances: own.get('instances') ?? d.quotas.instances,
+    cores: own.get('cores') ?? d.quotas.cores,
+    ram: own.get('ram') ?? d.quotas.ramMb,
     key_pairs: own.get('key_pairs') ?? d.quotas.keyPairs,
     metadata_items: own.get('metadata_items') ?? DEFAULT_METADATA_ITEMS,
     injected_files: own.get('injected_files') ?? DEFAULT_INJECTED_FILES,
@@ -45,20 +57,32 @@ export async function quotasOf(d: Pick<QuotaDeps, 'models' | 'quotas'>, project:
   };
 }
 
-export interface InstanceUsage { instances: number; cores: number; ram: number }
+export interface InstanceUsage {
+  instances: number;
+  cores: number;
+  ram: number;
+}
 
 /**
  * What a project's servers hold: every server not deleted counts, whatever its state, as Nova counts;
  * those of a boot whose reservation is live (`except`) are counted by the reservation instead.
  */
-export async function instanceUsage(d: Pick<QuotaDeps, 'models'>, project: string,
-  options: { except?: string[]; transaction?: Transaction } = {}): Promise<InstanceUsage> {
+export async function instanceUsage(
+  d: Pick<QuotaDeps, 'models'>,
+  project: string,
+  options: { except?: string[]; transaction?: Transaction } = {},
+): Promise<InstanceUsage> {
   const where = { project_id: project, deleted_at: null, ...(options.except?.length ? { reservation_id: { [Op.notIn]: options.except } } : {}) };
-  const [row] = await d.models.Instance.findAll({
-    where, transaction: options.transaction,
-    attributes: [[fn('COUNT', col('uuid')), 'instances'], [fn('SUM', col('vcpus')), 'cores'], [fn('SUM', col('memory_mb')), 'ram']],
+  const [row] = (await d.models.Instance.findAll({
+    where,
+    transaction: options.transaction,
+    attributes: [
+      [fn('COUNT', col('uuid')), 'instances'],
+      [fn('SUM', col('vcpus')), 'cores'],
+      [fn('SUM', col('memory_mb')), 'ram'],
+    ],
     raw: true,
-  }) as unknown as Array<{ instances: number | string; cores: number | string | null; ram: number | string | null }>;
+  })) as unknown as Array<{ instances: number | string; cores: number | string | null; ram: number | string | null }>;
   return { instances: Number(row?.instances ?? 0), cores: Number(row?.cores ?? 0), ram: Number(row?.ram ?? 0) };
 }
 
@@ -73,7 +97,8 @@ export function checkPersonality(quota: ProjectQuotas, files: ReadonlyArray<{ pa
   const count = quota.injected_files;
   if (count >= 0 && files.length > count) throw new ComputeFault(403, 'Personality file limit exceeded');
   const paths = quota.injected_file_path_bytes;
-  if (paths >= 0 && Math.max(...files.map((f) => (f.path ?? '').length)) > paths) throw new ComputeFault(403, `Personality file path exceeds maximum ${paths}`);
+  if (paths >= 0 && Math.max(...files.map((f) => (f.path ?? '').length)) > paths)
+    throw new ComputeFault(403, `Personality file path exceeds maximum ${paths}`);
   const contents = quota.injected_file_content_bytes;
   if (contents >= 0 && Math.max(...files.map((f) => (f.contents ?? '').length)) > contents) {
     throw new ComputeFault(403, `Personality file content exceeds maximum ${contents}`);
@@ -81,7 +106,7 @@ export function checkPersonality(quota: ProjectQuotas, files: ReadonlyArray<{ pa
 }
 
 const RESOURCES = ['instances', 'cores', 'ram'] as const;
-type Resource = typeof RESOURCES[number];
+type Resource = (typeof RESOURCES)[number];
 
 // Python prints a large int in full, where JavaScript would write 1e+30 (or Infinity for a product).
 const whole = (n: number, times = 1) => (Number.isInteger(n) ? (BigInt(n) * BigInt(times)).toString() : String(n * times));
@@ -90,7 +115,13 @@ const whole = (n: number, times = 1) => (Number.isInteger(n) ? (BigInt(n) * BigI
  * How many of `min..max` servers of this flavor the limits allow given what is used, as Nova's
  * check_num_instances_quota: as many as fit up to max, or its 403 when fewer than min fit.
  */
-export function instancesAllowed(quota: ProjectQuotas, used: InstanceUsage, flavor: { vcpus: number; memory_mb: number }, min: number, max: number): number {
+export function instancesAllowed(
+  quota: ProjectQuotas,
+  used: InstanceUsage,
+  flavor: { vcpus: number; memory_mb: number },
+  min: number,
+  max: number,
+): number {
   const limits: Record<Resource, number> = { instances: quota.instances, cores: quota.cores, ram: quota.ram };
   const per: Record<Resource, number> = { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb };
   const overs = RESOURCES.filter((r) => limits[r] >= 0 && used[r] + per[r] * max > limits[r]);
@@ -100,11 +131,18 @@ export function instancesAllowed(quota: ProjectQuotas, used: InstanceUsage, flav
   if (allowed >= min && allowed <= max) return allowed;
   const requested = { instances: min === max ? whole(min) : `${whole(min)}-${whole(max)}`, cores: whole(max, per.cores), ram: whole(max, per.ram) };
   const list = (f: (r: Resource) => string) => overs.map(f).join(', ');
-  throw new ComputeFault(403, `Quota exceeded for ${list((r) => r)}: Requested ${list((r) => requested[r])}, but already used ${list((r) => String(used[r]))} of ${list((r) => String(limits[r]))} ${list((r) => r)}`);
+  throw new ComputeFault(
+    403,
+    `Quota exceeded for ${list((r) => r)}: Requested ${list((r) => requested[r])}, but already used ${list((r) => String(used[r]))} of ${list((r) => String(limits[r]))} ${list((r) => r)}`,
+  );
 }
 
 /** A boot's hold on its project's quota: `count` servers under reservation `id`, until `release`. */
-export interface Reservation { readonly id: string; readonly count: number; release(): Promise<void> }
+export interface Reservation {
+  readonly id: string;
+  readonly count: number;
+  release(): Promise<void>;
+}
 
 /** Nova's reservation ids: `r-` and eight hex digits. */
 export const reservationId = () => `r-${randomBytes(4).toString('hex')}`;
@@ -123,7 +161,10 @@ const sqliteTurns = new WeakMap<object, Promise<unknown>>();
 
 function inTurn<T>(key: object, work: () => Promise<T>): Promise<T> {
   const run = (sqliteTurns.get(key) ?? Promise.resolve()).then(work, work);
-  sqliteTurns.set(key, run.catch(() => {}));
+  sqliteTurns.set(
+    key,
+    run.catch(() => {}),
+  );
   return run;
 }
 
@@ -135,7 +176,11 @@ async function serialized<T>(models: Models, project: string, work: (transaction
   const sequelize = models.QuotaReservation.sequelize!;
   if (sequelize.getDialect() === 'sqlite') return inTurn(sequelize, () => sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, work));
   return sequelize.transaction(async (transaction) => {
-    await sequelize.query("SELECT pg_advisory_xact_lock(hashtext('quota:' || :project))", { replacements: { project }, type: QueryTypes.SELECT, transaction });
+    await sequelize.query("SELECT pg_advisory_xact_lock(hashtext('quota:' || :project))", {
+      replacements: { project },
+      type: QueryTypes.SELECT,
+      transaction,
+    });
     return work(transaction);
   });
 }
@@ -145,8 +190,14 @@ async function serialized<T>(models: Models, project: string, work: (transaction
  * what the project's servers hold plus the live reservations of other boots is checked against
  * its limits and a reservation for as many as fit is written. Concurrent boots never exceed a quota.
  */
-export async function reserveInstances(d: QuotaDeps, project: string, quota: ProjectQuotas, flavor: { vcpus: number; memory_mb: number },
-  min: number, max: number): Promise<Reservation> {
+export async function reserveInstances(
+  d: QuotaDeps,
+  project: string,
+  quota: ProjectQuotas,
+  flavor: { vcpus: number; memory_mb: number },
+  min: number,
+  max: number,
+): Promise<Reservation> {
   const id = reservationId();
   // Unlimited everywhere (e.g. admin): nothing to count or hold.
   if (RESOURCES.every((r) => quota[r] < 0)) return { id, count: capped(d, min, max), release: async () => {} };
@@ -154,7 +205,7 @@ export async function reserveInstances(d: QuotaDeps, project: string, quota: Pro
   const count = await serialized(d.models, project, async (transaction) => {
     const now = new Date(d.clock.now());
     await QuotaReservation.destroy({ where: { project_id: project, expires_at: { [Op.lte]: now } }, transaction });
-    const live = await QuotaReservation.findAll({ where: { project_id: project }, raw: true, transaction }) as unknown as QuotaReservationRow[];
+    const live = (await QuotaReservation.findAll({ where: { project_id: project }, raw: true, transaction })) as unknown as QuotaReservationRow[];
     const used = await instanceUsage(d, project, { except: live.map((r) => r.id), transaction });
     for (const r of live) {
       used.instances += Number(r.instances);
@@ -162,13 +213,26 @@ export async function reserveInstances(d: QuotaDeps, project: string, quota: Pro
       used.ram += Number(r.ram);
     }
     const n = capped(d, min, instancesAllowed(quota, used, flavor, min, max));
-    await QuotaReservation.create({
-      id, project_id: project, instances: n, cores: n * flavor.vcpus, ram: n * flavor.memory_mb,
-      expires_at: new Date(d.clock.now() + d.reservationMs),
-    }, { transaction });
+    await QuotaReservation.create(
+      {
+        id,
+        project_id: project,
+        instances: n,
+        cores: n * flavor.vcpus,
+        ram: n * flavor.memory_mb,
+        expires_at: new Date(d.clock.now() + d.reservationMs),
+      },
+      { transaction },
+    );
     return n;
   });
-  return { id, count, release: async () => { await QuotaReservation.destroy({ where: { id } }); } };
+  return {
+    id,
+    count,
+    release: async () => {
+      await QuotaReservation.destroy({ where: { id } });
+    },
+  };
 }
 
 /** The most metadata items a server of the project may carry (Nova's metadata_items quota; -1 is unlimited). */

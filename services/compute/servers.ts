@@ -15,10 +15,14 @@ export const instanceNotFound = (id: string) => notFound(`Instance ${id} could n
  * The server if the caller's project owns it (admins: any), not deleted unless `deleted` says so;
  * else Nova's 404. `attributes` reads only those columns (`project_id` among them).
  */
-export async function findServer(d: Pick<ComputeDeps, 'models'>, caller: ComputeCaller, id: string,
-  options: { attributes?: Array<keyof InstanceRow>; deleted?: boolean } = {}): Promise<InstanceRow> {
+export async function findServer(
+  d: Pick<ComputeDeps, 'models'>,
+  caller: ComputeCaller,
+  id: string,
+  options: { attributes?: Array<keyof InstanceRow>; deleted?: boolean } = {},
+): Promise<InstanceRow> {
   const where = options.deleted ? { uuid: id } : { uuid: id, deleted_at: null };
-  const row = await d.models.Instance.findOne({ where, attributes: options.attributes, raw: true }) as InstanceRow | null;
+  const row = (await d.models.Instance.findOne({ where, attributes: options.attributes, raw: true })) as InstanceRow | null;
   if (!row || (!caller.auth.isAdmin && row.project_id !== caller.project)) throw instanceNotFound(id);
   return row;
 }
@@ -36,7 +40,12 @@ export function instanceRefusal(error: unknown, id: string): unknown {
 }
 
 /** PUT /servers/{id}: the policy, then the instance's update (only the fields given change); answers the new row. */
-export async function updateServer(d: ComputeDeps, caller: ComputeCaller, id: string, changes: PayloadOf<typeof instanceProtocol.spec, 'update'>): Promise<InstanceRow> {
+export async function updateServer(
+  d: ComputeDeps,
+  caller: ComputeCaller,
+  id: string,
+  changes: PayloadOf<typeof instanceProtocol.spec, 'update'>,
+): Promise<InstanceRow> {
   const row = await findServer(d, caller, id);
   authorize(caller, 'os_compute_api:servers:update', 'member');
   if (!Object.keys(changes).length) return row;
@@ -53,8 +62,9 @@ export async function deleteServer(d: ComputeDeps, caller: ComputeCaller, id: st
   authorize(caller, 'os_compute_api:servers:delete', 'member');
   if (row.locked && !caller.auth.isAdmin) throw new ComputeFault(409, `Instance ${row.uuid} is locked`);
   try {
-    await computeActors(d.actors).instance(row.uuid).delete({ request_id: caller.correlationId, user_id: caller.auth.userId, project_id: caller.project },
-      { correlationId: caller.correlationId });
+    await computeActors(d.actors)
+      .instance(row.uuid)
+      .delete({ request_id: caller.correlationId, user_id: caller.auth.userId, project_id: caller.project }, { correlationId: caller.correlationId });
   } catch (error) {
     throw instanceRefusal(error, id);
   }
@@ -67,7 +77,11 @@ export interface PowerAction {
   readonly message: 'stop' | 'start' | 'reboot' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'lock' | 'unlock';
 }
 
-interface Refusal { reason: 'locked' | 'not_ready' | 'invalid_state' | 'locked_by_other'; attr?: string; state?: string | null }
+interface Refusal {
+  reason: 'locked' | 'not_ready' | 'invalid_state' | 'locked_by_other';
+  attr?: string;
+  state?: string | null;
+}
 
 /** The instance actor's refusal in Nova's words: raise_http_conflict_for_instance_invalid_state, or the exception's own text. */
 function conflict(action: PowerAction, id: string, error: { message: string; details?: unknown }): ComputeFault {
@@ -84,8 +98,13 @@ function conflict(action: PowerAction, id: string, error: { message: string; det
  * which checks the lock and the states Nova allows (409) and answers once the new task state, the
  * instance action and the host's order are committed together.
  */
-export async function powerAction(d: ComputeDeps, caller: ComputeCaller, id: string, action: PowerAction,
-  input: { type?: 'SOFT' | 'HARD'; reason?: string; api_host?: string }): Promise<void> {
+export async function powerAction(
+  d: ComputeDeps,
+  caller: ComputeCaller,
+  id: string,
+  action: PowerAction,
+  input: { type?: 'SOFT' | 'HARD'; reason?: string; api_host?: string },
+): Promise<void> {
   const instance = computeActors(d.actors).instance(id);
   // A live instance actor answers for its server itself (404 for one the caller may not see): the read is
   // only for a caller the policy refuses (404 before 403) and for a server whose actor is not active.
@@ -97,10 +116,20 @@ export async function powerAction(d: ComputeDeps, caller: ComputeCaller, id: str
   const options = { correlationId, commitOnly: true };
   try {
     switch (action.message) {
-      case 'reboot': await instance.reboot({ ...from, type: input.type ?? 'SOFT' }, options); break;
-      case 'lock': await instance.lock({ ...from, ...(input.reason ? { reason: input.reason } : {}), ...(input.api_host ? { api_host: input.api_host } : {}) }, options); break;
-      case 'unlock': await instance.unlock({ ...from, ...(input.api_host ? { api_host: input.api_host } : {}) }, options); break;
-      default: await instance[action.message](from, options);
+      case 'reboot':
+        await instance.reboot({ ...from, type: input.type ?? 'SOFT' }, options);
+        break;
+      case 'lock':
+        await instance.lock(
+          { ...from, ...(input.reason ? { reason: input.reason } : {}), ...(input.api_host ? { api_host: input.api_host } : {}) },
+          options,
+        );
+        break;
+      case 'unlock':
+        await instance.unlock({ ...from, ...(input.api_host ? { api_host: input.api_host } : {}) }, options);
+        break;
+      default:
+        await instance[action.message](from, options);
     }
   } catch (error) {
     if ((error as { code?: string }).code === 'rejected') throw conflict(action, id, error as Error & { details?: unknown });

@@ -13,14 +13,17 @@ export interface FuzzRequest {
   body?: string | Buffer;
 }
 
-export interface Answer { status: number; text: string; error?: string }
+export interface Answer {
+  status: number;
+  text: string;
+  error?: string;
+}
 
 /**
  * Inputs whose 5xx another slice of issue 15 is fixing in its own branch right now: skipped here,
  * exactly those, so that the lead empties this list once those branches are merged.
  */
-export const KNOWN_ELSEWHERE: ReadonlyArray<{ owner: string; what: string; matches: (r: FuzzRequest) => boolean }> = [
-];
+export const KNOWN_ELSEWHERE: ReadonlyArray<{ owner: string; what: string; matches: (r: FuzzRequest) => boolean }> = [];
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
@@ -36,7 +39,9 @@ export function encode(text: string): string {
 
 /** A query string from lists of values (a parameter given twice is two pairs). */
 export const queryOf = (params: Record<string, unknown[]>) =>
-  Object.entries(params).flatMap(([k, vs]) => vs.map((v) => `${encode(k)}=${encode(typeof v === 'string' ? v : JSON.stringify(v) ?? '')}`)).join('&');
+  Object.entries(params)
+    .flatMap(([k, vs]) => vs.map((v) => `${encode(k)}=${encode(typeof v === 'string' ? v : (JSON.stringify(v) ?? ''))}`))
+    .join('&');
 
 // Header values Node refuses to send (control characters, beyond Latin-1) are replaced: those never reach a server.
 const headerSafe = (v: string) => v.replace(/[^\t\x20-\x7e\x80-\xff]/g, '?');
@@ -60,7 +65,9 @@ function sendOnce(agent: Agent | false, base: string, r: FuzzRequest, timeoutMs:
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', (e) => resolve({ status: 0, text: '', error: e.message }));
     });
-    req.on('timeout', () => { req.destroy(new Error(`no answer within ${timeoutMs} ms`)); });
+    req.on('timeout', () => {
+      req.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    });
     req.on('error', (e) => resolve({ status: 0, text: '', error: e.message, reused: req.reusedSocket }));
     if (r.body !== undefined) req.write(r.body);
     req.end();
@@ -92,18 +99,28 @@ export function problemWith(r: FuzzRequest, a: Answer): string | undefined {
 
 const shown = (r: FuzzRequest, a: Answer) => {
   const body = r.body === undefined ? '' : String(r.body);
-  return `${r.method} ${r.api}${r.path.length > 400 ? `${r.path.slice(0, 400)}…(${r.path.length})` : r.path}\n  headers ${JSON.stringify(r.headers)}\n`
-    + `  body ${body.length > 600 ? `${JSON.stringify(body.slice(0, 600))}…(${body.length} chars)` : JSON.stringify(body)}\n  → ${a.status} ${a.text.slice(0, 400)}${a.error ? ` (${a.error})` : ''}`;
+  return (
+    `${r.method} ${r.api}${r.path.length > 400 ? `${r.path.slice(0, 400)}…(${r.path.length})` : r.path}\n  headers ${JSON.stringify(r.headers)}\n` +
+    `  body ${body.length > 600 ? `${JSON.stringify(body.slice(0, 600))}…(${body.length} chars)` : JSON.stringify(body)}\n  → ${a.status} ${a.text.slice(0, 400)}${a.error ? ` (${a.error})` : ''}`
+  );
 };
 
-export interface Tally { sent: number; skipped: Record<string, number>; statuses: Record<number, number> }
+export interface Tally {
+  sent: number;
+  skipped: Record<string, number>;
+  statuses: Record<number, number>;
+}
 
 /**
  * Sends generated requests in concurrent batches until `total` were answered; fails with the shrunk
  * counterexample (fast-check's replay seed and path in the message) on the first answer with a problem.
  */
-export async function fuzz(bases: Record<ApiName, string>, requests: fc.Arbitrary<FuzzRequest>, total: number,
-  options: { concurrency?: number; seed?: number } = {}): Promise<Tally> {
+export async function fuzz(
+  bases: Record<ApiName, string>,
+  requests: fc.Arbitrary<FuzzRequest>,
+  total: number,
+  options: { concurrency?: number; seed?: number } = {},
+): Promise<Tally> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency ?? 16 });
   const tally: Tally = { sent: 0, skipped: {}, statuses: {} };
   const batch = options.concurrency ?? 16;
@@ -111,27 +128,32 @@ export async function fuzz(bases: Record<ApiName, string>, requests: fc.Arbitrar
   try {
     while (tally.sent < total) {
       const runs = Math.ceil((total - tally.sent) / batch);
-      const details = await fc.check(fc.asyncProperty(fc.array(requests, { minLength: 1, maxLength: batch }), async (rs) => {
-        const live = rs.filter((r) => {
-          const known = KNOWN_ELSEWHERE.find((k) => k.matches(r));
-          if (known) tally.skipped[known.what] = (tally.skipped[known.what] ?? 0) + 1;
-          return !known;
-        });
-        const answers = await Promise.all(live.map((r) => send(agent, bases[r.api], r)));
-        tally.sent += live.length;
-        if (process.env.FUZZ_VERBOSE && Math.floor(tally.sent / 500) !== Math.floor((tally.sent - live.length) / 500)) {
-          appendFileSync(process.env.FUZZ_VERBOSE, `fuzz: ${tally.sent} sent, ${JSON.stringify(tally.statuses)}\n`);
-        }
-        const problems = answers.flatMap((a, i) => {
-          tally.statuses[a.status] = (tally.statuses[a.status] ?? 0) + 1;
-          const problem = problemWith(live[i], a);
-          return problem ? [`${problem}:\n${shown(live[i], a)}`] : [];
-        });
-        if (problems.length) throw new Error(problems.join('\n'));
-      }), { numRuns: runs, seed });
+      const details = await fc.check(
+        fc.asyncProperty(fc.array(requests, { minLength: 1, maxLength: batch }), async (rs) => {
+          const live = rs.filter((r) => {
+            const known = KNOWN_ELSEWHERE.find((k) => k.matches(r));
+            if (known) tally.skipped[known.what] = (tally.skipped[known.what] ?? 0) + 1;
+            return !known;
+          });
+          const answers = await Promise.all(live.map((r) => send(agent, bases[r.api], r)));
+          tally.sent += live.length;
+          if (process.env.FUZZ_VERBOSE && Math.floor(tally.sent / 500) !== Math.floor((tally.sent - live.length) / 500)) {
+            appendFileSync(process.env.FUZZ_VERBOSE, `fuzz: ${tally.sent} sent, ${JSON.stringify(tally.statuses)}\n`);
+          }
+          const problems = answers.flatMap((a, i) => {
+            tally.statuses[a.status] = (tally.statuses[a.status] ?? 0) + 1;
+            const problem = problemWith(live[i], a);
+            return problem ? [`${problem}:\n${shown(live[i], a)}`] : [];
+          });
+          if (problems.length) throw new Error(problems.join('\n'));
+        }),
+        { numRuns: runs, seed },
+      );
       if (details.failed) {
         const error = details.errorInstance as Error | undefined;
-        throw new Error(`generated request answered wrongly (replay: FUZZ_SEED=${details.seed}, path ${details.counterexamplePath}, shrunk ${details.numShrinks} times):\n${error?.message ?? String(error)}`);
+        throw new Error(
+          `generated request answered wrongly (replay: FUZZ_SEED=${details.seed}, path ${details.counterexamplePath}, shrunk ${details.numShrinks} times):\n${error?.message ?? String(error)}`,
+        );
       }
       seed = (seed * 48271) % 2147483647;
     }

@@ -42,16 +42,12 @@ const patterns = new Map<string, fc.Arbitrary<string>>();
 /** Values of a schema: valid ones mostly, near misses and hostile ones at every node. */
 export function arbitraryOf(schema: JsonSchema): fc.Arbitrary<unknown> {
   let arbitrary = built.get(schema);
-  if (!arbitrary) built.set(schema, arbitrary = build(schema));
+  if (!arbitrary) built.set(schema, (arbitrary = build(schema)));
   return arbitrary;
 }
 
 function build(schema: JsonSchema): fc.Arbitrary<unknown> {
-  return fc.oneof(
-    { weight: 18, arbitrary: valid(schema) },
-    { weight: 1, arbitrary: nearMiss(schema) },
-    { weight: 1, arbitrary: anyJson },
-  );
+  return fc.oneof({ weight: 18, arbitrary: valid(schema) }, { weight: 1, arbitrary: nearMiss(schema) }, { weight: 1, arbitrary: anyJson });
 }
 
 function merged(schemas: JsonSchema[]): JsonSchema {
@@ -81,14 +77,22 @@ function inferTypes(schema: JsonSchema): string[] {
 
 function ofType(type: string, schema: JsonSchema): fc.Arbitrary<unknown> {
   switch (type) {
-    case 'null': return fc.constant(null);
-    case 'boolean': return fc.boolean();
-    case 'integer': return integers(schema);
-    case 'number': return fc.oneof(integers(schema), fc.double({ noNaN: true, noDefaultInfinity: true }));
-    case 'string': return strings(schema);
-    case 'array': return arrays(schema);
-    case 'object': return objects(schema);
-    default: return anyJson;
+    case 'null':
+      return fc.constant(null);
+    case 'boolean':
+      return fc.boolean();
+    case 'integer':
+      return integers(schema);
+    case 'number':
+      return fc.oneof(integers(schema), fc.double({ noNaN: true, noDefaultInfinity: true }));
+    case 'string':
+      return strings(schema);
+    case 'array':
+      return arrays(schema);
+    case 'object':
+      return objects(schema);
+    default:
+      return anyJson;
   }
 }
 
@@ -107,13 +111,22 @@ function strings(schema: JsonSchema): fc.Arbitrary<unknown> {
   const min = schema.minLength ?? 0;
   const max = Math.min(schema.maxLength ?? 64, MAX_TEXT);
   // Strings that are numbers (Nova's integer-or-string parameters) at their bounds.
-  const numeric = schema.minimum !== undefined || schema.maximum !== undefined || schema.pattern?.includes('[0-9]')
-    ? [fc.oneof(integers(schema).map(String), fc.constantFrom(...edgeNumberTexts))] : [];
+  const numeric =
+    schema.minimum !== undefined || schema.maximum !== undefined || schema.pattern?.includes('[0-9]')
+      ? [fc.oneof(integers(schema).map(String), fc.constantFrom(...edgeNumberTexts))]
+      : [];
   const byFormat = formatted(schema.format);
   if (byFormat) return fc.oneof({ weight: 4, arbitrary: byFormat }, ...numeric);
-  const lengths = [...new Set([min, max, max + 1, Math.max(0, min - 1), ...(schema.maxLength !== undefined && schema.maxLength <= 4_096 ? [schema.maxLength, schema.maxLength + 1] : [])])];
-  const atBounds = fc.tuple(fc.constantFrom(...lengths), fc.constantFrom('a', '\u00e9', '\u{1F600}', ' ', 'Z'))
-    .map(([n, c]) => c.repeat(n));
+  const lengths = [
+    ...new Set([
+      min,
+      max,
+      max + 1,
+      Math.max(0, min - 1),
+      ...(schema.maxLength !== undefined && schema.maxLength <= 4_096 ? [schema.maxLength, schema.maxLength + 1] : []),
+    ]),
+  ];
+  const atBounds = fc.tuple(fc.constantFrom(...lengths), fc.constantFrom('a', '\u00e9', '\u{1F600}', ' ', 'Z')).map(([n, c]) => c.repeat(n));
   const patterned = schema.pattern ? [matching(schema.pattern)] : [];
   return fc.oneof(
     { weight: 4, arbitrary: fc.string({ minLength: min, maxLength: Math.max(min, Math.min(max, 24)) }) },
@@ -139,14 +152,22 @@ function matching(pattern: string): fc.Arbitrary<string> {
 
 function formatted(format: string | undefined): fc.Arbitrary<string> | undefined {
   switch (format) {
-    case undefined: return undefined;
-    case 'uuid': return uuidText;
-    case 'ipv4': return fc.oneof(ipv4Text, ipv6Text);
-    case 'ipv6': return fc.oneof(ipv6Text, ipv4Text);
-    case 'date-time': return dateTimeText;
-    case 'regex': return regexText;
-    case 'base64': return fc.oneof(fc.base64String({ maxLength: 64 }), fc.constantFrom('=', 'a', 'abc', '!!!!', 'YQ', 'YQ==='));
-    default: return fc.oneof(anyText(64), fc.string({ minLength: 1, maxLength: 64 }));
+    case undefined:
+      return undefined;
+    case 'uuid':
+      return uuidText;
+    case 'ipv4':
+      return fc.oneof(ipv4Text, ipv6Text);
+    case 'ipv6':
+      return fc.oneof(ipv6Text, ipv4Text);
+    case 'date-time':
+      return dateTimeText;
+    case 'regex':
+      return regexText;
+    case 'base64':
+      return fc.oneof(fc.base64String({ maxLength: 64 }), fc.constantFrom('=', 'a', 'abc', '!!!!', 'YQ', 'YQ==='));
+    default:
+      return fc.oneof(anyText(64), fc.string({ minLength: 1, maxLength: 64 }));
   }
 }
 
@@ -156,8 +177,14 @@ function arrays(schema: JsonSchema): fc.Arbitrary<unknown> {
   const max = Math.max(min, Math.min(schema.maxItems ?? MAX_ARRAY, MAX_ARRAY));
   const ordinary = fc.array(item, { minLength: min, maxLength: max });
   // One past the most items a schema allows, made of one repeated value.
-  const over = schema.maxItems !== undefined && schema.maxItems <= 1_000
-    ? [fc.tuple(item, fc.boolean()).map(([v, distinct]) => Array.from({ length: schema.maxItems! + 1 }, (_, i) => (distinct && typeof v === 'string' ? `${v}${i}` : v)))] : [];
+  const over =
+    schema.maxItems !== undefined && schema.maxItems <= 1_000
+      ? [
+          fc
+            .tuple(item, fc.boolean())
+            .map(([v, distinct]) => Array.from({ length: schema.maxItems! + 1 }, (_, i) => (distinct && typeof v === 'string' ? `${v}${i}` : v))),
+        ]
+      : [];
   return fc.oneof({ weight: 6, arbitrary: ordinary }, ...over);
 }
 
@@ -167,10 +194,16 @@ function objects(schema: JsonSchema): fc.Arbitrary<unknown> {
   const required = (schema.required ?? []).filter((k) => k in properties);
   const known = fc.record(model, { requiredKeys: required });
   const patterned = Object.entries(schema.patternProperties ?? {}).map(([pattern, sub]) =>
-    fc.dictionary(fc.oneof(matching(pattern), anyText(10)), arbitraryOf(sub), { maxKeys: 3 }));
+    fc.dictionary(fc.oneof(matching(pattern), anyText(10)), arbitraryOf(sub), { maxKeys: 3 }),
+  );
   const extra = fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), shortHostileText), anyJson, { maxKeys: 1 });
   // Nova's refusal of extras is tried more rarely than the fields themselves.
-  return fc.tuple(known, patterned.length ? fc.oneof(...patterned) : fc.constant({}), fc.oneof({ weight: 6, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: extra }))
+  return fc
+    .tuple(
+      known,
+      patterned.length ? fc.oneof(...patterned) : fc.constant({}),
+      fc.oneof({ weight: 6, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: extra }),
+    )
     .map(([k, p, e]) => ({ ...e, ...p, ...(k as object) }));
 }
 

@@ -23,16 +23,25 @@ export interface CloudProcess {
 /** Runs `stratus <args>` as its own process, collecting its JSON log lines. */
 export function stratusProcess(args: string[], env: Record<string, string>, entry: Entry = 'product'): CloudProcess {
   const child = spawn(process.execPath, ['--import=tsx', ENTRIES[entry], ...args], {
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, any>> = [];
   const stderr: string[] = [];
   child.stdout.on('data', (d: Buffer) => {
-    for (const l of d.toString().split('\n').filter(Boolean)) { try { lines.push(JSON.parse(l)); } catch { /* not a log line */ } }
+    for (const l of d.toString().split('\n').filter(Boolean)) {
+      try {
+        lines.push(JSON.parse(l));
+      } catch {
+        /* not a log line */
+      }
+    }
   });
   child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
   return {
-    child, lines, stderr,
+    child,
+    lines,
+    stderr,
     started: () => lines.find((l) => l.msg === 'stratus started')!,
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
@@ -62,18 +71,31 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export interface CliResult { code: number; stdout: string; stderr: string; json: any }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: any;
+}
 
 /** Runs Debian's `openstack` client against a clouds.yaml. */
 export function openstack(cloudsYaml: string, args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     // stdin is closed at once: `image create` without --file would otherwise wait to read image data from it.
-    const child = execFile('openstack', args, { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', OS_CLIENT_CONFIG_FILE: cloudsYaml }, timeout: 120_000 },
+    const child = execFile(
+      'openstack',
+      args,
+      { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', OS_CLIENT_CONFIG_FILE: cloudsYaml }, timeout: 120_000 },
       (error, stdout, stderr) => {
         let json: unknown;
-        try { json = stdout.trim() ? JSON.parse(stdout) : undefined; } catch { json = undefined; }
+        try {
+          json = stdout.trim() ? JSON.parse(stdout) : undefined;
+        } catch {
+          json = undefined;
+        }
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, json });
-      });
+      },
+    );
     child.stdin?.end();
   });
 }
@@ -81,11 +103,19 @@ export function openstack(cloudsYaml: string, args: string[]): Promise<CliResult
 /** Runs a Python script (openstacksdk) with the same clouds.yaml. */
 export function python(cloudsYaml: string, script: string, args: string[] = []): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile('/usr/bin/python3', ['-c', script, ...args], { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', OS_CLIENT_CONFIG_FILE: cloudsYaml }, timeout: 300_000 },
+    execFile(
+      '/usr/bin/python3',
+      ['-c', script, ...args],
+      { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', OS_CLIENT_CONFIG_FILE: cloudsYaml }, timeout: 300_000 },
       (error, stdout, stderr) => {
         let json: unknown;
-        try { json = stdout.trim() ? JSON.parse(stdout.trim().split('\n').pop()!) : undefined; } catch { json = undefined; }
+        try {
+          json = stdout.trim() ? JSON.parse(stdout.trim().split('\n').pop()!) : undefined;
+        } catch {
+          json = undefined;
+        }
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, json });
-      });
+      },
+    );
   });
 }

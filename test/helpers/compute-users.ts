@@ -1,7 +1,12 @@
 import type { ComputeCloud } from './compute.js';
 
 /** A new user holding `role` on an existing project, logged in there: their id and token. */
-export async function userWithRole(c: ComputeCloud, name: string, role: string, projectName: string): Promise<{ id: string; token: string; projectId: string }> {
+export async function userWithRole(
+  c: ComputeCloud,
+  name: string,
+  role: string,
+  projectName: string,
+): Promise<{ id: string; token: string; projectId: string }> {
   const password = `${name}-secret`;
   const created = await c.keystone.call('POST', '/v3/users', { token: c.admin, body: { user: { name, password } } });
   if (created.status !== 201) throw new Error(`user ${name}: ${created.status} ${JSON.stringify(created.body)}`);

@@ -21,7 +21,15 @@ export type Api = ReturnType<typeof client>;
  * every compute response it sends is checked against Tempest's schema for its version by `oracle`.
  */
 export interface ComputeCloud {
-  cloud: Cloud; config: Config; nova: Api; keystone: Api; admin: string; demo: string; dir: string; database: TestDatabase; oracle?: ResponseOracle;
+  cloud: Cloud;
+  config: Config;
+  nova: Api;
+  keystone: Api;
+  admin: string;
+  demo: string;
+  dir: string;
+  database: TestDatabase;
+  oracle?: ResponseOracle;
   stop(): Promise<void>;
 }
 
@@ -30,19 +38,30 @@ export interface ComputeCloud {
  * cores and RAM rows set to -1, as an operator would, so tests booting many servers are not stopped at ten).
  * `judged: false` leaves the response oracle out, for suites whose requests are mostly refusals and must be cheap (fuzzing).
  */
-export interface CloudOptions { readonly demoQuotas?: 'default' | 'unlimited'; readonly judged?: boolean }
+export interface CloudOptions {
+  readonly demoQuotas?: 'default' | 'unlimited';
+  readonly judged?: boolean;
+}
 
-export async function startComputeCloud(name: string, overrides: DeepPartial<Config> = {}, clock?: Clock, options: CloudOptions = {}): Promise<ComputeCloud> {
+export async function startComputeCloud(
+  name: string,
+  overrides: DeepPartial<Config> = {},
+  clock?: Clock,
+  options: CloudOptions = {},
+): Promise<ComputeCloud> {
   const judged = options.judged ?? true;
   const database = await createTestDatabase(name);
   // Short: the hypervisors' sockets live under it and a socket path holds at most 107 bytes.
   const dir = mkdtempSync(join(tmpdir(), 'st-'));
   const config = loadConfig({
-    env: {}, allowTestOnly: true,
+    env: {},
+    allowTestOnly: true,
     overrides: {
-      stateDir: join(dir, 's'), databaseUrl: database.url,
+      stateDir: join(dir, 's'),
+      databaseUrl: database.url,
       listen: { ops: 0, identity: 0, image: 0, compute: 0, metadata: 0, console: 0, admin: 0 },
-      identity: { cloudsYaml: join(dir, 'clouds.yaml') }, log: { level: 'silent' },
+      identity: { cloudsYaml: join(dir, 'clouds.yaml') },
+      log: { level: 'silent' },
       ...overrides,
     },
   });
@@ -50,9 +69,18 @@ export async function startComputeCloud(name: string, overrides: DeepPartial<Con
   const oracle = judged ? await ResponseOracle.start(logger) : undefined;
   let cloud: Cloud;
   try {
-    cloud = await startCloud(config, logger, { adminPassword: ADMIN_PASSWORD, demoPassword: DEMO_PASSWORD }, clock, oracle ? {
-      computeMiddleware: [checkResponses(oracle)], stop: () => oracle.stop(),
-    } : {});
+    cloud = await startCloud(
+      config,
+      logger,
+      { adminPassword: ADMIN_PASSWORD, demoPassword: DEMO_PASSWORD },
+      clock,
+      oracle
+        ? {
+            computeMiddleware: [checkResponses(oracle)],
+            stop: () => oracle.stop(),
+          }
+        : {},
+    );
   } catch (error) {
     await oracle?.stop();
     throw error;
@@ -66,7 +94,15 @@ export async function startComputeCloud(name: string, overrides: DeepPartial<Con
     await cloud.db.models.Quota.bulkCreate(['instances', 'cores', 'ram'].map((resource) => ({ project_id: project, resource, hard_limit: -1 })));
   }
   return {
-    cloud, config, nova, keystone, admin, demo, dir, database, oracle,
+    cloud,
+    config,
+    nova,
+    keystone,
+    admin,
+    demo,
+    dir,
+    database,
+    oracle,
     stop: async () => {
       await cloud.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -83,14 +119,20 @@ export const boot = (nova: Api, token: string, name: string, extra: Record<strin
 export async function settled(nova: Api, token: string, timeoutMs = 120_000): Promise<any[]> {
   let servers: any[] = [];
   try {
-    await eventually(async () => {
-      const r = await nova.call('GET', '/v2.1/servers/detail?all_tenants=1', { token });
-      servers = r.body.servers;
-      return servers.every((s) => s.status !== 'BUILD' && s['OS-EXT-STS:task_state'] === null);
-    }, timeoutMs, 50);
+    await eventually(
+      async () => {
+        const r = await nova.call('GET', '/v2.1/servers/detail?all_tenants=1', { token });
+        servers = r.body.servers;
+        return servers.every((s) => s.status !== 'BUILD' && s['OS-EXT-STS:task_state'] === null);
+      },
+      timeoutMs,
+      50,
+    );
   } catch (error) {
     const stuck = servers.filter((s) => s.status === 'BUILD' || s['OS-EXT-STS:task_state'] !== null);
-    throw new Error(`${(error as Error).message}: ${stuck.length} servers unsettled, e.g. ${JSON.stringify(stuck.slice(0, 3).map((s) => [s.id, s.status, s['OS-EXT-STS:task_state']]))}`);
+    throw new Error(
+      `${(error as Error).message}: ${stuck.length} servers unsettled, e.g. ${JSON.stringify(stuck.slice(0, 3).map((s) => [s.id, s.status, s['OS-EXT-STS:task_state']]))}`,
+    );
   }
   return servers;
 }
@@ -113,8 +155,13 @@ export async function domainsOf(uris: readonly string[]): Promise<Map<string, Do
 export async function userWithRole(c: ComputeCloud, user: string, role: string, project: string): Promise<string> {
   const { keystone, admin } = c;
   let projectId = (await keystone.call('GET', `/v3/projects?name=${project}`, { token: admin })).body.projects[0]?.id;
-  if (!projectId) projectId = (await keystone.call('POST', '/v3/projects', { token: admin, body: { project: { name: project, domain_id: 'default' } } })).body.project.id;
-  const created = await keystone.call('POST', '/v3/users', { token: admin, body: { user: { name: user, password: `${user}-secret`, domain_id: 'default' } } });
+  if (!projectId)
+    projectId = (await keystone.call('POST', '/v3/projects', { token: admin, body: { project: { name: project, domain_id: 'default' } } })).body
+      .project.id;
+  const created = await keystone.call('POST', '/v3/users', {
+    token: admin,
+    body: { user: { name: user, password: `${user}-secret`, domain_id: 'default' } },
+  });
   const roleId = (await keystone.call('GET', `/v3/roles?name=${role}`, { token: admin })).body.roles[0].id;
   await keystone.call('PUT', `/v3/projects/${projectId}/users/${created.body.user.id}/roles/${roleId}`, { token: admin });
   return (await keystone.login(user, `${user}-secret`, project)).token!;
@@ -124,7 +171,13 @@ export async function userWithRole(c: ComputeCloud, user: string, role: string, 
 export const at = (version: string): Record<string, string> => ({ 'OpenStack-API-Version': `compute ${version}` });
 
 /** Boots a server and waits (bounded) until it is ACTIVE; answers its id. */
-export async function bootActive(c: ComputeCloud, token: string, name: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<string> {
+export async function bootActive(
+  c: ComputeCloud,
+  token: string,
+  name: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<string> {
   const r = await boot(c.nova, token, name, extra, headers);
   if (r.status !== 202) throw new Error(`boot answered ${r.status}: ${JSON.stringify(r.body)}`);
   const id = r.body.server.id as string;

@@ -32,12 +32,21 @@ type Reply = Awaited<ReturnType<Api['call']>>;
  * Sends every request at once, kills the cloud with SIGKILL once `enough` of them are accepted (202),
  * and starts it again; answers what `keyOf` names of each request accepted before the kill.
  */
-export async function killDuringBurst(c: TestCloud, requests: Array<() => Promise<Reply>>, enough: number,
-  keyOf: (accepted: Reply) => string | null): Promise<string[]> {
+export async function killDuringBurst(
+  c: TestCloud,
+  requests: Array<() => Promise<Reply>>,
+  enough: number,
+  keyOf: (accepted: Reply) => string | null,
+): Promise<string[]> {
   let accepted = 0;
-  const burst = requests.map((request) => request()
-    .then((r) => { if (r.status === 202) accepted++; return r.status === 202 ? keyOf(r) : undefined; })
-    .catch(() => undefined));
+  const burst = requests.map((request) =>
+    request()
+      .then((r) => {
+        if (r.status === 202) accepted++;
+        return r.status === 202 ? keyOf(r) : undefined;
+      })
+      .catch(() => undefined),
+  );
   await eventually(() => accepted >= enough, 60_000, 1);
   c.cloud.child.kill('SIGKILL');
   const keys = (await Promise.all(burst)).filter((k): k is string => typeof k === 'string');

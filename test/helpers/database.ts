@@ -24,16 +24,29 @@ export async function createTestDatabase(name: string): Promise<TestDatabase> {
     const url = new URL(admin);
     url.pathname = `/${database}`;
     return {
-      url: url.toString(), label: 'postgres',
+      url: url.toString(),
+      label: 'postgres',
       drop: () => withClient(admin, (c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).then(() => undefined),
     };
   }
   const dir = mkdtempSync(join(tmpdir(), `stratus-${name}-`));
-  return { url: `sqlite:${join(dir, 'test.sqlite')}`, label: 'sqlite', drop: () => new Promise<void>((resolve) => { rmSync(dir, { recursive: true, force: true }); resolve(); }) };
+  return {
+    url: `sqlite:${join(dir, 'test.sqlite')}`,
+    label: 'sqlite',
+    drop: () =>
+      new Promise<void>((resolve) => {
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      }),
+  };
 }
 
 async function withClient<T>(url: URL, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
-  try { return await fn(client); } finally { await client.end(); }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
 }

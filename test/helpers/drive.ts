@@ -8,7 +8,14 @@ const tick = () => new Promise((r) => setTimeout(r, 2));
  */
 export async function drive<T>(clock: SimulatedClock, promise: Promise<T>, stepMs = 50, maxMs = 600_000): Promise<T> {
   let done = false;
-  promise.then(() => { done = true; }, () => { done = true; });
+  promise.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
   for (let elapsed = 0; !done && elapsed < maxMs; elapsed += stepMs) {
     await tick();
     if (!done) await clock.advance(stepMs);

@@ -13,25 +13,60 @@ import { SystemClock } from '../../runtime/clock.js';
 export const ADMIN_PASSWORD = 'admin-secret';
 export const DEMO_PASSWORD = 'demo-secret';
 
-export interface IdentityServer { db: Database; identity: Identity; server: Listening; url: string; stateDir: string; stop(): Promise<void> }
+export interface IdentityServer {
+  db: Database;
+  identity: Identity;
+  server: Listening;
+  url: string;
+  stateDir: string;
+  stop(): Promise<void>;
+}
 
 /** The identity service on its own port, bootstrapped on the given database. */
-export interface IdentityServerOptions { clock?: Clock; stateDir?: string; pollMs?: number; tokenTtlMs?: number; kdf?: Kdf; listLimit?: number }
+export interface IdentityServerOptions {
+  clock?: Clock;
+  stateDir?: string;
+  pollMs?: number;
+  tokenTtlMs?: number;
+  kdf?: Kdf;
+  listLimit?: number;
+}
 
 export async function startIdentityServer(databaseUrl: string, options: IdentityServerOptions = {}): Promise<IdentityServer> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'stratus-identity-'));
   const db = await openDatabase(databaseUrl);
   const identity = await createIdentity({
-    models: db.models, clock: options.clock ?? new SystemClock(), stateDir, tokenTtlMs: options.tokenTtlMs ?? 3_600_000, revocationPollMs: options.pollMs ?? 100, kdf: options.kdf, listLimit: options.listLimit,
+    models: db.models,
+    clock: options.clock ?? new SystemClock(),
+    stateDir,
+    tokenTtlMs: options.tokenTtlMs ?? 3_600_000,
+    revocationPollMs: options.pollMs ?? 100,
+    kdf: options.kdf,
+    listLimit: options.listLimit,
   });
   const server = await listen(identityApp(identity.services, silentLogger()), '127.0.0.1', 0);
   identity.publicUrl = server.url;
-  await bootstrapIdentity(db.models, {
-    cloudsYaml: join(stateDir, 'clouds.yaml'), authUrl: `${server.url}/v3`, adminPassword: ADMIN_PASSWORD, demoPassword: DEMO_PASSWORD,
-  }, silentLogger());
+  await bootstrapIdentity(
+    db.models,
+    {
+      cloudsYaml: join(stateDir, 'clouds.yaml'),
+      authUrl: `${server.url}/v3`,
+      adminPassword: ADMIN_PASSWORD,
+      demoPassword: DEMO_PASSWORD,
+    },
+    silentLogger(),
+  );
   return {
-    db, identity, server, url: server.url, stateDir,
-    stop: async () => { identity.stop(); await server.close(); await db.close(); },
+    db,
+    identity,
+    server,
+    url: server.url,
+    stateDir,
+    stop: async () => {
+      identity.stop();
+      await server.close();
+      await db.close();
+    },
   };
 }
 
@@ -65,15 +100,34 @@ export function client(base: string) {
 }
 
 /** Identity plus the image service on its own port, as the cloud wires them. */
-export async function startImageServer(databaseUrl: string, options: Partial<Pick<ImagesOptions, 'limits' | 'uploadStaleMs' | 'nodeId' | 'storeDir'>> = {}) {
+export async function startImageServer(
+  databaseUrl: string,
+  options: Partial<Pick<ImagesOptions, 'limits' | 'uploadStaleMs' | 'nodeId' | 'storeDir'>> = {},
+) {
   const { createImages, imageApp, registerTinyImage } = await import('../../http/images/index.js');
   const identity = await startIdentityServer(databaseUrl);
-  const images = await createImages({
-    models: identity.db.models, tokens: identity.identity.services.tokens, clock: new SystemClock(), storeDir: join(identity.stateDir, 'images'), ...options,
-  }, silentLogger());
+  const images = await createImages(
+    {
+      models: identity.db.models,
+      tokens: identity.identity.services.tokens,
+      clock: new SystemClock(),
+      storeDir: join(identity.stateDir, 'images'),
+      ...options,
+    },
+    silentLogger(),
+  );
   const server = await listen(imageApp(images, silentLogger()), '127.0.0.1', 0);
   images.url = server.url;
   const admin = await identity.identity.services.directory.projectByName('admin', 'default');
   await registerTinyImage(images, admin!.id, silentLogger());
-  return { identity, images, url: server.url, stop: async () => { images.stop(); await server.close(); await identity.stop(); } };
+  return {
+    identity,
+    images,
+    url: server.url,
+    stop: async () => {
+      images.stop();
+      await server.close();
+      await identity.stop();
+    },
+  };
 }

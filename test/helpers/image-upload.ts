@@ -1,6 +1,10 @@
 import { request } from 'node:http';
 
-export interface UploadReply { status: number; body: any; headers: Record<string, string | string[] | undefined> }
+export interface UploadReply {
+  status: number;
+  body: any;
+  headers: Record<string, string | string[] | undefined>;
+}
 
 /**
  * An image upload the test drives chunk by chunk (chunked, or with a Content-Length), through
@@ -20,16 +24,22 @@ export function startUpload(url: string, token: string, headers: Record<string, 
       });
       res.on('error', reject);
     });
-    req.on('error', (error) => { closed = true; reject(error); });
+    req.on('error', (error) => {
+      closed = true;
+      reject(error);
+    });
   });
   reply.catch(() => undefined);
   return {
     reply,
-    write: (chunk: Buffer) => new Promise<boolean>((resolve) => {
-      if (closed || req.destroyed) return resolve(false);
-      req.write(chunk, (error) => resolve(!error));
-    }),
-    end: () => { if (!closed && !req.destroyed) req.end(); },
+    write: (chunk: Buffer) =>
+      new Promise<boolean>((resolve) => {
+        if (closed || req.destroyed) return resolve(false);
+        req.write(chunk, (error) => resolve(!error));
+      }),
+    end: () => {
+      if (!closed && !req.destroyed) req.end();
+    },
     abort: () => req.destroy(),
   };
 }

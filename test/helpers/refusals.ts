@@ -3,13 +3,25 @@ import type { ExecutionContext } from 'ava';
 // A refusal is judged by its status AND its body in the client's own format, with the message the
 // API means: a 500, or a right status with a wrong or shapeless body, never passes as "refused".
 
-interface Answer { status: number; body: any }
+interface Answer {
+  status: number;
+  body: any;
+}
 type Message = string | RegExp;
 
 // Nova's fault names by status (nova/api/openstack/wsgi.py Fault._fault_names); others are computeFault.
 const NOVA_FAULTS: Record<number, string> = {
-  400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound', 405: 'badMethod', 409: 'conflictingRequest',
-  413: 'overLimit', 415: 'badMediaType', 429: 'overLimit', 501: 'notImplemented', 503: 'serviceUnavailable',
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'itemNotFound',
+  405: 'badMethod',
+  409: 'conflictingRequest',
+  413: 'overLimit',
+  415: 'badMediaType',
+  429: 'overLimit',
+  501: 'notImplemented',
+  503: 'serviceUnavailable',
 };
 
 const said = (t: ExecutionContext, actual: unknown, expected: Message, r: Answer) => {
@@ -46,5 +58,9 @@ export function glanceRefused(t: ExecutionContext, r: Answer, status: number, me
 /** A fetch Response as the helpers above read it: its status and its body, parsed when it is JSON. */
 export async function answer(response: Response): Promise<Answer> {
   const text = await response.text();
-  try { return { status: response.status, body: JSON.parse(text) }; } catch { return { status: response.status, body: text }; }
+  try {
+    return { status: response.status, body: JSON.parse(text) };
+  } catch {
+    return { status: response.status, body: text };
+  }
 }

@@ -8,7 +8,11 @@ import type { SupervisionPolicy } from '../../runtime/supervision.js';
 import { counterKind, defineCounterModel } from '../fixtures/counter-kind.js';
 
 export const testPolicy: SupervisionPolicy = {
-  maxRestarts: 5, withinMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 5_000, maxMessageAttempts: 3,
+  maxRestarts: 5,
+  withinMs: 60_000,
+  backoffBaseMs: 100,
+  backoffMaxMs: 5_000,
+  maxMessageAttempts: 3,
 };
 
 export interface TestNode {
@@ -20,22 +24,43 @@ export interface TestNode {
 }
 
 /** A node with the test-only counter kind on its own database connection. */
-export async function startCounterNode(url: string, options: {
-  nodeId?: string; clock?: Clock; policy?: Partial<SupervisionPolicy>; passivateAfterMs?: number; maxBatch?: number; pipelined?: boolean;
-} = {}): Promise<TestNode> {
+export async function startCounterNode(
+  url: string,
+  options: {
+    nodeId?: string;
+    clock?: Clock;
+    policy?: Partial<SupervisionPolicy>;
+    passivateAfterMs?: number;
+    maxBatch?: number;
+    pipelined?: boolean;
+  } = {},
+): Promise<TestNode> {
   const db = await openDatabase(url);
   await defineCounterModel(db.sequelize);
   const clock = options.clock ?? new SimulatedClock();
   const store = new SqlStore(db, { maxBatch: options.maxBatch ?? 500, crashHistory: 5, now: () => clock.now() });
   const node = new ActorNode({
-    nodeId: options.nodeId ?? 'node-1', store, transport: new InProcessTransport(), clock, logger: silentLogger(),
-    requestTimeoutMs: 10_000, passivationSweepMs: 1_000, recentMessages: 8,
+    nodeId: options.nodeId ?? 'node-1',
+    store,
+    transport: new InProcessTransport(),
+    clock,
+    logger: silentLogger(),
+    requestTimeoutMs: 10_000,
+    passivationSweepMs: 1_000,
+    recentMessages: 8,
   });
   node.supervise({ ...counterKind, pipelined: options.pipelined }, { ...testPolicy, ...options.policy }, options.passivateAfterMs ?? 60_000);
   await node.start();
   return {
-    node, db, store, clock,
-    stop: async () => { await node.stop(); await store.close(); await db.close(); },
+    node,
+    db,
+    store,
+    clock,
+    stop: async () => {
+      await node.stop();
+      await store.close();
+      await db.close();
+    },
   };
 }
 
@@ -55,5 +80,12 @@ export async function refuseCounterWrites(db: Database): Promise<{ arm(): Promis
              END $$ LANGUAGE plpgsql`);
     await q('CREATE TRIGGER test_counters_fault BEFORE UPDATE ON test_counters FOR EACH ROW EXECUTE FUNCTION test_counters_fault()');
   }
-  return { arm: async () => { await q('INSERT INTO test_faults VALUES (1)'); }, disarm: async () => { await q('DELETE FROM test_faults'); } };
+  return {
+    arm: async () => {
+      await q('INSERT INTO test_faults VALUES (1)');
+    },
+    disarm: async () => {
+      await q('DELETE FROM test_faults');
+    },
+  };
 }

@@ -8,16 +8,29 @@ import { stopSimulatedHypervisor } from '../../drivers/simulated/hypervisor-proc
 // A whole cloud in its own process, on free ports, with its own state directory and clouds.yaml, started
 // under the test harness: every compute response the CLI and SDK get is checked against Tempest's schema.
 
-export interface TestCloud { cloud: CloudProcess; dir: string; cloudsYaml: string; port: number; env: Record<string, string>; database: TestDatabase }
+export interface TestCloud {
+  cloud: CloudProcess;
+  dir: string;
+  cloudsYaml: string;
+  port: number;
+  env: Record<string, string>;
+  database: TestDatabase;
+}
 
 export async function startTestCloud(name: string, extra: Record<string, string> = {}, attempt = 1): Promise<TestCloud> {
   const database = await createTestDatabase(name);
   const dir = mkdtempSync(join(tmpdir(), `stratus-${name}-`));
   const port = await freePort();
   const env: Record<string, string> = {
-    STRATUS_STATE_DIR: join(dir, 'state'), STRATUS_LISTEN_IDENTITY: String(port), STRATUS_LISTEN_OPS: '0', STRATUS_LISTEN_IMAGE: String(await freePort()),
-    STRATUS_LISTEN_COMPUTE: String(await freePort()), STRATUS_LISTEN_ADMIN: String(await freePort()),
-    STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'), STRATUS_IDENTITY_REVOCATION_POLL_MS: '100', STRATUS_LOG_LEVEL: 'info',
+    STRATUS_STATE_DIR: join(dir, 'state'),
+    STRATUS_LISTEN_IDENTITY: String(port),
+    STRATUS_LISTEN_OPS: '0',
+    STRATUS_LISTEN_IMAGE: String(await freePort()),
+    STRATUS_LISTEN_COMPUTE: String(await freePort()),
+    STRATUS_LISTEN_ADMIN: String(await freePort()),
+    STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'),
+    STRATUS_IDENTITY_REVOCATION_POLL_MS: '100',
+    STRATUS_LOG_LEVEL: 'info',
     ...(database.label === 'postgres' ? { DATABASE_URL: database.url } : {}),
     ...extra,
   };
@@ -49,7 +62,9 @@ export async function stopTestCloud(c: TestCloud): Promise<void> {
 }
 
 export const addCloud = (c: TestCloud, name: string, user: string, password: string, project: string, domain = 'Default') =>
-  appendFileSync(c.cloudsYaml, `  ${name}:
+  appendFileSync(
+    c.cloudsYaml,
+    `  ${name}:
     auth:
       auth_url: http://127.0.0.1:${c.port}/v3
       username: ${user}
@@ -58,5 +73,5 @@ export const addCloud = (c: TestCloud, name: string, user: string, password: str
       user_domain_name: ${domain}
       project_domain_name: ${domain}
     identity_api_version: 3
-`);
-
+`,
+  );

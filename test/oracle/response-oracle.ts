@@ -58,13 +58,19 @@ export class ResponseOracle {
   private readonly unchecked = new Map<string, { route: string; why: string; responses: number }>();
   private readonly violations: Coverage['violations'] = [];
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, private readonly logger: Logger, private readonly stderr: string[]) {
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly logger: Logger,
+    private readonly stderr: string[],
+  ) {
     // A write to a process that died fails through `exited`, not as an unhandled error.
     child.stdin.on('error', () => {});
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-      this.fail(new Error(`compute response oracle exited (${signal ?? code}): ${this.stderrTail()}`));
-      resolve();
-    }));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.fail(new Error(`compute response oracle exited (${signal ?? code}): ${this.stderrTail()}`));
+        resolve();
+      }),
+    );
   }
 
   /** Starts the oracle process and waits until Tempest is imported. */
@@ -73,14 +79,27 @@ export class ResponseOracle {
     if (!existsSync(script)) throw new Error(`compute response oracle: ${script} not found`);
     if (!existsSync(ORACLE_PYTHON)) throw new Error(`compute response oracle: ${ORACLE_PYTHON} not found (install python3-tempest)`);
     const started = performance.now();
-    const child = spawn(ORACLE_PYTHON, ['-B', script], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' } });
+    const child = spawn(ORACLE_PYTHON, ['-B', script], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
+    });
     const stderr: string[] = [];
-    child.stderr.on('data', (d: Buffer) => { stderr.push(d.toString()); if (stderr.length > 50) stderr.shift(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr.push(d.toString());
+      if (stderr.length > 50) stderr.shift();
+    });
     const oracle = new ResponseOracle(child, logger, stderr);
     const lines = createInterface({ input: child.stdout });
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`compute response oracle did not start within ${timeoutMs} ms: ${oracle.stderrTail()}`)), timeoutMs);
-      const settle = (error?: Error) => { clearTimeout(timer); if (error) reject(error); else resolve(); };
+      const timer = setTimeout(
+        () => reject(new Error(`compute response oracle did not start within ${timeoutMs} ms: ${oracle.stderrTail()}`)),
+        timeoutMs,
+      );
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
       child.once('exit', () => settle(new Error(`compute response oracle did not start: ${oracle.stderrTail()}`)));
       child.once('error', (e) => settle(new Error(`compute response oracle did not start: ${e.message}`)));
       lines.once('line', (line) => settle(JSON.parse(line).ready ? undefined : new Error(`compute response oracle: unexpected first line ${line}`)));
@@ -97,14 +116,18 @@ export class ResponseOracle {
   }
 
   /** The oracle process, to see it gone once its cloud stopped. */
-  get pid(): number | undefined { return this.child.pid; }
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
 
   /** The oracle's verdict on one response; rejects only when the oracle itself failed. */
   async check(sample: ResponseSample): Promise<Verdict> {
     // Request ids differ in every response and are only ever checked to be strings: not part of the key.
     const { 'x-openstack-request-id': _a, 'x-compute-request-id': _b, ...stable } = sample.headers;
-    const key = createHash('sha1').update(JSON.stringify({ ...sample, headers: stable })).digest('base64');
-    const verdict = this.passed.get(key) ?? await this.ask({ ...sample });
+    const key = createHash('sha1')
+      .update(JSON.stringify({ ...sample, headers: stable }))
+      .digest('base64');
+    const verdict = this.passed.get(key) ?? (await this.ask({ ...sample }));
     if (verdict.ok && !this.passed.has(key)) {
       if (this.passed.size >= CACHE_LIMIT) this.passed.clear();
       this.passed.set(key, verdict);
@@ -127,11 +150,14 @@ export class ResponseOracle {
   /** Stops the process, logging what was checked. */
   async stop(): Promise<void> {
     const { checked, unchecked, violations } = this.coverage();
-    this.logger.info({
-      checked: checked.map((c) => `${c.route} — ${c.schema} ×${c.responses}`),
-      unchecked: unchecked.map((u) => `${u.route} — ${u.why} ×${u.responses}`),
-      violations: violations.length,
-    }, 'compute response check summary');
+    this.logger.info(
+      {
+        checked: checked.map((c) => `${c.route} — ${c.schema} ×${c.responses}`),
+        unchecked: unchecked.map((u) => `${u.route} — ${u.why} ×${u.responses}`),
+        violations: violations.length,
+      },
+      'compute response check summary',
+    );
     this.child.stdin.end();
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
     await this.exited;
@@ -149,7 +175,12 @@ export class ResponseOracle {
 
   private answer(line: string): void {
     let message: Verdict & { id?: number; error?: string };
-    try { message = JSON.parse(line); } catch { this.logger.warn({ line }, 'compute response oracle wrote a line that is not JSON'); return; }
+    try {
+      message = JSON.parse(line);
+    } catch {
+      this.logger.warn({ line }, 'compute response oracle wrote a line that is not JSON');
+      return;
+    }
     const waiting = message.id === undefined ? undefined : this.pending.get(message.id);
     if (!waiting) return;
     this.pending.delete(message.id!);
@@ -160,7 +191,8 @@ export class ResponseOracle {
   private tally(sample: ResponseSample, verdict: Verdict): void {
     if (verdict.unchecked !== undefined) {
       const key = `${verdict.route}|${verdict.unchecked}`;
-      const entry = this.unchecked.get(key) ?? (this.unchecked.size < TALLY_LIMIT ? { route: verdict.route, why: verdict.unchecked, responses: 0 } : undefined);
+      const entry =
+        this.unchecked.get(key) ?? (this.unchecked.size < TALLY_LIMIT ? { route: verdict.route, why: verdict.unchecked, responses: 0 } : undefined);
       if (entry) this.unchecked.set(key, { ...entry, responses: entry.responses + 1 });
       return;
     }

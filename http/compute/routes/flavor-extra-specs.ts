@@ -40,7 +40,10 @@ export function flavorExtraSpecRoutes(s: ComputeServices): Router<ComputeState> 
   router.get('/:key', async (ctx) => {
     authorize(ctx, `${POLICY}:show`, 'reader');
     const flavor = await flavorInPath(s, ctx);
-    const row = await s.models.FlavorExtraSpec.findOne({ where: { flavor_id: flavor.id, key: ctx.params.key }, raw: true }) as FlavorExtraSpecRow | null;
+    const row = (await s.models.FlavorExtraSpec.findOne({
+      where: { flavor_id: flavor.id, key: ctx.params.key },
+      raw: true,
+    })) as FlavorExtraSpecRow | null;
     if (!row) throw noSuchKey(ctx);
     ctx.body = { [row.key]: row.value };
   });

@@ -24,9 +24,21 @@ const first = (value: unknown) => (Array.isArray(value) ? value[0] : value) as s
 
 // sort_key as Nova's columns are named; `id` is Nova's internal row id, which follows creation.
 const SORT_COLUMNS: Record<string, keyof FlavorRow | 'vcpu_weight'> = {
-  flavorid: 'id', id: 'created_at', created_at: 'created_at', updated_at: 'updated_at', description: 'description',
-  disabled: 'disabled', ephemeral_gb: 'ephemeral_gb', is_public: 'is_public', memory_mb: 'memory_mb', name: 'name',
-  root_gb: 'root_gb', rxtx_factor: 'rxtx_factor', swap: 'swap', vcpu_weight: 'vcpu_weight', vcpus: 'vcpus',
+  flavorid: 'id',
+  id: 'created_at',
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+  description: 'description',
+  disabled: 'disabled',
+  ephemeral_gb: 'ephemeral_gb',
+  is_public: 'is_public',
+  memory_mb: 'memory_mb',
+  name: 'name',
+  root_gb: 'root_gb',
+  rxtx_factor: 'rxtx_factor',
+  swap: 'swap',
+  vcpu_weight: 'vcpu_weight',
+  vcpus: 'vcpus',
 };
 
 /** Flavors: list, detail, show, and (admin) create, update and delete, with Nova's filters and paging. */
@@ -56,7 +68,7 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
     const minRam = intFilter('minRam', q.minRam);
     const minDisk = intFilter('minDisk', q.minDisk);
     // Filtered, sorted and paged in SQL, so that a page reads no more flavors than it shows.
-    const open = [...await flavorsOpenTo(s, ctx.state.project)];
+    const open = [...(await flavorsOpenTo(s, ctx.state.project))];
     const visible: WhereOptions = admin ? {} : { [Op.or]: [{ is_public: true }, { id: { [Op.in]: open } }] };
     const filters: WhereOptions[] = [{ deleted_at: null }, visible];
     if (minRam !== undefined) filters.push({ memory_mb: { [Op.gte]: minRam } });
@@ -66,7 +78,10 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
     if (isPublic === true) filters.push({ [Op.or]: [{ is_public: true }, { id: { [Op.in]: open } }] });
     const column = SORT_COLUMNS[sortKey] as string | undefined;
     // Ties by creation, then flavorid, in the same direction; vcpu_weight is no column (always NULL): ties only.
-    const sort = [...new Set([...(column && column !== 'vcpu_weight' ? [column] : []), 'created_at', 'id'])].map((c) => ({ column: c, dir: sortDir }));
+    const sort = [...new Set([...(column && column !== 'vcpu_weight' ? [column] : []), 'created_at', 'id'])].map((c) => ({
+      column: c,
+      dir: sortDir,
+    }));
     const sql = sortSql(Flavor, sort, false);
     if (marker !== undefined) {
       const at = await Flavor.findOne({ where: { [Op.and]: [{ deleted_at: null }, visible, { id: marker }] }, attributes: sql.keys, raw: true });
@@ -74,15 +89,29 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
       filters.push(sql.after(sortValues(at, sort.length)));
     }
     if (limit === 0) return [];
-    const rows = await Flavor.findAll({
-      where: { [Op.and]: filters }, attributes: [...Object.keys(Flavor.getAttributes()), ...sql.keys], order: sql.order, limit, raw: true,
-    }) as unknown as FlavorRow[];
+    const rows = (await Flavor.findAll({
+      where: { [Op.and]: filters },
+      attributes: [...Object.keys(Flavor.getAttributes()), ...sql.keys],
+      order: sql.order,
+      limit,
+      raw: true,
+    })) as unknown as FlavorRow[];
     return rows.map((f) => withoutKeys(f, sort.length));
   };
   const specsFor = async (ctx: ComputeContext, rows: FlavorRow[]) =>
-    (ctx.state.version.atLeast('2.61') && permits(ctx, 'reader') ? extraSpecsOf(s, rows.map((f) => f.id)) : undefined);
+    ctx.state.version.atLeast('2.61') && permits(ctx, 'reader')
+      ? extraSpecsOf(
+          s,
+          rows.map((f) => f.id),
+        )
+      : undefined;
   const listLinks = (ctx: ComputeContext, collection: string, rows: FlavorRow[]) => {
-    const links = collectionLinks(s, ctx, collection, rows.map((f) => f.id));
+    const links = collectionLinks(
+      s,
+      ctx,
+      collection,
+      rows.map((f) => f.id),
+    );
     return links.length ? { flavors_links: links } : {};
   };
 
@@ -114,17 +143,27 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
     const name = String(f.name).trim();
     const now = new Date(s.clock.now());
     const row: FlavorRow = {
-      id, name, memory_mb: Number(f.ram), vcpus: Number(f.vcpus), root_gb: Number(f.disk),
-      ephemeral_gb: Number(f['OS-FLV-EXT-DATA:ephemeral'] ?? 0), swap: Number(f.swap ?? 0),
-      rxtx_factor: Number(f.rxtx_factor ?? 1), is_public: f['os-flavor-access:is_public'] === undefined ? true : truthy(f['os-flavor-access:is_public']),
-      disabled: false, description: v.atLeast('2.55') ? (f.description as string | null | undefined) ?? null : null,
-      created_at: now, updated_at: now, deleted_at: null,
+      id,
+      name,
+      memory_mb: Number(f.ram),
+      vcpus: Number(f.vcpus),
+      root_gb: Number(f.disk),
+      ephemeral_gb: Number(f['OS-FLV-EXT-DATA:ephemeral'] ?? 0),
+      swap: Number(f.swap ?? 0),
+      rxtx_factor: Number(f.rxtx_factor ?? 1),
+      is_public: f['os-flavor-access:is_public'] === undefined ? true : truthy(f['os-flavor-access:is_public']),
+      disabled: false,
+      description: v.atLeast('2.55') ? ((f.description as string | null | undefined) ?? null) : null,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
     };
     const Flavor = s.models.Flavor;
     try {
       await writeTransaction(s, async (transaction) => {
         if (await Flavor.count({ where: { id, deleted_at: null }, transaction })) throw new NovaFault(409, `Flavor with ID ${id} already exists.`);
-        if (await Flavor.count({ where: { name, deleted_at: null }, transaction })) throw new NovaFault(409, `Flavor with name ${name} already exists.`);
+        if (await Flavor.count({ where: { name, deleted_at: null }, transaction }))
+          throw new NovaFault(409, `Flavor with name ${name} already exists.`);
         // A deleted flavor's row gives its id up to the new one (Nova deletes the row outright).
         await Flavor.destroy({ where: { id }, transaction });
         await Flavor.create(row as never, { transaction });

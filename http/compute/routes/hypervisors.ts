@@ -12,7 +12,12 @@ import { hypervisorListQuery, hypervisorShowQuery } from '../schemas/hypervisors
 import { computeUp, hostRows, hypervisorById, idInPath } from '../service-records.js';
 import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import {
-  hypervisorDetail, hypervisorStatistics, hypervisorSummary, withServers, type HostedServer, type HypervisorFacts,
+  hypervisorDetail,
+  hypervisorStatistics,
+  hypervisorSummary,
+  withServers,
+  type HostedServer,
+  type HypervisorFacts,
 } from '../views/hypervisor.js';
 
 const rule = (name: string) => `os_compute_api:os-hypervisors:${name}`;
@@ -43,26 +48,34 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
   async function facts(hosts: HostRow[], want: { servers?: boolean; workload?: boolean; uptime?: boolean }): Promise<HypervisorFacts[]> {
     const now = s.clock.now();
     const names = hosts.map((h) => h.name);
-    const rows = want.servers || want.workload
-      ? await s.models.Instance.findAll({
-        where: { host: { [Op.in]: names }, deleted_at: null, ...(want.servers ? {} : { task_state: { [Op.ne]: null } }) },
-        attributes: ['uuid', 'display_name', 'host', 'task_state'], order: [['created_at', 'ASC'], ['uuid', 'ASC']], raw: true,
-      }) as unknown as Array<{ uuid: string; display_name: string; host: string; task_state: string | null }>
-      : [];
-    return Promise.all(hosts.map(async (row) => {
-      const up = computeUp(row, now, s.serviceDownMs);
-      const on = rows.filter((r) => r.host === row.name);
-      return {
-        row, up,
-        workload: on.filter((r) => r.task_state !== null).length,
-        ...(want.servers ? { servers: on.map((r): HostedServer => ({ name: r.display_name, uuid: r.uuid })) } : {}),
-        ...(want.uptime ? { uptime: up ? await uptimeOf(row).catch(() => null) : null } : {}),
-      };
-    }));
+    const rows =
+      want.servers || want.workload
+        ? ((await s.models.Instance.findAll({
+            where: { host: { [Op.in]: names }, deleted_at: null, ...(want.servers ? {} : { task_state: { [Op.ne]: null } }) },
+            attributes: ['uuid', 'display_name', 'host', 'task_state'],
+            order: [
+              ['created_at', 'ASC'],
+              ['uuid', 'ASC'],
+            ],
+            raw: true,
+          })) as unknown as Array<{ uuid: string; display_name: string; host: string; task_state: string | null }>)
+        : [];
+    return Promise.all(
+      hosts.map(async (row) => {
+        const up = computeUp(row, now, s.serviceDownMs);
+        const on = rows.filter((r) => r.host === row.name);
+        return {
+          row,
+          up,
+          workload: on.filter((r) => r.task_state !== null).length,
+          ...(want.servers ? { servers: on.map((r): HostedServer => ({ name: r.display_name, uuid: r.uuid })) } : {}),
+          ...(want.uptime ? { uptime: up ? await uptimeOf(row).catch(() => null) : null } : {}),
+        };
+      }),
+    );
   }
 
-  const uptimeOf = async (h: HostRow) =>
-    (await computeActors(s.actors).host(h.name).uptime({})).uptime;
+  const uptimeOf = async (h: HostRow) => (await computeActors(s.actors).host(h.name).uptime({})).uptime;
 
   /** The hypervisor an id names, checked as Nova's _validate_id does for the version. */
   async function byId(ctx: ComputeContext, id: string): Promise<HostRow> {
@@ -148,7 +161,8 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
     try {
       uptime = await uptimeOf(host);
     } catch (error) {
-      if ((error as { details?: { unsupported?: boolean } }).details?.unsupported) throw new NovaFault(501, 'The requested functionality is not supported.');
+      if ((error as { details?: { unsupported?: boolean } }).details?.unsupported)
+        throw new NovaFault(501, 'The requested functionality is not supported.');
       throw badRequest(`Compute service of ${host.name} is unavailable at this time.`);
     }
     ctx.body = { hypervisor: { ...hypervisorSummary(f, ctx.state.version), uptime } };

@@ -13,14 +13,22 @@ const serverOf = (s: ComputeServices, ctx: ComputeContext) =>
 
 const invalidQuery = (name: string, value: string, why: string) => badRequest(`Invalid input for query parameters ${name}. Value: ${value}. ${why}`);
 
-interface ListQuery { limit?: number; marker?: string; since?: Date; before?: Date }
+interface ListQuery {
+  limit?: number;
+  marker?: string;
+  since?: Date;
+  before?: Date;
+}
 
 /** The 2.58 query schema (changes-before from 2.66), in Nova's words. */
 function listQuery(ctx: ComputeContext): ListQuery {
   const q = ctx.query as Record<string, string | string[] | undefined>;
   const allowed = ['limit', 'marker', 'changes-since', ...(ctx.state.version.atLeast('2.66') ? ['changes-before'] : [])];
   const extra = Object.keys(q).filter((k) => !allowed.includes(k));
-  if (extra.length) throw badRequest(`Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
+  if (extra.length)
+    throw badRequest(
+      `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`,
+    );
   const single = (name: string): string | undefined => {
     const value = q[name];
     if (Array.isArray(value)) throw invalidQuery(name, JSON.stringify(value), `${JSON.stringify(value)} is too long`);
@@ -30,7 +38,8 @@ function listQuery(ctx: ComputeContext): ListQuery {
     const value = single(name);
     if (value === undefined) return undefined;
     const at = new Date(value);
-    if (!/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(value) || Number.isNaN(at.getTime())) throw invalidQuery(name, value, `'${value}' is not a 'date-time'`);
+    if (!/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(value) || Number.isNaN(at.getTime()))
+      throw invalidQuery(name, value, `'${value}' is not a 'date-time'`);
     return at;
   };
   const limitText = single('limit');
@@ -42,7 +51,10 @@ function listQuery(ctx: ComputeContext): ListQuery {
 }
 
 /** Newest first, as Nova sorts them (created_at, then id, descending). */
-const newestFirst: Array<[string, string]> = [['created_at', 'DESC'], ['id', 'DESC']];
+const newestFirst: Array<[string, string]> = [
+  ['created_at', 'DESC'],
+  ['id', 'DESC'],
+];
 
 /** os-instance-actions: what was done to a server, and (by policy) the steps it took. */
 export function instanceActionRoutes(s: ComputeServices): Router<ComputeState> {
@@ -58,7 +70,7 @@ export function instanceActionRoutes(s: ComputeServices): Router<ComputeState> {
     const where: Record<string | symbol, unknown> = { instance_uuid: server.uuid };
     if (!query) {
       // Before 2.58 Nova lists every action; the newest max_limit bound what one request reads, however many a member caused.
-      const rows = await actions.findAll({ where, order: newestFirst, limit: MAX_LIMIT, raw: true }) as unknown as InstanceActionRow[];
+      const rows = (await actions.findAll({ where, order: newestFirst, limit: MAX_LIMIT, raw: true })) as unknown as InstanceActionRow[];
       ctx.body = { instanceActions: rows.map((a) => actionView(a, v)) };
       return;
     }
@@ -66,16 +78,25 @@ export function instanceActionRoutes(s: ComputeServices): Router<ComputeState> {
       where.updated_at = { ...(query.since ? { [Op.gte]: query.since } : {}), ...(query.before ? { [Op.lte]: query.before } : {}) };
     }
     if (query.marker !== undefined) {
-      const marker = await actions.findOne({ where: { instance_uuid: server.uuid, request_id: query.marker }, order: newestFirst, raw: true }) as InstanceActionRow | null;
+      const marker = (await actions.findOne({
+        where: { instance_uuid: server.uuid, request_id: query.marker },
+        order: newestFirst,
+        raw: true,
+      })) as InstanceActionRow | null;
       // Nova reports the marker it failed to find after replacing it with the lookup's result: None.
       if (!marker) throw badRequest('Marker None could not be found.');
       // SQLite hands the time back as text in the form Sequelize writes it.
-      const created = typeof marker.created_at === 'string'
-        ? new Date((marker.created_at as string).replace(' ', 'T').replace(/ ?\+00:00$/, 'Z')) : marker.created_at;
+      const created =
+        typeof marker.created_at === 'string'
+          ? new Date((marker.created_at as string).replace(' ', 'T').replace(/ ?\+00:00$/, 'Z'))
+          : marker.created_at;
       where[Op.or] = [{ created_at: { [Op.lt]: created } }, { created_at: created, id: { [Op.lt]: marker.id } }];
     }
     const limit = Math.min(query.limit ?? MAX_LIMIT, MAX_LIMIT);
-    const rows = limit === 0 ? [] : await actions.findAll({ where: where as WhereOptions, order: newestFirst, limit, raw: true }) as unknown as InstanceActionRow[];
+    const rows =
+      limit === 0
+        ? []
+        : ((await actions.findAll({ where: where as WhereOptions, order: newestFirst, limit, raw: true })) as unknown as InstanceActionRow[]);
     ctx.body = { instanceActions: rows.map((a) => actionView(a, v)), ...nextLink(s, ctx, server.uuid, rows, limit) };
   });
 
@@ -83,11 +104,19 @@ export function instanceActionRoutes(s: ComputeServices): Router<ComputeState> {
     const server = await serverOf(s, ctx);
     authorize(ctx, 'os_compute_api:os-instance-actions:show', 'reader');
     const v = ctx.state.version;
-    const action = await actions.findOne({ where: { instance_uuid: server.uuid, request_id: ctx.params.requestId }, order: newestFirst, raw: true }) as InstanceActionRow | null;
+    const action = (await actions.findOne({
+      where: { instance_uuid: server.uuid, request_id: ctx.params.requestId },
+      order: newestFirst,
+      raw: true,
+    })) as InstanceActionRow | null;
     if (!action) throw notFound(`Action ${ctx.params.requestId} not found`);
     const show = eventVisibility(ctx.state.auth.isAdmin, v);
     const events = show
-      ? await s.models.InstanceActionEvent.findAll({ where: { action_id: action.id }, order: newestFirst, raw: true }) as unknown as InstanceActionEventRow[]
+      ? ((await s.models.InstanceActionEvent.findAll({
+          where: { action_id: action.id },
+          order: newestFirst,
+          raw: true,
+        })) as unknown as InstanceActionEventRow[])
       : undefined;
     const projectId = action.project_id ?? server.project_id;
     ctx.body = { instanceAction: { ...actionView(action, v), ...(events ? { events: events.map((e) => eventView(e, projectId, show!)) } : {}) } };

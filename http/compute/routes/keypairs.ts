@@ -32,9 +32,19 @@ const queryUser = (ctx: ComputeContext) => {
 };
 
 // The fields each view shows (nova/api/openstack/compute/views/keypairs.py); `type` from 2.2.
-const listView = (k: KeyPairRow, typed: boolean) => ({ name: k.name, public_key: k.public_key, fingerprint: k.fingerprint, ...(typed ? { type: k.type } : {}) });
+const listView = (k: KeyPairRow, typed: boolean) => ({
+  name: k.name,
+  public_key: k.public_key,
+  fingerprint: k.fingerprint,
+  ...(typed ? { type: k.type } : {}),
+});
 const showView = (k: KeyPairRow, typed: boolean) => ({
-  ...listView(k, typed), user_id: k.user_id, created_at: isoMicros(k.created_at), deleted: false, deleted_at: null, id: k.id,
+  ...listView(k, typed),
+  user_id: k.user_id,
+  created_at: isoMicros(k.created_at),
+  deleted: false,
+  deleted_at: null,
+  id: k.id,
   updated_at: isoMicros(k.updated_at),
 });
 
@@ -52,11 +62,18 @@ export function keypairRoutes(s: ComputeServices): Router<ComputeState> {
     // Before 2.35 Nova lists every key pair; a page of max_limit bounds what one request reads (the quota bounds it for members).
     const limit = paged ? limitOf(ctx) : MAX_LIMIT;
     if (marker !== undefined) {
-      if (!await findKeyPair(s, userId, marker)) throw badRequest(`Marker ${marker} could not be found.`);
+      if (!(await findKeyPair(s, userId, marker))) throw badRequest(`Marker ${marker} could not be found.`);
       where.name = { [Op.gt]: marker };
     }
-    const rows = await s.models.KeyPair.findAll({ where, order: [['name', 'ASC']], limit, raw: true }) as unknown as KeyPairRow[];
-    const links = paged ? collectionLinks(s, ctx, 'os-keypairs', rows.map((k) => k.name)) : [];
+    const rows = (await s.models.KeyPair.findAll({ where, order: [['name', 'ASC']], limit, raw: true })) as unknown as KeyPairRow[];
+    const links = paged
+      ? collectionLinks(
+          s,
+          ctx,
+          'os-keypairs',
+          rows.map((k) => k.name),
+        )
+      : [];
     ctx.body = { keypairs: rows.map((k) => ({ keypair: listView(k, v.atLeast('2.2')) })), ...(links.length ? { keypairs_links: links } : {}) };
   });
 
@@ -98,8 +115,12 @@ export function keypairRoutes(s: ComputeServices): Router<ComputeState> {
     ctx.status = v.atLeast('2.2') ? 201 : 200;
     ctx.body = {
       keypair: {
-        ...(privateKey !== undefined ? { private_key: privateKey } : {}), ...(v.atLeast('2.2') ? { type } : {}),
-        name, public_key: publicKey, fingerprint, user_id: userId,
+        ...(privateKey !== undefined ? { private_key: privateKey } : {}),
+        ...(v.atLeast('2.2') ? { type } : {}),
+        name,
+        public_key: publicKey,
+        fingerprint,
+        user_id: userId,
       },
     };
   });

@@ -6,7 +6,11 @@ import { lastOf } from '../nova-values.js';
 import { instanceUsage, quotasOf } from '../../../services/compute/quotas.js';
 import type { ComputeServices, ComputeState } from '../services.js';
 
-const limitsQuery = (v: Microversion) => ({ type: 'object' as const, properties: { tenant_id: multiParams({ type: 'string' }) }, additionalProperties: !v.atLeast('2.75') });
+const limitsQuery = (v: Microversion) => ({
+  type: 'object' as const,
+  properties: { tenant_id: multiParams({ type: 'string' }) },
+  additionalProperties: !v.atLeast('2.75'),
+});
 
 /**
  * GET /limits as Nova's view builds it, from the quota rows enforcement reads (services/compute/quotas): the network limits leave at 2.36, maxImageMeta at 2.39,
@@ -29,12 +33,20 @@ export function limitRoutes(s: ComputeServices): Router<ComputeState> {
       limits: {
         rate: [],
         absolute: {
-          maxTotalInstances: quota.instances, maxTotalCores: quota.cores, maxTotalRAMSize: quota.ram,
-          maxServerMeta: quota.metadata_items, ...(v.atLeast('2.39') ? {} : { maxImageMeta: 128 }),
-          maxTotalKeypairs: quota.key_pairs, maxServerGroups: 10, maxServerGroupMembers: 10,
+          maxTotalInstances: quota.instances,
+          maxTotalCores: quota.cores,
+          maxTotalRAMSize: quota.ram,
+          maxServerMeta: quota.metadata_items,
+          ...(v.atLeast('2.39') ? {} : { maxImageMeta: 128 }),
+          maxTotalKeypairs: quota.key_pairs,
+          maxServerGroups: 10,
+          maxServerGroupMembers: 10,
           ...(v.atLeast('2.57') ? {} : { maxPersonality: quota.injected_files, maxPersonalitySize: quota.injected_file_content_bytes }),
           ...(network ? { maxSecurityGroups: 10, maxSecurityGroupRules: 20, maxTotalFloatingIps: 10 } : {}),
-          totalInstancesUsed: used.instances, totalCoresUsed: used.cores, totalRAMUsed: used.ram, totalServerGroupsUsed: 0,
+          totalInstancesUsed: used.instances,
+          totalCoresUsed: used.cores,
+          totalRAMUsed: used.ram,
+          totalServerGroupsUsed: 0,
           ...(network ? { totalFloatingIpsUsed: 0, totalSecurityGroupsUsed: 0 } : {}),
         },
       },

@@ -25,15 +25,17 @@ export const SERVER_ACTIONS: Readonly<Record<string, ServerAction>> = {
   'os-stop': power('stop', 'os_compute_api:servers:stop'),
   'os-start': power('start', 'os_compute_api:servers:start'),
   reboot: {
-    ...power('reboot', 'os_compute_api:servers:reboot'), schema: () => schemas.reboot,
-    parse: (value) => ({ type: ((value as { type: string }).type).toUpperCase() as 'SOFT' | 'HARD' }),
+    ...power('reboot', 'os_compute_api:servers:reboot'),
+    schema: () => schemas.reboot,
+    parse: (value) => ({ type: (value as { type: string }).type.toUpperCase() as 'SOFT' | 'HARD' }),
   },
   pause: power('pause', 'os_compute_api:os-pause-server:pause'),
   unpause: power('unpause', 'os_compute_api:os-pause-server:unpause'),
   suspend: power('suspend', 'os_compute_api:os-suspend-server:suspend'),
   resume: power('resume', 'os_compute_api:os-suspend-server:resume'),
   lock: {
-    ...power('lock', 'os_compute_api:os-lock-server:lock'), schema: schemas.lock,
+    ...power('lock', 'os_compute_api:os-lock-server:lock'),
+    schema: schemas.lock,
     // Before 2.73 the body is not looked at, a reason in it included.
     parse: (value, v) => {
       const reason = v.atLeast('2.73') ? (value as { locked_reason?: string } | null)?.locked_reason : undefined;

@@ -24,7 +24,7 @@ export function serverTagRoutes(s: ComputeServices): Router<ComputeState> {
     if (!ctx.state.version.atLeast('2.26')) throw notFound('The resource could not be found.');
     const id = ctx.params.id;
     // Deleted servers keep their mapping; a server never made has none.
-    const row = await s.models.Instance.findOne({ where: { uuid: id }, raw: true }) as InstanceRow | null;
+    const row = (await s.models.Instance.findOne({ where: { uuid: id }, raw: true })) as InstanceRow | null;
     if (!row) throw notFound(`Instance ${id} has no mapping to a cell.`);
     if (!ctx.state.auth.isAdmin && row.project_id !== ctx.state.project) throw forbidden(rule(action));
     authorize(ctx, rule(action), level);

@@ -18,11 +18,26 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
     const { version, auth } = ctx.state;
     const base = { version, isAdmin: auth.isAdmin, shape };
     if (!auth.isAdmin || !version.atLeast('2.16')) return base;
-    return { ...base, hostStatus: hostStatusOf(await hostsByName(s, rows.map((r) => r.host)), s.clock.now(), s.serviceDownMs) };
+    return {
+      ...base,
+      hostStatus: hostStatusOf(
+        await hostsByName(
+          s,
+          rows.map((r) => r.host),
+        ),
+        s.clock.now(),
+        s.serviceDownMs,
+      ),
+    };
   };
   // Nova's next link, when the page is as full as it may be.
   const nextLink = (ctx: ComputeContext, path: string, rows: InstanceRow[]) => {
-    const links = collectionLinks(s, ctx, path, rows.map((r) => r.uuid));
+    const links = collectionLinks(
+      s,
+      ctx,
+      path,
+      rows.map((r) => r.uuid),
+    );
     return links.length ? { servers_links: links } : {};
   };
 
@@ -56,7 +71,8 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
     ctx.set('Location', `${s.publicUrl()}/v2.1/servers/${id}`);
     ctx.body = {
       server: {
-        id, links: links(s, `servers/${id}`),
+        id,
+        links: links(s, `servers/${id}`),
         'OS-DCF:diskConfig': request.autoDiskConfig ? 'AUTO' : 'MANUAL',
         security_groups: request.securityGroupsEcho,
         adminPass: booted.adminPass,

@@ -12,10 +12,13 @@ import { serviceView } from '../views/service.js';
 const rule = (name: string) => `os_compute_api:os-services:${name}`;
 
 /** What an operator asks of a compute service; the host actor that owns the row carries it out. */
-interface Change { disabled?: boolean; reason?: string | null; forcedDown?: boolean }
+interface Change {
+  disabled?: boolean;
+  reason?: string | null;
+  forcedDown?: boolean;
+}
 
-const notUpdatable = (binary: string) =>
-  badRequest(`Updating a ${binary} service is not supported. Only nova-compute services can be updated.`);
+const notUpdatable = (binary: string) => badRequest(`Updating a ${binary} service is not supported. Only nova-compute services can be updated.`);
 
 /** os-services: list, the pre-2.53 actions by host and binary, the 2.53 update by UUID, and delete. */
 export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
@@ -57,7 +60,7 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
   /** Before 2.53: PUT /os-services/{enable,disable,disable-log-reason,force-down} with the host and binary in the body. */
   async function updateByAction(ctx: ComputeContext) {
     const v = ctx.state.version;
-    const body = await requestBody(ctx) as Record<string, unknown>;
+    const body = (await requestBody(ctx)) as Record<string, unknown>;
     checkBody(serviceUpdateByAction(v), body ?? null);
     authorize(ctx, rule('update'), 'admin');
     const action = ctx.params.id;
@@ -91,7 +94,7 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
 
   /** From 2.53: PUT /os-services/{service_uuid} with status, disabled_reason and forced_down. */
   async function updateById(ctx: ComputeContext) {
-    const body = await requestBody(ctx) as Record<string, unknown>;
+    const body = (await requestBody(ctx)) as Record<string, unknown>;
     checkBody(serviceUpdate253, body ?? null);
     const id = ctx.params.id;
     if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);

@@ -14,7 +14,8 @@ const POLICY = 'os_compute_api:os-simple-tenant-usage';
 const usageQuery = (v: Microversion, detailed: boolean): Schema => ({
   type: 'object',
   properties: {
-    start: multiParams({ type: 'string' }), end: multiParams({ type: 'string' }),
+    start: multiParams({ type: 'string' }),
+    end: multiParams({ type: 'string' }),
     ...(detailed ? { detailed: multiParams({ type: 'string' }) } : {}),
     ...(v.atLeast('2.40') ? paginationParameters : {}),
   },
@@ -41,8 +42,18 @@ const first = (v: unknown) => (Array.isArray(v) ? v[0] : v) as string | undefine
 const timeOf = (d: Date | string) => Date.parse(`${isoMicros(d)}Z`);
 
 interface ServerUsage {
-  instance_id: string; name: string; tenant_id: string; hours: number; flavor: string; memory_mb: number; local_gb: number; vcpus: number;
-  started_at: string | null; ended_at: string | null; state: string; uptime: number;
+  instance_id: string;
+  name: string;
+  tenant_id: string;
+  hours: number;
+  flavor: string;
+  memory_mb: number;
+  local_gb: number;
+  vcpus: number;
+  started_at: string | null;
+  ended_at: string | null;
+  state: string;
+  uptime: number;
 }
 
 /** Usage per project over a period, from the instance rows, as Nova's os-simple-tenant-usage sums it. */
@@ -69,15 +80,34 @@ export function usageRoutes(s: ComputeServices): Router<ComputeState> {
       ...(tenant ? { project_id: tenant } : {}),
     };
     if (marker !== undefined) {
-      const at = await s.models.Instance.findOne({ where: { uuid: marker }, attributes: ['uuid', 'project_id'], raw: true }) as InstanceRow | null;
+      const at = (await s.models.Instance.findOne({ where: { uuid: marker }, attributes: ['uuid', 'project_id'], raw: true })) as InstanceRow | null;
       if (!at) throw badRequest(`Marker ${marker} could not be found.`);
-      (where as Record<symbol, unknown>)[Op.and] = [{
-        [Op.or]: [{ project_id: { [Op.gt]: at.project_id } }, { project_id: at.project_id, uuid: { [Op.gt]: at.uuid } }],
-      }];
+      (where as Record<symbol, unknown>)[Op.and] = [
+        {
+          [Op.or]: [{ project_id: { [Op.gt]: at.project_id } }, { project_id: at.project_id, uuid: { [Op.gt]: at.uuid } }],
+        },
+      ];
     }
     return readInstances(s.models.Instance, {
-      where, order: [['project_id', 'ASC'], ['uuid', 'ASC']], limit,
-      attributes: ['uuid', 'display_name', 'project_id', 'vm_state', 'flavor_name', 'memory_mb', 'vcpus', 'root_gb', 'ephemeral_gb', 'launched_at', 'terminated_at'],
+      where,
+      order: [
+        ['project_id', 'ASC'],
+        ['uuid', 'ASC'],
+      ],
+      limit,
+      attributes: [
+        'uuid',
+        'display_name',
+        'project_id',
+        'vm_state',
+        'flavor_name',
+        'memory_mb',
+        'vcpus',
+        'root_gb',
+        'ephemeral_gb',
+        'launched_at',
+        'terminated_at',
+      ],
     });
   };
 
@@ -89,17 +119,30 @@ export function usageRoutes(s: ComputeServices): Router<ComputeState> {
       const terminated = i.terminated_at ? timeOf(i.terminated_at) : undefined;
       const hours = (Math.min(stop, terminated ?? stop) - Math.max(launched, start)) / 3_600_000;
       const info: ServerUsage = {
-        instance_id: i.uuid, name: i.display_name, tenant_id: i.project_id, hours: Math.max(hours, 0), flavor: i.flavor_name ?? '',
-        memory_mb: i.memory_mb, local_gb: i.root_gb + i.ephemeral_gb, vcpus: i.vcpus,
-        started_at: isoMicros(i.launched_at), ended_at: isoMicros(i.terminated_at),
+        instance_id: i.uuid,
+        name: i.display_name,
+        tenant_id: i.project_id,
+        hours: Math.max(hours, 0),
+        flavor: i.flavor_name ?? '',
+        memory_mb: i.memory_mb,
+        local_gb: i.root_gb + i.ephemeral_gb,
+        vcpus: i.vcpus,
+        started_at: isoMicros(i.launched_at),
+        ended_at: isoMicros(i.terminated_at),
         state: terminated !== undefined ? 'terminated' : i.vm_state,
         uptime: Math.trunc(((terminated ?? now) - launched) / 1000),
       };
       let summary = tenants.get(i.project_id);
       if (!summary) {
         summary = {
-          tenant_id: i.project_id, ...(detailed ? { server_usages: [] } : {}), total_local_gb_usage: 0, total_vcpus_usage: 0,
-          total_memory_mb_usage: 0, total_hours: 0, start: isoMicros(new Date(start)), stop: isoMicros(new Date(stop)),
+          tenant_id: i.project_id,
+          ...(detailed ? { server_usages: [] } : {}),
+          total_local_gb_usage: 0,
+          total_vcpus_usage: 0,
+          total_memory_mb_usage: 0,
+          total_hours: 0,
+          start: isoMicros(new Date(start)),
+          stop: isoMicros(new Date(stop)),
         };
         tenants.set(i.project_id, summary);
       }
@@ -120,7 +163,14 @@ export function usageRoutes(s: ComputeServices): Router<ComputeState> {
     const { start, stop, now } = period(ctx);
     const detailed = first(ctx.query.detailed) === '1';
     const { tenants, all } = usages(await serversIn(ctx, start, stop), start, stop, now, detailed);
-    const links = v.atLeast('2.40') ? collectionLinks(s, ctx, 'os-simple-tenant-usage', all.map((u) => u.instance_id)) : [];
+    const links = v.atLeast('2.40')
+      ? collectionLinks(
+          s,
+          ctx,
+          'os-simple-tenant-usage',
+          all.map((u) => u.instance_id),
+        )
+      : [];
     ctx.body = { tenant_usages: tenants, ...(links.length ? { tenant_usages_links: links } : {}) };
   });
 
@@ -133,7 +183,14 @@ export function usageRoutes(s: ComputeServices): Router<ComputeState> {
     authorize(ctx, `${POLICY}:show`, 'reader');
     const { start, stop, now } = period(ctx);
     const { tenants, all } = usages(await serversIn(ctx, start, stop, tenant), start, stop, now, true);
-    const links = v.atLeast('2.40') ? collectionLinks(s, ctx, `os-simple-tenant-usage/${tenant}`, all.map((u) => u.instance_id)) : [];
+    const links = v.atLeast('2.40')
+      ? collectionLinks(
+          s,
+          ctx,
+          `os-simple-tenant-usage/${tenant}`,
+          all.map((u) => u.instance_id),
+        )
+      : [];
     ctx.body = { tenant_usage: tenants[0] ?? {}, ...(links.length ? { tenant_usage_links: links } : {}) };
   });
 

@@ -6,10 +6,16 @@ import type { ComputeServices, ComputeState } from '../services.js';
 export function versionRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
   const v21 = () => ({
-    id: 'v2.1', status: 'CURRENT', version: MAX_VERSION, min_version: MIN_VERSION, updated: '2013-07-23T11:33:21Z',
+    id: 'v2.1',
+    status: 'CURRENT',
+    version: MAX_VERSION,
+    min_version: MIN_VERSION,
+    updated: '2013-07-23T11:33:21Z',
     links: [{ rel: 'self', href: `${s.publicUrl()}/v2.1/` }],
   });
-  router.get('/', (ctx) => { ctx.body = { versions: [v21()] }; });
+  router.get('/', (ctx) => {
+    ctx.body = { versions: [v21()] };
+  });
   router.get(['/v2.1', '/v2.1/'], (ctx) => {
     ctx.body = {
       version: {

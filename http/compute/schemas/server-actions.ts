@@ -19,15 +19,18 @@ export const reboot: Schema = {
 };
 
 /** From 2.73 a lock may give its reason; before, the body's value is ignored. */
-export const lock = (v: Microversion): Schema | undefined => (v.atLeast('2.73') ? {
-  type: 'object',
-  properties: {
-    lock: {
-      type: ['object', 'null'],
-      properties: { locked_reason: { type: 'string', minLength: 1, maxLength: 255 } },
-      additionalProperties: false,
-    },
-  },
-  required: ['lock'],
-  additionalProperties: false,
-} : undefined);
+export const lock = (v: Microversion): Schema | undefined =>
+  v.atLeast('2.73')
+    ? {
+        type: 'object',
+        properties: {
+          lock: {
+            type: ['object', 'null'],
+            properties: { locked_reason: { type: 'string', minLength: 1, maxLength: 255 } },
+            additionalProperties: false,
+          },
+        },
+        required: ['lock'],
+        additionalProperties: false,
+      }
+    : undefined;

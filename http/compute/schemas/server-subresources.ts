@@ -4,7 +4,10 @@ import * as t from '../parameter-types.js';
 // Nova's schemas for a server's metadata (schemas/server_metadata.py) and tags (schemas/server_tags.py).
 
 const items = (key: 'metadata' | 'meta', metadata: Schema): Schema => ({
-  type: 'object', properties: { [key]: metadata }, required: [key], additionalProperties: false,
+  type: 'object',
+  properties: { [key]: metadata },
+  required: [key],
+  additionalProperties: false,
 });
 
 /** POST /servers/{id}/metadata and PUT /servers/{id}/metadata. */

@@ -49,7 +49,9 @@ function networks(v: Microversion): Schema {
   const item: Schema = {
     type: 'object',
     properties: {
-      fixed_ip: t.ipAddress, port, uuid: v.atLeast('2.37') ? { type: 'string', format: 'uuid' } : { type: 'string' },
+      fixed_ip: t.ipAddress,
+      port,
+      uuid: v.atLeast('2.37') ? { type: 'string', format: 'uuid' } : { type: 'string' },
       ...(tagged ? { tag: t.tag } : {}),
     },
     additionalProperties: false,
@@ -62,7 +64,12 @@ const hints: Schema = {
   type: 'object',
   properties: {
     group: { type: 'string', format: 'uuid' },
-    different_host: { oneOf: [{ type: 'string', format: 'uuid' }, { type: 'array', items: t.uuid }] },
+    different_host: {
+      oneOf: [
+        { type: 'string', format: 'uuid' },
+        { type: 'array', items: t.uuid },
+      ],
+    },
     same_host: { type: ['string', 'array'], items: t.uuid },
     query: { type: ['string', 'object'] },
     target_cell: t.name,
@@ -78,7 +85,7 @@ const cached = <T>(build: (v: Microversion) => T) => {
   const built = new Map<number, T>();
   return (v: Microversion): T => {
     let schema = built.get(v.value);
-    if (schema === undefined) built.set(v.value, schema = build(v));
+    if (schema === undefined) built.set(v.value, (schema = build(v)));
     return schema;
   };
 };
@@ -116,7 +123,8 @@ export const createSchema = cached((v: Microversion): Schema => {
     type: 'object',
     properties: {
       server: {
-        type: 'object', properties: server,
+        type: 'object',
+        properties: server,
         required: v.atLeast('2.37') ? ['name', 'flavorRef', 'networks'] : ['name', 'flavorRef'],
         additionalProperties: false,
       },
@@ -153,15 +161,59 @@ export const updateSchema = cached((v: Microversion): Schema => {
 
 // Sort keys Nova accepts but ignores (SERVER_LIST_IGNORE_SORT_KEY); `locked` becomes a real one at 2.73.
 export const IGNORED_SORT_KEYS = [
-  'architecture', 'cell_name', 'cleaned', 'default_ephemeral_device', 'default_swap_device', 'deleted', 'deleted_at',
-  'disable_terminate', 'ephemeral_gb', 'ephemeral_key_uuid', 'id', 'key_data', 'launched_on', 'locked', 'memory_mb',
-  'os_type', 'reservation_id', 'root_gb', 'shutdown_terminate', 'user_data', 'vcpus', 'vm_mode',
+  'architecture',
+  'cell_name',
+  'cleaned',
+  'default_ephemeral_device',
+  'default_swap_device',
+  'deleted',
+  'deleted_at',
+  'disable_terminate',
+  'ephemeral_gb',
+  'ephemeral_key_uuid',
+  'id',
+  'key_data',
+  'launched_on',
+  'locked',
+  'memory_mb',
+  'os_type',
+  'reservation_id',
+  'root_gb',
+  'shutdown_terminate',
+  'user_data',
+  'vcpus',
+  'vm_mode',
 ];
 export const SORT_KEYS = [
-  'access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'availability_zone', 'config_drive', 'created_at',
-  'display_description', 'display_name', 'host', 'hostname', 'image_ref', 'instance_type_id', 'kernel_id', 'key_name',
-  'launch_index', 'launched_at', 'locked_by', 'node', 'power_state', 'progress', 'project_id', 'ramdisk_id',
-  'root_device_name', 'task_state', 'terminated_at', 'updated_at', 'user_id', 'uuid', 'vm_state',
+  'access_ip_v4',
+  'access_ip_v6',
+  'auto_disk_config',
+  'availability_zone',
+  'config_drive',
+  'created_at',
+  'display_description',
+  'display_name',
+  'host',
+  'hostname',
+  'image_ref',
+  'instance_type_id',
+  'kernel_id',
+  'key_name',
+  'launch_index',
+  'launched_at',
+  'locked_by',
+  'node',
+  'power_state',
+  'progress',
+  'project_id',
+  'ramdisk_id',
+  'root_device_name',
+  'task_state',
+  'terminated_at',
+  'updated_at',
+  'user_id',
+  'uuid',
+  'vm_state',
 ];
 
 /** The sort keys ignored at a version (from 2.75 none: an unknown key is refused). */
@@ -174,23 +226,63 @@ function sortKeyEnum(v: Microversion): string[] {
 }
 
 // Filters on columns of instances' joined tables: refused (Nova's "Invalid filter field").
-export const JOINED_TABLE_FILTERS = ['block_device_mapping', 'services', 'metadata', 'system_metadata', 'info_cache', 'security_groups', 'pci_devices'];
+export const JOINED_TABLE_FILTERS = [
+  'block_device_mapping',
+  'services',
+  'metadata',
+  'system_metadata',
+  'info_cache',
+  'security_groups',
+  'pci_devices',
+];
 
 /** The GET /servers and /servers/detail query string at a microversion, each parameter a list of values. */
 export const querySchema = cached((v: Microversion): Schema => {
   const regex = t.queryRegexParam;
   const plain = t.queryParam;
   const properties: Record<string, Schema> = {
-    user_id: plain, project_id: plain, tenant_id: plain, launch_index: plain, image_ref: plain, image: plain,
-    kernel_id: regex, ramdisk_id: regex, hostname: regex, key_name: regex, power_state: regex, vm_state: plain,
-    task_state: plain, host: plain, node: regex, flavor: regex, reservation_id: regex, launched_at: regex,
-    terminated_at: regex, availability_zone: regex, name: regex, display_name: regex, description: regex,
-    display_description: regex, locked_by: regex, uuid: plain, root_device_name: regex, config_drive: regex,
-    access_ip_v4: regex, access_ip_v6: regex, auto_disk_config: regex, progress: regex,
+    user_id: plain,
+    project_id: plain,
+    tenant_id: plain,
+    launch_index: plain,
+    image_ref: plain,
+    image: plain,
+    kernel_id: regex,
+    ramdisk_id: regex,
+    hostname: regex,
+    key_name: regex,
+    power_state: regex,
+    vm_state: plain,
+    task_state: plain,
+    host: plain,
+    node: regex,
+    flavor: regex,
+    reservation_id: regex,
+    launched_at: regex,
+    terminated_at: regex,
+    availability_zone: regex,
+    name: regex,
+    display_name: regex,
+    description: regex,
+    display_description: regex,
+    locked_by: regex,
+    uuid: plain,
+    root_device_name: regex,
+    config_drive: regex,
+    access_ip_v4: regex,
+    access_ip_v6: regex,
+    auto_disk_config: regex,
+    progress: regex,
     sort_key: multiParams({ type: 'string', enum: sortKeyEnum(v) }),
-    sort_dir: plain, all_tenants: plain, soft_deleted: plain, deleted: plain, status: plain,
+    sort_dir: plain,
+    all_tenants: plain,
+    soft_deleted: plain,
+    deleted: plain,
+    status: plain,
     'changes-since': multiParams({ type: 'string', format: 'date-time' }),
-    ip: regex, ip6: regex, created_at: regex,
+    ip: regex,
+    ip6: regex,
+    created_at: regex,
     ...Object.fromEntries(JOINED_TABLE_FILTERS.map((k) => [k, plain])),
     limit: multiParams(t.nonNegativeInteger),
     marker: multiParams({ type: 'string' }),

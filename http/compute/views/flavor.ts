@@ -4,13 +4,19 @@ import { links, type ComputeServices } from '../services.js';
 import { dbBool } from '../../db-values.js';
 
 export const flavorSummary = (s: ComputeServices, f: FlavorRow, v: Microversion) => ({
-  id: f.id, name: f.name, links: links(s, `flavors/${f.id}`),
+  id: f.id,
+  name: f.name,
+  links: links(s, `flavors/${f.id}`),
   ...(v.atLeast('2.55') ? { description: f.description } : {}),
 });
 
 /** A flavor in full; `extraSpecs` only where the version (2.61) and the caller's role show them. */
 export const flavorDetail = (s: ComputeServices, f: FlavorRow, v: Microversion, extraSpecs?: Record<string, string>) => ({
-  id: f.id, name: f.name, ram: f.memory_mb, disk: f.root_gb, vcpus: f.vcpus,
+  id: f.id,
+  name: f.name,
+  ram: f.memory_mb,
+  disk: f.root_gb,
+  vcpus: f.vcpus,
   'OS-FLV-EXT-DATA:ephemeral': f.ephemeral_gb,
   'OS-FLV-DISABLED:disabled': dbBool(f.disabled),
   // Nova answered an empty string for no swap until 2.75.

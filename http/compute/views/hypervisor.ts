@@ -4,7 +4,10 @@ import type { Microversion } from '../microversion.js';
 import { hypervisorIdAt, serviceIdAt } from '../service-records.js';
 
 /** A server as os-hypervisors lists it. */
-export interface HostedServer { readonly name: string; readonly uuid: string }
+export interface HostedServer {
+  readonly name: string;
+  readonly uuid: string;
+}
 
 export interface HypervisorFacts {
   readonly row: HostRow;
@@ -19,8 +22,10 @@ export interface HypervisorFacts {
 
 /** Nova's _view_hypervisor without the detail: id, name, state and status. */
 export const hypervisorSummary = (f: HypervisorFacts, v: Microversion) => ({
-  id: hypervisorIdAt(v, f.row), hypervisor_hostname: f.row.name,
-  state: f.up ? 'up' : 'down', status: dbBool(f.row.service_disabled) ? 'disabled' : 'enabled',
+  id: hypervisorIdAt(v, f.row),
+  hypervisor_hostname: f.row.name,
+  state: f.up ? 'up' : 'down',
+  status: dbBool(f.row.service_disabled) ? 'disabled' : 'enabled',
 });
 
 /** `servers` as Nova adds it: when the host has some, and from 2.75 an empty list when asked for. */
@@ -36,15 +41,25 @@ export function hypervisorDetail(f: HypervisorFacts, v: Microversion) {
     ...hypervisorSummary(f, v),
     // As the hypervisor and the compute node reported them at registration (0 and the loopback only for a row
     // written before they were recorded, until its compute service starts again).
-    hypervisor_type: h.hypervisor_type, hypervisor_version: h.hypervisor_version ?? 0, host_ip: h.host_ip ?? '127.0.0.1',
+    hypervisor_type: h.hypervisor_type,
+    hypervisor_version: h.hypervisor_version ?? 0,
+    host_ip: h.host_ip ?? '127.0.0.1',
     service: { id: serviceIdAt(v, { binary: 'nova-compute', host: h.name }), host: h.name, disabled_reason: h.disabled_reason },
   };
   // 2.88 left the resource figures to Placement and put the host's uptime in the detail instead.
   if (v.atLeast('2.88')) return { ...base, uptime: f.uptime ?? null };
   return {
-    ...base, vcpus: h.vcpus, memory_mb: h.memory_mb, local_gb: h.local_gb, vcpus_used: h.vcpus_used,
-    memory_mb_used: h.memory_mb_used, local_gb_used: h.local_gb_used, free_ram_mb: h.memory_mb - h.memory_mb_used,
-    free_disk_gb: h.local_gb - h.local_gb_used, current_workload: f.workload ?? 0, running_vms: h.running_vms,
+    ...base,
+    vcpus: h.vcpus,
+    memory_mb: h.memory_mb,
+    local_gb: h.local_gb,
+    vcpus_used: h.vcpus_used,
+    memory_mb_used: h.memory_mb_used,
+    local_gb_used: h.local_gb_used,
+    free_ram_mb: h.memory_mb - h.memory_mb_used,
+    free_disk_gb: h.local_gb - h.local_gb_used,
+    current_workload: f.workload ?? 0,
+    running_vms: h.running_vms,
     disk_available_least: h.local_gb - h.local_gb_used,
     // Stratus reports no CPU model or features for its hosts: Nova's empty cpu_info.
     cpu_info: v.atLeast('2.28') ? {} : '{}',
@@ -56,9 +71,17 @@ export function hypervisorStatistics(hosts: readonly HostRow[], workload: (h: Ho
   const enabled = hosts.filter((h) => !dbBool(h.service_disabled));
   const sum = (f: (h: HostRow) => number) => enabled.reduce((n, h) => n + f(h), 0);
   return {
-    count: enabled.length, vcpus: sum((h) => h.vcpus), memory_mb: sum((h) => h.memory_mb), local_gb: sum((h) => h.local_gb),
-    vcpus_used: sum((h) => h.vcpus_used), memory_mb_used: sum((h) => h.memory_mb_used), local_gb_used: sum((h) => h.local_gb_used),
-    free_ram_mb: sum((h) => h.memory_mb - h.memory_mb_used), free_disk_gb: sum((h) => h.local_gb - h.local_gb_used),
-    current_workload: sum(workload), running_vms: sum((h) => h.running_vms), disk_available_least: sum((h) => h.local_gb - h.local_gb_used),
+    count: enabled.length,
+    vcpus: sum((h) => h.vcpus),
+    memory_mb: sum((h) => h.memory_mb),
+    local_gb: sum((h) => h.local_gb),
+    vcpus_used: sum((h) => h.vcpus_used),
+    memory_mb_used: sum((h) => h.memory_mb_used),
+    local_gb_used: sum((h) => h.local_gb_used),
+    free_ram_mb: sum((h) => h.memory_mb - h.memory_mb_used),
+    free_disk_gb: sum((h) => h.local_gb - h.local_gb_used),
+    current_workload: sum(workload),
+    running_vms: sum((h) => h.running_vms),
+    disk_available_least: sum((h) => h.local_gb - h.local_gb_used),
   };
 }

@@ -16,12 +16,21 @@ export const pythonTime = (d: Date | string | null | undefined) => {
 
 // nova.utils.generate_hostid: the same for one project on one host, empty without a host.
 const hostIdOf = (host: string | null, projectId: string) =>
-  (host ? createHash('sha224').update(projectId + host).digest('hex') : '');
+  host
+    ? createHash('sha224')
+        .update(projectId + host)
+        .digest('hex')
+    : '';
 
 export function actionView(a: InstanceActionRow, v: Microversion) {
   return {
-    action: a.action, instance_uuid: a.instance_uuid, request_id: a.request_id, user_id: a.user_id, project_id: a.project_id,
-    start_time: pythonTime(a.start_time), message: a.message,
+    action: a.action,
+    instance_uuid: a.instance_uuid,
+    request_id: a.request_id,
+    user_id: a.user_id,
+    project_id: a.project_id,
+    start_time: pythonTime(a.start_time),
+    message: a.message,
     ...(v.atLeast('2.58') ? { updated_at: pythonTime(a.updated_at) } : {}),
   };
 }
@@ -45,7 +54,10 @@ export function eventVisibility(isAdmin: boolean, v: Microversion): EventVisibil
 
 export function eventView(e: InstanceActionEventRow, projectId: string, show: EventVisibility) {
   return {
-    event: e.event, start_time: pythonTime(e.start_time), finish_time: pythonTime(e.finish_time), result: e.result,
+    event: e.event,
+    start_time: pythonTime(e.start_time),
+    finish_time: pythonTime(e.finish_time),
+    result: e.result,
     ...(show.traceback ? { traceback: e.traceback } : {}),
     ...(show.host ? { host: e.host } : {}),
     ...(show.hostId ? { hostId: hostIdOf(e.host, projectId) } : {}),

@@ -30,20 +30,24 @@ function hostId(i: InstanceRow): string {
   let id = hostIds.get(key);
   if (id === undefined) {
     if (hostIds.size > 10_000) hostIds.clear();
-    hostIds.set(key, id = createHash('sha224').update(key).digest('hex'));
+    hostIds.set(key, (id = createHash('sha224').update(key).digest('hex')));
   }
   return id;
 }
 
 // The JSON columns nearly always hold their defaults: those need no parsing.
-const parsed = <T>(text: string | null | undefined, empty: () => T): T => (!text || text === '{}' || text === '[]' ? empty() : JSON.parse(text) as T);
+const parsed = <T>(text: string | null | undefined, empty: () => T): T =>
+  !text || text === '{}' || text === '[]' ? empty() : (JSON.parse(text) as T);
 export const metadataOf = (i: Pick<InstanceRow, 'metadata'>) => parsed<Record<string, string>>(i.metadata, () => ({}));
 export const tagsOf = (i: Pick<InstanceRow, 'tags'>) => parsed<string[]>(i.tags, () => []);
 const securityGroupsOf = (i: InstanceRow) =>
   (i.security_groups === '["default"]' ? ['default'] : parsed<string[]>(i.security_groups, () => [])).map((name) => ({ name }));
 
-export const serverSummary = (s: ComputeServices, i: Pick<InstanceRow, 'uuid' | 'display_name'>) =>
-  ({ id: i.uuid, name: i.display_name, links: links(s, `servers/${i.uuid}`) });
+export const serverSummary = (s: ComputeServices, i: Pick<InstanceRow, 'uuid' | 'display_name'>) => ({
+  id: i.uuid,
+  name: i.display_name,
+  links: links(s, `servers/${i.uuid}`),
+});
 
 /** Nova's host_status: UP, DOWN (forced down), MAINTENANCE (disabled), UNKNOWN (silent), or '' with no host. */
 export function hostStatusOf(hosts: ReadonlyMap<string, HostRow>, now: number, serviceDownMs: number) {
@@ -53,8 +57,13 @@ export function hostStatusOf(hosts: ReadonlyMap<string, HostRow>, now: number, s
     if (!h) return '';
     let status = statuses.get(h.name);
     if (status === undefined) {
-      status = dbBool(h.forced_down) ? 'DOWN' : dbBool(h.service_disabled) ? 'MAINTENANCE'
-        : serviceUp({ ...h, service_disabled: false }, now, serviceDownMs) ? 'UP' : 'UNKNOWN';
+      status = dbBool(h.forced_down)
+        ? 'DOWN'
+        : dbBool(h.service_disabled)
+          ? 'MAINTENANCE'
+          : serviceUp({ ...h, service_disabled: false }, now, serviceDownMs)
+            ? 'UP'
+            : 'UNKNOWN';
       statuses.set(h.name, status);
     }
     return status;
@@ -72,8 +81,13 @@ function flavorOf(s: ComputeServices, i: InstanceRow, v: Microversion) {
   if (!v.atLeast('2.47')) return { id: i.flavor_id, links: [{ rel: 'bookmark', href: `${s.publicUrl()}/flavors/${i.flavor_id}` }] };
   // os_compute_api:servers:show:flavor-extra-specs is a project reader's rule: everyone who sees the server.
   return {
-    vcpus: i.vcpus, ram: i.memory_mb, disk: i.root_gb, ephemeral: i.ephemeral_gb, swap: i.swap ?? 0,
-    original_name: i.flavor_name ?? i.flavor_id, extra_specs: parsed<Record<string, string>>(i.flavor_extra_specs, () => ({})),
+    vcpus: i.vcpus,
+    ram: i.memory_mb,
+    disk: i.root_gb,
+    ephemeral: i.ephemeral_gb,
+    swap: i.swap ?? 0,
+    original_name: i.flavor_name ?? i.flavor_id,
+    extra_specs: parsed<Record<string, string>>(i.flavor_extra_specs, () => ({})),
   };
 }
 
@@ -83,10 +97,33 @@ const PROGRESS = ['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGR
 export function detailColumns(c: Pick<ViewContext, 'version' | 'isAdmin'>): string[] {
   const v = c.version;
   return [
-    'uuid', 'display_name', 'vm_state', 'task_state', 'power_state', 'project_id', 'user_id', 'host', 'node', 'image_ref',
-    'flavor_id', 'created_at', 'updated_at', 'deleted_at', 'availability_zone', 'key_name', 'launched_at', 'terminated_at',
-    'fault_code', 'fault_message', 'fault_details', 'metadata', 'access_ip_v4', 'access_ip_v6', 'config_drive',
-    'auto_disk_config', 'security_groups',
+    'uuid',
+    'display_name',
+    'vm_state',
+    'task_state',
+    'power_state',
+    'project_id',
+    'user_id',
+    'host',
+    'node',
+    'image_ref',
+    'flavor_id',
+    'created_at',
+    'updated_at',
+    'deleted_at',
+    'availability_zone',
+    'key_name',
+    'launched_at',
+    'terminated_at',
+    'fault_code',
+    'fault_message',
+    'fault_details',
+    'metadata',
+    'access_ip_v4',
+    'access_ip_v6',
+    'config_drive',
+    'auto_disk_config',
+    'security_groups',
     ...(c.isAdmin && v.atLeast('2.3') ? ['reservation_id', 'launch_index', 'root_device_name', 'user_data'] : []),
     ...((c.isAdmin && v.atLeast('2.3')) || v.atLeast('2.90') ? ['hostname'] : []),
     ...(v.atLeast('2.9') ? ['locked'] : []),
@@ -124,36 +161,48 @@ export function serverDetail(s: ComputeServices, i: InstanceRow, c: ViewContext)
     'OS-DCF:diskConfig': dbBool(i.auto_disk_config) ? 'AUTO' : 'MANUAL',
     ...(status === 'ERROR' || status === 'DELETED' ? fault(i, c.isAdmin) : {}),
     ...(PROGRESS.includes(status) ? { progress: 0 } : {}),
-    ...(full ? {
-      'OS-EXT-AZ:availability_zone': i.availability_zone ?? '',
-      config_drive: i.config_drive ?? '',
-      key_name: i.key_name,
-      'OS-SRV-USG:launched_at': isoMicros(i.launched_at),
-      'OS-SRV-USG:terminated_at': isoMicros(i.terminated_at),
-      ...(groups.length ? { security_groups: groups } : {}),
-    } : {}),
-    ...(extended ? {
-      'OS-EXT-SRV-ATTR:host': i.host,
-      'OS-EXT-SRV-ATTR:instance_name': `instance-${i.uuid.slice(0, 8)}`,
-      'OS-EXT-SRV-ATTR:hypervisor_hostname': i.node,
-      ...(v.atLeast('2.3') ? {
-        'OS-EXT-SRV-ATTR:reservation_id': i.reservation_id, 'OS-EXT-SRV-ATTR:launch_index': i.launch_index,
-        'OS-EXT-SRV-ATTR:hostname': i.hostname, 'OS-EXT-SRV-ATTR:kernel_id': '', 'OS-EXT-SRV-ATTR:ramdisk_id': '',
-        'OS-EXT-SRV-ATTR:root_device_name': i.root_device_name ?? null, 'OS-EXT-SRV-ATTR:user_data': i.user_data ?? null,
-      } : {}),
-    } : {}),
-    ...(full ? {
-      'OS-EXT-STS:task_state': i.task_state,
-      'OS-EXT-STS:vm_state': i.vm_state,
-      'OS-EXT-STS:power_state': i.power_state,
-      'os-extended-volumes:volumes_attached': [],
-    } : {}),
+    ...(full
+      ? {
+          'OS-EXT-AZ:availability_zone': i.availability_zone ?? '',
+          config_drive: i.config_drive ?? '',
+          key_name: i.key_name,
+          'OS-SRV-USG:launched_at': isoMicros(i.launched_at),
+          'OS-SRV-USG:terminated_at': isoMicros(i.terminated_at),
+          ...(groups.length ? { security_groups: groups } : {}),
+        }
+      : {}),
+    ...(extended
+      ? {
+          'OS-EXT-SRV-ATTR:host': i.host,
+          'OS-EXT-SRV-ATTR:instance_name': `instance-${i.uuid.slice(0, 8)}`,
+          'OS-EXT-SRV-ATTR:hypervisor_hostname': i.node,
+          ...(v.atLeast('2.3')
+            ? {
+                'OS-EXT-SRV-ATTR:reservation_id': i.reservation_id,
+                'OS-EXT-SRV-ATTR:launch_index': i.launch_index,
+                'OS-EXT-SRV-ATTR:hostname': i.hostname,
+                'OS-EXT-SRV-ATTR:kernel_id': '',
+                'OS-EXT-SRV-ATTR:ramdisk_id': '',
+                'OS-EXT-SRV-ATTR:root_device_name': i.root_device_name ?? null,
+                'OS-EXT-SRV-ATTR:user_data': i.user_data ?? null,
+              }
+            : {}),
+        }
+      : {}),
+    ...(full
+      ? {
+          'OS-EXT-STS:task_state': i.task_state,
+          'OS-EXT-STS:vm_state': i.vm_state,
+          'OS-EXT-STS:power_state': i.power_state,
+          'os-extended-volumes:volumes_attached': [],
+        }
+      : {}),
     ...(extended && v.atLeast('2.16') && c.hostStatus ? { host_status: c.hostStatus(i.host) } : {}),
     ...(v.atLeast('2.9') ? { locked: dbBool(i.locked) } : {}),
     ...(v.atLeast('2.73') ? { locked_reason: i.locked_reason ?? null } : {}),
     ...(v.atLeast('2.19') ? { description: i.display_description ?? null } : {}),
     ...(v.atLeast('2.26') ? { tags: tagsOf(i) } : {}),
-    ...(v.atLeast('2.63') ? { trusted_image_certificates: i.trusted_certs ? JSON.parse(i.trusted_certs) as string[] : null } : {}),
+    ...(v.atLeast('2.63') ? { trusted_image_certificates: i.trusted_certs ? (JSON.parse(i.trusted_certs) as string[]) : null } : {}),
     // From 2.90 the hostname is for everyone; admins have it already among the extended attributes.
     ...(v.atLeast('2.90') && !extended ? { 'OS-EXT-SRV-ATTR:hostname': i.hostname } : {}),
     ...(c.shape !== 'detail' && v.atLeast('2.71') ? { server_groups: [] } : {}),

@@ -15,7 +15,7 @@ export function assignmentRoutes(s: IdentityServices): Router<IdentityState> {
   const resolve = async (type: Target, targetId: string, userId: string, roleId?: string) => {
     const target = type === 'project' ? await s.directory.project(targetId) : await s.directory.domain(targetId);
     if (!target) throw notFound(type, targetId);
-    if (!await s.directory.user(userId)) throw notFound('user', userId);
+    if (!(await s.directory.user(userId))) throw notFound('user', userId);
     if (roleId !== undefined && !(await s.directory.roles()).byId.has(roleId)) throw notFound('role', roleId);
   };
 
@@ -26,20 +26,20 @@ export function assignmentRoutes(s: IdentityServices): Router<IdentityState> {
     router.put(`${path}/:role`, async (ctx) => {
       requireAdmin(await authenticate(s, ctx));
       await resolve(type, ctx.params.target, ctx.params.user, ctx.params.role);
-      if (!await Assignment.findOne({ where: key(ctx.params) })) await Assignment.create(key(ctx.params));
+      if (!(await Assignment.findOne({ where: key(ctx.params) }))) await Assignment.create(key(ctx.params));
       s.directory.changed();
       ctx.status = 204;
     });
     router.head(`${path}/:role`, async (ctx) => {
       requireAdmin(await authenticate(s, ctx));
       await resolve(type, ctx.params.target, ctx.params.user, ctx.params.role);
-      if (!await Assignment.findOne({ where: key(ctx.params) })) throw notFound('role assignment', ctx.params.role);
+      if (!(await Assignment.findOne({ where: key(ctx.params) }))) throw notFound('role assignment', ctx.params.role);
       ctx.status = 204;
     });
     router.get(`${path}/:role`, async (ctx) => {
       requireAdmin(await authenticate(s, ctx));
       await resolve(type, ctx.params.target, ctx.params.user, ctx.params.role);
-      if (!await Assignment.findOne({ where: key(ctx.params) })) throw notFound('role assignment', ctx.params.role);
+      if (!(await Assignment.findOne({ where: key(ctx.params) }))) throw notFound('role assignment', ctx.params.role);
       ctx.status = 204;
     });
     router.delete(`${path}/:role`, async (ctx) => {
@@ -56,7 +56,10 @@ export function assignmentRoutes(s: IdentityServices): Router<IdentityState> {
       await resolve(type, ctx.params.target, ctx.params.user);
       const rows = await s.directory.assignments({ user_id: ctx.params.user, target_type: type, target_id: ctx.params.target });
       const { byId } = await s.directory.roles();
-      const roles = rows.map((a) => byId.get(a.role_id)).filter((r) => !!r).map((r) => roleView(s.v3Url(), r));
+      const roles = rows
+        .map((a) => byId.get(a.role_id))
+        .filter((r) => !!r)
+        .map((r) => roleView(s.v3Url(), r));
       ctx.body = list(s.v3Url(), `${type}s/${ctx.params.target}/users/${ctx.params.user}/roles`, 'roles', roles);
     });
   }
@@ -76,9 +79,21 @@ export function assignmentRoutes(s: IdentityServices): Router<IdentityState> {
     const expand = ctx.query.effective !== undefined;
     // With `effective` the role filter applies to the implied roles too, so after the expansion.
     if (roleId && !expand) where.role_id = roleId;
-    let { rows, truncated } = await limited(s, async (limit) => await Assignment.findAll({
-      where, order: [['user_id', 'ASC'], ['target_type', 'ASC'], ['target_id', 'ASC'], ['role_id', 'ASC']], limit, raw: true,
-    }) as unknown as AssignmentRow[]);
+    let { rows, truncated } = await limited(
+      s,
+      async (limit) =>
+        (await Assignment.findAll({
+          where,
+          order: [
+            ['user_id', 'ASC'],
+            ['target_type', 'ASC'],
+            ['target_id', 'ASC'],
+            ['role_id', 'ASC'],
+          ],
+          limit,
+          raw: true,
+        })) as unknown as AssignmentRow[],
+    );
     if (expand) {
       rows = await effective(s, rows);
       if (roleId) rows = rows.filter((a) => a.role_id === roleId);
@@ -117,7 +132,11 @@ async function assignmentView(s: IdentityServices, a: AssignmentRow, names: bool
     user: names ? { id: a.user_id, name: user?.name, domain: await domainOf(user?.domain_id) } : { id: a.user_id },
     scope: {
       [a.target_type]: names
-        ? { id: a.target_id, name: target?.name, ...(a.target_type === 'project' ? { domain: await domainOf((target as { domain_id?: string })?.domain_id) } : {}) }
+        ? {
+            id: a.target_id,
+            name: target?.name,
+            ...(a.target_type === 'project' ? { domain: await domainOf((target as { domain_id?: string })?.domain_id) } : {}),
+          }
         : { id: a.target_id },
     },
     links: { assignment: `${base}/${a.target_type}s/${a.target_id}/users/${a.user_id}/roles/${a.role_id}` },

@@ -11,22 +11,29 @@ export function credentialRoutes(s: IdentityServices): Router<IdentityState> {
   const router = new Router<IdentityState>({ prefix: '/v3/users/:user/credentials/OS-EC2' });
   const { Ec2Credential } = s.models;
   const view = (row: Ec2CredentialRow) => ({
-    user_id: row.user_id, tenant_id: row.project_id, access: row.access, secret: s.secrets.open(row.secret_encrypted),
-    trust_id: null, links: { self: `${s.v3Url()}/users/${row.user_id}/credentials/OS-EC2/${row.access}` },
+    user_id: row.user_id,
+    tenant_id: row.project_id,
+    access: row.access,
+    secret: s.secrets.open(row.secret_encrypted),
+    trust_id: null,
+    links: { self: `${s.v3Url()}/users/${row.user_id}/credentials/OS-EC2/${row.access}` },
   });
   const owner = async (ctx: { params: Record<string, string>; get(h: string): string }) => {
     const auth = await authenticate(s, ctx);
     requireAdminOrSelf(auth, ctx.params.user);
-    if (!await s.directory.user(ctx.params.user)) throw notFound('user', ctx.params.user);
+    if (!(await s.directory.user(ctx.params.user))) throw notFound('user', ctx.params.user);
   };
 
   router.post('/', async (ctx) => {
     await owner(ctx);
     const { tenant_id: projectId } = await body(ctx, Ec2Create);
-    if (!await s.directory.project(projectId)) throw notFound('project', projectId);
+    if (!(await s.directory.project(projectId))) throw notFound('project', projectId);
     const row: Ec2CredentialRow = {
-      access: randomBytes(16).toString('hex'), user_id: ctx.params.user, project_id: projectId,
-      secret_encrypted: s.secrets.seal(randomBytes(16).toString('hex')), created_at: new Date(s.clock.now()),
+      access: randomBytes(16).toString('hex'),
+      user_id: ctx.params.user,
+      project_id: projectId,
+      secret_encrypted: s.secrets.seal(randomBytes(16).toString('hex')),
+      created_at: new Date(s.clock.now()),
     };
     await Ec2Credential.create(row as never);
     ctx.status = 201;
@@ -35,17 +42,32 @@ export function credentialRoutes(s: IdentityServices): Router<IdentityState> {
 
   router.get('/', async (ctx) => {
     await owner(ctx);
-    const { rows, truncated } = await limited(s, async (limit) =>
-      await Ec2Credential.findAll({ where: { user_id: ctx.params.user }, order: [['created_at', 'ASC'], ['access', 'ASC']], limit, raw: true }) as unknown as Ec2CredentialRow[]);
+    const { rows, truncated } = await limited(
+      s,
+      async (limit) =>
+        (await Ec2Credential.findAll({
+          where: { user_id: ctx.params.user },
+          order: [
+            ['created_at', 'ASC'],
+            ['access', 'ASC'],
+          ],
+          limit,
+          raw: true,
+        })) as unknown as Ec2CredentialRow[],
+    );
     ctx.body = {
-      credentials: rows.map(view), links: { self: `${s.v3Url()}/users/${ctx.params.user}/credentials/OS-EC2`, previous: null, next: null },
+      credentials: rows.map(view),
+      links: { self: `${s.v3Url()}/users/${ctx.params.user}/credentials/OS-EC2`, previous: null, next: null },
       ...(truncated ? { truncated: true } : {}),
     };
   });
 
   router.get('/:access', async (ctx) => {
     await owner(ctx);
-    const row = await Ec2Credential.findOne({ where: { access: ctx.params.access, user_id: ctx.params.user }, raw: true }) as unknown as Ec2CredentialRow | null;
+    const row = (await Ec2Credential.findOne({
+      where: { access: ctx.params.access, user_id: ctx.params.user },
+      raw: true,
+    })) as unknown as Ec2CredentialRow | null;
     if (!row) throw notFound('credential', ctx.params.access);
     ctx.body = { credential: view(row) };
   });

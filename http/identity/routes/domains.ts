@@ -22,12 +22,32 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
     // Without the admin role a user sees the domains of their own projects and users.
     if (!auth.isAdmin) {
       Object.assign(where, {
-        [Op.or]: [{ id: (await s.directory.user(auth.userId))?.domain_id ?? null }, { id: { [Op.in]: s.directory.domainsOfProjectsOf(auth.userId) } }],
+        [Op.or]: [
+          { id: (await s.directory.user(auth.userId))?.domain_id ?? null },
+          { id: { [Op.in]: s.directory.domainsOfProjectsOf(auth.userId) } },
+        ],
       });
     }
-    const { rows, truncated } = await limited(s, async (limit) =>
-      await Domain.findAll({ where, order: [['name', 'ASC'], ['id', 'ASC']], limit, raw: true }) as unknown as DomainRow[]);
-    ctx.body = list(s.v3Url(), 'domains', 'domains', rows.map((d) => domainView(s.v3Url(), d)), truncated);
+    const { rows, truncated } = await limited(
+      s,
+      async (limit) =>
+        (await Domain.findAll({
+          where,
+          order: [
+            ['name', 'ASC'],
+            ['id', 'ASC'],
+          ],
+          limit,
+          raw: true,
+        })) as unknown as DomainRow[],
+    );
+    ctx.body = list(
+      s.v3Url(),
+      'domains',
+      'domains',
+      rows.map((d) => domainView(s.v3Url(), d)),
+      truncated,
+    );
   });
 
   router.get('/:id', async (ctx) => {
@@ -42,7 +62,14 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
     const { domain } = await body(ctx, DomainCreate);
     if (await s.directory.domainByName(domain.name)) throw conflict('domain', `Duplicate entry found with name ${domain.name}`);
     const now = new Date(s.clock.now());
-    const row = { id: newId(), name: domain.name, description: domain.description ?? '', enabled: domain.enabled ?? true, created_at: now, updated_at: now };
+    const row = {
+      id: newId(),
+      name: domain.name,
+      description: domain.description ?? '',
+      enabled: domain.enabled ?? true,
+      created_at: now,
+      updated_at: now,
+    };
     await Domain.create(row);
     s.directory.changed();
     ctx.status = 201;
@@ -53,7 +80,7 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
     requireAdmin(await authenticate(s, ctx));
     const current = await find(ctx.params.id);
     const { domain } = await body(ctx, DomainUpdate);
-    if (domain.name && domain.name !== current.name && await s.directory.domainByName(domain.name)) {
+    if (domain.name && domain.name !== current.name && (await s.directory.domainByName(domain.name))) {
       throw conflict('domain', `Duplicate entry found with name ${domain.name}`);
     }
     const next = { ...current, ...blankNull(domain), updated_at: new Date(s.clock.now()) };
@@ -68,8 +95,12 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
     const domain = await find(ctx.params.id);
     if (isEnabled(domain.enabled)) throw forbidden('Cannot delete a domain that is enabled, please disable it first.');
     await Domain.sequelize!.transaction(async (transaction) => {
-      const projects = (await Project.findAll({ where: { domain_id: domain.id }, raw: true, transaction }) as unknown as Array<{ id: string }>).map((p) => p.id);
-      const users = (await User.findAll({ where: { domain_id: domain.id }, raw: true, transaction }) as unknown as Array<{ id: string }>).map((u) => u.id);
+      const projects = ((await Project.findAll({ where: { domain_id: domain.id }, raw: true, transaction })) as unknown as Array<{ id: string }>).map(
+        (p) => p.id,
+      );
+      const users = ((await User.findAll({ where: { domain_id: domain.id }, raw: true, transaction })) as unknown as Array<{ id: string }>).map(
+        (u) => u.id,
+      );
       await Assignment.destroy({ where: { target_type: 'project', target_id: projects }, transaction });
       await Assignment.destroy({ where: { target_type: 'domain', target_id: domain.id }, transaction });
       await Assignment.destroy({ where: { user_id: users }, transaction });
@@ -86,10 +117,10 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
 /** A disabled domain's users and projects can use no token issued before. */
 async function revokeDomain(s: IdentityServices, domainId: string): Promise<void> {
   const now = s.clock.now();
-  for (const u of await s.models.User.findAll({ where: { domain_id: domainId }, raw: true }) as unknown as Array<{ id: string }>) {
+  for (const u of (await s.models.User.findAll({ where: { domain_id: domainId }, raw: true })) as unknown as Array<{ id: string }>) {
     await s.tokens.revocations.revoke({ user: u.id, issuedBefore: now });
   }
-  for (const p of await s.models.Project.findAll({ where: { domain_id: domainId }, raw: true }) as unknown as Array<{ id: string }>) {
+  for (const p of (await s.models.Project.findAll({ where: { domain_id: domainId }, raw: true })) as unknown as Array<{ id: string }>) {
     await s.tokens.revocations.revoke({ project: p.id, issuedBefore: now });
   }
 }

@@ -23,15 +23,36 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
     const where = listWhere(ctx.query, ['name', 'domain_id', 'parent_id']);
     // Without the admin role a user lists only the projects they hold a role on.
     if (!auth.isAdmin) where.id = { [Op.in]: s.directory.assignmentTargets(auth.userId, 'project') };
-    const { rows, truncated } = await limited(s, async (limit) =>
-      await Project.findAll({ where, order: [['name', 'ASC'], ['id', 'ASC']], limit, raw: true }) as unknown as ProjectRow[]);
-    ctx.body = list(s.v3Url(), 'projects', 'projects', rows.map((p) => projectView(s.v3Url(), p)), truncated);
+    const { rows, truncated } = await limited(
+      s,
+      async (limit) =>
+        (await Project.findAll({
+          where,
+          order: [
+            ['name', 'ASC'],
+            ['id', 'ASC'],
+          ],
+          limit,
+          raw: true,
+        })) as unknown as ProjectRow[],
+    );
+    ctx.body = list(
+      s.v3Url(),
+      'projects',
+      'projects',
+      rows.map((p) => projectView(s.v3Url(), p)),
+      truncated,
+    );
   });
 
   router.get('/:id', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const project = await find(ctx.params.id);
-    if (!auth.isAdmin && auth.projectId !== project.id && !(await s.directory.effectiveRoles(auth.userId, { type: 'project', id: project.id })).length) {
+    if (
+      !auth.isAdmin &&
+      auth.projectId !== project.id &&
+      !(await s.directory.effectiveRoles(auth.userId, { type: 'project', id: project.id })).length
+    ) {
       throw forbidden();
     }
     ctx.body = { project: projectView(s.v3Url(), project) };
@@ -54,8 +75,14 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
     if (await s.directory.projectByName(project.name, domainId)) throw duplicate(project.name, domainId);
     const now = new Date(s.clock.now());
     const row: ProjectRow = {
-      id: newId(), name: project.name, domain_id: domainId, parent_id: parentId, description: project.description ?? '',
-      enabled: project.enabled ?? true, created_at: now, updated_at: now,
+      id: newId(),
+      name: project.name,
+      domain_id: domainId,
+      parent_id: parentId,
+      description: project.description ?? '',
+      enabled: project.enabled ?? true,
+      created_at: now,
+      updated_at: now,
     };
     await Project.create(row as never);
     s.directory.changed();
@@ -67,7 +94,7 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
     requireAdmin(await authenticate(s, ctx));
     const current = await find(ctx.params.id);
     const { project } = await body(ctx, ProjectUpdate);
-    if (project.name && project.name !== current.name && await s.directory.projectByName(project.name, current.domain_id)) {
+    if (project.name && project.name !== current.name && (await s.directory.projectByName(project.name, current.domain_id))) {
       throw duplicate(project.name, current.domain_id);
     }
     const { tags: _tags, ...changes } = project;

@@ -19,9 +19,19 @@ export function roleRoutes(s: IdentityServices): Router<IdentityState> {
     requireAdmin(await authenticate(s, ctx));
     const name = filter(ctx.query.name);
     // Roles come from the directory's cache of the (small) roles table, so only the answer is limited.
-    const { rows: roles, truncated } = await limited(s, async (limit) => [...(await s.directory.roles()).byId.values()]
-      .filter((r) => name === undefined || r.name === name).sort((a, b) => a.name.localeCompare(b.name)).slice(0, limit));
-    ctx.body = list(s.v3Url(), 'roles', 'roles', roles.map((r) => roleView(s.v3Url(), r)), truncated);
+    const { rows: roles, truncated } = await limited(s, async (limit) =>
+      [...(await s.directory.roles()).byId.values()]
+        .filter((r) => name === undefined || r.name === name)
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .slice(0, limit),
+    );
+    ctx.body = list(
+      s.v3Url(),
+      'roles',
+      'roles',
+      roles.map((r) => roleView(s.v3Url(), r)),
+      truncated,
+    );
   });
 
   router.get('/roles/:id', async (ctx) => {
@@ -72,7 +82,8 @@ export function roleRoutes(s: IdentityServices): Router<IdentityState> {
     const brief = (r: RoleRow) => ({ id: r.id, name: r.name, links: { self: `${s.v3Url()}/roles/${r.id}` } });
     ctx.body = {
       role_inferences: [...implies].map(([prior, implied]) => ({
-        prior_role: brief(byId.get(prior)!), implies: implied.map((id) => brief(byId.get(id)!)),
+        prior_role: brief(byId.get(prior)!),
+        implies: implied.map((id) => brief(byId.get(id)!)),
       })),
       links: { self: `${s.v3Url()}/role_inferences`, previous: null, next: null },
     };

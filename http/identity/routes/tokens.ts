@@ -78,12 +78,22 @@ export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
   router.get('/projects', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const projects = (await s.directory.projectsOf(auth.userId)).filter((p) => isEnabled(p.enabled));
-    ctx.body = list(s.v3Url(), 'auth/projects', 'projects', projects.map((p) => projectView(s.v3Url(), p)));
+    ctx.body = list(
+      s.v3Url(),
+      'auth/projects',
+      'projects',
+      projects.map((p) => projectView(s.v3Url(), p)),
+    );
   });
   router.get('/domains', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const domains = (await s.directory.domainsOf(auth.userId)).filter((d) => isEnabled(d.enabled));
-    ctx.body = list(s.v3Url(), 'auth/domains', 'domains', domains.map((d) => domainView(s.v3Url(), d)));
+    ctx.body = list(
+      s.v3Url(),
+      'auth/domains',
+      'domains',
+      domains.map((d) => domainView(s.v3Url(), d)),
+    );
   });
   router.get('/catalog', async (ctx) => {
     const auth = await authenticate(s, ctx);
@@ -114,7 +124,11 @@ async function resolveScope(s: IdentityServices, user: UserRow, scope: unknown, 
     }
     return {};
   }
-  const requested = scope as { project?: { id?: string; name?: string; domain?: { id?: string; name?: string } }; domain?: { id?: string; name?: string }; system?: unknown };
+  const requested = scope as {
+    project?: { id?: string; name?: string; domain?: { id?: string; name?: string } };
+    domain?: { id?: string; name?: string };
+    system?: unknown;
+  };
   if (requested.project) {
     let project: ProjectRow | undefined;
     if (requested.project.id) project = await s.directory.project(requested.project.id);
@@ -122,7 +136,7 @@ async function resolveScope(s: IdentityServices, user: UserRow, scope: unknown, 
       const domainId = await domainIdOf(s, requested.project.domain);
       if (domainId) project = await s.directory.projectByName(requested.project.name, domainId);
     } else throw badRequest("Invalid input for field 'project': an id, or a name and a domain, is required");
-    const projectDomain = project && await s.directory.domain(project.domain_id);
+    const projectDomain = project && (await s.directory.domain(project.domain_id));
     if (!project || !isEnabled(project.enabled) || !projectDomain || !isEnabled(projectDomain.enabled)) throw unauthorized();
     if (!(await s.directory.effectiveRoles(user.id, { type: 'project', id: project.id })).length) {
       throw unauthorized(`User ${user.id} has no access to project ${project.id}`);

@@ -23,8 +23,26 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     const auth = await authenticate(s, ctx);
     const where = listWhere(ctx.query, ['name', 'domain_id']);
     if (!auth.isAdmin) where.id = auth.userId;
-    const { rows, truncated } = await limited(s, async (limit) => await User.findAll({ where, order: [['name', 'ASC'], ['id', 'ASC']], limit, raw: true }) as unknown as UserRow[]);
-    ctx.body = list(s.v3Url(), 'users', 'users', rows.map((u) => userView(s.v3Url(), u)), truncated);
+    const { rows, truncated } = await limited(
+      s,
+      async (limit) =>
+        (await User.findAll({
+          where,
+          order: [
+            ['name', 'ASC'],
+            ['id', 'ASC'],
+          ],
+          limit,
+          raw: true,
+        })) as unknown as UserRow[],
+    );
+    ctx.body = list(
+      s.v3Url(),
+      'users',
+      'users',
+      rows.map((u) => userView(s.v3Url(), u)),
+      truncated,
+    );
   });
 
   router.get('/:id', async (ctx) => {
@@ -39,13 +57,20 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     requireAdmin(auth);
     const { user } = await body(ctx, UserCreate);
     const domainId = await domainFor(s, auth, user.domain_id);
-    if (user.default_project_id && !await s.directory.project(user.default_project_id)) throw notFound('project', user.default_project_id);
+    if (user.default_project_id && !(await s.directory.project(user.default_project_id))) throw notFound('project', user.default_project_id);
     if (await s.directory.userByName(user.name, domainId)) throw duplicate(user.name, domainId);
     const now = new Date(s.clock.now());
     const row: UserRow = {
-      id: newId(), name: user.name, domain_id: domainId, default_project_id: user.default_project_id ?? null,
-      description: user.description ?? '', email: user.email ?? null, enabled: user.enabled ?? true,
-      password_hash: user.password ? await hashPassword(user.password) : null, created_at: now, updated_at: now,
+      id: newId(),
+      name: user.name,
+      domain_id: domainId,
+      default_project_id: user.default_project_id ?? null,
+      description: user.description ?? '',
+      email: user.email ?? null,
+      enabled: user.enabled ?? true,
+      password_hash: user.password ? await hashPassword(user.password) : null,
+      created_at: now,
+      updated_at: now,
     };
     await User.create(row as never);
     s.directory.changed();
@@ -57,10 +82,10 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     requireAdmin(await authenticate(s, ctx));
     const current = await find(ctx.params.id);
     const { user } = await body(ctx, UserUpdate);
-    if (user.name && user.name !== current.name && await s.directory.userByName(user.name, current.domain_id)) {
+    if (user.name && user.name !== current.name && (await s.directory.userByName(user.name, current.domain_id))) {
       throw duplicate(user.name, current.domain_id);
     }
-    if (user.default_project_id && !await s.directory.project(user.default_project_id)) throw notFound('project', user.default_project_id);
+    if (user.default_project_id && !(await s.directory.project(user.default_project_id))) throw notFound('project', user.default_project_id);
     const { password, options: _options, ...changes } = user;
     const next: UserRow = { ...current, ...blankNull(changes), updated_at: new Date(s.clock.now()) };
     if (password !== undefined) next.password_hash = password ? await hashPassword(password) : null;
@@ -101,7 +126,12 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     const user = await find(ctx.params.id);
     requireAdminOrSelf(auth, user.id);
     const projects = await s.directory.projectsOf(user.id);
-    ctx.body = list(s.v3Url(), `users/${user.id}/projects`, 'projects', projects.map((p) => projectView(s.v3Url(), p)));
+    ctx.body = list(
+      s.v3Url(),
+      `users/${user.id}/projects`,
+      'projects',
+      projects.map((p) => projectView(s.v3Url(), p)),
+    );
   });
   return router;
 }

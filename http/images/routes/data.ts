@@ -30,9 +30,13 @@ async function uploadLimit(s: ImageServices, owner: string) {
   const bytes = Math.min(cap, remaining);
   return {
     bytes,
-    error: (size: number | undefined, quotaHit = bytes < cap) => quotaHit
-      ? new GlanceError(413, `Image exceeds the storage quota: The size of the data ${size ?? 'uploaded'} will exceed the limit. ${remaining} bytes remaining.`)
-      : new GlanceError(413, 'The incoming image is too large: The provided image is too large.'),
+    error: (size: number | undefined, quotaHit = bytes < cap) =>
+      quotaHit
+        ? new GlanceError(
+            413,
+            `Image exceeds the storage quota: The size of the data ${size ?? 'uploaded'} will exceed the limit. ${remaining} bytes remaining.`,
+          )
+        : new GlanceError(413, 'The incoming image is too large: The provided image is too large.'),
   };
 }
 
@@ -63,12 +67,17 @@ export function dataRoutes(s: ImageServices): Router<ImageState> {
     const md5 = ctx.get('content-md5');
     try {
       const stored = await s.store.write(id, ctx.req, {
-        ...(declared !== undefined ? { size: declared } : {}), maxBytes: limit.bytes,
+        ...(declared !== undefined ? { size: declared } : {}),
+        maxBytes: limit.bytes,
         // Content-MD5 is base64 by RFC 1864; Glance's own checksums are hex: take either.
         ...(md5 ? { md5: /^[0-9a-f]{32}$/i.test(md5) ? md5.toLowerCase() : Buffer.from(md5, 'base64').toString('hex') } : {}),
       });
       const activated = await s.repo.transition(id, ['saving'], {
-        status: 'active', size: stored.size, checksum: stored.md5, os_hash_algo: 'sha512', os_hash_value: stored.sha512,
+        status: 'active',
+        size: stored.size,
+        checksum: stored.md5,
+        os_hash_algo: 'sha512',
+        os_hash_value: stored.sha512,
         updated_at: new Date(s.clock.now()),
       });
       if (!activated) throw new ImageStoreError('aborted', 'the image left saving during its upload');
@@ -97,7 +106,8 @@ export function dataRoutes(s: ImageServices): Router<ImageState> {
   router.get('/', async (ctx) => {
     const { auth, image } = await find(ctx);
     authorize(auth, 'download_image');
-    if (image.row.status === 'deactivated' && !auth.isAdmin) throw new GlanceError(403, 'The requested image has been deactivated. Image data download is forbidden.');
+    if (image.row.status === 'deactivated' && !auth.isAdmin)
+      throw new GlanceError(403, 'The requested image has been deactivated. Image data download is forbidden.');
     if (image.row.status !== 'active' && image.row.status !== 'deactivated') {
       ctx.status = 204;
       return;
@@ -124,4 +134,3 @@ export function dataRoutes(s: ImageServices): Router<ImageState> {
   });
   return router;
 }
-

@@ -35,7 +35,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
       where.push(after(at.row, keys));
     }
     // One row more than the page tells whether there is a next page.
-    const rows = await Image.findAll({ where: { [Op.and]: where }, order: order(keys), limit: size + 1, raw: true }) as unknown as ImageRow[];
+    const rows = (await Image.findAll({ where: { [Op.and]: where }, order: order(keys), limit: size + 1, raw: true })) as unknown as ImageRow[];
     const page = await s.repo.withDetails(rows.slice(0, size));
     const body: Record<string, unknown> = { images: page.map(imageView), first: '/v2/images', schema: '/v2/schemas/images' };
     if (rows.length > page.length && page.length) {
@@ -53,13 +53,29 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
     const input = await jsonBody(ctx);
     if (!input || typeof input !== 'object' || Array.isArray(input)) throw new GlanceError(400, 'Body expected in request.');
     const { id = randomUUID(), ...rest } = input as Record<string, unknown>;
-    if (typeof id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new GlanceError(400, `Invalid id: ${JSON.stringify(id)}`);
+    if (typeof id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+      throw new GlanceError(400, `Invalid id: ${JSON.stringify(id)}`);
     if (await s.repo.get(id)) throw new GlanceError(409, `Image with identifier ${id} already exists!`);
     const now = new Date(s.clock.now());
     const row: ImageRow = {
-      id, name: null, owner, status: 'queued', visibility: 'shared', protected: false, os_hidden: false,
-      disk_format: null, container_format: null, size: null, virtual_size: null, checksum: null,
-      os_hash_algo: null, os_hash_value: null, min_disk: 0, min_ram: 0, created_at: now, updated_at: now,
+      id,
+      name: null,
+      owner,
+      status: 'queued',
+      visibility: 'shared',
+      protected: false,
+      os_hidden: false,
+      disk_format: null,
+      container_format: null,
+      size: null,
+      virtual_size: null,
+      checksum: null,
+      os_hash_algo: null,
+      os_hash_value: null,
+      min_disk: 0,
+      min_ram: 0,
+      created_at: now,
+      updated_at: now,
     };
     const image: FullImage = { row, properties: {}, tags: [] };
     for (const [name, value] of Object.entries(rest)) applyProperty(image, name, value, auth.isAdmin);
@@ -94,7 +110,8 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
         applyProperty(image, name, undefined, auth.isAdmin);
       } else {
         if (!('value' in op)) throw new GlanceError(400, `Operation "${String(op.op)}" requires a member named "value".`);
-        if (op.op === 'replace' && !(name in image.properties) && !(name in imageView(image))) throw new GlanceError(409, `Property ${name} does not exist.`);
+        if (op.op === 'replace' && !(name in image.properties) && !(name in imageView(image)))
+          throw new GlanceError(409, `Property ${name} does not exist.`);
         applyProperty(image, name, op.value, auth.isAdmin);
       }
     }
@@ -114,7 +131,10 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
     ctx.status = 204;
   });
 
-  for (const [action, from, to] of [['deactivate', 'active', 'deactivated'], ['reactivate', 'deactivated', 'active']] as const) {
+  for (const [action, from, to] of [
+    ['deactivate', 'active', 'deactivated'],
+    ['reactivate', 'deactivated', 'active'],
+  ] as const) {
     router.post(`/:id/actions/${action}`, async (ctx) => {
       const auth = await authenticate(s, ctx);
       const image = await find(auth, ctx.params.id);

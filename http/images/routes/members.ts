@@ -8,7 +8,11 @@ import { authenticate, findVisible, jsonBody, type ImageServices, type ImageStat
 
 const STATUSES = ['pending', 'accepted', 'rejected'];
 const view = (m: ImageMemberRow) => ({
-  image_id: m.image_id, member_id: m.member, status: m.status, created_at: iso(m.created_at), updated_at: iso(m.updated_at),
+  image_id: m.image_id,
+  member_id: m.member,
+  status: m.status,
+  created_at: iso(m.created_at),
+  updated_at: iso(m.updated_at),
   schema: '/v2/schemas/member',
 });
 
@@ -70,7 +74,8 @@ export function memberRoutes(s: ImageServices): Router<ImageState> {
   router.delete('/:member', async (ctx) => {
     const { auth, image, members } = await load(ctx, 'delete_member');
     requireOwner(auth, image.row);
-    if (!members.some((x) => x.member === ctx.params.member)) throw new GlanceError(404, `${ctx.params.member} is not a member of image ${ctx.params.id}`);
+    if (!members.some((x) => x.member === ctx.params.member))
+      throw new GlanceError(404, `${ctx.params.member} is not a member of image ${ctx.params.id}`);
     await ImageMember.destroy({ where: { image_id: image.row.id, member: ctx.params.member } });
     ctx.status = 204;
   });

@@ -9,9 +9,16 @@ const image = {
   name: 'image',
   additionalProperties: { type: 'string' },
   properties: {
-    id: { type: 'string', pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$', description: 'An identifier for the image' },
+    id: {
+      type: 'string',
+      pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',
+      description: 'An identifier for the image',
+    },
     name: string('Descriptive name for the image', { maxLength: 255 }),
-    status: { ...readOnly('string', 'Status of the image'), enum: ['queued', 'saving', 'active', 'killed', 'deleted', 'uploading', 'importing', 'pending_delete', 'deactivated'] },
+    status: {
+      ...readOnly('string', 'Status of the image'),
+      enum: ['queued', 'saving', 'active', 'killed', 'deleted', 'uploading', 'importing', 'pending_delete', 'deactivated'],
+    },
     visibility: { type: 'string', enum: ['community', 'public', 'private', 'shared'], description: 'Scope of image accessibility' },
     protected: { type: 'boolean', description: 'If true, image will not be deletable.' },
     os_hidden: { type: 'boolean', description: 'If true, image will not appear in default image list response.' },
@@ -32,7 +39,11 @@ const image = {
     file: readOnly('string', 'An image file url'),
     schema: readOnly('string', 'An image schema url'),
   },
-  links: [{ rel: 'self', href: '{self}' }, { rel: 'enclosure', href: '{file}' }, { rel: 'describedby', href: '{schema}' }],
+  links: [
+    { rel: 'self', href: '{self}' },
+    { rel: 'enclosure', href: '{file}' },
+    { rel: 'describedby', href: '{schema}' },
+  ],
 };
 
 const member = {
@@ -50,7 +61,11 @@ const member = {
 const collection = (name: string, item: object) => ({
   name: `${name}s`,
   properties: { [`${name}s`]: { type: 'array', items: item }, schema: { type: 'string' }, first: { type: 'string' }, next: { type: 'string' } },
-  links: [{ rel: 'first', href: '{first}' }, { rel: 'next', href: '{next}' }, { rel: 'describedby', href: '{schema}' }],
+  links: [
+    { rel: 'first', href: '{first}' },
+    { rel: 'next', href: '{next}' },
+    { rel: 'describedby', href: '{schema}' },
+  ],
 });
 
 /** `/v2/schemas/*`: the JSON schemas Glance clients read to learn the image shape. */
