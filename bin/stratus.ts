@@ -42,7 +42,7 @@ async function start(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger(config.log.level);
   const extensions = await testHarness()?.extend(logger);
-  const cloud = await startCloud(
+  const starting = startCloud(
     config,
     logger,
     {
@@ -62,16 +62,21 @@ async function start(): Promise<void> {
       logger.error('graceful stop timed out');
       process.exit(1);
     }, config.timeouts.shutdownMs).unref();
-    cloud.stop().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
+    starting
+      .then((cloud) => cloud.stop())
+      .then(
+        () => process.exit(0),
+        (error) => {
+          logger.error({ err: error }, 'stop failed');
+          process.exit(1);
+        },
+      );
   };
+  // Handlers go in before the start completes: a signal that arrives just after "stratus started" is logged (or
+  // during the start) must stop the cloud gracefully, never kill the process by the signal's default action.
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  await starting;
 }
 
 const [command, ...args] = process.argv.slice(2);
