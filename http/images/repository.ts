@@ -1,4 +1,4 @@
-import { Op, type WhereOptions } from 'sequelize';
+import { Op, type Transaction, type WhereOptions } from 'sequelize';
 import type { ImageMemberRow, ImageRow, Models } from '../../models/index.js';
 import type { FullImage } from './views.js';
 
@@ -38,6 +38,7 @@ export class ImageRepository {
   async save(image: FullImage): Promise<void> {
     const { Image, ImageProperty, ImageTag } = this.models;
     await Image.sequelize!.transaction(async (transaction) => {
+      await this.lockImage(image.row.id, transaction);
       await Image.upsert(image.row as never, { transaction });
       await ImageProperty.destroy({ where: { image_id: image.row.id }, transaction });
       await ImageTag.destroy({ where: { image_id: image.row.id }, transaction });
@@ -51,6 +52,16 @@ export class ImageRepository {
     });
   }
 
+  /**
+   * Every transaction that rewrites an image's rows takes the image's row lock first. Without it two of them (two tag
+   * PUTs, a save and a delete) delete and insert the same rows in different orders and deadlock on PostgreSQL;
+   * with it they take turns. SQLite's writes take turns already.
+   */
+  private async lockImage(id: string, transaction: Transaction): Promise<void> {
+    if (this.models.Image.sequelize!.getDialect() === 'postgres')
+      await this.models.Image.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
+  }
+
   /** Moves an image from one status to another only if no one moved it first. */
   async transition(id: string, from: string[], to: Partial<ImageRow>): Promise<boolean> {
     const [count] = await this.models.Image.update(to, { where: { id, status: { [Op.in]: from } } });
@@ -60,6 +71,7 @@ export class ImageRepository {
   async remove(id: string): Promise<void> {
     const { Image, ImageProperty, ImageTag, ImageMember } = this.models;
     await Image.sequelize!.transaction(async (transaction) => {
+      await this.lockImage(id, transaction);
       for (const model of [ImageProperty, ImageTag, ImageMember]) await model.destroy({ where: { image_id: id }, transaction });
       await Image.destroy({ where: { id }, transaction });
     });

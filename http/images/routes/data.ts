@@ -103,6 +103,17 @@ export function dataRoutes(s: ImageServices): Router<ImageState> {
     ctx.status = 204;
   });
 
+  /** The bytes, or Glance's 404 when they are gone (the image deleted while this request read its row). */
+  const bytesOf = async (id: string, range?: { start: number; end: number }) => {
+    try {
+      return await s.store.read(id, range);
+    } catch (error) {
+      if (error instanceof ImageStoreError && error.reason === 'not-found')
+        throw new GlanceError(404, `Image ${id} has no data: it may have been deleted.`);
+      throw error;
+    }
+  };
+
   router.get('/', async (ctx) => {
     const { auth, image } = await find(ctx);
     authorize(auth, 'download_image');
@@ -126,11 +137,11 @@ export function dataRoutes(s: ImageServices): Router<ImageState> {
       ctx.status = 206;
       ctx.set('Content-Range', `bytes ${start}-${end}/${size}`);
       ctx.length = end - start + 1;
-      ctx.body = await s.store.read(image.row.id, { start, end });
+      ctx.body = await bytesOf(image.row.id, { start, end });
       return;
     }
     ctx.length = size;
-    ctx.body = await s.store.read(image.row.id);
+    ctx.body = await bytesOf(image.row.id);
   });
   return router;
 }
