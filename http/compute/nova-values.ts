@@ -65,7 +65,10 @@ export function parseIsoTime(text: string): Date | undefined {
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '0', zone] = m;
   const offset = !zone || zone.toUpperCase() === 'Z' ? 'Z' : `${zone.slice(0, 3)}:${zone.slice(3).replace(':', '') || '00'}`;
   const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${frac.padEnd(3, '0').slice(0, 3)}${offset}`);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  // Python's datetime holds years 1–9999 only (so Nova refuses year 0), and PostgreSQL has no year 0: a time that
+  // falls outside them, in UTC too, is not a time.
+  if (Number.isNaN(date.getTime()) || Number(y) < 1 || date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999) return undefined;
+  return date;
 }
 
 /**
