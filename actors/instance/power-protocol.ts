@@ -29,7 +29,14 @@ export const powerMessages = {
   resume: { durable: true, payload: caller() },
   lock: {
     durable: true,
-    payload: Type.Object({ ...callerFields, reason: Type.Optional(text()), api_host: Type.Optional(text()) }, { additionalProperties: false }),
+    payload: Type.Object(
+      {
+        ...callerFields, // Nova counts 255 characters; a character beyond the BMP is two UTF-16 units here.
+        reason: Type.Optional(Type.String({ minLength: 1, maxLength: 510 })),
+        api_host: Type.Optional(text()),
+      },
+      { additionalProperties: false },
+    ),
   },
   unlock: { durable: true, payload: Type.Object({ ...callerFields, api_host: Type.Optional(text()) }, { additionalProperties: false }) },
   /** From its host: a power operation is done (or failed), with the domain's power state after it. */

@@ -124,7 +124,8 @@ export async function fuzz(
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency ?? 16 });
   const tally: Tally = { sent: 0, skipped: {}, statuses: {} };
   const batch = options.concurrency ?? 16;
-  let seed = options.seed ?? Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+  // A fixed default seed: every run sends the same requests, so CI is repeatable; FUZZ_SEED=<n> explores others.
+  let seed = options.seed ?? Number(process.env.FUZZ_SEED ?? 20_261_206);
   try {
     while (tally.sent < total) {
       const runs = Math.ceil((total - tally.sent) / batch);
