@@ -1,3 +1,4 @@
+import type { Model, ModelStatic, WhereOptions } from 'sequelize';
 import type { Models } from '../../models/index.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Catalog } from './catalog.js';
@@ -41,6 +42,22 @@ export async function limited<T>(s: IdentityServices, read: (limit: number) => P
   const rows = await read(s.listLimit + 1);
   return { rows: rows.slice(0, s.listLimit), truncated: rows.length > s.listLimit };
 }
+
+/** `limited` over a table's rows in Keystone's order (by name, then id), for the lists of named records. */
+export const limitedByName = <T>(s: IdentityServices, model: ModelStatic<Model>, where: WhereOptions) =>
+  limited(
+    s,
+    async (limit) =>
+      (await model.findAll({
+        where,
+        order: [
+          ['name', 'ASC'],
+          ['id', 'ASC'],
+        ],
+        limit,
+        raw: true,
+      })) as unknown as T[],
+  );
 
 /** A query-string filter, for routes that take `?name=` and the like. */
 export const filter = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);

@@ -4,7 +4,7 @@ import type { DomainRow } from '../../../models/index.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { DomainCreate, DomainUpdate, body } from '../schemas.js';
-import { authenticate, blankNull, limited, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, blankNull, limitedByName, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { domainView, isEnabled, list } from '../views.js';
 
 export function domainRoutes(s: IdentityServices): Router<IdentityState> {
@@ -28,19 +28,7 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
         ],
       });
     }
-    const { rows, truncated } = await limited(
-      s,
-      async (limit) =>
-        (await Domain.findAll({
-          where,
-          order: [
-            ['name', 'ASC'],
-            ['id', 'ASC'],
-          ],
-          limit,
-          raw: true,
-        })) as unknown as DomainRow[],
-    );
+    const { rows, truncated } = await limitedByName<DomainRow>(s, Domain, where);
     ctx.body = list(
       s.v3Url(),
       'domains',

@@ -4,7 +4,7 @@ import type { ProjectRow } from '../../../models/index.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { ProjectCreate, ProjectUpdate, body } from '../schemas.js';
-import { authenticate, blankNull, domainFor, limited, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, blankNull, domainFor, limitedByName, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { isEnabled, list, projectView } from '../views.js';
 
 const duplicate = (name: string, domainId: string) => conflict('project', `Duplicate entry found with name ${name} at domain ID ${domainId}`);
@@ -23,19 +23,7 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
     const where = listWhere(ctx.query, ['name', 'domain_id', 'parent_id']);
     // Without the admin role a user lists only the projects they hold a role on.
     if (!auth.isAdmin) where.id = { [Op.in]: s.directory.assignmentTargets(auth.userId, 'project') };
-    const { rows, truncated } = await limited(
-      s,
-      async (limit) =>
-        (await Project.findAll({
-          where,
-          order: [
-            ['name', 'ASC'],
-            ['id', 'ASC'],
-          ],
-          limit,
-          raw: true,
-        })) as unknown as ProjectRow[],
-    );
+    const { rows, truncated } = await limitedByName<ProjectRow>(s, Project, where);
     ctx.body = list(
       s.v3Url(),
       'projects',

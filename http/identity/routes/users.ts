@@ -4,7 +4,7 @@ import { conflict, forbidden, notFound, unauthorized } from '../errors.js';
 import { hashPassword } from '../passwords.js';
 import { requireAdmin, requireAdminOrSelf } from '../policy.js';
 import { PasswordChange, UserCreate, UserUpdate, body } from '../schemas.js';
-import { authenticate, blankNull, domainFor, limited, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, blankNull, domainFor, limitedByName, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { isEnabled, list, projectView, userView } from '../views.js';
 
 const duplicate = (name: string, domainId: string) => conflict('user', `Duplicate entry found with name ${name} at domain ID ${domainId}`);
@@ -23,19 +23,7 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     const auth = await authenticate(s, ctx);
     const where = listWhere(ctx.query, ['name', 'domain_id']);
     if (!auth.isAdmin) where.id = auth.userId;
-    const { rows, truncated } = await limited(
-      s,
-      async (limit) =>
-        (await User.findAll({
-          where,
-          order: [
-            ['name', 'ASC'],
-            ['id', 'ASC'],
-          ],
-          limit,
-          raw: true,
-        })) as unknown as UserRow[],
-    );
+    const { rows, truncated } = await limitedByName<UserRow>(s, User, where);
     ctx.body = list(
       s.v3Url(),
       'users',
