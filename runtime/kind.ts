@@ -36,6 +36,8 @@ export interface RecordWrite {
   readonly row: Readonly<Record<string, unknown>>;
 }
 
+export type Placement = { readonly movable: true; readonly roles: readonly string[] } | { readonly pinned: true };
+
 export interface Outcome<S> {
   /** The new state; undefined leaves it as it was, null deletes the entity's row. */
   readonly state?: S | null;
@@ -73,6 +75,13 @@ export interface KindDefinition<S extends object = any, P extends ProtocolSpec =
    * and the uncommitted messages handled again in order, so the outcome is as without pipelining.
    */
   readonly pipelined?: boolean;
+  /**
+   * Where the kind's actors live in a cluster. `movable`: on any live node holding one of `roles`, chosen by the
+   * placement policy (a hash of the id by default) and moved when nodes come and go. `pinned`: on the node that
+   * holds the actor's local state (a host actor beside its hypervisor's daemon), announced by that node; while it
+   * is away its actors are unavailable and their durable messages wait in the outbox.
+   */
+  readonly placement: Placement;
   /** Host and scheduler actors stay active; the rest passivate when idle. */
   readonly passivates: boolean;
   /** What failure means for the entity: the state to record when the actor is marked failed. */

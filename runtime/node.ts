@@ -128,7 +128,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
   async start(): Promise<number> {
     const pending = await this.store.pendingOutbox();
     for (const envelope of pending) this.receive(envelope);
-    this.transport.attach(this);
+    await this.transport.attach(this);
     this.running = true;
     this.scheduleSweep();
     this.schedulePrune();
@@ -141,7 +141,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     this.clock.clearTimeout(this.pruner);
     for (const timer of this.delayed) this.clock.clearTimeout(timer);
     this.delayed.clear();
-    this.transport.detach(this.nodeId);
+    await this.transport.detach(this.nodeId);
     // Let handlers that are mid-commit finish so nothing half-done is left to redeliver.
     for (let i = 0; i < 200 && this.busy(); i++) await new Promise((r) => setTimeout(r, 10));
     for (const [, p] of this.pending) {
@@ -223,7 +223,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     for (const envelope of envelopes) {
       if (envelope.delayMs) this.deliverLater(envelope);
       else if (this.kinds.has(envelope.to.kind)) this.receive(envelope);
-      else this.transport.deliver(envelope);
+      else this.transport.deliver(this.nodeId, envelope);
     }
   }
 

@@ -14,6 +14,7 @@ export const consoleKind = defineKind<ConsoleRow, typeof consoleProtocol.spec>({
   model: 'Console',
   key: 'id',
   shared: ['protocol', 'console_type', 'host', 'status'],
+  placement: { pinned: true },
   passivates: true,
   // A failed console session can no longer be trusted to open: its token stops working.
   onFailed: (state, _reason, now) => (state ? failed(state, now) : undefined),

@@ -14,6 +14,7 @@ export const hostKind = (deps: HostDeps) =>
     model: 'Host',
     key: 'name',
     // Hosts report every few seconds and own a hypervisor connection; reloading them would cost more than keeping them.
+    placement: { pinned: true },
     passivates: false,
     // Claims arrive in streams: the next one starts its guest while the last one's commit is in flight.
     // Every hypervisor operation is idempotent by instance UUID, so a replay after a failed commit is safe.

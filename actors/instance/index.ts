@@ -35,6 +35,7 @@ export const instanceKindWith = (timeouts: InstanceTimeouts) =>
     ],
     // What was done to each server, written with the state change it describes.
     records: ACTION_MODELS,
+    placement: { movable: true, roles: ['scheduler', 'compute'] },
     passivates: true,
     // A server whose actor keeps crashing goes to ERROR with a fault, as Nova shows a failed build;
     // a deleted one stays deleted rather than reappearing in error.

@@ -14,6 +14,7 @@ export const networkKind = defineKind<NetworkRow, typeof networkProtocol.spec>({
   model: 'Network',
   key: 'uuid',
   shared: ['project_id', 'status'],
+  placement: { pinned: true },
   passivates: true,
   // A failed network shows ERROR, as Neutron does; a deleted one stays deleted.
   onFailed: (state, reason, now) => (state && !state.deleted_at ? failed(state, reason, now) : undefined),

@@ -17,6 +17,7 @@ export const schedulerKind = (deps: SchedulerDeps) =>
     model: 'Scheduler',
     key: 'name',
     // A scheduler takes every placement request; it stays active rather than reload per request.
+    placement: { movable: true, roles: ['scheduler'] },
     passivates: false,
     // A scheduler has no entity state to mark: the actor record alone says it failed.
     onFailed: () => undefined,

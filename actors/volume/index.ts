@@ -14,6 +14,7 @@ export const volumeKind = defineKind<VolumeRow, typeof volumeProtocol.spec>({
   model: 'Volume',
   key: 'uuid',
   shared: ['project_id', 'status'],
+  placement: { pinned: true },
   passivates: true,
   // A failed volume goes to 'error', which Cinder lets a user delete; a deleted one stays deleted.
   onFailed: (state, reason, now) => (state && !state.deleted_at ? failed(state, reason, now) : undefined),

@@ -5,19 +5,27 @@ import type { NodeEndpoint, Transport } from '../transport.js';
 export class InProcessTransport implements Transport {
   private node: NodeEndpoint | undefined;
 
-  attach(node: NodeEndpoint): void {
+  attach(node: NodeEndpoint): Promise<void> {
     this.node = node;
+    return Promise.resolve();
   }
 
-  detach(nodeId: string): void {
+  detach(nodeId: string): Promise<void> {
     if (this.node?.nodeId === nodeId) this.node = undefined;
+    return Promise.resolve();
   }
 
-  deliver(envelope: Envelope): void {
-    this.node?.receive(envelope);
+  deliver(to: string, envelope: Envelope): void {
+    if (this.node?.nodeId === to) this.node.receive(envelope);
   }
 
-  reply(nodeId: string, reply: Reply): void {
-    if (this.node?.nodeId === nodeId) this.node.receiveReply(reply);
+  reply(to: string, reply: Reply): void {
+    if (this.node?.nodeId === to) this.node.receiveReply(reply);
+  }
+
+  acknowledge(): void {}
+
+  forget(): Promise<void> {
+    return Promise.resolve();
   }
 }
