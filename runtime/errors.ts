@@ -7,6 +7,8 @@ export type ActorErrorCode =
   | 'stale_epoch' // a newer activation of the actor exists
   | 'stopped' // the node is shutting down
   | 'broken_chain' // an earlier commit of the same activation failed
+  | 'overloaded' // the transport holds as many undelivered messages as it may: retry later
+  | 'unavailable' // no live node can take the message now (its owner is away, the transport is down)
   | 'rejected'; // the handler refused the request (a business error)
 
 // A code is an ActorErrorCode, or a kind's own (a rejection's).
