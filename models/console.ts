@@ -1,5 +1,6 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from './columns.js';
+import { defineRow } from './typed.js';
 
 /** A console session: which VM display a token opens, and until when. */
 export interface ConsoleRow {
@@ -31,4 +32,5 @@ export const attributes: ModelAttributes = {
 
 export const indexes = [{ fields: ['instance_uuid'] }];
 
-export const define = (sequelize: Sequelize) => sequelize.define('Console', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) =>
+  defineRow<ConsoleRow>(sequelize, 'Console', attributes, { tableName: table, timestamps: false, indexes });

@@ -1,5 +1,6 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { softDelete, timestamps } from './columns.js';
+import { defineRow } from './typed.js';
 
 /** A flavor: the size a server is booted with. `id` is Nova's `flavorid`, a string. */
 export interface FlavorRow {
@@ -68,8 +69,13 @@ export const projectAttributes: ModelAttributes = {
 };
 export const projectIndexes = [{ fields: ['project_id'] }];
 
-export const define = (sequelize: Sequelize) => sequelize.define('Flavor', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) =>
+  defineRow<FlavorRow>(sequelize, 'Flavor', attributes, { tableName: table, timestamps: false, indexes });
 export const defineExtraSpecs = (sequelize: Sequelize) =>
-  sequelize.define('FlavorExtraSpec', extraSpecAttributes, { tableName: extraSpecsTable, timestamps: false });
+  defineRow<FlavorExtraSpecRow>(sequelize, 'FlavorExtraSpec', extraSpecAttributes, { tableName: extraSpecsTable, timestamps: false });
 export const defineProjects = (sequelize: Sequelize) =>
-  sequelize.define('FlavorProject', projectAttributes, { tableName: projectsTable, timestamps: false, indexes: projectIndexes });
+  defineRow<FlavorProjectRow>(sequelize, 'FlavorProject', projectAttributes, {
+    tableName: projectsTable,
+    timestamps: false,
+    indexes: projectIndexes,
+  });

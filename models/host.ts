@@ -1,5 +1,6 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from './columns.js';
+import { defineRow } from './typed.js';
 
 /** A hypervisor host: capacity, usage and the state of its compute service. */
 export interface HostRow {
@@ -65,7 +66,7 @@ export const attributes: ModelAttributes = {
   ...timestamps,
 };
 
-export const define = (sequelize: Sequelize) => sequelize.define('Host', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) => defineRow<HostRow>(sequelize, 'Host', attributes, { tableName: table, timestamps: false });
 
 /** What a host has free, or what a guest needs of one. */
 export interface Capacity {

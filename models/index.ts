@@ -65,7 +65,7 @@ export type { OutboxRow } from './runtime/outbox.js';
 export type { InboxRow } from './runtime/inbox.js';
 export type { DeadLetterRow } from './runtime/dead-letter.js';
 export type { ActorCrashRow } from './runtime/actor-crash.js';
-export type { InstanceRow } from './instance.js';
+export type { InstanceRow, InstanceCreation } from './instance.js';
 export type { HostRow } from './host.js';
 export type { NetworkRow } from './network.js';
 export type { VolumeRow } from './volume.js';

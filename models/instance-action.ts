@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { defineRow } from './typed.js';
 
 /**
  * What was done to a server and by whom (Nova's instance_actions): one row per API request that
@@ -75,8 +76,12 @@ export const events = {
 };
 
 export const define = (sequelize: Sequelize) => ({
-  InstanceAction: sequelize.define('InstanceAction', actions.attributes, { tableName: actions.table, timestamps: false, indexes: actions.indexes }),
-  InstanceActionEvent: sequelize.define('InstanceActionEvent', events.attributes, {
+  InstanceAction: defineRow<InstanceActionRow>(sequelize, 'InstanceAction', actions.attributes, {
+    tableName: actions.table,
+    timestamps: false,
+    indexes: actions.indexes,
+  }),
+  InstanceActionEvent: defineRow<InstanceActionEventRow>(sequelize, 'InstanceActionEvent', events.attributes, {
     tableName: events.table,
     timestamps: false,
     indexes: events.indexes,

@@ -1,5 +1,6 @@
-import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { DataTypes, type ModelAttributes, type Optional, type Sequelize } from 'sequelize';
 import { softDelete, timestamps } from './columns.js';
+import { defineRow } from './typed.js';
 
 /** A server, with the columns Nova's API filters and sorts on. */
 export interface InstanceRow {
@@ -129,4 +130,11 @@ export const attributes: ModelAttributes = {
 
 export const indexes = [{ fields: ['project_id', 'created_at'] }, { fields: ['host'] }, { fields: ['vm_state'] }, { fields: ['deleted_at'] }];
 
-export const define = (sequelize: Sequelize) => sequelize.define('Instance', attributes, { tableName: table, timestamps: false, indexes });
+/** What an insert must supply: the columns with a default may be left out. */
+export type InstanceCreation = Optional<
+  InstanceRow,
+  'metadata' | 'tags' | 'config_drive' | 'auto_disk_config' | 'security_groups' | 'swap' | 'flavor_extra_specs' | 'force_host'
+>;
+
+export const define = (sequelize: Sequelize) =>
+  defineRow<InstanceRow, InstanceCreation>(sequelize, 'Instance', attributes, { tableName: table, timestamps: false, indexes });

@@ -1,5 +1,6 @@
-import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { DataTypes, type ModelAttributes, type Optional, type Sequelize } from 'sequelize';
 import { timestamps } from './columns.js';
+import { defineRow } from './typed.js';
 
 /** A key pair: it belongs to a user, not a project, and its name is unique for that user. */
 export interface KeyPairRow {
@@ -29,4 +30,5 @@ export const attributes: ModelAttributes = {
 
 export const indexes = [{ fields: ['user_id', 'name'], unique: true }];
 
-export const define = (sequelize: Sequelize) => sequelize.define('KeyPair', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) =>
+  defineRow<KeyPairRow, Optional<KeyPairRow, 'id'>>(sequelize, 'KeyPair', attributes, { tableName: table, timestamps: false, indexes });

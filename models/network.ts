@@ -1,5 +1,6 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { softDelete, timestamps } from './columns.js';
+import { defineRow } from './typed.js';
 
 export interface NetworkRow {
   uuid: string;
@@ -28,4 +29,5 @@ export const attributes: ModelAttributes = {
 
 export const indexes = [{ fields: ['project_id'] }];
 
-export const define = (sequelize: Sequelize) => sequelize.define('Network', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) =>
+  defineRow<NetworkRow>(sequelize, 'Network', attributes, { tableName: table, timestamps: false, indexes });

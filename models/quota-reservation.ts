@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { defineRow } from './typed.js';
 
 /**
  * What a boot in progress holds against its project's quota: taken before its instance rows are
@@ -25,4 +26,5 @@ export const attributes: ModelAttributes = {
   expires_at: { type: DataTypes.DATE, allowNull: false },
 };
 
-export const define = (sequelize: Sequelize) => sequelize.define('QuotaReservation', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) =>
+  defineRow<QuotaReservationRow>(sequelize, 'QuotaReservation', attributes, { tableName: table, timestamps: false });

@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { defineRow } from './typed.js';
 
 /** A project's own limit for one resource, overriding the configured default; -1 is unlimited. */
 export interface QuotaRow {
@@ -15,4 +16,4 @@ export const attributes: ModelAttributes = {
   hard_limit: { type: DataTypes.INTEGER, allowNull: false },
 };
 
-export const define = (sequelize: Sequelize) => sequelize.define('Quota', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) => defineRow<QuotaRow>(sequelize, 'Quota', attributes, { tableName: table, timestamps: false });

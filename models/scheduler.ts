@@ -1,5 +1,6 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from './columns.js';
+import { defineRow } from './typed.js';
 
 /** One scheduler per node with the scheduler role; its row counts the decisions it made. */
 export interface SchedulerRow {
@@ -19,4 +20,4 @@ export const attributes: ModelAttributes = {
   ...timestamps,
 };
 
-export const define = (sequelize: Sequelize) => sequelize.define('Scheduler', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) => defineRow<SchedulerRow>(sequelize, 'Scheduler', attributes, { tableName: table, timestamps: false });

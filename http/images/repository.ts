@@ -72,7 +72,9 @@ export class ImageRepository {
     const { Image, ImageProperty, ImageTag, ImageMember } = this.models;
     await Image.sequelize!.transaction(async (transaction) => {
       await this.lockImage(id, transaction);
-      for (const model of [ImageProperty, ImageTag, ImageMember]) await model.destroy({ where: { image_id: id }, transaction });
+      await ImageProperty.destroy({ where: { image_id: id }, transaction });
+      await ImageTag.destroy({ where: { image_id: id }, transaction });
+      await ImageMember.destroy({ where: { image_id: id }, transaction });
       await Image.destroy({ where: { id }, transaction });
     });
   }

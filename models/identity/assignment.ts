@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { defineRow } from '../typed.js';
 
 /** A role a user holds on a project or a domain. */
 export interface AssignmentRow {
@@ -19,4 +20,5 @@ export const attributes: ModelAttributes = {
 
 export const indexes = [{ fields: ['target_type', 'target_id'] }, { fields: ['role_id'] }];
 
-export const define = (sequelize: Sequelize) => sequelize.define('Assignment', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) =>
+  defineRow<AssignmentRow>(sequelize, 'Assignment', attributes, { tableName: table, timestamps: false, indexes });

@@ -1,5 +1,6 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from '../columns.js';
+import { defineRow } from '../typed.js';
 
 export interface DomainRow {
   id: string;
@@ -20,4 +21,4 @@ export const attributes: ModelAttributes = {
   ...timestamps,
 };
 
-export const define = (sequelize: Sequelize) => sequelize.define('Domain', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) => defineRow<DomainRow>(sequelize, 'Domain', attributes, { tableName: table, timestamps: false });

@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { defineRow } from '../typed.js';
 
 /** EC2 access keys; the secret is encrypted at rest (it must stay recoverable to check SigV4 signatures). */
 export interface Ec2CredentialRow {
@@ -21,4 +22,5 @@ export const attributes: ModelAttributes = {
 
 export const indexes = [{ fields: ['user_id'] }];
 
-export const define = (sequelize: Sequelize) => sequelize.define('Ec2Credential', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) =>
+  defineRow<Ec2CredentialRow>(sequelize, 'Ec2Credential', attributes, { tableName: table, timestamps: false, indexes });

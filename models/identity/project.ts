@@ -1,5 +1,6 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from '../columns.js';
+import { defineRow } from '../typed.js';
 
 export interface ProjectRow {
   id: string;
@@ -27,4 +28,5 @@ export const attributes: ModelAttributes = {
 // Names are unique within a domain, as in Keystone.
 export const indexes = [{ fields: ['domain_id', 'name'], unique: true }];
 
-export const define = (sequelize: Sequelize) => sequelize.define('Project', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) =>
+  defineRow<ProjectRow>(sequelize, 'Project', attributes, { tableName: table, timestamps: false, indexes });

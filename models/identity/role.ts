@@ -1,5 +1,6 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from '../columns.js';
+import { defineRow } from '../typed.js';
 
 export interface RoleRow {
   id: string;
@@ -28,6 +29,6 @@ export const impliedAttributes: ModelAttributes = {
   implied_role_id: { type: DataTypes.STRING(64), primaryKey: true },
 };
 
-export const define = (sequelize: Sequelize) => sequelize.define('Role', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) => defineRow<RoleRow>(sequelize, 'Role', attributes, { tableName: table, timestamps: false });
 export const defineImplied = (sequelize: Sequelize) =>
-  sequelize.define('ImpliedRole', impliedAttributes, { tableName: impliedTable, timestamps: false });
+  defineRow<ImpliedRoleRow>(sequelize, 'ImpliedRole', impliedAttributes, { tableName: impliedTable, timestamps: false });

@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { defineRow } from '../typed.js';
 
 /** Keys that sign tokens: kept in the database so every API node validates every token, across restarts. */
 export interface SigningKeyRow {
@@ -38,6 +39,7 @@ export const revocationAttributes: ModelAttributes = {
   created_at: { type: DataTypes.DATE, allowNull: false },
 };
 
-export const defineKeys = (sequelize: Sequelize) => sequelize.define('SigningKey', keyAttributes, { tableName: keysTable, timestamps: false });
+export const defineKeys = (sequelize: Sequelize) =>
+  defineRow<SigningKeyRow>(sequelize, 'SigningKey', keyAttributes, { tableName: keysTable, timestamps: false });
 export const defineRevocations = (sequelize: Sequelize) =>
-  sequelize.define('Revocation', revocationAttributes, { tableName: revocationsTable, timestamps: false });
+  defineRow<RevocationRow>(sequelize, 'Revocation', revocationAttributes, { tableName: revocationsTable, timestamps: false });

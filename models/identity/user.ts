@@ -1,5 +1,6 @@
-import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { DataTypes, type ModelAttributes, type Optional, type Sequelize } from 'sequelize';
 import { timestamps } from '../columns.js';
+import { defineRow } from '../typed.js';
 
 export interface UserRow {
   id: string;
@@ -31,4 +32,5 @@ export const attributes: ModelAttributes = {
 
 export const indexes = [{ fields: ['domain_id', 'name'], unique: true }];
 
-export const define = (sequelize: Sequelize) => sequelize.define('User', attributes, { tableName: table, timestamps: false, indexes });
+export const define = (sequelize: Sequelize) =>
+  defineRow<UserRow, Optional<UserRow, 'description'>>(sequelize, 'User', attributes, { tableName: table, timestamps: false, indexes });

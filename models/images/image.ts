@@ -1,5 +1,6 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from '../columns.js';
+import { defineRow } from '../typed.js';
 
 /** An image's core properties, as Glance v2 names them. */
 export interface ImageRow {
@@ -82,8 +83,8 @@ export const memberAttributes: ModelAttributes = {
 };
 
 export const define = (sequelize: Sequelize) => ({
-  Image: sequelize.define('Image', attributes, { tableName: table, timestamps: false, indexes }),
-  ImageProperty: sequelize.define('ImageProperty', propertyAttributes, { tableName: propertiesTable, timestamps: false }),
-  ImageTag: sequelize.define('ImageTag', tagAttributes, { tableName: tagsTable, timestamps: false }),
-  ImageMember: sequelize.define('ImageMember', memberAttributes, { tableName: membersTable, timestamps: false }),
+  Image: defineRow<ImageRow>(sequelize, 'Image', attributes, { tableName: table, timestamps: false, indexes }),
+  ImageProperty: defineRow<ImagePropertyRow>(sequelize, 'ImageProperty', propertyAttributes, { tableName: propertiesTable, timestamps: false }),
+  ImageTag: defineRow<ImageTagRow>(sequelize, 'ImageTag', tagAttributes, { tableName: tagsTable, timestamps: false }),
+  ImageMember: defineRow<ImageMemberRow>(sequelize, 'ImageMember', memberAttributes, { tableName: membersTable, timestamps: false }),
 });

@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { defineRow } from '../typed.js';
 
 /** The last few crashes of each actor, with reason and stack (bounded per actor by the runtime). */
 export interface ActorCrashRow {
@@ -25,4 +26,5 @@ export const attributes: ModelAttributes = {
   at: { type: DataTypes.DATE, allowNull: false },
 };
 
-export const define = (sequelize: Sequelize) => sequelize.define('ActorCrash', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) =>
+  defineRow<ActorCrashRow>(sequelize, 'ActorCrash', attributes, { tableName: table, timestamps: false });

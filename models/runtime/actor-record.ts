@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { defineRow } from '../typed.js';
 
 /** One row per actor ever activated: its fencing epoch and whether an operator must restart it. */
 export interface ActorRecordRow {
@@ -25,4 +26,5 @@ export const attributes: ModelAttributes = {
   updated_at: { type: DataTypes.DATE, allowNull: false },
 };
 
-export const define = (sequelize: Sequelize) => sequelize.define('ActorRecord', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) =>
+  defineRow<ActorRecordRow>(sequelize, 'ActorRecord', attributes, { tableName: table, timestamps: false });

@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { defineRow } from '../typed.js';
 
 /** Durable messages the runtime gave up on, kept for an operator with the reason. */
 export interface DeadLetterRow {
@@ -29,4 +30,5 @@ export const attributes: ModelAttributes = {
   created_at: { type: DataTypes.DATE, allowNull: false },
 };
 
-export const define = (sequelize: Sequelize) => sequelize.define('DeadLetter', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) =>
+  defineRow<DeadLetterRow>(sequelize, 'DeadLetter', attributes, { tableName: table, timestamps: false });

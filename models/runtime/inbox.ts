@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { defineRow } from '../typed.js';
 
 /** Ids of handled durable messages and their replies, so a redelivery is answered, not handled again. */
 export interface InboxRow {
@@ -21,4 +22,4 @@ export const attributes: ModelAttributes = {
   handled_at: { type: DataTypes.DATE, allowNull: false },
 };
 
-export const define = (sequelize: Sequelize) => sequelize.define('Inbox', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) => defineRow<InboxRow>(sequelize, 'Inbox', attributes, { tableName: table, timestamps: false });

@@ -1,4 +1,5 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
+import { defineRow } from '../typed.js';
 
 /** Durable messages accepted but not yet handled; a row leaves in the transaction that handles it. */
 export interface OutboxRow {
@@ -33,4 +34,4 @@ export const attributes: ModelAttributes = {
   created_at: { type: DataTypes.DATE, allowNull: false },
 };
 
-export const define = (sequelize: Sequelize) => sequelize.define('Outbox', attributes, { tableName: table, timestamps: false });
+export const define = (sequelize: Sequelize) => defineRow<OutboxRow>(sequelize, 'Outbox', attributes, { tableName: table, timestamps: false });
