@@ -32,6 +32,7 @@ function openSqlite(url: string): Sequelize {
   const sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: false });
   // Sequelize opens a SQLite connection per transaction and sets no busy timeout,
   // so a second writer (another node on the same file) would fail at once instead of waiting.
+  // Sequelize's typings leave the connection manager's pool internals out; these are the parts used.
   const manager = sequelize.connectionManager as unknown as SqliteManager;
   const getConnection = manager.getConnection.bind(manager);
   const releaseConnection = manager.releaseConnection.bind(manager);

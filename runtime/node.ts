@@ -49,7 +49,7 @@ interface Pending {
 }
 
 type NactRef = Parameters<typeof nact.dispatch>[0];
-// Passing a sender saves nact allocating a placeholder one per message.
+// Passing a sender saves nact allocating a placeholder one per message; its typings omit that argument.
 const dispatch = nact.dispatch as unknown as (ref: NactRef, message: unknown, sender: NactRef) => void;
 
 const validName = /^[a-z0-9-$_.+!*'(),]+$/i;
@@ -95,6 +95,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
         this.logger.error({ err: error }, 'fault escalated to the root supervisor');
         return ctx.resume;
       },
+      // nact's typings want an actor-function signature for onCrash that its runtime does not use.
     } as never);
   }
 
@@ -112,6 +113,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
         this.logger.error({ err: error, kind: definition.kind }, 'fault escalated to a kind supervisor');
         return ctx.resume;
       },
+      // nact's typings want an actor-function signature for onCrash that its runtime does not use.
     } as never);
     this.kinds.set(definition.kind, {
       definition,
@@ -322,6 +324,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
 
   private activate(kind: KindRuntime & { activations: Map<string, Activation>; nact: NactRef }, ref: ActorRef): Activation {
     const activation = new Activation({ kind: ref.kind, id: ref.id }, kind, this);
+    // nact's typings tie initialState and onCrash to its own state and context types, not this runtime's.
     activation.mailbox = nact.spawn(kind.nact, processMessage, nactName(ref.id), { initialState: activation, onCrash: this.onActorFault } as never);
     kind.activations.set(ref.id, activation);
     kind.stats.activations++;

@@ -74,6 +74,7 @@ interface SqliteConnection {
   exec(sql: string, done: (error: Error | null) => void): void;
   all(sql: string, done: (error: Error | null, rows: unknown[]) => void): void;
 }
+// Sequelize's typings do not expose a transaction's driver connection, which it does hold.
 const sqliteOf = (transaction: Transaction) => (transaction as unknown as { connection: SqliteConnection }).connection;
 
 const q = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;

@@ -1,6 +1,6 @@
 import { Op as Where, QueryTypes, Transaction, type Model, type ModelStatic, type Sequelize } from 'sequelize';
 import type { Database } from '../../models/database.js';
-import type { OutboxRow } from '../../models/index.js';
+import { rowByPk, rows as rowsOf } from '../../models/typed.js';
 import { fromOutboxRow, inboxRow, toOutboxRow } from './sql-rows.js';
 import { SqlScript, sqlLiteral } from './sql-script.js';
 import type { Envelope } from '../envelope.js';
@@ -137,7 +137,7 @@ export class SqlStore implements ActorStore {
   }
 
   async lookupInbox(messageId: string): Promise<StoredReply | undefined> {
-    const row = (await this.db.models.Inbox.findByPk(messageId, { raw: true })) as { ok: boolean; reply: string | null } | null;
+    const row = await rowByPk(this.db.models.Inbox, messageId);
     if (!row) return undefined;
     // The reply as it was stored: a handler's value, or the error body of a failure.
     const body: unknown = row.reply === null ? undefined : JSON.parse(row.reply);
@@ -145,28 +145,27 @@ export class SqlStore implements ActorStore {
   }
 
   async pendingOutbox(): Promise<Envelope[]> {
-    const rows = (await this.db.models.Outbox.findAll({ order: [['seq', 'ASC']], raw: true })) as unknown as OutboxRow[];
+    const rows = await rowsOf(this.db.models.Outbox, { order: [['seq', 'ASC']] });
     return rows.map(fromOutboxRow);
   }
 
   async listDeadLetters(query: { kind?: string; id?: string; limit: number }): Promise<DeadLetterRecord[]> {
     const where = { ...(query.kind ? { to_kind: query.kind } : {}), ...(query.id ? { to_id: query.id } : {}) };
-    const rows = (await this.db.models.DeadLetter.findAll({
+    const rows = await rowsOf(this.db.models.DeadLetter, {
       where,
       order: [
         ['created_at', 'DESC'],
         ['id', 'ASC'],
       ],
       limit: query.limit,
-      raw: true,
-    })) as unknown as DeadLetterRow[];
+    });
     return rows.map(deadLetterRecord);
   }
 
   async requeueDeadLetter(id: string, newId: string): Promise<Envelope | undefined> {
     const type = this.db.dialect === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined;
     return this.sequelize.transaction({ type }, async (transaction) => {
-      const row = (await this.db.models.DeadLetter.findByPk(id, { raw: true, transaction })) as unknown as DeadLetterRow | null;
+      const row = await rowByPk(this.db.models.DeadLetter, id, { transaction });
       if (!row) return undefined;
       const envelope: Envelope = {
         id: newId,
@@ -177,7 +176,7 @@ export class SqlStore implements ActorStore {
         ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
       };
       await this.db.models.DeadLetter.destroy({ where: { id }, transaction });
-      await this.db.models.Outbox.create(toOutboxRow(envelope, new Date(this.options.now())) as never, { transaction });
+      await this.db.models.Outbox.create(toOutboxRow(envelope, new Date(this.options.now())), { transaction });
       return envelope;
     });
   }
@@ -187,15 +186,14 @@ export class SqlStore implements ActorStore {
   }
 
   async failedActors(limit: number): Promise<FailedActor[]> {
-    const rows = (await this.db.models.ActorRecord.findAll({
+    const rows = await rowsOf(this.db.models.ActorRecord, {
       where: { status: 'failed' },
       order: [
         ['kind', 'ASC'],
         ['id', 'ASC'],
       ],
       limit,
-      raw: true,
-    })) as unknown as Array<{ kind: string; id: string; failure_reason: string | null; failed_at: Date | string | null; node: string | null }>;
+    });
     return rows.map((r) => ({
       ref: { kind: r.kind, id: r.id },
       reason: r.failure_reason ?? 'failed',
@@ -448,7 +446,7 @@ export class SqlStore implements ActorStore {
         message_type: c.messageType ?? null,
         message_id: c.messageId ?? null,
         at: new Date(c.at),
-      })) as never[],
+      })),
       { transaction, validate: false, hooks: false },
     );
     const actors = new Map(crashes.map((c) => [refKey(c.ref), c.ref]));

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FlavorRow, HostRow } from '../../models/index.js';
+import type { FlavorRow } from '../../models/index.js';
+import { rowByPk } from '../../models/typed.js';
 import type { BootImage } from '../images/index.js';
 import { computeActors } from './actors.js';
 import { checkNetworks, imageOfBoot, missingNetwork, type BootRequest } from './boot-request.js';
@@ -99,7 +100,7 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
     authorize(caller, 'os_compute_api:servers:create:forced_host', 'admin');
     const host = asked.host ?? asked.node!;
     // Nova keeps the zone asked for only if the forced host is in it.
-    const row = (await d.models.Host.findByPk(host, { raw: true })) as HostRow | null;
+    const row = await rowByPk(d.models.Host, host);
     if (zone && (row ? row.availability_zone !== zone : zone !== DEFAULT_ZONE)) zone = undefined;
     destination = { host, force: true };
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fn, col, Op, QueryTypes, Transaction } from 'sequelize';
-import type { Models, QuotaReservationRow, QuotaRow } from '../../models/index.js';
+import type { Models } from '../../models/index.js';
+import { rows as rowsOf } from '../../models/typed.js';
 import type { Clock } from '../../runtime/clock.js';
 import { badRequest, ComputeFault } from './errors.js';
 
@@ -43,7 +44,7 @@ export interface ProjectQuotas {
 }
 
 export async function quotasOf(d: Pick<QuotaDeps, 'models' | 'quotas'>, project: string): Promise<ProjectQuotas> {
-  const rows = (await d.models.Quota.findAll({ where: { project_id: project }, raw: true })) as unknown as QuotaRow[];
+  const rows = await rowsOf(d.models.Quota, { where: { project_id: project } });
   const own = new Map(rows.map((q) => [q.resource, q.hard_limit]));
   return {
     instances: own.get('instances') ?? d.quotas.instances,
@@ -73,6 +74,7 @@ export async function instanceUsage(
   options: { except?: string[]; transaction?: Transaction } = {},
 ): Promise<InstanceUsage> {
   const where = { project_id: project, deleted_at: null, ...(options.except?.length ? { reservation_id: { [Op.notIn]: options.except } } : {}) };
+  // Aggregates under aliases: no model type knows these columns, and PostgreSQL hands the sums back as text.
   const [row] = (await d.models.Instance.findAll({
     where,
     transaction: options.transaction,
@@ -205,7 +207,7 @@ export async function reserveInstances(
   const count = await serialized(d.models, project, async (transaction) => {
     const now = new Date(d.clock.now());
     await QuotaReservation.destroy({ where: { project_id: project, expires_at: { [Op.lte]: now } }, transaction });
-    const live = (await QuotaReservation.findAll({ where: { project_id: project }, raw: true, transaction })) as unknown as QuotaReservationRow[];
+    const live = await rowsOf(QuotaReservation, { where: { project_id: project }, transaction });
     const used = await instanceUsage(d, project, { except: live.map((r) => r.id), transaction });
     for (const r of live) {
       used.instances += Number(r.instances);
