@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Models } from '../../models/index.js';
+import { readRow } from '../../models/typed.js';
 import { replaceCloudPassword, writeCloudsYaml } from './clouds-yaml.js';
 import { hashPassword } from './passwords.js';
 import { newId } from './services.js';
@@ -105,7 +106,7 @@ export async function bootstrapIdentity(models: Models, options: BootstrapOption
 
 /** Sets a new admin password (for an operator who lost it) and rewrites the admin cloud in clouds.yaml. */
 export async function resetAdminPassword(models: Models, options: BootstrapOptions, revokeUser: (id: string) => Promise<void>): Promise<void> {
-  const admin = (await models.User.findOne({ where: { name: 'admin', domain_id: 'default' }, raw: true })) as unknown as { id: string } | null;
+  const admin = await readRow(models.User, { where: { name: 'admin', domain_id: 'default' } });
   if (!admin) throw new Error('there is no admin user: start the cloud once first');
   const password = options.adminPassword || randomPassword();
   await models.User.update({ password_hash: await hashPassword(password), enabled: true, updated_at: new Date() }, { where: { id: admin.id } });

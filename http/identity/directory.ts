@@ -1,5 +1,6 @@
 import { Op, literal } from 'sequelize';
-import type { AssignmentRow, DomainRow, Models, ProjectRow, RoleRow, UserRow } from '../../models/index.js';
+import type { AssignmentRow, DomainRow, Models, ProjectRow, RoleRow } from '../../models/index.js';
+import { readByPk, readRow, readRows } from '../../models/typed.js';
 import type { Clock } from '../../runtime/clock.js';
 import { table as assignmentsTable } from '../../models/identity/assignment.js';
 import { table as projectsTable } from '../../models/identity/project.js';
@@ -26,19 +27,19 @@ export class Directory {
     this.roleCache = undefined;
   }
 
-  domain = (id: string) => this.one<DomainRow>(`d/${id}`, () => this.models.Domain.findByPk(id, { raw: true }));
-  domainByName = (name: string) => this.one<DomainRow>(`dn/${name}`, () => this.models.Domain.findOne({ where: { name }, raw: true }));
-  project = (id: string) => this.one<ProjectRow>(`p/${id}`, () => this.models.Project.findByPk(id, { raw: true }));
+  domain = (id: string) => this.one(`d/${id}`, () => readByPk(this.models.Domain, id));
+  domainByName = (name: string) => this.one(`dn/${name}`, () => readRow(this.models.Domain, { where: { name } }));
+  project = (id: string) => this.one(`p/${id}`, () => readByPk(this.models.Project, id));
   projectByName = (name: string, domainId: string) =>
-    this.one<ProjectRow>(`pn/${domainId}/${name}`, () => this.models.Project.findOne({ where: { name, domain_id: domainId }, raw: true }));
-  user = (id: string) => this.one<UserRow>(`u/${id}`, () => this.models.User.findByPk(id, { raw: true }));
+    this.one(`pn/${domainId}/${name}`, () => readRow(this.models.Project, { where: { name, domain_id: domainId } }));
+  user = (id: string) => this.one(`u/${id}`, () => readByPk(this.models.User, id));
   userByName = (name: string, domainId: string) =>
-    this.one<UserRow>(`un/${domainId}/${name}`, () => this.models.User.findOne({ where: { name, domain_id: domainId }, raw: true }));
+    this.one(`un/${domainId}/${name}`, () => readRow(this.models.User, { where: { name, domain_id: domainId } }));
 
   async roles(): Promise<{ byId: Map<string, RoleRow>; implies: Map<string, string[]> }> {
     if (this.roleCache) return this.roleCache;
-    const roles = (await this.models.Role.findAll({ raw: true })) as unknown as RoleRow[];
-    const rules = (await this.models.ImpliedRole.findAll({ raw: true })) as unknown as Array<{ prior_role_id: string; implied_role_id: string }>;
+    const roles = await readRows(this.models.Role);
+    const rules = await readRows(this.models.ImpliedRole);
     const implies = new Map<string, string[]>();
     for (const r of rules) implies.set(r.prior_role_id, [...(implies.get(r.prior_role_id) ?? []), r.implied_role_id]);
     return (this.roleCache = { byId: new Map(roles.map((r) => [r.id, r])), implies });
@@ -58,7 +59,7 @@ export class Directory {
   }
 
   async assignments(where: Partial<AssignmentRow>): Promise<AssignmentRow[]> {
-    return (await this.models.Assignment.findAll({ where, raw: true })) as unknown as AssignmentRow[];
+    return readRows(this.models.Assignment, { where });
   }
 
   /** Effective roles of a user on a project or domain, implied ones included. */
@@ -81,24 +82,25 @@ export class Directory {
   domainsOfProjectsOf(userId: string) {
     const q = this.models.Assignment.sequelize!;
     return literal(
-      `(SELECT domain_id FROM ${q.getQueryInterface().quoteIdentifier(projectsTable)} WHERE id IN ${(this.assignmentTargets(userId, 'project') as unknown as { val: string }).val})`,
+      `(SELECT domain_id FROM ${q.getQueryInterface().quoteIdentifier(projectsTable)} WHERE id IN ${
+        // Sequelize's typings keep a literal's text private; it is the subquery written just above.
+        (this.assignmentTargets(userId, 'project') as unknown as { val: string }).val
+      })`,
     );
   }
 
   /** Projects where the user holds any role. */
   async projectsOf(userId: string): Promise<ProjectRow[]> {
     const ids = [...new Set((await this.assignments({ user_id: userId, target_type: 'project' })).map((a) => a.target_id))];
-    return ids.length
-      ? ((await this.models.Project.findAll({ where: { id: { [Op.in]: ids } }, order: [['name', 'ASC']], raw: true })) as unknown as ProjectRow[])
-      : [];
+    return ids.length ? await readRows(this.models.Project, { where: { id: { [Op.in]: ids } }, order: [['name', 'ASC']] }) : [];
   }
 
   async domainsOf(userId: string): Promise<DomainRow[]> {
     const ids = [...new Set((await this.assignments({ user_id: userId, target_type: 'domain' })).map((a) => a.target_id))];
-    return ids.length ? ((await this.models.Domain.findAll({ where: { id: { [Op.in]: ids } }, raw: true })) as unknown as DomainRow[]) : [];
+    return ids.length ? await readRows(this.models.Domain, { where: { id: { [Op.in]: ids } } }) : [];
   }
 
-  private async one<T>(key: string, query: () => Promise<unknown>): Promise<T | undefined> {
+  private async one<T>(key: string, query: () => Promise<T | null>): Promise<T | undefined> {
     return ((await this.rows.through(key, query)) as T | null) ?? undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { Op } from 'sequelize';
 import type { Models, RevocationRow } from '../../models/index.js';
+import { readRows } from '../../models/typed.js';
 import type { Clock, Timer } from '../../runtime/clock.js';
 import type { TokenClaims } from './token-signer.js';
 
@@ -74,16 +75,12 @@ export class RevocationList {
       issued_before: new Date(revocation.issuedBefore),
       created_at: new Date(this.clock.now()),
     });
-    this.apply(row.get({ plain: true }) as RevocationRow);
+    this.apply(row.get({ plain: true }));
   }
 
   /** Picks up revocations made anywhere since the last poll. */
   async poll(): Promise<void> {
-    const rows = (await this.models.Revocation.findAll({
-      where: { seq: { [Op.gt]: this.lastSeq } },
-      order: [['seq', 'ASC']],
-      raw: true,
-    })) as unknown as RevocationRow[];
+    const rows = await readRows(this.models.Revocation, { where: { seq: { [Op.gt]: this.lastSeq } }, order: [['seq', 'ASC']] });
     for (const row of rows) this.apply(row);
   }
 

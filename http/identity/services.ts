@@ -1,4 +1,5 @@
-import type { Model, ModelStatic, WhereOptions } from 'sequelize';
+import type { WhereOptions } from 'sequelize';
+import { readRows, type RowModel } from '../../models/typed.js';
 import type { Models } from '../../models/index.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Catalog } from './catalog.js';
@@ -44,19 +45,16 @@ export async function limited<T>(s: IdentityServices, read: (limit: number) => P
 }
 
 /** `limited` over a table's rows in Keystone's order (by name, then id), for the lists of named records. */
-export const limitedByName = <T>(s: IdentityServices, model: ModelStatic<Model>, where: WhereOptions) =>
-  limited(
-    s,
-    async (limit) =>
-      (await model.findAll({
-        where,
-        order: [
-          ['name', 'ASC'],
-          ['id', 'ASC'],
-        ],
-        limit,
-        raw: true,
-      })) as unknown as T[],
+export const limitedByName = <Row extends object, C extends object>(s: IdentityServices, model: RowModel<Row, C>, where: WhereOptions) =>
+  limited(s, (limit) =>
+    readRows(model, {
+      where,
+      order: [
+        ['name', 'ASC'],
+        ['id', 'ASC'],
+      ],
+      limit,
+    }),
   );
 
 /** A query-string filter, for routes that take `?name=` and the like. */

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Models } from '../../models/index.js';
+import { readRows } from '../../models/typed.js';
 
 /** What a token says; it is signed, not stored, so any node holding the keys can validate it. */
 export interface TokenClaims {
@@ -31,11 +32,11 @@ export class TokenSigner {
   ) {}
 
   static async load(models: Models): Promise<TokenSigner> {
-    let rows = (await models.SigningKey.findAll({ order: [['created_at', 'ASC']], raw: true })) as unknown as Array<{ id: string; secret: string }>;
+    let rows = await readRows(models.SigningKey, { order: [['created_at', 'ASC']] });
     if (rows.length === 0) {
       // Two nodes starting at once may both create a key: both are valid, any of them signs.
       await models.SigningKey.create({ id: randomBytes(8).toString('hex'), secret: randomBytes(32).toString('hex'), created_at: new Date() });
-      rows = (await models.SigningKey.findAll({ order: [['created_at', 'ASC']], raw: true })) as unknown as Array<{ id: string; secret: string }>;
+      rows = await readRows(models.SigningKey, { order: [['created_at', 'ASC']] });
     }
     const keys = new Map(rows.map((r) => [r.id, Buffer.from(r.secret, 'hex')]));
     return new TokenSigner(keys, rows[rows.length - 1].id);

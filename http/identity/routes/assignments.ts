@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { AssignmentRow } from '../../../models/index.js';
+import { readRows } from '../../../models/typed.js';
 import { forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { authenticate, filter, limited, type IdentityServices, type IdentityState } from '../services.js';
@@ -79,20 +80,17 @@ export function assignmentRoutes(s: IdentityServices): Router<IdentityState> {
     const expand = ctx.query.effective !== undefined;
     // With `effective` the role filter applies to the implied roles too, so after the expansion.
     if (roleId && !expand) where.role_id = roleId;
-    let { rows, truncated } = await limited(
-      s,
-      async (limit) =>
-        (await Assignment.findAll({
-          where,
-          order: [
-            ['user_id', 'ASC'],
-            ['target_type', 'ASC'],
-            ['target_id', 'ASC'],
-            ['role_id', 'ASC'],
-          ],
-          limit,
-          raw: true,
-        })) as unknown as AssignmentRow[],
+    let { rows, truncated } = await limited(s, (limit) =>
+      readRows(Assignment, {
+        where,
+        order: [
+          ['user_id', 'ASC'],
+          ['target_type', 'ASC'],
+          ['target_id', 'ASC'],
+          ['role_id', 'ASC'],
+        ],
+        limit,
+      }),
     );
     if (expand) {
       rows = await effective(s, rows);

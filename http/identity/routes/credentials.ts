@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { randomBytes } from 'node:crypto';
 import type { Ec2CredentialRow } from '../../../models/index.js';
+import { readRow, readRows } from '../../../models/typed.js';
 import { notFound } from '../errors.js';
 import { requireAdminOrSelf } from '../policy.js';
 import { Ec2Create, body } from '../schemas.js';
@@ -35,25 +36,22 @@ export function credentialRoutes(s: IdentityServices): Router<IdentityState> {
       secret_encrypted: s.secrets.seal(randomBytes(16).toString('hex')),
       created_at: new Date(s.clock.now()),
     };
-    await Ec2Credential.create(row as never);
+    await Ec2Credential.create(row);
     ctx.status = 201;
     ctx.body = { credential: view(row) };
   });
 
   router.get('/', async (ctx) => {
     await owner(ctx);
-    const { rows, truncated } = await limited(
-      s,
-      async (limit) =>
-        (await Ec2Credential.findAll({
-          where: { user_id: ctx.params.user },
-          order: [
-            ['created_at', 'ASC'],
-            ['access', 'ASC'],
-          ],
-          limit,
-          raw: true,
-        })) as unknown as Ec2CredentialRow[],
+    const { rows, truncated } = await limited(s, (limit) =>
+      readRows(Ec2Credential, {
+        where: { user_id: ctx.params.user },
+        order: [
+          ['created_at', 'ASC'],
+          ['access', 'ASC'],
+        ],
+        limit,
+      }),
     );
     ctx.body = {
       credentials: rows.map(view),
@@ -64,10 +62,7 @@ export function credentialRoutes(s: IdentityServices): Router<IdentityState> {
 
   router.get('/:access', async (ctx) => {
     await owner(ctx);
-    const row = (await Ec2Credential.findOne({
-      where: { access: ctx.params.access, user_id: ctx.params.user },
-      raw: true,
-    })) as unknown as Ec2CredentialRow | null;
+    const row = await readRow(Ec2Credential, { where: { access: ctx.params.access, user_id: ctx.params.user } });
     if (!row) throw notFound('credential', ctx.params.access);
     ctx.body = { credential: view(row) };
   });

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { Op } from 'sequelize';
-import type { DomainRow } from '../../../models/index.js';
+import { readRows } from '../../../models/typed.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { DomainCreate, DomainUpdate, body } from '../schemas.js';
@@ -28,7 +28,7 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
         ],
       });
     }
-    const { rows, truncated } = await limitedByName<DomainRow>(s, Domain, where);
+    const { rows, truncated } = await limitedByName(s, Domain, where);
     ctx.body = list(
       s.v3Url(),
       'domains',
@@ -83,12 +83,8 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
     const domain = await find(ctx.params.id);
     if (isEnabled(domain.enabled)) throw forbidden('Cannot delete a domain that is enabled, please disable it first.');
     await Domain.sequelize!.transaction(async (transaction) => {
-      const projects = ((await Project.findAll({ where: { domain_id: domain.id }, raw: true, transaction })) as unknown as Array<{ id: string }>).map(
-        (p) => p.id,
-      );
-      const users = ((await User.findAll({ where: { domain_id: domain.id }, raw: true, transaction })) as unknown as Array<{ id: string }>).map(
-        (u) => u.id,
-      );
+      const projects = (await readRows(Project, { where: { domain_id: domain.id }, transaction })).map((p) => p.id);
+      const users = (await readRows(User, { where: { domain_id: domain.id }, transaction })).map((u) => u.id);
       await Assignment.destroy({ where: { target_type: 'project', target_id: projects }, transaction });
       await Assignment.destroy({ where: { target_type: 'domain', target_id: domain.id }, transaction });
       await Assignment.destroy({ where: { user_id: users }, transaction });
@@ -105,10 +101,10 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
 /** A disabled domain's users and projects can use no token issued before. */
 async function revokeDomain(s: IdentityServices, domainId: string): Promise<void> {
   const now = s.clock.now();
-  for (const u of (await s.models.User.findAll({ where: { domain_id: domainId }, raw: true })) as unknown as Array<{ id: string }>) {
+  for (const u of await readRows(s.models.User, { where: { domain_id: domainId } })) {
     await s.tokens.revocations.revoke({ user: u.id, issuedBefore: now });
   }
-  for (const p of (await s.models.Project.findAll({ where: { domain_id: domainId }, raw: true })) as unknown as Array<{ id: string }>) {
+  for (const p of await readRows(s.models.Project, { where: { domain_id: domainId } })) {
     await s.tokens.revocations.revoke({ project: p.id, issuedBefore: now });
   }
 }

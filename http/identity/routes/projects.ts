@@ -23,7 +23,7 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
     const where = listWhere(ctx.query, ['name', 'domain_id', 'parent_id']);
     // Without the admin role a user lists only the projects they hold a role on.
     if (!auth.isAdmin) where.id = { [Op.in]: s.directory.assignmentTargets(auth.userId, 'project') };
-    const { rows, truncated } = await limitedByName<ProjectRow>(s, Project, where);
+    const { rows, truncated } = await limitedByName(s, Project, where);
     ctx.body = list(
       s.v3Url(),
       'projects',
@@ -72,7 +72,7 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
       created_at: now,
       updated_at: now,
     };
-    await Project.create(row as never);
+    await Project.create(row);
     s.directory.changed();
     ctx.status = 201;
     ctx.body = { project: projectView(s.v3Url(), row) };

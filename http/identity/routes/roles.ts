@@ -47,7 +47,7 @@ export function roleRoutes(s: IdentityServices): Router<IdentityState> {
     }
     const now = new Date(s.clock.now());
     const row: RoleRow = { id: newId(), name: role.name, description: role.description ?? '', created_at: now, updated_at: now };
-    await Role.create(row as never);
+    await Role.create(row);
     s.directory.changed();
     ctx.status = 201;
     ctx.body = { role: roleView(s.v3Url(), row) };

@@ -23,7 +23,7 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     const auth = await authenticate(s, ctx);
     const where = listWhere(ctx.query, ['name', 'domain_id']);
     if (!auth.isAdmin) where.id = auth.userId;
-    const { rows, truncated } = await limitedByName<UserRow>(s, User, where);
+    const { rows, truncated } = await limitedByName(s, User, where);
     ctx.body = list(
       s.v3Url(),
       'users',
@@ -60,7 +60,7 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
       created_at: now,
       updated_at: now,
     };
-    await User.create(row as never);
+    await User.create(row);
     s.directory.changed();
     ctx.status = 201;
     ctx.body = { user: userView(s.v3Url(), row) };
