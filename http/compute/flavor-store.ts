@@ -1,8 +1,9 @@
 import { Transaction } from 'sequelize';
-import type { FlavorProjectRow, FlavorRow } from '../../models/index.js';
+import type { FlavorRow } from '../../models/index.js';
 import { extraSpecsOf, findFlavor, type FlavorViewer } from '../../services/compute/flavors.js';
 import { notFound } from './errors.js';
 import type { ComputeContext, ComputeServices } from './services.js';
+import { readRows } from '../../models/typed.js';
 
 // The lookups the compute service makes too live there; the API's own reads follow.
 export { extraSpecsOf, findFlavor, type FlavorViewer };
@@ -17,21 +18,13 @@ export async function flavorInPath(s: ComputeServices, ctx: ComputeContext): Pro
 /** The ids of the private flavors a project was given access to. */
 export async function flavorsOpenTo(s: ComputeServices, projectId: string | undefined): Promise<Set<string>> {
   if (!projectId) return new Set();
-  const rows = (await s.models.FlavorProject.findAll({
-    where: { project_id: projectId },
-    attributes: ['flavor_id'],
-    raw: true,
-  })) as unknown as FlavorProjectRow[];
+  const rows = await readRows(s.models.FlavorProject, { where: { project_id: projectId }, attributes: ['flavor_id'] });
   return new Set(rows.map((r) => r.flavor_id));
 }
 
 /** The projects given access to a flavor, by id. */
 export async function flavorProjects(s: ComputeServices, id: string): Promise<string[]> {
-  const rows = (await s.models.FlavorProject.findAll({
-    where: { flavor_id: id },
-    order: [['project_id', 'ASC']],
-    raw: true,
-  })) as unknown as FlavorProjectRow[];
+  const rows = await readRows(s.models.FlavorProject, { where: { flavor_id: id }, order: [['project_id', 'ASC']] });
   return rows.map((r) => r.project_id);
 }
 

@@ -4,6 +4,7 @@ import type { RequestOptions } from '../../runtime/client.js';
 import { computeActors, type InstanceClient } from '../../services/compute/actors.js';
 import { findServer as findServerFor, instanceNotFound, instanceRefusal } from '../../services/compute/servers.js';
 import type { ComputeContext, ComputeServices } from './services.js';
+import { readRows } from '../../models/typed.js';
 
 export { instanceNotFound };
 
@@ -33,6 +34,6 @@ export async function askInstance<R>(
 export async function hostsByName(s: ComputeServices, names: Iterable<string | null>): Promise<Map<string, HostRow>> {
   const wanted = [...new Set([...names].filter((n): n is string => Boolean(n)))];
   if (!wanted.length) return new Map();
-  const rows = (await s.models.Host.findAll({ where: { name: { [Op.in]: wanted } }, raw: true })) as unknown as HostRow[];
+  const rows = await readRows(s.models.Host, { where: { name: { [Op.in]: wanted } } });
   return new Map(rows.map((h) => [h.name, h]));
 }

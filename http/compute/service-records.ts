@@ -1,4 +1,4 @@
-import type { HostRow, SchedulerRow } from '../../models/index.js';
+import type { HostRow } from '../../models/index.js';
 import { serviceUp } from '../../models/host.js';
 import { dbBool } from '../db-values.js';
 import { badRequest } from './errors.js';
@@ -34,7 +34,7 @@ export const INTERNAL_ZONE = 'internal';
 export const computeUp = (h: HostRow, now: number, serviceDownMs: number) => serviceUp({ ...h, service_disabled: false }, now, serviceDownMs);
 
 export const hostRows = async (s: ComputeServices): Promise<HostRow[]> =>
-  (await s.models.Host.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }) as HostRow);
+  (await s.models.Host.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }));
 
 export const computeRecord = (h: HostRow, now: number, serviceDownMs: number): ServiceRecord => ({
   binary: 'nova-compute',
@@ -51,7 +51,7 @@ export const computeRecord = (h: HostRow, now: number, serviceDownMs: number): S
 /** Every service, schedulers' first (they start first, so Nova gives them the lower ids). */
 export async function serviceRecords(s: ComputeServices): Promise<ServiceRecord[]> {
   const now = s.clock.now();
-  const schedulers = (await s.models.Scheduler.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }) as SchedulerRow);
+  const schedulers = (await s.models.Scheduler.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }));
   const internal = schedulers.flatMap((sc) => {
     const up = now - new Date(sc.updated_at).getTime() <= s.serviceDownMs;
     return (['nova-scheduler', 'nova-conductor'] as const).map((binary): ServiceRecord => ({

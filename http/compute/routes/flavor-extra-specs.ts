@@ -17,7 +17,7 @@ export function flavorExtraSpecRoutes(s: ComputeServices): Router<ComputeState> 
   // clients are held to) has every value a string: the answer shows what was stored.
   const store = async (flavorId: string, specs: Record<string, string | number>) => {
     const rows: FlavorExtraSpecRow[] = Object.entries(specs).map(([key, value]) => ({ flavor_id: flavorId, key, value: String(value) }));
-    await s.models.FlavorExtraSpec.bulkCreate(rows as never[], { updateOnDuplicate: ['value'] });
+    await s.models.FlavorExtraSpec.bulkCreate(rows, { updateOnDuplicate: ['value'] });
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   };
 

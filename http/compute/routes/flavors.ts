@@ -11,6 +11,7 @@ import { collectionLinks, limitOf, markerOf } from '../pagination.js';
 import { authorize, permits, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { sortSql, sortValues, withoutKeys } from '../server-page.js';
 import { flavorDetail, flavorSummary } from '../views/flavor.js';
+import { readRows } from '../../../models/typed.js';
 
 /** Python's int() of a query value, or Nova's 400 naming the filter. */
 function intFilter(name: string, value: string | string[] | undefined): number | undefined {
@@ -89,13 +90,12 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
       filters.push(sql.after(sortValues(at, sort.length)));
     }
     if (limit === 0) return [];
-    const rows = (await Flavor.findAll({
+    const rows = await readRows(Flavor, {
       where: { [Op.and]: filters },
       attributes: [...Object.keys(Flavor.getAttributes()), ...sql.keys],
       order: sql.order,
       limit,
-      raw: true,
-    })) as unknown as FlavorRow[];
+    });
     return rows.map((f) => withoutKeys(f, sort.length));
   };
   const specsFor = async (ctx: ComputeContext, rows: FlavorRow[]) =>
@@ -166,7 +166,7 @@ export function flavorRoutes(s: ComputeServices): Router<ComputeState> {
           throw new NovaFault(409, `Flavor with name ${name} already exists.`);
         // A deleted flavor's row gives its id up to the new one (Nova deletes the row outright).
         await Flavor.destroy({ where: { id }, transaction });
-        await Flavor.create(row as never, { transaction });
+        await Flavor.create(row, { transaction });
       });
     } catch (error) {
       if (error instanceof UniqueConstraintError) {

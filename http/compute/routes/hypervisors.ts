@@ -19,6 +19,7 @@ import {
   type HostedServer,
   type HypervisorFacts,
 } from '../views/hypervisor.js';
+import { readRows } from '../../../models/typed.js';
 
 const rule = (name: string) => `os_compute_api:os-hypervisors:${name}`;
 // A route a microversion does not have answers as if it did not exist.
@@ -50,15 +51,14 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
     const names = hosts.map((h) => h.name);
     const rows =
       want.servers || want.workload
-        ? ((await s.models.Instance.findAll({
+        ? await readRows(s.models.Instance, {
             where: { host: { [Op.in]: names }, deleted_at: null, ...(want.servers ? {} : { task_state: { [Op.ne]: null } }) },
             attributes: ['uuid', 'display_name', 'host', 'task_state'],
             order: [
               ['created_at', 'ASC'],
               ['uuid', 'ASC'],
             ],
-            raw: true,
-          })) as unknown as Array<{ uuid: string; display_name: string; host: string; task_state: string | null }>)
+          })
         : [];
     return Promise.all(
       hosts.map(async (row) => {

@@ -1,11 +1,12 @@
 import Router from '@koa/router';
 import { Op, type WhereOptions } from 'sequelize';
-import type { InstanceActionEventRow, InstanceActionRow } from '../../../models/index.js';
+import type { InstanceActionRow } from '../../../models/index.js';
 import { badRequest, notFound } from '../errors.js';
 import { MAX_LIMIT } from '../pagination.js';
 import { findServer } from '../server-lookup.js';
 import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { actionView, eventView, eventVisibility } from '../views/instance-actions.js';
+import { readRow, readRows } from '../../../models/typed.js';
 
 /** The server, deleted ones too from 2.21 (Nova reads them with read_deleted='yes'); another project's is 404. */
 const serverOf = (s: ComputeServices, ctx: ComputeContext) =>
@@ -70,7 +71,7 @@ export function instanceActionRoutes(s: ComputeServices): Router<ComputeState> {
     const where: Record<string | symbol, unknown> = { instance_uuid: server.uuid };
     if (!query) {
       // Before 2.58 Nova lists every action; the newest max_limit bound what one request reads, however many a member caused.
-      const rows = (await actions.findAll({ where, order: newestFirst, limit: MAX_LIMIT, raw: true })) as unknown as InstanceActionRow[];
+      const rows = await readRows(actions, { where, order: newestFirst, limit: MAX_LIMIT });
       ctx.body = { instanceActions: rows.map((a) => actionView(a, v)) };
       return;
     }
@@ -93,10 +94,7 @@ export function instanceActionRoutes(s: ComputeServices): Router<ComputeState> {
       where[Op.or] = [{ created_at: { [Op.lt]: created } }, { created_at: created, id: { [Op.lt]: marker.id } }];
     }
     const limit = Math.min(query.limit ?? MAX_LIMIT, MAX_LIMIT);
-    const rows =
-      limit === 0
-        ? []
-        : ((await actions.findAll({ where: where as WhereOptions, order: newestFirst, limit, raw: true })) as unknown as InstanceActionRow[]);
+    const rows = limit === 0 ? [] : await readRows(actions, { where: where as WhereOptions, order: newestFirst, limit });
     ctx.body = { instanceActions: rows.map((a) => actionView(a, v)), ...nextLink(s, ctx, server.uuid, rows, limit) };
   });
 
@@ -104,20 +102,10 @@ export function instanceActionRoutes(s: ComputeServices): Router<ComputeState> {
     const server = await serverOf(s, ctx);
     authorize(ctx, 'os_compute_api:os-instance-actions:show', 'reader');
     const v = ctx.state.version;
-    const action = (await actions.findOne({
-      where: { instance_uuid: server.uuid, request_id: ctx.params.requestId },
-      order: newestFirst,
-      raw: true,
-    })) as InstanceActionRow | null;
+    const action = await readRow(actions, { where: { instance_uuid: server.uuid, request_id: ctx.params.requestId }, order: newestFirst });
     if (!action) throw notFound(`Action ${ctx.params.requestId} not found`);
     const show = eventVisibility(ctx.state.auth.isAdmin, v);
-    const events = show
-      ? ((await s.models.InstanceActionEvent.findAll({
-          where: { action_id: action.id },
-          order: newestFirst,
-          raw: true,
-        })) as unknown as InstanceActionEventRow[])
-      : undefined;
+    const events = show ? await readRows(s.models.InstanceActionEvent, { where: { action_id: action.id }, order: newestFirst }) : undefined;
     const projectId = action.project_id ?? server.project_id;
     ctx.body = { instanceAction: { ...actionView(action, v), ...(events ? { events: events.map((e) => eventView(e, projectId, show!)) } : {}) } };
   });

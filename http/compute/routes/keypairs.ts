@@ -9,6 +9,7 @@ import { findKeyPair } from '../keypair-store.js';
 import { collectionLinks, limitOf, markerOf, MAX_LIMIT } from '../pagination.js';
 import { quotasOf } from '../../../services/compute/quotas.js';
 import { isoMicros, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { readRows } from '../../../models/typed.js';
 
 const POLICY = 'os_compute_api:os-keypairs';
 
@@ -65,7 +66,7 @@ export function keypairRoutes(s: ComputeServices): Router<ComputeState> {
       if (!(await findKeyPair(s, userId, marker))) throw badRequest(`Marker ${marker} could not be found.`);
       where.name = { [Op.gt]: marker };
     }
-    const rows = (await s.models.KeyPair.findAll({ where, order: [['name', 'ASC']], limit, raw: true })) as unknown as KeyPairRow[];
+    const rows = await readRows(s.models.KeyPair, { where, order: [['name', 'ASC']], limit });
     const links = paged
       ? collectionLinks(
           s,

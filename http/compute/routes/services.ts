@@ -36,7 +36,7 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
       if ((error as { code?: string }).code === 'rejected') throw notFound(`Host '${host}' is not mapped to any cell`);
       throw error;
     }
-    return (await s.models.Host.findByPk(host))!.get({ plain: true }) as HostRow;
+    return (await s.models.Host.findByPk(host))!.get({ plain: true });
   }
 
   router.get('/os-services', async (ctx) => {
