@@ -1,14 +1,14 @@
-import type { ImageRow } from '../../models/index.js';
 import type { Caller } from '../../services/identity/index.js';
 import type { ImageService } from '../../services/images/index.js';
 import { visible } from './access.js';
 import type { ImageRepository } from './repository.js';
+import { readRow } from '../../models/typed.js';
 
 /** The image service as compute reaches it (services/images): an image by id, under Glance's visibility rules. */
 export function imageService(repo: ImageRepository): ImageService {
   return {
     async bootImage(caller: Caller, project: string, id: string) {
-      const row = (await repo.models.Image.findOne({ where: { id }, raw: true })) as ImageRow | null;
+      const row = await readRow(repo.models.Image, { where: { id } });
       if (!row) return undefined;
       // Membership matters only for a shared image of another project; most boots need one read.
       const shared = row.visibility === 'shared' && row.owner !== project && !caller.isAdmin;

@@ -1,6 +1,7 @@
 import { Op, type Transaction, type WhereOptions } from 'sequelize';
 import type { ImageMemberRow, ImageRow, Models } from '../../models/index.js';
 import type { FullImage } from './views.js';
+import { readRows } from '../../models/typed.js';
 
 /** Reads and writes image rows with their custom properties and tags. */
 export class ImageRepository {
@@ -12,22 +13,15 @@ export class ImageRepository {
   }
 
   async all(where: WhereOptions = {}): Promise<FullImage[]> {
-    return this.withDetails((await this.models.Image.findAll({ where, raw: true })) as unknown as ImageRow[]);
+    return this.withDetails(await readRows(this.models.Image, { where }));
   }
 
   /** The rows with their custom properties and tags, in the rows' order. */
   async withDetails(rows: ImageRow[]): Promise<FullImage[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const props = (await this.models.ImageProperty.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true })) as unknown as Array<{
-      image_id: string;
-      name: string;
-      value: string;
-    }>;
-    const tags = (await this.models.ImageTag.findAll({ where: { image_id: { [Op.in]: ids } }, raw: true })) as unknown as Array<{
-      image_id: string;
-      value: string;
-    }>;
+    const props = await readRows(this.models.ImageProperty, { where: { image_id: { [Op.in]: ids } } });
+    const tags = await readRows(this.models.ImageTag, { where: { image_id: { [Op.in]: ids } } });
     const full = new Map<string, FullImage>(rows.map((row) => [row.id, { row, properties: {}, tags: [] }]));
     for (const p of props) full.get(p.image_id)!.properties[p.name] = p.value;
     for (const t of tags) full.get(t.image_id)!.tags.push(t.value);
@@ -39,7 +33,7 @@ export class ImageRepository {
     const { Image, ImageProperty, ImageTag } = this.models;
     await Image.sequelize!.transaction(async (transaction) => {
       await this.lockImage(image.row.id, transaction);
-      await Image.upsert(image.row as never, { transaction });
+      await Image.upsert(image.row, { transaction });
       await ImageProperty.destroy({ where: { image_id: image.row.id }, transaction });
       await ImageTag.destroy({ where: { image_id: image.row.id }, transaction });
       const props = Object.entries(image.properties).map(([name, value]) => ({ image_id: image.row.id, name, value }));
@@ -86,10 +80,10 @@ export class ImageRepository {
   }
 
   async membersOf(imageId: string): Promise<ImageMemberRow[]> {
-    return (await this.models.ImageMember.findAll({ where: { image_id: imageId }, raw: true })) as unknown as ImageMemberRow[];
+    return readRows(this.models.ImageMember, { where: { image_id: imageId } });
   }
 
   async membershipsOf(project: string): Promise<ImageMemberRow[]> {
-    return (await this.models.ImageMember.findAll({ where: { member: project }, raw: true })) as unknown as ImageMemberRow[];
+    return readRows(this.models.ImageMember, { where: { member: project } });
   }
 }

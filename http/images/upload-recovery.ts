@@ -1,9 +1,9 @@
 import { Op } from 'sequelize';
 import type { Logger } from 'pino';
-import type { ImageRow } from '../../models/index.js';
 import type { Clock, Timer } from '../../runtime/clock.js';
 import type { ImageStore } from './image-store.js';
 import type { ImageRepository } from './repository.js';
+import { readRows } from '../../models/typed.js';
 
 /**
  * Puts images whose upload died (its process killed, its node gone) back to `queued`, as Glance
@@ -20,11 +20,7 @@ export async function recoverUploads(
   swept: string[] = [],
 ): Promise<string[]> {
   const dead = new Set([...swept, ...(await store.sweep())]);
-  const saving = (await repo.models.Image.findAll({
-    where: { status: 'saving' },
-    attributes: ['id', 'updated_at'],
-    raw: true,
-  })) as unknown as ImageRow[];
+  const saving = await readRows(repo.models.Image, { where: { status: 'saving' }, attributes: ['id', 'updated_at'] });
   const reset: string[] = [];
   for (const image of saving) {
     if (await store.uploading(image.id)) continue;

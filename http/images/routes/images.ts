@@ -9,6 +9,7 @@ import { after, listConditions, order, pageSize, sortKeys } from '../image-list.
 import { applyProperty } from '../image-input.js';
 import { authenticate, findVisible, jsonBody, type ImageServices, type ImageState } from '../services.js';
 import { imageView, isTrue, type FullImage } from '../views.js';
+import { readRows } from '../../../models/typed.js';
 
 const PATCH_TYPES = ['application/openstack-images-v2.1-json-patch', 'application/openstack-images-v2.0-json-patch'];
 
@@ -35,7 +36,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
       where.push(after(at.row, keys));
     }
     // One row more than the page tells whether there is a next page.
-    const rows = (await Image.findAll({ where: { [Op.and]: where }, order: order(keys), limit: size + 1, raw: true })) as unknown as ImageRow[];
+    const rows = await readRows(Image, { where: { [Op.and]: where }, order: order(keys), limit: size + 1 });
     const page = await s.repo.withDetails(rows.slice(0, size));
     const body: Record<string, unknown> = { images: page.map(imageView), first: '/v2/images', schema: '/v2/schemas/images' };
     if (rows.length > page.length && page.length) {

@@ -47,7 +47,7 @@ export function memberRoutes(s: ImageServices): Router<ImageState> {
     if (members.some((m) => m.member === member)) throw new GlanceError(409, `Member ${member} already associated with image ${image.row.id}.`);
     const now = new Date(s.clock.now());
     const row: ImageMemberRow = { image_id: image.row.id, member, status: 'pending', created_at: now, updated_at: now };
-    await ImageMember.create(row as never);
+    await ImageMember.create(row);
     ctx.body = view(row);
   });
 
