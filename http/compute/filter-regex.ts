@@ -11,6 +11,7 @@ export const MAX_FILTER_REGEX_LENGTH = 255;
 // per character, so a pattern that compiles to more than this is refused too ('.{1000}' repeated).
 const MAX_PROGRAM = 1000;
 
+// re2js's typings hide the compiled program, whose size bounds a filter's cost.
 const programSize = (re: RE2JS): number | undefined => (re.re2() as unknown as { prog?: { inst?: unknown[] } }).prog?.inst?.length;
 
 /** Whether RE2 compiles it (the query schema's 'regex' format also takes what Python's re does). */

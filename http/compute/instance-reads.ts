@@ -17,9 +17,11 @@ export async function readInstances(
   options: Omit<FindOptions, 'attributes'> & { attributes?: Attribute[] },
 ): Promise<InstanceRow[]> {
   const sequelize = model.sequelize!;
+  // Raw rows, typed as instances by Sequelize; they also carry the aliased sort expressions, so not readRows.
   if (sequelize.getDialect() !== 'sqlite') return model.findAll({ ...options, raw: true }) as unknown as Promise<InstanceRow[]>;
   const attributes = options.attributes ?? Object.keys(model.getAttributes());
   const names = attributes.map((a) => (typeof a === 'string' ? a : a[1]));
+  // Sequelize's typings do not expose the query generator, which writes the same SELECT as findAll.
   const generator = (sequelize.getQueryInterface() as unknown as { queryGenerator: { selectQuery(t: string, o: object, m: unknown): string } })
     .queryGenerator;
   const inner = generator.selectQuery(model.getTableName() as string, { ...options, attributes }, model).replace(/;\s*$/, '');

@@ -117,6 +117,7 @@ const mpint = (b64url: string) => {
 
 /** A new RSA 2048 key pair, as Nova generates one (the comment says who made it). */
 export async function generateSshKeyPair(): Promise<GeneratedKeyPair> {
+  // @types/node's generateKeyPair overloads know no 'jwk' public key encoding, which Node supports.
   const { publicKey, privateKey } = (await promisify(generateKeyPair)('rsa', {
     modulusLength: 2048,
     publicExponent: 0x10001,

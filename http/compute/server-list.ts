@@ -149,6 +149,7 @@ const TIMESTAMPS = ['created_at', 'updated_at', 'launched_at', 'terminated_at', 
 // How MySQL prints the columns a regular expression reads ('2026-11-25 09:37:29' for a time).
 function columnText(row: InstanceRow, column: string): string | null {
   if (column in CONSTANTS) return CONSTANTS[column];
+  // A filter names its column at run time; InstanceRow has no index signature.
   const value = (row as unknown as Record<string, string | number | boolean | Date | null | undefined>)[column];
   if (value === null || value === undefined) return null;
   if (typeof value === 'boolean') return value ? '1' : '0';

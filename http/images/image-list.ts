@@ -103,6 +103,7 @@ export function listConditions(sequelize: Sequelize, auth: AuthContext, q: Query
 /** The rows that come after the marker in this order (keyset paging: no offset, no rows skipped by reading). */
 export function after(marker: ImageRow, keys: SortKey[]): WhereOptions {
   const value = (k: string) => {
+    // Sort keys are named at run time; ImageRow has no index signature.
     const v = (marker as unknown as Record<string, unknown>)[k];
     return v === null || v === undefined ? null : DATES.has(k) ? new Date(v as string) : v;
   };
