@@ -1,6 +1,6 @@
 import { Op as Where, QueryTypes, Transaction, type Model, type ModelStatic, type Sequelize } from 'sequelize';
 import type { Database } from '../../models/database.js';
-import { rowByPk, rows as rowsOf } from '../../models/typed.js';
+import { readByPk, readRows } from '../../models/typed.js';
 import { fromOutboxRow, inboxRow, toOutboxRow } from './sql-rows.js';
 import { SqlScript, sqlLiteral } from './sql-script.js';
 import type { Envelope } from '../envelope.js';
@@ -137,7 +137,7 @@ export class SqlStore implements ActorStore {
   }
 
   async lookupInbox(messageId: string): Promise<StoredReply | undefined> {
-    const row = await rowByPk(this.db.models.Inbox, messageId);
+    const row = await readByPk(this.db.models.Inbox, messageId);
     if (!row) return undefined;
     // The reply as it was stored: a handler's value, or the error body of a failure.
     const body: unknown = row.reply === null ? undefined : JSON.parse(row.reply);
@@ -145,13 +145,13 @@ export class SqlStore implements ActorStore {
   }
 
   async pendingOutbox(): Promise<Envelope[]> {
-    const rows = await rowsOf(this.db.models.Outbox, { order: [['seq', 'ASC']] });
+    const rows = await readRows(this.db.models.Outbox, { order: [['seq', 'ASC']] });
     return rows.map(fromOutboxRow);
   }
 
   async listDeadLetters(query: { kind?: string; id?: string; limit: number }): Promise<DeadLetterRecord[]> {
     const where = { ...(query.kind ? { to_kind: query.kind } : {}), ...(query.id ? { to_id: query.id } : {}) };
-    const rows = await rowsOf(this.db.models.DeadLetter, {
+    const rows = await readRows(this.db.models.DeadLetter, {
       where,
       order: [
         ['created_at', 'DESC'],
@@ -165,7 +165,7 @@ export class SqlStore implements ActorStore {
   async requeueDeadLetter(id: string, newId: string): Promise<Envelope | undefined> {
     const type = this.db.dialect === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined;
     return this.sequelize.transaction({ type }, async (transaction) => {
-      const row = await rowByPk(this.db.models.DeadLetter, id, { transaction });
+      const row = await readByPk(this.db.models.DeadLetter, id, { transaction });
       if (!row) return undefined;
       const envelope: Envelope = {
         id: newId,
@@ -186,7 +186,7 @@ export class SqlStore implements ActorStore {
   }
 
   async failedActors(limit: number): Promise<FailedActor[]> {
-    const rows = await rowsOf(this.db.models.ActorRecord, {
+    const rows = await readRows(this.db.models.ActorRecord, {
       where: { status: 'failed' },
       order: [
         ['kind', 'ASC'],

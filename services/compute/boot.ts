@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FlavorRow } from '../../models/index.js';
-import { rowByPk } from '../../models/typed.js';
+import { readByPk } from '../../models/typed.js';
 import type { BootImage } from '../images/index.js';
 import { computeActors } from './actors.js';
 import { checkNetworks, imageOfBoot, missingNetwork, type BootRequest } from './boot-request.js';
@@ -100,7 +100,7 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
     authorize(caller, 'os_compute_api:servers:create:forced_host', 'admin');
     const host = asked.host ?? asked.node!;
     // Nova keeps the zone asked for only if the forced host is in it.
-    const row = await rowByPk(d.models.Host, host);
+    const row = await readByPk(d.models.Host, host);
     if (zone && (row ? row.availability_zone !== zone : zone !== DEFAULT_ZONE)) zone = undefined;
     destination = { host, force: true };
   }

@@ -1,11 +1,11 @@
 import type { KeyPairRow, Models } from '../../models/index.js';
-import { row as rowOf } from '../../models/typed.js';
+import { readRow } from '../../models/typed.js';
 import { badRequest } from './errors.js';
 import type { ComputeCaller } from './policy.js';
 
 /** A user's key pair by name. */
 export async function findKeyPair(d: { models: Models }, userId: string, name: string): Promise<KeyPairRow | undefined> {
-  return (await rowOf(d.models.KeyPair, { where: { user_id: userId, name } })) ?? undefined;
+  return (await readRow(d.models.KeyPair, { where: { user_id: userId, name } })) ?? undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fn, col, Op, QueryTypes, Transaction } from 'sequelize';
 import type { Models } from '../../models/index.js';
-import { rows as rowsOf } from '../../models/typed.js';
+import { readRows } from '../../models/typed.js';
 import type { Clock } from '../../runtime/clock.js';
 import { badRequest, ComputeFault } from './errors.js';
 
@@ -44,7 +44,7 @@ export interface ProjectQuotas {
 }
 
 export async function quotasOf(d: Pick<QuotaDeps, 'models' | 'quotas'>, project: string): Promise<ProjectQuotas> {
-  const rows = await rowsOf(d.models.Quota, { where: { project_id: project } });
+  const rows = await readRows(d.models.Quota, { where: { project_id: project } });
   const own = new Map(rows.map((q) => [q.resource, q.hard_limit]));
   return {
     instances: own.get('instances') ?? d.quotas.instances,
@@ -207,7 +207,7 @@ export async function reserveInstances(
   const count = await serialized(d.models, project, async (transaction) => {
     const now = new Date(d.clock.now());
     await QuotaReservation.destroy({ where: { project_id: project, expires_at: { [Op.lte]: now } }, transaction });
-    const live = await rowsOf(QuotaReservation, { where: { project_id: project }, transaction });
+    const live = await readRows(QuotaReservation, { where: { project_id: project }, transaction });
     const used = await instanceUsage(d, project, { except: live.map((r) => r.id), transaction });
     for (const r of live) {
       used.instances += Number(r.instances);

@@ -1,6 +1,6 @@
 import type { instanceProtocol } from '../../actors/instance/protocol.js';
 import type { InstanceRow } from '../../models/index.js';
-import { row as rowOf } from '../../models/typed.js';
+import { readRow } from '../../models/typed.js';
 import type { PayloadOf } from '../../runtime/protocol.js';
 import { computeActors } from './actors.js';
 import type { ComputeDeps } from './deps.js';
@@ -23,7 +23,7 @@ export async function findServer(
   options: { attributes?: Array<keyof InstanceRow>; deleted?: boolean } = {},
 ): Promise<InstanceRow> {
   const where = options.deleted ? { uuid: id } : { uuid: id, deleted_at: null };
-  const row = await rowOf(d.models.Instance, { where, attributes: options.attributes });
+  const row = await readRow(d.models.Instance, { where, attributes: options.attributes });
   if (!row || (!caller.auth.isAdmin && row.project_id !== caller.project)) throw instanceNotFound(id);
   return row;
 }
