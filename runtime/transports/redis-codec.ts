@@ -1,40 +1,62 @@
 import type { Envelope, Reply } from '../envelope.js';
 import type { ActorRef } from '../ref.js';
 
-// A stream entry holds one field: its name says what the value (JSON) is. Whatever another process wrote
-// is checked here, at the boundary, so a malformed entry is refused by name instead of crashing a handler.
+// A stream entry carries a batch: what one sender wrote to one node in one flush, in order, as one field
+// `m` holding a JSON array of `["e", envelope]` and `["r", reply]`. Whatever another process wrote is checked
+// here, at the boundary: a malformed entry or item is refused by name instead of crashing a handler.
 
-const ENVELOPE = 'e';
-const REPLY = 'r';
+export const FIELD = 'm';
 
-export type Decoded = { readonly envelope: Envelope } | { readonly reply: Reply };
+export type Item = { readonly envelope: Envelope } | { readonly reply: Reply };
 
-/** Throws (JSON.stringify's TypeError) on a payload that is not JSON-safe: a BigInt, a cycle. */
-export const encodeEnvelope = (envelope: Envelope): [string, string] => [ENVELOPE, JSON.stringify(envelope)];
+/** One item, encoded; throws (JSON.stringify's TypeError) on a payload that is not JSON-safe: a BigInt, a cycle. */
+export const encodeEnvelope = (envelope: Envelope): string => `["e",${JSON.stringify(envelope)}]`;
 
-export const encodeReply = (reply: Reply): [string, string] => [REPLY, JSON.stringify(reply)];
+export const encodeReply = (reply: Reply): string => `["r",${JSON.stringify(reply)}]`;
 
-/** The envelope or reply an entry holds, or why it is malformed. */
-export function decodeEntry(fields: unknown): Decoded | string {
-  if (!Array.isArray(fields) || fields.length !== 2) return 'not one field';
-  const [name, value] = fields as unknown[];
-  if (typeof value !== 'string') return 'the value is not text';
+/** An entry's value from its encoded items. */
+export const encodeBatch = (items: readonly string[]): string => `[${items.join(',')}]`;
+
+export interface DecodedEntry {
+  readonly items: Item[];
+  /** Why each refused item (or the whole entry) was refused. */
+  readonly malformed: string[];
+}
+
+export function decodeEntry(fields: unknown): DecodedEntry {
+  if (!Array.isArray(fields) || fields.length !== 2 || fields[0] !== FIELD) return refused('not one field m');
+  const value: unknown = fields[1];
+  if (typeof value !== 'string') return refused('the value is not text');
   let body: unknown;
   try {
     body = JSON.parse(value);
   } catch {
-    return 'the value is not JSON';
+    return refused('the value is not JSON');
   }
-  if (!isObject(body)) return 'the value is not an object';
-  if (name === ENVELOPE) {
-    const envelope = toEnvelope(body);
+  if (!Array.isArray(body)) return refused('the value is not an array');
+  const items: Item[] = [];
+  const malformed: string[] = [];
+  for (const raw of body) {
+    const item = toItem(raw);
+    if (typeof item === 'string') malformed.push(item);
+    else items.push(item);
+  }
+  return { items, malformed };
+}
+
+const refused = (why: string): DecodedEntry => ({ items: [], malformed: [why] });
+
+function toItem(raw: unknown): Item | string {
+  if (!Array.isArray(raw) || raw.length !== 2 || !isObject(raw[1])) return 'an item is not [kind, object]';
+  if (raw[0] === 'e') {
+    const envelope = toEnvelope(raw[1]);
     return typeof envelope === 'string' ? envelope : { envelope };
   }
-  if (name === REPLY) {
-    const reply = toReply(body);
+  if (raw[0] === 'r') {
+    const reply = toReply(raw[1]);
     return typeof reply === 'string' ? reply : { reply };
   }
-  return `unknown field '${String(name).slice(0, 40)}'`;
+  return `unknown item kind '${String(raw[0]).slice(0, 40)}'`;
 }
 
 function toEnvelope(b: Record<string, unknown>): Envelope | string {

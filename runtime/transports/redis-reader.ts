@@ -71,9 +71,7 @@ export class StreamReader {
     const { key, group, consumer, readCount } = this.options;
     let after = '0';
     for (;;) {
-      const reply = (await this.reader.xreadgroup('GROUP', group, consumer, 'COUNT', readCount, 'STREAMS', key, after)) as
-        | Array<[string, StreamEntry[]]>
-        | null;
+      const reply = await this.reader.xreadgroup('GROUP', group, consumer, 'COUNT', readCount, 'STREAMS', key, after);
       const entries = reply?.[0]?.[1] ?? [];
       if (entries.length === 0) return;
       this.options.take(entries, true);
@@ -86,18 +84,7 @@ export class StreamReader {
     while (this.running) {
       try {
         if (!this.groupReady) await this.ensureGroup();
-        const reply = (await this.reader.xreadgroup(
-          'GROUP',
-          group,
-          consumer,
-          'COUNT',
-          readCount,
-          'BLOCK',
-          blockMs,
-          'STREAMS',
-          key,
-          '>',
-        )) as Array<[string, StreamEntry[]]> | null;
+        const reply = await this.reader.xreadgroup('GROUP', group, consumer, 'COUNT', readCount, 'BLOCK', blockMs, 'STREAMS', key, '>');
         if (reply) for (const [, entries] of reply) this.options.take(entries, false);
       } catch (error) {
         if (!this.running) return;

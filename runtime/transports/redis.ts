@@ -4,7 +4,7 @@ import type { Envelope, Reply } from '../envelope.js';
 import { ActorError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { NodeEndpoint, Transport } from '../transport.js';
-import { decodeEntry, encodeEnvelope, encodeReply } from './redis-codec.js';
+import { FIELD, decodeEntry, encodeBatch, encodeEnvelope, encodeReply } from './redis-codec.js';
 import { connected, redisAddress, redisConnection, type ConnectionOptions } from './redis-connection.js';
 import { StreamReader, type StreamEntry } from './redis-reader.js';
 
@@ -33,29 +33,30 @@ export interface RedisTransportOptions {
 }
 
 export interface RedisTransportStats {
-  /** Entries written (envelopes and replies). */
+  /** Envelopes and replies written (several to one stream entry). */
   sent: number;
-  /** Entries read (new and redelivered, malformed included). */
+  /** Envelopes and replies read (redelivered ones included, malformed ones not). */
   received: number;
   /** Durable envelopes delivered to a node here and not yet acknowledged. */
   pending: number;
   /** Envelopes refused: the target's mailbox was full. */
   refused: number;
   redelivered: number;
-  /** Entries that were not a valid envelope or reply: logged, acknowledged and dropped. */
+  /** Entries or items that were not a valid envelope or reply: logged, acknowledged and dropped. */
   malformed: number;
-  /** Entries a failed write lost (durable ones come back from their outbox). */
+  /** Envelopes and replies a failed write lost (durable ones come back from their outbox). */
   lost: number;
 }
 
 interface Outgoing {
-  readonly key: string;
-  readonly fields: [string, string];
-  /** Counted against the target's bound (an envelope; a reply never is). */
-  readonly target?: string;
+  readonly target: string;
+  /** The encoded item. */
+  readonly item: string;
+  /** Counted against the sender's view of the target's bound (an envelope; a reply is never refused). */
+  readonly counted: boolean;
 }
 
-/** What a sender knows of a target's stream length: the last XLEN it read, and what it wrote since. */
+/** What a sender knows of a target's pending count: the last value it read, and what it wrote since. */
 interface Mailbox {
   confirmed: number;
   unconfirmed: number;
@@ -68,16 +69,32 @@ interface Attached {
   readonly key: string;
 }
 
+/** An entry read here holding durable envelopes: it is deleted once all of them are acknowledged. */
+interface Receipt {
+  readonly key: string;
+  readonly entryId: string;
+  /** Its durable items, taken off the pending count when it is deleted (the others were on receipt). */
+  items: number;
+  readonly unacknowledged: Set<string>;
+}
+
 const GROUP = 'mailbox';
+// Takes acknowledged items off a pending count, never below zero: after Redis lost its data a node may
+// acknowledge entries that no longer exist.
+const RELEASE = `local v = redis.call('DECRBY', KEYS[1], ARGV[1])
+if v < 0 then redis.call('SET', KEYS[1], 0) return 0 end
+return v`;
 // Pipelines in flight at once on the writer: enough to keep Redis busy while the next batch is encoded.
 const MAX_IN_FLIGHT = 4;
 
 /**
  * Carries envelopes between node processes through Redis: one stream per node (`<prefix>node:<id>`) read
- * through a consumer group. A durable envelope stays pending in the group until the node acknowledges it
- * (its handler committed), then it is deleted; transient envelopes and replies are deleted once read. Every
- * write goes through one connection, in order, batched into pipelines: the order a sender delivers in is
- * the order its target reads. A target's stream is bounded: at `maxPending` entries senders are refused.
+ * through a consumer group. What one flush writes to one node is one entry (a batch, in delivery order),
+ * written through one connection in pipelines, so a target reads a sender's envelopes in the order sent.
+ * An entry holding durable envelopes stays pending in the group until the node acknowledged every one of
+ * them (their handlers committed), then it is deleted; transient envelopes and replies are delivered once.
+ * Unacknowledged entries are delivered again (marked) after `redeliverAfterMs`. A node's pending count
+ * (`<prefix>pending:<id>`, kept by writers and reader) is bounded: at `maxPending` senders are refused.
  */
 export class RedisTransport implements Transport {
   readonly stats: RedisTransportStats = { sent: 0, received: 0, pending: 0, refused: 0, redelivered: 0, malformed: 0, lost: 0 };
@@ -95,10 +112,12 @@ export class RedisTransport implements Transport {
   private readonly where: string;
   private readonly attached = new Map<string, Attached>();
   private readonly mailboxes = new Map<string, Mailbox>();
-  /** Durable envelopes delivered here, by message id: the entries acknowledging it deletes. */
-  private readonly receipts = new Map<string, { key: string; entries: string[] }>();
+  /** Entries read here that hold durable envelopes not yet acknowledged, by `key entryId`. */
+  private readonly receipts = new Map<string, Receipt>();
+  /** The entries each unacknowledged durable envelope was read in (more than one after a redelivery). */
+  private readonly unacknowledged = new Map<string, Receipt[]>();
   private queue: Outgoing[] = [];
-  private acks = new Map<string, string[]>();
+  private acks = new Map<string, { entries: string[]; items: number }>();
   private inFlight = 0;
   private flushScheduled = false;
   private closed = false;
@@ -121,6 +140,11 @@ export class RedisTransport implements Transport {
   /** The stream a node reads. */
   key(nodeId: string): string {
     return `${this.prefix}node:${nodeId}`;
+  }
+
+  /** How many items a node's stream holds unread or unacknowledged, kept by its writers and its reader. */
+  counterKey(nodeId: string): string {
+    return `${this.prefix}pending:${nodeId}`;
   }
 
   /** Connects the writer; throws ActorError('unavailable') if Redis cannot be reached. */
@@ -171,12 +195,12 @@ export class RedisTransport implements Transport {
     this.attached.delete(nodeId);
     await attached.reader.stop();
     // What it did not acknowledge stays pending in Redis, for its next incarnation or a reclaim.
-    for (const [id, receipt] of this.receipts) {
-      if (receipt.key === attached.key) {
-        this.receipts.delete(id);
-        this.stats.pending--;
-      }
+    for (const [at, receipt] of this.receipts) {
+      if (receipt.key !== attached.key) continue;
+      this.receipts.delete(at);
+      for (const messageId of receipt.unacknowledged) this.unacknowledged.delete(messageId);
     }
+    this.stats.pending = this.unacknowledged.size;
   }
 
   deliver(to: string, envelope: Envelope): void {
@@ -188,14 +212,14 @@ export class RedisTransport implements Transport {
       void this.refresh(to);
       throw this.overloaded(to, held);
     }
-    let fields: [string, string];
+    let item: string;
     try {
-      fields = encodeEnvelope(envelope);
+      item = encodeEnvelope(envelope);
     } catch (error) {
       throw new ActorError('invalid_message', `${envelope.to.kind}.${envelope.type} cannot be sent: ${(error as Error).message}`);
     }
     mailbox.unconfirmed++;
-    this.push({ key: this.key(to), fields, target: to });
+    this.push({ target: to, item, counted: true });
   }
 
   /** A reply is never refused for a full mailbox (it answers what was taken); with Redis away it is dropped and the asker times out. */
@@ -204,20 +228,25 @@ export class RedisTransport implements Transport {
       this.logger.debug({ to, requestId: reply.requestId }, 'reply dropped: Redis is unreachable');
       return;
     }
-    this.push({ key: this.key(to), fields: encodeReply(reply) });
+    this.push({ target: to, item: encodeReply(reply), counted: false });
   }
 
   acknowledge(messageId: string): void {
-    const receipt = this.receipts.get(messageId);
-    if (!receipt) return;
-    this.receipts.delete(messageId);
-    this.stats.pending--;
-    for (const entry of receipt.entries) this.ack(receipt.key, entry);
+    const receipts = this.unacknowledged.get(messageId);
+    if (!receipts) return;
+    this.unacknowledged.delete(messageId);
+    this.stats.pending = this.unacknowledged.size;
+    for (const receipt of receipts) {
+      receipt.unacknowledged.delete(messageId);
+      if (receipt.unacknowledged.size > 0) continue;
+      this.receipts.delete(`${receipt.key} ${receipt.entryId}`);
+      this.ack(receipt.key, receipt.entryId, receipt.items);
+    }
   }
 
   async forget(nodeId: string): Promise<void> {
     await this.ready();
-    await this.writer.del(this.key(nodeId));
+    await this.writer.del(this.key(nodeId), this.counterKey(nodeId));
     this.mailboxes.delete(nodeId);
   }
 
@@ -238,7 +267,7 @@ export class RedisTransport implements Transport {
       }
       await this.refresh(to);
       if (this.mailbox(to).confirmed + this.mailbox(to).unconfirmed >= this.maxPending) {
-        await this.clock.sleep(Math.min(50, Math.max(1, deadline - this.clock.now())));
+        await this.clock.sleep(Math.min(5, Math.max(1, deadline - this.clock.now())));
       }
     }
   }
@@ -288,9 +317,9 @@ export class RedisTransport implements Transport {
     if (mailbox.checking) return mailbox.checking;
     if (this.writer.status !== 'ready') return Promise.resolve();
     mailbox.checking = this.writer
-      .xlen(this.key(to))
-      .then((length) => {
-        mailbox.confirmed = length;
+      .get(this.counterKey(to))
+      .then((held) => {
+        mailbox.confirmed = Math.max(0, Number(held ?? 0));
       })
       .catch(() => undefined)
       .finally(() => {
@@ -304,10 +333,22 @@ export class RedisTransport implements Transport {
     this.schedule();
   }
 
-  private ack(key: string, entry: string): void {
-    const entries = this.acks.get(key);
-    if (entries) entries.push(entry);
-    else this.acks.set(key, [entry]);
+  /** Acknowledges and deletes an entry read here, and takes its items off its node's pending count. */
+  private ack(key: string, entry: string, items: number): void {
+    const acks = this.acks.get(key);
+    if (acks) {
+      acks.entries.push(entry);
+      acks.items += items;
+    } else this.acks.set(key, { entries: [entry], items });
+    this.schedule();
+  }
+
+  /** Takes items of an entry still held (its transient ones, delivered) off the pending count. */
+  private release(key: string, items: number): void {
+    if (items <= 0) return;
+    const acks = this.acks.get(key);
+    if (acks) acks.items += items;
+    else this.acks.set(key, { entries: [], items });
     this.schedule();
   }
 
@@ -329,62 +370,71 @@ export class RedisTransport implements Transport {
     }
   }
 
-  private write(batch: Outgoing[], acks: Map<string, string[]>): void {
-    const counts = new Map<string, number>();
-    for (const item of batch) if (item.target !== undefined) counts.set(item.target, (counts.get(item.target) ?? 0) + 1);
+  private write(batch: Outgoing[], acks: Map<string, { entries: string[]; items: number }>): void {
+    // One entry per target: its items in the order they were delivered.
+    const byTarget = new Map<string, { items: string[]; counted: number }>();
+    for (const { target, item, counted } of batch) {
+      let entry = byTarget.get(target);
+      if (!entry) byTarget.set(target, (entry = { items: [], counted: 0 }));
+      entry.items.push(item);
+      if (counted) entry.counted++;
+    }
     const settle = () => {
-      for (const [target, n] of counts) {
+      for (const [target, { counted }] of byTarget) {
         const mailbox = this.mailboxes.get(target);
-        if (mailbox) mailbox.unconfirmed = Math.max(0, mailbox.unconfirmed - n);
+        if (mailbox) mailbox.unconfirmed = Math.max(0, mailbox.unconfirmed - counted);
       }
       this.inFlight--;
       if (this.queue.length > 0 || this.acks.size > 0) this.schedule();
     };
+    this.inFlight++;
     if (this.writer.status !== 'ready') {
       this.lose(batch.length, new Error(`Redis is ${this.writer.status}`));
-      this.inFlight++;
       settle();
       return;
     }
     const pipeline = this.writer.pipeline();
-    for (const item of batch) pipeline.xadd(item.key, '*', ...item.fields);
-    for (const [key, entries] of acks) {
-      pipeline.xack(key, GROUP, ...entries);
-      pipeline.xdel(key, ...entries);
+    const targets = [...byTarget.keys()];
+    for (const [target, { items }] of byTarget) {
+      pipeline.xadd(this.key(target), '*', FIELD, encodeBatch(items));
+      // Its result is the sender's fresh view of the target's bound (every sender's writes counted).
+      pipeline.incrby(this.counterKey(target), items.length);
     }
-    // Each batch ends with the length of every stream it wrote to: the senders' view of the bound.
-    const targets = [...counts.keys()];
-    for (const target of targets) pipeline.xlen(this.key(target));
-    this.inFlight++;
+    for (const [key, { entries, items }] of acks) {
+      if (entries.length > 0) {
+        pipeline.xack(key, GROUP, ...entries);
+        pipeline.xdel(key, ...entries);
+      }
+      if (items > 0) pipeline.eval(RELEASE, 1, this.counterOfStream(key), items);
+    }
     pipeline
       .exec()
       .then((results) => {
-        let failed = 0;
-        let cause: Error | undefined;
-        for (let i = 0; i < batch.length; i++) {
-          const error = results?.[i]?.[0];
-          if (error) {
-            failed++;
-            cause ??= error;
-          }
-        }
-        this.stats.sent += batch.length - failed;
-        if (failed) this.lose(failed, cause!);
-        const lengths = results?.slice(results.length - targets.length) ?? [];
         targets.forEach((target, i) => {
-          const [error, length] = lengths[i] ?? [];
+          const [addError] = results?.[2 * i] ?? [];
+          const [countError, held] = results?.[2 * i + 1] ?? [];
+          const items = byTarget.get(target)!.items.length;
+          if (addError) this.lose(items, addError);
+          else this.stats.sent += items;
           const mailbox = this.mailboxes.get(target);
-          if (!error && typeof length === 'number' && mailbox) mailbox.confirmed = length;
+          if (!countError && typeof held === 'number' && mailbox) mailbox.confirmed = held;
         });
       })
       .catch((error: unknown) => this.lose(batch.length, error as Error))
       .finally(settle);
   }
 
+  private counterOfStream(key: string): string {
+    return this.counterKey(key.slice(`${this.prefix}node:`.length));
+  }
+
   private lose(count: number, cause: Error): void {
     if (count === 0) return;
     this.stats.lost += count;
-    this.logger.warn({ err: cause, lost: count, redis: this.where }, 'writing to Redis failed: entries lost (durable ones are redelivered from the outbox)');
+    this.logger.warn(
+      { err: cause, lost: count, redis: this.where },
+      'writing to Redis failed: entries lost (durable ones are redelivered from the outbox)',
+    );
   }
 
   // ── reading ────────────────────────────────────────────────────────────────
@@ -393,33 +443,53 @@ export class RedisTransport implements Transport {
     for (const [entryId, fields] of entries) {
       // XAUTOCLAIM answers a deleted entry with no fields: nothing to deliver.
       if (fields === null) continue;
-      this.stats.received++;
-      const decoded = decodeEntry(fields);
-      if (typeof decoded === 'string') {
-        this.stats.malformed++;
-        this.logger.warn({ stream: key, entry: entryId, reason: decoded }, 'malformed stream entry dropped');
-        this.ack(key, entryId);
-        continue;
+      const { items, malformed } = decodeEntry(fields);
+      this.stats.received += items.length;
+      if (malformed.length) {
+        this.stats.malformed += malformed.length;
+        this.logger.warn({ stream: key, entry: entryId, reasons: malformed.slice(0, 5) }, 'malformed stream entry items dropped');
       }
-      if ('reply' in decoded) {
-        this.ack(key, entryId);
-        this.handOver(() => node.receiveReply(decoded.reply), key, entryId);
-        continue;
+      const at = `${key} ${entryId}`;
+      const known = this.receipts.get(at);
+      let receipt = known;
+      for (const item of items) {
+        if ('reply' in item) {
+          // A reply or transient envelope is delivered once: a redelivered entry carries only its durable ones again.
+          if (!redelivered) this.handOver(() => node.receiveReply(item.reply), key, entryId);
+          continue;
+        }
+        const { envelope } = item;
+        if (!envelope.durable) {
+          if (!redelivered) this.handOver(() => node.receive(envelope), key, entryId);
+          continue;
+        }
+        const messageId = String(envelope.id);
+        // Entries this incarnation holds already: only what is still unacknowledged goes round again.
+        if (known && !known.unacknowledged.has(messageId)) continue;
+        if (!receipt) {
+          receipt = { key, entryId, items: 0, unacknowledged: new Set() };
+          this.receipts.set(at, receipt);
+        }
+        if (!known) {
+          receipt.unacknowledged.add(messageId);
+          const receipts = this.unacknowledged.get(messageId);
+          if (receipts) receipts.push(receipt);
+          else this.unacknowledged.set(messageId, [receipt]);
+        }
+        if (redelivered) this.stats.redelivered++;
+        this.handOver(() => node.receive(redelivered ? { ...envelope, redelivered: true } : envelope), key, entryId);
       }
-      const envelope: Envelope = redelivered ? { ...decoded.envelope, redelivered: true } : decoded.envelope;
-      if (redelivered) this.stats.redelivered++;
-      if (envelope.durable) this.hold(String(envelope.id), key, entryId);
-      else this.ack(key, entryId);
-      this.handOver(() => node.receive(envelope), key, entryId);
+      // A redelivered entry's other items were taken off the count when they were first read.
+      const total = redelivered ? items.filter((i) => 'envelope' in i && i.envelope.durable).length : items.length + malformed.length;
+      if (!receipt || receipt.unacknowledged.size === 0) {
+        this.receipts.delete(at);
+        this.ack(key, entryId, known ? 0 : total);
+      } else if (!known) {
+        receipt.items = receipt.unacknowledged.size;
+        this.release(key, total - receipt.items);
+      }
     }
-  }
-
-  private hold(messageId: string, key: string, entryId: string): void {
-    const receipt = this.receipts.get(messageId);
-    if (!receipt) {
-      this.receipts.set(messageId, { key, entries: [entryId] });
-      this.stats.pending++;
-    } else if (!receipt.entries.includes(entryId)) receipt.entries.push(entryId);
+    this.stats.pending = this.unacknowledged.size;
   }
 
   private handOver(deliver: () => void, key: string, entryId: string): void {

@@ -120,7 +120,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     urlFor,
     caFile: tlsFiles?.ca,
     admin: () => {
-      const url = options.password ? urlFor(undefined, options.password) : adminUser ? urlFor(adminUser.name, adminUser.password) : `${scheme}://${host}:${port}`;
+      const url = options.password
+        ? urlFor(undefined, options.password)
+        : adminUser
+          ? urlFor(adminUser.name, adminUser.password)
+          : `${scheme}://${host}:${port}`;
       return new Redis(url, { ...(tlsFiles ? { tls: { ca: tlsFiles.caPem } } : {}), maxRetriesPerRequest: 1 });
     },
     stop,
@@ -140,7 +144,21 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 function certificates(dir: string) {
   const file = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '2', '-subj', '/CN=stratus test CA');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=stratus test CA',
+  );
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=localhost');
   writeFileSync(file('san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
   openssl(
