@@ -20,6 +20,8 @@ export interface ActivationHost extends ContextHost {
   /** Puts a signal in the activation's own mailbox, behind what is already there. */
   signal(activation: Activation, signal: Envelope): void;
   reply(envelope: Envelope, reply: StoredReply): void;
+  /** A durable message was handled and committed (or found handled, or dead-lettered): its transport may forget it. */
+  acknowledge(envelope: Envelope): void;
   changed(event: ChangeKind, ref: ActorRef, reason?: string): void;
   retired(activation: Activation): void;
 }
@@ -183,6 +185,7 @@ export class Activation {
       const stored = await this.host.store.lookupInbox(String(envelope.id));
       if (stored) {
         await this.host.store.acknowledge(String(envelope.id));
+        this.host.acknowledge(envelope);
         this.host.reply(envelope, stored);
         return 'duplicate';
       }
@@ -214,6 +217,7 @@ export class Activation {
       ...(context.records.length ? { records: context.records } : {}),
     });
     const done = () => {
+      if (envelope.durable) this.host.acknowledge(envelope);
       if (context.sends.length) this.host.deliver(context.sends);
       this.host.reply(envelope, reply);
     };
@@ -347,6 +351,7 @@ export class Activation {
   private async answer(envelope: Envelope, reply: StoredReply): Promise<void> {
     if (envelope.durable) {
       await this.host.store.commit({ ref: this.ref, epoch: this.epoch, handled: { id: String(envelope.id), reply } });
+      this.host.acknowledge(envelope);
     }
     this.host.reply(envelope, reply);
   }
@@ -359,6 +364,7 @@ export class Activation {
         : new ActorError('actor_failed', `${this.ref.kind} ${this.ref.id} has failed and must be restarted by an operator: ${this.failure}`);
     if (envelope.durable && this.status === 'failed') {
       await this.host.store.deadLetter({ envelope, reason: error.message, attempts: 0 }).catch((e) => this.logError(e));
+      this.host.acknowledge(envelope);
       this.kind.stats.deadLetters++;
     }
     this.host.reply(envelope, { ok: false, error: error.toBody() });
@@ -386,6 +392,7 @@ export class Activation {
     const reason = error?.message ?? String(error);
     if (envelope.durable) {
       await this.host.store.deadLetter({ envelope, reason, stack: error?.stack, attempts }).catch((e) => this.logError(e));
+      this.host.acknowledge(envelope);
     }
     this.kind.stats.deadLetters++;
     this.host.reply(envelope, {
