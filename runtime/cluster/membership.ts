@@ -150,9 +150,7 @@ export class Membership implements ClusterView {
     if (!placement) return `no node knows actor kind '${kind}'`;
     if ('pinned' in placement) {
       const holder = this.nodes().find((n) => n.pins.includes(`${kind}/${id}`));
-      return holder
-        ? `${kind}/${id} is pinned to node ${holder.nodeId}, which is ${holder.status}`
-        : `${kind}/${id} is pinned and no node holds it`;
+      return holder ? `${kind}/${id} is pinned to node ${holder.nodeId}, which is ${holder.status}` : `${kind}/${id} is pinned and no node holds it`;
     }
     return `no live node has a role for ${kind} (${placement.roles.join(', ')})`;
   }

@@ -7,7 +7,7 @@ export class NodeTable {
   constructor(private readonly db: Database) {}
 
   async readAll(): Promise<NodeInfo[]> {
-    const rows = (await this.db.models.ClusterNode.findAll({ raw: true })) as unknown as ClusterNodeRow[];
+    const rows = (await this.db.models.ClusterNode.findAll({ order: [['node_id', 'ASC']], raw: true })) as unknown as ClusterNodeRow[];
     return rows.map(toInfo);
   }
 

@@ -9,13 +9,7 @@ export type RoleWeights = Readonly<Record<string, number>>;
  * nodes holding one of the kind's roles that take new activations, so when a node comes or goes only
  * its own actors move. Pinned: the node announcing the pin `kind/id`, undefined while none does.
  */
-export function placeActor(
-  placement: Placement,
-  kind: string,
-  id: string,
-  live: readonly NodeInfo[],
-  weights: RoleWeights = {},
-): string | undefined {
+export function placeActor(placement: Placement, kind: string, id: string, live: readonly NodeInfo[], weights: RoleWeights = {}): string | undefined {
   if ('pinned' in placement) {
     const pin = `${kind}/${id}`;
     return live.find((n) => n.pins.includes(pin))?.nodeId;
