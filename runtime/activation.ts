@@ -30,6 +30,8 @@ type MessageOutcome = RecentMessage['outcome'];
 
 /** Sent by an activation to itself when a pipelined commit failed: reload, then handle again what was not committed. */
 const REPLAY: Envelope = Object.freeze({ id: 0, to: { kind: '$', id: '$' }, type: '$replay', payload: null, durable: false });
+/** Sent by a cluster node to a new activation first: handle what the outbox holds for the actor before anything newer. */
+const CATCH_UP: Envelope = Object.freeze({ id: 0, to: { kind: '$', id: '$' }, type: '$catch-up', payload: null, durable: false });
 
 /**
  * One live actor: its state, epoch and counters. nact queues its messages and runs
@@ -64,6 +66,8 @@ export class Activation {
   private recovering = false;
   /** Handling the uncommitted messages again: each commit is awaited, not pipelined. */
   private replaying = false;
+  /** Ids handled by the catch-up: a copy arriving later is checked against the inbox like a redelivery. */
+  private caughtUp: Set<string> | undefined;
 
   constructor(
     readonly ref: ActorRef,
@@ -89,6 +93,7 @@ export class Activation {
 
   private take(envelope: Envelope): Promise<void> | void {
     if (envelope === REPLAY) return this.replay();
+    if (envelope === CATCH_UP) return this.runCatchUp();
     // After a failed pipelined commit, everything waits for the replay, in order.
     if (this.recovering) {
       this.uncommitted!.push(envelope);
@@ -181,7 +186,7 @@ export class Activation {
 
   private async apply(envelope: Envelope): Promise<MessageOutcome> {
     const { definition, stats } = this.kind;
-    if (envelope.redelivered) {
+    if (envelope.redelivered || this.caughtUp?.has(String(envelope.id))) {
       const stored = await this.host.store.lookupInbox(String(envelope.id));
       if (stored) {
         await this.host.store.acknowledge(String(envelope.id));
@@ -286,6 +291,32 @@ export class Activation {
       }
     } finally {
       this.replaying = false;
+    }
+  }
+
+  /**
+   * In a cluster, an actor taking over from a node that died first handles, in send order, the durable
+   * messages the outbox still holds for it, so a sender's later message never overtakes an earlier one.
+   */
+  catchUp(): void {
+    this.host.signal(this, CATCH_UP);
+  }
+
+  private async runCatchUp(): Promise<void> {
+    let pending: Envelope[];
+    try {
+      pending = await this.host.store.outboxFor(this.ref);
+    } catch (error) {
+      // The redelivery sweep delivers them later instead.
+      this.logError(error);
+      return;
+    }
+    if (pending.length === 0) return;
+    this.caughtUp = new Set(pending.map((e) => String(e.id)));
+    for (const envelope of pending) {
+      const started = performance.now();
+      this.handling = true;
+      this.finish(envelope, await this.handle(envelope), started);
     }
   }
 

@@ -493,6 +493,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
     const activation = new Activation({ kind: ref.kind, id: ref.id }, kind, this);
     activation.mailbox = nact.spawn(kind.nact, processMessage, nactName(ref.id), { initialState: activation, onCrash: this.onActorFault } as never);
     kind.activations.set(ref.id, activation);
+    if (this.cluster) activation.catchUp();
     kind.stats.activations++;
     this.changed('activated', activation.ref);
     return activation;

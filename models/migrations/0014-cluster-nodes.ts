@@ -1,7 +1,7 @@
 import { DataTypes, type QueryInterface } from 'sequelize';
 
-// Cluster membership: each node's lease and what it announces (models/runtime/cluster-node.ts). A frozen
-// definition: the columns as this migration made them, whatever the model says later.
+// Cluster membership: each node's lease and what it announces (models/runtime/cluster-node.ts), and the outbox
+// read by actor. A frozen definition: the columns as this migration made them, whatever the model says later.
 const TABLE = 'cluster_nodes';
 
 export async function up(qi: QueryInterface): Promise<void> {
@@ -18,8 +18,11 @@ export async function up(qi: QueryInterface): Promise<void> {
     load_activations: { type: DataTypes.INTEGER, allowNull: false },
     load_mailbox: { type: DataTypes.INTEGER, allowNull: false },
   });
+  // A node taking an actor over reads what the outbox holds for it.
+  await qi.addIndex('actor_outbox', ['to_kind', 'to_id'], { name: 'actor_outbox_to' });
 }
 
 export async function down(qi: QueryInterface): Promise<void> {
+  await qi.removeIndex('actor_outbox', 'actor_outbox_to');
   await qi.dropTable(TABLE);
 }

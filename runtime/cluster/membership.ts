@@ -71,6 +71,7 @@ export class Membership implements ClusterView {
   private leaseExpiresAt = 0;
   private startedAt = 0;
   private timer: Timer | undefined;
+  private renewal: Promise<void> | undefined;
   private running = false;
   private readonly listeners = new Set<(nodes: readonly NodeInfo[]) => void>();
 
@@ -199,10 +200,18 @@ export class Membership implements ClusterView {
   private schedule(): void {
     if (!this.running) return;
     this.timer = this.options.clock.setTimeout(() => {
-      this.renew()
+      this.renewal = this.renew()
         .catch((error) => this.options.logger.warn({ err: error }, 'cluster lease renewal failed'))
-        .finally(() => this.schedule());
+        .finally(() => {
+          this.renewal = undefined;
+          this.schedule();
+        });
     }, this.leaseMs / 3);
+  }
+
+  /** Resolves when no lease renewal is under way (a simulated clock waits for it before moving on). */
+  idle(): Promise<void> {
+    return this.renewal ?? Promise.resolve();
   }
 
   private async renew(): Promise<void> {

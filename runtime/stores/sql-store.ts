@@ -149,6 +149,15 @@ export class SqlStore implements ActorStore {
     return rows.map(fromOutboxRow);
   }
 
+  async outboxFor(ref: ActorRef): Promise<Envelope[]> {
+    const rows = (await this.db.models.Outbox.findAll({
+      where: { to_kind: ref.kind, to_id: ref.id },
+      order: [['seq', 'ASC']],
+      raw: true,
+    })) as unknown as OutboxRow[];
+    return rows.map(fromOutboxRow);
+  }
+
   async overdueOutbox(before: number, afterSeq: number, limit: number): Promise<Array<{ seq: number; envelope: Envelope }>> {
     const rows = (await this.db.models.Outbox.findAll({
       where: { created_at: { [Where.lt]: new Date(before) }, seq: { [Where.gt]: afterSeq } },

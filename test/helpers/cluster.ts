@@ -126,10 +126,20 @@ export async function startClusterNode(
   };
 }
 
-/** Advances simulated time in steps, letting real I/O run between them, until the condition holds (bounded). */
-export async function until(clock: SimulatedClock, condition: () => Promise<boolean> | boolean, stepMs = 250, maxMs = 600_000): Promise<void> {
+/**
+ * Advances simulated time in steps until the condition holds (bounded). Before each step it waits for the
+ * nodes' lease renewals under way, so a slow database never lets a live node's lease lapse in simulated time.
+ */
+export async function until(
+  clock: SimulatedClock,
+  nodes: readonly ClusterTestNode[],
+  condition: () => Promise<boolean> | boolean,
+  stepMs = 250,
+  maxMs = 600_000,
+): Promise<void> {
   for (let elapsed = 0; !(await condition()); elapsed += stepMs) {
     if (elapsed >= maxMs) throw new Error(`condition not met within ${maxMs} ms of simulated time`);
+    await Promise.all(nodes.map((n) => n.cluster.idle()));
     await clock.advance(stepMs);
     await new Promise((r) => setTimeout(r, 2));
   }
