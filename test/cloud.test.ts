@@ -24,7 +24,7 @@ test('stratus start serves /healthz and /metrics, and stops cleanly on SIGTERM',
   });
   await eventually(() => lines.some((l) => l.msg === 'stratus started'), 60_000);
   const started = lines.find((l) => l.msg === 'stratus started')!;
-  t.deepEqual(started.roles, ['api', 'scheduler', 'compute', 'console']);
+  t.deepEqual(started.roles, ['api', 'scheduler', 'compute', 'console', 'network']);
   t.is(started.database, database.label);
 
   const health = await fetch(`${started.ops}/healthz`, { headers: { 'x-openstack-request-id': 'req-00000000-0000-4000-8000-000000000001' } });
