@@ -52,6 +52,19 @@ test('stratus start serves /healthz and /metrics, and stops cleanly on SIGTERM',
   await database.drop();
 });
 
+test('a node given a Redis URL refuses to start until the Redis transport and cluster core are merged, without showing the password', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'stratus-cluster-'));
+  const { child, stderr, lines } = stratus(['start'], { REDIS_URL: 'redis://stratus:s3cret@127.0.0.1:1/0', STRATUS_STATE_DIR: stateDir });
+  const [code] = await once(child, 'exit');
+  t.is(code, 2);
+  const text = stderr.join('');
+  t.regex(text, /cluster mode needs the Redis transport and cluster core — not merged yet/);
+  t.regex(text, /redis:\/\/stratus:\*\*\*@127\.0\.0\.1:1\/0/);
+  t.false(text.includes('s3cret') || JSON.stringify(lines).includes('s3cret'));
+  t.false(lines.some((l) => l.msg === 'stratus started'));
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
 test('a bad configuration value stops the process with a message naming the key', async (t) => {
   const { child, stderr } = stratus(['start'], { STRATUS_SUPERVISION_MAX_RESTARTS: 'many', STRATUS_STATE_DIR: tmpdir() });
   const [code] = await once(child, 'exit');
