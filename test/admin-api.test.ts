@@ -27,7 +27,7 @@ test.before(async () => {
     },
     clock,
   );
-  admin = c.cloud.admin!.url;
+  admin = c.cloud.admin.url;
 });
 test.after.always(async () => {
   await c?.stop();
