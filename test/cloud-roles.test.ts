@@ -60,7 +60,7 @@ async function adminToken(identityUrl: string): Promise<string> {
 
 const get = async (url: string, token?: string) => {
   const r = await fetch(url, { headers: token ? { 'x-auth-token': token } : {} });
-  return { status: r.status, body: (await r.json()) };
+  return { status: r.status, body: await r.json() };
 };
 
 test('api, compute and scheduler nodes each run only their part; os-services shows each node’s services from the tables', async (t) => {
