@@ -10,6 +10,8 @@ import { SystemClock, type Clock } from '../runtime/clock.js';
 import { createMetrics } from '../runtime/metrics.js';
 import { registerClusterMetrics } from '../runtime/cluster/metrics.js';
 import { nodeWithRole } from '../runtime/cluster/roles.js';
+import { placedGateway } from '../runtime/cluster/gateway.js';
+import type { ActorGateway } from '../runtime/client.js';
 import type { ClusterView } from '../runtime/cluster/types.js';
 import { superviseAll } from '../supervisors/root.js';
 import { opsApp } from '../http/ops.js';
@@ -170,7 +172,10 @@ export async function startCloud(
   // named after this node, whose build then fails with a fault once no node can run it.
   const scheduler = (key: string) => nodeWithRole(cluster, 'scheduler', key) ?? config.nodeId;
   const compute =
-    identity && images ? await startCompute(config, db, clock, logger, identity, images.services, node, scheduler, extensions) : undefined;
+    identity && images
+      ? // A request to an actor no live node may hold is refused, never activated on a node without its role.
+        await startCompute(config, db, clock, logger, identity, images.services, placedGateway(node, cluster), scheduler, extensions)
+      : undefined;
   // The admin API checks tokens as the identity service issues them (keys in the database), also where it is not served.
   const tokenCheck = identity ?? (await createIdentity(identityOptions(config, db, clock)));
   const admin = await listen(
@@ -296,7 +301,7 @@ async function startCompute(
   logger: Logger,
   identity: Identity,
   images: ImageServices,
-  node: ActorNode,
+  actors: ActorGateway,
   scheduler: (key: string) => string,
   extensions: CloudExtensions,
 ) {
@@ -307,7 +312,7 @@ async function startCompute(
         models: db.models,
         identity: identityService(identity.services),
         images: imageService(images.repo),
-        actors: node,
+        actors,
         clock,
         scheduler,
         nodeId: config.nodeId,

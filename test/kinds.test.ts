@@ -414,7 +414,7 @@ test('the single-node view: itself, owning what its roles and pins allow; a drai
   await all.drain('n1');
   await all.drain('n1');
   t.deepEqual(seen, ['draining']);
-  t.is(all.ownerOf('instance', 'i'), undefined, 'a draining node takes no new activations');
+  t.is(all.ownerOf('instance', 'i'), 'n1', 'alone, a draining node keeps its actors: there is nowhere to hand them');
   t.is(nodeWithRole(all, 'scheduler', 'any'), undefined);
   await t.throwsAsync(all.drain('n2'), { message: "no node 'n2' in this cluster" });
 });

@@ -55,7 +55,8 @@ export class SingleNodeView implements ClusterView {
 
   ownerOf(kind: string, id: string): string | undefined {
     const placement = this.options.placementOf(kind);
-    if (!placement || this.status !== 'up') return undefined;
+    // A lone node keeps what it holds while draining: there is no other node to take it.
+    if (!placement) return undefined;
     return mayActivate(placement, this.options.roles, `${kind}/${id}`, this.options.pins()) ? this.self : undefined;
   }
 
