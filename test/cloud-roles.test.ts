@@ -7,6 +7,7 @@ import { eventually } from './helpers/drive.js';
 import { freePort, startCloudProcess, type CloudProcess } from './helpers/cloud-process.js';
 import { stopLeftoverHypervisors } from './helpers/test-cloud.js';
 import { ADMIN_PASSWORD } from './helpers/identity.js';
+import { TINY_IMAGE_ID } from './helpers/compute.js';
 
 // Nodes with restricted roles on one shared database, each its own process (no Redis: each delivers in-process,
 // so only what the tables carry crosses between them, as os-services does). A node runs only what its roles say.
@@ -92,6 +93,17 @@ test('api, compute and scheduler nodes each run only their part; os-services sho
   t.true((await get(`${nova}/v2.1/flavors`, token)).body.flavors.some((f: any) => f.name === 'm1.tiny'));
   t.deepEqual((await get(`${nova}/v2.1/os-services`, token)).body, { services: [] }, 'no scheduler and no compute service on an api node');
   t.deepEqual((await get(`${nova}/v2.1/os-hypervisors`, token)).body, { hypervisors: [] });
+  // Without Redis no other node is reachable, and an api node may hold no instance: the boot is refused, nothing is made.
+  const boot = await fetch(`${nova}/v2.1/servers`, {
+    method: 'POST',
+    headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+    body: JSON.stringify({ server: { name: 'nowhere', imageRef: TINY_IMAGE_ID, flavorRef: '1' } }),
+  });
+  t.is(boot.status, 503);
+  const refused = (await boot.json()) as { serviceUnavailable: { code: number; message: string } };
+  t.is(refused.serviceUnavailable.code, 503);
+  t.regex(refused.serviceUnavailable.message, /^no live node can run instance [0-9a-f-]{36} now$/);
+  t.deepEqual((await get(`${nova}/v2.1/servers`, token)).body, { servers: [] });
   const apiNodes = (await get(`http://127.0.0.1:${api.ports.admin}/v1/nodes`, token)).body.nodes;
   t.like(apiNodes, [{ id: 'api-1', self: true, status: 'up', roles: ['api'], pins: [] }]);
 
