@@ -171,10 +171,11 @@ export async function startCloud(
   // Boots go to a live scheduler node's scheduler actor, this node's when it schedules; with none known, to one
   // named after this node, whose build then fails with a fault once no node can run it.
   const scheduler = (key: string) => nodeWithRole(cluster, 'scheduler', key) ?? config.nodeId;
+  const movable = (kind: string) => node.kindRuntimes().some((k) => k.definition.kind === kind && 'movable' in k.definition.placement);
   const compute =
     identity && images
       ? // A request to an actor no live node may hold is refused, never activated on a node without its role.
-        await startCompute(config, db, clock, logger, identity, images.services, placedGateway(node, cluster), scheduler, extensions)
+        await startCompute(config, db, clock, logger, identity, images.services, placedGateway(node, cluster, movable), scheduler, extensions)
       : undefined;
   // The admin API checks tokens as the identity service issues them (keys in the database), also where it is not served.
   const tokenCheck = identity ?? (await createIdentity(identityOptions(config, db, clock)));
