@@ -19,6 +19,7 @@ import { consoleKind, type ConsoleRow } from '../actors/console/index.js';
 import { policyFrom } from '../supervisors/policy.js';
 import { mayActivate, nodeWithRole } from '../runtime/cluster/roles.js';
 import { SingleNodeView } from '../runtime/cluster/single-node.js';
+import { placedGateway } from '../runtime/cluster/gateway.js';
 
 // Pure tests: handlers are called directly with a fake context, no node and no database.
 
@@ -448,4 +449,15 @@ test('boots from a node without the scheduler role go to live scheduler nodes, s
     picks,
   );
   t.is(nodeWithRole(from('s-2'), 'scheduler', 'uuid-1'), 's-2', 'a scheduler node schedules its own boots');
+});
+
+test('the placed gateway refuses a movable actor no live node may hold, and lets pinned ones through', async (t) => {
+  const asked: string[] = [];
+  const gateway = { ask: (to: { kind: string; id: string }) => (asked.push(`${to.kind}/${to.id}`), Promise.resolve('ok')) };
+  const view = { self: 'api-1', nodes: () => [], ownerOf: () => undefined, drain: () => Promise.resolve(), onChange: () => () => {} };
+  const placed = placedGateway(gateway as never, view, (kind) => kind === 'instance' || kind === 'scheduler');
+  const error = await t.throwsAsync(placed.ask({ kind: 'instance', id: 'i-1' }, 'create', {}), { instanceOf: ActorError });
+  t.deepEqual(error?.toBody(), { code: 'unavailable', message: 'no live node can run instance i-1 now' });
+  t.is(await placed.ask({ kind: 'host', id: 'ghost' }, 'deregister', {}), 'ok');
+  t.deepEqual(asked, ['host/ghost']);
 });
