@@ -6,6 +6,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   compute: async () => (await import('./compute.js')).run(),
   actions: async () => (await import('./actions.js')).run(),
   hostile: async () => (await import('./hostile.js')).run(),
+  cluster: async () => (await import('./cluster.js')).run(),
 };
 
 const wanted = process.argv.slice(2);

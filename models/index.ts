@@ -4,6 +4,7 @@ import * as outbox from './runtime/outbox.js';
 import * as inbox from './runtime/inbox.js';
 import * as deadLetter from './runtime/dead-letter.js';
 import * as actorCrash from './runtime/actor-crash.js';
+import * as clusterNode from './runtime/cluster-node.js';
 import * as instance from './instance.js';
 import * as host from './host.js';
 import * as network from './network.js';
@@ -32,6 +33,7 @@ export function defineModels(sequelize: Sequelize) {
     Inbox: inbox.define(sequelize),
     DeadLetter: deadLetter.define(sequelize),
     ActorCrash: actorCrash.define(sequelize),
+    ClusterNode: clusterNode.define(sequelize),
     Instance: instance.define(sequelize),
     Host: host.define(sequelize),
     Network: network.define(sequelize),
@@ -65,6 +67,7 @@ export type { OutboxRow } from './runtime/outbox.js';
 export type { InboxRow } from './runtime/inbox.js';
 export type { DeadLetterRow } from './runtime/dead-letter.js';
 export type { ActorCrashRow } from './runtime/actor-crash.js';
+export type { ClusterNodeRow } from './runtime/cluster-node.js';
 export type { InstanceRow } from './instance.js';
 export type { HostRow } from './host.js';
 export type { NetworkRow } from './network.js';

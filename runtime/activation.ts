@@ -20,6 +20,8 @@ export interface ActivationHost extends ContextHost {
   /** Puts a signal in the activation's own mailbox, behind what is already there. */
   signal(activation: Activation, signal: Envelope): void;
   reply(envelope: Envelope, reply: StoredReply): void;
+  /** A durable message was handled and committed (or found handled, or dead-lettered): its transport may forget it. */
+  acknowledge(envelope: Envelope): void;
   changed(event: ChangeKind, ref: ActorRef, reason?: string): void;
   retired(activation: Activation): void;
 }
@@ -28,6 +30,8 @@ type MessageOutcome = RecentMessage['outcome'];
 
 /** Sent by an activation to itself when a pipelined commit failed: reload, then handle again what was not committed. */
 const REPLAY: Envelope = Object.freeze({ id: 0, to: { kind: '$', id: '$' }, type: '$replay', payload: null, durable: false });
+/** Sent by a cluster node to a new activation first: handle what the outbox holds for the actor before anything newer. */
+const CATCH_UP: Envelope = Object.freeze({ id: 0, to: { kind: '$', id: '$' }, type: '$catch-up', payload: null, durable: false });
 
 /**
  * One live actor: its state, epoch and counters. nact queues its messages and runs
@@ -62,6 +66,8 @@ export class Activation {
   private recovering = false;
   /** Handling the uncommitted messages again: each commit is awaited, not pipelined. */
   private replaying = false;
+  /** Ids handled by the catch-up: a copy arriving later is checked against the inbox like a redelivery. */
+  private caughtUp: Set<string> | undefined;
 
   constructor(
     readonly ref: ActorRef,
@@ -87,6 +93,7 @@ export class Activation {
 
   private take(envelope: Envelope): Promise<void> | void {
     if (envelope === REPLAY) return this.replay();
+    if (envelope === CATCH_UP) return this.runCatchUp();
     // After a failed pipelined commit, everything waits for the replay, in order.
     if (this.recovering) {
       this.uncommitted!.push(envelope);
@@ -179,10 +186,11 @@ export class Activation {
 
   private async apply(envelope: Envelope): Promise<MessageOutcome> {
     const { definition, stats } = this.kind;
-    if (envelope.redelivered) {
+    if (envelope.redelivered || this.caughtUp?.has(String(envelope.id))) {
       const stored = await this.host.store.lookupInbox(String(envelope.id));
       if (stored) {
         await this.host.store.acknowledge(String(envelope.id));
+        this.host.acknowledge(envelope);
         this.host.reply(envelope, stored);
         return 'duplicate';
       }
@@ -214,6 +222,7 @@ export class Activation {
       ...(context.records.length ? { records: context.records } : {}),
     });
     const done = () => {
+      if (envelope.durable) this.host.acknowledge(envelope);
       if (context.sends.length) this.host.deliver(context.sends);
       this.host.reply(envelope, reply);
     };
@@ -285,6 +294,32 @@ export class Activation {
     }
   }
 
+  /**
+   * In a cluster, an actor taking over from a node that died first handles, in send order, the durable
+   * messages the outbox still holds for it, so a sender's later message never overtakes an earlier one.
+   */
+  catchUp(): void {
+    this.host.signal(this, CATCH_UP);
+  }
+
+  private async runCatchUp(): Promise<void> {
+    let pending: Envelope[];
+    try {
+      pending = await this.host.store.outboxFor(this.ref);
+    } catch (error) {
+      // The redelivery sweep delivers them later instead.
+      this.logError(error);
+      return;
+    }
+    if (pending.length === 0) return;
+    this.caughtUp = new Set(pending.map((e) => String(e.id)));
+    for (const envelope of pending) {
+      const started = performance.now();
+      this.handling = true;
+      this.finish(envelope, await this.handle(envelope), started);
+    }
+  }
+
   /** Durable messages and transient writes are committed; other transient messages only read. */
   private writes(envelope: Envelope): boolean {
     return envelope.durable || this.kind.definition.protocol.writes(envelope.type);
@@ -347,6 +382,7 @@ export class Activation {
   private async answer(envelope: Envelope, reply: StoredReply): Promise<void> {
     if (envelope.durable) {
       await this.host.store.commit({ ref: this.ref, epoch: this.epoch, handled: { id: String(envelope.id), reply } });
+      this.host.acknowledge(envelope);
     }
     this.host.reply(envelope, reply);
   }
@@ -359,6 +395,7 @@ export class Activation {
         : new ActorError('actor_failed', `${this.ref.kind} ${this.ref.id} has failed and must be restarted by an operator: ${this.failure}`);
     if (envelope.durable && this.status === 'failed') {
       await this.host.store.deadLetter({ envelope, reason: error.message, attempts: 0 }).catch((e) => this.logError(e));
+      this.host.acknowledge(envelope);
       this.kind.stats.deadLetters++;
     }
     this.host.reply(envelope, { ok: false, error: error.toBody() });
@@ -386,6 +423,7 @@ export class Activation {
     const reason = error?.message ?? String(error);
     if (envelope.durable) {
       await this.host.store.deadLetter({ envelope, reason, stack: error?.stack, attempts }).catch((e) => this.logError(e));
+      this.host.acknowledge(envelope);
     }
     this.kind.stats.deadLetters++;
     this.host.reply(envelope, {

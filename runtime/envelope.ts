@@ -21,6 +21,8 @@ export interface Envelope {
   readonly redelivered?: boolean;
   /** Delivered this long after it is sent (in memory only: a redelivery after a restart is immediate). */
   readonly delayMs?: number;
+  /** Times nodes passed it on to the owner they saw (views differ while membership changes); bounded. */
+  readonly hops?: number;
 }
 
 export type Reply =

@@ -95,6 +95,15 @@ export function createMetrics(node: ActorNode): client.Registry {
       this.inc(stats.operations);
     },
   });
+  new client.Counter({
+    name: 'stratus_store_stale_writes_total',
+    help: 'Commits refused by epoch fencing: a newer activation of the actor exists (on this node or another)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats.staleWrites);
+    },
+  });
   new client.Gauge({
     name: 'stratus_store_last_batch',
     help: 'Writes in the latest group commit',

@@ -3,6 +3,8 @@ import nact from 'nact';
 import type { Logger } from 'pino';
 import { Activation, type ActivationHost } from './activation.js';
 import type { Clock, Timer } from './clock.js';
+import type { Membership, MembershipHost } from './cluster/membership.js';
+import type { NodeInfo } from './cluster/types.js';
 import type { Envelope, Reply } from './envelope.js';
 import { ActorError, type ErrorBody } from './errors.js';
 import type { KindDefinition } from './kind.js';
@@ -27,7 +29,14 @@ export interface NodeOptions {
   /** How long handled message ids are kept for deduplication, and how often older ones are dropped. */
   readonly inboxRetentionMs?: number;
   readonly inboxPruneMs?: number;
+  /** This node's membership of a cluster; without it the node is the whole system, as the all-in-one. */
+  readonly cluster?: Membership;
 }
+
+/** Times an envelope may be passed on to the owner a node sees before it is refused (views differ briefly). */
+const MAX_HOPS = 3;
+/** Outbox rows read per page by the redelivery sweep. */
+const SWEEP_PAGE = 500;
 
 export interface SendOptions {
   readonly correlationId?: string;
@@ -60,8 +69,9 @@ const nactName = (id: string) => (validName.test(id) ? id : `$${Buffer.from(id).
  * message, routes envelopes and replies, makes durable messages durable before `send`
  * resolves, redelivers what the outbox still holds after a restart, and passivates idle actors.
  */
-export class ActorNode implements NodeEndpoint, ActivationHost {
+export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
   readonly nodeId: string;
+  readonly cluster: Membership | undefined;
   readonly store: ActorStore;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -79,6 +89,11 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
   private pruner: Timer | undefined;
   /** Sends waiting out their delay; a durable one is in the outbox already, so a restart delivers it anyway. */
   private readonly delayed = new Set<Timer>();
+  /** Ids of durable messages waiting out their delay here, which the redelivery sweep leaves alone. */
+  private readonly delayedIds = new Set<string>();
+  private redeliverer: Timer | undefined;
+  /** Ids the sweep delivered again, and when: not again before the redelivery time has passed once more. */
+  private readonly swept = new Map<string, number>();
   private running = false;
 
   constructor(private readonly options: NodeOptions) {
@@ -88,6 +103,8 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     this.logger = options.logger;
     this.recentMessages = options.recentMessages;
     this.transport = options.transport;
+    this.cluster = options.cluster;
+    if (this.cluster && this.cluster.self !== this.nodeId) throw new Error(`membership of '${this.cluster.self}' given to node '${this.nodeId}'`);
     this.system = nact.start();
     // The root supervisor never exits: whatever reaches it is logged and it carries on.
     this.root = nact.spawnStateless(this.system, () => {}, 'root', {
@@ -126,6 +143,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
 
   /** Redelivers every accepted message not yet handled, then starts taking new ones. */
   async start(): Promise<number> {
+    if (this.cluster) return this.startInCluster(this.cluster);
     const pending = await this.store.pendingOutbox();
     for (const envelope of pending) this.receive(envelope);
     await this.transport.attach(this);
@@ -135,12 +153,44 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     return pending.length;
   }
 
+  /**
+   * Joins the cluster, then delivers again what the outbox has held too long for the actors it now owns;
+   * other nodes' actors' messages are theirs to deliver.
+   */
+  private async startInCluster(cluster: Membership): Promise<number> {
+    await this.transport.attach(this);
+    this.running = true;
+    try {
+      await cluster.join(this);
+    } catch (error) {
+      this.running = false;
+      await this.transport.detach(this.nodeId);
+      throw error;
+    }
+    this.scheduleSweep();
+    this.schedulePrune();
+    const redelivered = await this.redeliverOverdue();
+    this.scheduleRedelivery(cluster);
+    return redelivered;
+  }
+
+  /** Graceful in a cluster: hands movable actors over (drains) and leaves, before stopping like a lone node. */
   async stop(): Promise<void> {
+    if (this.cluster && this.running) {
+      try {
+        await this.drain();
+        await this.cluster.leave();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'leaving the cluster failed; the others see this node down when its lease lapses');
+      }
+    }
     this.running = false;
+    this.clock.clearTimeout(this.redeliverer);
     this.clock.clearTimeout(this.sweeper);
     this.clock.clearTimeout(this.pruner);
     for (const timer of this.delayed) this.clock.clearTimeout(timer);
     this.delayed.clear();
+    this.delayedIds.clear();
     await this.transport.detach(this.nodeId);
     // Let handlers that are mid-commit finish so nothing half-done is left to redeliver.
     for (let i = 0; i < 200 && this.busy(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -199,6 +249,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
       this.reply(envelope, { ok: false, error: { code: 'unknown_kind', message: `no actor kind '${envelope.to.kind}'` } });
       return;
     }
+    if (this.cluster && !this.owns(this.cluster, envelope)) return;
     let activation = kind.activations.get(envelope.to.id);
     if (!activation) activation = this.activate(kind, envelope.to);
     activation.depth++;
@@ -222,7 +273,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
   deliver(envelopes: readonly Envelope[]): void {
     for (const envelope of envelopes) {
       if (envelope.delayMs) this.deliverLater(envelope);
-      else if (this.kinds.has(envelope.to.kind)) this.receive(envelope);
+      else if (this.cluster || this.kinds.has(envelope.to.kind)) this.receive(envelope);
       else this.transport.deliver(this.nodeId, envelope);
     }
   }
@@ -242,12 +293,130 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     dispatch(activation.mailbox as NactRef, signal, this.root);
   }
 
+  acknowledge(envelope: Envelope): void {
+    if (envelope.durable) this.transport.acknowledge(String(envelope.id));
+  }
+
   changed(event: ChangeKind, ref: ActorRef, reason?: string): void {
     this.changes.emitChange({ event, ref, node: this.nodeId, at: this.clock.now(), ...(reason ? { reason } : {}) });
   }
 
   retired(activation: Activation): void {
     this.remove(activation);
+  }
+
+  // ── cluster ────────────────────────────────────────────────────────────────
+
+  placementOf(kind: string) {
+    return this.kinds.get(kind)?.definition.placement;
+  }
+
+  load(): NodeInfo['load'] {
+    let mailbox = 0;
+    for (const a of this.activations()) mailbox += a.depth;
+    return { activations: this.activeCount(), mailbox };
+  }
+
+  /** Hands over the activations of actors another node owns now (all of them after a lapsed lease). */
+  viewChanged(rejoined: boolean): Promise<void> {
+    for (const kind of this.kinds.values()) {
+      const movable = 'movable' in kind.definition.placement;
+      for (const activation of [...kind.activations.values()]) {
+        if (!rejoined && (!movable || this.cluster?.ownerOf(activation.ref.kind, activation.ref.id) === this.nodeId)) continue;
+        if (activation.busy || activation.depth > 0) {
+          activation.retiring = true;
+          continue;
+        }
+        this.remove(activation);
+        kind.stats.passivations++;
+        this.changed('passivated', activation.ref, rejoined ? 'rejoined the cluster' : 'handed over');
+      }
+    }
+    return Promise.resolve();
+  }
+
+  /** Takes no new activations of movable actors and hands the live ones over; resolves when they are gone (bounded). */
+  async drain(): Promise<void> {
+    if (!this.cluster) return;
+    await this.cluster.drain(this.nodeId);
+    for (let i = 0; i < 500 && this.movableActive() > 0; i++) {
+      await this.viewChanged(false);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private movableActive(): number {
+    let n = 0;
+    for (const kind of this.kinds.values()) if ('movable' in kind.definition.placement) n += kind.activations.size;
+    return n;
+  }
+
+  /**
+   * Whether this node owns the envelope's target now; if not, the envelope is passed on to the owner, or
+   * refused as unavailable when none can take it (a durable one stays in the outbox for its owner's sweep).
+   */
+  private owns(cluster: Membership, envelope: Envelope): boolean {
+    const { kind, id } = envelope.to;
+    const owner = cluster.ownerOf(kind, id);
+    if (owner === this.nodeId) return true;
+    if (owner === undefined) {
+      this.unavailable(envelope, cluster.whyUnavailable(kind, id));
+      return false;
+    }
+    const hops = (envelope.hops ?? 0) + 1;
+    if (hops > MAX_HOPS) {
+      this.unavailable(envelope, `${kind}/${id} was passed on ${MAX_HOPS} times without reaching its owner (membership is changing)`);
+      return false;
+    }
+    try {
+      this.transport.deliver(owner, { ...envelope, hops });
+    } catch (error) {
+      this.unavailable(envelope, error instanceof Error ? error.message : String(error), error instanceof ActorError ? error.code : undefined);
+    }
+    return false;
+  }
+
+  private unavailable(envelope: Envelope, why: string, code = 'unavailable'): void {
+    const kept = envelope.durable ? '; the message is kept and delivered once its owner can take it' : '';
+    this.logger.debug({ actor: refKey(envelope.to), type: envelope.type, why }, 'message not deliverable now');
+    this.reply(envelope, { ok: false, error: { code, message: `${refKey(envelope.to)} is unavailable: ${why}${kept}` } });
+  }
+
+  private scheduleRedelivery(cluster: Membership): void {
+    if (!this.running) return;
+    this.redeliverer = this.clock.setTimeout(() => {
+      this.redeliverOverdue()
+        .catch((error) => this.logger.warn({ err: error }, 'outbox redelivery sweep failed'))
+        .finally(() => this.scheduleRedelivery(cluster));
+    }, cluster.redeliverAfterMs / 2);
+  }
+
+  /**
+   * Delivers again, in send order, the durable messages older than the redelivery time addressed to actors
+   * this node owns now: the node that took them may have died before handling them. A copy of one that is
+   * only slow is answered from the inbox, so it is never applied twice.
+   */
+  async redeliverOverdue(): Promise<number> {
+    const cluster = this.cluster;
+    if (!cluster || !this.running) return 0;
+    const now = this.clock.now();
+    const before = now - cluster.redeliverAfterMs;
+    for (const [id, at] of this.swept) if (at <= before) this.swept.delete(id);
+    let after = 0;
+    let count = 0;
+    for (;;) {
+      const page = await this.store.overdueOutbox(before, after, SWEEP_PAGE);
+      for (const { seq, envelope } of page) {
+        after = seq;
+        const id = String(envelope.id);
+        if (!this.running || this.swept.has(id) || this.delayedIds.has(id) || !this.kinds.has(envelope.to.kind)) continue;
+        if (cluster.ownerOf(envelope.to.kind, envelope.to.id) !== this.nodeId) continue;
+        this.swept.set(id, now);
+        this.receive(envelope);
+        count++;
+      }
+      if (page.length < SWEEP_PAGE) return count;
+    }
   }
 
   // ── operators ──────────────────────────────────────────────────────────────
@@ -324,6 +493,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
     const activation = new Activation({ kind: ref.kind, id: ref.id }, kind, this);
     activation.mailbox = nact.spawn(kind.nact, processMessage, nactName(ref.id), { initialState: activation, onCrash: this.onActorFault } as never);
     kind.activations.set(ref.id, activation);
+    if (this.cluster) activation.catchUp();
     kind.stats.activations++;
     this.changed('activated', activation.ref);
     return activation;
@@ -353,8 +523,11 @@ export class ActorNode implements NodeEndpoint, ActivationHost {
 
   private deliverLater(envelope: Envelope): void {
     const { delayMs, ...now } = envelope;
+    const id = envelope.durable ? String(envelope.id) : undefined;
+    if (id) this.delayedIds.add(id);
     const timer = this.clock.setTimeout(() => {
       this.delayed.delete(timer);
+      if (id) this.delayedIds.delete(id);
       if (this.running) this.deliver([now]);
     }, delayMs ?? 0);
     this.delayed.add(timer);

@@ -105,6 +105,13 @@ export interface ActorStore {
   pruneInbox(before: number): Promise<number>;
   /** Accepted durable messages not yet handled, oldest first. */
   pendingOutbox(): Promise<Envelope[]>;
+  /**
+   * A page of durable messages accepted before `before` (ms) and still not handled, in send order from
+   * after outbox position `afterSeq`: what a node that took them may have died holding.
+   */
+  /** The durable messages the outbox holds for one actor, in send order (marked redelivered). */
+  outboxFor(ref: ActorRef): Promise<Envelope[]>;
+  overdueOutbox(before: number, afterSeq: number, limit: number): Promise<Array<{ readonly seq: number; readonly envelope: Envelope }>>;
   /** Operators: dead letters, newest first, of one kind or actor if given. */
   listDeadLetters(query: { readonly kind?: string; readonly id?: string; readonly limit: number }): Promise<DeadLetterRecord[]>;
   /**
@@ -126,4 +133,6 @@ export interface StoreStats {
   operations: number;
   lastBatch: number;
   maxBatch: number;
+  /** Commits refused because a newer activation of their actor exists (a stale owner's writes, fenced off). */
+  staleWrites: number;
 }

@@ -63,7 +63,7 @@ export interface SqlStoreOptions {
  * time, so one bad write cannot take others down with it.
  */
 export class SqlStore implements ActorStore {
-  readonly stats: StoreStats = { transactions: 0, operations: 0, lastBatch: 0, maxBatch: 0 };
+  readonly stats: StoreStats = { transactions: 0, operations: 0, lastBatch: 0, maxBatch: 0, staleWrites: 0 };
   private readonly sequelize: Sequelize;
   private readonly kinds = new Map<string, KindTable>();
   /** Tables of the models kinds record rows of, by model name. */
@@ -147,6 +147,25 @@ export class SqlStore implements ActorStore {
   async pendingOutbox(): Promise<Envelope[]> {
     const rows = (await this.db.models.Outbox.findAll({ order: [['seq', 'ASC']], raw: true })) as unknown as OutboxRow[];
     return rows.map(fromOutboxRow);
+  }
+
+  async outboxFor(ref: ActorRef): Promise<Envelope[]> {
+    const rows = (await this.db.models.Outbox.findAll({
+      where: { to_kind: ref.kind, to_id: ref.id },
+      order: [['seq', 'ASC']],
+      raw: true,
+    })) as unknown as OutboxRow[];
+    return rows.map(fromOutboxRow);
+  }
+
+  async overdueOutbox(before: number, afterSeq: number, limit: number): Promise<Array<{ seq: number; envelope: Envelope }>> {
+    const rows = (await this.db.models.Outbox.findAll({
+      where: { created_at: { [Where.lt]: new Date(before) }, seq: { [Where.gt]: afterSeq } },
+      order: [['seq', 'ASC']],
+      limit,
+      raw: true,
+    })) as unknown as OutboxRow[];
+    return rows.map((row) => ({ seq: Number(row.seq), envelope: fromOutboxRow(row) }));
   }
 
   async listDeadLetters(query: { kind?: string; id?: string; limit: number }): Promise<DeadLetterRecord[]> {
@@ -237,7 +256,9 @@ export class SqlStore implements ActorStore {
     this.stats.lastBatch = batch.length;
     this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
     batch.forEach((op, i) => {
-      if (op.t === 'commit' && results[i] instanceof Error) this.breakChain(op.item);
+      if (op.t !== 'commit' || !(results[i] instanceof Error)) return;
+      this.breakChain(op.item);
+      if (results[i] instanceof StaleEpochError) this.stats.staleWrites++;
     });
     batch.forEach((op, i) => {
       const result = results[i];
