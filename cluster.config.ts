@@ -29,7 +29,10 @@ const HostSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const ROLES = ['api', 'scheduler', 'compute', 'console'] as const;
+export const ROLES = ['api', 'scheduler', 'compute', 'console', 'network'] as const;
+export type Role = (typeof ROLES)[number];
+/** Roles a node may hold that start nothing yet: their kinds (console sessions, routers) come with later issues. */
+export const RESERVED_ROLES: readonly Role[] = ['console', 'network'];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const ConfigSchema = Type.Object(
@@ -39,14 +42,68 @@ export const ConfigSchema = Type.Object(
       minItems: 1,
       uniqueItems: true,
       default: [...ROLES],
-      description: 'roles this node holds (api, scheduler, compute, console; console is planned and runs nothing yet)',
+      description:
+        'roles this node holds: api (the HTTP services), scheduler (the scheduler actor), compute (its hypervisors’ host actors), console and network (reserved: they run nothing yet)',
     }),
     stateDir: Type.String({ minLength: 1, default: '.stratus', description: 'where everything the cloud writes goes' }),
     databaseUrl: Type.String({ default: '', description: 'postgres://… or sqlite:<path>; empty: <stateDir>/stratus.sqlite' }),
     redisUrl: Type.String({
-      pattern: '^rediss?://',
-      default: 'redis://127.0.0.1:6379',
-      description: 'PLANNED, read by nothing yet: Redis carrying mailboxes between nodes (one node delivers in-process today)',
+      pattern: '^$|^rediss?://',
+      default: '',
+      description:
+        'empty: this process is the whole cloud (in-process delivery); redis://… or rediss://… (user and password in the URL for AUTH/ACL): a cluster node sharing databaseUrl and this Redis with the others',
+    }),
+    redis: section({
+      tlsCaFile: Type.String({
+        default: '',
+        description: 'PEM file of the CA that signed the Redis server’s certificate (rediss:// only); empty: the system’s CAs',
+      }),
+      keyPrefix: Type.String({
+        pattern: '^[A-Za-z0-9:._-]{1,64}$',
+        default: 'stratus:',
+        description: 'prefix of every Redis key this cluster uses (clusters sharing one Redis need different ones)',
+      }),
+    }),
+    cluster: section({
+      address: Type.String({
+        pattern: '^$|^https?://',
+        default: '',
+        description: 'URL of this node’s admin API as the other nodes and operators reach it; empty: http://<publicHost>:<listen.admin>',
+      }),
+      leaseMs: ms(
+        100,
+        5_000,
+        'membership lease: a node renews it every leaseMs/3 in the database; one not renewed for leaseMs is down and its actors move',
+      ),
+      sweepMs: ms(10, 1_000, 'how often a node looks for expired leases and actors to take over'),
+      redeliverAfterMs: ms(100, 30_000, 'a durable message delivered but not acknowledged this long is delivered again'),
+      maxPending: int(
+        1,
+        undefined,
+        10_000,
+        'most messages waiting for one node in Redis; at the bound a sender waits sendWaitMs, then is refused (overloaded)',
+      ),
+      sendWaitMs: ms(0, 1_000, 'how long a send waits for room at maxPending before it is refused; 0: refused at once'),
+      drainMs: ms(0, 30_000, 'longest a drain (operator’s, or SIGTERM’s before the graceful stop) waits for movable actors to be handed over'),
+      weights: section({
+        api: Type.Number({
+          minimum: 0,
+          default: 1,
+          description: 'placement weight of a node holding the api role (no movable kind lives on api alone)',
+        }),
+        scheduler: Type.Number({
+          minimum: 0,
+          default: 1,
+          description: 'placement weight of a node holding the scheduler role for movable actors (instances, schedulers); 0: none',
+        }),
+        compute: Type.Number({
+          minimum: 0,
+          default: 1,
+          description: 'placement weight of a node holding the compute role for movable actors (instances); 0: none',
+        }),
+        console: Type.Number({ minimum: 0, default: 1, description: 'placement weight of the console role (reserved)' }),
+        network: Type.Number({ minimum: 0, default: 1, description: 'placement weight of the network role (reserved)' }),
+      }),
     }),
     publicHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'host name clients use in catalog URLs' }),
     myIp: Type.String({
@@ -113,7 +170,7 @@ export const ConfigSchema = Type.Object(
       compute: port(8774, 'Nova API port'),
       metadata: port(8775, 'PLANNED, nothing listens on it yet: metadata service port'),
       console: port(6080, 'PLANNED, nothing listens on it yet: console proxy port'),
-      admin: port(8780, 'operator API port (actors, dead letters)'),
+      admin: port(8780, 'operator API port (actors, dead letters, cluster nodes), on every node whatever its roles'),
     }),
     timeouts: section({
       requestMs: ms(1, 30_000, 'request/reply timeout between actors'),
@@ -281,8 +338,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
       `supervision.backoffMaxMs (${sourceOf('supervision.backoffMaxMs', sources)}): expected at least supervision.backoffBaseMs (${backoffBaseMs}, ${sourceOf('supervision.backoffBaseMs', sources)}), got ${backoffMaxMs}`,
     );
   }
+  problems.push(...clusterProblems(config, sources));
   if (!options.allowTestOnly) problems.push(...testOnlyProblems(config, sources));
   if (typeof config.stateDir === 'string') config.stateDir = resolve(cwd, config.stateDir);
+  if (typeof config.redis?.tlsCaFile === 'string' && config.redis.tlsCaFile) config.redis.tlsCaFile = resolve(cwd, config.redis.tlsCaFile);
   if (typeof config.identity?.cloudsYaml === 'string') config.identity.cloudsYaml = resolve(cwd, config.identity.cloudsYaml);
   if (typeof config.images?.storeDir === 'string' && typeof config.stateDir === 'string') {
     config.images.storeDir = config.images.storeDir ? resolve(cwd, config.images.storeDir) : resolve(config.stateDir, 'images');
@@ -301,6 +360,25 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
 export function formatConfigError(error: unknown): string {
   return error instanceof ConfigError ? `stratus: ${error.message}` : `stratus: ${(error as Error)?.stack ?? String(error)}`;
+}
+
+/** Settings that are each valid but not together. */
+function clusterProblems(config: Config, sources: Map<string, string>): string[] {
+  const problems: string[] = [];
+  const { leaseMs, sweepMs } = config.cluster ?? {};
+  // A lease is renewed every leaseMs/3: a sweep slower than the lease would see nodes die late, by a whole sweep.
+  if (typeof leaseMs === 'number' && typeof sweepMs === 'number' && sweepMs > leaseMs) {
+    problems.push(
+      `cluster.sweepMs (${sourceOf('cluster.sweepMs', sources)}): expected at most cluster.leaseMs (${leaseMs}, ${sourceOf('cluster.leaseMs', sources)}), got ${sweepMs}`,
+    );
+  }
+  const caFile = config.redis?.tlsCaFile;
+  if (typeof caFile === 'string' && caFile && typeof config.redisUrl === 'string' && !config.redisUrl.startsWith('rediss://')) {
+    problems.push(
+      `redis.tlsCaFile (${sourceOf('redis.tlsCaFile', sources)}): only for a rediss:// redisUrl, got redisUrl ${JSON.stringify(config.redisUrl)} (${sourceOf('redisUrl', sources)})`,
+    );
+  }
+  return problems;
 }
 
 function testOnlyProblems(config: Config, sources: Map<string, string>): string[] {

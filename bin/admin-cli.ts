@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../cluster.config.js';
 
-// `stratus actor …` and `stratus dead-letter …`: the operator's API from a shell. Credentials from the
+// `stratus actor …`, `stratus dead-letter …` and `stratus node …`: the operator's API from a shell. Credentials from the
 // environment (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, as OpenStack clients read them)
 // or else the `stratus` cloud of clouds.yaml (OS_CLOUD names another); the API at STRATUS_ADMIN_URL or
 // this node's configured `listen.admin` port.
@@ -12,7 +12,10 @@ export const adminUsage = `  actor list [--kind K] [--status S] [--limit N]   ac
   actor stop KIND ID                               stop an actor's activation once its mailbox is empty
   dead-letter list [--kind K] [--id ID] [--limit N]
   dead-letter retry ID                             send a dead letter again (under a new id)
-  dead-letter drop ID                              forget a dead letter`;
+  dead-letter drop ID                              forget a dead letter
+  node list                                        the cluster's nodes: status, roles, lease, load
+  node show ID                                     one node, with its pinned actors
+  node drain ID                                    hand a node's movable actors over; it takes no new ones`;
 
 interface Credentials {
   authUrl: string;
@@ -172,6 +175,19 @@ export async function adminCommand(
     } else if (command === 'actor' && (verb === 'restart' || verb === 'stop')) {
       const body = await call<{ actor: { status: string } }>('POST', `actors/${two()}/${verb}`);
       out(`${verb === 'restart' ? 'restarted' : 'stopping'}: ${rest.join('/')} (${body.actor.status})`);
+    } else if (command === 'node' && verb === 'list') {
+      const body = await call<{ nodes: Array<{ load: { activations: number; mailbox: number } } & Record<string, unknown>> }>('GET', 'nodes');
+      out(
+        table(
+          body.nodes.map((n) => ({ ...n, self: n.self ? '*' : '', activations: n.load.activations, mailbox: n.load.mailbox })),
+          ['id', 'self', 'status', 'roles', 'address', 'lease_expires_at', 'activations', 'mailbox'],
+        ),
+      );
+    } else if (command === 'node' && verb === 'show') {
+      out(JSON.stringify((await call<{ node: unknown }>('GET', `nodes/${one()}`)).node, null, 2));
+    } else if (command === 'node' && verb === 'drain') {
+      const body = await call<{ node: { status: string } }>('POST', `nodes/${one()}/drain`);
+      out(`draining: ${rest[0]} (${body.node.status})`);
     } else if (command === 'dead-letter' && verb === 'list') {
       const body = await call<{ dead_letters: Array<{ to: { kind: string; id: string }; at: number } & Record<string, unknown>> }>(
         'GET',

@@ -2,13 +2,17 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import type { Config } from '../cluster.config.js';
+import { RESERVED_ROLES, type Config } from '../cluster.config.js';
 import { openDatabase, type Database } from '../models/database.js';
 import { ActorNode } from '../runtime/node.js';
 import { SqlStore } from '../runtime/stores/sql-store.js';
-import { InProcessTransport } from '../runtime/transports/in-process.js';
 import { SystemClock, type Clock } from '../runtime/clock.js';
 import { createMetrics } from '../runtime/metrics.js';
+import { registerClusterMetrics } from '../runtime/cluster/metrics.js';
+import { nodeWithRole } from '../runtime/cluster/roles.js';
+import { placedGateway } from '../runtime/cluster/gateway.js';
+import type { ActorGateway } from '../runtime/client.js';
+import type { ClusterView } from '../runtime/cluster/types.js';
 import { superviseAll } from '../supervisors/root.js';
 import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
@@ -24,6 +28,7 @@ import { reportHosts } from '../supervisors/host.js';
 import { reportScheduler } from '../supervisors/scheduler.js';
 import type { HostRow, InstanceRow } from '../models/index.js';
 import { bootIdOf, prepareHypervisors, registration, stopHypervisors, type HostPlan } from './hypervisors.js';
+import { membershipFor } from './cluster-join.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -33,8 +38,10 @@ export interface Cloud {
   readonly identity?: Identity & { server: Listening };
   readonly images?: Listening;
   readonly compute?: Listening;
-  /** The operator's API (actors, dead letters), beside the identity service that vouches for its admins. */
-  readonly admin?: Listening;
+  /** The operator's API (actors, dead letters, nodes), on every node whatever its roles. */
+  readonly admin: Listening;
+  /** The cluster as this node sees it: itself alone in the all-in-one. */
+  readonly cluster: ClusterView;
   /** The compute hosts this node drives, simulated or real. */
   readonly hosts: readonly HostPlan[];
   readonly recovered: number;
@@ -42,8 +49,11 @@ export interface Cloud {
 }
 
 /**
- * The composition root: one node holding every role the configuration gives it, on its
- * database, with its operational endpoints. Later services attach here.
+ * The composition root: one node running what its roles say, on its database, with its operational endpoints
+ * and the admin API. `api` serves the HTTP services (identity, images, compute); `scheduler` keeps its
+ * nova-scheduler reporting in; `compute` drives its hypervisors through their host actors; `console` and
+ * `network` are reserved and start nothing. Every node knows every kind (it must address them); where an actor
+ * may live is its kind's placement (runtime/cluster/roles.ts), which the cluster's routing applies.
  */
 export interface Secrets {
   readonly adminPassword?: string;
@@ -65,13 +75,15 @@ export async function startCloud(
   clock: Clock = new SystemClock(),
   extensions: CloudExtensions = {},
 ): Promise<Cloud> {
+  // Refuses a mode this build cannot run before anything is opened.
+  const membership = membershipFor(config, clock, logger);
   mkdirSync(config.stateDir, { recursive: true });
   const db = await openDatabase(config.databaseUrl);
   const store = new SqlStore(db, { maxBatch: config.store.maxBatch, crashHistory: config.supervision.crashHistory, now: () => clock.now() });
   const node = new ActorNode({
     nodeId: config.nodeId,
     store,
-    transport: new InProcessTransport(),
+    transport: membership.transport,
     clock,
     logger,
     requestTimeoutMs: config.timeouts.requestMs,
@@ -115,18 +127,31 @@ export async function startCloud(
   // Registering reconciles each hypervisor with the tables before the API takes new boots.
   const hostIp = config.myIp || machineIp();
   await Promise.all(hosts.map((h) => node.ask(ref('host', h.name), 'register', registration(h, hostIp))));
+  // Each node reports the services it runs (os-services reads them from the tables): a nova-compute per host
+  // on compute nodes, a nova-scheduler and nova-conductor per scheduler node.
   const stopReports = [
-    reportHosts(
-      node,
-      hosts.map((h) => h.name),
-      config.timeouts.reportIntervalMs,
-    ),
+    ...(hosts.length
+      ? [
+          reportHosts(
+            node,
+            hosts.map((h) => h.name),
+            config.timeouts.reportIntervalMs,
+          ),
+        ]
+      : []),
     ...(roles.has('scheduler') ? [reportScheduler(node, config.nodeId, config.timeouts.reportIntervalMs)] : []),
   ];
+  let adminUrl = '';
+  const cluster = await membership.join(node, db, {
+    address: () => config.cluster.address || adminUrl,
+    pins: () => hosts.map((h) => `host/${h.name}`),
+  });
+  const metrics = createMetrics(node);
+  registerClusterMetrics(metrics, cluster, () => clock.now());
   const ops = await listen(
     opsApp({
       logger,
-      metrics: createMetrics(node),
+      metrics,
       allowRemoteMetrics: config.metrics.allowRemote,
       check: async () => {
         try {
@@ -141,12 +166,25 @@ export async function startCloud(
     config.listen.host,
     config.listen.ops,
   );
-  const identity = config.roles.includes('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
+  const identity = roles.has('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
   const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
-  const compute = identity && images ? await startCompute(config, db, clock, logger, identity, images.services, node, extensions) : undefined;
-  const admin = identity
-    ? await listen(adminApp({ operator: new Operator(node), tokens: identity.services.tokens }, logger), config.listen.host, config.listen.admin)
-    : undefined;
+  // Boots go to a live scheduler node's scheduler actor, this node's when it schedules; with none known, to one
+  // named after this node, whose build then fails with a fault once no node can run it.
+  const scheduler = (key: string) => nodeWithRole(cluster, 'scheduler', key) ?? config.nodeId;
+  const movable = (kind: string) => node.kindRuntimes().some((k) => k.definition.kind === kind && 'movable' in k.definition.placement);
+  const compute =
+    identity && images
+      ? // A request to an actor no live node may hold is refused, never activated on a node without its role.
+        await startCompute(config, db, clock, logger, identity, images.services, placedGateway(node, cluster, movable), scheduler, extensions)
+      : undefined;
+  // The admin API checks tokens as the identity service issues them (keys in the database), also where it is not served.
+  const tokenCheck = identity ?? (await createIdentity(identityOptions(config, db, clock)));
+  const admin = await listen(
+    adminApp({ operator: new Operator(node), tokens: tokenCheck.services.tokens, cluster }, logger),
+    config.listen.host,
+    config.listen.admin,
+  );
+  adminUrl = `http://${config.publicHost}:${new URL(admin.url).port}`;
   logger.info(
     {
       node: config.nodeId,
@@ -156,7 +194,9 @@ export async function startCloud(
       identity: identity?.publicUrl,
       images: images?.publicUrl,
       compute: compute?.publicUrl,
-      admin: admin?.url,
+      admin: admin.url,
+      redis: config.redisUrl ? 'cluster' : 'none: in-process',
+      ...(reservedRoles(config).length ? { reserved: `${reservedRoles(config).join(', ')}: reserved, nothing runs for them yet` } : {}),
       hosts: hosts.map((h) => h.name),
       recovered,
     },
@@ -171,9 +211,13 @@ export async function startCloud(
     images: images?.server,
     compute: compute?.server,
     admin,
+    cluster,
     hosts,
     recovered,
     stop: async () => {
+      // Drained first, every port still answering: movable actors go to the other nodes and requests that reach
+      // them are answered there. Bounded: a drain that cannot finish must not keep a stopping node.
+      await drainWithin(cluster, config.cluster.drainMs, clock, logger);
       for (const stopReport of stopReports) stopReport();
       images?.services.stop();
       // Every listener stops accepting at once, then the requests in flight are answered while the node still
@@ -181,8 +225,9 @@ export async function startCloud(
       const graceMs = Math.floor(config.timeouts.shutdownMs / 2);
       await Promise.all([admin, compute?.server, images?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])));
       await extensions.stop?.();
-      identity?.stop();
+      tokenCheck.stop();
       await node.stop();
+      await membership.leave();
       await pool.closeAll();
       await stopHypervisors(hosts, config.timeouts.shutdownMs);
       await store.close();
@@ -192,15 +237,33 @@ export async function startCloud(
   };
 }
 
+const reservedRoles = (config: Config) => config.roles.filter((r) => RESERVED_ROLES.includes(r));
+
+async function drainWithin(cluster: ClusterView, drainMs: number, clock: Clock, logger: Logger): Promise<void> {
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = clock.setTimeout(() => resolve('late'), drainMs)));
+  try {
+    const outcome = await Promise.race([cluster.drain(cluster.self).then(() => 'drained' as const), late]);
+    if (outcome === 'late') logger.warn({ drainMs }, 'drain not finished within cluster.drainMs: stopping anyway');
+    else logger.info({ node: cluster.self }, 'drained');
+  } catch (error) {
+    logger.warn({ err: error }, 'drain failed: stopping anyway');
+  } finally {
+    clock.clearTimeout(timer);
+  }
+}
+
+const identityOptions = (config: Config, db: Database, clock: Clock) => ({
+  models: db.models,
+  clock,
+  stateDir: config.stateDir,
+  tokenTtlMs: config.identity.tokenTtlMs,
+  revocationPollMs: config.identity.revocationPollMs,
+  listLimit: config.identity.listLimit,
+});
+
 async function startIdentity(config: Config, db: Database, clock: Clock, logger: Logger, secrets: Secrets) {
-  const identity = await createIdentity({
-    models: db.models,
-    clock,
-    stateDir: config.stateDir,
-    tokenTtlMs: config.identity.tokenTtlMs,
-    revocationPollMs: config.identity.revocationPollMs,
-    listLimit: config.identity.listLimit,
-  });
+  const identity = await createIdentity(identityOptions(config, db, clock));
   const server = await listen(identityApp(identity.services, logger), config.listen.host, config.listen.identity);
   identity.publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
   await bootstrapIdentity(db.models, { cloudsYaml: config.identity.cloudsYaml, authUrl: `${identity.publicUrl}/v3`, ...secrets }, logger);
@@ -239,7 +302,8 @@ async function startCompute(
   logger: Logger,
   identity: Identity,
   images: ImageServices,
-  node: ActorNode,
+  actors: ActorGateway,
+  scheduler: (key: string) => string,
   extensions: CloudExtensions,
 ) {
   let publicUrl = '';
@@ -249,9 +313,9 @@ async function startCompute(
         models: db.models,
         identity: identityService(identity.services),
         images: imageService(images.repo),
-        actors: node,
+        actors,
         clock,
-        scheduler: config.nodeId,
+        scheduler,
         nodeId: config.nodeId,
         quotas: config.quotas,
         serviceDownMs: config.timeouts.serviceDownMs,

@@ -8,9 +8,10 @@ import { SystemClock } from '../runtime/clock.js';
 import { resetAdminPassword } from '../http/identity/index.js';
 import { RevocationList } from '../http/identity/revocations.js';
 import { adminCommand, adminUsage } from './admin-cli.js';
+import { ClusterModeUnavailable } from './cluster-join.js';
 
 const usage = `usage: stratus <command>
-  start         run the whole cloud (all configured roles) in this process
+  start         run a node: the whole cloud by default, or the roles STRATUS_ROLES gives it
   reset-admin   set a new admin password (STRATUS_ADMIN_PASSWORD, or a random one) and rewrite clouds.yaml
 ${adminUsage}`;
 
@@ -57,11 +58,12 @@ async function start(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    // A stop that hangs must not keep the process: the state is safe in the database anyway.
+    // A stop that hangs must not keep the process: the state is safe in the database anyway. The drain comes
+    // first (its own bound), then the graceful stop.
     setTimeout(() => {
       logger.error('graceful stop timed out');
       process.exit(1);
-    }, config.timeouts.shutdownMs).unref();
+    }, config.cluster.drainMs + config.timeouts.shutdownMs).unref();
     starting
       .then((cloud) => cloud.stop())
       .then(
@@ -76,13 +78,19 @@ async function start(): Promise<void> {
   // during the start) must stop the cloud gracefully, never kill the process by the signal's default action.
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  await starting;
+  try {
+    await starting;
+  } catch (error) {
+    if (!(error instanceof ClusterModeUnavailable)) throw error;
+    console.error(`stratus: ${error.message}`);
+    process.exit(2);
+  }
 }
 
 const [command, ...args] = process.argv.slice(2);
 if (command === 'start') await start();
 else if (command === 'reset-admin') await resetAdmin();
-else if (command === 'actor' || command === 'dead-letter') process.exit(await adminCommand(configOrExit(), command, args));
+else if (command === 'actor' || command === 'dead-letter' || command === 'node') process.exit(await adminCommand(configOrExit(), command, args));
 else {
   console.error(usage);
   process.exit(command ? 2 : 0);

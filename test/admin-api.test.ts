@@ -27,7 +27,7 @@ test.before(async () => {
     },
     clock,
   );
-  admin = c.cloud.admin!.url;
+  admin = c.cloud.admin.url;
 });
 test.after.always(async () => {
   await c?.stop();
@@ -208,5 +208,62 @@ test.serial(
       250,
     );
     t.deepEqual((await api('GET', '/v1/actors?status=failed')).body.actors, []);
+  },
+);
+
+test.serial(
+  'nodes: the cluster as this node sees it (itself alone in the all-in-one), refusals with their bodies, a drain, the gauges and the CLI',
+  async (t) => {
+    t.deepEqual(await api('GET', '/v1/nodes', null), {
+      status: 401,
+      body: { error: error(401, 'Unauthorized', 'The request you have made requires authentication.') },
+    });
+    t.deepEqual(await api('POST', `/v1/nodes/${c.config.nodeId}/drain`, c.demo), {
+      status: 403,
+      body: { error: error(403, 'Forbidden', 'You are not authorized to perform the requested action: the admin role is required.') },
+    });
+    t.deepEqual(await api('GET', '/v1/nodes/node-9'), { status: 404, body: { error: error(404, 'Not Found', "No node 'node-9' in the cluster") } });
+    t.deepEqual(await api('POST', '/v1/nodes/node-9/drain'), {
+      status: 404,
+      body: { error: error(404, 'Not Found', "No node 'node-9' in the cluster") },
+    });
+    t.deepEqual(await api('GET', '/v1/nodes/%00'), { status: 400, body: { error: error(400, 'Bad Request', 'Invalid node id') } });
+    t.deepEqual(await api('DELETE', `/v1/nodes/${c.config.nodeId}`), {
+      status: 405,
+      body: { error: error(405, 'Method Not Allowed', 'Method Not Allowed') },
+    });
+
+    const listed = await api('GET', '/v1/nodes');
+    t.is(listed.status, 200);
+    t.is(listed.body.nodes.length, 1);
+    const [self] = listed.body.nodes;
+    t.like(self, {
+      id: c.config.nodeId,
+      self: true,
+      status: 'up',
+      roles: ['api', 'scheduler', 'compute', 'console', 'network'],
+      address: `http://127.0.0.1:${new URL(admin).port}`,
+      protocol_version: 1,
+      pins: ['host/compute-1'],
+    });
+    t.true(Date.parse(self.lease_expires_at) > clock.now(), 'a node that answers holds its lease');
+    t.true(self.load.activations >= 2, 'its host and scheduler actors at least');
+    t.deepEqual((await api('GET', `/v1/nodes/${c.config.nodeId}`)).body.node.pins, ['host/compute-1']);
+    const gauges = await (await fetch(`${c.cloud.ops.url}/metrics`)).text();
+    t.regex(gauges, /stratus_cluster_nodes\{status="up"\} 1/);
+    t.regex(gauges, /stratus_cluster_nodes\{status="draining"\} 0/);
+
+    const shown = await cli('node', 'list');
+    t.is(shown.code, 0, shown.stderr);
+    t.regex(shown.stdout, new RegExp(`^${c.config.nodeId}\\s+\\*\\s+up\\s+\\["api","scheduler","compute","console","network"\\]`, 'm'));
+    t.deepEqual(await cli('node', 'show', 'node-9'), { code: 1, stdout: '', stderr: "Error: No node 'node-9' in the cluster (HTTP 404)" });
+
+    // Alone, a drain has nowhere to hand actors to: the node says it is draining and keeps serving.
+    const drained = await cli('node', 'drain', c.config.nodeId);
+    t.is(drained.code, 0, drained.stderr);
+    t.is(drained.stdout.trim(), `draining: ${c.config.nodeId} (draining)`);
+    t.like((await api('GET', `/v1/nodes/${c.config.nodeId}`)).body.node, { status: 'draining' });
+    t.regex(await (await fetch(`${c.cloud.ops.url}/metrics`)).text(), /stratus_cluster_nodes\{status="draining"\} 1/);
+    t.is((await c.nova.call('GET', '/v2.1/servers', { token: c.admin })).status, 200);
   },
 );

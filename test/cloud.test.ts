@@ -24,7 +24,7 @@ test('stratus start serves /healthz and /metrics, and stops cleanly on SIGTERM',
   });
   await eventually(() => lines.some((l) => l.msg === 'stratus started'), 60_000);
   const started = lines.find((l) => l.msg === 'stratus started')!;
-  t.deepEqual(started.roles, ['api', 'scheduler', 'compute', 'console']);
+  t.deepEqual(started.roles, ['api', 'scheduler', 'compute', 'console', 'network']);
   t.is(started.database, database.label);
 
   const health = await fetch(`${started.ops}/healthz`, { headers: { 'x-openstack-request-id': 'req-00000000-0000-4000-8000-000000000001' } });
@@ -50,6 +50,19 @@ test('stratus start serves /healthz and /metrics, and stops cleanly on SIGTERM',
   if (database.label === 'sqlite') t.notThrows(() => rmSync(join(stateDir, 'stratus.sqlite')), 'the embedded database lives in the state directory');
   rmSync(stateDir, { recursive: true, force: true });
   await database.drop();
+});
+
+test('a node given a Redis URL refuses to start until the Redis transport and cluster core are merged, without showing the password', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'stratus-cluster-'));
+  const { child, stderr, lines } = stratus(['start'], { REDIS_URL: 'redis://stratus:s3cret@127.0.0.1:1/0', STRATUS_STATE_DIR: stateDir });
+  const [code] = await once(child, 'exit');
+  t.is(code, 2);
+  const text = stderr.join('');
+  t.regex(text, /cluster mode needs the Redis transport and cluster core — not merged yet/);
+  t.regex(text, /redis:\/\/stratus:\*\*\*@127\.0\.0\.1:1\/0/);
+  t.false(text.includes('s3cret') || JSON.stringify(lines).includes('s3cret'));
+  t.false(lines.some((l) => l.msg === 'stratus started'));
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 test('a bad configuration value stops the process with a message naming the key', async (t) => {

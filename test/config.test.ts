@@ -19,7 +19,8 @@ const problems = (env: Record<string, string>, overrides?: object) => {
 
 test('defaults serve a one-machine start', (t) => {
   const config = loadConfig({ env: {}, cwd });
-  t.deepEqual(config.roles, ['api', 'scheduler', 'compute', 'console']);
+  t.deepEqual(config.roles, ['api', 'scheduler', 'compute', 'console', 'network']);
+  t.is(config.redisUrl, '', 'no Redis unless configured: the all-in-one delivers in-process');
   t.is(config.stateDir, join(cwd, '.stratus'));
   t.is(config.databaseUrl, `sqlite:${join(cwd, '.stratus', 'stratus.sqlite')}`);
   t.is(config.supervision.maxRestarts, 5);
@@ -73,6 +74,79 @@ test('DATABASE_URL and REDIS_URL are accepted; the STRATUS_ form wins', (t) => {
   t.is(loadConfig({ cwd, env: { DATABASE_URL: 'postgres://u@h/db' } }).databaseUrl, 'postgres://u@h/db');
   t.is(loadConfig({ cwd, env: { DATABASE_URL: 'postgres://a@h/x', STRATUS_DATABASE_URL: 'postgres://b@h/y' } }).databaseUrl, 'postgres://b@h/y');
   t.is(loadConfig({ cwd, env: { REDIS_URL: 'redis://10.0.0.1:6380' } }).redisUrl, 'redis://10.0.0.1:6380');
+});
+
+test('cluster settings: Redis, its TLS CA and key prefix, leases, bounds and placement weights from the environment', (t) => {
+  const defaults = loadConfig({ cwd, env: {} });
+  t.deepEqual(defaults.redis, { tlsCaFile: '', keyPrefix: 'stratus:' });
+  t.deepEqual(defaults.cluster, {
+    address: '',
+    leaseMs: 5_000,
+    sweepMs: 1_000,
+    redeliverAfterMs: 30_000,
+    maxPending: 10_000,
+    sendWaitMs: 1_000,
+    drainMs: 30_000,
+    weights: { api: 1, scheduler: 1, compute: 1, console: 1, network: 1 },
+  });
+  const config = loadConfig({
+    cwd,
+    env: {
+      STRATUS_ROLES: 'compute,network',
+      REDIS_URL: 'rediss://stratus:secret@redis.example:6380/2',
+      STRATUS_REDIS_TLS_CA_FILE: 'ca.pem',
+      STRATUS_REDIS_KEY_PREFIX: 'cloud-b:',
+      STRATUS_CLUSTER_ADDRESS: 'http://10.0.0.7:8780',
+      STRATUS_CLUSTER_LEASE_MS: '1500',
+      STRATUS_CLUSTER_SWEEP_MS: '250',
+      STRATUS_CLUSTER_REDELIVER_AFTER_MS: '2000',
+      STRATUS_CLUSTER_MAX_PENDING: '500',
+      STRATUS_CLUSTER_SEND_WAIT_MS: '0',
+      STRATUS_CLUSTER_DRAIN_MS: '8000',
+      STRATUS_CLUSTER_WEIGHTS_COMPUTE: '2.5',
+      STRATUS_CLUSTER_WEIGHTS_SCHEDULER: '0',
+    },
+  });
+  t.deepEqual(config.roles, ['compute', 'network']);
+  t.is(config.redisUrl, 'rediss://stratus:secret@redis.example:6380/2');
+  t.deepEqual(config.redis, { tlsCaFile: join(cwd, 'ca.pem'), keyPrefix: 'cloud-b:' });
+  t.like(config.cluster, {
+    address: 'http://10.0.0.7:8780',
+    leaseMs: 1_500,
+    sweepMs: 250,
+    redeliverAfterMs: 2_000,
+    maxPending: 500,
+    sendWaitMs: 0,
+    drainMs: 8_000,
+    weights: { api: 1, scheduler: 0, compute: 2.5, console: 1, network: 1 },
+  });
+});
+
+test('cluster settings are refused with the key and its source when bad alone or together', (t) => {
+  t.deepEqual(problems({ REDIS_URL: 'http://redis:6379' }), [
+    'redisUrl (env REDIS_URL): expected a string matching ^$|^rediss?://, got "http://redis:6379"',
+  ]);
+  t.deepEqual(problems({ STRATUS_ROLES: 'api,storage' }), [
+    'roles (env STRATUS_ROLES): expected a list of one of "api", "scheduler", "compute", "console", "network" without repeats (at least 1), got ["api","storage"]',
+  ]);
+  t.deepEqual(problems({ STRATUS_CLUSTER_LEASE_MS: '50', STRATUS_CLUSTER_SWEEP_MS: '20' }), [
+    'cluster.leaseMs (env STRATUS_CLUSTER_LEASE_MS): expected integer >= 100, got 50',
+  ]);
+  t.deepEqual(problems({ STRATUS_CLUSTER_WEIGHTS_COMPUTE: '-1' }), [
+    'cluster.weights.compute (env STRATUS_CLUSTER_WEIGHTS_COMPUTE): expected number >= 0, got -1',
+  ]);
+  t.deepEqual(problems({ STRATUS_CLUSTER_LEASE_MS: '1000' }, { cluster: { sweepMs: 2000 } }), [
+    'cluster.sweepMs (override): expected at most cluster.leaseMs (1000, env STRATUS_CLUSTER_LEASE_MS), got 2000',
+  ]);
+  t.deepEqual(problems({ REDIS_URL: 'redis://r:6379', STRATUS_REDIS_TLS_CA_FILE: '/etc/ca.pem' }), [
+    'redis.tlsCaFile (env STRATUS_REDIS_TLS_CA_FILE): only for a rediss:// redisUrl, got redisUrl "redis://r:6379" (env REDIS_URL)',
+  ]);
+  t.deepEqual(problems({ STRATUS_REDIS_KEY_PREFIX: 'a b' }), [
+    'redis.keyPrefix (env STRATUS_REDIS_KEY_PREFIX): expected a string matching ^[A-Za-z0-9:._-]{1,64}$, got "a b"',
+  ]);
+  t.deepEqual(problems({ STRATUS_CLUSTER_ADDRESS: '10.0.0.7:8780' }), [
+    'cluster.address (env STRATUS_CLUSTER_ADDRESS): expected a string matching ^$|^https?://, got "10.0.0.7:8780"',
+  ]);
 });
 
 test('a config file is a layer under the environment', (t) => {

@@ -17,6 +17,9 @@ const hostKind = makeHostKind({ hypervisor: unused, instancesOn: unused, failSpa
 const schedulerKind = makeSchedulerKind({ loadHosts: unused, maxAttempts: 3, serviceDownMs: 60_000, hostViewMaxAgeMs: 1_000 });
 import { consoleKind, type ConsoleRow } from '../actors/console/index.js';
 import { policyFrom } from '../supervisors/policy.js';
+import { mayActivate, nodeWithRole } from '../runtime/cluster/roles.js';
+import { SingleNodeView } from '../runtime/cluster/single-node.js';
+import { placedGateway } from '../runtime/cluster/gateway.js';
 
 // Pure tests: handlers are called directly with a fake context, no node and no database.
 
@@ -361,4 +364,100 @@ test('a power action not reported by its deadline has its task cleared with a fa
   // A suspend that never came back leaves the server in ERROR, as a failed one does.
   const suspending = { ...stopping, task_state: 'suspending' };
   t.like(run(i.powerCheck(suspending, { ...order, op: 'suspend' }, capturing(T0 + 600_000).c)).state, { vm_state: 'error', task_state: null });
+});
+
+// The README's table of kinds (movable or pinned) is this: keep them together.
+test('placement: instances and schedulers move between nodes of their roles; hosts, networks, volumes and consoles are pinned', (t) => {
+  t.deepEqual(Object.fromEntries(kinds.map((k) => [k.kind, 'movable' in k.placement ? k.placement.roles : 'pinned'])), {
+    instance: ['scheduler', 'compute'],
+    host: 'pinned',
+    network: 'pinned',
+    volume: 'pinned',
+    scheduler: ['scheduler'],
+    console: 'pinned',
+  });
+  t.true(mayActivate(instanceKind.placement, ['compute'], 'instance/x', []));
+  t.false(mayActivate(instanceKind.placement, ['api', 'console'], 'instance/x', []));
+  t.false(mayActivate(schedulerKind.placement, ['api', 'compute'], 'scheduler/n', []));
+  t.true(mayActivate(hostKind.placement, ['compute'], 'host/compute-1', ['host/compute-1']));
+  t.false(mayActivate(hostKind.placement, ['compute'], 'host/compute-2', ['host/compute-1']), 'a host lives only where its hypervisor is');
+});
+
+test('the single-node view: itself, owning what its roles and pins allow; a drain marks it draining; boots go to a scheduler node', async (t) => {
+  let now = T0;
+  const view = (roles: string[]) =>
+    new SingleNodeView({
+      nodeId: 'n1',
+      roles,
+      address: () => 'http://127.0.0.1:8780',
+      startedAt: T0,
+      now: () => now,
+      leaseMs: 5_000,
+      pins: () => (roles.includes('compute') ? ['host/c-1'] : []),
+      load: () => ({ activations: 3, mailbox: 0 }),
+      placementOf: (kind) => kinds.find((k) => k.kind === kind)?.placement,
+    });
+  const all = view(['api', 'scheduler', 'compute']);
+  now += 1_000;
+  t.like(all.nodes(), [{ nodeId: 'n1', status: 'up', leaseExpiresAt: T0 + 6_000, startedAt: T0, pins: ['host/c-1'], protocolVersion: 1 }]);
+  t.is(all.ownerOf('instance', 'i'), 'n1');
+  t.is(all.ownerOf('host', 'c-1'), 'n1');
+  t.is(all.ownerOf('host', 'c-2'), undefined);
+  t.is(all.ownerOf('nonsense', 'x'), undefined);
+  t.is(nodeWithRole(all, 'scheduler', 'any'), 'n1');
+  const api = view(['api']);
+  t.is(api.ownerOf('instance', 'i'), undefined);
+  t.is(api.ownerOf('scheduler', 'n1'), undefined);
+  t.is(nodeWithRole(api, 'scheduler', 'any'), undefined, 'no scheduler node: the caller falls back');
+
+  const seen: string[] = [];
+  all.onChange((nodes) => seen.push(nodes[0].status));
+  await all.drain('n1');
+  await all.drain('n1');
+  t.deepEqual(seen, ['draining']);
+  t.is(all.ownerOf('instance', 'i'), 'n1', 'alone, a draining node keeps its actors: there is nowhere to hand them');
+  t.is(nodeWithRole(all, 'scheduler', 'any'), undefined);
+  await t.throwsAsync(all.drain('n2'), { message: "no node 'n2' in this cluster" });
+});
+
+test('boots from a node without the scheduler role go to live scheduler nodes, spread by key and the same on every node', (t) => {
+  const info = (nodeId: string, roles: string[], status: 'up' | 'down' | 'draining') =>
+    ({
+      nodeId,
+      roles,
+      status,
+      address: '',
+      protocolVersion: 1,
+      leaseExpiresAt: T0,
+      startedAt: T0,
+      incarnation: nodeId,
+      pins: [],
+      load: { activations: 0, mailbox: 0 },
+    }) as const;
+  const nodes = [
+    info('api-1', ['api'], 'up'),
+    info('s-1', ['scheduler'], 'up'),
+    info('s-2', ['scheduler', 'compute'], 'up'),
+    info('s-3', ['scheduler'], 'down'),
+    info('s-4', ['scheduler'], 'draining'),
+  ];
+  const from = (self: string) => ({ self, nodes: () => nodes, ownerOf: () => undefined, drain: () => Promise.resolve(), onChange: () => () => {} });
+  const picks = Array.from({ length: 200 }, (_, i) => nodeWithRole(from('api-1'), 'scheduler', `uuid-${i}`));
+  t.deepEqual([...new Set(picks)].sort(), ['s-1', 's-2'], 'only live scheduler nodes, both used');
+  t.deepEqual(
+    Array.from({ length: 200 }, (_, i) => nodeWithRole(from('compute-9'), 'scheduler', `uuid-${i}`)),
+    picks,
+  );
+  t.is(nodeWithRole(from('s-2'), 'scheduler', 'uuid-1'), 's-2', 'a scheduler node schedules its own boots');
+});
+
+test('the placed gateway refuses a movable actor no live node may hold, and lets pinned ones through', async (t) => {
+  const asked: string[] = [];
+  const gateway = { ask: (to: { kind: string; id: string }) => (asked.push(`${to.kind}/${to.id}`), Promise.resolve('ok')) };
+  const view = { self: 'api-1', nodes: () => [], ownerOf: () => undefined, drain: () => Promise.resolve(), onChange: () => () => {} };
+  const placed = placedGateway(gateway as never, view, (kind) => kind === 'instance' || kind === 'scheduler');
+  const error = await t.throwsAsync(placed.ask({ kind: 'instance', id: 'i-1' }, 'create', {}), { instanceOf: ActorError });
+  t.deepEqual(error?.toBody(), { code: 'unavailable', message: 'no live node can run instance i-1 now' });
+  t.is(await placed.ask({ kind: 'host', id: 'ghost' }, 'deregister', {}), 'ok');
+  t.deepEqual(asked, ['host/ghost']);
 });

@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import { correlation, type RequestState } from '../correlation.js';
 import { statusTitles } from '../status-titles.js';
 import type { Operator } from '../../runtime/operator.js';
+import type { ClusterView, NodeInfo } from '../../runtime/cluster/types.js';
 
-// The operator's API (JSON on `listen.admin`): the actors of this node and its dead letters. Versioned,
-// as later issues extend it to the cluster and the inspector. Every route takes a Keystone token with the
+// The operator's API (JSON on `listen.admin`, on every node): the actors of this node, its dead letters and the
+// cluster's nodes as this node's view has them. Versioned, as later issues extend it to the inspector. Every route takes a Keystone token with the
 // admin role, in X-Auth-Token; errors are `{"error": {"code", "title", "message"}}`, as Keystone's.
 
 /** The part of the token service this API needs: who the token's holder is and whether they are an admin. */
@@ -17,7 +18,23 @@ export interface AdminTokens {
 export interface AdminServices {
   readonly operator: Operator;
   readonly tokens: AdminTokens;
+  readonly cluster: ClusterView;
 }
+
+/** A node as the API shows it: the view's record, times as ISO strings, and whether it is the node answering. */
+const nodeView = (n: NodeInfo, self: string) => ({
+  id: n.nodeId,
+  self: n.nodeId === self,
+  status: n.status,
+  roles: n.roles,
+  address: n.address,
+  protocol_version: n.protocolVersion,
+  started_at: new Date(n.startedAt).toISOString(),
+  lease_expires_at: new Date(n.leaseExpiresAt).toISOString(),
+  incarnation: n.incarnation,
+  pins: n.pins,
+  load: n.load,
+});
 
 class AdminError extends Error {
   constructor(
@@ -132,6 +149,33 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
     const id = text(ctx.params.id, 'dead letter id')!;
     if (!(await s.operator.dropDeadLetter(id))) throw new AdminError(404, `Dead letter ${id} not found`);
     ctx.status = 204;
+  });
+
+  const nodeOf = (params: Record<string, string>) => {
+    const id = text(params.id, 'node id')!;
+    const node = s.cluster.nodes().find((n) => n.nodeId === id);
+    if (!node) throw new AdminError(404, `No node '${id}' in the cluster`);
+    return node;
+  };
+  router.get('/nodes', (ctx) => {
+    ctx.body = { nodes: s.cluster.nodes().map((n) => nodeView(n, s.cluster.self)) };
+  });
+  router.get('/nodes/:id', (ctx) => {
+    ctx.body = { node: nodeView(nodeOf(ctx.params), s.cluster.self) };
+  });
+  router.post('/nodes/:id/drain', (ctx) => {
+    const node = nodeOf(ctx.params);
+    if (node.status === 'down' || node.status === 'left')
+      throw new AdminError(409, `Node '${node.nodeId}' is ${node.status}: only a live node can be drained`);
+    const { log } = ctx.state;
+    // Handing actors over may take up to cluster.drainMs: the answer says it began, GET /v1/nodes/{id} follows it.
+    s.cluster.drain(node.nodeId).then(
+      () => log.info({ node: node.nodeId }, 'node drained'),
+      (error: unknown) => log.error({ err: error, node: node.nodeId }, 'drain failed'),
+    );
+    log.warn({ node: node.nodeId, user: ctx.state.user }, 'node drain requested by an operator');
+    ctx.status = 202;
+    ctx.body = { node: nodeView(s.cluster.nodes().find((n) => n.nodeId === node.nodeId) ?? node, s.cluster.self) };
   });
 
   app.use(router.routes()).use(

@@ -30,7 +30,10 @@ export const novaFaults: Middleware<Partial<RequestState>> = async (ctx, next) =
     if (ctx.status === 405 && !ctx.body)
       throw new ComputeFault(405, 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
   } catch (error) {
-    const status = (error as { status?: number }).status ?? 500;
+    // No node can take the request now (its actor's node is away, no node holds its role, the transport is full):
+    // the client may retry, as with Nova's 503.
+    const refusedByCluster = ['unavailable', 'overloaded'].includes((error as { code?: string }).code ?? '');
+    const status = refusedByCluster ? 503 : ((error as { status?: number }).status ?? 500);
     if (status === 401) {
       // Nova's 401 comes from keystonemiddleware, in its own shape.
       ctx.status = 401;
@@ -38,7 +41,7 @@ export const novaFaults: Middleware<Partial<RequestState>> = async (ctx, next) =
       ctx.body = { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } };
       return;
     }
-    const known = status < 500;
+    const known = status < 500 || refusedByCluster;
     if (!known) ctx.state.log?.error({ err: error }, 'compute request failed');
     ctx.status = status;
     const message = known

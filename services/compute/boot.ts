@@ -181,7 +181,7 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
           availability_zone: zone ?? null,
           reservation_id: reservation.id,
           launch_index: index,
-          scheduler: d.scheduler,
+          scheduler: d.scheduler(ids[index]),
           request_id: caller.correlationId,
           metadata: request.metadata,
           tags: request.tags,

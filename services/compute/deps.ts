@@ -6,6 +6,9 @@ import type { QuotaDeps } from './quotas.js';
 export interface ComputeDeps extends QuotaDeps {
   readonly images: ImageService;
   readonly actors: ActorGateway;
-  /** The scheduler actor this node hands boots to. */
-  readonly scheduler: string;
+  /**
+   * The scheduler actor a boot is handed to, by a key spreading boots over the scheduler nodes (the instance's
+   * UUID). Reached by (kind, id) through the runtime: it need not run on this node.
+   */
+  readonly scheduler: (key: string) => string;
 }
