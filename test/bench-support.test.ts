@@ -17,7 +17,7 @@ test('instance timestamps read raw come back to the millisecond, in UTC, as they
       { ...instanceRow(1), created_at: created, launched_at: launched, updated_at: launched },
       { ...instanceRow(2), launched_at: null },
     ];
-    await db.models.Instance.bulkCreate(rows as never[]);
+    await db.models.Instance.bulkCreate(rows);
     const times = await instanceTimes(db.sequelize, [rows[0].uuid, rows[1].uuid]);
     t.deepEqual(times.get(rows[0].uuid), { created: created.getTime(), launched: launched.getTime(), updated: launched.getTime() });
     t.is(times.get(rows[1].uuid)?.launched, undefined);

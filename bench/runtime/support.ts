@@ -173,7 +173,7 @@ export function instanceRow(i: number): InstanceRow {
 export async function seedInstances(db: Database, count: number): Promise<void> {
   for (let start = 0; start < count; start += 2_000) {
     const rows = Array.from({ length: Math.min(2_000, count - start) }, (_, k) => instanceRow(start + k));
-    await db.models.Instance.bulkCreate(rows as never[], { validate: false, hooks: false });
+    await db.models.Instance.bulkCreate(rows, { validate: false, hooks: false });
   }
 }
 
