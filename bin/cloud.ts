@@ -18,7 +18,7 @@ import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, identityService, type Identity } from '../http/identity/index.js';
 import { createImages, imageApp, imageService, registerTinyImage, type ImageServices } from '../http/images/index.js';
-import { computeApp, seedCompute, type ComputeState } from '../http/compute/index.js';
+import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
 import { adminApp } from '../http/admin/app.js';
@@ -80,10 +80,17 @@ export async function startCloud(
   mkdirSync(config.stateDir, { recursive: true });
   const db = await openDatabase(config.databaseUrl);
   const store = new SqlStore(db, { maxBatch: config.store.maxBatch, crashHistory: config.supervision.crashHistory, now: () => clock.now() });
+  const roles = new Set(config.roles);
+  const hosts = roles.has('compute') ? await prepareHypervisors(config) : [];
+  let adminUrl = '';
+  // Read late: the admin API listens only after the node has joined.
+  const self = { address: () => config.cluster.address || adminUrl, pins: () => hosts.map((h) => `host/${h.name}`) };
+  const core = membership.core(db, self);
   const node = new ActorNode({
     nodeId: config.nodeId,
     store,
     transport: membership.transport,
+    ...(core ? { cluster: core } : {}),
     clock,
     logger,
     requestTimeoutMs: config.timeouts.requestMs,
@@ -92,8 +99,6 @@ export async function startCloud(
     inboxRetentionMs: config.store.inboxRetentionMs,
     inboxPruneMs: config.store.inboxPruneMs,
   });
-  const roles = new Set(config.roles);
-  const hosts = roles.has('compute') ? await prepareHypervisors(config) : [];
   const pool = new ConnectionPool();
   const plain = <T>(rows: Array<{ get(o: { plain: true }): unknown }>) => rows.map((r) => r.get({ plain: true }) as T);
   superviseAll(
@@ -141,11 +146,7 @@ export async function startCloud(
       : []),
     ...(roles.has('scheduler') ? [reportScheduler(node, config.nodeId, config.timeouts.reportIntervalMs)] : []),
   ];
-  let adminUrl = '';
-  const cluster = await membership.join(node, db, {
-    address: () => config.cluster.address || adminUrl,
-    pins: () => hosts.map((h) => `host/${h.name}`),
-  });
+  const cluster = await membership.join(node, db, self);
   const metrics = createMetrics(node);
   registerClusterMetrics(metrics, cluster, () => clock.now());
   const ops = await listen(
@@ -171,11 +172,29 @@ export async function startCloud(
   // Boots go to a live scheduler node's scheduler actor, this node's when it schedules; with none known, to one
   // named after this node, whose build then fails with a fault once no node can run it.
   const scheduler = (key: string) => nodeWithRole(cluster, 'scheduler', key) ?? config.nodeId;
+  // In a cluster a service is down as soon as its node's lease lapses (a lone node answers for itself).
+  const nodeGone: ComputeServices['nodeGone'] = config.redisUrl
+    ? (binary, host) =>
+        binary === 'nova-compute'
+          ? cluster.ownerOf('host', host) === undefined
+          : cluster.nodes().some((n) => n.nodeId === host && (n.status === 'down' || n.status === 'left'))
+    : undefined;
   const movable = (kind: string) => node.kindRuntimes().some((k) => k.definition.kind === kind && 'movable' in k.definition.placement);
   const compute =
     identity && images
       ? // A request to an actor no live node may hold is refused, never activated on a node without its role.
-        await startCompute(config, db, clock, logger, identity, images.services, placedGateway(node, cluster, movable), scheduler, extensions)
+        await startCompute(
+          config,
+          db,
+          clock,
+          logger,
+          identity,
+          images.services,
+          placedGateway(node, cluster, movable),
+          scheduler,
+          extensions,
+          nodeGone,
+        )
       : undefined;
   // The admin API checks tokens as the identity service issues them (keys in the database), also where it is not served.
   const tokenCheck = identity ?? (await createIdentity(identityOptions(config, db, clock)));
@@ -305,6 +324,7 @@ async function startCompute(
   actors: ActorGateway,
   scheduler: (key: string) => string,
   extensions: CloudExtensions,
+  nodeGone: ComputeServices['nodeGone'],
 ) {
   let publicUrl = '';
   const server = await listen(
@@ -319,6 +339,7 @@ async function startCompute(
         nodeId: config.nodeId,
         quotas: config.quotas,
         serviceDownMs: config.timeouts.serviceDownMs,
+        ...(nodeGone ? { nodeGone } : {}),
         publicUrl: () => publicUrl,
         maxServersPerRequest: config.quotas.maxServersPerRequest,
         reservationMs: config.quotas.reservationMs,

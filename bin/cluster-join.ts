@@ -7,6 +7,8 @@ import type { ClusterView } from '../runtime/cluster/types.js';
 import type { Database } from '../models/database.js';
 import { InProcessTransport } from '../runtime/transports/in-process.js';
 import { SingleNodeView } from '../runtime/cluster/single-node.js';
+import { Membership as ClusterMembership } from '../runtime/cluster/membership.js';
+import { RedisTransport } from '../runtime/transports/redis.js';
 
 // THE seam between one process and a cluster: everything else (bin/cloud.ts, the admin API, /metrics, the
 // scheduler choice) works with the Transport and the ClusterView it hands out, whichever mode this is.
@@ -20,18 +22,15 @@ export interface SelfDescription {
 export interface Membership {
   /** Carries this node's envelopes: given to the ActorNode before it starts. */
   readonly transport: Transport;
-  /** After `node.start()`: joins the cluster (a lease in the database, pins announced) and returns its view. */
+  /**
+   * Cluster mode: the membership the ActorNode joins with when it starts (its lease in the database, its pins
+   * announced), given to it at construction; undefined for the all-in-one.
+   */
+  core(db: Database, self: SelfDescription): ClusterMembership | undefined;
+  /** After `node.start()`: this node's view of the cluster (in cluster mode, the node joined at its start). */
   join(node: ActorNode, db: Database, self: SelfDescription): Promise<ClusterView>;
-  /** After `node.stop()`: gives the lease up, so others need not wait for it to expire. */
+  /** After `node.stop()` (which left the cluster): closes the transport. */
   leave(): Promise<void>;
-}
-
-/** A start refused because the configuration asks for a mode this build cannot run. */
-export class ClusterModeUnavailable extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ClusterModeUnavailable';
-  }
 }
 
 // The URL without its password, for messages and logs.
@@ -39,27 +38,46 @@ const shown = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')
 
 export function membershipFor(config: Config, clock: Clock, logger: Logger): Membership {
   if (!config.redisUrl) return singleNode(config, clock);
-  // Cluster mode, to fill in when runtime/transports/redis.ts and runtime/cluster/ (membership, placement,
-  // routing, failover, drain) are merged:
-  //   const transport = new RedisTransport({ url: config.redisUrl, caFile: config.redis.tlsCaFile || undefined,
-  //     keyPrefix: config.redis.keyPrefix, maxPending: config.cluster.maxPending, sendWaitMs: config.cluster.sendWaitMs,
-  //     redeliverAfterMs: config.cluster.redeliverAfterMs, logger });
-  //   return { transport,
-  //     join: (node, db, self) => joinCluster({ node, db, transport, clock, logger, roles: config.roles,
-  //       address: self.address, pins: self.pins, leaseMs: config.cluster.leaseMs, sweepMs: config.cluster.sweepMs,
-  //       drainMs: config.cluster.drainMs, weights: config.cluster.weights }),   // refuses another protocol version
-  //     leave: () => …the core's leave, then transport.close() };
-  logger.error({ redisUrl: shown(config.redisUrl) }, 'cluster mode is not available in this build');
-  throw new ClusterModeUnavailable(
-    `redisUrl is set (${shown(config.redisUrl)}): cluster mode needs the Redis transport and cluster core — not merged yet. ` +
-      'Leave redisUrl empty (unset REDIS_URL and STRATUS_REDIS_URL) to run the whole cloud in this process.',
-  );
+  const transport = new RedisTransport({
+    url: config.redisUrl,
+    ...(config.redis.tlsCaFile ? { caFile: config.redis.tlsCaFile } : {}),
+    keyPrefix: config.redis.keyPrefix,
+    maxPending: config.cluster.maxPending,
+    sendWaitMs: config.cluster.sendWaitMs,
+    redeliverAfterMs: config.cluster.redeliverAfterMs,
+    logger,
+    clock,
+  });
+  logger.info({ redis: shown(config.redisUrl) }, 'cluster mode: mailboxes in Redis');
+  let membership: ClusterMembership | undefined;
+  return {
+    transport,
+    core: (db, self) =>
+      (membership = new ClusterMembership({
+        db,
+        clock,
+        logger,
+        nodeId: config.nodeId,
+        roles: config.roles,
+        address: self.address,
+        pins: self.pins(),
+        leaseMs: config.cluster.leaseMs,
+        redeliverAfterMs: config.cluster.redeliverAfterMs,
+        weights: config.cluster.weights,
+      })),
+    join: () => {
+      if (!membership) return Promise.reject(new Error('cluster mode: the node was started without its membership'));
+      return Promise.resolve(membership);
+    },
+    leave: () => transport.close(),
+  };
 }
 
 function singleNode(config: Config, clock: Clock): Membership {
   const startedAt = clock.now();
   return {
     transport: new InProcessTransport(),
+    core: () => undefined,
     join: (node, _db, self) =>
       Promise.resolve(
         new SingleNodeView({

@@ -8,7 +8,8 @@ import { SystemClock } from '../runtime/clock.js';
 import { resetAdminPassword } from '../http/identity/index.js';
 import { RevocationList } from '../http/identity/revocations.js';
 import { adminCommand, adminUsage } from './admin-cli.js';
-import { ClusterModeUnavailable } from './cluster-join.js';
+import { ProtocolMismatchError } from '../runtime/cluster/membership.js';
+import { ActorError } from '../runtime/errors.js';
 
 const usage = `usage: stratus <command>
   start         run a node: the whole cloud by default, or the roles STRATUS_ROLES gives it
@@ -81,7 +82,8 @@ async function start(): Promise<void> {
   try {
     await starting;
   } catch (error) {
-    if (!(error instanceof ClusterModeUnavailable)) throw error;
+    // A node of another protocol version, or one whose Redis does not answer, is refused at start: said plainly, not as a crash.
+    if (!(error instanceof ProtocolMismatchError || (error instanceof ActorError && error.code === 'unavailable'))) throw error;
     console.error(`stratus: ${error.message}`);
     process.exit(2);
   }

@@ -186,7 +186,11 @@ export class Activation {
 
   private async apply(envelope: Envelope): Promise<MessageOutcome> {
     const { definition, stats } = this.kind;
-    if (envelope.redelivered || this.caughtUp?.has(String(envelope.id))) {
+    const caughtUp = this.caughtUp?.has(String(envelope.id)) ?? false;
+    if (envelope.redelivered || caughtUp) {
+      // The catch-up may have handled this very message with its commit still in flight (pipelined kinds):
+      // its inbox row is there once the commits made so far have landed.
+      if (caughtUp) await this.settledCommits();
       const stored = await this.host.store.lookupInbox(String(envelope.id));
       if (stored) {
         await this.host.store.acknowledge(String(envelope.id));

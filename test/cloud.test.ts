@@ -52,14 +52,14 @@ test('stratus start serves /healthz and /metrics, and stops cleanly on SIGTERM',
   await database.drop();
 });
 
-test('a node given a Redis URL refuses to start until the Redis transport and cluster core are merged, without showing the password', async (t) => {
+test('a cluster node whose Redis does not answer refuses to start, saying so without the password', async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'stratus-cluster-'));
   const { child, stderr, lines } = stratus(['start'], { REDIS_URL: 'redis://stratus:s3cret@127.0.0.1:1/0', STRATUS_STATE_DIR: stateDir });
   const [code] = await once(child, 'exit');
   t.is(code, 2);
   const text = stderr.join('');
-  t.regex(text, /cluster mode needs the Redis transport and cluster core — not merged yet/);
-  t.regex(text, /redis:\/\/stratus:\*\*\*@127\.0\.0\.1:1\/0/);
+  t.regex(text, /^stratus: cannot reach Redis at redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/m);
+  t.true(lines.some((l) => l.msg === 'cluster mode: mailboxes in Redis' && l.redis === 'redis://stratus:***@127.0.0.1:1/0'));
   t.false(text.includes('s3cret') || JSON.stringify(lines).includes('s3cret'));
   t.false(lines.some((l) => l.msg === 'stratus started'));
   rmSync(stateDir, { recursive: true, force: true });

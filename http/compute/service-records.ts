@@ -36,14 +36,14 @@ export const computeUp = (h: HostRow, now: number, serviceDownMs: number) => ser
 export const hostRows = async (s: ComputeServices): Promise<HostRow[]> =>
   (await s.models.Host.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }));
 
-export const computeRecord = (h: HostRow, now: number, serviceDownMs: number): ServiceRecord => ({
+export const computeRecord = (h: HostRow, now: number, serviceDownMs: number, nodeGone?: ComputeServices['nodeGone']): ServiceRecord => ({
   binary: 'nova-compute',
   host: h.name,
   zone: h.availability_zone,
   disabled: dbBool(h.service_disabled),
   disabledReason: h.disabled_reason,
   forcedDown: dbBool(h.forced_down),
-  up: computeUp(h, now, serviceDownMs),
+  up: computeUp(h, now, serviceDownMs) && !nodeGone?.('nova-compute', h.name),
   updatedAt: h.last_seen_at,
   row: h,
 });
@@ -53,7 +53,7 @@ export async function serviceRecords(s: ComputeServices): Promise<ServiceRecord[
   const now = s.clock.now();
   const schedulers = (await s.models.Scheduler.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }));
   const internal = schedulers.flatMap((sc) => {
-    const up = now - new Date(sc.updated_at).getTime() <= s.serviceDownMs;
+    const up = now - new Date(sc.updated_at).getTime() <= s.serviceDownMs && !s.nodeGone?.('nova-scheduler', sc.name);
     return (['nova-scheduler', 'nova-conductor'] as const).map((binary): ServiceRecord => ({
       binary,
       host: sc.name,
@@ -65,7 +65,7 @@ export async function serviceRecords(s: ComputeServices): Promise<ServiceRecord[
       updatedAt: sc.updated_at,
     }));
   });
-  return [...internal, ...(await hostRows(s)).map((h) => computeRecord(h, now, s.serviceDownMs))];
+  return [...internal, ...(await hostRows(s)).map((h) => computeRecord(h, now, s.serviceDownMs, s.nodeGone))];
 }
 
 const keyOf = (r: Pick<ServiceRecord, 'binary' | 'host'>) => `service/${r.binary}/${r.host}`;

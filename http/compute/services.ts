@@ -20,6 +20,11 @@ export interface ComputeServices extends ComputeDeps {
   /** This node's name: the host of the API's own instance action events (Nova's CONF.host). */
   readonly nodeId: string;
   readonly serviceDownMs: number;
+  /**
+   * In a cluster, whether the node a service runs on is gone (its lease lapsed): its services are down at once,
+   * not after serviceDownMs of silence. `host` is a compute host or a scheduler node's name.
+   */
+  readonly nodeGone?: (binary: 'nova-compute' | 'nova-scheduler', host: string) => boolean;
   /** The API's public base URL (no trailing slash), for links. */
   readonly publicUrl: () => string;
 }

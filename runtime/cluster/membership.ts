@@ -13,7 +13,8 @@ export interface MembershipOptions {
   readonly logger: Logger;
   readonly nodeId: string;
   readonly roles: readonly string[];
-  readonly address: string;
+  /** Where this node's admin API answers; a function when it is known only once the API listens (after the join). */
+  readonly address: string | (() => string);
   /** Pinned actors this node holds, as `kind/id`. */
   readonly pins?: readonly string[];
   /** Past it without a renewal a node counts as down; renewed every third of it. */
@@ -186,7 +187,7 @@ export class Membership implements ClusterView {
     return {
       nodeId,
       roles,
-      address,
+      address: typeof address === 'function' ? address() : address,
       protocolVersion: this.protocolVersion,
       status: this.status,
       leaseExpiresAt: this.leaseExpiresAt,
@@ -218,7 +219,8 @@ export class Membership implements ClusterView {
     const now = this.options.clock.now();
     const lapsed = this.leaseExpiresAt <= now;
     const load = this.host?.load() ?? { activations: 0, mailbox: 0 };
-    const renewed = await this.table.renew(this.self, this.incarnation, now + this.leaseMs, load);
+    const { address } = this.info();
+    const renewed = await this.table.renew(this.self, this.incarnation, now + this.leaseMs, load, address);
     if (!this.running) return;
     if (!renewed) {
       // The row was taken over (a node restarted under this id) or removed: announce this incarnation again.

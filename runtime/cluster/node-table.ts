@@ -16,10 +16,10 @@ export class NodeTable {
     await this.db.models.ClusterNode.upsert(toRow(info));
   }
 
-  /** Extends the lease of this incarnation; false if the row is gone or another incarnation holds it. */
-  async renew(nodeId: string, incarnation: string, leaseExpiresAt: number, load: NodeInfo['load']): Promise<boolean> {
+  /** Extends the lease of this incarnation (its address too: known only once the admin API listens); false if the row is gone or another incarnation holds it. */
+  async renew(nodeId: string, incarnation: string, leaseExpiresAt: number, load: NodeInfo['load'], address: string): Promise<boolean> {
     const [count] = await this.db.models.ClusterNode.update(
-      { lease_expires_at: leaseExpiresAt, load_activations: load.activations, load_mailbox: load.mailbox },
+      { lease_expires_at: leaseExpiresAt, load_activations: load.activations, load_mailbox: load.mailbox, address },
       { where: { node_id: nodeId, incarnation } },
     );
     return count > 0;

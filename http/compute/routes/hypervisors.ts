@@ -62,7 +62,7 @@ export function hypervisorRoutes(s: ComputeServices): Router<ComputeState> {
         : [];
     return Promise.all(
       hosts.map(async (row) => {
-        const up = computeUp(row, now, s.serviceDownMs);
+        const up = computeUp(row, now, s.serviceDownMs) && !s.nodeGone?.('nova-compute', row.name);
         const on = rows.filter((r) => r.host === row.name);
         return {
           row,

@@ -115,7 +115,7 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
       throw badRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.");
     }
     const row = await apply(ctx, service.host, change);
-    ctx.body = { service: serviceView(computeRecord(row, s.clock.now(), s.serviceDownMs), ctx.state.version, true) };
+    ctx.body = { service: serviceView(computeRecord(row, s.clock.now(), s.serviceDownMs, s.nodeGone), ctx.state.version, true) };
   }
 
   router.delete('/os-services/:id', async (ctx) => {
