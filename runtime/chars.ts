@@ -50,3 +50,12 @@ export const Chars = (min: number, max: number, options: { pattern?: string } = 
 
 /** Whether a schema is a Chars one, for callers that word their own refusal. */
 export const isChars = (schema: TSchema | undefined): schema is CharsSchema => schema?.[Kind] === 'Chars';
+
+/** The JSON Schema keyword a string breaks, in the order jsonschema checks them, or undefined when it keeps them all. */
+export function charsBroken(schema: CharsSchema, value: string): 'minLength' | 'maxLength' | 'pattern' | undefined {
+  const n = charLength(value);
+  if (n < schema.minChars) return 'minLength';
+  if (n > schema.maxChars) return 'maxLength';
+  if (schema.pattern && !matches(schema.pattern, value)) return 'pattern';
+  return undefined;
+}
