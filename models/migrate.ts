@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007-server-fields.js';
 import * as m0008 from './migrations/0008-instance-actions.js';
 import * as m0009 from './migrations/0009-quota-reservations.js';
 import * as m0012 from './migrations/0012-hypervisor-facts.js';
+import * as m0013 from './migrations/0013-nullable-descriptions.js';
 import * as m0014 from './migrations/0014-cluster-nodes.js';
 
 export interface Migration {
@@ -29,6 +30,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0008-instance-actions', m0008],
   ['0009-quota-reservations', m0009],
   ['0012-hypervisor-facts', m0012],
+  ['0013-nullable-descriptions', m0013],
   ['0014-cluster-nodes', m0014],
 ];
 

@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { charsBroken, isChars } from './chars.js';
 import { ActorError } from './errors.js';
 
 export interface MessageSpec<S extends TSchema = TSchema> {
@@ -59,7 +60,9 @@ export class Protocol<P extends ProtocolSpec = ProtocolSpec> {
     if (entry.check.Check(payload)) return undefined;
     const first = entry.check.Errors(payload).First();
     const where = first?.path || '/';
-    return new ActorError('invalid_message', `${this.kind}.${type}: payload ${where} ${first?.message ?? 'is invalid'}`);
+    const broken = first && isChars(first.schema) && typeof first.value === 'string' ? charsBroken(first.schema, first.value) : undefined;
+    const message = broken ? `breaks its ${broken} (lengths in code points)` : first?.message;
+    return new ActorError('invalid_message', `${this.kind}.${type}: payload ${where} ${message ?? 'is invalid'}`);
   }
 }
 

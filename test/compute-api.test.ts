@@ -114,6 +114,34 @@ test.serial('bad boots are refused with Nova faults and leave nothing behind', a
   t.is((await c.nova.call('GET', '/v2.1/servers', { token: c.admin })).body.servers.length, before);
 });
 
+test.serial('names and metadata values are counted in code points, as Nova counts them', async (t) => {
+  // 255 emoji are 510 UTF-16 units but 255 characters to Python: Nova takes them where it takes any character.
+  const longest = '😀'.repeat(255);
+  const r = await boot(c.nova, c.admin, 'emoji', { metadata: { note: longest } });
+  t.is(r.status, 202, JSON.stringify(r.body));
+  const id = r.body.server.id;
+  await eventually(async () => (await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin })).body.server.status !== 'BUILD');
+  const server = (await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin })).body.server;
+  t.deepEqual(server.metadata, { note: longest });
+  const item = await c.nova.call('PUT', `/v2.1/servers/${id}/metadata/other`, { token: c.admin, body: { meta: { other: longest } } });
+  t.is(item.status, 200, JSON.stringify(item.body));
+  t.deepEqual(item.body, { meta: { other: longest } });
+
+  // A server name's characters come from the Basic Multilingual Plane only (Nova builds its printable class over
+  // U+0000–U+FFFE): 255 emoji are refused for what they are, one more for the length, checked first.
+  novaRefused(t, await boot(c.nova, c.admin, longest), 400, /^An invalid 'name' value was provided/);
+  novaRefused(t, await boot(c.nova, c.admin, `${longest}😀`), 400, /is too long/);
+  const bmp = 'é'.repeat(255);
+  const named = await boot(c.nova, c.admin, bmp);
+  t.is(named.status, 202, JSON.stringify(named.body));
+  t.is((await c.nova.call('GET', `/v2.1/servers/${named.body.server.id}`, { token: c.admin })).body.server.name, bmp);
+  novaRefused(t, await boot(c.nova, c.admin, `${bmp}é`), 400, /is too long/);
+  novaRefused(t, await boot(c.nova, c.admin, 'meta', { metadata: { note: `${longest}😀` } }), 400, /is too long/);
+  const tooLong = await c.nova.call('PUT', `/v2.1/servers/${id}/metadata/other`, { token: c.admin, body: { meta: { other: `${longest}😀` } } });
+  novaRefused(t, tooLong, 400, /is too long/);
+  for (const server of [id, named.body.server.id]) t.is((await c.nova.call('DELETE', `/v2.1/servers/${server}`, { token: c.admin })).status, 204);
+});
+
 test.serial('networks auto and none are taken from 2.37, where networks becomes required', async (t) => {
   const v = (version: string) => ({ 'OpenStack-API-Version': `compute ${version}` });
   t.is((await boot(c.nova, c.admin, 'n-auto', { networks: 'auto' }, v('2.37'))).status, 202);

@@ -141,6 +141,46 @@ test('refusals come as Keystone errors with its status codes', async (t) => {
   await database.drop();
 });
 
+test('a project made with a null description keeps it; names are stripped, and lengths counted in code points', async (t) => {
+  const database = await createTestDatabase('identity-names');
+  const server = await startIdentityServer(database.url);
+  const api = client(server.url);
+  const admin = (await api.login('admin', ADMIN_PASSWORD, 'admin')).token!;
+
+  const created = await api.call('POST', '/v3/projects', { token: admin, body: { project: { name: 'nulled', description: null } } });
+  t.is(created.status, 201, JSON.stringify(created.body));
+  t.is(created.body.project.description, null);
+  const id = created.body.project.id;
+  t.is((await api.call('GET', `/v3/projects/${id}`, { token: admin })).body.project.description, null);
+  t.is(
+    (await api.call('PATCH', `/v3/projects/${id}`, { token: admin, body: { project: { description: 'some' } } })).body.project.description,
+    'some',
+  );
+  const cleared = await api.call('PATCH', `/v3/projects/${id}`, { token: admin, body: { project: { description: null } } });
+  t.is(cleared.status, 200, JSON.stringify(cleared.body));
+  t.is(cleared.body.project.description, null);
+  t.is((await api.call('GET', `/v3/projects/${id}`, { token: admin })).body.project.description, null);
+
+  const blank = await api.call('POST', '/v3/projects', { token: admin, body: { project: { name: ' \t ' } } });
+  keystoneRefused(t, blank, 400, "Invalid input for field 'name': ' \\t ' does not match '[\\\\S]+'");
+  t.deepEqual(Object.keys(blank.body.error).sort(), ['code', 'message', 'title']);
+  t.is(blank.body.error.title, 'Bad Request');
+  const renamed = await api.call('PATCH', `/v3/projects/${id}`, { token: admin, body: { project: { name: '   ' } } });
+  keystoneRefused(t, renamed, 400, /does not match/);
+  const padded = await api.call('POST', '/v3/projects', { token: admin, body: { project: { name: '  padded  ' } } });
+  t.is(padded.body.project.name, 'padded');
+
+  // Keystone counts a name's length as Python does: an emoji is one character, not two UTF-16 units.
+  const longest = '😀'.repeat(64);
+  const astral = await api.call('POST', '/v3/projects', { token: admin, body: { project: { name: longest } } });
+  t.is(astral.status, 201, JSON.stringify(astral.body));
+  t.is(astral.body.project.name, longest);
+  const tooLong = await api.call('POST', '/v3/projects', { token: admin, body: { project: { name: `${longest}😀` } } });
+  keystoneRefused(t, tooLong, 400, `Invalid input for field 'name': '${longest}😀' is too long`);
+  await server.stop();
+  await database.drop();
+});
+
 test('a revocation reaches every node on the database; disabling a user revokes their tokens', async (t) => {
   const database = await createTestDatabase('identity-revocation');
   const clock = new SimulatedClock(Date.now());

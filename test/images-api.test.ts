@@ -132,6 +132,26 @@ test('refused as Glance refuses them, leaving state as it was', async (t) => {
   await done();
 });
 
+test('image names and tags are counted in code points, as Glance counts them', async (t) => {
+  const { glance, admin, done } = await setup('images-code-points');
+  // 255 emoji are 510 UTF-16 units but 255 characters to Python: Glance takes them.
+  const longest = '😀'.repeat(255);
+  const created = await glance.call('POST', '/v2/images', { token: admin, body: { name: longest, disk_format: 'raw', container_format: 'bare' } });
+  t.is(created.status, 201, JSON.stringify(created.body));
+  t.is(created.body.name, longest);
+  t.is((await glance.call('GET', `/v2/images/${created.body.id}`, { token: admin })).body.name, longest);
+  t.is((await glance.call('PUT', `/v2/images/${created.body.id}/tags/${encodeURIComponent(longest)}`, { token: admin })).status, 204);
+
+  const tooLong = await glance.call('POST', '/v2/images', {
+    token: admin,
+    body: { name: `${longest}😀`, disk_format: 'raw', container_format: 'bare' },
+  });
+  glanceRefused(t, tooLong, 400, /^Invalid value for 'name': /);
+  const tag = await glance.call('PUT', `/v2/images/${created.body.id}/tags/${encodeURIComponent(`${longest}😀`)}`, { token: admin });
+  glanceRefused(t, tag, 400, 'Tags are at most 255 characters.');
+  await done();
+});
+
 test('lists filter, sort and page as Glance does', async (t) => {
   const { glance, demo, done } = await setup('images-list');
   for (const name of ['c', 'a', 'e', 'b', 'd']) {

@@ -6,6 +6,7 @@ import { migrate, migrations } from '../models/migrate.js';
 import * as m0005 from '../models/migrations/0005-boot-path.js';
 import * as m0007 from '../models/migrations/0007-server-fields.js';
 import * as m0008 from '../models/migrations/0008-instance-actions.js';
+import * as m0013 from '../models/migrations/0013-nullable-descriptions.js';
 import { createTestDatabase } from './helpers/database.js';
 import { describeSchema, schemaDifferences, type TableSchema } from './helpers/schema.js';
 
@@ -109,6 +110,49 @@ test('the schema the migrations make is the one the models describe', async (t) 
     await b.close();
     await migrated.drop();
     await synced.drop();
+  }
+});
+
+// Sequelize's SQLite column change copies the table and turned each column of the composite unique indexes into a
+// unique column of its own; the schema comparison above lets extra indexes pass, so the rule is checked by use.
+test('0013 keeps descriptions, takes NULL, and leaves names unique per domain only, down and up again', async (t) => {
+  const database = await createTestDatabase('migrations-descriptions');
+  const db = await openDatabase(database.url);
+  const qi = db.sequelize.getQueryInterface();
+  const stamp = { created_at: new Date(), updated_at: new Date() };
+  const project = (id: string, name: string, description: string | null) =>
+    qi.bulkInsert('identity_projects', [{ id, name, domain_id: 'd', parent_id: null, description, enabled: true, ...stamp }]);
+  const descriptions = async () =>
+    (
+      (await qi.sequelize.query('SELECT id, description FROM identity_projects ORDER BY id'))[0] as Array<{ id: string; description: string | null }>
+    ).map((r) => [r.id, r.description]);
+  try {
+    await project('p1', 'one', 'first');
+    await project('p2', 'two', null);
+    await t.throwsAsync(project('p3', 'one', 'again'), undefined, 'a name is unique within its domain');
+    await m0013.down(qi);
+    t.deepEqual(await descriptions(), [
+      ['p1', 'first'],
+      ['p2', ''],
+    ]);
+    await m0013.up(qi);
+    await project('p3', 'three', null);
+    t.deepEqual(await descriptions(), [
+      ['p1', 'first'],
+      ['p2', ''],
+      ['p3', null],
+    ]);
+    await t.throwsAsync(project('p4', 'three', null), undefined, 'still unique by domain and name');
+    await qi.bulkInsert('identity_users', [
+      { id: 'u1', name: 'a', domain_id: 'd', default_project_id: null, description: null, email: null, enabled: true, password_hash: null, ...stamp },
+    ]);
+    await qi.bulkInsert('identity_users', [
+      { id: 'u2', name: 'b', domain_id: 'd', default_project_id: null, description: null, email: null, enabled: true, password_hash: null, ...stamp },
+    ]);
+    t.pass();
+  } finally {
+    await db.close();
+    await database.drop();
   }
 });
 

@@ -1,9 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { HOST_OPS } from '../instance/power.js';
+import { Chars } from '../../runtime/chars.js';
 
 // A host's power operations on the domains of its servers (Nova's compute manager and libvirt driver).
 
-const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
+// Lengths in code points, as Nova (Python) counts them.
+const text = (maxLength = 255) => Chars(1, maxLength);
 const op = () => Type.Union(HOST_OPS.map((o) => Type.Literal(o)));
 
 export const powerMessages = {

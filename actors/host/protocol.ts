@@ -2,8 +2,10 @@ import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
 import { Placement } from '../scheduler/protocol.js';
 import { powerMessages } from './power-protocol.js';
+import { Chars } from '../../runtime/chars.js';
 
-const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
+// Lengths in code points, as Nova (Python) counts them.
+const text = (maxLength = 255) => Chars(1, maxLength);
 const count = () => Type.Integer({ minimum: 0 });
 const ratio = () => Type.Number({ exclusiveMinimum: 0 });
 const empty = () => Type.Object({}, { additionalProperties: false });
@@ -40,7 +42,7 @@ export const hostProtocol = defineProtocol('host', {
   /** From an instance the scheduler placed here: claim the resources and start the guest, or send the boot back. */
   claim: {
     durable: true,
-    payload: Type.Composite([Placement, Type.Object({ image_ref: Type.String({ maxLength: 255 }), scheduler: text() })], {
+    payload: Type.Composite([Placement, Type.Object({ image_ref: Chars(0, 255), scheduler: text() })], {
       additionalProperties: false,
     }),
   },

@@ -1,22 +1,24 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { Chars } from '../../runtime/chars.js';
 
 // The server's user-facing fields (what PUT /servers/{id}, the metadata and the tags
 // sub-resources change) and the extra fields a boot records. Kept apart from protocol.ts so the
 // boot path and the power actions each stay a block of their own there.
 
-const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
+// Lengths in code points, as Nova (Python) counts them.
+const text = (maxLength = 255) => Chars(1, maxLength);
 const orNull = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** Nova's metadata keys and values (parameter_types.metadata). */
-export const MetadataItems = Type.Record(Type.RegExp(/^[a-zA-Z0-9-_:. ]{1,255}$/), Type.String({ maxLength: 255 }), { additionalProperties: false });
-export const Tag = Type.String({ minLength: 1, maxLength: 60, pattern: '^[^,/]*$' });
+export const MetadataItems = Type.Record(Type.RegExp(/^[a-zA-Z0-9-_:. ]{1,255}$/), Chars(0, 255), { additionalProperties: false });
+export const Tag = Chars(1, 60, { pattern: '^[^,/]*$' });
 export const MAX_TAGS = 50;
 
 /** What a boot may record besides the boot path's own fields; all optional. */
 export const createFields = {
   metadata: Type.Optional(MetadataItems),
   tags: Type.Optional(Type.Array(Tag, { maxItems: MAX_TAGS })),
-  user_data: Type.Optional(orNull(Type.String({ maxLength: 65_535 }))),
+  user_data: Type.Optional(orNull(Chars(0, 65_535))),
   access_ip_v4: Type.Optional(orNull(text(39))),
   access_ip_v6: Type.Optional(orNull(text(39))),
   config_drive: Type.Optional(Type.Boolean()),
@@ -42,7 +44,7 @@ export const fieldMessages = {
     payload: Type.Object(
       {
         display_name: Type.Optional(text()),
-        display_description: Type.Optional(orNull(Type.String({ maxLength: 255 }))),
+        display_description: Type.Optional(orNull(Chars(0, 255))),
         hostname: Type.Optional(text(63)),
         access_ip_v4: Type.Optional(orNull(text(39))),
         access_ip_v6: Type.Optional(orNull(text(39))),
@@ -69,12 +71,12 @@ export const fieldMessages = {
   },
   deleteMetadataItem: {
     durable: true,
-    payload: Type.Object({ key: Type.String({ minLength: 1, maxLength: 255 }), as_admin: Type.Boolean() }, { additionalProperties: false }),
+    payload: Type.Object({ key: Chars(1, 255), as_admin: Type.Boolean() }, { additionalProperties: false }),
   },
   /** Replaces every tag. */
   setTags: { durable: true, payload: Type.Object({ tags: Type.Array(Tag, { maxItems: MAX_TAGS }) }, { additionalProperties: false }) },
   /** Adds one tag (replies `{ added, tags }`); a tag already there changes nothing. */
   addTag: { durable: true, payload: Type.Object({ tag: Tag }, { additionalProperties: false }) },
-  deleteTag: { durable: true, payload: Type.Object({ tag: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false }) },
+  deleteTag: { durable: true, payload: Type.Object({ tag: Chars(1, 255) }, { additionalProperties: false }) },
   deleteTags: { durable: true, payload: Type.Object({}, { additionalProperties: false }) },
 } as const;

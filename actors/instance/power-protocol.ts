@@ -1,10 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { HOST_OPS } from './power.js';
+import { Chars } from '../../runtime/chars.js';
 
 // The instance's power actions and locks: from the API (who asks, as Nova's request context),
 // and the host's reports on carrying them out.
 
-const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
+// Lengths in code points, as Nova (Python) counts them.
+const text = (maxLength = 255) => Chars(1, maxLength);
 
 const callerFields = {
   request_id: text(),
@@ -32,7 +34,7 @@ export const powerMessages = {
     payload: Type.Object(
       {
         ...callerFields, // Nova counts 255 characters; a character beyond the BMP is two UTF-16 units here.
-        reason: Type.Optional(Type.String({ minLength: 1, maxLength: 510 })),
+        reason: Type.Optional(Chars(1, 255)),
         api_host: Type.Optional(text()),
       },
       { additionalProperties: false },
@@ -47,9 +49,7 @@ export const powerMessages = {
         op: op(),
         request_id: text(),
         power_state: Type.Integer({ minimum: 0, maximum: 7 }),
-        error: Type.Optional(
-          Type.Object({ message: Type.String({ maxLength: 65_535 }), traceback: Type.Optional(Type.String({ maxLength: 65_535 })) }),
-        ),
+        error: Type.Optional(Type.Object({ message: Chars(0, 65_535), traceback: Type.Optional(Chars(0, 65_535)) })),
       },
       { additionalProperties: false },
     ),

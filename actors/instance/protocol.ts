@@ -2,8 +2,10 @@ import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
 import { powerMessages } from './power-protocol.js';
 import { createFields, fieldMessages } from './fields-protocol.js';
+import { Chars } from '../../runtime/chars.js';
 
-const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
+// Lengths in code points, as Nova (Python) counts them.
+const text = (maxLength = 255) => Chars(1, maxLength);
 const nullable = <T extends ReturnType<typeof text>>(schema: T) => Type.Union([schema, Type.Null()]);
 const powerState = () => Type.Integer({ minimum: 0, maximum: 7 });
 const empty = () => Type.Object({}, { additionalProperties: false });
@@ -17,7 +19,7 @@ export const instanceProtocol = defineProtocol('instance', {
         project_id: text(),
         user_id: text(),
         display_name: text(),
-        display_description: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
+        display_description: Type.Optional(Type.Union([Chars(0, 255), Type.Null()])),
         flavor_id: text(),
         flavor_name: Type.Optional(text()),
         memory_mb: Type.Integer({ minimum: 1 }),
@@ -25,7 +27,7 @@ export const instanceProtocol = defineProtocol('instance', {
         root_gb: Type.Integer({ minimum: 0 }),
         ephemeral_gb: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
         // Empty for a server booted from a volume, as in Nova.
-        image_ref: Type.String({ maxLength: 255 }),
+        image_ref: Chars(0, 255),
         key_name: Type.Optional(nullable(text())),
         availability_zone: nullable(text()),
         reservation_id: text(),
@@ -50,7 +52,7 @@ export const instanceProtocol = defineProtocol('instance', {
         scheduler: text(),
         tried: Type.Array(text(), { maxItems: 64 }),
         attempt: Type.Integer({ minimum: 1 }),
-        last_error: Type.Optional(Type.String({ maxLength: 1024 })),
+        last_error: Type.Optional(Chars(0, 1024)),
       },
       { additionalProperties: false },
     ),
@@ -70,7 +72,7 @@ export const instanceProtocol = defineProtocol('instance', {
       {
         code: Type.Integer({ minimum: 400, maximum: 599 }),
         message: text(),
-        details: Type.Optional(Type.String({ maxLength: 65_535 })),
+        details: Type.Optional(Chars(0, 65_535)),
       },
       { additionalProperties: false },
     ),

@@ -1,7 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
+import { Chars } from '../../runtime/chars.js';
 
-const text = (maxLength = 255) => Type.String({ minLength: 1, maxLength });
+// Lengths in code points, as Nova (Python) counts them.
+const text = (maxLength = 255) => Chars(1, maxLength);
 const count = () => Type.Integer({ minimum: 0 });
 
 /** What one boot needs of a host, and where it was tried already. */

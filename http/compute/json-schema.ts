@@ -1,3 +1,4 @@
+import { charLength } from '../../runtime/chars.js';
 import { badRequest } from './errors.js';
 
 /**
@@ -183,10 +184,10 @@ function* check(schema: Schema, value: unknown, path: Array<string | number>): G
         }
         break;
       case 'minLength':
-        if (typeof value === 'string' && [...value].length < schema.minLength!) yield fail(`${pyRepr(value)} is too short`);
+        if (typeof value === 'string' && charLength(value) < schema.minLength!) yield fail(`${pyRepr(value)} is too short`);
         break;
       case 'maxLength':
-        if (typeof value === 'string' && [...value].length > schema.maxLength!) yield fail(`${pyRepr(value)} is too long`);
+        if (typeof value === 'string' && charLength(value) > schema.maxLength!) yield fail(`${pyRepr(value)} is too long`);
         break;
       case 'pattern':
         if (typeof value === 'string' && !regex(schema.pattern!).test(value)) yield fail(`${pyRepr(value)} does not match ${pyRepr(schema.pattern)}`);

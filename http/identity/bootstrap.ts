@@ -33,7 +33,7 @@ export async function bootstrapIdentity(models: Models, options: BootstrapOption
     await models.Domain.sequelize!.transaction(async (transaction) => {
       await models.Domain.create({ id: 'default', name: 'Default', description: 'The default domain', enabled: true, ...stamp }, { transaction });
       await models.Role.bulkCreate(
-        Object.entries(roles).map(([name, id]) => ({ id, name, description: '', ...stamp })),
+        Object.entries(roles).map(([name, id]) => ({ id, name, description: null, ...stamp })),
         { transaction },
       );
       await models.ImpliedRole.bulkCreate(

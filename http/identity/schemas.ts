@@ -1,10 +1,14 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { TypeCompiler, type TypeCheck, type ValueError } from '@sinclair/typebox/compiler';
 import type { Context } from 'koa';
+import { Chars, charsBroken, isChars } from '../../runtime/chars.js';
 import { readJson } from '../body.js';
+import { pyRepr } from '../compute/json-schema.js';
 import { KeystoneError, badRequest } from './errors.js';
 
-const name = (max = 255) => Type.String({ minLength: 1, maxLength: max });
+// Keystone's names: at least one character that is not whitespace, lengths counted as Python counts them.
+const NAME_PATTERN = '[\\S]+';
+const name = (max = 255) => Chars(1, max, { pattern: NAME_PATTERN });
 const ref = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) });
 
 export const AuthRequest = Type.Object({
@@ -34,12 +38,14 @@ export const AuthRequest = Type.Object({
   }),
 });
 
-// Keystone takes `null` for a description (and stores it as no description).
-const description = Type.Optional(Type.Union([Type.String({ maxLength: 65535 }), Type.Null()]));
+// Keystone takes `null` for a description, keeps it and shows it as null.
+const describe = (max: number) => Type.Optional(Type.Union([Chars(0, max), Type.Null()]));
+const description = describe(65535);
 const common = { description, enabled: Type.Optional(Type.Boolean()) };
+const domainCommon = { ...common, description: describe(255) };
 
-export const DomainCreate = Type.Object({ domain: Type.Object({ name: name(64), ...common }) });
-export const DomainUpdate = Type.Object({ domain: Type.Object({ name: Type.Optional(name(64)), ...common }) });
+export const DomainCreate = Type.Object({ domain: Type.Object({ name: name(64), ...domainCommon }) });
+export const DomainUpdate = Type.Object({ domain: Type.Object({ name: Type.Optional(name(64)), ...domainCommon }) });
 export const ProjectCreate = Type.Object({
   project: Type.Object({
     name: name(64),
@@ -96,7 +102,23 @@ export async function body<S extends TSchema>(ctx: Context, schema: S): Promise<
   if (!check.Check(value)) {
     const first = check.Errors(value).First();
     const field = first?.path.split('/').filter(Boolean).pop() ?? 'body';
-    throw badRequest(`Invalid input for field '${field}': ${first?.message ?? 'invalid'}`);
+    throw badRequest(`Invalid input for field '${field}': ${(first && charsMessage(first)) ?? first?.message ?? 'invalid'}`);
   }
   return value;
+}
+
+/** jsonschema's words for a string outside its bounds (a Chars schema, alone or as a member of a nullable union). */
+function charsMessage(error: ValueError): string | undefined {
+  if (typeof error.value !== 'string') return isChars(error.schema) ? 'Expected string' : undefined;
+  const schema = isChars(error.schema) ? error.schema : (error.schema.anyOf as TSchema[] | undefined)?.find(isChars);
+  switch (schema && charsBroken(schema, error.value)) {
+    case 'minLength':
+      return `${pyRepr(error.value)} is too short`;
+    case 'maxLength':
+      return `${pyRepr(error.value)} is too long`;
+    case 'pattern':
+      return `${pyRepr(error.value)} does not match ${pyRepr(schema!.pattern)}`;
+    default:
+      return undefined;
+  }
 }

@@ -79,7 +79,3 @@ export async function domainFor(s: IdentityServices, auth: AuthContext, given: s
   if (!(await s.directory.domain(domainId))) throw notFound('domain', domainId);
   return domainId;
 }
-
-/** An update's fields with a `null` description stored as none: the tables keep `''` for no description. */
-export const blankNull = <T extends { description?: string | null }>(fields: T): T & { description?: string } =>
-  (fields.description === null ? { ...fields, description: '' } : fields) as T & { description?: string };

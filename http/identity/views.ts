@@ -33,7 +33,8 @@ export const userView = (base: string, u: UserRow) => ({
   name: u.name,
   domain_id: u.domain_id,
   enabled: bool(u.enabled),
-  description: u.description,
+  // Keystone keeps a user's description among its extras: one never given is not shown.
+  ...(u.description !== null ? { description: u.description } : {}),
   ...(u.email ? { email: u.email } : {}),
   ...(u.default_project_id ? { default_project_id: u.default_project_id } : {}),
   password_expires_at: null,

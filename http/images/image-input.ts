@@ -1,3 +1,4 @@
+import { charLength } from '../../runtime/chars.js';
 import { GlanceError } from './errors.js';
 import { CORE, READ_ONLY, formats, type FullImage } from './views.js';
 
@@ -13,7 +14,7 @@ export function applyProperty(image: FullImage, name: string, value: unknown, is
   const { row } = image;
   switch (name) {
     case 'name':
-      if (value !== null && (typeof value !== 'string' || value.length > 255))
+      if (value !== null && (typeof value !== 'string' || charLength(value) > 255))
         throw bad(`Invalid value for 'name': ${JSON.stringify(value)} is not a string of at most 255 characters`);
       row.name = value;
       return;
@@ -46,7 +47,7 @@ export function applyProperty(image: FullImage, name: string, value: unknown, is
       row[name] = value as number;
       return;
     case 'tags':
-      if (!Array.isArray(value) || value.some((t) => typeof t !== 'string' || t.length > 255))
+      if (!Array.isArray(value) || value.some((t) => typeof t !== 'string' || charLength(t) > 255))
         throw bad("Invalid value for 'tags': expected a list of strings");
       image.tags = [...new Set(value as string[])];
       return;
@@ -56,7 +57,7 @@ export function applyProperty(image: FullImage, name: string, value: unknown, is
         delete image.properties[name];
         return;
       }
-      if (typeof value !== 'string' || name.length > 255) throw bad(`Invalid value for '${name}': additional properties must be strings`);
+      if (typeof value !== 'string' || charLength(name) > 255) throw bad(`Invalid value for '${name}': additional properties must be strings`);
       image.properties[name] = value;
   }
 }

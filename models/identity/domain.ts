@@ -5,7 +5,7 @@ import { defineRow } from '../typed.js';
 export interface DomainRow {
   id: string;
   name: string;
-  description: string;
+  description: string | null;
   enabled: boolean;
   created_at: Date;
   updated_at: Date;
@@ -16,7 +16,7 @@ export const table = 'identity_domains';
 export const attributes: ModelAttributes = {
   id: { type: DataTypes.STRING(64), primaryKey: true },
   name: { type: DataTypes.STRING(255), allowNull: false, unique: true },
-  description: { type: DataTypes.TEXT, allowNull: false, defaultValue: '' },
+  description: { type: DataTypes.TEXT, allowNull: true },
   enabled: { type: DataTypes.BOOLEAN, allowNull: false },
   ...timestamps,
 };

@@ -7,7 +7,7 @@ export interface ProjectRow {
   name: string;
   domain_id: string;
   parent_id: string | null;
-  description: string;
+  description: string | null;
   enabled: boolean;
   created_at: Date;
   updated_at: Date;
@@ -20,7 +20,7 @@ export const attributes: ModelAttributes = {
   name: { type: DataTypes.STRING(64), allowNull: false },
   domain_id: { type: DataTypes.STRING(64), allowNull: false },
   parent_id: { type: DataTypes.STRING(64), allowNull: true },
-  description: { type: DataTypes.TEXT, allowNull: false, defaultValue: '' },
+  description: { type: DataTypes.TEXT, allowNull: true },
   enabled: { type: DataTypes.BOOLEAN, allowNull: false },
   ...timestamps,
 };

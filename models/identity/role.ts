@@ -5,7 +5,7 @@ import { defineRow } from '../typed.js';
 export interface RoleRow {
   id: string;
   name: string;
-  description: string;
+  description: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -20,7 +20,7 @@ export const impliedTable = 'identity_implied_roles';
 export const attributes: ModelAttributes = {
   id: { type: DataTypes.STRING(64), primaryKey: true },
   name: { type: DataTypes.STRING(255), allowNull: false, unique: true },
-  description: { type: DataTypes.TEXT, allowNull: false, defaultValue: '' },
+  description: { type: DataTypes.TEXT, allowNull: true },
   ...timestamps,
 };
 

@@ -7,7 +7,7 @@ export interface UserRow {
   name: string;
   domain_id: string;
   default_project_id: string | null;
-  description: string;
+  description: string | null;
   email: string | null;
   enabled: boolean;
   password_hash: string | null;
@@ -22,7 +22,7 @@ export const attributes: ModelAttributes = {
   name: { type: DataTypes.STRING(255), allowNull: false },
   domain_id: { type: DataTypes.STRING(64), allowNull: false },
   default_project_id: { type: DataTypes.STRING(64), allowNull: true },
-  description: { type: DataTypes.TEXT, allowNull: false, defaultValue: '' },
+  description: { type: DataTypes.TEXT, allowNull: true },
   email: { type: DataTypes.STRING(255), allowNull: true },
   enabled: { type: DataTypes.BOOLEAN, allowNull: false },
   // scrypt only; the password itself is never stored.

@@ -4,7 +4,7 @@ import { readRows } from '../../../models/typed.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { DomainCreate, DomainUpdate, body } from '../schemas.js';
-import { authenticate, blankNull, limitedByName, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, limitedByName, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { domainView, isEnabled, list } from '../views.js';
 
 export function domainRoutes(s: IdentityServices): Router<IdentityState> {
@@ -48,12 +48,14 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
   router.post('/', async (ctx) => {
     requireAdmin(await authenticate(s, ctx));
     const { domain } = await body(ctx, DomainCreate);
+    domain.name = domain.name.trim();
     if (await s.directory.domainByName(domain.name)) throw conflict('domain', `Duplicate entry found with name ${domain.name}`);
     const now = new Date(s.clock.now());
     const row = {
       id: newId(),
       name: domain.name,
-      description: domain.description ?? '',
+      // Keystone fills in '' only when none is given; a null given is kept.
+      description: domain.description === undefined ? '' : domain.description,
       enabled: domain.enabled ?? true,
       created_at: now,
       updated_at: now,
@@ -68,10 +70,11 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
     requireAdmin(await authenticate(s, ctx));
     const current = await find(ctx.params.id);
     const { domain } = await body(ctx, DomainUpdate);
+    if (domain.name !== undefined) domain.name = domain.name.trim();
     if (domain.name && domain.name !== current.name && (await s.directory.domainByName(domain.name))) {
       throw conflict('domain', `Duplicate entry found with name ${domain.name}`);
     }
-    const next = { ...current, ...blankNull(domain), updated_at: new Date(s.clock.now()) };
+    const next = { ...current, ...domain, updated_at: new Date(s.clock.now()) };
     await Domain.update(next, { where: { id: current.id } });
     if (domain.enabled === false) await revokeDomain(s, current.id);
     s.directory.changed();

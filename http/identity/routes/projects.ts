@@ -4,7 +4,7 @@ import type { ProjectRow } from '../../../models/index.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { ProjectCreate, ProjectUpdate, body } from '../schemas.js';
-import { authenticate, blankNull, domainFor, limitedByName, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, domainFor, limitedByName, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { isEnabled, list, projectView } from '../views.js';
 
 const duplicate = (name: string, domainId: string) => conflict('project', `Duplicate entry found with name ${name} at domain ID ${domainId}`);
@@ -50,6 +50,7 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
     const auth = await authenticate(s, ctx);
     requireAdmin(auth);
     const { project } = await body(ctx, ProjectCreate);
+    project.name = project.name.trim();
     const domainId = await domainFor(s, auth, project.domain_id);
     let parentId: string | null = null;
     if (project.parent_id && project.parent_id !== domainId) {
@@ -67,7 +68,8 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
       name: project.name,
       domain_id: domainId,
       parent_id: parentId,
-      description: project.description ?? '',
+      // Keystone fills in '' only when none is given; a null given is kept.
+      description: project.description === undefined ? '' : project.description,
       enabled: project.enabled ?? true,
       created_at: now,
       updated_at: now,
@@ -82,11 +84,12 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
     requireAdmin(await authenticate(s, ctx));
     const current = await find(ctx.params.id);
     const { project } = await body(ctx, ProjectUpdate);
+    if (project.name !== undefined) project.name = project.name.trim();
     if (project.name && project.name !== current.name && (await s.directory.projectByName(project.name, current.domain_id))) {
       throw duplicate(project.name, current.domain_id);
     }
     const { tags: _tags, ...changes } = project;
-    const next = { ...current, ...blankNull(changes), updated_at: new Date(s.clock.now()) };
+    const next = { ...current, ...changes, updated_at: new Date(s.clock.now()) };
     await Project.update(next, { where: { id: current.id } });
     if (project.enabled === false && isEnabled(current.enabled)) {
       await s.tokens.revocations.revoke({ project: current.id, issuedBefore: s.clock.now() });

@@ -3,7 +3,7 @@ import type { RoleRow } from '../../../models/index.js';
 import { conflict, notFound } from '../errors.js';
 import { requireAdmin } from '../policy.js';
 import { RoleCreate, RoleUpdate, body } from '../schemas.js';
-import { authenticate, blankNull, filter, limited, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, filter, limited, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { list, roleView } from '../views.js';
 
 export function roleRoutes(s: IdentityServices): Router<IdentityState> {
@@ -46,7 +46,7 @@ export function roleRoutes(s: IdentityServices): Router<IdentityState> {
       throw conflict('role', `Duplicate entry found with name ${role.name}`);
     }
     const now = new Date(s.clock.now());
-    const row: RoleRow = { id: newId(), name: role.name, description: role.description ?? '', created_at: now, updated_at: now };
+    const row: RoleRow = { id: newId(), name: role.name, description: role.description ?? null, created_at: now, updated_at: now };
     await Role.create(row);
     s.directory.changed();
     ctx.status = 201;
@@ -57,7 +57,7 @@ export function roleRoutes(s: IdentityServices): Router<IdentityState> {
     requireAdmin(await authenticate(s, ctx));
     const current = await find(ctx.params.id);
     const { role } = await body(ctx, RoleUpdate);
-    const next = { ...current, ...blankNull(role), updated_at: new Date(s.clock.now()) };
+    const next = { ...current, ...role, updated_at: new Date(s.clock.now()) };
     await Role.update(next, { where: { id: current.id } });
     s.directory.changed();
     ctx.body = { role: roleView(s.v3Url(), next) };

@@ -4,7 +4,7 @@ import { conflict, forbidden, notFound, unauthorized } from '../errors.js';
 import { hashPassword } from '../passwords.js';
 import { requireAdmin, requireAdminOrSelf } from '../policy.js';
 import { PasswordChange, UserCreate, UserUpdate, body } from '../schemas.js';
-import { authenticate, blankNull, domainFor, limitedByName, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
+import { authenticate, domainFor, limitedByName, listWhere, newId, type IdentityServices, type IdentityState } from '../services.js';
 import { isEnabled, list, projectView, userView } from '../views.js';
 
 const duplicate = (name: string, domainId: string) => conflict('user', `Duplicate entry found with name ${name} at domain ID ${domainId}`);
@@ -44,6 +44,7 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     const auth = await authenticate(s, ctx);
     requireAdmin(auth);
     const { user } = await body(ctx, UserCreate);
+    user.name = user.name.trim();
     const domainId = await domainFor(s, auth, user.domain_id);
     if (user.default_project_id && !(await s.directory.project(user.default_project_id))) throw notFound('project', user.default_project_id);
     if (await s.directory.userByName(user.name, domainId)) throw duplicate(user.name, domainId);
@@ -53,7 +54,7 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
       name: user.name,
       domain_id: domainId,
       default_project_id: user.default_project_id ?? null,
-      description: user.description ?? '',
+      description: user.description ?? null,
       email: user.email ?? null,
       enabled: user.enabled ?? true,
       password_hash: user.password ? await hashPassword(user.password) : null,
@@ -70,12 +71,13 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     requireAdmin(await authenticate(s, ctx));
     const current = await find(ctx.params.id);
     const { user } = await body(ctx, UserUpdate);
+    if (user.name !== undefined) user.name = user.name.trim();
     if (user.name && user.name !== current.name && (await s.directory.userByName(user.name, current.domain_id))) {
       throw duplicate(user.name, current.domain_id);
     }
     if (user.default_project_id && !(await s.directory.project(user.default_project_id))) throw notFound('project', user.default_project_id);
     const { password, options: _options, ...changes } = user;
-    const next: UserRow = { ...current, ...blankNull(changes), updated_at: new Date(s.clock.now()) };
+    const next: UserRow = { ...current, ...changes, updated_at: new Date(s.clock.now()) };
     if (password !== undefined) next.password_hash = password ? await hashPassword(password) : null;
     await User.update(next, { where: { id: current.id } });
     // A disabled user, or one whose password an admin reset, keeps no token.

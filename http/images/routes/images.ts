@@ -1,3 +1,4 @@
+import { charLength } from '../../../runtime/chars.js';
 import Router from '@koa/router';
 import { Op } from 'sequelize';
 import { randomUUID } from 'node:crypto';
@@ -153,7 +154,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
     const image = await find(auth, ctx.params.id);
     authorize(auth, 'modify_image');
     requireOwner(auth, image.row);
-    if (ctx.params.tag.length > 255) throw new GlanceError(400, 'Tags are at most 255 characters.');
+    if (charLength(ctx.params.tag) > 255) throw new GlanceError(400, 'Tags are at most 255 characters.');
     image.tags = [...new Set([...image.tags, ctx.params.tag])];
     await s.repo.save(image);
     ctx.status = 204;
