@@ -1,0 +1,147 @@
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { openDatabase } from '../models/database.js';
+import { readRows } from '../models/typed.js';
+import { createTestDatabase, onPostgres } from './helpers/database.js';
+import { eventually } from './helpers/drive.js';
+import { startRedisServer } from './helpers/redis-server.js';
+import { defineCounterModel, type CounterRow } from './fixtures/counter-kind.js';
+
+// Node processes of one cluster (PostgreSQL for the leases and actor state, a private redis-server for the
+// mailboxes), killed for real with SIGKILL. In the PostgreSQL pass only: SQLite is one process's database.
+
+const fixture = fileURLToPath(new URL('./fixtures/cluster-counter-node.ts', import.meta.url));
+const LEASE_MS = 1_500;
+const ACTORS = 10;
+const PER_ACTOR = 100;
+const TOTAL = ACTORS * PER_ACTOR;
+
+interface NodeProcess {
+  readonly id: string;
+  readonly child: ChildProcess;
+  readonly output: string[];
+}
+
+function startNode(mode: 'produce' | 'hold', id: string, databaseUrl: string, redisUrl: string, delayMs = 0): NodeProcess {
+  const args = [mode, id, databaseUrl, redisUrl, String(LEASE_MS), String(ACTORS), String(PER_ACTOR), String(delayMs)];
+  const child = spawn(process.execPath, ['--import=tsx', fixture, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const output: string[] = [];
+  child.stdout!.on('data', (d: Buffer) => output.push(...d.toString().split('\n').filter(Boolean)));
+  return { id, child, output };
+}
+
+async function kill(node: NodeProcess): Promise<void> {
+  if (node.child.exitCode !== null || node.child.signalCode !== null) return;
+  node.child.kill('SIGKILL');
+  await once(node.child, 'exit');
+}
+
+const register = onPostgres() ? test.serial : test.serial.skip;
+
+register(
+  'three nodes: kill -9 of the sender after its sends returned and of a node mid-run: every effect exactly once, on the survivors',
+  async (t) => {
+    const database = await createTestDatabase('cluster-failover');
+    const redis = await startRedisServer();
+    const db = await openDatabase(database.url);
+    await defineCounterModel(db.sequelize);
+    const nodes: NodeProcess[] = [];
+    t.teardown(async () => {
+      await Promise.all(nodes.map(kill));
+      await db.close();
+      await redis.destroy();
+      await database.drop();
+    });
+    const handled = () => db.models.Inbox.count();
+
+    // The holders first, so the sender's first sends already find them live.
+    const holders = ['node-b', 'node-c'].map((id) => startNode('hold', id, database.url, redis.url));
+    nodes.push(...holders);
+    await eventually(() => holders.every((n) => n.output.includes('joined')), 60_000);
+    // Each add takes 20 ms, so the run lasts long enough to be caught between 10 % and 90 %.
+    const sender = startNode('produce', 'node-a', database.url, redis.url, 20);
+    nodes.push(sender);
+    await eventually(() => sender.output.includes('accepted'), 60_000, 5);
+    await kill(sender);
+    t.log(`sender killed with ${await handled()} of ${TOTAL} handled`);
+
+    await eventually(async () => (await handled()) >= TOTAL * 0.1, 60_000, 5);
+    const victim = holders[0]!;
+    const victimHeld = (await readRows(db.models.ActorRecord, { where: { kind: 'counter', node: victim.id } })).length;
+    await kill(victim);
+    const atKill = await handled();
+    t.log(`${victim.id} killed holding ${victimHeld} counters with ${atKill} of ${TOTAL} handled`);
+    t.true(atKill >= TOTAL * 0.1 && atKill <= TOTAL * 0.9, `killed between 10% and 90% (${atKill})`);
+    t.true(victimHeld > 0, 'the killed node held counters');
+
+    // The survivor takes the dead node's counters over once its lease lapses, and delivers again what they missed.
+    await eventually(async () => (await handled()) === TOTAL && (await db.models.Outbox.count()) === 0, 120_000, 50);
+
+    const rows = (await db.sequelize.model('Counter').findAll({ raw: true })) as unknown as CounterRow[];
+    t.is(rows.length, ACTORS);
+    for (const row of rows) {
+      t.like(row, { count: PER_ACTOR, total: (PER_ACTOR * (PER_ACTOR + 1)) / 2, last_seq: PER_ACTOR, out_of_order: 0 }, row.id);
+    }
+    t.is(await handled(), TOTAL, 'no message handled twice');
+    t.is(await db.models.DeadLetter.count(), 0);
+    const owners = await readRows(db.models.ActorRecord, { where: { kind: 'counter' }, attributes: ['id', 'node'] });
+    t.deepEqual(
+      owners.filter((o) => o.node !== 'node-c').map((o) => o.id),
+      [],
+      'every counter was last activated on the survivor',
+    );
+  },
+);
+
+for (const persistence of ['none', 'aof-always'] as const) {
+  register(`Redis restarted mid-run with entries pending (persistence ${persistence}): delivery resumes, nothing lost or doubled`, async (t) => {
+    const database = await createTestDatabase(`cluster-redis-${persistence}`);
+    const redis = await startRedisServer({ persistence });
+    const db = await openDatabase(database.url);
+    await defineCounterModel(db.sequelize);
+    const nodes: NodeProcess[] = [];
+    t.teardown(async () => {
+      await Promise.all(nodes.map(kill));
+      await db.close();
+      await redis.destroy();
+      await database.drop();
+    });
+    const handled = () => db.models.Inbox.count();
+    const holders = ['node-b', 'node-c'].map((id) => startNode('hold', id, database.url, redis.url));
+    nodes.push(...holders);
+    await eventually(() => holders.every((n) => n.output.includes('joined')), 60_000);
+    const sender = startNode('produce', 'node-a', database.url, redis.url, 20);
+    nodes.push(sender);
+    await eventually(() => sender.output.includes('accepted'), 60_000, 5);
+
+    // Entries delivered and not yet acknowledged, or not yet read, in the holders' streams.
+    const admin = redis.admin();
+    const waiting = async () => {
+      let total = 0;
+      for (const n of holders) {
+        const stream = `failover:node:${n.id}`;
+        const [pending, length] = await Promise.all([admin.xpending(stream, 'mailbox') as Promise<[number, ...unknown[]]>, admin.xlen(stream)]);
+        total += Number(pending[0]) + length;
+      }
+      return total;
+    };
+    await eventually(async () => (await handled()) >= TOTAL * 0.1, 60_000, 5);
+    const pendingAtRestart = await waiting();
+    admin.disconnect();
+    t.true(pendingAtRestart > 0, `entries pending at the restart (${pendingAtRestart})`);
+    const atRestart = await handled();
+    t.true(atRestart < TOTAL, `restarted before the end (${atRestart} handled)`);
+    await redis.restart();
+    t.log(`Redis restarted with ${pendingAtRestart} entries waiting, ${atRestart} of ${TOTAL} handled`);
+
+    await eventually(async () => (await handled()) === TOTAL && (await db.models.Outbox.count()) === 0, 120_000, 50);
+    const rows = (await db.sequelize.model('Counter').findAll({ raw: true })) as unknown as CounterRow[];
+    t.is(rows.length, ACTORS);
+    for (const row of rows) {
+      t.like(row, { count: PER_ACTOR, total: (PER_ACTOR * (PER_ACTOR + 1)) / 2, last_seq: PER_ACTOR, out_of_order: 0 }, row.id);
+    }
+    t.is(await db.models.DeadLetter.count(), 0);
+  });
+}
