@@ -28,7 +28,7 @@ function startNode(mode: 'produce' | 'hold', id: string, databaseUrl: string, re
   const args = [mode, id, databaseUrl, redisUrl, String(LEASE_MS), String(ACTORS), String(PER_ACTOR), String(delayMs)];
   const child = spawn(process.execPath, ['--import=tsx', fixture, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const output: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => output.push(...d.toString().split('\n').filter(Boolean)));
+  child.stdout.on('data', (d: Buffer) => output.push(...d.toString().split('\n').filter(Boolean)));
   return { id, child, output };
 }
 
@@ -68,7 +68,7 @@ register(
     t.log(`sender killed with ${await handled()} of ${TOTAL} handled`);
 
     await eventually(async () => (await handled()) >= TOTAL * 0.1, 60_000, 5);
-    const victim = holders[0]!;
+    const victim = holders[0];
     const victimHeld = (await readRows(db.models.ActorRecord, { where: { kind: 'counter', node: victim.id } })).length;
     await kill(victim);
     const atKill = await handled();
