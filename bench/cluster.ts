@@ -127,4 +127,5 @@ export async function run(): Promise<void> {
   } finally {
     await server.destroy();
   }
+  await (await import('./cluster-failover.js')).run();
 }
