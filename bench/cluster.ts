@@ -128,4 +128,5 @@ export async function run(): Promise<void> {
     await server.destroy();
   }
   await (await import('./cluster-failover.js')).run();
+  await (await import('./cluster-boots.js')).run();
 }

@@ -86,7 +86,10 @@ export interface BenchCloud {
  * `prefix` (short: the hypervisors' socket paths must fit), three simulated hosts with room for
  * 1,000 servers up to m1.small; answered once the compute API answers and an admin token is issued.
  */
-export async function startBenchCloud(prefix: string, options: { ops?: boolean; captureSql?: boolean } = {}): Promise<BenchCloud> {
+export async function startBenchCloud(
+  prefix: string,
+  options: { ops?: boolean; captureSql?: boolean; env?: Readonly<Record<string, string>> } = {},
+): Promise<BenchCloud> {
   execFileSync(process.execPath, [join(root, 'bin', 'build-if-stale.mjs')], { stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const stateDir = join(dir, 's');
@@ -109,6 +112,7 @@ export async function startBenchCloud(prefix: string, options: { ops?: boolean; 
     STRATUS_LIBVIRT_DISK_GB: '4000',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     ...(options.captureSql ? { STRATUS_BENCH_SQL_LOG: join(dir, 'sql.json') } : {}),
+    ...options.env,
   };
   const preload = options.captureSql ? [`--import=${pathToFileURL(join(root, 'bench', 'capture-sql.mjs')).href}`] : [];
   const child = spawn(process.execPath, [...preload, join(root, 'dist', 'bin', 'stratus.js'), 'start'], {
