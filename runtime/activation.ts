@@ -24,6 +24,11 @@ export interface ActivationHost extends ContextHost {
   acknowledge(envelope: Envelope): void;
   changed(event: ChangeKind, ref: ActorRef, reason?: string): void;
   retired(activation: Activation): void;
+  /**
+   * In a cluster, passes a message this superseded activation cannot handle to the node that owns its actor now
+   * (its sender then hears from there, not after the outbox's redelivery time); false if no other node owns it.
+   */
+  handOver(envelope: Envelope): boolean;
 }
 
 type MessageOutcome = RecentMessage['outcome'];
@@ -148,6 +153,8 @@ export class Activation {
       }
       try {
         if (!this.loaded) await this.load();
+        // Handed over (the view changed, or a newer activation superseded this one): what is still queued goes to the new owner.
+        if ((this.retiring || this.status === 'stale') && this.host.handOver(envelope)) return 'handed-over';
         if (this.status === 'failed' || this.status === 'stale') return await this.refuse(envelope);
         return await (this.writes(envelope) ? this.apply(envelope) : this.runTransient(envelope));
       } catch (e) {
@@ -161,8 +168,9 @@ export class Activation {
   private async afterCrash(envelope: Envelope, error: unknown, attempts: number): Promise<MessageOutcome | undefined> {
     if (error instanceof StaleEpochError) {
       this.status = 'stale';
-      this.host.reply(envelope, { ok: false, error: error.toBody() });
       this.host.changed('stopped', this.ref, error.message);
+      if (this.host.handOver(envelope)) return 'handed-over';
+      this.host.reply(envelope, { ok: false, error: error.toBody() });
       return 'refused';
     }
     const decision = this.crashed(envelope, error as Error, attempts);
@@ -254,10 +262,10 @@ export class Activation {
         },
         (error) => {
           if (error instanceof StaleEpochError) {
-            // Superseded: this and every later commit are refused; their senders hear so.
+            // Superseded: this and every later commit are refused; each goes to the actor's new owner, or its sender hears so.
             this.uncommitted!.shift();
             this.status = 'stale';
-            this.host.reply(envelope, { ok: false, error: error.toBody() });
+            if (!this.host.handOver(envelope)) this.host.reply(envelope, { ok: false, error: error.toBody() });
           } else if (!this.recovering && !(error instanceof BrokenChainError)) {
             // What was handled but not committed is handled again, in order, on the state reloaded.
             this.recovering = true;

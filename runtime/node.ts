@@ -303,6 +303,22 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
     this.changes.emitChange({ event, ref, node: this.nodeId, at: this.clock.now(), ...(reason ? { reason } : {}) });
   }
 
+  handOver(envelope: Envelope): boolean {
+    const owner = this.cluster?.ownerOf(envelope.to.kind, envelope.to.id);
+    if (owner === undefined || owner === this.nodeId) return false;
+    const hops = (envelope.hops ?? 0) + 1;
+    if (hops > MAX_HOPS) return false;
+    try {
+      this.transport.deliver(owner, { ...envelope, hops });
+      // Its copy is the new owner's now (and a durable one is still in the outbox): this node's may go.
+      this.acknowledge(envelope);
+      return true;
+    } catch {
+      // The owner's mailbox is full or Redis is away: the sender hears so; a durable message stays in the outbox.
+      return false;
+    }
+  }
+
   retired(activation: Activation): void {
     this.remove(activation);
   }

@@ -14,7 +14,7 @@ export interface CrashInfo {
 export interface RecentMessage {
   readonly type: string;
   readonly id: string | number;
-  readonly outcome: 'ok' | 'rejected' | 'invalid' | 'crashed' | 'dead-letter' | 'refused' | 'duplicate' | 'deferred';
+  readonly outcome: 'ok' | 'rejected' | 'invalid' | 'crashed' | 'dead-letter' | 'refused' | 'duplicate' | 'deferred' | 'handed-over';
   readonly ms: number;
 }
 
