@@ -20,20 +20,20 @@ const LEASE_MS = '1500';
 
 interface Node {
   readonly id: string;
+  readonly roles: string;
+  readonly extra: Record<string, string>;
   readonly stateDir: string;
-  readonly env: Record<string, string>;
-  readonly admin: string;
-  readonly nova: string;
-  readonly identity: string;
+  // A restart may need other ports (one found free can be taken meanwhile): these follow the running process.
+  admin: string;
+  nova: string;
+  identity: string;
   cloud: CloudProcess;
 }
 
 interface Cluster {
-  readonly database: string;
-  readonly redis: string;
   /** Starts a node process (under the test harness unless told) and waits until it says it started. */
   start(id: string, roles: string, extra?: Record<string, string>, entry?: Entry): Promise<Node>;
-  /** Starts a node's process again: same node id, state dir, database and Redis. */
+  /** Starts a node's process again: same node id, roles, state dir, database and Redis. */
   restart(node: Node): Promise<void>;
   /** Runs a node process that is expected to exit by itself, and waits (bounded) for its exit. */
   refused(id: string, roles: string, extra: Record<string, string>, entry: Entry): Promise<{ code: number | null; stderr: string }>;
@@ -95,31 +95,42 @@ async function cluster(t: ExecutionContext, name: string): Promise<Cluster> {
     }
   };
 
-  return {
-    database: database.url,
-    redis: redis.url,
-    start: async (id, roles, extra = {}, entry = 'harness') => {
-      // A port found free can be taken by another test's process before this one binds it: new ports, once more.
-      for (let attempt = 1; ; attempt++) {
-        const { ports, env } = await envFor(id, roles, extra);
-        try {
-          const cloud = await launch(env, entry);
-          const at = (port: number) => `http://127.0.0.1:${port}`;
-          return { id, stateDir: env.STRATUS_STATE_DIR, env, admin: at(ports.admin), nova: at(ports.compute), identity: at(ports.identity), cloud };
-        } catch (error) {
-          if (attempt >= 3 || !/EADDRINUSE/.test((error as Error).message)) throw error;
-        }
+  const start = async (id: string, roles: string, extra: Record<string, string>, entry: Entry): Promise<Node> => {
+    // A port found free can be taken by another test's process before this one binds it: new ports, once more.
+    for (let attempt = 1; ; attempt++) {
+      const { ports, env } = await envFor(id, roles, extra);
+      try {
+        const cloud = await launch(env, entry);
+        const at = (port: number) => `http://127.0.0.1:${port}`;
+        return {
+          id,
+          roles,
+          extra,
+          stateDir: env.STRATUS_STATE_DIR,
+          admin: at(ports.admin),
+          nova: at(ports.compute),
+          identity: at(ports.identity),
+          cloud,
+        };
+      } catch (error) {
+        if (attempt >= 3 || !/EADDRINUSE/.test((error as Error).message)) throw error;
       }
-    },
+    }
+  };
+
+  return {
+    start: (id, roles, extra = {}, entry = 'harness') => start(id, roles, extra, entry),
     restart: async (node) => {
-      node.cloud = await launch(node.env, 'harness');
+      const again = await start(node.id, node.roles, node.extra, 'harness');
+      Object.assign(node, { admin: again.admin, nova: again.nova, identity: again.identity, cloud: again.cloud });
     },
     refused: async (id, roles, extra, entry) => {
       const { env } = await envFor(id, roles, extra);
       const cloud = stratusProcess(['start'], env, entry);
       processes.push({ cloud, stateDir: env.STRATUS_STATE_DIR });
-      await eventually(() => cloud.child.exitCode !== null || cloud.child.signalCode !== null, WAIT_MS, 20);
-      return { code: cloud.child.exitCode, stderr: cloud.stderr.join('') };
+      // A node that starts after all was not refused: that is said at once rather than after the whole wait.
+      await eventually(() => cloud.child.exitCode !== null || cloud.child.signalCode !== null || cloud.started() !== undefined, WAIT_MS, 20);
+      return { code: cloud.child.exitCode, stderr: cloud.stderr.join('') || (cloud.started() ? 'it started' : '') };
     },
   };
 }
@@ -240,6 +251,9 @@ register('an api node boots servers onto the compute nodes over Redis; /v1/nodes
   const booted: Array<Record<string, any>> = [];
   for (let i = 0; i < 4; i++) booted.push(await bootActive(t, api, token, `spread-${i}`));
   for (const s of booted) t.true(hosts.has(s['OS-EXT-SRV-ATTR:host']), `${s.name} on ${s['OS-EXT-SRV-ATTR:host']}`);
+  // The scheduler spreads by free RAM: four boots one after another on four empty hosts reach both nodes.
+  const used = booted.map((s) => s['OS-EXT-SRV-ATTR:host'] as string);
+  t.true(used.some((h) => h.startsWith('b-')) && used.some((h) => h.startsWith('c-')), `placed on ${used.join(', ')}`);
   const onB = await bootActive(t, api, token, 'on-b', 'b-2');
   const onC = await bootActive(t, api, token, 'on-c', 'c-2');
   t.is(onB['OS-EXT-SRV-ATTR:host'], 'b-2');
