@@ -161,6 +161,12 @@ export const ConfigSchema = Type.Object(
         default: [],
         description: 'TEST-ONLY (refused outside the test harness): hosts whose guests ignore shutdown requests (the test driver’s always obey)',
       }),
+      clusterProtocolVersion: int(
+        0,
+        undefined,
+        0,
+        'TEST-ONLY (refused outside the test harness): the cluster protocol version this node announces; 0: its own (a node of another release, without building one)',
+      ),
     }),
     listen: section({
       host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the services listen on' }),

@@ -64,6 +64,8 @@ export function membershipFor(config: Config, clock: Clock, logger: Logger): Mem
         leaseMs: config.cluster.leaseMs,
         redeliverAfterMs: config.cluster.redeliverAfterMs,
         weights: config.cluster.weights,
+        // Test-only (loadConfig refuses it outside the harness): a node that speaks another release's protocol.
+        ...(config.faults.clusterProtocolVersion ? { protocolVersion: config.faults.clusterProtocolVersion } : {}),
       })),
     join: () => {
       if (!membership) return Promise.reject(new Error('cluster mode: the node was started without its membership'));

@@ -1,0 +1,353 @@
+import test, { type ExecutionContext } from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, onPostgres } from './helpers/database.js';
+import { eventually } from './helpers/drive.js';
+import { freePort, startCloudProcess, stratusProcess, type CloudProcess, type Entry } from './helpers/cloud-process.js';
+import { startRedisServer } from './helpers/redis-server.js';
+import { stopLeftoverHypervisors } from './helpers/test-cloud.js';
+import { ADMIN_PASSWORD } from './helpers/identity.js';
+import { TINY_IMAGE_ID } from './helpers/compute.js';
+
+// A cluster of node processes as an operator runs one: an api+scheduler node and compute nodes sharing one
+// PostgreSQL database (membership leases, the actors' tables) and one Redis (every mailbox). Only PostgreSQL:
+// SQLite is one process's file, not a database several machines share.
+
+const WAIT_MS = 60_000;
+// Short enough that a killed node is seen down within a few seconds, long enough that a busy machine renews in time.
+const LEASE_MS = '1500';
+
+interface Node {
+  readonly id: string;
+  readonly roles: string;
+  readonly extra: Record<string, string>;
+  readonly stateDir: string;
+  // A restart may need other ports (one found free can be taken meanwhile): these follow the running process.
+  admin: string;
+  nova: string;
+  identity: string;
+  cloud: CloudProcess;
+}
+
+interface Cluster {
+  /** Starts a node process (under the test harness unless told) and waits until it says it started. */
+  start(id: string, roles: string, extra?: Record<string, string>, entry?: Entry): Promise<Node>;
+  /** Starts a node's process again: same node id, roles, state dir, database and Redis. */
+  restart(node: Node): Promise<void>;
+  /** Runs a node process that is expected to exit by itself, and waits (bounded) for its exit. */
+  refused(id: string, roles: string, extra: Record<string, string>, entry: Entry): Promise<{ code: number | null; stderr: string }>;
+}
+
+async function cluster(t: ExecutionContext, name: string): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), `stratus-${name}-`));
+  const database = await createTestDatabase(name);
+  const redis = await startRedisServer();
+  const processes: Array<{ cloud: CloudProcess; stateDir: string }> = [];
+  t.teardown(async () => {
+    for (const p of processes) {
+      if (p.cloud.child.exitCode === null && p.cloud.child.signalCode === null) p.cloud.child.kill('SIGKILL');
+    }
+    for (const p of new Set(processes.map((q) => q.stateDir))) await stopLeftoverHypervisors(p);
+    await redis.destroy();
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const envFor = async (id: string, roles: string, extra: Record<string, string>) => {
+    const ports = { identity: await freePort(), image: await freePort(), compute: await freePort(), admin: await freePort() };
+    return {
+      ports,
+      env: {
+        STRATUS_NODE_ID: id,
+        STRATUS_ROLES: roles,
+        DATABASE_URL: database.url,
+        REDIS_URL: redis.url,
+        STRATUS_REDIS_KEY_PREFIX: `${name}:`,
+        STRATUS_STATE_DIR: join(dir, id),
+        STRATUS_LISTEN_OPS: '0',
+        STRATUS_LISTEN_IDENTITY: String(ports.identity),
+        STRATUS_LISTEN_IMAGE: String(ports.image),
+        STRATUS_LISTEN_COMPUTE: String(ports.compute),
+        STRATUS_LISTEN_ADMIN: String(ports.admin),
+        STRATUS_IDENTITY_CLOUDS_YAML: join(dir, `${id}-clouds.yaml`),
+        STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        STRATUS_CLUSTER_LEASE_MS: LEASE_MS,
+        STRATUS_CLUSTER_SWEEP_MS: '200',
+        // What the killed node had taken from its stream but not acknowledged comes back soon after it restarts.
+        STRATUS_CLUSTER_REDELIVER_AFTER_MS: '1000',
+        STRATUS_TIMEOUTS_REPORT_INTERVAL_MS: '300',
+        STRATUS_LOG_LEVEL: 'info',
+        ...extra,
+      },
+    };
+  };
+  const launch = async (env: Record<string, string>, entry: Entry) => {
+    const stateDir = env.STRATUS_STATE_DIR;
+    try {
+      const cloud = await startCloudProcess(env, entry);
+      processes.push({ cloud, stateDir });
+      return cloud;
+    } catch (error) {
+      // The process exited (or never said it started): nothing of it may outlive the test.
+      await stopLeftoverHypervisors(stateDir);
+      throw error;
+    }
+  };
+
+  const start = async (id: string, roles: string, extra: Record<string, string>, entry: Entry): Promise<Node> => {
+    // A port found free can be taken by another test's process before this one binds it: new ports, once more.
+    for (let attempt = 1; ; attempt++) {
+      const { ports, env } = await envFor(id, roles, extra);
+      try {
+        const cloud = await launch(env, entry);
+        const at = (port: number) => `http://127.0.0.1:${port}`;
+        return {
+          id,
+          roles,
+          extra,
+          stateDir: env.STRATUS_STATE_DIR,
+          admin: at(ports.admin),
+          nova: at(ports.compute),
+          identity: at(ports.identity),
+          cloud,
+        };
+      } catch (error) {
+        if (attempt >= 3 || !/EADDRINUSE/.test((error as Error).message)) throw error;
+      }
+    }
+  };
+
+  return {
+    start: (id, roles, extra = {}, entry = 'harness') => start(id, roles, extra, entry),
+    restart: async (node) => {
+      const again = await start(node.id, node.roles, node.extra, 'harness');
+      Object.assign(node, { admin: again.admin, nova: again.nova, identity: again.identity, cloud: again.cloud });
+    },
+    refused: async (id, roles, extra, entry) => {
+      const { env } = await envFor(id, roles, extra);
+      const cloud = stratusProcess(['start'], env, entry);
+      processes.push({ cloud, stateDir: env.STRATUS_STATE_DIR });
+      // A node that starts after all was not refused: that is said at once rather than after the whole wait.
+      await eventually(() => cloud.child.exitCode !== null || cloud.child.signalCode !== null || cloud.started() !== undefined, WAIT_MS, 20);
+      return { code: cloud.child.exitCode, stderr: cloud.stderr.join('') || (cloud.started() ? 'it started' : '') };
+    },
+  };
+}
+
+async function adminToken(identity: string): Promise<string> {
+  const r = await fetch(`${identity}/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: 'admin', password: ADMIN_PASSWORD, domain: { name: 'Default' } } } },
+        scope: { project: { name: 'admin', domain: { name: 'Default' } } },
+      },
+    }),
+  });
+  if (r.status !== 201) throw new Error(`login: ${r.status} ${await r.text()}`);
+  return r.headers.get('x-subject-token')!;
+}
+
+// 2.74: an admin may name the host a server is built on, so a test can put one on the node it will kill.
+const MICROVERSION = { 'OpenStack-API-Version': 'compute 2.74' };
+
+async function call(method: string, url: string, token: string, body?: unknown) {
+  const r = await fetch(url, {
+    method,
+    headers: { 'x-auth-token': token, ...MICROVERSION, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  return { status: r.status, text, body: text ? JSON.parse(text) : undefined };
+}
+
+/** The view of the cluster's nodes from one node's admin API: `id:status`, sorted. */
+async function nodeStates(node: Node, token: string): Promise<string[]> {
+  const r = await call('GET', `${node.admin}/v1/nodes`, token);
+  if (r.status !== 200) throw new Error(`GET /v1/nodes: ${r.status} ${r.text}`);
+  return (r.body.nodes as Array<{ id: string; status: string }>).map((n) => `${n.id}:${n.status}`).sort();
+}
+
+/** os-services as `binary@host:state`, sorted. */
+async function services(api: Node, token: string): Promise<string[]> {
+  const r = await call('GET', `${api.nova}/v2.1/os-services`, token);
+  if (r.status !== 200) throw new Error(`GET /os-services: ${r.status} ${r.text}`);
+  return (r.body.services as Array<{ binary: string; host: string; state: string }>).map((s) => `${s.binary}@${s.host}:${s.state}`).sort();
+}
+
+/** Waits (bounded) until the answer is the one expected, then asserts it, so a failure shows the last answer. */
+async function settlesTo<T>(t: ExecutionContext, read: () => Promise<T>, expected: T, message?: string): Promise<void> {
+  let last: T | undefined;
+  try {
+    await eventually(async () => JSON.stringify((last = await read())) === JSON.stringify(expected), WAIT_MS, 100);
+  } catch {
+    /* the assertion below says what was seen instead */
+  }
+  t.deepEqual(last, expected, message);
+}
+
+async function server(api: Node, token: string, id: string): Promise<Record<string, any>> {
+  const r = await call('GET', `${api.nova}/v2.1/servers/${id}`, token);
+  if (r.status !== 200) throw new Error(`GET /servers/${id}: ${r.status} ${r.text}`);
+  return r.body.server;
+}
+
+/** Boots a server through the api node (on `host` if given) and waits (bounded) until it is ACTIVE. */
+async function bootActive(t: ExecutionContext, api: Node, token: string, name: string, host?: string): Promise<Record<string, any>> {
+  const r = await call('POST', `${api.nova}/v2.1/servers`, token, {
+    server: { name, imageRef: TINY_IMAGE_ID, flavorRef: '1', networks: 'none', ...(host ? { host } : {}) },
+  });
+  t.is(r.status, 202, r.text);
+  const id = r.body.server.id as string;
+  let seen: Record<string, any> = {};
+  await eventually(async () => (seen = await server(api, token, id)).status !== 'BUILD', WAIT_MS, 100).catch(() => {});
+  t.is(seen.status, 'ACTIVE', `${name}: ${JSON.stringify(seen.fault ?? seen.status)}`);
+  return seen;
+}
+
+const serverIds = async (api: Node, token: string) =>
+  ((await call('GET', `${api.nova}/v2.1/servers`, token)).body.servers as Array<{ id: string }>).map((s) => s.id).sort();
+
+// Registered (and skipped) on SQLite too, so the SQLite pass says what it leaves out.
+const register = onPostgres() ? test.serial : test.serial.skip;
+
+register('an api node boots servers onto the compute nodes over Redis; /v1/nodes and os-services show every node and host up', async (t) => {
+  const c = await cluster(t, 'ccloud-spread');
+  const api = await c.start('api', 'api,scheduler');
+  const b = await c.start('node-b', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '2', STRATUS_LIBVIRT_HOST_PREFIX: 'b' });
+  const cNode = await c.start('node-c', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '2', STRATUS_LIBVIRT_HOST_PREFIX: 'c' });
+  t.like(b.cloud.started(), { node: 'node-b', roles: ['compute'], hosts: ['b-1', 'b-2'] });
+  t.like(cNode.cloud.started(), { node: 'node-c', roles: ['compute'], hosts: ['c-1', 'c-2'] });
+  const token = await adminToken(api.identity);
+
+  // Every node sees the same three members, whichever admin API is asked.
+  for (const n of [api, b, cNode]) await settlesTo(t, () => nodeStates(n, token), ['api:up', 'node-b:up', 'node-c:up'], `seen from ${n.id}`);
+  const nodes = (await call('GET', `${api.admin}/v1/nodes`, token)).body.nodes as any[];
+  t.like(
+    [...nodes].sort((x, y) => String(x.id).localeCompare(y.id)),
+    [
+      { id: 'api', self: true, status: 'up', roles: ['api', 'scheduler'], pins: [] },
+      { id: 'node-b', self: false, status: 'up', roles: ['compute'], pins: ['host/b-1', 'host/b-2'] },
+      { id: 'node-c', self: false, status: 'up', roles: ['compute'], pins: ['host/c-1', 'host/c-2'] },
+    ],
+  );
+  const unauthenticated = await fetch(`${b.admin}/v1/nodes`);
+  t.is(unauthenticated.status, 401, 'the admin API of a compute node checks tokens too');
+
+  const everyServiceUp = [
+    'nova-compute@b-1:up',
+    'nova-compute@b-2:up',
+    'nova-compute@c-1:up',
+    'nova-compute@c-2:up',
+    'nova-conductor@api:up',
+    'nova-scheduler@api:up',
+  ];
+  await settlesTo(t, () => services(api, token), everyServiceUp);
+
+  // Boots the scheduler places, then one named onto each compute node: every one is built where its host lives.
+  const hosts = new Set(['b-1', 'b-2', 'c-1', 'c-2']);
+  const booted: Array<Record<string, any>> = [];
+  for (let i = 0; i < 4; i++) booted.push(await bootActive(t, api, token, `spread-${i}`));
+  for (const s of booted) t.true(hosts.has(s['OS-EXT-SRV-ATTR:host']), `${s.name} on ${s['OS-EXT-SRV-ATTR:host']}`);
+  // The scheduler spreads by free RAM: four boots one after another on four empty hosts reach both nodes.
+  const used = booted.map((s) => s['OS-EXT-SRV-ATTR:host'] as string);
+  t.true(used.some((h) => h.startsWith('b-')) && used.some((h) => h.startsWith('c-')), `placed on ${used.join(', ')}`);
+  const onB = await bootActive(t, api, token, 'on-b', 'b-2');
+  const onC = await bootActive(t, api, token, 'on-c', 'c-2');
+  t.is(onB['OS-EXT-SRV-ATTR:host'], 'b-2');
+  t.is(onC['OS-EXT-SRV-ATTR:host'], 'c-2');
+  booted.push(onB, onC);
+  t.deepEqual(await serverIds(api, token), booted.map((s) => s.id as string).sort(), 'each boot made one server');
+  t.deepEqual(await services(api, token), everyServiceUp);
+});
+
+register(
+  'kill -9 of a compute node: it and its hosts go down, a stop on it waits, boots go to the survivor; restarted, it finishes the stop',
+  async (t) => {
+    const c = await cluster(t, 'ccloud-kill');
+    const api = await c.start('api', 'api,scheduler');
+    const b = await c.start('node-b', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'b' });
+    const cNode = await c.start('node-c', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'c' });
+    const token = await adminToken(api.identity);
+    const allUp = ['nova-compute@b-1:up', 'nova-compute@c-1:up', 'nova-conductor@api:up', 'nova-scheduler@api:up'];
+    await settlesTo(t, () => services(api, token), allUp);
+
+    const victim = await bootActive(t, api, token, 'on-b', 'b-1');
+    t.is(victim['OS-EXT-SRV-ATTR:host'], 'b-1');
+    const before = await serverIds(api, token);
+    t.deepEqual(before, [victim.id]);
+
+    b.cloud.child.kill('SIGKILL');
+    await eventually(() => b.cloud.child.signalCode !== null, WAIT_MS, 20);
+    t.is(b.cloud.child.signalCode, 'SIGKILL');
+    await settlesTo(t, () => nodeStates(api, token), ['api:up', 'node-b:down', 'node-c:up'], 'the lease of the killed node lapses');
+    await settlesTo(t, () => nodeStates(cNode, token), ['api:up', 'node-b:down', 'node-c:up'], 'the survivor sees it too');
+    await settlesTo(
+      t,
+      () => services(api, token),
+      ['nova-compute@b-1:down', 'nova-compute@c-1:up', 'nova-conductor@api:up', 'nova-scheduler@api:up'],
+      'the hosts of a dead node are down at once, whatever their last report',
+    );
+
+    // The stop is accepted; it cannot reach b-1's hypervisor while b-1's node is away, so the task stays on.
+    const stop = await call('POST', `${api.nova}/v2.1/servers/${victim.id}/action`, token, { 'os-stop': null });
+    t.is(stop.status, 202, stop.text);
+    t.is(stop.text, '');
+    t.like(await server(api, token, victim.id), { status: 'ACTIVE', 'OS-EXT-STS:task_state': 'powering-off' });
+
+    const meanwhile = await bootActive(t, api, token, 'meanwhile');
+    t.is(meanwhile['OS-EXT-SRV-ATTR:host'], 'c-1', 'only the survivor’s host can take a boot');
+    t.like(
+      await server(api, token, victim.id),
+      { status: 'ACTIVE', 'OS-EXT-STS:task_state': 'powering-off', 'OS-EXT-STS:vm_state': 'active' },
+      'still waiting for its host after a whole boot elsewhere',
+    );
+
+    await c.restart(b);
+    t.like(b.cloud.started(), { node: 'node-b', roles: ['compute'], hosts: ['b-1'] });
+    await settlesTo(t, () => nodeStates(api, token), ['api:up', 'node-b:up', 'node-c:up']);
+    await settlesTo(t, () => services(api, token), allUp, 'b-1 reports in again');
+    let stopped: Record<string, any> = {};
+    await eventually(async () => (stopped = await server(api, token, victim.id)).status === 'SHUTOFF', WAIT_MS, 100).catch(() => {});
+    t.like(stopped, {
+      status: 'SHUTOFF',
+      'OS-EXT-STS:task_state': null,
+      'OS-EXT-STS:vm_state': 'stopped',
+      'OS-EXT-SRV-ATTR:host': 'b-1',
+    });
+    t.like(await server(api, token, meanwhile.id), { status: 'ACTIVE', 'OS-EXT-STS:task_state': null, 'OS-EXT-SRV-ATTR:host': 'c-1' });
+    t.deepEqual(await serverIds(api, token), [victim.id, meanwhile.id].sort(), 'no server lost or made twice');
+  },
+);
+
+register('a node of another cluster protocol version is refused at join, plainly, with exit code 2', async (t) => {
+  const c = await cluster(t, 'ccloud-protocol');
+  const api = await c.start('api', 'api,scheduler');
+  const token = await adminToken(api.identity);
+  const otherRelease = { STRATUS_FAULTS_CLUSTER_PROTOCOL_VERSION: '2' };
+
+  // The hook is test-only: a production start refuses it before anything else.
+  const production = await c.refused('other', 'scheduler', otherRelease, 'product');
+  t.is(production.code, 2);
+  t.regex(
+    production.stderr,
+    /faults\.clusterProtocolVersion \(env STRATUS_FAULTS_CLUSTER_PROTOCOL_VERSION\): a test-only fault hook, refused outside the test harness/,
+  );
+
+  const refused = await c.refused('other', 'scheduler', otherRelease, 'harness');
+  t.is(refused.code, 2, refused.stderr);
+  t.regex(
+    refused.stderr,
+    /^stratus: cluster protocol version 2 differs from the running nodes' \(api: 1\): a node may join only a cluster of its own protocol version; upgrade every node together$/m,
+  );
+  t.notRegex(refused.stderr, /\n\s+at /, 'said plainly, not as a crash with a stack');
+
+  t.deepEqual(await nodeStates(api, token), ['api:up'], 'the refused node never joined');
+  await settlesTo(t, () => services(api, token), ['nova-conductor@api:up', 'nova-scheduler@api:up']);
+  // Its own version joins the same cluster.
+  const same = await c.start('same', 'scheduler');
+  t.like(same.cloud.started(), { node: 'same', roles: ['scheduler'] });
+  await settlesTo(t, () => nodeStates(api, token), ['api:up', 'same:up']);
+});
