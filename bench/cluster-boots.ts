@@ -101,6 +101,15 @@ export async function run(): Promise<void> {
       if (up < 6) await new Promise((res) => setTimeout(res, 200));
       return up === 6;
     }, 180_000);
+    // Boots start once the api node's view holds all three nodes (a cluster formed, not one forming).
+    await until(async () => {
+      const nodes = await fetch(`${api.urls.admin}/v1/nodes`, { headers: { 'x-auth-token': api.token } }).then(
+        (x) => x.json() as Promise<{ nodes: Array<{ status: string }> }>,
+      );
+      const up = nodes.nodes.filter((n) => n.status === 'up').length;
+      if (up < 3) await new Promise((res) => setTimeout(res, 200));
+      return up === 3;
+    }, 60_000);
     const clusterSql = new Sequelize(clusterDb.url, { logging: false });
     const clusterRate = await bootAll(api, clusterSql, boots).finally(() => clusterSql.close());
     report(

@@ -64,7 +64,7 @@ export interface BenchCloud {
   readonly stateDir: string;
   readonly nova: ReturnType<typeof client>;
   readonly keystone: ReturnType<typeof client>;
-  readonly urls: { readonly compute: string; readonly identity: string };
+  readonly urls: { readonly compute: string; readonly identity: string; readonly admin: string };
   /** The demo user's password (a member of the demo project). */
   readonly demoPassword: string;
   /** An admin token, scoped to the admin project. */
@@ -93,7 +93,7 @@ export async function startBenchCloud(
   execFileSync(process.execPath, [join(root, 'bin', 'build-if-stale.mjs')], { stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const stateDir = join(dir, 's');
-  const ports = { identity: await freePort(), compute: await freePort(), ops: options.ops ? await freePort() : undefined };
+  const ports = { identity: await freePort(), compute: await freePort(), admin: await freePort(), ops: options.ops ? await freePort() : undefined };
   const env = {
     PATH: process.env.PATH!,
     HOME: process.env.HOME ?? '/root',
@@ -104,7 +104,7 @@ export async function startBenchCloud(
     STRATUS_LISTEN_IMAGE: '0',
     STRATUS_LISTEN_IDENTITY: String(ports.identity),
     STRATUS_LISTEN_COMPUTE: String(ports.compute),
-    STRATUS_LISTEN_ADMIN: '0',
+    STRATUS_LISTEN_ADMIN: String(ports.admin),
     STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'),
     STRATUS_LOG_LEVEL: 'warn',
     STRATUS_LIBVIRT_VCPUS: '64',
@@ -148,7 +148,11 @@ export async function startBenchCloud(
     for (const d of existsSync(hv) ? readdirSync(hv) : []) await stopSimulatedHypervisor(join(hv, d), 5_000).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };
-  const urls = { compute: `http://127.0.0.1:${ports.compute}`, identity: `http://127.0.0.1:${ports.identity}` };
+  const urls = {
+    compute: `http://127.0.0.1:${ports.compute}`,
+    identity: `http://127.0.0.1:${ports.identity}`,
+    admin: `http://127.0.0.1:${ports.admin}`,
+  };
   const nova = client(urls.compute);
   const keystone = client(urls.identity);
   try {

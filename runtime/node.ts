@@ -37,6 +37,8 @@ export interface NodeOptions {
 const MAX_HOPS = 3;
 /** Outbox rows read per page by the redelivery sweep. */
 const SWEEP_PAGE = 500;
+/** Durable messages kept to be routed again at the next view change; past it the outbox sweep alone brings them. */
+const MAX_PARKED = 10_000;
 
 export interface SendOptions {
   readonly correlationId?: string;
@@ -94,6 +96,8 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
   private redeliverer: Timer | undefined;
   /** Ids the sweep delivered again, and when: not again before the redelivery time has passed once more. */
   private readonly swept = new Map<string, number>();
+  /** Durable messages no node could take when they came (their owner not in this node's view yet), by id. */
+  private readonly parked = new Map<string, Envelope>();
   private running = false;
 
   constructor(private readonly options: NodeOptions) {
@@ -337,6 +341,16 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
 
   /** Hands over the activations of actors another node owns now (all of them after a lapsed lease). */
   viewChanged(rejoined: boolean): Promise<void> {
+    this.handOverActivations(rejoined);
+    // A node that joined (or a pin announced) may own what could not be delivered a moment ago: routed again now,
+    // not when the outbox sweep finds it overdue.
+    const parked = [...this.parked.values()];
+    this.parked.clear();
+    for (const envelope of parked) this.receive({ ...envelope, hops: 0 });
+    return Promise.resolve();
+  }
+
+  private handOverActivations(rejoined: boolean): void {
     for (const kind of this.kinds.values()) {
       const movable = 'movable' in kind.definition.placement;
       for (const activation of [...kind.activations.values()]) {
@@ -350,7 +364,6 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
         this.changed('passivated', activation.ref, rejoined ? 'rejoined the cluster' : 'handed over');
       }
     }
-    return Promise.resolve();
   }
 
   /** Takes no new activations of movable actors and hands the live ones over; resolves when they are gone (bounded). */
@@ -396,6 +409,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
 
   private unavailable(envelope: Envelope, why: string, code = 'unavailable'): void {
     const kept = envelope.durable ? '; the message is kept and delivered once its owner can take it' : '';
+    if (envelope.durable && code === 'unavailable' && this.parked.size < MAX_PARKED) this.parked.set(String(envelope.id), envelope);
     this.logger.debug({ actor: refKey(envelope.to), type: envelope.type, why }, 'message not deliverable now');
     this.reply(envelope, { ok: false, error: { code, message: `${refKey(envelope.to)} is unavailable: ${why}${kept}` } });
   }
