@@ -8,7 +8,8 @@ import { ActorNode } from '../runtime/node.js';
 import { SqlStore } from '../runtime/stores/sql-store.js';
 import { SystemClock, type Clock } from '../runtime/clock.js';
 import { createMetrics } from '../runtime/metrics.js';
-import { registerClusterMetrics } from '../runtime/cluster/metrics.js';
+import { registerClusterMetrics, registerTransportMetrics } from '../runtime/cluster/metrics.js';
+import { RedisTransport } from '../runtime/transports/redis.js';
 import { nodeWithRole } from '../runtime/cluster/roles.js';
 import { placedGateway } from '../runtime/cluster/gateway.js';
 import type { ActorGateway } from '../runtime/client.js';
@@ -149,6 +150,8 @@ export async function startCloud(
   const cluster = await membership.join(node, db, self);
   const metrics = createMetrics(node);
   registerClusterMetrics(metrics, cluster, () => clock.now());
+  const { transport } = membership;
+  if (transport instanceof RedisTransport) registerTransportMetrics(metrics, () => transport.stats);
   const ops = await listen(
     opsApp({
       logger,

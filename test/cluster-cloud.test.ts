@@ -258,6 +258,14 @@ register('an api node boots servers onto the compute nodes over Redis; /v1/nodes
   const onC = await bootActive(t, api, token, 'on-c', 'c-2');
   t.is(onB['OS-EXT-SRV-ATTR:host'], 'b-2');
   t.is(onC['OS-EXT-SRV-ATTR:host'], 'c-2');
+
+  // A compute node's /metrics counts what crossed through Redis: it received claims and sent what its hosts reported.
+  const metrics = await (await fetch(`${String(b.cloud.started().ops)}/metrics`)).text();
+  const counted = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  t.true(counted('stratus_transport_sent_total') > 0, metrics.slice(0, 200));
+  t.true(counted('stratus_transport_received_total') > 0);
+  t.is(counted('stratus_transport_malformed_total'), 0);
+  t.false(Number.isNaN(counted('stratus_transport_pending')));
   booted.push(onB, onC);
   t.deepEqual(await serverIds(api, token), booted.map((s) => s.id as string).sort(), 'each boot made one server');
   t.deepEqual(await services(api, token), everyServiceUp);

@@ -26,3 +26,46 @@ export function registerClusterMetrics(registry: client.Registry, view: ClusterV
     },
   });
 }
+
+/** What a transport that crosses processes counts (the Redis transport's stats). */
+export interface TransportCounts {
+  readonly sent: number;
+  readonly received: number;
+  readonly pending: number;
+  readonly refused: number;
+  readonly redelivered: number;
+  readonly malformed: number;
+  readonly lost: number;
+}
+
+const TRANSPORT_COUNTERS = {
+  sent: 'Envelopes and replies this node wrote to other nodes’ mailboxes',
+  received: 'Envelopes and replies this node read from its mailbox (redelivered ones too)',
+  refused: 'Envelopes refused because the target’s mailbox was full',
+  redelivered: 'Durable envelopes read again after going unacknowledged',
+  malformed: 'Mailbox entries that were not a valid envelope or reply (logged and dropped)',
+  lost: 'Envelopes and replies a failed write lost (durable ones come back from the outbox)',
+} as const;
+
+/** The cross-node transport's counts on /metrics: traffic, refusals at the bound, redeliveries, losses. */
+export function registerTransportMetrics(registry: client.Registry, counts: () => TransportCounts): void {
+  for (const [key, help] of Object.entries(TRANSPORT_COUNTERS) as Array<[keyof typeof TRANSPORT_COUNTERS, string]>) {
+    new client.Counter({
+      name: `stratus_transport_${key}_total`,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(counts()[key]);
+      },
+    });
+  }
+  new client.Gauge({
+    name: 'stratus_transport_pending',
+    help: 'Durable envelopes delivered to this node and not yet acknowledged (handled and committed)',
+    registers: [registry],
+    collect() {
+      this.set(counts().pending);
+    },
+  });
+}
