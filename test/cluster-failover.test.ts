@@ -24,9 +24,19 @@ interface NodeProcess {
   readonly output: string[];
 }
 
-function startNode(mode: 'produce' | 'hold', id: string, databaseUrl: string, redisUrl: string, delayMs = 0): NodeProcess {
+function startNode(
+  mode: 'produce' | 'hold',
+  id: string,
+  databaseUrl: string,
+  redisUrl: string,
+  delayMs = 0,
+  env: Record<string, string> = {},
+): NodeProcess {
   const args = [mode, id, databaseUrl, redisUrl, String(LEASE_MS), String(ACTORS), String(PER_ACTOR), String(delayMs)];
-  const child = spawn(process.execPath, ['--import=tsx', fixture, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import=tsx', fixture, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   const output: string[] = [];
   child.stdout.on('data', (d: Buffer) => output.push(...d.toString().split('\n').filter(Boolean)));
   return { id, child, output };
@@ -34,6 +44,7 @@ function startNode(mode: 'produce' | 'hold', id: string, databaseUrl: string, re
 
 async function kill(node: NodeProcess): Promise<void> {
   if (node.child.exitCode !== null || node.child.signalCode !== null) return;
+  node.child.kill('SIGCONT');
   node.child.kill('SIGKILL');
   await once(node.child, 'exit');
 }
@@ -145,3 +156,46 @@ for (const persistence of ['none', 'aof-always'] as const) {
     t.is(await db.models.DeadLetter.count(), 0);
   });
 }
+
+register('a node stopped (SIGSTOP) inside a handler past its lease, then continued: its stale write is refused, each effect once', async (t) => {
+  const database = await createTestDatabase('cluster-sigstop');
+  const redis = await startRedisServer();
+  const db = await openDatabase(database.url);
+  await defineCounterModel(db.sequelize);
+  const nodes: NodeProcess[] = [];
+  t.teardown(async () => {
+    await Promise.all(nodes.map(kill));
+    await db.close();
+    await redis.destroy();
+    await database.drop();
+  });
+  const handled = () => db.models.Inbox.count();
+  const k0 = async () => ((await db.sequelize.model('Counter').findByPk('k0', { raw: true })) as unknown as CounterRow | null)?.count ?? 0;
+  const HOLD_AT = 20;
+  const holders = ['node-b', 'node-c'].map((id) => startNode('hold', id, database.url, redis.url, 0, { HOLD_AT: String(HOLD_AT) }));
+  nodes.push(...holders);
+  await eventually(() => holders.every((n) => n.output.includes('joined')), 60_000);
+  const sender = startNode('produce', 'node-a', database.url, redis.url, 5);
+  nodes.push(sender);
+
+  // The holder of k0 reaches the held add: stopped there, before its commit.
+  await eventually(() => holders.some((n) => n.output.includes('holding')), 60_000, 5);
+  const stopped = holders.find((n) => n.output.includes('holding'))!;
+  const survivor = holders.find((n) => n !== stopped)!;
+  stopped.child.kill('SIGSTOP');
+  t.is(await k0(), HOLD_AT - 1, 'the held add was not committed');
+
+  // Past its lease the survivor takes k0 over and applies the held add and those after it.
+  await eventually(async () => (await k0()) > HOLD_AT, 60_000, 20);
+  stopped.child.kill('SIGCONT');
+  await eventually(() => stopped.output.some((l) => /^stale [1-9]/.test(l)), 60_000, 20);
+  t.log(`${stopped.id}: ${stopped.output.filter((l) => l.startsWith('stale')).pop()} after SIGCONT; ${survivor.id} took k0 over`);
+
+  await eventually(async () => (await handled()) === TOTAL && (await db.models.Outbox.count()) === 0, 120_000, 50);
+  const rows = (await db.sequelize.model('Counter').findAll({ raw: true })) as unknown as CounterRow[];
+  t.is(rows.length, ACTORS);
+  for (const row of rows) {
+    t.like(row, { count: PER_ACTOR, total: (PER_ACTOR * (PER_ACTOR + 1)) / 2, last_seq: PER_ACTOR, out_of_order: 0 }, row.id);
+  }
+  t.is(await db.models.DeadLetter.count(), 0);
+});
