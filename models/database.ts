@@ -12,12 +12,23 @@ export interface Database {
 }
 
 /**
+ * A transaction left open this long between its statements is ended by PostgreSQL. Stratus's transactions run
+ * their statements back to back, so only a paused or partitioned process holds one this long, and its row locks
+ * must not stop the nodes taking its actors over (its commit is refused by the epochs anyway).
+ */
+export const IDLE_IN_TRANSACTION_MS = 5_000;
+
+/**
  * Opens `postgres://…` or a SQLite file, defines the models and runs pending migrations.
  * SQLite runs in WAL mode with a busy timeout so readers never block the writer.
  */
 export async function openDatabase(url: string, options: { migrate?: boolean; pool?: number } = {}): Promise<Database> {
   const sequelize = url.startsWith('postgres')
-    ? new Sequelize(url, { logging: false, pool: { max: options.pool ?? 5, min: 0, idle: 10_000 } })
+    ? new Sequelize(url, {
+        logging: false,
+        pool: { max: options.pool ?? 5, min: 0, idle: 10_000 },
+        dialectOptions: { idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS },
+      })
     : openSqlite(url);
   const dialect = sequelize.getDialect() as 'sqlite' | 'postgres';
   if (dialect === 'sqlite') await sequelize.query('PRAGMA journal_mode=WAL');
