@@ -80,6 +80,11 @@ export class Operator {
     return failed ? { kind: ref.kind, id: ref.id, node: failed.node, status: 'failed', failure: failed.reason, failedAt: failed.at } : undefined;
   }
 
+  /** Whether the actor is live on this node (else another node may hold it). */
+  isActive(ref: ActorRef): boolean {
+    return this.node.isActive(ref);
+  }
+
   hasKind(kind: string): boolean {
     return this.node.kindRuntimes().some((k) => k.definition.kind === kind);
   }

@@ -266,6 +266,15 @@ register('an api node boots servers onto the compute nodes over Redis; /v1/nodes
   t.true(counted('stratus_transport_received_total') > 0);
   t.is(counted('stratus_transport_malformed_total'), 0);
   t.false(Number.isNaN(counted('stratus_transport_pending')));
+
+  // The api node's admin API answers for the whole cluster: it asks the others for what they hold.
+  const hostActors = (await call('GET', `${api.admin}/v1/actors?kind=host`, token)).body;
+  t.deepEqual(hostActors.unreachable_nodes, []);
+  t.deepEqual((hostActors.actors as any[]).map((a) => `${a.id}@${a.node}`).sort(), ['b-1@node-b', 'b-2@node-b', 'c-1@node-c', 'c-2@node-c']);
+  t.deepEqual((await call('GET', `${api.admin}/v1/actors?kind=host&scope=node`, token)).body, { actors: [] }, 'none on the api node itself');
+  t.like((await call('GET', `${api.admin}/v1/actors/host/c-1`, token)).body.actor, { kind: 'host', id: 'c-1', node: 'node-c', status: 'ready' });
+  const badScope = await call('GET', `${api.admin}/v1/actors?scope=everywhere`, token);
+  t.like(badScope, { status: 400, body: { error: { code: 400, title: 'Bad Request', message: "scope must be 'node' or 'cluster'" } } });
   booted.push(onB, onC);
   t.deepEqual(await serverIds(api, token), booted.map((s) => s.id as string).sort(), 'each boot made one server');
   t.deepEqual(await services(api, token), everyServiceUp);

@@ -5,9 +5,11 @@ import { correlation, type RequestState } from '../correlation.js';
 import { statusTitles } from '../status-titles.js';
 import type { Operator } from '../../runtime/operator.js';
 import type { ClusterView, NodeInfo } from '../../runtime/cluster/types.js';
+import { askPeer, livePeers } from './peers.js';
 
-// The operator's API (JSON on `listen.admin`, on every node): the actors of this node, its dead letters and the
-// cluster's nodes as this node's view has them. Versioned, as later issues extend it to the inspector. Every route takes a Keystone token with the
+// The operator's API (JSON on `listen.admin`, on every node): the actors of the whole cluster (this node's, and
+// the other live nodes' asked through their admin APIs; `scope=node` for this node's alone), the dead letters and
+// the cluster's nodes as this node's view has them. Versioned, as later issues extend it to the inspector. Every route takes a Keystone token with the
 // admin role, in X-Auth-Token; errors are `{"error": {"code", "title", "message"}}`, as Keystone's.
 
 /** The part of the token service this API needs: who the token's holder is and whether they are an admin. */
@@ -107,26 +109,71 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
     return ref;
   };
 
+  // A request another node answers instead: the actor's owner, when it is a live node other than this one.
+  const ownerElsewhere = (ref: { kind: string; id: string }, scope: unknown) => {
+    if (scope === 'node') return undefined;
+    const owner = s.cluster.ownerOf(ref.kind, ref.id);
+    return owner === undefined || owner === s.cluster.self ? undefined : livePeers(s.cluster).find((n) => n.nodeId === owner);
+  };
+  const forward = async (ctx: Koa.ParameterizedContext<State>, peer: NodeInfo, method: string, path: string) => {
+    const answer = await askPeer<unknown>(peer, method, `${path}?scope=node`, ctx.get('x-auth-token'));
+    if (!answer) throw new AdminError(503, `Node '${peer.nodeId}', which holds this actor, did not answer`);
+    ctx.status = answer.status;
+    if (answer.body !== undefined) ctx.body = answer.body;
+  };
+
   router.get('/actors', async (ctx) => {
     const kind = text(ctx.query.kind, 'actor kind');
     const status = text(ctx.query.status, 'status');
-    ctx.body = { actors: await s.operator.actors({ kind, status, limit: limitOf(ctx.query.limit) }) };
+    const scope = text(ctx.query.scope, 'scope');
+    if (scope !== undefined && scope !== 'node' && scope !== 'cluster') throw new AdminError(400, "scope must be 'node' or 'cluster'");
+    const limit = limitOf(ctx.query.limit);
+    const local = await s.operator.actors({ kind, status, limit });
+    if (scope === 'node') {
+      ctx.body = { actors: local };
+      return;
+    }
+    const query = new URLSearchParams({ scope: 'node', limit: String(limit), ...(kind ? { kind } : {}), ...(status ? { status } : {}) });
+    const peers = livePeers(s.cluster);
+    const answers = await Promise.all(
+      peers.map((p) => askPeer<{ actors?: Array<{ kind: string; id: string }> }>(p, 'GET', `/v1/actors?${query}`, ctx.get('x-auth-token'))),
+    );
+    // Failed actors come from the shared tables, so every node lists them: each is shown once.
+    const seen = new Set<string>();
+    const actors = [...local, ...answers.flatMap((a) => (a?.status === 200 ? (a.body.actors ?? []) : []))].filter((a) => {
+      const key = `${a.kind}/${a.id}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    ctx.body = {
+      actors: actors.slice(0, limit),
+      unreachable_nodes: peers.filter((_, i) => answers[i]?.status !== 200).map((p) => p.nodeId),
+    };
   });
   router.get('/actors/:kind/:id', async (ctx) => {
     const ref = refOf(ctx.params);
     const actor = await s.operator.actor(ref);
-    if (!actor) throw new AdminError(404, `Actor ${ref.kind}/${ref.id} is not active on this node and has not failed`);
+    if (!actor) {
+      const peer = ownerElsewhere(ref, ctx.query.scope);
+      if (peer) return forward(ctx, peer, 'GET', `/v1/actors/${ref.kind}/${ref.id}`);
+    }
+    if (!actor) throw new AdminError(404, `Actor ${ref.kind}/${ref.id} is not active on any live node and has not failed`);
     ctx.body = { actor };
   });
   router.post('/actors/:kind/:id/restart', async (ctx) => {
     const ref = refOf(ctx.params);
+    const peer = s.operator.isActive(ref) ? undefined : ownerElsewhere(ref, ctx.query.scope);
+    if (peer) return forward(ctx, peer, 'POST', `/v1/actors/${ref.kind}/${ref.id}/restart`);
     await s.operator.restart(ref);
     ctx.state.log.warn({ actor: `${ref.kind}/${ref.id}`, user: ctx.state.user }, 'actor restarted by an operator');
     ctx.status = 202;
     ctx.body = { actor: (await s.operator.actor(ref)) ?? { kind: ref.kind, id: ref.id, status: 'restarted' } };
   });
-  router.post('/actors/:kind/:id/stop', (ctx) => {
+  router.post('/actors/:kind/:id/stop', async (ctx) => {
     const ref = refOf(ctx.params);
+    const peer = s.operator.isActive(ref) ? undefined : ownerElsewhere(ref, ctx.query.scope);
+    if (peer) return forward(ctx, peer, 'POST', `/v1/actors/${ref.kind}/${ref.id}/stop`);
     if (!s.operator.stop(ref)) throw new AdminError(404, `Actor ${ref.kind}/${ref.id} is not active on this node`);
     ctx.state.log.warn({ actor: `${ref.kind}/${ref.id}`, user: ctx.state.user }, 'actor stopped by an operator');
     ctx.status = 202;
