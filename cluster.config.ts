@@ -75,7 +75,7 @@ export const ConfigSchema = Type.Object(
         5_000,
         'membership lease: a node renews it every leaseMs/3 in the database; one not renewed for leaseMs is down and its actors move',
       ),
-      sweepMs: ms(10, 1_000, 'how often a node looks for expired leases and actors to take over'),
+      sweepMs: ms(10, 1_000, 'how often a node reads the other nodes’ leases between its renewals (joins, drains and lapsed leases seen within it)'),
       redeliverAfterMs: ms(100, 30_000, 'a durable message delivered but not acknowledged this long is delivered again'),
       maxPending: int(
         1,

@@ -62,6 +62,7 @@ export function membershipFor(config: Config, clock: Clock, logger: Logger): Mem
         address: self.address,
         pins: self.pins(),
         leaseMs: config.cluster.leaseMs,
+        refreshMs: config.cluster.sweepMs,
         redeliverAfterMs: config.cluster.redeliverAfterMs,
         weights: config.cluster.weights,
         // Test-only (loadConfig refuses it outside the harness): a node that speaks another release's protocol.

@@ -21,6 +21,11 @@ export interface MembershipOptions {
   readonly leaseMs: number;
   readonly protocolVersion?: number;
   readonly weights?: RoleWeights;
+  /**
+   * How often the other nodes' rows are read back between renewals, so a join, a drain or a lapsed lease is seen
+   * within it rather than within a third of the lease; unset: only at renewals.
+   */
+  readonly refreshMs?: number;
   /** An outbox row this old is delivered again by its actor's owner (a node that took it may have died); a lease by default. */
   readonly redeliverAfterMs?: number;
 }
@@ -72,6 +77,7 @@ export class Membership implements ClusterView {
   private leaseExpiresAt = 0;
   private startedAt = 0;
   private timer: Timer | undefined;
+  private refresher: Timer | undefined;
   private renewal: Promise<void> | undefined;
   private running = false;
   private readonly listeners = new Set<(nodes: readonly NodeInfo[]) => void>();
@@ -100,12 +106,14 @@ export class Membership implements ClusterView {
     this.running = true;
     await this.refresh(rejoined);
     this.schedule();
+    this.scheduleRefresh();
   }
 
   /** Stops renewing the lease: what a killed or paused process does; tests use it to kill a node. */
   halt(): void {
     this.running = false;
     this.options.clock.clearTimeout(this.timer);
+    this.options.clock.clearTimeout(this.refresher);
   }
 
   /** Leaves for good: status 'left', lease over. */
@@ -196,6 +204,16 @@ export class Membership implements ClusterView {
       pins,
       load: this.host?.load() ?? { activations: 0, mailbox: 0 },
     };
+  }
+
+  private scheduleRefresh(): void {
+    const every = this.options.refreshMs;
+    if (!this.running || !every || every >= this.leaseMs / 3) return;
+    this.refresher = this.options.clock.setTimeout(() => {
+      // A renewal under way reads the rows itself.
+      const reading = this.renewal ? Promise.resolve() : this.refresh();
+      reading.catch((error) => this.options.logger.warn({ err: error }, 'cluster view refresh failed')).finally(() => this.scheduleRefresh());
+    }, every);
   }
 
   private schedule(): void {
