@@ -1,14 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import type { Envelope, Reply } from '../runtime/envelope.js';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Envelope } from '../runtime/envelope.js';
 import { ActorError } from '../runtime/errors.js';
-import type { NodeEndpoint } from '../runtime/transport.js';
 import { RedisTransport } from '../runtime/transports/redis.js';
 import { startRedisServer, type RedisServer } from '../test/helpers/redis-server.js';
-import { count, note, percentile, report, scaled, until } from './report.js';
+import { count, note, report, scaled, until } from './report.js';
 
-// Cross-node messaging through the Redis transport: two transports (a sender and a receiving node) on one
-// private redis-server, against redis-benchmark's XADD on the same server in the same run. Both transports
-// live in this one process, so the figure includes both ends' CPU on a shared event loop.
+// Cross-node messaging through the Redis transport: a sending node here and a receiving node in a process of its
+// own (bench/fixtures/transport-receiver.ts), on one private redis-server, against redis-benchmark's XADD on the
+// same server in the same run. Latency: from the send to the receipt, on the machine's one clock.
 
 interface Baseline {
   rps: number;
@@ -30,29 +30,14 @@ function redisBenchmark(server: RedisServer, requests: number, pipeline: number)
   return { rps: at('rps'), p50: at('p50_latency_ms'), p99: at('p99_latency_ms') };
 }
 
-class Receiver implements NodeEndpoint {
-  received = 0;
-  readonly latencies: number[] = [];
-  constructor(
-    readonly nodeId: string,
-    private readonly onDurable: (envelope: Envelope) => void,
-  ) {}
-  receive(envelope: Envelope): void {
-    this.received++;
-    this.latencies.push(performance.now() - (envelope.payload as { at: number }).at);
-    if (envelope.durable) this.onDurable(envelope);
-  }
-  receiveReply(_reply: Reply): void {}
-}
-
 /** Sends `n` envelopes as fast as the bound lets: a refused one waits for room and is sent again. */
-async function blast(sender: RedisTransport, n: number, durable: boolean, tag: string): Promise<void> {
+async function blastAt(sender: RedisTransport, n: number, durable: boolean, tag: string, clock: () => number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const envelope: Envelope = {
       id: durable ? `${tag}-${i}` : i,
       to: { kind: 'instance', id: `i-${i % 1000}` },
       type: durable ? 'rename' : 'get',
-      payload: { at: performance.now(), name: `server-${i}` },
+      payload: { at: clock(), name: `server-${i}` },
       durable,
     };
     try {
@@ -67,27 +52,29 @@ async function blast(sender: RedisTransport, n: number, durable: boolean, tag: s
   }
 }
 
-async function measure(server: RedisServer, n: number, durable: boolean, tag: string) {
-  const options = { url: server.url, keyPrefix: `bench-${tag}:`, sendWaitMs: 60_000 };
-  const sender = new RedisTransport(options);
-  const receiving = new RedisTransport(options);
-  // The node acknowledges a durable envelope once its handler committed: here, on receipt.
-  const node = new Receiver('b', (envelope) => receiving.acknowledge(String(envelope.id)));
-  await sender.ready();
-  await receiving.attach(node);
-  const t0 = performance.now();
-  await blast(sender, n, durable, tag);
-  await until(() => node.received >= n);
-  if (durable) {
-    const probe = server.admin();
-    await until(async () => receiving.stats.pending === 0 && (await probe.xlen(receiving.key('b'))) === 0);
-    probe.disconnect();
+const receiverFixture = fileURLToPath(new URL('./fixtures/transport-receiver.ts', import.meta.url));
+
+/** The same traffic to a receiving node in a process of its own: the figure the cluster's nodes see. */
+async function measureAcross(server: RedisServer, n: number, durable: boolean, tag: string) {
+  const keyPrefix = `bench-x${tag}:`;
+  const child = spawn(process.execPath, ['--import=tsx', receiverFixture, server.url, keyPrefix, String(n)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  child.stdout.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+  try {
+    await until(() => lines.includes('ready'), 60_000);
+    const sender = new RedisTransport({ url: server.url, keyPrefix, sendWaitMs: 60_000 });
+    await sender.ready();
+    const t0 = performance.timeOrigin + performance.now();
+    await blastAt(sender, n, durable, tag, () => performance.timeOrigin + performance.now());
+    await until(() => lines.some((l) => l.startsWith('{')), 600_000);
+    await sender.close();
+    const result = JSON.parse(lines.find((l) => l.startsWith('{'))!) as { doneAt: number; p50: number; p99: number };
+    return { rate: n / ((result.doneAt - t0) / 1000), p50: result.p50, p99: result.p99 };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
   }
-  const seconds = (performance.now() - t0) / 1000;
-  await sender.close();
-  await receiving.close();
-  const sorted = node.latencies.sort((a, b) => a - b);
-  return { rate: n / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 }
 
 export async function run(): Promise<void> {
@@ -97,23 +84,37 @@ export async function run(): Promise<void> {
     const D = scaled(50_000, 1_000);
     const pipelined = redisBenchmark(server, scaled(200_000, 2_000), 16);
     const unpipelined = redisBenchmark(server, scaled(50_000, 1_000), 1);
-    const transient = await measure(server, N, false, 'transient');
-    const durable = await measure(server, D, true, 'durable');
+    const transient = await measureAcross(server, N, false, 'transient');
+    const durable = await measureAcross(server, D, true, 'durable');
     note(
       `redis-benchmark XADD: -P 16 ${Math.round(pipelined.rps)} ops/s (p50 ${pipelined.p50} ms), unpipelined ${Math.round(unpipelined.rps)} ops/s (p50 ${unpipelined.p50} ms)`,
     );
-    report(`cluster transient messages (${count(N)}, through Redis)`, transient.rate, 'msgs/s', 'redis-benchmark XADD -P 16', pipelined.rps, 'ops/s');
     report(
-      `cluster transient messages (${count(N)}, through Redis)`,
+      `cluster transient messages between two node processes (${count(N)}, through Redis)`,
+      transient.rate,
+      'msgs/s',
+      'redis-benchmark XADD -P 16',
+      pipelined.rps,
+      'ops/s',
+    );
+    report(
+      `cluster transient messages between two node processes (${count(N)}, through Redis)`,
       transient.rate,
       'msgs/s',
       'redis-benchmark XADD unpipelined',
       unpipelined.rps,
       'ops/s',
     );
-    report(`cluster durable messages delivered+acked (${count(D)})`, durable.rate, 'msgs/s', 'redis-benchmark XADD -P 16', pipelined.rps, 'ops/s');
     report(
-      `cluster durable messages delivered+acked (${count(D)})`,
+      `cluster durable messages between two node processes, delivered+acked (${count(D)})`,
+      durable.rate,
+      'msgs/s',
+      'redis-benchmark XADD -P 16',
+      pipelined.rps,
+      'ops/s',
+    );
+    report(
+      `cluster durable messages between two node processes, delivered+acked (${count(D)})`,
       durable.rate,
       'msgs/s',
       'redis-benchmark XADD unpipelined',
