@@ -245,6 +245,7 @@ registerPrivate('a private PostgreSQL stopped for 10 s mid-run → handlers fail
   }
   t.is(await handled(), TOTAL, 'no message handled twice');
   t.is(await db.models.DeadLetter.count(), 0);
+  t.is(await db.models.ActorRecord.count({ where: { status: 'failed' } }), 0, 'no actor was failed over the outage');
   t.deepEqual(
     nodes.filter((n) => n.child.exitCode !== null || n.child.signalCode !== null).map((n) => n.id),
     [],
