@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Envelope } from './envelope.js';
-import { ActorError, BrokenChainError, StaleEpochError } from './errors.js';
+import { ActorError, BrokenChainError, StaleEpochError, StoreUnavailableError } from './errors.js';
 import type { Outcome } from './kind.js';
 import type { KindRuntime } from './kind-runtime.js';
 import type { ActorRef } from './ref.js';
@@ -37,6 +37,8 @@ type MessageOutcome = RecentMessage['outcome'];
 const REPLAY: Envelope = Object.freeze({ id: 0, to: { kind: '$', id: '$' }, type: '$replay', payload: null, durable: false });
 /** Sent by a cluster node to a new activation first: handle what the outbox holds for the actor before anything newer. */
 const CATCH_UP: Envelope = Object.freeze({ id: 0, to: { kind: '$', id: '$' }, type: '$catch-up', payload: null, durable: false });
+/** Waits between tries while the store is away are the policy's backoff, but never shorter than this (a base of 0 would spin). */
+const STORE_RETRY_MIN_MS = 100;
 
 /**
  * One live actor: its state, epoch and counters. nact queues its messages and runs
@@ -137,12 +139,18 @@ export class Activation {
   }
 
   /** The supervised loop: load, handle, and on a crash restart with backoff and retry. */
-  private async handle(envelope: Envelope, ...crash: [unknown?]): Promise<MessageOutcome> {
+  private async handle(received: Envelope, ...crash: [unknown?]): Promise<MessageOutcome> {
+    let envelope = received;
     let attempts = 0;
+    let outages = 0;
     let crashed = crash.length > 0;
     let error = crash[0];
     for (;;) {
-      if (crashed) {
+      if (crashed && error instanceof StoreUnavailableError) {
+        await this.waitForStore(error, ++outages);
+        // Its commit may have landed before the connection broke: the inbox is asked before it is handled again.
+        if (envelope.durable) envelope = { ...envelope, redelivered: true };
+      } else if (crashed) {
         const done = await this.afterCrash(envelope, error, ++attempts);
         if (done) return done;
       }
@@ -181,6 +189,19 @@ export class Activation {
     if (decision === 'dead-letter') await this.deadLetter(envelope, error as Error, attempts);
     await this.restart();
     return decision === 'dead-letter' ? 'dead-letter' : undefined;
+  }
+
+  /**
+   * The store is away (the database restarting, say): not a crash of the handler, so neither the restart intensity
+   * nor the message's attempts count it, and the message is tried again until the store is back, on reloaded state.
+   */
+  private async waitForStore(error: StoreUnavailableError, outages: number): Promise<void> {
+    this.status = 'restarting';
+    if (outages === 1)
+      this.host.logger.warn({ actor: `${this.ref.kind}/${this.ref.id}`, err: error }, 'store unavailable; retrying until it is back');
+    await this.settledCommits();
+    await this.host.clock.sleep(Math.max(STORE_RETRY_MIN_MS, backoffDelay(this.kind.policy, outages)));
+    this.loaded = false;
   }
 
   private async load(): Promise<void> {

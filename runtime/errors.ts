@@ -54,3 +54,14 @@ export class BrokenChainError extends ActorError {
     super('broken_chain', `write refused: an earlier write of ${what} failed`);
   }
 }
+
+/**
+ * The store could not be reached: the database is down, restarting or cut off, or ended the session. Not the
+ * handler's fault: the message is retried until the store is back, without counting as a crash (which would
+ * fail the actor and dead-letter its messages over an outage). A commit it fails may have landed all the same.
+ */
+export class StoreUnavailableError extends ActorError {
+  constructor(override readonly cause: unknown) {
+    super('unavailable', `the store is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}

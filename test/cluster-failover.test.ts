@@ -6,6 +6,7 @@ import { openDatabase } from '../models/database.js';
 import { readRows } from '../models/typed.js';
 import { createTestDatabase, onPostgres } from './helpers/database.js';
 import { eventually } from './helpers/drive.js';
+import { postgresBinaries, startPostgresServer } from './helpers/postgres-server.js';
 import { startRedisServer } from './helpers/redis-server.js';
 import { defineCounterModel, type CounterRow } from './fixtures/counter-kind.js';
 
@@ -198,4 +199,56 @@ register('a node stopped (SIGSTOP) inside a handler past its lease, then continu
     t.like(row, { count: PER_ACTOR, total: (PER_ACTOR * (PER_ACTOR + 1)) / 2, last_seq: PER_ACTOR, out_of_order: 0 }, row.id);
   }
   t.is(await db.models.DeadLetter.count(), 0);
+});
+
+const OUTAGE_MS = 10_000;
+// It runs a PostgreSQL server of its own, so it needs the server's programs, not only a database to connect to.
+const registerPrivate = onPostgres() && postgresBinaries() ? test.serial : test.serial.skip;
+
+registerPrivate('a private PostgreSQL stopped for 10 s mid-run → handlers fail and retry, nothing lost or duplicated', async (t) => {
+  // Never the shared server: every node and the test talk to a PostgreSQL of this test's own.
+  const postgres = await startPostgresServer();
+  const redis = await startRedisServer();
+  const databaseUrl = await postgres.createDatabase('cluster_outage');
+  const db = await openDatabase(databaseUrl);
+  await defineCounterModel(db.sequelize);
+  const nodes: NodeProcess[] = [];
+  t.teardown(async () => {
+    await Promise.all(nodes.map(kill));
+    await db.close();
+    await redis.destroy();
+    await postgres.destroy();
+  });
+  const handled = () => db.models.Inbox.count();
+  const holders = ['node-b', 'node-c'].map((id) => startNode('hold', id, databaseUrl, redis.url));
+  nodes.push(...holders);
+  await eventually(() => holders.every((n) => n.output.includes('joined')), 60_000);
+  // 50 ms an add: the run lasts several seconds, so the outage falls well inside it.
+  const sender = startNode('produce', 'node-a', databaseUrl, redis.url, 50);
+  nodes.push(sender);
+  await eventually(() => sender.output.includes('accepted'), 60_000, 5);
+
+  await eventually(async () => (await handled()) >= TOTAL * 0.1, 60_000, 5);
+  const atStop = await handled();
+  await postgres.stop();
+  t.true(atStop >= TOTAL * 0.1 && atStop <= TOTAL * 0.9, `stopped between 10% and 90% (${atStop})`);
+  t.log(`PostgreSQL stopped with ${atStop} of ${TOTAL} handled`);
+  // The outage itself: every node's handlers, lease renewals and sweeps fail against a closed port meanwhile.
+  await new Promise((r) => setTimeout(r, OUTAGE_MS));
+  await postgres.start();
+
+  await eventually(async () => (await handled()) === TOTAL && (await db.models.Outbox.count()) === 0, 180_000, 50);
+  const rows = (await db.sequelize.model('Counter').findAll({ raw: true })) as unknown as CounterRow[];
+  t.is(rows.length, ACTORS);
+  for (const row of rows) {
+    t.like(row, { count: PER_ACTOR, total: (PER_ACTOR * (PER_ACTOR + 1)) / 2, last_seq: PER_ACTOR, out_of_order: 0 }, row.id);
+  }
+  t.is(await handled(), TOTAL, 'no message handled twice');
+  t.is(await db.models.DeadLetter.count(), 0);
+  t.is(await db.models.ActorRecord.count({ where: { status: 'failed' } }), 0, 'no actor was failed over the outage');
+  t.deepEqual(
+    nodes.filter((n) => n.child.exitCode !== null || n.child.signalCode !== null).map((n) => n.id),
+    [],
+    'every node rode the outage out',
+  );
 });

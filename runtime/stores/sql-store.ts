@@ -1,10 +1,10 @@
-import { Op as Where, QueryTypes, Transaction, type Model, type ModelStatic, type Sequelize } from 'sequelize';
+import { ConnectionError, DatabaseError, Op as Where, QueryTypes, Transaction, type Model, type ModelStatic, type Sequelize } from 'sequelize';
 import type { Database } from '../../models/database.js';
 import { readByPk, readRows } from '../../models/typed.js';
 import { fromOutboxRow, inboxRow, toOutboxRow } from './sql-rows.js';
 import { SqlScript, sqlLiteral } from './sql-script.js';
 import type { Envelope } from '../envelope.js';
-import { BrokenChainError, StaleEpochError, type ErrorBody } from '../errors.js';
+import { BrokenChainError, StaleEpochError, StoreUnavailableError, type ErrorBody } from '../errors.js';
 import { refKey, type ActorRef } from '../ref.js';
 import type {
   Activated,
@@ -137,7 +137,9 @@ export class SqlStore implements ActorStore {
   }
 
   async lookupInbox(messageId: string): Promise<StoredReply | undefined> {
-    const row = await readByPk(this.db.models.Inbox, messageId);
+    const row = await readByPk(this.db.models.Inbox, messageId).catch((error: unknown) => {
+      throw unavailable(error);
+    });
     if (!row) return undefined;
     // The reply as it was stored: a handler's value, or the error body of a failure.
     const body: unknown = row.reply === null ? undefined : JSON.parse(row.reply);
@@ -153,6 +155,8 @@ export class SqlStore implements ActorStore {
     const rows = await readRows(this.db.models.Outbox, {
       where: { to_kind: ref.kind, to_id: ref.id },
       order: [['seq', 'ASC']],
+    }).catch((error: unknown) => {
+      throw unavailable(error);
     });
     return rows.map(fromOutboxRow);
   }
@@ -245,7 +249,9 @@ export class SqlStore implements ActorStore {
     try {
       results = await this.run(batch);
     } catch (error) {
-      results = batch.length === 1 ? [error] : await this.runOneByOne(batch);
+      // A lost connection says nothing about any one write: one at a time they would only fail again, each in turn.
+      if (isConnectionLoss(error)) results = batch.map(() => new StoreUnavailableError(error));
+      else results = batch.length === 1 ? [error] : await this.runOneByOne(batch);
     }
     this.stats.transactions++;
     this.stats.operations += batch.length;
@@ -276,7 +282,7 @@ export class SqlStore implements ActorStore {
       try {
         results.push(...(await this.run([op])));
       } catch (error) {
-        results.push(error);
+        results.push(unavailable(error));
       }
       if (op.t === 'commit' && results[results.length - 1] instanceof Error) this.breakChain(op.item);
     }
@@ -559,6 +565,24 @@ export class SqlStore implements ActorStore {
     if (!table) throw new Error(`no model registered for actor kind '${kind}'`);
     return table;
   }
+}
+
+/**
+ * The database refused the connection, is starting up or shutting down, ended the session, or the connection
+ * broke: the same writes may succeed once it is back. (SQLite's busy file is not this: it has its own timeout.)
+ */
+function isConnectionLoss(error: unknown): boolean {
+  if (error instanceof StoreUnavailableError || error instanceof ConnectionError) return true;
+  if (!(error instanceof DatabaseError)) return false;
+  const parent = error.parent as Error & { code?: unknown };
+  // SQLSTATE class 08 (connection exception) and 57P (operator intervention: shutdown, crash, not yet accepting).
+  if (typeof parent.code === 'string' && /^(08|57P)/.test(parent.code)) return true;
+  return /Connection terminated|not queryable|ECONNRESET|ECONNREFUSED|EPIPE/.test(parent.message);
+}
+
+/** A connection loss as StoreUnavailableError (retried by the actor without counting as a crash); others as they are. */
+function unavailable(error: unknown): unknown {
+  return error instanceof StoreUnavailableError || !isConnectionLoss(error) ? error : new StoreUnavailableError(error);
 }
 
 function deadLetterRecord(row: DeadLetterRow): DeadLetterRecord {
