@@ -128,6 +128,7 @@ export async function run(): Promise<void> {
   } finally {
     await server.destroy();
   }
+  await (await import('./cluster-durable.js')).run();
   await (await import('./cluster-failover.js')).run();
   await (await import('./cluster-boots.js')).run();
 }
