@@ -8,7 +8,8 @@ import { freePort, startCloudProcess, stratusProcess, type CloudProcess, type En
 import { startRedisServer } from './helpers/redis-server.js';
 import { stopLeftoverHypervisors } from './helpers/test-cloud.js';
 import { ADMIN_PASSWORD } from './helpers/identity.js';
-import { TINY_IMAGE_ID } from './helpers/compute.js';
+import { domainsOf, TINY_IMAGE_ID } from './helpers/compute.js';
+import { uriOf } from '../drivers/simulated/hypervisor-process.js';
 
 // A cluster of node processes as an operator runs one: an api+scheduler node and compute nodes sharing one
 // PostgreSQL database (membership leases, the actors' tables) and one Redis (every mailbox). Only PostgreSQL:
@@ -33,8 +34,8 @@ interface Node {
 interface Cluster {
   /** Starts a node process (under the test harness unless told) and waits until it says it started. */
   start(id: string, roles: string, extra?: Record<string, string>, entry?: Entry): Promise<Node>;
-  /** Starts a node's process again: same node id, roles, state dir, database and Redis. */
-  restart(node: Node): Promise<void>;
+  /** Starts a node's process again: same node id, roles, state dir, database and Redis; its settings unless given others. */
+  restart(node: Node, extra?: Record<string, string>): Promise<void>;
   /** Runs a node process that is expected to exit by itself, and waits (bounded) for its exit. */
   refused(id: string, roles: string, extra: Record<string, string>, entry: Entry): Promise<{ code: number | null; stderr: string }>;
 }
@@ -120,8 +121,8 @@ async function cluster(t: ExecutionContext, name: string): Promise<Cluster> {
 
   return {
     start: (id, roles, extra = {}, entry = 'harness') => start(id, roles, extra, entry),
-    restart: async (node) => {
-      const again = await start(node.id, node.roles, node.extra, 'harness');
+    restart: async (node, extra) => {
+      const again = await start(node.id, node.roles, extra ?? node.extra, 'harness');
       Object.assign(node, { admin: again.admin, nova: again.nova, identity: again.identity, cloud: again.cloud });
     },
     refused: async (id, roles, extra, entry) => {
@@ -209,6 +210,18 @@ async function bootActive(t: ExecutionContext, api: Node, token: string, name: s
 
 const serverIds = async (api: Node, token: string) =>
   ((await call('GET', `${api.nova}/v2.1/servers`, token)).body.servers as Array<{ id: string }>).map((s) => s.id).sort();
+
+/** The URI of a node's n-th simulated hypervisor (the tests ask libvirt itself which domains exist). */
+const hypervisorOf = (node: Node, n = 1) => uriOf(join(node.stateDir, 'hv', String(n)));
+
+/** os-hypervisors as `name:running_vms`, sorted (2.74 still shows the usage). */
+async function runningVms(api: Node, token: string): Promise<string[]> {
+  const r = await call('GET', `${api.nova}/v2.1/os-hypervisors/detail`, token);
+  if (r.status !== 200) throw new Error(`GET /os-hypervisors/detail: ${r.status} ${r.text}`);
+  return (r.body.hypervisors as Array<{ hypervisor_hostname: string; running_vms: number }>)
+    .map((h) => `${h.hypervisor_hostname}:${h.running_vms}`)
+    .sort();
+}
 
 // Registered (and skipped) on SQLite too, so the SQLite pass says what it leaves out.
 const register = onPostgres() ? test.serial : test.serial.skip;
@@ -327,6 +340,57 @@ register(
     });
     t.like(await server(api, token, meanwhile.id), { status: 'ACTIVE', 'OS-EXT-STS:task_state': null, 'OS-EXT-SRV-ATTR:host': 'c-1' });
     t.deepEqual(await serverIds(api, token), [victim.id, meanwhile.id].sort(), 'no server lost or made twice');
+  },
+);
+
+register(
+  'kill -9 of the compute node while a server it builds is BUILD → ACTIVE after the node returns, never stuck, never duplicated',
+  async (t) => {
+    const c = await cluster(t, 'ccloud-build-kill');
+    const api = await c.start('api', 'api,scheduler');
+    const hostsOfB = { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'b' };
+    // Far longer than the test: the node is surely killed inside the hold, and comes back without it.
+    const b = await c.start('node-b', 'compute', { ...hostsOfB, STRATUS_FAULTS_SPAWN_DELAY_MS: '600000' });
+    const cNode = await c.start('node-c', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'c' });
+    const token = await adminToken(api.identity);
+    const allUp = ['nova-compute@b-1:up', 'nova-compute@c-1:up', 'nova-conductor@api:up', 'nova-scheduler@api:up'];
+    await settlesTo(t, () => services(api, token), allUp);
+
+    const boot = await call('POST', `${api.nova}/v2.1/servers`, token, {
+      server: { name: 'held', imageRef: TINY_IMAGE_ID, flavorRef: '1', networks: 'none', host: 'b-1' },
+    });
+    t.is(boot.status, 202, boot.text);
+    const id = boot.body.server.id as string;
+    // The API cannot tell a claim on its way from one its host is working on: b-1's host actor says when it holds it.
+    await eventually(() => b.cloud.lines.some((l) => l.msg === 'spawn held (test-only fault)' && l.instance === id), WAIT_MS, 20);
+    t.like(await server(api, token, id), { status: 'BUILD', 'OS-EXT-STS:vm_state': 'building' }, 'building at the kill');
+    t.deepEqual(await serverIds(api, token), [id]);
+
+    b.cloud.child.kill('SIGKILL');
+    await eventually(() => b.cloud.child.signalCode !== null, WAIT_MS, 20);
+    t.is(b.cloud.child.signalCode, 'SIGKILL');
+    await settlesTo(t, () => nodeStates(api, token), ['api:up', 'node-b:down', 'node-c:up'], 'the lease of the killed node lapses');
+    // Its claim is b-1's alone (the boot named the host): it waits for the node, neither failed nor built elsewhere.
+    t.like(await server(api, token, id), { status: 'BUILD', 'OS-EXT-STS:vm_state': 'building', 'OS-EXT-SRV-ATTR:host': null });
+
+    await c.restart(b, hostsOfB);
+    await settlesTo(t, () => nodeStates(api, token), ['api:up', 'node-b:up', 'node-c:up']);
+    let built: Record<string, any> = {};
+    await eventually(async () => (built = await server(api, token, id)).status !== 'BUILD', WAIT_MS, 100).catch(() => {});
+    t.like(built, {
+      status: 'ACTIVE',
+      'OS-EXT-STS:vm_state': 'active',
+      'OS-EXT-STS:task_state': null,
+      'OS-EXT-SRV-ATTR:host': 'b-1',
+    });
+    t.deepEqual(await serverIds(api, token), [id], 'one server, as before the kill');
+    const domains = await domainsOf([hypervisorOf(b), hypervisorOf(cNode)]);
+    t.deepEqual([...domains.keys()], [id], 'one domain, and no other');
+    t.is(domains.get(id)?.uri, hypervisorOf(b));
+    t.is(domains.get(id)?.powerState, 1, 'running');
+    // The claim handled again after the restart counts the server once.
+    await settlesTo(t, () => runningVms(api, token), ['b-1:1', 'c-1:0']);
+    await settlesTo(t, () => services(api, token), allUp);
   },
 );
 
