@@ -127,6 +127,8 @@ export async function startCloud(
         maxAttempts: config.scheduler.maxAttempts,
         serviceDownMs: config.timeouts.serviceDownMs,
         hostViewMaxAgeMs: 1_000,
+        // As os-services judges a compute service (nodeGone below): a host whose node is gone takes no boot.
+        ...(core ? { hostGone: (host: string) => core.ownerOf('host', host) === undefined } : {}),
       },
     },
   );
