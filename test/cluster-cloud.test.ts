@@ -394,6 +394,181 @@ register(
   },
 );
 
+/** Waits (bounded) until `ready`, or until `stop` says to give up; says which. */
+async function until(ready: () => Promise<boolean>, ms: number, stop: () => boolean = () => false): Promise<'ready' | 'stopped' | 'late'> {
+  let outcome: 'ready' | 'stopped' | 'late' = 'late';
+  await eventually(
+    async () => {
+      if (stop()) outcome = 'stopped';
+      else if (await ready()) outcome = 'ready';
+      return outcome !== 'late';
+    },
+    ms,
+    100,
+  ).catch(() => {});
+  return outcome;
+}
+
+register('graceful shutdown (SIGTERM) of a compute node under load: no client request fails', async (t) => {
+  const c = await cluster(t, 'ccloud-sigterm');
+  const api = await c.start('api', 'api,scheduler');
+  const b = await c.start('node-b', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'b' });
+  const cNode = await c.start('node-c', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'c' });
+  const token = await adminToken(api.identity);
+  await settlesTo(t, () => services(api, token), ['nova-compute@b-1:up', 'nova-compute@c-1:up', 'nova-conductor@api:up', 'nova-scheduler@api:up']);
+  const acted = [
+    await bootActive(t, api, token, 'b-0', 'b-1'),
+    await bootActive(t, api, token, 'b-1', 'b-1'),
+    await bootActive(t, api, token, 'c-0', 'c-1'),
+  ];
+
+  type Phase = 'before' | 'stopping' | 'after';
+  interface Answer {
+    readonly what: string;
+    readonly expected: number;
+    readonly status: number;
+    readonly text: string;
+    readonly phase: Phase;
+  }
+  let phase: Phase = 'before';
+  let done = false;
+  const answers: Answer[] = [];
+  // Every request of the load goes through here; a refused connection or one cut off counts as a failure too.
+  const ask = async (what: string, expected: number, method: string, path: string, body?: unknown) => {
+    const at = phase;
+    try {
+      const r = await fetch(`${api.nova}/v2.1${path}`, {
+        method,
+        headers: { 'x-auth-token': token, ...MICROVERSION, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await r.text();
+      answers.push({ what, expected, status: r.status, text: text.slice(0, 300), phase: at });
+      return r.status === expected && text ? (JSON.parse(text) as Record<string, any>) : r.status === expected ? {} : undefined;
+    } catch (error) {
+      answers.push({ what, expected, status: 0, text: String(error), phase: at });
+      return undefined;
+    }
+  };
+  const answered = (what: string, at?: Phase) => answers.filter((a) => a.what.startsWith(what) && (!at || a.phase === at)).length;
+
+  const booted: Array<{ id: string; name: string; phase: Phase }> = [];
+  const bootLoad = async (worker: number) => {
+    for (let i = 0; !done; i++) {
+      const at = phase;
+      const name = `load-${worker}-${i}`;
+      const r = await ask(`boot ${name}`, 202, 'POST', '/servers', {
+        server: { name, imageRef: TINY_IMAGE_ID, flavorRef: '1', networks: 'none' },
+      });
+      if (!r) return;
+      const id = r.server.id as string;
+      booted.push({ id, name, phase: at });
+      // Paced by the builds: the next boot once this one is built, or a while later if its host is away.
+      await until(async () => (await ask(`get ${id}`, 200, 'GET', `/servers/${id}`))?.server.status !== 'BUILD', 10_000);
+    }
+  };
+  const readLoad = async () => {
+    while (!done) {
+      const list = await ask('list', 200, 'GET', '/servers/detail');
+      if (!list) return;
+      for (const s of (list.servers as Array<{ id: string }>).slice(0, 3)) await ask(`get ${s.id}`, 200, 'GET', `/servers/${s.id}`);
+    }
+  };
+  // What each acted-on server must end as: its last accepted action's outcome.
+  const finalStatus = new Map<string, string>();
+  const stuck: string[] = [];
+  const actLoad = async (s: Record<string, any>) => {
+    const onB = s['OS-EXT-SRV-ATTR:host'] === 'b-1';
+    while (!done) {
+      for (const [action, target] of [
+        ['os-stop', 'SHUTOFF'],
+        ['os-start', 'ACTIVE'],
+      ] as const) {
+        if (done) return;
+        if (!(await ask(`${action} ${s.name as string}`, 202, 'POST', `/servers/${s.id as string}/action`, { [action]: null }))) return;
+        finalStatus.set(s.id as string, target);
+        const outcome = await until(
+          async () => {
+            const seen = (await ask(`get ${s.id as string}`, 200, 'GET', `/servers/${s.id as string}`))?.server;
+            return seen?.status === target && seen['OS-EXT-STS:task_state'] === null;
+          },
+          WAIT_MS,
+          // A server on node-b cannot finish an action once its node is gone: it waits for its return (checked below).
+          () => onB && phase === 'after',
+        );
+        if (outcome === 'late') stuck.push(`${s.name as string}: ${action}`);
+        if (outcome !== 'ready') return;
+      }
+    }
+  };
+  const load = Promise.all([bootLoad(1), bootLoad(2), readLoad(), readLoad(), readLoad(), ...acted.map(actLoad)]);
+
+  // The load is under way before the signal: boots and actions on both compute nodes answered.
+  await eventually(() => answered('boot') >= 2 && answered('os-start') >= 3, WAIT_MS * 2, 20);
+  phase = 'stopping';
+  b.cloud.child.kill('SIGTERM');
+  await eventually(() => b.cloud.child.exitCode !== null || b.cloud.child.signalCode !== null, WAIT_MS * 2, 20);
+  t.is(b.cloud.child.exitCode, 0, b.cloud.stderr.join(''));
+  // Its going is known to the api node a moment after it exits: a boot placed on b-1 before that waits for b-1.
+  await settlesTo(t, () => nodeStates(api, token), ['api:up', 'node-b:left', 'node-c:up'], 'node-b left');
+  phase = 'after';
+  t.true(
+    b.cloud.lines.some((l) => l.msg === 'drained'),
+    'it drained before it stopped',
+  );
+  // And on after it left: boots, and actions on node-c's server.
+  const startsBefore = answered('os-start c-0');
+  await eventually(() => answered('boot', 'after') >= 2 && answered('os-start c-0') >= startsBefore + 2, WAIT_MS * 2, 20);
+  done = true;
+  await load;
+
+  t.log(
+    `answered: ${answers.length}; while node-b stopped: ${answers.filter((a) => a.phase === 'stopping').length}; after: ${answers.filter((a) => a.phase === 'after').length}`,
+  );
+  t.deepEqual(
+    answers.filter((a) => a.status !== a.expected).map((a) => `${a.phase} ${a.what}: ${a.status} ${a.text}`),
+    [],
+    'every request answered as it is when no node stops',
+  );
+  t.true(
+    answers.some((a) => a.phase === 'stopping'),
+    'requests were in flight while node-b stopped',
+  );
+  t.deepEqual(stuck, [], 'every action on a live node completed');
+  // What node-b's going cannot hold up: boots after it left were built on node-c's host.
+  const placed = async (at: Phase) => {
+    const all = await Promise.all(booted.filter((x) => x.phase === at).map((x) => server(api, token, x.id)));
+    return all.map((s) => `${s.name}: ${s.status} on ${s['OS-EXT-SRV-ATTR:host']}`).sort();
+  };
+  await settlesTo(
+    t,
+    () => placed('after'),
+    booted
+      .filter((x) => x.phase === 'after')
+      .map((x) => `${x.name}: ACTIVE on c-1`)
+      .sort(),
+    'boots after node-b left',
+  );
+  t.log(`placed before the signal and while node-b stopped: ${[...(await placed('before')), ...(await placed('stopping'))].join(', ')}`);
+
+  // Back, node-b finishes what waited for it; then every server is as its last request left it.
+  await c.restart(b);
+  await settlesTo(t, () => nodeStates(api, token), ['api:up', 'node-b:up', 'node-c:up']);
+  const want = new Map<string, string>([...booted.map((x) => [x.id, 'ACTIVE'] as const), ...finalStatus]);
+  const states = async () => {
+    const all = (await call('GET', `${api.nova}/v2.1/servers/detail`, token)).body.servers as Array<Record<string, any>>;
+    return all.map((s) => `${s.name}: ${s.status}${s['OS-EXT-STS:task_state'] ? ` (${s['OS-EXT-STS:task_state']})` : ''}`).sort();
+  };
+  const names = new Map<string, string>([
+    ...acted.map((s) => [s.id as string, s.name as string] as const),
+    ...booted.map((x) => [x.id, x.name] as const),
+  ]);
+  await settlesTo(t, states, [...want].map(([id, status]) => `${names.get(id)}: ${status}`).sort(), 'each server as its last request left it');
+  t.deepEqual(await serverIds(api, token), [...want.keys()].sort(), 'each accepted boot made one server, none lost');
+  const domains = await domainsOf([hypervisorOf(b), hypervisorOf(cNode)]);
+  t.deepEqual([...domains.keys()].sort(), [...want.keys()].sort(), 'one domain per server, and no other');
+});
+
 register('a node of another cluster protocol version is refused at join, plainly, with exit code 2', async (t) => {
   const c = await cluster(t, 'ccloud-protocol');
   const api = await c.start('api', 'api,scheduler');
