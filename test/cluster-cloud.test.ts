@@ -503,8 +503,14 @@ register('graceful shutdown (SIGTERM) of a compute node under load: no client re
   };
   const load = Promise.all([bootLoad(1), bootLoad(2), readLoad(), readLoad(), readLoad(), ...acted.map(actLoad)]);
 
-  // The load is under way before the signal: boots and actions on both compute nodes answered.
-  await eventually(() => answered('boot') >= 2 && answered('os-start') >= 3, WAIT_MS * 2, 20);
+  // The load is under way before the signal: boots and actions on both compute nodes answered, and node-b holds
+  // servers' actors (placed by hashing, so some boot brings one), which its drain must hand over.
+  const instancesOnB = async () => {
+    const r = await call('GET', `${b.admin}/v1/actors?kind=instance`, token);
+    return r.status === 200 ? (r.body.actors as unknown[]).length : 0;
+  };
+  await eventually(async () => answered('boot') >= 2 && answered('os-start') >= 3 && (await instancesOnB()) > 0, WAIT_MS * 2, 50);
+  t.log(`server actors on node-b at the signal: ${await instancesOnB()}`);
   phase = 'stopping';
   b.cloud.child.kill('SIGTERM');
   await eventually(() => b.cloud.child.exitCode !== null || b.cloud.child.signalCode !== null, WAIT_MS * 2, 20);
