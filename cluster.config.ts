@@ -167,6 +167,11 @@ export const ConfigSchema = Type.Object(
         0,
         'TEST-ONLY (refused outside the test harness): the cluster protocol version this node announces; 0: its own (a node of another release, without building one)',
       ),
+      spawnDelayMs: ms(
+        0,
+        0,
+        'TEST-ONLY (refused outside the test harness): how long a spawn on this node’s hosts waits before making its domain; 0: none (a build held on its host, e.g. to kill the node meanwhile)',
+      ),
     }),
     listen: section({
       host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the services listen on' }),

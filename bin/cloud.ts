@@ -110,6 +110,7 @@ export async function startCloud(
         hypervisor: (uri) => pool.get(uri),
         instancesOn: async (host) => plain<InstanceRow>(await db.models.Instance.findAll({ where: { host, deleted_at: null } })),
         failSpawn: (host) => config.faults.spawnFailHosts.includes(host),
+        ...(config.faults.spawnDelayMs ? { holdSpawn: () => clock.sleep(config.faults.spawnDelayMs) } : {}),
         cleanShutdownMs: config.timeouts.cleanShutdownMs,
         softRebootMs: config.timeouts.softRebootMs,
         // Absolute: the hypervisor's daemon writes it from a working directory of its own.
@@ -126,6 +127,8 @@ export async function startCloud(
         maxAttempts: config.scheduler.maxAttempts,
         serviceDownMs: config.timeouts.serviceDownMs,
         hostViewMaxAgeMs: 1_000,
+        // As os-services judges a compute service (nodeGone below): a host whose node is gone takes no boot.
+        ...(core ? { hostGone: (host: string) => core.ownerOf('host', host) === undefined } : {}),
       },
     },
   );

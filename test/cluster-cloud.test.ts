@@ -8,7 +8,8 @@ import { freePort, startCloudProcess, stratusProcess, type CloudProcess, type En
 import { startRedisServer } from './helpers/redis-server.js';
 import { stopLeftoverHypervisors } from './helpers/test-cloud.js';
 import { ADMIN_PASSWORD } from './helpers/identity.js';
-import { TINY_IMAGE_ID } from './helpers/compute.js';
+import { domainsOf, TINY_IMAGE_ID } from './helpers/compute.js';
+import { uriOf } from '../drivers/simulated/hypervisor-process.js';
 
 // A cluster of node processes as an operator runs one: an api+scheduler node and compute nodes sharing one
 // PostgreSQL database (membership leases, the actors' tables) and one Redis (every mailbox). Only PostgreSQL:
@@ -33,8 +34,8 @@ interface Node {
 interface Cluster {
   /** Starts a node process (under the test harness unless told) and waits until it says it started. */
   start(id: string, roles: string, extra?: Record<string, string>, entry?: Entry): Promise<Node>;
-  /** Starts a node's process again: same node id, roles, state dir, database and Redis. */
-  restart(node: Node): Promise<void>;
+  /** Starts a node's process again: same node id, roles, state dir, database and Redis; its settings unless given others. */
+  restart(node: Node, extra?: Record<string, string>): Promise<void>;
   /** Runs a node process that is expected to exit by itself, and waits (bounded) for its exit. */
   refused(id: string, roles: string, extra: Record<string, string>, entry: Entry): Promise<{ code: number | null; stderr: string }>;
 }
@@ -120,8 +121,8 @@ async function cluster(t: ExecutionContext, name: string): Promise<Cluster> {
 
   return {
     start: (id, roles, extra = {}, entry = 'harness') => start(id, roles, extra, entry),
-    restart: async (node) => {
-      const again = await start(node.id, node.roles, node.extra, 'harness');
+    restart: async (node, extra) => {
+      const again = await start(node.id, node.roles, extra ?? node.extra, 'harness');
       Object.assign(node, { admin: again.admin, nova: again.nova, identity: again.identity, cloud: again.cloud });
     },
     refused: async (id, roles, extra, entry) => {
@@ -209,6 +210,18 @@ async function bootActive(t: ExecutionContext, api: Node, token: string, name: s
 
 const serverIds = async (api: Node, token: string) =>
   ((await call('GET', `${api.nova}/v2.1/servers`, token)).body.servers as Array<{ id: string }>).map((s) => s.id).sort();
+
+/** The URI of a node's n-th simulated hypervisor (the tests ask libvirt itself which domains exist). */
+const hypervisorOf = (node: Node, n = 1) => uriOf(join(node.stateDir, 'hv', String(n)));
+
+/** os-hypervisors as `name:running_vms`, sorted (2.74 still shows the usage). */
+async function runningVms(api: Node, token: string): Promise<string[]> {
+  const r = await call('GET', `${api.nova}/v2.1/os-hypervisors/detail`, token);
+  if (r.status !== 200) throw new Error(`GET /os-hypervisors/detail: ${r.status} ${r.text}`);
+  return (r.body.hypervisors as Array<{ hypervisor_hostname: string; running_vms: number }>)
+    .map((h) => `${h.hypervisor_hostname}:${h.running_vms}`)
+    .sort();
+}
 
 // Registered (and skipped) on SQLite too, so the SQLite pass says what it leaves out.
 const register = onPostgres() ? test.serial : test.serial.skip;
@@ -338,6 +351,238 @@ register(
     t.deepEqual(await serverIds(api, token), [victim.id, meanwhile.id].sort(), 'no server lost or made twice');
   },
 );
+
+register(
+  'kill -9 of the compute node while a server it builds is BUILD → ACTIVE after the node returns, never stuck, never duplicated',
+  async (t) => {
+    const c = await cluster(t, 'ccloud-build-kill');
+    const api = await c.start('api', 'api,scheduler');
+    const hostsOfB = { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'b' };
+    // Far longer than the test: the node is surely killed inside the hold, and comes back without it.
+    const b = await c.start('node-b', 'compute', { ...hostsOfB, STRATUS_FAULTS_SPAWN_DELAY_MS: '600000' });
+    const cNode = await c.start('node-c', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'c' });
+    const token = await adminToken(api.identity);
+    const allUp = ['nova-compute@b-1:up', 'nova-compute@c-1:up', 'nova-conductor@api:up', 'nova-scheduler@api:up'];
+    await settlesTo(t, () => services(api, token), allUp);
+
+    const boot = await call('POST', `${api.nova}/v2.1/servers`, token, {
+      server: { name: 'held', imageRef: TINY_IMAGE_ID, flavorRef: '1', networks: 'none', host: 'b-1' },
+    });
+    t.is(boot.status, 202, boot.text);
+    const id = boot.body.server.id as string;
+    // The API cannot tell a claim on its way from one its host is working on: b-1's host actor says when it holds it.
+    await eventually(() => b.cloud.lines.some((l) => l.msg === 'spawn held (test-only fault)' && l.instance === id), WAIT_MS, 20);
+    t.like(await server(api, token, id), { status: 'BUILD', 'OS-EXT-STS:vm_state': 'building' }, 'building at the kill');
+    t.deepEqual(await serverIds(api, token), [id]);
+
+    b.cloud.child.kill('SIGKILL');
+    await eventually(() => b.cloud.child.signalCode !== null, WAIT_MS, 20);
+    t.is(b.cloud.child.signalCode, 'SIGKILL');
+    await settlesTo(t, () => nodeStates(api, token), ['api:up', 'node-b:down', 'node-c:up'], 'the lease of the killed node lapses');
+    // Its claim is b-1's alone (the boot named the host): it waits for the node, neither failed nor built elsewhere.
+    t.like(await server(api, token, id), { status: 'BUILD', 'OS-EXT-STS:vm_state': 'building', 'OS-EXT-SRV-ATTR:host': null });
+
+    await c.restart(b, hostsOfB);
+    await settlesTo(t, () => nodeStates(api, token), ['api:up', 'node-b:up', 'node-c:up']);
+    let built: Record<string, any> = {};
+    await eventually(async () => (built = await server(api, token, id)).status !== 'BUILD', WAIT_MS, 100).catch(() => {});
+    t.like(built, {
+      status: 'ACTIVE',
+      'OS-EXT-STS:vm_state': 'active',
+      'OS-EXT-STS:task_state': null,
+      'OS-EXT-SRV-ATTR:host': 'b-1',
+    });
+    t.deepEqual(await serverIds(api, token), [id], 'one server, as before the kill');
+    const domains = await domainsOf([hypervisorOf(b), hypervisorOf(cNode)]);
+    t.deepEqual([...domains.keys()], [id], 'one domain, and no other');
+    t.is(domains.get(id)?.uri, hypervisorOf(b));
+    t.is(domains.get(id)?.powerState, 1, 'running');
+    // The claim handled again after the restart counts the server once.
+    await settlesTo(t, () => runningVms(api, token), ['b-1:1', 'c-1:0']);
+    await settlesTo(t, () => services(api, token), allUp);
+  },
+);
+
+/** Waits (bounded) until `ready`, or until `stop` says to give up; says which. */
+async function until(ready: () => Promise<boolean>, ms: number, stop: () => boolean = () => false): Promise<'ready' | 'stopped' | 'late'> {
+  let outcome: 'ready' | 'stopped' | 'late' = 'late';
+  await eventually(
+    async () => {
+      if (stop()) outcome = 'stopped';
+      else if (await ready()) outcome = 'ready';
+      return outcome !== 'late';
+    },
+    ms,
+    100,
+  ).catch(() => {});
+  return outcome;
+}
+
+register('graceful shutdown (SIGTERM) of a compute node under load: no client request fails', async (t) => {
+  const c = await cluster(t, 'ccloud-sigterm');
+  const api = await c.start('api', 'api,scheduler');
+  const b = await c.start('node-b', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'b' });
+  const cNode = await c.start('node-c', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'c' });
+  const token = await adminToken(api.identity);
+  await settlesTo(t, () => services(api, token), ['nova-compute@b-1:up', 'nova-compute@c-1:up', 'nova-conductor@api:up', 'nova-scheduler@api:up']);
+  const acted = [
+    await bootActive(t, api, token, 'b-0', 'b-1'),
+    await bootActive(t, api, token, 'b-1', 'b-1'),
+    await bootActive(t, api, token, 'c-0', 'c-1'),
+  ];
+
+  type Phase = 'before' | 'stopping' | 'after';
+  interface Answer {
+    readonly what: string;
+    readonly expected: number;
+    readonly status: number;
+    readonly text: string;
+    readonly phase: Phase;
+  }
+  let phase: Phase = 'before';
+  let done = false;
+  const answers: Answer[] = [];
+  // Every request of the load goes through here; a refused connection or one cut off counts as a failure too.
+  const ask = async (what: string, expected: number, method: string, path: string, body?: unknown) => {
+    const at = phase;
+    try {
+      const r = await fetch(`${api.nova}/v2.1${path}`, {
+        method,
+        headers: { 'x-auth-token': token, ...MICROVERSION, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await r.text();
+      answers.push({ what, expected, status: r.status, text: text.slice(0, 300), phase: at });
+      return r.status === expected && text ? (JSON.parse(text) as Record<string, any>) : r.status === expected ? {} : undefined;
+    } catch (error) {
+      answers.push({ what, expected, status: 0, text: String(error), phase: at });
+      return undefined;
+    }
+  };
+  const answered = (what: string, at?: Phase) => answers.filter((a) => a.what.startsWith(what) && (!at || a.phase === at)).length;
+
+  const booted: Array<{ id: string; name: string; phase: Phase }> = [];
+  const bootLoad = async (worker: number) => {
+    for (let i = 0; !done; i++) {
+      const at = phase;
+      const name = `load-${worker}-${i}`;
+      const r = await ask(`boot ${name}`, 202, 'POST', '/servers', {
+        server: { name, imageRef: TINY_IMAGE_ID, flavorRef: '1', networks: 'none' },
+      });
+      if (!r) return;
+      const id = r.server.id as string;
+      booted.push({ id, name, phase: at });
+      // Paced by the builds: the next boot once this one is built, or a while later if its host is away.
+      await until(async () => (await ask(`get ${id}`, 200, 'GET', `/servers/${id}`))?.server.status !== 'BUILD', 10_000);
+    }
+  };
+  const readLoad = async () => {
+    while (!done) {
+      const list = await ask('list', 200, 'GET', '/servers/detail');
+      if (!list) return;
+      for (const s of (list.servers as Array<{ id: string }>).slice(0, 3)) await ask(`get ${s.id}`, 200, 'GET', `/servers/${s.id}`);
+    }
+  };
+  // What each acted-on server must end as: its last accepted action's outcome.
+  const finalStatus = new Map<string, string>();
+  const stuck: string[] = [];
+  const actLoad = async (s: Record<string, any>) => {
+    const onB = s['OS-EXT-SRV-ATTR:host'] === 'b-1';
+    while (!done) {
+      for (const [action, target] of [
+        ['os-stop', 'SHUTOFF'],
+        ['os-start', 'ACTIVE'],
+      ] as const) {
+        if (done) return;
+        if (!(await ask(`${action} ${s.name as string}`, 202, 'POST', `/servers/${s.id as string}/action`, { [action]: null }))) return;
+        finalStatus.set(s.id as string, target);
+        const outcome = await until(
+          async () => {
+            const seen = (await ask(`get ${s.id as string}`, 200, 'GET', `/servers/${s.id as string}`))?.server;
+            return seen?.status === target && seen['OS-EXT-STS:task_state'] === null;
+          },
+          WAIT_MS,
+          // A server on node-b cannot finish an action once its node is gone: it waits for its return (checked below).
+          () => onB && phase === 'after',
+        );
+        if (outcome === 'late') stuck.push(`${s.name as string}: ${action}`);
+        if (outcome !== 'ready') return;
+      }
+    }
+  };
+  const load = Promise.all([bootLoad(1), bootLoad(2), readLoad(), readLoad(), readLoad(), ...acted.map(actLoad)]);
+
+  // The load is under way before the signal: boots and actions on both compute nodes answered, and node-b holds
+  // servers' actors (placed by hashing, so some boot brings one), which its drain must hand over.
+  const instancesOnB = async () => {
+    const r = await call('GET', `${b.admin}/v1/actors?kind=instance`, token);
+    return r.status === 200 ? (r.body.actors as unknown[]).length : 0;
+  };
+  await eventually(async () => answered('boot') >= 2 && answered('os-start') >= 3 && (await instancesOnB()) > 0, WAIT_MS * 2, 50);
+  t.log(`server actors on node-b at the signal: ${await instancesOnB()}`);
+  phase = 'stopping';
+  b.cloud.child.kill('SIGTERM');
+  await eventually(() => b.cloud.child.exitCode !== null || b.cloud.child.signalCode !== null, WAIT_MS * 2, 20);
+  t.is(b.cloud.child.exitCode, 0, b.cloud.stderr.join(''));
+  // Its going is known to the api node a moment after it exits: a boot placed on b-1 before that waits for b-1.
+  await settlesTo(t, () => nodeStates(api, token), ['api:up', 'node-b:left', 'node-c:up'], 'node-b left');
+  phase = 'after';
+  t.true(
+    b.cloud.lines.some((l) => l.msg === 'drained'),
+    'it drained before it stopped',
+  );
+  // And on after it left: boots, and actions on node-c's server.
+  const startsBefore = answered('os-start c-0');
+  await eventually(() => answered('boot', 'after') >= 2 && answered('os-start c-0') >= startsBefore + 2, WAIT_MS * 2, 20);
+  done = true;
+  await load;
+
+  t.log(
+    `answered: ${answers.length}; while node-b stopped: ${answers.filter((a) => a.phase === 'stopping').length}; after: ${answers.filter((a) => a.phase === 'after').length}`,
+  );
+  t.deepEqual(
+    answers.filter((a) => a.status !== a.expected).map((a) => `${a.phase} ${a.what}: ${a.status} ${a.text}`),
+    [],
+    'every request answered as it is when no node stops',
+  );
+  t.true(
+    answers.some((a) => a.phase === 'stopping'),
+    'requests were in flight while node-b stopped',
+  );
+  t.deepEqual(stuck, [], 'every action on a live node completed');
+  // What node-b's going cannot hold up: boots after it left were built on node-c's host.
+  const placed = async (at: Phase) => {
+    const all = await Promise.all(booted.filter((x) => x.phase === at).map((x) => server(api, token, x.id)));
+    return all.map((s) => `${s.name}: ${s.status} on ${s['OS-EXT-SRV-ATTR:host']}`).sort();
+  };
+  await settlesTo(
+    t,
+    () => placed('after'),
+    booted
+      .filter((x) => x.phase === 'after')
+      .map((x) => `${x.name}: ACTIVE on c-1`)
+      .sort(),
+    'boots after node-b left',
+  );
+  t.log(`placed before the signal and while node-b stopped: ${[...(await placed('before')), ...(await placed('stopping'))].join(', ')}`);
+
+  // Back, node-b finishes what waited for it; then every server is as its last request left it.
+  await c.restart(b);
+  await settlesTo(t, () => nodeStates(api, token), ['api:up', 'node-b:up', 'node-c:up']);
+  const want = new Map<string, string>([...booted.map((x) => [x.id, 'ACTIVE'] as const), ...finalStatus]);
+  const states = async () => {
+    const all = (await call('GET', `${api.nova}/v2.1/servers/detail`, token)).body.servers as Array<Record<string, any>>;
+    return all.map((s) => `${s.name}: ${s.status}${s['OS-EXT-STS:task_state'] ? ` (${s['OS-EXT-STS:task_state']})` : ''}`).sort();
+  };
+  const names = new Map<string, string>([
+    ...acted.map((s) => [s.id as string, s.name as string] as const),
+    ...booted.map((x) => [x.id, x.name] as const),
+  ]);
+  await settlesTo(t, states, [...want].map(([id, status]) => `${names.get(id)}: ${status}`).sort(), 'each server as its last request left it');
+  t.deepEqual(await serverIds(api, token), [...want.keys()].sort(), 'each accepted boot made one server, none lost');
+  const domains = await domainsOf([hypervisorOf(b), hypervisorOf(cNode)]);
+  t.deepEqual([...domains.keys()].sort(), [...want.keys()].sort(), 'one domain per server, and no other');
+});
 
 register('a node of another cluster protocol version is refused at join, plainly, with exit code 2', async (t) => {
   const c = await cluster(t, 'ccloud-protocol');

@@ -64,6 +64,15 @@ test('the filters leave out down, full, tried and other-zone hosts; no host left
   t.is(await view(rows).pick({ ...tiny, vcpus: 5 }, NOW, 60_000), undefined);
 });
 
+test('a host no live node drives is left out, whatever its last report; a forced destination still gets it', async (t) => {
+  const rows = [host('away', { memory_mb: 99_999 }), host('here')];
+  const gone = (name: string) => name === 'away';
+  const v = () => new HostView(() => Promise.resolve(rows), 1_000, gone);
+  t.is(await v().pick(tiny, NOW, 60_000), 'here');
+  t.is(await v().pick({ ...tiny, destination: { host: 'away', force: false } }, NOW, 60_000), undefined);
+  t.is(await v().pick({ ...tiny, destination: { host: 'away', force: true } }, NOW, 60_000), 'away');
+});
+
 test('the RAM weigher spreads, counting what this scheduler placed since it last read the table', async (t) => {
   const v = view([host('a', { memory_mb: 4096 }), host('b', { memory_mb: 3072 })]);
   const picks = [];

@@ -33,6 +33,8 @@ export interface HostDeps extends PowerDeps {
   readonly instancesOn: (host: string) => Promise<InstanceRow[]>;
   /** TEST-ONLY fault hook: spawns on this host fail (the test driver cannot be made to fail one). */
   readonly failSpawn: (host: string) => boolean;
+  /** TEST-ONLY fault hook: resolves when a spawn on this host may go on (a real spawn takes its time; the test driver's does not). */
+  readonly holdSpawn?: (host: string) => Promise<void>;
   /** The hypervisor's current boot, when it can be told; a new one after its daemon died means its guests are gone. */
   readonly bootId?: (host: string) => string | undefined;
   /** A heartbeat sent longer ago than this says nothing about now (Nova's service_down_time). */
@@ -131,6 +133,11 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
         return {};
       }
       const hypervisor = deps.hypervisor(host.libvirt_uri);
+      if (deps.holdSpawn) {
+        // Said when the hold begins, so a test knows the claim is on its host and no domain is made yet.
+        ctx.log.info({ host: host.name, instance: request.instance_uuid }, 'spawn held (test-only fault)');
+        await deps.holdSpawn(host.name);
+      }
       try {
         const domain = await hypervisor.ensureRunning(specOf({ uuid: request.instance_uuid, ...request }, host.libvirt_uri));
         // Injected once the guest exists, as a real late failure would leave it, so the cleanup below has it to remove.

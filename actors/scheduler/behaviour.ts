@@ -13,6 +13,8 @@ export interface SchedulerDeps {
   readonly serviceDownMs: number;
   /** How stale the scheduler's picture of the hosts may get. */
   readonly hostViewMaxAgeMs: number;
+  /** In a cluster: no live node drives this host (its node left, or its lease lapsed), so a claim would wait for its return. */
+  readonly hostGone?: (host: string) => boolean;
 }
 
 /** The scheduler's answer: a host, or Nova's reason why none. */
@@ -29,7 +31,7 @@ export function schedulerBehaviour(deps: SchedulerDeps): Behaviour<SchedulerRow,
   const views = new Map<string, { view: HostView; count: number; lastAt: number | null }>();
   const of = (name: string) => {
     let entry = views.get(name);
-    if (!entry) views.set(name, (entry = { view: new HostView(deps.loadHosts, deps.hostViewMaxAgeMs), count: 0, lastAt: null }));
+    if (!entry) views.set(name, (entry = { view: new HostView(deps.loadHosts, deps.hostViewMaxAgeMs, deps.hostGone), count: 0, lastAt: null }));
     return entry;
   };
   // Schedulers whose service record an operator deleted while they run; soft state, gone with the process.

@@ -26,6 +26,8 @@ export class HostView {
   constructor(
     private readonly load: () => Promise<HostRow[]>,
     private readonly maxAgeMs: number,
+    // Its last report may still be fresh, but no node drives it any more: os-services already shows it down.
+    private readonly gone: (host: string) => boolean = () => false,
   ) {}
 
   async pick(needs: Needs, now: number, serviceDownMs: number): Promise<string | undefined> {
@@ -39,7 +41,7 @@ export class HostView {
     for (const h of this.rows) {
       if (needs.tried.includes(h.name) || (wanted && h.name !== wanted.host)) continue;
       if (!wanted?.force) {
-        if (!serviceUp(h, now, serviceDownMs)) continue;
+        if (!serviceUp(h, now, serviceDownMs) || this.gone(h.name)) continue;
         if (needs.availability_zone && h.availability_zone !== needs.availability_zone) continue;
       }
       const free = this.free(h);
