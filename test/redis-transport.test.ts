@@ -316,6 +316,15 @@ test.serial('malformed entries and items are logged, acknowledged and skipped; t
   await eventually(async () => (await streamLength(server, b.key('b'))) === 0, WAIT_MS);
 });
 
+test.serial('an envelope passed on between nodes keeps its hop count; a bad count is refused as malformed', async (t) => {
+  const { server, a, b, nodeB } = await pair(t);
+  a.deliver('b', envelope('passed', false, { hops: 2 }));
+  const badHops = JSON.stringify(envelope('bad-hops', false, { hops: -1 }));
+  await inRedis(server, (r) => r.xadd(b.key('b'), '*', 'm', `[["e",${badHops}]]`));
+  await eventually(() => nodeB.received.length === 1 && b.stats.malformed === 1, WAIT_MS);
+  t.like(nodeB.received[0], { id: 'passed', hops: 2 });
+});
+
 test.serial('forget drops a node’s stream and its group', async (t) => {
   const { server, a, b } = await pair(t);
   await b.detach('b');

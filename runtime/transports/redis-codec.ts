@@ -72,6 +72,8 @@ function toEnvelope(b: Record<string, unknown>): Envelope | string {
   }
   if (b.correlationId !== undefined && typeof b.correlationId !== 'string') return 'envelope correlationId is not text';
   if (b.redelivered !== undefined && typeof b.redelivered !== 'boolean') return 'envelope redelivered is not a boolean';
+  const hops = b.hops;
+  if (hops !== undefined && !(typeof hops === 'number' && Number.isInteger(hops) && hops >= 0)) return 'envelope hops is not a count';
   // Only the known fields go on: nothing a writer adds reaches a handler unchecked.
   return {
     id,
@@ -83,6 +85,8 @@ function toEnvelope(b: Record<string, unknown>): Envelope | string {
     ...(replyTo ? { replyTo: { node: replyTo.node as string, requestId: replyTo.requestId as string } } : {}),
     ...(b.correlationId !== undefined ? { correlationId: b.correlationId } : {}),
     ...(b.redelivered ? { redelivered: true } : {}),
+    // Carried across, so a message passed between nodes that disagree about its owner stops at the bound.
+    ...(typeof hops === 'number' && hops > 0 ? { hops } : {}),
   };
 }
 
