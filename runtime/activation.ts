@@ -29,6 +29,8 @@ export interface ActivationHost extends ContextHost {
    * (its sender then hears from there, not after the outbox's redelivery time); false if no other node owns it.
    */
   handOver(envelope: Envelope): boolean;
+  /** In a cluster, whether this node owns the actor now (a stale activation here may then load again). */
+  ownsNow(ref: ActorRef): boolean;
 }
 
 type MessageOutcome = RecentMessage['outcome'];
@@ -145,8 +147,16 @@ export class Activation {
     let outages = 0;
     let crashed = crash.length > 0;
     let error = crash[0];
+    let reclaimed = false;
     for (;;) {
-      if (crashed && error instanceof StoreUnavailableError) {
+      if (crashed && error instanceof StaleEpochError && !reclaimed && this.host.ownsNow(this.ref)) {
+        // Superseded by an activation on another node that has since handed the actor back to this one (views
+        // disagreed for a moment): loaded again under a new epoch, once, the inbox asked before it is handled again.
+        reclaimed = true;
+        await this.settledCommits();
+        this.loaded = false;
+        if (envelope.durable) envelope = { ...envelope, redelivered: true };
+      } else if (crashed && error instanceof StoreUnavailableError) {
         await this.waitForStore(error, ++outages);
         // Its commit may have landed before the connection broke: the inbox is asked before it is handled again.
         if (envelope.durable) envelope = { ...envelope, redelivered: true };
@@ -282,7 +292,7 @@ export class Activation {
           done();
         },
         (error) => {
-          if (error instanceof StaleEpochError) {
+          if (error instanceof StaleEpochError && !this.host.ownsNow(this.ref)) {
             // Superseded: this and every later commit are refused; each goes to the actor's new owner, or its sender hears so.
             this.uncommitted!.shift();
             this.status = 'stale';

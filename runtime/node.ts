@@ -307,6 +307,10 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
     this.changes.emitChange({ event, ref, node: this.nodeId, at: this.clock.now(), ...(reason ? { reason } : {}) });
   }
 
+  ownsNow(ref: ActorRef): boolean {
+    return this.cluster?.ownerOf(ref.kind, ref.id) === this.nodeId;
+  }
+
   handOver(envelope: Envelope): boolean {
     const owner = this.cluster?.ownerOf(envelope.to.kind, envelope.to.id);
     if (owner === undefined || owner === this.nodeId) return false;
