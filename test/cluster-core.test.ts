@@ -212,13 +212,13 @@ test('an owner whose activation was superseded by a straggler on another node lo
   const cl = await startCluster('cluster-reclaim');
   const { a } = cl;
   const [id] = cl.owned('a', 'counter', 1);
-  t.is(await cl.ask(a, counter(id!), 'add', { amount: 1 }), 1);
+  t.is(await cl.ask(a, counter(id), 'add', { amount: 1 }), 1);
   // A moment of disagreeing views: node b activated the actor (a newer epoch) and has handed it back since.
-  await cl.b.store.activate(counter(id!), 'b');
-  t.is(await cl.ask(a, counter(id!), 'add', { amount: 2 }), 3, 'the stale commit was refused, the message handled again on a new epoch');
-  t.is(a.node.info(counter(id!))?.status, 'ready');
-  t.is(await cl.ask(a, counter(id!), 'add', { amount: 4 }), 7);
-  const row = (await a.db.sequelize.model('Counter').findByPk(id!, { raw: true })) as unknown as CounterRow;
+  await cl.b.store.activate(counter(id), 'b');
+  t.is(await cl.ask(a, counter(id), 'add', { amount: 2 }), 3, 'the stale commit was refused, the message handled again on a new epoch');
+  t.is(a.node.info(counter(id))?.status, 'ready');
+  t.is(await cl.ask(a, counter(id), 'add', { amount: 4 }), 7);
+  const row = (await a.db.sequelize.model('Counter').findByPk(id, { raw: true })) as unknown as CounterRow;
   t.like(row, { total: 7, count: 3 }, 'each add applied once');
   t.is(await a.db.models.DeadLetter.count(), 0);
   await cl.close();
