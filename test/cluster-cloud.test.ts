@@ -584,6 +584,40 @@ register('graceful shutdown (SIGTERM) of a compute node under load: no client re
   t.deepEqual([...domains.keys()].sort(), [...want.keys()].sort(), 'one domain per server, and no other');
 });
 
+register('an operator drains a compute node from the api node: it stays up, and its movable actors answer from the others', async (t) => {
+  const c = await cluster(t, 'ccloud-drain');
+  const api = await c.start('api', 'api,scheduler');
+  const b = await c.start('node-b', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'b' });
+  await c.start('node-c', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'c' });
+  const token = await adminToken(api.identity);
+  await settlesTo(t, () => nodeStates(api, token), ['api:up', 'node-b:up', 'node-c:up']);
+  const instancesOn = async (node: string) =>
+    ((await call('GET', `${api.admin}/v1/actors?kind=instance`, token)).body.actors as Array<{ id: string; node: string }>)
+      .filter((a) => a.node === node)
+      .map((a) => a.id);
+  // Boots until node-c holds some server's actor (placement spreads them over api, node-b and node-c).
+  const booted: string[] = [];
+  for (let i = 0; i < 12 && (await instancesOn('node-c')).length === 0; i++) booted.push((await bootActive(t, api, token, `d-${i}`)).id as string);
+  const [moved] = await instancesOn('node-c');
+  t.truthy(moved, 'node-c held a server actor before the drain');
+
+  const drain = await call('POST', `${api.admin}/v1/nodes/node-c/drain`, token);
+  t.is(drain.status, 202, drain.text);
+  t.like(drain.body.node, { id: 'node-c' });
+  await settlesTo(t, () => nodeStates(b, token), ['api:up', 'node-b:up', 'node-c:draining'], 'every node sees the drain');
+  await settlesTo(t, () => instancesOn('node-c'), [], 'its movable actors handed over');
+  t.true((await services(api, token)).includes('nova-compute@c-1:up'), 'the drained node stays up with its host');
+
+  // The handed-over server answers an action from its new node; a new boot goes elsewhere.
+  const stop = await call('POST', `${api.nova}/v2.1/servers/${moved}/action`, token, { 'os-stop': null });
+  t.is(stop.status, 202, stop.text);
+  await settlesTo(t, async () => (await server(api, token, moved)).status, 'SHUTOFF');
+  const owner = (await call('GET', `${api.admin}/v1/actors/instance/${moved}`, token)).body.actor;
+  t.true(owner.node === 'api' || owner.node === 'node-b', `now on ${owner.node}`);
+  const fresh = await bootActive(t, api, token, 'after-drain');
+  t.deepEqual(await instancesOn('node-c'), [], `no new actor on the draining node (${String(fresh.id)})`);
+});
+
 register('a node of another cluster protocol version is refused at join, plainly, with exit code 2', async (t) => {
   const c = await cluster(t, 'ccloud-protocol');
   const api = await c.start('api', 'api,scheduler');
