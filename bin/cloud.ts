@@ -127,8 +127,16 @@ export async function startCloud(
         maxAttempts: config.scheduler.maxAttempts,
         serviceDownMs: config.timeouts.serviceDownMs,
         hostViewMaxAgeMs: 1_000,
-        // As os-services judges a compute service (nodeGone below): a host whose node is gone takes no boot.
-        ...(core ? { hostGone: (host: string) => core.ownerOf('host', host) === undefined } : {}),
+        // As os-services judges a compute service (nodeGone below): a host whose node is gone takes no boot, nor one
+        // whose node is draining (it is about to stop; a boot placed there would wait for its return).
+        ...(core
+          ? {
+              hostGone: (host: string) => {
+                const owner = core.ownerOf('host', host);
+                return owner === undefined || core.nodes().some((n) => n.nodeId === owner && n.status === 'draining');
+              },
+            }
+          : {}),
       },
     },
   );
