@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, onPostgres } from './helpers/database.js';
 import { eventually } from './helpers/drive.js';
+import { lockedSerial } from './helpers/machine-lock.js';
 import { freePort, startCloudProcess, stratusProcess, type CloudProcess, type Entry } from './helpers/cloud-process.js';
 import { startRedisServer } from './helpers/redis-server.js';
 import { stopLeftoverHypervisors } from './helpers/test-cloud.js';
@@ -224,7 +225,8 @@ async function runningVms(api: Node, token: string): Promise<string[]> {
 }
 
 // Registered (and skipped) on SQLite too, so the SQLite pass says what it leaves out.
-const register = onPostgres() ? test.serial : test.serial.skip;
+// One multi-process test on the machine at a time (ava runs the files in parallel).
+const register = lockedSerial(test.serial, test.serial.skip, onPostgres());
 
 register('an api node boots servers onto the compute nodes over Redis; /v1/nodes and os-services show every node and host up', async (t) => {
   const c = await cluster(t, 'ccloud-spread');

@@ -6,6 +6,7 @@ import { openDatabase } from '../models/database.js';
 import { readRows } from '../models/typed.js';
 import { createTestDatabase, onPostgres } from './helpers/database.js';
 import { eventually } from './helpers/drive.js';
+import { lockedSerial } from './helpers/machine-lock.js';
 import { postgresBinaries, startPostgresServer } from './helpers/postgres-server.js';
 import { startRedisServer } from './helpers/redis-server.js';
 import { defineCounterModel, type CounterRow } from './fixtures/counter-kind.js';
@@ -50,7 +51,8 @@ async function kill(node: NodeProcess): Promise<void> {
   await once(node.child, 'exit');
 }
 
-const register = onPostgres() ? test.serial : test.serial.skip;
+// One multi-process test on the machine at a time (ava runs the files in parallel).
+const register = lockedSerial(test.serial, test.serial.skip, onPostgres());
 
 register(
   'three nodes: kill -9 of the sender after its sends returned and of a node mid-run: every effect exactly once, on the survivors',
@@ -203,7 +205,7 @@ register('a node stopped (SIGSTOP) inside a handler past its lease, then continu
 
 const OUTAGE_MS = 10_000;
 // It runs a PostgreSQL server of its own, so it needs the server's programs, not only a database to connect to.
-const registerPrivate = onPostgres() && postgresBinaries() ? test.serial : test.serial.skip;
+const registerPrivate = lockedSerial(test.serial, test.serial.skip, onPostgres() && Boolean(postgresBinaries()));
 
 registerPrivate('a private PostgreSQL stopped for 10 s mid-run → handlers fail and retry, nothing lost or duplicated', async (t) => {
   // Never the shared server: every node and the test talk to a PostgreSQL of this test's own.
