@@ -39,6 +39,9 @@ const MAX_HOPS = 3;
 const SWEEP_PAGE = 500;
 /** Durable messages kept to be routed again at the next view change; past it the outbox sweep alone brings them. */
 const MAX_PARKED = 10_000;
+/** A message passed on MAX_HOPS times is routed again from here after this long, at most MAX_REROUTES times. */
+const REROUTE_MS = 100;
+const MAX_REROUTES = 50;
 
 export interface SendOptions {
   readonly correlationId?: string;
@@ -98,6 +101,8 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
   private readonly swept = new Map<string, number>();
   /** Durable messages no node could take when they came (their owner not in this node's view yet), by id. */
   private readonly parked = new Map<string, Envelope>();
+  /** How often each message bounced between nodes was routed again from here. */
+  private readonly rerouted = new Map<string, number>();
   private running = false;
 
   constructor(private readonly options: NodeOptions) {
@@ -400,6 +405,19 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
     }
     const hops = (envelope.hops ?? 0) + 1;
     if (hops > MAX_HOPS) {
+      // Nodes disagree about the owner while membership changes; their views agree within cluster.sweepMs, so the
+      // message is routed again from here shortly (bounded) rather than refused.
+      const key = `${kind}/${id}#${String(envelope.id)}`;
+      const tries = (this.rerouted.get(key) ?? 0) + 1;
+      if (tries <= MAX_REROUTES) {
+        if (this.rerouted.size >= MAX_PARKED) this.rerouted.clear();
+        this.rerouted.set(key, tries);
+        this.clock.setTimeout(() => {
+          if (this.running) this.receive({ ...envelope, hops: 0 });
+        }, REROUTE_MS);
+        return false;
+      }
+      this.rerouted.delete(key);
       this.unavailable(envelope, `${kind}/${id} was passed on ${MAX_HOPS} times without reaching its owner (membership is changing)`);
       return false;
     }
