@@ -1,8 +1,8 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../models/database.js';
+import { openDatabase, type Database } from '../models/database.js';
 import { readRows } from '../models/typed.js';
 import { createTestDatabase, onPostgres } from './helpers/database.js';
 import { eventually } from './helpers/drive.js';
@@ -51,6 +51,23 @@ async function kill(node: NodeProcess): Promise<void> {
   await once(node.child, 'exit');
 }
 
+/** Two holder processes (node-b, node-c) that have joined, tracked in `nodes` for the teardown. */
+async function startHolders(nodes: NodeProcess[], databaseUrl: string, redisUrl: string, env: Record<string, string> = {}): Promise<NodeProcess[]> {
+  const holders = ['node-b', 'node-c'].map((id) => startNode('hold', id, databaseUrl, redisUrl, 0, env));
+  nodes.push(...holders);
+  await eventually(() => holders.every((n) => n.output.includes('joined')), 60_000);
+  return holders;
+}
+
+/** Every counter got each of its adds once, in order: the exactly-once check all these tests end with. */
+async function assertEachAddApplied(t: ExecutionContext, db: Database): Promise<void> {
+  const rows = (await db.sequelize.model('Counter').findAll({ raw: true })) as unknown as CounterRow[];
+  t.is(rows.length, ACTORS);
+  for (const row of rows) {
+    t.like(row, { count: PER_ACTOR, total: (PER_ACTOR * (PER_ACTOR + 1)) / 2, last_seq: PER_ACTOR, out_of_order: 0 }, row.id);
+  }
+}
+
 // One multi-process test on the machine at a time (ava runs the files in parallel).
 const register = lockedSerial(test.serial, test.serial.skip, onPostgres());
 
@@ -71,9 +88,7 @@ register(
     const handled = () => db.models.Inbox.count();
 
     // The holders first, so the sender's first sends already find them live.
-    const holders = ['node-b', 'node-c'].map((id) => startNode('hold', id, database.url, redis.url));
-    nodes.push(...holders);
-    await eventually(() => holders.every((n) => n.output.includes('joined')), 60_000);
+    const holders = await startHolders(nodes, database.url, redis.url);
     // Each add takes 20 ms, so the run lasts long enough to be caught between 10 % and 90 %.
     const sender = startNode('produce', 'node-a', database.url, redis.url, 20);
     nodes.push(sender);
@@ -93,11 +108,7 @@ register(
     // The survivor takes the dead node's counters over once its lease lapses, and delivers again what they missed.
     await eventually(async () => (await handled()) === TOTAL && (await db.models.Outbox.count()) === 0, 120_000, 50);
 
-    const rows = (await db.sequelize.model('Counter').findAll({ raw: true })) as unknown as CounterRow[];
-    t.is(rows.length, ACTORS);
-    for (const row of rows) {
-      t.like(row, { count: PER_ACTOR, total: (PER_ACTOR * (PER_ACTOR + 1)) / 2, last_seq: PER_ACTOR, out_of_order: 0 }, row.id);
-    }
+    await assertEachAddApplied(t, db);
     t.is(await handled(), TOTAL, 'no message handled twice');
     t.is(await db.models.DeadLetter.count(), 0);
     const owners = await readRows(db.models.ActorRecord, { where: { kind: 'counter' }, attributes: ['id', 'node'] });
@@ -123,9 +134,7 @@ for (const persistence of ['none', 'aof-always'] as const) {
       await database.drop();
     });
     const handled = () => db.models.Inbox.count();
-    const holders = ['node-b', 'node-c'].map((id) => startNode('hold', id, database.url, redis.url));
-    nodes.push(...holders);
-    await eventually(() => holders.every((n) => n.output.includes('joined')), 60_000);
+    const holders = await startHolders(nodes, database.url, redis.url);
     const sender = startNode('produce', 'node-a', database.url, redis.url, 20);
     nodes.push(sender);
     await eventually(() => sender.output.includes('accepted'), 60_000, 5);
@@ -151,11 +160,7 @@ for (const persistence of ['none', 'aof-always'] as const) {
     t.log(`Redis restarted with ${pendingAtRestart} entries waiting, ${atRestart} of ${TOTAL} handled`);
 
     await eventually(async () => (await handled()) === TOTAL && (await db.models.Outbox.count()) === 0, 120_000, 50);
-    const rows = (await db.sequelize.model('Counter').findAll({ raw: true })) as unknown as CounterRow[];
-    t.is(rows.length, ACTORS);
-    for (const row of rows) {
-      t.like(row, { count: PER_ACTOR, total: (PER_ACTOR * (PER_ACTOR + 1)) / 2, last_seq: PER_ACTOR, out_of_order: 0 }, row.id);
-    }
+    await assertEachAddApplied(t, db);
     t.is(await db.models.DeadLetter.count(), 0);
   });
 }
@@ -181,9 +186,7 @@ skipUntilFixed(
     const handled = () => db.models.Inbox.count();
     const k0 = async () => ((await db.sequelize.model('Counter').findByPk('k0', { raw: true })) as unknown as CounterRow | null)?.count ?? 0;
     const HOLD_AT = 20;
-    const holders = ['node-b', 'node-c'].map((id) => startNode('hold', id, database.url, redis.url, 0, { HOLD_AT: String(HOLD_AT) }));
-    nodes.push(...holders);
-    await eventually(() => holders.every((n) => n.output.includes('joined')), 60_000);
+    const holders = await startHolders(nodes, database.url, redis.url, { HOLD_AT: String(HOLD_AT) });
     const sender = startNode('produce', 'node-a', database.url, redis.url, 5);
     nodes.push(sender);
 
@@ -201,11 +204,7 @@ skipUntilFixed(
     t.log(`${stopped.id}: ${stopped.output.filter((l) => l.startsWith('stale')).pop()} after SIGCONT; ${survivor.id} took k0 over`);
 
     await eventually(async () => (await handled()) === TOTAL && (await db.models.Outbox.count()) === 0, 120_000, 50);
-    const rows = (await db.sequelize.model('Counter').findAll({ raw: true })) as unknown as CounterRow[];
-    t.is(rows.length, ACTORS);
-    for (const row of rows) {
-      t.like(row, { count: PER_ACTOR, total: (PER_ACTOR * (PER_ACTOR + 1)) / 2, last_seq: PER_ACTOR, out_of_order: 0 }, row.id);
-    }
+    await assertEachAddApplied(t, db);
     t.is(await db.models.DeadLetter.count(), 0);
   },
 );
@@ -229,9 +228,7 @@ registerPrivate('a private PostgreSQL stopped for 10 s mid-run → handlers fail
     await postgres.destroy();
   });
   const handled = () => db.models.Inbox.count();
-  const holders = ['node-b', 'node-c'].map((id) => startNode('hold', id, databaseUrl, redis.url));
-  nodes.push(...holders);
-  await eventually(() => holders.every((n) => n.output.includes('joined')), 60_000);
+  await startHolders(nodes, databaseUrl, redis.url);
   // 50 ms an add: the run lasts several seconds, so the outage falls well inside it.
   const sender = startNode('produce', 'node-a', databaseUrl, redis.url, 50);
   nodes.push(sender);
@@ -247,11 +244,7 @@ registerPrivate('a private PostgreSQL stopped for 10 s mid-run → handlers fail
   await postgres.start();
 
   await eventually(async () => (await handled()) === TOTAL && (await db.models.Outbox.count()) === 0, 180_000, 50);
-  const rows = (await db.sequelize.model('Counter').findAll({ raw: true })) as unknown as CounterRow[];
-  t.is(rows.length, ACTORS);
-  for (const row of rows) {
-    t.like(row, { count: PER_ACTOR, total: (PER_ACTOR * (PER_ACTOR + 1)) / 2, last_seq: PER_ACTOR, out_of_order: 0 }, row.id);
-  }
+  await assertEachAddApplied(t, db);
   t.is(await handled(), TOTAL, 'no message handled twice');
   t.is(await db.models.DeadLetter.count(), 0);
   t.is(await db.models.ActorRecord.count({ where: { status: 'failed' } }), 0, 'no actor was failed over the outage');
