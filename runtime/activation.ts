@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Envelope } from './envelope.js';
-import { ActorError, BrokenChainError, StaleEpochError, StoreUnavailableError } from './errors.js';
+import { ActorError, AlreadyHandledError, BrokenChainError, StaleEpochError, StoreUnavailableError } from './errors.js';
 import type { Outcome } from './kind.js';
 import type { KindRuntime } from './kind-runtime.js';
 import type { ActorRef } from './ref.js';
@@ -156,6 +156,12 @@ export class Activation {
         await this.settledCommits();
         this.loaded = false;
         if (envelope.durable) envelope = { ...envelope, redelivered: true };
+      } else if (crashed && error instanceof AlreadyHandledError && !envelope.redelivered) {
+        // Handled first by another delivery: its stored reply is the answer. The refusal broke this epoch's chain
+        // of commits, so the state is loaded again under a new one.
+        await this.settledCommits();
+        this.loaded = false;
+        envelope = { ...envelope, redelivered: true };
       } else if (crashed && error instanceof StoreUnavailableError) {
         await this.waitForStore(error, ++outages);
         // Its commit may have landed before the connection broke: the inbox is asked before it is handled again.

@@ -7,6 +7,7 @@ export type ActorErrorCode =
   | 'stale_epoch' // a newer activation of the actor exists
   | 'stopped' // the node is shutting down
   | 'broken_chain' // an earlier commit of the same activation failed
+  | 'already_handled' // the message's inbox row exists: another delivery of it was handled first
   | 'overloaded' // the transport holds as many undelivered messages as it may: retry later
   | 'unavailable' // no live node can take the message now (its owner is away, the transport is down)
   | 'rejected'; // the handler refused the request (a business error)
@@ -52,6 +53,17 @@ export class StaleEpochError extends ActorError {
 export class BrokenChainError extends ActorError {
   constructor(what: string) {
     super('broken_chain', `write refused: an earlier write of ${what} failed`);
+  }
+}
+
+/**
+ * A commit refused because its message was handled already: in a cluster one message can reach two nodes (the
+ * outbox's redelivery to a new owner, and the old owner's transport entry read after it comes back), and only
+ * the first handling may count. The activation answers it from the inbox instead.
+ */
+export class AlreadyHandledError extends ActorError {
+  constructor(messageId: string) {
+    super('already_handled', `write refused: message ${messageId} was handled already`);
   }
 }
 

@@ -98,6 +98,35 @@ test('a redelivered message id is not handled again; its stored reply is returne
   await database.drop();
 });
 
+for (const pipelined of [false, true]) {
+  test(`a message delivered again as new after it was handled (two nodes in a cluster) is answered from the inbox, never a crash (pipelined: ${pipelined})`, async (t) => {
+    const database = await createTestDatabase(`delivery-second-copy-${pipelined}`);
+    const clock = new SimulatedClock();
+    const { node, db, stop } = await startCounterNode(database.url, { clock, pipelined });
+    const messages = [1, 2, 3].map(
+      (seq) => ({ id: randomUUID(), to: counter('c'), type: 'add', payload: { amount: seq, seq }, durable: true }) as const,
+    );
+    for (const m of messages) node.receive(m);
+    await eventually(async () => (await db.models.Inbox.count()) === 3);
+    // Copies without the redelivered mark: what a node reads from its own stream after the outbox redelivered the
+    // messages to another owner while it was stopped. Each would otherwise fail on the inbox's key.
+    for (const m of messages) node.receive(m);
+    t.is(await drive(clock, node.ask(counter('c'), 'add', { amount: 4, seq: 4 })), 10, 'the next message applies on the state with each add once');
+    const row = await drive(clock, node.ask<CounterRow>(counter('c'), 'get', {}));
+    t.like(row, { total: 10, count: 4, last_seq: 4, out_of_order: 0 });
+    const info = node.info(counter('c'))!;
+    t.is(info.restarts, 0, 'no crash');
+    t.is(info.status, 'ready');
+    t.deepEqual(
+      messages.map((m) => info.recent.filter((r) => r.id === m.id).map((r) => r.outcome)),
+      messages.map(() => ['ok', 'duplicate']),
+    );
+    t.is(await db.models.DeadLetter.count(), 0);
+    await stop();
+    await database.drop();
+  });
+}
+
 test('request/reply times out with an error on the injected clock', async (t) => {
   const database = await createTestDatabase('delivery-timeout');
   const clock = new SimulatedClock();

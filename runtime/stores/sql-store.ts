@@ -4,7 +4,7 @@ import { readByPk, readRows } from '../../models/typed.js';
 import { fromOutboxRow, inboxRow, toOutboxRow } from './sql-rows.js';
 import { SqlScript, sqlLiteral } from './sql-script.js';
 import type { Envelope } from '../envelope.js';
-import { BrokenChainError, StaleEpochError, StoreUnavailableError, type ErrorBody } from '../errors.js';
+import { AlreadyHandledError, BrokenChainError, StaleEpochError, StoreUnavailableError, type ErrorBody } from '../errors.js';
 import { refKey, type ActorRef } from '../ref.js';
 import type {
   Activated,
@@ -309,7 +309,9 @@ export class SqlStore implements ActorStore {
       const script = new SqlScript(this.db.dialect);
       this.writeStates(commits, script);
       this.writeRecords(commits, script);
-      this.writeMessages(batch, commits, now, script);
+      // A message handled elsewhere meanwhile is not dead-lettered here: its first handling stands.
+      const letters = batch.flatMap((op) => (op.t === 'deadLetter' ? [String(op.letter.envelope.id)] : []));
+      this.writeMessages(batch, commits, await this.handledAlready(letters, transaction), now, script);
       await script.run(this.sequelize, transaction);
       await this.writeFailures(batch, commits, now, transaction);
       await this.writeCrashes(batch, transaction);
@@ -330,14 +332,36 @@ export class SqlStore implements ActorStore {
       { replacements: items.flatMap((item) => [item.ref.kind, item.ref.id]), type: QueryTypes.SELECT, transaction },
     );
     const epochs = new Map(rows.map((r) => [`${r.kind}/${r.id}`, Number(r.epoch)]));
+    // Read under the actors' row locks, so no other node's commit of these messages can land in between.
+    const handled = await this.handledAlready(
+      items.flatMap((item) => (item.handled ? [item.handled.id] : [])),
+      transaction,
+    );
     const live: CommitItem[] = [];
+    // A commit after a refused one of the same activation in this batch would apply without it.
+    const refused = new Set<string>();
     indexes.forEach((i, n) => {
       const item = items[n];
-      if (epochs.get(refKey(item.ref)) !== item.epoch) results[i] = new StaleEpochError(refKey(item.ref));
-      else if (this.isBroken(item)) results[i] = new BrokenChainError(refKey(item.ref));
+      const key = refKey(item.ref);
+      if (epochs.get(key) !== item.epoch) results[i] = new StaleEpochError(key);
+      else if (this.isBroken(item) || refused.has(key)) results[i] = new BrokenChainError(key);
+      else if (item.handled && handled.has(item.handled.id)) results[i] = new AlreadyHandledError(item.handled.id);
       else live.push(item);
+      if (results[i]) refused.add(key);
     });
     return live;
+  }
+
+  /** Which of these message ids the inbox holds. */
+  private async handledAlready(ids: string[], transaction: Transaction): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { inbox } = this.messageTables;
+    const rows = await this.sequelize.query<{ id: string }>(`SELECT id FROM ${inbox.name} WHERE id IN (${ids.map(() => '?').join(', ')})`, {
+      replacements: ids,
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    return new Set(rows.map((r) => String(r.id)));
   }
 
   private writeStates(commits: CommitItem[], script: SqlScript): void {
@@ -392,7 +416,7 @@ export class SqlStore implements ActorStore {
     }
   }
 
-  private writeMessages(batch: Op[], commits: CommitItem[], now: Date, script: SqlScript): void {
+  private writeMessages(batch: Op[], commits: CommitItem[], handledElsewhere: Set<string>, now: Date, script: SqlScript): void {
     const live = new Set(commits);
     const inbox: object[] = [];
     const handledIds: string[] = [];
@@ -414,6 +438,7 @@ export class SqlStore implements ActorStore {
         const { envelope, reason, stack, attempts } = op.letter;
         const id = String(envelope.id);
         handledIds.push(id);
+        if (handledElsewhere.has(id)) continue;
         const error = { code: 'dead_letter', message: `message dead-lettered: ${reason}` };
         inbox.push(inboxRow(id, envelope.to, { ok: false, error }, now));
         const row = toOutboxRow(envelope, now);
