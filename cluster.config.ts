@@ -139,9 +139,59 @@ export const ConfigSchema = Type.Object(
         description:
           'hosts one by one (JSON list of {name, uri, availabilityZone, vcpus, memoryMb, diskGb, *AllocationRatio}; no uri: simulated); replaces the generated ones',
       }),
+      realHost: Type.Boolean({
+        default: true,
+        description:
+          'run one real hypervisor (a private QEMU libvirtd, see qemu.*) in qemu.availabilityZone beside the simulated hosts, which then are in qemu.simulatedZone; false: simulated hosts only, in availabilityZone',
+      }),
+      virtType: Type.Union([Type.Literal('auto'), Type.Literal('kvm'), Type.Literal('qemu')], {
+        default: 'auto',
+        description: 'virtualization of real guests: kvm, qemu (TCG), or auto (TCG until a probe boot can tell that KVM runs Linux guests here)',
+      }),
+    }),
+    qemu: section({
+      hostName: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', default: 'qemu-1', description: 'name of the real host' }),
+      availabilityZone: Type.String({ minLength: 1, maxLength: 255, default: 'nova', description: 'availability zone of the real host' }),
+      simulatedZone: Type.String({
+        minLength: 1,
+        maxLength: 255,
+        default: 'simulated',
+        description: 'availability zone of the simulated hosts while the real host runs',
+      }),
+      reservedHostMemoryMb: int(0, undefined, 512, 'RAM kept back for the host itself (Nova’s reserved_host_memory_mb)'),
+      cpuAllocationRatio: ratio(4, 'vCPU overcommit of the real host (Nova’s initial_cpu_allocation_ratio)'),
+      ramAllocationRatio: ratio(1, 'RAM overcommit of the real host: 1, as guests really use their RAM'),
+      diskAllocationRatio: ratio(1, 'disk overcommit of the real host'),
+      consoleListen: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the guests’ VNC, SPICE and serial consoles listen on' }),
+      serialPortMin: port(10000, 'lowest TCP port of a guest’s serial console (Nova’s serial_console.port_range)'),
+      serialPortMax: port(20000, 'highest TCP port of a guest’s serial console'),
+      consoleLogMaxBytes: int(4096, undefined, 2_097_152, 'size at which virtlogd rotates a guest’s console log (its max_size)'),
+      consoleLogBackups: int(0, 100, 3, 'rotated console logs kept (virtlogd’s max_backups)'),
+      stoppedEventDelayMs: ms(
+        0,
+        15_000,
+        'how long a STOPPED event is held back before power_state says so (Nova’s 15 s: a reboot inside the guest never shows SHUTOFF)',
+      ),
+      powerSyncMs: ms(
+        1_000,
+        60_000,
+        'how often power states are read from the hypervisor, for what events missed (Nova’s sync_power_state_interval)',
+      ),
+      keepaliveIntervalS: int(1, 600, 5, 'libvirt keepalive interval (s) of the connection to the daemon'),
+      keepaliveCount: int(1, 100, 3, 'unanswered keepalives after which the connection counts as lost'),
+      capabilityCacheDir: Type.String({
+        default: '',
+        description: 'folder for QEMU’s capability cache, shared by daemons (saves each new one an 8 s probe); empty: inside the host’s own folder',
+      }),
     }),
     scheduler: section({
       maxAttempts: int(1, 10, 3, 'hosts tried for one boot before it fails (Nova’s max_attempts)'),
+      defaultScheduleZone: Type.String({
+        default: '',
+        maxLength: 255,
+        description:
+          'zone of a boot that names none (Nova’s default_schedule_zone); empty: qemu.availabilityZone while libvirt.realHost runs, else any zone',
+      }),
     }),
     quotas: section({
       instances: int(-1, undefined, 10, 'default instances per project (-1: unlimited)'),

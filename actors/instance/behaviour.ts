@@ -7,7 +7,7 @@ import type { instanceProtocol } from './protocol.js';
 import { powerBehaviourWith } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
 import { dbBool, fieldHandlers } from './fields.js';
-import { buildFailed, created, deleted, deleting, powerSynced, spawned, type BuildFailure, type InstanceRow } from './state.js';
+import { buildFailed, created, deleted, deleting, spawned, type BuildFailure, type InstanceRow } from './state.js';
 
 /** A deleted instance answers like a missing one, as Nova's API does. */
 const live = (state: InstanceRow | null, ctx: HandlerContext): InstanceRow => {
@@ -129,10 +129,6 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     }
     ctx.log.warn({ instance: state.uuid }, 'build timed out');
     return failBuild(state, { code: 500, message: BUILD_TIMED_OUT }, ctx);
-  },
-  syncPowerState: (state, { power_state }, ctx) => {
-    const s = live(state, ctx);
-    return s.power_state === power_state ? { reply: s } : changed(powerSynced(s, power_state, ctx.now));
   },
   delete: (state, caller, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);

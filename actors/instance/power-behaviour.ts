@@ -6,6 +6,7 @@ import type { InstanceRow } from '../../models/instance.js';
 import { ActionLog, actionId, stampOf, type Caller } from './actions.js';
 import { accepted, locked, lockerOf, rebootStarted, refusal, refusalMessage, reported, RULES, unlocked, type HostOp } from './power.js';
 import type { powerMessages } from './power-protocol.js';
+import { powerSync } from './power-sync.js';
 
 type Messages = typeof powerMessages;
 type Payload<T extends keyof Messages> = Static<Messages[T]['payload']>;
@@ -35,9 +36,16 @@ const changed = (next: InstanceRow) => ({ state: next, reply: next });
  * Checks the action as Nova's compute API does, then in one commit: the task_state, the instance
  * action with its compute event begun, and the order to the host.
  */
-function ordered(state: InstanceRow | null, op: HostOp, caller: Caller, ctx: HandlerContext): { state: InstanceRow; reply: InstanceRow } {
+function ordered(
+  state: InstanceRow | null,
+  op: HostOp,
+  caller: Caller,
+  ctx: HandlerContext,
+  force = false,
+): { state: InstanceRow; reply: InstanceRow } {
   const s = visible(state, caller, ctx);
-  const refused = refusal(s, op, caller.is_admin === true);
+  // Nova's force_stop skips the API's state checks: the hypervisor's word is what is being acted on.
+  const refused = force ? undefined : refusal(s, op, caller.is_admin === true);
   if (refused) throw reject(refusalMessage(s.uuid, op, refused), refused);
   const at = stampOf(s, ctx.now);
   const log = new ActionLog(ctx, s.uuid);
@@ -59,8 +67,8 @@ export interface PowerTimeouts {
 }
 
 export const powerBehaviourWith = (timeouts: PowerTimeouts): { readonly [T in keyof Messages]: Handler<T> } => {
-  const order = (state: InstanceRow | null, op: HostOp, caller: Caller, ctx: HandlerContext) => {
-    const outcome = ordered(state, op, caller, ctx);
+  const order = (state: InstanceRow | null, op: HostOp, caller: Caller, ctx: HandlerContext, force = false) => {
+    const outcome = ordered(state, op, caller, ctx, force);
     const at = new Date(outcome.state.updated_at).getTime();
     ctx.send(ctx.self, 'powerCheck', { op, request_id: caller.request_id, deadline: at + timeouts.actionMs }, { delayMs: timeouts.actionMs });
     return outcome;
@@ -95,6 +103,20 @@ export const powerBehaviourWith = (timeouts: PowerTimeouts): { readonly [T in ke
       const log = new ActionLog(ctx, s.uuid);
       log.instant(log.start('unlock', caller, at), 'api_unlock', api_host ?? null, at);
       return changed(unlocked(s, at));
+    },
+    syncPowerState: (state, { power_state }, ctx) => {
+      if (!state || state.deleted_at) throw reject(`instance ${ctx.self.id} not found`);
+      const sync = powerSync(state, power_state, ctx.now);
+      if (sync.reason) ctx.log.warn({ instance: state.uuid, vm_state: state.vm_state, power_state }, sync.reason);
+      if (!sync.stop) return sync.next ? changed(sync.next) : { reply: state };
+      // As Nova's periodic task and event handler call its own stop API: an action by the system, for the owner's project.
+      const system: Caller = {
+        request_id: ctx.correlationId ?? `req-${ctx.self.id}-${ctx.now}`,
+        user_id: state.user_id,
+        project_id: state.project_id,
+        is_admin: true,
+      };
+      return order(sync.next ?? state, 'stop', system, ctx, sync.stop === 'force');
     },
     powerDone: (state, { op, request_id, ...report }, ctx) => {
       if (!state) throw reject(`instance ${ctx.self.id} not found`);

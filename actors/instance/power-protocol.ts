@@ -19,6 +19,8 @@ const caller = () => Type.Object(callerFields, { additionalProperties: false });
 const op = () => Type.Union(HOST_OPS.map((o) => Type.Literal(o)));
 
 export const powerMessages = {
+  /** From its host: the hypervisor's view of the guest (its events, the periodic sync, reconciliation). */
+  syncPowerState: { durable: true, payload: Type.Object({ power_state: Type.Integer({ minimum: 0, maximum: 7 }) }, { additionalProperties: false }) },
   stop: { durable: true, payload: caller() },
   start: { durable: true, payload: caller() },
   reboot: {

@@ -77,8 +77,6 @@ export const instanceProtocol = defineProtocol('instance', {
       { additionalProperties: false },
     ),
   },
-  /** From its host: the hypervisor's view of the guest (reconciliation, resume after a hypervisor restart). */
-  syncPowerState: { durable: true, payload: Type.Object({ power_state: powerState() }, { additionalProperties: false }) },
   /** The user's delete: at once when no host holds it, else once the host has released it. */
   delete: {
     durable: true,

@@ -98,8 +98,6 @@ export const buildFailed = (s: InstanceRow, f: BuildFailure, now: number): Insta
   updated_at: new Date(now),
 });
 
-export const powerSynced = (s: InstanceRow, power_state: number, now: number): InstanceRow => ({ ...s, power_state, updated_at: new Date(now) });
-
 // Nova shows a server being deleted with task_state 'deleting' until its host has destroyed it.
 export const deleting = (s: InstanceRow, now: number): InstanceRow => ({ ...s, task_state: 'deleting', updated_at: new Date(now) });
 
