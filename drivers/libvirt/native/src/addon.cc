@@ -1,11 +1,21 @@
 // @stratus/virt: Stratus's libvirt binding. Loaded once per process (Node environment).
 #include "addon.h"
 
+#include <dlfcn.h>
 #include <libvirt/virterror.h>
 
 #include "events.h"
 
 namespace {
+
+// Node unloads an addon when the last environment using it (a worker thread) ends, but libvirt's event
+// thread and the callbacks registered with libvirt live as long as the process: they would run code
+// that is no longer mapped. Opening ourselves once more with RTLD_NODELETE keeps the code in place.
+void StayLoaded() {
+  Dl_info self;
+  if (dladdr(reinterpret_cast<void*>(&StayLoaded), &self) != 0 && self.dli_fname != nullptr)
+    dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
+}
 
 // libvirt prints every error to stderr unless a handler is set; ours go to the caller as rejections.
 void Silent(void*, virErrorPtr) {}
@@ -13,6 +23,7 @@ void Silent(void*, virErrorPtr) {}
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Makes libvirt's global state safe for calls from several threads; idempotent.
   if (virInitialize() < 0) throw Napi::Error::New(env, "virInitialize failed");
+  StayLoaded();
   virSetErrorFunc(nullptr, Silent);
   RegisterEventLoop();
   auto* data = new AddonData();
@@ -89,6 +100,8 @@ void InitConstants(Napi::Env env, Napi::Object exports) {
   EXPORT(VIR_ERR_INVALID_CONN);
   EXPORT(VIR_ERR_INVALID_ARG);
   EXPORT(VIR_ERR_OPERATION_FAILED);
+  EXPORT(VIR_ERR_OPERATION_DENIED);
+  EXPORT(VIR_ERR_XML_DETAIL);
   EXPORT(VIR_ERR_XML_ERROR);
   EXPORT(VIR_ERR_DOM_EXIST);
   EXPORT(VIR_ERR_SYSTEM_ERROR);

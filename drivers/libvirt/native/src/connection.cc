@@ -79,14 +79,21 @@ class Connection : public Napi::ObjectWrap<Connection> {
           // and say VIR_ERR_NO_SUPPORT, which is no reason to refuse them.
           if (interval > 0 && virConnectSetKeepAlive(c, interval, count) < 0 && LastErrorCode() != VIR_ERR_NO_SUPPORT)
             return Fail();
-          if (virConnectRegisterCloseCallback(c, OnClose, SinkOpaque(sink), FreeSinkOpaque) < 0) return Fail();
+          // libvirt frees the opaque pointer with the registration, but not after a failed one.
+          void* opaque = SinkOpaque(sink);
+          if (virConnectRegisterCloseCallback(c, OnClose, opaque, FreeSinkOpaque) < 0) {
+            Fail();
+            FreeSinkOpaque(opaque);
+            return false;
+          }
           sink->closeRegistered = true;
           if (lifecycle) {
+            opaque = SinkOpaque(sink);
             sink->lifecycleId = virConnectDomainEventRegisterAny(c, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                                                                 VIR_DOMAIN_EVENT_CALLBACK(OnLifecycle), SinkOpaque(sink),
-                                                                 FreeSinkOpaque);
+                                                                 VIR_DOMAIN_EVENT_CALLBACK(OnLifecycle), opaque, FreeSinkOpaque);
             if (sink->lifecycleId < 0) {
               Fail();
+              FreeSinkOpaque(opaque);
               virConnectUnregisterCloseCallback(c, OnClose);
               return false;
             }

@@ -57,7 +57,11 @@ void Sink::Deliver(Message* message) {
   napi_status status = napi_closing;
   if (live_) {
     status = tsfn_.NonBlockingCall(message, [](Napi::Env env, Napi::Function callback, Message* m) {
-      if (env != nullptr) {
+      std::unique_ptr<Message> owned(m);
+      // env is null, or refuses to build objects, while Node tears the environment down; and a
+      // listener that throws must not take the process down from a callback nobody awaits.
+      if (env == nullptr) return;
+      try {
         Napi::Object event = Napi::Object::New(env);
         if (m->lifecycle) {
           event.Set("kind", "lifecycle");
@@ -69,13 +73,9 @@ void Sink::Deliver(Message* message) {
           event.Set("kind", "close");
           event.Set("reason", m->reason);
         }
-        // A listener that throws must not take the process down from a callback nobody awaits.
-        try {
-          callback.Call({event});
-        } catch (const Napi::Error&) {
-        }
+        callback.Call({event});
+      } catch (const Napi::Error&) {
       }
-      delete m;
     });
   }
   if (status != napi_ok) delete message;
