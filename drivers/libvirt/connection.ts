@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DomainState, Hypervisor, type Domain } from '@unraid/libvirt';
+import { VIR_DOMAIN_STATE as DomainState, VIR_DOMAIN_UNDEFINE, VirtConnection, type VirtDomain } from './virt.js';
 import { domainXml, type DomainSpec } from './domain-xml.js';
 import { hypervisorIdentity, type HypervisorIdentity } from './hypervisor-version.js';
 import { PowerState, powerStateOf } from './power-state.js';
-import { classify, hasCode, HypervisorUnavailable, isConnectionLost } from './errors.js';
+import { classify, hasCode, HypervisorUnavailable, isConnectionLost, LibvirtFault, VIR_ERR, VIR_FROM } from './errors.js';
 
 export interface DomainStatus {
   readonly uuid: string;
@@ -26,12 +26,12 @@ export interface NodeCapacity {
 const OFF = new Set<number>([DomainState.SHUTOFF, DomainState.SHUTDOWN, DomainState.CRASHED]);
 
 /**
- * One hypervisor through `@unraid/libvirt`: every domain operation is keyed by instance UUID
+ * One hypervisor through our binding (virt.ts): every domain operation is keyed by instance UUID
  * and idempotent, so a retried message finds the work already done rather than failing.
  */
 export class LibvirtConnection {
-  private hypervisor: Hypervisor | undefined;
-  private opening: Promise<Hypervisor> | undefined;
+  private hypervisor: VirtConnection | undefined;
+  private opening: Promise<VirtConnection> | undefined;
 
   constructor(readonly uri: string) {}
 
@@ -39,15 +39,15 @@ export class LibvirtConnection {
   async ensureRunning(spec: DomainSpec): Promise<DomainStatus> {
     return this.call(async (h) => {
       // Defining again what is defined already is harmless, and cheaper than a lookup that fails for every new domain.
-      const domain = await h.domainDefineXML(domainXml(spec));
+      const domain = await h.defineXML(domainXml(spec));
       await startUnlessRunning(domain);
-      return { uuid: spec.uuid, id: (await domain.getID()) ?? null, powerState: PowerState.RUNNING };
+      return { uuid: spec.uuid, id: await domain.id(), powerState: PowerState.RUNNING };
     });
   }
 
   /** Defines the domain without starting it (one defined already keeps its state). */
   async define(spec: DomainSpec): Promise<DomainStatus> {
-    return this.call(async (h) => statusOf(spec.uuid, await h.domainDefineXML(domainXml(spec))));
+    return this.call(async (h) => statusOf(spec.uuid, await h.defineXML(domainXml(spec))));
   }
 
   /** Destroys and undefines the domain; a domain already gone is success. */
@@ -55,14 +55,14 @@ export class LibvirtConnection {
     return this.call(async (h) => {
       const domain = await this.lookup(h, uuid);
       if (!domain) return false;
-      const info = await domain.getInfo();
+      const info = await domain.info();
       if (info.state !== DomainState.SHUTOFF) await unlessAlready(() => domain.destroy(), domain, OFF);
-      await unlessAlready(() => domain.undefine(), domain, new Set());
+      await unlessAlready(() => undefineWithState(domain), domain, new Set());
       return true;
     });
   }
 
-  async status(uuid: string, known?: Domain): Promise<DomainStatus | undefined> {
+  async status(uuid: string, known?: VirtDomain): Promise<DomainStatus | undefined> {
     return this.call(async (h) => {
       const domain = known ?? (await this.lookup(h, uuid));
       if (!domain) return undefined;
@@ -92,7 +92,7 @@ export class LibvirtConnection {
     return this.required(
       uuid,
       await this.onDomain(uuid, async (d) => {
-        if ((await d.getInfo()).state !== DomainState.PAUSED) await d.suspend();
+        if ((await d.info()).state !== DomainState.PAUSED) await d.suspend();
       }),
     );
   }
@@ -102,7 +102,7 @@ export class LibvirtConnection {
     return this.required(
       uuid,
       await this.onDomain(uuid, async (d) => {
-        const state = (await d.getInfo()).state;
+        const state = (await d.info()).state;
         if (state === DomainState.PAUSED) await d.resume();
         else if (state === DomainState.SHUTOFF) await startUnlessRunning(d);
       }),
@@ -111,13 +111,14 @@ export class LibvirtConnection {
 
   /**
    * Saves the guest's memory to `file` and stops it (virDomainSave; Nova's libvirt driver uses a
-   * managed save, which the binding lacks). A domain shut off with its file in place is saved already.
+   * managed save, which the binding now has, for a later issue to switch to). A domain shut off with its
+   * file in place is saved already.
    */
   async save(uuid: string, file: string): Promise<DomainStatus> {
     return this.required(
       uuid,
       await this.onDomain(uuid, async (d) => {
-        if ((await d.getInfo()).state === DomainState.SHUTOFF && existsSync(file)) return;
+        if ((await d.info()).state === DomainState.SHUTOFF && existsSync(file)) return;
         mkdirSync(dirname(file), { recursive: true });
         await d.save(file);
       }),
@@ -128,15 +129,15 @@ export class LibvirtConnection {
   async restore(spec: DomainSpec, file: string): Promise<DomainStatus> {
     const running = await this.call(async (h) => {
       const domain = await this.lookup(h, spec.uuid);
-      const state = domain ? (await domain.getInfo()).state : undefined;
+      const state = domain ? (await domain.info()).state : undefined;
       if (state === DomainState.RUNNING || state === DomainState.PAUSED || state === DomainState.BLOCKED) return true;
       if (!existsSync(file)) return false;
       try {
-        await h.domainRestore(file);
+        await h.restore(file);
       } catch (error) {
         // Restored already by a first attempt: running (or paused) is what it was after; drivers code this refusal differently.
         const after = await this.lookup(h, spec.uuid)
-          .then((d) => d?.getInfo())
+          .then((d) => d?.info())
           .then(
             (i) => i?.state,
             () => undefined,
@@ -152,31 +153,31 @@ export class LibvirtConnection {
   /** Every domain the hypervisor has, running or defined. */
   async domains(): Promise<DomainStatus[]> {
     return this.call(async (h) => {
-      const all = await h.connectListAllDomains();
-      return Promise.all(all.map(async (d) => statusOf(await d.getUUIDString(), d)));
+      const all = await h.listAllDomains();
+      return all.map((d) => ({ uuid: d.uuid, id: d.id, powerState: powerStateOf(d.state) }));
     });
   }
 
   async capacity(): Promise<NodeCapacity> {
     return this.call(async (h) => {
-      const info = await h.nodeGetInfo();
-      return { hostname: await h.connectGetHostname(), vcpus: info.cpus, memoryMb: Math.floor(info.memory / 1024) };
+      const info = await h.nodeInfo();
+      return { hostname: await h.hostname(), vcpus: info.cpus, memoryMb: Math.floor(info.memoryKiB / 1024) };
     });
   }
 
   /** The hypervisor's driver type and version, as it reports them. */
   identity(): Promise<HypervisorIdentity> {
-    return hypervisorIdentity(this.uri);
+    return this.call(async (h) => hypervisorIdentity(await h.version()));
   }
 
   async close(): Promise<void> {
     const h = this.hypervisor;
     this.hypervisor = undefined;
-    await h?.connectClose().catch(() => {});
+    await h?.close().catch(() => {});
   }
 
   /** Runs an operation on the domain, if there is one, and answers its status after it. */
-  private async onDomain(uuid: string, operation: (d: Domain) => Promise<void>): Promise<DomainStatus | undefined> {
+  private async onDomain(uuid: string, operation: (d: VirtDomain) => Promise<void>): Promise<DomainStatus | undefined> {
     return this.call(async (h) => {
       const domain = await this.lookup(h, uuid);
       if (!domain) return undefined;
@@ -186,13 +187,13 @@ export class LibvirtConnection {
   }
 
   private required(uuid: string, status: DomainStatus | undefined): DomainStatus {
-    if (!status) throw classify(new Error(`Domain not found: no domain with matching uuid '${uuid}'`));
+    if (!status) throw new LibvirtFault(`Domain not found: no domain with matching uuid '${uuid}'`, VIR_ERR.NO_DOMAIN, VIR_FROM.DOM);
     return status;
   }
 
-  private async lookup(h: Hypervisor, uuid: string): Promise<Domain | undefined> {
+  private async lookup(h: VirtConnection, uuid: string): Promise<VirtDomain | undefined> {
     try {
-      return await h.domainLookupByUUIDString(uuid);
+      return await h.lookupByUUID(uuid);
     } catch (error) {
       if (hasCode(error, 'NO_DOMAIN')) return undefined;
       throw classify(error);
@@ -200,11 +201,11 @@ export class LibvirtConnection {
   }
 
   /**
-   * Runs an operation, reconnecting once if the daemon was restarted under us (the binding never
+   * Runs an operation, reconnecting once if the daemon was restarted under us (libvirt never
    * reconnects by itself). A daemon that still cannot be reached is a HypervisorUnavailable; any
    * other libvirt error is thrown as a LibvirtFault with its code.
    */
-  private async call<T>(operation: (h: Hypervisor) => Promise<T>): Promise<T> {
+  private async call<T>(operation: (h: VirtConnection) => Promise<T>): Promise<T> {
     try {
       return await operation(await this.open());
     } catch (error) {
@@ -221,23 +222,25 @@ export class LibvirtConnection {
   }
 
   /** Forgets a dead handle; closing it frees the binding's side of the socket. */
-  private drop(): void {
-    const h = this.hypervisor;
-    this.hypervisor = undefined;
-    h?.connectClose().catch(() => {});
+  private drop(h = this.hypervisor): void {
+    if (this.hypervisor === h) this.hypervisor = undefined;
+    h?.close().catch(() => {});
   }
 
   /** Whether the daemon answers: one cheap call, reconnecting if need be. Throws HypervisorUnavailable when it does not. */
   async probe(): Promise<void> {
-    await this.call((h) => h.connectGetHostname());
+    await this.call((h) => h.hostname());
   }
 
-  private open(): Promise<Hypervisor> {
+  private open(): Promise<VirtConnection> {
     if (this.hypervisor) return Promise.resolve(this.hypervisor);
     this.opening ??= (async () => {
-      const h = new Hypervisor({ uri: this.uri });
       try {
-        await h.connectOpen();
+        // Nobody listens to lifecycle events yet; keepalive and the close callback are on.
+        const h = await VirtConnection.open(this.uri, { lifecycle: false });
+        // The daemon went away (EOF) or stopped answering (keepalive): the next call opens afresh
+        // instead of failing first on the dead handle.
+        h.onClose(() => this.drop(h));
         this.hypervisor = h;
         return h;
       } finally {
@@ -248,14 +251,26 @@ export class LibvirtConnection {
   }
 }
 
-async function statusOf(uuid: string, domain: Domain): Promise<DomainStatus> {
-  const info = await domain.getInfo();
-  // The binding answers undefined, not null, for a domain that is not running.
-  return { uuid, id: (await domain.getID()) ?? null, powerState: powerStateOf(info.state) };
+async function statusOf(uuid: string, domain: VirtDomain): Promise<DomainStatus> {
+  const info = await domain.info();
+  return { uuid, id: await domain.id(), powerState: powerStateOf(info.state) };
+}
+
+/**
+ * Undefines a domain with its managed save image and NVRAM, as Nova's libvirt driver does; a driver
+ * without NVRAM (the test driver) refuses that flag, and then the managed save image alone goes with it.
+ */
+async function undefineWithState(domain: VirtDomain): Promise<void> {
+  try {
+    await domain.undefine(VIR_DOMAIN_UNDEFINE.MANAGED_SAVE | VIR_DOMAIN_UNDEFINE.NVRAM);
+  } catch (error) {
+    if (!hasCode(error, 'INVALID_ARG', 'NO_SUPPORT')) throw error;
+    await domain.undefine(VIR_DOMAIN_UNDEFINE.MANAGED_SAVE);
+  }
 }
 
 /** Starts a domain; one found running after a refused start is the success a retry was after. */
-async function startUnlessRunning(domain: Domain): Promise<void> {
+async function startUnlessRunning(domain: VirtDomain): Promise<void> {
   await unlessAlready(() => domain.create(), domain, new Set([DomainState.RUNNING]));
 }
 
@@ -263,14 +278,14 @@ async function startUnlessRunning(domain: Domain): Promise<void> {
  * Runs an operation on a domain; if it is refused, the domain's state after the refusal decides: one of
  * `done` (or the domain gone) is the effect wanted, anything else is the error, with its code.
  */
-async function unlessAlready(operation: () => Promise<unknown>, domain: Domain, done: ReadonlySet<number>): Promise<void> {
+async function unlessAlready(operation: () => Promise<unknown>, domain: VirtDomain, done: ReadonlySet<number>): Promise<void> {
   try {
     await operation();
   } catch (error) {
     if (hasCode(error, 'NO_DOMAIN')) return;
     let state: number | undefined;
     try {
-      state = (await domain.getInfo()).state;
+      state = (await domain.info()).state;
     } catch (again) {
       if (hasCode(again, 'NO_DOMAIN')) return;
       throw classify(error);

@@ -1,10 +1,10 @@
-import { DomainState } from '@unraid/libvirt';
+import { VIR_DOMAIN_STATE as DomainState } from './virt.js';
 
 /** Nova's power_state values (nova.compute.power_state). */
 export const PowerState = { NOSTATE: 0, RUNNING: 1, PAUSED: 3, SHUTDOWN: 4, CRASHED: 6, SUSPENDED: 7 } as const;
 
 /** libvirt's domain state as Nova's libvirt driver reports it. */
-export function powerStateOf(state: DomainState): number {
+export function powerStateOf(state: number): number {
   switch (state) {
     case DomainState.RUNNING:
     case DomainState.BLOCKED:
