@@ -16,6 +16,11 @@ const quoted = (value: string) => {
   return `"${value}"`;
 };
 
+const count = (what: string, n: number, min: number) => {
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${what} must be a whole number of at least ${min}, not ${n}`);
+  return n;
+};
+
 /**
  * libvirtd.conf: the sockets in the state directory, so clients outside the daemon's mount namespace reach them;
  * no authentication on them (there is no polkit here, and the socket's folder is the access control); the log in
@@ -58,8 +63,8 @@ export const qemuConf = (s: QemuDaemonSettings) =>
 export const virtlogdConf = (dir: string, s: QemuDaemonSettings) =>
   [
     `log_outputs = ${quoted(`3:file:${join(dir, 'virtlogd.log')}`)}`,
-    `max_size = ${Math.floor(s.consoleLogMaxBytes)}`,
-    `max_backups = ${Math.floor(s.consoleLogBackups)}`,
+    `max_size = ${count('consoleLogMaxBytes', s.consoleLogMaxBytes, 1)}`,
+    `max_backups = ${count('consoleLogBackups', s.consoleLogBackups, 0)}`,
     '',
   ].join('\n');
 

@@ -125,16 +125,27 @@ async function launch(dir: string, options: QemuHypervisorOptions, startLogd: bo
     { detached: true, stdio: ['ignore', log, log], cwd: dir },
   );
   closeSync(log);
+  let timer: NodeJS.Timeout | undefined;
   const code = await new Promise<number | string>((done) => {
+    timer = setTimeout(
+      () => {
+        signal(-script.pid!, 'SIGKILL');
+        done('timed out');
+      },
+      Math.max(1, deadline - Date.now()),
+    );
     script.on('exit', (c, s) => done(c ?? s ?? 'unknown'));
     script.on('error', (e) => done(e.message));
-  });
+  }).finally(() => clearTimeout(timer));
   if (code !== 0) throw new Error(`setting up the hypervisor's namespace in ${dir} failed (${code}): ${read(join(dir, 'ns', 'start.log'))}`);
-  // The daemons write their pid files themselves, once they hold them.
-  while (!(running(dir, 'virtlogd') && running(dir, 'libvirtd'))) {
-    if (Date.now() > deadline) {
+  // The daemons write their pid files themselves once they hold them; one that exits before is a failed start.
+  const started = (['virtlogd', 'libvirtd'] as const).filter((d) => (d === 'virtlogd' ? startLogd : startLibvirtd));
+  while (!started.every((d) => running(dir, d))) {
+    const died = started.find((d) => !runningWith(Number(read(join(dir, 'ns', `${d}.launched`))), dir));
+    if (died || Date.now() > deadline) {
+      for (const d of started) signal(Number(read(join(dir, 'ns', `${d}.launched`))), 'SIGKILL');
       throw new Error(
-        `the daemons in ${dir} did not start (see ${join(dir, 'virtlogd.out')}, ${join(dir, 'libvirtd.out')}, ${join(dir, 'libvirtd.log')})`,
+        `${died ?? 'the daemons'} in ${dir} did not start (see ${join(dir, `${died ?? 'libvirtd'}.out`)}, ${join(dir, `${died ?? 'libvirtd'}.log`)})`,
       );
     }
     await sleep(25);

@@ -50,10 +50,15 @@ mount --bind "$dir/ns/passwd" /etc/passwd
 mount --bind "$dir/ns/group" /etc/group
 
 # The command lines name the state directory: that is how the daemons are recognised again (pids get reused).
+# This script leads its process group, so setsid execs in place and $! is the daemon; <name>.launched lets the
+# caller tell a daemon that died starting from one still on its way to writing its pid file.
+rm -f "$dir/ns/virtlogd.launched" "$dir/ns/libvirtd.launched"
 if [ "$start_logd" = 1 ]; then
   setsid virtlogd -f "$dir/etc/virtlogd.conf" -p "$dir/virtlogd.pid" </dev/null >>"$dir/virtlogd.out" 2>&1 &
+  echo $! > "$dir/ns/virtlogd.launched"
 fi
 if [ "$start_libvirtd" = 1 ]; then
   setsid libvirtd -f "$dir/etc/libvirtd.conf" -p "$dir/libvirtd.pid" </dev/null >>"$dir/libvirtd.out" 2>&1 &
+  echo $! > "$dir/ns/libvirtd.launched"
 fi
 `;
