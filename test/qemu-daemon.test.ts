@@ -78,7 +78,9 @@ test.after.always(async () => {
 });
 
 test.serial('a private daemon boots a TCG guest of stratus-tiny: banner in the console log, QEMU with its -uuid, VNC with a password', async (t) => {
+  const started = Date.now();
   a = await ensureQemuHypervisor(dirA, options);
+  t.log(`first start, capability probe included: ${Date.now() - started} ms`);
   t.false(a.reused);
   t.true(runningWith(a.pids.libvirtd, dirA) && runningWith(a.pids.virtlogd, dirA));
   t.deepEqual(await names(a), []);
@@ -87,13 +89,15 @@ test.serial('a private daemon boots a TCG guest of stratus-tiny: banner in the c
   writeFileSync(join(instanceDir, 'disk'), tinyImage());
   serialPort = await pickSerialPort('127.0.0.1', new Set());
   const password = vncPassword();
+  const cache = diskCacheFor(instanceDir);
+  t.log(`disk cache mode on this filesystem: ${cache}`);
   const xml = domainXml({
     uuid,
     memoryMb: 32,
     vcpus: 1,
     type: virtTypeFor('auto'),
     diskPath: join(instanceDir, 'disk'),
-    diskCache: diskCacheFor(instanceDir),
+    diskCache: cache,
     serial: { host: '127.0.0.1', port: serialPort, logPath: consoleLog },
     graphics: { listen: '127.0.0.1', vncPassword: password },
   });
@@ -111,6 +115,7 @@ test.serial('a private daemon boots a TCG guest of stratus-tiny: banner in the c
 
   const live = await virsh(a, 'dumpxml', '--security-info', uuid);
   t.true(live.includes(`passwd='${password}'`));
+  t.true(live.includes(`cache='${cache}'`), 'QEMU opened the disk with the cache mode chosen for its filesystem');
   const vnc = await vncSecurityTypes(Number(/<graphics type='vnc' port='(\d+)'/.exec(live)![1]));
   t.is(vnc.banner, 'RFB 003.008\n');
   t.deepEqual(vnc.types, [2], 'with a password QEMU offers VNC authentication only');
@@ -126,7 +131,9 @@ test.serial('nothing is written outside the state directory: libvirt’s files f
 });
 
 test.serial('ensuring it again reuses the running daemons: same boot id, the guest still there', async (t) => {
+  const started = Date.now();
   const again = await ensureQemuHypervisor(dirA, options);
+  t.log(`reuse: ${Date.now() - started} ms`);
   t.like(again, { reused: true, bootId: a.bootId, uri: a.uri, pids: a.pids });
   t.is(await virsh(again, 'domstate', uuid), 'running');
   t.deepEqual(qemuPidsOf(uuid), [qemuPid]);
@@ -137,12 +144,27 @@ test.serial('kill -9 of libvirtd leaves the guest running; ensuring again starts
   await eventually(() => !runningWith(a.pids.libvirtd, dirA), 10_000);
   t.true(alive(qemuPid), 'QEMU outlives libvirtd');
 
+  const started = Date.now();
   const back = await ensureQemuHypervisor(dirA, options);
+  t.log(`libvirtd started again: ${Date.now() - started} ms`);
   t.false(back.reused);
   t.not(back.pids.libvirtd, a.pids.libvirtd);
   t.is(back.pids.virtlogd, a.pids.virtlogd, 'virtlogd kept running and is kept');
   t.is(back.bootId, a.bootId, 'the guests survived, so it is the same boot');
   t.is(await virsh(back, 'domstate', uuid), 'running');
+  t.deepEqual(qemuPidsOf(uuid), [qemuPid]);
+  a = back;
+});
+
+test.serial('kill -9 of virtlogd: ensuring again starts virtlogd alone, in the same arrangement', async (t) => {
+  process.kill(a.pids.virtlogd, 'SIGKILL');
+  await eventually(() => !runningWith(a.pids.virtlogd, dirA), 10_000);
+  const back = await ensureQemuHypervisor(dirA, options);
+  t.false(back.reused);
+  t.is(back.pids.libvirtd, a.pids.libvirtd);
+  t.not(back.pids.virtlogd, a.pids.virtlogd);
+  t.true(existsSync(join(dirA, 'run', 'virtlogd-sock')), 'its socket is where libvirtd looks for it: /run/libvirt in the namespace');
+  t.false(existsSync('/run/libvirt/virtlogd-sock'));
   t.deepEqual(qemuPidsOf(uuid), [qemuPid]);
   a = back;
 });
