@@ -35,9 +35,10 @@ function openArgs(name: string): Buffer {
  * capabilities`, `close`. The daemon accepts no client until its drivers are up, and the first capabilities
  * request of a new daemon probes QEMU (about 8 s here, less with a warm cache), which is better paid here than by
  * the first boot. Spoken directly so that starting a daemon needs neither virsh nor a libvirt binding.
- * False on any failure or at the timeout.
+ * False on any failure, at the timeout, or when `signal` aborts (the daemon is seen to die: a connection to a dying
+ * daemon is not always told).
  */
-export function libvirtdReady(socket: string, timeoutMs: number, name = 'qemu:///system'): Promise<boolean> {
+export function libvirtdReady(socket: string, timeoutMs: number, signal?: AbortSignal, name = 'qemu:///system'): Promise<boolean> {
   const calls = [call(CONNECT_OPEN, 1, openArgs(name)), call(CONNECT_GET_CAPABILITIES, 2), call(CONNECT_CLOSE, 3)];
   return new Promise((resolve) => {
     const client = connect(socket);
@@ -45,10 +46,14 @@ export function libvirtdReady(socket: string, timeoutMs: number, name = 'qemu://
     let answered = 0;
     const done = (ready: boolean) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', abort);
       client.destroy();
       resolve(ready);
     };
-    const timer = setTimeout(() => done(false), timeoutMs);
+    const abort = () => done(false);
+    const timer = setTimeout(abort, timeoutMs);
+    if (signal?.aborted) return abort();
+    signal?.addEventListener('abort', abort, { once: true });
     client.on('connect', () => client.write(calls[0]));
     client.on('data', (chunk) => {
       received = Buffer.concat([received, chunk]);

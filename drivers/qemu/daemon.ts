@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { libvirtdConf, qemuConf, virtlogdConf, withQemuUser, type QemuDaemonSettings } from './daemon-config.js';
 import { libvirtdReady } from './daemon-ping.js';
 import { NAMESPACE_SCRIPT } from './namespace-script.js';
-import { isQemuOf, qemuGuests, runningWith, signal } from './processes.js';
+import { exists, isQemuOf, qemuGuests, runningWith, signal } from './processes.js';
 
 export interface QemuHypervisorOptions extends Partial<QemuDaemonSettings> {
   /**
@@ -65,24 +65,57 @@ export async function ensureQemuHypervisor(dir: string, options: QemuHypervisorO
   }
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
-  const startLogd = !running(dir, 'virtlogd');
-  const startLibvirtd = !running(dir, 'libvirtd');
-  if (startLogd && startLibvirtd) prepare(dir, options);
-  if (startLogd || startLibvirtd) await launch(dir, options, startLogd, startLibvirtd, deadline);
-  while (!(await libvirtdReady(socketOf(dir), Math.max(1, deadline - Date.now())))) {
-    if (Date.now() > deadline || !running(dir, 'libvirtd')) {
-      if (startLibvirtd) signal(pidOf(dir, 'libvirtd'), 'SIGKILL');
-      throw new Error(`libvirtd in ${dir} did not answer within ${timeoutMs} ms (see ${join(dir, 'libvirtd.log')}, ${join(dir, 'libvirtd.out')})`);
+  // Twice at most: a daemon found running may be dying (a kill just sent), and is then started after all.
+  for (let attempt = 1; ; attempt++) {
+    await Promise.all([settle(dir, 'virtlogd'), settle(dir, 'libvirtd')]);
+    const startLogd = !running(dir, 'virtlogd');
+    const startLibvirtd = !running(dir, 'libvirtd');
+    if (startLogd && startLibvirtd) prepare(dir, options);
+    if (startLogd || startLibvirtd) await launch(dir, options, startLogd, startLibvirtd, deadline);
+    const answer = await answered(dir, deadline);
+    if (answer === 'ready') {
+      return {
+        dir,
+        uri: qemuUriOf(dir),
+        bootId: read(join(dir, 'boot-id')),
+        pids: { libvirtd: pidOf(dir, 'libvirtd'), virtlogd: pidOf(dir, 'virtlogd') },
+        reused: !startLogd && !startLibvirtd,
+      };
     }
-    await sleep(50); // the socket is not there yet, or a previous daemon's stale socket refused
+    if (answer === 'died' && !startLibvirtd && attempt === 1) continue;
+    if (startLibvirtd) signal(pidOf(dir, 'libvirtd'), 'SIGKILL');
+    throw new Error(
+      answer === 'died'
+        ? `libvirtd in ${dir} exited while starting (see ${join(dir, 'libvirtd.log')}, ${join(dir, 'libvirtd.out')})`
+        : `libvirtd in ${dir} did not answer within ${timeoutMs} ms (see ${join(dir, 'libvirtd.log')}, ${join(dir, 'libvirtd.out')})`,
+    );
   }
-  return {
-    dir,
-    uri: qemuUriOf(dir),
-    bootId: read(join(dir, 'boot-id')),
-    pids: { libvirtd: pidOf(dir, 'libvirtd'), virtlogd: pidOf(dir, 'virtlogd') },
-    reused: !startLogd && !startLibvirtd,
-  };
+}
+
+/** Waits until libvirtd answers clients, exits, or the deadline passes. */
+async function answered(dir: string, deadline: number): Promise<'ready' | 'died' | 'timeout'> {
+  const died = new AbortController();
+  const watch = setInterval(() => running(dir, 'libvirtd') || died.abort(), 100);
+  try {
+    for (;;) {
+      if (await libvirtdReady(socketOf(dir), Math.max(1, deadline - Date.now()), died.signal)) return 'ready';
+      if (died.signal.aborted || !running(dir, 'libvirtd')) return 'died';
+      if (Date.now() > deadline) return 'timeout';
+      await sleep(50); // the socket is not there yet, or a previous daemon's stale socket refused
+    }
+  } finally {
+    clearInterval(watch);
+  }
+}
+
+/**
+ * Waits (briefly) while the recorded daemon exists with an empty command line: it is exiting (its memory is gone
+ * before its files are closed, and a new daemon would find the pid file still locked) or it is being exec'd.
+ */
+async function settle(dir: string, daemon: 'libvirtd' | 'virtlogd') {
+  const pid = pidOf(dir, daemon);
+  const until = Date.now() + 2_000;
+  while (exists(pid) && !runningWith(pid, dir) && Date.now() < until) await sleep(10);
 }
 
 /**
@@ -141,7 +174,7 @@ async function launch(dir: string, options: QemuHypervisorOptions, startLogd: bo
   // The daemons write their pid files themselves once they hold them; one that exits before is a failed start.
   const started = (['virtlogd', 'libvirtd'] as const).filter((d) => (d === 'virtlogd' ? startLogd : startLibvirtd));
   while (!started.every((d) => running(dir, d))) {
-    const died = started.find((d) => !runningWith(Number(read(join(dir, 'ns', `${d}.launched`))), dir));
+    const died = started.find((d) => !exists(Number(read(join(dir, 'ns', `${d}.launched`)))));
     if (died || Date.now() > deadline) {
       for (const d of started) signal(Number(read(join(dir, 'ns', `${d}.launched`))), 'SIGKILL');
       throw new Error(
@@ -172,12 +205,14 @@ export async function stopQemuHypervisor(dir: string, timeoutMs = 10_000): Promi
   }
 }
 
-async function terminate(pids: number[], alive: (pid: number) => boolean, timeoutMs: number) {
-  const targets = pids.filter(alive);
+// Targets are recognised by `ours` once; then they are waited for until they no longer exist, since a process
+// that is exiting has an empty command line before it has closed its files (sockets, pid file locks).
+async function terminate(pids: number[], ours: (pid: number) => boolean, timeoutMs: number) {
+  const targets = pids.filter(ours);
   for (const pid of targets) signal(pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
-  while (targets.some(alive) && Date.now() < deadline) await sleep(25);
-  for (const pid of targets.filter(alive)) signal(pid, 'SIGKILL');
+  while (targets.some(exists) && Date.now() < deadline) await sleep(25);
+  for (const pid of targets.filter(exists)) signal(pid, 'SIGKILL');
   const killed = Date.now() + 2_000;
-  while (targets.some(alive) && Date.now() < killed) await sleep(10);
+  while (targets.some(exists) && Date.now() < killed) await sleep(10);
 }

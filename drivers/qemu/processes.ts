@@ -15,6 +15,19 @@ const cmdline = (pid: number): string[] | undefined => {
 /** True when pid is a live process whose command line mentions `marker` (a state directory): pids get reused. */
 export const runningWith = (pid: number, marker: string) => cmdline(pid)?.some((arg) => arg.includes(marker)) ?? false;
 
+/**
+ * True while pid exists and has not exited (a zombie has). For a process just started, whose command line is
+ * briefly empty while it execs, so `runningWith` would call it gone.
+ */
+export function exists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    return !/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** True when pid is a live QEMU started for the domain with this UUID. */
 export function isQemuOf(pid: number, uuid: string): boolean {
   const args = cmdline(pid);
