@@ -7,9 +7,44 @@ export interface DomainSpec {
   readonly type: 'test' | 'kvm' | 'qemu';
   /** A disk image file for real VMs; the test driver needs none. */
   readonly diskPath?: string;
+  /**
+   * How QEMU caches the disks: 'none' (O_DIRECT) unless the instance folder's filesystem refuses O_DIRECT (see
+   * drivers/qemu/disk-cache.ts); 'none' is also what live migration accepts without the unsafe flag.
+   */
+  readonly diskCache?: 'none' | 'writethrough';
+  /** Further disks (volumes), on a virtio-scsi controller so that they can be detached for real. */
+  readonly volumes?: readonly VolumeDisk[];
+  /** The serial console: a TCP server QEMU runs for one client, its output also kept in a log file. */
+  readonly serial?: SerialConsole;
+  /** The graphical consoles: VNC with a password, and SPICE. */
+  readonly graphics?: GraphicalConsoles;
+}
+
+export interface VolumeDisk {
+  readonly path: string;
+  /** The volume's id, shown to the guest as the disk's serial number (/dev/disk/by-id). */
+  readonly serial: string;
+}
+
+export interface SerialConsole {
+  readonly host: string;
+  readonly port: number;
+  /** Usually <instance dir>/console.log; virtlogd writes and rotates it. */
+  readonly logPath: string;
+}
+
+export interface GraphicalConsoles {
+  readonly listen: string;
+  /** VNC authentication uses at most 8 characters of it. */
+  readonly vncPassword: string;
 }
 
 const escape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const whole = (what: string, n: number) => {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${what} must be a whole number, not ${n}`);
+  return String(n);
+};
 
 /**
  * Domain XML named by the instance's UUID, so every operation can find its domain again
@@ -17,20 +52,56 @@ const escape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCode
  */
 export function domainXml(spec: DomainSpec): string {
   const name = escape(spec.uuid);
-  const devices =
-    spec.type === 'test'
-      ? ''
-      : [
-          '<devices>',
-          spec.diskPath
-            ? `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${escape(spec.diskPath)}'/><target dev='vda' bus='virtio'/></disk>`
-            : '',
-          "<serial type='pty'/><graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>",
-          '</devices>',
-        ].join('');
+  const lifecycle = spec.type === 'test' ? '' : '<on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>';
   return (
     `<domain type='${spec.type}'><name>${name}</name><uuid>${name}</uuid>` +
-    `<memory unit='MiB'>${spec.memoryMb}</memory><vcpu>${spec.vcpus}</vcpu>` +
-    `<features><acpi/><apic/></features><os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>${devices}</domain>`
+    `<memory unit='MiB'>${whole('memoryMb', spec.memoryMb)}</memory><vcpu>${whole('vcpus', spec.vcpus)}</vcpu>` +
+    `<features><acpi/><apic/></features><os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>${lifecycle}` +
+    `${spec.type === 'test' ? '' : devices(spec)}</domain>`
+  );
+}
+
+function devices(spec: DomainSpec): string {
+  const driver = `<driver name='qemu' type='raw' cache='${spec.diskCache ?? 'none'}'/>`;
+  const volumes = spec.volumes ?? [];
+  return [
+    '<devices>',
+    spec.diskPath ? `<disk type='file' device='disk'>${driver}<source file='${escape(spec.diskPath)}'/><target dev='vda' bus='virtio'/></disk>` : '',
+    volumes.length ? "<controller type='scsi' model='virtio-scsi'/>" : '',
+    ...volumes.map(
+      (v, i) =>
+        `<disk type='file' device='disk'>${driver}<source file='${escape(v.path)}'/>` +
+        `<target dev='${scsiName(i)}' bus='scsi'/><serial>${escape(v.serial)}</serial></disk>`,
+    ),
+    spec.serial ? serialTcp(spec.serial) : "<serial type='pty'/><console type='pty'/>",
+    graphics(spec.graphics),
+    "<video><model type='vga'/></video>",
+    '</devices>',
+  ].join('');
+}
+
+// sda, sdb, … sdz, sdaa, …: the kernel's naming, which libvirt expects in target dev.
+function scsiName(index: number): string {
+  let name = '';
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) name = String.fromCharCode(97 + ((n - 1) % 26)) + name;
+  return `sd${name}`;
+}
+
+// The console element names the same TCP server as the first serial port; the log keeps what the guest printed
+// whether or not a client is connected.
+function serialTcp(s: SerialConsole): string {
+  const source = `<source mode='bind' host='${escape(s.host)}' service='${whole('serial port', s.port)}'/><protocol type='raw'/>`;
+  return (
+    `<serial type='tcp'>${source}<log file='${escape(s.logPath)}' append='on'/><target port='0'/></serial>` +
+    `<console type='tcp'>${source}<target type='serial' port='0'/></console>`
+  );
+}
+
+function graphics(g: GraphicalConsoles | undefined): string {
+  if (!g) return "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>";
+  const listen = escape(g.listen);
+  return (
+    `<graphics type='vnc' port='-1' autoport='yes' listen='${listen}' passwd='${escape(g.vncPassword)}'><listen type='address' address='${listen}'/></graphics>` +
+    `<graphics type='spice' port='-1' autoport='yes' listen='${listen}'><listen type='address' address='${listen}'/></graphics>`
   );
 }
