@@ -150,7 +150,11 @@ export const ConfigSchema = Type.Object(
       }),
     }),
     qemu: section({
-      hostName: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', default: 'qemu-1', description: 'name of the real host' }),
+      hostName: Type.String({
+        pattern: '^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$',
+        default: '',
+        description: 'name of the real host; empty: qemu-<nodeId>, so that compute nodes never share one',
+      }),
       availabilityZone: Type.String({ minLength: 1, maxLength: 255, default: 'nova', description: 'availability zone of the real host' }),
       simulatedZone: Type.String({
         minLength: 1,

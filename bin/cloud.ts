@@ -25,11 +25,12 @@ import { machineIp } from '../drivers/local/my-ip.js';
 import { adminApp } from '../http/admin/app.js';
 import { Operator } from '../runtime/operator.js';
 import { ref } from '../runtime/ref.js';
-import { reportHosts } from '../supervisors/host.js';
+import { reportHosts, syncHosts, watchHosts } from '../supervisors/host.js';
 import { reportScheduler } from '../supervisors/scheduler.js';
 import type { HostRow, InstanceRow } from '../models/index.js';
 import { bootIdOf, prepareHypervisors, registration, stopHypervisors, type HostPlan } from './hypervisors.js';
 import { membershipFor } from './cluster-join.js';
+import { realGuestsOf } from './real-guests.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -101,6 +102,9 @@ export async function startCloud(
     inboxPruneMs: config.store.inboxPruneMs,
   });
   const pool = new ConnectionPool();
+  // Every host but the test driver's runs real guests: their disks, consoles and logs live on this node.
+  const real = hosts.filter((h) => !h.uri.startsWith('test'));
+  const guests = new Map(real.map((h) => [h.name, realGuestsOf(config, db, h.name)]));
   const plain = <T>(rows: Array<{ get(o: { plain: true }): unknown }>) => rows.map((r) => r.get({ plain: true }) as T);
   superviseAll(
     node,
@@ -108,6 +112,8 @@ export async function startCloud(
     {
       host: {
         hypervisor: (uri) => pool.get(uri),
+        realGuests: (host) => guests.get(host),
+        stoppedEventDelayMs: config.qemu.stoppedEventDelayMs,
         instancesOn: async (host) => plain<InstanceRow>(await db.models.Instance.findAll({ where: { host, deleted_at: null } })),
         failSpawn: (host) => config.faults.spawnFailHosts.includes(host),
         ...(config.faults.spawnDelayMs ? { holdSpawn: () => clock.sleep(config.faults.spawnDelayMs) } : {}),
@@ -157,7 +163,22 @@ export async function startCloud(
         ]
       : []),
     ...(roles.has('scheduler') ? [reportScheduler(node, config.nodeId, config.timeouts.reportIntervalMs)] : []),
+    // Real guests change by themselves (shut down inside, killed): their events and a periodic read say so.
+    ...(real.length
+      ? [
+          syncHosts(
+            node,
+            real.map((h) => h.name),
+            config.qemu.powerSyncMs,
+          ),
+        ]
+      : []),
   ];
+  const stopWatching = watchHosts(node, real, {
+    retryMs: config.timeouts.hypervisorRetryMs,
+    keepAliveInterval: config.qemu.keepaliveIntervalS,
+    keepAliveCount: config.qemu.keepaliveCount,
+  });
   const cluster = await membership.join(node, db, self);
   const metrics = createMetrics(node);
   registerClusterMetrics(metrics, cluster, () => clock.now());
@@ -252,6 +273,7 @@ export async function startCloud(
       // them are answered there. Bounded: a drain that cannot finish must not keep a stopping node.
       await drainWithin(cluster, config.cluster.drainMs, clock, logger);
       for (const stopReport of stopReports) stopReport();
+      await stopWatching();
       images?.services.stop();
       // Every listener stops accepting at once, then the requests in flight are answered while the node still
       // runs: a client that got no answer retries, and a boot that was in fact made would be made twice.
@@ -269,6 +291,9 @@ export async function startCloud(
     },
   };
 }
+
+/** Where a boot naming no zone goes: the configured zone, else the real host's while it runs, else anywhere. */
+const defaultScheduleZone = (config: Config) => config.scheduler.defaultScheduleZone || (config.libvirt.realHost ? config.qemu.availabilityZone : '');
 
 const reservedRoles = (config: Config) => config.roles.filter((r) => RESERVED_ROLES.includes(r));
 
@@ -357,6 +382,7 @@ async function startCompute(
         publicUrl: () => publicUrl,
         maxServersPerRequest: config.quotas.maxServersPerRequest,
         reservationMs: config.quotas.reservationMs,
+        defaultScheduleZone: defaultScheduleZone(config),
       },
       logger,
       extensions.computeMiddleware,

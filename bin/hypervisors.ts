@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { statfs } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Config } from '../cluster.config.js';
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { ensureSimulatedHypervisor, stopSimulatedHypervisor } from '../drivers/simulated/hypervisor-process.js';
+import { ensureQemuHypervisor } from '../drivers/qemu/daemon.js';
 
 /** A compute host as the host actor is registered with it. */
 export interface HostPlan {
@@ -18,6 +20,12 @@ export interface HostPlan {
   readonly diskAllocationRatio: number;
   /** Set for a simulated hypervisor: the directory its process lives in. */
   readonly simulatedDir?: string;
+  /** Set for the real host: the directory of its private QEMU daemon. */
+  readonly qemuDir?: string;
+  /** RAM kept back for the host itself (real hosts). */
+  readonly reservedMemoryMb?: number;
+  /** The host CPU as Nova's cpu_info shows it, JSON (real hosts). */
+  readonly cpuInfo?: string;
 }
 
 // Short directory names keep the socket path under its 107-byte limit.
@@ -39,7 +47,8 @@ const machineBootId = () => {
 export async function prepareHypervisors(config: Config): Promise<HostPlan[]> {
   const l = config.libvirt;
   const defaults = {
-    availabilityZone: l.availabilityZone,
+    // Beside the real host, the simulated ones have a zone of their own: a plain boot lands on the real one.
+    availabilityZone: l.realHost ? config.qemu.simulatedZone : l.availabilityZone,
     vcpus: l.vcpus,
     memoryMb: l.memoryMb,
     diskGb: l.diskGb,
@@ -62,7 +71,45 @@ export async function prepareHypervisors(config: Config): Promise<HostPlan[]> {
     const hypervisor = await ensureSimulatedHypervisor(dir, config.timeouts.shutdownMs);
     plans.push({ ...defaults, ...host, uri: hypervisor.uri, bootId: hypervisor.bootId, simulatedDir: dir });
   }
+  if (l.realHost) plans.push(await prepareRealHost(config));
   return plans;
+}
+
+/**
+ * The real host: a private QEMU libvirtd under the state directory, started here or found running (it outlives
+ * Stratus, as its guests do). Its capacity is what the hypervisor says, less the RAM reserved for the host.
+ */
+async function prepareRealHost(config: Config): Promise<HostPlan> {
+  const q = config.qemu;
+  const dir = resolve(config.stateDir, 'qemu', '1');
+  const hypervisor = await ensureQemuHypervisor(dir, {
+    listenAddress: q.consoleListen,
+    consoleLogMaxBytes: q.consoleLogMaxBytes,
+    consoleLogBackups: q.consoleLogBackups,
+    ...(q.capabilityCacheDir ? { capabilityCacheDir: resolve(q.capabilityCacheDir) } : {}),
+  });
+  const connection = new LibvirtConnection(hypervisor.uri);
+  try {
+    const capacity = await connection.capacity();
+    const disk = await statfs(config.stateDir);
+    return {
+      name: q.hostName || `qemu-${config.nodeId}`,
+      uri: hypervisor.uri,
+      bootId: hypervisor.bootId,
+      availabilityZone: q.availabilityZone,
+      vcpus: capacity.vcpus,
+      memoryMb: capacity.memoryMb,
+      diskGb: Math.max(1, Math.floor((disk.blocks * disk.bsize) / 2 ** 30)),
+      cpuAllocationRatio: q.cpuAllocationRatio,
+      ramAllocationRatio: q.ramAllocationRatio,
+      diskAllocationRatio: q.diskAllocationRatio,
+      reservedMemoryMb: q.reservedHostMemoryMb,
+      cpuInfo: JSON.stringify(await connection.cpuInfo()),
+      qemuDir: dir,
+    };
+  } finally {
+    await connection.close();
+  }
 }
 
 // A local hypervisor restarts with the machine; a remote one's boot is not known here.
@@ -79,9 +126,10 @@ async function realBootId(uri: string): Promise<string> {
 /** A hypervisor's current boot: a simulated one's daemon writes a new one each time it starts. */
 export function bootIdOf(plan: HostPlan | undefined): string | undefined {
   if (!plan) return undefined;
-  if (!plan.simulatedDir) return plan.bootId;
+  const dir = plan.simulatedDir ?? plan.qemuDir;
+  if (!dir) return plan.bootId;
   try {
-    return readFileSync(join(plan.simulatedDir, 'boot-id'), 'utf8').trim() || undefined;
+    return readFileSync(join(dir, 'boot-id'), 'utf8').trim() || undefined;
   } catch {
     return undefined;
   }
@@ -105,4 +153,6 @@ export const registration = (h: HostPlan, hostIp?: string) => ({
   disk_allocation_ratio: h.diskAllocationRatio,
   boot_id: h.bootId,
   ...(hostIp ? { host_ip: hostIp } : {}),
+  ...(h.reservedMemoryMb !== undefined ? { reserved_memory_mb: h.reservedMemoryMb } : {}),
+  ...(h.cpuInfo ? { cpu_info: h.cpuInfo } : {}),
 });

@@ -13,6 +13,10 @@ export interface HostRow {
   /** What the hypervisor says it runs (migration 0012): its version as Nova encodes it, and the compute node's address. */
   hypervisor_version?: number | null;
   host_ip?: string | null;
+  /** RAM kept back for the host itself (migration 0015): counted as used, as Nova's resource tracker does. */
+  reserved_memory_mb?: number;
+  /** The host CPU as the hypervisor describes it (Nova's cpu_info, a JSON object); null for simulated hosts. */
+  cpu_info?: string | null;
   vcpus: number;
   memory_mb: number;
   local_gb: number;
@@ -47,6 +51,8 @@ export const attributes: ModelAttributes = {
   boot_id: { type: DataTypes.STRING(64), allowNull: true },
   hypervisor_version: { type: DataTypes.INTEGER, allowNull: true },
   host_ip: { type: DataTypes.STRING(64), allowNull: true },
+  reserved_memory_mb: int(),
+  cpu_info: { type: DataTypes.TEXT, allowNull: true },
   vcpus: int(),
   memory_mb: int(),
   local_gb: int(),
@@ -78,7 +84,7 @@ export interface Capacity {
 /** Free capacity under the host's allocation ratios, as Nova's resource filters and claims compute it. */
 export const freeOf = (h: HostRow): Capacity => ({
   vcpus: h.vcpus * h.cpu_allocation_ratio - h.vcpus_used,
-  memory_mb: h.memory_mb * h.ram_allocation_ratio - h.memory_mb_used,
+  memory_mb: h.memory_mb * h.ram_allocation_ratio - h.memory_mb_used - (h.reserved_memory_mb ?? 0),
   disk_gb: h.local_gb * h.disk_allocation_ratio - h.local_gb_used,
 });
 

@@ -7,9 +7,10 @@ import type { LibvirtConnection } from '../../drivers/libvirt/connection.js';
 import { fits, freeOf } from '../../models/host.js';
 import type { hostProtocol } from './protocol.js';
 import { reconcile } from './reconcile.js';
-import { specOf } from './domain-spec.js';
+import { sourceOf, type RealGuests } from './domain-spec.js';
 import { hostUptime } from '../../drivers/local/uptime.js';
 import { powerHandlers, type PowerDeps } from './power.js';
+import { syncHandlers } from './sync.js';
 import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
 import {
   claimed,
@@ -29,6 +30,8 @@ import {
 export interface HostDeps extends PowerDeps {
   /** The host's hypervisor connection (one per URI, kept open across messages). */
   readonly hypervisor: (uri: string) => LibvirtConnection;
+  /** A real hypervisor's guests (their disks and consoles); undefined for a simulated host. */
+  readonly realGuests?: (host: string) => RealGuests | undefined;
   /** The servers the tables place on a host, deleted ones left out. */
   readonly instancesOn: (host: string) => Promise<InstanceRow[]>;
   /** TEST-ONLY fault hook: spawns on this host fail (the test driver cannot be made to fail one). */
@@ -37,6 +40,8 @@ export interface HostDeps extends PowerDeps {
   readonly holdSpawn?: (host: string) => Promise<void>;
   /** The hypervisor's current boot, when it can be told; a new one after its daemon died means its guests are gone. */
   readonly bootId?: (host: string) => string | undefined;
+  /** How long a STOPPED event is held back before the server hears of it (Nova: 15 s). */
+  readonly stoppedEventDelayMs?: number;
   /** A heartbeat sent longer ago than this says nothing about now (Nova's service_down_time). */
   readonly serviceDownMs?: number;
 }
@@ -69,7 +74,13 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
         });
       if (identity) next = { ...next, hypervisor_type: identity.type, hypervisor_version: identity.version };
       const rebooted = Boolean(state && payload.boot_id && state.boot_id !== payload.boot_id);
-      const result = await reconcile(deps.hypervisor(next.libvirt_uri), await deps.instancesOn(ctx.self.id), rebooted, ctx);
+      const result = await reconcile(
+        deps.hypervisor(next.libvirt_uri),
+        await deps.instancesOn(ctx.self.id),
+        rebooted,
+        ctx,
+        deps.realGuests?.(ctx.self.id),
+      );
       ctx.log.info(
         {
           rebooted,
@@ -103,7 +114,7 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       // Back: the guests of a hypervisor that restarted are gone, and are brought back as after a reboot of it.
       const bootId = deps.bootId?.(state.name) ?? null;
       const rebooted = Boolean(bootId && state.boot_id && bootId !== state.boot_id);
-      const result = await reconcile(hypervisor, await deps.instancesOn(state.name), rebooted, ctx);
+      const result = await reconcile(hypervisor, await deps.instancesOn(state.name), rebooted, ctx, deps.realGuests?.(state.name));
       ctx.log.info(
         { host: state.name, rebooted, resumed: result.resumed, redefined: result.redefined, adopted: result.adopted },
         'hypervisor reachable again; compute service up',
@@ -139,7 +150,7 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
         await deps.holdSpawn(host.name);
       }
       try {
-        const domain = await hypervisor.ensureRunning(specOf({ uuid: request.instance_uuid, ...request }, host.libvirt_uri));
+        const domain = await hypervisor.ensureRunning(sourceOf({ uuid: request.instance_uuid, ...request }, deps.realGuests?.(host.name)));
         // Injected once the guest exists, as a real late failure would leave it, so the cleanup below has it to remove.
         if (deps.failSpawn(host.name)) throw new Error('injected spawn failure (test-only fault)');
         ctx.send(ref('instance', request.instance_uuid), 'spawned', {
@@ -152,6 +163,10 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       } catch (error) {
         // Nova's build failure path: clean up what was made, then let the scheduler try another host.
         await hypervisor.remove(request.instance_uuid).catch(() => {});
+        await deps
+          .realGuests?.(host.name)
+          ?.remove(request.instance_uuid)
+          .catch(() => {});
         ctx.log.warn({ err: error, instance: request.instance_uuid }, 'spawn failed; rescheduling');
         retry(`Build of instance ${request.instance_uuid} on ${host.name} failed: ${(error as Error).message}`.slice(0, 1024));
         return error instanceof HypervisorUnavailable ? { state: down(host, error, ctx) } : {};
@@ -167,8 +182,9 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
         ctx.send(ctx.self, 'release', request, { delayMs: deps.hypervisorRetryMs ?? 2_000 });
         return { state: down(host, error, ctx) };
       }
-      // A suspended server's saved memory goes with it.
+      // A suspended server's saved memory goes with it, and a real guest's disk and logs.
       if (deps.savePath) rmSync(deps.savePath(host.name, request.instance_uuid), { force: true });
+      await deps.realGuests?.(host.name)?.remove(request.instance_uuid);
       ctx.send(ref('instance', request.instance_uuid), 'released', {});
       return { state: released(host, request, ctx.now) };
     },
@@ -194,5 +210,6 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
     },
     get: (state, _payload, ctx) => ({ reply: known(state, ctx) }),
     ...powerHandlers(deps, known, down),
+    ...syncHandlers(deps, known, down),
   };
 }

@@ -5,7 +5,7 @@ import { ref } from '../../runtime/ref.js';
 import type { DomainStatus, LibvirtConnection } from '../../drivers/libvirt/connection.js';
 import { PowerState } from '../../drivers/libvirt/power-state.js';
 import type { HostRow } from '../../models/host.js';
-import { specOf } from './domain-spec.js';
+import { sourceOf, type RealGuests } from './domain-spec.js';
 import type { powerMessages } from './power-protocol.js';
 import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
 
@@ -30,7 +30,10 @@ export interface PowerDeps {
 
 type Order = Static<typeof powerMessages.power.payload>;
 type Check = Static<typeof powerMessages.shutdownCheck.payload>;
-type Deps = PowerDeps & { readonly hypervisor: (uri: string) => LibvirtConnection };
+type Deps = PowerDeps & {
+  readonly hypervisor: (uri: string) => LibvirtConnection;
+  readonly realGuests?: (host: string) => RealGuests | undefined;
+};
 
 // Nova looks at a guest shutting down once a second and asks it again every shutdown_retry_interval (10 s).
 const POLL_MS = 1_000;
@@ -50,7 +53,8 @@ function savePath(t: Target, uuid: string): string {
   return t.deps.savePath(t.host.name, uuid);
 }
 
-const specFor = (t: Target, o: Order | Check) => specOf({ uuid: o.instance_uuid, memory_mb: o.memory_mb, vcpus: o.vcpus }, t.host.libvirt_uri);
+const specFor = (t: Target, o: Order | Check) =>
+  sourceOf({ uuid: o.instance_uuid, memory_mb: o.memory_mb, vcpus: o.vcpus }, t.deps.realGuests?.(t.host.name));
 
 function report(t: Target, o: Order | Check, powerState: number, error?: Error): void {
   t.ctx.send(ref('instance', o.instance_uuid), 'powerDone', {
@@ -72,7 +76,9 @@ async function finishShutdown(t: Target, o: Order | Check, status: DomainStatus 
 
 /** Asks the guest to shut down; answers its power state when that is the end of it, else arranges to look again. */
 async function beginShutdown(t: Target, o: Order & { op: 'stop' | 'soft_reboot' }): Promise<number | undefined> {
-  const waitMs = o.op === 'stop' ? (t.deps.cleanShutdownMs ?? 60_000) : (t.deps.softRebootMs ?? 120_000);
+  // A stop waits as long as the guest's image asks (os_shutdown_timeout, kept in its domain), else Nova's shutdown_timeout.
+  const own = o.op === 'stop' ? await t.hv.shutdownTimeoutS(o.instance_uuid) : undefined;
+  const waitMs = o.op === 'stop' ? (own !== undefined ? own * 1000 : (t.deps.cleanShutdownMs ?? 60_000)) : (t.deps.softRebootMs ?? 120_000);
   const before = await t.hv.status(o.instance_uuid);
   // Nothing to wait for: no guest running (a soft reboot of one then starts it), or no time to wait.
   if (!before || before.powerState !== PowerState.RUNNING || waitMs <= 0) return finishShutdown(t, o, before);
@@ -99,6 +105,7 @@ async function carryOut(t: Target, o: Order): Promise<number | undefined> {
     case 'hard_reboot':
       // Nova's hard reboot defines the guest afresh: a saved memory image is dropped, not resumed.
       if (t.deps.savePath) rmSync(savePath(t, uuid), { force: true });
+      await t.hv.discardSave(uuid);
       await t.hv.destroy(uuid);
       return (await t.hv.ensureRunning(specFor(t, o))).powerState;
     case 'pause':

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
 import { Placement } from '../scheduler/protocol.js';
 import { powerMessages } from './power-protocol.js';
+import { syncMessages } from './sync-protocol.js';
 import { Chars } from '../../runtime/chars.js';
 
 // Lengths in code points, as Nova (Python) counts them.
@@ -29,6 +30,10 @@ export const hostProtocol = defineProtocol('host', {
         boot_id: Type.Optional(text(64)),
         /** The compute node's address (Nova's my_ip), shown as the hypervisor's host_ip. */
         host_ip: Type.Optional(text(64)),
+        /** RAM kept back for the host itself (Nova's reserved_host_memory_mb). */
+        reserved_memory_mb: Type.Optional(count()),
+        /** The host CPU as the hypervisor describes it, JSON (Nova's cpu_info). */
+        cpu_info: Type.Optional(Chars(2, 65_535)),
       },
       { additionalProperties: false },
     ),
@@ -77,4 +82,5 @@ export const hostProtocol = defineProtocol('host', {
   uptime: { durable: false, payload: empty() },
   get: { durable: false, payload: empty() },
   ...powerMessages,
+  ...syncMessages,
 });

@@ -3,7 +3,7 @@ import { ref } from '../../runtime/ref.js';
 import type { InstanceRow } from '../../models/instance.js';
 import type { LibvirtConnection } from '../../drivers/libvirt/connection.js';
 import { PowerState } from '../../drivers/libvirt/power-state.js';
-import { specOf } from './domain-spec.js';
+import { sourceOf, type RealGuests } from './domain-spec.js';
 
 /** Servers whose guests are not running by their owner's choice: a hypervisor restart must not start them. */
 const POWERED_DOWN = ['stopped', 'paused', 'suspended'];
@@ -28,6 +28,7 @@ export async function reconcile(
   instances: InstanceRow[],
   rebooted: boolean,
   ctx: HandlerContext,
+  real?: RealGuests,
 ): Promise<Reconciled> {
   const domains = new Map((await hypervisor.domains()).map((d) => [d.uuid, d]));
   let adopted = 0,
@@ -47,12 +48,12 @@ export async function reconcile(
       adopted++;
       sync(instance, domain.powerState);
     } else if (rebooted && instance.vm_state === 'active') {
-      const started = await hypervisor.ensureRunning(specOf(instance, hypervisor.uri));
+      const started = await hypervisor.ensureRunning(sourceOf(instance, real));
       resumed++;
       sync(instance, started.powerState);
     } else if (rebooted && POWERED_DOWN.includes(instance.vm_state)) {
       // Defined again but left off: a stopped server stays stopped, a suspended one keeps its saved memory.
-      const defined = await hypervisor.define(specOf(instance, hypervisor.uri));
+      const defined = await hypervisor.define(sourceOf(instance, real));
       redefined++;
       sync(instance, defined.powerState);
     } else if (instance.vm_state === 'active') {

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VIR_DOMAIN_STATE as DomainState, VIR_DOMAIN_UNDEFINE, VirtConnection, type VirtDomain } from './virt.js';
-import { domainXml, type DomainSpec } from './domain-xml.js';
+import { domainXml, shutdownTimeoutOf, type DomainSpec } from './domain-xml.js';
+import { cpuInfoOf } from './cpu-info.js';
 import { hypervisorIdentity, type HypervisorIdentity } from './hypervisor-version.js';
 import { PowerState, powerStateOf } from './power-state.js';
 import { classify, hasCode, HypervisorUnavailable, isConnectionLost, LibvirtFault, VIR_ERR, VIR_FROM } from './errors.js';
@@ -12,6 +13,9 @@ export interface DomainStatus {
   readonly id: number | null;
   readonly powerState: number;
 }
+
+/** A domain to define if the hypervisor has none: its spec, or how to make it (copying a disk, say) only then. */
+export type DomainSource = DomainSpec | { readonly uuid: string; make(): Promise<DomainSpec> };
 
 export interface NodeCapacity {
   readonly hostname: string;
@@ -33,21 +37,35 @@ export class LibvirtConnection {
   private hypervisor: VirtConnection | undefined;
   private opening: Promise<VirtConnection> | undefined;
 
-  constructor(readonly uri: string) {}
+  /** libvirt's test driver (a simulated host), whose daemon forgets everything when it restarts. */
+  private readonly simulated: boolean;
 
-  /** Defines and starts the domain unless it already runs; answers its status. */
-  async ensureRunning(spec: DomainSpec): Promise<DomainStatus> {
+  constructor(readonly uri: string) {
+    this.simulated = uri.startsWith('test');
+  }
+
+  /**
+   * Starts the domain unless it already runs, defining it first only if the hypervisor has none: a guest once
+   * defined keeps its definition (its consoles' ports and password), as Nova never redefines a running guest.
+   */
+  async ensureRunning(source: DomainSource): Promise<DomainStatus> {
     return this.call(async (h) => {
-      // Defining again what is defined already is harmless, and cheaper than a lookup that fails for every new domain.
-      const domain = await h.defineXML(domainXml(spec));
+      const domain = await this.definedOrNew(h, source);
       await startUnlessRunning(domain);
-      return { uuid: spec.uuid, id: await domain.id(), powerState: PowerState.RUNNING };
+      return { uuid: source.uuid, id: await domain.id(), powerState: PowerState.RUNNING };
     });
   }
 
-  /** Defines the domain without starting it (one defined already keeps its state). */
-  async define(spec: DomainSpec): Promise<DomainStatus> {
-    return this.call(async (h) => statusOf(spec.uuid, await h.defineXML(domainXml(spec))));
+  /** Defines the domain without starting it (one defined already keeps its state and definition). */
+  async define(source: DomainSource): Promise<DomainStatus> {
+    return this.call(async (h) => statusOf(source.uuid, await this.definedOrNew(h, source)));
+  }
+
+  private async definedOrNew(h: VirtConnection, source: DomainSource): Promise<VirtDomain> {
+    const found = await this.lookup(h, source.uuid);
+    if (found) return found;
+    const spec = 'make' in source ? await source.make() : source;
+    return h.defineXML(domainXml(spec));
   }
 
   /** Destroys and undefines the domain; a domain already gone is success. */
@@ -110,14 +128,18 @@ export class LibvirtConnection {
   }
 
   /**
-   * Saves the guest's memory to `file` and stops it (virDomainSave; Nova's libvirt driver uses a
-   * managed save, which the binding now has, for a later issue to switch to). A domain shut off with its
-   * file in place is saved already.
+   * Saves the guest's memory and stops it. A real hypervisor keeps it as a managed save (Nova's suspend), which
+   * outlives a restart of its daemon and which the next start resumes; the test driver forgets a managed save
+   * when its daemon restarts, so a simulated guest's memory goes to `file`. Saved already is success.
    */
   async save(uuid: string, file: string): Promise<DomainStatus> {
     return this.required(
       uuid,
       await this.onDomain(uuid, async (d) => {
+        if (!this.simulated) {
+          if ((await d.info()).state !== DomainState.SHUTOFF || !(await d.hasManagedSaveImage())) await d.managedSave();
+          return;
+        }
         if ((await d.info()).state === DomainState.SHUTOFF && existsSync(file)) return;
         mkdirSync(dirname(file), { recursive: true });
         await d.save(file);
@@ -125,8 +147,20 @@ export class LibvirtConnection {
     );
   }
 
-  /** Brings a saved guest back from `file` (virDomainRestore), then drops the file; without one, starts it afresh. */
-  async restore(spec: DomainSpec, file: string): Promise<DomainStatus> {
+  /** Whether the hypervisor holds a managed save of the guest. */
+  async hasManagedSave(uuid: string): Promise<boolean> {
+    return this.call(async (h) => {
+      const domain = await this.lookup(h, uuid);
+      return domain ? domain.hasManagedSaveImage() : false;
+    });
+  }
+
+  /**
+   * Brings a saved guest back: a real one from its managed save (starting the domain restores it), a simulated one
+   * from `file`, which is then dropped; without a saved image, the guest starts afresh.
+   */
+  async restore(spec: DomainSource, file: string): Promise<DomainStatus> {
+    if (!this.simulated) return this.ensureRunning(spec);
     const running = await this.call(async (h) => {
       const domain = await this.lookup(h, spec.uuid);
       const state = domain ? (await domain.info()).state : undefined;
@@ -162,6 +196,28 @@ export class LibvirtConnection {
     return this.call(async (h) => {
       const info = await h.nodeInfo();
       return { hostname: await h.hostname(), vcpus: info.cpus, memoryMb: Math.floor(info.memoryKiB / 1024) };
+    });
+  }
+
+  /** The clean-shutdown timeout the guest's definition carries (its image's os_shutdown_timeout), if any. */
+  async shutdownTimeoutS(uuid: string): Promise<number | undefined> {
+    return this.call(async (h) => {
+      const domain = await this.lookup(h, uuid);
+      return domain ? shutdownTimeoutOf(await domain.xml()) : undefined;
+    });
+  }
+
+  /** The host CPU as Nova's cpu_info shows it. */
+  async cpuInfo(): Promise<Record<string, unknown>> {
+    return this.call(async (h) => cpuInfoOf(await h.capabilities()));
+  }
+
+  /** Drops a managed save, as a hard reboot does (Nova defines the guest afresh rather than resuming it). */
+  async discardSave(uuid: string): Promise<void> {
+    if (this.simulated) return;
+    await this.call(async (h) => {
+      const domain = await this.lookup(h, uuid);
+      if (domain && (await domain.hasManagedSaveImage())) await domain.managedSaveRemove();
     });
   }
 

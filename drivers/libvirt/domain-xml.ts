@@ -18,6 +18,17 @@ export interface DomainSpec {
   readonly serial?: SerialConsole;
   /** The graphical consoles: VNC with a password, and SPICE. */
   readonly graphics?: GraphicalConsoles;
+  /** How long a clean shutdown of this guest may take (its image's os_shutdown_timeout), kept in the domain's metadata. */
+  readonly shutdownTimeoutS?: number;
+}
+
+/** The namespace of what Stratus keeps in a domain's <metadata>. */
+export const METADATA_NS = 'https://stratus.invalid/xmlns/instance/1';
+
+/** The clean-shutdown timeout a domain's XML carries, if any. */
+export function shutdownTimeoutOf(xml: string): number | undefined {
+  const found = /<(?:\w+:)?shutdown-timeout>(\d+)</.exec(xml)?.[1];
+  return found === undefined ? undefined : Number(found);
 }
 
 export interface VolumeDisk {
@@ -56,8 +67,17 @@ export function domainXml(spec: DomainSpec): string {
   return (
     `<domain type='${spec.type}'><name>${name}</name><uuid>${name}</uuid>` +
     `<memory unit='MiB'>${whole('memoryMb', spec.memoryMb)}</memory><vcpu>${whole('vcpus', spec.vcpus)}</vcpu>` +
+    metadata(spec) +
     `<features><acpi/><apic/></features><os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>${lifecycle}` +
     `${spec.type === 'test' ? '' : devices(spec)}</domain>`
+  );
+}
+
+function metadata(spec: DomainSpec): string {
+  if (spec.shutdownTimeoutS === undefined) return '';
+  return (
+    `<metadata><stratus:instance xmlns:stratus='${METADATA_NS}'>` +
+    `<stratus:shutdown-timeout>${whole('shutdownTimeoutS', spec.shutdownTimeoutS)}</stratus:shutdown-timeout></stratus:instance></metadata>`
   );
 }
 

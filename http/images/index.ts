@@ -73,7 +73,13 @@ export async function registerTinyImage(s: ImageServices, owner: string, logger:
       created_at: now,
       updated_at: now,
     },
-    properties: { hw_firmware_type: 'bios', os_distro: 'stratus-tiny', description: 'Boots, prints STRATUS-TINY on COM1 and the screen, then idles' },
+    properties: {
+      hw_firmware_type: 'bios',
+      os_distro: 'stratus-tiny',
+      description: 'Boots, prints STRATUS-TINY on COM1 and the screen, then idles',
+      // It has no ACPI: a clean shutdown would only wait out Nova's 60 s before the guest is destroyed.
+      os_shutdown_timeout: '3',
+    },
     tags: ['stratus'],
   });
   logger.info({ image: TINY_IMAGE_ID }, 'registered the stratus-tiny image');

@@ -36,6 +36,7 @@ export interface HostReplies {
   forceDown: HostRow;
   get: HostRow;
   uptime: { uptime: string };
+  consoleOutput: { output: string };
   deregister: Record<string, never>;
 }
 

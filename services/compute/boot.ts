@@ -178,7 +178,8 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
           flavor_extra_specs: extraSpecs,
           image_ref: image.id,
           key_name: keyName,
-          availability_zone: zone ?? null,
+          // Nova's default_schedule_zone for a boot that names no zone and no host.
+          availability_zone: zone ?? (destination ? null : d.defaultScheduleZone || null),
           reservation_id: reservation.id,
           launch_index: index,
           scheduler: d.scheduler(ids[index]),

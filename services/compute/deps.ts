@@ -11,4 +11,6 @@ export interface ComputeDeps extends QuotaDeps {
    * UUID). Reached by (kind, id) through the runtime: it need not run on this node.
    */
   readonly scheduler: (key: string) => string;
+  /** The zone of a boot that names none (Nova's default_schedule_zone); empty or absent: any zone. */
+  readonly defaultScheduleZone?: string;
 }

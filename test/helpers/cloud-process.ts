@@ -23,7 +23,8 @@ export interface CloudProcess {
 /** Runs `stratus <args>` as its own process, collecting its JSON log lines. */
 export function stratusProcess(args: string[], env: Record<string, string>, entry: Entry = 'product'): CloudProcess {
   const child = spawn(process.execPath, ['--import=tsx', ENTRIES[entry], ...args], {
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...env },
+    // Test clouds run simulated hosts only unless a test asks for the real one: no private QEMU daemon to pay for.
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', STRATUS_LIBVIRT_REAL_HOST: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, any>> = [];

@@ -63,6 +63,8 @@ export async function startComputeCloud(
       identity: { cloudsYaml: join(dir, 'clouds.yaml') },
       log: { level: 'silent' },
       ...overrides,
+      // Simulated hosts only unless the test asks for the real one: no private QEMU daemon to pay for.
+      libvirt: { realHost: false, ...overrides.libvirt },
     },
   });
   const logger = silentLogger();

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { powerAction, type PowerAction } from '../../../services/compute/servers.js';
+import { consoleOutput } from '../../../services/compute/console-output.js';
 import { badRequest } from '../errors.js';
 import { checkBody, type Schema } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
@@ -58,6 +59,14 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
 
   router.post('/servers/:id/action', async (ctx) => {
     const [name, value, body] = await actionOf(ctx);
+    if (name === 'os-getConsoleOutput') {
+      checkBody(schemas.consoleOutput, body);
+      const length = (value as { length?: number | string | null }).length;
+      // Nova takes the number as given (a string of digits too); null, like none, means all of it.
+      const lines = length === null || length === undefined ? undefined : Number(length);
+      ctx.body = { output: await consoleOutput(s, ctx.state, ctx.params.id, lines) };
+      return;
+    }
     // Own keys only: `toString` or `__proto__` name no action.
     const action = Object.hasOwn(SERVER_ACTIONS, name) ? SERVER_ACTIONS[name] : undefined;
     if (!action) throw badRequest(`There is no such action: ${name}`);

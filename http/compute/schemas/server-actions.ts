@@ -34,3 +34,17 @@ export const lock = (v: Microversion): Schema | undefined =>
         additionalProperties: false,
       }
     : undefined;
+
+/** os-getConsoleOutput (console_output.py): `length` a whole number from -1, as a number or a string, or null. */
+export const consoleOutput: Schema = {
+  type: 'object',
+  properties: {
+    'os-getConsoleOutput': {
+      type: 'object',
+      properties: { length: { type: ['integer', 'string', 'null'], pattern: '^-?[0-9]+$', minimum: -1 } },
+      additionalProperties: false,
+    },
+  },
+  required: ['os-getConsoleOutput'],
+  additionalProperties: false,
+};

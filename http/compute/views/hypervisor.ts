@@ -34,6 +34,18 @@ export function withServers<T extends object>(view: T, f: HypervisorFacts, v: Mi
   return asked && v.atLeast('2.75') ? { ...view, servers: [] } : view;
 }
 
+/** RAM in use as Nova's resource tracker counts it: the guests' and what is reserved for the host. */
+const memoryUsed = (h: HostRow) => h.memory_mb_used + (h.reserved_memory_mb ?? 0);
+
+function cpuInfo(h: HostRow): object {
+  if (!h.cpu_info) return {};
+  try {
+    return JSON.parse(h.cpu_info) as object;
+  } catch {
+    return {};
+  }
+}
+
 /** The detail view: resource figures before 2.88 (cpu_info a JSON string before 2.28), uptime from 2.88. */
 export function hypervisorDetail(f: HypervisorFacts, v: Microversion) {
   const h = f.row;
@@ -54,15 +66,15 @@ export function hypervisorDetail(f: HypervisorFacts, v: Microversion) {
     memory_mb: h.memory_mb,
     local_gb: h.local_gb,
     vcpus_used: h.vcpus_used,
-    memory_mb_used: h.memory_mb_used,
+    memory_mb_used: memoryUsed(h),
     local_gb_used: h.local_gb_used,
-    free_ram_mb: h.memory_mb - h.memory_mb_used,
+    free_ram_mb: h.memory_mb - memoryUsed(h),
     free_disk_gb: h.local_gb - h.local_gb_used,
     current_workload: f.workload ?? 0,
     running_vms: h.running_vms,
     disk_available_least: h.local_gb - h.local_gb_used,
-    // Stratus reports no CPU model or features for its hosts: Nova's empty cpu_info.
-    cpu_info: v.atLeast('2.28') ? {} : '{}',
+    // A real hypervisor's CPU as it describes it; a simulated host has none to tell (Nova's empty cpu_info).
+    cpu_info: v.atLeast('2.28') ? cpuInfo(h) : JSON.stringify(cpuInfo(h)),
   };
 }
 
@@ -76,9 +88,9 @@ export function hypervisorStatistics(hosts: readonly HostRow[], workload: (h: Ho
     memory_mb: sum((h) => h.memory_mb),
     local_gb: sum((h) => h.local_gb),
     vcpus_used: sum((h) => h.vcpus_used),
-    memory_mb_used: sum((h) => h.memory_mb_used),
+    memory_mb_used: sum(memoryUsed),
     local_gb_used: sum((h) => h.local_gb_used),
-    free_ram_mb: sum((h) => h.memory_mb - h.memory_mb_used),
+    free_ram_mb: sum((h) => h.memory_mb - memoryUsed(h)),
     free_disk_gb: sum((h) => h.local_gb - h.local_gb_used),
     current_workload: sum(workload),
     running_vms: sum((h) => h.running_vms),

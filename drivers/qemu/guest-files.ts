@@ -1,0 +1,81 @@
+import { copyFile, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DomainSpec } from '../libvirt/domain-xml.js';
+import { writeFileDurably } from '../fs/durable-write.js';
+import { diskCacheFor } from './disk-cache.js';
+import { pickSerialPort, type PortRange } from './serial-ports.js';
+import { vncPassword } from './vnc-password.js';
+
+// A real guest's folder, <instances>/<uuid>/ (Nova's instances_path): its disk, its console log (written by the
+// private virtlogd) and the serial console port it was given, so that no two guests of the host share one.
+
+export interface GuestSettings {
+  /** Absolute: the daemon and QEMU open these paths from their own working directories. */
+  readonly instancesDir: string;
+  readonly virtType: 'kvm' | 'qemu';
+  /** Where the guest's consoles listen (VNC, SPICE and the serial console's TCP server). */
+  readonly listen: string;
+  readonly serialPorts: PortRange;
+}
+
+export interface NewGuest {
+  readonly uuid: string;
+  readonly memoryMb: number;
+  readonly vcpus: number;
+  /** The image whose bytes become the guest's disk (a plain copy). */
+  readonly imagePath: string;
+  readonly shutdownTimeoutS?: number;
+}
+
+const folderOf = (s: GuestSettings, uuid: string) => join(s.instancesDir, uuid);
+export const consoleLogOf = (s: GuestSettings, uuid: string) => join(folderOf(s, uuid), 'console.log');
+
+/** The ports given to this host's guests, running or not (QEMU binds a port only while its guest runs). */
+async function assignedPorts(s: GuestSettings, except: string): Promise<Set<number>> {
+  const ports = new Set<number>();
+  const folders = await readdir(s.instancesDir).catch(() => [] as string[]);
+  for (const uuid of folders) {
+    if (uuid === except) continue;
+    const port = Number(await readFile(join(s.instancesDir, uuid, 'serial-port'), 'utf8').catch(() => ''));
+    if (port > 0) ports.add(port);
+  }
+  return ports;
+}
+
+/**
+ * Makes what a new guest needs and answers its domain: the disk copied from the image (through a temporary
+ * name, so a crash mid-copy leaves no half disk), a serial port of its own and a fresh VNC password. Run again
+ * for the same guest (its domain was never defined), it keeps the disk and port made the first time.
+ */
+export async function prepareGuest(s: GuestSettings, g: NewGuest): Promise<DomainSpec> {
+  const folder = folderOf(s, g.uuid);
+  await mkdir(folder, { recursive: true });
+  const disk = join(folder, 'disk');
+  if (!existsSync(disk)) {
+    await copyFile(g.imagePath, `${disk}.part`);
+    await rename(`${disk}.part`, disk);
+  }
+  const portFile = join(folder, 'serial-port');
+  let port = Number(await readFile(portFile, 'utf8').catch(() => ''));
+  if (!(port > 0)) {
+    port = await pickSerialPort(s.listen, await assignedPorts(s, g.uuid), s.serialPorts);
+    writeFileDurably(portFile, String(port), { mode: 0o644 });
+  }
+  return {
+    uuid: g.uuid,
+    memoryMb: g.memoryMb,
+    vcpus: g.vcpus,
+    type: s.virtType,
+    diskPath: disk,
+    diskCache: diskCacheFor(folder),
+    serial: { host: s.listen, port, logPath: consoleLogOf(s, g.uuid) },
+    graphics: { listen: s.listen, vncPassword: vncPassword() },
+    ...(g.shutdownTimeoutS !== undefined ? { shutdownTimeoutS: g.shutdownTimeoutS } : {}),
+  };
+}
+
+/** Removes a deleted guest's folder: its disk, console logs and port. */
+export async function removeGuest(s: GuestSettings, uuid: string): Promise<void> {
+  await rm(folderOf(s, uuid), { recursive: true, force: true });
+}
