@@ -51,7 +51,7 @@ async function syncGuests(deps: SyncDeps, host: HostRow, ctx: HandlerContext, on
 
 /** Nova's tail of the console log: `length` lines from the end (its slice, -1 included), ASCII with the rest replaced. */
 export function novaTail(text: string, length?: number): string {
-  const ascii = text.replace(/[^\x00-\x7f]/g, '\ufffd');
+  const ascii = text.replace(/[^\p{ASCII}]/gu, '\ufffd');
   if (length === undefined) return ascii;
   if (length === 0) return '';
   return ascii.split('\n').slice(-length).join('\n');

@@ -7,6 +7,7 @@ import { findServer } from './servers.js';
 // Nova's get_console_output: the tail of the guest's serial console log, read on its compute host.
 
 // Nova removes these from the output (its API once answered in XML too); tab and newline stay.
+// eslint-disable-next-line no-control-regex -- control characters are what it matches
 const CONTROL = /[\x00-\x08\x0B-\x1F]/g;
 
 /** The server's console output, `length` lines from its end when given. */
