@@ -221,6 +221,11 @@ export const ConfigSchema = Type.Object(
         0,
         'TEST-ONLY (refused outside the test harness): the cluster protocol version this node announces; 0: its own (a node of another release, without building one)',
       ),
+      dropEventsFile: Type.String({
+        default: '',
+        description:
+          'TEST-ONLY (refused outside the test harness): while this file exists, real hypervisors’ lifecycle events are dropped (as if their event connection were cut), so only the periodic sync sees changes',
+      }),
       spawnDelayMs: ms(
         0,
         0,

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
@@ -178,6 +178,7 @@ export async function startCloud(
     retryMs: config.timeouts.hypervisorRetryMs,
     keepAliveInterval: config.qemu.keepaliveIntervalS,
     keepAliveCount: config.qemu.keepaliveCount,
+    ...(config.faults.dropEventsFile ? { dropEvents: () => existsSync(config.faults.dropEventsFile) } : {}),
   });
   const cluster = await membership.join(node, db, self);
   const metrics = createMetrics(node);

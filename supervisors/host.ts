@@ -46,7 +46,7 @@ export function syncHosts(node: ActorNode, hosts: readonly string[], intervalMs:
 export function watchHosts(
   node: ActorNode,
   hosts: ReadonlyArray<{ name: string; uri: string }>,
-  settings: { retryMs: number; keepAliveInterval: number; keepAliveCount: number },
+  settings: { retryMs: number; keepAliveInterval: number; keepAliveCount: number; dropEvents?: () => boolean },
 ): () => Promise<void> {
   const stops = hosts.map((h) =>
     watchHypervisor({

@@ -15,6 +15,8 @@ export interface WatchOptions {
   readonly retryMs: number;
   readonly keepAliveInterval: number;
   readonly keepAliveCount: number;
+  /** TEST-ONLY fault hook: events are dropped while it says so, as if the event connection were cut. */
+  readonly dropEvents?: () => boolean;
 }
 
 const REASONS = Object.fromEntries(Object.entries(VIR_CONNECT_CLOSE_REASON).map(([name, n]) => [n, name.toLowerCase()]));
@@ -33,7 +35,9 @@ export function watchHypervisor(o: WatchOptions): () => Promise<void> {
       const c = await VirtConnection.open(o.uri, { lifecycle: true, keepAliveInterval: o.keepAliveInterval, keepAliveCount: o.keepAliveCount });
       if (stopped) return void (await c.close());
       connection = c;
-      c.onLifecycle((e) => o.tell('domainEvent', { instance_uuid: e.uuid, event: e.event, detail: e.detail }));
+      c.onLifecycle((e) => {
+        if (!o.dropEvents?.()) o.tell('domainEvent', { instance_uuid: e.uuid, event: e.event, detail: e.detail });
+      });
       c.onClose((reason) => {
         if (stopped || connection !== c) return;
         connection = undefined;
