@@ -5,6 +5,9 @@ export type { Logger };
 // Fields that carry credentials or a user's secrets, wherever a log call puts them (top level or one object down).
 const SECRET_FIELDS = [
   'password',
+  // A guest's VNC password, in a domain spec or its XML's attribute name.
+  'vncPassword',
+  'passwd',
   'adminPass',
   'user_data',
   'userData',

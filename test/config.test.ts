@@ -60,7 +60,13 @@ test('hosts are configured one by one as JSON; a malformed list names the key', 
 });
 
 test('test-only fault hooks are refused unless the test harness allows them, each named with its source', (t) => {
-  t.deepEqual(loadConfig({ cwd, env: {} }).faults, { spawnFailHosts: [], ignoreShutdownHosts: [], clusterProtocolVersion: 0, spawnDelayMs: 0 });
+  t.deepEqual(loadConfig({ cwd, env: {} }).faults, {
+    spawnFailHosts: [],
+    ignoreShutdownHosts: [],
+    clusterProtocolVersion: 0,
+    dropEventsFile: '',
+    spawnDelayMs: 0,
+  });
   t.deepEqual(problems({ STRATUS_FAULTS_SPAWN_FAIL_HOSTS: 'compute-1' }, { faults: { ignoreShutdownHosts: ['compute-2'] } }), [
     'faults.spawnFailHosts (env STRATUS_FAULTS_SPAWN_FAIL_HOSTS): a test-only fault hook, refused outside the test harness (test/harness/stratus-test.ts); got ["compute-1"]',
     'faults.ignoreShutdownHosts (override): a test-only fault hook, refused outside the test harness (test/harness/stratus-test.ts); got ["compute-2"]',
