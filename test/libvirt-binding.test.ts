@@ -2,6 +2,9 @@
 // behind a private libvirtd like a simulated host's, where another client's actions and the daemon's death
 // reach us as events.
 import test from 'ava';
+import { lockedSerial } from './helpers/machine-lock.js';
+import { onPostgres } from './helpers/database.js';
+import { ensureQemuHypervisor, stopQemuHypervisor } from '../drivers/qemu/daemon.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -364,104 +367,71 @@ test('open connections, their event thread and callbacks neither keep Node alive
   t.deepEqual(workers, { code: 0, signal: null, stdout: 'after workers\n' });
 });
 
-// A private QEMU-driver libvirtd (platform notes §8): in a mount namespace of its own, private folders over
-// /etc/libvirt, /run/libvirt, /var/lib, /var/cache and /var/log, and copies of /etc/passwd and /etc/group that
-// add the libvirt-qemu user the QEMU driver resolves at start; nothing outside `dir` changes. Its socket is in
-// `dir`, reachable from outside the namespace. Guests run as root under TCG, diskless.
-const QEMU_DAEMON_SCRIPT = String.raw`
-set -eu
-D=$1
-mkdir -p "$D"/etc "$D"/run "$D"/varlib "$D"/varcache "$D"/varlog "$D"/sock
-cp /etc/passwd "$D/passwd"; cp /etc/group "$D/group"
-grep -q '^libvirt-qemu:' "$D/group" || echo 'libvirt-qemu:x:64055:' >> "$D/group"
-grep -q '^libvirt-qemu:' "$D/passwd" || echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >> "$D/passwd"
-printf '%s\n' 'user = "root"' 'group = "root"' 'dynamic_ownership = 0' 'remember_owner = 0' 'security_driver = "none"' \
-  'stdio_handler = "file"' > "$D/etc/qemu.conf"
-printf '%s\n' "unix_sock_dir = \"$D/sock\"" 'auth_unix_rw = "none"' 'auth_unix_ro = "none"' \
-  "log_outputs = \"3:file:$D/libvirtd.log\"" > "$D/etc/libvirtd.conf"
-exec unshare --mount --propagation private bash -c '
-  set -e
-  D=$1
-  mount --bind "$D/etc" /etc/libvirt
-  mount --bind "$D/run" /run/libvirt
-  mount --bind "$D/varlib" /var/lib
-  mount --bind "$D/varcache" /var/cache
-  mount --bind "$D/varlog" /var/log
-  mount --bind "$D/passwd" /etc/passwd
-  mount --bind "$D/group" /etc/group
-  exec libvirtd -d -f "$D/etc/libvirtd.conf" -p "$D/libvirtd.pid"
-' qemu-libvirtd "$D"
-`;
-
+// A private QEMU-driver libvirtd as the real host runs one (drivers/qemu/daemon.ts): guests run as root under TCG.
 const qemuReady =
   process.getuid?.() === 0 &&
   existsSync('/usr/bin/qemu-system-x86_64') &&
   existsSync('/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so') &&
-  existsSync('/run/libvirt') &&
   existsSync('/usr/bin/unshare');
 
-(qemuReady ? test : test.skip)(
-  'on a private QEMU libvirtd: reboot, reset, ACPI shutdown, managed save and restore, graceful destroy, each with its events',
-  async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'virt-qemu-'));
-    const pidFile = join(dir, 'libvirtd.pid');
+// A real-guest test: the SQLite pass only, never beside another real-guest or multi-process suite.
+lockedSerial(
+  test.serial,
+  test.serial.skip,
+  qemuReady && !onPostgres(),
+)('on a private QEMU libvirtd: reboot, reset, ACPI shutdown, managed save and restore, graceful destroy, each with its events', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'virt-qemu-'));
+  try {
+    const daemon = await ensureQemuHypervisor(dir, { capabilityCacheDir: join(tmpdir(), 'stratus-qemu-capabilities') });
+    const connection = await VirtConnection.open(daemon.uri);
     try {
-      await run('bash', ['-c', QEMU_DAEMON_SCRIPT, 'qemu-libvirtd', dir]);
-      // The first connection waits for the QEMU capability probe (about 8 s here).
-      const connection = await VirtConnection.open(`qemu+unix:///system?socket=${join(dir, 'sock', 'libvirt-sock')}`);
-      try {
-        t.is((await connection.version()).type, 'QEMU');
-        const { uuid, xml } = domain('qemu');
-        const events = recorder(connection, uuid);
-        const d = await connection.defineXML(
-          xml
-            .replace('<os>', '<features><acpi/><apic/></features><os>')
-            .replace("<type arch='x86_64'>", "<type arch='x86_64' machine='pc'>")
-            .replace('</domain>', '<devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>'),
-        );
-        await d.create();
-        await events.heard([STARTED, DETAIL.STARTED.BOOTED]);
-        t.is(typeof (await d.id()), 'number');
+      t.is((await connection.version()).type, 'QEMU');
+      const { uuid, xml } = domain('qemu');
+      const events = recorder(connection, uuid);
+      const d = await connection.defineXML(
+        xml
+          .replace('<os>', '<features><acpi/><apic/></features><os>')
+          .replace("<type arch='x86_64'>", "<type arch='x86_64' machine='pc'>")
+          .replace('</domain>', '<devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>'),
+      );
+      await d.create();
+      await events.heard([STARTED, DETAIL.STARTED.BOOTED]);
+      t.is(typeof (await d.id()), 'number');
 
-        await d.reboot(VIR_DOMAIN_REBOOT.ACPI_POWER_BTN);
-        await d.reset();
-        await d.shutdown(VIR_DOMAIN_SHUTDOWN.ACPI_POWER_BTN); // asked of a guest with no OS: it stays up
-        t.like(
-          await rejection(t, d.reboot(VIR_DOMAIN_REBOOT.GUEST_AGENT)),
-          { code: VIR_ERR.ARGUMENT_UNSUPPORTED, domain: VIR_FROM.QEMU },
-          'no guest agent configured',
-        );
-        t.like(await d.info(), { state: VIR_DOMAIN_STATE.RUNNING, maxMemKiB: 65536 });
+      await d.reboot(VIR_DOMAIN_REBOOT.ACPI_POWER_BTN);
+      await d.reset();
+      await d.shutdown(VIR_DOMAIN_SHUTDOWN.ACPI_POWER_BTN); // asked of a guest with no OS: it stays up
+      t.like(
+        await rejection(t, d.reboot(VIR_DOMAIN_REBOOT.GUEST_AGENT)),
+        { code: VIR_ERR.ARGUMENT_UNSUPPORTED, domain: VIR_FROM.QEMU },
+        'no guest agent configured',
+      );
+      t.like(await d.info(), { state: VIR_DOMAIN_STATE.RUNNING, maxMemKiB: 65536 });
 
-        await d.managedSave();
-        await events.heard([STOPPED, DETAIL.STOPPED.SAVED]);
-        t.true(await d.hasManagedSaveImage());
-        t.like(await d.info(), { state: VIR_DOMAIN_STATE.SHUTOFF });
-        await d.create();
-        await eventually(() => events.pairs().some(([e, detail]) => e === STARTED && detail === DETAIL.STARTED.RESTORED), 10_000);
-        t.false(await d.hasManagedSaveImage(), 'the start restored the image and dropped it');
+      await d.managedSave();
+      await events.heard([STOPPED, DETAIL.STOPPED.SAVED]);
+      t.true(await d.hasManagedSaveImage());
+      t.like(await d.info(), { state: VIR_DOMAIN_STATE.SHUTOFF });
+      await d.create();
+      await eventually(() => events.pairs().some(([e, detail]) => e === STARTED && detail === DETAIL.STARTED.RESTORED), 10_000);
+      t.false(await d.hasManagedSaveImage(), 'the start restored the image and dropped it');
 
-        await d.destroy(VIR_DOMAIN_DESTROY.GRACEFUL);
-        await events.heard([STOPPED, DETAIL.STOPPED.DESTROYED]);
-        await d.undefine(VIR_DOMAIN_UNDEFINE.MANAGED_SAVE | VIR_DOMAIN_UNDEFINE.NVRAM);
-        await events.heard([UNDEFINED, DETAIL.UNDEFINED.REMOVED]);
-      } finally {
-        // A guest left running would keep the daemon's mount namespace alive.
-        for (const d of await connection.listAllDomains(VIR_CONNECT_LIST_DOMAINS.ACTIVE).catch(() => [])) {
-          await connection
-            .lookupByUUID(d.uuid)
-            .then((x) => x.destroy())
-            .catch(() => undefined);
-        }
-        await connection.close();
-      }
+      await d.destroy(VIR_DOMAIN_DESTROY.GRACEFUL);
+      await events.heard([STOPPED, DETAIL.STOPPED.DESTROYED]);
+      await d.undefine(VIR_DOMAIN_UNDEFINE.MANAGED_SAVE | VIR_DOMAIN_UNDEFINE.NVRAM);
+      await events.heard([UNDEFINED, DETAIL.UNDEFINED.REMOVED]);
     } finally {
-      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
-      if (pid > 0 && alive(pid)) {
-        process.kill(pid, 'SIGTERM');
-        await eventually(() => !alive(pid), 10_000).catch(() => process.kill(pid, 'SIGKILL'));
+      // A guest left running would keep the daemon's mount namespace alive.
+      for (const d of await connection.listAllDomains(VIR_CONNECT_LIST_DOMAINS.ACTIVE).catch(() => [])) {
+        await connection
+          .lookupByUUID(d.uuid)
+          .then((x) => x.destroy())
+          .catch(() => undefined);
       }
-      rmSync(dir, { recursive: true, force: true });
+      await connection.close();
     }
-  },
-);
+  } finally {
+    await stopQemuHypervisor(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

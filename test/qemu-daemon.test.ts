@@ -1,4 +1,6 @@
 import test from 'ava';
+import { onPostgres } from './helpers/database.js';
+import { holdMachineLock } from './helpers/machine-lock.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -70,14 +72,25 @@ let a: QemuHypervisor;
 let qemuPid: number;
 let serialPort: number;
 
-test.after.always(async () => {
-  await stopQemuHypervisor(dirA);
-  await stopQemuHypervisor(dirB);
-  for (const pid of qemuPidsOf(uuid)) process.kill(pid, 'SIGKILL');
-  rmSync(root, { recursive: true, force: true });
+// A real-guest suite: the SQLite pass only, never beside another real-guest or multi-process suite.
+const serial = onPostgres() ? test.serial.skip : test.serial;
+let release = () => {};
+test.before(async () => {
+  if (!onPostgres()) release = await holdMachineLock();
 });
 
-test.serial('a private daemon boots a TCG guest of stratus-tiny: banner in the console log, QEMU with its -uuid, VNC with a password', async (t) => {
+test.after.always(async () => {
+  try {
+    await stopQemuHypervisor(dirA);
+    await stopQemuHypervisor(dirB);
+    for (const pid of qemuPidsOf(uuid)) process.kill(pid, 'SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  } finally {
+    release();
+  }
+});
+
+serial('a private daemon boots a TCG guest of stratus-tiny: banner in the console log, QEMU with its -uuid, VNC with a password', async (t) => {
   const started = Date.now();
   a = await ensureQemuHypervisor(dirA, options);
   t.log(`first start, capability probe included: ${Date.now() - started} ms`);
@@ -122,7 +135,7 @@ test.serial('a private daemon boots a TCG guest of stratus-tiny: banner in the c
   t.regex(live, /<graphics type='spice' port='\d+'/);
 });
 
-test.serial('nothing is written outside the state directory: libvirt’s files for the domain are in it instead', (t) => {
+serial('nothing is written outside the state directory: libvirt’s files for the domain are in it instead', (t) => {
   const outside = [`/etc/libvirt/qemu/${uuid}.xml`, `/var/log/libvirt/qemu/${uuid}.log`, `/run/libvirt/qemu/${uuid}.xml`];
   for (const file of outside) t.false(existsSync(file), `${file} exists on the machine`);
   const inside = [join(dirA, 'etc', 'qemu', `${uuid}.xml`), join(dirA, 'log', 'qemu', `${uuid}.log`), join(dirA, 'run', 'qemu', `${uuid}.xml`)];
@@ -130,7 +143,7 @@ test.serial('nothing is written outside the state directory: libvirt’s files f
   t.truthy(readdirSync(join(root, 'caps')).length, 'the capability cache went to the shared folder');
 });
 
-test.serial('ensuring it again reuses the running daemons: same boot id, the guest still there', async (t) => {
+serial('ensuring it again reuses the running daemons: same boot id, the guest still there', async (t) => {
   const started = Date.now();
   const again = await ensureQemuHypervisor(dirA, options);
   t.log(`reuse: ${Date.now() - started} ms`);
@@ -139,7 +152,7 @@ test.serial('ensuring it again reuses the running daemons: same boot id, the gue
   t.deepEqual(qemuPidsOf(uuid), [qemuPid]);
 });
 
-test.serial('kill -9 of libvirtd leaves the guest running; ensuring again starts libvirtd, which re-attaches it', async (t) => {
+serial('kill -9 of libvirtd leaves the guest running; ensuring again starts libvirtd, which re-attaches it', async (t) => {
   process.kill(a.pids.libvirtd, 'SIGKILL');
   await eventually(() => !alive(a.pids.libvirtd), 10_000);
   t.true(alive(qemuPid), 'QEMU outlives libvirtd');
@@ -156,7 +169,7 @@ test.serial('kill -9 of libvirtd leaves the guest running; ensuring again starts
   a = back;
 });
 
-test.serial('kill -9 of virtlogd: ensuring again starts virtlogd alone, in the same arrangement', async (t) => {
+serial('kill -9 of virtlogd: ensuring again starts virtlogd alone, in the same arrangement', async (t) => {
   process.kill(a.pids.virtlogd, 'SIGKILL');
   await eventually(() => !alive(a.pids.virtlogd), 10_000);
   const back = await ensureQemuHypervisor(dirA, options);
@@ -169,7 +182,7 @@ test.serial('kill -9 of virtlogd: ensuring again starts virtlogd alone, in the s
   a = back;
 });
 
-test.serial('two daemons in two directories never see each other’s domains', async (t) => {
+serial('two daemons in two directories never see each other’s domains', async (t) => {
   const b = await ensureQemuHypervisor(dirB, options);
   t.false(b.reused);
   t.not(b.uri, a.uri);
@@ -188,7 +201,7 @@ test.serial('two daemons in two directories never see each other’s domains', a
   await stopQemuHypervisor(dirB);
 });
 
-test.serial('stop ends the daemons and the guests; the next start is a new boot with the domain shut off', async (t) => {
+serial('stop ends the daemons and the guests; the next start is a new boot with the domain shut off', async (t) => {
   await stopQemuHypervisor(dirA);
   t.false(runningWith(a.pids.libvirtd, dirA));
   t.false(runningWith(a.pids.virtlogd, dirA));
@@ -203,7 +216,7 @@ test.serial('stop ends the daemons and the guests; the next start is a new boot 
   t.false(runningWith(next.pids.libvirtd, dirA));
 });
 
-test.serial('a state directory too deep for a unix socket path is refused with a clear message', async (t) => {
+serial('a state directory too deep for a unix socket path is refused with a clear message', async (t) => {
   const error = await t.throwsAsync(ensureQemuHypervisor(join('/tmp', 'd'.repeat(90), 'hv')));
   t.regex(error.message, /longer than 107 bytes: choose a shorter stateDir/);
 });

@@ -9,6 +9,7 @@ import { at, bootActive, startComputeCloud, type ComputeCloud } from './helpers/
 import { eventually } from './helpers/drive.js';
 import { onPostgres } from './helpers/database.js';
 import { qemuPidOf } from './helpers/qemu.js';
+import { holdMachineLock } from './helpers/machine-lock.js';
 
 // The real host: a private QEMU libvirtd under the cloud's state directory, stratus-tiny guests under TCG, driven
 // through the API and observed on the real processes and the daemon. The SQLite pass only: real guests are slow
@@ -43,8 +44,11 @@ const banners = (id: string) => {
 };
 const domainState = async (id: string) => (await hv.status(id))?.powerState;
 
+let release = () => {};
 test.before(async () => {
   if (onPostgres()) return;
+  // Never beside another real-guest or multi-process suite: TCG guests and leases share two cores.
+  release = await holdMachineLock();
   const dir = join(tmpdir(), `stratus-drop-${process.pid}`);
   dropEvents = `${dir}-events`;
   c = await startComputeCloud('qemu-host', {
@@ -58,12 +62,16 @@ test.before(async () => {
   hv = new LibvirtConnection(c.cloud.hosts.find((h) => h.name === host)!.uri);
 });
 test.after.always(async () => {
-  if (!c) return;
-  rmSync(dropEvents, { force: true });
-  await hv.close();
-  await c.stop();
-  // A graceful stop leaves real guests running, as stopping nova-compute does: the test stops the daemon itself.
-  await stopQemuHypervisor(qemuDir);
+  try {
+    if (!c) return;
+    rmSync(dropEvents, { force: true });
+    await hv.close();
+    await c.stop();
+    // A graceful stop leaves real guests running, as stopping nova-compute does: the test stops the daemon itself.
+    await stopQemuHypervisor(qemuDir);
+  } finally {
+    release();
+  }
 });
 
 let id: string;

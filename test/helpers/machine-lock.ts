@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-// The multi-process cluster tests start several node processes each and time leases in real time: two of them at
+// The multi-process cluster tests and the real-guest suites start several processes each and time leases in real time: two of them at
 // once on a 2-core machine would starve each other's leases. Each takes this machine-wide lock for its duration
 // (ava runs test files in parallel; `test.serial` orders only the tests of one file).
 
@@ -58,4 +58,11 @@ export function lockedSerial(serial: Register, skip: Register, enabled: boolean)
           await run(t);
         })
       : skip(title, run);
+}
+
+/** Takes the lock for a whole file (its `before` hook), answering how to let it go (its `after.always`). */
+export async function holdMachineLock(waitMs = 600_000): Promise<() => void> {
+  let release = () => {};
+  await machineLock({ teardown: (fn: () => void) => (release = fn) } as unknown as ExecutionContext, waitMs);
+  return release;
 }
