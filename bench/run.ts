@@ -7,6 +7,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   actions: async () => (await import('./actions.js')).run(),
   hostile: async () => (await import('./hostile.js')).run(),
   cluster: async () => (await import('./cluster.js')).run(),
+  host: async () => (await import('./host.js')).run(),
 };
 
 const wanted = process.argv.slice(2);

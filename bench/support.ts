@@ -8,10 +8,12 @@ import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { freePort } from '../test/helpers/cloud-process.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, client } from '../test/helpers/identity.js';
 import { stopSimulatedHypervisor } from '../drivers/simulated/hypervisor-process.js';
+import { stopQemuHypervisor } from '../drivers/qemu/daemon.js';
+import type { LifecycleEvent } from '../drivers/libvirt/virt.js';
 import { until } from './report.js';
 
 // What the benchmarks that drive a whole cloud share: the compiled cloud in a process of its own,
-// the simulated hypervisors it started, bounded concurrency and the resident memory of the lot.
+// the hypervisors it started, bounded concurrency and the resident memory of the lot.
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -148,6 +150,9 @@ export async function startBenchCloud(
     }
     const hv = join(stateDir, 'hv');
     for (const d of existsSync(hv) ? readdirSync(hv) : []) await stopSimulatedHypervisor(join(hv, d), 5_000).catch(() => undefined);
+    // A real host's QEMU daemon and guests outlive a graceful stop by design: stopped here, before their folder goes.
+    const qemu = join(stateDir, 'qemu', '1');
+    if (existsSync(qemu)) await stopQemuHypervisor(qemu).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };
   const urls = {
@@ -180,6 +185,53 @@ export async function startBenchCloud(
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * When each domain's lifecycle events first arrived on a connection (`performance.now()`), kept from the moment
+ * this is made, so a figure can ask for an event that came before it asked.
+ */
+export class LifecycleTimes {
+  private readonly first = new Map<string, number>();
+  private readonly waiting = new Map<string, Array<(at: number) => void>>();
+  /** Stops listening. */
+  readonly close: () => void;
+
+  constructor(
+    connection: { onLifecycle(listener: (event: LifecycleEvent) => void): () => unknown },
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    const off = connection.onLifecycle(({ uuid, event }) => this.record(`${uuid} ${event}`));
+    this.close = () => void off();
+  }
+
+  /** When `event` (VIR_DOMAIN_EVENT) first arrived for `uuid`: at once if it has, else when it does; rejects after `timeoutMs`. */
+  at(uuid: string, event: number, timeoutMs = 120_000): Promise<number> {
+    const key = `${uuid} ${event}`;
+    const seen = this.first.get(key);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const rest = (this.waiting.get(key) ?? []).filter((w) => w !== arrived);
+        if (rest.length) this.waiting.set(key, rest);
+        else this.waiting.delete(key);
+        reject(new Error(`no lifecycle event ${event} for domain ${uuid} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const arrived = (at: number) => {
+        clearTimeout(timer);
+        resolve(at);
+      };
+      this.waiting.set(key, [...(this.waiting.get(key) ?? []), arrived]);
+    });
+  }
+
+  private record(key: string) {
+    if (this.first.has(key)) return;
+    const at = this.now();
+    this.first.set(key, at);
+    for (const arrived of this.waiting.get(key) ?? []) arrived(at);
+    this.waiting.delete(key);
   }
 }
 
