@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONSOLE_LOG_LIMIT, consoleLogTail } from '../drivers/qemu/console-log.js';
-import { pickSerialPort, portIsFree } from '../drivers/qemu/serial-ports.js';
+import { consolePortTaken, pickSerialPort, portIsFree } from '../drivers/qemu/serial-ports.js';
 import { vncPassword } from '../drivers/qemu/vnc-password.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'consoles-'));
@@ -98,6 +98,32 @@ test('an exhausted serial port range is a clear error', async (t) => {
   } finally {
     await close(taken);
   }
+});
+
+test('a guest start that failed on a console port taken meanwhile is told from other failures, by QEMU’s own words', (t) => {
+  // As QEMU 8 says them through libvirt, for a serial console (chardev), VNC and SPICE port already bound.
+  const monitor = 'internal error: qemu unexpectedly closed the monitor: ';
+  t.true(
+    consolePortTaken(
+      new Error(
+        `${monitor}qemu-system-x86_64: -chardev socket,id=charserial0,host=127.0.0.1,port=10000,server=on,wait=off: Failed to find an available port: Address already in use`,
+      ),
+    ),
+  );
+  t.true(
+    consolePortTaken(
+      new Error(`${monitor}qemu-system-x86_64: -vnc 127.0.0.1:0,password=on: Failed to find an available port: Address already in use`),
+    ),
+  );
+  t.true(
+    consolePortTaken(
+      new Error(
+        `${monitor}qemu-system-x86_64: warning: Spice: ../server/reds.cpp:2585:reds_init_socket: binding socket to 127.0.0.1:5903 failed\nqemu-system-x86_64: failed to initialize spice server`,
+      ),
+    ),
+  );
+  t.false(consolePortTaken(new Error(`${monitor}qemu-system-x86_64: Could not open '/x/disk': No such file or directory`)));
+  t.false(consolePortTaken(new Error('injected spawn failure (test-only fault)')));
 });
 
 test('VNC passwords are 8 random characters', (t) => {

@@ -3,7 +3,7 @@ import type { Behaviour, HandlerContext } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
 import type { InstanceRow } from '../../models/instance.js';
-import type { LibvirtConnection } from '../../drivers/libvirt/connection.js';
+import type { DomainStatus, LibvirtConnection } from '../../drivers/libvirt/connection.js';
 import { fits, freeOf } from '../../models/host.js';
 import type { hostProtocol } from './protocol.js';
 import { reconcile } from './reconcile.js';
@@ -12,6 +12,7 @@ import { hostUptime } from '../../drivers/local/uptime.js';
 import { powerHandlers, type PowerDeps } from './power.js';
 import { syncHandlers } from './sync.js';
 import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
+import { consolePortTaken } from '../../drivers/qemu/serial-ports.js';
 import {
   claimed,
   disabled,
@@ -58,6 +59,33 @@ export function down(host: HostRow, error: Error, ctx: HandlerContext): HostRow 
   if (host.status === 'down') return host;
   ctx.log.error({ host: host.name, err: error }, 'hypervisor unreachable; compute service down');
   return hypervisorDown(host, error.message, ctx.now);
+}
+
+/** How often a new real guest is started when a console port was taken meanwhile, before its build fails on this host. */
+const PORT_ATTEMPTS = 3;
+
+/**
+ * Makes and starts a new server's guest. A real guest's console ports are chosen free, yet another process (a guest of
+ * another daemon on this machine) may bind one before its QEMU does: then it is made again with new ports, as
+ * serial-ports.ts promises, rather than its build failing here for a port.
+ */
+async function startNew(
+  hypervisor: LibvirtConnection,
+  guest: Parameters<typeof sourceOf>[0],
+  real: RealGuests | undefined,
+  ctx: HandlerContext,
+): Promise<DomainStatus> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await hypervisor.ensureRunning(sourceOf(guest, real));
+    } catch (error) {
+      if (!real || attempt >= PORT_ATTEMPTS || !consolePortTaken(error)) throw error;
+      ctx.log.warn({ err: error, instance: guest.uuid, attempt }, 'a console port was taken before the guest bound it; making the guest again');
+      // A new definition and a new serial port file: the old ones name the port that is taken.
+      await hypervisor.remove(guest.uuid);
+      await real.remove(guest.uuid);
+    }
+  }
 }
 
 export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostProtocol.spec> {
@@ -150,7 +178,7 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
         await deps.holdSpawn(host.name);
       }
       try {
-        const domain = await hypervisor.ensureRunning(sourceOf({ uuid: request.instance_uuid, ...request }, deps.realGuests?.(host.name)));
+        const domain = await startNew(hypervisor, { uuid: request.instance_uuid, ...request }, deps.realGuests?.(host.name), ctx);
         // Injected once the guest exists, as a real late failure would leave it, so the cleanup below has it to remove.
         if (deps.failSpawn(host.name)) throw new Error('injected spawn failure (test-only fault)');
         ctx.send(ref('instance', request.instance_uuid), 'spawned', {

@@ -31,3 +31,12 @@ export async function pickSerialPort(host: string, assigned: ReadonlySet<number>
   }
   throw new Error(`no free serial console port in ${range.min}:${range.max} on ${host}: all are assigned or in use`);
 }
+
+/**
+ * Whether a guest's start failed because QEMU could not listen on one of its console ports (serial, VNC, SPICE):
+ * chosen free, the port was taken before QEMU bound it (by a guest of another daemon on this machine, say).
+ */
+export function consolePortTaken(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /Address already in use|binding socket to \S+ failed/i.test(message);
+}
