@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../cluster.config.js';
 import type { Database } from '../models/database.js';
 import type { RealGuests } from '../actors/host/domain-spec.js';
-import { consoleLogOf, prepareGuest, removeGuest, type GuestSettings } from '../drivers/qemu/guest-files.js';
+import { consoleLogOf, newSerialPort, prepareGuest, removeGuest, type GuestSettings } from '../drivers/qemu/guest-files.js';
 import { virtTypeFor } from '../drivers/qemu/virt-type.js';
 import { readRow } from '../models/typed.js';
 
@@ -32,6 +32,7 @@ export function realGuestsOf(config: Config, db: Database, host: string): RealGu
         ...(Number.isInteger(timeout) && timeout >= 0 ? { shutdownTimeoutS: timeout } : {}),
       });
     },
+    newSerialPort: (uuid) => newSerialPort(settings, uuid),
     consoleLog: (uuid) => consoleLogOf(settings, uuid),
     remove: (uuid) => removeGuest(settings, uuid),
   };

@@ -38,6 +38,8 @@ test('no password, token, user data, adminPass or private key reaches the log, e
       identity: { cloudsYaml: join(dir, 'clouds.yaml') },
       log: { level: 'debug' },
       supervision: { backoffBaseMs: 1, backoffMaxMs: 5 },
+      // Simulated hosts only: no private QEMU daemon to pay for (and none left running after the test).
+      libvirt: { realHost: false },
     },
   });
   const cloud = await startCloud(config, createLogger('debug', sink), { adminPassword: ADMIN, demoPassword: DEMO });

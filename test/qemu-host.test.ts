@@ -1,6 +1,7 @@
 import test from 'ava';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { ensureQemuHypervisor, stopQemuHypervisor } from '../drivers/qemu/daemon.js';
@@ -67,9 +68,9 @@ test.after.always(async () => {
     rmSync(dropEvents, { force: true });
     await hv.close();
     await c.stop();
-    // A graceful stop leaves real guests running, as stopping nova-compute does: the test stops the daemon itself.
-    await stopQemuHypervisor(qemuDir);
   } finally {
+    // A graceful stop leaves real guests running, as stopping nova-compute does: the test stops the daemon itself.
+    if (qemuDir) await stopQemuHypervisor(qemuDir);
     release();
   }
 });
@@ -197,6 +198,24 @@ run('QEMU killed with kill -9: the server is stopped (SHUTOFF) through a stop ac
   );
   await act(id, { 'os-start': null });
   await settle(id, 'ACTIVE', PowerState.RUNNING);
+});
+
+run('a stopped guest whose serial port something else took meanwhile is started on a new one', async (t) => {
+  const portFile = join(c.config.stateDir, 'instances', host, id, 'serial-port');
+  const old = Number(readFileSync(portFile, 'utf8'));
+  await act(id, { 'os-stop': null });
+  await settle(id, 'SHUTOFF', PowerState.SHUTDOWN);
+  // Taken for real: a listener on the guest's port, as another daemon's guest would hold it.
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(old, c.config.qemu.consoleListen, resolve));
+  try {
+    await act(id, { 'os-start': null });
+    await settle(id, 'ACTIVE', PowerState.RUNNING);
+    t.not(Number(readFileSync(portFile, 'utf8')), old, 'a new port was chosen');
+    t.truthy(qemuPidOf(id));
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
 });
 
 run(

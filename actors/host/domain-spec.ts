@@ -5,6 +5,8 @@ import type { DomainSource } from '../../drivers/libvirt/connection.js';
 export interface RealGuests {
   /** A new guest's domain: its disk made from the image, its consoles chosen. */
   prepare(i: { uuid: string; image_ref: string; memory_mb: number; vcpus: number }): Promise<DomainSpec>;
+  /** A new serial console port for a guest whose own was taken while it was off. */
+  newSerialPort(uuid: string): Promise<number>;
   /** The file the guest's serial console is logged to. */
   consoleLog(uuid: string): string;
   /** Removes what a deleted guest left on the host (its disk, logs). */

@@ -8,6 +8,7 @@ import type { HostRow } from '../../models/host.js';
 import { sourceOf, type RealGuests } from './domain-spec.js';
 import type { powerMessages } from './power-protocol.js';
 import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
+import { consolePortTaken } from '../../drivers/qemu/serial-ports.js';
 
 // Power operations on a host's domains, as Nova's compute manager and libvirt driver carry them out.
 // A guest asked to shut down is not waited for in the handler: the host looks again through a
@@ -65,13 +66,34 @@ function report(t: Target, o: Order | Check, powerState: number, error?: Error):
   });
 }
 
+/** How often a real guest is started again after one of its console ports turned out taken. */
+const PORT_ATTEMPTS = 3;
+
+/**
+ * Starts a guest that exists (power on, hard reboot, the end of a soft one). A real guest's serial port may have been
+ * taken while it was off (by another daemon's guest on this machine): it gets a new one and is started again; a taken
+ * VNC or SPICE port is chosen afresh by autoport on the next start anyway.
+ */
+async function startExisting(t: Target, o: Order | Check): Promise<DomainStatus> {
+  const real = t.deps.realGuests?.(t.host.name);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await t.hv.ensureRunning(specFor(t, o));
+    } catch (error) {
+      if (!real || attempt >= PORT_ATTEMPTS || !consolePortTaken(error)) throw error;
+      t.ctx.log.warn({ err: error, instance: o.instance_uuid, attempt }, 'a console port of the guest was taken; starting it on new ones');
+      await t.hv.setSerialPort(o.instance_uuid, await real.newSerialPort(o.instance_uuid));
+    }
+  }
+}
+
 /** Ends a shutdown: a stop leaves the domain off (destroyed if it had to be), a soft reboot starts it again. */
 async function finishShutdown(t: Target, o: Order | Check, status: DomainStatus | undefined): Promise<number> {
   // A domain gone meanwhile (the server deleted) is not brought back.
   if (!status) return PowerState.NOSTATE;
   const off = isOff(status) ? status : await t.hv.destroy(o.instance_uuid);
   if (o.op === 'stop') return off?.powerState ?? PowerState.NOSTATE;
-  return (await t.hv.ensureRunning(specFor(t, o))).powerState;
+  return (await startExisting(t, o)).powerState;
 }
 
 /** Asks the guest to shut down; answers its power state when that is the end of it, else arranges to look again. */
@@ -101,13 +123,13 @@ async function carryOut(t: Target, o: Order): Promise<number | undefined> {
   const uuid = o.instance_uuid;
   switch (o.op) {
     case 'start':
-      return (await t.hv.ensureRunning(specFor(t, o))).powerState;
+      return (await startExisting(t, o)).powerState;
     case 'hard_reboot':
       // Nova's hard reboot defines the guest afresh: a saved memory image is dropped, not resumed.
       if (t.deps.savePath) rmSync(savePath(t, uuid), { force: true });
       await t.hv.discardSave(uuid);
       await t.hv.destroy(uuid);
-      return (await t.hv.ensureRunning(specFor(t, o))).powerState;
+      return (await startExisting(t, o)).powerState;
     case 'pause':
       return (await t.hv.pause(uuid)).powerState;
     case 'unpause':

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { VIR_DOMAIN_STATE as DomainState, VIR_DOMAIN_UNDEFINE, VirtConnection, type VirtDomain } from './virt.js';
+import { VIR_DOMAIN_STATE as DomainState, VIR_DOMAIN_UNDEFINE, VIR_DOMAIN_XML, VirtConnection, type VirtDomain } from './virt.js';
 import { domainXml, shutdownTimeoutOf, type DomainSpec } from './domain-xml.js';
 import { cpuInfoOf } from './cpu-info.js';
 import { hypervisorIdentity, type HypervisorIdentity } from './hypervisor-version.js';
@@ -196,6 +196,20 @@ export class LibvirtConnection {
     return this.call(async (h) => {
       const info = await h.nodeInfo();
       return { hostname: await h.hostname(), vcpus: info.cpus, memoryMb: Math.floor(info.memoryKiB / 1024) };
+    });
+  }
+
+  /**
+   * Gives a guest that is off a new serial console port: its definition redefined with the port changed and all else
+   * as it was (the VNC password included, read with VIR_DOMAIN_XML_SECURE).
+   */
+  async setSerialPort(uuid: string, port: number): Promise<void> {
+    await this.call(async (h) => {
+      const domain = await this.lookup(h, uuid);
+      if (!domain) return;
+      const xml = await domain.xml(VIR_DOMAIN_XML.SECURE | VIR_DOMAIN_XML.INACTIVE);
+      const moved = xml.replace(/<(serial|console) type='tcp'>[\s\S]*?<\/\1>/g, (block) => block.replace(/service='\d+'/, `service='${port}'`));
+      await h.defineXML(moved);
     });
   }
 

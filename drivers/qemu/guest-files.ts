@@ -75,6 +75,16 @@ export async function prepareGuest(s: GuestSettings, g: NewGuest): Promise<Domai
   };
 }
 
+/**
+ * A new serial port for an existing guest whose own was taken while it was off (by a guest of another daemon on this
+ * machine, say): free now and held by no other guest of this host. Nova too picks one at each power-on.
+ */
+export async function newSerialPort(s: GuestSettings, uuid: string): Promise<number> {
+  const port = await pickSerialPort(s.listen, await assignedPorts(s, uuid), s.serialPorts);
+  writeFileDurably(join(folderOf(s, uuid), 'serial-port'), String(port), { mode: 0o644 });
+  return port;
+}
+
 /** Removes a deleted guest's folder: its disk, console logs and port. */
 export async function removeGuest(s: GuestSettings, uuid: string): Promise<void> {
   await rm(folderOf(s, uuid), { recursive: true, force: true });
