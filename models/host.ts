@@ -93,3 +93,9 @@ export const fits = (free: Capacity, need: Capacity) => free.vcpus >= need.vcpus
 /** Nova's servicegroup check: enabled, not forced down, not failed, and reported within service_down_time. */
 export const serviceUp = (h: HostRow, now: number, serviceDownMs: number) =>
   h.status === 'up' && !h.service_disabled && !h.forced_down && h.last_seen_at !== null && now - new Date(h.last_seen_at).getTime() <= serviceDownMs;
+
+/**
+ * A host run by libvirt's test driver (a simulated hypervisor) rather than a real QEMU daemon: the actions that
+ * copy or move a guest's disks work on these only, until real hosts learn them.
+ */
+export const isSimulated = (h: Pick<HostRow, 'libvirt_uri'>) => h.libvirt_uri.startsWith('test');
