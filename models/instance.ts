@@ -56,6 +56,11 @@ export interface InstanceRow {
   /** A host an admin asked for (zone:host, or host from 2.74); forced skips the scheduler's filters. */
   requested_host: string | null;
   force_host: boolean;
+  /** A shelved server's snapshot and when it was shelved (migration 0018); Nova keeps them in system_metadata. */
+  shelved_image_id?: string | null;
+  shelved_at?: Date | null;
+  /** The request whose image-based task is under way, for the events a later report finishes. */
+  task_request_id?: string | null;
   launched_at: Date | null;
   terminated_at: Date | null;
   created_at: Date;
@@ -122,6 +127,9 @@ export const attributes: ModelAttributes = {
   fault_message: { type: DataTypes.TEXT, allowNull: true },
   fault_details: { type: DataTypes.TEXT, allowNull: true },
   ...serverFields(),
+  shelved_image_id: str(36, true),
+  shelved_at: { type: DataTypes.DATE, allowNull: true },
+  task_request_id: str(255, true),
   launched_at: { type: DataTypes.DATE, allowNull: true },
   terminated_at: { type: DataTypes.DATE, allowNull: true },
   ...timestamps,

@@ -11,6 +11,7 @@ import { sourceOf, type RealGuests } from './domain-spec.js';
 import { hostUptime } from '../../drivers/local/uptime.js';
 import { powerHandlers, type PowerDeps } from './power.js';
 import { syncHandlers } from './sync.js';
+import { imageHandlers, type HostImages } from './image-ops.js';
 import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
 import { consolePortTaken } from '../../drivers/qemu/serial-ports.js';
 import {
@@ -45,6 +46,8 @@ export interface HostDeps extends PowerDeps {
   readonly stoppedEventDelayMs?: number;
   /** A heartbeat sent longer ago than this says nothing about now (Nova's service_down_time). */
   readonly serviceDownMs?: number;
+  /** The image service, for snapshots, backups and shelved images (image-ops.ts). */
+  readonly images?: HostImages;
 }
 
 const known = (state: HostRow | null, ctx: HandlerContext): HostRow => {
@@ -239,5 +242,6 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
     get: (state, _payload, ctx) => ({ reply: known(state, ctx) }),
     ...powerHandlers(deps, known, down),
     ...syncHandlers(deps, known, down),
+    ...imageHandlers(deps, known),
   };
 }

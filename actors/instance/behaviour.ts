@@ -7,6 +7,7 @@ import type { instanceProtocol } from './protocol.js';
 import { powerBehaviourWith } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
 import { dbBool, fieldHandlers } from './fields.js';
+import { imageBehaviourWith, isUnshelving, unshelveBuild, unshelveSpawned } from './image-behaviour.js';
 import { buildFailed, created, deleted, deleting, spawned, type BuildFailure, type InstanceRow } from './state.js';
 
 /** A deleted instance answers like a missing one, as Nova's API does. */
@@ -69,6 +70,8 @@ async function place(state: InstanceRow, request: BuildRequest, ctx: HandlerCont
 export interface InstanceTimeouts {
   readonly buildMs: number;
   readonly actionMs: number;
+  /** Nova's shelved_offload_time (ms): 0 at once, negative never. */
+  readonly shelvedOffloadMs?: number;
 }
 
 export const DEFAULT_INSTANCE_TIMEOUTS: InstanceTimeouts = { buildMs: 600_000, actionMs: 600_000 };
@@ -98,6 +101,7 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     return place(next, { scheduler, tried: [], attempt: 1 }, ctx, true);
   },
   build: (state, request, ctx) => {
+    if (isUnshelving(state)) return unshelveBuild(state!, request, ctx);
     // Deleted, failed or placed meanwhile: nothing left to build.
     if (!state || state.deleted_at || state.vm_state !== 'building') return { reply: state };
     // Sent back by a host that could not build it: that attempt's event ends in error.
@@ -107,6 +111,7 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
   },
   spawned: (state, { host, node, power_state, availability_zone }, ctx) => {
     if (!state) throw reject(`instance ${ctx.self.id} not found`);
+    if (isUnshelving(state)) return unshelveSpawned(state, { host, node, power_state }, ctx);
     // Deleted while it was being built, or given up on (timed out, failed): the host must give the domain back.
     if (state.deleted_at || state.vm_state !== 'building') {
       release({ ...state, host }, ctx);
@@ -163,6 +168,7 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
   },
   get: (state, _payload, ctx) => ({ reply: live(state, ctx) }),
   ...powerBehaviourWith(timeouts),
+  ...imageBehaviourWith({ shelvedOffloadMs: timeouts.shelvedOffloadMs }),
   // PUT /servers/{id}, metadata and tags (fields.ts).
   ...fieldHandlers((state, id) => {
     if (!state || state.deleted_at) throw reject(`instance ${id} not found`);

@@ -213,6 +213,30 @@ export class LibvirtConnection {
     });
   }
 
+  /**
+   * Redefines a domain with `text` as its <description> (none: removed), all else as it was: what a simulated host
+   * shows of a guest redefined to boot another image (a rescue, a rebuild). A running domain takes it at its next start.
+   */
+  async setDescription(uuid: string, text: string | undefined): Promise<void> {
+    await this.call(async (h) => {
+      const domain = await this.lookup(h, uuid);
+      if (!domain) return;
+      const xml = (await domain.xml(VIR_DOMAIN_XML.SECURE | VIR_DOMAIN_XML.INACTIVE)).replace(/<description>[\s\S]*?<\/description>/, '');
+      const escaped = (text ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      await h.defineXML(text === undefined ? xml : xml.replace(/(<uuid>[^<]*<\/uuid>)/, `$1<description>${escaped}</description>`));
+    });
+  }
+
+  /** The <description> of the domain's persistent definition, if it has one. */
+  async description(uuid: string): Promise<string | undefined> {
+    return this.call(async (h) => {
+      const domain = await this.lookup(h, uuid);
+      if (!domain) return undefined;
+      const found = /<description>([\s\S]*?)<\/description>/.exec(await domain.xml(VIR_DOMAIN_XML.INACTIVE))?.[1];
+      return found?.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    });
+  }
+
   /** The clean-shutdown timeout the guest's definition carries (its image's os_shutdown_timeout), if any. */
   async shutdownTimeoutS(uuid: string): Promise<number | undefined> {
     return this.call(async (h) => {
