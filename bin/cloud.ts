@@ -19,6 +19,9 @@ import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, identityService, type Identity } from '../http/identity/index.js';
 import { createImages, imageApp, imageService, registerTinyImage, type ImageServices } from '../http/images/index.js';
+import { hostImages, serverImages } from '../http/images/compute-images.js';
+import { ImageStore } from '../http/images/image-store.js';
+import { ImageRepository } from '../http/images/repository.js';
 import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
@@ -126,8 +129,10 @@ export async function startCloud(
         serviceDownMs: config.timeouts.serviceDownMs,
         hypervisorRetryMs: config.timeouts.hypervisorRetryMs,
         hypervisorWaitMs: config.timeouts.hypervisorWaitMs,
+        // Snapshots' data, written into the shared image store under a name of their own (the API node's sweep keeps off it).
+        images: hostImages(new ImageRepository(db.models), new ImageStore(config.images.storeDir, { nodeId: `${config.nodeId}-compute` }), clock),
       },
-      instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs },
+      instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs, shelvedOffloadMs: config.timeouts.shelvedOffloadMs },
       scheduler: {
         loadHosts: async () => plain<HostRow>(await db.models.Host.findAll()),
         maxAttempts: config.scheduler.maxAttempts,
@@ -372,7 +377,7 @@ async function startCompute(
       {
         models: db.models,
         identity: identityService(identity.services),
-        images: imageService(images.repo),
+        images: { ...imageService(images.repo), ...serverImages(images.repo, clock, images.publicUrl) },
         actors,
         clock,
         scheduler,

@@ -5,7 +5,7 @@ import type { ImageRepository } from './repository.js';
 import { readRow } from '../../models/typed.js';
 
 /** The image service as compute reaches it (services/images): an image by id, under Glance's visibility rules. */
-export function imageService(repo: ImageRepository): ImageService {
+export function imageService(repo: ImageRepository): Pick<ImageService, 'bootImage'> {
   return {
     async bootImage(caller: Caller, project: string, id: string) {
       const row = await readRow(repo.models.Image, { where: { id } });
