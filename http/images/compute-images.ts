@@ -63,6 +63,7 @@ export function serverImages(repo: ImageRepository, clock: Clock, publicUrl: () 
       });
       return id;
     },
+    deleteServerImage: (id) => repo.remove(id),
     imageUrl: (id) => `${publicUrl()}/v2/images/${id}`,
   };
 }

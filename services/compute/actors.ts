@@ -28,6 +28,15 @@ export interface InstanceReplies {
   resume: InstanceRow;
   lock: InstanceRow;
   unlock: InstanceRow;
+  // The image-based actions (services/compute/image-actions.ts).
+  snapshot: InstanceRow;
+  backup: InstanceRow;
+  shelve: InstanceRow;
+  shelveOffload: InstanceRow;
+  unshelve: InstanceRow;
+  rescue: InstanceRow;
+  unrescue: InstanceRow;
+  rebuild: InstanceRow;
 }
 
 export interface HostReplies {

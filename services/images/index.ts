@@ -39,6 +39,8 @@ export interface NewServerImage {
 export interface ServerImages {
   /** Records the image, queued and private, with Nova's properties; answers its id. Data comes from the host later. */
   createServerImage(image: NewServerImage): Promise<string>;
+  /** Deletes an image made for an action its server then refused. */
+  deleteServerImage(id: string): Promise<void>;
   /** Where a client finds the image (Nova's Location header below 2.45). */
   imageUrl(id: string): string;
 }
