@@ -91,6 +91,7 @@ export const IMAGE_ACTIONS: Readonly<Record<string, Handler>> = {
       ...(r.preserve_ephemeral !== undefined ? { preserveEphemeral: r.preserve_ephemeral === true || r.preserve_ephemeral === 'true' } : {}),
     });
     const server = serverDetail(s, row, { version: v, isAdmin: ctx.state.auth.isAdmin, shape: v.atLeast('2.75') ? 'show' : 'update' });
-    accepted(ctx, { server: { ...server, adminPass } });
+    // From 2.57 the rebuild answer also shows the user data the server now has.
+    accepted(ctx, { server: { ...server, adminPass, ...(v.atLeast('2.57') ? { user_data: row.user_data ?? null } : {}) } });
   },
 };
