@@ -265,7 +265,12 @@ export const ConfigSchema = Type.Object(
         600_000,
         'a power action not reported done within this has its task cleared with a fault; keep it above cleanShutdownMs, softRebootMs and hypervisorWaitMs',
       ),
-      shelvedOffloadMs: int(-1, undefined, 0, 'a shelved server is offloaded from its host this long after the shelve (Nova’s shelved_offload_time): 0 at once, -1 never'),
+      shelvedOffloadMs: int(
+        -1,
+        undefined,
+        0,
+        'a shelved server is offloaded from its host this long after the shelve (Nova’s shelved_offload_time): 0 at once, -1 never',
+      ),
     }),
     supervision: section({
       maxRestarts: int(0, undefined, 5, 'restarts allowed within withinMs before an actor is marked failed'),

@@ -36,7 +36,8 @@ test.after.always(async () => {
 
 const act = (token: string, id: string, body: unknown, version?: string) =>
   c.nova.call('POST', `/v2.1/servers/${id}/action`, { token, body, headers: version ? at(version) : {} });
-const show = async (id: string, version = '2.93') => (await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin, headers: at(version) })).body.server;
+const show = async (id: string, version = '2.93') =>
+  (await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin, headers: at(version) })).body.server;
 const image = async (id: string) => (await glance.call('GET', `/v2/images/${id}`, { token: c.admin })).body;
 const imageStatus = async (id: string) => (await glance.call('GET', `/v2/images/${id}`, { token: c.admin })).status;
 const conflict = (id: string, action: string, attr: string, state: string) => `Cannot '${action}' instance ${id} while it is in ${attr} ${state}`;
@@ -137,7 +138,10 @@ test('createBackup: image_type backup with its type; rotation keeps the newest; 
   await eventually(async () => (await imageStatus(made[0])) === 404, 30_000);
   t.like(await image(made[1]), { status: 'active', image_type: 'backup', backup_type: 'daily', instance_uuid: id });
   t.like(await image(made[2]), { status: 'active' });
-  const r = await actionOf(id, (await c.nova.call('GET', `/v2.1/servers/${id}/os-instance-actions`, { token: c.admin })).body.instanceActions[0].request_id);
+  const r = await actionOf(
+    id,
+    (await c.nova.call('GET', `/v2.1/servers/${id}/os-instance-actions`, { token: c.admin })).body.instanceActions[0].request_id,
+  );
   t.is(r.action, 'createBackup');
   t.like(r.events[0], { event: 'compute_backup_instance', result: 'Success' });
   novaRefused(t, await act(c.demo, id, { createBackup: { name: 'x', backup_type: 'daily' } }), 400, /'rotation' is a required property/);
@@ -163,7 +167,12 @@ test('shelve, shelveOffload and unshelve: the domain off, then undefined and the
   // Shelved: what needs a running or stopped server is refused, and offloading takes an admin.
   novaRefused(t, await act(c.demo, id, { createImage: { name: 'no' } }), 409, conflict(id, 'createImage', 'vm_state', 'shelved'));
   novaRefused(t, await act(c.demo, id, { shelve: null }), 409, conflict(id, 'shelve', 'vm_state', 'shelved'));
-  novaRefused(t, await act(c.demo, id, { shelveOffload: null }), 403, "Policy doesn't allow os_compute_api:os-shelve:shelve_offload to be performed.");
+  novaRefused(
+    t,
+    await act(c.demo, id, { shelveOffload: null }),
+    403,
+    "Policy doesn't allow os_compute_api:os-shelve:shelve_offload to be performed.",
+  );
   // A zone or a host only for an offloaded server (2.77, 2.91).
   novaRefused(
     t,
@@ -181,9 +190,19 @@ test('shelve, shelveOffload and unshelve: the domain off, then undefined and the
   t.like((await actionOf(id, requestOf(off))).events[0], { event: 'compute_shelve_offload_instance', result: 'Success' });
 
   // 2.91: a host is an admin's to name; one that does not exist is 400.
-  novaRefused(t, await act(c.demo, id, { unshelve: { host: 'compute-2' } }, '2.91'), 403, "Policy doesn't allow os_compute_api:os-shelve:unshelve_to_host to be performed.");
+  novaRefused(
+    t,
+    await act(c.demo, id, { unshelve: { host: 'compute-2' } }, '2.91'),
+    403,
+    "Policy doesn't allow os_compute_api:os-shelve:unshelve_to_host to be performed.",
+  );
   novaRefused(t, await act(c.admin, id, { unshelve: { host: 'nowhere' } }, '2.91'), 400, 'Compute host nowhere could not be found.');
-  novaRefused(t, await act(c.admin, id, { unshelve: { availability_zone: 'atlantis' } }, '2.77'), 400, 'The requested availability zone is not available');
+  novaRefused(
+    t,
+    await act(c.admin, id, { unshelve: { availability_zone: 'atlantis' } }, '2.77'),
+    400,
+    'The requested availability zone is not available',
+  );
   novaRefused(t, await act(c.admin, id, { unshelve: { bogus: 1 } }, '2.91'), 400, /Additional properties are not allowed/);
 
   const un = await act(c.admin, id, { unshelve: { host: 'compute-2' } }, '2.91');
@@ -275,8 +294,18 @@ test('rebuild: same UUID, the new fields at 2.90, the server view with adminPass
 
   // Refusals: an image that does not exist, a field of a later microversion, personality from 2.57.
   novaRefused(t, await act(c.demo, id, { rebuild: { imageRef: '00000000-0000-4000-8000-000000000000' } }), 400, 'Cannot find image for rebuild');
-  novaRefused(t, await act(c.demo, id, { rebuild: { imageRef: TINY_IMAGE_ID, hostname: 'x-1' } }, '2.89'), 400, /Additional properties are not allowed/);
-  novaRefused(t, await act(c.demo, id, { rebuild: { imageRef: TINY_IMAGE_ID, personality: [] } }, '2.57'), 400, /Additional properties are not allowed/);
+  novaRefused(
+    t,
+    await act(c.demo, id, { rebuild: { imageRef: TINY_IMAGE_ID, hostname: 'x-1' } }, '2.89'),
+    400,
+    /Additional properties are not allowed/,
+  );
+  novaRefused(
+    t,
+    await act(c.demo, id, { rebuild: { imageRef: TINY_IMAGE_ID, personality: [] } }, '2.57'),
+    400,
+    /Additional properties are not allowed/,
+  );
   novaRefused(t, await act(c.demo, id, { rebuild: { imageRef: TINY_IMAGE_ID, key_name: 'no-such-key' } }, '2.54'), 400, 'Invalid key_name provided.');
 
   t.is((await act(c.demo, id, { 'os-stop': null })).status, 202);
@@ -296,7 +325,12 @@ test('a server on a real hypervisor: the actions that copy its disks answer 409 
   await c.cloud.db.models.Instance.create(real);
   for (const body of [{ createImage: { name: 'x' } }, { shelve: null }, { rescue: null }, { rebuild: { imageRef: TINY_IMAGE_ID } }]) {
     const action = Object.keys(body)[0];
-    novaRefused(t, await act(c.admin, real.uuid, body), 409, `Cannot '${action}' instance ${real.uuid}: the action is not supported on host qemu-real yet.`);
+    novaRefused(
+      t,
+      await act(c.admin, real.uuid, body),
+      409,
+      `Cannot '${action}' instance ${real.uuid}: the action is not supported on host qemu-real yet.`,
+    );
   }
   t.is((await glance.call('GET', '/v2/images?name=x', { token: c.admin })).body.images.length, 0, 'no image left behind');
 });

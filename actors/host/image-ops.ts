@@ -54,7 +54,9 @@ export function imageHandlers(deps: ImageOpDeps, known: (state: HostRow | null, 
           request_id: o.request_id,
           power_state,
           ...extra,
-          ...(error ? { error: { message: error.message.slice(0, 65_535), ...(error.stack ? { traceback: error.stack.slice(0, 65_535) } : {}) } } : {}),
+          ...(error
+            ? { error: { message: error.message.slice(0, 65_535), ...(error.stack ? { traceback: error.stack.slice(0, 65_535) } : {}) } }
+            : {}),
         });
       // Undefines the domain and frees what the server held here: the host's side of a shelve offload.
       const offload = async (): Promise<HostRow> => {

@@ -145,7 +145,8 @@ export const imageBehaviourWith = (options: ImageActionOptions): { readonly [T i
   const offloadMs = options.shelvedOffloadMs ?? 0;
   return {
     snapshot: (state, { image_id, ...caller }, ctx) => ordered(state, 'snapshot', caller, ctx, { image_id }),
-    backup: (state, { image_id, backup_type, rotation, ...caller }, ctx) => ordered(state, 'backup', caller, ctx, { image_id, backup_type, rotation }),
+    backup: (state, { image_id, backup_type, rotation, ...caller }, ctx) =>
+      ordered(state, 'backup', caller, ctx, { image_id, backup_type, rotation }),
     shelve: (state, { image_id, ...caller }, ctx) =>
       ordered(state, 'shelve', caller, ctx, { image_id, offload: offloadMs === 0 }, (s) => ({ ...s, shelved_image_id: image_id })),
     shelveOffload: (state, caller, ctx) => ordered(state, 'shelve_offload', caller, ctx),
@@ -153,8 +154,8 @@ export const imageBehaviourWith = (options: ImageActionOptions): { readonly [T i
       const s = visible(state, caller, ctx);
       // Still on its host: the guest is there and boots again.
       if (s.vm_state !== 'shelved_offloaded') return ordered(s, 'unshelve', caller, ctx, s.shelved_image_id ? { image_id: s.shelved_image_id } : {});
-      const { action, at } = accept(s, 'unshelve', caller, ctx);
-      void action;
+      // Its event begins once the scheduler has picked a host (placeUnshelve).
+      const { at } = accept(s, 'unshelve', caller, ctx);
       const zone = availability_zone === undefined ? s.availability_zone : availability_zone;
       const next: InstanceRow = {
         ...imageAccepted(s, 'unshelve', at),
@@ -164,7 +165,8 @@ export const imageBehaviourWith = (options: ImageActionOptions): { readonly [T i
       };
       return placeUnshelve(next, { scheduler, tried: [], attempt: 1 }, ctx);
     },
-    rescue: (state, { rescue_image_ref, ...caller }, ctx) => ordered(state, 'rescue', caller, ctx, rescue_image_ref ? { image_id: rescue_image_ref } : {}),
+    rescue: (state, { rescue_image_ref, ...caller }, ctx) =>
+      ordered(state, 'rescue', caller, ctx, rescue_image_ref ? { image_id: rescue_image_ref } : {}),
     unrescue: (state, caller, ctx) => ordered(state, 'unrescue', caller, ctx),
     rebuild: (state, { image_ref, request_id, user_id, project_id, is_admin, ...fields }, ctx) => {
       const caller = { request_id, user_id, project_id, is_admin };
@@ -180,7 +182,12 @@ export const imageBehaviourWith = (options: ImageActionOptions): { readonly [T i
         return { reply: state };
       }
       // Nova's _poll_shelved_instances offloads as the system, for the owner's project.
-      const system: Caller = { request_id: `req-offload-${state.uuid}-${shelved_at}`, user_id: state.user_id, project_id: state.project_id, is_admin: true };
+      const system: Caller = {
+        request_id: `req-offload-${state.uuid}-${shelved_at}`,
+        user_id: state.user_id,
+        project_id: state.project_id,
+        is_admin: true,
+      };
       return ordered(state, 'shelve_offload', system, ctx);
     },
     imageProgress: (state, { op, task_state }, ctx) => {

@@ -17,7 +17,8 @@ const callerFields = {
   /** Admins pass the lock (Nova's check_instance_lock). */
   is_admin: Type.Boolean(),
 };
-const caller = <F extends Record<string, TSchema>>(fields: F = {} as F) => Type.Object({ ...callerFields, ...fields }, { additionalProperties: false });
+const caller = <F extends Record<string, TSchema>>(fields: F = {} as F) =>
+  Type.Object({ ...callerFields, ...fields }, { additionalProperties: false });
 const op = () => Type.Union(HOST_IMAGE_OPS.filter((o) => o !== 'drop_image').map((o) => Type.Literal(o)));
 
 export const imageActionMessages = {

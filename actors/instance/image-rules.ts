@@ -110,7 +110,11 @@ export function imageRefusalMessage(uuid: string, op: ImageOp, r: Refusal): stri
 }
 
 /** The action accepted: its task_state set. */
-export const imageAccepted = (s: InstanceRow, op: ImageOp, at: number): InstanceRow => ({ ...s, task_state: IMAGE_RULES[op].task, updated_at: new Date(at) });
+export const imageAccepted = (s: InstanceRow, op: ImageOp, at: number): InstanceRow => ({
+  ...s,
+  task_state: IMAGE_RULES[op].task,
+  updated_at: new Date(at),
+});
 
 /** A step of the host's work (image_pending_upload, rebuild_spawning…), if the action is still the one under way. */
 export function imageProgressed(s: InstanceRow, op: ImageOp, task: string, at: number): InstanceRow | undefined {

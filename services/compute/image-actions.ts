@@ -181,7 +181,10 @@ export async function unshelveServer(d: ComputeDeps, caller: ComputeCaller, id: 
     const zone = request.availability_zone === undefined ? a.row.availability_zone : request.availability_zone;
     if (zone && host.availability_zone !== zone) throw badRequest(`Host "${request.host}" is not in the availability zone "${zone}".`);
   } else if (request.availability_zone) {
-    const available = await readRow(d.models.Host, { where: { availability_zone: request.availability_zone, service_disabled: false }, attributes: ['name'] });
+    const available = await readRow(d.models.Host, {
+      where: { availability_zone: request.availability_zone, service_disabled: false },
+      attributes: ['name'],
+    });
     if (!available) throw badRequest('The requested availability zone is not available');
   }
   await asking(ACTIONS.unshelve, id, () =>
@@ -206,8 +209,7 @@ export async function rescueServer(
 ): Promise<string> {
   const a = await begin(d, caller, id, ACTIONS.rescue);
   // Nova's InstanceNotRescuable: a volume-backed server needs the stable device rescue of 2.87.
-  if (!a.row.image_ref && !request.stableRescue)
-    throw badRequest(`Instance ${a.row.uuid} cannot be rescued: Cannot rescue a volume-backed instance`);
+  if (!a.row.image_ref && !request.stableRescue) throw badRequest(`Instance ${a.row.uuid} cannot be rescued: Cannot rescue a volume-backed instance`);
   if (request.rescue_image_ref && !(await d.images.bootImage(caller.auth, caller.project, request.rescue_image_ref)))
     throw badRequest(`Image ${request.rescue_image_ref} could not be found.`);
   await asking(ACTIONS.rescue, id, () =>

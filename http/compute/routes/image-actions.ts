@@ -32,6 +32,9 @@ function imageAnswer(s: ComputeServices, ctx: ComputeContext, imageId: string): 
 
 type Obj = Record<string, unknown>;
 
+/** Nova's parameter_types.boolean as oslo's bool_from_string reads it. */
+const truthy = (v: unknown) => v === true || (typeof v === 'string' && ['1', 't', 'true', 'on', 'y', 'yes'].includes(v.toLowerCase()));
+
 export const IMAGE_ACTIONS: Readonly<Record<string, Handler>> = {
   createImage: async (s, ctx, value, body) => {
     checkBody(schemas.createImage, body);
@@ -88,7 +91,7 @@ export const IMAGE_ACTIONS: Readonly<Record<string, Handler>> = {
       ...(r.hostname !== undefined ? { hostname: r.hostname as string } : {}),
       ...(r.accessIPv4 !== undefined ? { accessIPv4: r.accessIPv4 as string } : {}),
       ...(r.accessIPv6 !== undefined ? { accessIPv6: r.accessIPv6 as string } : {}),
-      ...(r.preserve_ephemeral !== undefined ? { preserveEphemeral: r.preserve_ephemeral === true || r.preserve_ephemeral === 'true' } : {}),
+      ...(r.preserve_ephemeral !== undefined ? { preserveEphemeral: truthy(r.preserve_ephemeral) } : {}),
     });
     const server = serverDetail(s, row, { version: v, isAdmin: ctx.state.auth.isAdmin, shape: v.atLeast('2.75') ? 'show' : 'update' });
     // From 2.57 the rebuild answer also shows the user data the server now has.
