@@ -2,7 +2,7 @@ import test from 'ava';
 import { openstack } from './helpers/cloud-process.js';
 import { eventually } from './helpers/drive.js';
 import { ADMIN_PASSWORD, client, DEMO_PASSWORD } from './helpers/identity.js';
-import { startTestCloud, stopTestCloud, type TestCloud } from './helpers/test-cloud.js';
+import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 
 // The image-based server actions as Debian's `openstack` CLI drives them (novaclient at 2.1 unless told, up to 2.92;
 // openstacksdk for some), against a whole cloud in its own process with Nova's default shelved_offload_time (0).
