@@ -104,7 +104,7 @@ export const attributes: ModelAttributes = {
   display_name: str(255),
   display_description: { type: DataTypes.TEXT, allowNull: true },
   hostname: str(255),
-  vm_state: str(16),
+  vm_state: str(255),
   task_state: str(32, true),
   power_state: { type: DataTypes.INTEGER, allowNull: false },
   host: str(255, true),
