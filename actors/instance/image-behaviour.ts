@@ -31,6 +31,8 @@ type Handler<T extends keyof Messages> = (
 export interface ImageActionOptions {
   /** Nova's shelved_offload_time in ms: 0 offloads at once, negative never, else that long after the shelve. */
   readonly shelvedOffloadMs?: number;
+  /** How long the host may take to report an action before it ends with a fault. */
+  readonly actionMs?: number;
 }
 
 /** The server as the caller may act on it: another project's is as missing as a deleted one (admins aside). */
@@ -66,7 +68,7 @@ function orderHost(s: InstanceRow, op: HostImageOp, requestId: string, ctx: Hand
 }
 
 /** Accepts an action carried out by the server's host, in one commit: task_state, instance action, event, order. */
-function ordered(
+function orderedOnce(
   state: InstanceRow | null,
   op: ImageOp,
   caller: Caller,
@@ -143,6 +145,15 @@ export function unshelveSpawned(s: InstanceRow, p: { host: string; node: string;
 
 export const imageBehaviourWith = (options: ImageActionOptions): { readonly [T in keyof Messages]: Handler<T> } => {
   const offloadMs = options.shelvedOffloadMs ?? 0;
+  const actionMs = options.actionMs ?? 600_000;
+  // Every order to a host carries its deadline: a delayed check to the instance itself.
+  const ordered = (...args: Parameters<typeof orderedOnce>) => {
+    const outcome = orderedOnce(...args);
+    const [, op, caller, ctx] = args;
+    const at = new Date(outcome.state.updated_at).getTime();
+    ctx.send(ctx.self, 'imageCheck', { op, request_id: caller.request_id, deadline: at + actionMs }, { delayMs: actionMs });
+    return outcome;
+  };
   return {
     snapshot: (state, { image_id, ...caller }, ctx) => ordered(state, 'snapshot', caller, ctx, { image_id }),
     backup: (state, { image_id, backup_type, rotation, ...caller }, ctx) =>
@@ -163,6 +174,7 @@ export const imageBehaviourWith = (options: ImageActionOptions): { readonly [T i
         requested_host: host ?? null,
         task_request_id: caller.request_id,
       };
+      ctx.send(ctx.self, 'imageCheck', { op: 'unshelve', request_id: caller.request_id, deadline: at + actionMs }, { delayMs: actionMs });
       return placeUnshelve(next, { scheduler, tried: [], attempt: 1 }, ctx);
     },
     rescue: (state, { rescue_image_ref, ...caller }, ctx) =>
@@ -189,6 +201,21 @@ export const imageBehaviourWith = (options: ImageActionOptions): { readonly [T i
         is_admin: true,
       };
       return ordered(state, 'shelve_offload', system, ctx);
+    },
+    imageCheck: (state, { op, request_id, deadline }, ctx) => {
+      // Reported meanwhile, or another action under way: nothing to end.
+      if (!state || state.deleted_at || state.task_request_id !== request_id || !IMAGE_RULES[op].expecting.includes(state.task_state ?? ''))
+        return { reply: state };
+      // Delivered early (a restart delivers what the outbox holds at once): look again at the deadline.
+      if (ctx.now < deadline) {
+        ctx.send(ctx.self, 'imageCheck', { op, request_id, deadline }, { delayMs: deadline - ctx.now });
+        return { reply: state };
+      }
+      const error = { message: `Timed out waiting for compute host ${state.host ?? '(none)'} to ${IMAGE_RULES[op].action} instance ${state.uuid}` };
+      const at = stampOf(state, ctx.now);
+      new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, IMAGE_RULES[op].action, request_id), IMAGE_RULES[op].event, at, error);
+      ctx.log.warn({ op, instance: state.uuid }, 'image action timed out');
+      return changed({ ...imageReported(state, op, { power_state: state.power_state, error }, at)!, task_request_id: null });
     },
     imageProgress: (state, { op, task_state }, ctx) => {
       const next = state ? imageProgressed(state, op, task_state, stampOf(state, ctx.now)) : undefined;

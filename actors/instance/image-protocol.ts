@@ -55,6 +55,14 @@ export const imageActionMessages = {
     durable: true,
     payload: Type.Object({ shelved_at: Type.Integer({ minimum: 0 }), deadline: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
   },
+  /**
+   * To itself when its host is ordered, delivered `timeouts.actionMs` later: an action the host has not reported by
+   * then (its order dead-lettered, the host gone) ends with a fault, as a failed one does.
+   */
+  imageCheck: {
+    durable: true,
+    payload: Type.Object({ op: op(), request_id: text(), deadline: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+  },
   /** From its host: a step of the work (image_pending_upload, rebuild_spawning…). */
   imageProgress: { durable: true, payload: Type.Object({ op: op(), request_id: text(), task_state: text(64) }, { additionalProperties: false }) },
   /** From its host: the action is done (or failed), with the domain's power state after it. */
