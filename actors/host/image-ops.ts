@@ -26,6 +26,8 @@ export interface ImageOpDeps {
   readonly hypervisor: (uri: string) => LibvirtConnection;
   readonly realGuests?: (host: string) => RealGuests | undefined;
   readonly images?: HostImages;
+  /** TEST-ONLY fault hook (faults.spawnDelayMs): resolves when the operation may go on, so a test can kill the node meanwhile. */
+  readonly holdSpawn?: (host: string) => Promise<void>;
 }
 
 type Order = Static<typeof imageOrderPayload>;
@@ -64,6 +66,11 @@ export function imageHandlers(deps: ImageOpDeps, known: (state: HostRow | null, 
         await deps.realGuests?.(host.name)?.remove(o.instance_uuid);
         return released(host, { vcpus: o.vcpus, memory_mb: o.memory_mb, disk_gb: o.disk_gb }, ctx.now);
       };
+      if (deps.holdSpawn && o.op !== 'drop_image') {
+        // Said when the hold begins, so a test knows the order is on its host and nothing is done yet.
+        ctx.log.info({ host: host.name, instance: o.instance_uuid, op: o.op }, 'image operation held (test-only fault)');
+        await deps.holdSpawn(host.name);
+      }
       try {
         switch (o.op) {
           case 'snapshot':

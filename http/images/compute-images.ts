@@ -76,8 +76,9 @@ export function hostImages(repo: ImageRepository, store: ImageStore, clock: Cloc
   };
   return {
     async upload(imageId: string, sourceImageRef: string): Promise<void> {
-      // Deleted meanwhile (by its owner), or written already (a redelivered order): nothing to do.
-      if (!(await repo.transition(imageId, ['queued'], { status: 'saving', updated_at: new Date(clock.now()) }))) return;
+      // Deleted meanwhile (by its owner), or written already (a redelivered order): nothing to do. One left saving by a
+      // node killed mid-write is written again (the store renames a complete file into place, or keeps none).
+      if (!(await repo.transition(imageId, ['queued', 'saving'], { status: 'saving', updated_at: new Date(clock.now()) }))) return;
       try {
         if (!sourceImageRef) throw new Error('the server has no image to take a snapshot from');
         const stored = await store.write(imageId, await store.read(sourceImageRef));
