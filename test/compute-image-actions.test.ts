@@ -147,73 +147,87 @@ test('createBackup: image_type backup with its type; rotation keeps the newest; 
   novaRefused(t, await act(c.demo, id, { createBackup: { name: 'x', backup_type: 'daily' } }), 400, /'rotation' is a required property/);
   novaRefused(t, await act(c.demo, id, { createBackup: { name: 'x', backup_type: 'daily', rotation: -1 } }), 400, /rotation/);
   novaRefused(t, await act(c.demo, id, { createImage: { name: 'x', extra: 1 } }), 400, /Additional properties are not allowed/);
+  novaRefused(t, await act(c.demo, id, { createImage: { name: 'x'.repeat(256) } }), 400, /is too long/);
+  // More metadata than the project's metadata_items (Nova's default 128): 403, and no image made.
+  const many = Object.fromEntries(Array.from({ length: 129 }, (_, n) => [`k${n}`, 'v']));
+  novaRefused(t, await act(c.demo, id, { createImage: { name: 'too-much', metadata: many } }), 403, 'Image metadata limit exceeded');
+  novaRefused(
+    t,
+    await act(c.demo, id, { rebuild: { imageRef: TINY_IMAGE_ID, metadata: many } }),
+    403,
+    'Maximum number of metadata items exceeds 128',
+  );
+  t.is((await glance.call('GET', '/v2/images?name=too-much', { token: c.admin })).body.images.length, 0);
 });
 
 // Serial: the clock moved by other tests (a backup's rotation, the offload timer) would offload a shelved server early.
-test.serial('shelve, shelveOffload and unshelve: the domain off, then undefined and the capacity freed, then placed anew; the shelved image deleted', async (t) => {
-  const id = await active('shelver');
-  const host = (await show(id))['OS-EXT-SRV-ATTR:host'] as string;
-  const before = await memoryUsed(host);
-  const r = await act(c.demo, id, { shelve: null });
-  t.is(r.status, 202);
-  const shelved = await settledIn(id, 'SHELVED');
-  t.like(shelved, { 'OS-EXT-STS:vm_state': 'shelved', 'OS-EXT-STS:power_state': 4, 'OS-EXT-SRV-ATTR:host': host });
-  t.like(await domainOn(host, id), { powerState: 4 }, 'still defined on its host, shut off');
-  const images = (await glance.call('GET', '/v2/images?name=shelver-shelved', { token: c.admin })).body.images;
-  t.is(images.length, 1);
-  t.like(images[0], { status: 'active', instance_uuid: id, image_type: 'snapshot' });
-  const shelvedImage = images[0].id as string;
-  t.like((await actionOf(id, requestOf(r))).events[0], { event: 'compute_shelve_instance', result: 'Success' });
+test.serial(
+  'shelve, shelveOffload and unshelve: the domain off, then undefined and the capacity freed, then placed anew; the shelved image deleted',
+  async (t) => {
+    const id = await active('shelver');
+    const host = (await show(id))['OS-EXT-SRV-ATTR:host'] as string;
+    const before = await memoryUsed(host);
+    const r = await act(c.demo, id, { shelve: null });
+    t.is(r.status, 202);
+    const shelved = await settledIn(id, 'SHELVED');
+    t.like(shelved, { 'OS-EXT-STS:vm_state': 'shelved', 'OS-EXT-STS:power_state': 4, 'OS-EXT-SRV-ATTR:host': host });
+    t.like(await domainOn(host, id), { powerState: 4 }, 'still defined on its host, shut off');
+    const images = (await glance.call('GET', '/v2/images?name=shelver-shelved', { token: c.admin })).body.images;
+    t.is(images.length, 1);
+    t.like(images[0], { status: 'active', instance_uuid: id, image_type: 'snapshot' });
+    const shelvedImage = images[0].id as string;
+    t.like((await actionOf(id, requestOf(r))).events[0], { event: 'compute_shelve_instance', result: 'Success' });
 
-  // Shelved: what needs a running or stopped server is refused, and offloading takes an admin.
-  novaRefused(t, await act(c.demo, id, { createImage: { name: 'no' } }), 409, conflict(id, 'createImage', 'vm_state', 'shelved'));
-  novaRefused(t, await act(c.demo, id, { shelve: null }), 409, conflict(id, 'shelve', 'vm_state', 'shelved'));
-  novaRefused(
-    t,
-    await act(c.demo, id, { shelveOffload: null }),
-    403,
-    "Policy doesn't allow os_compute_api:os-shelve:shelve_offload to be performed.",
-  );
-  // A zone or a host only for an offloaded server (2.77, 2.91).
-  novaRefused(
-    t,
-    await act(c.demo, id, { unshelve: { availability_zone: 'nova' } }, '2.77'),
-    409,
-    `Specifying an availability zone or a host when unshelving server ${id} with status SHELVED is not supported. The server status must be SHELVED_OFFLOADED.`,
-  );
+    // Shelved: what needs a running or stopped server is refused, and offloading takes an admin.
+    novaRefused(t, await act(c.demo, id, { createImage: { name: 'no' } }), 409, conflict(id, 'createImage', 'vm_state', 'shelved'));
+    novaRefused(t, await act(c.demo, id, { shelve: null }), 409, conflict(id, 'shelve', 'vm_state', 'shelved'));
+    novaRefused(
+      t,
+      await act(c.demo, id, { shelveOffload: null }),
+      403,
+      "Policy doesn't allow os_compute_api:os-shelve:shelve_offload to be performed.",
+    );
+    // A zone or a host only for an offloaded server (2.77, 2.91).
+    novaRefused(
+      t,
+      await act(c.demo, id, { unshelve: { availability_zone: 'nova' } }, '2.77'),
+      409,
+      `Specifying an availability zone or a host when unshelving server ${id} with status SHELVED is not supported. The server status must be SHELVED_OFFLOADED.`,
+    );
 
-  const off = await act(c.admin, id, { shelveOffload: null });
-  t.is(off.status, 202);
-  const offloaded = await settledIn(id, 'SHELVED_OFFLOADED');
-  t.like(offloaded, { 'OS-EXT-SRV-ATTR:host': null, 'OS-EXT-SRV-ATTR:hypervisor_hostname': null, 'OS-EXT-STS:power_state': 0 });
-  t.is(await domainOn(host, id), undefined, 'its domain undefined');
-  t.is(await memoryUsed(host), before - 512, "the host's capacity released (m1.tiny: 512 MB)");
-  t.like((await actionOf(id, requestOf(off))).events[0], { event: 'compute_shelve_offload_instance', result: 'Success' });
+    const off = await act(c.admin, id, { shelveOffload: null });
+    t.is(off.status, 202);
+    const offloaded = await settledIn(id, 'SHELVED_OFFLOADED');
+    t.like(offloaded, { 'OS-EXT-SRV-ATTR:host': null, 'OS-EXT-SRV-ATTR:hypervisor_hostname': null, 'OS-EXT-STS:power_state': 0 });
+    t.is(await domainOn(host, id), undefined, 'its domain undefined');
+    t.is(await memoryUsed(host), before - 512, "the host's capacity released (m1.tiny: 512 MB)");
+    t.like((await actionOf(id, requestOf(off))).events[0], { event: 'compute_shelve_offload_instance', result: 'Success' });
 
-  // 2.91: a host is an admin's to name; one that does not exist is 400.
-  novaRefused(
-    t,
-    await act(c.demo, id, { unshelve: { host: 'compute-2' } }, '2.91'),
-    403,
-    "Policy doesn't allow os_compute_api:os-shelve:unshelve_to_host to be performed.",
-  );
-  novaRefused(t, await act(c.admin, id, { unshelve: { host: 'nowhere' } }, '2.91'), 400, 'Compute host nowhere could not be found.');
-  novaRefused(
-    t,
-    await act(c.admin, id, { unshelve: { availability_zone: 'atlantis' } }, '2.77'),
-    400,
-    'The requested availability zone is not available',
-  );
-  novaRefused(t, await act(c.admin, id, { unshelve: { bogus: 1 } }, '2.91'), 400, /Additional properties are not allowed/);
+    // 2.91: a host is an admin's to name; one that does not exist is 400.
+    novaRefused(
+      t,
+      await act(c.demo, id, { unshelve: { host: 'compute-2' } }, '2.91'),
+      403,
+      "Policy doesn't allow os_compute_api:os-shelve:unshelve_to_host to be performed.",
+    );
+    novaRefused(t, await act(c.admin, id, { unshelve: { host: 'nowhere' } }, '2.91'), 400, 'Compute host nowhere could not be found.');
+    novaRefused(
+      t,
+      await act(c.admin, id, { unshelve: { availability_zone: 'atlantis' } }, '2.77'),
+      400,
+      'The requested availability zone is not available',
+    );
+    novaRefused(t, await act(c.admin, id, { unshelve: { bogus: 1 } }, '2.91'), 400, /Additional properties are not allowed/);
 
-  const un = await act(c.admin, id, { unshelve: { host: 'compute-2' } }, '2.91');
-  t.is(un.status, 202, JSON.stringify(un.body));
-  const back = await settledIn(id, 'ACTIVE');
-  t.like(back, { 'OS-EXT-SRV-ATTR:host': 'compute-2', 'OS-EXT-STS:power_state': 1 });
-  t.like(await domainOn('compute-2', id), { powerState: 1 });
-  await eventually(async () => (await imageStatus(shelvedImage)) === 404, 30_000);
-  t.like((await actionOf(id, requestOf(un))).events[0], { event: 'compute_unshelve_instance', result: 'Success', host: 'compute-2' });
-});
+    const un = await act(c.admin, id, { unshelve: { host: 'compute-2' } }, '2.91');
+    t.is(un.status, 202, JSON.stringify(un.body));
+    const back = await settledIn(id, 'ACTIVE');
+    t.like(back, { 'OS-EXT-SRV-ATTR:host': 'compute-2', 'OS-EXT-STS:power_state': 1 });
+    t.like(await domainOn('compute-2', id), { powerState: 1 });
+    await eventually(async () => (await imageStatus(shelvedImage)) === 404, 30_000);
+    t.like((await actionOf(id, requestOf(un))).events[0], { event: 'compute_unshelve_instance', result: 'Success', host: 'compute-2' });
+  },
+);
 
 test.serial('shelved_offload_time: a shelved server is offloaded by itself once that time has passed on the clock', async (t) => {
   const id = await active('idle-shelf');

@@ -6,6 +6,7 @@ import { computeActors, type InstanceClient } from './actors.js';
 import type { ComputeDeps } from './deps.js';
 import { badRequest, ComputeFault, forbidden } from './errors.js';
 import { findKeyPair } from './keypairs.js';
+import { checkMetadataCount, metadataLimit } from './quotas.js';
 import { authorize, permits, type ComputeCaller, type RoleLevel } from './policy.js';
 import { findServer, instanceNotFound } from './servers.js';
 
@@ -107,6 +108,12 @@ export async function createServerImage(d: ComputeDeps, caller: ComputeCaller, i
   const a = await begin(d, caller, id, action);
   // Nova's volume-backed snapshot takes its own policy and volume snapshots; there are no volumes here yet.
   if (!a.row.image_ref) throw badRequest(`Instance ${a.row.uuid} is volume-backed; snapshots of volume-backed servers are not supported yet.`);
+  // Nova's check_img_metadata_properties_quota: the image's metadata counts against metadata_items.
+  const items = Object.keys(request.metadata ?? {}).length;
+  if (items) {
+    const limit = await metadataLimit(d, caller.project);
+    if (limit >= 0 && items > limit) throw new ComputeFault(403, 'Image metadata limit exceeded');
+  }
   const imageId = await d.images.createServerImage({
     name: request.name,
     owner: caller.project,
@@ -252,6 +259,7 @@ export async function rebuildServer(
   if (a.row.memory_mb < image.minRamMb) throw badRequest("Flavor's memory is too small for requested image.");
   if (a.row.root_gb && a.row.root_gb < image.minDiskGb) throw badRequest("Flavor's disk is too small for requested image.");
   if (r.keyName && !(await findKeyPair(d, caller.auth.userId, r.keyName))) throw badRequest('Invalid key_name provided.');
+  if (r.metadata && Object.keys(r.metadata).length) checkMetadataCount(r.metadata, await metadataLimit(d, caller.project));
   const row = await asking(ACTIONS.rebuild, id, () =>
     a.instance.rebuild(
       {
