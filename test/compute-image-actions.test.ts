@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SimulatedClock } from '../runtime/clock.js';
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
-import { at, boot, startComputeCloud, TINY_IMAGE_ID, type ComputeCloud } from './helpers/compute.js';
+import { at, boot, startComputeCloud, TINY_IMAGE_ID, userWithRole, type ComputeCloud } from './helpers/compute.js';
 import { drive, eventually } from './helpers/drive.js';
 import { client } from './helpers/identity.js';
 import { novaRefused } from './helpers/refusals.js';
@@ -228,6 +228,22 @@ test.serial(
     t.like((await actionOf(id, requestOf(un))).events[0], { event: 'compute_unshelve_instance', result: 'Success', host: 'compute-2' });
   },
 );
+
+test.serial('unshelve of a server still on its host: it boots there again and the shelved image is deleted; a reader may not shelve', async (t) => {
+  const id = await active('kept');
+  const host = (await show(id))['OS-EXT-SRV-ATTR:host'] as string;
+  const reader = await userWithRole(c, 'image-reader', 'reader', 'demo');
+  novaRefused(t, await act(reader, id, { shelve: null }), 403, "Policy doesn't allow os_compute_api:os-shelve:shelve to be performed.");
+  t.is((await act(c.demo, id, { shelve: null })).status, 202);
+  await settledIn(id, 'SHELVED');
+  const image = (await glance.call('GET', '/v2/images?name=kept-shelved', { token: c.admin })).body.images[0].id as string;
+  const r = await act(c.demo, id, { unshelve: null }, '2.77');
+  t.is(r.status, 202);
+  t.like(await settledIn(id, 'ACTIVE'), { 'OS-EXT-SRV-ATTR:host': host, 'OS-EXT-STS:power_state': 1 });
+  t.like(await domainOn(host, id), { powerState: 1 });
+  await eventually(async () => (await imageStatus(image)) === 404, 30_000);
+  t.like((await actionOf(id, requestOf(r))).events[0], { event: 'compute_unshelve_instance', result: 'Success', host });
+});
 
 test.serial('shelved_offload_time: a shelved server is offloaded by itself once that time has passed on the clock', async (t) => {
   const id = await active('idle-shelf');
