@@ -245,6 +245,16 @@ test.serial('unshelve of a server still on its host: it boots there again and th
   t.like((await actionOf(id, requestOf(r))).events[0], { event: 'compute_unshelve_instance', result: 'Success', host });
 });
 
+test.serial('deleting a shelved server deletes its shelved image, as Nova does', async (t) => {
+  const id = await active('gone-shelf');
+  t.is((await act(c.demo, id, { shelve: null })).status, 202);
+  await settledIn(id, 'SHELVED');
+  const image = (await glance.call('GET', '/v2/images?name=gone-shelf-shelved', { token: c.admin })).body.images[0].id as string;
+  t.is((await c.nova.call('DELETE', `/v2.1/servers/${id}`, { token: c.demo })).status, 204);
+  t.is(await imageStatus(image), 404);
+  await eventually(async () => (await c.nova.call('GET', `/v2.1/servers/${id}`, { token: c.admin })).status === 404, 30_000);
+});
+
 test.serial('shelved_offload_time: a shelved server is offloaded by itself once that time has passed on the clock', async (t) => {
   const id = await active('idle-shelf');
   const host = (await show(id))['OS-EXT-SRV-ATTR:host'] as string;
@@ -351,7 +361,8 @@ test('a server on a real hypervisor: the actions that copy its disks answer 409 
   const id = await active('on-real');
   const row = await c.cloud.db.models.Instance.findByPk(id);
   const host = await c.cloud.db.models.Host.findByPk('compute-1');
-  await c.cloud.db.models.Host.create({ ...host!.get({ plain: true }), name: 'qemu-real', libvirt_uri: 'qemu:///session' });
+  // Disabled, so that no boot of another test is scheduled there.
+  await c.cloud.db.models.Host.create({ ...host!.get({ plain: true }), name: 'qemu-real', libvirt_uri: 'qemu:///session', service_disabled: true });
   const real = { ...row!.get({ plain: true }), uuid: '7e4f7a52-0000-4000-8000-00000000abcd', host: 'qemu-real', node: 'qemu-real' };
   await c.cloud.db.models.Instance.create(real);
   for (const body of [{ createImage: { name: 'x' } }, { shelve: null }, { rescue: null }, { rebuild: { imageRef: TINY_IMAGE_ID } }]) {

@@ -69,6 +69,8 @@ export async function deleteServer(d: ComputeDeps, caller: ComputeCaller, id: st
   } catch (error) {
     throw instanceRefusal(error, id);
   }
+  // Nova's _delete: a shelved server's snapshot goes with it.
+  if (row.shelved_image_id && row.vm_state.startsWith('shelved')) await d.images.deleteServerImage(row.shelved_image_id).catch(() => {});
 }
 
 /** A power action or lock: its name in Nova's 409 texts, its policy rule, the instance message that carries it out. */
