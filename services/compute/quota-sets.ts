@@ -1,0 +1,155 @@
+import { Op } from 'sequelize';
+import { readRows } from '../../models/typed.js';
+import { badRequest } from './errors.js';
+import {
+  classLimits,
+  instanceUsage,
+  quotaScopesOf,
+  QUOTA_RESOURCES,
+  reservedUsage,
+  serialized,
+  type QuotaDeps,
+  type QuotaLimits,
+  type QuotaResource,
+} from './quotas.js';
+
+// Managing quotas as Nova's os-quota-sets and os-quota-class-sets do: limits per project, per user within a
+// project and per quota class, the checks a new limit must pass, and the detailed view's usage. What a limit
+// means at admission lives in quotas.ts; this module only reads and writes the rows it reads.
+
+/** One resource in the detailed view. */
+export interface QuotaUsage {
+  readonly limit: number;
+  readonly in_use: number;
+  readonly reserved: number;
+}
+
+// Nova keeps these per project even when a user is named (its PER_PROJECT_QUOTAS).
+const PER_PROJECT: readonly QuotaResource[] = ['fixed_ips', 'floating_ips'];
+
+const isResource = (key: string): key is QuotaResource => (QUOTA_RESOURCES as readonly string[]).includes(key);
+
+/** The limits that hold for a project, or for one user of it when given. */
+export async function quotaSet(d: Pick<QuotaDeps, 'models' | 'quotas'>, project: string, user?: string): Promise<QuotaLimits> {
+  const scopes = await quotaScopesOf(d, project, user);
+  return scopes.user ?? scopes.project;
+}
+
+/**
+ * What counts against each limit, as Nova counts it: servers (and, as `reserved`, the boots whose servers are not
+ * recorded yet) by project or user; key pairs by user only (0 for a project, as in Nova); server groups have no
+ * table on this node yet, so nothing counts against them.
+ */
+export async function quotaUsage(
+  d: Pick<QuotaDeps, 'models' | 'quotas' | 'clock'>,
+  project: string,
+  user?: string,
+): Promise<Record<QuotaResource, QuotaUsage>> {
+  const [limits, used, reserved, keyPairs] = await Promise.all([
+    quotaSet(d, project, user),
+    instanceUsage(d, project, { user }),
+    reservedUsage(d, project, user),
+    user === undefined ? 0 : d.models.KeyPair.count({ where: { user_id: user } }),
+  ]);
+  const inUse: Partial<Record<QuotaResource, number>> = { ...used, key_pairs: keyPairs };
+  const held: Partial<Record<QuotaResource, number>> = reserved;
+  return Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, { limit: limits[r], in_use: inUse[r] ?? 0, reserved: held[r] ?? 0 }])) as Record<
+    QuotaResource,
+    QuotaUsage
+  >;
+}
+
+const unlimited = (n: number) => (n === -1 ? Infinity : n);
+
+/**
+ * The range a new limit must fall in unless forced (Nova's get_settable_quotas): a project's limit no lower than
+ * what is used and reserved, nor than its users' own limits together; a user's no lower than what they use, and
+ * no higher than the project's limit less the other users' own limits.
+ */
+async function settable(
+  d: Pick<QuotaDeps, 'models' | 'quotas' | 'clock'>,
+  project: string,
+  user: string | undefined,
+): Promise<Record<QuotaResource, { minimum: number; maximum: number }>> {
+  const [usage, projectLimits, userRows] = await Promise.all([
+    quotaUsage(d, project, user),
+    user === undefined ? undefined : quotaSet(d, project),
+    readRows(d.models.UserQuota, { where: { project_id: project, ...(user === undefined ? {} : { user_id: { [Op.ne]: user } }) } }),
+  ]);
+  const usersTotal = (r: QuotaResource) =>
+    userRows.filter((row) => row.resource === r && row.hard_limit >= 0).reduce((sum, row) => sum + row.hard_limit, 0);
+  return Object.fromEntries(
+    QUOTA_RESOURCES.map((r) => {
+      const used = usage[r].in_use + usage[r].reserved;
+      if (!projectLimits) return [r, { minimum: Math.max(used, usersTotal(r)), maximum: -1 }];
+      const cap = projectLimits[r];
+      return [r, { minimum: used, maximum: cap === -1 ? -1 : Math.max(cap - usersTotal(r), 0) }];
+    }),
+  ) as Record<QuotaResource, { minimum: number; maximum: number }>;
+}
+
+/**
+ * Sets limits of a project, or of one user in it, as an admin's PUT does: every value checked first (unless
+ * `force`), then all written. Under the project's quota lock, so no boot is admitted between the check and the write.
+ */
+export async function updateQuotaSet(
+  d: Pick<QuotaDeps, 'models' | 'quotas' | 'clock'>,
+  project: string,
+  user: string | undefined,
+  values: Readonly<Record<string, number>>,
+  force: boolean,
+): Promise<QuotaLimits> {
+  const wanted = Object.entries(values).filter((entry): entry is [QuotaResource, number] => isResource(entry[0]));
+  await serialized(d.models, project, async (transaction) => {
+    if (!force) {
+      const range = await settable(d, project, user);
+      for (const [resource, limit] of wanted) {
+        const { minimum, maximum } = range[resource];
+        if (unlimited(limit) < unlimited(minimum)) {
+          throw badRequest(`Quota limit ${limit} for ${resource} must be greater than or equal to already used and reserved ${minimum}.`);
+        }
+        if (unlimited(limit) > unlimited(maximum)) throw badRequest(`Quota limit ${limit} for ${resource} must be less than or equal to ${maximum}.`);
+      }
+    }
+    const forUser = wanted.filter(([r]) => user !== undefined && !PER_PROJECT.includes(r));
+    const forProject = wanted.filter(([r]) => user === undefined || PER_PROJECT.includes(r));
+    if (forProject.length) {
+      await d.models.Quota.bulkCreate(
+        forProject.map(([resource, hard_limit]) => ({ project_id: project, resource, hard_limit })),
+        { updateOnDuplicate: ['hard_limit'], transaction },
+      );
+    }
+    if (forUser.length) {
+      await d.models.UserQuota.bulkCreate(
+        forUser.map(([resource, hard_limit]) => ({ project_id: project, user_id: user!, resource, hard_limit })),
+        { updateOnDuplicate: ['hard_limit'], transaction },
+      );
+    }
+  });
+  return quotaSet(d, project, user);
+}
+
+/** Back to the defaults: a user's own limits, or a project's together with all its users' (Nova's DELETE). */
+export async function revertQuotaSet(d: Pick<QuotaDeps, 'models'>, project: string, user?: string): Promise<void> {
+  await serialized(d.models, project, async (transaction) => {
+    if (user !== undefined) {
+      await d.models.UserQuota.destroy({ where: { project_id: project, user_id: user }, transaction });
+      return;
+    }
+    await d.models.UserQuota.destroy({ where: { project_id: project }, transaction });
+    await d.models.Quota.destroy({ where: { project_id: project }, transaction });
+  });
+}
+
+/** Sets a quota class's limits (the `default` class's are every project's defaults); unknown resources are ignored. */
+export async function updateQuotaClass(
+  d: Pick<QuotaDeps, 'models' | 'quotas'>,
+  className: string,
+  values: Readonly<Record<string, number>>,
+): Promise<QuotaLimits> {
+  const rows = Object.entries(values)
+    .filter(([resource]) => isResource(resource))
+    .map(([resource, hard_limit]) => ({ class_name: className, resource, hard_limit }));
+  if (rows.length) await d.models.QuotaClass.bulkCreate(rows, { updateOnDuplicate: ['hard_limit'] });
+  return classLimits(d, className);
+}
