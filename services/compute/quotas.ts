@@ -341,7 +341,7 @@ export async function reserveInstances(
     const live = await readRows(QuotaReservation, { where: { project_id: project }, transaction });
     // The user's own limits first: a user over them is told their own numbers.
     const userAllowed = userQuota
-      ? instancesAllowed(userQuota, await heldWithReservations(d, project, live, transaction, user!.id), flavor, min, max)
+      ? instancesAllowed(userQuota, await heldWithReservations(d, project, live, transaction, user.id), flavor, min, max)
       : max;
     const used = await heldWithReservations(d, project, live, transaction);
     const n = capped(d, min, instancesAllowed(quota, used, flavor, min, userAllowed));
