@@ -258,3 +258,26 @@ test.serial('the openstack CLI shows and sets project, default and class quotas'
   t.not(refused.code, 0);
   t.regex(refused.stderr, /Policy doesn't allow os_compute_api:os-quota-sets:update to be performed\. \(HTTP 403\)/);
 });
+
+test('hostile input to the quota routes is a 400 in Nova’s fault body, never a 5xx', async (t) => {
+  const demo = await projectId('demo');
+  const cases: Array<[string, string, unknown]> = [
+    ['PUT', `/os-quota-sets/${demo}`, { quota_set: { instances: '1'.repeat(400) } }],
+    ['PUT', `/os-quota-sets/${demo}`, { quota_set: { instances: 1e300 } }],
+    ['PUT', `/os-quota-sets/${demo}`, { quota_set: { instances: [1] } }],
+    ['PUT', `/os-quota-sets/${demo}`, { quota_set: 'all' }],
+    ['PUT', `/os-quota-sets/${demo}`, { quota_set: { force: 'maybe' } }],
+    ['PUT', `/os-quota-sets/${demo}?user_id=${'u'.repeat(300)}`, { quota_set: { instances: 1 } }],
+    ['GET', `/os-quota-sets/${demo}/detail?user_id=${'u'.repeat(300)}`, undefined],
+    ['PUT', '/os-quota-class-sets/default', { quota_class_set: [] }],
+    ['PUT', '/os-quota-class-sets/default', { quota_class_set: { cores: '-1x' } }],
+    ['PUT', '/os-quota-class-sets/default', null],
+  ];
+  for (const [method, path, body] of cases) {
+    const r = await call(method, path, c.admin, '2.57', body);
+    t.is(r.status, 400, `${method} ${path.slice(0, 60)} ${JSON.stringify(body)?.slice(0, 60)}`);
+    t.is(r.body.badRequest?.code, 400);
+    t.is(typeof r.body.badRequest?.message, 'string');
+  }
+  t.deepEqual((await call('GET', `/os-quota-sets/${demo}`, c.admin, '2.57')).body.quota_set.instances, 10, 'nothing was written');
+});

@@ -14,12 +14,19 @@ const rule = (name: string) => `os_compute_api:os-quota-sets:${name}`;
 /** What a quota set shows at a version: the network resources leave at 2.36, personality files at 2.57. */
 const hidden = (v: Microversion) => [...(v.atLeast('2.36') ? QUOTA_SET_NETWORK : []), ...(v.atLeast('2.57') ? QUOTA_SET_PERSONALITY : [])];
 
-/** The `user_id` asked for: the first given (Nova's parse_qs(...)[0]) or, for the detail, the last (webob's GET.get). */
+const MAX_USER_ID = 255;
+
+/**
+ * The `user_id` asked for: the first given (Nova's parse_qs(...)[0]) or, for the detail, the last (webob's GET.get).
+ * One longer than the column holds is refused here rather than by the database.
+ */
 function userOf(ctx: ComputeContext, which: 'first' | 'last'): string | undefined {
   const raw = ctx.query.user_id;
   if (raw === undefined) return undefined;
-  if (!Array.isArray(raw)) return raw;
-  return which === 'first' ? raw[0] : raw[raw.length - 1];
+  const user = !Array.isArray(raw) ? raw : which === 'first' ? raw[0] : raw[raw.length - 1];
+  const length = [...user].length;
+  if (length > MAX_USER_ID) throw badRequest(`user_id has ${length} characters, more than ${MAX_USER_ID}.`);
+  return user;
 }
 
 /**
