@@ -36,22 +36,22 @@ export async function quotaSet(d: Pick<QuotaDeps, 'models' | 'quotas'>, project:
 }
 
 /**
- * What counts against each limit, as Nova counts it: servers (and, as `reserved`, the boots whose servers are not
- * recorded yet) by project or user; key pairs by user only (0 for a project, as in Nova); server groups have no
- * table on this node yet, so nothing counts against them.
+ * What counts against each limit, as Nova's quota-sets API counts it: servers (and, as `reserved`, the boots whose
+ * servers are not recorded yet) by project or user. Key pairs and server group members are always 0 there (Nova
+ * leaves the per-user resources out of its settable checks and this view); server groups have no table on this
+ * branch yet, so nothing counts against them.
  */
 export async function quotaUsage(
   d: Pick<QuotaDeps, 'models' | 'quotas' | 'clock'>,
   project: string,
   user?: string,
 ): Promise<Record<QuotaResource, QuotaUsage>> {
-  const [limits, used, reserved, keyPairs] = await Promise.all([
+  const [limits, used, reserved] = await Promise.all([
     quotaSet(d, project, user),
     instanceUsage(d, project, { user }),
     reservedUsage(d, project, user),
-    user === undefined ? 0 : d.models.KeyPair.count({ where: { user_id: user } }),
   ]);
-  const inUse: Partial<Record<QuotaResource, number>> = { ...used, key_pairs: keyPairs };
+  const inUse: Partial<Record<QuotaResource, number>> = used;
   const held: Partial<Record<QuotaResource, number>> = reserved;
   return Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, { limit: limits[r], in_use: inUse[r] ?? 0, reserved: held[r] ?? 0 }])) as Record<
     QuotaResource,

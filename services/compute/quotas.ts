@@ -339,12 +339,12 @@ export async function reserveInstances(
     const now = new Date(d.clock.now());
     await QuotaReservation.destroy({ where: { project_id: project, expires_at: { [Op.lte]: now } }, transaction });
     const live = await readRows(QuotaReservation, { where: { project_id: project }, transaction });
-    // The user's own limits first: a user over them is told their own numbers.
-    const userAllowed = userQuota
-      ? instancesAllowed(userQuota, await heldWithReservations(d, project, live, transaction, user.id), flavor, min, max)
-      : max;
-    const used = await heldWithReservations(d, project, live, transaction);
-    const n = capped(d, min, instancesAllowed(quota, used, flavor, min, userAllowed));
+    // The project's limits first, then the user's own, as Nova checks them: the fault names the scope that failed.
+    const projectAllowed = instancesAllowed(quota, await heldWithReservations(d, project, live, transaction), flavor, min, max);
+    const allowed = userQuota
+      ? instancesAllowed(userQuota, await heldWithReservations(d, project, live, transaction, user.id), flavor, min, projectAllowed)
+      : projectAllowed;
+    const n = capped(d, min, allowed);
     await QuotaReservation.create(
       {
         id,
