@@ -283,3 +283,17 @@ test('hostile input to the quota routes is a 400 in Nova’s fault body, never a
   }
   t.deepEqual((await call('GET', `/os-quota-sets/${demo}`, c.admin, '2.57')).body.quota_set.instances, 10, 'nothing was written');
 });
+
+test.serial('20 concurrent boots by a user held to 5 instances of a project’s 10 give exactly 5 servers', async (t) => {
+  const project = await newProject('per-user-race');
+  const racer = await userWithRole(c, 'q-racer', 'member', 'per-user-race');
+  t.is((await call('PUT', `/os-quota-sets/${project}`, c.admin, '2.57', { quota_set: { instances: 10 } })).status, 200);
+  t.is((await call('PUT', `/os-quota-sets/${project}?user_id=${racer.id}`, c.admin, '2.57', { quota_set: { instances: 5 } })).status, 200);
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => boot(c.nova, racer.token, `ur-${i}`)));
+  const statuses = answers.map((r) => r.status);
+  t.is(statuses.filter((s) => s === 202).length, 5, JSON.stringify(statuses));
+  for (const r of answers.filter((a) => a.status !== 202)) {
+    t.deepEqual(r.body, { forbidden: { code: 403, message: 'Quota exceeded for instances: Requested 1, but already used 5 of 5 instances' } });
+  }
+  t.is((await c.nova.call('GET', '/v2.1/servers', { token: racer.token })).body.servers.length, 5);
+});
