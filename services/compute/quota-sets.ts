@@ -7,6 +7,7 @@ import {
   quotaScopesOf,
   QUOTA_RESOURCES,
   reservedUsage,
+  serverGroupsUsed,
   serialized,
   type QuotaDeps,
   type QuotaLimits,
@@ -38,20 +39,20 @@ export async function quotaSet(d: Pick<QuotaDeps, 'models' | 'quotas'>, project:
 /**
  * What counts against each limit, as Nova's quota-sets API counts it: servers (and, as `reserved`, the boots whose
  * servers are not recorded yet) by project or user. Key pairs and server group members are always 0 there (Nova
- * leaves the per-user resources out of its settable checks and this view); server groups have no table on this
- * branch yet, so nothing counts against them.
+ * leaves the per-user resources out of its settable checks and this view); server groups as serverGroupsUsed counts them.
  */
 export async function quotaUsage(
   d: Pick<QuotaDeps, 'models' | 'quotas' | 'clock'>,
   project: string,
   user?: string,
 ): Promise<Record<QuotaResource, QuotaUsage>> {
-  const [limits, used, reserved] = await Promise.all([
+  const [limits, used, reserved, groups] = await Promise.all([
     quotaSet(d, project, user),
     instanceUsage(d, project, { user }),
     reservedUsage(d, project, user),
+    serverGroupsUsed(d, project, user),
   ]);
-  const inUse: Partial<Record<QuotaResource, number>> = used;
+  const inUse: Partial<Record<QuotaResource, number>> = { ...used, server_groups: groups };
   const held: Partial<Record<QuotaResource, number>> = reserved;
   return Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, { limit: limits[r], in_use: inUse[r] ?? 0, reserved: held[r] ?? 0 }])) as Record<
     QuotaResource,

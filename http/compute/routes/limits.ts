@@ -3,7 +3,7 @@ import { forbidden } from '../errors.js';
 import { checkQuery, multiParams } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
 import { lastOf } from '../nova-values.js';
-import { instanceUsage, quotasOf } from '../../../services/compute/quotas.js';
+import { instanceUsage, quotasOf, serverGroupsUsed } from '../../../services/compute/quotas.js';
 import type { ComputeServices, ComputeState } from '../services.js';
 
 const limitsQuery = (v: Microversion) => ({
@@ -27,7 +27,7 @@ export function limitRoutes(s: ComputeServices): Router<ComputeState> {
       if (!ctx.state.auth.isAdmin) throw forbidden('os_compute_api:limits:other_project');
       project = String(lastOf(ctx.query.tenant_id));
     }
-    const [quota, used] = await Promise.all([quotasOf(s, project), instanceUsage(s, project)]);
+    const [quota, used, groups] = await Promise.all([quotasOf(s, project), instanceUsage(s, project), serverGroupsUsed(s, project)]);
     const network = !v.atLeast('2.36');
     ctx.body = {
       limits: {
@@ -46,7 +46,7 @@ export function limitRoutes(s: ComputeServices): Router<ComputeState> {
           totalInstancesUsed: used.instances,
           totalCoresUsed: used.cores,
           totalRAMUsed: used.ram,
-          totalServerGroupsUsed: 0,
+          totalServerGroupsUsed: groups,
           ...(network ? { totalFloatingIpsUsed: 0, totalSecurityGroupsUsed: 0 } : {}),
         },
       },
