@@ -235,20 +235,28 @@ test.serial('the openstack CLI shows and sets project, default and class quotas'
   const as = (cloud: string, ...args: string[]) => openstack(`${c.dir}/clouds.yaml`, ['--os-cloud', cloud, ...args]);
   const osc = (...args: string[]) => as('stratus', ...args);
   const project = await newProject('cli-quotas');
-  const set = await osc('quota', 'set', '--instances', '7', '--cores', '9', '--key-pairs', '3', 'cli-quotas');
-  t.is(set.code, 0, set.stderr);
-  const show = await osc('quota', 'show', '-f', 'json', 'cli-quotas');
-  t.is(show.code, 0, show.stderr);
-  t.like(show.json, { instances: 7, cores: 9, 'key-pairs': 3, ram: 51200, project });
-  const defaults = await osc('quota', 'show', '--default', '-f', 'json', 'cli-quotas');
-  t.is(defaults.code, 0, defaults.stderr);
-  t.like(defaults.json, { instances: 10, cores: 20 });
-  const setClass = await osc('--os-compute-api-version', '2.50', 'quota', 'set', '--class', '--server-groups', '12', 'default');
-  t.is(setClass.code, 0, setClass.stderr);
+  // Independent commands run together: each CLI start costs seconds.
+  const [set, setClass, refused] = await Promise.all([
+    osc('quota', 'set', '--instances', '7', '--cores', '9', '--key-pairs', '3', 'cli-quotas'),
+    osc('--os-compute-api-version', '2.50', 'quota', 'set', '--class', '--server-groups', '12', 'default'),
+    as('stratus-demo', 'quota', 'set', '--instances', '1', 'demo'),
+  ]);
   try {
+    t.is(set.code, 0, set.stderr);
+    t.is(setClass.code, 0, setClass.stderr);
+    t.not(refused.code, 0);
+    t.regex(refused.stderr, /Policy doesn't allow os_compute_api:os-quota-sets:update to be performed\. \(HTTP 403\)/);
+    const [show, defaults, showClass] = await Promise.all([
+      osc('quota', 'show', '-f', 'json', 'cli-quotas'),
+      osc('quota', 'show', '--default', '-f', 'json', 'cli-quotas'),
+      osc('--os-compute-api-version', '2.50', 'quota', 'show', '--class', '-f', 'json', 'default'),
+    ]);
+    t.is(show.code, 0, show.stderr);
+    t.like(show.json, { instances: 7, cores: 9, 'key-pairs': 3, ram: 51200, project });
+    t.is(defaults.code, 0, defaults.stderr);
+    t.like(defaults.json, { instances: 10, cores: 20 });
     // openstackclient 6.0 reads the class set's `id` as a project and looks it up in Keystone, so it shows a class
     // only if a project of that name exists (Nova answers the class with an id too): read back over HTTP instead.
-    const showClass = await osc('--os-compute-api-version', '2.50', 'quota', 'show', '--class', '-f', 'json', 'default');
     t.not(showClass.code, 0);
     t.regex(showClass.stderr, /No project with a name or ID of 'default' exists/);
     t.like((await call('GET', '/os-quota-class-sets/default', c.admin, '2.50')).body.quota_class_set, { server_groups: 12, instances: 10 });
@@ -256,9 +264,6 @@ test.serial('the openstack CLI shows and sets project, default and class quotas'
   } finally {
     await call('PUT', '/os-quota-class-sets/default', c.admin, '2.57', { quota_class_set: { server_groups: 10 } });
   }
-  const refused = await as('stratus-demo', 'quota', 'set', '--instances', '1', 'demo');
-  t.not(refused.code, 0);
-  t.regex(refused.stderr, /Policy doesn't allow os_compute_api:os-quota-sets:update to be performed\. \(HTTP 403\)/);
 });
 
 test('hostile input to the quota routes is a 400 in Nova’s fault body, never a 5xx', async (t) => {
