@@ -1,5 +1,5 @@
 import test from 'ava';
-import { openstack } from './helpers/cloud-process.js';
+import { openstack, python } from './helpers/cloud-process.js';
 import { at, boot, startComputeCloud, type ComputeCloud } from './helpers/compute.js';
 import { userWithRole } from './helpers/compute-users.js';
 
@@ -231,10 +231,26 @@ test.serial('quota class sets: admins only, fields per microversion, and the def
   }
 });
 
-test.serial('the openstack CLI shows and sets project, default and class quotas', async (t) => {
+// openstacksdk (0.101, at the 2.56 it negotiates for quota sets) reads, updates and reverts a project's quota set.
+const SDK_QUOTAS = `
+import json, sys, openstack
+conn = openstack.connect(cloud='stratus')
+project = sys.argv[1]
+before = conn.compute.get_quota_set(project)
+instances, ram = before.instances, before.ram
+conn.compute.update_quota_set(before, ram=4096)
+updated = conn.compute.get_quota_set(project).ram
+conn.compute.revert_quota_set(project)
+print(json.dumps({'instances': instances, 'ram': ram, 'updated': updated,
+                  'reverted': conn.compute.get_quota_set(project).instances}))
+`;
+
+test.serial('the openstack CLI shows and sets project, default and class quotas; openstacksdk updates and reverts them', async (t) => {
   const as = (cloud: string, ...args: string[]) => openstack(`${c.dir}/clouds.yaml`, ['--os-cloud', cloud, ...args]);
   const osc = (...args: string[]) => as('stratus', ...args);
   const project = await newProject('cli-quotas');
+  const sdkProject = await newProject('sdk-quotas');
+  t.is((await call('PUT', `/os-quota-sets/${sdkProject}`, c.admin, '2.57', { quota_set: { instances: 7 } })).status, 200);
   // Independent commands run together: each CLI start costs seconds.
   const [set, setClass, refused] = await Promise.all([
     osc('quota', 'set', '--instances', '7', '--cores', '9', '--key-pairs', '3', 'cli-quotas'),
@@ -246,11 +262,14 @@ test.serial('the openstack CLI shows and sets project, default and class quotas'
     t.is(setClass.code, 0, setClass.stderr);
     t.not(refused.code, 0);
     t.regex(refused.stderr, /Policy doesn't allow os_compute_api:os-quota-sets:update to be performed\. \(HTTP 403\)/);
-    const [show, defaults, showClass] = await Promise.all([
+    const [show, defaults, showClass, sdk] = await Promise.all([
       osc('quota', 'show', '-f', 'json', 'cli-quotas'),
       osc('quota', 'show', '--default', '-f', 'json', 'cli-quotas'),
       osc('--os-compute-api-version', '2.50', 'quota', 'show', '--class', '-f', 'json', 'default'),
+      python(`${c.dir}/clouds.yaml`, SDK_QUOTAS, [sdkProject]),
     ]);
+    t.is(sdk.code, 0, sdk.stderr);
+    t.deepEqual(sdk.json, { instances: 7, ram: 51200, updated: 4096, reverted: 10 });
     t.is(show.code, 0, show.stderr);
     t.like(show.json, { instances: 7, cores: 9, 'key-pairs': 3, ram: 51200, project });
     t.is(defaults.code, 0, defaults.stderr);
