@@ -285,6 +285,27 @@ test.serial('the openstack CLI shows and sets project, default and class quotas;
   }
 });
 
+test.serial('a limit lowered while boots race is never below what they got: the check and the write hold the quota lock', async (t) => {
+  const project = await newProject('lowered');
+  const racer = await userWithRole(c, 'q-lowered', 'member', 'lowered');
+  t.is((await call('PUT', `/os-quota-sets/${project}`, c.admin, '2.57', { quota_set: { instances: 20 } })).status, 200);
+  const boots = Array.from({ length: 10 }, (_, i) => boot(c.nova, racer.token, `low-${i}`));
+  const lowered = call('PUT', `/os-quota-sets/${project}`, c.admin, '2.57', { quota_set: { instances: 4 } });
+  const [put, ...answers] = await Promise.all([lowered, ...boots]);
+  const servers = (await c.nova.call('GET', '/v2.1/servers', { token: racer.token })).body.servers.length as number;
+  t.is(servers, answers.filter((a) => a.status === 202).length);
+  if (put.status === 200) {
+    // Lowered first (or between boots, with no more than four in): every later boot is held to four.
+    t.true(servers <= 4, `${servers} servers under a limit of 4`);
+    for (const r of answers.filter((a) => a.status !== 202))
+      t.regex(r.body.forbidden.message, /^Quota exceeded for instances: Requested 1, but already used 4 of 4 instances$/);
+  } else {
+    t.is(put.status, 400);
+    t.regex(put.body.badRequest.message, /^Quota limit 4 for instances must be greater than or equal to already used and reserved ([5-9]|10)\.$/);
+    t.like((await call('GET', `/os-quota-sets/${project}`, c.admin, '2.57')).body.quota_set, { instances: 20 });
+  }
+});
+
 test('hostile input to the quota routes is a 400 in Nova’s fault body, never a 5xx', async (t) => {
   const demo = await projectId('demo');
   const cases: Array<[string, string, unknown]> = [

@@ -100,12 +100,12 @@ const over = (base: QuotaLimits, rows: ReadonlyArray<{ resource: string; hard_li
 };
 
 /** A quota class's limits: its rows over the configured ones (Nova's get_class_quotas). */
-export async function classLimits(d: Pick<QuotaDeps, 'models' | 'quotas'>, className: string): Promise<QuotaLimits> {
-  return over(configuredLimits(d), await readRows(d.models.QuotaClass, { where: { class_name: className } }));
+export async function classLimits(d: Pick<QuotaDeps, 'models' | 'quotas'>, className: string, transaction?: Transaction): Promise<QuotaLimits> {
+  return over(configuredLimits(d), await readRows(d.models.QuotaClass, { where: { class_name: className }, transaction }));
 }
 
 /** What every project has unless it has limits of its own: the `default` class. */
-export const defaultLimits = (d: Pick<QuotaDeps, 'models' | 'quotas'>) => classLimits(d, DEFAULT_QUOTA_CLASS);
+export const defaultLimits = (d: Pick<QuotaDeps, 'models' | 'quotas'>, transaction?: Transaction) => classLimits(d, DEFAULT_QUOTA_CLASS, transaction);
 
 /** Which limits hold for a project, and for a user of it who has limits of their own (user rows over project rows). */
 export interface QuotaScopes {
@@ -114,11 +114,16 @@ export interface QuotaScopes {
   readonly user?: QuotaLimits;
 }
 
-export async function quotaScopesOf(d: Pick<QuotaDeps, 'models' | 'quotas'>, project: string, user?: string): Promise<QuotaScopes> {
+export async function quotaScopesOf(
+  d: Pick<QuotaDeps, 'models' | 'quotas'>,
+  project: string,
+  user?: string,
+  transaction?: Transaction,
+): Promise<QuotaScopes> {
   const [defaults, own, users] = await Promise.all([
-    defaultLimits(d),
-    readRows(d.models.Quota, { where: { project_id: project } }),
-    user === undefined ? [] : readRows(d.models.UserQuota, { where: { project_id: project, user_id: user } }),
+    defaultLimits(d, transaction),
+    readRows(d.models.Quota, { where: { project_id: project }, transaction }),
+    user === undefined ? [] : readRows(d.models.UserQuota, { where: { project_id: project, user_id: user }, transaction }),
   ]);
   const projectLimits = over(defaults, own);
   return users.length ? { project: projectLimits, user: over(projectLimits, users) } : { project: projectLimits };
@@ -324,8 +329,10 @@ export async function reservedUsage(d: Pick<QuotaDeps, 'models' | 'clock'>, proj
 /**
  * Takes the servers of a boot out of its project's quota atomically: in one serialized transaction,
  * what the project's servers hold plus the live reservations of other boots is checked against
- * its limits and a reservation for as many as fit is written. Concurrent boots never exceed a quota.
- * A user with limits of their own (`user.quota`) is held to those too, counted over their servers, as Nova does.
+ * its limits, read again there, and a reservation for as many as fit is written. Concurrent boots never
+ * exceed a quota, nor a limit lowered meanwhile. A user with limits of their own is held to those too,
+ * counted over their servers, as Nova does. `quota` and `user.quota`, the limits read when the boot began,
+ * only spare a boot that was unlimited everywhere the lock (such a boot is not held to a limit set meanwhile).
  */
 export async function reserveInstances(
   d: QuotaDeps,
@@ -345,10 +352,13 @@ export async function reserveInstances(
     const now = new Date(d.clock.now());
     await QuotaReservation.destroy({ where: { project_id: project, expires_at: { [Op.lte]: now } }, transaction });
     const live = await readRows(QuotaReservation, { where: { project_id: project }, transaction });
+    // The limits as they stand under the lock: one lowered since the boot began (os-quota-sets writes under it too) holds.
+    const scopes = await quotaScopesOf(d, project, user?.id, transaction);
+    const ownQuota = scopes.user && enforced(scopes.user);
     // The project's limits first, then the user's own, as Nova checks them: the fault names the scope that failed.
-    const projectAllowed = instancesAllowed(quota, await heldWithReservations(d, project, live, transaction), flavor, min, max);
-    const allowed = userQuota
-      ? instancesAllowed(userQuota, await heldWithReservations(d, project, live, transaction, user.id), flavor, min, projectAllowed)
+    const projectAllowed = instancesAllowed(enforced(scopes.project), await heldWithReservations(d, project, live, transaction), flavor, min, max);
+    const allowed = ownQuota
+      ? instancesAllowed(ownQuota, await heldWithReservations(d, project, live, transaction, user!.id), flavor, min, projectAllowed)
       : projectAllowed;
     const n = capped(d, min, allowed);
     await QuotaReservation.create(
