@@ -1,4 +1,4 @@
-import { Op } from 'sequelize';
+import { Op, type Transaction } from 'sequelize';
 import { readRows } from '../../models/typed.js';
 import { badRequest } from './errors.js';
 import {
@@ -31,8 +31,13 @@ const PER_PROJECT: readonly QuotaResource[] = ['fixed_ips', 'floating_ips'];
 const isResource = (key: string): key is QuotaResource => (QUOTA_RESOURCES as readonly string[]).includes(key);
 
 /** The limits that hold for a project, or for one user of it when given. */
-export async function quotaSet(d: Pick<QuotaDeps, 'models' | 'quotas'>, project: string, user?: string): Promise<QuotaLimits> {
-  const scopes = await quotaScopesOf(d, project, user);
+export async function quotaSet(
+  d: Pick<QuotaDeps, 'models' | 'quotas'>,
+  project: string,
+  user?: string,
+  transaction?: Transaction,
+): Promise<QuotaLimits> {
+  const scopes = await quotaScopesOf(d, project, user, transaction);
   return scopes.user ?? scopes.project;
 }
 
@@ -45,12 +50,13 @@ export async function quotaUsage(
   d: Pick<QuotaDeps, 'models' | 'quotas' | 'clock'>,
   project: string,
   user?: string,
+  transaction?: Transaction,
 ): Promise<Record<QuotaResource, QuotaUsage>> {
   const [limits, used, reserved, groups] = await Promise.all([
-    quotaSet(d, project, user),
-    instanceUsage(d, project, { user }),
-    reservedUsage(d, project, user),
-    serverGroupsUsed(d, project, user),
+    quotaSet(d, project, user, transaction),
+    instanceUsage(d, project, { user, transaction }),
+    reservedUsage(d, project, user, transaction),
+    serverGroupsUsed(d, project, user, transaction),
   ]);
   const inUse: Partial<Record<QuotaResource, number>> = { ...used, server_groups: groups };
   const held: Partial<Record<QuotaResource, number>> = reserved;
@@ -65,17 +71,22 @@ const unlimited = (n: number) => (n === -1 ? Infinity : n);
 /**
  * The range a new limit must fall in unless forced (Nova's get_settable_quotas): a project's limit no lower than
  * what is used and reserved, nor than its users' own limits together; a user's no lower than what they use, and
- * no higher than the project's limit less the other users' own limits.
+ * no higher than the project's limit less the other users' own limits. Read in the lock's transaction: on its own
+ * connection, as the boots waiting for the lock may hold every other one of the pool.
  */
 async function settable(
   d: Pick<QuotaDeps, 'models' | 'quotas' | 'clock'>,
   project: string,
   user: string | undefined,
+  transaction: Transaction,
 ): Promise<Record<QuotaResource, { minimum: number; maximum: number }>> {
   const [usage, projectLimits, userRows] = await Promise.all([
-    quotaUsage(d, project, user),
-    user === undefined ? undefined : quotaSet(d, project),
-    readRows(d.models.UserQuota, { where: { project_id: project, ...(user === undefined ? {} : { user_id: { [Op.ne]: user } }) } }),
+    quotaUsage(d, project, user, transaction),
+    user === undefined ? undefined : quotaSet(d, project, undefined, transaction),
+    readRows(d.models.UserQuota, {
+      where: { project_id: project, ...(user === undefined ? {} : { user_id: { [Op.ne]: user } }) },
+      transaction,
+    }),
   ]);
   const usersTotal = (r: QuotaResource) =>
     userRows.filter((row) => row.resource === r && row.hard_limit >= 0).reduce((sum, row) => sum + row.hard_limit, 0);
@@ -103,7 +114,7 @@ export async function updateQuotaSet(
   const wanted = Object.entries(values).filter((entry): entry is [QuotaResource, number] => isResource(entry[0]));
   await serialized(d.models, project, async (transaction) => {
     if (!force) {
-      const range = await settable(d, project, user);
+      const range = await settable(d, project, user, transaction);
       for (const [resource, limit] of wanted) {
         const { minimum, maximum } = range[resource];
         if (unlimited(limit) < unlimited(minimum)) {

@@ -157,7 +157,12 @@ export const quotasOf = async (d: Pick<QuotaDeps, 'models' | 'quotas'>, project:
  * The server groups a project holds (Nova counts them by project, and by user for a user's limits). None exist on
  * this branch yet: server groups count themselves here once they do, for GET /limits and the detailed quota view.
  */
-export const serverGroupsUsed = async (_d: Pick<QuotaDeps, 'models'>, _project: string, _user?: string): Promise<number> => Promise.resolve(0);
+export const serverGroupsUsed = async (
+  _d: Pick<QuotaDeps, 'models'>,
+  _project: string,
+  _user?: string,
+  _transaction?: Transaction,
+): Promise<number> => Promise.resolve(0);
 
 export interface InstanceUsage {
   instances: number;
@@ -312,9 +317,15 @@ async function heldWithReservations(
 }
 
 /** What the live reservations of a project (or of one user in it) hold: the detailed quota view's `reserved`. */
-export async function reservedUsage(d: Pick<QuotaDeps, 'models' | 'clock'>, project: string, user?: string): Promise<InstanceUsage> {
+export async function reservedUsage(
+  d: Pick<QuotaDeps, 'models' | 'clock'>,
+  project: string,
+  user?: string,
+  transaction?: Transaction,
+): Promise<InstanceUsage> {
   const rows = await readRows(d.models.QuotaReservation, {
     where: { project_id: project, expires_at: { [Op.gt]: new Date(d.clock.now()) }, ...(user === undefined ? {} : { user_id: user }) },
+    transaction,
   });
   return rows.reduce(
     (sum, r) => ({ instances: sum.instances + Number(r.instances), cores: sum.cores + Number(r.cores), ram: sum.ram + Number(r.ram) }),
