@@ -6,6 +6,7 @@ import {
   instanceUsage,
   quotaScopesOf,
   QUOTA_RESOURCES,
+  readsTogether,
   reservedUsage,
   serverGroupsUsed,
   serialized,
@@ -52,12 +53,12 @@ export async function quotaUsage(
   user?: string,
   transaction?: Transaction,
 ): Promise<Record<QuotaResource, QuotaUsage>> {
-  const [limits, used, reserved, groups] = await Promise.all([
-    quotaSet(d, project, user, transaction),
-    instanceUsage(d, project, { user, transaction }),
-    reservedUsage(d, project, user, transaction),
-    serverGroupsUsed(d, project, user, transaction),
-  ]);
+  const [limits, used, reserved, groups] = await readsTogether(transaction, [
+    () => quotaSet(d, project, user, transaction),
+    () => instanceUsage(d, project, { user, transaction }),
+    () => reservedUsage(d, project, user, transaction),
+    () => serverGroupsUsed(d, project, user, transaction),
+  ] as const);
   const inUse: Partial<Record<QuotaResource, number>> = { ...used, server_groups: groups };
   const held: Partial<Record<QuotaResource, number>> = reserved;
   return Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, { limit: limits[r], in_use: inUse[r] ?? 0, reserved: held[r] ?? 0 }])) as Record<
@@ -80,14 +81,12 @@ async function settable(
   user: string | undefined,
   transaction: Transaction,
 ): Promise<Record<QuotaResource, { minimum: number; maximum: number }>> {
-  const [usage, projectLimits, userRows] = await Promise.all([
-    quotaUsage(d, project, user, transaction),
-    user === undefined ? undefined : quotaSet(d, project, undefined, transaction),
-    readRows(d.models.UserQuota, {
-      where: { project_id: project, ...(user === undefined ? {} : { user_id: { [Op.ne]: user } }) },
-      transaction,
-    }),
-  ]);
+  const usage = await quotaUsage(d, project, user, transaction);
+  const projectLimits = user === undefined ? undefined : await quotaSet(d, project, undefined, transaction);
+  const userRows = await readRows(d.models.UserQuota, {
+    where: { project_id: project, ...(user === undefined ? {} : { user_id: { [Op.ne]: user } }) },
+    transaction,
+  });
   const usersTotal = (r: QuotaResource) =>
     userRows.filter((row) => row.resource === r && row.hard_limit >= 0).reduce((sum, row) => sum + row.hard_limit, 0);
   return Object.fromEntries(

@@ -107,6 +107,20 @@ export async function classLimits(d: Pick<QuotaDeps, 'models' | 'quotas'>, class
 /** What every project has unless it has limits of its own: the `default` class. */
 export const defaultLimits = (d: Pick<QuotaDeps, 'models' | 'quotas'>, transaction?: Transaction) => classLimits(d, DEFAULT_QUOTA_CLASS, transaction);
 
+/**
+ * Reads that may go out together: at once on the pool, one after another inside a transaction, whose one
+ * connection takes a query at a time (node-postgres deprecates queuing them).
+ */
+export async function readsTogether<T extends readonly unknown[]>(
+  transaction: Transaction | undefined,
+  reads: { [K in keyof T]: () => Promise<T[K]> },
+): Promise<T> {
+  if (!transaction) return (await Promise.all(reads.map((read) => read()))) as unknown as T;
+  const results: unknown[] = [];
+  for (const read of reads) results.push(await read());
+  return results as unknown as T;
+}
+
 /** Which limits hold for a project, and for a user of it who has limits of their own (user rows over project rows). */
 export interface QuotaScopes {
   readonly project: QuotaLimits;
@@ -120,11 +134,11 @@ export async function quotaScopesOf(
   user?: string,
   transaction?: Transaction,
 ): Promise<QuotaScopes> {
-  const [defaults, own, users] = await Promise.all([
-    defaultLimits(d, transaction),
-    readRows(d.models.Quota, { where: { project_id: project }, transaction }),
-    user === undefined ? [] : readRows(d.models.UserQuota, { where: { project_id: project, user_id: user }, transaction }),
-  ]);
+  const [defaults, own, users] = await readsTogether(transaction, [
+    () => defaultLimits(d, transaction),
+    () => readRows(d.models.Quota, { where: { project_id: project }, transaction }),
+    async () => (user === undefined ? [] : readRows(d.models.UserQuota, { where: { project_id: project, user_id: user }, transaction })),
+  ] as const);
   const projectLimits = over(defaults, own);
   return users.length ? { project: projectLimits, user: over(projectLimits, users) } : { project: projectLimits };
 }
