@@ -54,6 +54,8 @@ export function defineModels(sequelize: Sequelize) {
     FlavorExtraSpec: flavor.defineExtraSpecs(sequelize),
     FlavorProject: flavor.defineProjects(sequelize),
     Quota: quota.define(sequelize),
+    UserQuota: quota.defineUserQuotas(sequelize),
+    QuotaClass: quota.defineClasses(sequelize),
     QuotaReservation: quotaReservation.define(sequelize),
     KeyPair: keypair.define(sequelize),
     ...instanceAction.define(sequelize),

@@ -13,6 +13,7 @@ import * as m0012 from './migrations/0012-hypervisor-facts.js';
 import * as m0013 from './migrations/0013-nullable-descriptions.js';
 import * as m0014 from './migrations/0014-cluster-nodes.js';
 import * as m0015 from './migrations/0015-real-hosts.js';
+import * as m0016 from './migrations/0016-quota-classes-user-quotas.js';
 import * as m0018 from './migrations/0018-shelved-images.js';
 
 export interface Migration {
@@ -35,6 +36,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0013-nullable-descriptions', m0013],
   ['0014-cluster-nodes', m0014],
   ['0015-real-hosts', m0015],
+  ['0016-quota-classes-user-quotas', m0016],
   ['0018-shelved-images', m0018],
 ];
 

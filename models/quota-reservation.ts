@@ -9,6 +9,8 @@ import { defineRow } from './typed.js';
 export interface QuotaReservationRow {
   id: string;
   project_id: string;
+  /** The booting user, for the per-user limits (null on rows written before they existed). */
+  user_id: string | null;
   instances: number;
   cores: number;
   ram: number;
@@ -20,6 +22,7 @@ export const table = 'quota_reservations';
 export const attributes: ModelAttributes = {
   id: { type: DataTypes.STRING(36), primaryKey: true },
   project_id: { type: DataTypes.STRING(255), allowNull: false },
+  user_id: { type: DataTypes.STRING(255), allowNull: true },
   instances: { type: DataTypes.INTEGER, allowNull: false },
   cores: { type: DataTypes.BIGINT, allowNull: false },
   ram: { type: DataTypes.BIGINT, allowNull: false },

@@ -94,3 +94,24 @@ test.serial('a reservation left by a dead API node holds the quota until it expi
   t.is(await QuotaReservation.count({ where: { id: 'r-deadbeef' } }), 0, 'the expired reservation was dropped');
   t.is((await ourServers(token)).length, 2);
 });
+
+// The same race for cores and for RAM: each boot of m1.tiny (1 vCPU, 512 MB) is one core and 512 MB, so a
+// limit of ten cores or of 5,120 MB admits exactly ten of twenty concurrent boots, whatever the instance limit.
+for (const [resource, limit, per] of [
+  ['cores', 10, 1],
+  ['ram', 5120, 512],
+] as const) {
+  test.serial(`20 concurrent boots against a ${resource} quota of ${limit} give exactly 10 servers and 10 quota faults`, async (t) => {
+    const token = await userWithRole(c, `racer-${resource}`, 'member', `race-${resource}`);
+    await setQuota(await projectId(`race-${resource}`), { instances: -1, [resource]: limit });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => boot(c.nova, token, `${resource}-${i}`)));
+    const statuses = answers.map((r) => r.status);
+    t.is(statuses.filter((s) => s === 202).length, 10, JSON.stringify(statuses));
+    for (const r of answers.filter((a) => a.status !== 202)) {
+      t.deepEqual(r.body, {
+        forbidden: { code: 403, message: `Quota exceeded for ${resource}: Requested ${per}, but already used ${limit} of ${limit} ${resource}` },
+      });
+    }
+    t.is((await ourServers(token)).length, 10);
+  });
+}

@@ -23,6 +23,8 @@ import { serverMetadataRoutes } from './routes/server-metadata.js';
 import { serverTagRoutes } from './routes/server-tags.js';
 import { serviceRoutes } from './routes/services.js';
 import { versionRoutes } from './routes/versions.js';
+import { quotaSetRoutes } from './routes/quota-sets.js';
+import { quotaClassSetRoutes } from './routes/quota-class-sets.js';
 import type { ComputeServices, ComputeState } from './services.js';
 
 const projectInPath = /^\/v2\.1\/([0-9a-f]{32})(\/.*)?$/;
@@ -68,6 +70,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   for (const routes of [flavorRoutes, serverRoutes, hypervisorRoutes, serviceRoutes, limitRoutes, availabilityZoneRoutes])
     api.use(routes(s).routes());
   api.use(aggregateRoutes(s).routes());
+  for (const routes of [quotaSetRoutes, quotaClassSetRoutes]) api.use(routes(s).routes());
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   for (const routes of [serverMetadataRoutes, serverTagRoutes]) api.use(routes(s).routes());

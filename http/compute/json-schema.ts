@@ -104,8 +104,12 @@ const asNumber = (value: unknown): number | undefined => {
   if (typeof value === 'number') return value;
   if (typeof value !== 'string' || !value.trim()) return undefined;
   const n = Number(value.trim());
-  return Number.isFinite(n) ? n : undefined;
+  // Digits past a double's range are still a number to Python (an int): beyond any maximum, not unchecked.
+  return Number.isNaN(n) ? undefined : n;
 };
+
+// How jsonschema prints the number it compared: Python's int of digits too long for a double, in full.
+const shownNumber = (value: unknown, n: number) => (typeof value === 'string' && !Number.isFinite(n) ? value.trim() : pyRepr(n));
 
 const compiled = new Map<string, RegExp>();
 const regex = (pattern: string, whole = false) => {
@@ -199,7 +203,7 @@ function* check(schema: Schema, value: unknown, path: Array<string | number>): G
           yield {
             path,
             instance: value,
-            message: `${pyRepr(n)} is ${schema.exclusiveMinimum ? 'less than or equal to' : 'less than'} the minimum of ${pyRepr(schema.minimum)}`,
+            message: `${shownNumber(value, n)} is ${schema.exclusiveMinimum ? 'less than or equal to' : 'less than'} the minimum of ${pyRepr(schema.minimum)}`,
           };
         }
         break;
@@ -207,7 +211,7 @@ function* check(schema: Schema, value: unknown, path: Array<string | number>): G
       case 'maximum': {
         const n = asNumber(value);
         if (n !== undefined && typeof value !== 'boolean' && n > schema.maximum!) {
-          yield { path, instance: value, message: `${pyRepr(n)} is greater than the maximum of ${pyRepr(schema.maximum)}` };
+          yield { path, instance: value, message: `${shownNumber(value, n)} is greater than the maximum of ${pyRepr(schema.maximum)}` };
         }
         break;
       }

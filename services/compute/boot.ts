@@ -9,7 +9,7 @@ import { badRequest, ComputeFault } from './errors.js';
 import { extraSpecsOf, findFlavor } from './flavors.js';
 import { keyForBoot } from './keypairs.js';
 import { authorize, type ComputeCaller } from './policy.js';
-import { checkMetadataCount, checkPersonality, quotasOf, reserveInstances } from './quotas.js';
+import { checkMetadataCount, checkPersonality, enforced, quotaScopesOf, reserveInstances } from './quotas.js';
 
 const GiB = 1024 ** 3;
 const DEFAULT_ZONE = 'nova';
@@ -113,7 +113,7 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
   const { image: imageRef, mapped } = imageOfBoot(request);
   checkNetworks(request.networks);
   // The reads a boot needs go out together; their refusals still come in Nova's order.
-  const quotas = quotasOf(d, caller.project);
+  const quotas = quotaScopesOf(d, caller.project, caller.auth.userId);
   const specs = extraSpecsOf(d, [request.flavorRef]);
   const imageRead = bootImage(d, caller, imageRef).then(
     (image) => ({ image }),
@@ -141,9 +141,12 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
   if (lostNetwork) throw badRequest(lostNetwork);
   // The caller's own key pair (key pairs belong to users), else Nova's 400.
   const { key_name: keyName } = await keyForBoot(d, caller, request.keyName ?? null);
-  const quota = await quotas;
-  if (Object.keys(request.metadata).length) checkMetadataCount(request.metadata, quota.metadata_items);
-  checkPersonality(quota, request.personality);
+  const scopes = await quotas;
+  const quota = enforced(scopes.project);
+  // A user with limits of their own is held to them (the user's rows over the project's), as well as to the project's.
+  const own = scopes.user && enforced(scopes.user);
+  if (Object.keys(request.metadata).length) checkMetadataCount(request.metadata, (own ?? quota).metadata_items);
+  checkPersonality(own ?? quota, request.personality);
   checkImageFits(caller, image, flavor);
   for (const wanted of [request.host, request.hypervisorHostname]) {
     if (wanted && !(await d.models.Host.findByPk(wanted))) throw badRequest(`Compute host ${wanted} could not be found.`);
@@ -151,7 +154,10 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
   if (request.host || request.hypervisorHostname) destination = { host: (request.host ?? request.hypervisorHostname)!, force: false };
   const extraSpecs = (await specs).get(flavor.id) ?? {};
 
-  const reservation = await reserveInstances(d, caller.project, quota, flavor, request.minCount, request.maxCount);
+  const reservation = await reserveInstances(d, caller.project, quota, flavor, request.minCount, request.maxCount, {
+    id: caller.auth.userId,
+    quota: own,
+  });
   const { count } = reservation;
   const ids = Array.from({ length: count }, () => randomUUID());
   // Booted with networks 'none' a server has no ports, so no security group holds it.

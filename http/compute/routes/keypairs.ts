@@ -86,7 +86,7 @@ export function keypairRoutes(s: ComputeServices): Router<ComputeState> {
     const userId = ownerOf(ctx, 'create', params.user_id);
     const name = params.name!.trim();
     const type = params.type ?? 'ssh';
-    const quota = (await quotasOf(s, ctx.state.project)).key_pairs;
+    const quota = (await quotasOf(s, ctx.state.project, userId)).key_pairs;
     if (quota >= 0 && (await s.models.KeyPair.count({ where: { user_id: userId } })) + 1 > quota) {
       throw new NovaFault(403, 'Quota exceeded, too many key pairs.');
     }

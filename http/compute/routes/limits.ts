@@ -3,7 +3,7 @@ import { forbidden } from '../errors.js';
 import { checkQuery, multiParams } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
 import { lastOf } from '../nova-values.js';
-import { instanceUsage, quotasOf } from '../../../services/compute/quotas.js';
+import { instanceUsage, quotasOf, serverGroupsUsed } from '../../../services/compute/quotas.js';
 import type { ComputeServices, ComputeState } from '../services.js';
 
 const limitsQuery = (v: Microversion) => ({
@@ -27,7 +27,7 @@ export function limitRoutes(s: ComputeServices): Router<ComputeState> {
       if (!ctx.state.auth.isAdmin) throw forbidden('os_compute_api:limits:other_project');
       project = String(lastOf(ctx.query.tenant_id));
     }
-    const [quota, used] = await Promise.all([quotasOf(s, project), instanceUsage(s, project)]);
+    const [quota, used, groups] = await Promise.all([quotasOf(s, project), instanceUsage(s, project), serverGroupsUsed(s, project)]);
     const network = !v.atLeast('2.36');
     ctx.body = {
       limits: {
@@ -39,14 +39,14 @@ export function limitRoutes(s: ComputeServices): Router<ComputeState> {
           maxServerMeta: quota.metadata_items,
           ...(v.atLeast('2.39') ? {} : { maxImageMeta: 128 }),
           maxTotalKeypairs: quota.key_pairs,
-          maxServerGroups: 10,
-          maxServerGroupMembers: 10,
+          maxServerGroups: quota.server_groups,
+          maxServerGroupMembers: quota.server_group_members,
           ...(v.atLeast('2.57') ? {} : { maxPersonality: quota.injected_files, maxPersonalitySize: quota.injected_file_content_bytes }),
           ...(network ? { maxSecurityGroups: 10, maxSecurityGroupRules: 20, maxTotalFloatingIps: 10 } : {}),
           totalInstancesUsed: used.instances,
           totalCoresUsed: used.cores,
           totalRAMUsed: used.ram,
-          totalServerGroupsUsed: 0,
+          totalServerGroupsUsed: groups,
           ...(network ? { totalFloatingIpsUsed: 0, totalSecurityGroupsUsed: 0 } : {}),
         },
       },
