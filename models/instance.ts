@@ -56,6 +56,8 @@ export interface InstanceRow {
   /** A host an admin asked for (zone:host, or host from 2.74); forced skips the scheduler's filters. */
   requested_host: string | null;
   force_host: boolean;
+  /** The move under way, JSON (migration 0019; Nova's migration_context with old and new flavor); null when none. */
+  migration_context?: string | null;
   launched_at: Date | null;
   terminated_at: Date | null;
   created_at: Date;
@@ -90,6 +92,9 @@ export const serverFields = (): ModelAttributes => ({
   force_host: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
 });
 
+/** The move under way (migration 0019). */
+const moveFields = (): ModelAttributes => ({ migration_context: { type: DataTypes.TEXT, allowNull: true } });
+
 const str = (length: number, allowNull = false) => ({ type: DataTypes.STRING(length), allowNull });
 
 export const attributes: ModelAttributes = {
@@ -122,6 +127,7 @@ export const attributes: ModelAttributes = {
   fault_message: { type: DataTypes.TEXT, allowNull: true },
   fault_details: { type: DataTypes.TEXT, allowNull: true },
   ...serverFields(),
+  ...moveFields(),
   launched_at: { type: DataTypes.DATE, allowNull: true },
   terminated_at: { type: DataTypes.DATE, allowNull: true },
   ...timestamps,

@@ -7,6 +7,7 @@ import type { instanceProtocol } from './protocol.js';
 import { powerBehaviourWith } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
 import { dbBool, fieldHandlers } from './fields.js';
+import { moveBehaviour } from './move-behaviour.js';
 import { buildFailed, created, deleted, deleting, spawned, type BuildFailure, type InstanceRow } from './state.js';
 
 /** A deleted instance answers like a missing one, as Nova's API does. */
@@ -163,6 +164,7 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
   },
   get: (state, _payload, ctx) => ({ reply: live(state, ctx) }),
   ...powerBehaviourWith(timeouts),
+  ...moveBehaviour(),
   // PUT /servers/{id}, metadata and tags (fields.ts).
   ...fieldHandlers((state, id) => {
     if (!state || state.deleted_at) throw reject(`instance ${id} not found`);

@@ -3,6 +3,7 @@ import { defineProtocol } from '../../runtime/protocol.js';
 import { powerMessages } from './power-protocol.js';
 import { createFields, fieldMessages } from './fields-protocol.js';
 import { Chars } from '../../runtime/chars.js';
+import { moveMessages } from './move-protocol.js';
 
 // Lengths in code points, as Nova (Python) counts them.
 const text = (maxLength = 255) => Chars(1, maxLength);
@@ -98,4 +99,6 @@ export const instanceProtocol = defineProtocol('instance', {
   ...powerMessages,
   // The API's updates, metadata and tags (fields-protocol.ts).
   ...fieldMessages,
+  // Resize, cold and live migration (move-protocol.ts).
+  ...moveMessages,
 });

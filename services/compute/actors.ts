@@ -28,6 +28,10 @@ export interface InstanceReplies {
   resume: InstanceRow;
   lock: InstanceRow;
   unlock: InstanceRow;
+  resize: InstanceRow;
+  liveMigrate: InstanceRow;
+  confirmResize: InstanceRow;
+  revertResize: InstanceRow;
 }
 
 export interface HostReplies {
