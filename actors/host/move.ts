@@ -13,7 +13,11 @@ import { claimed, released } from './state.js';
 
 type Messages = typeof moveMessages;
 type Payload<T extends keyof Messages> = Static<Messages[T]['payload']>;
-type Handler<T extends keyof Messages> = (state: HostRow | null, payload: Payload<T>, ctx: HandlerContext) => Promise<Outcome<HostRow>>;
+type Handler<T extends keyof Messages> = (
+  state: HostRow | null,
+  payload: Payload<T>,
+  ctx: HandlerContext,
+) => Outcome<HostRow> | Promise<Outcome<HostRow>>;
 
 interface Deps {
   readonly hypervisor: (uri: string) => LibvirtConnection;
@@ -42,7 +46,7 @@ export function moveHandlers(
     return domain.powerState;
   };
   return {
-    prepResize: async (state, p, ctx) => {
+    prepResize: (state, p, ctx) => {
       const h = known(state, ctx);
       if (h.service_disabled || h.forced_down || !fits(freeOf(h), p)) {
         ctx.send(instance(p.instance_uuid), 'moveFailed', {
@@ -77,7 +81,7 @@ export function moveHandlers(
       }
       return {};
     },
-    dropSource: async (state, { request_id, ...p }, ctx) => {
+    dropSource: (state, { request_id, ...p }, ctx) => {
       const h = known(state, ctx);
       ctx.send(instance(p.instance_uuid), 'resizeConfirmed', { migration_uuid: p.migration_uuid, request_id });
       return { state: released(h, p, ctx.now) };

@@ -94,16 +94,17 @@ async function start(state: InstanceRow | null, r: MoveRequest, ctx: HandlerCont
   if (refused) throw refuse(refusalText(s.uuid, refused, verb), { ...refused });
   const source = s.host;
   if (!source) throw refuse(`Instance ${s.uuid} is not ready`, { reason: 'not_ready' });
-  if (r.host === source) {
-    const message =
-      r.type === 'live-migration'
-        ? `Unable to migrate instance (${s.uuid}) to current host (${source}).`
-        : 'Cannot migrate to the host where the server exists.';
-    throw refuse(message, { status: 400 });
-  }
   const flavor = r.flavor;
   let selection: Selection;
-  if (r.host && r.force) selection = { host: r.host };
+  // Nova's CannotMigrateToSameHost (cold) and UnableToMigrateToSelf (live, from the conductor).
+  if (r.host === source)
+    selection = {
+      error:
+        r.type === 'live-migration'
+          ? `Unable to migrate instance (${s.uuid}) to current host (${source}).`
+          : 'Cannot migrate to the host where the server exists.',
+    };
+  else if (r.host && r.force) selection = { host: r.host };
   else {
     try {
       selection = await ctx.ask<Selection>(ref('scheduler', r.scheduler), 'select', {

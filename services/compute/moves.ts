@@ -6,7 +6,7 @@ import { computeActors } from './actors.js';
 import type { ComputeDeps, MoveSettings } from './deps.js';
 import { badRequest, ComputeFault, forbidden } from './errors.js';
 import { extraSpecsOf, findFlavor } from './flavors.js';
-import { authorize, permits, type ComputeCaller } from './policy.js';
+import { permits, type ComputeCaller } from './policy.js';
 import { instanceUsage, quotasOf } from './quotas.js';
 import { findServer, instanceNotFound } from './servers.js';
 
