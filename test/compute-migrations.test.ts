@@ -1,5 +1,7 @@
 import test from 'ava';
+import { join } from 'node:path';
 import { SimulatedClock } from '../runtime/clock.js';
+import { openstack } from './helpers/cloud-process.js';
 import { at, bootActive, domainsOf, startComputeCloud, type ComputeCloud } from './helpers/compute.js';
 import { drive, eventually } from './helpers/drive.js';
 import { novaRefused } from './helpers/refusals.js';
@@ -399,3 +401,59 @@ test.serial('os-migrations: fields per microversion, filters, paging from 2.59, 
   t.true(host.every((m: any) => m.source_compute === 'compute-3' || m.dest_compute === 'compute-3'));
   novaRefused(t, await list('', '2.1', member), 403, "Policy doesn't allow os_compute_api:os-migrations:index to be performed.");
 });
+
+test.serial(
+  'the openstack CLI: server resize and resize confirm, migrate (2.56 host), live migration (2.30), migration list/show/abort/force complete',
+  async (t) => {
+    const osc = (cloud: string, ...args: string[]) => openstack(join(c.dir, 'clouds.yaml'), ['--os-cloud', cloud, ...args]);
+    const ok = async (cloud: string, ...args: string[]) => {
+      const r = await osc(cloud, ...args);
+      t.is(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r;
+    };
+    const id = await bootActive(c, member, 'cli-mover');
+    const source = await hostOf(id);
+    await ok('stratus-demo', 'server', 'resize', '--flavor', 'm1.small', '--wait', id);
+    t.like(await show(id), { status: 'VERIFY_RESIZE' });
+    await ok('stratus-demo', 'server', 'resize', 'confirm', id);
+    t.like((await settledIn(id, 'ACTIVE')).flavor, { original_name: 'm1.small' });
+
+    const here = await hostOf(id);
+    const target = ['compute-1', 'compute-2', 'compute-3'].find((h) => h !== here)!;
+    await ok('stratus', '--os-compute-api-version', '2.30', 'server', 'migrate', '--live-migration', '--host', target, '--wait', id);
+    t.like(await settledIn(id, 'ACTIVE'), { 'OS-EXT-SRV-ATTR:host': target });
+    t.like((await domainHosts()).get(id), { host: target, powerState: 1 });
+    const third = ['compute-1', 'compute-2', 'compute-3'].find((h) => h !== target)!;
+    await ok('stratus', '--os-compute-api-version', '2.56', 'server', 'migrate', '--host', third, '--wait', id);
+    t.like(await show(id), { status: 'VERIFY_RESIZE', 'OS-EXT-SRV-ATTR:host': third });
+    await ok('stratus', 'server', 'resize', 'confirm', id);
+    await settledIn(id, 'ACTIVE');
+
+    const listed = await ok('stratus', '--os-compute-api-version', '2.80', 'server', 'migration', 'list', '--server', id, '-f', 'json');
+    const types = (listed.json as any[]).map((m) => m.Type ?? m['Migration Type']).sort();
+    t.deepEqual(types, ['live-migration', 'migration', 'resize']);
+    t.true(
+      (listed.json as any[]).every((m) => m['Server UUID'] === id && m.UUID),
+      JSON.stringify(listed.json[0]),
+    );
+    const live = (listed.json as any[]).find((m) => (m.Type ?? m['Migration Type']) === 'live-migration');
+    t.like(live, { 'Dest Compute': target, Status: 'completed' });
+    const shown = await osc('stratus', '--os-compute-api-version', '2.24', 'server', 'migration', 'show', id, String(live.Id ?? live.ID));
+    t.not(shown.code, 0);
+    t.regex(shown.stderr, /is not in progress/);
+    const aborted = await osc('stratus', '--os-compute-api-version', '2.24', 'server', 'migration', 'abort', id, String(live.Id ?? live.ID));
+    t.regex(aborted.stderr, new RegExp(`Cannot 'abort live migration' instance ${id} while it is in task_state None`));
+    const forced = await osc(
+      'stratus',
+      '--os-compute-api-version',
+      '2.22',
+      'server',
+      'migration',
+      'force',
+      'complete',
+      id,
+      String(live.Id ?? live.ID),
+    );
+    t.regex(forced.stderr, new RegExp(`Cannot 'force_complete' instance ${id} while it is in task_state None`));
+  },
+);

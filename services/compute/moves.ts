@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { InstanceRow } from '../../models/index.js';
 import { isSimulated } from '../../models/host.js';
 import { readRow } from '../../models/typed.js';
@@ -16,9 +16,21 @@ import { findServer, instanceNotFound } from './servers.js';
 
 export const DEFAULT_MOVE_SETTINGS: MoveSettings = { allowResizeToSameHost: false, resizeConfirmWindowS: 0 };
 
-/** A migration's integer id (Nova's autoincrement): the time in µs, unique enough for ids made by the API. */
-let lastId = 0;
-const nextId = (now: number) => (lastId = Math.max(lastId + 1, Math.floor(now) * 1000 + Math.floor(Math.random() * 1000)));
+/**
+ * A migration's integer id (Nova's autoincrement column). The row is written by the instance actor, so the API
+ * picks the id: a sequence of this process, started above the highest id recorded, times 1,000, plus a slot
+ * drawn once per process, so API nodes sharing the table never pick the same one.
+ */
+const SLOT = randomInt(1000);
+let sequence: number | undefined;
+async function nextId(d: ComputeDeps): Promise<number> {
+  if (sequence === undefined) {
+    const highest = Number((await d.models.Migration.max('id')) ?? 0);
+    sequence = Math.max(sequence ?? 0, Math.floor(highest / 1000));
+  }
+  sequence += 1;
+  return sequence * 1000 + SLOT;
+}
 
 const callerFields = (caller: ComputeCaller) => ({
   request_id: caller.correlationId,
@@ -139,7 +151,7 @@ export async function resizeServer(
         {
           ...callerFields(caller),
           migration_uuid: randomUUID(),
-          migration_id: nextId(d.clock.now()),
+          migration_id: await nextId(d),
           scheduler: d.scheduler(row.uuid),
           ...(request.host ? { host: request.host } : {}),
           async: request.async ?? false,
@@ -173,7 +185,7 @@ export async function liveMigrateServer(
         {
           ...callerFields(caller),
           migration_uuid: randomUUID(),
-          migration_id: nextId(d.clock.now()),
+          migration_id: await nextId(d),
           scheduler: d.scheduler(row.uuid),
           ...(request.host ? { host: request.host } : {}),
           async: request.async,
