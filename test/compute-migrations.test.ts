@@ -414,7 +414,9 @@ test.serial(
     const id = await bootActive(c, member, 'cli-mover');
     const source = await hostOf(id);
     await ok('stratus-demo', 'server', 'resize', '--flavor', 'm1.small', '--wait', id);
-    t.like(await show(id), { status: 'VERIFY_RESIZE' });
+    const resized = await show(id);
+    t.is(resized.status, 'VERIFY_RESIZE');
+    t.not(resized['OS-EXT-SRV-ATTR:host'], source);
     await ok('stratus-demo', 'server', 'resize', 'confirm', id);
     t.like((await settledIn(id, 'ACTIVE')).flavor, { original_name: 'm1.small' });
 
