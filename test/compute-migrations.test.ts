@@ -402,6 +402,43 @@ test.serial('os-migrations: fields per microversion, filters, paging from 2.59, 
   novaRefused(t, await list('', '2.1', member), 403, "Policy doesn't allow os_compute_api:os-migrations:index to be performed.");
 });
 
+test.serial('evacuate: refused while the host’s service is up; rebuilt on another host once it is forced down, the old copy removed', async (t) => {
+  const id = await bootActive(c, c.admin, 'evacuee', { availability_zone: 'nova:compute-1' });
+  const before = await hypervisors();
+  const evacuate = (body: unknown, version = '2.13', token = c.admin) => act(id, { evacuate: body }, version, token);
+  novaRefused(t, await evacuate({ onSharedStorage: false }), 400, 'Compute service of compute-1 is still in use.');
+  novaRefused(t, await evacuate({ onSharedStorage: false, host: 'compute-9' }), 404, 'Compute host compute-9 not found.');
+  novaRefused(t, await evacuate({ onSharedStorage: false, host: 'compute-1' }), 400, "The target host can't be the same one.");
+  novaRefused(t, await evacuate({}, '2.1'), 400, /'onSharedStorage' is a required property/);
+  // Another project's server is missing to a member, before the policy (Nova looks the server up first).
+  novaRefused(t, await evacuate({ onSharedStorage: false }, '2.1', member), 404, `Instance ${id} could not be found.`);
+
+  const services = (await c.nova.call('GET', '/v2.1/os-services?binary=nova-compute&host=compute-1', { token: c.admin, headers: at('2.53') })).body
+    .services;
+  const down = (forced: boolean) =>
+    c.nova.call('PUT', `/v2.1/os-services/${services[0].id}`, { token: c.admin, headers: at('2.53'), body: { forced_down: forced } });
+  t.is((await down(true)).status, 200);
+  try {
+    const r = await evacuate({ onSharedStorage: false, adminPass: 'Secret-123' });
+    t.is(r.status, 200, JSON.stringify(r.body));
+    t.deepEqual(r.body, { adminPass: 'Secret-123' }, 'below 2.14 Nova answers the admin password');
+    const moved = await until(id, (s) => s['OS-EXT-SRV-ATTR:host'] !== 'compute-1' && s['OS-EXT-STS:task_state'] === null);
+    t.is(moved.status, 'ACTIVE');
+    const dest = moved['OS-EXT-SRV-ATTR:host'];
+    await eventually(async () => (await domainHosts()).get(id)?.host === dest, 10_000);
+    t.is((await domainHosts()).get(id)?.powerState, 1);
+    await eventually(async () => (await hypervisors()).get('compute-1')!.memory_mb_used === before.get('compute-1')!.memory_mb_used - 512, 10_000);
+    const [action] = await actionsOf(id);
+    t.is(action.action, 'evacuate');
+    const events = (await eventsOf(id, action.request_id)).events;
+    t.like(events[0], { event: 'compute_rebuild_instance', result: 'Success', host: dest });
+    const [record] = (await c.nova.call('GET', `/v2.1/os-migrations?instance_uuid=${id}`, { token: c.admin, headers: at('2.23') })).body.migrations;
+    t.like(record, { migration_type: 'evacuation', status: 'done', source_compute: 'compute-1', dest_compute: dest });
+  } finally {
+    await down(false);
+  }
+});
+
 test.serial(
   'the openstack CLI: server resize and resize confirm, migrate (2.56 host), live migration (2.30), migration list/show/abort/force complete',
   async (t) => {

@@ -39,6 +39,10 @@ export const moveMessages = {
     durable: true,
     payload: Type.Object({ ...guest, ...withImage, source: text(), paused: Type.Boolean(), force: Type.Boolean() }, strict),
   },
+  /** Destination of an evacuation: claim and rebuild the guest (started unless it was stopped). */
+  evacuateIn: { durable: true, payload: Type.Object({ ...guest, ...withImage, running: Type.Boolean() }, strict) },
+  /** The host a server was evacuated from: its copy destroyed and its claim freed, once its hypervisor answers. */
+  dropEvacuated: { durable: true, payload: Type.Object(guest, strict) },
   /** Source of a live migration: the guest runs on the destination; undefine it here and free its claim. */
   liveOut: { durable: true, payload: Type.Object({ ...guest, power_state: Type.Integer({ minimum: 0, maximum: 7 }) }, strict) },
 } as const;

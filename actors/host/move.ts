@@ -22,6 +22,7 @@ type Handler<T extends keyof Messages> = (
 interface Deps {
   readonly hypervisor: (uri: string) => LibvirtConnection;
   readonly realGuests?: (host: string) => RealGuests | undefined;
+  readonly hypervisorRetryMs?: number;
 }
 
 const RUNNING = 1;
@@ -126,6 +127,38 @@ export function moveHandlers(
       const { image_ref: _image, ...out } = p;
       ctx.send(ref('host', source), 'liveOut', { ...out, power_state: power });
       return { state: claimed(h, p, ctx.now) };
+    },
+    evacuateIn: async (state, { running, ...p }, ctx) => {
+      const h = known(state, ctx);
+      if (h.service_disabled || h.forced_down || !fits(freeOf(h), p)) {
+        ctx.send(instance(p.instance_uuid), 'moveFailed', {
+          migration_uuid: p.migration_uuid,
+          message: `Insufficient compute resources on ${h.name}.`,
+        });
+        return {};
+      }
+      try {
+        const power = await place(h, p, running);
+        ctx.send(instance(p.instance_uuid), 'moveFinished', { migration_uuid: p.migration_uuid, power_state: power });
+      } catch (error) {
+        await hv(h)
+          .remove(p.instance_uuid)
+          .catch(() => {});
+        return failed(h, p, error, ctx);
+      }
+      return { state: claimed(h, p, ctx.now) };
+    },
+    dropEvacuated: async (state, p, ctx) => {
+      const h = known(state, ctx);
+      try {
+        await hv(h).remove(p.instance_uuid);
+      } catch (error) {
+        if (!(error instanceof HypervisorUnavailable)) throw error;
+        // Its hypervisor is gone for now: the copy must not come back with it, so this waits for it, as a delete does.
+        ctx.send(ctx.self, 'dropEvacuated', p, { delayMs: deps.hypervisorRetryMs ?? 2_000 });
+        return { state: down(h, error, ctx) };
+      }
+      return { state: released(h, p, ctx.now) };
     },
     liveOut: async (state, { power_state, ...p }, ctx) => {
       const h = known(state, ctx);

@@ -44,6 +44,7 @@ const REVERT = 'compute_revert_resize';
 const FINISH_REVERT = 'compute_finish_revert_resize';
 const LIVE = 'compute_live_migration';
 const PRE_LIVE = 'compute_pre_live_migration';
+const REBUILD = 'compute_rebuild_instance';
 
 const changed = (next: InstanceRow) => ({ state: next, reply: next });
 
@@ -88,9 +89,9 @@ interface MoveRequest {
  */
 async function start(state: InstanceRow | null, r: MoveRequest, ctx: HandlerContext): Promise<Outcome<InstanceRow>> {
   const s = visible(state, r.caller, ctx);
-  const apiAction = r.type === 'live-migration' ? 'os-migrateLive' : r.type === 'resize' ? 'resize' : 'migrate';
+  const apiAction = ({ 'live-migration': 'os-migrateLive', resize: 'resize', migration: 'migrate', evacuation: 'evacuate' } as const)[r.type];
   const refused = moveRefusal(s, apiAction, r.caller.is_admin === true);
-  const verb = r.type === 'live-migration' ? 'live_migrate' : r.type === 'resize' ? 'resize' : 'migrate';
+  const verb = ({ 'live-migration': 'live_migrate', resize: 'resize', migration: 'migrate', evacuation: 'evacuate' } as const)[r.type];
   if (refused) throw refuse(refusalText(s.uuid, refused, verb), { ...refused });
   const source = s.host;
   if (!source) throw refuse(`Instance ${s.uuid} is not ready`, { reason: 'not_ready' });
@@ -140,7 +141,8 @@ async function start(state: InstanceRow | null, r: MoveRequest, ctx: HandlerCont
     if (!r.async) throw refuse(selection.error, { status: 400 });
     // Nova's conductor: the server stays as it was, the migration ends in error, the action says why.
     const action = log.start(m.action, r.caller, at);
-    log.instant(action, r.type === 'live-migration' ? 'conductor_live_migrate_instance' : 'conductor_migrate_server', null, at, {
+    const conductor = { 'live-migration': 'conductor_live_migrate_instance', evacuation: 'conductor_rebuild_server' }[r.type as string];
+    log.instant(action, conductor ?? 'conductor_migrate_server', null, at, {
       message: selection.error,
     });
     ctx.record('Migration', { ...migrationRecord(s, m, at), dest_compute: null, dest_node: null, status: 'error' });
@@ -149,7 +151,10 @@ async function start(state: InstanceRow | null, r: MoveRequest, ctx: HandlerCont
   const action = log.start(m.action, r.caller, at);
   ctx.record('Migration', { ...migrationRecord(s, m, at) });
   const guest = { instance_uuid: s.uuid, migration_uuid: m.migration, image_ref: s.image_ref };
-  if (r.type === 'live-migration') {
+  if (r.type === 'evacuation') {
+    log.begin(action, REBUILD, m.dest, at);
+    ctx.send(ref('host', m.dest), 'evacuateIn', { ...guest, ...resourcesOf(flavor), running: s.vm_state !== 'stopped' });
+  } else if (r.type === 'live-migration') {
     log.begin(action, PRE_LIVE, m.dest, at);
     log.begin(action, LIVE, source, at);
     ctx.send(ref('host', m.dest), 'liveIn', { ...guest, source, ...resourcesOf(flavor), paused: s.vm_state === 'paused', force: r.force });
@@ -215,6 +220,26 @@ export const moveBehaviour = (): { readonly [T in keyof Messages]: Handler<T> } 
       ctx,
     );
   },
+  evacuate: (state, p, ctx) => {
+    const s = visible(state, callerOf(p), ctx);
+    return start(
+      s,
+      {
+        caller: callerOf(p),
+        type: 'evacuation',
+        migration_uuid: p.migration_uuid,
+        migration_id: p.migration_id,
+        scheduler: p.scheduler,
+        ...(p.host ? { host: p.host } : {}),
+        force: p.force,
+        async: p.async,
+        same_host: false,
+        flavor: flavorOf(s),
+        confirm_window_ms: 0,
+      },
+      ctx,
+    );
+  },
   moveProgress: (state, { migration_uuid, task_state }, ctx) => {
     const found = current(state, migration_uuid);
     if (!found || !isForward(found[0], task_state)) return { reply: state };
@@ -244,6 +269,11 @@ export const moveBehaviour = (): { readonly [T in keyof Messages]: Handler<T> } 
       log.finish(action, PRE_LIVE, at);
       log.finish(action, LIVE, at);
       migrationStatus(ctx, m, 'completed', at);
+    } else if (m.type === 'evacuation') {
+      log.finish(action, REBUILD, at);
+      migrationStatus(ctx, m, 'done', at);
+      // The old host destroys its copy and frees the claim (Nova: when its compute service starts again).
+      ctx.send(ref('host', m.source), 'dropEvacuated', { instance_uuid: s.uuid, migration_uuid, ...resourcesOf(m.old) });
     } else {
       log.finish(action, RESIZE, at);
       log.finish(action, FINISH, at);
@@ -260,7 +290,7 @@ export const moveBehaviour = (): { readonly [T in keyof Messages]: Handler<T> } 
     const at = stampOf(s, ctx.now);
     const log = new ActionLog(ctx, s.uuid);
     const action = actionOfMove(s, m);
-    log.finish(action, m.type === 'live-migration' ? PRE_LIVE : PREP, at, { message });
+    log.finish(action, m.type === 'live-migration' ? PRE_LIVE : m.type === 'evacuation' ? REBUILD : PREP, at, { message });
     if (m.type === 'live-migration') log.finish(action, LIVE, at, { message });
     migrationStatus(ctx, m, 'error', at);
     ctx.log.warn({ instance: s.uuid, migration: m.migration, message }, 'move failed');

@@ -72,6 +72,8 @@ export const moveMessages = {
     durable: true,
     payload: Type.Object({ ...callerFields, ...migrationFields, force: Type.Boolean(), block_migration: Type.Boolean() }, strict),
   },
+  /** evacuate: rebuilt on another host, its own host's compute service being down. */
+  evacuate: { durable: true, payload: Type.Object({ ...callerFields, ...migrationFields, force: Type.Boolean() }, strict) },
   /** From a host: the move has reached this task state. */
   moveProgress: {
     durable: true,

@@ -7,7 +7,7 @@ import type { MoveFlavor } from './move-protocol.js';
 // live_migrate and the resize confirm/revert; the task_state sequence of a resize): pure, tested alone.
 
 export type Flavor = Static<typeof MoveFlavor>;
-export type MoveType = 'resize' | 'migration' | 'live-migration';
+export type MoveType = 'resize' | 'migration' | 'live-migration' | 'evacuation';
 
 /** The move under way, kept on the instance row (Nova's migration_context with old and new flavor). */
 export interface MoveContext {
@@ -45,7 +45,12 @@ export const flavorOf = (s: InstanceRow): Flavor => ({
 export const resourcesOf = (f: Flavor) => ({ vcpus: f.vcpus, memory_mb: f.memory_mb, disk_gb: f.root_gb + f.ephemeral_gb });
 
 /** Nova's instance action names. */
-export const ACTION_OF: Record<MoveType, string> = { resize: 'resize', migration: 'migrate', 'live-migration': 'live-migration' };
+export const ACTION_OF: Record<MoveType, string> = {
+  resize: 'resize',
+  migration: 'migrate',
+  'live-migration': 'live-migration',
+  evacuation: 'evacuate',
+};
 
 interface MoveRule {
   readonly vmStates: readonly string[];
@@ -53,12 +58,13 @@ interface MoveRule {
 }
 
 // check_instance_state of each: resize/migrate and live migration leave task_state at its default [None].
-export const MOVE_RULES: Readonly<Record<'resize' | 'migrate' | 'confirmResize' | 'revertResize' | 'os-migrateLive', MoveRule>> = {
+export const MOVE_RULES: Readonly<Record<'resize' | 'migrate' | 'confirmResize' | 'revertResize' | 'os-migrateLive' | 'evacuate', MoveRule>> = {
   resize: { vmStates: ['active', 'stopped'], taskStates: [null] },
   migrate: { vmStates: ['active', 'stopped'], taskStates: [null] },
   confirmResize: { vmStates: ['resized'], taskStates: [null] },
   revertResize: { vmStates: ['resized'], taskStates: [null] },
   'os-migrateLive': { vmStates: ['active', 'paused'], taskStates: [null] },
+  evacuate: { vmStates: ['active', 'stopped', 'error'], taskStates: [null] },
 };
 
 /** Why a move is refused: the details the API words as Nova's 409 (or its 400 for a bad destination). */
@@ -89,7 +95,7 @@ const withFlavor = (s: InstanceRow, f: Flavor): InstanceRow => ({ ...s, ...f });
 /** Accepted: resize_prep (or migrating for a live one), the move recorded on the row. */
 export const moveAccepted = (s: InstanceRow, m: MoveContext, now: number): InstanceRow => ({
   ...s,
-  task_state: m.type === 'live-migration' ? 'migrating' : 'resize_prep',
+  task_state: m.type === 'live-migration' ? 'migrating' : m.type === 'evacuation' ? 'rebuilding' : 'resize_prep',
   migration_context: JSON.stringify(m),
   updated_at: at(now),
 });
@@ -100,6 +106,16 @@ export const moveProgressed = (s: InstanceRow, task: string, now: number): Insta
 export function moveFinished(s: InstanceRow, m: MoveContext, powerState: number, now: number): InstanceRow {
   const moved = { ...withFlavor(s, m.new), host: m.dest, node: m.dest, power_state: powerState, task_state: null, updated_at: at(now) };
   if (m.type === 'live-migration') return { ...moved, migration_context: null };
+  // Rebuilt on its new host: running again unless it was stopped (an evacuated ERROR server comes back ACTIVE).
+  if (m.type === 'evacuation')
+    return {
+      ...moved,
+      vm_state: m.was === 'stopped' ? 'stopped' : 'active',
+      migration_context: null,
+      fault_code: null,
+      fault_message: null,
+      fault_details: null,
+    };
   return { ...moved, vm_state: 'resized' };
 }
 
@@ -150,7 +166,7 @@ export const migrationRecord = (s: InstanceRow, m: MoveContext, now: number): Mi
   dest_host: null,
   old_instance_type_id: m.old.flavor_id,
   new_instance_type_id: m.new.flavor_id,
-  status: m.type === 'live-migration' ? 'running' : 'pre-migrating',
+  status: m.type === 'live-migration' ? 'running' : m.type === 'evacuation' ? 'accepted' : 'pre-migrating',
   migration_type: m.type,
   hidden: false,
   memory_total: null,

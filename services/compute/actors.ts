@@ -32,6 +32,7 @@ export interface InstanceReplies {
   liveMigrate: InstanceRow;
   confirmResize: InstanceRow;
   revertResize: InstanceRow;
+  evacuate: InstanceRow;
 }
 
 export interface HostReplies {

@@ -214,3 +214,52 @@ export async function settleResize(d: ComputeDeps, caller: ComputeCaller, id: st
     throw refusal(error, id, which);
   }
 }
+
+/** Nova's servicegroup answer for evacuate: up while reporting within service_down_time and not forced down. */
+const serviceIsUp = (h: { status: string; forced_down: boolean; last_seen_at: Date | null }, now: number, downMs: number) =>
+  h.status === 'up' && !h.forced_down && h.last_seen_at !== null && now - new Date(h.last_seen_at).getTime() <= downMs;
+
+/**
+ * evacuate (admin): the server rebuilt on another host because its own host's compute service is down (Nova's
+ * 400 while it is up).
+ */
+export async function evacuateServer(
+  d: ComputeDeps,
+  caller: ComputeCaller,
+  id: string,
+  request: { host?: string; force: boolean; serviceDownMs: number },
+): Promise<void> {
+  const row = await target(d, caller, id, 'os_compute_api:os-evacuate', 'admin');
+  if (request.host) {
+    const known = await readRow(d.models.Host, { where: { name: request.host }, attributes: ['name'] });
+    if (!known) throw new ComputeFault(404, `Compute host ${request.host} not found.`);
+    if (request.host === row.host) throw badRequest("The target host can't be the same one.");
+  }
+  await simulatedOnly(d, row, 'evacuate');
+  if (row.host) {
+    const source = await readRow(d.models.Host, { where: { name: row.host } });
+    // The state check comes first in Nova (check_instance_state), then the source's service.
+    const stateOk = ['active', 'stopped', 'error'].includes(row.vm_state) && row.task_state === null;
+    if (stateOk && source && serviceIsUp(source, d.clock.now(), request.serviceDownMs))
+      throw badRequest(`Compute service of ${row.host} is still in use.`);
+  }
+  try {
+    await computeActors(d.actors)
+      .instance(row.uuid)
+      .evacuate(
+        {
+          ...callerFields(caller),
+          migration_uuid: randomUUID(),
+          migration_id: await nextId(d),
+          scheduler: d.scheduler(row.uuid),
+          ...(request.host ? { host: request.host } : {}),
+          // The conductor's rebuild is a cast: a destination refused is the migration's error, not the caller's.
+          async: true,
+          force: request.force,
+        },
+        { correlationId: caller.correlationId, commitOnly: true },
+      );
+  } catch (error) {
+    throw refusal(error, id, 'evacuate');
+  }
+}

@@ -1,4 +1,5 @@
-import { liveMigrateServer, resizeServer, settleResize } from '../../../services/compute/moves.js';
+import { randomBytes } from 'node:crypto';
+import { evacuateServer, liveMigrateServer, resizeServer, settleResize } from '../../../services/compute/moves.js';
 import { badRequest } from '../errors.js';
 import { checkBody, type Schema } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
@@ -9,8 +10,13 @@ import type { ComputeContext, ComputeServices } from '../services.js';
 // The server actions that move a server: resize with confirmResize/revertResize, migrate and os-migrateLive.
 // Each is checked as Nova's schema for the microversion does, then handed to the compute service.
 
-type MoveAction = (s: ComputeServices, ctx: ComputeContext, value: unknown) => Promise<number | void>;
-type Handler = (s: ComputeServices, ctx: ComputeContext, value: unknown, body: unknown) => Promise<number>;
+/** Nova's answer to an action: its status, and a body when it has one. */
+export interface ActionAnswer {
+  readonly status: number;
+  readonly body?: unknown;
+}
+type MoveAction = (s: ComputeServices, ctx: ComputeContext, value: unknown) => Promise<ActionAnswer | void>;
+type Handler = (s: ComputeServices, ctx: ComputeContext, value: unknown, body: unknown) => Promise<ActionAnswer>;
 
 /** The action checked against its schema, then run; answers the status Nova gives it. */
 const checked =
@@ -18,7 +24,7 @@ const checked =
   async (s, ctx, value, body) => {
     const sch = schema(ctx.state.version);
     if (sch) checkBody(sch, body);
-    return (await run(s, ctx, value)) ?? 202;
+    return (await run(s, ctx, value)) ?? { status: 202 };
   };
 
 const caller = (ctx: ComputeContext) => ctx.state;
@@ -33,7 +39,7 @@ export const MOVE_ACTIONS: Readonly<Record<string, Handler>> = {
     () => undefined,
     async (s, ctx) => {
       await settleResize(s, caller(ctx), ctx.params.id, 'confirmResize');
-      return 204;
+      return { status: 204 };
     },
   ),
   revertResize: checked(
@@ -59,5 +65,19 @@ export const MOVE_ACTIONS: Readonly<Record<string, Handler>> = {
       // From 2.34 the checks of the destination happen after the answer, as Nova's asynchronous call.
       async: v.atLeast('2.34'),
     });
+  }),
+  evacuate: checked(schemas.evacuate, async (s, ctx, value) => {
+    const v = ctx.state.version;
+    const body = value as { host?: string; force?: unknown; adminPass?: string; onSharedStorage?: unknown };
+    const force = v.atLeast('2.29') && !v.atLeast('2.68') && body.force !== undefined && truthy(body.force);
+    if (force && !body.host) throw badRequest("Can't force to a non-provided destination");
+    await evacuateServer(s, caller(ctx), ctx.params.id, {
+      ...(body.host ? { host: body.host } : {}),
+      force,
+      serviceDownMs: s.serviceDownMs,
+    });
+    // Below 2.14 Nova answers the admin password (enable_instance_password): the one given, or a new one.
+    if (v.atLeast('2.14')) return { status: 200 };
+    return { status: 200, body: { adminPass: body.adminPass ?? randomBytes(9).toString('base64url') } };
   }),
 };

@@ -70,9 +70,9 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
     }
     // Moving servers: resize, migrate, os-migrateLive (move-actions.ts).
     if (Object.hasOwn(MOVE_ACTIONS, name)) {
-      const status = await MOVE_ACTIONS[name](s, ctx, value, body);
-      ctx.body = null;
-      ctx.status = status;
+      const answer = await MOVE_ACTIONS[name](s, ctx, value, body);
+      ctx.body = answer.body ?? null;
+      ctx.status = answer.status;
       return;
     }
     // Own keys only: `toString` or `__proto__` name no action.

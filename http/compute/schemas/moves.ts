@@ -38,3 +38,16 @@ export function migrateLive(v: Microversion): Schema {
   if (v.atLeast('2.30') && !v.atLeast('2.68')) properties.force = types.boolean;
   return action('os-migrateLive', { type: 'object', properties, required: ['block_migration', 'host'], additionalProperties: false });
 }
+
+/** evacuate: onSharedStorage required until 2.14 (gone from it), force from 2.29 to 2.67. */
+export function evacuate(v: Microversion): Schema {
+  const properties: Record<string, Schema> = { host: types.fqdn, adminPass: types.adminPassword };
+  if (!v.atLeast('2.14')) properties.onSharedStorage = types.boolean;
+  if (v.atLeast('2.29') && !v.atLeast('2.68')) properties.force = types.boolean;
+  return action('evacuate', {
+    type: 'object',
+    properties,
+    ...(v.atLeast('2.14') ? {} : { required: ['onSharedStorage'] }),
+    additionalProperties: false,
+  });
+}
