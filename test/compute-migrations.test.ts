@@ -2,6 +2,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { SimulatedClock } from '../runtime/clock.js';
 import { openstack } from './helpers/cloud-process.js';
+import { readRow } from '../models/typed.js';
 import { at, bootActive, domainsOf, startComputeCloud, type ComputeCloud } from './helpers/compute.js';
 import { drive, eventually } from './helpers/drive.js';
 import { novaRefused } from './helpers/refusals.js';
@@ -436,6 +437,34 @@ test.serial('evacuate: refused while the host’s service is up; rebuilt on anot
     t.like(record, { migration_type: 'evacuation', status: 'done', source_compute: 'compute-1', dest_compute: dest });
   } finally {
     await down(false);
+  }
+});
+
+test.serial('on a real host the moves answer 409: resize, migrate, live migration and evacuate are not supported there yet', async (t) => {
+  // A real host and a server on it, as rows (no QEMU daemon to pay for): the refusal comes before any actor is asked.
+  const models = c.cloud.db.models;
+  const template = (await readRow(models.Host, { where: { name: 'compute-1' } }))!;
+  await models.Host.create({
+    ...template,
+    name: 'qemu-fake',
+    libvirt_uri: 'qemu+unix:///system?socket=/nonexistent',
+    status: 'down',
+    service_disabled: true,
+  });
+  const id = await bootActive(c, member, 'on-real');
+  const row = (await readRow(models.Instance, { where: { uuid: id } }))!;
+  const real = crypto.randomUUID();
+  await models.Instance.create({ ...row, uuid: real, host: 'qemu-fake', node: 'qemu-fake' });
+  try {
+    const refused = (action: string) =>
+      `Cannot '${action}' instance ${real}: moving the disks of a guest on real host qemu-fake is not supported yet.`;
+    novaRefused(t, await act(real, { resize: { flavorRef: '2' } }, '2.1', member), 409, refused('resize'));
+    novaRefused(t, await act(real, { migrate: null }), 409, refused('migrate'));
+    novaRefused(t, await act(real, { 'os-migrateLive': { host: null, block_migration: 'auto' } }, '2.25'), 409, refused('os-migrateLive'));
+    novaRefused(t, await act(real, { evacuate: { onSharedStorage: false } }, '2.13'), 409, refused('evacuate'));
+  } finally {
+    await models.Instance.destroy({ where: { uuid: real } });
+    await models.Host.destroy({ where: { name: 'qemu-fake' } });
   }
 });
 
