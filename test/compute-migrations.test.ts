@@ -469,6 +469,33 @@ test.serial('on a real host the moves answer 409: resize, migrate, live migratio
 });
 
 test.serial(
+  'a live migration whose destination’s hypervisor does not answer fails: the server stays ACTIVE where it was, the migration in error, the action in error',
+  async (t) => {
+    const models = c.cloud.db.models;
+    const template = (await readRow(models.Host, { where: { name: 'compute-1' } }))!;
+    // Registered but gone: its daemon's socket does not exist. Disabled, so no boot is scheduled there.
+    await models.Host.create({ ...template, name: 'ghost', libvirt_uri: 'test+unix:///default?socket=/nonexistent/ghost', service_disabled: true });
+    try {
+      const id = await bootActive(c, member, 'to-ghost');
+      const source = await hostOf(id);
+      const r = await act(id, { 'os-migrateLive': { host: 'ghost', block_migration: false, force: true } }, '2.30');
+      t.is(r.status, 202, JSON.stringify(r.body));
+      const records = async () =>
+        (await c.nova.call('GET', `/v2.1/os-migrations?instance_uuid=${id}`, { token: c.admin, headers: at('2.59') })).body.migrations;
+      await eventually(async () => (await records())[0]?.status === 'error', 30_000);
+      t.like((await records())[0], { status: 'error', dest_compute: 'ghost' });
+      // Nova shows a fault only on an ERROR server; this one is back as it was.
+      t.like(await settledIn(id, 'ACTIVE'), { 'OS-EXT-SRV-ATTR:host': source });
+      t.like((await domainHosts()).get(id), { host: source, powerState: 1 });
+      const [action] = await actionsOf(id);
+      t.is(action.message, 'Error');
+    } finally {
+      await models.Host.destroy({ where: { name: 'ghost' } });
+    }
+  },
+);
+
+test.serial(
   'the openstack CLI: server resize and resize confirm, migrate (2.56 host), live migration (2.30), migration list/show/abort/force complete',
   async (t) => {
     const osc = (cloud: string, ...args: string[]) => openstack(join(c.dir, 'clouds.yaml'), ['--os-cloud', cloud, ...args]);

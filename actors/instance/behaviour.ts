@@ -164,7 +164,7 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
   },
   get: (state, _payload, ctx) => ({ reply: live(state, ctx) }),
   ...powerBehaviourWith(timeouts),
-  ...moveBehaviour(),
+  ...moveBehaviour(timeouts),
   // PUT /servers/{id}, metadata and tags (fields.ts).
   ...fieldHandlers((state, id) => {
     if (!state || state.deleted_at) throw reject(`instance ${id} not found`);

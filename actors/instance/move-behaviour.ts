@@ -19,6 +19,7 @@ import {
   moveFinished,
   moveProgressed,
   moveRefusal,
+  moveTimedOut,
   refusalText,
   resourcesOf,
   reverted,
@@ -69,6 +70,15 @@ const migrationStatus = (ctx: HandlerContext, m: MoveContext, status: string, at
 
 const actionOfMove = (s: InstanceRow, m: MoveContext) => actionId(s.uuid, m.action, m.request_id);
 
+/** How long a move may wait on its hosts (`timeouts.actionMs`). */
+export interface MoveTimeouts {
+  readonly actionMs: number;
+}
+
+/** Asks itself, `actionMs` from now, whether the move is still in `task` (then it ended with a fault). */
+const watch = (ctx: HandlerContext, migration: string, task: string, at: number, t: MoveTimeouts) =>
+  ctx.send(ctx.self, 'moveCheck', { migration_uuid: migration, task_state: task, deadline: at + t.actionMs }, { delayMs: t.actionMs });
+
 interface MoveRequest {
   caller: Caller;
   type: MoveType;
@@ -87,7 +97,7 @@ interface MoveRequest {
  * Picks the destination as Nova's conductor does (the scheduler, the source excluded unless resizing to the
  * same host is allowed); a refusal is Nova's 400 to the caller, or with an asynchronous call the migration's error.
  */
-async function start(state: InstanceRow | null, r: MoveRequest, ctx: HandlerContext): Promise<Outcome<InstanceRow>> {
+async function start(state: InstanceRow | null, r: MoveRequest, ctx: HandlerContext, t: MoveTimeouts): Promise<Outcome<InstanceRow>> {
   const s = visible(state, r.caller, ctx);
   const apiAction = ({ 'live-migration': 'os-migrateLive', resize: 'resize', migration: 'migrate', evacuation: 'evacuate' } as const)[r.type];
   const refused = moveRefusal(s, apiAction, r.caller.is_admin === true);
@@ -162,7 +172,9 @@ async function start(state: InstanceRow | null, r: MoveRequest, ctx: HandlerCont
     log.begin(action, PREP, m.dest, at);
     ctx.send(ref('host', m.dest), 'prepResize', { ...guest, source, ...resourcesOf(flavor), running: s.vm_state === 'active' });
   }
-  return changed(moveAccepted(s, m, at));
+  const next = moveAccepted(s, m, at);
+  watch(ctx, m.migration, next.task_state!, at, t);
+  return changed(next);
 }
 
 type CallerPayload = Caller & { is_admin: boolean };
@@ -181,7 +193,7 @@ function settle(state: InstanceRow | null, caller: Caller, which: 'confirmResize
 }
 
 /** The instance's side of moving it. */
-export const moveBehaviour = (): { readonly [T in keyof Messages]: Handler<T> } => ({
+export const moveBehaviour = (t: MoveTimeouts): { readonly [T in keyof Messages]: Handler<T> } => ({
   resize: (state, p, ctx) =>
     start(
       state,
@@ -199,6 +211,7 @@ export const moveBehaviour = (): { readonly [T in keyof Messages]: Handler<T> } 
         confirm_window_ms: p.confirm_window_ms,
       },
       ctx,
+      t,
     ),
   liveMigrate: (state, p, ctx) => {
     const s = visible(state, callerOf(p), ctx);
@@ -218,6 +231,7 @@ export const moveBehaviour = (): { readonly [T in keyof Messages]: Handler<T> } 
         confirm_window_ms: 0,
       },
       ctx,
+      t,
     );
   },
   evacuate: (state, p, ctx) => {
@@ -238,7 +252,28 @@ export const moveBehaviour = (): { readonly [T in keyof Messages]: Handler<T> } 
         confirm_window_ms: 0,
       },
       ctx,
+      t,
     );
+  },
+  moveCheck: (state, { migration_uuid, task_state, deadline }, ctx) => {
+    const found = current(state, migration_uuid);
+    // Finished, failed or moved on meanwhile (a resize going forward is watched from its start).
+    const resizing = ['resize_prep', 'resize_migrating', 'resize_migrated'];
+    const still = found && (found[0].task_state === task_state || (resizing.includes(task_state) && resizing.includes(found[0].task_state ?? '')));
+    if (!found || !still) return { reply: state };
+    const [s, m] = found;
+    if (ctx.now < deadline) {
+      ctx.send(ctx.self, 'moveCheck', { migration_uuid, task_state, deadline }, { delayMs: deadline - ctx.now });
+      return { reply: s };
+    }
+    const message = `Timed out waiting for compute hosts ${m.source} and ${m.dest} to ${m.action} instance ${s.uuid}`;
+    const at = stampOf(s, ctx.now);
+    new ActionLog(ctx, s.uuid).finish(actionOfMove(s, m), m.type === 'live-migration' ? LIVE : m.type === 'evacuation' ? REBUILD : PREP, at, {
+      message,
+    });
+    migrationStatus(ctx, m, 'error', at);
+    ctx.log.warn({ instance: s.uuid, migration: m.migration, task_state }, 'move timed out');
+    return changed(moveTimedOut(s, message, at));
   },
   moveProgress: (state, { migration_uuid, task_state }, ctx) => {
     const found = current(state, migration_uuid);
@@ -351,6 +386,7 @@ export const moveBehaviour = (): { readonly [T in keyof Messages]: Handler<T> } 
       ...resourcesOf(m.new),
       old: resourcesOf(m.old),
     });
+    watch(ctx, m.migration, 'resize_reverting', at, t);
     return changed(reverting(s, at));
   },
   resizeReverted: (state, { migration_uuid, request_id, power_state }, ctx) => {

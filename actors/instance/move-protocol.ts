@@ -74,6 +74,11 @@ export const moveMessages = {
   },
   /** evacuate: rebuilt on another host, its own host's compute service being down. */
   evacuate: { durable: true, payload: Type.Object({ ...callerFields, ...migrationFields, force: Type.Boolean() }, strict) },
+  /**
+   * To itself when hosts are ordered, delivered `timeouts.actionMs` later: a move its hosts have not carried out by
+   * then (an order dead-lettered, a host gone) ends in ERROR with a fault, as Nova leaves a move that failed midway.
+   */
+  moveCheck: { durable: true, payload: Type.Object({ ...report, task_state: text(32), deadline: count() }, strict) },
   /** From a host: the move has reached this task state. */
   moveProgress: {
     durable: true,

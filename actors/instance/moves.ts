@@ -181,3 +181,9 @@ export const migrationRecord = (s: InstanceRow, m: MoveContext, now: number): Mi
   updated_at: at(now),
   deleted_at: null,
 });
+
+/** A move that did not finish in time: ERROR with the fault, the move dropped (its hosts' late reports change nothing). */
+export const moveTimedOut = (s: InstanceRow, message: string, now: number): InstanceRow => ({
+  ...moveFailedOn(s, message, now),
+  vm_state: 'error',
+});
