@@ -199,7 +199,12 @@ export const ConfigSchema = Type.Object(
     }),
     moves: section({
       allowResizeToSameHost: Type.Boolean({ default: false, description: 'a resize may stay on its host (Nova’s allow_resize_to_same_host)' }),
-      resizeConfirmWindowS: int(0, undefined, 0, 'a resize not confirmed within this many seconds is confirmed (Nova’s resize_confirm_window); 0: never'),
+      resizeConfirmWindowS: int(
+        0,
+        undefined,
+        0,
+        'a resize not confirmed within this many seconds is confirmed (Nova’s resize_confirm_window); 0: never',
+      ),
     }),
     quotas: section({
       instances: int(-1, undefined, 10, 'default instances per project (-1: unlimited)'),
