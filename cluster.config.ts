@@ -197,6 +197,15 @@ export const ConfigSchema = Type.Object(
           'zone of a boot that names none (Nova’s default_schedule_zone); empty: qemu.availabilityZone while libvirt.realHost runs, else any zone',
       }),
     }),
+    moves: section({
+      allowResizeToSameHost: Type.Boolean({ default: false, description: 'a resize may stay on its host (Nova’s allow_resize_to_same_host)' }),
+      resizeConfirmWindowS: int(
+        0,
+        undefined,
+        0,
+        'a resize not confirmed within this many seconds is confirmed (Nova’s resize_confirm_window); 0: never',
+      ),
+    }),
     quotas: section({
       instances: int(-1, undefined, 10, 'default instances per project (-1: unlimited)'),
       cores: int(-1, undefined, 20, 'default vCPUs per project (-1: unlimited)'),

@@ -8,6 +8,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   hostile: async () => (await import('./hostile.js')).run(),
   cluster: async () => (await import('./cluster.js')).run(),
   host: async () => (await import('./host.js')).run(),
+  lifecycle: async () => (await import('./lifecycle.js')).run(),
 };
 
 const wanted = process.argv.slice(2);

@@ -389,6 +389,7 @@ async function startCompute(
         maxServersPerRequest: config.quotas.maxServersPerRequest,
         reservationMs: config.quotas.reservationMs,
         defaultScheduleZone: defaultScheduleZone(config),
+        moves: config.moves,
       },
       logger,
       extensions.computeMiddleware,

@@ -24,6 +24,7 @@ import * as quota from './quota.js';
 import * as quotaReservation from './quota-reservation.js';
 import * as keypair from './keypair.js';
 import * as instanceAction from './instance-action.js';
+import * as migration from './migration.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -59,6 +60,7 @@ export function defineModels(sequelize: Sequelize) {
     QuotaReservation: quotaReservation.define(sequelize),
     KeyPair: keypair.define(sequelize),
     ...instanceAction.define(sequelize),
+    Migration: migration.define(sequelize),
   };
 }
 
@@ -89,3 +91,4 @@ export type { QuotaRow } from './quota.js';
 export type { QuotaReservationRow } from './quota-reservation.js';
 export type { KeyPairRow } from './keypair.js';
 export type { InstanceActionRow, InstanceActionEventRow } from './instance-action.js';
+export type { MigrationRow } from './migration.js';

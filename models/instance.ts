@@ -61,6 +61,8 @@ export interface InstanceRow {
   shelved_at?: Date | null;
   /** The request whose image-based task is under way, for the events a later report finishes. */
   task_request_id?: string | null;
+  /** The move under way, JSON (migration 0019; Nova's migration_context with old and new flavor); null when none. */
+  migration_context?: string | null;
   launched_at: Date | null;
   terminated_at: Date | null;
   created_at: Date;
@@ -94,6 +96,9 @@ export const serverFields = (): ModelAttributes => ({
   requested_host: { type: DataTypes.STRING(255), allowNull: true },
   force_host: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
 });
+
+/** The move under way (migration 0019). */
+const moveFields = (): ModelAttributes => ({ migration_context: { type: DataTypes.TEXT, allowNull: true } });
 
 const str = (length: number, allowNull = false) => ({ type: DataTypes.STRING(length), allowNull });
 
@@ -130,6 +135,7 @@ export const attributes: ModelAttributes = {
   shelved_image_id: str(36, true),
   shelved_at: { type: DataTypes.DATE, allowNull: true },
   task_request_id: str(255, true),
+  ...moveFields(),
   launched_at: { type: DataTypes.DATE, allowNull: true },
   terminated_at: { type: DataTypes.DATE, allowNull: true },
   ...timestamps,

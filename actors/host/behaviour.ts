@@ -12,6 +12,7 @@ import { hostUptime } from '../../drivers/local/uptime.js';
 import { powerHandlers, type PowerDeps } from './power.js';
 import { syncHandlers } from './sync.js';
 import { imageHandlers, type HostImages } from './image-ops.js';
+import { moveHandlers } from './move.js';
 import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
 import { consolePortTaken } from '../../drivers/qemu/serial-ports.js';
 import {
@@ -243,5 +244,6 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
     ...powerHandlers(deps, known, down),
     ...syncHandlers(deps, known, down),
     ...imageHandlers(deps, known),
+    ...moveHandlers(deps, known, down),
   };
 }

@@ -4,6 +4,7 @@ import { Placement } from '../scheduler/protocol.js';
 import { powerMessages } from './power-protocol.js';
 import { syncMessages } from './sync-protocol.js';
 import { imageMessages } from './image-protocol.js';
+import { moveMessages } from './move-protocol.js';
 import { Chars } from '../../runtime/chars.js';
 
 // Lengths in code points, as Nova (Python) counts them.
@@ -85,4 +86,5 @@ export const hostProtocol = defineProtocol('host', {
   ...powerMessages,
   ...syncMessages,
   ...imageMessages,
+  ...moveMessages,
 });

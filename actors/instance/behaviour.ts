@@ -8,6 +8,7 @@ import { powerBehaviourWith } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
 import { dbBool, fieldHandlers } from './fields.js';
 import { imageBehaviourWith, isUnshelving, unshelveBuild, unshelveSpawned } from './image-behaviour.js';
+import { moveBehaviour } from './move-behaviour.js';
 import { buildFailed, created, deleted, deleting, spawned, type BuildFailure, type InstanceRow } from './state.js';
 
 /** A deleted instance answers like a missing one, as Nova's API does. */
@@ -169,6 +170,7 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
   get: (state, _payload, ctx) => ({ reply: live(state, ctx) }),
   ...powerBehaviourWith(timeouts),
   ...imageBehaviourWith({ shelvedOffloadMs: timeouts.shelvedOffloadMs, actionMs: timeouts.actionMs }),
+  ...moveBehaviour(timeouts),
   // PUT /servers/{id}, metadata and tags (fields.ts).
   ...fieldHandlers((state, id) => {
     if (!state || state.deleted_at) throw reject(`instance ${id} not found`);

@@ -34,7 +34,7 @@ export const instanceKindWith = (timeouts: InstanceTimeouts) =>
       'root_device_name',
     ],
     // What was done to each server, written with the state change it describes.
-    records: ACTION_MODELS,
+    records: [...ACTION_MODELS, 'Migration'],
     placement: { movable: true, roles: ['scheduler', 'compute'] },
     passivates: true,
     // A server whose actor keeps crashing goes to ERROR with a fault, as Nova shows a failed build;

@@ -4,6 +4,7 @@ import { powerMessages } from './power-protocol.js';
 import { createFields, fieldMessages } from './fields-protocol.js';
 import { imageActionMessages } from './image-protocol.js';
 import { Chars } from '../../runtime/chars.js';
+import { moveMessages } from './move-protocol.js';
 
 // Lengths in code points, as Nova (Python) counts them.
 const text = (maxLength = 255) => Chars(1, maxLength);
@@ -101,4 +102,6 @@ export const instanceProtocol = defineProtocol('instance', {
   ...fieldMessages,
   // createImage, createBackup, shelve, unshelve, rescue, rebuild (image-protocol.ts).
   ...imageActionMessages,
+  // Resize, cold and live migration (move-protocol.ts).
+  ...moveMessages,
 });

@@ -18,6 +18,7 @@ import { availabilityZoneRoutes } from './routes/availability-zones.js';
 import { aggregateRoutes } from './routes/aggregates.js';
 import { serverRoutes } from './routes/servers.js';
 import { serverActionRoutes } from './routes/server-actions.js';
+import { migrationRoutes } from './routes/migrations.js';
 import { instanceActionRoutes } from './routes/instance-actions.js';
 import { serverMetadataRoutes } from './routes/server-metadata.js';
 import { serverTagRoutes } from './routes/server-tags.js';
@@ -73,6 +74,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   for (const routes of [quotaSetRoutes, quotaClassSetRoutes]) api.use(routes(s).routes());
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
+  api.use(migrationRoutes(s).routes());
   for (const routes of [serverMetadataRoutes, serverTagRoutes]) api.use(routes(s).routes());
   app.use(unknownMethodNotAllowed);
   app.use(api.routes()).use(api.allowedMethods());

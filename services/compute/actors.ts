@@ -37,6 +37,11 @@ export interface InstanceReplies {
   rescue: InstanceRow;
   unrescue: InstanceRow;
   rebuild: InstanceRow;
+  resize: InstanceRow;
+  liveMigrate: InstanceRow;
+  confirmResize: InstanceRow;
+  revertResize: InstanceRow;
+  evacuate: InstanceRow;
 }
 
 export interface HostReplies {

@@ -13,4 +13,13 @@ export interface ComputeDeps extends QuotaDeps {
   readonly scheduler: (key: string) => string;
   /** The zone of a boot that names none (Nova's default_schedule_zone); empty or absent: any zone. */
   readonly defaultScheduleZone?: string;
+  /** Resizes and migrations (allow_resize_to_same_host, resize_confirm_window); absent: Nova's defaults. */
+  readonly moves?: MoveSettings;
+}
+
+/** Settings of moves (Nova's allow_resize_to_same_host and resize_confirm_window). */
+export interface MoveSettings {
+  readonly allowResizeToSameHost: boolean;
+  /** 0: a resize waits for the user's confirmation. */
+  readonly resizeConfirmWindowS: number;
 }

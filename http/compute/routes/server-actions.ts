@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { powerAction, type PowerAction } from '../../../services/compute/servers.js';
 import { consoleOutput } from '../../../services/compute/console-output.js';
+import { MOVE_ACTIONS } from './move-actions.js';
 import { badRequest } from '../errors.js';
 import { checkBody, type Schema } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
@@ -66,6 +67,13 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
       // Nova takes the number as given (a string of digits too); null, like none, means all of it.
       const lines = length === null || length === undefined ? undefined : Number(length);
       ctx.body = { output: await consoleOutput(s, ctx.state, ctx.params.id, lines) };
+      return;
+    }
+    // Moving servers: resize, migrate, os-migrateLive (move-actions.ts).
+    if (Object.hasOwn(MOVE_ACTIONS, name)) {
+      const answer = await MOVE_ACTIONS[name](s, ctx, value, body);
+      ctx.body = answer.body ?? null;
+      ctx.status = answer.status;
       return;
     }
     // Own keys only: `toString` or `__proto__` name no action.

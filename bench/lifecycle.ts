@@ -1,0 +1,115 @@
+import { LibvirtConnection } from '../drivers/libvirt/connection.js';
+import { TINY_IMAGE_ID } from '../http/images/index.js';
+import { report, scaled, until } from './report.js';
+import { inBatches, instanceTimes, openBenchDatabase, startBenchCloud, type Servers } from './support.js';
+
+const SERVERS = scaled(200, 10);
+const CONCURRENCY = 25;
+const HOSTS = 3;
+
+/** One server action through the API, and the status it leaves every server in once finished. */
+interface Step {
+  readonly body: unknown;
+  readonly status: string;
+  /** The HTTP status Nova answers it with. */
+  readonly answer: number;
+}
+
+/**
+ * A lifecycle figure: its steps through the API, each waited out for every server, and the libvirt calls the host
+ * actors make for the same thing, straight through the binding (server i, on hosts `from` → `to`). Another figure
+ * (rebuild) is one more entry in PHASES.
+ */
+interface Phase {
+  readonly name: string;
+  readonly steps: readonly Step[];
+  readonly raw: (from: LibvirtConnection, to: LibvirtConnection, uuid: string) => Promise<void>;
+}
+
+// A resize or cold migration undefines the guest on its source and defines and starts it on the destination;
+// the confirmation frees the source's claim, with no libvirt call.
+const move = async (from: LibvirtConnection, to: LibvirtConnection, uuid: string, memoryMb: number) => {
+  await from.remove(uuid);
+  await to.ensureRunning({ uuid, memoryMb, vcpus: 1, type: 'test' });
+};
+
+const PHASES: readonly Phase[] = [
+  {
+    name: 'resize+confirm',
+    steps: [
+      { body: { resize: { flavorRef: '2' } }, status: 'VERIFY_RESIZE', answer: 202 },
+      { body: { confirmResize: null }, status: 'ACTIVE', answer: 204 },
+    ],
+    raw: (from, to, uuid) => move(from, to, uuid, 2048),
+  },
+  {
+    name: 'cold-migrate+confirm',
+    steps: [
+      { body: { migrate: null }, status: 'VERIFY_RESIZE', answer: 202 },
+      { body: { confirmResize: null }, status: 'ACTIVE', answer: 204 },
+    ],
+    raw: (from, to, uuid) => move(from, to, uuid, 2048),
+  },
+];
+
+/**
+ * SERVERS servers on the simulated hosts through each phase, every step waited out until each server has
+ * finished it (its status, no task state), the end read from the rows' own `updated_at`; vs the libvirt calls the
+ * same moves make, at the same concurrency, on fresh domains of the same hypervisors, in the same run.
+ */
+export async function run(): Promise<void> {
+  const { nova, token, hypervisors, stateDir, stop } = await startBenchCloud('sl-');
+  const sequelize = openBenchDatabase(stateDir);
+  try {
+    const finished = async (ids: readonly string[], status: string) => {
+      const wanted = new Set(ids);
+      await until(async () => {
+        const r = await nova.call('GET', '/v2.1/servers/detail?limit=5000', { token });
+        const done = (r.body as Servers).servers.filter(
+          (s) => wanted.has(s.id as string) && s.status === status && s['OS-EXT-STS:task_state'] === null,
+        ).length;
+        if (done < wanted.size) await new Promise((res) => setTimeout(res, 50));
+        return done >= wanted.size;
+      }, 600_000);
+    };
+    const ids = await inBatches(SERVERS, CONCURRENCY, async (i) => {
+      const r = await nova.call('POST', '/v2.1/servers', { token, body: { server: { name: `life-${i}`, imageRef: TINY_IMAGE_ID, flavorRef: '1' } } });
+      if (r.status !== 202) throw new Error(`boot answered ${r.status}: ${JSON.stringify(r.body)}`);
+      return (r.body as { server: { id: string } }).server.id;
+    });
+    await finished(ids, 'ACTIVE');
+
+    const hosts = hypervisors(HOSTS);
+    for (const phase of PHASES) {
+      let elapsed = 0;
+      for (const step of phase.steps) {
+        const p0 = Date.now();
+        await inBatches(SERVERS, CONCURRENCY, async (i) => {
+          const r = await nova.call('POST', `/v2.1/servers/${ids[i]}/action`, { token, body: step.body });
+          if (r.status !== step.answer) throw new Error(`${phase.name} answered ${r.status}: ${JSON.stringify(r.body)}`);
+        });
+        await finished(ids, step.status);
+        const last = Math.max(...[...(await instanceTimes(sequelize, ids)).values()].map((t) => t.updated));
+        elapsed += last - p0;
+      }
+      const raw = Array.from({ length: SERVERS }, () => crypto.randomUUID());
+      await inBatches(SERVERS, CONCURRENCY, (i) => hosts[i % HOSTS].ensureRunning({ uuid: raw[i], memoryMb: 512, vcpus: 1, type: 'test' }));
+      const r0 = performance.now();
+      await inBatches(SERVERS, CONCURRENCY, (i) => phase.raw(hosts[i % HOSTS], hosts[(i + 1) % HOSTS], raw[i]));
+      const rawElapsed = performance.now() - r0;
+      for (const [i, uuid] of raw.entries()) await hosts[(i + 1) % HOSTS].remove(uuid);
+      const actions = SERVERS * phase.steps.length;
+      report(
+        `${phase.name} through the API, each until finished (${SERVERS} servers, ${actions} actions, ${CONCURRENCY} clients)`,
+        actions / (elapsed / 1000),
+        'actions/s',
+        'the same libvirt calls through the binding',
+        actions / (rawElapsed / 1000),
+      );
+    }
+    await Promise.all(hosts.map((h) => h.close()));
+  } finally {
+    await sequelize.close();
+    await stop();
+  }
+}
