@@ -11,6 +11,7 @@ import { sourceOf, type RealGuests } from './domain-spec.js';
 import { hostUptime } from '../../drivers/local/uptime.js';
 import { powerHandlers, type PowerDeps } from './power.js';
 import { syncHandlers } from './sync.js';
+import { hostAdminHandlers } from './admin.js';
 import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
 import { consolePortTaken } from '../../drivers/qemu/serial-ports.js';
 import {
@@ -239,5 +240,6 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
     get: (state, _payload, ctx) => ({ reply: known(state, ctx) }),
     ...powerHandlers(deps, known, down),
     ...syncHandlers(deps, known, down),
+    ...hostAdminHandlers(deps, known),
   };
 }

@@ -3,6 +3,7 @@ import { defineProtocol } from '../../runtime/protocol.js';
 import { Placement } from '../scheduler/protocol.js';
 import { powerMessages } from './power-protocol.js';
 import { syncMessages } from './sync-protocol.js';
+import { hostAdminMessages } from './admin-protocol.js';
 import { Chars } from '../../runtime/chars.js';
 
 // Lengths in code points, as Nova (Python) counts them.
@@ -83,4 +84,5 @@ export const hostProtocol = defineProtocol('host', {
   get: { durable: false, payload: empty() },
   ...powerMessages,
   ...syncMessages,
+  ...hostAdminMessages,
 });

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
 import { powerMessages } from './power-protocol.js';
 import { createFields, fieldMessages } from './fields-protocol.js';
+import { adminMessages } from './admin-protocol.js';
 import { Chars } from '../../runtime/chars.js';
 
 // Lengths in code points, as Nova (Python) counts them.
@@ -98,4 +99,5 @@ export const instanceProtocol = defineProtocol('instance', {
   ...powerMessages,
   // The API's updates, metadata and tags (fields-protocol.ts).
   ...fieldMessages,
+  ...adminMessages,
 });

@@ -23,6 +23,8 @@ import { serverMetadataRoutes } from './routes/server-metadata.js';
 import { serverTagRoutes } from './routes/server-tags.js';
 import { serviceRoutes } from './routes/services.js';
 import { versionRoutes } from './routes/versions.js';
+import { legacyV2 } from './legacy-v2.js';
+import { miscRoutes } from './routes/misc.js';
 import type { ComputeServices, ComputeState } from './services.js';
 
 const projectInPath = /^\/v2\.1\/([0-9a-f]{32})(\/.*)?$/;
@@ -41,6 +43,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   });
   for (const middleware of outer) app.use(middleware);
   app.use(novaFaults);
+  app.use(legacyV2);
   app.use(microversion);
   const versions = versionRoutes(s);
   app.use(versions.routes());
@@ -71,6 +74,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   for (const routes of [serverMetadataRoutes, serverTagRoutes]) api.use(routes(s).routes());
+  for (const routes of miscRoutes) api.use(routes(s).routes());
   app.use(unknownMethodNotAllowed);
   app.use(api.routes()).use(api.allowedMethods());
   return app;

@@ -28,6 +28,9 @@ export interface InstanceReplies {
   resume: InstanceRow;
   lock: InstanceRow;
   unlock: InstanceRow;
+  resetState: InstanceRow;
+  changePassword: import('../../actors/instance/admin-behaviour.js').Refused;
+  crashDump: InstanceRow;
 }
 
 export interface HostReplies {
@@ -38,6 +41,7 @@ export interface HostReplies {
   uptime: { uptime: string };
   consoleOutput: { output: string };
   deregister: Record<string, never>;
+  diagnostics: import('../../actors/host/admin.js').GuestDiagnostics;
 }
 
 export type InstanceClient = ActorClient<typeof instanceProtocol.spec, InstanceReplies>;
