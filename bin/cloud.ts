@@ -384,6 +384,7 @@ async function startCompute(
         maxServersPerRequest: config.quotas.maxServersPerRequest,
         reservationMs: config.quotas.reservationMs,
         defaultScheduleZone: defaultScheduleZone(config),
+        reclaimInstanceMs: config.timeouts.reclaimInstanceMs,
       },
       logger,
       extensions.computeMiddleware,

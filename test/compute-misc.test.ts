@@ -274,7 +274,7 @@ test('changePassword: 409 as Nova’s libvirt driver answers without a guest age
     `Cannot 'changePassword' instance ${id} while it is in vm_state stopped`,
   );
   t.is((await act(c.demo, id, { lock: null })).status, 202);
-  novaRefused(t, await act(c.demo, id, { changePassword: { adminPass: 'x' } }), 409, `Instance ${id} is locked`);
+  novaRefused(t, await act(c.demo, id, { changePassword: { adminPass: 'x' } }), 409, `Instance ${id} is in an invalid state for 'changePassword'`);
 });
 
 test('injectNetworkInfo (admin): 202, nothing recorded; members refused', async (t) => {

@@ -7,6 +7,8 @@ import { injectNmi } from '../../drivers/libvirt/inject-nmi.js';
 import { powerStateOf } from '../../drivers/libvirt/power-state.js';
 import { isSimulated, type HostRow } from '../../models/host.js';
 import type { hostAdminMessages } from './admin-protocol.js';
+import { sourceOf, type RealGuests } from './domain-spec.js';
+import { PowerState } from '../../drivers/libvirt/power-state.js';
 
 type Messages = typeof hostAdminMessages;
 type Payload<T extends keyof Messages> = Static<Messages[T]['payload']>;
@@ -24,7 +26,10 @@ export interface GuestDiagnostics {
 
 interface Deps {
   readonly hypervisor: (uri: string) => LibvirtConnection;
+  readonly realGuests?: (host: string) => RealGuests | undefined;
 }
+
+const failure = (error: unknown) => ({ message: (error as Error).message || String(error) });
 
 export function hostAdminHandlers(deps: Deps, known: (state: HostRow | null, ctx: HandlerContext) => HostRow) {
   return {
@@ -60,6 +65,40 @@ export function hostAdminHandlers(deps: Deps, known: (state: HostRow | null, ctx
         virt_type: isSimulated(host) ? 'test' : 'qemu',
       };
       return { reply };
+    },
+    powerOffKept: async (state: HostRow | null, o: Payload<'powerOffKept'>, ctx: HandlerContext): Promise<Outcome<HostRow>> => {
+      const host = known(state, ctx);
+      const to = ref('instance', o.instance_uuid);
+      try {
+        const status = await deps.hypervisor(host.libvirt_uri).destroy(o.instance_uuid);
+        ctx.send(to, 'softDeleted', {
+          request_id: o.request_id,
+          reclaim_after_ms: o.reclaim_after_ms,
+          power_state: status?.powerState ?? PowerState.NOSTATE,
+        });
+      } catch (error) {
+        ctx.log.warn({ err: error, instance: o.instance_uuid }, 'soft delete: power off failed');
+        ctx.send(to, 'softDeleted', {
+          request_id: o.request_id,
+          reclaim_after_ms: o.reclaim_after_ms,
+          power_state: PowerState.NOSTATE,
+          error: failure(error),
+        });
+      }
+      return {};
+    },
+    powerOnKept: async (state: HostRow | null, o: Payload<'powerOnKept'>, ctx: HandlerContext): Promise<Outcome<HostRow>> => {
+      const host = known(state, ctx);
+      const to = ref('instance', o.instance_uuid);
+      try {
+        const spec = sourceOf({ uuid: o.instance_uuid, memory_mb: o.memory_mb, vcpus: o.vcpus }, deps.realGuests?.(host.name));
+        const status = await deps.hypervisor(host.libvirt_uri).ensureRunning(spec);
+        ctx.send(to, 'restored', { request_id: o.request_id, power_state: status.powerState });
+      } catch (error) {
+        ctx.log.warn({ err: error, instance: o.instance_uuid }, 'restore: power on failed');
+        ctx.send(to, 'restored', { request_id: o.request_id, power_state: PowerState.NOSTATE, error: failure(error) });
+      }
+      return {};
     },
   };
 }

@@ -37,7 +37,11 @@ function checks(s: InstanceRow, isAdmin: boolean, vmStates: readonly string[], n
 
 export const crashDumpRefusal = (s: InstanceRow, isAdmin: boolean) => checks(s, isAdmin, CRASH_DUMP_STATES, true);
 
-export const changePasswordRefusal = (s: InstanceRow, isAdmin: boolean) => checks(s, isAdmin, ['active'], false);
+/** changePassword: admin_password.py answers InstanceIsLocked (an InstanceInvalidState without attr or state) in the generic words. */
+export function changePasswordRefusal(s: InstanceRow, isAdmin: boolean): AdminRefusal | undefined {
+  if (s.locked && !isAdmin) return { status: 409, message: `Instance ${s.uuid} is in an invalid state for 'changePassword'` };
+  return checks(s, isAdmin, ['active'], false);
+}
 
 /**
  * What the compute host answers a password change that passed the API's checks: its manager refuses a guest that is not

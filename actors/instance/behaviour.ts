@@ -8,6 +8,7 @@ import { powerBehaviourWith } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
 import { dbBool, fieldHandlers } from './fields.js';
 import { adminHandlers } from './admin-behaviour.js';
+import { softDeleteHandlers } from './soft-delete-behaviour.js';
 import { buildFailed, created, deleted, deleting, spawned, type BuildFailure, type InstanceRow } from './state.js';
 
 /** A deleted instance answers like a missing one, as Nova's API does. */
@@ -170,6 +171,7 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     return state;
   }),
   ...adminHandlers(),
+  ...softDeleteHandlers(),
 });
 
 export const instanceBehaviour = instanceBehaviourWith(DEFAULT_INSTANCE_TIMEOUTS);

@@ -3,6 +3,7 @@ import { defineProtocol } from '../../runtime/protocol.js';
 import { powerMessages } from './power-protocol.js';
 import { createFields, fieldMessages } from './fields-protocol.js';
 import { adminMessages } from './admin-protocol.js';
+import { softDeleteMessages } from './soft-delete-protocol.js';
 import { Chars } from '../../runtime/chars.js';
 
 // Lengths in code points, as Nova (Python) counts them.
@@ -100,4 +101,5 @@ export const instanceProtocol = defineProtocol('instance', {
   // The API's updates, metadata and tags (fields-protocol.ts).
   ...fieldMessages,
   ...adminMessages,
+  ...softDeleteMessages,
 });

@@ -31,6 +31,8 @@ export interface InstanceReplies {
   resetState: InstanceRow;
   changePassword: import('../../actors/instance/admin-behaviour.js').Refused;
   crashDump: InstanceRow;
+  softDelete: InstanceRow;
+  restore: InstanceRow;
 }
 
 export interface HostReplies {

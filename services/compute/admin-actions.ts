@@ -78,6 +78,26 @@ export async function triggerCrashDump(d: ComputeDeps, caller: ComputeCaller, id
   );
 }
 
+/** restore (os-deferred-delete): a SOFT_DELETED server powered on again and ACTIVE. */
+export async function restoreServer(d: ComputeDeps, caller: ComputeCaller, id: string): Promise<void> {
+  await findServer(d, caller, id, { attributes: ['project_id'] });
+  authorize(caller, 'os_compute_api:os-deferred-delete:restore', 'member');
+  await ask('restore', id, () =>
+    computeActors(d.actors).instance(id).restore(callerOf(caller), { correlationId: caller.correlationId, commitOnly: true }),
+  );
+}
+
+/** forceDelete (os-deferred-delete): Nova's force_delete checks only the lock, then deletes now, soft-deleted or not. */
+export async function forceDeleteServer(d: ComputeDeps, caller: ComputeCaller, id: string): Promise<void> {
+  const row = await findServer(d, caller, id, { attributes: ['uuid', 'project_id', 'locked'] });
+  authorize(caller, 'os_compute_api:os-deferred-delete:force', 'member');
+  if (row.locked && !caller.auth.isAdmin) throw new ComputeFault(409, `Instance ${row.uuid} is locked`);
+  const { auth, project, correlationId } = caller;
+  await ask('forceDelete', id, () =>
+    computeActors(d.actors).instance(id).delete({ request_id: correlationId, user_id: auth.userId, project_id: project }, { correlationId }),
+  );
+}
+
 /** What the diagnostics view is made of: the server's row and what its host's hypervisor says of the guest. */
 export interface ServerDiagnostics {
   readonly server: Pick<InstanceRow, 'uuid' | 'launched_at' | 'config_drive'>;

@@ -13,4 +13,6 @@ export interface ComputeDeps extends QuotaDeps {
   readonly scheduler: (key: string) => string;
   /** The zone of a boot that names none (Nova's default_schedule_zone); empty or absent: any zone. */
   readonly defaultScheduleZone?: string;
+  /** Above 0, a delete keeps the server SOFT_DELETED and it is reclaimed this long after (Nova's reclaim_instance_interval). */
+  readonly reclaimInstanceMs?: number;
 }

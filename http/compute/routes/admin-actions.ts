@@ -25,6 +25,9 @@ export const ADMIN_ACTIONS: Readonly<Record<string, ActionHandler>> = {
     checkBody(schemas.changePassword, body);
     await actions.changePassword(s, ctx.state, ctx.params.id);
   },
+  // os-deferred-delete: the body's value is not looked at.
+  restore: (s, ctx) => actions.restoreServer(s, ctx.state, ctx.params.id),
+  forceDelete: (s, ctx) => actions.forceDeleteServer(s, ctx.state, ctx.params.id),
   trigger_crash_dump: async (s, ctx, body) => {
     // Nova's method exists from 2.17; below it the action is not found (404, no message of its own).
     if (!ctx.state.version.atLeast('2.17')) throw notFound('The resource could not be found.');
