@@ -334,3 +334,49 @@ test('diagnostics (admin): the 2.48 form from the domain’s info on its simulat
   await eventually(async () => (await show(id)).status === 'PAUSED', 30_000);
   t.is((await get(`/v2.1/servers/${id}/diagnostics`, c.admin, '2.48')).body.state, 'paused');
 });
+
+test('os-hosts (admin, up to 2.42): hosts by service and zone, a host’s resources, 501 for what libvirt does not implement; the CLI', async (t) => {
+  // An admin may name the host (zone:host).
+  await bootActive(c, c.admin, 'hosted', { availability_zone: 'nova:compute-2' });
+  const list = await get('/v2.1/os-hosts');
+  t.is(list.status, 200);
+  const computes = list.body.hosts.filter((h: any) => h.service === 'compute');
+  t.deepEqual(computes, [
+    { host_name: 'compute-1', service: 'compute', zone: 'nova' },
+    { host_name: 'compute-2', service: 'compute', zone: 'nova' },
+  ]);
+  t.true(list.body.hosts.some((h: any) => h.service === 'scheduler' && h.zone === 'internal'));
+  t.deepEqual((await get('/v2.1/os-hosts?zone=internal')).body.hosts.map((h: any) => h.service).sort(), ['conductor', 'scheduler']);
+  const shown = await get('/v2.1/os-hosts/compute-2');
+  t.is(shown.status, 200);
+  const [total, usedNow, usedMax, ...projects] = shown.body.host.map((r: any) => r.resource);
+  t.like(total, { host: 'compute-2', project: '(total)' });
+  t.like(usedNow, { project: '(used_now)' });
+  t.true(usedMax.memory_mb >= 512 && usedMax.cpu >= 1);
+  t.is(
+    projects.reduce((a: number, p: any) => a + p.memory_mb, 0),
+    usedMax.memory_mb,
+    'per project, adding up to the whole',
+  );
+  novaRefused(t, await get('/v2.1/os-hosts/nope'), 404, "Host 'nope' is not mapped to any cell");
+  t.deepEqual((await c.nova.call('PUT', '/v2.1/os-hosts/compute-1', { token: c.admin, body: {} })).body, { host: 'compute-1' });
+  novaRefused(
+    t,
+    await c.nova.call('PUT', '/v2.1/os-hosts/compute-1', { token: c.admin, body: { status: 'disable' } }),
+    501,
+    'The requested functionality is not supported.',
+  );
+  novaRefused(
+    t,
+    await c.nova.call('PUT', '/v2.1/os-hosts/compute-1', { token: c.admin, body: { status: 'off' } }),
+    400,
+    /Invalid input for field\/attribute status/,
+  );
+  novaRefused(t, await get('/v2.1/os-hosts/compute-1/reboot'), 501, 'The requested functionality is not supported.');
+  novaRefused(t, await get('/v2.1/os-hosts/nope/shutdown'), 404, "Host 'nope' is not mapped to any cell");
+  novaRefused(t, await get('/v2.1/os-hosts', c.admin, '2.43'), 404, 'The resource could not be found.');
+  novaRefused(t, await get('/v2.1/os-hosts', c.demo), 403, /os-hosts:list/);
+  const cli = await osc('--os-cloud', 'stratus', 'host', 'list', '-f', 'json');
+  t.is(cli.code, 0, cli.stderr);
+  t.true(cli.json.some((h: any) => h['Host Name'] === 'compute-1' && h.Service === 'compute'));
+});
