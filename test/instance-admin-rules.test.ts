@@ -3,6 +3,9 @@ import { created } from '../actors/instance/state.js';
 import { changePasswordRefusal, crashDumpRefusal, passwordNotSet, stateReset } from '../actors/instance/admin.js';
 import { reclaimDue, restoreRefusal, restoreReported, softDeleteReported, softDeleting } from '../actors/instance/soft-delete.js';
 import type { InstanceRow } from '../models/instance.js';
+import { softDeleteHandlers } from '../actors/instance/soft-delete-behaviour.js';
+import type { HandlerContext, Outcome } from '../runtime/kind.js';
+import { silentLogger } from '../runtime/logger.js';
 
 // The rules of os-resetState, changePassword, trigger_crash_dump and soft delete alone (nova/compute/api.py's
 // decorators, the compute manager and libvirt driver).
@@ -80,4 +83,48 @@ test('the reclaim is due the interval after the last change, and never for a ser
   t.is(reclaimDue({ ...soft, updated_at: new Date(T0 + 500) }, T0 + 1000, 1000), T0 + 1500, 'changed meanwhile: later');
   t.is(reclaimDue(server(), T0 + 1000, 1000), undefined, 'restored');
   t.is(reclaimDue({ ...soft, deleted_at: new Date(T0) }, T0 + 1000, 1000), undefined, 'deleted');
+});
+
+/** A handler context that keeps what the handler sends and records. */
+function capturing(now: number) {
+  const sent: Array<{ type: string; payload: any; delayMs?: number }> = [];
+  const records: Array<{ model: string; row: any }> = [];
+  const c: HandlerContext = {
+    self: { kind: 'instance', id: UUID },
+    now,
+    log: silentLogger(),
+    ask: () => Promise.reject(new Error('no questions here')),
+    send: (_to, type, payload, o) => void sent.push({ type, payload, delayMs: o?.delayMs }),
+    record: (model, row) => void records.push({ model, row }),
+  };
+  return { c, sent, records };
+}
+const run = (o: Outcome<InstanceRow> | Promise<Outcome<InstanceRow>>) => o as Outcome<InstanceRow>;
+const h = softDeleteHandlers({ actionMs: 60_000 });
+
+test('a soft delete or restore its host never reports: the task cleared and its event failed at the deadline, not before', (t) => {
+  const going = softDeleting(server(), T0);
+  const check = { op: 'soft_delete' as const, request_id: 'req-1', deadline: T0 + 60_000 };
+  const early = capturing(T0 + 1_000);
+  t.is(run(h.keptPowerCheck(going, check, early.c)).state, undefined);
+  t.like(early.sent[0], { type: 'keptPowerCheck', delayMs: 59_000 });
+  const late = capturing(T0 + 60_000);
+  t.like(run(h.keptPowerCheck(going, check, late.c)).state, { vm_state: 'active', task_state: null });
+  t.like(late.records.find((r) => r.model === 'InstanceActionEvent')?.row, { event: 'compute_soft_delete_instance', result: 'Error' });
+  t.is(run(h.keptPowerCheck(server(), check, capturing(T0 + 60_000).c)).state, undefined, 'reported meanwhile');
+  const restoring = { ...server({ vm_state: 'soft-delete' }), task_state: 'restoring' };
+  t.like(run(h.keptPowerCheck(restoring, { ...check, op: 'restore' }, capturing(T0 + 60_000).c)).state, {
+    vm_state: 'soft-delete',
+    task_state: null,
+  });
+});
+
+test('the reclaim: early it looks again at the due time; due, the host is told to release and the server is deleting', (t) => {
+  const soft = server({ vm_state: 'soft-delete', updated_at: new Date(T0) });
+  const early = capturing(T0 + 500);
+  t.is(run(h.reclaim(soft, { deadline: T0 + 1_000, reclaim_after_ms: 1_000 }, early.c)).state, undefined);
+  t.like(early.sent[0], { type: 'reclaim', delayMs: 500 });
+  const due = capturing(T0 + 1_000);
+  t.like(run(h.reclaim(soft, { deadline: T0 + 1_000, reclaim_after_ms: 1_000 }, due.c)).state, { task_state: 'deleting' });
+  t.like(due.sent[0], { type: 'release', payload: { instance_uuid: UUID, memory_mb: 512, vcpus: 1 } });
 });

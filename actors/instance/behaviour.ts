@@ -171,7 +171,7 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     return state;
   }),
   ...adminHandlers(),
-  ...softDeleteHandlers(),
+  ...softDeleteHandlers(timeouts),
 });
 
 export const instanceBehaviour = instanceBehaviourWith(DEFAULT_INSTANCE_TIMEOUTS);

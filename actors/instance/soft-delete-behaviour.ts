@@ -5,7 +5,17 @@ import { ref } from '../../runtime/ref.js';
 import type { InstanceRow } from '../../models/instance.js';
 import { ActionLog, actionId, stampOf, TERMINATE_EVENT, type Caller } from './actions.js';
 import { deleting } from './state.js';
-import { deleteUnderWay, reclaimDue, restoreRefusal, restoreReported, restoring, softDeleteReported, softDeleting } from './soft-delete.js';
+import {
+  deleteUnderWay,
+  KEPT_TASKS,
+  keptPowerTimedOut,
+  reclaimDue,
+  restoreRefusal,
+  restoreReported,
+  restoring,
+  softDeleteReported,
+  softDeleting,
+} from './soft-delete.js';
 import type { softDeleteMessages } from './soft-delete-protocol.js';
 
 type Messages = typeof softDeleteMessages;
@@ -23,7 +33,12 @@ const visible = (state: InstanceRow | null, caller: Caller, ctx: HandlerContext)
 
 const changed = (next: InstanceRow) => ({ state: next, reply: next });
 
-export const softDeleteHandlers = (): { readonly [T in keyof Messages]: Handler<T> } => ({
+/** How long a host has to report a power-off or power-on before the task is cleared with a fault. */
+export interface SoftDeleteTimeouts {
+  readonly actionMs: number;
+}
+
+export const softDeleteHandlers = (timeouts: SoftDeleteTimeouts): { readonly [T in keyof Messages]: Handler<T> } => ({
   softDelete: (state, { reclaim_after_ms, ...caller }, ctx) => {
     const s = visible(state, caller, ctx);
     if (s.locked && !caller.is_admin) throw reject(`Instance ${s.uuid} is locked`, { status: 409 });
@@ -33,6 +48,8 @@ export const softDeleteHandlers = (): { readonly [T in keyof Messages]: Handler<
     // Nova records a soft delete as the `delete` action.
     log.begin(log.start('delete', caller, at), SOFT_DELETE_EVENT, s.host, at);
     ctx.send(ref('host', s.host!), 'powerOffKept', { instance_uuid: s.uuid, request_id: caller.request_id, reclaim_after_ms });
+    const check = { op: 'soft_delete' as const, request_id: caller.request_id, deadline: at + timeouts.actionMs };
+    ctx.send(ctx.self, 'keptPowerCheck', check, { delayMs: timeouts.actionMs });
     return changed(softDeleting(s, at));
   },
   softDeleted: (state, { request_id: _request, reclaim_after_ms, ...report }, ctx) => {
@@ -57,6 +74,8 @@ export const softDeleteHandlers = (): { readonly [T in keyof Messages]: Handler<
       memory_mb: s.memory_mb,
       vcpus: s.vcpus,
     });
+    const check = { op: 'restore' as const, request_id: caller.request_id, deadline: at + timeouts.actionMs };
+    ctx.send(ctx.self, 'keptPowerCheck', check, { delayMs: timeouts.actionMs });
     return changed(restoring(s, at));
   },
   restored: (state, { request_id, ...report }, ctx) => {
@@ -65,6 +84,22 @@ export const softDeleteHandlers = (): { readonly [T in keyof Messages]: Handler<
     new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, 'restore', request_id), RESTORE_EVENT, at, report.error);
     const next = restoreReported(state, report, at);
     return next ? changed(next) : { reply: state };
+  },
+  keptPowerCheck: (state, { op, request_id, deadline }, ctx) => {
+    if (!state || state.task_state !== KEPT_TASKS[op]) return { reply: state };
+    // Delivered early (a restart delivers what the outbox holds at once): look again at the deadline.
+    if (ctx.now < deadline) {
+      ctx.send(ctx.self, 'keptPowerCheck', { op, request_id, deadline }, { delayMs: deadline - ctx.now });
+      return { reply: state };
+    }
+    const at = stampOf(state, ctx.now);
+    const next = keptPowerTimedOut(state, op, at);
+    if (!next) return { reply: state };
+    const action = op === 'soft_delete' ? actionId(state.uuid, 'delete') : actionId(state.uuid, 'restore', request_id);
+    const error = { message: `Timed out waiting for compute host ${state.host ?? '(none)'} to ${op.replace('_', ' ')} instance ${state.uuid}` };
+    new ActionLog(ctx, state.uuid).finish(action, op === 'soft_delete' ? SOFT_DELETE_EVENT : RESTORE_EVENT, at, error);
+    ctx.log.warn({ op, instance: state.uuid }, 'host did not report in time');
+    return changed(next);
   },
   reclaim: (state, { deadline, reclaim_after_ms }, ctx) => {
     if (!state) return { reply: state };

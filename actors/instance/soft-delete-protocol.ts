@@ -22,6 +22,17 @@ export const softDeleteMessages = {
   restore: { durable: true, payload: Type.Object(callerFields, { additionalProperties: false }) },
   /** From its host: the guest is running again. */
   restored: { durable: true, payload: Type.Object(report, { additionalProperties: false }) },
+  /**
+   * To itself when its host is ordered, delivered `timeouts.actionMs` later: a power-off or power-on the host has not
+   * reported by then ends with a fault on its event and the task cleared (Nova's reverts_task_state).
+   */
+  keptPowerCheck: {
+    durable: true,
+    payload: Type.Object(
+      { op: Type.Union([Type.Literal('soft_delete'), Type.Literal('restore')]), request_id: text(), deadline: Type.Integer({ minimum: 0 }) },
+      { additionalProperties: false },
+    ),
+  },
   /** To itself, delayed by the interval: a server still soft-deleted then is deleted (Nova's _reclaim_queued_deletes). */
   reclaim: {
     durable: true,

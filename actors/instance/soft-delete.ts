@@ -41,6 +41,15 @@ export function restoreReported(s: InstanceRow, report: { power_state: number; e
   return report.error ? base : { ...base, vm_state: 'active' };
 }
 
+/** The task a soft delete or restore runs under, until its host reports. */
+export const KEPT_TASKS = { soft_delete: 'soft-deleting', restore: 'restoring' } as const;
+
+/** A power-off or power-on its host never reported: the task cleared (reverts_task_state), nothing else. */
+export function keptPowerTimedOut(s: InstanceRow, op: keyof typeof KEPT_TASKS, at: number): InstanceRow | undefined {
+  if (s.deleted_at || s.task_state !== KEPT_TASKS[op]) return undefined;
+  return { ...s, task_state: null, updated_at: new Date(at) };
+}
+
 /**
  * When a soft-deleted server is due: the interval after its soft delete, counted from its last change (a
  * repeated delete starts it again, as Nova's sets deleted_at again). Undefined: no longer soft-deleted.
