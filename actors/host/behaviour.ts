@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { hostAdminHandlers } from './admin.js';
 import type { Behaviour, HandlerContext } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
@@ -11,7 +12,6 @@ import { sourceOf, type RealGuests } from './domain-spec.js';
 import { hostUptime } from '../../drivers/local/uptime.js';
 import { powerHandlers, type PowerDeps } from './power.js';
 import { syncHandlers } from './sync.js';
-import { hostAdminHandlers } from './admin.js';
 import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
 import { consolePortTaken } from '../../drivers/qemu/serial-ports.js';
 import {
@@ -238,8 +238,8 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       }
     },
     get: (state, _payload, ctx) => ({ reply: known(state, ctx) }),
+    ...hostAdminHandlers(deps, known),
     ...powerHandlers(deps, known, down),
     ...syncHandlers(deps, known, down),
-    ...hostAdminHandlers(deps, known),
   };
 }

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
+import { hostAdminMessages } from './admin-protocol.js';
 import { defineProtocol } from '../../runtime/protocol.js';
 import { Placement } from '../scheduler/protocol.js';
 import { powerMessages } from './power-protocol.js';
 import { syncMessages } from './sync-protocol.js';
-import { hostAdminMessages } from './admin-protocol.js';
 import { Chars } from '../../runtime/chars.js';
 
 // Lengths in code points, as Nova (Python) counts them.
@@ -82,7 +82,7 @@ export const hostProtocol = defineProtocol('host', {
   /** What `uptime` says on the machine the compute service runs on (Nova's get_host_uptime). */
   uptime: { durable: false, payload: empty() },
   get: { durable: false, payload: empty() },
+  ...hostAdminMessages,
   ...powerMessages,
   ...syncMessages,
-  ...hostAdminMessages,
 });

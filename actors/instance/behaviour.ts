@@ -1,4 +1,6 @@
 import type { Static } from '@sinclair/typebox';
+import { adminHandlers } from './admin-behaviour.js';
+import { softDeleteHandlers } from './soft-delete-behaviour.js';
 import type { Behaviour, HandlerContext, Outcome } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
@@ -7,8 +9,6 @@ import type { instanceProtocol } from './protocol.js';
 import { powerBehaviourWith } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
 import { dbBool, fieldHandlers } from './fields.js';
-import { adminHandlers } from './admin-behaviour.js';
-import { softDeleteHandlers } from './soft-delete-behaviour.js';
 import { buildFailed, created, deleted, deleting, spawned, type BuildFailure, type InstanceRow } from './state.js';
 
 /** A deleted instance answers like a missing one, as Nova's API does. */
@@ -164,14 +164,14 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     return changed(deleted(state, ctx.now));
   },
   get: (state, _payload, ctx) => ({ reply: live(state, ctx) }),
+  ...adminHandlers(),
+  ...softDeleteHandlers(timeouts),
   ...powerBehaviourWith(timeouts),
   // PUT /servers/{id}, metadata and tags (fields.ts).
   ...fieldHandlers((state, id) => {
     if (!state || state.deleted_at) throw reject(`instance ${id} not found`);
     return state;
   }),
-  ...adminHandlers(),
-  ...softDeleteHandlers(timeouts),
 });
 
 export const instanceBehaviour = instanceBehaviourWith(DEFAULT_INSTANCE_TIMEOUTS);

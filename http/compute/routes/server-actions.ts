@@ -1,11 +1,11 @@
 import Router from '@koa/router';
+import { ADMIN_ACTIONS } from './admin-actions.js';
 import { powerAction, type PowerAction } from '../../../services/compute/servers.js';
 import { consoleOutput } from '../../../services/compute/console-output.js';
 import { badRequest } from '../errors.js';
 import { checkBody, type Schema } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
 import * as schemas from '../schemas/server-actions.js';
-import { ADMIN_ACTIONS } from './admin-actions.js';
 import { requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 
 // POST /servers/{id}/action: Nova's server actions, one key in the body naming the action.
@@ -60,6 +60,13 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
 
   router.post('/servers/:id/action', async (ctx) => {
     const [name, value, body] = await actionOf(ctx);
+    const admin = Object.hasOwn(ADMIN_ACTIONS, name) ? ADMIN_ACTIONS[name] : undefined;
+    if (admin) {
+      await admin(s, ctx, body);
+      ctx.body = null;
+      ctx.status = 202;
+      return;
+    }
     if (name === 'os-getConsoleOutput') {
       checkBody(schemas.consoleOutput, body);
       const length = (value as { length?: number | string | null }).length;
@@ -69,13 +76,6 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
       return;
     }
     // Own keys only: `toString` or `__proto__` name no action.
-    const admin = Object.hasOwn(ADMIN_ACTIONS, name) ? ADMIN_ACTIONS[name] : undefined;
-    if (admin) {
-      await admin(s, ctx, body);
-      ctx.body = null;
-      ctx.status = 202;
-      return;
-    }
     const action = Object.hasOwn(SERVER_ACTIONS, name) ? SERVER_ACTIONS[name] : undefined;
     if (!action) throw badRequest(`There is no such action: ${name}`);
     const schema = action.schema?.(ctx.state.version);
