@@ -43,11 +43,13 @@ export const softDeleteHandlers = (timeouts: SoftDeleteTimeouts): { readonly [T 
     const s = visible(state, caller, ctx);
     if (s.locked && !caller.is_admin) throw reject(`Instance ${s.uuid} is locked`, { status: 409 });
     if (deleteUnderWay(s)) return { reply: s };
+    // The API soft-deletes only what a host holds; one that lost it meanwhile is for a plain delete.
+    if (!s.host) throw reject(`Instance ${s.uuid} is not ready`, { status: 409 });
     const at = stampOf(s, ctx.now);
     const log = new ActionLog(ctx, s.uuid);
     // Nova records a soft delete as the `delete` action.
     log.begin(log.start('delete', caller, at), SOFT_DELETE_EVENT, s.host, at);
-    ctx.send(ref('host', s.host!), 'powerOffKept', { instance_uuid: s.uuid, request_id: caller.request_id, reclaim_after_ms });
+    ctx.send(ref('host', s.host), 'powerOffKept', { instance_uuid: s.uuid, request_id: caller.request_id, reclaim_after_ms });
     const check = { op: 'soft_delete' as const, request_id: caller.request_id, deadline: at + timeouts.actionMs };
     ctx.send(ctx.self, 'keptPowerCheck', check, { delayMs: timeouts.actionMs });
     return changed(softDeleting(s, at));
