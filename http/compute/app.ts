@@ -1,5 +1,7 @@
 import Koa, { type Middleware } from 'koa';
 import Router from '@koa/router';
+import { legacyV2 } from './legacy-v2.js';
+import { miscRoutes } from './routes/misc.js';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
 import { NUL_IN_QUERY, nulIn } from '../nul.js';
@@ -23,8 +25,6 @@ import { serverMetadataRoutes } from './routes/server-metadata.js';
 import { serverTagRoutes } from './routes/server-tags.js';
 import { serviceRoutes } from './routes/services.js';
 import { versionRoutes } from './routes/versions.js';
-import { legacyV2 } from './legacy-v2.js';
-import { miscRoutes } from './routes/misc.js';
 import type { ComputeServices, ComputeState } from './services.js';
 
 const projectInPath = /^\/v2\.1\/([0-9a-f]{32})(\/.*)?$/;
