@@ -269,6 +269,7 @@ export const ConfigSchema = Type.Object(
         'how long a power action waits for an unreachable hypervisor before it fails with a fault (a delete waits for it)',
       ),
       buildMs: ms(1, 600_000, 'a server not built within this goes to ERROR with a fault (Nova’s instance_build_timeout)'),
+      reclaimInstanceMs: ms(0, 0, 'above 0, a deleted server is SOFT_DELETED and reclaimed this long after (Nova’s reclaim_instance_interval)'),
       actionMs: ms(
         1,
         600_000,

@@ -390,6 +390,7 @@ async function startCompute(
         reservationMs: config.quotas.reservationMs,
         defaultScheduleZone: defaultScheduleZone(config),
         moves: config.moves,
+        reclaimInstanceMs: config.timeouts.reclaimInstanceMs,
       },
       logger,
       extensions.computeMiddleware,

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { hostAdminHandlers } from './admin.js';
 import type { Behaviour, HandlerContext } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
@@ -241,6 +242,7 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       }
     },
     get: (state, _payload, ctx) => ({ reply: known(state, ctx) }),
+    ...hostAdminHandlers(deps, known),
     ...powerHandlers(deps, known, down),
     ...syncHandlers(deps, known, down),
     ...imageHandlers(deps, known),

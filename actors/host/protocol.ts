@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { hostAdminMessages } from './admin-protocol.js';
 import { defineProtocol } from '../../runtime/protocol.js';
 import { Placement } from '../scheduler/protocol.js';
 import { powerMessages } from './power-protocol.js';
@@ -83,6 +84,7 @@ export const hostProtocol = defineProtocol('host', {
   /** What `uptime` says on the machine the compute service runs on (Nova's get_host_uptime). */
   uptime: { durable: false, payload: empty() },
   get: { durable: false, payload: empty() },
+  ...hostAdminMessages,
   ...powerMessages,
   ...syncMessages,
   ...imageMessages,

@@ -1,4 +1,6 @@
 import type { Static } from '@sinclair/typebox';
+import { adminHandlers } from './admin-behaviour.js';
+import { softDeleteHandlers } from './soft-delete-behaviour.js';
 import type { Behaviour, HandlerContext, Outcome } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
@@ -168,6 +170,8 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     return changed(deleted(state, ctx.now));
   },
   get: (state, _payload, ctx) => ({ reply: live(state, ctx) }),
+  ...adminHandlers(),
+  ...softDeleteHandlers(timeouts),
   ...powerBehaviourWith(timeouts),
   ...imageBehaviourWith({ shelvedOffloadMs: timeouts.shelvedOffloadMs, actionMs: timeouts.actionMs }),
   ...moveBehaviour(timeouts),

@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox';
+import { adminMessages } from './admin-protocol.js';
+import { softDeleteMessages } from './soft-delete-protocol.js';
 import { defineProtocol } from '../../runtime/protocol.js';
 import { powerMessages } from './power-protocol.js';
 import { createFields, fieldMessages } from './fields-protocol.js';
@@ -97,6 +99,8 @@ export const instanceProtocol = defineProtocol('instance', {
    */
   buildCheck: { durable: true, payload: Type.Object({ deadline: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }) },
   get: { durable: false, payload: empty() },
+  ...adminMessages,
+  ...softDeleteMessages,
   ...powerMessages,
   // The API's updates, metadata and tags (fields-protocol.ts).
   ...fieldMessages,

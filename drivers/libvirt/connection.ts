@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { VIR_DOMAIN_STATE as DomainState, VIR_DOMAIN_UNDEFINE, VIR_DOMAIN_XML, VirtConnection, type VirtDomain } from './virt.js';
+import { VIR_DOMAIN_STATE as DomainState, VIR_DOMAIN_UNDEFINE, VIR_DOMAIN_XML, VirtConnection, type DomainInfo, type VirtDomain } from './virt.js';
 import { domainXml, shutdownTimeoutOf, type DomainSpec } from './domain-xml.js';
 import { cpuInfoOf } from './cpu-info.js';
 import { hypervisorIdentity, type HypervisorIdentity } from './hypervisor-version.js';
@@ -257,6 +257,11 @@ export class LibvirtConnection {
       const domain = await this.lookup(h, uuid);
       if (domain && (await domain.hasManagedSaveImage())) await domain.managedSaveRemove();
     });
+  }
+
+  /** The domain's info (virDomainGetInfo), or undefined when the hypervisor has no such domain. */
+  async domainInfo(uuid: string): Promise<DomainInfo | undefined> {
+    return this.call(async (h) => (await this.lookup(h, uuid))?.info());
   }
 
   /** The hypervisor's driver type and version, as it reports them. */

@@ -1,5 +1,7 @@
 import Koa, { type Middleware } from 'koa';
 import Router from '@koa/router';
+import { legacyV2 } from './legacy-v2.js';
+import { miscRoutes } from './routes/misc.js';
 import type { Logger } from 'pino';
 import { correlation } from '../correlation.js';
 import { NUL_IN_QUERY, nulIn } from '../nul.js';
@@ -44,6 +46,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   });
   for (const middleware of outer) app.use(middleware);
   app.use(novaFaults);
+  app.use(legacyV2);
   app.use(microversion);
   const versions = versionRoutes(s);
   app.use(versions.routes());
@@ -76,6 +79,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   api.use(migrationRoutes(s).routes());
   for (const routes of [serverMetadataRoutes, serverTagRoutes]) api.use(routes(s).routes());
+  for (const routes of miscRoutes) api.use(routes(s).routes());
   app.use(unknownMethodNotAllowed);
   app.use(api.routes()).use(api.allowedMethods());
   return app;

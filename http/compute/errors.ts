@@ -41,7 +41,8 @@ export const novaFaults: Middleware<Partial<RequestState>> = async (ctx, next) =
       ctx.body = { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } };
       return;
     }
-    const known = status < 500 || refusedByCluster;
+    // 501 is Nova's deliberate "not implemented" answer (raise_feature_not_supported), said in its own words.
+    const known = status < 500 || status === 501 || refusedByCluster;
     if (!known) ctx.state.log?.error({ err: error }, 'compute request failed');
     ctx.status = status;
     const message = known

@@ -10,6 +10,11 @@ import { clientOf, type ActorClient, type ActorGateway } from '../../runtime/cli
 /** What the instance actor answers: its row after the change, unless said otherwise. */
 export interface InstanceReplies {
   create: InstanceRow;
+  resetState: InstanceRow;
+  changePassword: import('../../actors/instance/admin-behaviour.js').Refused;
+  crashDump: InstanceRow;
+  softDelete: InstanceRow;
+  restore: InstanceRow;
   update: InstanceRow;
   delete: InstanceRow;
   get: InstanceRow;
@@ -46,6 +51,7 @@ export interface InstanceReplies {
 
 export interface HostReplies {
   disable: HostRow;
+  diagnostics: import('../../actors/host/admin.js').GuestDiagnostics;
   enable: HostRow;
   forceDown: HostRow;
   get: HostRow;

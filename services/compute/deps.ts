@@ -13,6 +13,8 @@ export interface ComputeDeps extends QuotaDeps {
   readonly scheduler: (key: string) => string;
   /** The zone of a boot that names none (Nova's default_schedule_zone); empty or absent: any zone. */
   readonly defaultScheduleZone?: string;
+  /** Above 0, a delete keeps the server SOFT_DELETED and it is reclaimed this long after (Nova's reclaim_instance_interval). */
+  readonly reclaimInstanceMs?: number;
   /** Resizes and migrations (allow_resize_to_same_host, resize_confirm_window); absent: Nova's defaults. */
   readonly moves?: MoveSettings;
 }

@@ -6,6 +6,7 @@ import { computeActors } from './actors.js';
 import type { ComputeDeps } from './deps.js';
 import { ComputeFault, forbidden, notFound } from './errors.js';
 import { authorize, permits, type ComputeCaller } from './policy.js';
+import { softDelete } from './soft-delete.js';
 
 // The compute service's rules for existing servers (Nova's compute/api.py): who sees one, who may
 // update, delete or act on one, and how the instance's refusals read.
@@ -62,6 +63,10 @@ export async function deleteServer(d: ComputeDeps, caller: ComputeCaller, id: st
   const row = await findServer(d, caller, id);
   authorize(caller, 'os_compute_api:servers:delete', 'member');
   if (row.locked && !caller.auth.isAdmin) throw new ComputeFault(409, `Instance ${row.uuid} is locked`);
+  // Under a reclaim interval a server that ever launched and that a host holds is soft-deleted (Nova deletes one that
+  // never launched, or that no host holds, at once); shelved ones too are deleted at once, with their shelved image.
+  if (d.reclaimInstanceMs && row.launched_at && row.host && !row.vm_state.startsWith('shelved'))
+    return softDelete(d, caller, row.uuid, d.reclaimInstanceMs);
   try {
     await computeActors(d.actors)
       .instance(row.uuid)

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { ADMIN_ACTIONS } from './admin-actions.js';
 import { powerAction, type PowerAction } from '../../../services/compute/servers.js';
 import { consoleOutput } from '../../../services/compute/console-output.js';
 import { MOVE_ACTIONS } from './move-actions.js';
@@ -61,6 +62,13 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
 
   router.post('/servers/:id/action', async (ctx) => {
     const [name, value, body] = await actionOf(ctx);
+    const admin = Object.hasOwn(ADMIN_ACTIONS, name) ? ADMIN_ACTIONS[name] : undefined;
+    if (admin) {
+      await admin(s, ctx, body);
+      ctx.body = null;
+      ctx.status = 202;
+      return;
+    }
     if (name === 'os-getConsoleOutput') {
       checkBody(schemas.consoleOutput, body);
       const length = (value as { length?: number | string | null }).length;
