@@ -31,6 +31,9 @@ import type { HostRow, InstanceRow } from '../models/index.js';
 import { bootIdOf, prepareHypervisors, registration, stopHypervisors, type HostPlan } from './hypervisors.js';
 import { membershipFor } from './cluster-join.js';
 import { realGuestsOf } from './real-guests.js';
+import { groupClaims } from '../actors/host/group-claims.js';
+import { placementRules } from '../actors/scheduler/placement-rules.js';
+import { aggregateZoneOf } from '../models/placement.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -126,6 +129,8 @@ export async function startCloud(
         serviceDownMs: config.timeouts.serviceDownMs,
         hypervisorRetryMs: config.timeouts.hypervisorRetryMs,
         hypervisorWaitMs: config.timeouts.hypervisorWaitMs,
+        groupClaims: groupClaims(db.models),
+        zoneOf: (host) => aggregateZoneOf(db.models, host),
       },
       instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs },
       scheduler: {
@@ -133,6 +138,7 @@ export async function startCloud(
         maxAttempts: config.scheduler.maxAttempts,
         serviceDownMs: config.timeouts.serviceDownMs,
         hostViewMaxAgeMs: 1_000,
+        placementRules: placementRules(db.models, config.scheduler.ramWeightMultiplier),
         // As os-services judges a compute service (nodeGone below): a host whose node is gone takes no boot, nor one
         // whose node is draining (it is about to stop; a boot placed there would wait for its return).
         ...(core

@@ -13,6 +13,7 @@ import * as m0012 from './migrations/0012-hypervisor-facts.js';
 import * as m0013 from './migrations/0013-nullable-descriptions.js';
 import * as m0014 from './migrations/0014-cluster-nodes.js';
 import * as m0015 from './migrations/0015-real-hosts.js';
+import * as m0017 from './migrations/0017-placement.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -34,6 +35,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0013-nullable-descriptions', m0013],
   ['0014-cluster-nodes', m0014],
   ['0015-real-hosts', m0015],
+  ['0017-placement', m0017],
 ];
 
 /** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */

@@ -13,6 +13,7 @@ import { powerHandlers, type PowerDeps } from './power.js';
 import { syncHandlers } from './sync.js';
 import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
 import { consolePortTaken } from '../../drivers/qemu/serial-ports.js';
+import type { GroupClaims } from './group-claims.js';
 import {
   claimed,
   disabled,
@@ -45,6 +46,9 @@ export interface HostDeps extends PowerDeps {
   readonly stoppedEventDelayMs?: number;
   /** A heartbeat sent longer ago than this says nothing about now (Nova's service_down_time). */
   readonly serviceDownMs?: number;
+  /** Server group policies checked at claim time (group-claims.ts); the zone an aggregate gives a host. */
+  readonly groupClaims?: GroupClaims;
+  readonly zoneOf?: (host: string) => Promise<string | undefined>;
 }
 
 const known = (state: HostRow | null, ctx: HandlerContext): HostRow => {
@@ -171,6 +175,11 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
         retry(`Insufficient compute resources on ${host.name}.`);
         return {};
       }
+      const group = (await deps.groupClaims?.check(host.name, request.instance_uuid)) ?? {};
+      if ('refusal' in group) {
+        retry(group.refusal);
+        return {};
+      }
       const hypervisor = deps.hypervisor(host.libvirt_uri);
       if (deps.holdSpawn) {
         // Said when the hold begins, so a test knows the claim is on its host and no domain is made yet.
@@ -185,11 +194,13 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
           host: host.name,
           node: host.name,
           power_state: domain.powerState,
-          availability_zone: host.availability_zone,
+          availability_zone: (await deps.zoneOf?.(host.name)) ?? host.availability_zone,
         });
+        if (group.member) ctx.record('ServerGroupMember', group.member);
         return { state: claimed(host, request, ctx.now) };
       } catch (error) {
         // Nova's build failure path: clean up what was made, then let the scheduler try another host.
+        deps.groupClaims?.forget(host.name, request.instance_uuid);
         await hypervisor.remove(request.instance_uuid).catch(() => {});
         await deps
           .realGuests?.(host.name)
@@ -214,6 +225,7 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       if (deps.savePath) rmSync(deps.savePath(host.name, request.instance_uuid), { force: true });
       await deps.realGuests?.(host.name)?.remove(request.instance_uuid);
       ctx.send(ref('instance', request.instance_uuid), 'released', {});
+      deps.groupClaims?.forget(host.name, request.instance_uuid);
       return { state: released(host, request, ctx.now) };
     },
     setUsage: (state, usage, ctx) => changed(usageSet(known(state, ctx), usage, ctx.now)),

@@ -3,6 +3,7 @@ import type { Behaviour, HandlerContext, Outcome } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
 import type { Selection } from '../scheduler/index.js';
+import { aggregateSpecsOf } from '../scheduler/extra-specs-match.js';
 import type { instanceProtocol } from './protocol.js';
 import { powerBehaviourWith } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
@@ -43,6 +44,8 @@ async function place(state: InstanceRow, request: BuildRequest, ctx: HandlerCont
     tried: request.tried,
     attempt: request.attempt,
   };
+  const specs = aggregateSpecsOf(state.flavor_extra_specs);
+  if (specs) Object.assign(placement, { extra_specs: specs });
   const destination = state.requested_host ? { destination: { host: state.requested_host, force: dbBool(state.force_host) } } : {};
   let selection: Selection;
   try {

@@ -16,6 +16,7 @@ import { hypervisorRoutes } from './routes/hypervisors.js';
 import { limitRoutes } from './routes/limits.js';
 import { availabilityZoneRoutes } from './routes/availability-zones.js';
 import { aggregateRoutes } from './routes/aggregates.js';
+import { serverGroupRoutes } from './routes/server-groups.js';
 import { serverRoutes } from './routes/servers.js';
 import { serverActionRoutes } from './routes/server-actions.js';
 import { instanceActionRoutes } from './routes/instance-actions.js';
@@ -68,6 +69,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   for (const routes of [flavorRoutes, serverRoutes, hypervisorRoutes, serviceRoutes, limitRoutes, availabilityZoneRoutes])
     api.use(routes(s).routes());
   api.use(aggregateRoutes(s).routes());
+  api.use(serverGroupRoutes(s).routes());
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   for (const routes of [serverMetadataRoutes, serverTagRoutes]) api.use(routes(s).routes());

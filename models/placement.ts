@@ -1,0 +1,92 @@
+import { QueryTypes } from 'sequelize';
+import type { Models } from './index.js';
+import { readByPk } from './typed.js';
+import type { ServerGroupMemberRow, ServerGroupRow } from './server-group.js';
+
+// The reads placement shares between the scheduler (filters, weighers), the hosts (claim-time checks) and the API.
+
+/** Where a group's live members are: each server not deleted, by its host (the instance's own, else its claim's). */
+export interface GroupPlacement {
+  readonly group: ServerGroupRow;
+  readonly member: ServerGroupMemberRow;
+  /** instance UUID → host, for members already claimed by a host. */
+  readonly hosts: ReadonlyMap<string, string>;
+}
+
+/** The group an instance is in with where its members run, or undefined for a server in none. */
+export async function groupOfInstance(models: Models, instanceUuid: string): Promise<GroupPlacement | undefined> {
+  const member = await readByPk(models.ServerGroupMember, instanceUuid);
+  if (!member) return undefined;
+  const group = await readByPk(models.ServerGroup, member.group_uuid);
+  if (!group) return undefined;
+  return { group, member, hosts: await memberHosts(models, group.uuid) };
+}
+
+export async function memberHosts(models: Models, groupUuid: string): Promise<Map<string, string>> {
+  const rows = await models.ServerGroupMember.sequelize!.query<{ instance_uuid: string; host: string }>(
+    `SELECT m.instance_uuid AS instance_uuid, COALESCE(i.host, m.host) AS host
+       FROM server_group_members m JOIN instances i ON i.uuid = m.instance_uuid
+      WHERE m.group_uuid = ? AND i.deleted_at IS NULL AND COALESCE(i.host, m.host) IS NOT NULL`,
+    { replacements: [groupUuid], type: QueryTypes.SELECT },
+  );
+  return new Map(rows.map((r) => [r.instance_uuid, r.host]));
+}
+
+/** A group's rules (2.64): max_server_per_host, when set. */
+export function rulesOf(group: Pick<ServerGroupRow, 'rules'>): { max_server_per_host?: number } {
+  try {
+    const parsed = JSON.parse(group.rules) as { max_server_per_host?: number | string };
+    return parsed.max_server_per_host === undefined ? {} : { max_server_per_host: Number(parsed.max_server_per_host) };
+  } catch {
+    return {};
+  }
+}
+
+/** What the aggregates say of hosts: each host's zone (from an aggregate's `availability_zone`) and metadata values by key. */
+export interface AggregateFacts {
+  readonly zoneOf: ReadonlyMap<string, string>;
+  readonly metadataOf: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
+}
+
+export async function aggregateFacts(models: Models): Promise<AggregateFacts> {
+  const rows = await models.Aggregate.sequelize!.query<{ host: string; metadata: string }>(
+    'SELECT h.host AS host, a.metadata AS metadata FROM aggregate_hosts h JOIN aggregates a ON a.id = h.aggregate_id ORDER BY a.id',
+    { type: QueryTypes.SELECT },
+  );
+  const zoneOf = new Map<string, string>();
+  const metadataOf = new Map<string, Map<string, Set<string>>>();
+  for (const row of rows) {
+    const metadata = parseMetadata(row.metadata);
+    if (metadata.availability_zone && !zoneOf.has(row.host)) zoneOf.set(row.host, metadata.availability_zone);
+    let keys = metadataOf.get(row.host);
+    if (!keys) metadataOf.set(row.host, (keys = new Map<string, Set<string>>()));
+    for (const [k, v] of Object.entries(metadata)) {
+      let values = keys.get(k);
+      if (!values) keys.set(k, (values = new Set()));
+      values.add(v);
+    }
+  }
+  return { zoneOf, metadataOf };
+}
+
+export function parseMetadata(text: string): Record<string, string> {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The zone a host's aggregates give it, if any. */
+export async function aggregateZoneOf(models: Models, host: string): Promise<string | undefined> {
+  const rows = await models.Aggregate.sequelize!.query<{ metadata: string }>(
+    'SELECT a.metadata AS metadata FROM aggregate_hosts h JOIN aggregates a ON a.id = h.aggregate_id WHERE h.host = ? ORDER BY a.id',
+    { replacements: [host], type: QueryTypes.SELECT },
+  );
+  for (const row of rows) {
+    const zone = parseMetadata(row.metadata).availability_zone;
+    if (zone) return zone;
+  }
+  return undefined;
+}

@@ -1,0 +1,216 @@
+import test from 'ava';
+import { at, boot, settled, startComputeCloud, TINY_IMAGE_ID, type ComputeCloud } from './helpers/compute.js';
+import { userWithRole } from './helpers/compute-users.js';
+import { eventually } from './helpers/drive.js';
+
+// Placement: server groups honoured by the scheduler and at claim time (concurrent boots cannot break a hard
+// policy), soft policies as weighers, aggregates giving hosts zones and metadata the scheduler filters on.
+// One cloud of three simulated hosts with room for 20 tiny servers each; the tests run one after another
+// because each one's servers occupy the hosts the next one counts on.
+
+const NO_VALID_HOST = 'No valid host was found. There are not enough hosts available.';
+const HOSTS = ['pl-1', 'pl-2', 'pl-3'];
+let c: ComputeCloud;
+let adminProject: string;
+
+test.before(async () => {
+  c = await startComputeCloud('compute-placement', {
+    libvirt: { hosts: HOSTS.map((name) => ({ name, vcpus: 20, cpuAllocationRatio: 1 })) },
+  });
+  adminProject = (await c.keystone.call('GET', '/v3/projects?name=admin', { token: c.admin })).body.projects[0].id;
+  // Twenty members in one group: more than Nova's default member quota of ten.
+  await c.cloud.db.models.Quota.bulkCreate([{ project_id: adminProject, resource: 'server_group_members', hard_limit: -1 }]);
+});
+test.after.always(async () => {
+  await c?.stop();
+});
+test.afterEach.always(async () => {
+  await clearServers();
+});
+
+const group = async (policy: string, rules: Record<string, number> = {}) => {
+  const r = await c.nova.call('POST', '/v2.1/os-server-groups', {
+    token: c.admin,
+    headers: at('2.64'),
+    body: { server_group: { name: `g-${policy}`, policy, rules } },
+  });
+  if (r.status !== 200) throw new Error(`group: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.server_group.id as string;
+};
+
+/** Boots `n` servers at once, each its own POST, into a group. */
+const bootInto = (groupId: string, n: number, prefix: string) =>
+  Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      c.nova.call('POST', '/v2.1/servers', {
+        token: c.admin,
+        body: { server: { name: `${prefix}-${i}`, imageRef: TINY_IMAGE_ID, flavorRef: '1' }, 'os:scheduler_hints': { group: groupId } },
+      }),
+    ),
+  );
+
+/** Deletes every server and waits until they are gone, so the next test starts on empty hosts. */
+async function clearServers(): Promise<void> {
+  const servers = (await c.nova.call('GET', '/v2.1/servers?all_tenants=1', { token: c.admin })).body.servers as Array<{ id: string }>;
+  await Promise.all(servers.map((s) => c.nova.call('DELETE', `/v2.1/servers/${s.id}`, { token: c.admin })));
+  await eventually(async () => (await c.nova.call('GET', '/v2.1/servers?all_tenants=1', { token: c.admin })).body.servers.length === 0, 60_000, 50);
+}
+
+const perHost = (servers: any[]) => {
+  const counts: Record<string, number> = {};
+  for (const s of servers.filter((x) => x.status === 'ACTIVE')) counts[s['OS-EXT-SRV-ATTR:host']] = (counts[s['OS-EXT-SRV-ATTR:host']] ?? 0) + 1;
+  return counts;
+};
+
+test.serial('os-server-groups: create at 2.1, 2.15 and 2.64, list, show, delete, and Nova’s refusals', async (t) => {
+  const old = await c.nova.call('POST', '/v2.1/os-server-groups', {
+    token: c.demo,
+    body: { server_group: { name: 'old', policies: ['anti-affinity'] } },
+  });
+  t.is(old.status, 200);
+  t.deepEqual(Object.keys(old.body.server_group).sort(), ['id', 'members', 'metadata', 'name', 'policies']);
+  t.like(old.body.server_group, { name: 'old', policies: ['anti-affinity'], members: [], metadata: {} });
+  const soft21 = await c.nova.call('POST', '/v2.1/os-server-groups', {
+    token: c.demo,
+    body: { server_group: { name: 's', policies: ['soft-affinity'] } },
+  });
+  t.is(soft21.status, 400);
+  t.regex(soft21.body.badRequest.message, /^Invalid input for field\/attribute 0\. Value: soft-affinity\./);
+  const soft215 = await c.nova.call('POST', '/v2.1/os-server-groups', {
+    token: c.demo,
+    headers: at('2.15'),
+    body: { server_group: { name: 's', policies: ['soft-affinity'] } },
+  });
+  t.is(soft215.status, 200);
+  t.like(soft215.body.server_group, { policies: ['soft-affinity'], project_id: soft215.body.server_group.project_id });
+  t.truthy(soft215.body.server_group.user_id, '2.13 shows the owner');
+  const v264 = await c.nova.call('POST', '/v2.1/os-server-groups', {
+    token: c.demo,
+    headers: at('2.64'),
+    body: { server_group: { name: 'new', policy: 'anti-affinity', rules: { max_server_per_host: 2 } } },
+  });
+  t.is(v264.status, 200);
+  t.like(v264.body.server_group, { name: 'new', policy: 'anti-affinity', rules: { max_server_per_host: 2 }, members: [] });
+  t.false('policies' in v264.body.server_group);
+  const rulesOnAffinity = await c.nova.call('POST', '/v2.1/os-server-groups', {
+    token: c.demo,
+    headers: at('2.64'),
+    body: { server_group: { name: 'x', policy: 'affinity', rules: { max_server_per_host: 2 } } },
+  });
+  t.deepEqual(rulesOnAffinity.body, { badRequest: { code: 400, message: 'Only anti-affinity policy supports rules.' } });
+  const policiesAt264 = await c.nova.call('POST', '/v2.1/os-server-groups', {
+    token: c.demo,
+    headers: at('2.64'),
+    body: { server_group: { name: 'x', policies: ['affinity'] } },
+  });
+  t.is(policiesAt264.status, 400);
+
+  const list = await c.nova.call('GET', '/v2.1/os-server-groups', { token: c.demo, headers: at('2.64') });
+  t.deepEqual(
+    list.body.server_groups.map((g: any) => g.name),
+    ['old', 's', 'new'],
+  );
+  const paged = await c.nova.call('GET', '/v2.1/os-server-groups?offset=1&limit=1', { token: c.demo });
+  t.deepEqual(
+    paged.body.server_groups.map((g: any) => g.name),
+    ['s'],
+  );
+  t.deepEqual((await c.nova.call('GET', '/v2.1/os-server-groups', { token: c.admin })).body.server_groups, [], 'admin sees only its own project');
+  t.is((await c.nova.call('GET', '/v2.1/os-server-groups?all_projects=True', { token: c.admin })).body.server_groups.length, 3);
+  const strict = await c.nova.call('GET', '/v2.1/os-server-groups?bogus=1', { token: c.demo, headers: at('2.75') });
+  t.is(strict.status, 400);
+
+  const id = v264.body.server_group.id;
+  t.is((await c.nova.call('GET', `/v2.1/os-server-groups/${id}`, { token: c.demo })).body.server_group.id, id);
+  const missing = '3c2b4a7e-0000-4000-8000-000000000000';
+  t.deepEqual((await c.nova.call('GET', `/v2.1/os-server-groups/${missing}`, { token: c.demo })).body, {
+    itemNotFound: { code: 404, message: `Instance group ${missing} could not be found.` },
+  });
+  t.is((await c.nova.call('DELETE', `/v2.1/os-server-groups/${id}`, { token: c.demo })).status, 204);
+  t.is((await c.nova.call('DELETE', `/v2.1/os-server-groups/${id}`, { token: c.demo })).status, 404);
+
+  // Quotas: server_groups per project (Nova's message), and members per group at boot.
+  const quoted = await userWithRole(c, 'grouper', 'member', 'demo');
+  await c.cloud.db.models.Quota.bulkCreate(
+    [
+      { project_id: quoted.projectId, resource: 'server_groups', hard_limit: 2 },
+      { project_id: quoted.projectId, resource: 'server_group_members', hard_limit: 1 },
+      { project_id: quoted.projectId, resource: 'instances', hard_limit: -1 },
+    ],
+    { updateOnDuplicate: ['hard_limit'] },
+  );
+  const over = await c.nova.call('POST', '/v2.1/os-server-groups', {
+    token: quoted.token,
+    body: { server_group: { name: 'o', policies: ['affinity'] } },
+  });
+  t.deepEqual(over.body, { forbidden: { code: 403, message: 'Quota exceeded, too many server groups.' } });
+  const full = await c.nova.call('POST', '/v2.1/servers', {
+    token: quoted.token,
+    body: {
+      server: { name: 'two', imageRef: TINY_IMAGE_ID, flavorRef: '1', min_count: 2 },
+      'os:scheduler_hints': { group: old.body.server_group.id },
+    },
+  });
+  t.deepEqual(full.body, { forbidden: { code: 403, message: 'Quota exceeded, too many servers in group' } });
+  const unknown = await c.nova.call('POST', '/v2.1/servers', {
+    token: c.demo,
+    body: { server: { name: 'lost', imageRef: TINY_IMAGE_ID, flavorRef: '1' }, 'os:scheduler_hints': { group: missing } },
+  });
+  t.deepEqual(unknown.body, { badRequest: { code: 400, message: `Instance group ${missing} could not be found.` } });
+  t.deepEqual((await c.nova.call('GET', '/v2.1/servers', { token: c.demo })).body.servers, [], 'refused boots leave nothing');
+});
+
+test.serial('anti-affinity: 20 concurrent boots on 3 hosts give 3 ACTIVE on distinct hosts, 17 ERROR with No valid host', async (t) => {
+  const id = await group('anti-affinity');
+  const answers = await bootInto(id, 20, 'anti');
+  t.deepEqual(
+    answers.map((a) => a.status),
+    Array(20).fill(202),
+  );
+  const servers = await settled(c.nova, c.admin);
+  const active = servers.filter((s) => s.status === 'ACTIVE');
+  t.is(active.length, 3);
+  t.deepEqual(active.map((s) => s['OS-EXT-SRV-ATTR:host']).sort(), HOSTS);
+  const failed = servers.filter((s) => s.status === 'ERROR');
+  t.is(failed.length, 17);
+  for (const s of failed) t.is(s.fault.message, NO_VALID_HOST);
+  // The members are every server not deleted, the failed ones too (as in Nova).
+  const shown = await c.nova.call('GET', `/v2.1/os-server-groups/${id}`, { token: c.admin });
+  t.is(shown.body.server_group.members.length, 20);
+  // 2.71 names the group in the server view.
+  const one = await c.nova.call('GET', `/v2.1/servers/${active[0].id}`, { token: c.admin, headers: at('2.71') });
+  t.deepEqual(one.body.server.server_groups, [id]);
+  await clearServers();
+  t.deepEqual((await c.nova.call('GET', `/v2.1/os-server-groups/${id}`, { token: c.admin })).body.server_group.members, [], 'deleted servers leave');
+});
+
+test.serial('anti-affinity with max_server_per_host 2: 8 concurrent boots give 6 ACTIVE, two per host', async (t) => {
+  const id = await group('anti-affinity', { max_server_per_host: 2 });
+  await bootInto(id, 8, 'anti2');
+  const servers = await settled(c.nova, c.admin);
+  t.deepEqual(perHost(servers), { 'pl-1': 2, 'pl-2': 2, 'pl-3': 2 });
+  t.deepEqual(
+    servers.filter((s) => s.status === 'ERROR').map((s) => s.fault.message),
+    [NO_VALID_HOST, NO_VALID_HOST],
+  );
+});
+
+test.serial('affinity: 6 concurrent boots all land on one host', async (t) => {
+  const id = await group('affinity');
+  await bootInto(id, 6, 'aff');
+  const servers = await settled(c.nova, c.admin);
+  t.is(servers.filter((s) => s.status === 'ACTIVE').length, 6, JSON.stringify(servers.map((s) => [s.name, s.status, s['OS-EXT-SRV-ATTR:host']])));
+  t.is(Object.keys(perHost(servers)).length, 1);
+  // A later member joins them there.
+  await bootInto(id, 1, 'aff-late');
+  const after = await settled(c.nova, c.admin);
+  t.deepEqual(Object.values(perHost(after)), [7]);
+});
+
+test.serial('soft policies weigh: soft-anti-affinity spreads 6 over 3 hosts, soft-affinity packs 4 on one', async (t) => {
+  await bootInto(await group('soft-anti-affinity'), 6, 'santi');
+  t.deepEqual(perHost(await settled(c.nova, c.admin)), { 'pl-1': 2, 'pl-2': 2, 'pl-3': 2 });
+  await clearServers();
+  await bootInto(await group('soft-affinity'), 4, 'saff');
+  t.deepEqual(Object.values(perHost(await settled(c.nova, c.admin))), [4]);
+});
