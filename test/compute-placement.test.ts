@@ -214,3 +214,109 @@ test.serial('soft policies weigh: soft-anti-affinity spreads 6 over 3 hosts, sof
   await bootInto(await group('soft-affinity'), 4, 'saff');
   t.deepEqual(Object.values(perHost(await settled(c.nova, c.admin))), [4]);
 });
+
+test.serial('os-aggregates: CRUD, hosts, metadata, zones; Nova’s 400/404/409s; os-availability-zone follows', async (t) => {
+  const call = (method: string, path: string, body?: unknown, version = '2.41') =>
+    c.nova.call(method, `/v2.1/os-aggregates${path}`, { token: c.admin, headers: at(version), ...(body ? { body } : {}) });
+  const made = await call('POST', '', { aggregate: { name: 'agg-x', availability_zone: 'az-x' } });
+  t.is(made.status, 200);
+  t.like(made.body.aggregate, { name: 'agg-x', availability_zone: 'az-x', deleted: false });
+  t.truthy(made.body.aggregate.uuid);
+  t.false('hosts' in made.body.aggregate, 'create answers without hosts, as Nova');
+  const x = made.body.aggregate.id as number;
+  t.deepEqual((await call('POST', '', { aggregate: { name: 'agg-x' } })).body, {
+    conflictingRequest: { code: 409, message: 'Aggregate agg-x already exists.' },
+  });
+  t.deepEqual((await call('POST', '', { aggregate: { name: 'bad', availability_zone: 'a:b' } })).status, 400);
+  t.is((await c.nova.call('GET', '/v2.1/os-aggregates', { token: c.demo })).status, 403);
+
+  const added = await call('POST', `/${x}/action`, { add_host: { host: 'pl-3' } });
+  t.is(added.status, 200);
+  t.deepEqual(added.body.aggregate.hosts, ['pl-3']);
+  t.deepEqual(added.body.aggregate.metadata, { availability_zone: 'az-x' });
+  t.deepEqual((await call('POST', `/${x}/action`, { add_host: { host: 'pl-3' } })).body, {
+    conflictingRequest: { code: 409, message: `Aggregate ${x} already has host pl-3.` },
+  });
+  t.deepEqual((await call('POST', `/${x}/action`, { add_host: { host: 'nowhere' } })).body, {
+    itemNotFound: { code: 404, message: 'Compute host nowhere could not be found.' },
+  });
+  const y = (await call('POST', '', { aggregate: { name: 'agg-y', availability_zone: 'az-y' } })).body.aggregate.id as number;
+  t.deepEqual((await call('POST', `/${y}/action`, { add_host: { host: 'pl-3' } })).body, {
+    conflictingRequest: {
+      code: 409,
+      message: `Cannot add host to aggregate ${y}. Reason: One or more hosts already in availability zone(s) ['az-x'].`,
+    },
+  });
+  t.deepEqual((await call('DELETE', `/${x}`)).body, {
+    badRequest: { code: 400, message: `Cannot perform action 'delete' on aggregate ${x}. Reason: Host aggregate is not empty.` },
+  });
+  t.deepEqual((await call('GET', '/99999')).body, { itemNotFound: { code: 404, message: 'Aggregate 99999 could not be found.' } });
+  t.deepEqual((await call('GET', '/abc')).body, { badRequest: { code: 400, message: 'Invalid input received: id must be an integer' } });
+  t.is((await call('DELETE', `/${y}`)).status, 200);
+
+  // The zone shows in os-availability-zone, os-services and os-hypervisors alike.
+  const zones = await c.nova.call('GET', '/v2.1/os-availability-zone', { token: c.demo });
+  t.deepEqual(zones.body.availabilityZoneInfo.map((z: any) => z.zoneName).sort(), ['az-x', 'nova']);
+  const detail = await c.nova.call('GET', '/v2.1/os-availability-zone/detail', { token: c.admin });
+  t.deepEqual(Object.keys(detail.body.availabilityZoneInfo.find((z: any) => z.zoneName === 'az-x').hosts), ['pl-3']);
+  const services = await c.nova.call('GET', '/v2.1/os-services?binary=nova-compute', { token: c.admin });
+  t.is(services.body.services.find((s: any) => s.host === 'pl-3').zone, 'az-x');
+
+  // Boots naming the zone go to its host; the others stay out of it when they name the default zone.
+  const inZone = await Promise.all([0, 1, 2].map((i) => boot(c.nova, c.admin, `zx-${i}`, { availability_zone: 'az-x' })));
+  t.deepEqual(
+    inZone.map((r) => r.status),
+    [202, 202, 202],
+  );
+  const outside = await Promise.all([0, 1, 2].map((i) => boot(c.nova, c.admin, `nova-${i}`, { availability_zone: 'nova' })));
+  t.deepEqual(
+    outside.map((r) => r.status),
+    [202, 202, 202],
+  );
+  const servers = await settled(c.nova, c.admin);
+  for (const s of servers) {
+    const zoned = s.name.startsWith('zx-');
+    t.is(s.status, 'ACTIVE');
+    t.is(s['OS-EXT-AZ:availability_zone'], zoned ? 'az-x' : 'nova');
+    t.is(s['OS-EXT-SRV-ATTR:host'] === 'pl-3', zoned, `${s.name} on ${s['OS-EXT-SRV-ATTR:host']}`);
+  }
+  const unknownZone = await boot(c.nova, c.admin, 'nowhere', { availability_zone: 'az-none' });
+  t.deepEqual(unknownZone.body, { badRequest: { code: 400, message: 'The requested availability zone is not available' } });
+  await clearServers();
+
+  // Renaming the zone while a host is in it; then the host leaves and the aggregate goes.
+  const renamed = await call('POST', `/${x}/action`, { set_metadata: { metadata: { availability_zone: 'az-z', note: 'kept' } } });
+  t.deepEqual(renamed.body.aggregate.metadata, { availability_zone: 'az-z', note: 'kept' });
+  const unset = await call('POST', `/${x}/action`, { set_metadata: { metadata: { note: null } } });
+  t.deepEqual(unset.body.aggregate.metadata, { availability_zone: 'az-z' });
+  t.deepEqual((await call('POST', `/${x}/action`, { remove_host: { host: 'pl-1' } })).body, {
+    itemNotFound: { code: 404, message: `Aggregate ${x} has no host pl-1.` },
+  });
+  t.deepEqual((await call('POST', `/${x}/action`, { remove_host: { host: 'pl-3' } })).body.aggregate.hosts, []);
+  t.is((await call('DELETE', `/${x}`)).status, 200);
+  t.deepEqual((await call('GET', '')).body.aggregates, []);
+});
+
+test.serial('flavor extra specs steer boots to the aggregates whose metadata match them (AggregateInstanceExtraSpecsFilter)', async (t) => {
+  const admin = (method: string, path: string, body?: unknown) => c.nova.call(method, `/v2.1${path}`, { token: c.admin, ...(body ? { body } : {}) });
+  const fast = (await admin('POST', '/os-aggregates', { aggregate: { name: 'fast' } })).body.aggregate.id;
+  await admin('POST', `/os-aggregates/${fast}/action`, { add_host: { host: 'pl-2' } });
+  await admin('POST', `/os-aggregates/${fast}/action`, { set_metadata: { metadata: { ssd: 'true', tier: '3' } } });
+  const flavor = async (id: string, specs: Record<string, string>) => {
+    t.is((await admin('POST', '/flavors', { flavor: { name: `f-${id}`, id, ram: 512, vcpus: 1, disk: 1 } })).status, 200);
+    t.is((await admin('POST', `/flavors/${id}/os-extra_specs`, { extra_specs: specs })).status, 200);
+  };
+  await flavor('ssd', { 'aggregate_instance_extra_specs:ssd': 'true' });
+  await flavor('tier', { 'aggregate_instance_extra_specs:tier': '>= 2' });
+  await flavor('none', { 'aggregate_instance_extra_specs:ssd': 'false' });
+  for (const [i, ref] of ['ssd', 'ssd', 'tier', 'tier', 'none'].entries())
+    t.is((await boot(c.nova, c.admin, `spec-${i}-${ref}`, { flavorRef: ref })).status, 202);
+  const servers = await settled(c.nova, c.admin);
+  for (const s of servers) {
+    if (s.name.endsWith('none')) t.like(s, { status: 'ERROR', fault: { message: NO_VALID_HOST } });
+    else t.like(s, { status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'pl-2' });
+  }
+  await clearServers();
+  await admin('POST', `/os-aggregates/${fast}/action`, { remove_host: { host: 'pl-2' } });
+  await admin('DELETE', `/os-aggregates/${fast}`);
+});
