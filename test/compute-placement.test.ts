@@ -320,3 +320,34 @@ test.serial('flavor extra specs steer boots to the aggregates whose metadata mat
   await admin('POST', `/os-aggregates/${fast}/action`, { remove_host: { host: 'pl-2' } });
   await admin('DELETE', `/os-aggregates/${fast}`);
 });
+
+test.serial('the hosts check hard policies at claim time: forced hosts that would break a group are refused', async (t) => {
+  // A forced host skips the scheduler's filters (Nova's force_hosts); the host's own claim check still holds the policy.
+  const forced = (groupId: string, name: string, host: string) =>
+    c.nova.call('POST', '/v2.1/servers', {
+      token: c.admin,
+      body: {
+        server: { name, imageRef: TINY_IMAGE_ID, flavorRef: '1', availability_zone: `nova:${host}` },
+        'os:scheduler_hints': { group: groupId },
+      },
+    });
+  const anti = await group('anti-affinity');
+  t.is((await forced(anti, 'anti-a', 'pl-1')).status, 202);
+  await settled(c.nova, c.admin);
+  t.is((await forced(anti, 'anti-b', 'pl-1')).status, 202);
+  const aff = await group('affinity');
+  t.is((await forced(aff, 'aff-a', 'pl-2')).status, 202);
+  await settled(c.nova, c.admin);
+  t.is((await forced(aff, 'aff-b', 'pl-3')).status, 202);
+  const byName = new Map((await settled(c.nova, c.admin)).map((s) => [s.name, s]));
+  t.like(byName.get('anti-a'), { status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'pl-1' });
+  t.like(byName.get('aff-a'), { status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'pl-2' });
+  for (const [name, reason] of [
+    ['anti-b', 'Anti-affinity instance group policy was violated.'],
+    ['aff-b', 'Affinity instance group policy was violated.'],
+  ]) {
+    const s = byName.get(name);
+    t.like(s, { status: 'ERROR', 'OS-EXT-SRV-ATTR:host': null, fault: { code: 500, message: NO_VALID_HOST } });
+    t.is(s.fault.details, `Last failure: ${reason}`);
+  }
+});
