@@ -182,6 +182,9 @@ test.serial('anti-affinity: 20 concurrent boots on 3 hosts give 3 ACTIVE on dist
   t.deepEqual(one.body.server.server_groups, [id]);
   await clearServers();
   t.deepEqual((await c.nova.call('GET', `/v2.1/os-server-groups/${id}`, { token: c.admin })).body.server_group.members, [], 'deleted servers leave');
+  // Their hosts are free for the group again.
+  await bootInto(id, 3, 'anti-again');
+  t.deepEqual(perHost(await settled(c.nova, c.admin)), { 'pl-1': 1, 'pl-2': 1, 'pl-3': 1 });
 });
 
 test.serial('anti-affinity with max_server_per_host 2: 8 concurrent boots give 6 ACTIVE, two per host', async (t) => {

@@ -21,8 +21,8 @@ export interface PlacementRequest {
   readonly extra_specs?: Readonly<Record<string, string>>;
 }
 
-/** How long a pick is remembered before the tables are trusted to show its claim. */
-const PICK_MEMORY_MS = 10 * 60_000;
+/** How long a pick is remembered at most: a claim commits within it, or its boot was retried or failed. */
+const PICK_MEMORY_MS = 60_000;
 
 /**
  * The scheduler's placement rules over the tables. Its picks per group are soft state, like HostView's consumption:
@@ -47,9 +47,10 @@ export function placementRules(models: Models, ramWeightMultiplier = 1) {
       // A retry means the last pick of this server did not hold.
       groupPicks.delete(request.instance_uuid);
       const hosts = new Map(placement.hosts);
+      // A pick is needed only until the tables show its claim (a deleted member's would otherwise linger).
       for (const [uuid, pick] of groupPicks) {
-        if (now - pick.at > PICK_MEMORY_MS) groupPicks.delete(uuid);
-        else if (!hosts.has(uuid)) hosts.set(uuid, pick.host);
+        if (hosts.has(uuid) || now - pick.at > PICK_MEMORY_MS) groupPicks.delete(uuid);
+        else hosts.set(uuid, pick.host);
       }
       hosts.delete(request.instance_uuid);
       for (const host of hosts.values()) counts.set(host, (counts.get(host) ?? 0) + 1);
