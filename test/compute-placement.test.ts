@@ -2,6 +2,7 @@ import test from 'ava';
 import { at, boot, settled, startComputeCloud, TINY_IMAGE_ID, type ComputeCloud } from './helpers/compute.js';
 import { userWithRole } from './helpers/compute-users.js';
 import { eventually } from './helpers/drive.js';
+import { client } from './helpers/identity.js';
 
 // Placement: server groups honoured by the scheduler and at claim time (concurrent boots cannot break a hard
 // policy), soft policies as weighers, aggregates giving hosts zones and metadata the scheduler filters on.
@@ -353,4 +354,33 @@ test.serial('the hosts check hard policies at claim time: forced hosts that woul
     t.like(s, { status: 'ERROR', 'OS-EXT-SRV-ATTR:host': null, fault: { code: 500, message: NO_VALID_HOST } });
     t.is(s.fault.details, `Last failure: ${reason}`);
   }
+});
+
+test.serial('image properties are matched to what the hosts run (ImagePropertiesFilter)', async (t) => {
+  const glance = client(c.cloud.images!.url);
+  const image = async (name: string, props: Record<string, string>) => {
+    const created = (
+      await glance.call('POST', '/v2/images', {
+        token: c.admin,
+        body: { name, disk_format: 'raw', container_format: 'bare', visibility: 'public', ...props },
+      })
+    ).body;
+    await fetch(`${c.cloud.images!.url}/v2/images/${created.id}/file`, {
+      method: 'PUT',
+      headers: { 'x-auth-token': c.admin, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(Buffer.alloc(16)),
+    });
+    return created.id as string;
+  };
+  const x86 = await image('x86', { hw_architecture: 'x86_64', img_hv_type: 'qemu', hw_vm_mode: 'hvm' });
+  const legacy = await image('legacy', { architecture: 'amd64' });
+  const arm = await image('arm', { hw_architecture: 'aarch64' });
+  const xen = await image('xen', { img_hv_type: 'xen' });
+  for (const [name, imageRef] of Object.entries({ x86, legacy, arm, xen }))
+    t.is((await boot(c.nova, c.admin, `img-${name}`, { imageRef })).status, 202);
+  const byName = new Map((await settled(c.nova, c.admin)).map((s) => [s.name, s]));
+  t.is(byName.get('img-x86').status, 'ACTIVE');
+  t.is(byName.get('img-legacy').status, 'ACTIVE', 'amd64 is x86_64, as Nova canonicalizes it');
+  t.like(byName.get('img-arm'), { status: 'ERROR', fault: { message: NO_VALID_HOST } });
+  t.like(byName.get('img-xen'), { status: 'ERROR', fault: { message: NO_VALID_HOST } });
 });

@@ -46,6 +46,7 @@ async function place(state: InstanceRow, request: BuildRequest, ctx: HandlerCont
   };
   const specs = aggregateSpecsOf(state.flavor_extra_specs);
   if (specs) Object.assign(placement, { extra_specs: specs });
+  if (state.image_ref) Object.assign(placement, { image: state.image_ref });
   const destination = state.requested_host ? { destination: { host: state.requested_host, force: dbBool(state.force_host) } } : {};
   let selection: Selection;
   try {

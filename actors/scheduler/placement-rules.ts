@@ -2,12 +2,13 @@ import type { HostRow } from '../../models/host.js';
 import type { Models } from '../../models/index.js';
 import { aggregateFacts, groupOfInstance, rulesOf } from '../../models/placement.js';
 import { aggregateSpecsMatch } from './extra-specs-match.js';
+import { hostFitsImage, imageNeedsReader } from './image-properties.js';
 
 /** What one boot asks of placement beyond room: its zone as the aggregates say, its group's policy, its flavor's specs. */
 export interface PlacementRules {
   /** The host's zone: its aggregate's `availability_zone`, else the zone it was configured in. */
   zoneOf(h: HostRow): string;
-  /** The filters: aggregate extra specs, and a hard group policy. */
+  /** The filters: aggregate extra specs, image properties, and a hard group policy. */
   accepts(h: HostRow): boolean;
   /** The weighers, compared in order, higher first: a soft group policy, then free RAM times the multiplier. */
   score(h: HostRow, freeRamMb: number): [number, number];
@@ -19,6 +20,8 @@ export interface PlacementRequest {
   readonly instance_uuid: string;
   readonly tried: readonly string[];
   readonly extra_specs?: Readonly<Record<string, string>>;
+  /** The image the server boots from, for the image properties filter. */
+  readonly image?: string;
 }
 
 /** How long a pick is remembered at most: a claim commits within it, or its boot was retried or failed. */
@@ -30,8 +33,13 @@ const PICK_MEMORY_MS = 60_000;
  */
 export function placementRules(models: Models, ramWeightMultiplier = 1) {
   const picks = new Map<string, Map<string, { host: string; at: number }>>();
+  const imageNeeds = imageNeedsReader(models);
   return async (request: PlacementRequest, now: number): Promise<PlacementRules> => {
-    const [facts, placement] = await Promise.all([aggregateFacts(models), groupOfInstance(models, request.instance_uuid)]);
+    const [facts, placement, image] = await Promise.all([
+      aggregateFacts(models),
+      groupOfInstance(models, request.instance_uuid),
+      imageNeeds(request.image, now),
+    ]);
     const zoneOf = (h: HostRow) => facts.zoneOf.get(h.name) ?? h.availability_zone;
     const specs = request.extra_specs ?? {};
     const counts = new Map<string, number>();
@@ -59,7 +67,7 @@ export function placementRules(models: Models, ramWeightMultiplier = 1) {
     return {
       zoneOf,
       accepts: (h) => {
-        if (!aggregateSpecsMatch(facts.metadataOf.get(h.name), specs)) return false;
+        if (!aggregateSpecsMatch(facts.metadataOf.get(h.name), specs) || !hostFitsImage(h, image)) return false;
         if (policy === 'anti-affinity') return (counts.get(h.name) ?? 0) < limit;
         if (policy === 'affinity') return affinityHost === undefined || affinityHost === h.name;
         return true;

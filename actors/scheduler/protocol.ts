@@ -21,6 +21,8 @@ export const Placement = Type.Object(
     destination: Type.Optional(Type.Object({ host: text(), force: Type.Boolean() }, { additionalProperties: false })),
     /** The flavor's extra specs, for the aggregate extra-specs filter (absent when it has none). */
     extra_specs: Type.Optional(Type.Record(Type.String(), Chars(0, 255), { maxProperties: 256 })),
+    /** The image booted, whose properties the image properties filter reads (absent for a volume boot). */
+    image: Type.Optional(text(255)),
   },
   { additionalProperties: false },
 );
