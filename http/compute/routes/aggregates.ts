@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { badRequest } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import { checkBody } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
 import { addHostSchema, createAggregateSchema, removeHostSchema, setMetadataSchema, updateAggregateSchema } from '../schemas/aggregates.js';
@@ -30,11 +30,15 @@ const view = (a: Aggregate, v: Microversion) => ({
   ...(v.atLeast('2.41') ? { uuid: a.uuid } : {}),
 });
 
-/** Nova's validate_integer for the aggregate id in a path. */
+const MAX_ID = 0x7fffffff;
+
+/** Nova's validate_integer for the aggregate id in a path; one past the column's range names no aggregate. */
 function idOf(ctx: ComputeContext): number {
   const raw = ctx.params.id;
-  if (!/^\s*[+-]?\d+\s*$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw badRequest('Invalid input received: id must be an integer');
-  return Number(raw);
+  if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw badRequest('Invalid input received: id must be an integer');
+  const id = Number(raw);
+  if (Math.abs(id) > MAX_ID) throw notFound(`Aggregate ${raw.trim()} could not be found.`);
+  return id;
 }
 
 /** os-aggregates: CRUD, add_host, remove_host and set_metadata; admins only, as Nova's default policy. */

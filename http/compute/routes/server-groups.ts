@@ -36,7 +36,8 @@ function page(ctx: ComputeContext) {
     if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw badRequest(`${name} param must be an integer`);
     const n = Number(raw);
     if (n < 0) throw badRequest(`${name} param must be positive`);
-    return n;
+    // Python takes any size; past what SQL takes, the page is empty anyway.
+    return Math.min(n, Number.MAX_SAFE_INTEGER);
   };
   return { offset: int('offset') ?? 0, limit: Math.min(int('limit') ?? MAX_LIMIT, MAX_LIMIT) };
 }
