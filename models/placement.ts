@@ -11,6 +11,8 @@ export interface GroupPlacement {
   readonly member: ServerGroupMemberRow;
   /** instance UUID → host, for members already claimed by a host. */
   readonly hosts: ReadonlyMap<string, string>;
+  /** Members whose claim is in the tables, or that are deleted: what a scheduler's own picks need not add. */
+  readonly settled: ReadonlySet<string>;
 }
 
 /** The group an instance is in with where its members run, or undefined for a server in none. */
@@ -19,17 +21,30 @@ export async function groupOfInstance(models: Models, instanceUuid: string): Pro
   if (!member) return undefined;
   const group = await readByPk(models.ServerGroup, member.group_uuid);
   if (!group) return undefined;
-  return { group, member, hosts: await memberHosts(models, group.uuid) };
+  return { group, member, ...(await memberHosts(models, group.uuid)) };
 }
 
-export async function memberHosts(models: Models, groupUuid: string): Promise<Map<string, string>> {
-  const rows = await models.ServerGroupMember.sequelize!.query<{ instance_uuid: string; host: string }>(
-    `SELECT m.instance_uuid AS instance_uuid, COALESCE(i.host, m.host) AS host
-       FROM server_group_members m JOIN instances i ON i.uuid = m.instance_uuid
-      WHERE m.group_uuid = ? AND i.deleted_at IS NULL AND COALESCE(i.host, m.host) IS NOT NULL`,
+export async function memberHosts(models: Models, groupUuid: string): Promise<Pick<GroupPlacement, 'hosts' | 'settled'>> {
+  const rows = await models.ServerGroupMember.sequelize!.query<{
+    instance_uuid: string;
+    host: string | null;
+    gone: number | string;
+    claimed: number | string;
+  }>(
+    `SELECT m.instance_uuid AS instance_uuid, COALESCE(i.host, m.host) AS host,
+            CASE WHEN i.deleted_at IS NULL THEN 0 ELSE 1 END AS gone, CASE WHEN m.host IS NULL THEN 0 ELSE 1 END AS claimed
+       FROM server_group_members m LEFT JOIN instances i ON i.uuid = m.instance_uuid
+      WHERE m.group_uuid = ?`,
     { replacements: [groupUuid], type: QueryTypes.SELECT },
   );
-  return new Map(rows.map((r) => [r.instance_uuid, r.host]));
+  const hosts = new Map<string, string>();
+  const settled = new Set<string>();
+  for (const r of rows) {
+    const gone = Number(r.gone) === 1;
+    if (gone || Number(r.claimed) === 1) settled.add(r.instance_uuid);
+    if (!gone && r.host) hosts.set(r.instance_uuid, r.host);
+  }
+  return { hosts, settled };
 }
 
 /** A group's rules (2.64): max_server_per_host, when set. */

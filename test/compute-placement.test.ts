@@ -140,6 +140,11 @@ test.serial('os-server-groups: create at 2.1, 2.15 and 2.64, list, show, delete,
     ],
     { updateOnDuplicate: ['hard_limit'] },
   );
+  t.like((await c.nova.call('GET', '/v2.1/limits', { token: quoted.token })).body.limits.absolute, {
+    maxServerGroups: 2,
+    maxServerGroupMembers: 1,
+    totalServerGroupsUsed: 2,
+  });
   const over = await c.nova.call('POST', '/v2.1/os-server-groups', {
     token: quoted.token,
     body: { server_group: { name: 'o', policies: ['affinity'] } },

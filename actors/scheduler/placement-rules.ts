@@ -57,7 +57,7 @@ export function placementRules(models: Models, ramWeightMultiplier = 1) {
       const hosts = new Map(placement.hosts);
       // A pick is needed only until the tables show its claim (a deleted member's would otherwise linger).
       for (const [uuid, pick] of groupPicks) {
-        if (hosts.has(uuid) || now - pick.at > PICK_MEMORY_MS) groupPicks.delete(uuid);
+        if (placement.settled.has(uuid) || now - pick.at > PICK_MEMORY_MS) groupPicks.delete(uuid);
         else hosts.set(uuid, pick.host);
       }
       hosts.delete(request.instance_uuid);

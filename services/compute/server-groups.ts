@@ -168,3 +168,9 @@ export async function groupsOfServers(d: Pick<ComputeDeps, 'models'>, ids: reado
   const rows = await readRows(d.models.ServerGroupMember, { where: { instance_uuid: { [Op.in]: [...ids] } } });
   return new Map(rows.map((r) => [r.instance_uuid, r.group_uuid]));
 }
+
+/** What GET /limits shows of server groups: the quotas enforcement applies and the project's groups. */
+export async function serverGroupLimits(d: Pick<ComputeDeps, 'models'>, project: string) {
+  const [quota, used] = await Promise.all([serverGroupQuotas(d, project), d.models.ServerGroup.count({ where: { project_id: project } })]);
+  return { maxServerGroups: quota.server_groups, maxServerGroupMembers: quota.server_group_members, totalServerGroupsUsed: used };
+}

@@ -4,6 +4,7 @@ import { checkQuery, multiParams } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
 import { lastOf } from '../nova-values.js';
 import { instanceUsage, quotasOf } from '../../../services/compute/quotas.js';
+import { serverGroupLimits } from '../../../services/compute/server-groups.js';
 import type { ComputeServices, ComputeState } from '../services.js';
 
 const limitsQuery = (v: Microversion) => ({
@@ -27,7 +28,7 @@ export function limitRoutes(s: ComputeServices): Router<ComputeState> {
       if (!ctx.state.auth.isAdmin) throw forbidden('os_compute_api:limits:other_project');
       project = String(lastOf(ctx.query.tenant_id));
     }
-    const [quota, used] = await Promise.all([quotasOf(s, project), instanceUsage(s, project)]);
+    const [quota, used, groups] = await Promise.all([quotasOf(s, project), instanceUsage(s, project), serverGroupLimits(s, project)]);
     const network = !v.atLeast('2.36');
     ctx.body = {
       limits: {
@@ -39,14 +40,14 @@ export function limitRoutes(s: ComputeServices): Router<ComputeState> {
           maxServerMeta: quota.metadata_items,
           ...(v.atLeast('2.39') ? {} : { maxImageMeta: 128 }),
           maxTotalKeypairs: quota.key_pairs,
-          maxServerGroups: 10,
-          maxServerGroupMembers: 10,
+          maxServerGroups: groups.maxServerGroups,
+          maxServerGroupMembers: groups.maxServerGroupMembers,
           ...(v.atLeast('2.57') ? {} : { maxPersonality: quota.injected_files, maxPersonalitySize: quota.injected_file_content_bytes }),
           ...(network ? { maxSecurityGroups: 10, maxSecurityGroupRules: 20, maxTotalFloatingIps: 10 } : {}),
           totalInstancesUsed: used.instances,
           totalCoresUsed: used.cores,
           totalRAMUsed: used.ram,
-          totalServerGroupsUsed: 0,
+          totalServerGroupsUsed: groups.totalServerGroupsUsed,
           ...(network ? { totalFloatingIpsUsed: 0, totalSecurityGroupsUsed: 0 } : {}),
         },
       },
