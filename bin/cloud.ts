@@ -130,7 +130,7 @@ export async function startCloud(
         hypervisorRetryMs: config.timeouts.hypervisorRetryMs,
         hypervisorWaitMs: config.timeouts.hypervisorWaitMs,
         groupClaims: groupClaims(db.models),
-        zoneOf: (host) => aggregateZoneOf(db.models, host),
+        zoneOf: (host) => aggregateZoneOf(db.models, host, clock.now()),
       },
       instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs },
       scheduler: {

@@ -94,14 +94,27 @@ export function parseMetadata(text: string): Record<string, string> {
 }
 
 /** The zone a host's aggregates give it, if any. */
-export async function aggregateZoneOf(models: Models, host: string): Promise<string | undefined> {
-  const rows = await models.Aggregate.sequelize!.query<{ metadata: string }>(
-    'SELECT a.metadata AS metadata FROM aggregate_hosts h JOIN aggregates a ON a.id = h.aggregate_id WHERE h.host = ? ORDER BY a.id',
-    { replacements: [host], type: QueryTypes.SELECT },
-  );
-  for (const row of rows) {
-    const zone = parseMetadata(row.metadata).availability_zone;
-    if (zone) return zone;
-  }
-  return undefined;
+export async function aggregateZoneOf(models: Models, host: string, now = Date.now()): Promise<string | undefined> {
+  return (await recentAggregateFacts(models, now)).zoneOf.get(host);
+}
+
+// Aggregates change rarely and are read on every boot (the scheduler's filters, the host's zone): their facts are
+// kept briefly per database. A change made through this process is seen at once (the generation); one made by
+// another node within FACTS_MAX_AGE_MS.
+const FACTS_MAX_AGE_MS = 1_000;
+let generation = 0;
+const kept = new WeakMap<Models, { at: number; generation: number; facts: Promise<AggregateFacts> }>();
+
+/** Says an aggregate changed, so this process reads the facts again. */
+export function aggregatesChanged(): void {
+  generation++;
+}
+
+export function recentAggregateFacts(models: Models, now: number): Promise<AggregateFacts> {
+  const hit = kept.get(models);
+  if (hit && hit.generation === generation && now - hit.at >= 0 && now - hit.at <= FACTS_MAX_AGE_MS) return hit.facts;
+  const facts = aggregateFacts(models);
+  kept.set(models, { at: now, generation, facts });
+  facts.catch(() => kept.delete(models));
+  return facts;
 }

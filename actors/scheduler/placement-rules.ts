@@ -1,6 +1,6 @@
 import type { HostRow } from '../../models/host.js';
 import type { Models } from '../../models/index.js';
-import { aggregateFacts, groupOfInstance, rulesOf } from '../../models/placement.js';
+import { groupOfInstance, recentAggregateFacts, rulesOf } from '../../models/placement.js';
 import { aggregateSpecsMatch } from './extra-specs-match.js';
 import { hostFitsImage, imageNeedsReader } from './image-properties.js';
 
@@ -36,7 +36,7 @@ export function placementRules(models: Models, ramWeightMultiplier = 1) {
   const imageNeeds = imageNeedsReader(models);
   return async (request: PlacementRequest, now: number): Promise<PlacementRules> => {
     const [facts, placement, image] = await Promise.all([
-      aggregateFacts(models),
+      recentAggregateFacts(models, now),
       groupOfInstance(models, request.instance_uuid),
       imageNeeds(request.image, now),
     ]);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Op, UniqueConstraintError } from 'sequelize';
 import type { AggregateRow, HostRow } from '../../models/index.js';
-import { aggregateFacts, parseMetadata } from '../../models/placement.js';
+import { aggregateFacts, aggregatesChanged, parseMetadata } from '../../models/placement.js';
 import { readByPk, readRows } from '../../models/typed.js';
 import type { ComputeDeps } from './deps.js';
 import { badRequest, ComputeFault, notFound } from './errors.js';
@@ -92,6 +92,7 @@ export async function createAggregate(d: ComputeDeps, caller: ComputeCaller, nam
       created_at: now,
       updated_at: null,
     });
+    aggregatesChanged();
     return (await withHosts(d, [row.get({ plain: true })]))[0];
   } catch (error) {
     if (error instanceof UniqueConstraintError) throw conflict(`Aggregate ${name} already exists.`);
@@ -114,6 +115,7 @@ export async function updateAggregate(
     { ...(change.name !== undefined ? { name: change.name } : {}), metadata: JSON.stringify(meta), updated_at: new Date(d.clock.now()) },
     { where: { id } },
   );
+  aggregatesChanged();
   return find(d, id);
 }
 
@@ -122,6 +124,7 @@ export async function deleteAggregate(d: ComputeDeps, caller: ComputeCaller, id:
   const aggregate = await find(d, id);
   if (aggregate.hosts.length) throw badRequest(`Cannot perform action 'delete' on aggregate ${id}. Reason: Host aggregate is not empty.`);
   await d.models.Aggregate.destroy({ where: { id } });
+  aggregatesChanged();
 }
 
 export async function addHost(d: ComputeDeps, caller: ComputeCaller, id: number, host: string): Promise<Aggregate> {
@@ -132,6 +135,7 @@ export async function addHost(d: ComputeDeps, caller: ComputeCaller, id: number,
   await checkZone(d, { id, hosts: [host] }, aggregate.meta[ZONE], (reason) => conflict(`Cannot add host to aggregate ${id}. Reason: ${reason}.`));
   try {
     await d.models.AggregateHost.create({ aggregate_id: id, host });
+    aggregatesChanged();
   } catch (error) {
     if (error instanceof UniqueConstraintError) throw conflict(`Aggregate ${id} already has host ${host}.`);
     throw error;
@@ -148,6 +152,7 @@ export async function removeHost(d: ComputeDeps, caller: ComputeCaller, id: numb
     throw notFound(`Aggregate ${id} has no host ${host}.`);
   }
   await d.models.AggregateHost.destroy({ where: { aggregate_id: id, host } });
+  aggregatesChanged();
   await d.models.Aggregate.update({ updated_at: new Date(d.clock.now()) }, { where: { id } });
   return find(d, id);
 }
@@ -166,6 +171,7 @@ export async function setMetadata(d: ComputeDeps, caller: ComputeCaller, id: num
     else meta[k] = v;
   }
   await d.models.Aggregate.update({ metadata: JSON.stringify(meta), updated_at: new Date(d.clock.now()) }, { where: { id } });
+  aggregatesChanged();
   return find(d, id);
 }
 
