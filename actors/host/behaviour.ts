@@ -160,6 +160,7 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
           tried: [...request.tried, ctx.self.id],
           attempt: request.attempt + 1,
           last_error,
+          ...(request.server_group ? { server_group: request.server_group } : {}),
         });
       if (!state) {
         retry(`Compute host ${ctx.self.id} could not be found.`);
@@ -175,7 +176,7 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
         retry(`Insufficient compute resources on ${host.name}.`);
         return {};
       }
-      const group = (await deps.groupClaims?.check(host.name, request.instance_uuid)) ?? {};
+      const group = (request.server_group && (await deps.groupClaims?.check(host.name, request.instance_uuid))) || {};
       if ('refusal' in group) {
         retry(group.refusal);
         return {};

@@ -22,6 +22,8 @@ export interface PlacementRequest {
   readonly extra_specs?: Readonly<Record<string, string>>;
   /** The image the server boots from, for the image properties filter. */
   readonly image?: string;
+  /** The boot's server group; without one no group is read. */
+  readonly server_group?: string;
 }
 
 /** How long a pick is remembered at most: a claim commits within it, or its boot was retried or failed. */
@@ -37,7 +39,7 @@ export function placementRules(models: Models, ramWeightMultiplier = 1) {
   return async (request: PlacementRequest, now: number): Promise<PlacementRules> => {
     const [facts, placement, image] = await Promise.all([
       recentAggregateFacts(models, now),
-      groupOfInstance(models, request.instance_uuid),
+      request.server_group ? groupOfInstance(models, request.instance_uuid) : undefined,
       imageNeeds(request.image, now),
     ]);
     const zoneOf = (h: HostRow) => facts.zoneOf.get(h.name) ?? h.availability_zone;

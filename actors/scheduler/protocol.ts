@@ -23,6 +23,8 @@ export const Placement = Type.Object(
     extra_specs: Type.Optional(Type.Record(Type.String(), Chars(0, 255), { maxProperties: 256 })),
     /** The image booted, whose properties the image properties filter reads (absent for a volume boot). */
     image: Type.Optional(text(255)),
+    /** The server group the boot joined, whose policy places it. */
+    server_group: Type.Optional(text(36)),
   },
   { additionalProperties: false },
 );

@@ -199,6 +199,7 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
             : { hostname_base: request.name, ...(count > 1 ? { hostname_suffix: index + 1 } : {}) }),
           security_groups: groups,
           trusted_certs: request.trustedCerts ?? null,
+          ...(group ? { server_group: group.uuid } : {}),
           requested_host: destination?.host ?? null,
           force_host: destination?.force ?? false,
         },
