@@ -14,10 +14,19 @@ export interface ImageNeeds {
 const NAMES = { arch: ['hw_architecture', 'architecture'], hvType: ['img_hv_type', 'hypervisor_type'], vmMode: ['hw_vm_mode', 'vm_mode'] } as const;
 
 // Nova's canonical names (obj_fields.Architecture, HVType, VMMode canonicalize).
-const ARCH_ALIASES: Record<string, string> = { amd64: 'x86_64', x64: 'x86_64', i386: 'i686', i486: 'i686', i586: 'i686', x86: 'i686', arm64: 'aarch64' };
+const ARCH_ALIASES: Record<string, string> = {
+  amd64: 'x86_64',
+  x64: 'x86_64',
+  i386: 'i686',
+  i486: 'i686',
+  i586: 'i686',
+  x86: 'i686',
+  arm64: 'aarch64',
+};
 const HV_ALIASES: Record<string, string> = { xapi: 'xen' };
 const VM_ALIASES: Record<string, string> = { hv: 'hvm', baremetal: 'hvm', pv: 'xen' };
-const canonical = (aliases: Record<string, string>, v: string | undefined) => (v === undefined ? undefined : (aliases[v.toLowerCase()] ?? v.toLowerCase()));
+const canonical = (aliases: Record<string, string>, v: string | undefined) =>
+  v === undefined ? undefined : (aliases[v.toLowerCase()] ?? v.toLowerCase());
 
 /**
  * What a libvirt host offers (the driver's supported_instances): QEMU guests in HVM mode on x86. The simulated hosts
