@@ -196,6 +196,12 @@ export const ConfigSchema = Type.Object(
         description:
           'zone of a boot that names none (Nova’s default_schedule_zone); empty: qemu.availabilityZone while libvirt.realHost runs, else any zone',
       }),
+      ramWeightMultiplier: Type.Number({
+        default: 1,
+        minimum: -1000,
+        maximum: 1000,
+        description: 'weight of free RAM when choosing a host (Nova’s ram_weight_multiplier): positive spreads, negative packs',
+      }),
     }),
     moves: section({
       allowResizeToSameHost: Type.Boolean({ default: false, description: 'a resize may stay on its host (Nova’s allow_resize_to_same_host)' }),

@@ -34,6 +34,9 @@ import type { HostRow, InstanceRow } from '../models/index.js';
 import { bootIdOf, prepareHypervisors, registration, stopHypervisors, type HostPlan } from './hypervisors.js';
 import { membershipFor } from './cluster-join.js';
 import { realGuestsOf } from './real-guests.js';
+import { groupClaims } from '../actors/host/group-claims.js';
+import { placementRules } from '../actors/scheduler/placement-rules.js';
+import { aggregateZoneOf } from '../models/placement.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -131,6 +134,8 @@ export async function startCloud(
         hypervisorWaitMs: config.timeouts.hypervisorWaitMs,
         // Snapshots' data, written into the shared image store under a name of their own (the API node's sweep keeps off it).
         images: hostImages(new ImageRepository(db.models), new ImageStore(config.images.storeDir, { nodeId: `${config.nodeId}-compute` }), clock),
+        groupClaims: groupClaims(db.models),
+        zoneOf: (host) => aggregateZoneOf(db.models, host, clock.now()),
       },
       instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs, shelvedOffloadMs: config.timeouts.shelvedOffloadMs },
       scheduler: {
@@ -138,6 +143,7 @@ export async function startCloud(
         maxAttempts: config.scheduler.maxAttempts,
         serviceDownMs: config.timeouts.serviceDownMs,
         hostViewMaxAgeMs: 1_000,
+        placementRules: placementRules(db.models, config.scheduler.ramWeightMultiplier),
         // As os-services judges a compute service (nodeGone below): a host whose node is gone takes no boot, nor one
         // whose node is draining (it is about to stop; a boot placed there would wait for its return).
         ...(core

@@ -25,6 +25,8 @@ import * as quotaReservation from './quota-reservation.js';
 import * as keypair from './keypair.js';
 import * as instanceAction from './instance-action.js';
 import * as migration from './migration.js';
+import * as serverGroup from './server-group.js';
+import * as aggregate from './aggregate.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -61,6 +63,10 @@ export function defineModels(sequelize: Sequelize) {
     KeyPair: keypair.define(sequelize),
     ...instanceAction.define(sequelize),
     Migration: migration.define(sequelize),
+    ServerGroup: serverGroup.define(sequelize),
+    ServerGroupMember: serverGroup.defineMembers(sequelize),
+    Aggregate: aggregate.define(sequelize),
+    AggregateHost: aggregate.defineHosts(sequelize),
   };
 }
 
@@ -92,3 +98,5 @@ export type { QuotaReservationRow } from './quota-reservation.js';
 export type { KeyPairRow } from './keypair.js';
 export type { InstanceActionRow, InstanceActionEventRow } from './instance-action.js';
 export type { MigrationRow } from './migration.js';
+export type { ServerGroupRow, ServerGroupMemberRow } from './server-group.js';
+export type { AggregateRow, AggregateHostRow } from './aggregate.js';

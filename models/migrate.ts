@@ -14,6 +14,7 @@ import * as m0013 from './migrations/0013-nullable-descriptions.js';
 import * as m0014 from './migrations/0014-cluster-nodes.js';
 import * as m0015 from './migrations/0015-real-hosts.js';
 import * as m0016 from './migrations/0016-quota-classes-user-quotas.js';
+import * as m0017 from './migrations/0017-placement.js';
 import * as m0018 from './migrations/0018-shelved-images.js';
 import * as m0019 from './migrations/0019-migrations.js';
 
@@ -38,6 +39,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0014-cluster-nodes', m0014],
   ['0015-real-hosts', m0015],
   ['0016-quota-classes-user-quotas', m0016],
+  ['0017-placement', m0017],
   ['0018-shelved-images', m0018],
   ['0019-migrations', m0019],
 ];

@@ -13,6 +13,8 @@ import {
 import { keypairCreate, keypairQuery } from '../http/compute/keypair-request.js';
 import { hypervisorListQuery, hypervisorShowQuery } from '../http/compute/schemas/hypervisors.js';
 import { serviceListQuery, serviceUpdate253, serviceUpdateByAction } from '../http/compute/schemas/services.js';
+import { createServerGroupSchema, listServerGroupsQuery } from '../http/compute/schemas/server-groups.js';
+import * as aggregateSchemas from '../http/compute/schemas/aggregates.js';
 import { fuzz, type FuzzRequest } from './fuzz/harness.js';
 import { requestsOf, type Route } from './fuzz/requests.js';
 import { fuzzCompute, schemaVersion, versions, type FuzzCompute } from './fuzz/compute-setup.js';
@@ -43,6 +45,16 @@ test.before(async () => {
     request: actions,
     project: [f.projectId],
     any: ['servers', 'flavors', 'os-quota-sets', 'images'],
+    group: [
+      (await f.c.nova.call('POST', '/v2.1/os-server-groups', { token: admin, body: { server_group: { name: 'fz', policies: ['affinity'] } } })).body
+        .server_group.id,
+      'x',
+    ],
+    aggregate: [
+      String((await f.c.nova.call('POST', '/v2.1/os-aggregates', { token: admin, body: { aggregate: { name: 'fz' } } })).body.aggregate.id),
+      '99999999999',
+      'a',
+    ],
   };
 });
 test.after.always(async () => {
@@ -107,6 +119,19 @@ function routesAt(text: string): Route[] {
     { method: 'GET', path: '/v2.1/os-availability-zone' },
     { method: 'GET', path: '/v2.1/os-availability-zone/detail' },
     { method: 'GET', path: '/v2.1/os-aggregates' },
+    { method: 'POST', path: '/v2.1/os-aggregates', body: aggregateSchemas.createAggregateSchema },
+    { method: 'GET', path: '/v2.1/os-aggregates/:aggregate' },
+    { method: 'PUT', path: '/v2.1/os-aggregates/:aggregate', body: aggregateSchemas.updateAggregateSchema },
+    {
+      method: 'POST',
+      path: '/v2.1/os-aggregates/:aggregate/action',
+      body: { oneOf: [aggregateSchemas.addHostSchema, aggregateSchemas.removeHostSchema, aggregateSchemas.setMetadataSchema] },
+      weight: 2,
+    },
+    { method: 'GET', path: '/v2.1/os-server-groups', query: listServerGroupsQuery(v) },
+    { method: 'POST', path: '/v2.1/os-server-groups', body: createServerGroupSchema(v), weight: 2 },
+    { method: 'GET', path: '/v2.1/os-server-groups/:group' },
+    { method: 'DELETE', path: '/v2.1/os-server-groups/:group' },
     { method: 'GET', path: '/v2.1/servers/:server/os-instance-actions/:request' },
     { method: 'GET', path: '/v2.1/:project/:any' },
     { method: 'GET', path: '/v2.1/:any' },

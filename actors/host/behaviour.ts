@@ -16,6 +16,7 @@ import { imageHandlers, type HostImages } from './image-ops.js';
 import { moveHandlers } from './move.js';
 import { HypervisorUnavailable } from '../../drivers/libvirt/errors.js';
 import { consolePortTaken } from '../../drivers/qemu/serial-ports.js';
+import type { GroupClaims } from './group-claims.js';
 import {
   claimed,
   disabled,
@@ -50,6 +51,9 @@ export interface HostDeps extends PowerDeps {
   readonly serviceDownMs?: number;
   /** The image service, for snapshots, backups and shelved images (image-ops.ts). */
   readonly images?: HostImages;
+  /** Server group policies checked at claim time (group-claims.ts); the zone an aggregate gives a host. */
+  readonly groupClaims?: GroupClaims;
+  readonly zoneOf?: (host: string) => Promise<string | undefined>;
 }
 
 const known = (state: HostRow | null, ctx: HandlerContext): HostRow => {
@@ -161,6 +165,7 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
           tried: [...request.tried, ctx.self.id],
           attempt: request.attempt + 1,
           last_error,
+          ...(request.server_group ? { server_group: request.server_group } : {}),
         });
       if (!state) {
         retry(`Compute host ${ctx.self.id} could not be found.`);
@@ -174,6 +179,11 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       }
       if (!fits(freeOf(host), request)) {
         retry(`Insufficient compute resources on ${host.name}.`);
+        return {};
+      }
+      const group = (request.server_group && (await deps.groupClaims?.check(host.name, request.instance_uuid))) || {};
+      if ('refusal' in group) {
+        retry(group.refusal);
         return {};
       }
       const hypervisor = deps.hypervisor(host.libvirt_uri);
@@ -190,11 +200,13 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
           host: host.name,
           node: host.name,
           power_state: domain.powerState,
-          availability_zone: host.availability_zone,
+          availability_zone: (await deps.zoneOf?.(host.name)) ?? host.availability_zone,
         });
+        if (group.member) ctx.record('ServerGroupMember', group.member);
         return { state: claimed(host, request, ctx.now) };
       } catch (error) {
         // Nova's build failure path: clean up what was made, then let the scheduler try another host.
+        deps.groupClaims?.forget(host.name, request.instance_uuid);
         await hypervisor.remove(request.instance_uuid).catch(() => {});
         await deps
           .realGuests?.(host.name)
@@ -219,6 +231,7 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
       if (deps.savePath) rmSync(deps.savePath(host.name, request.instance_uuid), { force: true });
       await deps.realGuests?.(host.name)?.remove(request.instance_uuid);
       ctx.send(ref('instance', request.instance_uuid), 'released', {});
+      deps.groupClaims?.forget(host.name, request.instance_uuid);
       return { state: released(host, request, ctx.now) };
     },
     setUsage: (state, usage, ctx) => changed(usageSet(known(state, ctx), usage, ctx.now)),

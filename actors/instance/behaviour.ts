@@ -5,6 +5,7 @@ import type { Behaviour, HandlerContext, Outcome } from '../../runtime/kind.js';
 import { reject } from '../../runtime/errors.js';
 import { ref } from '../../runtime/ref.js';
 import type { Selection } from '../scheduler/index.js';
+import { aggregateSpecsOf } from '../scheduler/extra-specs-match.js';
 import type { instanceProtocol } from './protocol.js';
 import { powerBehaviourWith } from './power-behaviour.js';
 import { ActionLog, actionId, BUILD_EVENT, SCHEDULE_EVENT, stampOf, TERMINATE_EVENT } from './actions.js';
@@ -47,6 +48,10 @@ async function place(state: InstanceRow, request: BuildRequest, ctx: HandlerCont
     tried: request.tried,
     attempt: request.attempt,
   };
+  const specs = aggregateSpecsOf(state.flavor_extra_specs);
+  if (specs) Object.assign(placement, { extra_specs: specs });
+  if (state.image_ref) Object.assign(placement, { image: state.image_ref });
+  if (request.server_group) Object.assign(placement, { server_group: request.server_group });
   const destination = state.requested_host ? { destination: { host: state.requested_host, force: dbBool(state.force_host) } } : {};
   let selection: Selection;
   try {
@@ -92,7 +97,7 @@ const failBuild = (state: InstanceRow, failure: BuildFailure, ctx: HandlerContex
 };
 
 export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<InstanceRow, typeof instanceProtocol.spec> => ({
-  create: (state, { scheduler, request_id, ...payload }, ctx) => {
+  create: (state, { scheduler, request_id, server_group, ...payload }, ctx) => {
     if (state) throw reject(`instance ${ctx.self.id} already exists`);
     const next = created(ctx.self.id, payload, ctx.now);
     const request = request_id ?? ctx.correlationId;
@@ -101,7 +106,7 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     if (!scheduler) return changed(next);
     ctx.send(ctx.self, 'buildCheck', { deadline: ctx.now + timeouts.buildMs }, { delayMs: timeouts.buildMs });
     // Placed in the same commit when the scheduler answers; otherwise the build is retried as its own message.
-    return place(next, { scheduler, tried: [], attempt: 1 }, ctx, true);
+    return place(next, { scheduler, tried: [], attempt: 1, ...(server_group ? { server_group } : {}) }, ctx, true);
   },
   build: (state, request, ctx) => {
     if (isUnshelving(state)) return unshelveBuild(state!, request, ctx);

@@ -40,6 +40,8 @@ export const instanceProtocol = defineProtocol('instance', {
         scheduler: Type.Optional(text()),
         /** The API request that asked for it: its `create` instance action. */
         request_id: Type.Optional(text()),
+        /** The server group it joined (its members are recorded by the API): placed by the group's policy. */
+        server_group: Type.Optional(text(36)),
         ...createFields,
       },
       { additionalProperties: false },
@@ -57,6 +59,7 @@ export const instanceProtocol = defineProtocol('instance', {
         tried: Type.Array(text(), { maxItems: 64 }),
         attempt: Type.Integer({ minimum: 1 }),
         last_error: Type.Optional(Chars(0, 1024)),
+        server_group: Type.Optional(text(36)),
       },
       { additionalProperties: false },
     ),

@@ -3,6 +3,7 @@ import { reject } from '../../runtime/errors.js';
 import type { HostRow } from '../../models/host.js';
 import type { schedulerProtocol } from './protocol.js';
 import { HostView } from './host-view.js';
+import type { PlacementRequest, PlacementRules } from './placement-rules.js';
 import { fresh, reported, type SchedulerRow } from './state.js';
 
 export interface SchedulerDeps {
@@ -15,6 +16,8 @@ export interface SchedulerDeps {
   readonly hostViewMaxAgeMs: number;
   /** In a cluster: no live node drives this host (its node left, or its lease lapsed), so a claim would wait for its return. */
   readonly hostGone?: (host: string) => boolean;
+  /** Aggregate zones and extra specs, server group policies and the weighers' multipliers (placement-rules.ts). */
+  readonly placementRules?: (request: PlacementRequest, now: number) => Promise<PlacementRules>;
 }
 
 /** The scheduler's answer: a host, or Nova's reason why none. */
@@ -42,7 +45,8 @@ export function schedulerBehaviour(deps: SchedulerDeps): Behaviour<SchedulerRow,
       const entry = of(ctx.self.id);
       // A retry means the picture was wrong about some host: read the table again.
       if (request.tried.length) entry.view.invalidate();
-      const host = await entry.view.pick(request, ctx.now, deps.serviceDownMs);
+      const rules = await deps.placementRules?.(request, ctx.now);
+      const host = await entry.view.pick(request, ctx.now, deps.serviceDownMs, rules);
       entry.count++;
       entry.lastAt = ctx.now;
       return { reply: (host ? { host } : { error: NO_VALID_HOST }) satisfies Selection };

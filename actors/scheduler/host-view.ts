@@ -1,4 +1,5 @@
 import { fits, freeOf, serviceUp, type Capacity, type HostRow } from '../../models/host.js';
+import type { PlacementRules } from './placement-rules.js';
 
 export { freeOf, serviceUp };
 
@@ -30,26 +31,31 @@ export class HostView {
     private readonly gone: (host: string) => boolean = () => false,
   ) {}
 
-  async pick(needs: Needs, now: number, serviceDownMs: number): Promise<string | undefined> {
+  async pick(needs: Needs, now: number, serviceDownMs: number, rules?: PlacementRules): Promise<string | undefined> {
     if (now - this.loadedAt > this.maxAgeMs) {
       this.rows = await this.load();
       this.loadedAt = now;
       this.placed.clear();
     }
-    let best: { name: string; freeRam: number } | undefined;
+    let best: { name: string; score: [number, number] } | undefined;
     const wanted = needs.destination;
     for (const h of this.rows) {
       if (needs.tried.includes(h.name) || (wanted && h.name !== wanted.host)) continue;
       if (!wanted?.force) {
         if (!serviceUp(h, now, serviceDownMs) || this.gone(h.name)) continue;
-        if (needs.availability_zone && h.availability_zone !== needs.availability_zone) continue;
+        if (needs.availability_zone && (rules ? rules.zoneOf(h) : h.availability_zone) !== needs.availability_zone) continue;
+        if (rules && !rules.accepts(h)) continue;
       }
       const free = this.free(h);
       if (!fits(free, needs)) continue;
-      // RAMWeigher with a positive multiplier: spread onto the host with the most free RAM.
-      if (!best || free.memory_mb > best.freeRam) best = { name: h.name, freeRam: free.memory_mb };
+      // Without rules, the RAMWeigher with a positive multiplier: spread onto the host with the most free RAM.
+      const score = rules ? rules.score(h, free.memory_mb) : ([0, free.memory_mb] as [number, number]);
+      if (!best || score[0] > best.score[0] || (score[0] === best.score[0] && score[1] > best.score[1])) best = { name: h.name, score };
     }
-    if (best) this.consume(best.name, needs);
+    if (best) {
+      this.consume(best.name, needs);
+      rules?.chosen(best.name);
+    }
     return best?.name;
   }
 

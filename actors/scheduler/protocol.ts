@@ -19,6 +19,12 @@ export const Placement = Type.Object(
     attempt: Type.Integer({ minimum: 1 }),
     /** A host an admin asked for; a forced one is taken whatever the filters say, as Nova's force_hosts. */
     destination: Type.Optional(Type.Object({ host: text(), force: Type.Boolean() }, { additionalProperties: false })),
+    /** The flavor's extra specs, for the aggregate extra-specs filter (absent when it has none). */
+    extra_specs: Type.Optional(Type.Record(Type.String(), Chars(0, 255), { maxProperties: 256 })),
+    /** The image booted, whose properties the image properties filter reads (absent for a volume boot). */
+    image: Type.Optional(text(255)),
+    /** The server group the boot joined, whose policy places it. */
+    server_group: Type.Optional(text(36)),
   },
   { additionalProperties: false },
 );

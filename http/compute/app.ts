@@ -18,6 +18,7 @@ import { hypervisorRoutes } from './routes/hypervisors.js';
 import { limitRoutes } from './routes/limits.js';
 import { availabilityZoneRoutes } from './routes/availability-zones.js';
 import { aggregateRoutes } from './routes/aggregates.js';
+import { serverGroupRoutes } from './routes/server-groups.js';
 import { serverRoutes } from './routes/servers.js';
 import { serverActionRoutes } from './routes/server-actions.js';
 import { migrationRoutes } from './routes/migrations.js';
@@ -75,6 +76,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
     api.use(routes(s).routes());
   api.use(aggregateRoutes(s).routes());
   for (const routes of [quotaSetRoutes, quotaClassSetRoutes]) api.use(routes(s).routes());
+  api.use(serverGroupRoutes(s).routes());
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   api.use(migrationRoutes(s).routes());

@@ -46,6 +46,9 @@ interface ServerCreateBody {
   hostname?: string;
 }
 
+/** The scheduler hints, under either of Nova's keys (beside `server`, not inside it). */
+type HintsBody = Record<'os:scheduler_hints' | 'OS-SCH-HNT:scheduler_hints', { group?: string } | undefined>;
+
 /** A server update body's `server`, as its schema lets it through. */
 interface ServerUpdateBody {
   name?: string;
@@ -93,8 +96,11 @@ export function parseBootRequest(body: unknown, v: Microversion): BootRequest {
     host: server.host,
     hypervisorHostname: server.hypervisor_hostname,
     hostname: v.atLeast('2.90') ? server.hostname : undefined,
+    group: groupHint(body as HintsBody),
   };
 }
+
+const groupHint = (body: HintsBody) => (body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'])?.group;
 
 /** A `PUT /servers/{id}` body that passed Nova's schema: the instance fields it changes. */
 export interface ServerUpdate {

@@ -1,5 +1,6 @@
 import type { HostRow } from '../../models/index.js';
 import { serviceUp } from '../../models/host.js';
+import { withAggregateZones } from '../../services/compute/aggregates.js';
 import { dbBool } from '../db-values.js';
 import { badRequest } from './errors.js';
 import type { Microversion } from './microversion.js';
@@ -33,8 +34,12 @@ export const INTERNAL_ZONE = 'internal';
 /** A host's compute service is up unless its actor failed, it is forced down or silent too long; disabling is a status, not a state. */
 export const computeUp = (h: HostRow, now: number, serviceDownMs: number) => serviceUp({ ...h, service_disabled: false }, now, serviceDownMs);
 
+// The zone each host shows is its aggregate's, else its configured one.
 export const hostRows = async (s: ComputeServices): Promise<HostRow[]> =>
-  (await s.models.Host.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true }));
+  withAggregateZones(
+    s,
+    (await s.models.Host.findAll({ order: [['name', 'ASC']] })).map((r) => r.get({ plain: true })),
+  );
 
 export const computeRecord = (h: HostRow, now: number, serviceDownMs: number, nodeGone?: ComputeServices['nodeGone']): ServiceRecord => ({
   binary: 'nova-compute',

@@ -60,6 +60,8 @@ export interface BootRequest {
   readonly host?: string;
   readonly hypervisorHostname?: string;
   readonly hostname?: string;
+  /** The server group of `os:scheduler_hints.group`, which the servers join. */
+  readonly group?: string;
 }
 
 const invalidBdm = (details: string) => badRequest(`Block Device Mapping is Invalid: ${details}`);

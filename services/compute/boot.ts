@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FlavorRow } from '../../models/index.js';
-import { readByPk } from '../../models/typed.js';
 import type { BootImage } from '../images/index.js';
 import { computeActors } from './actors.js';
 import { checkNetworks, imageOfBoot, missingNetwork, type BootRequest } from './boot-request.js';
@@ -10,6 +9,8 @@ import { extraSpecsOf, findFlavor } from './flavors.js';
 import { keyForBoot } from './keypairs.js';
 import { authorize, type ComputeCaller } from './policy.js';
 import { checkMetadataCount, checkPersonality, enforced, quotaScopesOf, reserveInstances } from './quotas.js';
+import { groupForBoot, joinGroup } from './server-groups.js';
+import { zoneAvailable, zoneOfHost } from './aggregates.js';
 
 const GiB = 1024 ** 3;
 const DEFAULT_ZONE = 'nova';
@@ -100,8 +101,8 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
     authorize(caller, 'os_compute_api:servers:create:forced_host', 'admin');
     const host = asked.host ?? asked.node!;
     // Nova keeps the zone asked for only if the forced host is in it.
-    const row = await readByPk(d.models.Host, host);
-    if (zone && (row ? row.availability_zone !== zone : zone !== DEFAULT_ZONE)) zone = undefined;
+    const hostZone = await zoneOfHost(d, host);
+    if (zone && (hostZone !== undefined ? hostZone !== zone : zone !== DEFAULT_ZONE)) zone = undefined;
     destination = { host, force: true };
   }
   if (request.host || request.hypervisorHostname) {
@@ -126,8 +127,7 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
 
   if (request.hostname && request.maxCount > 1) throw badRequest('Unable to allocate a single hostname to multiple instances');
   if (zone && !destination) {
-    const available = await d.models.Host.findOne({ where: { availability_zone: zone, service_disabled: false } });
-    if (!available) throw badRequest('The requested availability zone is not available');
+    if (!(await zoneAvailable(d, zone))) throw badRequest('The requested availability zone is not available');
   }
   const read = await imageRead;
   if ('error' in read) throw read.error;
@@ -153,6 +153,7 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
   }
   if (request.host || request.hypervisorHostname) destination = { host: (request.host ?? request.hypervisorHostname)!, force: false };
   const extraSpecs = (await specs).get(flavor.id) ?? {};
+  const group = request.group ? await groupForBoot(d, caller, request.group) : undefined;
 
   const reservation = await reserveInstances(d, caller.project, quota, flavor, request.minCount, request.maxCount, {
     id: caller.auth.userId,
@@ -164,6 +165,8 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
   const groups = request.networks === 'none' ? [] : request.securityGroups?.length ? request.securityGroups : ['default'];
   const instance = computeActors(d.actors).instance;
   try {
+    // Members before their instances exist: the scheduler and hosts read the group from the first placement.
+    const leaveGroup = group ? await joinGroup(d, group, ids) : undefined;
     // Each answered only once the instance's row and its build message are committed together; the
     // servers of one request share their commits.
     await inBatches(count, BOOT_BATCH, (index) =>
@@ -202,12 +205,16 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
             : { hostname_base: request.name, ...(count > 1 ? { hostname_suffix: index + 1 } : {}) }),
           security_groups: groups,
           trusted_certs: request.trustedCerts ?? null,
+          ...(group ? { server_group: group.uuid } : {}),
           requested_host: destination?.host ?? null,
           force_host: destination?.force ?? false,
         },
         { correlationId: caller.correlationId, commitOnly: true },
       ),
-    );
+    ).catch(async (error: unknown) => {
+      await leaveGroup?.();
+      throw error;
+    });
   } finally {
     // The rows written now count for themselves (a failed create's row does not exist).
     await reservation.release();

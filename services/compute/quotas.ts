@@ -167,16 +167,9 @@ export const enforced = (l: QuotaLimits): ProjectQuotas => ({
 export const quotasOf = async (d: Pick<QuotaDeps, 'models' | 'quotas'>, project: string, user?: string): Promise<ProjectQuotas> =>
   enforced(await limitsOf(d, project, user));
 
-/**
- * The server groups a project holds (Nova counts them by project, and by user for a user's limits). None exist on
- * this branch yet: server groups count themselves here once they do, for GET /limits and the detailed quota view.
- */
-export const serverGroupsUsed = async (
-  _d: Pick<QuotaDeps, 'models'>,
-  _project: string,
-  _user?: string,
-  _transaction?: Transaction,
-): Promise<number> => Promise.resolve(0);
+/** The server groups a project holds (Nova counts them by project, and by user for a user's limits): GET /limits, the quota detail, quota updates. */
+export const serverGroupsUsed = async (d: Pick<QuotaDeps, 'models'>, project: string, user?: string, transaction?: Transaction): Promise<number> =>
+  d.models.ServerGroup.count({ where: { project_id: project, ...(user ? { user_id: user } : {}) }, transaction });
 
 export interface InstanceUsage {
   instances: number;

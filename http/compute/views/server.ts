@@ -19,6 +19,8 @@ export interface ViewContext {
   readonly isAdmin: boolean;
   readonly shape: 'detail' | 'show' | 'update';
   readonly hostStatus?: (host: string | null) => string;
+  /** The server's groups (2.71's server_groups, a show's and an update's). */
+  readonly serverGroups?: (uuid: string) => string[];
 }
 
 // Nova's hostId: the same for a project's servers on one host, meaningless across projects.
@@ -205,6 +207,6 @@ export function serverDetail(s: ComputeServices, i: InstanceRow, c: ViewContext)
     ...(v.atLeast('2.63') ? { trusted_image_certificates: i.trusted_certs ? (JSON.parse(i.trusted_certs) as string[]) : null } : {}),
     // From 2.90 the hostname is for everyone; admins have it already among the extended attributes.
     ...(v.atLeast('2.90') && !extended ? { 'OS-EXT-SRV-ATTR:hostname': i.hostname } : {}),
-    ...(c.shape !== 'detail' && v.atLeast('2.71') ? { server_groups: [] } : {}),
+    ...(c.shape !== 'detail' && v.atLeast('2.71') ? { server_groups: c.serverGroups?.(i.uuid) ?? [] } : {}),
   };
 }
