@@ -1,5 +1,6 @@
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { TINY_IMAGE_ID } from '../http/images/index.js';
+import { imageDescription } from '../actors/host/image-ops.js';
 import { report, scaled, until } from './report.js';
 import { inBatches, instanceTimes, openBenchDatabase, startBenchCloud, type Servers } from './support.js';
 
@@ -23,7 +24,8 @@ interface Step {
 interface Phase {
   readonly name: string;
   readonly steps: readonly Step[];
-  readonly raw: (from: LibvirtConnection, to: LibvirtConnection, uuid: string) => Promise<void>;
+  /** Answers the hypervisor the guest is left on. */
+  readonly raw: (from: LibvirtConnection, to: LibvirtConnection, uuid: string) => Promise<LibvirtConnection>;
 }
 
 // A resize or cold migration undefines the guest on its source and defines and starts it on the destination;
@@ -31,6 +33,18 @@ interface Phase {
 const move = async (from: LibvirtConnection, to: LibvirtConnection, uuid: string, memoryMb: number) => {
   await from.remove(uuid);
   await to.ensureRunning({ uuid, memoryMb, vcpus: 1, type: 'test' });
+  return to;
+};
+
+// A rebuild on a simulated host stays on its host: the guest is undefined, defined afresh carrying its new image
+// in its description, and started (actors/host/image-ops.ts).
+const rebuild = async (on: LibvirtConnection, uuid: string, memoryMb: number) => {
+  const spec = { uuid, memoryMb, vcpus: 1, type: 'test' } as const;
+  await on.remove(uuid);
+  await on.define(spec);
+  await on.setDescription(uuid, imageDescription(TINY_IMAGE_ID));
+  await on.ensureRunning(spec);
+  return on;
 };
 
 const PHASES: readonly Phase[] = [
@@ -50,12 +64,17 @@ const PHASES: readonly Phase[] = [
     ],
     raw: (from, to, uuid) => move(from, to, uuid, 2048),
   },
+  {
+    name: 'rebuild',
+    steps: [{ body: { rebuild: { imageRef: TINY_IMAGE_ID } }, status: 'ACTIVE', answer: 202 }],
+    raw: (from, _to, uuid) => rebuild(from, uuid, 2048),
+  },
 ];
 
 /**
- * SERVERS servers on the simulated hosts through each phase, every step waited out until each server has
+ * SERVERS servers on the simulated hosts through each phase (resize, cold migration, rebuild), every step waited out until each server has
  * finished it (its status, no task state), the end read from the rows' own `updated_at`; vs the libvirt calls the
- * same moves make, at the same concurrency, on fresh domains of the same hypervisors, in the same run.
+ * same actions make, at the same concurrency, on fresh domains of the same hypervisors, in the same run.
  */
 export async function run(): Promise<void> {
   const { nova, token, hypervisors, stateDir, stop } = await startBenchCloud('sl-');
@@ -95,9 +114,9 @@ export async function run(): Promise<void> {
       const raw = Array.from({ length: SERVERS }, () => crypto.randomUUID());
       await inBatches(SERVERS, CONCURRENCY, (i) => hosts[i % HOSTS].ensureRunning({ uuid: raw[i], memoryMb: 512, vcpus: 1, type: 'test' }));
       const r0 = performance.now();
-      await inBatches(SERVERS, CONCURRENCY, (i) => phase.raw(hosts[i % HOSTS], hosts[(i + 1) % HOSTS], raw[i]));
+      const left = await inBatches(SERVERS, CONCURRENCY, (i) => phase.raw(hosts[i % HOSTS], hosts[(i + 1) % HOSTS], raw[i]));
       const rawElapsed = performance.now() - r0;
-      for (const [i, uuid] of raw.entries()) await hosts[(i + 1) % HOSTS].remove(uuid);
+      for (const [i, uuid] of raw.entries()) await left[i].remove(uuid);
       const actions = SERVERS * phase.steps.length;
       report(
         `${phase.name} through the API, each until finished (${SERVERS} servers, ${actions} actions, ${CONCURRENCY} clients)`,
