@@ -1,7 +1,7 @@
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { TINY_IMAGE_ID } from '../http/images/index.js';
 import { imageDescription } from '../actors/host/image-ops.js';
-import { report, scaled, until } from './report.js';
+import { note, report, scaled, until } from './report.js';
 import { inBatches, instanceTimes, openBenchDatabase, startBenchCloud, type Servers } from './support.js';
 
 const SERVERS = scaled(200, 10);
@@ -77,7 +77,15 @@ const PHASES: readonly Phase[] = [
  * same actions make, at the same concurrency, on fresh domains of the same hypervisors, in the same run.
  */
 export async function run(): Promise<void> {
-  const { nova, token, hypervisors, stateDir, stop } = await startBenchCloud('sl-');
+  const { nova, token, hypervisors, stateDir, stop, opsPort } = await startBenchCloud('sl-', { ops: true });
+  // The profile beside each figure: group commits, the writes in them, and the messages each actor kind handled.
+  const counters = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    const out = new Map<string, number>();
+    for (const m of text.matchAll(/^(stratus_store_(?:transactions|operations)_total|stratus_actor_handler_seconds_count\{kind="(\w+)"\}) (\S+)$/gm))
+      out.set(m[2] ?? m[1], Number(m[3]));
+    return out;
+  };
   const sequelize = openBenchDatabase(stateDir);
   try {
     const finished = async (ids: readonly string[], status: string) => {
@@ -101,6 +109,7 @@ export async function run(): Promise<void> {
     const hosts = hypervisors(HOSTS);
     for (const phase of PHASES) {
       let elapsed = 0;
+      const before = await counters();
       for (const step of phase.steps) {
         const p0 = Date.now();
         await inBatches(SERVERS, CONCURRENCY, async (i) => {
@@ -111,6 +120,13 @@ export async function run(): Promise<void> {
         const last = Math.max(...[...(await instanceTimes(sequelize, ids)).values()].map((t) => t.updated));
         elapsed += last - p0;
       }
+      const after = await counters();
+      const per = (key: string) => ((after.get(key) ?? 0) - (before.get(key) ?? 0)) / SERVERS;
+      const kinds = [...after.keys()].filter((k) => !k.startsWith('stratus_') && per(k) > 0);
+      note(
+        `${phase.name} per server (all its steps, status polls included): ${per('stratus_store_transactions_total').toFixed(1)} group commits, ` +
+          `${per('stratus_store_operations_total').toFixed(1)} store writes; messages handled: ${kinds.map((k) => `${k} ${per(k).toFixed(1)}`).join(', ')}`,
+      );
       const raw = Array.from({ length: SERVERS }, () => crypto.randomUUID());
       await inBatches(SERVERS, CONCURRENCY, (i) => hosts[i % HOSTS].ensureRunning({ uuid: raw[i], memoryMb: 512, vcpus: 1, type: 'test' }));
       const r0 = performance.now();
