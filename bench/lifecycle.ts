@@ -82,8 +82,8 @@ export async function run(): Promise<void> {
   const counters = async () => {
     const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
     const out = new Map<string, number>();
-    for (const m of text.matchAll(/^(stratus_store_(?:transactions|operations)_total|stratus_actor_handler_seconds_count\{kind="(\w+)"\}) (\S+)$/gm))
-      out.set(m[2] ?? m[1], Number(m[3]));
+    const line = /^(stratus_store_(?:transactions|operations)_total|stratus_actor_handler_seconds_(count|sum)\{kind="(\w+)"\}) (\S+)$/gm;
+    for (const m of text.matchAll(line)) out.set(m[3] ? `${m[3]} ${m[2]}` : m[1], Number(m[4]));
     return out;
   };
   const sequelize = openBenchDatabase(stateDir);
@@ -122,10 +122,15 @@ export async function run(): Promise<void> {
       }
       const after = await counters();
       const per = (key: string) => ((after.get(key) ?? 0) - (before.get(key) ?? 0)) / SERVERS;
-      const kinds = [...after.keys()].filter((k) => !k.startsWith('stratus_') && per(k) > 0);
+      const kinds = [...after.keys()].filter((k) => k.endsWith(' count') && per(k) > 0).map((k) => k.slice(0, -' count'.length));
       note(
         `${phase.name} per server (all its steps, status polls included): ${per('stratus_store_transactions_total').toFixed(1)} group commits, ` +
-          `${per('stratus_store_operations_total').toFixed(1)} store writes; messages handled: ${kinds.map((k) => `${k} ${per(k).toFixed(1)}`).join(', ')}`,
+          `${per('stratus_store_operations_total').toFixed(1)} store writes; messages handled: ${kinds.map((k) => `${k} ${per(`${k} count`).toFixed(1)}`).join(', ')}`,
+      );
+      // An actor takes its messages one at a time: a kind's handler time summed over the phase, against the phase's
+      // time times how many actors of the kind there are, says how near that kind is to being the bottleneck.
+      note(
+        `${phase.name} handler time per phase-second: ${kinds.map((k) => `${k} ${(((after.get(`${k} sum`) ?? 0) - (before.get(`${k} sum`) ?? 0)) / (elapsed / 1000)).toFixed(2)}`).join(', ')} (hosts: ${HOSTS})`,
       );
       const raw = Array.from({ length: SERVERS }, () => crypto.randomUUID());
       await inBatches(SERVERS, CONCURRENCY, (i) => hosts[i % HOSTS].ensureRunning({ uuid: raw[i], memoryMb: 512, vcpus: 1, type: 'test' }));
