@@ -72,9 +72,10 @@ const PHASES: readonly Phase[] = [
 ];
 
 /**
- * SERVERS servers on the simulated hosts through each phase (resize, cold migration, rebuild), every step waited out until each server has
- * finished it (its status, no task state), the end read from the rows' own `updated_at`; vs the libvirt calls the
- * same actions make, at the same concurrency, on fresh domains of the same hypervisors, in the same run.
+ * SERVERS servers on the simulated hosts through each phase (resize, cold migration, rebuild), every step waited
+ * out until each server has finished it (its status, no task state), the end read from the rows' own `updated_at`;
+ * vs the libvirt calls the same actions make, at the same concurrency, on fresh domains of the same hypervisors, in
+ * the same run.
  */
 export async function run(): Promise<void> {
   const { nova, token, hypervisors, stateDir, stop, opsPort } = await startBenchCloud('sl-', { ops: true });
