@@ -83,7 +83,7 @@ export async function run(): Promise<void> {
   const counters = async () => {
     const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
     const out = new Map<string, number>();
-    const line = /^(stratus_store_(?:transactions|operations)_total|stratus_actor_handler_seconds_(count|sum)\{kind="(\w+)"\}) (\S+)$/gm;
+    const line = /^(stratus_store_(?:transactions|operations|busy_seconds)_total|stratus_actor_handler_seconds_(count|sum)\{kind="(\w+)"\}) (\S+)$/gm;
     for (const m of text.matchAll(line)) out.set(m[3] ? `${m[3]} ${m[2]}` : m[1], Number(m[4]));
     return out;
   };
@@ -131,7 +131,7 @@ export async function run(): Promise<void> {
       // An actor takes its messages one at a time: a kind's handler time summed over the phase, against the phase's
       // time times how many actors of the kind there are, says how near that kind is to being the bottleneck.
       note(
-        `${phase.name} handler time per phase-second: ${kinds.map((k) => `${k} ${(((after.get(`${k} sum`) ?? 0) - (before.get(`${k} sum`) ?? 0)) / (elapsed / 1000)).toFixed(2)}`).join(', ')} (hosts: ${HOSTS})`,
+        `${phase.name} handler time per phase-second: ${kinds.map((k) => `${k} ${(((after.get(`${k} sum`) ?? 0) - (before.get(`${k} sum`) ?? 0)) / (elapsed / 1000)).toFixed(2)}`).join(', ')} (hosts: ${HOSTS}); the store's transactions ${(((after.get('stratus_store_busy_seconds_total') ?? 0) - (before.get('stratus_store_busy_seconds_total') ?? 0)) / (elapsed / 1000)).toFixed(2)} (one at a time: 1 is saturated)`,
       );
       const raw = Array.from({ length: SERVERS }, () => crypto.randomUUID());
       await inBatches(SERVERS, CONCURRENCY, (i) => hosts[i % HOSTS].ensureRunning({ uuid: raw[i], memoryMb: 512, vcpus: 1, type: 'test' }));
