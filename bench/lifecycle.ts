@@ -1,6 +1,7 @@
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { TINY_IMAGE_ID } from '../http/images/index.js';
-import { report, scaled, until } from './report.js';
+import { imageDescription } from '../actors/host/image-ops.js';
+import { note, report, scaled, until } from './report.js';
 import { inBatches, instanceTimes, openBenchDatabase, startBenchCloud, type Servers } from './support.js';
 
 const SERVERS = scaled(200, 10);
@@ -23,7 +24,8 @@ interface Step {
 interface Phase {
   readonly name: string;
   readonly steps: readonly Step[];
-  readonly raw: (from: LibvirtConnection, to: LibvirtConnection, uuid: string) => Promise<void>;
+  /** Answers the hypervisor the guest is left on. */
+  readonly raw: (from: LibvirtConnection, to: LibvirtConnection, uuid: string) => Promise<LibvirtConnection>;
 }
 
 // A resize or cold migration undefines the guest on its source and defines and starts it on the destination;
@@ -31,6 +33,18 @@ interface Phase {
 const move = async (from: LibvirtConnection, to: LibvirtConnection, uuid: string, memoryMb: number) => {
   await from.remove(uuid);
   await to.ensureRunning({ uuid, memoryMb, vcpus: 1, type: 'test' });
+  return to;
+};
+
+// A rebuild on a simulated host stays on its host: the guest is undefined, defined afresh carrying its new image
+// in its description, and started (actors/host/image-ops.ts).
+const rebuild = async (on: LibvirtConnection, uuid: string, memoryMb: number) => {
+  const spec = { uuid, memoryMb, vcpus: 1, type: 'test' } as const;
+  await on.remove(uuid);
+  await on.define(spec);
+  await on.setDescription(uuid, imageDescription(TINY_IMAGE_ID));
+  await on.ensureRunning(spec);
+  return on;
 };
 
 const PHASES: readonly Phase[] = [
@@ -50,15 +64,29 @@ const PHASES: readonly Phase[] = [
     ],
     raw: (from, to, uuid) => move(from, to, uuid, 2048),
   },
+  {
+    name: 'rebuild',
+    steps: [{ body: { rebuild: { imageRef: TINY_IMAGE_ID } }, status: 'ACTIVE', answer: 202 }],
+    raw: (from, _to, uuid) => rebuild(from, uuid, 2048),
+  },
 ];
 
 /**
- * SERVERS servers on the simulated hosts through each phase, every step waited out until each server has
- * finished it (its status, no task state), the end read from the rows' own `updated_at`; vs the libvirt calls the
- * same moves make, at the same concurrency, on fresh domains of the same hypervisors, in the same run.
+ * SERVERS servers on the simulated hosts through each phase (resize, cold migration, rebuild), every step waited
+ * out until each server has finished it (its status, no task state), the end read from the rows' own `updated_at`;
+ * vs the libvirt calls the same actions make, at the same concurrency, on fresh domains of the same hypervisors, in
+ * the same run.
  */
 export async function run(): Promise<void> {
-  const { nova, token, hypervisors, stateDir, stop } = await startBenchCloud('sl-');
+  const { nova, token, hypervisors, stateDir, stop, opsPort } = await startBenchCloud('sl-', { ops: true });
+  // The profile beside each figure: group commits, the writes in them, and the messages each actor kind handled.
+  const counters = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    const out = new Map<string, number>();
+    const line = /^(stratus_store_(?:transactions|operations|busy_seconds)_total|stratus_actor_handler_seconds_(count|sum)\{kind="(\w+)"\}) (\S+)$/gm;
+    for (const m of text.matchAll(line)) out.set(m[3] ? `${m[3]} ${m[2]}` : m[1], Number(m[4]));
+    return out;
+  };
   const sequelize = openBenchDatabase(stateDir);
   try {
     const finished = async (ids: readonly string[], status: string) => {
@@ -82,6 +110,7 @@ export async function run(): Promise<void> {
     const hosts = hypervisors(HOSTS);
     for (const phase of PHASES) {
       let elapsed = 0;
+      const before = await counters();
       for (const step of phase.steps) {
         const p0 = Date.now();
         await inBatches(SERVERS, CONCURRENCY, async (i) => {
@@ -92,12 +121,24 @@ export async function run(): Promise<void> {
         const last = Math.max(...[...(await instanceTimes(sequelize, ids)).values()].map((t) => t.updated));
         elapsed += last - p0;
       }
+      const after = await counters();
+      const per = (key: string) => ((after.get(key) ?? 0) - (before.get(key) ?? 0)) / SERVERS;
+      const kinds = [...after.keys()].filter((k) => k.endsWith(' count') && per(k) > 0).map((k) => k.slice(0, -' count'.length));
+      note(
+        `${phase.name} per server (all its steps, status polls included): ${per('stratus_store_transactions_total').toFixed(1)} group commits, ` +
+          `${per('stratus_store_operations_total').toFixed(1)} store writes; messages handled: ${kinds.map((k) => `${k} ${per(`${k} count`).toFixed(1)}`).join(', ')}`,
+      );
+      // An actor takes its messages one at a time: a kind's handler time summed over the phase, against the phase's
+      // time times how many actors of the kind there are, says how near that kind is to being the bottleneck.
+      note(
+        `${phase.name} handler time per phase-second: ${kinds.map((k) => `${k} ${(((after.get(`${k} sum`) ?? 0) - (before.get(`${k} sum`) ?? 0)) / (elapsed / 1000)).toFixed(2)}`).join(', ')} (hosts: ${HOSTS}); the store's transactions ${(((after.get('stratus_store_busy_seconds_total') ?? 0) - (before.get('stratus_store_busy_seconds_total') ?? 0)) / (elapsed / 1000)).toFixed(2)} (one at a time: 1 is saturated)`,
+      );
       const raw = Array.from({ length: SERVERS }, () => crypto.randomUUID());
       await inBatches(SERVERS, CONCURRENCY, (i) => hosts[i % HOSTS].ensureRunning({ uuid: raw[i], memoryMb: 512, vcpus: 1, type: 'test' }));
       const r0 = performance.now();
-      await inBatches(SERVERS, CONCURRENCY, (i) => phase.raw(hosts[i % HOSTS], hosts[(i + 1) % HOSTS], raw[i]));
+      const left = await inBatches(SERVERS, CONCURRENCY, (i) => phase.raw(hosts[i % HOSTS], hosts[(i + 1) % HOSTS], raw[i]));
       const rawElapsed = performance.now() - r0;
-      for (const [i, uuid] of raw.entries()) await hosts[(i + 1) % HOSTS].remove(uuid);
+      for (const [i, uuid] of raw.entries()) await left[i].remove(uuid);
       const actions = SERVERS * phase.steps.length;
       report(
         `${phase.name} through the API, each until finished (${SERVERS} servers, ${actions} actions, ${CONCURRENCY} clients)`,

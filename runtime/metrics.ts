@@ -104,6 +104,15 @@ export function createMetrics(node: ActorNode): client.Registry {
       this.inc(stats.staleWrites);
     },
   });
+  new client.Counter({
+    name: 'stratus_store_busy_seconds_total',
+    help: 'Time spent running group-commit transactions',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats.busyMs / 1000);
+    },
+  });
   new client.Gauge({
     name: 'stratus_store_last_batch',
     help: 'Writes in the latest group commit',

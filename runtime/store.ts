@@ -135,4 +135,6 @@ export interface StoreStats {
   maxBatch: number;
   /** Commits refused because a newer activation of their actor exists (a stale owner's writes, fenced off). */
   staleWrites: number;
+  /** Time spent running group-commit transactions (ms): against wall time, how near the store is to saturation. */
+  busyMs: number;
 }

@@ -99,6 +99,7 @@ test('/metrics counts messages, activations, crashes and dead letters per kind',
   t.regex(text, /stratus_actor_handler_seconds_count\{kind="counter"\} 4/);
   t.regex(text, /stratus_actor_mailbox_depth\{kind="counter"\} 0/);
   t.regex(text, /stratus_store_transactions_total \d+/);
+  t.regex(text, /stratus_store_busy_seconds_total \d/);
   await stop();
   await database.drop();
 });

@@ -1,5 +1,7 @@
 import test from 'ava';
 import { HostView } from '../actors/scheduler/host-view.js';
+import { schedulerBehaviour, type Selection } from '../actors/scheduler/behaviour.js';
+import type { HandlerContext } from '../runtime/kind.js';
 import { freeOf, serviceUp } from '../models/host.js';
 import type { HostRow } from '../models/index.js';
 
@@ -95,4 +97,28 @@ test('the picture is re-read when stale or invalidated', async (t) => {
   v.invalidate();
   await v.pick(tiny, NOW + 1_002, 60_000);
   t.is(reads, 3);
+});
+
+test("a move's source in `tried` does not re-read the hosts table; a retry after a host refused does", async (t) => {
+  let reads = 0;
+  const select = schedulerBehaviour({
+    loadHosts: () => {
+      reads++;
+      return Promise.resolve([host('a'), host('b', { memory_mb: 16_384 })]);
+    },
+    maxAttempts: 3,
+    serviceDownMs: 60_000,
+    hostViewMaxAgeMs: 60_000,
+  }).select;
+  const ctx = { self: { kind: 'scheduler', id: 's1' }, now: NOW } as unknown as HandlerContext;
+  const ask = async (tried: string[], attempt: number) =>
+    (await select(null, { instance_uuid: 'u', ...tiny, tried, attempt }, ctx)).reply as Selection;
+  t.deepEqual(await ask([], 1), { host: 'b' });
+  t.is(reads, 1);
+  // A resize off b: b is excluded from the picture already held, which is not read again.
+  t.deepEqual(await ask(['b'], 1), { host: 'a' });
+  t.is(reads, 1);
+  // b refused a boot and sent it back: the picture was wrong about b, so the table is read again.
+  t.deepEqual(await ask(['b'], 2), { host: 'a' });
+  t.is(reads, 2);
 });

@@ -43,8 +43,9 @@ export function schedulerBehaviour(deps: SchedulerDeps): Behaviour<SchedulerRow,
     select: async (_state, request, ctx) => {
       if (request.attempt > deps.maxAttempts) return { reply: { error: maxRetries(request.instance_uuid) } satisfies Selection };
       const entry = of(ctx.self.id);
-      // A retry means the picture was wrong about some host: read the table again.
-      if (request.tried.length) entry.view.invalidate();
+      // A retry (a host refused or failed this boot, and sent it back with attempt + 1) means the picture was wrong
+      // about that host: read the table again. A move's source in `tried` on its first attempt only excludes it.
+      if (request.attempt > 1) entry.view.invalidate();
       const rules = await deps.placementRules?.(request, ctx.now);
       const host = await entry.view.pick(request, ctx.now, deps.serviceDownMs, rules);
       entry.count++;

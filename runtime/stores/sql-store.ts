@@ -63,7 +63,7 @@ export interface SqlStoreOptions {
  * time, so one bad write cannot take others down with it.
  */
 export class SqlStore implements ActorStore {
-  readonly stats: StoreStats = { transactions: 0, operations: 0, lastBatch: 0, maxBatch: 0, staleWrites: 0 };
+  readonly stats: StoreStats = { transactions: 0, operations: 0, lastBatch: 0, maxBatch: 0, staleWrites: 0, busyMs: 0 };
   private readonly sequelize: Sequelize;
   private readonly kinds = new Map<string, KindTable>();
   /** Tables of the models kinds record rows of, by model name. */
@@ -245,6 +245,7 @@ export class SqlStore implements ActorStore {
 
   private async flush(): Promise<void> {
     const batch = this.queue.splice(0, this.options.maxBatch);
+    const started = performance.now();
     let results: unknown[];
     try {
       results = await this.run(batch);
@@ -253,6 +254,7 @@ export class SqlStore implements ActorStore {
       if (isConnectionLoss(error)) results = batch.map(() => new StoreUnavailableError(error));
       else results = batch.length === 1 ? [error] : await this.runOneByOne(batch);
     }
+    this.stats.busyMs += performance.now() - started;
     this.stats.transactions++;
     this.stats.operations += batch.length;
     this.stats.lastBatch = batch.length;
