@@ -23,6 +23,8 @@ interface Deps {
   readonly hypervisor: (uri: string) => LibvirtConnection;
   readonly realGuests?: (host: string) => RealGuests | undefined;
   readonly hypervisorRetryMs?: number;
+  /** TEST-ONLY fault hook (faults.spawnDelayMs): holds the steps that carry a guest across, so a test can kill the node meanwhile. */
+  readonly holdSpawn?: (host: string) => Promise<void>;
 }
 
 const RUNNING = 1;
@@ -45,6 +47,12 @@ export function moveHandlers(
   const place = async (h: HostRow, g: Parameters<typeof spec>[1], running: boolean) => {
     const domain = running ? await hv(h).ensureRunning(spec(h, g)) : await hv(h).define(spec(h, g));
     return domain.powerState;
+  };
+  /** Said when the hold begins, so a test knows the step is on its host and nothing of it is done yet. */
+  const hold = async (h: HostRow, step: string, instance_uuid: string, ctx: HandlerContext) => {
+    if (!deps.holdSpawn) return;
+    ctx.log.info({ host: h.name, instance: instance_uuid, step }, 'move step held (test-only fault)');
+    await deps.holdSpawn(h.name);
   };
   return {
     prepResize: (state, p, ctx) => {
@@ -74,6 +82,8 @@ export function moveHandlers(
     },
     finishResize: async (state, p, ctx) => {
       const h = known(state, ctx);
+      // The guest has left its source and is not yet on its destination: the step a crash hurts most.
+      await hold(h, 'finishResize', p.instance_uuid, ctx);
       try {
         const power = await place(h, p, p.running);
         ctx.send(instance(p.instance_uuid), 'moveFinished', { migration_uuid: p.migration_uuid, power_state: power });
@@ -162,6 +172,8 @@ export function moveHandlers(
     },
     liveOut: async (state, { power_state, ...p }, ctx) => {
       const h = known(state, ctx);
+      // The guest runs on both hosts and its destination holds a claim: held before the source lets go of it.
+      await hold(h, 'liveOut', p.instance_uuid, ctx);
       try {
         await hv(h).remove(p.instance_uuid);
       } catch (error) {
