@@ -248,13 +248,14 @@ const kinds: KindDefinition[] = [instanceKind, hostKind, networkKind, volumeKind
 test('every kind reads with a transient get and changes state durably', (t) => {
   for (const kind of kinds) {
     t.is(kind.protocol.kind, kind.kind);
-    // The scheduler's select and the host's uptime and console output are questions, like get: they change nothing durable.
+    // The scheduler's select, the host's uptime and console output and the instance's moveCurrent are questions, like get:
+    // they change nothing durable.
     // Heartbeats and a hypervisor's events, periodic sync and lost daemon are transient writes: they change state,
     // but nothing redelivers an old one (the next says what is true then).
-    const transient = ['get', 'select', 'uptime', 'consoleOutput', 'heartbeat', 'domainEvent', 'syncPower', 'hypervisorLost'];
+    const transient = ['get', 'select', 'uptime', 'consoleOutput', 'moveCurrent', 'heartbeat', 'domainEvent', 'syncPower', 'hypervisorLost'];
     for (const type of kind.protocol.types) t.is(kind.protocol.isDurable(type), !transient.includes(type), `${kind.kind}.${type}`);
     for (const type of kind.protocol.types)
-      t.is(kind.protocol.writes(type), !['get', 'select', 'uptime', 'consoleOutput'].includes(type), `${kind.kind}.${type} writes`);
+      t.is(kind.protocol.writes(type), !['get', 'select', 'uptime', 'consoleOutput', 'moveCurrent'].includes(type), `${kind.kind}.${type} writes`);
     t.is(kind.protocol.validate('get', {}), undefined);
   }
   t.deepEqual(
