@@ -244,7 +244,7 @@ export const ConfigSchema = Type.Object(
       spawnDelayMs: ms(
         0,
         0,
-        'TEST-ONLY (refused outside the test harness): how long a spawn or an image-based action (snapshot, shelve, rescue, rebuild…) on this node’s hosts waits before touching its domain; 0: none (held on its host, e.g. to kill the node meanwhile)',
+        'TEST-ONLY (refused outside the test harness): how long a spawn, an image-based action (snapshot, shelve, rescue, rebuild…) or a move’s crossing step (finishResize, liveOut) on this node’s hosts waits before touching its domain; 0: none (held on its host, e.g. to kill the node meanwhile)',
       ),
     }),
     listen: section({

@@ -44,5 +44,10 @@ export const moveMessages = {
   /** The host a server was evacuated from: its copy destroyed and its claim freed, once its hypervisor answers. */
   dropEvacuated: { durable: true, payload: Type.Object(guest, strict) },
   /** Source of a live migration: the guest runs on the destination; undefine it here and free its claim. */
-  liveOut: { durable: true, payload: Type.Object({ ...guest, power_state: Type.Integer({ minimum: 0, maximum: 7 }) }, strict) },
+  liveOut: {
+    durable: true,
+    payload: Type.Object({ ...guest, dest: text(), power_state: Type.Integer({ minimum: 0, maximum: 7 }) }, strict),
+  },
+  /** Destination of a move that timed out or failed: its copy of the guest (if any) and its claim undone. */
+  abandonMove: { durable: true, payload: Type.Object(guest, strict) },
 } as const;

@@ -23,6 +23,8 @@ interface Deps {
   readonly hypervisor: (uri: string) => LibvirtConnection;
   readonly realGuests?: (host: string) => RealGuests | undefined;
   readonly hypervisorRetryMs?: number;
+  /** TEST-ONLY fault hook (faults.spawnDelayMs): holds the steps that carry a guest across, so a test can kill the node meanwhile. */
+  readonly holdSpawn?: (host: string) => Promise<void>;
 }
 
 const RUNNING = 1;
@@ -41,14 +43,37 @@ export function moveHandlers(
     ctx.send(instance(g.instance_uuid), 'moveFailed', { migration_uuid: g.migration_uuid, message: `${(error as Error).message}`.slice(0, 1024) });
     return error instanceof HypervisorUnavailable ? { state: down(h, error, ctx) } : {};
   };
+  /** Whether the instance still has this move under way: one that timed out or failed meanwhile goes no further. */
+  const underWay = (g: { instance_uuid: string; migration_uuid: string }, ctx: HandlerContext) =>
+    ctx.ask<boolean>(instance(g.instance_uuid), 'moveCurrent', { migration_uuid: g.migration_uuid });
+  /** The destination's side of a move given up: its copy of the guest gone (one never made is fine), its claim freed. */
+  const abandon = async (h: HostRow, g: { instance_uuid: string; vcpus: number; memory_mb: number; disk_gb: number }, ctx: HandlerContext) => {
+    await hv(h).remove(g.instance_uuid);
+    ctx.log.info({ host: h.name, instance: g.instance_uuid }, 'abandoned move undone on its destination');
+    return released(h, g, ctx.now);
+  };
+  const guestOf = <G extends { instance_uuid: string; migration_uuid: string; vcpus: number; memory_mb: number; disk_gb: number }>(g: G) => ({
+    instance_uuid: g.instance_uuid,
+    migration_uuid: g.migration_uuid,
+    vcpus: g.vcpus,
+    memory_mb: g.memory_mb,
+    disk_gb: g.disk_gb,
+  });
   /** Defines the guest here (started when it ran); answers its power state. */
   const place = async (h: HostRow, g: Parameters<typeof spec>[1], running: boolean) => {
     const domain = running ? await hv(h).ensureRunning(spec(h, g)) : await hv(h).define(spec(h, g));
     return domain.powerState;
   };
+  /** Said when the hold begins, so a test knows the step is on its host and nothing of it is done yet. */
+  const hold = async (h: HostRow, step: string, instance_uuid: string, ctx: HandlerContext) => {
+    if (!deps.holdSpawn) return;
+    ctx.log.info({ host: h.name, instance: instance_uuid, step }, 'move step held (test-only fault)');
+    await deps.holdSpawn(h.name);
+  };
   return {
-    prepResize: (state, p, ctx) => {
+    prepResize: async (state, p, ctx) => {
       const h = known(state, ctx);
+      if (!(await underWay(p, ctx))) return {};
       if (h.service_disabled || h.forced_down || !fits(freeOf(h), p)) {
         ctx.send(instance(p.instance_uuid), 'moveFailed', {
           migration_uuid: p.migration_uuid,
@@ -63,9 +88,15 @@ export function moveHandlers(
     },
     resizeMigrate: async (state, { dest, ...p }, ctx) => {
       const h = known(state, ctx);
+      // Given up meanwhile: the guest stays here, the destination lets go of its claim.
+      if (!(await underWay(p, ctx))) {
+        ctx.send(ref('host', dest), 'abandonMove', guestOf(p));
+        return {};
+      }
       try {
         await hv(h).remove(p.instance_uuid);
       } catch (error) {
+        ctx.send(ref('host', dest), 'abandonMove', guestOf(p));
         return failed(h, p, error, ctx);
       }
       ctx.send(instance(p.instance_uuid), 'moveProgress', { migration_uuid: p.migration_uuid, task_state: 'resize_migrated' });
@@ -74,11 +105,16 @@ export function moveHandlers(
     },
     finishResize: async (state, p, ctx) => {
       const h = known(state, ctx);
+      // The guest has left its source and is not yet on its destination: the step a crash hurts most.
+      await hold(h, 'finishResize', p.instance_uuid, ctx);
+      if (!(await underWay(p, ctx))) return { state: await abandon(h, p, ctx) };
       try {
         const power = await place(h, p, p.running);
         ctx.send(instance(p.instance_uuid), 'moveFinished', { migration_uuid: p.migration_uuid, power_state: power });
       } catch (error) {
-        return failed(h, p, error, ctx);
+        const outcome = failed(h, p, error, ctx);
+        if (error instanceof HypervisorUnavailable) return outcome;
+        return { state: await abandon(h, p, ctx) };
       }
       return {};
     },
@@ -106,6 +142,7 @@ export function moveHandlers(
     },
     liveIn: async (state, { source, paused, force, ...p }, ctx) => {
       const h = known(state, ctx);
+      if (!(await underWay(p, ctx))) return {};
       // A forced destination skipped the scheduler: Nova's claim on it still has to fit.
       if (!fits(freeOf(h), p)) {
         ctx.send(instance(p.instance_uuid), 'moveFailed', {
@@ -125,7 +162,7 @@ export function moveHandlers(
         return failed(h, p, error, ctx);
       }
       const { image_ref: _image, ...out } = p;
-      ctx.send(ref('host', source), 'liveOut', { ...out, power_state: power });
+      ctx.send(ref('host', source), 'liveOut', { ...out, dest: h.name, power_state: power });
       return { state: claimed(h, p, ctx.now) };
     },
     evacuateIn: async (state, { running, ...p }, ctx) => {
@@ -160,13 +197,31 @@ export function moveHandlers(
       }
       return { state: released(h, p, ctx.now) };
     },
-    liveOut: async (state, { power_state, ...p }, ctx) => {
+    abandonMove: async (state, p, ctx) => {
       const h = known(state, ctx);
+      try {
+        return { state: await abandon(h, p, ctx) };
+      } catch (error) {
+        if (!(error instanceof HypervisorUnavailable)) throw error;
+        // Its hypervisor is gone for now: the copy must not come back with it, so this waits for it, as a delete does.
+        ctx.send(ctx.self, 'abandonMove', p, { delayMs: deps.hypervisorRetryMs ?? 2_000 });
+        return { state: down(h, error, ctx) };
+      }
+    },
+    liveOut: async (state, { power_state, dest, ...p }, ctx) => {
+      const h = known(state, ctx);
+      // The guest runs on both hosts and its destination holds a claim: held before the source lets go of it.
+      await hold(h, 'liveOut', p.instance_uuid, ctx);
+      // Given up meanwhile (Nova's _rollback_live_migration): the guest runs on here, the destination's copy goes.
+      if (!(await underWay(p, ctx))) {
+        ctx.send(ref('host', dest), 'abandonMove', guestOf(p));
+        return {};
+      }
       try {
         await hv(h).remove(p.instance_uuid);
       } catch (error) {
-        if (error instanceof HypervisorUnavailable) return { state: down(h, error, ctx) };
-        throw error;
+        ctx.send(ref('host', dest), 'abandonMove', guestOf(p));
+        return failed(h, p, error, ctx);
       }
       ctx.send(instance(p.instance_uuid), 'moveFinished', { migration_uuid: p.migration_uuid, power_state });
       return { state: released(h, p, ctx.now) };

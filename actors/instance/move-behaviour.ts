@@ -275,6 +275,7 @@ export const moveBehaviour = (t: MoveTimeouts): { readonly [T in keyof Messages]
     ctx.log.warn({ instance: s.uuid, migration: m.migration, task_state }, 'move timed out');
     return changed(moveTimedOut(s, message, at));
   },
+  moveCurrent: (state, { migration_uuid }) => ({ reply: current(state, migration_uuid) !== undefined }),
   moveProgress: (state, { migration_uuid, task_state }, ctx) => {
     const found = current(state, migration_uuid);
     if (!found || !isForward(found[0], task_state)) return { reply: state };

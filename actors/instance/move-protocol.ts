@@ -88,6 +88,11 @@ export const moveMessages = {
   moveFinished: { durable: true, payload: Type.Object({ ...report, power_state: Type.Integer({ minimum: 0, maximum: 7 }) }, strict) },
   /** From a host: the move could not be carried out there; the server stays where it was. */
   moveFailed: { durable: true, payload: Type.Object({ ...report, message: Chars(0, 1024) }, strict) },
+  /**
+   * From a host about to carry out a step: is this move still the one under way? A move that timed out or failed
+   * meanwhile must not go on, and its destination's copy and claim are undone instead (Nova's rollback).
+   */
+  moveCurrent: { durable: false, payload: Type.Object(report, strict) },
   /** From the source: its copy and claim are gone, the resize is confirmed. */
   resizeConfirmed: { durable: true, payload: Type.Object({ ...report, request_id: text() }, strict) },
   /** From the source: the guest is back on it with its old flavor. */
