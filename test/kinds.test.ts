@@ -251,10 +251,25 @@ test('every kind reads with a transient get and changes state durably', (t) => {
     // The scheduler's select and the host's uptime and console output are questions, like get: they change nothing durable.
     // Heartbeats and a hypervisor's events, periodic sync and lost daemon are transient writes: they change state,
     // but nothing redelivers an old one (the next says what is true then).
-    const transient = ['get', 'select', 'uptime', 'consoleOutput', 'diagnostics', 'moveCurrent', 'heartbeat', 'domainEvent', 'syncPower', 'hypervisorLost'];
+    const transient = [
+      'get',
+      'select',
+      'uptime',
+      'consoleOutput',
+      'diagnostics',
+      'moveCurrent',
+      'heartbeat',
+      'domainEvent',
+      'syncPower',
+      'hypervisorLost',
+    ];
     for (const type of kind.protocol.types) t.is(kind.protocol.isDurable(type), !transient.includes(type), `${kind.kind}.${type}`);
     for (const type of kind.protocol.types)
-      t.is(kind.protocol.writes(type), !['get', 'select', 'uptime', 'consoleOutput', 'diagnostics', 'moveCurrent'].includes(type), `${kind.kind}.${type} writes`);
+      t.is(
+        kind.protocol.writes(type),
+        !['get', 'select', 'uptime', 'consoleOutput', 'diagnostics', 'moveCurrent'].includes(type),
+        `${kind.kind}.${type} writes`,
+      );
     t.is(kind.protocol.validate('get', {}), undefined);
   }
   t.deepEqual(
