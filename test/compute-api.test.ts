@@ -22,10 +22,12 @@ test.after.always(async () => {
 
 const fault = (r: { body: any }, name: string, code: number) => ({ [name]: { code, message: r.body?.[name]?.message } });
 
-test.serial('version documents are open and advertise 2.1 to 2.93', async (t) => {
+test.serial('version documents are open and advertise 2.1 to 2.93 beside the legacy v2.0', async (t) => {
   const root = await c.nova.call('GET', '/');
   t.is(root.status, 200);
-  t.like(root.body.versions[0], { id: 'v2.1', status: 'CURRENT', version: '2.93', min_version: '2.1' });
+  const byId = new Map(root.body.versions.map((v: { id: string }) => [v.id, v]));
+  t.like(byId.get('v2.1'), { id: 'v2.1', status: 'CURRENT', version: '2.93', min_version: '2.1' });
+  t.like(byId.get('v2.0'), { id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '' });
   const v21 = await c.nova.call('GET', '/v2.1/');
   t.is(v21.body.version.id, 'v2.1');
   t.truthy(v21.headers.get('x-compute-request-id'));
