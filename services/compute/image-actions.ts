@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { InstanceRow } from '../../models/index.js';
-import { isSimulated } from '../../models/host.js';
 import { readRow } from '../../models/typed.js';
 import { computeActors, type InstanceClient } from './actors.js';
 import type { ComputeDeps } from './deps.js';
@@ -8,7 +7,7 @@ import { badRequest, ComputeFault, forbidden } from './errors.js';
 import { findKeyPair } from './keypairs.js';
 import { checkMetadataCount, metadataLimit } from './quotas.js';
 import { authorize, permits, type ComputeCaller, type RoleLevel } from './policy.js';
-import { findServer, instanceNotFound } from './servers.js';
+import { findServer, instanceNotFound, refuseOnRealHost } from './servers.js';
 
 // The image-based server actions as Nova's compute API runs them (nova/compute/api.py snapshot, backup, shelve,
 // shelve_offload, unshelve, rescue, unrescue, rebuild): the server found (404), the policy (403), the request's own
@@ -51,17 +50,6 @@ function conflict(action: ImageAction, id: string, error: unknown): unknown {
   return new ComputeFault(409, `Cannot '${action.name}' instance ${id} while it is in ${e.details.attr} ${e.details.state ?? 'None'}`);
 }
 
-/**
- * A real hypervisor's guest cannot have its disks copied or moved yet: the actions that would are refused there
- * (a later issue does them), as Nova refuses what a driver does not support.
- */
-async function refuseRealHost(d: ComputeDeps, row: InstanceRow, action: ImageAction): Promise<void> {
-  if (!row.host) return;
-  const host = await readRow(d.models.Host, { where: { name: row.host }, attributes: ['libvirt_uri'] });
-  if (host && !isSimulated(host))
-    throw new ComputeFault(409, `Cannot '${action.name}' instance ${row.uuid}: the action is not supported on host ${row.host} yet.`);
-}
-
 interface Acting {
   readonly row: InstanceRow;
   readonly instance: InstanceClient;
@@ -74,7 +62,7 @@ async function begin(d: ComputeDeps, caller: ComputeCaller, id: string, action: 
   // A caller the policy refuses learns nothing of another project's server: 404 before 403, as Nova.
   const row = await findServer(d, caller, id);
   authorize(caller, action.rule, action.level);
-  await refuseRealHost(d, row, action);
+  await refuseOnRealHost(d, row, () => `Cannot '${action.name}' instance ${row.uuid}: the action is not supported on host ${row.host} yet.`);
   const { auth, project, correlationId } = caller;
   return {
     row,

@@ -1,6 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { InstanceRow } from '../../models/index.js';
-import { isSimulated } from '../../models/host.js';
 import { readRow } from '../../models/typed.js';
 import { computeActors } from './actors.js';
 import type { ComputeDeps, MoveSettings } from './deps.js';
@@ -8,7 +7,7 @@ import { badRequest, ComputeFault, forbidden } from './errors.js';
 import { extraSpecsOf, findFlavor } from './flavors.js';
 import { permits, type ComputeCaller } from './policy.js';
 import { instanceUsage, quotasOf } from './quotas.js';
-import { findServer, instanceNotFound } from './servers.js';
+import { findServer, instanceNotFound, refuseOnRealHost } from './servers.js';
 
 // Moving servers (Nova's compute/api.py resize, migrate, live_migrate, confirm_resize, revert_resize):
 // the policy, the flavor and quota checks, the real-host refusal; the instance actor checks the
@@ -58,15 +57,12 @@ function refusal(error: unknown, id: string, action: string): unknown {
 }
 
 /** On a real host the actions that move a guest's disks wait for a later release: Nova's 409 form, saying so. */
-async function simulatedOnly(d: ComputeDeps, row: InstanceRow, action: string): Promise<void> {
-  if (!row.host) return;
-  const host = await readRow(d.models.Host, { where: { name: row.host }, attributes: ['libvirt_uri'] });
-  if (host && !isSimulated(host))
-    throw new ComputeFault(
-      409,
-      `Cannot '${action}' instance ${row.uuid}: moving the disks of a guest on real host ${row.host} is not supported yet.`,
-    );
-}
+const simulatedOnly = (d: ComputeDeps, row: InstanceRow, action: string) =>
+  refuseOnRealHost(
+    d,
+    row,
+    () => `Cannot '${action}' instance ${row.uuid}: moving the disks of a guest on real host ${row.host} is not supported yet.`,
+  );
 
 /** The server for an action: 404 first (admins see every project's), then the policy's 403. */
 async function target(d: ComputeDeps, caller: ComputeCaller, id: string, rule: string, level: 'member' | 'admin'): Promise<InstanceRow> {

@@ -1,5 +1,6 @@
 import type { instanceProtocol } from '../../actors/instance/protocol.js';
 import type { InstanceRow } from '../../models/index.js';
+import { isSimulated } from '../../models/host.js';
 import { readRow } from '../../models/typed.js';
 import type { PayloadOf } from '../../runtime/protocol.js';
 import { computeActors } from './actors.js';
@@ -27,6 +28,16 @@ export async function findServer(
   const row = await readRow(d.models.Instance, { where, attributes: options.attributes });
   if (!row || (!caller.auth.isAdmin && row.project_id !== caller.project)) throw instanceNotFound(id);
   return row;
+}
+
+/**
+ * A real hypervisor's guest cannot have its disks copied or moved yet: the actions that would are refused on its host
+ * (Nova's 409, as for what a driver does not support) with the caller's words; a later issue does them there.
+ */
+export async function refuseOnRealHost(d: Pick<ComputeDeps, 'models'>, row: InstanceRow, message: () => string): Promise<void> {
+  if (!row.host) return;
+  const host = await readRow(d.models.Host, { where: { name: row.host }, attributes: ['libvirt_uri'] });
+  if (host && !isSimulated(host)) throw new ComputeFault(409, message());
 }
 
 /**
