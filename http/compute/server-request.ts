@@ -3,6 +3,7 @@ import type { Microversion } from './microversion.js';
 import { createSchema, updateSchema } from './schemas/servers.js';
 import { checkBody } from './json-schema.js';
 import { lenientBool } from './nova-values.js';
+import { canonicalIpv6 } from './ip-address.js';
 import type { BlockDeviceMapping, BootRequest, RequestedNetworks } from '../../services/compute/boot-request.js';
 
 export type { BootRequest, RequestedNetworks };
@@ -77,7 +78,7 @@ export function parseBootRequest(body: unknown, v: Microversion): BootRequest {
     networks: server.networks,
     autoDiskConfig: server['OS-DCF:diskConfig'] === undefined ? undefined : server['OS-DCF:diskConfig'] === 'AUTO',
     accessIPv4: server.accessIPv4,
-    accessIPv6: server.accessIPv6,
+    accessIPv6: server.accessIPv6 === undefined ? undefined : canonicalIpv6(server.accessIPv6),
     personality: server.personality ?? [],
     availabilityZone: server.availability_zone,
     blockDevices: server.block_device_mapping_v2 ?? [],
@@ -120,7 +121,7 @@ export function parseServerUpdate(body: unknown, v: Microversion): ServerUpdate 
     ...(server.description !== undefined ? { display_description: server.description } : {}),
     ...(server.hostname !== undefined ? { hostname: server.hostname } : {}),
     ...(server.accessIPv4 !== undefined ? { access_ip_v4: server.accessIPv4 } : {}),
-    ...(server.accessIPv6 !== undefined ? { access_ip_v6: server.accessIPv6 } : {}),
+    ...(server.accessIPv6 !== undefined ? { access_ip_v6: canonicalIpv6(server.accessIPv6) } : {}),
     ...(server['OS-DCF:diskConfig'] !== undefined ? { auto_disk_config: server['OS-DCF:diskConfig'] === 'AUTO' } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { checkBody } from '../json-schema.js';
 import * as schemas from '../schemas/image-actions.js';
 import type { ComputeContext, ComputeServices } from '../services.js';
 import { serverDetail } from '../views/server.js';
+import { canonicalIpv6 } from '../ip-address.js';
 
 // The image-based server actions of POST /servers/{id}/action (server-actions.ts hands them here): each body
 // checked as Nova's schema for the microversion does, then the compute service; the answer as Nova shapes it.
@@ -90,7 +91,7 @@ export const IMAGE_ACTIONS: Readonly<Record<string, Handler>> = {
       ...(r.user_data !== undefined ? { userData: r.user_data as string | null } : {}),
       ...(r.hostname !== undefined ? { hostname: r.hostname as string } : {}),
       ...(r.accessIPv4 !== undefined ? { accessIPv4: r.accessIPv4 as string } : {}),
-      ...(r.accessIPv6 !== undefined ? { accessIPv6: r.accessIPv6 as string } : {}),
+      ...(r.accessIPv6 !== undefined ? { accessIPv6: canonicalIpv6(r.accessIPv6 as string) } : {}),
       ...(r.preserve_ephemeral !== undefined ? { preserveEphemeral: truthy(r.preserve_ephemeral) } : {}),
     });
     const server = serverDetail(s, row, { version: v, isAdmin: ctx.state.auth.isAdmin, shape: v.atLeast('2.75') ? 'show' : 'update' });
