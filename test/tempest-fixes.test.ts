@@ -35,3 +35,29 @@ test('access addresses: an IPv6 one is kept in its canonical text (Nova stores n
   const bad = await boot(c.nova, c.demo, 'bad-v6', { accessIPv6: 'not-an-address' });
   novaRefused(t, bad, 400, "Invalid input for field/attribute accessIPv6. Value: not-an-address. 'not-an-address' is not a 'ipv6'");
 });
+
+test('rebuild at 2.75: the answer is the full view without the admins’ OS-EXT-SRV-ATTR:user_data (user_data instead)', async (t) => {
+  const r = await boot(c.nova, c.admin, 'rebuilt-275', { user_data: Buffer.from('hello').toString('base64'), networks: 'none' }, at('2.75'));
+  t.is(r.status, 202, JSON.stringify(r.body));
+  const id = r.body.server.id as string;
+  await eventually(async () => (await get(`/v2.1/servers/${id}`)).body.server.status === 'ACTIVE');
+  const shown = await get(`/v2.1/servers/${id}`, c.admin, '2.75');
+  t.is(shown.body.server['OS-EXT-SRV-ATTR:user_data'], Buffer.from('hello').toString('base64'));
+  const rebuilt = await c.nova.call('POST', `/v2.1/servers/${id}/action`, {
+    token: c.admin,
+    headers: at('2.75'),
+    body: { rebuild: { imageRef: TINY_IMAGE_ID } },
+  });
+  t.is(rebuilt.status, 202, JSON.stringify(rebuilt.body));
+  t.false('OS-EXT-SRV-ATTR:user_data' in rebuilt.body.server);
+  t.is(rebuilt.body.server.user_data, Buffer.from('hello').toString('base64'));
+  t.is(rebuilt.body.server['OS-EXT-SRV-ATTR:hostname'], shown.body.server['OS-EXT-SRV-ATTR:hostname']);
+});
+
+test('os-simple-tenant-usage/ with an empty project id is no route (404), the list without the slash answers', async (t) => {
+  const period = 'start=2020-01-01T00:00:00&end=2030-01-01T00:00:00';
+  novaRefused(t, await get(`/v2.1/os-simple-tenant-usage/?${period}`), 404, 'The resource could not be found.');
+  const list = await get(`/v2.1/os-simple-tenant-usage?${period}`);
+  t.is(list.status, 200, JSON.stringify(list.body));
+  t.true(Array.isArray(list.body.tenant_usages));
+});

@@ -95,7 +95,9 @@ export const IMAGE_ACTIONS: Readonly<Record<string, Handler>> = {
       ...(r.preserve_ephemeral !== undefined ? { preserveEphemeral: truthy(r.preserve_ephemeral) } : {}),
     });
     const server = serverDetail(s, row, { version: v, isAdmin: ctx.state.auth.isAdmin, shape: v.atLeast('2.75') ? 'show' : 'update' });
-    // From 2.57 the rebuild answer also shows the user data the server now has.
-    accepted(ctx, { server: { ...server, adminPass, ...(v.atLeast('2.57') ? { user_data: row.user_data ?? null } : {}) } });
+    // From 2.57 the rebuild answer shows the user data the server now has as `user_data`, and Nova's full view
+    // of 2.75 leaves the admins' `OS-EXT-SRV-ATTR:user_data` out of it (show_user_data=False).
+    const { ['OS-EXT-SRV-ATTR:user_data']: _userData, ...shown } = server;
+    accepted(ctx, { server: { ...shown, adminPass, ...(v.atLeast('2.57') ? { user_data: row.user_data ?? null } : {}) } });
   },
 };

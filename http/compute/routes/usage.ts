@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { Op } from 'sequelize';
 import type { InstanceRow } from '../../../models/index.js';
-import { badRequest, forbidden } from '../errors.js';
+import { badRequest, forbidden, notFound } from '../errors.js';
 import { readInstances } from '../instance-reads.js';
 import { checkQuery, multiParams, type Schema } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
@@ -157,6 +157,8 @@ export function usageRoutes(s: ComputeServices): Router<ComputeState> {
   };
 
   router.get('/', async (ctx) => {
+    // Nova's routes map `/os-simple-tenant-usage/{tenant_id}`: an empty project id after the slash is no route.
+    if (ctx.path.endsWith('/')) throw notFound('The resource could not be found.');
     const v = ctx.state.version;
     checkQuery(usageQuery(v, true), ctx.query);
     authorize(ctx, `${POLICY}:list`, 'admin');
