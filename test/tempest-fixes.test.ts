@@ -61,3 +61,40 @@ test('os-simple-tenant-usage/ with an empty project id is no route (404), the li
   t.is(list.status, 200, JSON.stringify(list.body));
   t.true(Array.isArray(list.body.tenant_usages));
 });
+
+test('scheduler hints same_host and different_host place a boot with or away from the servers named (Nova’s filters)', async (t) => {
+  const hostOf = async (id: string) => {
+    await eventually(async () => (await get(`/v2.1/servers/${id}`)).body.server.status !== 'BUILD');
+    return (await get(`/v2.1/servers/${id}`)).body.server as Record<string, string>;
+  };
+  const bootHinted = async (name: string, hints: Record<string, unknown>) => {
+    const r = await c.nova.call('POST', '/v2.1/servers', {
+      token: c.demo,
+      body: { server: { name, imageRef: TINY_IMAGE_ID, flavorRef: '1' }, 'os:scheduler_hints': hints },
+    });
+    t.is(r.status, 202, JSON.stringify(r.body));
+    return r.body.server.id as string;
+  };
+  const first = await hostOf(await bootHinted('hint-a', {}));
+  const firstHost = first['OS-EXT-SRV-ATTR:host'];
+  t.truthy(firstHost);
+  for (let i = 0; i < 3; i++) {
+    const same = await hostOf(await bootHinted(`hint-same-${i}`, { same_host: first.id }));
+    t.is(same['OS-EXT-SRV-ATTR:host'], firstHost);
+  }
+  const other = await hostOf(await bootHinted('hint-other', { different_host: [first.id] }));
+  t.is(other.status, 'ACTIVE');
+  t.not(other['OS-EXT-SRV-ATTR:host'], firstHost);
+  // Both hosts hold one of the servers named: no host is left.
+  const none = await hostOf(await bootHinted('hint-none', { different_host: [first.id, other.id] }));
+  t.is(none.status, 'ERROR');
+  t.regex((none as any).fault.message, /^No valid host was found/);
+  const tooMany = await c.nova.call('POST', '/v2.1/servers', {
+    token: c.demo,
+    body: {
+      server: { name: 'hint-many', imageRef: TINY_IMAGE_ID, flavorRef: '1' },
+      'os:scheduler_hints': { same_host: Array.from({ length: 1001 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`) },
+    },
+  });
+  novaRefused(t, tooMany, 400, 'The scheduler hint same_host names more than 1000 servers.');
+});

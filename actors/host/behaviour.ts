@@ -166,6 +166,7 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
           attempt: request.attempt + 1,
           last_error,
           ...(request.server_group ? { server_group: request.server_group } : {}),
+          ...(request.host_hints ? { host_hints: request.host_hints } : {}),
         });
       if (!state) {
         retry(`Compute host ${ctx.self.id} could not be found.`);

@@ -52,6 +52,7 @@ async function place(state: InstanceRow, request: BuildRequest, ctx: HandlerCont
   if (specs) Object.assign(placement, { extra_specs: specs });
   if (state.image_ref) Object.assign(placement, { image: state.image_ref });
   if (request.server_group) Object.assign(placement, { server_group: request.server_group });
+  if (request.host_hints) Object.assign(placement, { host_hints: request.host_hints });
   const destination = state.requested_host ? { destination: { host: state.requested_host, force: dbBool(state.force_host) } } : {};
   let selection: Selection;
   try {
@@ -97,7 +98,7 @@ const failBuild = (state: InstanceRow, failure: BuildFailure, ctx: HandlerContex
 };
 
 export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<InstanceRow, typeof instanceProtocol.spec> => ({
-  create: (state, { scheduler, request_id, server_group, ...payload }, ctx) => {
+  create: (state, { scheduler, request_id, server_group, host_hints, ...payload }, ctx) => {
     if (state) throw reject(`instance ${ctx.self.id} already exists`);
     const next = created(ctx.self.id, payload, ctx.now);
     const request = request_id ?? ctx.correlationId;
@@ -106,7 +107,12 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     if (!scheduler) return changed(next);
     ctx.send(ctx.self, 'buildCheck', { deadline: ctx.now + timeouts.buildMs }, { delayMs: timeouts.buildMs });
     // Placed in the same commit when the scheduler answers; otherwise the build is retried as its own message.
-    return place(next, { scheduler, tried: [], attempt: 1, ...(server_group ? { server_group } : {}) }, ctx, true);
+    return place(
+      next,
+      { scheduler, tried: [], attempt: 1, ...(server_group ? { server_group } : {}), ...(host_hints ? { host_hints } : {}) },
+      ctx,
+      true,
+    );
   },
   build: (state, request, ctx) => {
     if (isUnshelving(state)) return unshelveBuild(state!, request, ctx);

@@ -7,6 +7,7 @@ import { createFields, fieldMessages } from './fields-protocol.js';
 import { imageActionMessages } from './image-protocol.js';
 import { Chars } from '../../runtime/chars.js';
 import { moveMessages } from './move-protocol.js';
+import { HostHints } from '../scheduler/protocol.js';
 
 // Lengths in code points, as Nova (Python) counts them.
 const text = (maxLength = 255) => Chars(1, maxLength);
@@ -42,6 +43,8 @@ export const instanceProtocol = defineProtocol('instance', {
         request_id: Type.Optional(text()),
         /** The server group it joined (its members are recorded by the API): placed by the group's policy. */
         server_group: Type.Optional(text(36)),
+        /** Its same_host / different_host scheduler hints, kept for every attempt of the build. */
+        host_hints: Type.Optional(HostHints),
         ...createFields,
       },
       { additionalProperties: false },
@@ -60,6 +63,7 @@ export const instanceProtocol = defineProtocol('instance', {
         attempt: Type.Integer({ minimum: 1 }),
         last_error: Type.Optional(Chars(0, 1024)),
         server_group: Type.Optional(text(36)),
+        host_hints: Type.Optional(HostHints),
       },
       { additionalProperties: false },
     ),

@@ -1,3 +1,4 @@
+import { Op } from 'sequelize';
 import type { HostRow } from '../../models/host.js';
 import type { Models } from '../../models/index.js';
 import { groupOfInstance, recentAggregateFacts, rulesOf } from '../../models/placement.js';
@@ -24,6 +25,19 @@ export interface PlacementRequest {
   readonly image?: string;
   /** The boot's server group; without one no group is read. */
   readonly server_group?: string;
+  /** The boot's same_host / different_host hints; without them no instance is read. */
+  readonly host_hints?: { readonly same_host?: readonly string[]; readonly different_host?: readonly string[] };
+}
+
+/** Where the servers a hint names are now (deleted ones and ones on no host are nowhere). */
+async function hostsOfServers(models: Models, uuids: readonly string[] | undefined): Promise<Set<string> | undefined> {
+  if (!uuids?.length) return undefined;
+  const rows = await models.Instance.findAll({
+    attributes: ['host'],
+    where: { uuid: { [Op.in]: [...uuids] }, deleted_at: null, host: { [Op.ne]: null } },
+    raw: true,
+  });
+  return new Set((rows as unknown as Array<{ host: string }>).map((r) => r.host));
 }
 
 /** How long a pick is remembered at most: a claim commits within it, or its boot was retried or failed. */
@@ -37,10 +51,12 @@ export function placementRules(models: Models, ramWeightMultiplier = 1) {
   const picks = new Map<string, Map<string, { host: string; at: number }>>();
   const imageNeeds = imageNeedsReader(models);
   return async (request: PlacementRequest, now: number): Promise<PlacementRules> => {
-    const [facts, placement, image] = await Promise.all([
+    const [facts, placement, image, sameHosts, differentHosts] = await Promise.all([
       recentAggregateFacts(models, now),
       request.server_group ? groupOfInstance(models, request.instance_uuid) : undefined,
       imageNeeds(request.image, now),
+      hostsOfServers(models, request.host_hints?.same_host),
+      hostsOfServers(models, request.host_hints?.different_host),
     ]);
     const zoneOf = (h: HostRow) => facts.zoneOf.get(h.name) ?? h.availability_zone;
     const specs = request.extra_specs ?? {};
@@ -70,6 +86,9 @@ export function placementRules(models: Models, ramWeightMultiplier = 1) {
       zoneOf,
       accepts: (h) => {
         if (!aggregateSpecsMatch(facts.metadataOf.get(h.name), specs) || !hostFitsImage(h, image)) return false;
+        // Nova's SameHostFilter (a host holding one of the servers) and DifferentHostFilter (one holding none).
+        if (sameHosts && !sameHosts.has(h.name)) return false;
+        if (differentHosts?.has(h.name)) return false;
         if (policy === 'anti-affinity') return (counts.get(h.name) ?? 0) < limit;
         if (policy === 'affinity') return affinityHost === undefined || affinityHost === h.name;
         return true;

@@ -6,6 +6,18 @@ import { Chars } from '../../runtime/chars.js';
 const text = (maxLength = 255) => Chars(1, maxLength);
 const count = () => Type.Integer({ minimum: 0 });
 
+/** Most servers a same_host or different_host hint may name. */
+export const MAX_HINTED_SERVERS = 1000;
+
+/** Nova's same_host / different_host scheduler hints: servers whose hosts the boot must share, or avoid. */
+export const HostHints = Type.Object(
+  {
+    same_host: Type.Optional(Type.Array(text(36), { maxItems: MAX_HINTED_SERVERS })),
+    different_host: Type.Optional(Type.Array(text(36), { maxItems: MAX_HINTED_SERVERS })),
+  },
+  { additionalProperties: false },
+);
+
 /** What one boot needs of a host, and where it was tried already. */
 export const Placement = Type.Object(
   {
@@ -25,6 +37,8 @@ export const Placement = Type.Object(
     image: Type.Optional(text(255)),
     /** The server group the boot joined, whose policy places it. */
     server_group: Type.Optional(text(36)),
+    /** The boot's same_host / different_host hints (Nova's SameHostFilter and DifferentHostFilter). */
+    host_hints: Type.Optional(HostHints),
   },
   { additionalProperties: false },
 );

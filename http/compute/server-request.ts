@@ -4,7 +4,7 @@ import { createSchema, updateSchema } from './schemas/servers.js';
 import { checkBody } from './json-schema.js';
 import { lenientBool } from './nova-values.js';
 import { canonicalIpv6 } from './ip-address.js';
-import type { BlockDeviceMapping, BootRequest, RequestedNetworks } from '../../services/compute/boot-request.js';
+import { MAX_HINTED_SERVERS, type BlockDeviceMapping, type BootRequest, type RequestedNetworks } from '../../services/compute/boot-request.js';
 
 export type { BootRequest, RequestedNetworks };
 
@@ -48,7 +48,10 @@ interface ServerCreateBody {
 }
 
 /** The scheduler hints, under either of Nova's keys (beside `server`, not inside it). */
-type HintsBody = Record<'os:scheduler_hints' | 'OS-SCH-HNT:scheduler_hints', { group?: string } | undefined>;
+type HintsBody = Record<
+  'os:scheduler_hints' | 'OS-SCH-HNT:scheduler_hints',
+  { group?: string; same_host?: string | string[]; different_host?: string | string[] } | undefined
+>;
 
 /** A server update body's `server`, as its schema lets it through. */
 interface ServerUpdateBody {
@@ -97,11 +100,26 @@ export function parseBootRequest(body: unknown, v: Microversion): BootRequest {
     host: server.host,
     hypervisorHostname: server.hypervisor_hostname,
     hostname: v.atLeast('2.90') ? server.hostname : undefined,
-    group: groupHint(body as HintsBody),
+    group: hintsOf(body as HintsBody)?.group,
+    hostHints: hostHints(body as HintsBody),
   };
 }
 
-const groupHint = (body: HintsBody) => (body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'])?.group;
+const hintsOf = (body: HintsBody) => body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'];
+
+/** same_host / different_host, a server id or a list of them (Nova keeps each hint as a list), bounded. */
+function hostHints(body: HintsBody): BootRequest['hostHints'] {
+  const hints = hintsOf(body);
+  const listed = (name: 'same_host' | 'different_host') => {
+    const value = hints?.[name];
+    if (value === undefined) return {};
+    const ids = [...new Set(typeof value === 'string' ? [value] : value)];
+    if (ids.length > MAX_HINTED_SERVERS) throw badRequest(`The scheduler hint ${name} names more than ${MAX_HINTED_SERVERS} servers.`);
+    return { [name]: ids };
+  };
+  const found = { ...listed('same_host'), ...listed('different_host') };
+  return Object.keys(found).length ? found : undefined;
+}
 
 /** A `PUT /servers/{id}` body that passed Nova's schema: the instance fields it changes. */
 export interface ServerUpdate {

@@ -62,7 +62,12 @@ export interface BootRequest {
   readonly hostname?: string;
   /** The server group of `os:scheduler_hints.group`, which the servers join. */
   readonly group?: string;
+  /** `os:scheduler_hints.same_host` / `different_host`: servers whose hosts the boot must share, or avoid. */
+  readonly hostHints?: { readonly same_host?: string[]; readonly different_host?: string[] };
 }
+
+/** Most servers a same_host or different_host hint may name (the scheduler protocol's bound too). */
+export const MAX_HINTED_SERVERS = 1000;
 
 const invalidBdm = (details: string) => badRequest(`Block Device Mapping is Invalid: ${details}`);
 

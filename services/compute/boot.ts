@@ -206,6 +206,7 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
           security_groups: groups,
           trusted_certs: request.trustedCerts ?? null,
           ...(group ? { server_group: group.uuid } : {}),
+          ...(request.hostHints ? { host_hints: request.hostHints } : {}),
           requested_host: destination?.host ?? null,
           force_host: destination?.force ?? false,
         },
