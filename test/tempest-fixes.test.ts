@@ -98,3 +98,53 @@ test('scheduler hints same_host and different_host place a boot with or away fro
   });
   novaRefused(t, tooMany, 400, 'The scheduler hint same_host names more than 1000 servers.');
 });
+
+test('OS-DCF:diskConfig given to a rebuild or a resize is the server’s from then on; a resize without it is MANUAL (Nova)', async (t) => {
+  const r = await boot(c.nova, c.demo, 'disk-config', { 'OS-DCF:diskConfig': 'AUTO' });
+  t.is(r.status, 202, JSON.stringify(r.body));
+  const id = r.body.server.id as string;
+  const settled = async (status: string) => {
+    await eventually(async () => {
+      const s = (await get(`/v2.1/servers/${id}`, c.demo)).body.server;
+      return s.status === status && s['OS-EXT-STS:task_state'] === null;
+    });
+    return (await get(`/v2.1/servers/${id}`, c.demo)).body.server['OS-DCF:diskConfig'] as string;
+  };
+  t.is(await settled('ACTIVE'), 'AUTO');
+  const act = (body: unknown) => c.nova.call('POST', `/v2.1/servers/${id}/action`, { token: c.demo, body });
+  const rebuilt = await act({ rebuild: { imageRef: TINY_IMAGE_ID, 'OS-DCF:diskConfig': 'MANUAL' } });
+  t.is(rebuilt.status, 202, JSON.stringify(rebuilt.body));
+  t.is(rebuilt.body.server['OS-DCF:diskConfig'], 'MANUAL');
+  t.is(await settled('ACTIVE'), 'MANUAL');
+  t.is((await act({ resize: { flavorRef: '2', 'OS-DCF:diskConfig': 'AUTO' } })).status, 202);
+  t.is(await settled('VERIFY_RESIZE'), 'AUTO');
+  t.is((await act({ confirmResize: null })).status, 204);
+  t.is(await settled('ACTIVE'), 'AUTO');
+  t.is((await act({ resize: { flavorRef: '3' } })).status, 202);
+  t.is(await settled('VERIFY_RESIZE'), 'MANUAL');
+});
+
+test('rebuild from 2.54 names the server’s key pair in its answer (Tempest’s 2.54 and 2.57 rebuild schemas)', async (t) => {
+  const key = await c.nova.call('POST', '/v2.1/os-keypairs', { token: c.demo, body: { keypair: { name: 'rebuild-key' } } });
+  t.is(key.status, 200, JSON.stringify(key.body));
+  const r = await boot(c.nova, c.demo, 'rebuild-key', { key_name: 'rebuild-key' });
+  const id = r.body.server.id as string;
+  await eventually(async () => (await get(`/v2.1/servers/${id}`, c.demo)).body.server.status === 'ACTIVE');
+  for (const [version, body, expected] of [
+    ['2.54', { imageRef: TINY_IMAGE_ID, key_name: null }, null],
+    ['2.57', { imageRef: TINY_IMAGE_ID, key_name: 'rebuild-key' }, 'rebuild-key'],
+  ] as const) {
+    const rebuilt = await c.nova.call('POST', `/v2.1/servers/${id}/action`, { token: c.demo, headers: at(version), body: { rebuild: body } });
+    t.is(rebuilt.status, 202, JSON.stringify(rebuilt.body));
+    t.true('key_name' in rebuilt.body.server, version);
+    t.is(rebuilt.body.server.key_name, expected, version);
+    await eventually(async () => (await get(`/v2.1/servers/${id}`, c.demo)).body.server.status === 'ACTIVE');
+  }
+  const older = await c.nova.call('POST', `/v2.1/servers/${id}/action`, {
+    token: c.demo,
+    headers: at('2.53'),
+    body: { rebuild: { imageRef: TINY_IMAGE_ID } },
+  });
+  t.is(older.status, 202);
+  t.false('key_name' in older.body.server);
+});

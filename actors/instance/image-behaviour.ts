@@ -257,5 +257,6 @@ function rebuilt(s: InstanceRow, imageRef: string, f: RebuildFields): InstanceRo
     ...(f.hostname !== undefined ? { hostname: f.hostname } : {}),
     ...(f.access_ip_v4 !== undefined ? { access_ip_v4: f.access_ip_v4 } : {}),
     ...(f.access_ip_v6 !== undefined ? { access_ip_v6: f.access_ip_v6 } : {}),
+    ...(f.auto_disk_config !== undefined ? { auto_disk_config: f.auto_disk_config } : {}),
   };
 }

@@ -48,6 +48,8 @@ export const imageActionMessages = {
       access_ip_v4: Type.Optional(orNull(text(39))),
       access_ip_v6: Type.Optional(orNull(text(39))),
       preserve_ephemeral: Type.Optional(Type.Boolean()),
+      /** OS-DCF:diskConfig: AUTO (true) or MANUAL (false). */
+      auto_disk_config: Type.Optional(Type.Boolean()),
     }),
   },
   /** To itself `shelved_offload_time` after a shelve: still shelved then, it is offloaded. */

@@ -91,6 +91,7 @@ interface MoveRequest {
   same_host: boolean;
   flavor: MoveContext['new'];
   confirm_window_ms: number;
+  auto_disk_config?: boolean;
 }
 
 /**
@@ -173,6 +174,7 @@ async function start(state: InstanceRow | null, r: MoveRequest, ctx: HandlerCont
     ctx.send(ref('host', m.dest), 'prepResize', { ...guest, source, ...resourcesOf(flavor), running: s.vm_state === 'active' });
   }
   const next = moveAccepted(s, m, at);
+  if (r.auto_disk_config !== undefined) next.auto_disk_config = r.auto_disk_config;
   watch(ctx, m.migration, next.task_state!, at, t);
   return changed(next);
 }
@@ -209,6 +211,7 @@ export const moveBehaviour = (t: MoveTimeouts): { readonly [T in keyof Messages]
         same_host: p.same_host,
         flavor: p.flavor,
         confirm_window_ms: p.confirm_window_ms,
+        ...(p.auto_disk_config !== undefined ? { auto_disk_config: p.auto_disk_config } : {}),
       },
       ctx,
       t,

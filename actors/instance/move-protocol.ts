@@ -60,6 +60,8 @@ export const moveMessages = {
         same_host: Type.Boolean(),
         /** Nova's resize_confirm_window in ms; 0: no automatic confirmation. */
         confirm_window_ms: count(),
+        /** OS-DCF:diskConfig the server has from this resize on (AUTO: true); absent: unchanged. */
+        auto_disk_config: Type.Optional(Type.Boolean()),
       },
       strict,
     ),

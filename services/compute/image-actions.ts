@@ -231,6 +231,8 @@ export interface RebuildRequest {
   readonly accessIPv4?: string;
   readonly accessIPv6?: string;
   readonly preserveEphemeral?: boolean;
+  /** OS-DCF:diskConfig: AUTO (true) or MANUAL (false). */
+  readonly autoDiskConfig?: boolean;
 }
 
 /** rebuild: the image checked as a boot checks it, then the instance's rebuild; answers the row and the password. */
@@ -262,6 +264,7 @@ export async function rebuildServer(
         ...(r.accessIPv4 !== undefined ? { access_ip_v4: r.accessIPv4 } : {}),
         ...(r.accessIPv6 !== undefined ? { access_ip_v6: r.accessIPv6 } : {}),
         ...(r.preserveEphemeral !== undefined ? { preserve_ephemeral: r.preserveEphemeral } : {}),
+        ...(r.autoDiskConfig !== undefined ? { auto_disk_config: r.autoDiskConfig } : {}),
       },
       a.options,
     ),

@@ -94,7 +94,7 @@ export async function resizeServer(
   d: ComputeDeps,
   caller: ComputeCaller,
   id: string,
-  request: { flavorRef?: string; host?: string; async?: boolean },
+  request: { flavorRef?: string; host?: string; async?: boolean; autoDiskConfig?: boolean },
 ): Promise<void> {
   const settings = d.moves ?? DEFAULT_MOVE_SETTINGS;
   const resize = request.flavorRef !== undefined;
@@ -156,6 +156,8 @@ export async function resizeServer(
           // Nova resizes on the same host only when allowed; a cold migration always leaves it.
           same_host: resize && settings.allowResizeToSameHost,
           confirm_window_ms: settings.resizeConfirmWindowS * 1000,
+          // Nova's compute API sets the resized server's auto_disk_config to the one asked for, MANUAL when none is.
+          ...(resize ? { auto_disk_config: request.autoDiskConfig ?? false } : {}),
         },
         { correlationId: caller.correlationId, commitOnly: true },
       );

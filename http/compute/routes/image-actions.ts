@@ -93,11 +93,20 @@ export const IMAGE_ACTIONS: Readonly<Record<string, Handler>> = {
       ...(r.accessIPv4 !== undefined ? { accessIPv4: r.accessIPv4 as string } : {}),
       ...(r.accessIPv6 !== undefined ? { accessIPv6: canonicalIpv6(r.accessIPv6 as string) } : {}),
       ...(r.preserve_ephemeral !== undefined ? { preserveEphemeral: truthy(r.preserve_ephemeral) } : {}),
+      ...(r['OS-DCF:diskConfig'] !== undefined ? { autoDiskConfig: r['OS-DCF:diskConfig'] === 'AUTO' } : {}),
     });
     const server = serverDetail(s, row, { version: v, isAdmin: ctx.state.auth.isAdmin, shape: v.atLeast('2.75') ? 'show' : 'update' });
     // From 2.57 the rebuild answer shows the user data the server now has as `user_data`, and Nova's full view
     // of 2.75 leaves the admins' `OS-EXT-SRV-ATTR:user_data` out of it (show_user_data=False).
+    // From 2.54 it names the key pair the server now has (the full view of 2.75 does anyway).
     const { ['OS-EXT-SRV-ATTR:user_data']: _userData, ...shown } = server;
-    accepted(ctx, { server: { ...shown, adminPass, ...(v.atLeast('2.57') ? { user_data: row.user_data ?? null } : {}) } });
+    accepted(ctx, {
+      server: {
+        ...shown,
+        adminPass,
+        ...(v.atLeast('2.54') ? { key_name: row.key_name ?? null } : {}),
+        ...(v.atLeast('2.57') ? { user_data: row.user_data ?? null } : {}),
+      },
+    });
   },
 };

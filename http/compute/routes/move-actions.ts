@@ -32,7 +32,13 @@ const caller = (ctx: ComputeContext) => ctx.state;
 export const MOVE_ACTIONS: Readonly<Record<string, Handler>> = {
   resize: checked(
     () => schemas.resize,
-    (s, ctx, value) => resizeServer(s, caller(ctx), ctx.params.id, { flavorRef: String((value as { flavorRef: string | number }).flavorRef) }),
+    (s, ctx, value) => {
+      const v = value as { flavorRef: string | number; 'OS-DCF:diskConfig'?: string };
+      return resizeServer(s, caller(ctx), ctx.params.id, {
+        flavorRef: String(v.flavorRef),
+        ...(v['OS-DCF:diskConfig'] !== undefined ? { autoDiskConfig: v['OS-DCF:diskConfig'] === 'AUTO' } : {}),
+      });
+    },
   ),
   // Nova answers a confirmation 204, every other move 202.
   confirmResize: checked(
