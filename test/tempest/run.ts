@@ -178,4 +178,6 @@ async function stop(cloud: ChildProcess, env: Record<string, string>, database: 
   if (!options.keep) rmSync(join(workspace, 'state'), { recursive: true, force: true });
 }
 
+// Ctrl-C reaches Tempest and Stratus too (one process group): this process waits for both, then cleans up.
+process.on('SIGINT', () => undefined);
 process.exitCode = await main();
