@@ -1,3 +1,4 @@
+import { ImageUnacceptable } from '../../drivers/qemu/guest-disks.js';
 import { rmSync } from 'node:fs';
 import { hostAdminHandlers } from './admin.js';
 import type { Behaviour, HandlerContext } from '../../runtime/kind.js';
@@ -212,6 +213,13 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
           .realGuests?.(host.name)
           ?.remove(request.instance_uuid)
           .catch(() => {});
+        if (error instanceof ImageUnacceptable) {
+          // Nova's BuildAbortException: an image no host can use fails the build here, with its fault, and is not rescheduled.
+          ctx.log.warn({ err: error, instance: request.instance_uuid }, 'build aborted: image unacceptable');
+          const message = `Build of instance ${request.instance_uuid} aborted: ${error.message}`;
+          ctx.send(ref('instance', request.instance_uuid), 'buildFailed', { code: 500, message: message.slice(0, 255), details: message });
+          return {};
+        }
         ctx.log.warn({ err: error, instance: request.instance_uuid }, 'spawn failed; rescheduling');
         retry(`Build of instance ${request.instance_uuid} on ${host.name} failed: ${(error as Error).message}`.slice(0, 1024));
         return error instanceof HypervisorUnavailable ? { state: down(host, error, ctx) } : {};
