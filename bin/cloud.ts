@@ -113,9 +113,15 @@ export async function startCloud(
   // Every host but the test driver's runs real guests: their disks, consoles and logs live on this node.
   const real = hosts.filter((h) => !h.uri.startsWith('test'));
   // Real hosts fetch images over the image service's API, known once it listens (another node's on a compute-only node).
-  let imageUrl = () => (roles.has('api') ? '' : `http://${config.publicHost}:${config.listen.image}`);
-  let imageTokens: TokenService | undefined;
-  const imageSource = imageSourceOf(db.models, () => imageUrl(), () => imageTokens, clock);
+  const imageAccess: { url: () => string; tokens?: TokenService } = {
+    url: () => (roles.has('api') ? '' : `http://${config.publicHost}:${config.listen.image}`),
+  };
+  const imageSource = imageSourceOf(
+    db.models,
+    () => imageAccess.url(),
+    () => imageAccess.tokens,
+    clock,
+  );
   const guests = new Map(real.map((h) => [h.name, realGuestsOf(config, db, h.name, imageSource, clock)]));
   const plain = <T>(rows: Array<{ get(o: { plain: true }): unknown }>) => rows.map((r) => r.get({ plain: true }) as T);
   superviseAll(
@@ -251,8 +257,8 @@ export async function startCloud(
       : undefined;
   // The admin API checks tokens as the identity service issues them (keys in the database), also where it is not served.
   const tokenCheck = identity ?? (await createIdentity(identityOptions(config, db, clock)));
-  imageTokens = tokenCheck.services.tokens;
-  if (images) imageUrl = images.services.publicUrl;
+  imageAccess.tokens = tokenCheck.services.tokens;
+  if (images) imageAccess.url = images.services.publicUrl;
   const stopCacheSweeps = sweepImageCaches([...guests.values()], clock, config.qemu.imageCacheSweepMs, logger);
   const admin = await listen(
     adminApp({ operator: new Operator(node), tokens: tokenCheck.services.tokens, cluster }, logger),

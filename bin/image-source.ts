@@ -1,7 +1,7 @@
 import type { Models } from '../models/index.js';
 import type { Clock } from '../runtime/clock.js';
 import type { TokenService } from '../http/identity/tokens.js';
-import type { ImageSource } from '../drivers/qemu/image-fetch.js';
+import { ImageServiceNotReady, type ImageSource } from '../drivers/qemu/image-fetch.js';
 import { readRow } from '../models/typed.js';
 
 /**
@@ -15,13 +15,13 @@ export function imageSourceOf(models: Models, url: () => string, tokens: () => T
   return {
     url: () => {
       const at = url();
-      if (!at) throw new Error('the image service is not reachable from this node yet');
+      if (!at) throw new ImageServiceNotReady('the image service is not reachable from this node yet');
       return at;
     },
     token: async () => {
       if (held && held.expiresAt - 60_000 > clock.now()) return held.token;
       const service = tokens();
-      if (!service) throw new Error('no identity keys loaded on this node yet');
+      if (!service) throw new ImageServiceNotReady('no identity keys loaded on this node yet');
       const user = await readRow(models.User, { where: { name: 'admin', domain_id: 'default' } });
       const project = await readRow(models.Project, { where: { name: 'admin', domain_id: 'default' } });
       if (!user || !project) throw new Error('the admin user or project is missing');

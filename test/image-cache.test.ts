@@ -1,6 +1,7 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedClock } from '../runtime/clock.js';
@@ -43,7 +44,7 @@ test('a base whose writing failed leaves nothing visible; a half-written one lef
   await cache.open();
   await t.throwsAsync(
     cache.image('img-2', async (dest) => {
-      writeFileSync(dest, 'half');
+      await writeFile(dest, 'half');
       throw new Error('connection reset');
     }),
     { message: 'connection reset' },
@@ -58,8 +59,8 @@ test('unused bases go once their last use is the configured age ago on the clock
   const clock = new SimulatedClock();
   const cache = new ImageCache(join(scratch(), '_base'), () => clock.now());
   await cache.open();
-  const used = await cache.image('used', async (d) => writeFileSync(d, 'u'));
-  const unused = await cache.image('unused', async (d) => writeFileSync(d, 'x'));
+  const used = await cache.image('used', (d) => writeFile(d, 'u'));
+  const unused = await cache.image('unused', (d) => writeFile(d, 'x'));
   const day = 86_400_000;
   await clock.advance(day - 1);
   t.deepEqual(await cache.prune(new Set([used]), day), []);

@@ -94,8 +94,7 @@ function metadata(spec: DomainSpec): string {
 }
 
 // An image's ISO boots from its cdrom first, as Nova boots one.
-const boot = (spec: DomainSpec) =>
-  spec.disks?.some((d) => d.device === 'cdrom') ? "<boot dev='cdrom'/><boot dev='hd'/>" : "<boot dev='hd'/>";
+const boot = (spec: DomainSpec) => (spec.disks?.some((d) => d.device === 'cdrom') ? "<boot dev='cdrom'/><boot dev='hd'/>" : "<boot dev='hd'/>");
 
 function guestDisk(d: GuestDisk, cache: string): string {
   const target = /^(vd|hd)[a-z]{1,2}$/.test(d.target) ? d.target : undefined;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { GuestDisk } from '../libvirt/domain-xml.js';
@@ -80,9 +80,7 @@ export async function makeGuestDisks(folder: string, c: DiskContext, r: DiskRequ
   const virtualSize = info['virtual-size'];
   const rootBytes = r.rootGb * GiB;
   if (rootBytes > 0 && virtualSize > rootBytes)
-    throw new ImageUnacceptable(
-      `Flavor's disk is too small for requested image. Flavor disk is ${rootBytes} bytes, image is ${virtualSize} bytes.`,
-    );
+    throw new ImageUnacceptable(`Flavor's disk is too small for requested image. Flavor disk is ${rootBytes} bytes, image is ${virtualSize} bytes.`);
   const disks: GuestDisk[] = [];
   const bases = [base];
   const targets = [...TARGETS];
@@ -126,9 +124,13 @@ async function checkImage(base: string, format: DiskFormat, image: ImageView, li
   if (info['format-specific']?.data?.['data-file'] !== undefined) throw unacceptable(image.id, 'fmt=qcow2 has an external data file');
 }
 
-// Nova's qemu_img_info failure (InvalidDiskInfo); one past qemu-img's limits is said so.
+// Nova's qemu_img_info failure (InvalidDiskInfo); one past qemu-img's limits is said so first. The base is named
+// within the host's folder: the fault is shown to the user, and kept to 255 characters.
 const invalidDiskInfo = (path: string) => (error: unknown) => {
   if (!(error instanceof QemuImgFailed)) throw error;
-  const what = error.limited ? `${error.message} (over the qemu-img limits)` : error.message;
-  throw new ImageUnacceptable(`Disk info file is invalid: qemu-img failed to execute on ${path} : ${what}`);
+  const name = `_base/${basename(path)}`;
+  const what = error.message.split(path).join(name);
+  throw new ImageUnacceptable(
+    `Disk info file is invalid: qemu-img failed to execute on ${name} : ${error.limited ? `over the qemu-img limits: ${what}` : what}`,
+  );
 };

@@ -21,6 +21,9 @@ const ImageView = Type.Object({
 });
 export type ImageView = Static<typeof ImageView>;
 
+/** This node cannot reach the image service yet (it starts after the hosts have registered): try again shortly. */
+export class ImageServiceNotReady extends Error {}
+
 /** The image service refused or failed a request (not the image's fault). */
 export class ImageServiceError extends Error {}
 
@@ -65,7 +68,7 @@ export async function downloadImage(source: ImageSource, image: ImageView, dest:
       if (received > image.size) throw new ImageDataMismatch(`image ${image.id} sent more than its size of ${image.size} bytes`);
       md5.update(chunk);
       multihash?.update(chunk);
-      for (let at = 0; at < chunk.length; ) at += (await file.write(chunk, at)).bytesWritten;
+      for (let at = 0; at < chunk.length;) at += (await file.write(chunk, at)).bytesWritten;
     }
     await file.sync();
   } finally {

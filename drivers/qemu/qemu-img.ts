@@ -52,7 +52,11 @@ export function qemuImg(args: readonly string[], limits: QemuImgLimits = NOVA_QE
       if (!error) return resolve(stdout);
       const signal = (error as { signal?: string | null }).signal;
       // SIGXCPU/SIGKILL past the CPU limit; an allocation past the address space aborts (glib's g_malloc) or fails.
-      const limited = signal === 'SIGXCPU' || signal === 'SIGKILL' || signal === 'SIGABRT' || /Cannot allocate|Could not allocate|Out of memory|Failed to allocate/i.test(stderr);
+      const limited =
+        signal === 'SIGXCPU' ||
+        signal === 'SIGKILL' ||
+        signal === 'SIGABRT' ||
+        /Cannot allocate|Could not allocate|Out of memory|Failed to allocate/i.test(stderr);
       const why = signal ? `killed by ${signal}` : stderr.trim().split('\n').slice(-1)[0] || error.message;
       reject(new QemuImgFailed(`qemu-img ${args[0]} failed: ${why}`.slice(0, 500), limited));
     });
