@@ -78,7 +78,7 @@ test('unused bases go once their last use is the configured age ago on the clock
   t.false(existsSync(used));
 });
 
-test('ephemeral and swap bases are formatted as Nova formats them (vfat labelled ephemeral0; swap)', async (t) => {
+test('ephemeral and swap bases are formatted as Nova formats them (vfat, or ext4 for linux, labelled ephemeral0; swap)', async (t) => {
   const cache = new ImageCache(join(scratch(), '_base'), () => 0);
   const ephemeral = await cache.ephemeral(1);
   const swap = await cache.swap(16);
@@ -88,6 +88,11 @@ test('ephemeral and swap bases are formatted as Nova formats them (vfat labelled
   t.regex(blkid(ephemeral), /TYPE=vfat/);
   t.regex(blkid(ephemeral), /LABEL=ephemeral0/);
   t.regex(blkid(swap), /TYPE=swap/);
+  // An image of os_type linux gets ext4, as Nova's _DEFAULT_FS_BY_OSTYPE says.
+  const ext4 = await cache.ephemeral(1, 'ext4');
+  t.not(ext4, ephemeral);
+  t.regex(blkid(ext4), /TYPE=ext4/);
+  t.regex(blkid(ext4), /LABEL=ephemeral0/);
 });
 
 test('a qcow2 header naming a backing file or a data file is read as such, before qemu-img opens it', async (t) => {

@@ -59,7 +59,7 @@ const TARGETS = ['vda', 'vdb', 'vdc', 'vdd'];
 /**
  * Makes an instance's disks in its folder, as Nova's libvirt driver with qcow2 images does: the image's data
  * fetched once into the host's cache, checked, and a qcow2 overlay on it as the root disk, grown to the flavor's
- * root_gb; ephemeral (vfat) and swap disks as overlays on cached formatted bases. The image is read only as the
+ * root_gb; ephemeral (vfat, ext4 for os_type linux) and swap disks as overlays on cached formatted bases. The image is read only as the
  * format the image service names (never probed: CVE-2024-32498), and refused before any guest sees it when it is
  * of another format, names a backing or data file, exceeds qemu-img's limits or is larger than the flavor's disk.
  * Made again after a crash, it starts over: only the final record says the disks are whole.
@@ -96,7 +96,7 @@ export async function makeGuestDisks(folder: string, c: DiskContext, r: DiskRequ
     disks.push({ path: join(folder, 'disk'), format: 'qcow2', device: 'disk', target: targets.shift()!, bus: 'virtio' });
   }
   if (r.ephemeralGb > 0) {
-    const ephemeral = await c.cache.ephemeral(r.ephemeralGb);
+    const ephemeral = await c.cache.ephemeral(r.ephemeralGb, image.os_type === 'linux' ? 'ext4' : 'vfat');
     bases.push(ephemeral);
     await createOverlay(join(folder, 'disk.local'), ephemeral, 'raw', r.ephemeralGb * GiB, c.limits);
     disks.push({ path: join(folder, 'disk.local'), format: 'qcow2', device: 'disk', target: targets.shift()!, bus: 'virtio' });

@@ -33,11 +33,15 @@ export class ImageCache {
     return this.base(createHash('sha1').update(imageId).digest('hex'), write);
   }
 
-  /** An ephemeral disk's base of this size, formatted as Nova formats one with no os_type (vfat, label ephemeral0). */
-  ephemeral(sizeGb: number): Promise<string> {
-    return this.base(`ephemeral_${whole(sizeGb)}_vfat`, async (dest) => {
+  /**
+   * An ephemeral disk's base of this size, formatted on the host as Nova formats one (label ephemeral0): ext4 for an
+   * image whose os_type is linux, else vfat (nova.virt.disk.api's defaults when default_ephemeral_format is unset).
+   */
+  ephemeral(sizeGb: number, fs: 'vfat' | 'ext4' = 'vfat'): Promise<string> {
+    return this.base(`ephemeral_${whole(sizeGb)}_${fs}`, async (dest) => {
       await sized(dest, sizeGb * 1024 ** 3);
-      await run('mkfs.vfat', ['-n', 'ephemeral0', dest]);
+      if (fs === 'ext4') await run('mkfs.ext4', ['-q', '-F', '-L', 'ephemeral0', dest]);
+      else await run('mkfs.vfat', ['-n', 'ephemeral0', dest]);
     });
   }
 

@@ -18,6 +18,8 @@ const ImageView = Type.Object({
   checksum: Type.Union([Type.String(), Type.Null()]),
   os_hash_algo: Type.Union([Type.String(), Type.Null()]),
   os_hash_value: Type.Union([Type.String(), Type.Null()]),
+  /** An image property, shown as a field of the view as Glance shows properties. */
+  os_type: Type.Optional(Type.String()),
 });
 export type ImageView = Static<typeof ImageView>;
 
