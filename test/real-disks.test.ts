@@ -101,6 +101,9 @@ test.before(async () => {
   make('-f', 'qcow2', '-F', 'raw', '-b', secret, join(scratch, 'evil.qcow2'), '64M');
   make('-f', 'qcow2', join(scratch, 'big.qcow2'), '2G');
   make('-f', 'vmdk', join(scratch, 'disk.vmdk'), '16M');
+  mkdirSync(join(scratch, 'cd'));
+  writeFileSync(join(scratch, 'cd', 'hello.txt'), 'hello\n');
+  execFileSync('genisoimage', ['-quiet', '-V', 'STRATUS', '-o', join(scratch, 'cd.iso'), join(scratch, 'cd')]);
   savedPath = process.env.PATH;
   process.env.PATH = `${wrapper}:${savedPath}`;
   c = await startComputeCloud(
@@ -254,6 +257,24 @@ run('an image larger than the flavor’s disk is refused with a fault, never boo
     `Build of instance ${id} aborted: Flavor's disk is too small for requested image. Flavor disk is ${1024 ** 3} bytes, image is ${2 * 1024 ** 3} bytes.`,
   );
   t.is(await hv.status(id), undefined);
+});
+
+run('an iso image is attached read-only as an IDE cdrom booted first, beside a blank root disk of the flavor’s size', async (t) => {
+  const image = await imageOf('iso', join(scratch, 'cd.iso'), 'iso');
+  const id = await bootOf('iso', image, '1');
+  t.is((await settled(id)).status, 'ACTIVE');
+  running.push(id);
+  const xml = dumpxml(id);
+  t.regex(
+    xml,
+    new RegExp(
+      `<disk type='file' device='cdrom'>[\\s\\S]*?<source file='${baseOf(image)}'[^>]*/>[\\s\\S]*?<target dev='hda' bus='ide'/>\\s*<readonly/>`,
+    ),
+  );
+  t.regex(xml, /<boot dev='cdrom'\/>\s*<boot dev='hd'\/>/);
+  const root = qemuImgInfo(join(instancesDir(), id, 'disk'));
+  t.is(root['virtual-size'], 1024 ** 3);
+  t.is(root['backing-filename'], undefined, 'a blank disk');
 });
 
 run('a disk_format other than raw, qcow2 or iso is refused with a fault', async (t) => {
