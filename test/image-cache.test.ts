@@ -1,12 +1,16 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedClock } from '../runtime/clock.js';
 import { ImageCache } from '../drivers/qemu/image-cache.js';
 import { readQcow2Header } from '../drivers/qemu/qcow2-header.js';
+import { downloadImage, ImageDataMismatch, type ImageView } from '../drivers/qemu/image-fetch.js';
 import { imageInfo, QemuImgFailed } from '../drivers/qemu/qemu-img.js';
 
 // The host's image cache and the qemu-img checks on real files and the real qemu-img, with the cloud's clock
@@ -133,4 +137,57 @@ test('qemu-img past its address-space limit fails and says it was limited', asyn
   t.true(error.limited, error.message);
   // Under Nova's own limits the same image is read.
   t.is((await imageInfo(crafted, 'qcow2'))['virtual-size'], 127 * 1024 ** 3);
+});
+
+/**
+ * A stand-in image service on the loopback answering GET …/file with `body`, recording the tokens it was shown: a
+ * fake for a fault that cannot be caused for real, since the real image service never serves bytes other than those
+ * its checksum and multihash describe (the happy path through the real one is in real-disks.test.ts).
+ */
+async function imageServer(body: Buffer) {
+  const tokens: string[] = [];
+  const server = createServer((req, res) => {
+    tokens.push(String(req.headers['x-auth-token']));
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { source: { url: () => `http://127.0.0.1:${port}`, token: () => Promise.resolve('service-token') }, tokens, close: () => server.close() };
+}
+
+const viewOf = (data: Buffer, overrides: Partial<ImageView> = {}): ImageView => ({
+  id: 'img',
+  status: 'active',
+  disk_format: 'raw',
+  size: data.length,
+  checksum: createHash('md5').update(data).digest('hex'),
+  os_hash_algo: 'sha512',
+  os_hash_value: createHash('sha512').update(data).digest('hex'),
+  ...overrides,
+});
+
+test('an image download is checked against its size, checksum and multihash, with the token shown', async (t) => {
+  const data = randomBytes(300_000);
+  const s = await imageServer(data);
+  t.teardown(s.close);
+  const dir = scratch();
+  await downloadImage(s.source, viewOf(data), join(dir, 'good'));
+  t.true(readFileSync(join(dir, 'good')).equals(data));
+  t.deepEqual(s.tokens, ['service-token']);
+  await t.throwsAsync(downloadImage(s.source, viewOf(data, { checksum: 'f'.repeat(32) }), join(dir, 'md5')), {
+    instanceOf: ImageDataMismatch,
+    message: /checksum mismatch/,
+  });
+  await t.throwsAsync(downloadImage(s.source, viewOf(data, { os_hash_value: 'f'.repeat(128) }), join(dir, 'sha')), {
+    instanceOf: ImageDataMismatch,
+    message: /sha512 hash mismatch/,
+  });
+  await t.throwsAsync(downloadImage(s.source, viewOf(data, { size: 1000 }), join(dir, 'long')), {
+    instanceOf: ImageDataMismatch,
+    message: /sent more than its size of 1000 bytes/,
+  });
+  await t.throwsAsync(downloadImage(s.source, viewOf(data, { size: data.length + 1 }), join(dir, 'short')), {
+    instanceOf: ImageDataMismatch,
+    message: new RegExp(`sent ${data.length} of its ${data.length + 1} bytes`),
+  });
 });

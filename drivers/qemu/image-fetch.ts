@@ -34,8 +34,11 @@ export class ImageDataMismatch extends Error {}
 
 const HASHES = new Set(['sha256', 'sha384', 'sha512', 'md5']);
 
-async function call(source: ImageSource, path: string): Promise<Response> {
-  const response = await fetch(`${source.url()}${path}`, { headers: { 'x-auth-token': await source.token() } });
+// A request, or a download that moves no byte, this long is given up: a stalled image service must not hold a build forever.
+const STALL_MS = 60_000;
+
+async function call(source: ImageSource, path: string, signal: AbortSignal = AbortSignal.timeout(STALL_MS)): Promise<Response> {
+  const response = await fetch(`${source.url()}${path}`, { headers: { 'x-auth-token': await source.token() }, signal });
   if (!response.ok) {
     await response.body?.cancel();
     throw new ImageServiceError(`GET ${path} answered ${response.status}`);
@@ -60,11 +63,17 @@ export async function downloadImage(source: ImageSource, image: ImageView, dest:
   const md5 = createHash('md5');
   const algo = image.os_hash_algo && HASHES.has(image.os_hash_algo) ? image.os_hash_algo : undefined;
   const multihash = algo ? createHash(algo) : undefined;
-  const response = await call(source, `/v2/images/${encodeURIComponent(image.id)}/file`);
+  const stalled = new AbortController();
+  const timer = setTimeout(() => stalled.abort(new ImageServiceError(`image ${image.id}: no data for ${STALL_MS} ms`)), STALL_MS).unref();
+  const response = await call(source, `/v2/images/${encodeURIComponent(image.id)}/file`, stalled.signal).catch((error: unknown) => {
+    clearTimeout(timer);
+    throw error;
+  });
   const file = await open(dest, 'wx', 0o644);
   let received = 0;
   try {
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      timer.refresh();
       received += chunk.length;
       // Never more than the image's own size on this host's disk, whatever the other end sends.
       if (received > image.size) throw new ImageDataMismatch(`image ${image.id} sent more than its size of ${image.size} bytes`);
@@ -74,6 +83,7 @@ export async function downloadImage(source: ImageSource, image: ImageView, dest:
     }
     await file.sync();
   } finally {
+    clearTimeout(timer);
     await file.close();
   }
   if (received !== image.size) throw new ImageDataMismatch(`image ${image.id} sent ${received} of its ${image.size} bytes`);
