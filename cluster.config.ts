@@ -183,6 +183,15 @@ export const ConfigSchema = Type.Object(
       ),
       keepaliveIntervalS: int(1, 600, 5, 'libvirt keepalive interval (s) of the connection to the daemon'),
       keepaliveCount: int(1, 100, 3, 'unanswered keepalives after which the connection counts as lost'),
+      imageCacheMaxAgeS: int(
+        0,
+        undefined,
+        86_400,
+        'an image base no instance of the host uses is removed from its cache this long after its last use (Nova’s remove_unused_original_minimum_age_seconds)',
+      ),
+      imageCacheSweepMs: ms(1_000, 2_400_000, 'how often a host looks for unused image bases (Nova’s image_cache.manager_interval)'),
+      qemuImgCpuSeconds: int(1, 3_600, 30, 'CPU time qemu-img may use on an image (Nova’s QEMU_IMG_LIMITS: 30 s)'),
+      qemuImgAddressSpaceMb: int(16, undefined, 1_024, 'address space qemu-img may map, in MiB (Nova’s QEMU_IMG_LIMITS: 1 GiB)'),
       capabilityCacheDir: Type.String({
         default: '',
         description: 'folder for QEMU’s capability cache, shared by daemons (saves each new one an 8 s probe); empty: inside the host’s own folder',

@@ -9,6 +9,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   cluster: async () => (await import('./cluster.js')).run(),
   host: async () => (await import('./host.js')).run(),
   lifecycle: async () => (await import('./lifecycle.js')).run(),
+  guests: async () => (await import('./guests.js')).run(),
 };
 
 const wanted = process.argv.slice(2);

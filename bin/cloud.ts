@@ -34,6 +34,8 @@ import type { HostRow, InstanceRow } from '../models/index.js';
 import { bootIdOf, prepareHypervisors, registration, stopHypervisors, type HostPlan } from './hypervisors.js';
 import { membershipFor } from './cluster-join.js';
 import { realGuestsOf } from './real-guests.js';
+import { imageSourceOf } from './image-source.js';
+import type { TokenService } from '../http/identity/tokens.js';
 import { groupClaims } from '../actors/host/group-claims.js';
 import { placementRules } from '../actors/scheduler/placement-rules.js';
 import { aggregateZoneOf } from '../models/placement.js';
@@ -110,7 +112,17 @@ export async function startCloud(
   const pool = new ConnectionPool();
   // Every host but the test driver's runs real guests: their disks, consoles and logs live on this node.
   const real = hosts.filter((h) => !h.uri.startsWith('test'));
-  const guests = new Map(real.map((h) => [h.name, realGuestsOf(config, db, h.name)]));
+  // Real hosts fetch images over the image service's API, known once it listens (another node's on a compute-only node).
+  const imageAccess: { url: () => string; tokens?: TokenService } = {
+    url: () => (roles.has('api') ? '' : `http://${config.publicHost}:${config.listen.image}`),
+  };
+  const imageSource = imageSourceOf(
+    db.models,
+    () => imageAccess.url(),
+    () => imageAccess.tokens,
+    clock,
+  );
+  const guests = new Map(real.map((h) => [h.name, realGuestsOf(config, db, h.name, imageSource, clock)]));
   const plain = <T>(rows: Array<{ get(o: { plain: true }): unknown }>) => rows.map((r) => r.get({ plain: true }) as T);
   superviseAll(
     node,
@@ -245,6 +257,9 @@ export async function startCloud(
       : undefined;
   // The admin API checks tokens as the identity service issues them (keys in the database), also where it is not served.
   const tokenCheck = identity ?? (await createIdentity(identityOptions(config, db, clock)));
+  imageAccess.tokens = tokenCheck.services.tokens;
+  if (images) imageAccess.url = images.services.publicUrl;
+  const stopCacheSweeps = sweepImageCaches([...guests.values()], clock, config.qemu.imageCacheSweepMs, logger);
   const admin = await listen(
     adminApp({ operator: new Operator(node), tokens: tokenCheck.services.tokens, cluster }, logger),
     config.listen.host,
@@ -285,6 +300,7 @@ export async function startCloud(
       // them are answered there. Bounded: a drain that cannot finish must not keep a stopping node.
       await drainWithin(cluster, config.cluster.drainMs, clock, logger);
       for (const stopReport of stopReports) stopReport();
+      stopCacheSweeps();
       await stopWatching();
       images?.services.stop();
       // Every listener stops accepting at once, then the requests in flight are answered while the node still
@@ -301,6 +317,25 @@ export async function startCloud(
       await db.close();
       logger.info('stratus stopped');
     },
+  };
+}
+
+/** Every sweep interval, each real host's unused image bases past their age go (Nova's image cache manager). */
+function sweepImageCaches(guests: ReadonlyArray<ReturnType<typeof realGuestsOf>>, clock: Clock, everyMs: number, logger: Logger) {
+  if (!guests.length) return () => {};
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  let stopped = false;
+  const tick = async () => {
+    for (const g of guests) {
+      const removed = await g.sweepCache().catch((error: Error) => (logger.warn({ err: error }, 'image cache sweep failed'), []));
+      if (removed.length) logger.info({ removed }, 'unused image bases removed');
+    }
+    if (!stopped) timer = clock.setTimeout(() => void tick(), everyMs);
+  };
+  timer = clock.setTimeout(() => void tick(), everyMs);
+  return () => {
+    stopped = true;
+    clock.clearTimeout(timer);
   };
 }
 

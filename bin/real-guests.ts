@@ -1,39 +1,80 @@
-import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Config } from '../cluster.config.js';
 import type { Database } from '../models/database.js';
 import type { RealGuests } from '../actors/host/domain-spec.js';
 import { consoleLogOf, newSerialPort, prepareGuest, removeGuest, type GuestSettings } from '../drivers/qemu/guest-files.js';
+import { makeGuestDisks, recordedDisks, type DiskContext } from '../drivers/qemu/guest-disks.js';
+import { ImageCache } from '../drivers/qemu/image-cache.js';
+import { imageView, type ImageSource } from '../drivers/qemu/image-fetch.js';
 import { virtTypeFor } from '../drivers/qemu/virt-type.js';
+import type { Clock } from '../runtime/clock.js';
 import { readRow } from '../models/typed.js';
 
+/** A real host's guests, and the sweep of its image cache. */
+export interface RealHostGuests extends RealGuests {
+  /** Removes the cached bases no guest of the host has used for qemu.imageCacheMaxAgeS; answers their names. */
+  sweepCache(): Promise<string[]>;
+  readonly cache: ImageCache;
+}
+
 /**
- * The guests of a real host on this node: each made from its image's bytes in the image store (a plain copy), its
- * clean-shutdown timeout from the image's os_shutdown_timeout property, as Nova honours it.
+ * The guests of a real host on this node: their disks made from images fetched from the image service into the
+ * host's cache (<instances>/_base, as Nova's), their clean-shutdown timeout from the image's os_shutdown_timeout
+ * property, as Nova honours it.
  */
-export function realGuestsOf(config: Config, db: Database, host: string): RealGuests {
+export function realGuestsOf(config: Config, db: Database, host: string, images: ImageSource, clock: Clock): RealHostGuests {
   const settings: GuestSettings = {
     instancesDir: resolve(config.stateDir, 'instances', host),
     virtType: virtTypeFor(config.libvirt.virtType),
     listen: config.qemu.consoleListen,
     serialPorts: { min: config.qemu.serialPortMin, max: config.qemu.serialPortMax },
   };
+  const cache = new ImageCache(join(settings.instancesDir, '_base'), () => clock.now());
+  const opened = cache.open();
+  const disks: DiskContext = {
+    cache,
+    source: images,
+    // Read at each use, as the rest of qemu.* is.
+    get limits() {
+      return { cpuSeconds: config.qemu.qemuImgCpuSeconds, addressSpaceBytes: config.qemu.qemuImgAddressSpaceMb * 1024 * 1024 };
+    },
+  };
   return {
+    cache,
     prepare: async (i) => {
-      const imagePath = join(config.images.storeDir, i.image_ref);
-      if (!existsSync(imagePath)) throw new Error(`Image ${i.image_ref} has no data in this node's image store`);
+      await opened;
       const property = await readRow(db.models.ImageProperty, { where: { image_id: i.image_ref, name: 'os_shutdown_timeout' } });
       const timeout = Number(property?.value);
+      const row = await readRow(db.models.Instance, { where: { uuid: i.uuid } });
+      if (!row) throw new Error(`instance ${i.uuid} has no row`);
       return prepareGuest(settings, {
         uuid: i.uuid,
         memoryMb: i.memory_mb,
         vcpus: i.vcpus,
-        imagePath,
+        makeDisks: async (folder) =>
+          (
+            await makeGuestDisks(folder, disks, {
+              image: () => imageView(images, i.image_ref),
+              rootGb: row.root_gb,
+              ephemeralGb: row.ephemeral_gb,
+              swapMb: row.swap,
+            })
+          ).disks,
         ...(Number.isInteger(timeout) && timeout >= 0 ? { shutdownTimeoutS: timeout } : {}),
       });
     },
     newSerialPort: (uuid) => newSerialPort(settings, uuid),
     consoleLog: (uuid) => consoleLogOf(settings, uuid),
     remove: (uuid) => removeGuest(settings, uuid),
+    sweepCache: async () => {
+      await opened;
+      const inUse = new Set<string>();
+      for (const name of await readdir(settings.instancesDir).catch(() => [] as string[])) {
+        if (name === '_base') continue;
+        for (const base of (await recordedDisks(join(settings.instancesDir, name)))?.bases ?? []) inUse.add(base);
+      }
+      return cache.prune(inUse, config.qemu.imageCacheMaxAgeS * 1000);
+    },
   };
 }

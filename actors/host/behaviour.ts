@@ -1,3 +1,5 @@
+import { ImageUnacceptable } from '../../drivers/qemu/guest-disks.js';
+import { ImageServiceNotReady } from '../../drivers/qemu/image-fetch.js';
 import { rmSync } from 'node:fs';
 import { hostAdminHandlers } from './admin.js';
 import type { Behaviour, HandlerContext } from '../../runtime/kind.js';
@@ -213,6 +215,19 @@ export function hostBehaviour(deps: HostDeps): Behaviour<HostRow, typeof hostPro
           .realGuests?.(host.name)
           ?.remove(request.instance_uuid)
           .catch(() => {});
+        const cause = (error as Error).cause;
+        if (error instanceof ImageServiceNotReady || cause instanceof ImageServiceNotReady) {
+          // A claim redelivered as the node starts, before its image service listens: the same claim again shortly.
+          ctx.send(ctx.self, 'claim', { scheduler, ...request }, { delayMs: deps.hypervisorRetryMs ?? 2_000 });
+          return {};
+        }
+        if (error instanceof ImageUnacceptable || cause instanceof ImageUnacceptable) {
+          // Nova's BuildAbortException: an image no host can use fails the build here, with its fault, and is not rescheduled.
+          ctx.log.warn({ err: error, instance: request.instance_uuid }, 'build aborted: image unacceptable');
+          const message = `Build of instance ${request.instance_uuid} aborted: ${(error as Error).message}`;
+          ctx.send(ref('instance', request.instance_uuid), 'buildFailed', { code: 500, message: message.slice(0, 255), details: message });
+          return {};
+        }
         ctx.log.warn({ err: error, instance: request.instance_uuid }, 'spawn failed; rescheduling');
         retry(`Build of instance ${request.instance_uuid} on ${host.name} failed: ${(error as Error).message}`.slice(0, 1024));
         return error instanceof HypervisorUnavailable ? { state: down(host, error, ctx) } : {};

@@ -5,8 +5,10 @@ export interface DomainSpec {
   readonly vcpus: number;
   /** libvirt's domain type: 'test' on the test driver, 'kvm' or 'qemu' for real VMs. */
   readonly type: 'test' | 'kvm' | 'qemu';
-  /** A disk image file for real VMs; the test driver needs none. */
+  /** A disk image file for real VMs (raw, on vda); the test driver needs none. */
   readonly diskPath?: string;
+  /** The disks of a real VM made from an image (in place of diskPath): root, ephemeral, swap, an ISO's cdrom. */
+  readonly disks?: readonly GuestDisk[];
   /**
    * How QEMU caches the disks: 'none' (O_DIRECT) unless the instance folder's filesystem refuses O_DIRECT (see
    * drivers/qemu/disk-cache.ts); 'none' is also what live migration accepts without the unsafe flag.
@@ -29,6 +31,16 @@ export const METADATA_NS = 'https://stratus.invalid/xmlns/instance/1';
 export function shutdownTimeoutOf(xml: string): number | undefined {
   const found = /<(?:\w+:)?shutdown-timeout>(\d+)</.exec(xml)?.[1];
   return found === undefined ? undefined : Number(found);
+}
+
+/** One disk of a real VM, with the format it is opened as (never probed by QEMU). */
+export interface GuestDisk {
+  readonly path: string;
+  readonly format: 'raw' | 'qcow2';
+  readonly device: 'disk' | 'cdrom';
+  readonly target: string;
+  readonly bus: 'virtio' | 'ide';
+  readonly readonly?: boolean;
 }
 
 export interface VolumeDisk {
@@ -68,7 +80,7 @@ export function domainXml(spec: DomainSpec): string {
     `<domain type='${spec.type}'><name>${name}</name><uuid>${name}</uuid>` +
     `<memory unit='MiB'>${whole('memoryMb', spec.memoryMb)}</memory><vcpu>${whole('vcpus', spec.vcpus)}</vcpu>` +
     metadata(spec) +
-    `<features><acpi/><apic/></features><os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>${lifecycle}` +
+    `<features><acpi/><apic/></features><os><type arch='x86_64'>hvm</type>${boot(spec)}</os>${lifecycle}` +
     `${spec.type === 'test' ? '' : devices(spec)}</domain>`
   );
 }
@@ -81,12 +93,28 @@ function metadata(spec: DomainSpec): string {
   );
 }
 
+// An image's ISO boots from its cdrom first, as Nova boots one.
+const boot = (spec: DomainSpec) => (spec.disks?.some((d) => d.device === 'cdrom') ? "<boot dev='cdrom'/><boot dev='hd'/>" : "<boot dev='hd'/>");
+
+function guestDisk(d: GuestDisk, cache: string): string {
+  const target = /^(vd|hd)[a-z]{1,2}$/.test(d.target) ? d.target : undefined;
+  if (!target) throw new Error(`not a disk target: ${d.target}`);
+  return (
+    `<disk type='file' device='${d.device === 'cdrom' ? 'cdrom' : 'disk'}'><driver name='qemu' type='${d.format === 'qcow2' ? 'qcow2' : 'raw'}' cache='${cache}'/>` +
+    `<source file='${escape(d.path)}'/><target dev='${target}' bus='${d.bus === 'ide' ? 'ide' : 'virtio'}'/>${d.readonly ? '<readonly/>' : ''}</disk>`
+  );
+}
+
 function devices(spec: DomainSpec): string {
-  const driver = `<driver name='qemu' type='raw' cache='${spec.diskCache ?? 'none'}'/>`;
+  const cache = spec.diskCache ?? 'none';
+  const driver = `<driver name='qemu' type='raw' cache='${cache}'/>`;
   const volumes = spec.volumes ?? [];
   return [
     '<devices>',
-    spec.diskPath ? `<disk type='file' device='disk'>${driver}<source file='${escape(spec.diskPath)}'/><target dev='vda' bus='virtio'/></disk>` : '',
+    ...(spec.disks ?? []).map((d) => guestDisk(d, cache)),
+    spec.diskPath && !spec.disks
+      ? `<disk type='file' device='disk'>${driver}<source file='${escape(spec.diskPath)}'/><target dev='vda' bus='virtio'/></disk>`
+      : '',
     volumes.length ? "<controller type='scsi' model='virtio-scsi'/>" : '',
     ...volumes.map(
       (v, i) =>

@@ -31,6 +31,8 @@ export function classify(error: unknown): LibvirtFault {
     ? new LibvirtFault(error.message, error.code, error.domain)
     : new LibvirtFault(error instanceof Error ? error.message : String(error), -1);
   if (error instanceof Error && error.stack) fault.stack = error.stack;
+  // Not libvirt's: the original stays reachable, for a caller that branches on what made a domain fail (its disks).
+  if (!isLibvirtError(error) && error instanceof Error) Object.defineProperty(fault, 'cause', { value: error });
   return fault;
 }
 

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DomainSpec } from '../libvirt/domain-xml.js';
+import type { DomainSpec, GuestDisk } from '../libvirt/domain-xml.js';
 import { writeFileDurably } from '../fs/durable-write.js';
 import { diskCacheFor } from './disk-cache.js';
 import { pickSerialPort, type PortRange } from './serial-ports.js';
@@ -23,8 +23,12 @@ export interface NewGuest {
   readonly uuid: string;
   readonly memoryMb: number;
   readonly vcpus: number;
-  /** The image whose bytes become the guest's disk (a plain copy). */
-  readonly imagePath: string;
+  /**
+   * How its disks are made in its folder (guest-disks.ts: overlays on the host's image cache); without it, the file
+   * at imagePath is copied as its one raw disk (what the host benchmark's raw baseline boots).
+   */
+  readonly makeDisks?: (folder: string) => Promise<readonly GuestDisk[]>;
+  readonly imagePath?: string;
   readonly shutdownTimeoutS?: number;
 }
 
@@ -44,15 +48,17 @@ async function assignedPorts(s: GuestSettings, except: string): Promise<Set<numb
 }
 
 /**
- * Makes what a new guest needs and answers its domain: the disk copied from the image (through a temporary
- * name, so a crash mid-copy leaves no half disk), a serial port of its own and a fresh VNC password. Run again
- * for the same guest (its domain was never defined), it keeps the disk and port made the first time.
+ * Makes what a new guest needs and answers its domain: its disks, a serial port of its own and a fresh VNC
+ * password. Run again for the same guest (its domain was never defined), it keeps the disks and port made the first time.
  */
 export async function prepareGuest(s: GuestSettings, g: NewGuest): Promise<DomainSpec> {
   const folder = folderOf(s, g.uuid);
   await mkdir(folder, { recursive: true });
   const disk = join(folder, 'disk');
-  if (!existsSync(disk)) {
+  const disks = g.makeDisks ? await g.makeDisks(folder) : undefined;
+  if (!disks && !existsSync(disk)) {
+    if (!g.imagePath) throw new Error(`guest ${g.uuid} has neither disks nor an image to copy`);
+    // Through a temporary name, so a crash mid-copy leaves no half disk.
     await copyFile(g.imagePath, `${disk}.part`);
     await rename(`${disk}.part`, disk);
   }
@@ -67,7 +73,7 @@ export async function prepareGuest(s: GuestSettings, g: NewGuest): Promise<Domai
     memoryMb: g.memoryMb,
     vcpus: g.vcpus,
     type: s.virtType,
-    diskPath: disk,
+    ...(disks ? { disks } : { diskPath: disk }),
     diskCache: diskCacheFor(folder),
     serial: { host: s.listen, port, logPath: consoleLogOf(s, g.uuid) },
     graphics: { listen: s.listen, vncPassword: vncPassword() },

@@ -5,7 +5,7 @@ import { loadConfig, type Config, type DeepPartial } from '../../cluster.config.
 import { startCloud, type Cloud } from '../../bin/cloud.js';
 import { LibvirtConnection, type DomainStatus } from '../../drivers/libvirt/connection.js';
 import { TINY_IMAGE_ID } from '../../http/images/index.js';
-import { silentLogger } from '../../runtime/logger.js';
+import { silentLogger, type Logger } from '../../runtime/logger.js';
 import type { Clock } from '../../runtime/clock.js';
 import { checkResponses } from '../oracle/check-responses.js';
 import { ResponseOracle } from '../oracle/response-oracle.js';
@@ -41,6 +41,8 @@ export interface ComputeCloud {
 export interface CloudOptions {
   readonly demoQuotas?: 'default' | 'unlimited';
   readonly judged?: boolean;
+  /** The cloud's logger (silent unless given), for a suite that reads the cloud's own log lines. */
+  readonly logger?: Logger;
 }
 
 export async function startComputeCloud(
@@ -67,7 +69,7 @@ export async function startComputeCloud(
       libvirt: { realHost: false, ...overrides.libvirt },
     },
   });
-  const logger = silentLogger();
+  const logger = options.logger ?? silentLogger();
   const oracle = judged ? await ResponseOracle.start(logger) : undefined;
   let cloud: Cloud;
   try {
