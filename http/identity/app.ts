@@ -7,6 +7,7 @@ import { KeystoneError, keystoneErrorBody, keystoneErrors } from './errors.js';
 import { answerMalformedWith } from '../listen.js';
 import { unknownMethodNotAllowed } from '../methods.js';
 import { assignmentRoutes } from './routes/assignments.js';
+import { catalogRoutes } from './routes/catalog.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { domainRoutes } from './routes/domains.js';
 import { projectRoutes } from './routes/projects.js';
@@ -30,7 +31,17 @@ export function identityApp(services: IdentityServices, logger: Logger): Koa<Ide
   });
   // One router holding every route: a request is matched once, not once per resource.
   const root = new Router<IdentityState>();
-  for (const routes of [versionRoutes, tokenRoutes, domainRoutes, projectRoutes, userRoutes, roleRoutes, assignmentRoutes, credentialRoutes]) {
+  for (const routes of [
+    versionRoutes,
+    tokenRoutes,
+    domainRoutes,
+    projectRoutes,
+    userRoutes,
+    roleRoutes,
+    assignmentRoutes,
+    credentialRoutes,
+    catalogRoutes,
+  ]) {
     root.use(routes(services).routes());
   }
   app.use(unknownMethodNotAllowed);

@@ -122,3 +122,28 @@ function charsMessage(error: ValueError): string | undefined {
       return undefined;
   }
 }
+
+// The catalog's bodies (keystone/catalog/schema.py).
+const regionId = (min = 1) => Type.Union([Chars(min, 255), Type.Null()]);
+const regionFields = { description: Type.Optional(Type.Union([Chars(0, 255), Type.Null()])), parent_region_id: Type.Optional(regionId()) };
+export const RegionCreate = Type.Object({ region: Type.Object({ id: Type.Optional(regionId(0)), ...regionFields }) });
+export const RegionUpdate = Type.Object({ region: Type.Object({ id: Type.Optional(regionId()), ...regionFields }, { minProperties: 1 }) });
+const serviceFields = { description, enabled: Type.Optional(Type.Boolean()) };
+export const ServiceCreate = Type.Object({
+  service: Type.Object({ type: Chars(1, 255), name: Type.Optional(Chars(0, 255)), ...serviceFields }),
+});
+export const ServiceUpdate = Type.Object({
+  service: Type.Object({ type: Type.Optional(Chars(1, 255)), name: Type.Optional(Chars(0, 255)), ...serviceFields }, { minProperties: 1 }),
+});
+const endpointUrl = Chars(0, 225, { pattern: '^[a-zA-Z0-9+.-]+:.+' });
+const endpointInterface = Type.Union([Type.Literal('public'), Type.Literal('internal'), Type.Literal('admin')]);
+const endpointFields = { region_id: Type.Optional(regionId()), region: Type.Optional(regionId()), enabled: Type.Optional(Type.Boolean()) };
+export const EndpointCreate = Type.Object({
+  endpoint: Type.Object({ service_id: Chars(1, 64), interface: endpointInterface, url: endpointUrl, ...endpointFields }),
+});
+export const EndpointUpdate = Type.Object({
+  endpoint: Type.Object(
+    { service_id: Type.Optional(Chars(1, 64)), interface: Type.Optional(endpointInterface), url: Type.Optional(endpointUrl), ...endpointFields },
+    { minProperties: 1 },
+  ),
+});

@@ -100,7 +100,7 @@ export class TokenService {
     }
     if (claims.project || claims.domain) {
       body.roles = (await this.roles(claims)).map((r) => ({ id: r.id, name: r.name }));
-      if (withCatalog) body.catalog = this.catalog.render(claims.project);
+      if (withCatalog) body.catalog = await this.catalog.render(claims.project, claims.user);
     }
     return this.bodies.set(key, JSON.stringify({ token: body }));
   }

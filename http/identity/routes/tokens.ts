@@ -98,7 +98,10 @@ export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
   router.get('/catalog', async (ctx) => {
     const auth = await authenticate(s, ctx);
     if (!auth.projectId && !auth.domainId) throw forbidden('The service catalog is only available to scoped tokens.');
-    ctx.body = { catalog: s.catalog.render(auth.projectId), links: { self: `${s.v3Url()}/auth/catalog`, previous: null, next: null } };
+    ctx.body = {
+      catalog: await s.catalog.render(auth.projectId, auth.userId),
+      links: { self: `${s.v3Url()}/auth/catalog`, previous: null, next: null },
+    };
   });
   return router;
 }
