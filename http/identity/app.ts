@@ -10,6 +10,7 @@ import { assignmentRoutes } from './routes/assignments.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { domainRoutes } from './routes/domains.js';
+import { groupRoutes } from './routes/groups.js';
 import { projectRoutes } from './routes/projects.js';
 import { roleRoutes } from './routes/roles.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -41,6 +42,7 @@ export function identityApp(services: IdentityServices, logger: Logger): Koa<Ide
     assignmentRoutes,
     credentialRoutes,
     catalogRoutes,
+    groupRoutes,
   ]) {
     root.use(routes(services).routes());
   }

@@ -147,3 +147,6 @@ export const EndpointUpdate = Type.Object({
     { minProperties: 1 },
   ),
 });
+
+export const GroupCreate = Type.Object({ group: Type.Object({ name: name(64), domain_id: Type.Optional(Type.String()), description }) });
+export const GroupUpdate = Type.Object({ group: Type.Object({ name: Type.Optional(name(64)), description }, { minProperties: 1 }) });

@@ -1,4 +1,4 @@
-import type { DomainRow, EndpointRow, ProjectRow, RegionRow, RoleRow, ServiceRow, UserRow } from '../../models/index.js';
+import type { DomainRow, EndpointRow, GroupRow, ProjectRow, RegionRow, RoleRow, ServiceRow, UserRow } from '../../models/index.js';
 import { dbBool as bool } from '../db-values.js';
 
 // The JSON shapes Keystone answers with; `base` is the /v3 URL clients reached.
@@ -86,4 +86,12 @@ export const endpointView = (base: string, e: EndpointRow) => ({
   url: e.url,
   enabled: bool(e.enabled),
   links: links(base, `endpoints/${e.id}`),
+});
+
+export const groupView = (base: string, g: GroupRow) => ({
+  id: g.id,
+  name: g.name,
+  domain_id: g.domain_id,
+  description: g.description ?? '',
+  links: links(base, `groups/${g.id}`),
 });
