@@ -20,6 +20,8 @@ import * as tokenState from './identity/token-state.js';
 import * as ec2 from './identity/ec2-credential.js';
 import * as catalog from './identity/catalog.js';
 import * as group from './identity/group.js';
+import * as applicationCredential from './identity/application-credential.js';
+import * as limit from './identity/limit.js';
 import * as image from './images/image.js';
 import * as flavor from './flavor.js';
 import * as quota from './quota.js';
@@ -61,6 +63,9 @@ export function defineModels(sequelize: Sequelize) {
     Group: group.define(sequelize),
     GroupMember: group.defineMembers(sequelize),
     GroupAssignment: group.defineAssignments(sequelize),
+    ApplicationCredential: applicationCredential.define(sequelize),
+    RegisteredLimit: limit.defineRegistered(sequelize),
+    Limit: limit.define(sequelize),
     ...image.define(sequelize),
     Flavor: flavor.define(sequelize),
     FlavorExtraSpec: flavor.defineExtraSpecs(sequelize),
@@ -102,6 +107,8 @@ export type { SigningKeyRow, RevocationRow } from './identity/token-state.js';
 export type { Ec2CredentialRow } from './identity/ec2-credential.js';
 export type { RegionRow, ServiceRow, EndpointRow, CatalogSeedRow } from './identity/catalog.js';
 export type { GroupRow, GroupMemberRow, GroupAssignmentRow } from './identity/group.js';
+export type { ApplicationCredentialRow } from './identity/application-credential.js';
+export type { RegisteredLimitRow, LimitRow } from './identity/limit.js';
 export type { ImageRow, ImagePropertyRow, ImageTagRow, ImageMemberRow } from './images/image.js';
 export type { FlavorRow, FlavorExtraSpecRow, FlavorProjectRow } from './flavor.js';
 export type { QuotaRow } from './quota.js';

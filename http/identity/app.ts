@@ -6,6 +6,7 @@ import { NUL_IN_QUERY, nulIn } from '../nul.js';
 import { KeystoneError, keystoneErrorBody, keystoneErrors } from './errors.js';
 import { answerMalformedWith } from '../listen.js';
 import { unknownMethodNotAllowed } from '../methods.js';
+import { applicationCredentialRoutes } from './routes/application-credentials.js';
 import { assignmentRoutes } from './routes/assignments.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { credentialRoutes } from './routes/credentials.js';
@@ -43,6 +44,7 @@ export function identityApp(services: IdentityServices, logger: Logger): Koa<Ide
     credentialRoutes,
     catalogRoutes,
     groupRoutes,
+    applicationCredentialRoutes,
   ]) {
     root.use(routes(services).routes());
   }

@@ -34,6 +34,7 @@ export class Directory {
   projectByName = (name: string, domainId: string) =>
     this.one(`pn/${domainId}/${name}`, () => readRow(this.models.Project, { where: { name, domain_id: domainId } }));
   user = (id: string) => this.one(`u/${id}`, () => readByPk(this.models.User, id));
+  applicationCredential = (id: string) => this.one(`ac/${id}`, () => readByPk(this.models.ApplicationCredential, id));
   userByName = (name: string, domainId: string) =>
     this.one(`un/${domainId}/${name}`, () => readRow(this.models.User, { where: { name, domain_id: domainId } }));
 

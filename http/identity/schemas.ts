@@ -26,6 +26,14 @@ export const AuthRequest = Type.Object({
         }),
       ),
       token: Type.Optional(Type.Object({ id: Type.String() })),
+      application_credential: Type.Optional(
+        Type.Object({
+          id: Type.Optional(Type.String()),
+          name: Type.Optional(Type.String()),
+          secret: Type.String(),
+          user: Type.Optional(Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), domain: Type.Optional(ref) })),
+        }),
+      ),
     }),
     scope: Type.Optional(
       Type.Union([
@@ -150,3 +158,33 @@ export const EndpointUpdate = Type.Object({
 
 export const GroupCreate = Type.Object({ group: Type.Object({ name: name(64), domain_id: Type.Optional(Type.String()), description }) });
 export const GroupUpdate = Type.Object({ group: Type.Object({ name: Type.Optional(name(64)), description }, { minProperties: 1 }) });
+
+const accessRule = Type.Object(
+  {
+    id: Type.Optional(Chars(1, 64)),
+    path: Type.Optional(Chars(1, 255, { pattern: '^/' })),
+    method: Type.Optional(
+      Type.Union([
+        Type.Literal('DELETE'),
+        Type.Literal('GET'),
+        Type.Literal('HEAD'),
+        Type.Literal('PATCH'),
+        Type.Literal('POST'),
+        Type.Literal('PUT'),
+      ]),
+    ),
+    service: Type.Optional(Chars(1, 255)),
+  },
+  { additionalProperties: false },
+);
+export const ApplicationCredentialCreate = Type.Object({
+  application_credential: Type.Object({
+    name: Chars(1, 255),
+    description: Type.Optional(Type.Union([Chars(0, 65535), Type.Null()])),
+    secret: Type.Optional(Type.Union([Chars(1, 255), Type.Null()])),
+    expires_at: Type.Optional(Type.Union([Chars(1, 64), Type.Null()])),
+    roles: Type.Optional(Type.Array(Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) }), { maxItems: 64 })),
+    unrestricted: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+    access_rules: Type.Optional(Type.Array(accessRule, { maxItems: 64 })),
+  }),
+});

@@ -9,7 +9,7 @@ import { domainView, isEnabled, list } from '../views.js';
 
 export function domainRoutes(s: IdentityServices): Router<IdentityState> {
   const router = new Router<IdentityState>({ prefix: '/v3/domains' });
-  const { Domain, Project, User, Assignment, Group, GroupMember, GroupAssignment } = s.models;
+  const { Domain, Project, User, Assignment, Group, GroupMember, GroupAssignment, ApplicationCredential } = s.models;
   const find = async (id: string) => {
     const domain = await s.directory.domain(id);
     if (!domain) throw notFound('domain', id);
@@ -98,6 +98,8 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
       await GroupMember.destroy({ where: { group_id: groups }, transaction });
       await GroupMember.destroy({ where: { user_id: users }, transaction });
       await Group.destroy({ where: { domain_id: domain.id }, transaction });
+      await ApplicationCredential.destroy({ where: { user_id: users }, transaction });
+      await ApplicationCredential.destroy({ where: { project_id: projects }, transaction });
       await Project.destroy({ where: { domain_id: domain.id }, transaction });
       await User.destroy({ where: { domain_id: domain.id }, transaction });
       await Domain.destroy({ where: { id: domain.id }, transaction });
