@@ -10,7 +10,9 @@ import { applicationCredentialRoutes } from './routes/application-credentials.js
 import { assignmentRoutes } from './routes/assignments.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { credentialRoutes } from './routes/credentials.js';
+import { domainConfigRoutes } from './routes/domain-config.js';
 import { domainRoutes } from './routes/domains.js';
+import { limitRoutes } from './routes/limits.js';
 import { groupRoutes } from './routes/groups.js';
 import { projectRoutes } from './routes/projects.js';
 import { roleRoutes } from './routes/roles.js';
@@ -45,6 +47,8 @@ export function identityApp(services: IdentityServices, logger: Logger): Koa<Ide
     catalogRoutes,
     groupRoutes,
     applicationCredentialRoutes,
+    limitRoutes,
+    domainConfigRoutes,
   ]) {
     root.use(routes(services).routes());
   }

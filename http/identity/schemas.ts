@@ -188,3 +188,54 @@ export const ApplicationCredentialCreate = Type.Object({
     access_rules: Type.Optional(Type.Array(accessRule, { maxItems: 64 })),
   }),
 });
+
+// Unified limits (keystone/limit/schema.py): -1 means unlimited; a signed 32-bit integer at most.
+const limitValue = Type.Integer({ minimum: -1, maximum: 0x7fffffff });
+const limitDescription = Type.Optional(Type.Union([Chars(0, 255), Type.Null()]));
+export const RegisteredLimitsCreate = Type.Object({
+  registered_limits: Type.Array(
+    Type.Object(
+      {
+        service_id: Chars(1, 64),
+        region_id: Type.Optional(regionId()),
+        resource_name: name(255),
+        default_limit: limitValue,
+        description: limitDescription,
+      },
+      { additionalProperties: false },
+    ),
+    { minItems: 1, maxItems: 100 },
+  ),
+});
+export const RegisteredLimitUpdate = Type.Object({
+  registered_limit: Type.Object(
+    {
+      service_id: Type.Optional(Chars(1, 64)),
+      region_id: Type.Optional(regionId()),
+      resource_name: Type.Optional(name(255)),
+      default_limit: Type.Optional(limitValue),
+      description: limitDescription,
+    },
+    { additionalProperties: false, minProperties: 1 },
+  ),
+});
+export const LimitsCreate = Type.Object({
+  limits: Type.Array(
+    Type.Object(
+      {
+        project_id: Type.Optional(Chars(1, 64)),
+        domain_id: Type.Optional(Chars(1, 64)),
+        service_id: Chars(1, 64),
+        region_id: Type.Optional(regionId()),
+        resource_name: name(255),
+        resource_limit: limitValue,
+        description: limitDescription,
+      },
+      { additionalProperties: false },
+    ),
+    { minItems: 1, maxItems: 100 },
+  ),
+});
+export const LimitUpdate = Type.Object({
+  limit: Type.Object({ resource_limit: Type.Optional(limitValue), description: limitDescription }, { additionalProperties: false, minProperties: 1 }),
+});
