@@ -95,7 +95,7 @@ export function applicationCredentialRoutes(s: IdentityServices): Router<Identit
 
   router.get('/', async (ctx) => {
     await owner(ctx);
-    const where = { ...listWhere(ctx.query, ['name']), user_id: ctx.params.user };
+    const where = { ...listWhere(ctx.query, ['name'], false), user_id: ctx.params.user };
     const { rows, truncated } = await limited(s, (limit) =>
       readRows(ApplicationCredential, {
         where,

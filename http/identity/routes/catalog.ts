@@ -45,7 +45,7 @@ export function catalogRoutes(s: IdentityServices): Router<IdentityState> {
   // Regions.
   router.get('/regions', async (ctx) => {
     await authenticate(s, ctx);
-    const where = listWhere(ctx.query, ['parent_region_id']);
+    const where = listWhere(ctx.query, ['parent_region_id'], false);
     const { rows, truncated } = await ordered((limit) => readRows(Region, { where, order: [['id', 'ASC']], limit }));
     ctx.body = list(
       base(),

@@ -35,7 +35,7 @@ export function groupRoutes(s: IdentityServices): Router<IdentityState> {
 
   router.get('/groups', async (ctx) => {
     requireAdmin(await authenticate(s, ctx));
-    const { rows, truncated } = await limitedByName(s, Group, listWhere(ctx.query, ['name', 'domain_id']));
+    const { rows, truncated } = await limitedByName(s, Group, listWhere(ctx.query, ['name', 'domain_id'], false));
     ctx.body = list(
       base(),
       'groups',
@@ -153,7 +153,7 @@ export function groupRoutes(s: IdentityServices): Router<IdentityState> {
     const auth = await authenticate(s, ctx);
     requireAdminOrSelf(auth, ctx.params.user);
     await user(ctx.params.user);
-    const where = listWhere(ctx.query, ['name', 'domain_id']);
+    const where = listWhere(ctx.query, ['name', 'domain_id'], false);
     const { rows, truncated } = await limitedByName(s, Group, { ...where, id: { [Op.in]: await s.directory.groupsOf(ctx.params.user) } });
     ctx.body = list(
       base(),

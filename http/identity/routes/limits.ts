@@ -57,7 +57,7 @@ export function limitRoutes(s: IdentityServices): Router<IdentityState> {
 
   router.get('/registered_limits', async (ctx) => {
     await authenticate(s, ctx);
-    const { rows, truncated } = await ordered(RegisteredLimit, listWhere(ctx.query, ['service_id', 'region_id', 'resource_name']));
+    const { rows, truncated } = await ordered(RegisteredLimit, listWhere(ctx.query, ['service_id', 'region_id', 'resource_name'], false));
     ctx.body = list(base(), 'registered_limits', 'registered_limits', rows.map(registeredView), truncated);
   });
   router.get('/registered_limits/:id', async (ctx) => {
@@ -125,7 +125,7 @@ export function limitRoutes(s: IdentityServices): Router<IdentityState> {
   });
   router.get('/limits', async (ctx) => {
     const auth = await authenticate(s, ctx);
-    const where = listWhere(ctx.query, ['service_id', 'region_id', 'resource_name', 'project_id', 'domain_id']);
+    const where = listWhere(ctx.query, ['service_id', 'region_id', 'resource_name', 'project_id', 'domain_id'], false);
     // Without the admin role: the limits of the project (or domain) the token is scoped to, nothing else.
     if (!auth.isAdmin) Object.assign(where, auth.projectId ? { project_id: auth.projectId } : { domain_id: auth.domainId ?? null, project_id: null });
     const { rows, truncated } = await ordered(Limit, where);
