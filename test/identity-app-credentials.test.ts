@@ -219,6 +219,28 @@ test('openstack CLI: application credential create, list, show, authenticate wit
     t.is(issued.code, 0, issued.stderr);
     const listed = await openstack(c.cloudsYaml, [...env, 'server', 'list', '-f', 'json']);
     t.is(listed.code, 0, listed.stderr);
+
+    // Access rules: only the requests they name reach compute and image; others are refused as keystonemiddleware refuses them.
+    const rules = JSON.stringify([{ service: 'compute', method: 'GET', path: '/v2.1/servers/**' }]);
+    const ruled = await ok('application', 'credential', 'create', '--access-rules', rules, 'ruled', '-f', 'json');
+    const asRuled = (...args: string[]) =>
+      openstack(c.cloudsYaml, [
+        ...env.slice(0, 4),
+        '--os-application-credential-id',
+        ruled.id,
+        '--os-application-credential-secret',
+        ruled.secret,
+        ...args,
+      ]);
+    const allowed = await asRuled('server', 'list', '-f', 'json');
+    t.is(allowed.code, 0, allowed.stderr);
+    const flavors = await asRuled('flavor', 'list');
+    t.not(flavors.code, 0);
+    t.regex(flavors.stderr, /401: Client Error for url: .*\/v2\.1\/flavors\/detail.*The request you have made requires authentication\./);
+    const images = await asRuled('image', 'list');
+    t.not(images.code, 0);
+    t.regex(images.stderr, /401: Client Error for url: .*\/v2\/images, The request you have made requires authentication\./);
+    await ok('application', 'credential', 'delete', 'ruled');
     await ok('application', 'credential', 'delete', 'ci');
     const refused = await openstack(c.cloudsYaml, [...env, 'token', 'issue']);
     t.not(refused.code, 0);

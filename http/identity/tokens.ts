@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ApplicationCredentialRow } from '../../models/index.js';
+import type { AccessRule } from '../../services/identity/index.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Catalog } from './catalog.js';
 import type { Directory } from './directory.js';
@@ -20,6 +21,8 @@ export interface AuthContext {
   readonly isAdmin: boolean;
   /** The application credential the token came from, if it did. */
   readonly applicationCredential?: ApplicationCredentialRow;
+  /** Its access rules, when it has some: other services answer only the requests they allow. */
+  readonly accessRules?: readonly AccessRule[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
@@ -74,6 +77,9 @@ export class TokenService {
       roles: names,
       isAdmin: names.includes('admin'),
       ...(applicationCredential ? { applicationCredential } : {}),
+      ...(applicationCredential && applicationCredential.access_rules !== '[]'
+        ? { accessRules: JSON.parse(applicationCredential.access_rules) as AccessRule[] }
+        : {}),
     };
     return this.contexts.set(token!, context);
   }
