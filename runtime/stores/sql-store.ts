@@ -162,8 +162,13 @@ export class SqlStore implements ActorStore {
   }
 
   async overdueOutbox(before: number, afterSeq: number, limit: number): Promise<Array<{ seq: number; envelope: Envelope }>> {
+    const at = new Date(before);
+    // A delayed message is overdue counted from its due time, not from when it was sent.
     const rows = await readRows(this.db.models.Outbox, {
-      where: { created_at: { [Where.lt]: new Date(before) }, seq: { [Where.gt]: afterSeq } },
+      where: {
+        seq: { [Where.gt]: afterSeq },
+        [Where.or]: [{ deliver_at: null, created_at: { [Where.lt]: at } }, { deliver_at: { [Where.lt]: at } }],
+      },
       order: [['seq', 'ASC']],
       limit,
     });
