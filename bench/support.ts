@@ -119,7 +119,9 @@ export async function startBenchCloud(
     ...options.env,
   };
   const preload = options.captureSql ? [`--import=${pathToFileURL(join(root, 'bench', 'capture-sql.mjs')).href}`] : [];
-  const child = spawn(process.execPath, [...preload, join(root, 'dist', 'bin', 'stratus.js'), 'start'], {
+  // A CPU profile of the cloud process, written when it stops (--cpu-prof), into the folder given.
+  const prof = process.env.STRATUS_BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STRATUS_BENCH_CPU_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...prof, ...preload, join(root, 'dist', 'bin', 'stratus.js'), 'start'], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
