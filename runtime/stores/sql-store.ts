@@ -47,8 +47,8 @@ interface KindTable {
 }
 
 const INTERNED_MAX = 100_000;
-/** The SQLite connection the store's one-round-trip transactions run on, kept for the store alone. */
-const STORE_CONNECTION = 'actor-store';
+/** Names of the SQLite connections stores run their one-round-trip transactions on: each store keeps its own. */
+let storeConnections = 0;
 
 // Sequelize's typings leave out the SQLite connection manager's calls; these are the ones the store uses.
 interface SqliteManager {
@@ -389,9 +389,11 @@ export class SqlStore implements ActorStore {
   }
 
   private ownConnection(): Promise<SqliteConnection> {
+    if (this.connection) return this.connection;
     const manager = this.sequelize.connectionManager as unknown as SqliteManager;
-    this.connection ??= manager.getConnection({ uuid: STORE_CONNECTION, type: 'SQLITE' }).then(
-      (connection) => Object.assign(connection, { uuid: STORE_CONNECTION }),
+    const uuid = `actor-store-${++storeConnections}`;
+    this.connection = manager.getConnection({ uuid, type: 'SQLITE' }).then(
+      (connection) => Object.assign(connection, { uuid }),
       (error: unknown) => {
         this.connection = undefined;
         throw error;
