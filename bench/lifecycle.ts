@@ -78,7 +78,7 @@ const PHASES: readonly Phase[] = [
  * the same run.
  */
 export async function run(): Promise<void> {
-  const { nova, token, hypervisors, stateDir, stop, opsPort } = await startBenchCloud('sl-', { ops: true });
+  const { nova, token, hypervisors, stateDir, stop, opsPort, databaseUrl } = await startBenchCloud('sl-', { ops: true });
   // The profile beside each figure: group commits, the writes in them, and the messages each actor kind handled.
   const counters = async () => {
     const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
@@ -87,7 +87,7 @@ export async function run(): Promise<void> {
     for (const m of text.matchAll(line)) out.set(m[3] ? `${m[3]} ${m[2]}` : m[1], Number(m[4]));
     return out;
   };
-  const sequelize = openBenchDatabase(stateDir);
+  const sequelize = openBenchDatabase(stateDir, databaseUrl);
   try {
     const finished = async (ids: readonly string[], status: string) => {
       const wanted = new Set(ids);
