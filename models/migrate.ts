@@ -19,6 +19,7 @@ import * as m0018 from './migrations/0018-shelved-images.js';
 import * as m0019 from './migrations/0019-migrations.js';
 import * as m0020 from './migrations/0020-identity-catalog-groups.js';
 import * as m0021 from './migrations/0021-identity-app-credentials-limits.js';
+import * as m0025 from './migrations/0025-outbox-due-time.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -46,6 +47,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0019-migrations', m0019],
   ['0020-identity-catalog-groups', m0020],
   ['0021-identity-app-credentials-limits', m0021],
+  ['0025-outbox-due-time', m0025],
 ];
 
 /** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */
