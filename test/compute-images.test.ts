@@ -181,6 +181,7 @@ test('delete: the owner deletes (then 404 in both APIs); another project 404 or 
   novaRefused(t, await nova('GET', `/images/${mine}`), 404, 'Image not found.');
   glanceRefused(t, await glance.call('GET', `/v2/images/${mine}`, { token: c.demo }), 404, `No image found with ID ${mine}`);
   novaRefused(t, await nova('DELETE', `/images/${mine}`), 404, 'Image not found.');
+  novaRefused(t, await nova('DELETE', '/images/'), 404, 'The resource could not be found.');
 });
 
 test('metadata: list, merge, replace, one item read, set and deleted; refusals as Nova words them', async (t) => {
