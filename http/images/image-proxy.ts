@@ -77,7 +77,9 @@ export function imageProxy(repo: ImageRepository, store: ImageStore, clock: Cloc
         const image = await find(caller, project, id);
         authorize(auth, 'modify_image');
         requireOwner(auth, image.row);
-        for (const name of Object.keys(image.properties)) if (!(name in properties)) applyProperty(image, name, undefined, caller.isAdmin);
+        // Glance's own bookkeeping (os_glance_*) is not the caller's to remove.
+        for (const name of Object.keys(image.properties))
+          if (!(name in properties) && !name.startsWith('os_glance')) applyProperty(image, name, undefined, caller.isAdmin);
         for (const [name, value] of Object.entries(properties)) applyProperty(image, name, value, caller.isAdmin);
         image.row.updated_at = new Date(clock.now());
         await repo.save(image);

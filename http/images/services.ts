@@ -7,6 +7,7 @@ import { visible } from './access.js';
 import { GlanceError } from './errors.js';
 import type { ImageRepository } from './repository.js';
 import type { ImageStore } from './image-store.js';
+import type { ImageImports } from './image-import.js';
 
 export interface ImageServices {
   readonly repo: ImageRepository;
@@ -15,6 +16,7 @@ export interface ImageServices {
   readonly clock: Clock;
   readonly publicUrl: () => string;
   readonly limits: UploadLimits;
+  readonly imports: ImageImports;
 }
 
 /** Glance's `image_size_cap` and `user_storage_quota` (0: unlimited), in bytes. */

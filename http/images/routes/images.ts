@@ -5,6 +5,7 @@ import type { ImageRow } from '../../../models/index.js';
 import type { AuthContext } from '../../identity/index.js';
 import { authorize, requireOwner, requireProject } from '../access.js';
 import { GlanceError } from '../errors.js';
+import { IMPORT_METHODS, STORE_ID } from '../image-import.js';
 import { pageSize, readPage } from '../image-list.js';
 import { applyProperty } from '../image-input.js';
 import { authenticate, findVisible, jsonBody, type ImageServices, type ImageState } from '../services.js';
@@ -67,6 +68,9 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
     await s.repo.save(image);
     ctx.status = 201;
     ctx.set('Location', `${s.publicUrl()}/v2/images/${id}`);
+    // How data may come besides a direct upload: clients (openstacksdk) read these to choose an import.
+    ctx.set('OpenStack-image-import-methods', IMPORT_METHODS.join(','));
+    ctx.set('OpenStack-image-store-ids', STORE_ID);
     ctx.body = imageView(image);
   });
 
@@ -113,6 +117,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
     if (isTrue(image.row.protected)) throw new GlanceError(403, `Image ${image.row.id} is protected and cannot be deleted.`);
     await s.repo.remove(image.row.id);
     await s.store.delete(image.row.id);
+    await s.imports.staging.delete(image.row.id);
     ctx.status = 204;
   });
 
