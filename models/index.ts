@@ -20,6 +20,7 @@ import * as tokenState from './identity/token-state.js';
 import * as ec2 from './identity/ec2-credential.js';
 import * as image from './images/image.js';
 import * as imageTask from './images/task.js';
+import * as metadef from './images/metadef.js';
 import * as flavor from './flavor.js';
 import * as quota from './quota.js';
 import * as quotaReservation from './quota-reservation.js';
@@ -55,6 +56,7 @@ export function defineModels(sequelize: Sequelize) {
     Ec2Credential: ec2.define(sequelize),
     ...image.define(sequelize),
     ...imageTask.define(sequelize),
+    ...metadef.define(sequelize),
     Flavor: flavor.define(sequelize),
     FlavorExtraSpec: flavor.defineExtraSpecs(sequelize),
     FlavorProject: flavor.defineProjects(sequelize),
@@ -95,6 +97,7 @@ export type { SigningKeyRow, RevocationRow } from './identity/token-state.js';
 export type { Ec2CredentialRow } from './identity/ec2-credential.js';
 export type { ImageRow, ImagePropertyRow, ImageTagRow, ImageMemberRow } from './images/image.js';
 export type { ImageTaskRow } from './images/task.js';
+export type { MetadefNamespaceRow, MetadefResourceTypeRow, MetadefEntryRow } from './images/metadef.js';
 export type { FlavorRow, FlavorExtraSpecRow, FlavorProjectRow } from './flavor.js';
 export type { QuotaRow } from './quota.js';
 export type { QuotaReservationRow } from './quota-reservation.js';

@@ -6,6 +6,7 @@ import type { TokenService } from '../identity/index.js';
 import { join } from 'node:path';
 import { ImageStore } from './image-store.js';
 import { ImageImports } from './image-import.js';
+import { seedMetadefs } from './metadefs/seed.js';
 import { ImageRepository } from './repository.js';
 import type { ImageServices, UploadLimits } from './services.js';
 import { recoverUploads, watchUploads } from './upload-recovery.js';
@@ -45,6 +46,10 @@ export async function createImages(options: ImagesOptions, logger: Logger) {
   const stagedSwept = await staging.open();
   const imports = new ImageImports(repo, store, staging, options.clock, options.nodeId ?? store.nodeId, limits, logger);
   await imports.recover(stagedSwept);
+  // The metadata definitions Glance ships, on the first start; a node that loses the race to seed them finds them seeded.
+  await seedMetadefs(options.models, options.clock, 'admin', logger).catch(async (error) => {
+    if ((await options.models.MetadefResourceType.count()) === 0) throw error;
+  });
   const services: ImageServices & { publicUrl: () => string; url: string; stop(): void } = {
     repo,
     store,
