@@ -1,6 +1,7 @@
 import test from 'ava';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openstack } from './helpers/cloud-process.js';
 import { createTestDatabase } from './helpers/database.js';
@@ -271,5 +272,72 @@ test('openstack image create --import ends active with the right checksums', asy
     t.like(shown.properties, { os_hash_algo: 'sha512', os_hash_value: createHash('sha512').update(data).digest('hex') });
   } finally {
     await stopTestCloud(c);
+  }
+});
+
+test('after a stop: staged data is still there to import; an import the stop cut is resumed by its node; a stage it cut leaves the image queued', async (t) => {
+  const database = await createTestDatabase('images-import-restart');
+  const storeDir = mkdtempSync(join(tmpdir(), 'stratus-import-'));
+  const start = () => startImageServer(database.url, { storeDir, nodeId: 'node-a' });
+  let server = await start();
+  try {
+    const keystone = client(server.identity.url);
+    const demo = (await keystone.login('demo', DEMO_PASSWORD, 'demo')).token!;
+    let glance = client(server.url);
+    const create = async () =>
+      (await glance.call('POST', '/v2/images', { token: demo, body: { name: 'kept', disk_format: 'raw', container_format: 'bare' } })).body
+        .id as string;
+    const stage = (id: string, data: Buffer) =>
+      fetch(`${server.url}/v2/images/${id}/stage`, {
+        method: 'PUT',
+        headers: { 'x-auth-token': demo, 'content-type': 'application/octet-stream' },
+        body: new Uint8Array(data),
+      });
+    const staged = await create();
+    const cut = await create();
+    const importing = await create();
+    const a = randomBytes(5000);
+    const b = randomBytes(7000);
+    t.is((await stage(staged, a)).status, 204);
+    t.is((await stage(importing, b)).status, 204);
+    // What a kill leaves: an import started (the image importing, its task pending on this node) but not run, and a
+    // stage begun (the image uploading) whose bytes never reached the staging store.
+    const { models } = server.identity.db;
+    await models.Image.update({ status: 'importing' }, { where: { id: importing } });
+    const now = new Date();
+    await models.ImageTask.create({
+      id: randomUUID(),
+      type: 'api_image_import',
+      status: 'processing',
+      owner: (await glance.call('GET', `/v2/images/${importing}`, { token: demo })).body.owner,
+      user_id: null,
+      request_id: null,
+      image_id: importing,
+      input: JSON.stringify({ image_id: importing, import_req: { method: { name: 'glance-direct' } }, backend: ['local'] }),
+      result: null,
+      message: '',
+      node_id: 'node-a',
+      expires_at: null,
+      created_at: now,
+      updated_at: now,
+    });
+    await models.Image.update({ status: 'uploading', size: 10 }, { where: { id: cut } });
+    await server.stop();
+
+    server = await start();
+    glance = client(server.url);
+    const token = (await client(server.identity.url).login('demo', DEMO_PASSWORD, 'demo')).token!;
+    const show = async (id: string) => (await glance.call('GET', `/v2/images/${id}`, { token })).body;
+    await eventually(async () => (await show(importing)).status === 'active');
+    t.is((await show(importing)).checksum, createHash('md5').update(b).digest('hex'));
+    t.like(await show(cut), { status: 'queued', size: null });
+    t.like(await show(staged), { status: 'uploading', size: a.length });
+    t.is((await glance.call('POST', `/v2/images/${staged}/import`, { token, body: { method: { name: 'glance-direct' } } })).status, 202);
+    await eventually(async () => (await show(staged)).status === 'active');
+    t.is((await show(staged)).os_hash_value, createHash('sha512').update(a).digest('hex'));
+  } finally {
+    await server.stop();
+    await database.drop();
+    rmSync(storeDir, { recursive: true, force: true });
   }
 });
