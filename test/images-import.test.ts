@@ -3,7 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openstack } from './helpers/cloud-process.js';
+import { openstack, python } from './helpers/cloud-process.js';
 import { createTestDatabase } from './helpers/database.js';
 import { eventually } from './helpers/drive.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, client, startImageServer } from './helpers/identity.js';
@@ -270,6 +270,28 @@ test('openstack image create --import ends active with the right checksums', asy
     t.is(shown.checksum, createHash('md5').update(data).digest('hex'));
     t.is(shown.size, data.length);
     t.like(shown.properties, { os_hash_algo: 'sha512', os_hash_value: createHash('sha512').update(data).digest('hex') });
+
+    // openstacksdk reads the import discovery, the stores and (as the admin) the tasks the import ran as.
+    const sdk = await python(
+      c.cloudsYaml,
+      `
+import json, openstack
+conn = openstack.connect(cloud='stratus')
+stores = [(s.id, s.is_default) for s in conn.image.stores()]
+# SDK 0.101's get_import_info() asks for an id the resource has none of: the discovery is read through its session.
+methods = conn.image.get('/info/import').json()['import-methods']['value']
+tasks = [conn.image.get_task(t.id) for t in conn.image.tasks()]
+print(json.dumps({'stores': stores, 'methods': methods, 'tasks': [[t.type, t.status, t.result] for t in tasks],
+                  'schema': conn.image.get_task_schema().properties['status']['enum']}))
+`,
+    );
+    t.is(sdk.code, 0, sdk.stderr);
+    t.deepEqual(sdk.json, {
+      stores: [['local', true]],
+      methods: ['glance-direct'],
+      tasks: [['api_image_import', 'success', { image_id: id }]],
+      schema: ['pending', 'processing', 'success', 'failure'],
+    });
   } finally {
     await stopTestCloud(c);
   }
