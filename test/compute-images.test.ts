@@ -257,4 +257,12 @@ test("Glance's list filters by an image's own properties, by time, size and oper
     'The "changes-since" filter is no longer available on v2.',
   );
   glanceRefused(t, await glance.call('GET', '/v2/images?name=in:"unclosed', { token: c.demo }), 400, /The quote is not closed/);
+  const many = Array.from({ length: 65 }, (_, i) => `p${i}=x`).join('&');
+  glanceRefused(t, await glance.call('GET', `/v2/images?${many}`, { token: c.demo }), 400, 'Too many filters: at most 64 may be given.');
+  novaRefused(
+    t,
+    await nova('GET', `/images?${many.replace(/p(\d+)=/g, 'property-p$1=')}`),
+    400,
+    'Too many filters: at most 64 may be given. (HTTP 400)',
+  );
 });

@@ -344,6 +344,7 @@ test('after a stop: staged data is still there to import; an import the stop cut
       updated_at: now,
     });
     await models.Image.update({ status: 'uploading', size: 10 }, { where: { id: cut } });
+    writeFileSync(join(storeDir, 'staging', `${cut}.node-a.0123456789ab.partial`), randomBytes(10));
     await server.stop();
 
     server = await start();
@@ -353,6 +354,7 @@ test('after a stop: staged data is still there to import; an import the stop cut
     await eventually(async () => (await show(importing)).status === 'active');
     t.is((await show(importing)).checksum, createHash('md5').update(b).digest('hex'));
     t.like(await show(cut), { status: 'queued', size: null });
+    t.false(existsSync(join(storeDir, 'staging', `${cut}.node-a.0123456789ab.partial`)));
     t.like(await show(staged), { status: 'uploading', size: a.length });
     t.is((await glance.call('POST', `/v2/images/${staged}/import`, { token, body: { method: { name: 'glance-direct' } } })).status, 202);
     await eventually(async () => (await show(staged)).status === 'active');

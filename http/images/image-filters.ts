@@ -8,6 +8,7 @@ import { GlanceError } from './errors.js';
 
 /** Parameters the list reads itself; every other one is a filter. */
 export const NOT_FILTERS = new Set(['limit', 'marker', 'member_status', 'tag', 'sort', 'sort_key', 'sort_dir', 'visibility', 'os_hidden']);
+export const MAX_FILTERS = 64;
 /** Filters that name a column and take `eq:` or `in:"a",b`. */
 const LISTABLE = ['name', 'id', 'status', 'container_format', 'disk_format'];
 const DATES = ['created_at', 'updated_at'];
@@ -67,6 +68,9 @@ const lastValue = (v: unknown): string | undefined => (Array.isArray(v) ? (v.at(
 
 /** The conditions of a list's filters. */
 export function filterConditions(sequelize: Sequelize, q: Record<string, unknown>): WhereOptions[] {
+  // Each filter is a condition of the query: their number is bounded (Glance sets no bound; a query string may hold 1,000).
+  if (Object.keys(q).filter((k) => !NOT_FILTERS.has(k)).length > MAX_FILTERS)
+    throw new GlanceError(400, `Too many filters: at most ${MAX_FILTERS} may be given.`);
   const where: WhereOptions[] = [];
   const quote = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
   for (const [key, raw] of Object.entries(q)) {

@@ -187,14 +187,16 @@ export class ImageImports {
    * from their staged data (the store keeps no half image, so an import is simply redone).
    */
   async recover(swept: string[]): Promise<void> {
-    const uploading = await readRows(this.repo.models.Image, { where: { status: 'uploading' }, attributes: ['id'] });
-    for (const { id } of uploading) {
+    const uploading = await readRows(this.repo.models.Image, { where: { status: 'uploading' }, attributes: ['id', 'updated_at'] });
+    for (const { id, updated_at } of uploading) {
       if (await this.staging.uploading(id)) continue;
       const staged = await this.staging.size(id).then(
         () => true,
         () => false,
       );
-      if (staged && !swept.includes(id)) continue;
+      if (staged) continue;
+      // No partial file at all: a stage may be just starting on another node; it is dead once stale.
+      if (!swept.includes(id) && this.clock.now() - new Date(updated_at).getTime() < this.staging.staleMs) continue;
       await this.repo.transition(id, ['uploading'], { ...CLEARED, status: 'queued', updated_at: this.now() });
     }
     const mine = await readRows(this.repo.models.ImageTask, {
