@@ -6,7 +6,6 @@ import type { Clock } from '../../runtime/clock.js';
 import { readRow, readRows } from '../../models/typed.js';
 import { ImageStoreError, type ImageStore } from './image-store.js';
 import type { ImageRepository } from './repository.js';
-import type { UploadLimits } from './services.js';
 
 // Glance's interoperable import, method glance-direct: the data staged by PUT /stage (durably, in the staging store)
 // is imported by a task: the image goes uploading → importing → active, its bytes copied into the image store and
@@ -46,7 +45,8 @@ export class ImageImports {
     readonly staging: ImageStore,
     private readonly clock: Clock,
     private readonly nodeId: string,
-    private readonly limits: UploadLimits,
+    /** Glance's image_size_cap and user_storage_quota (0: none), as the upload route applies them. */
+    private readonly limits: Readonly<{ sizeCapBytes: number; userStorageQuotaBytes: number }>,
     private readonly logger: Logger,
   ) {}
 
