@@ -3,7 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openstack, python } from './helpers/cloud-process.js';
+import { openstack, python, startCloudProcess } from './helpers/cloud-process.js';
 import { createTestDatabase } from './helpers/database.js';
 import { eventually } from './helpers/drive.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, client, startImageServer } from './helpers/identity.js';
@@ -363,5 +363,30 @@ test('after a stop: staged data is still there to import; an import the stop cut
     await server.stop();
     await database.drop();
     rmSync(storeDir, { recursive: true, force: true });
+  }
+});
+
+test('staged data survives kill -9 of the cloud: after the restart the image is still uploading and imports', async (t) => {
+  const c = await startTestCloud('images-import-kill', { STRATUS_ROLES: 'api', STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD });
+  try {
+    const glanceUrl = `http://127.0.0.1:${c.env.STRATUS_LISTEN_IMAGE}`;
+    const glance = client(glanceUrl);
+    const token = (await client(`http://127.0.0.1:${c.port}`).login('admin', ADMIN_PASSWORD, 'admin')).token!;
+    const id = (await glance.call('POST', '/v2/images', { token, body: { name: 'staged', disk_format: 'raw', container_format: 'bare' } })).body.id;
+    const data = randomBytes(200_000);
+    const staged = await fetch(`${glanceUrl}/v2/images/${id}/stage`, {
+      method: 'PUT',
+      headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(data),
+    });
+    t.is(staged.status, 204);
+    c.cloud.child.kill('SIGKILL');
+    c.cloud = await startCloudProcess(c.env);
+    t.like((await glance.call('GET', `/v2/images/${id}`, { token })).body, { status: 'uploading', size: data.length });
+    t.is((await glance.call('POST', `/v2/images/${id}/import`, { token, body: { method: { name: 'glance-direct' } } })).status, 202);
+    await eventually(async () => (await glance.call('GET', `/v2/images/${id}`, { token })).body.status === 'active');
+    t.is((await glance.call('GET', `/v2/images/${id}`, { token })).body.checksum, createHash('md5').update(data).digest('hex'));
+  } finally {
+    await stopTestCloud(c);
   }
 });
