@@ -20,6 +20,7 @@ import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, identityService, type Identity } from '../http/identity/index.js';
 import { createImages, imageApp, imageService, registerTinyImage, type ImageServices } from '../http/images/index.js';
 import { hostImages, serverImages } from '../http/images/compute-images.js';
+import { imageProxy } from '../http/images/image-proxy.js';
 import { ImageStore } from '../http/images/image-store.js';
 import { ImageRepository } from '../http/images/repository.js';
 import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
@@ -418,7 +419,11 @@ async function startCompute(
       {
         models: db.models,
         identity: identityService(identity.services),
-        images: { ...imageService(images.repo), ...serverImages(images.repo, clock, images.publicUrl) },
+        images: {
+          ...imageService(images.repo),
+          ...serverImages(images.repo, clock, images.publicUrl),
+          ...imageProxy(images.repo, images.store, clock, images.publicUrl),
+        },
         actors,
         clock,
         scheduler,

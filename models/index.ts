@@ -23,6 +23,8 @@ import * as group from './identity/group.js';
 import * as applicationCredential from './identity/application-credential.js';
 import * as limit from './identity/limit.js';
 import * as image from './images/image.js';
+import * as imageTask from './images/task.js';
+import * as metadef from './images/metadef.js';
 import * as flavor from './flavor.js';
 import * as quota from './quota.js';
 import * as quotaReservation from './quota-reservation.js';
@@ -67,6 +69,8 @@ export function defineModels(sequelize: Sequelize) {
     RegisteredLimit: limit.defineRegistered(sequelize),
     Limit: limit.define(sequelize),
     ...image.define(sequelize),
+    ...imageTask.define(sequelize),
+    ...metadef.define(sequelize),
     Flavor: flavor.define(sequelize),
     FlavorExtraSpec: flavor.defineExtraSpecs(sequelize),
     FlavorProject: flavor.defineProjects(sequelize),
@@ -110,6 +114,8 @@ export type { GroupRow, GroupMemberRow, GroupAssignmentRow } from './identity/gr
 export type { ApplicationCredentialRow } from './identity/application-credential.js';
 export type { RegisteredLimitRow, LimitRow } from './identity/limit.js';
 export type { ImageRow, ImagePropertyRow, ImageTagRow, ImageMemberRow } from './images/image.js';
+export type { ImageTaskRow } from './images/task.js';
+export type { MetadefNamespaceRow, MetadefResourceTypeRow, MetadefEntryRow } from './images/metadef.js';
 export type { FlavorRow, FlavorExtraSpecRow, FlavorProjectRow } from './flavor.js';
 export type { QuotaRow } from './quota.js';
 export type { QuotaReservationRow } from './quota-reservation.js';

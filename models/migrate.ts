@@ -19,6 +19,8 @@ import * as m0018 from './migrations/0018-shelved-images.js';
 import * as m0019 from './migrations/0019-migrations.js';
 import * as m0020 from './migrations/0020-identity-catalog-groups.js';
 import * as m0021 from './migrations/0021-identity-app-credentials-limits.js';
+import * as m0022 from './migrations/0022-image-tasks.js';
+import * as m0023 from './migrations/0023-metadefs.js';
 import * as m0025 from './migrations/0025-outbox-due-time.js';
 
 export interface Migration {
@@ -47,6 +49,8 @@ export const migrations: Array<[string, Migration]> = [
   ['0019-migrations', m0019],
   ['0020-identity-catalog-groups', m0020],
   ['0021-identity-app-credentials-limits', m0021],
+  ['0022-image-tasks', m0022],
+  ['0023-metadefs', m0023],
   ['0025-outbox-due-time', m0025],
 ];
 

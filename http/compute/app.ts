@@ -26,6 +26,7 @@ import { migrationRoutes } from './routes/migrations.js';
 import { instanceActionRoutes } from './routes/instance-actions.js';
 import { serverMetadataRoutes } from './routes/server-metadata.js';
 import { serverTagRoutes } from './routes/server-tags.js';
+import { imageRoutes } from './routes/images.js';
 import { serviceRoutes } from './routes/services.js';
 import { versionRoutes } from './routes/versions.js';
 import { quotaSetRoutes } from './routes/quota-sets.js';
@@ -83,7 +84,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   api.use(migrationRoutes(s).routes());
-  for (const routes of [serverMetadataRoutes, serverTagRoutes]) api.use(routes(s).routes());
+  for (const routes of [serverMetadataRoutes, serverTagRoutes, imageRoutes]) api.use(routes(s).routes());
   for (const routes of miscRoutes) api.use(routes(s).routes());
   app.use(unknownMethodNotAllowed);
   app.use(api.routes()).use(api.allowedMethods());

@@ -8,6 +8,7 @@ import { GlanceError } from './errors.js';
 import { permits } from '../../services/identity/index.js';
 import type { ImageRepository } from './repository.js';
 import type { ImageStore } from './image-store.js';
+import type { ImageImports } from './image-import.js';
 
 export interface ImageServices {
   readonly repo: ImageRepository;
@@ -16,6 +17,7 @@ export interface ImageServices {
   readonly clock: Clock;
   readonly publicUrl: () => string;
   readonly limits: UploadLimits;
+  readonly imports: ImageImports;
 }
 
 /** Glance's `image_size_cap` and `user_storage_quota` (0: unlimited), in bytes. */
