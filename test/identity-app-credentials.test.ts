@@ -148,6 +148,22 @@ test('application credentials: hashed secrets, limited roles, by id or name, ref
       `Could not find Application Credential: ${cred.id}.`,
     );
 
+    // Access rules: shared among a user's credentials when identical; one in use is not deleted.
+    const twin = await a('POST', `/v3/users/${adminId}/application_credentials`, {
+      application_credential: { name: 'twin', access_rules: [{ service: 'compute', method: 'GET', path: '/v2.1/servers' }] },
+    });
+    t.is(twin.body.application_credential.access_rules[0].id, cred.access_rules[0].id, 'an identical rule is the same rule');
+    const rules = (await a('GET', `/v3/users/${adminId}/access_rules`)).body.access_rules;
+    t.deepEqual(
+      rules.map((x: { id: string; service: string }) => [x.id, x.service]),
+      [[cred.access_rules[0].id, 'compute']],
+    );
+    t.is((await a('GET', `/v3/users/${adminId}/access_rules/${cred.access_rules[0].id}`)).body.access_rule.path, '/v2.1/servers');
+    keystoneRefused(t, await a('DELETE', `/v3/users/${adminId}/access_rules/${cred.access_rules[0].id}`), 403, 'May not delete access rule in use');
+    keystoneRefused(t, await a('GET', `/v3/users/${adminId}/access_rules/nosuch`), 404, 'Could not find Access Rule: nosuch.');
+    keystoneRefused(t, await d('GET', `/v3/users/${adminId}/access_rules`), 403, 'You are not authorized to perform the requested action.');
+    t.is((await a('DELETE', `/v3/users/${adminId}/application_credentials/${twin.body.application_credential.id}`)).status, 204);
+
     // A member's unrestricted credential, with its own secret and an expiry, on the simulated clock.
     const expires = new Date(clock.now() + 3_600_000).toISOString();
     const own = await d('POST', `/v3/users/${demoId}/application_credentials`, {
@@ -240,6 +256,10 @@ test('openstack CLI: application credential create, list, show, authenticate wit
     const images = await asRuled('image', 'list');
     t.not(images.code, 0);
     t.regex(images.stderr, /401: Client Error for url: .*\/v2\/images, The request you have made requires authentication\./);
+    t.deepEqual(
+      (await ok('access', 'rule', 'list', '-f', 'json')).map((x: { Service: string; Method: string; Path: string }) => [x.Service, x.Method, x.Path]),
+      [['compute', 'GET', '/v2.1/servers/**']],
+    );
     await ok('application', 'credential', 'delete', 'ruled');
     await ok('application', 'credential', 'delete', 'ci');
     const refused = await openstack(c.cloudsYaml, [...env, 'token', 'issue']);

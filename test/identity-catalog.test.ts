@@ -214,3 +214,25 @@ test('operators manage the catalog with the openstack CLI; catalog list shows th
     await stopTestCloud(c);
   }
 });
+
+test('two nodes starting together on one database seed the catalog once', async (t) => {
+  const database = await createTestDatabase('identity-catalog-race');
+  const first = await startIdentityServer(database.url);
+  const second = await startIdentityServer(database.url, { stateDir: first.stateDir });
+  try {
+    // Both render their first catalog at the same moment: each tries to seed the identity service.
+    const [a, b] = await Promise.all([
+      client(first.url).login('admin', ADMIN_PASSWORD, 'admin'),
+      client(second.url).login('admin', ADMIN_PASSWORD, 'admin'),
+    ]);
+    t.is(a.status, 201);
+    t.is(b.status, 201);
+    const endpoints = (await client(first.url).call('GET', '/v3/endpoints', { token: a.token! })).body.endpoints;
+    t.is(endpoints.length, 3, JSON.stringify(endpoints));
+    t.is((await client(first.url).call('GET', '/v3/services', { token: a.token! })).body.services.length, 1);
+  } finally {
+    await first.stop();
+    await second.stop();
+    await database.drop();
+  }
+});

@@ -6,7 +6,7 @@ import { NUL_IN_QUERY, nulIn } from '../nul.js';
 import { KeystoneError, keystoneErrorBody, keystoneErrors } from './errors.js';
 import { answerMalformedWith } from '../listen.js';
 import { unknownMethodNotAllowed } from '../methods.js';
-import { applicationCredentialRoutes } from './routes/application-credentials.js';
+import { accessRuleRoutes, applicationCredentialRoutes } from './routes/application-credentials.js';
 import { assignmentRoutes } from './routes/assignments.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { credentialRoutes } from './routes/credentials.js';
@@ -47,6 +47,7 @@ export function identityApp(services: IdentityServices, logger: Logger): Koa<Ide
     catalogRoutes,
     groupRoutes,
     applicationCredentialRoutes,
+    accessRuleRoutes,
     limitRoutes,
     domainConfigRoutes,
   ]) {

@@ -103,36 +103,37 @@ export class Catalog {
     const now = new Date(this.clock.now());
     const stamp = { created_at: now, updated_at: now };
     const { CatalogSeed, CatalogService, Endpoint, Region } = this.models;
-    const first = await CatalogSeed.sequelize!.transaction(async (transaction) => {
-      // The seed row is the claim: of nodes starting together, one seeds and the others find it.
-      const [, created] = await CatalogSeed.findOrCreate({ where: { key }, defaults: { key, created_at: now }, transaction });
-      if (!created) return false;
-      await Region.findOrCreate({
-        where: { id: SEED_REGION },
-        defaults: { id: SEED_REGION, description: '', parent_region_id: null, ...stamp },
-        transaction,
-      });
-      const serviceId = stableId(service.type, service.name);
-      if (!(await CatalogService.findByPk(serviceId, { transaction }))) {
-        await CatalogService.create(
-          { id: serviceId, type: service.type, name: service.name, description: null, enabled: true, ...stamp },
-          { transaction },
-        );
-      }
-      for (const iface of INTERFACES) {
-        const id = stableId(service.type, service.name, iface);
-        if (await Endpoint.findByPk(id, { transaction })) continue;
-        await Endpoint.create(
-          { id, service_id: serviceId, interface: iface, region_id: SEED_REGION, url, enabled: true, seed: key, ...stamp },
-          { transaction },
-        );
-      }
-      return true;
-    }).catch((error: unknown) => {
-      // Another node's seed row went in while this one's transaction waited for it.
-      if (error instanceof UniqueConstraintError) return false;
-      throw error;
-    });
+    const seeded = async () => Boolean(await CatalogSeed.findByPk(key));
+    const first =
+      !(await seeded()) &&
+      (await CatalogSeed.sequelize!.transaction(async (transaction) => {
+        // The seed row is the claim: of nodes starting together, one seeds and the others find it. It is written
+        // first, before any read, so SQLite takes the write lock at once (a read first could deadlock two nodes).
+        await CatalogSeed.create({ key, created_at: now }, { transaction });
+        if (!(await Region.findByPk(SEED_REGION, { transaction }))) {
+          await Region.create({ id: SEED_REGION, description: '', parent_region_id: null, ...stamp }, { transaction });
+        }
+        const serviceId = stableId(service.type, service.name);
+        if (!(await CatalogService.findByPk(serviceId, { transaction }))) {
+          await CatalogService.create(
+            { id: serviceId, type: service.type, name: service.name, description: null, enabled: true, ...stamp },
+            { transaction },
+          );
+        }
+        for (const iface of INTERFACES) {
+          const id = stableId(service.type, service.name, iface);
+          if (await Endpoint.findByPk(id, { transaction })) continue;
+          await Endpoint.create(
+            { id, service_id: serviceId, interface: iface, region_id: SEED_REGION, url, enabled: true, seed: key, ...stamp },
+            { transaction },
+          );
+        }
+        return true;
+      }).catch(async (error: unknown) => {
+        // Another node's seed row went in while this one's transaction waited for it.
+        if (error instanceof UniqueConstraintError || (await seeded())) return false;
+        throw error;
+      }));
     // Seeded before: endpoints still as seeded follow this start's configuration.
     if (!first) await Endpoint.update({ url, updated_at: now }, { where: { seed: key } });
   }

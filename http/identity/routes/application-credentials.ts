@@ -78,9 +78,7 @@ export function applicationCredentialRoutes(s: IdentityServices): Router<Identit
       expires_at: expiresAt,
       unrestricted: given.unrestricted ?? false,
       roles: JSON.stringify(roles),
-      access_rules: JSON.stringify(
-        (given.access_rules ?? []).map((r) => ({ id: r.id ?? newId(), service: r.service, path: r.path, method: r.method })),
-      ),
+      access_rules: JSON.stringify(await accessRulesFor(s, auth.userId, given.access_rules ?? [])),
       created_at: new Date(s.clock.now()),
     };
     try {
@@ -156,4 +154,78 @@ async function delegatedRoles(s: IdentityServices, auth: AuthContext, asked: Arr
   const roles = await s.directory.expand(named);
   if (roles.some((r) => !held.has(r.name))) throw invalid('Cannot create an application credential with unassigned role');
   return roles.map((r) => r.id);
+}
+
+interface AccessRuleView {
+  id: string;
+  service?: string;
+  path?: string;
+  method?: string;
+}
+
+/** The access rules of all a user's application credentials, each once (Keystone shares identical ones among them). */
+async function accessRulesOf(s: IdentityServices, userId: string): Promise<AccessRuleView[]> {
+  const rows = await readRows(s.models.ApplicationCredential, { where: { user_id: userId }, attributes: ['access_rules'], limit: s.listLimit });
+  const byId = new Map<string, AccessRuleView>();
+  for (const row of rows) for (const rule of JSON.parse(row.access_rules) as AccessRuleView[]) byId.set(rule.id, rule);
+  return [...byId.values()];
+}
+
+/**
+ * A new credential's access rules as Keystone resolves them: a rule named by an id the user already has is that
+ * rule; one identical to a rule the user has is that rule; any other is new (with the id given, or a new one).
+ */
+async function accessRulesFor(
+  s: IdentityServices,
+  userId: string,
+  given: Array<{ id?: string; service?: string; path?: string; method?: string }>,
+): Promise<AccessRuleView[]> {
+  if (!given.length) return [];
+  const existing = await accessRulesOf(s, userId);
+  return given.map((r) => {
+    const known =
+      (r.id && existing.find((e) => e.id === r.id)) || existing.find((e) => e.service === r.service && e.path === r.path && e.method === r.method);
+    return known || { id: r.id ?? newId(), service: r.service, path: r.path, method: r.method };
+  });
+}
+
+/**
+ * `/v3/users/{id}/access_rules`: the rules the user's application credentials carry. Here a rule lives as long as a
+ * credential uses it, so deleting one is always Keystone's refusal of a rule in use.
+ */
+export function accessRuleRoutes(s: IdentityServices): Router<IdentityState> {
+  const router = new Router<IdentityState>({ prefix: '/v3/users/:user/access_rules' });
+  const view = (userId: string, r: AccessRuleView) => ({ ...r, links: { self: `${s.v3Url()}/users/${userId}/access_rules/${r.id}` } });
+  const owner = async (ctx: { params: Record<string, string>; get(h: string): string }) => {
+    requireAdminOrSelf(await authenticate(s, ctx), ctx.params.user);
+    if (!(await s.directory.user(ctx.params.user))) throw notFound('user', ctx.params.user);
+  };
+  const find = async (userId: string, id: string) => {
+    const rule = (await accessRulesOf(s, userId)).find((r) => r.id === id);
+    if (!rule) throw new KeystoneError(404, `Could not find Access Rule: ${id}.`);
+    return rule;
+  };
+  router.get('/', async (ctx) => {
+    await owner(ctx);
+    const filters = listWhere(ctx.query, ['service', 'path', 'method'], false) as Partial<AccessRuleView>;
+    const rules = (await accessRulesOf(s, ctx.params.user)).filter((r) =>
+      (['service', 'path', 'method'] as const).every((k) => filters[k] === undefined || r[k] === filters[k]),
+    );
+    ctx.body = list(
+      s.v3Url(),
+      `users/${ctx.params.user}/access_rules`,
+      'access_rules',
+      rules.map((r) => view(ctx.params.user, r)),
+    );
+  });
+  router.get('/:id', async (ctx) => {
+    await owner(ctx);
+    ctx.body = { access_rule: view(ctx.params.user, await find(ctx.params.user, ctx.params.id)) };
+  });
+  router.delete('/:id', async (ctx) => {
+    await owner(ctx);
+    await find(ctx.params.user, ctx.params.id);
+    throw new KeystoneError(403, 'May not delete access rule in use');
+  });
+  return router;
 }
