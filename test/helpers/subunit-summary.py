@@ -1,5 +1,6 @@
-"""Reads a subunit v2 stream (stestr last --subunit) on stdin and prints Tempest's totals, the failures and the skips
-with their reasons, one test a line. Run by test/tempest/run.ts with Debian's python3 (python3-subunit)."""
+"""Reads a subunit v2 stream (stestr last --subunit) on stdin and prints the totals, the failures and the skips with
+their reasons, one test a line. Run by test/tempest/run.ts and test/sdk-functional/run.ts with Debian's python3
+(python3-subunit)."""
 import collections
 import sys
 
