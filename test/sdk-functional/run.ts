@@ -27,7 +27,9 @@ const MODULES = [
 const { values: options } = parseArgs({
   options: {
     regex: { type: 'string', default: '' },
-    concurrency: { type: 'string', default: '2' },
+    // The SDK's own functional runs are serial (its tox.ini: `stestr run --serial`): tests of one class reuse names
+    // (testtools' getUniqueString counts per test), so two workers in one project see each other's `image-1`.
+    concurrency: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -57,6 +59,8 @@ async function main(): Promise<number> {
     );
     writeFileSync(join(workspace, '.stestr.conf'), '[DEFAULT]\ntest_path=./sdk_modules\ntop_dir=./\n');
     console.log(`sdk-functional: workspace ${workspace}, Stratus identity at http://127.0.0.1:${cloud.ports.identity}/v3 (${cloud.databaseLabel})`);
+    // image.v2.test_image uploads the SDK source tree's CONTRIBUTING.rst from the working directory.
+    writeFileSync(join(workspace, 'CONTRIBUTING.rst'), 'openstacksdk functional tests: image data\n'.repeat(64));
     const env = { OS_CLIENT_CONFIG_FILE: cloudsYaml, OPENSTACKSDK_IMAGE: 'stratus-tiny' };
     await runInherited('stestr', ['init'], workspace);
     await runInherited('stestr', ['run', '--concurrency', options.concurrency, ...(options.regex ? [options.regex] : [])], workspace, env);
