@@ -1,10 +1,10 @@
 import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { defineRow } from '../typed.js';
 
-/** A role a user holds on a project or a domain. */
+/** A role a user holds on a project, a domain or the system (target `all`). */
 export interface AssignmentRow {
   user_id: string;
-  target_type: 'project' | 'domain';
+  target_type: 'project' | 'domain' | 'system';
   target_id: string;
   role_id: string;
 }

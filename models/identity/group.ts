@@ -16,10 +16,10 @@ export interface GroupMemberRow {
   user_id: string;
 }
 
-/** A role a group holds on a project or a domain: every member holds it there. */
+/** A role a group holds on a project, a domain or the system (target `all`): every member holds it there. */
 export interface GroupAssignmentRow {
   group_id: string;
-  target_type: 'project' | 'domain';
+  target_type: 'project' | 'domain' | 'system';
   target_id: string;
   role_id: string;
 }

@@ -7,46 +7,58 @@ import { requireAdmin } from '../policy.js';
 import { authenticate, filter, type IdentityServices, type IdentityState } from '../services.js';
 import { list, roleView } from '../views.js';
 
-type Target = 'project' | 'domain';
+type Target = 'project' | 'domain' | 'system';
 
-/** Role assignments on projects and domains, and the `/v3/role_assignments` query. */
+// Keystone's one system is `all`; its assignments are kept as rows whose target is ('system', 'all').
+const SYSTEM = 'all';
+const targetPath = (type: Target) => (type === 'system' ? '/system' : `/${type}s/:target`);
+const targetId = (type: Target, p: Record<string, string>) => (type === 'system' ? SYSTEM : p.target);
+const targetUrl = (type: Target, id: string) => (type === 'system' ? 'system' : `${type}s/${id}`);
+
+/**
+ * Role assignments on projects, domains and the system, and the `/v3/role_assignments` query. System assignments
+ * are kept and listed as Keystone keeps them; this cloud issues no system-scoped token, so they grant nothing yet.
+ */
 export function assignmentRoutes(s: IdentityServices): Router<IdentityState> {
   const router = new Router<IdentityState>({ prefix: '/v3' });
   const { Assignment, GroupAssignment, Group: GroupModel } = s.models;
 
-  const resolve = async (type: Target, targetId: string, userId: string, roleId?: string) => {
-    const target = type === 'project' ? await s.directory.project(targetId) : await s.directory.domain(targetId);
-    if (!target) throw notFound(type, targetId);
+  const findTarget = async (type: Target, id: string) => {
+    if (type === 'system') return true;
+    return type === 'project' ? s.directory.project(id) : s.directory.domain(id);
+  };
+  const resolve = async (type: Target, target: string, userId: string, roleId?: string) => {
+    if (!(await findTarget(type, target))) throw notFound(type, target);
     if (!(await s.directory.user(userId))) throw notFound('user', userId);
     if (roleId !== undefined && !(await s.directory.roles()).byId.has(roleId)) throw notFound('role', roleId);
   };
 
-  for (const type of ['project', 'domain'] as const) {
-    const path = `/${type}s/:target/users/:user/roles`;
-    const key = (p: Record<string, string>) => ({ user_id: p.user, target_type: type, target_id: p.target, role_id: p.role });
+  for (const type of ['project', 'domain', 'system'] as const) {
+    const path = `${targetPath(type)}/users/:user/roles`;
+    const key = (p: Record<string, string>) => ({ user_id: p.user, target_type: type, target_id: targetId(type, p), role_id: p.role });
 
     router.put(`${path}/:role`, async (ctx) => {
       requireAdmin(await authenticate(s, ctx));
-      await resolve(type, ctx.params.target, ctx.params.user, ctx.params.role);
+      await resolve(type, targetId(type, ctx.params), ctx.params.user, ctx.params.role);
       if (!(await Assignment.findOne({ where: key(ctx.params) }))) await Assignment.create(key(ctx.params));
       s.directory.changed();
       ctx.status = 204;
     });
     router.head(`${path}/:role`, async (ctx) => {
       requireAdmin(await authenticate(s, ctx));
-      await resolve(type, ctx.params.target, ctx.params.user, ctx.params.role);
+      await resolve(type, targetId(type, ctx.params), ctx.params.user, ctx.params.role);
       if (!(await Assignment.findOne({ where: key(ctx.params) }))) throw notFound('role assignment', ctx.params.role);
       ctx.status = 204;
     });
     router.get(`${path}/:role`, async (ctx) => {
       requireAdmin(await authenticate(s, ctx));
-      await resolve(type, ctx.params.target, ctx.params.user, ctx.params.role);
+      await resolve(type, targetId(type, ctx.params), ctx.params.user, ctx.params.role);
       if (!(await Assignment.findOne({ where: key(ctx.params) }))) throw notFound('role assignment', ctx.params.role);
       ctx.status = 204;
     });
     router.delete(`${path}/:role`, async (ctx) => {
       requireAdmin(await authenticate(s, ctx));
-      await resolve(type, ctx.params.target, ctx.params.user, ctx.params.role);
+      await resolve(type, targetId(type, ctx.params), ctx.params.user, ctx.params.role);
       const removed = await Assignment.destroy({ where: key(ctx.params) });
       if (!removed) throw notFound('role assignment', ctx.params.role);
       s.directory.changed();
@@ -55,24 +67,23 @@ export function assignmentRoutes(s: IdentityServices): Router<IdentityState> {
     router.get(path, async (ctx) => {
       const auth = await authenticate(s, ctx);
       if (!auth.isAdmin && auth.userId !== ctx.params.user) throw forbidden();
-      await resolve(type, ctx.params.target, ctx.params.user);
-      const rows = await s.directory.assignments({ user_id: ctx.params.user, target_type: type, target_id: ctx.params.target });
+      await resolve(type, targetId(type, ctx.params), ctx.params.user);
+      const rows = await s.directory.assignments({ user_id: ctx.params.user, target_type: type, target_id: targetId(type, ctx.params) });
       const { byId } = await s.directory.roles();
       const roles = rows
         .map((a) => byId.get(a.role_id))
         .filter((r) => !!r)
         .map((r) => roleView(s.v3Url(), r));
-      ctx.body = list(s.v3Url(), `${type}s/${ctx.params.target}/users/${ctx.params.user}/roles`, 'roles', roles);
+      ctx.body = list(s.v3Url(), `${targetUrl(type, ctx.params.target)}/users/${ctx.params.user}/roles`, 'roles', roles);
     });
   }
 
-  // Roles of groups on projects and domains: every member holds them there.
-  for (const type of ['project', 'domain'] as const) {
-    const path = `/${type}s/:target/groups/:group/roles`;
-    const key = (p: Record<string, string>) => ({ group_id: p.group, target_type: type, target_id: p.target, role_id: p.role });
+  // Roles of groups on projects, domains and the system: every member holds them there.
+  for (const type of ['project', 'domain', 'system'] as const) {
+    const path = `${targetPath(type)}/groups/:group/roles`;
+    const key = (p: Record<string, string>) => ({ group_id: p.group, target_type: type, target_id: targetId(type, p), role_id: p.role });
     const resolveGroup = async (p: Record<string, string>, withRole = true) => {
-      const target = type === 'project' ? await s.directory.project(p.target) : await s.directory.domain(p.target);
-      if (!target) throw notFound(type, p.target);
+      if (!(await findTarget(type, targetId(type, p)))) throw notFound(type, p.target);
       if (!(await GroupModel.count({ where: { id: p.group } }))) throw notFound('group', p.group);
       if (withRole && !(await s.directory.roles()).byId.has(p.role)) throw notFound('role', p.role);
     };
@@ -101,13 +112,15 @@ export function assignmentRoutes(s: IdentityServices): Router<IdentityState> {
     router.get(path, async (ctx) => {
       requireAdmin(await authenticate(s, ctx));
       await resolveGroup(ctx.params, false);
-      const rows = await readRows(GroupAssignment, { where: { group_id: ctx.params.group, target_type: type, target_id: ctx.params.target } });
+      const rows = await readRows(GroupAssignment, {
+        where: { group_id: ctx.params.group, target_type: type, target_id: targetId(type, ctx.params) },
+      });
       const { byId } = await s.directory.roles();
       const roles = rows
         .map((a) => byId.get(a.role_id))
         .filter((r) => !!r)
         .map((r) => roleView(s.v3Url(), r));
-      ctx.body = list(s.v3Url(), `${type}s/${ctx.params.target}/groups/${ctx.params.group}/roles`, 'roles', roles);
+      ctx.body = list(s.v3Url(), `${targetUrl(type, ctx.params.target)}/groups/${ctx.params.group}/roles`, 'roles', roles);
     });
   }
 
@@ -118,6 +131,7 @@ export function assignmentRoutes(s: IdentityServices): Router<IdentityState> {
       groupId: filter(ctx.query['group.id']),
       projectId: filter(ctx.query['scope.project.id']),
       domainId: filter(ctx.query['scope.domain.id']),
+      system: filter(ctx.query['scope.system']),
       roleId: filter(ctx.query['role.id']),
       effective: ctx.query.effective !== undefined,
     };
@@ -143,7 +157,7 @@ interface Entry {
   group_id?: string;
   /** The group a user holds this role through (effective lists only). */
   via?: string;
-  target_type: 'project' | 'domain';
+  target_type: Target;
   target_id: string;
   role_id: string;
 }
@@ -153,6 +167,8 @@ interface AssignmentQuery {
   groupId?: string;
   projectId?: string;
   domainId?: string;
+  /** `scope.system`: Keystone's one system is `all`. */
+  system?: string;
   roleId?: string;
   effective: boolean;
 }
@@ -171,6 +187,7 @@ async function assignmentsFor(s: IdentityServices, q: AssignmentQuery): Promise<
   const target: Partial<AssignmentRow> = {};
   if (q.projectId) Object.assign(target, { target_type: 'project', target_id: q.projectId });
   if (q.domainId) Object.assign(target, { target_type: 'domain', target_id: q.domainId });
+  if (q.system) Object.assign(target, { target_type: 'system', target_id: q.system });
   if (q.roleId && !q.effective) target.role_id = q.roleId;
   let truncated = false;
   const read = async <T>(rows: Promise<T[]>) => {
@@ -250,7 +267,12 @@ async function implied(s: IdentityServices, rows: Entry[]): Promise<Entry[]> {
 async function assignmentView(s: IdentityServices, a: Entry, names: boolean) {
   const base = s.v3Url();
   const role = (await s.directory.roles()).byId.get(a.role_id);
-  const target = names ? (a.target_type === 'project' ? await s.directory.project(a.target_id) : await s.directory.domain(a.target_id)) : undefined;
+  const target =
+    names && a.target_type !== 'system'
+      ? a.target_type === 'project'
+        ? await s.directory.project(a.target_id)
+        : await s.directory.domain(a.target_id)
+      : undefined;
   const domainOf = async (id: string | undefined) => {
     const d = id ? await s.directory.domain(id) : undefined;
     return d ? { id: d.id, name: d.name } : undefined;
@@ -264,18 +286,21 @@ async function assignmentView(s: IdentityServices, a: Entry, names: boolean) {
     const row = names ? await readByPk(s.models.Group, a.group_id!) : undefined;
     actor = { group: names ? { id: a.group_id, name: row?.name, domain: await domainOf(row?.domain_id) } : { id: a.group_id } };
   }
-  const scope = `${a.target_type}s/${a.target_id}`;
+  const scope = targetUrl(a.target_type, a.target_id);
   return {
     role: names ? { id: a.role_id, name: role?.name } : { id: a.role_id },
     ...actor,
     scope: {
-      [a.target_type]: names
-        ? {
-            id: a.target_id,
-            name: target?.name,
-            ...(a.target_type === 'project' ? { domain: await domainOf((target as { domain_id?: string })?.domain_id) } : {}),
-          }
-        : { id: a.target_id },
+      [a.target_type]:
+        a.target_type === 'system'
+          ? { [a.target_id]: true }
+          : names
+            ? {
+                id: a.target_id,
+                name: target?.name,
+                ...(a.target_type === 'project' ? { domain: await domainOf((target as { domain_id?: string })?.domain_id) } : {}),
+              }
+            : { id: a.target_id },
     },
     links: group
       ? {
