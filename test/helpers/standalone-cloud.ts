@@ -30,7 +30,10 @@ export interface StandaloneCloud {
   stop(keep: boolean): Promise<void>;
 }
 
-export async function startStandaloneCloud(options: { name: string; computeNodes: number; env?: Record<string, string> }): Promise<StandaloneCloud> {
+export async function startStandaloneCloud(
+  options: { name: string; computeNodes: number; env?: Record<string, string> },
+  attempt = 1,
+): Promise<StandaloneCloud> {
   const workspace = mkdtempSync(join(tmpdir(), `stratus-${options.name}-`));
   const adminPassword = randomBytes(12).toString('hex');
   const demoPassword = randomBytes(12).toString('hex');
@@ -74,6 +77,11 @@ export async function startStandaloneCloud(options: { name: string; computeNodes
     }, 180_000);
   } catch (error) {
     await stop(true);
+    // A port found free can be taken by another process before the cloud binds it: start over, everything new.
+    if (attempt < 3 && readFileSync(log, 'utf8').includes('EADDRINUSE')) {
+      rmSync(workspace, { recursive: true, force: true });
+      return startStandaloneCloud(options, attempt + 1);
+    }
     throw error;
   }
   return {

@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { capture, runInherited, startStandaloneCloud, SUBUNIT_SUMMARY } from '../helpers/standalone-cloud.js';
 
-// The identity and image modules of the SDK's functional tests; the others drive services Stratus does not run
-// (networks, volumes, DNS, orchestration, …) or compute, and the `examples` ones import a source checkout's `examples`.
+// The identity and image modules of the SDK's functional tests, and compute's image one (Nova's image proxy); the
+// others drive services Stratus does not run (networks, volumes, DNS, orchestration, …) or the rest of compute, and the
+// `examples` ones import a source checkout's `examples`.
 const MODULES = [
   'identity.v3.test_application_credential',
   'image.v2.test_image',
+  'compute.v2.test_image',
   'cloud.test_domain',
   'cloud.test_endpoints',
   'cloud.test_groups',
