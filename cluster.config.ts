@@ -261,6 +261,7 @@ export const ConfigSchema = Type.Object(
       ops: port(9780, 'port of /healthz and /metrics'),
       identity: port(5000, 'Keystone API port'),
       image: port(9292, 'Glance API port'),
+      network: port(9696, 'Neutron (Networking API v2.0) port'),
       compute: port(8774, 'Nova API port'),
       metadata: port(8775, 'PLANNED, nothing listens on it yet: metadata service port'),
       console: port(6080, 'PLANNED, nothing listens on it yet: console proxy port'),

@@ -22,6 +22,7 @@ import { createImages, imageApp, imageService, registerTinyImage, type ImageServ
 import { hostImages, serverImages } from '../http/images/compute-images.js';
 import { ImageStore } from '../http/images/image-store.js';
 import { ImageRepository } from '../http/images/repository.js';
+import { networkApp } from '../http/network/index.js';
 import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
@@ -47,6 +48,7 @@ export interface Cloud {
   readonly ops: Listening;
   readonly identity?: Identity & { server: Listening };
   readonly images?: Listening;
+  readonly network?: Listening;
   readonly compute?: Listening;
   /** The operator's API (actors, dead letters, nodes), on every node whatever its roles. */
   readonly admin: Listening;
@@ -228,6 +230,7 @@ export async function startCloud(
   );
   const identity = roles.has('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
   const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
+  const network = identity ? await startNetwork(config, db, clock, logger, identity) : undefined;
   // Boots go to a live scheduler node's scheduler actor, this node's when it schedules; with none known, to one
   // named after this node, whose build then fails with a fault once no node can run it.
   const scheduler = (key: string) => nodeWithRole(cluster, 'scheduler', key) ?? config.nodeId;
@@ -274,6 +277,7 @@ export async function startCloud(
       ops: ops.url,
       identity: identity?.publicUrl,
       images: images?.publicUrl,
+      network: network?.publicUrl,
       compute: compute?.publicUrl,
       admin: admin.url,
       redis: config.redisUrl ? 'cluster' : 'none: in-process',
@@ -290,6 +294,7 @@ export async function startCloud(
     ops,
     identity,
     images: images?.server,
+    network: network?.server,
     compute: compute?.server,
     admin,
     cluster,
@@ -306,7 +311,9 @@ export async function startCloud(
       // Every listener stops accepting at once, then the requests in flight are answered while the node still
       // runs: a client that got no answer retries, and a boot that was in fact made would be made twice.
       const graceMs = Math.floor(config.timeouts.shutdownMs / 2);
-      await Promise.all([admin, compute?.server, images?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])));
+      await Promise.all(
+        [admin, compute?.server, images?.server, network?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])),
+      );
       await extensions.stop?.();
       tokenCheck.stop();
       await node.stop();
@@ -398,6 +405,19 @@ async function startImages(config: Config, db: Database, clock: Clock, logger: L
   const admin = await identity.services.directory.projectByName('admin', 'default');
   if (admin) await registerTinyImage(images, admin.id, logger);
   return { server, publicUrl: images.url, services: images };
+}
+
+/** The Networking API on its own port, in the catalog as `network` (neutron). */
+async function startNetwork(config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity) {
+  let publicUrl = '';
+  const server = await listen(
+    networkApp({ models: db.models, tokens: identity.services.tokens, clock, publicUrl: () => publicUrl }, logger),
+    config.listen.host,
+    config.listen.network,
+  );
+  publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
+  identity.services.catalog.register({ type: 'network', name: 'neutron', url: () => publicUrl });
+  return { server, publicUrl };
 }
 
 async function startCompute(

@@ -27,6 +27,9 @@ import * as instanceAction from './instance-action.js';
 import * as migration from './migration.js';
 import * as serverGroup from './server-group.js';
 import * as aggregate from './aggregate.js';
+import * as neutronNetwork from './neutron/network.js';
+import * as neutronSubnet from './neutron/subnet.js';
+import * as neutronPort from './neutron/port.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -67,6 +70,10 @@ export function defineModels(sequelize: Sequelize) {
     ServerGroupMember: serverGroup.defineMembers(sequelize),
     Aggregate: aggregate.define(sequelize),
     AggregateHost: aggregate.defineHosts(sequelize),
+    NeutronNetwork: neutronNetwork.define(sequelize),
+    NeutronQuota: neutronNetwork.defineQuotas(sequelize),
+    NeutronSubnet: neutronSubnet.define(sequelize),
+    ...neutronPort.define(sequelize),
   };
 }
 
@@ -100,3 +107,6 @@ export type { InstanceActionRow, InstanceActionEventRow } from './instance-actio
 export type { MigrationRow } from './migration.js';
 export type { ServerGroupRow, ServerGroupMemberRow } from './server-group.js';
 export type { AggregateRow, AggregateHostRow } from './aggregate.js';
+export type { NeutronNetworkRow, NeutronQuotaRow } from './neutron/network.js';
+export type { NeutronSubnetRow } from './neutron/subnet.js';
+export type { NeutronPortRow, NeutronIpAllocationRow } from './neutron/port.js';

@@ -148,6 +148,7 @@ test('revocations reach a second API node; tokens, revocations and passwords sur
     STRATUS_NODE_ID: 'node-2',
     STRATUS_LISTEN_IDENTITY: String(secondPort),
     STRATUS_LISTEN_IMAGE: '0',
+    STRATUS_LISTEN_NETWORK: '0',
     STRATUS_LISTEN_COMPUTE: '0',
     STRATUS_LISTEN_ADMIN: '0',
     STRATUS_ROLES: 'api',

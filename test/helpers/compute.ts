@@ -61,7 +61,7 @@ export async function startComputeCloud(
     overrides: {
       stateDir: join(dir, 's'),
       databaseUrl: database.url,
-      listen: { ops: 0, identity: 0, image: 0, compute: 0, metadata: 0, console: 0, admin: 0 },
+      listen: { ops: 0, identity: 0, image: 0, network: 0, compute: 0, metadata: 0, console: 0, admin: 0 },
       identity: { cloudsYaml: join(dir, 'clouds.yaml') },
       log: { level: 'silent' },
       ...overrides,

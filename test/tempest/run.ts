@@ -33,11 +33,18 @@ const adminPassword = randomBytes(12).toString('hex');
 
 async function main(): Promise<number> {
   const database = await createTestDatabase('tempest');
-  const ports = { identity: await freePort(), image: await freePort(), compute: await freePort(), admin: await freePort() };
+  const ports = {
+    identity: await freePort(),
+    image: await freePort(),
+    network: await freePort(),
+    compute: await freePort(),
+    admin: await freePort(),
+  };
   const env: Record<string, string> = {
     STRATUS_STATE_DIR: join(workspace, 'state'),
     STRATUS_LISTEN_IDENTITY: String(ports.identity),
     STRATUS_LISTEN_IMAGE: String(ports.image),
+    STRATUS_LISTEN_NETWORK: String(ports.network),
     STRATUS_LISTEN_COMPUTE: String(ports.compute),
     STRATUS_LISTEN_ADMIN: String(ports.admin),
     STRATUS_LISTEN_OPS: '0',

@@ -1,0 +1,32 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import { correlation } from '../correlation.js';
+import { answerMalformedWith } from '../listen.js';
+import { unknownMethodNotAllowed } from '../methods.js';
+import { NUL_IN_QUERY, nulIn } from '../nul.js';
+import { httpError, neutronErrors, neutronFaultBody } from './errors.js';
+import { extensionRoutes } from './routes/extensions.js';
+import { networkRoutes } from './routes/networks.js';
+import { subnetRoutes } from './routes/subnets.js';
+import { versionRoutes } from './routes/versions.js';
+import type { NetworkServices, NetworkState } from './services.js';
+
+/** The Networking API v2.0 (Neutron) subset OpenStack clients use. */
+export function networkApp(services: NetworkServices, logger: Logger): Koa<NetworkState> {
+  const app = new Koa<NetworkState>();
+  answerMalformedWith(app, neutronFaultBody);
+  app.use(correlation(logger));
+  app.use(neutronErrors);
+  app.use(async (ctx, next) => {
+    const nul = nulIn(ctx);
+    if (nul === 'path') throw httpError(404, 'The resource could not be found.');
+    if (nul === 'query') throw httpError(400, NUL_IN_QUERY);
+    await next();
+  });
+  const root = new Router<NetworkState>();
+  for (const routes of [versionRoutes, extensionRoutes, networkRoutes, subnetRoutes]) root.use(routes(services).routes());
+  app.use(unknownMethodNotAllowed);
+  app.use(root.routes()).use(root.allowedMethods());
+  return app;
+}

@@ -1,0 +1,2 @@
+export { networkApp } from './app.js';
+export type { NetworkServices } from './services.js';
