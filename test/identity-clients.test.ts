@@ -18,7 +18,7 @@ test('operators manage identity with the openstack CLI, and Keystone refusals re
   t.regex(token.id, /\S{40,}/);
   t.truthy(token.project_id);
   const catalog = await ok('catalog', 'list', '-f', 'json');
-  t.deepEqual(catalog.map((s: { Type: string }) => s.Type).sort(), ['compute', 'identity', 'image']);
+  t.deepEqual(catalog.map((s: { Type: string }) => s.Type).sort(), ['compute', 'identity', 'image', 'network']);
 
   const domain = await ok('domain', 'create', '--description', 'test domain', 'd1', '-f', 'json');
   t.is(domain.name, 'd1');

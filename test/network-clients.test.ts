@@ -4,7 +4,7 @@ import { startNetworkServer } from './helpers/network.js';
 
 // Debian's python3-openstackclient (through openstacksdk) against the Networking API.
 
-test('networks and subnets with the openstack CLI', async (t) => {
+test('networks, subnets and ports with the openstack CLI', async (t) => {
   const n = await startNetworkServer('net-osc');
   const run = async (cloud: string, ...args: string[]) => {
     const r = await openstack(n.cloudsYaml, ['--os-cloud', cloud, ...args]);
@@ -86,6 +86,38 @@ test('networks and subnets with the openstack CLI', async (t) => {
       'renamed',
       'shared',
     ]);
+
+    // Ports.
+    const port = await ok(
+      'stratus-demo',
+      'port',
+      'create',
+      '--network',
+      'renamed',
+      '--fixed-ip',
+      'subnet=private-v4,ip-address=10.0.0.55',
+      'p1',
+      '-f',
+      'json',
+    );
+    t.deepEqual(port.fixed_ips, [{ subnet_id: subnet.id, ip_address: '10.0.0.55' }]);
+    t.regex(port.mac_address, /^fa:16:3e(:[0-9a-f]{2}){3}$/);
+    const auto = await ok('stratus-demo', 'port', 'create', '--network', 'renamed', '--device-owner', 'compute:nova', 'p2', '-f', 'json');
+    t.is(auto.fixed_ips.length, 2);
+    t.deepEqual((await ok('stratus-demo', 'port', 'list', '--network', 'renamed', '-f', 'json')).map((x: { Name: string }) => x.Name).sort(), [
+      'p1',
+      'p2',
+    ]);
+    t.deepEqual(
+      (await ok('stratus-demo', 'port', 'list', '--fixed-ip', 'ip-address=10.0.0.55', '-f', 'json')).map((x: { Name: string }) => x.Name),
+      ['p1'],
+    );
+    await ok('stratus-demo', 'port', 'set', '--name', 'p1b', '--no-fixed-ip', '--fixed-ip', 'ip-address=10.0.0.56', 'p1');
+    t.deepEqual((await ok('stratus-demo', 'port', 'show', 'p1b', '-f', 'json')).fixed_ips, [{ subnet_id: subnet.id, ip_address: '10.0.0.56' }]);
+    const inUse = await run('stratus-demo', 'network', 'delete', 'renamed');
+    t.not(inUse.code, 0);
+    t.regex(inUse.stderr, /ports still in use/);
+    await ok('stratus-demo', 'port', 'delete', 'p1b', 'p2');
 
     await ok('stratus-demo', 'subnet', 'delete', 'private-v6');
     await ok('stratus-demo', 'network', 'delete', 'renamed');

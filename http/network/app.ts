@@ -8,6 +8,7 @@ import { NUL_IN_QUERY, nulIn } from '../nul.js';
 import { httpError, neutronErrors, neutronFaultBody } from './errors.js';
 import { extensionRoutes } from './routes/extensions.js';
 import { networkRoutes } from './routes/networks.js';
+import { portRoutes } from './routes/ports.js';
 import { subnetRoutes } from './routes/subnets.js';
 import { versionRoutes } from './routes/versions.js';
 import type { NetworkServices, NetworkState } from './services.js';
@@ -25,7 +26,7 @@ export function networkApp(services: NetworkServices, logger: Logger): Koa<Netwo
     await next();
   });
   const root = new Router<NetworkState>();
-  for (const routes of [versionRoutes, extensionRoutes, networkRoutes, subnetRoutes]) root.use(routes(services).routes());
+  for (const routes of [versionRoutes, extensionRoutes, networkRoutes, subnetRoutes, portRoutes]) root.use(routes(services).routes());
   app.use(unknownMethodNotAllowed);
   app.use(root.routes()).use(root.allowedMethods());
   return app;
