@@ -30,6 +30,7 @@ import * as aggregate from './aggregate.js';
 import * as neutronNetwork from './neutron/network.js';
 import * as neutronSubnet from './neutron/subnet.js';
 import * as neutronPort from './neutron/port.js';
+import * as neutronSecurityGroup from './neutron/security-group.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -74,6 +75,7 @@ export function defineModels(sequelize: Sequelize) {
     NeutronQuota: neutronNetwork.defineQuotas(sequelize),
     NeutronSubnet: neutronSubnet.define(sequelize),
     ...neutronPort.define(sequelize),
+    ...neutronSecurityGroup.define(sequelize),
   };
 }
 
@@ -110,3 +112,4 @@ export type { AggregateRow, AggregateHostRow } from './aggregate.js';
 export type { NeutronNetworkRow, NeutronQuotaRow } from './neutron/network.js';
 export type { NeutronSubnetRow } from './neutron/subnet.js';
 export type { NeutronPortRow, NeutronIpAllocationRow } from './neutron/port.js';
+export type { NeutronSecurityGroupRow, NeutronSecurityGroupRuleRow, NeutronDefaultSecurityGroupRow } from './neutron/security-group.js';

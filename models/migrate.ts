@@ -18,6 +18,7 @@ import * as m0017 from './migrations/0017-placement.js';
 import * as m0018 from './migrations/0018-shelved-images.js';
 import * as m0019 from './migrations/0019-migrations.js';
 import * as m0027 from './migrations/0027-neutron-networks-ports.js';
+import * as m0028 from './migrations/0028-neutron-security-groups.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -44,6 +45,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0018-shelved-images', m0018],
   ['0019-migrations', m0019],
   ['0027-neutron-networks-ports', m0027],
+  ['0028-neutron-security-groups', m0028],
 ];
 
 /** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */

@@ -9,6 +9,9 @@ import { httpError, neutronErrors, neutronFaultBody } from './errors.js';
 import { extensionRoutes } from './routes/extensions.js';
 import { networkRoutes } from './routes/networks.js';
 import { portRoutes } from './routes/ports.js';
+import { quotaRoutes } from './routes/quotas.js';
+import { securityGroupRuleRoutes } from './routes/security-group-rules.js';
+import { securityGroupRoutes } from './routes/security-groups.js';
 import { subnetRoutes } from './routes/subnets.js';
 import { versionRoutes } from './routes/versions.js';
 import type { NetworkServices, NetworkState } from './services.js';
@@ -26,7 +29,17 @@ export function networkApp(services: NetworkServices, logger: Logger): Koa<Netwo
     await next();
   });
   const root = new Router<NetworkState>();
-  for (const routes of [versionRoutes, extensionRoutes, networkRoutes, subnetRoutes, portRoutes]) root.use(routes(services).routes());
+  for (const routes of [
+    versionRoutes,
+    extensionRoutes,
+    networkRoutes,
+    subnetRoutes,
+    portRoutes,
+    securityGroupRoutes,
+    securityGroupRuleRoutes,
+    quotaRoutes,
+  ])
+    root.use(routes(services).routes());
   app.use(unknownMethodNotAllowed);
   app.use(root.routes()).use(root.allowedMethods());
   return app;

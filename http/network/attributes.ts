@@ -138,10 +138,14 @@ export const dict =
     return o;
   };
 
+/** A list as Python prints it in Neutron's messages: `['a', 'b', None]`. */
+const pythonList = (values: readonly unknown[]) =>
+  `[${values.map((v) => (v === null ? 'None' : typeof v === 'string' ? `'${v}'` : JSON.stringify(v))).join(', ')}]`;
+
 export const oneOf =
   (values: readonly unknown[]) =>
   (value: unknown, name: string): unknown => {
-    if (!values.includes(value)) throw invalidAttribute(name, `'${String(value)}' is not in ${JSON.stringify(values)}`);
+    if (!values.includes(value)) throw invalidAttribute(name, `'${String(value)}' is not in ${pythonList(values)}`);
     return value;
   };
 

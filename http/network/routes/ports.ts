@@ -13,7 +13,7 @@ import { parseCidr, parseIp } from '../ip.js';
 import { afterMarker, asBoolean, asInteger, listQuery, orderOf, pageLinks, select, type ListSpec } from '../list.js';
 import { mayCreate, ownProject, writes } from '../policy.js';
 import { checkQuota } from '../quotas.js';
-import { portSecurityGroups } from '../security-group-rules.js';
+import { portSecurityGroups } from '../security-groups.js';
 import { authenticate, json, jsonBody, now, serialized, type NetworkServices, type NetworkState } from '../services.js';
 import { portView } from '../views/port.js';
 import { fieldsOf } from './networks.js';
@@ -193,6 +193,7 @@ export function portRoutes(s: NetworkServices): Router<NetworkState> {
         portSecurity,
         device_owner,
         input.security_groups === UNSET ? undefined : (input.security_groups as string[]),
+        at,
         transaction,
       );
       const fixed = await allocate(
@@ -271,10 +272,16 @@ export function portRoutes(s: NetworkServices): Router<NetworkState> {
           })),
         );
       }
+      if (!portSecurity && 'port_security_enabled' in input && !('security_groups' in input) && json<string[]>(current.security_groups).length) {
+        throw conflict(
+          'PortSecurityPortHasSecurityGroups',
+          'Port has security group associated. Cannot disable port security or ip address until security group is removed',
+        );
+      }
       if ('security_groups' in input || 'port_security_enabled' in input) {
         const asked = 'security_groups' in input ? (input.security_groups as string[]) : portSecurity ? json<string[]>(current.security_groups) : [];
         next.security_groups = JSON.stringify(
-          await portSecurityGroups(s, auth, next.project_id, portSecurity, next.device_owner, asked, transaction),
+          await portSecurityGroups(s, auth, next.project_id, portSecurity, next.device_owner, asked, next.updated_at, transaction),
         );
       }
       if ('fixed_ips' in input) {
