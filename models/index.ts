@@ -31,6 +31,7 @@ import * as neutronNetwork from './neutron/network.js';
 import * as neutronSubnet from './neutron/subnet.js';
 import * as neutronPort from './neutron/port.js';
 import * as neutronSecurityGroup from './neutron/security-group.js';
+import * as neutronRouter from './neutron/router.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -76,6 +77,7 @@ export function defineModels(sequelize: Sequelize) {
     NeutronSubnet: neutronSubnet.define(sequelize),
     ...neutronPort.define(sequelize),
     ...neutronSecurityGroup.define(sequelize),
+    ...neutronRouter.define(sequelize),
   };
 }
 
@@ -113,3 +115,4 @@ export type { NeutronNetworkRow, NeutronQuotaRow } from './neutron/network.js';
 export type { NeutronSubnetRow } from './neutron/subnet.js';
 export type { NeutronPortRow, NeutronIpAllocationRow } from './neutron/port.js';
 export type { NeutronSecurityGroupRow, NeutronSecurityGroupRuleRow, NeutronDefaultSecurityGroupRow } from './neutron/security-group.js';
+export type { NeutronRouterRow, NeutronFloatingIpRow } from './neutron/router.js';

@@ -19,6 +19,7 @@ import * as m0018 from './migrations/0018-shelved-images.js';
 import * as m0019 from './migrations/0019-migrations.js';
 import * as m0027 from './migrations/0027-neutron-networks-ports.js';
 import * as m0028 from './migrations/0028-neutron-security-groups.js';
+import * as m0029 from './migrations/0029-neutron-routers-floating-ips.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -46,6 +47,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0019-migrations', m0019],
   ['0027-neutron-networks-ports', m0027],
   ['0028-neutron-security-groups', m0028],
+  ['0029-neutron-routers-floating-ips', m0029],
 ];
 
 /** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */

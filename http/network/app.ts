@@ -8,7 +8,9 @@ import { NUL_IN_QUERY, nulIn } from '../nul.js';
 import { httpError, neutronErrors, neutronFaultBody } from './errors.js';
 import { extensionRoutes } from './routes/extensions.js';
 import { networkRoutes } from './routes/networks.js';
+import { floatingIpRoutes } from './routes/floating-ips.js';
 import { portRoutes } from './routes/ports.js';
+import { routerRoutes } from './routes/routers.js';
 import { quotaRoutes } from './routes/quotas.js';
 import { securityGroupRuleRoutes } from './routes/security-group-rules.js';
 import { securityGroupRoutes } from './routes/security-groups.js';
@@ -38,6 +40,8 @@ export function networkApp(services: NetworkServices, logger: Logger): Koa<Netwo
     securityGroupRoutes,
     securityGroupRuleRoutes,
     quotaRoutes,
+    routerRoutes,
+    floatingIpRoutes,
   ])
     root.use(routes(services).routes());
   app.use(unknownMethodNotAllowed);

@@ -38,6 +38,10 @@ export async function usageOf(s: NetworkServices, project: string, resource: Quo
       return m.NeutronSubnet.count({ where, transaction });
     case 'port':
       return m.NeutronPort.count({ where, transaction });
+    case 'router':
+      return m.NeutronRouter.count({ where, transaction });
+    case 'floatingip':
+      return m.NeutronFloatingIp.count({ where, transaction });
     case 'security_group':
       return m.NeutronSecurityGroup.count({ where, transaction });
     case 'security_group_rule':

@@ -16,9 +16,12 @@ import { checkQuota } from '../quotas.js';
 import { portSecurityGroups } from '../security-groups.js';
 import { authenticate, json, jsonBody, now, serialized, type NetworkServices, type NetworkState } from '../services.js';
 import { portView } from '../views/port.js';
+import { deletePort, fixedIpsOf, subnetsOf } from '../port-store.js';
 import { fieldsOf } from './networks.js';
 
 const UNSET = Symbol('unset');
+/** Ports the service owns: routers' and floating IPs' (a user removes them through their router or floating IP). */
+const SERVICE_OWNERS = ['network:router_interface', 'network:router_gateway', 'network:floatingip'];
 const readOnly = { post: false, put: false };
 const fixedIp = (v: unknown, name: string): FixedIpRequest => {
   const o = dict(['subnet_id', 'ip_address'], [])(v, name);
@@ -91,27 +94,6 @@ const listSpec = (s: NetworkServices): ListSpec => ({
   },
   special: { fixed_ips: (values) => fixedIpsFilter(s, values) },
 });
-
-/** Each port's addresses, IPv4 first. */
-async function fixedIpsOf(s: NetworkServices, ports: readonly string[], transaction?: Transaction): Promise<Map<string, FixedIp[]>> {
-  const out = new Map<string, FixedIp[]>(ports.map((id) => [id, []]));
-  if (!ports.length) return out;
-  const rows = await readRows(s.models.NeutronIpAllocation, { where: { port_id: { [Op.in]: [...ports] } }, transaction });
-  const key = (f: FixedIp) => `${f.ip_address.includes(':') ? 1 : 0}/${f.subnet_id}/${f.ip_address.padStart(40, '0')}`;
-  rows.sort((a, b) => (key(a) < key(b) ? -1 : 1));
-  for (const r of rows) out.get(r.port_id)?.push({ subnet_id: r.subnet_id, ip_address: r.ip_address });
-  return out;
-}
-
-const subnetsOf = (s: NetworkServices, network: string, transaction: Transaction) =>
-  readRows(s.models.NeutronSubnet, {
-    where: { network_id: network },
-    order: [
-      ['created_at', 'ASC'],
-      ['id', 'ASC'],
-    ],
-    transaction,
-  });
 
 /** Attributes only a network's owner (or an admin) may set on a port, and those only an admin may. */
 function checkAttributePolicy(auth: AuthContext, action: string, network: NeutronNetworkRow, input: Record<string, unknown>): void {
@@ -308,9 +290,16 @@ export function portRoutes(s: NetworkServices): Router<NetworkState> {
     const found = await findPort(s, auth, ctx.params.id);
     const network = await readByPk(s.models.NeutronNetwork, found.network_id);
     if (!writes(auth, found.project_id) && !(network && writes(auth, network.project_id))) throw policyRefused('rule:delete_port');
+    if (SERVICE_OWNERS.includes(found.device_owner) && !auth.isAdmin) {
+      throw conflict('ServicePortInUse', `Port ${found.id} cannot be deleted directly via the port API: has device owner ${found.device_owner}.`);
+    }
     await serialized(s, [`network:${found.network_id}`], async (transaction) => {
-      await s.models.NeutronIpAllocation.destroy({ where: { port_id: found.id }, transaction });
-      await s.models.NeutronPort.destroy({ where: { id: found.id }, transaction });
+      // A floating IP mapped to the port is unmapped, as Neutron does when the port goes.
+      await s.models.NeutronFloatingIp.update(
+        { port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' },
+        { where: { port_id: found.id }, transaction },
+      );
+      await deletePort(s, found.id, transaction);
     });
     ctx.status = 204;
   });

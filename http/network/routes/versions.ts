@@ -8,7 +8,7 @@ export function versionRoutes(s: NetworkServices): Router<NetworkState> {
   router.get('/', (ctx) => {
     ctx.body = { versions: [version()] };
   });
-  const resources = ['subnets', 'networks', 'ports', 'security-groups', 'security-group-rules', 'quotas', 'extensions'];
+  const resources = ['subnets', 'networks', 'ports', 'security-groups', 'security-group-rules', 'quotas', 'extensions', 'routers', 'floatingips'];
   for (const path of ['/v2.0', '/v2.0/']) {
     router.get(path, (ctx) => {
       ctx.body = {
