@@ -473,3 +473,60 @@ test('subnets: IPv4 and IPv6, pools, gateway, DNS, routes; overlaps refused with
     await n.done();
   }
 });
+
+test('hostile input: bounded bodies, NUL, malformed JSON, parser refusals and unknown methods in Neutron error bodies', async (t) => {
+  const n = await startNetworkServer('net-hostile');
+  try {
+    const raw = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
+      const r = await fetch(`${n.url}${path}`, { method, headers: { 'x-auth-token': n.demo, 'content-type': 'application/json', ...headers }, body });
+      const text = await r.text();
+      return { status: r.status, body: text ? JSON.parse(text) : undefined };
+    };
+    neutronRefused(t, await raw('POST', '/v2.0/networks', '{"network": '), 400, 'HTTPBadRequest', 'Malformed request body');
+    neutronRefused(
+      t,
+      await raw('POST', '/v2.0/networks', `${'['.repeat(100)}${']'.repeat(100)}`),
+      400,
+      'HTTPBadRequest',
+      'request body is nested deeper than 64 levels',
+    );
+    neutronRefused(
+      t,
+      await raw('POST', '/v2.0/networks', '{"network": {"name": "a\\u0000b"}}'),
+      400,
+      'HTTPBadRequest',
+      'request body holds a NUL character',
+    );
+    neutronRefused(t, await raw('POST', '/v2.0/networks', '[]'), 400, 'HTTPBadRequest', 'Body contains invalid data');
+    neutronRefused(t, await raw('POST', '/v2.0/networks', '{"networks": [{}]}'), 400, 'HTTPBadRequest', 'Bulk operation not supported');
+    neutronRefused(t, await raw('POST', '/v2.0/networks', ''), 400, 'HTTPBadRequest', 'Resource body required');
+    neutronRefused(t, await raw('GET', '/v2.0/networks/a%00b'), 404, 'HTTPNotFound', 'The resource could not be found.');
+    neutronRefused(t, await raw('GET', '/v2.0/networks?name=a%00b'), 400, 'HTTPBadRequest', /NUL/);
+    neutronRefused(
+      t,
+      await raw('GET', `/v2.0/networks?${Array.from({ length: 1001 }, (_, i) => `id=${i}`).join('&')}`),
+      400,
+      'HTTPBadRequest',
+      'Too many values for filter id: at most 1000',
+    );
+    const propfind = await raw('PROPFIND', '/v2.0/networks');
+    t.is(propfind.status, 405);
+    t.is(propfind.body?.NeutronError?.type, 'HTTPMethodNotAllowed');
+    const patch = await raw('PATCH', '/v2.0/networks');
+    t.is(patch.status, 405);
+    t.is(patch.body?.NeutronError?.type, 'HTTPMethodNotAllowed');
+    // A marker naming nothing, and ports with a huge limit, are answered, not failed.
+    const missing = '00000000-0000-4000-8000-000000000000';
+    neutronRefused(t, await raw('GET', `/v2.0/networks?limit=1&marker=${missing}`), 404, 'NetworkNotFound', `Network ${missing} could not be found.`);
+    t.is((await raw('GET', '/v2.0/ports?limit=99999999999999999999')).status, 200);
+    neutronRefused(
+      t,
+      await raw('GET', '/v2.0/ports?fixed_ips=mac%3Dx'),
+      400,
+      'HTTPBadRequest',
+      "Invalid input for operation: Invalid filter for fixed_ips: 'mac=x'.",
+    );
+  } finally {
+    await n.done();
+  }
+});

@@ -24,12 +24,16 @@ export const asInteger = (v: string) => {
 };
 
 const MAX_FILTER_VALUES = 1000;
+/** The longest page a list answers (Neutron's `pagination_max_limit`). */
+export const PAGINATION_MAX_LIMIT = 10_000;
 const SKIPPED = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse']);
 
 export interface ListQuery {
   readonly where: WhereOptions[];
   readonly sorts: Array<[string, boolean]>;
-  readonly limit?: number;
+  readonly limit: number;
+  /** Whether the client asked for pages (a `limit`), so the answer carries `<collection>_links`. */
+  readonly paged: boolean;
   readonly marker?: string;
   readonly pageReverse: boolean;
   readonly fields: string[];
@@ -75,10 +79,12 @@ export async function listQuery(ctx: Context, spec: ListSpec): Promise<ListQuery
 
   const limitText = typeof ctx.query.limit === 'string' ? ctx.query.limit : '0';
   if (!/^\d+$/.test(limitText.trim())) throw badResourceRequest('limit', `Limit must be an integer 0 or greater and not '${limitText}'`);
-  const limit = Number(limitText) || undefined;
-  const marker = limit && typeof ctx.query.marker === 'string' && ctx.query.marker ? ctx.query.marker : undefined;
+  // Neutron's pagination_max_limit: a page is never longer, and a list without a limit is paged at it.
+  const limit = Math.min(Number(limitText) || PAGINATION_MAX_LIMIT, PAGINATION_MAX_LIMIT);
+  const paged = Number(limitText) > 0;
+  const marker = typeof ctx.query.marker === 'string' && ctx.query.marker ? ctx.query.marker : undefined;
   const pageReverse = typeof ctx.query.page_reverse === 'string' && ctx.query.page_reverse.toLowerCase() === 'true';
-  return { where, sorts, limit, marker, pageReverse, fields: all(ctx, 'fields').filter(Boolean) };
+  return { where, sorts, limit, paged, marker, pageReverse, fields: all(ctx, 'fields').filter(Boolean) };
 }
 
 /** Rows after (or, reversed, before) the marker row in the sort order: the keyset condition. */
@@ -99,7 +105,6 @@ export const select = (fields: readonly string[], item: Record<string, unknown>)
 
 /** Neutron's `<collection>_links`: next while a page is full, previous unless a reversed page came up short. */
 export function pageLinks(ctx: Context, q: ListQuery, items: ReadonlyArray<{ id: string }>): Array<{ rel: string; href: string }> {
-  if (!q.limit) return [];
   const base = `${ctx.protocol}://${ctx.host}${ctx.path}`;
   const link = (marker: string | undefined, reverse: boolean) => {
     const params = new URLSearchParams(ctx.querystring);
@@ -114,3 +119,7 @@ export function pageLinks(ctx: Context, q: ListQuery, items: ReadonlyArray<{ id:
   if (!(items.length < q.limit && q.pageReverse)) links.push({ rel: 'previous', href: link(items[0]?.id, true) });
   return links;
 }
+
+/** `<collection>_links` when the client asked for pages, or when a list without a limit was cut at the longest page. */
+export const linksOf = (ctx: Context, q: ListQuery, items: ReadonlyArray<{ id: string }>, collection: string): Record<string, unknown> =>
+  q.paged || items.length >= q.limit ? { [`${collection}_links`]: pageLinks(ctx, q, items) } : {};

@@ -27,8 +27,11 @@ export async function jsonBody(ctx: Context): Promise<unknown> {
     return await readJson(ctx);
   } catch (error) {
     const status = (error as { status?: number }).status ?? 400;
-    if (status === 400) throw httpError(400, 'Malformed JSON in request body.');
-    throw error instanceof NeutronError ? error : httpError(status, (error as Error).message);
+    const message = (error as Error).message;
+    // Neutron's own words for a body that is no JSON; the bounds (size, depth, NUL) say which one was passed.
+    throw error instanceof NeutronError
+      ? error
+      : httpError(status, message === 'request body is not valid JSON' ? 'Malformed request body' : message);
   }
 }
 

@@ -8,7 +8,7 @@ import type { AuthContext } from '../../identity/index.js';
 import { findNetwork, findPort } from '../access.js';
 import { ipAddress, projectId, resourceBody, text, uuid, type AttributeMap } from '../attributes.js';
 import { badResourceRequest, conflict, notFound, policyRefused } from '../errors.js';
-import { afterMarker, asInteger, listQuery, orderOf, pageLinks, select, type ListSpec } from '../list.js';
+import { afterMarker, asInteger, listQuery, orderOf, linksOf, select, type ListSpec } from '../list.js';
 import { mayCreate, ownProject, reads, writes } from '../policy.js';
 import { deletePort, fixedIpsOf, insertServicePort } from '../port-store.js';
 import { checkQuota } from '../quotas.js';
@@ -121,10 +121,10 @@ export function floatingIpRoutes(s: NetworkServices): Router<NetworkState> {
     const where = [...q.where];
     if (!auth.isAdmin) where.push({ project_id: auth.projectId ?? '' });
     if (q.marker) where.push(afterMarker(q, (await findFloatingIp(s, auth, q.marker)) as unknown as Record<string, unknown>));
-    let rows = await readRows(s.models.NeutronFloatingIp, { where: { [Op.and]: where }, order: orderOf(q), ...(q.limit ? { limit: q.limit } : {}) });
+    let rows = await readRows(s.models.NeutronFloatingIp, { where: { [Op.and]: where }, order: orderOf(q), limit: q.limit });
     if (q.pageReverse) rows = rows.reverse();
     const items = rows.map(floatingIpView);
-    ctx.body = { floatingips: items.map((i) => select(q.fields, i)), ...(q.limit ? { floatingips_links: pageLinks(ctx, q, items) } : {}) };
+    ctx.body = { floatingips: items.map((i) => select(q.fields, i)), ...linksOf(ctx, q, items, 'floatingips') };
   });
 
   router.get('/:id', async (ctx) => {

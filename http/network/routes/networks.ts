@@ -8,7 +8,7 @@ import type { AuthContext } from '../../identity/index.js';
 import { findNetwork, visibleNetworks } from '../access.js';
 import { boolean, integer, list, projectId, resourceBody, text, type AttributeMap } from '../attributes.js';
 import { conflict, policyRefused } from '../errors.js';
-import { afterMarker, asBoolean, asInteger, listQuery, orderOf, pageLinks, select, type ListSpec } from '../list.js';
+import { afterMarker, asBoolean, asInteger, listQuery, orderOf, linksOf, select, type ListSpec } from '../list.js';
 import { adminAttributes, mayCreate, ownProject, writes } from '../policy.js';
 import { checkQuota } from '../quotas.js';
 import { authenticate, jsonBody, now, serialized, type NetworkServices, type NetworkState } from '../services.js';
@@ -90,14 +90,14 @@ export function networkRoutes(s: NetworkServices): Router<NetworkState> {
       const at = await findNetwork(s, auth, q.marker);
       where.push(afterMarker(q, at as unknown as Record<string, unknown>));
     }
-    let rows = await readRows(s.models.NeutronNetwork, { where: { [Op.and]: where }, order: orderOf(q), ...(q.limit ? { limit: q.limit } : {}) });
+    let rows = await readRows(s.models.NeutronNetwork, { where: { [Op.and]: where }, order: orderOf(q), limit: q.limit });
     if (q.pageReverse) rows = rows.reverse();
     const subnets = await subnetIds(
       s,
       rows.map((r) => r.id),
     );
     const items = rows.map((r) => networkView(r, subnets.get(r.id)!));
-    ctx.body = { networks: items.map((i) => select(q.fields, i)), ...(q.limit ? { networks_links: pageLinks(ctx, q, items) } : {}) };
+    ctx.body = { networks: items.map((i) => select(q.fields, i)), ...linksOf(ctx, q, items, 'networks') };
   });
 
   router.get('/:id', async (ctx) => {

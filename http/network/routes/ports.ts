@@ -10,7 +10,7 @@ import { boolean, dict, ipAddress, list, macAddress, oneOf, projectId, resourceB
 import { badRequest, conflict, invalidAttribute, NeutronError, policyRefused } from '../errors.js';
 import { allocate, macTaken, uniqueMac, type FixedIp, type FixedIpRequest } from '../ipam.js';
 import { parseCidr, parseIp } from '../ip.js';
-import { afterMarker, asBoolean, asInteger, listQuery, orderOf, pageLinks, select, type ListSpec } from '../list.js';
+import { afterMarker, asBoolean, asInteger, listQuery, orderOf, linksOf, select, type ListSpec } from '../list.js';
 import { mayCreate, ownProject, writes } from '../policy.js';
 import { checkQuota } from '../quotas.js';
 import { portSecurityGroups } from '../security-groups.js';
@@ -128,14 +128,14 @@ export function portRoutes(s: NetworkServices): Router<NetworkState> {
     const visible = visiblePorts(s, auth);
     if (visible) where.push(visible);
     if (q.marker) where.push(afterMarker(q, (await findPort(s, auth, q.marker)) as unknown as Record<string, unknown>));
-    let rows = await readRows(s.models.NeutronPort, { where: { [Op.and]: where }, order: orderOf(q), ...(q.limit ? { limit: q.limit } : {}) });
+    let rows = await readRows(s.models.NeutronPort, { where: { [Op.and]: where }, order: orderOf(q), limit: q.limit });
     if (q.pageReverse) rows = rows.reverse();
     const ips = await fixedIpsOf(
       s,
       rows.map((r) => r.id),
     );
     const items = rows.map((r) => portView(r, ips.get(r.id)!, auth.isAdmin));
-    ctx.body = { ports: items.map((i) => select(q.fields, i)), ...(q.limit ? { ports_links: pageLinks(ctx, q, items) } : {}) };
+    ctx.body = { ports: items.map((i) => select(q.fields, i)), ...linksOf(ctx, q, items, 'ports') };
   });
 
   router.get('/:id', async (ctx) => {

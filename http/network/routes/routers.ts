@@ -10,7 +10,7 @@ import { boolean, dict, projectId, resourceBody, text, uuid, type AttributeMap }
 import { badResourceRequest, conflict, notFound, policyRefused } from '../errors.js';
 import type { FixedIpRequest } from '../ipam.js';
 import { overlaps, parseCidr } from '../ip.js';
-import { afterMarker, asBoolean, asInteger, listQuery, orderOf, pageLinks, select, type ListSpec } from '../list.js';
+import { afterMarker, asBoolean, asInteger, listQuery, orderOf, linksOf, select, type ListSpec } from '../list.js';
 import { mayCreate, ownProject, reads, writes } from '../policy.js';
 import { deletePort, fixedIpsOf, insertServicePort } from '../port-store.js';
 import { checkQuota } from '../quotas.js';
@@ -96,10 +96,10 @@ export function routerRoutes(s: NetworkServices): Router<NetworkState> {
     const where = [...q.where];
     if (!auth.isAdmin) where.push({ project_id: auth.projectId ?? '' });
     if (q.marker) where.push(afterMarker(q, (await findRouter(s, auth, q.marker)) as unknown as Record<string, unknown>));
-    let rows = await readRows(s.models.NeutronRouter, { where: { [Op.and]: where }, order: orderOf(q), ...(q.limit ? { limit: q.limit } : {}) });
+    let rows = await readRows(s.models.NeutronRouter, { where: { [Op.and]: where }, order: orderOf(q), limit: q.limit });
     if (q.pageReverse) rows = rows.reverse();
     const items = await render(rows);
-    ctx.body = { routers: items.map((i) => select(q.fields, i)), ...(q.limit ? { routers_links: pageLinks(ctx, q, items) } : {}) };
+    ctx.body = { routers: items.map((i) => select(q.fields, i)), ...linksOf(ctx, q, items, 'routers') };
   });
 
   router.get('/:id', async (ctx) => {

@@ -3,7 +3,7 @@ import { Op } from 'sequelize';
 import { readByPk, readRows } from '../../../models/typed.js';
 import { projectId, resourceBody, subnetCidr, text, uuid, oneOf, type AttributeMap } from '../attributes.js';
 import { conflict, notFound, policyRefused } from '../errors.js';
-import { afterMarker, asInteger, listQuery, orderOf, pageLinks, select, type ListSpec } from '../list.js';
+import { afterMarker, asInteger, listQuery, orderOf, linksOf, select, type ListSpec } from '../list.js';
 import { writes } from '../policy.js';
 import { checkQuota } from '../quotas.js';
 import { checkRule, ethertypeOf, portOf, protocolOf, ruleRow, sameRule, type RuleInput } from '../security-group-rules.js';
@@ -85,13 +85,13 @@ export function securityGroupRuleRoutes(s: NetworkServices): Router<NetworkState
     let rows = await readRows(s.models.NeutronSecurityGroupRule, {
       where: { [Op.and]: where },
       order: orderOf(q),
-      ...(q.limit ? { limit: q.limit } : {}),
+      limit: q.limit,
     });
     if (q.pageReverse) rows = rows.reverse();
     const items = await render(rows);
     ctx.body = {
       security_group_rules: items.map((i) => select(q.fields, i)),
-      ...(q.limit ? { security_group_rules_links: pageLinks(ctx, q, items) } : {}),
+      ...linksOf(ctx, q, items, 'security_group_rules'),
     };
   });
 

@@ -5,7 +5,7 @@ import { readRows } from '../../../models/typed.js';
 import type { AuthContext } from '../../identity/index.js';
 import { boolean, projectId, resourceBody, text, type AttributeMap } from '../attributes.js';
 import { conflict, policyRefused } from '../errors.js';
-import { afterMarker, asBoolean, asInteger, listQuery, orderOf, pageLinks, select, type ListSpec } from '../list.js';
+import { afterMarker, asBoolean, asInteger, listQuery, orderOf, linksOf, select, type ListSpec } from '../list.js';
 import { mayCreate, ownProject, writes } from '../policy.js';
 import { checkQuota } from '../quotas.js';
 import { createGroup, ensureDefaultGroup, findGroup, isDefaultGroup } from '../security-groups.js';
@@ -84,11 +84,11 @@ export function securityGroupRoutes(s: NetworkServices): Router<NetworkState> {
     let rows = await readRows(s.models.NeutronSecurityGroup, {
       where: { [Op.and]: where },
       order: orderOf(q),
-      ...(q.limit ? { limit: q.limit } : {}),
+      limit: q.limit,
     });
     if (q.pageReverse) rows = rows.reverse();
     const items = await renderGroups(s, rows);
-    ctx.body = { security_groups: items.map((i) => select(q.fields, i)), ...(q.limit ? { security_groups_links: pageLinks(ctx, q, items) } : {}) };
+    ctx.body = { security_groups: items.map((i) => select(q.fields, i)), ...linksOf(ctx, q, items, 'security_groups') };
   });
 
   router.get('/:id', async (ctx) => {

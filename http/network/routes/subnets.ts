@@ -21,7 +21,7 @@ import {
   type AttributeMap,
 } from '../attributes.js';
 import { badResourceRequest, conflict, invalidInput, policyRefused } from '../errors.js';
-import { afterMarker, asBoolean, asInteger, listQuery, orderOf, pageLinks, select, type ListSpec } from '../list.js';
+import { afterMarker, asBoolean, asInteger, listQuery, orderOf, linksOf, select, type ListSpec } from '../list.js';
 import { mayCreate, ownProject, writes } from '../policy.js';
 import { checkQuota } from '../quotas.js';
 import { authenticate, json, jsonBody, now, serialized, type NetworkServices, type NetworkState } from '../services.js';
@@ -100,10 +100,10 @@ export function subnetRoutes(s: NetworkServices): Router<NetworkState> {
     const visible = visibleSubnets(s, auth);
     if (visible) where.push(visible);
     if (q.marker) where.push(afterMarker(q, (await findSubnet(s, auth, q.marker)) as unknown as Record<string, unknown>));
-    let rows = await readRows(s.models.NeutronSubnet, { where: { [Op.and]: where }, order: orderOf(q), ...(q.limit ? { limit: q.limit } : {}) });
+    let rows = await readRows(s.models.NeutronSubnet, { where: { [Op.and]: where }, order: orderOf(q), limit: q.limit });
     if (q.pageReverse) rows = rows.reverse();
     const items = rows.map(subnetView);
-    ctx.body = { subnets: items.map((i) => select(q.fields, i)), ...(q.limit ? { subnets_links: pageLinks(ctx, q, items) } : {}) };
+    ctx.body = { subnets: items.map((i) => select(q.fields, i)), ...linksOf(ctx, q, items, 'subnets') };
   });
 
   router.get('/:id', async (ctx) => {
