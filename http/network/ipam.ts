@@ -39,8 +39,8 @@ export async function uniqueMac(s: NetworkServices, networkId: string, transacti
 export const macTaken = async (s: NetworkServices, networkId: string, mac: string, transaction: Transaction) =>
   (await s.models.NeutronPort.count({ where: { network_id: networkId, mac_address: mac }, transaction })) > 0;
 
-const SLAAC_MODES = new Set(['slaac', 'dhcpv6-stateless']);
-const isSlaac = (subnet: NeutronSubnetRow) => Number(subnet.ip_version) === 6 && SLAAC_MODES.has(subnet.ipv6_address_mode ?? '');
+export const SLAAC_MODES = new Set(['slaac', 'dhcpv6-stateless']);
+export const isSlaac = (subnet: NeutronSubnetRow) => Number(subnet.ip_version) === 6 && SLAAC_MODES.has(subnet.ipv6_address_mode ?? '');
 
 /** The EUI-64 address a SLAAC subnet gives a MAC (RFC 4291 appendix A), as Neutron computes it. */
 export function eui64(c: Cidr, mac: string): bigint {
@@ -58,7 +58,11 @@ const SMALL_POOL = 4096n;
 const PROBES = 32;
 
 /** A free address from a subnet's pools, or undefined when they are exhausted. */
-async function freeAddress(s: NetworkServices, subnet: NeutronSubnetRow, transaction: Transaction): Promise<string | undefined> {
+const freeAddress = async (s: NetworkServices, subnet: NeutronSubnetRow, transaction: Transaction): Promise<string | undefined> =>
+  (await freeAddresses(s, subnet, 1, transaction))[0];
+
+/** Up to `k` distinct free addresses from a subnet's pools (fewer when the pools have fewer left). */
+export async function freeAddresses(s: NetworkServices, subnet: NeutronSubnetRow, k: number, transaction: Transaction): Promise<string[]> {
   const c = parseCidr(subnet.cidr)!;
   const ranges = poolRanges(subnet, c.version);
   const size = ranges.reduce((n, r) => n + (r.last - r.first + 1n), 0n);
@@ -72,7 +76,7 @@ async function freeAddress(s: NetworkServices, subnet: NeutronSubnetRow, transac
   };
   if (size > SMALL_POOL) {
     // Neutron's IPAM also picks at random, so that concurrent allocators rarely meet.
-    const candidates = [...new Set(Array.from({ length: PROBES }, () => formatIp(c.version, nth(randomBelow(size))!)))];
+    const candidates = [...new Set(Array.from({ length: PROBES + 2 * k }, () => formatIp(c.version, nth(randomBelow(size))!)))];
     const taken = new Set(
       (
         await readRows(s.models.NeutronIpAllocation, {
@@ -82,8 +86,8 @@ async function freeAddress(s: NetworkServices, subnet: NeutronSubnetRow, transac
         })
       ).map((r) => r.ip_address),
     );
-    const free = candidates.find((a) => !taken.has(a));
-    if (free) return free;
+    const free = candidates.filter((a) => !taken.has(a));
+    if (free.length >= k) return free.slice(0, k);
   }
   const taken = new Set(
     (await readRows(s.models.NeutronIpAllocation, { attributes: ['ip_address'], where: { subnet_id: subnet.id }, transaction })).map(
@@ -91,11 +95,16 @@ async function freeAddress(s: NetworkServices, subnet: NeutronSubnetRow, transac
     ),
   );
   const free: bigint[] = [];
-  for (let i = 0n; i < size && free.length < 64; i++) {
+  for (let i = 0n; i < size && free.length < k + 64; i++) {
     const a = nth(i)!;
     if (!taken.has(a)) free.push(a);
   }
-  return free.length ? formatIp(c.version, free[randomInt(free.length)]) : undefined;
+  // k at random among the first free ones.
+  for (let i = free.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [free[i], free[j]] = [free[j], free[i]];
+  }
+  return free.slice(0, k).map((a) => formatIp(c.version, a));
 }
 
 const randomBelow = (n: bigint): bigint => {
@@ -103,7 +112,7 @@ const randomBelow = (n: bigint): bigint => {
   return bytes % n;
 };
 
-const exhausted = (networkId: string) => conflict('IpAddressGenerationFailure', `No more IP addresses available on network ${networkId}.`);
+export const exhausted = (networkId: string) => conflict('IpAddressGenerationFailure', `No more IP addresses available on network ${networkId}.`);
 
 /**
  * The addresses a new port (or a port's new `fixed_ips`) gets on its network, as Neutron's IPAM gives them: the asked-for

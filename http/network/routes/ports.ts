@@ -16,6 +16,7 @@ import { checkQuota } from '../quotas.js';
 import { portSecurityGroups } from '../security-groups.js';
 import { authenticate, json, jsonBody, now, serialized, type NetworkServices, type NetworkState } from '../services.js';
 import { portView } from '../views/port.js';
+import { PortBatcher } from '../port-batch.js';
 import { deletePort, fixedIpsOf, subnetsOf } from '../port-store.js';
 import { fieldsOf } from './networks.js';
 
@@ -117,6 +118,7 @@ function checkAddressPairs(pairs: unknown[], portSecurity: boolean): void {
 export function portRoutes(s: NetworkServices): Router<NetworkState> {
   const router = new Router<NetworkState>({ prefix: '/v2.0/ports' });
   const spec = listSpec(s);
+  const batcher = new PortBatcher(s);
 
   const render = async (auth: AuthContext, row: NeutronPortRow, transaction?: Transaction) =>
     portView(row, (await fixedIpsOf(s, [row.id], transaction)).get(row.id)!, auth.isAdmin);
@@ -157,6 +159,34 @@ export function portRoutes(s: NetworkServices): Router<NetworkState> {
     const pairs = input.allowed_address_pairs as Array<{ ip_address: string; mac_address?: string }>;
     checkAddressPairs(pairs, portSecurity);
     const at = now(s);
+    if (input.fixed_ips === UNSET && input.mac_address === UNSET) {
+      // The common create (a boot's): batched with the others waiting on this network.
+      const created = await batcher.create({
+        auth,
+        network,
+        askedGroups: input.security_groups === UNSET ? undefined : (input.security_groups as string[]),
+        pairs,
+        port: {
+          id: randomUUID(),
+          project_id: project,
+          network_id: network.id,
+          name: input.name as string,
+          description: input.description as string,
+          admin_state_up: input.admin_state_up as boolean,
+          status: 'DOWN',
+          device_id: input.device_id as string,
+          device_owner: input.device_owner as string,
+          port_security_enabled: portSecurity,
+          binding_host_id: input['binding:host_id'] as string,
+          revision_number: 1,
+          created_at: at,
+          updated_at: at,
+        },
+      });
+      ctx.status = 201;
+      ctx.body = { port: await render(auth, created) };
+      return;
+    }
     const row = await serialized(s, [`network:${network.id}`, `project:${project}`], async (transaction) => {
       await checkQuota(s, project, 'port', 1, transaction);
       let mac: string;
