@@ -23,7 +23,7 @@ export interface PlainCreate {
 
 interface Waiting {
   readonly create: PlainCreate;
-  resolve(row: NeutronPortRow): void;
+  resolve(made: { row: NeutronPortRow; fixed: FixedIp[] }): void;
   reject(error: unknown): void;
 }
 
@@ -41,7 +41,7 @@ export class PortBatcher {
 
   constructor(private readonly s: NetworkServices) {}
 
-  create(create: PlainCreate): Promise<NeutronPortRow> {
+  create(create: PlainCreate): Promise<{ row: NeutronPortRow; fixed: FixedIp[] }> {
     return new Promise((resolve, reject) => {
       const id = create.network.id;
       const queue = this.queues.get(id);
@@ -72,11 +72,11 @@ export class PortBatcher {
     }
   }
 
-  private async decide(batch: readonly Waiting[], transaction: Transaction): Promise<Array<NeutronPortRow | Error>> {
+  private async decide(batch: readonly Waiting[], transaction: Transaction): Promise<Array<{ row: NeutronPortRow; fixed: FixedIp[] } | Error>> {
     const s = this.s;
     const m = s.models;
     const network = batch[0].create.network;
-    const out: Array<NeutronPortRow | Error | undefined> = batch.map(() => undefined);
+    const out: Array<{ row: NeutronPortRow; fixed: FixedIp[] } | Error | undefined> = batch.map(() => undefined);
     const live = () => batch.map((_, i) => i).filter((i) => out[i] === undefined);
 
     // Quotas: each project's creates past its limit are refused, in arrival order.
@@ -178,7 +178,7 @@ export class PortBatcher {
         security_groups: JSON.stringify(groups.get(i) ?? []),
         allowed_address_pairs: JSON.stringify(c.pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address ?? mac }))),
       };
-      out[i] = row;
+      out[i] = { row, fixed: fixed.get(i)! };
       return { row, fixed: fixed.get(i)! };
     });
     await m.NeutronPort.bulkCreate(
@@ -189,6 +189,6 @@ export class PortBatcher {
       rows.flatMap((r) => r.fixed.map((f) => ({ ...f, network_id: network.id, port_id: r.row.id }))),
       { transaction },
     );
-    return out as Array<NeutronPortRow | Error>;
+    return out as Array<{ row: NeutronPortRow; fixed: FixedIp[] } | Error>;
   }
 }

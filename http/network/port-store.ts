@@ -5,11 +5,18 @@ import { readRows } from '../../models/typed.js';
 import { allocate, uniqueMac, type FixedIp, type FixedIpRequest } from './ipam.js';
 import type { NetworkServices } from './services.js';
 
+const CHUNK = 500;
+
 /** Each port's addresses, IPv4 first. */
 export async function fixedIpsOf(s: NetworkServices, ports: readonly string[], transaction?: Transaction): Promise<Map<string, FixedIp[]>> {
   const out = new Map<string, FixedIp[]>(ports.map((id) => [id, []]));
   if (!ports.length) return out;
-  const rows = await readRows(s.models.NeutronIpAllocation, { where: { port_id: { [Op.in]: [...ports] } }, transaction });
+  // A long page asks in chunks: thousands of ids in one IN list cost more to parse than the rows cost to read.
+  const ids = [...ports];
+  const chunks = Array.from({ length: Math.ceil(ids.length / CHUNK) }, (_, i) => ids.slice(i * CHUNK, (i + 1) * CHUNK));
+  const rows = (
+    await Promise.all(chunks.map((chunk) => readRows(s.models.NeutronIpAllocation, { where: { port_id: { [Op.in]: chunk } }, transaction })))
+  ).flat();
   const key = (f: FixedIp) => `${f.ip_address.includes(':') ? 1 : 0}/${f.subnet_id}/${f.ip_address.padStart(40, '0')}`;
   rows.sort((a, b) => (key(a) < key(b) ? -1 : 1));
   for (const r of rows) out.get(r.port_id)?.push({ subnet_id: r.subnet_id, ip_address: r.ip_address });

@@ -184,7 +184,7 @@ export function portRoutes(s: NetworkServices): Router<NetworkState> {
         },
       });
       ctx.status = 201;
-      ctx.body = { port: await render(auth, created) };
+      ctx.body = { port: portView(created.row, created.fixed, auth.isAdmin) };
       return;
     }
     const row = await serialized(s, [`network:${network.id}`, `project:${project}`], async (transaction) => {
