@@ -307,9 +307,17 @@ test('quotas: defaults, usage, admin updates, OverQuota on create; a project rea
       'OverQuota',
       "Quota exceeded for resources: ['port'].",
     );
+    // Concurrent creates decided in one batch: exactly the room left is taken.
+    await n.neutron.call('PUT', `/v2.0/quotas/${demo}`, { token: n.admin, body: { quota: { port: 4 } } });
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () => n.neutron.call('POST', '/v2.0/ports', { token: n.demo, body: { port: { network_id: netId } } })),
+    );
+    t.is(burst.filter((r) => r.status === 201).length, 3);
+    for (const r of burst.filter((x) => x.status !== 201)) neutronRefused(t, r, 409, 'OverQuota', "Quota exceeded for resources: ['port'].");
+    await n.neutron.call('PUT', `/v2.0/quotas/${demo}`, { token: n.admin, body: { quota: { port: 1 } } });
     const details = await n.neutron.call('GET', `/v2.0/quotas/${demo}/details`, { token: n.demo });
     t.deepEqual(details.body.quota.network, { limit: 2, used: 2, reserved: 0 });
-    t.deepEqual(details.body.quota.port, { limit: 1, used: 1, reserved: 0 });
+    t.deepEqual(details.body.quota.port, { limit: 1, used: 4, reserved: 0 });
     t.deepEqual(
       (await n.neutron.call('GET', '/v2.0/quotas', { token: n.admin })).body.quotas.map((q: { project_id: string; network: number }) => [
         q.project_id,
