@@ -31,6 +31,23 @@ test('50 concurrent ports on a subnet with 61 free addresses: distinct addresses
     t.true(ports.every((p) => MAC.test(p.mac_address)));
     const listed = (await n.neutron.call('GET', `/v2.0/ports?network_id=${net.id}&fields=id`, { token: n.demo })).body.ports;
     t.is(listed.length, 61);
+    const availability = await n.neutron.call('GET', `/v2.0/network-ip-availabilities/${net.id}`, { token: n.admin });
+    t.like(availability.body.network_ip_availability, { network_id: net.id, network_name: 'small', total_ips: 61, used_ips: 61 });
+    t.like(availability.body.network_ip_availability.subnet_ip_availability[0], {
+      subnet_id: subnet.id,
+      cidr: '10.0.0.0/26',
+      ip_version: 4,
+      total_ips: 61,
+      used_ips: 61,
+    });
+    t.deepEqual((await n.neutron.call('GET', '/v2.0/network-ip-availabilities?ip_version=6', { token: n.admin })).body.network_ip_availabilities, []);
+    neutronRefused(
+      t,
+      await n.neutron.call('GET', '/v2.0/network-ip-availabilities', { token: n.demo }),
+      403,
+      'PolicyNotAuthorized',
+      'rule:get_network_ip_availability is disallowed by policy',
+    );
     // A freed address is handed out again.
     t.is((await n.neutron.call('DELETE', `/v2.0/ports/${ports[0].id}`, { token: n.demo })).status, 204);
     t.deepEqual((await create()).body.port.fixed_ips, [{ subnet_id: subnet.id, ip_address: addresses[0] }]);

@@ -9,6 +9,7 @@ import { httpError, neutronErrors, neutronFaultBody } from './errors.js';
 import { extensionRoutes } from './routes/extensions.js';
 import { networkRoutes } from './routes/networks.js';
 import { floatingIpRoutes } from './routes/floating-ips.js';
+import { ipAvailabilityRoutes } from './routes/ip-availabilities.js';
 import { portRoutes } from './routes/ports.js';
 import { routerRoutes } from './routes/routers.js';
 import { quotaRoutes } from './routes/quotas.js';
@@ -42,6 +43,7 @@ export function networkApp(services: NetworkServices, logger: Logger): Koa<Netwo
     quotaRoutes,
     routerRoutes,
     floatingIpRoutes,
+    ipAvailabilityRoutes,
   ])
     root.use(routes(services).routes());
   app.use(unknownMethodNotAllowed);

@@ -8,12 +8,23 @@ export function versionRoutes(s: NetworkServices): Router<NetworkState> {
   router.get('/', (ctx) => {
     ctx.body = { versions: [version()] };
   });
-  const resources = ['subnets', 'networks', 'ports', 'security-groups', 'security-group-rules', 'quotas', 'extensions', 'routers', 'floatingips'];
+  const resources = [
+    'subnets',
+    'networks',
+    'ports',
+    'security-groups',
+    'security-group-rules',
+    'quotas',
+    'extensions',
+    'routers',
+    'floatingips',
+    'network-ip-availabilities',
+  ];
   for (const path of ['/v2.0', '/v2.0/']) {
     router.get(path, (ctx) => {
       ctx.body = {
         resources: resources.map((name) => ({
-          name: name.replace(/-/g, '_').replace(/s$/, ''),
+          name: name.replace(/-/g, '_').replace(/ies$/, 'y').replace(/s$/, ''),
           collection: name,
           links: [{ rel: 'self', href: `${s.publicUrl()}/v2.0/${name}` }],
         })),
