@@ -321,6 +321,18 @@ export const ConfigSchema = Type.Object(
         'most entries an identity list answers and reads; a longer one is marked truncated (Keystone’s list_limit)',
       ),
     }),
+    networking: section({
+      publicCidr: Type.String({
+        default: '172.24.4.0/24',
+        pattern: '^[0-9.]+/[0-9]+$',
+        description: 'IPv4 subnet of the external network public made on the first start (devstack’s)',
+      }),
+      privateCidr: Type.String({
+        default: '10.0.0.0/26',
+        pattern: '^[0-9.]+/[0-9]+$',
+        description: 'IPv4 subnet of the demo project’s network private made on the first start (devstack’s)',
+      }),
+    }),
     images: section({
       storeDir: Type.String({ default: '', description: 'where image bytes are kept (several nodes may share it); empty: <stateDir>/images' }),
       sizeCapBytes: int(1, undefined, 1_099_511_627_776, 'largest image an upload may store (Glance’s image_size_cap); more answers 413'),

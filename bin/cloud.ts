@@ -22,7 +22,7 @@ import { createImages, imageApp, imageService, registerTinyImage, type ImageServ
 import { hostImages, serverImages } from '../http/images/compute-images.js';
 import { ImageStore } from '../http/images/image-store.js';
 import { ImageRepository } from '../http/images/repository.js';
-import { networkApp } from '../http/network/index.js';
+import { bootstrapNetworks, networkApp } from '../http/network/index.js';
 import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
@@ -410,13 +410,13 @@ async function startImages(config: Config, db: Database, clock: Clock, logger: L
 /** The Networking API on its own port, in the catalog as `network` (neutron). */
 async function startNetwork(config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity) {
   let publicUrl = '';
-  const server = await listen(
-    networkApp({ models: db.models, tokens: identity.services.tokens, clock, publicUrl: () => publicUrl }, logger),
-    config.listen.host,
-    config.listen.network,
-  );
+  const services = { models: db.models, tokens: identity.services.tokens, clock, publicUrl: () => publicUrl };
+  const server = await listen(networkApp(services, logger), config.listen.host, config.listen.network);
   publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
   identity.services.catalog.register({ type: 'network', name: 'neutron', url: () => publicUrl });
+  const admin = await identity.services.directory.projectByName('admin', 'default');
+  const demo = await identity.services.directory.projectByName('demo', 'default');
+  if (admin) await bootstrapNetworks(services, { admin: admin.id, demo: demo?.id }, config.networking, logger);
   return { server, publicUrl };
 }
 

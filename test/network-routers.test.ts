@@ -1,5 +1,8 @@
 import test from 'ava';
 import { openstack } from './helpers/cloud-process.js';
+import { bootstrapNetworks } from '../http/network/index.js';
+import { SystemClock } from '../runtime/clock.js';
+import { silentLogger } from '../runtime/logger.js';
 import { neutronRefused, startNetworkServer } from './helpers/network.js';
 
 // Routers and floating IPs: the API and their rows (no data plane yet), over HTTP and the openstack CLI.
@@ -190,6 +193,40 @@ test('routers and floating IPs with the openstack CLI', async (t) => {
     await ok('stratus-demo', 'router', 'remove', 'subnet', 'r1', 'private-subnet');
     await ok('stratus-demo', 'router', 'unset', '--external-gateway', 'r1');
     await ok('stratus-demo', 'router', 'delete', 'r1');
+  } finally {
+    await n.done();
+  }
+});
+
+test('the first start makes devstack’s public network and the demo project’s private network and router, once', async (t) => {
+  const n = await startNetworkServer('net-bootstrap');
+  try {
+    const services = { models: n.identity.db.models, tokens: n.identity.identity.services.tokens, clock: new SystemClock(), publicUrl: () => n.url };
+    const projects = { admin: await n.projectId('admin'), demo: await n.projectId('demo') };
+    const options = { publicCidr: '172.24.4.0/24', privateCidr: '10.0.0.0/26' };
+    const made = await Promise.all([0, 1, 2].map(() => bootstrapNetworks(services, projects, options, silentLogger())));
+    t.deepEqual(made.filter(Boolean).length, 1, 'made once, however many nodes start at once');
+    t.false(await bootstrapNetworks(services, projects, options, silentLogger()));
+    const seen = (await n.neutron.call('GET', '/v2.0/networks?sort_key=name&sort_dir=asc', { token: n.demo })).body.networks;
+    t.deepEqual(
+      seen.map((x: { name: string; 'router:external': boolean }) => [x.name, x['router:external']]),
+      [
+        ['private', false],
+        ['public', true],
+      ],
+    );
+    const subnet = (await n.neutron.call('GET', '/v2.0/subnets?name=private-subnet', { token: n.demo })).body.subnets[0];
+    t.like(subnet, { cidr: '10.0.0.0/26', gateway_ip: '10.0.0.1', allocation_pools: [{ start: '10.0.0.2', end: '10.0.0.62' }] });
+    const router = (await n.neutron.call('GET', '/v2.0/routers', { token: n.demo })).body.routers[0];
+    t.like(router, { name: 'router1', external_gateway_info: { network_id: seen[1].id, enable_snat: true } });
+    // A port on private takes a floating IP from public through router1.
+    const port = (await n.neutron.call('POST', '/v2.0/ports', { token: n.demo, body: { port: { network_id: seen[0].id } } })).body.port;
+    const fip = await n.neutron.call('POST', '/v2.0/floatingips', {
+      token: n.demo,
+      body: { floatingip: { floating_network_id: seen[1].id, port_id: port.id } },
+    });
+    t.is(fip.status, 201, JSON.stringify(fip.body));
+    t.like(fip.body.floatingip, { router_id: router.id, status: 'ACTIVE' });
   } finally {
     await n.done();
   }
