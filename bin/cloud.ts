@@ -20,6 +20,7 @@ import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, identityService, type Identity } from '../http/identity/index.js';
 import { createImages, imageApp, imageService, registerTinyImage, type ImageServices } from '../http/images/index.js';
 import { hostImages, serverImages } from '../http/images/compute-images.js';
+import { imageProxy } from '../http/images/image-proxy.js';
 import { ImageStore } from '../http/images/image-store.js';
 import { ImageRepository } from '../http/images/repository.js';
 import { bootstrapNetworks, networkApp } from '../http/network/index.js';
@@ -90,7 +91,7 @@ export async function startCloud(
   // Refuses a mode this build cannot run before anything is opened.
   const membership = membershipFor(config, clock, logger);
   mkdirSync(config.stateDir, { recursive: true });
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.store.sqliteSynchronous });
   const store = new SqlStore(db, { maxBatch: config.store.maxBatch, crashHistory: config.supervision.crashHistory, now: () => clock.now() });
   const roles = new Set(config.roles);
   const hosts = roles.has('compute') ? await prepareHypervisors(config) : [];
@@ -438,7 +439,11 @@ async function startCompute(
       {
         models: db.models,
         identity: identityService(identity.services),
-        images: { ...imageService(images.repo), ...serverImages(images.repo, clock, images.publicUrl) },
+        images: {
+          ...imageService(images.repo),
+          ...serverImages(images.repo, clock, images.publicUrl),
+          ...imageProxy(images.repo, images.store, clock, images.publicUrl),
+        },
         actors,
         clock,
         scheduler,

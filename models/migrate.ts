@@ -17,6 +17,11 @@ import * as m0016 from './migrations/0016-quota-classes-user-quotas.js';
 import * as m0017 from './migrations/0017-placement.js';
 import * as m0018 from './migrations/0018-shelved-images.js';
 import * as m0019 from './migrations/0019-migrations.js';
+import * as m0020 from './migrations/0020-identity-catalog-groups.js';
+import * as m0021 from './migrations/0021-identity-app-credentials-limits.js';
+import * as m0022 from './migrations/0022-image-tasks.js';
+import * as m0023 from './migrations/0023-metadefs.js';
+import * as m0025 from './migrations/0025-outbox-due-time.js';
 import * as m0027 from './migrations/0027-neutron-networks-ports.js';
 import * as m0028 from './migrations/0028-neutron-security-groups.js';
 import * as m0029 from './migrations/0029-neutron-routers-floating-ips.js';
@@ -45,6 +50,11 @@ export const migrations: Array<[string, Migration]> = [
   ['0017-placement', m0017],
   ['0018-shelved-images', m0018],
   ['0019-migrations', m0019],
+  ['0020-identity-catalog-groups', m0020],
+  ['0021-identity-app-credentials-limits', m0021],
+  ['0022-image-tasks', m0022],
+  ['0023-metadefs', m0023],
+  ['0025-outbox-due-time', m0025],
   ['0027-neutron-networks-ports', m0027],
   ['0028-neutron-security-groups', m0028],
   ['0029-neutron-routers-floating-ips', m0029],

@@ -28,7 +28,16 @@ test.before(async () => {
     images.push((await glance.call('POST', '/v2/images', { token: member, body: { name, disk_format: 'raw', container_format: 'bare' } })).body.id);
   }
   const projects = (await c.keystone.call('GET', '/v3/projects', { token: c.admin })).body.projects.map((p: { id: string }) => p.id);
-  pools = { image: [...images, TINY_IMAGE_ID], member: projects, tag: ['a', 'b'], name: ['image', 'images', 'member', 'members', 'metadefs'] };
+  pools = {
+    image: [...images, TINY_IMAGE_ID],
+    member: projects,
+    tag: ['a', 'b'],
+    name: ['image', 'images', 'member', 'members', 'metadefs', 'task', 'tasks'],
+    namespace: ['OS::Compute::Libvirt', 'OS::Compute::Quota', 'Fuzz::Ns'],
+    entry: ['CPU Limits', 'boot_menu', 'a', 'OS::Glance::Image'],
+    schema: ['namespace', 'namespaces', 'object', 'property', 'tags', 'resource_type_association'],
+    task: ['00000000-0000-4000-8000-000000000000', 'not-a-task'],
+  };
   tokens = { admin, member, reader };
 });
 test.after.always(async () => {
@@ -97,6 +106,11 @@ const listQuery: JsonSchema = {
       size_min: { type: 'string', pattern: '^[0-9]+$' },
       size_max: { type: 'string', pattern: '^[0-9]+$' },
       created_at: { type: 'string', pattern: '^(gt|lt|eq):' },
+      updated_at: { type: 'string', pattern: '^(gte|lte|neq|bogus):' },
+      image_type: { type: 'string', enum: ['backup', 'snapshot'] },
+      instance_uuid: { type: 'string' },
+      min_ram: { type: 'string' },
+      'changes-since': { type: 'string' },
     } as Record<string, JsonSchema>).map(([k, s]) => [k, { type: 'array', items: s }]),
   ),
 };
@@ -105,6 +119,79 @@ const uploads = fc.oneof(
   fc.uint8Array({ maxLength: 4096 }).map((a) => Buffer.from(a)),
   fc.constantFrom('', 'STRATUS', 'x'.repeat(70_000)),
 );
+
+const importBody: JsonSchema = {
+  type: 'object',
+  properties: {
+    method: { type: 'object', properties: { name: { type: 'string', enum: ['glance-direct', 'copy-image', 'web-download', ''] } } },
+    stores: { type: 'array', items: { type: 'string', enum: ['local', 'cheap'] } },
+    all_stores: { type: ['boolean', 'string'] },
+    all_stores_must_succeed: { type: ['boolean', 'integer'] },
+  },
+};
+const taskQuery: JsonSchema = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['pending', 'success', 'failure', 'done'] },
+    type: { type: 'string', enum: ['import', 'api_image_import'] },
+    limit: { type: 'string' },
+    marker: { type: 'string' },
+    sort_key: { type: 'string', enum: ['created_at', 'status', 'bogus'] },
+    sort_dir: { type: 'string', enum: ['asc', 'desc', 'up'] },
+  },
+};
+const namespaceQuery: JsonSchema = {
+  type: 'object',
+  properties: {
+    visibility: { type: 'string', enum: ['public', 'private', 'all'] },
+    resource_types: { type: 'string' },
+    limit: { type: 'string' },
+    marker: { type: 'string' },
+    sort_key: { type: 'string', enum: ['created_at', 'namespace', 'bogus'] },
+    sort_dir: { type: 'string', enum: ['asc', 'desc', 'up'] },
+  },
+};
+const metadefProperty: JsonSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', maxLength: 300 },
+    title: { type: 'string' },
+    type: { type: 'string', enum: ['string', 'integer', 'boolean', 'bogus'] },
+    enum: { type: 'array', items: { type: 'string' } },
+  },
+};
+const metadefObject: JsonSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', maxLength: 300 },
+    description: { type: ['string', 'integer'] },
+    required: { type: 'array', items: { type: 'string' } },
+    properties: { type: 'object', additionalProperties: metadefProperty },
+  },
+};
+const tags: JsonSchema = {
+  type: 'object',
+  properties: { tags: { type: 'array', items: { type: 'object', properties: { name: { type: 'string', maxLength: 300 } } } } },
+};
+const association: JsonSchema = {
+  type: 'object',
+  properties: { name: { type: 'string', maxLength: 100 }, prefix: { type: 'string' }, properties_target: { type: ['string', 'integer'] } },
+};
+const namespace: JsonSchema = {
+  type: 'object',
+  properties: {
+    namespace: { type: 'string', enum: ['Fuzz::Ns', 'OS::Compute::Quota', ''] },
+    display_name: { type: ['string', 'null'], maxLength: 100 },
+    description: { type: 'string' },
+    visibility: { type: 'string', enum: ['public', 'private', 'shared'] },
+    protected: { type: ['boolean', 'string'] },
+    properties: { type: 'object', additionalProperties: metadefProperty },
+    objects: { type: 'array', items: metadefObject, maxItems: 3 },
+    tags: tags.properties!.tags,
+    resource_type_associations: { type: 'array', items: association, maxItems: 3 },
+    created_at: { type: 'string' },
+  },
+};
 
 function routes(): Route[] {
   const member: JsonSchema = { type: 'object', properties: { member: { type: 'string', maxLength: 255 } }, required: ['member'] };
@@ -133,6 +220,35 @@ function routes(): Route[] {
     { method: 'GET', path: '/v2/images/:image/members/:member' },
     { method: 'PUT', path: '/v2/images/:image/members/:member', body: status },
     { method: 'DELETE', path: '/v2/images/:image/members/:member' },
+    { method: 'PUT', path: '/v2/images/:image/stage', body: uploads, contentType: 'application/octet-stream', weight: 2 },
+    { method: 'POST', path: '/v2/images/:image/import', body: importBody, weight: 2 },
+    { method: 'GET', path: '/v2/images/:image/tasks' },
+    { method: 'GET', path: '/v2/info/import' },
+    { method: 'GET', path: '/v2/info/stores' },
+    { method: 'GET', path: '/v2/tasks', query: taskQuery },
+    { method: 'GET', path: '/v2/tasks/:task' },
+    { method: 'GET', path: '/v2/schemas/metadefs/:schema' },
+    { method: 'GET', path: '/v2/metadefs/namespaces', query: namespaceQuery, weight: 2 },
+    { method: 'POST', path: '/v2/metadefs/namespaces', body: namespace, weight: 2 },
+    { method: 'GET', path: '/v2/metadefs/namespaces/:namespace', weight: 2 },
+    { method: 'PUT', path: '/v2/metadefs/namespaces/:namespace', body: namespace },
+    { method: 'DELETE', path: '/v2/metadefs/namespaces/:namespace' },
+    { method: 'GET', path: '/v2/metadefs/namespaces/:namespace/objects' },
+    { method: 'POST', path: '/v2/metadefs/namespaces/:namespace/objects', body: metadefObject },
+    { method: 'GET', path: '/v2/metadefs/namespaces/:namespace/objects/:entry' },
+    { method: 'PUT', path: '/v2/metadefs/namespaces/:namespace/objects/:entry', body: metadefObject },
+    { method: 'DELETE', path: '/v2/metadefs/namespaces/:namespace/objects/:entry' },
+    { method: 'GET', path: '/v2/metadefs/namespaces/:namespace/properties' },
+    { method: 'POST', path: '/v2/metadefs/namespaces/:namespace/properties', body: metadefProperty },
+    { method: 'PUT', path: '/v2/metadefs/namespaces/:namespace/properties/:entry', body: metadefProperty },
+    { method: 'GET', path: '/v2/metadefs/namespaces/:namespace/tags' },
+    { method: 'POST', path: '/v2/metadefs/namespaces/:namespace/tags', body: tags },
+    { method: 'POST', path: '/v2/metadefs/namespaces/:namespace/tags/:entry' },
+    { method: 'DELETE', path: '/v2/metadefs/namespaces/:namespace/tags/:entry' },
+    { method: 'GET', path: '/v2/metadefs/namespaces/:namespace/resource_types' },
+    { method: 'POST', path: '/v2/metadefs/namespaces/:namespace/resource_types', body: association },
+    { method: 'DELETE', path: '/v2/metadefs/namespaces/:namespace/resource_types/:entry' },
+    { method: 'GET', path: '/v2/metadefs/resource_types' },
     { method: 'GET', path: '/v2/:name' },
     { method: 'PUT', path: '/v2/images' },
     { method: 'OPTIONS', path: '/v2/images' },

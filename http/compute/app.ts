@@ -7,6 +7,7 @@ import { correlation } from '../correlation.js';
 import { NUL_IN_QUERY, nulIn } from '../nul.js';
 import { badRequest, NovaFault, novaFaultBody, novaFaults } from './errors.js';
 import { answerMalformedWith } from '../listen.js';
+import { permits } from '../../services/identity/index.js';
 import { unknownMethodNotAllowed } from '../methods.js';
 import { microversion } from './microversion.js';
 import { flavorRoutes } from './routes/flavors.js';
@@ -25,6 +26,7 @@ import { migrationRoutes } from './routes/migrations.js';
 import { instanceActionRoutes } from './routes/instance-actions.js';
 import { serverMetadataRoutes } from './routes/server-metadata.js';
 import { serverTagRoutes } from './routes/server-tags.js';
+import { imageRoutes } from './routes/images.js';
 import { serviceRoutes } from './routes/services.js';
 import { versionRoutes } from './routes/versions.js';
 import { quotaSetRoutes } from './routes/quota-sets.js';
@@ -55,6 +57,8 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
     if (ctx.path === '/' || ctx.path === '/v2.1' || ctx.path === '/v2.1/') return;
     if (!ctx.path.startsWith('/v2.1/')) throw new NovaFault(404, 'The resource could not be found.');
     const auth = await s.identity.authenticate(ctx.get('x-auth-token'));
+    // An application credential's access rules are checked as keystonemiddleware checks them: outside them, 401.
+    if (!permits(auth.accessRules, 'compute', ctx.method, ctx.path)) throw new NovaFault(401, 'The request you have made requires authentication.');
     if (!auth.projectId) throw new NovaFault(403, 'A project-scoped token is required.');
     // Older catalogs put the project in the URL (…/v2.1/<project_id>/servers); it must be the token's.
     const scoped = projectInPath.exec(ctx.path);
@@ -80,7 +84,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   api.use(migrationRoutes(s).routes());
-  for (const routes of [serverMetadataRoutes, serverTagRoutes]) api.use(routes(s).routes());
+  for (const routes of [serverMetadataRoutes, serverTagRoutes, imageRoutes]) api.use(routes(s).routes());
   for (const routes of miscRoutes) api.use(routes(s).routes());
   app.use(unknownMethodNotAllowed);
   app.use(api.routes()).use(api.allowedMethods());

@@ -13,7 +13,7 @@ export function visible(auth: Pick<AuthContext, 'isAdmin' | 'projectId'>, row: I
 }
 
 /** Changing an image takes its owner's project (or the admin role). */
-export function requireOwner(auth: AuthContext, row: ImageRow): void {
+export function requireOwner(auth: Pick<AuthContext, 'isAdmin' | 'projectId'>, row: ImageRow): void {
   if (!auth.isAdmin && row.owner !== auth.projectId) throw new GlanceError(403, 'You are not permitted to modify this image.');
 }
 
@@ -41,7 +41,7 @@ const needs = new Map<ImageAction, string>([
   ...READER_ACTIONS.map((a) => [a, 'reader'] as const),
 ]);
 
-export function authorize(auth: AuthContext, action: ImageAction): void {
+export function authorize(auth: Pick<AuthContext, 'isAdmin' | 'projectId' | 'roles'>, action: ImageAction): void {
   if (auth.isAdmin) return;
   if (!auth.projectId || !auth.roles.includes(needs.get(action)!)) throw new GlanceError(403, `You are not authorized to complete ${action} action.`);
 }

@@ -8,6 +8,9 @@ import { answerMalformedWith } from '../listen.js';
 import { unknownMethodNotAllowed } from '../methods.js';
 import { dataRoutes } from './routes/data.js';
 import { imageRoutes } from './routes/images.js';
+import { importRoutes } from './routes/import.js';
+import { taskRoutes } from './routes/tasks.js';
+import { metadefRoutes } from './routes/metadefs.js';
 import { memberRoutes } from './routes/members.js';
 import { schemaRoutes } from './routes/schemas.js';
 import { versionRoutes } from './routes/versions.js';
@@ -26,7 +29,8 @@ export function imageApp(services: ImageServices, logger: Logger): Koa<ImageStat
     await next();
   });
   const root = new Router<ImageState>();
-  for (const routes of [versionRoutes, schemaRoutes, dataRoutes, memberRoutes, imageRoutes]) root.use(routes(services).routes());
+  for (const routes of [versionRoutes, schemaRoutes, dataRoutes, importRoutes, taskRoutes, metadefRoutes, memberRoutes, imageRoutes])
+    root.use(routes(services).routes());
   app.use(unknownMethodNotAllowed);
   app.use(root.routes()).use(root.allowedMethods());
   return app;

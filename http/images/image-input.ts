@@ -11,6 +11,8 @@ const bad = (message: string) => new GlanceError(400, message);
  */
 export function applyProperty(image: FullImage, name: string, value: unknown, isAdmin: boolean): void {
   if (READ_ONLY.has(name)) throw new GlanceError(403, `Attribute '${name}' is read-only.`);
+  // Glance keeps the os_glance_ namespace for its own bookkeeping (the import's lock and stores).
+  if (name.startsWith('os_glance')) throw new GlanceError(403, `Attribute '${name}' is reserved.`);
   const { row } = image;
   switch (name) {
     case 'name':

@@ -2,7 +2,15 @@ import { Op, literal, type Sequelize, type WhereOptions } from 'sequelize';
 import type { ImageRow } from '../../models/index.js';
 import { membersTable, tagsTable } from '../../models/images/image.js';
 import type { AuthContext } from '../identity/index.js';
+import { visible } from './access.js';
+import type { ImageRepository } from './repository.js';
+import type { FullImage } from './views.js';
+import { readRows } from '../../models/typed.js';
+
+/** Who lists: what visibility depends on. */
+export type Viewer = Pick<AuthContext, 'isAdmin' | 'projectId'>;
 import { GlanceError } from './errors.js';
+import { filterConditions } from './image-filters.js';
 
 // `GET /v2/images` as SQL: the caller's visibility, the filters, the sort and the page are all
 // in the query, so `limit` bounds what is read (Glance's api_limit_max: 1,000 at most).
@@ -62,7 +70,7 @@ export function pageSize(q: Query): number {
 export const order = (keys: SortKey[]) => keys.map(([k, d]) => [k, d === 'asc' ? 'ASC NULLS FIRST' : 'DESC NULLS LAST'] as [string, string]);
 
 /** The conditions of the list: who may see what (as Glance's default listing shows it) and the filters. */
-export function listConditions(sequelize: Sequelize, auth: AuthContext, q: Query): WhereOptions[] {
+export function listConditions(sequelize: Sequelize, auth: Viewer, q: Query): WhereOptions[] {
   const project = auth.projectId ?? '';
   const quote = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
   const memberOf = (status?: string) =>
@@ -70,12 +78,8 @@ export function listConditions(sequelize: Sequelize, auth: AuthContext, q: Query
       `(SELECT image_id FROM ${quote(membersTable)} WHERE member = ${sequelize.escape(project)}` +
         `${status ? ` AND status = ${sequelize.escape(status)}` : ''})`,
     );
-  const where: WhereOptions[] = [];
-  for (const key of ['name', 'status', 'owner', 'disk_format', 'container_format'] as const)
-    if (typeof q[key] === 'string') where.push({ [key]: q[key] });
-  if (typeof q.id === 'string' && q.id.startsWith('in:')) where.push({ id: { [Op.in]: q.id.slice(3).split(',') } });
+  const where: WhereOptions[] = filterConditions(sequelize, q);
   if (q.os_hidden !== 'true') where.push({ os_hidden: false });
-  if (typeof q.protected === 'string') where.push({ protected: q.protected === 'true' });
   for (const tag of list(q.tag)) {
     where.push({ id: { [Op.in]: literal(`(SELECT image_id FROM ${quote(tagsTable)} WHERE value = ${sequelize.escape(tag)})`) } });
   }
@@ -119,4 +123,24 @@ export function after(marker: ImageRow, keys: SortKey[]): WhereOptions {
     if (next) alternatives.push({ [Op.and]: [...keys.slice(0, i).map(([p]) => equal(p)), next] });
   });
   return alternatives.length ? { [Op.or]: alternatives } : { id: { [Op.is]: null } };
+}
+
+/**
+ * One page of the list as `q` asks for it (filters, sort, marker), `size` at most; `more` tells whether rows follow
+ * (one row more than the page is read).
+ */
+export async function readPage(repo: ImageRepository, auth: Viewer, q: Query, size: number): Promise<{ page: FullImage[]; more: boolean }> {
+  const keys = sortKeys(q);
+  const { Image } = repo.models;
+  const where = listConditions(Image.sequelize!, auth, q);
+  const marker = typeof q.marker === 'string' ? q.marker : undefined;
+  if (marker) {
+    const at = await repo.get(marker);
+    if (!at || !visible(auth, at.row, (await repo.membersOf(marker)).find((m) => m.member === auth.projectId)?.status)) {
+      throw new GlanceError(400, `marker ${marker} could not be found.`);
+    }
+    where.push(after(at.row, keys));
+  }
+  const rows = await readRows(Image, { where: { [Op.and]: where }, order: order(keys), limit: size + 1 });
+  return { page: await repo.withDetails(rows.slice(0, size)), more: rows.length > size };
 }

@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import type { Models } from '../../models/index.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { TokenService } from '../identity/index.js';
+import { join } from 'node:path';
 import { ImageStore } from './image-store.js';
+import { ImageImports } from './image-import.js';
+import { seedMetadefs } from './metadefs/seed.js';
 import { ImageRepository } from './repository.js';
 import type { ImageServices, UploadLimits } from './services.js';
 import { recoverUploads, watchUploads } from './upload-recovery.js';
@@ -34,12 +37,26 @@ export async function createImages(options: ImagesOptions, logger: Logger) {
   // Uploads this node was doing when it stopped, and others' that died, are cleared before serving.
   await recoverUploads(repo, store, options.clock, logger, swept);
   const watch = watchUploads(repo, store, options.clock, logger);
+  const limits = {
+    sizeCapBytes: options.limits?.sizeCapBytes ?? 1_099_511_627_776,
+    userStorageQuotaBytes: options.limits?.userStorageQuotaBytes ?? 0,
+  };
+  // Staged data (PUT /stage) waits in a store of its own beside the images, until its import copies it over.
+  const staging = new ImageStore(join(options.storeDir, 'staging'), { nodeId: options.nodeId, staleMs: options.uploadStaleMs });
+  const stagedSwept = await staging.open();
+  const imports = new ImageImports(repo, store, staging, options.clock, options.nodeId ?? store.nodeId, limits, logger);
+  await imports.recover(stagedSwept);
+  // The metadata definitions Glance ships, on the first start; a node that loses the race to seed them finds them seeded.
+  await seedMetadefs(options.models, options.clock, 'admin', logger).catch(async (error) => {
+    if ((await options.models.MetadefResourceType.count()) === 0) throw error;
+  });
   const services: ImageServices & { publicUrl: () => string; url: string; stop(): void } = {
     repo,
     store,
+    imports,
     tokens: options.tokens,
     clock: options.clock,
-    limits: { sizeCapBytes: options.limits?.sizeCapBytes ?? 1_099_511_627_776, userStorageQuotaBytes: options.limits?.userStorageQuotaBytes ?? 0 },
+    limits,
     url: '',
     publicUrl: () => services.url,
     stop: () => watch.stop(),

@@ -73,9 +73,9 @@ export class ImageRepository {
     });
   }
 
-  /** The bytes a project's images hold, as Glance's storage quota counts them. */
+  /** The bytes a project's images hold, as Glance's storage quota counts them (staged data is not yet stored). */
   async storedBy(owner: string): Promise<number> {
-    const total = await this.models.Image.sum('size', { where: { owner } });
+    const total = await this.models.Image.sum('size', { where: { owner, status: { [Op.notIn]: ['uploading', 'importing'] } } });
     return Number(total ?? 0);
   }
 

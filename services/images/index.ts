@@ -13,7 +13,7 @@ export interface BootImage {
   readonly minDiskGb: number;
 }
 
-export interface ImageService extends ServerImages {
+export interface ImageService extends ServerImages, ImageProxy {
   /** The image if it exists and the caller's project may see it (Glance's visibility and membership rules). */
   bootImage(caller: Caller, project: string, id: string): Promise<BootImage | undefined>;
 }
@@ -43,4 +43,43 @@ export interface ServerImages {
   deleteServerImage(id: string): Promise<void>;
   /** Where a client finds the image (Nova's Location header below 2.45). */
   imageUrl(id: string): string;
+}
+
+/** An image as Nova's image proxy shows it: Glance's fields, `properties` the image's own (non-core) ones. */
+export interface ProxyImage {
+  readonly id: string;
+  readonly name: string | null;
+  readonly status: string;
+  readonly size: number | null;
+  readonly minRam: number;
+  readonly minDisk: number;
+  readonly createdAt: Date | string;
+  readonly updatedAt: Date | string;
+  readonly properties: Readonly<Record<string, string>>;
+}
+
+/** The image service's refusal, with Glance's status and message; the proxy answers it in its own words. */
+export class ImageServiceError extends Error {
+  constructor(
+    readonly status: 400 | 403 | 404 | 409 | 413,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What Nova's image API proxy (below 2.36) asks of the image service with the caller's credentials: Glance's list with
+ * its filters (`filters` in Glance v2's names), show, delete and the replacement of an image's properties. Refusals are
+ * ImageServiceErrors with Glance's status.
+ */
+export interface ImageProxy {
+  listImages(caller: Caller, project: string, query: { filters: Record<string, string>; limit: number; marker?: string }): Promise<ProxyImage[]>;
+  /** The image if the caller's project may see it. */
+  getImage(caller: Caller, project: string, id: string): Promise<ProxyImage | undefined>;
+  deleteImage(caller: Caller, project: string, id: string): Promise<void>;
+  /** Makes `properties` the image's own properties, as Nova's update with purge_props does; answers the image. */
+  replaceImageProperties(caller: Caller, project: string, id: string, properties: Record<string, string>): Promise<ProxyImage>;
+  /** The image service's root URL (Nova's generate_glance_url), for the `alternate` link. */
+  rootUrl(): string;
 }

@@ -11,7 +11,7 @@ const CLEARED = { size: null, checksum: null, os_hash_algo: null, os_hash_value:
  * An upload refused before its body was read to the end is answered, then its connection is
  * closed: Node would otherwise read (and drop) the rest of a body that may be very large.
  */
-const closeUnread: Middleware = async (ctx, next) => {
+export const closeUnread: Middleware = async (ctx, next) => {
   try {
     await next();
   } catch (error) {
@@ -24,7 +24,7 @@ const closeUnread: Middleware = async (ctx, next) => {
  * The most bytes this upload may bring: Glance's `image_size_cap`, and what is left of the
  * owner's `user_storage_quota`; with the 413 Glance answers when either is exceeded.
  */
-async function uploadLimit(s: ImageServices, owner: string) {
+export async function uploadLimit(s: ImageServices, owner: string) {
   const { sizeCapBytes: cap, userStorageQuotaBytes: quota } = s.limits;
   const remaining = quota > 0 ? Math.max(0, quota - (await s.repo.storedBy(owner))) : Infinity;
   const bytes = Math.min(cap, remaining);
@@ -44,7 +44,7 @@ async function uploadLimit(s: ImageServices, owner: string) {
 export function dataRoutes(s: ImageServices): Router<ImageState> {
   const router = new Router<ImageState>({ prefix: '/v2/images/:id/file' });
 
-  const find = async (ctx: { params: Record<string, string>; get(h: string): string }) => {
+  const find = async (ctx: { params: Record<string, string>; get(h: string): string; method: string; path: string }) => {
     const auth = await authenticate(s, ctx);
     return { auth, image: (await findVisible(s, auth, ctx.params.id)).image };
   };

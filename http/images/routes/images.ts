@@ -1,16 +1,15 @@
 import { charLength } from '../../../runtime/chars.js';
 import Router from '@koa/router';
-import { Op } from 'sequelize';
 import { randomUUID } from 'node:crypto';
 import type { ImageRow } from '../../../models/index.js';
 import type { AuthContext } from '../../identity/index.js';
-import { authorize, requireOwner, requireProject, visible } from '../access.js';
+import { authorize, requireOwner, requireProject } from '../access.js';
 import { GlanceError } from '../errors.js';
-import { after, listConditions, order, pageSize, sortKeys } from '../image-list.js';
+import { IMPORT_METHODS, STORE_ID } from '../image-import.js';
+import { pageSize, readPage } from '../image-list.js';
 import { applyProperty } from '../image-input.js';
 import { authenticate, findVisible, jsonBody, type ImageServices, type ImageState } from '../services.js';
 import { imageView, isTrue, type FullImage } from '../views.js';
-import { readRows } from '../../../models/typed.js';
 
 const PATCH_TYPES = ['application/openstack-images-v2.1-json-patch', 'application/openstack-images-v2.0-json-patch'];
 
@@ -23,24 +22,9 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
   router.get('/', async (ctx) => {
     const auth = await authenticate(s, ctx);
     authorize(auth, 'get_images');
-    const q = ctx.query;
-    const keys = sortKeys(q);
-    const size = pageSize(q);
-    const { Image } = s.repo.models;
-    const where = listConditions(Image.sequelize!, auth, q);
-    const marker = typeof q.marker === 'string' ? q.marker : undefined;
-    if (marker) {
-      const at = await s.repo.get(marker);
-      if (!at || !visible(auth, at.row, (await s.repo.membersOf(marker)).find((m) => m.member === auth.projectId)?.status)) {
-        throw new GlanceError(400, `marker ${marker} could not be found.`);
-      }
-      where.push(after(at.row, keys));
-    }
-    // One row more than the page tells whether there is a next page.
-    const rows = await readRows(Image, { where: { [Op.and]: where }, order: order(keys), limit: size + 1 });
-    const page = await s.repo.withDetails(rows.slice(0, size));
+    const { page, more } = await readPage(s.repo, auth, ctx.query, pageSize(ctx.query));
     const body: Record<string, unknown> = { images: page.map(imageView), first: '/v2/images', schema: '/v2/schemas/images' };
-    if (rows.length > page.length && page.length) {
+    if (more && page.length) {
       const params = new URLSearchParams(ctx.querystring);
       params.set('marker', page[page.length - 1].row.id);
       body.next = `/v2/images?${params.toString()}`;
@@ -84,6 +68,9 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
     await s.repo.save(image);
     ctx.status = 201;
     ctx.set('Location', `${s.publicUrl()}/v2/images/${id}`);
+    // How data may come besides a direct upload: clients (openstacksdk) read these to choose an import.
+    ctx.set('OpenStack-image-import-methods', IMPORT_METHODS.join(','));
+    ctx.set('OpenStack-image-store-ids', STORE_ID);
     ctx.body = imageView(image);
   });
 
@@ -130,6 +117,7 @@ export function imageRoutes(s: ImageServices): Router<ImageState> {
     if (isTrue(image.row.protected)) throw new GlanceError(403, `Image ${image.row.id} is protected and cannot be deleted.`);
     await s.repo.remove(image.row.id);
     await s.store.delete(image.row.id);
+    await s.imports.staging.delete(image.row.id);
     ctx.status = 204;
   });
 

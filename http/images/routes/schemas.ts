@@ -68,13 +68,145 @@ const collection = (name: string, item: object) => ({
   ],
 });
 
+const task = {
+  name: 'task',
+  properties: {
+    id: { type: 'string', description: 'An identifier for the task' },
+    type: { type: 'string', enum: ['import', 'api_image_import', 'location_import'], description: 'The type of task represented by this content' },
+    status: { type: 'string', enum: ['pending', 'processing', 'success', 'failure'], description: 'The current status of this task' },
+    input: { type: ['null', 'object'], description: 'The parameters required by task, JSON blob' },
+    result: { type: ['null', 'object'], description: 'The result of current task, JSON blob' },
+    owner: { type: 'string', description: 'An identifier for the owner of this task' },
+    message: { type: 'string', description: 'Human-readable informative message only included when appropriate (usually on failure)' },
+    image_id: { type: 'string', description: 'Image associated with the task' },
+    request_id: { type: 'string', description: 'Human-readable informative request-id' },
+    user_id: { type: 'string', description: 'User associated with the task' },
+    expires_at: { type: ['null', 'string'], description: 'Datetime when this resource would be subject to removal' },
+    created_at: { type: 'string', description: 'Datetime when this resource was created' },
+    updated_at: { type: 'string', description: 'Datetime when this resource was updated' },
+    self: { type: 'string', readOnly: true },
+    schema: { type: 'string', readOnly: true },
+  },
+};
+
+// Glance's metadata definitions, as its metadef schemas describe them.
+const timestamps = {
+  created_at: { type: 'string', readOnly: true, description: 'Date and time of creation', format: 'date-time' },
+  updated_at: { type: 'string', readOnly: true, description: 'Date and time of the last modification', format: 'date-time' },
+};
+const propertyDefinition = {
+  type: 'object',
+  required: ['title', 'type'],
+  properties: {
+    name: { type: 'string', maxLength: 255 },
+    title: { type: 'string' },
+    description: { type: 'string' },
+    operators: { type: 'array', items: { type: 'string' } },
+    type: { type: 'string', enum: ['array', 'boolean', 'integer', 'number', 'object', 'string', null] },
+    required: { type: 'array', items: { type: 'string' } },
+    minimum: { type: 'number' },
+    maximum: { type: 'number' },
+    maxLength: { type: 'integer', minimum: 0 },
+    minLength: { type: 'integer', minimum: 0 },
+    pattern: { type: 'string', format: 'regex' },
+    enum: { type: 'array' },
+    readonly: { type: 'boolean' },
+    default: {},
+    items: { type: 'object' },
+  },
+};
+const association = {
+  name: 'resource_type_association',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', maxLength: 80, description: 'Resource type names should be aligned with Heat resource types whenever possible' },
+    prefix: { type: 'string', maxLength: 80, description: 'Specifies the prefix to use for the given resource type.' },
+    properties_target: { type: 'string', maxLength: 80, description: 'Some resource types allow more than one key / value pair per instance.' },
+    ...timestamps,
+  },
+};
+const metadefObject = {
+  name: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', maxLength: 255 },
+    description: { type: 'string' },
+    required: { type: 'array', items: { type: 'string' } },
+    properties: { type: 'object', additionalProperties: propertyDefinition },
+    schema: { type: 'string', readOnly: true },
+    self: { type: 'string', readOnly: true },
+    ...timestamps,
+  },
+};
+const tag = { name: 'tag', required: ['name'], properties: { name: { type: 'string', maxLength: 255 }, ...timestamps } };
+const namespace = {
+  name: 'namespace',
+  required: ['namespace'],
+  additionalProperties: false,
+  properties: {
+    namespace: { type: 'string', maxLength: 80, description: 'The unique namespace text.' },
+    display_name: { type: 'string', maxLength: 80, description: 'The user friendly name for the namespace. Used by UI if available.' },
+    description: { type: 'string', maxLength: 500, description: 'Provides a user friendly description of the namespace.' },
+    visibility: { type: 'string', enum: ['public', 'private'], description: 'Scope of namespace accessibility.' },
+    protected: { type: 'boolean', description: 'If true, namespace will not be deletable.' },
+    owner: { type: 'string', maxLength: 255, description: 'Owner of the namespace.' },
+    ...timestamps,
+    schema: { type: 'string', readOnly: true },
+    self: { type: 'string', readOnly: true },
+    resource_type_associations: { type: 'array', items: association.properties },
+    properties: { type: 'object', additionalProperties: propertyDefinition },
+    objects: { type: 'array', items: { type: 'object', properties: metadefObject.properties } },
+    tags: { type: 'array', items: { type: 'object', properties: tag.properties } },
+  },
+};
+const metadefCollection = (name: string, key: string, item: object) => ({
+  name,
+  properties: { [key]: { type: 'array', items: item }, first: { type: 'string' }, next: { type: 'string' }, schema: { type: 'string' } },
+  links: [
+    { rel: 'first', href: '{first}' },
+    { rel: 'next', href: '{next}' },
+    { rel: 'describedby', href: '{schema}' },
+  ],
+});
+const metadefs: Record<string, object> = {
+  namespace,
+  namespaces: metadefCollection('namespaces', 'namespaces', namespace),
+  resource_type_association: association,
+  resource_type_associations: metadefCollection('resource_type_associations', 'resource_type_associations', association),
+  object: metadefObject,
+  objects: metadefCollection('objects', 'objects', metadefObject),
+  property: { name: 'property', ...propertyDefinition },
+  properties: {
+    name: 'properties',
+    properties: { properties: { type: 'object', additionalProperties: propertyDefinition }, schema: { type: 'string' } },
+  },
+  tag,
+  tags: metadefCollection('tags', 'tags', tag),
+};
+
 /** `/v2/schemas/*`: the JSON schemas Glance clients read to learn the image shape. */
 export function schemaRoutes(s: ImageServices): Router<ImageState> {
   const router = new Router<ImageState>({ prefix: '/v2/schemas' });
-  const schemas: Record<string, object> = { image, images: collection('image', image), member, members: collection('member', member) };
+  const schemas: Record<string, object> = {
+    image,
+    images: collection('image', image),
+    member,
+    members: collection('member', member),
+    task,
+    tasks: collection('task', task),
+  };
+  router.get('/metadefs/:name', async (ctx, next) => {
+    await authenticate(s, ctx);
+    const schema = Object.hasOwn(metadefs, ctx.params.name) ? metadefs[ctx.params.name] : undefined;
+    if (!schema) {
+      await next();
+      return;
+    }
+    ctx.body = schema;
+  });
   router.get('/:name', async (ctx, next) => {
     await authenticate(s, ctx);
-    const schema = schemas[ctx.params.name];
+    const schema = Object.hasOwn(schemas, ctx.params.name) ? schemas[ctx.params.name] : undefined;
     if (!schema) {
       await next();
       return;
