@@ -25,6 +25,26 @@ test('versions, extensions and tokens', async (t) => {
     keystoneRefused(t, await n.neutron.call('GET', '/v2.0/networks'), 401, 'The request you have made requires authentication.');
     keystoneRefused(t, await n.neutron.call('GET', '/v2.0/networks', { token: 'bogus' }), 401, 'The request you have made requires authentication.');
     neutronRefused(t, await n.neutron.call('GET', '/v2.0/nothing', { token: n.demo }), 404, 'HTTPNotFound', 'The resource could not be found.');
+    // An application credential's access rules are checked as keystonemiddleware checks them.
+    const me = (await n.keystone.call('GET', '/v3/auth/tokens', { token: n.demo, headers: { 'x-subject-token': n.demo } })).body.token.user.id;
+    const made = await n.keystone.call('POST', `/v3/users/${me}/application_credentials`, {
+      token: n.demo,
+      body: { application_credential: { name: 'lister', access_rules: [{ service: 'network', method: 'GET', path: '/v2.0/networks' }] } },
+    });
+    t.is(made.status, 201, JSON.stringify(made.body));
+    const login = await n.keystone.call('POST', '/v3/auth/tokens', {
+      body: {
+        auth: {
+          identity: {
+            methods: ['application_credential'],
+            application_credential: { id: made.body.application_credential.id, secret: made.body.application_credential.secret },
+          },
+        },
+      },
+    });
+    const limited = login.headers.get('x-subject-token')!;
+    t.is((await n.neutron.call('GET', '/v2.0/networks', { token: limited })).status, 200);
+    keystoneRefused(t, await n.neutron.call('GET', '/v2.0/ports', { token: limited }), 401, 'The request you have made requires authentication.');
   } finally {
     await n.done();
   }

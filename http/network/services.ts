@@ -5,6 +5,7 @@ import type { Clock } from '../../runtime/clock.js';
 import { readJson } from '../body.js';
 import type { RequestState } from '../correlation.js';
 import type { AuthContext, TokenService } from '../identity/index.js';
+import { permits } from '../../services/identity/index.js';
 import { NeutronError, httpError } from './errors.js';
 
 export interface NetworkServices {
@@ -19,7 +20,12 @@ export interface NetworkState extends RequestState {
   auth?: AuthContext;
 }
 
-export const authenticate = (s: NetworkServices, ctx: { get(header: string): string }) => s.tokens.context(ctx.get('x-auth-token'));
+/** The caller's validated token; an application credential's access rules are checked as keystonemiddleware checks them (401 outside them). */
+export async function authenticate(s: NetworkServices, ctx: { get(header: string): string; method: string; path: string }): Promise<AuthContext> {
+  const auth = await s.tokens.context(ctx.get('x-auth-token'));
+  if (!permits(auth.accessRules, 'network', ctx.method, ctx.path)) throw httpError(401, 'The request you have made requires authentication.');
+  return auth;
+}
 
 /** A JSON request body; unreadable ones are Neutron's 400 (or 413). */
 export async function jsonBody(ctx: Context): Promise<unknown> {

@@ -13,7 +13,7 @@ const quotaAttributes: AttributeMap = Object.fromEntries(
 /** `/v2.0/quotas`: a project reads its own, an admin any and sets them; `details` adds what is used. */
 export function quotaRoutes(s: NetworkServices): Router<NetworkState> {
   const router = new Router<NetworkState>({ prefix: '/v2.0/quotas' });
-  const readable = async (ctx: { get(h: string): string }, project: string) => {
+  const readable = async (ctx: { get(h: string): string; method: string; path: string }, project: string) => {
     const auth = await authenticate(s, ctx);
     if (project !== auth.projectId && !auth.isAdmin) throw policyRefused('rule:get_quota');
     return auth;
