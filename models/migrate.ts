@@ -17,6 +17,7 @@ import * as m0016 from './migrations/0016-quota-classes-user-quotas.js';
 import * as m0017 from './migrations/0017-placement.js';
 import * as m0018 from './migrations/0018-shelved-images.js';
 import * as m0019 from './migrations/0019-migrations.js';
+import * as m0024 from './migrations/0024-config-drive.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -42,6 +43,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0017-placement', m0017],
   ['0018-shelved-images', m0018],
   ['0019-migrations', m0019],
+  ['0024-config-drive', m0024],
 ];
 
 /** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */
