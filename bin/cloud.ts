@@ -19,6 +19,7 @@ import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, identityService, type Identity } from '../http/identity/index.js';
 import { createImages, imageApp, imageService, registerTinyImage, type ImageServices } from '../http/images/index.js';
+import { registerLinuxImage } from './linux-image.js';
 import { hostImages, serverImages } from '../http/images/compute-images.js';
 import { ImageStore } from '../http/images/image-store.js';
 import { ImageRepository } from '../http/images/repository.js';
@@ -397,6 +398,7 @@ async function startImages(config: Config, db: Database, clock: Clock, logger: L
   identity.services.catalog.register({ type: 'image', name: 'glance', url: () => images.url });
   const admin = await identity.services.directory.projectByName('admin', 'default');
   if (admin) await registerTinyImage(images, admin.id, logger);
+  if (admin && config.libvirt.realHost && config.qemu.linuxImage) await registerLinuxImage(config, images, admin.id, logger);
   return { server, publicUrl: images.url, services: images };
 }
 
