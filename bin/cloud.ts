@@ -19,7 +19,7 @@ import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, identityService, type Identity } from '../http/identity/index.js';
 import { createImages, imageApp, imageService, registerTinyImage, type ImageServices } from '../http/images/index.js';
-import { registerLinuxImage } from './linux-image.js';
+import { registerLinuxImage, resolveVirtType } from './linux-image.js';
 import { hostImages, serverImages } from '../http/images/compute-images.js';
 import { ImageStore } from '../http/images/image-store.js';
 import { ImageRepository } from '../http/images/repository.js';
@@ -123,7 +123,9 @@ export async function startCloud(
     () => imageAccess.tokens,
     clock,
   );
-  const guests = new Map(real.map((h) => [h.name, realGuestsOf(config, db, h.name, imageSource, clock)]));
+  // virtType auto: decided once by a probe boot (kept per machine), before any guest is defined.
+  const virtType = real.length ? await resolveVirtType(config, logger) : 'qemu';
+  const guests = new Map(real.map((h) => [h.name, realGuestsOf(config, db, h.name, imageSource, clock, virtType)]));
   const plain = <T>(rows: Array<{ get(o: { plain: true }): unknown }>) => rows.map((r) => r.get({ plain: true }) as T);
   superviseAll(
     node,

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../cluster.config.js';
 import type { ImageServices } from '../http/images/index.js';
 import { ensureLinuxGuest, type LinuxGuestImage } from '../drivers/qemu/linux-guest/build.js';
 import { qemuImg } from '../drivers/qemu/qemu-img.js';
+import { LINUX_BANNER } from '../drivers/qemu/linux-guest/guest-init.js';
+import { probeVirtType } from '../drivers/qemu/virt-probe.js';
+import { virtTypeFor } from '../drivers/qemu/virt-type.js';
 
 export const LINUX_IMAGE_NAME = 'stratus-linux';
 
@@ -21,9 +25,14 @@ export function linuxImageId(inputs: string): string {
  * Without Debian's archive the start carries on without it, and says so. Answers the image's id, if any.
  */
 export async function registerLinuxImage(config: Config, s: ImageServices, owner: string, logger: Logger): Promise<string | undefined> {
-  let built: LinuxGuestImage;
+  const built = await buildLinuxImage(config, logger);
+  return built && registerBuiltImage(s, owner, built, logger);
+}
+
+/** The machine's stratus-linux build, made if need be; undefined (and said so) when Debian's archive is out of reach. */
+async function buildLinuxImage(config: Config, logger: Logger): Promise<LinuxGuestImage | undefined> {
   try {
-    built = await ensureLinuxGuest({
+    return await ensureLinuxGuest({
       cacheDir: config.qemu.linuxImageCacheDir,
       convertToQcow2: async (raw, qcow2) => {
         await qemuImg(['convert', '-c', '-f', 'raw', '-O', 'qcow2', raw, qcow2]);
@@ -33,6 +42,23 @@ export async function registerLinuxImage(config: Config, s: ImageServices, owner
     logger.warn({ err: error }, 'stratus-linux could not be built (is Debian’s archive reachable?); starting without it');
     return undefined;
   }
+}
+
+/**
+ * The domain type of real guests: `kvm` or `qemu` as configured, and for `auto` the verdict of a probe boot of
+ * stratus-linux under KVM (kept per machine and kernel); TCG when there is no /dev/kvm or no image to probe with.
+ */
+export async function resolveVirtType(config: Config, logger: Logger): Promise<'kvm' | 'qemu'> {
+  if (config.libvirt.virtType !== 'auto' || !existsSync('/dev/kvm')) return virtTypeFor(config.libvirt.virtType);
+  const built = await buildLinuxImage(config, logger);
+  if (!built) return 'qemu';
+  const verdict = await probeVirtType({ disk: built.path, banner: LINUX_BANNER, cacheFile: join(dirname(built.path), 'virt-type') });
+  logger.info({ virtType: verdict, kernel: built.kernelVersion }, 'virtType auto: a probe boot of stratus-linux decided');
+  return verdict;
+}
+
+/** Registers a build as the current stratus-linux (see registerLinuxImage); answers its id. */
+export async function registerBuiltImage(s: ImageServices, owner: string, built: LinuxGuestImage, logger: Logger): Promise<string> {
   const id = linuxImageId(built.inputs);
   if (!(await s.repo.get(id))) {
     const now = new Date(s.clock.now());

@@ -26,10 +26,17 @@ export interface RealHostGuests extends RealGuests {
  * host's cache (<instances>/_base, as Nova's), their clean-shutdown timeout from the image's os_shutdown_timeout
  * property, as Nova honours it.
  */
-export function realGuestsOf(config: Config, db: Database, host: string, images: ImageSource, clock: Clock): RealHostGuests {
+export function realGuestsOf(
+  config: Config,
+  db: Database,
+  host: string,
+  images: ImageSource,
+  clock: Clock,
+  virtType: 'kvm' | 'qemu' = virtTypeFor(config.libvirt.virtType),
+): RealHostGuests {
   const settings: GuestSettings = {
     instancesDir: resolve(config.stateDir, 'instances', host),
-    virtType: virtTypeFor(config.libvirt.virtType),
+    virtType,
     listen: config.qemu.consoleListen,
     serialPorts: { min: config.qemu.serialPortMin, max: config.qemu.serialPortMax },
   };

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { at, startComputeCloud, type ComputeCloud } from './helpers/compute.js';
 import { eventually } from './helpers/drive.js';
 import { onPostgres } from './helpers/database.js';
 import { holdMachineLock } from './helpers/machine-lock.js';
+import { qemuPidOf } from './helpers/qemu.js';
+import { probeVirtType } from '../drivers/qemu/virt-probe.js';
 
 // stratus-linux on the real host under TCG, through the API: built from Debian packages (once per machine) and
 // registered at start; booted with a key pair, user data, an admin password, a config drive and a flavor with
@@ -180,4 +182,28 @@ run('user data that powers the guest off: the server ends SHUTOFF', async (t) =>
     500,
   );
   t.is((await server(id)).status, 'SHUTOFF');
+});
+
+run('virtType auto: a probe boot under KVM decided TCG on this machine, kept beside the build; guests run under TCG', async (t) => {
+  const inputs = (await readRow(c.cloud.db.models.ImageProperty, { where: { image_id: imageId, name: 'stratus_linux_inputs' } }))!.value;
+  t.is(readFileSync(join(c.config.qemu.linuxImageCacheDir, inputs, 'virt-type'), 'utf8').trim(), 'qemu');
+  const r = await c.nova.call('POST', '/v2.1/servers', { token: c.demo, body: { server: { name: 'tcg', imageRef: imageId, flavorRef: '1' } } });
+  t.is(r.status, 202);
+  const id = r.body.server.id as string;
+  await eventually(() => qemuPidOf(id) !== undefined, 60_000, 200);
+  const cmdline = readFileSync(`/proc/${qemuPidOf(id)}/cmdline`, 'latin1')
+    .split('\0')
+    .join(' ');
+  t.regex(cmdline, /accel=tcg|-accel tcg/);
+  t.notRegex(cmdline, /accel=kvm|-accel kvm/);
+});
+
+run('a kept verdict is used without booting anything', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'st-probe-'));
+  try {
+    writeFileSync(join(dir, 'virt-type'), 'kvm\n');
+    t.is(await probeVirtType({ disk: join(dir, 'no-such-disk'), banner: 'X', cacheFile: join(dir, 'virt-type') }), 'kvm');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
