@@ -13,7 +13,7 @@ import { qemuUriOf } from '../drivers/qemu/daemon.js';
 import { recordedDisks } from '../drivers/qemu/guest-disks.js';
 import { consoleLogOf, prepareGuest, removeGuest, type GuestSettings } from '../drivers/qemu/guest-files.js';
 import { LINUX_BANNER } from '../drivers/qemu/linux-guest/guest-init.js';
-import { createOverlay, imageInfo } from '../drivers/qemu/qemu-img.js';
+import { createOverlay } from '../drivers/qemu/qemu-img.js';
 import { DEFAULT_SERIAL_PORTS } from '../drivers/qemu/serial-ports.js';
 import { count, note, percentile, report, scaled } from './report.js';
 import { startBenchCloud, type BenchCloud } from './support.js';
@@ -152,13 +152,12 @@ async function linuxBoots(cloud: BenchCloud, glanceUrl: string): Promise<void> {
     const recorded = await recordedDisks(from);
     if (!recorded) throw new Error(`server ${server} recorded no disks`);
     const disks: GuestDisk[] = [];
-    for (const d of recorded.disks) {
-      const info = await imageInfo(d.path, 'qcow2');
-      const base = info['full-backing-filename'];
-      if (!base) throw new Error(`${d.path} has no backing file`);
+    // Root, ephemeral and swap, each on its base (the disks record them in that order), of the flavor's sizes.
+    const sizes = [1024 ** 3, 1024 ** 3, 64 * 1024 ** 2];
+    for (const [i, d] of recorded.disks.entries()) {
       const path = join(folder, d.path.split('/').pop()!);
       // The root disk's base is the image (qcow2); the ephemeral and swap bases are raw, as the host formats them.
-      await createOverlay(path, base, d.target === 'vda' ? 'qcow2' : 'raw', info['virtual-size']);
+      await createOverlay(path, recorded.bases[i], i === 0 ? 'qcow2' : 'raw', sizes[i]);
       disks.push({ ...d, path });
     }
     await copyFile(join(from, 'disk.config'), join(folder, 'disk.config'));

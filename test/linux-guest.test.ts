@@ -150,10 +150,12 @@ run(
     t.true(banner.includes(`vdb=${1024 ** 3}`), banner);
     t.true(banner.includes(`vdc=${64 * 1024 ** 2}`), banner);
     t.regex(await consoleOutput(id), /user-data-ran-42/);
+    t.is((await readRow(c.cloud.db.models.Instance, { where: { uuid: id } }))!.admin_pass, null, 'the password is not kept past the build');
 
     const port = Number(readFileSync(join(c.config.stateDir, 'instances', host, id, 'serial-port'), 'utf8'));
-    const answer = await serialLogin(port, adminPass, 'echo logged-in-as-$(id -u)', /logged-in-as-0/);
+    const answer = await serialLogin(port, adminPass, 'dropbear -V 2>&1; echo logged-in-as-$(id -u)', /logged-in-as-0/);
     t.regex(answer, /logged-in-as-0/);
+    t.regex(answer, /Dropbear v\d+/, 'dropbear runs: its libraries and loader are in the guest');
   },
 );
 

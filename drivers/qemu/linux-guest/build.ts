@@ -19,6 +19,7 @@ const PACKAGES = [
   'busybox-static',
   'dropbear-bin',
   'libtomcrypt1',
+  'libgmp10',
   'libtommath1',
   'zlib1g',
   'libcrypt1',
@@ -29,7 +30,7 @@ const PACKAGES = [
   'mtools',
 ];
 /** dropbear's libraries and its loader, as the initramfs holds them. */
-const LIBRARIES = ['libtomcrypt.so.1', 'libtommath.so.1', 'libz.so.1', 'libcrypt.so.1', 'libc.so.6'];
+const LIBRARIES = ['libtomcrypt.so.1', 'libgmp.so.10', 'libtommath.so.1', 'libz.so.1', 'libcrypt.so.1', 'libc.so.6'];
 const DISK_KIB = 32 * 1024;
 
 const SYSLINUX_CFG = `DEFAULT linux
@@ -83,19 +84,33 @@ export async function ensureLinuxGuest(o: BuildOptions): Promise<LinuxGuestImage
   }
 }
 
-/** [package, version] for the versioned kernel package and the rest, as apt's lists name them now. */
+/**
+ * [package, version] for the versioned kernel package and the rest, as apt's lists name them now: one `apt-cache show`
+ * (each call costs about a second here), the kernel package and its version read from the metapackage's Depends.
+ */
 async function resolvePackages(): Promise<Array<[string, string]>> {
-  const depends = await run('apt-cache', ['depends', KERNEL_META]);
-  const kernel = /Depends: (linux-image-[0-9][^\s]*-cloud-amd64)/.exec(depends)?.[1];
-  if (!kernel) throw new Error(`apt knows no kernel package for ${KERNEL_META}`);
-  const resolved: Array<[string, string]> = [];
-  for (const name of [kernel, ...PACKAGES]) {
-    const shown = await run('apt-cache', ['show', '--no-all-versions', name]);
-    const version = /^Version: (\S+)$/m.exec(shown)?.[1];
-    if (!version) throw new Error(`apt knows no version of ${name}`);
-    resolved.push([name, version]);
+  const shown = await run('apt-cache', ['show', '--no-all-versions', KERNEL_META, ...PACKAGES]);
+  const versions = new Map<string, string>();
+  let kernel: [string, string] | undefined;
+  for (const record of shown.split(/\n\n+/)) {
+    const name = /^Package: (\S+)$/m.exec(record)?.[1];
+    const version = /^Version: (\S+)$/m.exec(record)?.[1];
+    if (!name || !version) continue;
+    versions.set(name, version);
+    if (name === KERNEL_META) {
+      const depends = /^Depends: (linux-image-[0-9]\S*-cloud-amd64) \(= (\S+)\)/m.exec(record);
+      if (depends) kernel = [depends[1], depends[2]];
+    }
   }
-  return resolved;
+  if (!kernel) throw new Error(`apt knows no kernel package for ${KERNEL_META}`);
+  return [
+    kernel,
+    ...PACKAGES.map((name): [string, string] => {
+      const version = versions.get(name);
+      if (!version) throw new Error(`apt knows no version of ${name}`);
+      return [name, version];
+    }),
+  ];
 }
 
 async function build(work: string, packages: Array<[string, string]>, kernelVersion: string, qcow2: string, o: BuildOptions): Promise<void> {
