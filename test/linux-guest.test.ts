@@ -26,6 +26,7 @@ let qemuDir: string;
 let host: string;
 let release = () => {};
 let imageId: string;
+let first: { id: string; port: number; adminPass: string };
 
 test.before(async () => {
   if (onPostgres()) return;
@@ -96,6 +97,8 @@ async function serialLogin(port: number, password: string, command: string, expe
     await waitFor(expect);
     return seen;
   } finally {
+    // Logged out, so that getty asks the next client for a login again.
+    await new Promise<void>((resolve) => socket.end('exit\r', resolve));
     socket.destroy();
   }
 }
@@ -156,8 +159,27 @@ run(
     const answer = await serialLogin(port, adminPass, 'dropbear -V 2>&1; echo logged-in-as-$(id -u)', /logged-in-as-0/);
     t.regex(answer, /logged-in-as-0/);
     t.regex(answer, /Dropbear v\d+/, 'dropbear runs: its libraries and loader are in the guest');
+    first = { id, port, adminPass };
   },
 );
+
+run('a reboot typed in the guest: it boots again and the server never shows SHUTOFF', async (t) => {
+  const { id, port, adminPass } = first;
+  const banners = async () => (await consoleOutput(id)).split('\n').filter((l) => l.startsWith('STRATUS-LINUX ')).length;
+  const before = await banners();
+  await serialLogin(port, adminPass, 'reboot', /reboot|Restarting|SeaBIOS/);
+  const seen = new Set<string>();
+  await eventually(
+    async () => {
+      seen.add((await server(id)).status as string);
+      return (await banners()) > before;
+    },
+    120_000,
+    250,
+  );
+  t.deepEqual([...seen], ['ACTIVE']);
+  t.is((await server(id)).status, 'ACTIVE');
+});
 
 run('user data that powers the guest off: the server ends SHUTOFF', async (t) => {
   const r = await c.nova.call('POST', '/v2.1/servers', {
