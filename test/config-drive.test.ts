@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../models/database.js';
@@ -115,6 +115,7 @@ test('the drive holds Nova’s layout, read back from the ISO (label config-2, R
   const iso = join(scratch(), 'disk.config');
   await writeConfigDrive(iso, configDriveFiles(await guestMetadataOf(db, row(), disks)));
   t.regex(isoinfo(iso, '-d').toString(), /Volume id: config-2/);
+  t.is(statSync(iso).mode & 0o777, 0o600, 'it holds the admin password');
   const listed = isoinfo(iso, '-R', '-f')
     .toString()
     .trim()

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /**
@@ -151,6 +151,8 @@ export async function writeConfigDrive(dest: string, files: ReadonlyMap<string, 
       CONFIG_DRIVE_LABEL,
       tree,
     ]);
+    // It holds the admin password: readable by QEMU (root here) only.
+    await chmod(iso, 0o600);
     await rename(iso, dest);
   } finally {
     await rm(staging, { recursive: true, force: true });
