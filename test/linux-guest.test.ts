@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,19 +208,24 @@ run('user data that powers the guest off: the server ends SHUTOFF', async (t) =>
   t.is((await server(id)).status, 'SHUTOFF');
 });
 
-run('virtType auto: a probe boot under KVM decided TCG on this machine, kept beside the build; guests run under TCG', async (t) => {
-  const inputs = (await readRow(c.cloud.db.models.ImageProperty, { where: { image_id: imageId, name: 'stratus_linux_inputs' } }))!.value;
-  t.is(readFileSync(join(c.config.qemu.linuxImageCacheDir, inputs, 'virt-type'), 'utf8').trim(), 'qemu');
-  const r = await c.nova.call('POST', '/v2.1/servers', { token: c.demo, body: { server: { name: 'tcg', imageRef: imageId, flavorRef: '1' } } });
-  t.is(r.status, 202);
-  const id = r.body.server.id as string;
-  await eventually(() => qemuPidOf(id) !== undefined, 60_000, 200);
-  const cmdline = readFileSync(`/proc/${qemuPidOf(id)}/cmdline`, 'latin1')
-    .split('\0')
-    .join(' ');
-  t.regex(cmdline, /accel=tcg|-accel tcg/);
-  t.notRegex(cmdline, /accel=kvm|-accel kvm/);
-});
+run(
+  'virtType auto: a probe boot under KVM decided TCG on this machine, kept beside the build; guests run under TCG (one without config_drive has no drive)',
+  async (t) => {
+    const inputs = (await readRow(c.cloud.db.models.ImageProperty, { where: { image_id: imageId, name: 'stratus_linux_inputs' } }))!.value;
+    t.is(readFileSync(join(c.config.qemu.linuxImageCacheDir, inputs, 'virt-type'), 'utf8').trim(), 'qemu');
+    const r = await c.nova.call('POST', '/v2.1/servers', { token: c.demo, body: { server: { name: 'tcg', imageRef: imageId, flavorRef: '1' } } });
+    t.is(r.status, 202);
+    const id = r.body.server.id as string;
+    await eventually(() => qemuPidOf(id) !== undefined, 60_000, 200);
+    const cmdline = readFileSync(`/proc/${qemuPidOf(id)}/cmdline`, 'latin1')
+      .split('\0')
+      .join(' ');
+    t.regex(cmdline, /accel=tcg|-accel tcg/);
+    t.notRegex(cmdline, /accel=kvm|-accel kvm/);
+    t.false(existsSync(join(c.config.stateDir, 'instances', host, id, 'disk.config')), 'no config drive unless asked for');
+    t.notRegex(cmdline, /disk\.config/);
+  },
+);
 
 run('a kept verdict is used without booting anything', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'st-probe-'));
