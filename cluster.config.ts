@@ -345,6 +345,11 @@ export const ConfigSchema = Type.Object(
       maxBatch: int(1, 5_000, 500, 'most writes in one group commit'),
       inboxRetentionMs: ms(60_000, 3_600_000, 'how long handled message ids are kept to recognise a message delivered twice'),
       inboxPruneMs: ms(1_000, 600_000, 'how often older handled message ids are dropped'),
+      sqliteSynchronous: Type.Union([Type.Literal('normal'), Type.Literal('full')], {
+        default: 'full',
+        description:
+          'SQLite only: full syncs its log at every commit (a commit survives a power loss); normal syncs at checkpoints (a commit survives a kill -9 of Stratus, not a power loss)',
+      }),
     }),
     introspection: section({ recentMessages: int(0, 1_000, 8, 'messages remembered per live actor for the inspector') }),
     log: section({

@@ -31,8 +31,8 @@ async function timed(work: () => Promise<void>): Promise<number[]> {
  * Nova's filters vs the SQL the API ran for it, captured from the cloud and run as it is.
  */
 export async function run(): Promise<void> {
-  const { nova, token, hypervisors, stateDir, stop, capturedSql } = await startBenchCloud('sa-', { captureSql: true });
-  const sequelize = openBenchDatabase(stateDir);
+  const { nova, token, hypervisors, stateDir, stop, capturedSql, databaseUrl } = await startBenchCloud('sa-', { captureSql: true });
+  const sequelize = openBenchDatabase(stateDir, databaseUrl);
   try {
     const count = async (status: string) =>
       ((await nova.call('GET', `/v2.1/servers?status=${status}&limit=5000`, { token })).body as Servers).servers.length;

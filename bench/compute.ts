@@ -14,8 +14,11 @@ const CONCURRENCY = 25;
  * SQL the API ran for it, captured from the cloud and run as it is; the RSS of the whole process tree.
  */
 export async function run(): Promise<void> {
-  const { child, stateDir, nova, token, opsPort, hypervisors, stop, capturedSql } = await startBenchCloud('sb-', { ops: true, captureSql: true });
-  const sequelize = openBenchDatabase(stateDir);
+  const { child, stateDir, nova, token, opsPort, hypervisors, stop, capturedSql, databaseUrl } = await startBenchCloud('sb-', {
+    ops: true,
+    captureSql: true,
+  });
+  const sequelize = openBenchDatabase(stateDir, databaseUrl);
   try {
     // Let startup garbage settle before reading the resting footprint.
     await new Promise((r) => setTimeout(r, 5_000));

@@ -41,7 +41,8 @@ async function rate(total: number, concurrency: number, one: () => Promise<numbe
 
 /**
  * Token validations of many distinct tokens, first without and then with the token cache, vs a bare
- * Koa 204; password authentications vs raw scrypt.
+ * Koa 204; password authentications vs raw scrypt; application-credential vs password authentications;
+ * validations of tokens whose role comes through a group vs directly.
  */
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-bench-identity-'));
@@ -131,6 +132,80 @@ export async function run(): Promise<void> {
     `raw scrypt N=${SCRYPT.N} r=${SCRYPT.r} p=${SCRYPT.p}`,
     scryptRate,
     'hash/s',
+  );
+
+  // An application credential's secret is hashed like a password: its authentication costs one scrypt too.
+  const demoLogin = await api.login('demo', DEMO_PASSWORD, 'demo');
+  const demoId = (demoLogin.body as { token: { user: { id: string } } }).token.user.id;
+  const made = await api.call('POST', `/v3/users/${demoId}/application_credentials`, {
+    token: demoLogin.token!,
+    body: { application_credential: { name: 'bench' } },
+  });
+  if (made.status !== 201) throw new Error(`application credential create answered ${made.status}`);
+  const credential = (made.body as { application_credential: { id: string; secret: string } }).application_credential;
+  const appCredBody = JSON.stringify({
+    auth: {
+      identity: {
+        methods: ['application_credential'],
+        application_credential: { id: credential.id, secret: credential.secret },
+      },
+    },
+  });
+  // Interleaved rounds, so a neighbour's load on the machine falls on both sides alike.
+  const authAs = (b: string) => () => call(`${server.url}/v3/auth/tokens?nocatalog`, 'POST', { 'content-type': 'application/json' }, b);
+  const ROUNDS = 4;
+  let [appCredTime, passwordTime] = [0, 0];
+  for (let round = 0; round < ROUNDS; round++) {
+    appCredTime += AUTHS / ROUNDS / (await rate(AUTHS / ROUNDS, threads, authAs(appCredBody), 201));
+    passwordTime += AUTHS / ROUNDS / (await rate(AUTHS / ROUNDS, threads, authAs(body), 201));
+  }
+  const [appCredRate, passwordRate] = [AUTHS / appCredTime, AUTHS / passwordTime];
+  report(
+    'application-credential authentications (POST /v3/auth/tokens)',
+    appCredRate,
+    'auth/s',
+    'password authentications, same run and concurrency',
+    passwordRate,
+  );
+
+  // Validation of tokens whose role comes through a group vs tokens of a user holding it directly: distinct
+  // tokens each seen once (views not cached), one user of each kind on the demo project.
+  const adminApi = (method: string, path: string, b?: unknown) => api.call(method, path, { token: admin, body: b });
+  const roles = Object.fromEntries(
+    ((await adminApi('GET', '/v3/roles')).body as { roles: Array<{ name: string; id: string }> }).roles.map((r) => [r.name, r.id]),
+  );
+  const project = ((await adminApi('GET', '/v3/projects?name=demo')).body as { projects: Array<{ id: string }> }).projects[0].id;
+  const group = ((await adminApi('POST', '/v3/groups', { group: { name: 'bench-group' } })).body as { group: { id: string } }).group.id;
+  await adminApi('PUT', `/v3/projects/${project}/groups/${group}/roles/${roles.member}`);
+  const tokensOf = async (name: string, grant: (userId: string) => Promise<unknown>) => {
+    const user = ((await adminApi('POST', '/v3/users', { user: { name, password: `${name}-pw` } })).body as { user: { id: string } }).user.id;
+    await grant(user);
+    const first = (await api.login(name, `${name}-pw`, 'demo')).token!;
+    const again = { auth: { identity: { methods: ['token'], token: { id: first } }, scope: { project: { id: project } } } };
+    return inBatches(TOKENS, C, async () => {
+      const r = await api.call('POST', '/v3/auth/tokens?nocatalog', { body: again });
+      if (r.status !== 201) throw new Error(`token issue answered ${r.status}`);
+      return r.headers.get('x-subject-token')!;
+    });
+  };
+  const direct = await tokensOf('bench-direct', (u) => adminApi('PUT', `/v3/projects/${project}/users/${u}/roles/${roles.member}`));
+  const grouped = await tokensOf('bench-grouped', (u) => adminApi('PUT', `/v3/groups/${group}/users/${u}`));
+  await rate(WARM, C, check(issued.slice(TOKENS)), 200);
+  // Each half of each kind's tokens in turn (direct, grouped, direct, grouped): every token is still seen once.
+  const half = Math.floor(TOKENS / 2);
+  let [directTime, groupedTime] = [0, 0];
+  for (const part of [0, 1]) {
+    const slice = (tokens: string[]) => tokens.slice(part * half, part ? TOKENS : half);
+    directTime += slice(direct).length / (await rate(slice(direct).length, C, check(slice(direct)), 200));
+    groupedTime += slice(grouped).length / (await rate(slice(grouped).length, C, check(slice(grouped)), 200));
+  }
+  const [directRate, groupedRate] = [TOKENS / directTime, TOKENS / groupedTime];
+  report(
+    `token validations, role through a group, ${count(TOKENS)} distinct tokens each seen once (GET /v3/auth/tokens)`,
+    groupedRate,
+    'req/s',
+    'the same with the role held directly',
+    directRate,
   );
 
   await bareServer.close();

@@ -78,7 +78,7 @@ const PHASES: readonly Phase[] = [
  * the same run.
  */
 export async function run(): Promise<void> {
-  const { nova, token, hypervisors, stateDir, stop, opsPort } = await startBenchCloud('sl-', { ops: true });
+  const { nova, token, hypervisors, stateDir, stop, opsPort, databaseUrl } = await startBenchCloud('sl-', { ops: true });
   // The profile beside each figure: group commits, the writes in them, and the messages each actor kind handled.
   const counters = async () => {
     const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
@@ -87,7 +87,7 @@ export async function run(): Promise<void> {
     for (const m of text.matchAll(line)) out.set(m[3] ? `${m[3]} ${m[2]}` : m[1], Number(m[4]));
     return out;
   };
-  const sequelize = openBenchDatabase(stateDir);
+  const sequelize = openBenchDatabase(stateDir, databaseUrl);
   try {
     const finished = async (ids: readonly string[], status: string) => {
       const wanted = new Set(ids);
@@ -117,8 +117,13 @@ export async function run(): Promise<void> {
           const r = await nova.call('POST', `/v2.1/servers/${ids[i]}/action`, { token, body: step.body });
           if (r.status !== step.answer) throw new Error(`${phase.name} answered ${r.status}: ${JSON.stringify(r.body)}`);
         });
+        const posted = Date.now();
         await finished(ids, step.status);
         const last = Math.max(...[...(await instanceTimes(sequelize, ids)).values()].map((t) => t.updated));
+        // Where a step's time goes: answering the POSTs (each waits for its commit), or the work after the answers.
+        note(
+          `${phase.name}, step ${Object.keys(step.body as object)[0]}: ${SERVERS} POSTs answered in ${posted - p0} ms (${CONCURRENCY} at a time), the last server finished ${last - p0} ms after the first POST`,
+        );
         elapsed += last - p0;
       }
       const after = await counters();

@@ -11,6 +11,7 @@ import { stopSimulatedHypervisor } from '../drivers/simulated/hypervisor-process
 import { stopQemuHypervisor } from '../drivers/qemu/daemon.js';
 import type { LifecycleEvent } from '../drivers/libvirt/virt.js';
 import { until } from './report.js';
+import { postgresDatabase } from './runtime/support.js';
 
 // What the benchmarks that drive a whole cloud share: the compiled cloud in a process of its own,
 // the hypervisors it started, bounded concurrency and the resident memory of the lot.
@@ -73,6 +74,8 @@ export interface BenchCloud {
   readonly token: string;
   /** The operational endpoint's port, when it was asked for. */
   readonly opsPort?: number;
+  /** The cloud's PostgreSQL database (a throwaway one), when DATABASE_URL names a server; else SQLite under the state dir. */
+  readonly databaseUrl?: string;
   /**
    * With `captureSql`: the SELECT statements on the instances table the cloud ran while `work` ran,
    * as their text (values inlined), so a baseline can run exactly them.
@@ -93,6 +96,10 @@ export async function startBenchCloud(
   options: { ops?: boolean; captureSql?: boolean; env?: Readonly<Record<string, string>> } = {},
 ): Promise<BenchCloud> {
   execFileSync(process.execPath, [join(root, 'bin', 'build-if-stale.mjs')], { stdio: 'inherit' });
+  // A PostgreSQL cloud gets a database of its own, dropped when it stops: the servers of an earlier run would fill its hosts.
+  const wantsPostgres = !options.env?.DATABASE_URL && (process.env.DATABASE_URL ?? '').startsWith('postgres');
+  const database = wantsPostgres ? await postgresDatabase() : undefined;
+  if (wantsPostgres && !database) throw new Error('DATABASE_URL names a PostgreSQL server that did not create a bench database');
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const stateDir = join(dir, 's');
   const ports = { identity: await freePort(), compute: await freePort(), admin: await freePort(), ops: options.ops ? await freePort() : undefined };
@@ -114,12 +121,14 @@ export async function startBenchCloud(
     STRATUS_LIBVIRT_VCPUS: '64',
     STRATUS_LIBVIRT_MEMORY_MB: '524288',
     STRATUS_LIBVIRT_DISK_GB: '4000',
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    ...(database ? { DATABASE_URL: database.url } : {}),
     ...(options.captureSql ? { STRATUS_BENCH_SQL_LOG: join(dir, 'sql.json') } : {}),
     ...options.env,
   };
   const preload = options.captureSql ? [`--import=${pathToFileURL(join(root, 'bench', 'capture-sql.mjs')).href}`] : [];
-  const child = spawn(process.execPath, [...preload, join(root, 'dist', 'bin', 'stratus.js'), 'start'], {
+  // A CPU profile of the cloud process, written when it stops (--cpu-prof), into the folder given.
+  const prof = process.env.STRATUS_BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STRATUS_BENCH_CPU_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...prof, ...preload, join(root, 'dist', 'bin', 'stratus.js'), 'start'], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -154,6 +163,7 @@ export async function startBenchCloud(
     const qemu = join(stateDir, 'qemu', '1');
     if (existsSync(qemu)) await stopQemuHypervisor(qemu).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
+    await database?.drop();
   };
   const urls = {
     compute: `http://127.0.0.1:${ports.compute}`,
@@ -174,6 +184,7 @@ export async function startBenchCloud(
       demoPassword: DEMO_PASSWORD,
       token,
       opsPort: ports.ops,
+      databaseUrl: database?.url ?? options.env?.DATABASE_URL,
       stop,
       capturedSql,
       hypervisors: (count) =>
@@ -235,9 +246,9 @@ export class LifecycleTimes {
   }
 }
 
-/** The bench cloud's database, as its own process opened it (SQLite under the state dir, or DATABASE_URL). */
-export function openBenchDatabase(stateDir: string): Sequelize {
-  const url = process.env.DATABASE_URL ?? `sqlite:${join(stateDir, 'stratus.sqlite')}`;
+/** The bench cloud's database, as its own process opened it (SQLite under the state dir, or its PostgreSQL database). */
+export function openBenchDatabase(stateDir: string, databaseUrl?: string): Sequelize {
+  const url = databaseUrl ?? `sqlite:${join(stateDir, 'stratus.sqlite')}`;
   return url.startsWith('sqlite:')
     ? new Sequelize({ dialect: 'sqlite', storage: url.slice(7), logging: false })
     : new Sequelize(url, { logging: false });

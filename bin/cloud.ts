@@ -89,7 +89,7 @@ export async function startCloud(
   // Refuses a mode this build cannot run before anything is opened.
   const membership = membershipFor(config, clock, logger);
   mkdirSync(config.stateDir, { recursive: true });
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.store.sqliteSynchronous });
   const store = new SqlStore(db, { maxBatch: config.store.maxBatch, crashHistory: config.supervision.crashHistory, now: () => clock.now() });
   const roles = new Set(config.roles);
   const hosts = roles.has('compute') ? await prepareHypervisors(config) : [];

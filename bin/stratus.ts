@@ -28,7 +28,7 @@ function configOrExit() {
 
 async function resetAdmin(): Promise<void> {
   const config = configOrExit();
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.store.sqliteSynchronous });
   const revocations = new RevocationList(db.models, new SystemClock(), config.identity.revocationPollMs, config.identity.tokenTtlMs);
   const authUrl = `http://${config.publicHost}:${config.listen.identity}/v3`;
   await resetAdminPassword(

@@ -19,17 +19,28 @@ export interface Database {
 export const IDLE_IN_TRANSACTION_MS = 5_000;
 
 /**
+ * How SQLite makes a commit durable in WAL mode. `full` syncs the log to disk at every commit: a committed
+ * transaction survives a power loss. `normal` syncs it only at checkpoints: a commit has been written to the
+ * operating system when it returns, so it survives the process's kill -9 (the database is never corrupted either
+ * way), but the last commits may be lost if the machine itself loses power or crashes.
+ */
+export type SqliteSynchronous = 'normal' | 'full';
+
+/**
  * Opens `postgres://…` or a SQLite file, defines the models and runs pending migrations.
  * SQLite runs in WAL mode with a busy timeout so readers never block the writer.
  */
-export async function openDatabase(url: string, options: { migrate?: boolean; pool?: number } = {}): Promise<Database> {
+export async function openDatabase(
+  url: string,
+  options: { migrate?: boolean; pool?: number; sqliteSynchronous?: SqliteSynchronous } = {},
+): Promise<Database> {
   const sequelize = url.startsWith('postgres')
     ? new Sequelize(url, {
         logging: false,
         pool: { max: options.pool ?? 5, min: 0, idle: 10_000 },
         dialectOptions: { idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS },
       })
-    : openSqlite(url);
+    : openSqlite(url, options.sqliteSynchronous ?? 'full');
   const dialect = sequelize.getDialect() as 'sqlite' | 'postgres';
   if (dialect === 'sqlite') await sequelize.query('PRAGMA journal_mode=WAL');
   const models = defineModels(sequelize);
@@ -37,7 +48,7 @@ export async function openDatabase(url: string, options: { migrate?: boolean; po
   return { sequelize, models, dialect, close: () => sequelize.close() };
 }
 
-function openSqlite(url: string): Sequelize {
+function openSqlite(url: string, synchronous: SqliteSynchronous): Sequelize {
   const storage = url.replace(/^sqlite:(\/\/)?/, '');
   if (storage !== ':memory:') mkdirSync(dirname(storage), { recursive: true });
   const sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: false });
@@ -60,6 +71,10 @@ function openSqlite(url: string): Sequelize {
     const connection = await getConnection(o);
     if (!connection.stratusConfigured) {
       connection.configure('busyTimeout', 30_000);
+      // A connection's own setting, not the file's: set on each before it is used.
+      await new Promise<void>((resolve, reject) =>
+        connection.exec(`PRAGMA synchronous=${synchronous.toUpperCase()}`, (e) => (e ? reject(e) : resolve())),
+      );
       connection.stratusConfigured = true;
     }
     return connection;
@@ -83,6 +98,7 @@ function openSqlite(url: string): Sequelize {
 
 interface SqliteConnection {
   configure(option: 'busyTimeout', ms: number): void;
+  exec(sql: string, done: (error: Error | null) => void): void;
   stratusConfigured?: boolean;
   uuid?: string;
 }

@@ -18,6 +18,10 @@ import * as role from './identity/role.js';
 import * as assignment from './identity/assignment.js';
 import * as tokenState from './identity/token-state.js';
 import * as ec2 from './identity/ec2-credential.js';
+import * as catalog from './identity/catalog.js';
+import * as group from './identity/group.js';
+import * as applicationCredential from './identity/application-credential.js';
+import * as limit from './identity/limit.js';
 import * as image from './images/image.js';
 import * as flavor from './flavor.js';
 import * as quota from './quota.js';
@@ -53,6 +57,16 @@ export function defineModels(sequelize: Sequelize) {
     SigningKey: tokenState.defineKeys(sequelize),
     Revocation: tokenState.defineRevocations(sequelize),
     Ec2Credential: ec2.define(sequelize),
+    Region: catalog.defineRegions(sequelize),
+    CatalogService: catalog.defineServices(sequelize),
+    Endpoint: catalog.defineEndpoints(sequelize),
+    CatalogSeed: catalog.defineSeeds(sequelize),
+    Group: group.define(sequelize),
+    GroupMember: group.defineMembers(sequelize),
+    GroupAssignment: group.defineAssignments(sequelize),
+    ApplicationCredential: applicationCredential.define(sequelize),
+    RegisteredLimit: limit.defineRegistered(sequelize),
+    Limit: limit.define(sequelize),
     ...image.define(sequelize),
     Flavor: flavor.define(sequelize),
     FlavorExtraSpec: flavor.defineExtraSpecs(sequelize),
@@ -94,6 +108,10 @@ export type { RoleRow, ImpliedRoleRow } from './identity/role.js';
 export type { AssignmentRow } from './identity/assignment.js';
 export type { SigningKeyRow, RevocationRow } from './identity/token-state.js';
 export type { Ec2CredentialRow } from './identity/ec2-credential.js';
+export type { RegionRow, ServiceRow, EndpointRow, CatalogSeedRow } from './identity/catalog.js';
+export type { GroupRow, GroupMemberRow, GroupAssignmentRow } from './identity/group.js';
+export type { ApplicationCredentialRow } from './identity/application-credential.js';
+export type { RegisteredLimitRow, LimitRow } from './identity/limit.js';
 export type { ImageRow, ImagePropertyRow, ImageTagRow, ImageMemberRow } from './images/image.js';
 export type { FlavorRow, FlavorExtraSpecRow, FlavorProjectRow } from './flavor.js';
 export type { QuotaRow } from './quota.js';

@@ -17,7 +17,10 @@ import * as m0016 from './migrations/0016-quota-classes-user-quotas.js';
 import * as m0017 from './migrations/0017-placement.js';
 import * as m0018 from './migrations/0018-shelved-images.js';
 import * as m0019 from './migrations/0019-migrations.js';
+import * as m0020 from './migrations/0020-identity-catalog-groups.js';
+import * as m0021 from './migrations/0021-identity-app-credentials-limits.js';
 import * as m0024 from './migrations/0024-config-drive.js';
+import * as m0025 from './migrations/0025-outbox-due-time.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -43,7 +46,10 @@ export const migrations: Array<[string, Migration]> = [
   ['0017-placement', m0017],
   ['0018-shelved-images', m0018],
   ['0019-migrations', m0019],
+  ['0020-identity-catalog-groups', m0020],
+  ['0021-identity-app-credentials-limits', m0021],
   ['0024-config-drive', m0024],
+  ['0025-outbox-due-time', m0025],
 ];
 
 /** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */

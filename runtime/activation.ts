@@ -362,7 +362,12 @@ export class Activation {
     }
     if (pending.length === 0) return;
     this.caughtUp = new Set(pending.map((e) => String(e.id)));
+    const now = this.host.clock.now();
+    // A delayed message not due yet is delivered at its due time (a copy waiting on this node already is not doubled).
+    const later = pending.filter((e) => e.dueAt !== undefined && e.dueAt > now);
+    if (later.length) this.host.deliver(later);
     for (const envelope of pending) {
+      if (later.includes(envelope)) continue;
       const started = performance.now();
       this.handling = true;
       this.finish(envelope, await this.handle(envelope), started);

@@ -19,8 +19,10 @@ export interface Envelope {
   readonly correlationId?: string;
   /** Set on messages delivered again after a restart, so the receiver checks its inbox first. */
   readonly redelivered?: boolean;
-  /** Delivered this long after it is sent (in memory only: a redelivery after a restart is immediate). */
+  /** Delivered this long after it is sent; a durable one's outbox row keeps the due time this makes. */
   readonly delayMs?: number;
+  /** When a delayed message read back from the outbox is due (ms, on the nodes' clock). */
+  readonly dueAt?: number;
   /** Times nodes passed it on to the owner they saw (views differ while membership changes); bounded. */
   readonly hops?: number;
 }

@@ -15,8 +15,8 @@ export interface HandlerContext {
   ask<R = unknown>(to: ActorRef, type: string, payload: unknown, timeoutMs?: number): Promise<R>;
   /**
    * Sends a message; a durable one is written to the outbox in the same transaction as this handler's state.
-   * With `delayMs` it is delivered that long after the commit, on the node's clock; a durable one that a
-   * restart finds in the outbox is delivered at once, so its handler checks any deadline it carries itself.
+   * With `delayMs` it is delivered that long after the commit, on the node's clock; a durable one keeps that
+   * due time in its outbox row, so a restart delivers it then, not sooner.
    */
   send(to: ActorRef, type: string, payload: unknown, options?: SendLater): void;
   /**

@@ -92,7 +92,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
   private sequence = 0;
   private sweeper: Timer | undefined;
   private pruner: Timer | undefined;
-  /** Sends waiting out their delay; a durable one is in the outbox already, so a restart delivers it anyway. */
+  /** Sends waiting out their delay; a durable one is in the outbox already with its due time, which a restart keeps. */
   private readonly delayed = new Set<Timer>();
   /** Ids of durable messages waiting out their delay here, which the redelivery sweep leaves alone. */
   private readonly delayedIds = new Set<string>();
@@ -156,7 +156,11 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
   async start(): Promise<number> {
     if (this.cluster) return this.startInCluster(this.cluster);
     const pending = await this.store.pendingOutbox();
-    for (const envelope of pending) this.receive(envelope);
+    // A delayed message waits out what is left of its delay; the rest go now, in send order.
+    for (const envelope of pending) {
+      if (this.notDueYet(envelope)) this.deliverLater(envelope);
+      else this.receive(envelope);
+    }
     await this.transport.attach(this);
     this.running = true;
     this.scheduleSweep();
@@ -283,7 +287,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
 
   deliver(envelopes: readonly Envelope[]): void {
     for (const envelope of envelopes) {
-      if (envelope.delayMs) this.deliverLater(envelope);
+      if (envelope.delayMs || this.notDueYet(envelope)) this.deliverLater(envelope);
       else if (this.cluster || this.kinds.has(envelope.to.kind)) this.receive(envelope);
       else this.transport.deliver(this.nodeId, envelope);
     }
@@ -576,15 +580,22 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
     return pending;
   }
 
+  private notDueYet(envelope: Envelope): boolean {
+    return envelope.dueAt !== undefined && envelope.dueAt > this.clock.now();
+  }
+
+  /** Delivers after `delayMs`, or at `dueAt` (read back from the outbox); a message already waiting here is not queued twice. */
   private deliverLater(envelope: Envelope): void {
-    const { delayMs, ...now } = envelope;
+    const { delayMs, dueAt, ...now } = envelope;
     const id = envelope.durable ? String(envelope.id) : undefined;
+    if (id && this.delayedIds.has(id)) return;
     if (id) this.delayedIds.add(id);
+    const wait = dueAt === undefined ? (delayMs ?? 0) : Math.max(0, dueAt - this.clock.now());
     const timer = this.clock.setTimeout(() => {
       this.delayed.delete(timer);
       if (id) this.delayedIds.delete(id);
       if (this.running) this.deliver([now]);
-    }, delayMs ?? 0);
+    }, wait);
     this.delayed.add(timer);
   }
 

@@ -103,14 +103,14 @@ export interface ActorStore {
    * in its handling transaction, so only a transport that may deliver twice needs them, and only briefly.
    */
   pruneInbox(before: number): Promise<number>;
-  /** Accepted durable messages not yet handled, oldest first. */
+  /** Accepted durable messages not yet handled, oldest first (a delayed one carries its due time). */
   pendingOutbox(): Promise<Envelope[]>;
-  /**
-   * A page of durable messages accepted before `before` (ms) and still not handled, in send order from
-   * after outbox position `afterSeq`: what a node that took them may have died holding.
-   */
   /** The durable messages the outbox holds for one actor, in send order (marked redelivered). */
   outboxFor(ref: ActorRef): Promise<Envelope[]>;
+  /**
+   * A page of durable messages accepted (a delayed one: due) before `before` (ms) and still not handled, in send
+   * order from after outbox position `afterSeq`: what a node that took them may have died holding.
+   */
   overdueOutbox(before: number, afterSeq: number, limit: number): Promise<Array<{ readonly seq: number; readonly envelope: Envelope }>>;
   /** Operators: dead letters, newest first, of one kind or actor if given. */
   listDeadLetters(query: { readonly kind?: string; readonly id?: string; readonly limit: number }): Promise<DeadLetterRecord[]>;

@@ -97,6 +97,32 @@ test('a killed node: its actors answer from survivors with their state, and the 
   await cl.close();
 });
 
+test('a delayed message held by a node that died is delivered by its new owner at its due time, not before', async (t) => {
+  const cl = await startCluster('cluster-delayed');
+  const { a, b, c, wait, clock } = cl;
+  const [id] = cl.owned('b', 'counter', 1);
+  const total = async () =>
+    Number(((await a.db.sequelize.model('Counter').findByPk(id, { raw: true })) as unknown as CounterRow | null)?.total ?? -1);
+  // Handled on b, which holds the add in memory until it is due; its outbox row keeps the due time.
+  t.is(await cl.ask(a, counter(id), 'remind', { amount: 3, delayMs: 120_000 }), 'later');
+  const [row] = (await a.db.models.Outbox.findAll({ raw: true })) as unknown as Array<{ deliver_at: Date }>;
+  const due = new Date(row.deliver_at).getTime();
+  b.kill();
+  await wait(() => liveIn(a) === 'a,c' && liveIn(c) === 'a,c');
+  t.true(clock.now() < due, 'b is seen down before the message is due');
+  // The new owner activates the actor: its catch-up finds the message and keeps it for its due time.
+  const owner = cl.byId(a.cluster.ownerOf('counter', id)!);
+  t.like(await cl.ask<CounterRow>(owner, counter(id), 'get', {}), { total: 0 });
+  await wait(() => clock.now() >= due - 250);
+  t.is(await total(), 0, 'not delivered before its due time');
+  await wait(async () => (await total()) === 3);
+  t.true(clock.now() >= due, 'delivered once due');
+  t.true(clock.now() < due + a.cluster.redeliverAfterMs, 'by the new owner at its due time, not by the overdue sweep later');
+  await wait(async () => (await a.db.models.Outbox.count()) === 0);
+  t.is(await a.db.models.Inbox.count(), 2, 'the reminder and the add, each handled once');
+  await cl.close();
+});
+
 test('per-sender order holds across a failover: the new owner handles what the outbox held before newer messages', async (t) => {
   const cl = await startCluster('cluster-order');
   const { a, b, c, wait } = cl;

@@ -31,6 +31,28 @@ test.before(async () => {
   const user = await id('/v3/users?name=victim-u', 'users');
   const project = await id('/v3/projects?name=victim-p', 'projects');
   const credential = await c.keystone.call('POST', `/v3/users/${user}/credentials/OS-EC2`, { token: subject, body: { tenant_id: project } });
+  const post = async (path: string, body: unknown, key: string, token = c.admin) =>
+    (await c.keystone.call('POST', path, { token, body })).body?.[key] as { id: string };
+  const region = (await post('/v3/regions', { region: { id: 'victim-region' } }, 'region')).id;
+  const service = (await post('/v3/services', { service: { type: 'victim-type', name: 'victim-s' } }, 'service')).id;
+  const endpoint = (await post('/v3/endpoints', { endpoint: { service_id: service, interface: 'public', url: 'http://127.0.0.1:1/' } }, 'endpoint'))
+    .id;
+  const group = (await post('/v3/groups', { group: { name: 'victim-g' } }, 'group')).id;
+  const appCred = (
+    await post(`/v3/users/${user}/application_credentials`, { application_credential: { name: 'victim-ac' } }, 'application_credential', subject)
+  ).id;
+  const registered = (
+    await c.keystone.call('POST', '/v3/registered_limits', {
+      token: c.admin,
+      body: { registered_limits: [{ service_id: service, resource_name: 'victim-things', default_limit: 1 }] },
+    })
+  ).body.registered_limits[0].id as string;
+  const limit = (
+    await c.keystone.call('POST', '/v3/limits', {
+      token: c.admin,
+      body: { limits: [{ project_id: project, service_id: service, resource_name: 'victim-things', resource_limit: 2 }] },
+    })
+  ).body.limits[0].id as string;
   pools = {
     domain: [domain],
     role: [role],
@@ -39,6 +61,15 @@ test.before(async () => {
     target: [project, domain],
     access: [credential.body.credential?.access].filter(Boolean),
     name: ['image', 'images', 'member', 'members'],
+    region: [region],
+    service: [service],
+    endpoint: [endpoint],
+    group: [group],
+    appcred: [appCred],
+    registered: [registered],
+    limit: [limit],
+    group_name: ['identity', 'ldap', 'security_compliance', 'nova'],
+    option: ['url', 'password_regex', 'driver', 'nope'],
   };
   tokens = { admin, member, reader };
 });
@@ -141,6 +172,59 @@ function routes(): Route[] {
     { method: 'GET', path: '/v3/users/:user/credentials/OS-EC2' },
     { method: 'GET', path: '/v3/users/:user/credentials/OS-EC2/:access' },
     { method: 'DELETE', path: '/v3/users/:user/credentials/OS-EC2/:access' },
+    {
+      method: 'GET',
+      path: '/v3/regions',
+      query: json({ type: 'object', properties: { parent_region_id: { type: 'array', items: { type: 'string' } } } }),
+    },
+    { method: 'GET', path: '/v3/regions/:region' },
+    { method: 'POST', path: '/v3/regions', body: json(schemas.RegionCreate) },
+    { method: 'PUT', path: '/v3/regions/:region', body: json(schemas.RegionCreate) },
+    { method: 'PATCH', path: '/v3/regions/:region', body: json(schemas.RegionUpdate) },
+    { method: 'DELETE', path: '/v3/regions/:region' },
+    { method: 'GET', path: '/v3/services', query: listQuery },
+    { method: 'GET', path: '/v3/services/:service' },
+    { method: 'POST', path: '/v3/services', body: json(schemas.ServiceCreate) },
+    { method: 'PATCH', path: '/v3/services/:service', body: json(schemas.ServiceUpdate) },
+    { method: 'DELETE', path: '/v3/services/:service' },
+    { method: 'GET', path: '/v3/endpoints', query: listQuery },
+    { method: 'GET', path: '/v3/endpoints/:endpoint' },
+    { method: 'POST', path: '/v3/endpoints', body: json(schemas.EndpointCreate) },
+    { method: 'PATCH', path: '/v3/endpoints/:endpoint', body: json(schemas.EndpointUpdate) },
+    { method: 'DELETE', path: '/v3/endpoints/:endpoint' },
+    { method: 'GET', path: '/v3/groups', query: listQuery },
+    { method: 'GET', path: '/v3/groups/:group' },
+    { method: 'POST', path: '/v3/groups', body: json(schemas.GroupCreate) },
+    { method: 'PATCH', path: '/v3/groups/:group', body: json(schemas.GroupUpdate) },
+    { method: 'DELETE', path: '/v3/groups/:group' },
+    { method: 'GET', path: '/v3/groups/:group/users', query: listQuery },
+    { method: 'PUT', path: '/v3/groups/:group/users/:user' },
+    { method: 'HEAD', path: '/v3/groups/:group/users/:user' },
+    { method: 'DELETE', path: '/v3/groups/:group/users/:user' },
+    { method: 'GET', path: '/v3/users/:user/groups', query: listQuery },
+    { method: 'PUT', path: '/v3/projects/:project/groups/:group/roles/:role' },
+    { method: 'HEAD', path: '/v3/domains/:domain/groups/:group/roles/:role' },
+    { method: 'DELETE', path: '/v3/projects/:project/groups/:group/roles/:role' },
+    { method: 'GET', path: '/v3/projects/:project/groups/:group/roles' },
+    { method: 'POST', path: '/v3/users/:user/application_credentials', body: json(schemas.ApplicationCredentialCreate) },
+    { method: 'GET', path: '/v3/users/:user/application_credentials', query: listQuery },
+    { method: 'GET', path: '/v3/users/:user/application_credentials/:appcred' },
+    { method: 'DELETE', path: '/v3/users/:user/application_credentials/:appcred' },
+    { method: 'GET', path: '/v3/registered_limits' },
+    { method: 'GET', path: '/v3/registered_limits/:registered' },
+    { method: 'POST', path: '/v3/registered_limits', body: json(schemas.RegisteredLimitsCreate) },
+    { method: 'PATCH', path: '/v3/registered_limits/:registered', body: json(schemas.RegisteredLimitUpdate) },
+    { method: 'DELETE', path: '/v3/registered_limits/:registered' },
+    { method: 'GET', path: '/v3/limits' },
+    { method: 'GET', path: '/v3/limits/model' },
+    { method: 'GET', path: '/v3/limits/:limit' },
+    { method: 'POST', path: '/v3/limits', body: json(schemas.LimitsCreate) },
+    { method: 'PATCH', path: '/v3/limits/:limit', body: json(schemas.LimitUpdate) },
+    { method: 'DELETE', path: '/v3/limits/:limit' },
+    { method: 'GET', path: '/v3/domains/:domain/config' },
+    { method: 'GET', path: '/v3/domains/:domain/config/:group_name' },
+    { method: 'GET', path: '/v3/domains/:domain/config/:group_name/:option' },
+    { method: 'PUT', path: '/v3/domains/:domain/config', body: json({ type: 'object', properties: { config: { type: 'object' } } }) },
     { method: 'GET', path: '/v3/:name' },
     { method: 'PUT', path: '/v3/projects' },
     { method: 'OPTIONS', path: '/v3/users' },

@@ -102,12 +102,10 @@ function capturing(now: number) {
 const run = (o: Outcome<InstanceRow> | Promise<Outcome<InstanceRow>>) => o as Outcome<InstanceRow>;
 const h = softDeleteHandlers({ actionMs: 60_000 });
 
-test('a soft delete or restore its host never reports: the task cleared and its event failed at the deadline, not before', (t) => {
+// The check is delivered at its deadline (the runtime keeps a delayed message's due time across restarts).
+test('a soft delete or restore its host never reports: the task cleared and its event failed at the deadline', (t) => {
   const going = softDeleting(server(), T0);
   const check = { op: 'soft_delete' as const, request_id: 'req-1', deadline: T0 + 60_000 };
-  const early = capturing(T0 + 1_000);
-  t.is(run(h.keptPowerCheck(going, check, early.c)).state, undefined);
-  t.like(early.sent[0], { type: 'keptPowerCheck', delayMs: 59_000 });
   const late = capturing(T0 + 60_000);
   t.like(run(h.keptPowerCheck(going, check, late.c)).state, { vm_state: 'active', task_state: null });
   t.like(late.records.find((r) => r.model === 'InstanceActionEvent')?.row, { event: 'compute_soft_delete_instance', result: 'Error' });

@@ -105,11 +105,8 @@ test('an action its host never reports ends with a fault at its deadline; one re
     },
     { to: `instance/${UUID}`, type: 'imageCheck', delayMs: 10_000 },
   ]);
+  // Delivered at its deadline (the runtime keeps a delayed message's due time across restarts).
   const check = ordered.sent[1].payload;
-  const early = capturing(T0 + 1_000);
-  t.is(run(i.imageCheck(snapping, check, early.c)).state, undefined);
-  // The order was stamped a millisecond after the server's last change.
-  t.like(early.sent, [{ type: 'imageCheck', delayMs: 9_001 }]);
   const late = run(i.imageCheck(snapping, check, capturing(T0 + 10_001).c)).state as InstanceRow;
   t.like(late, { vm_state: 'active', task_state: null, fault_code: 500, task_request_id: null });
   t.regex(late.fault_message!, /Timed out waiting for compute host compute-1 to createImage instance/);

@@ -86,7 +86,7 @@ test('pipelined: rows recorded by one batch for the same key are merged; a repla
   }
 });
 
-test('a delayed send arrives once its delay has passed on the clock; one a restart finds in the outbox arrives at once', async (t) => {
+test('a delayed send arrives once its delay has passed on the clock; one a restart finds overdue arrives at once', async (t) => {
   const database = await createTestDatabase('records-delay');
   const clock = new SimulatedClock();
   const first = await startCounterNode(database.url, { clock });
@@ -107,7 +107,8 @@ test('a delayed send arrives once its delay has passed on the clock; one a resta
   } finally {
     await first.stop();
   }
-  const second = await startCounterNode(database.url, { clock: new SimulatedClock() });
+  // Restarted after its due time: nothing left to wait for.
+  const second = await startCounterNode(database.url, { clock: new SimulatedClock(clock.now() + 700_000) });
   try {
     let total = 0;
     for (let i = 0; i < 200 && total !== 17; i++) {
@@ -115,6 +116,45 @@ test('a delayed send arrives once its delay has passed on the clock; one a resta
       await new Promise((r) => setTimeout(r, 5));
     }
     t.is(total, 17, 'redelivered without waiting after the restart');
+  } finally {
+    await second.stop();
+    await database.drop();
+  }
+});
+
+test('a delayed message survives a restart and arrives at its due time on the clock, not before', async (t) => {
+  const database = await createTestDatabase('records-delay-restart');
+  const first = await startCounterNode(database.url, { clock: new SimulatedClock() });
+  let due: number;
+  let stoppedAt: number;
+  try {
+    t.is(await drive(first.clock as SimulatedClock, first.node.ask(counter('r'), 'remind', { amount: 5, delayMs: 600_000 })), 'later');
+    const rows = (await first.db.models.Outbox.findAll({ raw: true })) as unknown as Array<{ created_at: Date; deliver_at: Date | null }>;
+    t.is(rows.length, 1, 'the delayed message is in the outbox while it waits');
+    due = new Date(rows[0].deliver_at!).getTime();
+    t.is(due - new Date(rows[0].created_at).getTime(), 600_000, 'its row keeps the due time: the commit plus the delay');
+    stoppedAt = first.clock.now();
+  } finally {
+    await first.stop();
+  }
+  // The node comes back 100 s (on the clock) after it went down, with 500 s of the delay left.
+  const clock = new SimulatedClock(stoppedAt + 100_000);
+  const second = await startCounterNode(database.url, { clock });
+  try {
+    const total = async () => (await second.node.ask<CounterRow>(counter('r'), 'get', {})).total;
+    t.is(await total(), 0, 'not delivered at once after the restart');
+    await clock.advance(due - clock.now() - 1);
+    t.is(await total(), 0, 'nor a millisecond before its due time');
+    t.is(await second.db.models.Outbox.count(), 1);
+    await clock.advance(1);
+    let seen = 0;
+    for (let i = 0; i < 200 && seen !== 5; i++) {
+      seen = await total();
+      if (seen !== 5) await new Promise((r) => setTimeout(r, 5));
+    }
+    t.is(seen, 5, 'delivered at its due time');
+    t.is(await second.db.models.Outbox.count(), 0, 'handled, and gone from the outbox');
+    t.is(await second.db.models.Inbox.count(), 2, 'the reminder and the delayed add, each handled once');
   } finally {
     await second.stop();
     await database.drop();

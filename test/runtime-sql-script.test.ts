@@ -1,7 +1,7 @@
 import test from 'ava';
 import { DataTypes } from 'sequelize';
 import { openDatabase } from '../models/database.js';
-import { SqlScript } from '../runtime/stores/sql-script.js';
+import { SqlScript, type SqliteConnection } from '../runtime/stores/sql-script.js';
 import { createTestDatabase } from './helpers/database.js';
 
 // Group commits write their rows as SQL literals in one script: what goes in must come back unchanged.
@@ -51,6 +51,54 @@ test('values written by a script read back as Sequelize writes and reads them', 
   t.is(await Thing.count(), tricky.length, 'one row deleted; the quoted id matched nothing');
   t.throws(() => new SqlScript(db.dialect).literal({}), { message: /cannot store/ });
   t.throws(() => new SqlScript(db.dialect).literal(Number.NaN), { message: /cannot store/ });
+  await db.close();
+  await database.drop();
+});
+
+// The store's common group commit is one such script run alone, its fence a requirement the script checks itself.
+test('a script run alone applies every statement, or none when a requirement or a write fails', async (t) => {
+  const database = await createTestDatabase('sql-script-alone');
+  const db = await openDatabase(database.url);
+  const Thing = db.sequelize.define(
+    'Thing',
+    { id: { type: DataTypes.STRING(64), primaryKey: true }, flag: { type: DataTypes.BOOLEAN, allowNull: false } },
+    { tableName: 'test_alone', timestamps: false },
+  );
+  await Thing.sync();
+  const manager = db.sequelize.connectionManager as unknown as { getConnection(o: { uuid: string; type: string }): Promise<SqliteConnection> };
+  const connection = db.dialect === 'sqlite' ? await manager.getConnection({ uuid: 'script-alone', type: 'SQLITE' }) : undefined;
+  const ids = async () => (await Thing.findAll({ order: [['id', 'ASC']] })).map((r) => r.get('id'));
+  const script = (build: (s: SqlScript) => void) => {
+    const s = new SqlScript(db.dialect);
+    build(s);
+    return s.runAlone(db.sequelize, connection);
+  };
+  const empty = '(SELECT count(*) FROM test_alone) = 0';
+
+  await script((s) => {
+    s.require(empty);
+    s.insert('test_alone', ['id', 'flag'], [{ id: 'a', flag: true }]);
+  });
+  t.deepEqual(await ids(), ['a'], 'the requirement held: written');
+
+  await t.throwsAsync(
+    script((s) => {
+      s.require(empty);
+      s.insert('test_alone', ['id', 'flag'], [{ id: 'b', flag: true }]);
+    }),
+  );
+  t.deepEqual(await ids(), ['a'], 'the requirement failed: nothing written');
+
+  await t.throwsAsync(
+    script((s) => {
+      s.insert('test_alone', ['id', 'flag'], [{ id: 'b', flag: true }]);
+      s.insert('test_alone', ['id', 'flag'], [{ id: 'a', flag: false }]);
+    }),
+  );
+  t.deepEqual(await ids(), ['a'], 'a later write failed: the earlier one is undone too');
+
+  await script((s) => s.insert('test_alone', ['id', 'flag'], [{ id: 'c', flag: false }]));
+  t.deepEqual(await ids(), ['a', 'c'], 'the connection is usable again: no transaction left open');
   await db.close();
   await database.drop();
 });

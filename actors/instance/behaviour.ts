@@ -139,13 +139,9 @@ export const instanceBehaviourWith = (timeouts: InstanceTimeouts): Behaviour<Ins
     if (state.deleted_at) return { reply: state };
     return failBuild(state, failure, ctx);
   },
-  buildCheck: (state, { deadline }, ctx) => {
+  // Delivered at its deadline (its due time survives a restart): still building means timed out.
+  buildCheck: (state, _deadline, ctx) => {
     if (!state || state.deleted_at || state.vm_state !== 'building') return { reply: state };
-    // Delivered early (a restart delivers what the outbox holds at once): look again at the deadline.
-    if (ctx.now < deadline) {
-      ctx.send(ctx.self, 'buildCheck', { deadline }, { delayMs: deadline - ctx.now });
-      return { reply: state };
-    }
     ctx.log.warn({ instance: state.uuid }, 'build timed out');
     return failBuild(state, { code: 500, message: BUILD_TIMED_OUT }, ctx);
   },

@@ -185,14 +185,11 @@ export const imageBehaviourWith = (options: ImageActionOptions): { readonly [T i
       const s = visible(state, caller, ctx);
       return ordered(s, 'rebuild', caller, ctx, { image_id: image_ref, start: s.vm_state !== 'stopped' }, (row) => rebuilt(row, image_ref, fields));
     },
-    shelveOffloadCheck: (state, { shelved_at, deadline }, ctx) => {
+    // Delivered once shelved_offload_time has passed (its due time survives a restart).
+    shelveOffloadCheck: (state, { shelved_at }, ctx) => {
       // Unshelved, offloaded or shelved again meanwhile: this check is no longer the one that counts.
       if (!state || state.deleted_at || state.vm_state !== 'shelved' || state.task_state !== null) return { reply: state };
       if (!state.shelved_at || new Date(state.shelved_at).getTime() !== shelved_at) return { reply: state };
-      if (ctx.now < deadline) {
-        ctx.send(ctx.self, 'shelveOffloadCheck', { shelved_at, deadline }, { delayMs: deadline - ctx.now });
-        return { reply: state };
-      }
       // Nova's _poll_shelved_instances offloads as the system, for the owner's project.
       const system: Caller = {
         request_id: `req-offload-${state.uuid}-${shelved_at}`,
@@ -202,15 +199,11 @@ export const imageBehaviourWith = (options: ImageActionOptions): { readonly [T i
       };
       return ordered(state, 'shelve_offload', system, ctx);
     },
-    imageCheck: (state, { op, request_id, deadline }, ctx) => {
+    // Delivered at its deadline (its due time survives a restart).
+    imageCheck: (state, { op, request_id }, ctx) => {
       // Reported meanwhile, or another action under way: nothing to end.
       if (!state || state.deleted_at || state.task_request_id !== request_id || !IMAGE_RULES[op].expecting.includes(state.task_state ?? ''))
         return { reply: state };
-      // Delivered early (a restart delivers what the outbox holds at once): look again at the deadline.
-      if (ctx.now < deadline) {
-        ctx.send(ctx.self, 'imageCheck', { op, request_id, deadline }, { delayMs: deadline - ctx.now });
-        return { reply: state };
-      }
       const error = { message: `Timed out waiting for compute host ${state.host ?? '(none)'} to ${IMAGE_RULES[op].action} instance ${state.uuid}` };
       const at = stampOf(state, ctx.now);
       new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, IMAGE_RULES[op].action, request_id), IMAGE_RULES[op].event, at, error);

@@ -258,17 +258,14 @@ export const moveBehaviour = (t: MoveTimeouts): { readonly [T in keyof Messages]
       t,
     );
   },
-  moveCheck: (state, { migration_uuid, task_state, deadline }, ctx) => {
+  // Delivered at its deadline (its due time survives a restart).
+  moveCheck: (state, { migration_uuid, task_state }, ctx) => {
     const found = current(state, migration_uuid);
     // Finished, failed or moved on meanwhile (a resize going forward is watched from its start).
     const resizing = ['resize_prep', 'resize_migrating', 'resize_migrated'];
     const still = found && (found[0].task_state === task_state || (resizing.includes(task_state) && resizing.includes(found[0].task_state ?? '')));
     if (!found || !still) return { reply: state };
     const [s, m] = found;
-    if (ctx.now < deadline) {
-      ctx.send(ctx.self, 'moveCheck', { migration_uuid, task_state, deadline }, { delayMs: deadline - ctx.now });
-      return { reply: s };
-    }
     const message = `Timed out waiting for compute hosts ${m.source} and ${m.dest} to ${m.action} instance ${s.uuid}`;
     const at = stampOf(s, ctx.now);
     new ActionLog(ctx, s.uuid).finish(actionOfMove(s, m), m.type === 'live-migration' ? LIVE : m.type === 'evacuation' ? REBUILD : PREP, at, {
@@ -348,14 +345,11 @@ export const moveBehaviour = (t: MoveTimeouts): { readonly [T in keyof Messages]
     });
     return changed(confirming(s, at));
   },
-  autoConfirm: (state, { migration_uuid, deadline }, ctx) => {
+  // Delivered once the resize_confirm_window has passed (its due time survives a restart).
+  autoConfirm: (state, { migration_uuid }, ctx) => {
     const found = current(state, migration_uuid);
     if (!found || found[0].vm_state !== 'resized' || found[0].task_state !== null) return { reply: state };
     const [s, m] = found;
-    if (ctx.now < deadline) {
-      ctx.send(ctx.self, 'autoConfirm', { migration_uuid, deadline }, { delayMs: deadline - ctx.now });
-      return { reply: s };
-    }
     // Nova's _poll_unconfirmed_resizes confirms as the system, for the owner.
     const system = { request_id: `req-${migration_uuid}`, user_id: s.user_id, project_id: s.project_id, is_admin: true };
     const at = stampOf(s, ctx.now);

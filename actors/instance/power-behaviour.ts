@@ -131,14 +131,10 @@ export const powerBehaviourWith = (timeouts: PowerTimeouts): { readonly [T in ke
       const next = state && !state.deleted_at ? rebootStarted(state, op, stampOf(state, ctx.now)) : undefined;
       return next ? changed(next) : { reply: state };
     },
-    powerCheck: (state, { op, request_id, deadline }, ctx) => {
+    // Delivered at its deadline (its due time survives a restart).
+    powerCheck: (state, { op, request_id }, ctx) => {
       // Reported meanwhile (or overtaken by a delete): nothing to end.
       if (!state || state.deleted_at || !RULES[op].expecting.includes(state.task_state ?? '')) return { reply: state };
-      // Delivered early (a restart delivers what the outbox holds at once): look again at the deadline.
-      if (ctx.now < deadline) {
-        ctx.send(ctx.self, 'powerCheck', { op, request_id, deadline }, { delayMs: deadline - ctx.now });
-        return { reply: state };
-      }
       const error = { message: `Timed out waiting for compute host ${state.host ?? '(none)'} to ${RULES[op].action} instance ${state.uuid}` };
       const at = stampOf(state, ctx.now);
       new ActionLog(ctx, state.uuid).finish(actionId(state.uuid, RULES[op].action, request_id), EVENTS[op], at, error);

@@ -87,13 +87,9 @@ export const softDeleteHandlers = (timeouts: SoftDeleteTimeouts): { readonly [T 
     const next = restoreReported(state, report, at);
     return next ? changed(next) : { reply: state };
   },
-  keptPowerCheck: (state, { op, request_id, deadline }, ctx) => {
+  // Delivered at its deadline (its due time survives a restart).
+  keptPowerCheck: (state, { op, request_id }, ctx) => {
     if (!state || state.task_state !== KEPT_TASKS[op]) return { reply: state };
-    // Delivered early (a restart delivers what the outbox holds at once): look again at the deadline.
-    if (ctx.now < deadline) {
-      ctx.send(ctx.self, 'keptPowerCheck', { op, request_id, deadline }, { delayMs: deadline - ctx.now });
-      return { reply: state };
-    }
     const at = stampOf(state, ctx.now);
     const next = keptPowerTimedOut(state, op, at);
     if (!next) return { reply: state };
@@ -107,7 +103,7 @@ export const softDeleteHandlers = (timeouts: SoftDeleteTimeouts): { readonly [T 
     if (!state) return { reply: state };
     const due = reclaimDue(state, deadline, reclaim_after_ms);
     if (due === undefined) return { reply: state };
-    // Delivered early (changed meanwhile, or a restart delivering what the outbox holds at once): look again then.
+    // Changed since this was sent (a repeated delete starts the interval over): look again then.
     if (ctx.now < due) {
       ctx.send(ctx.self, 'reclaim', { deadline: due, reclaim_after_ms }, { delayMs: due - ctx.now });
       return { reply: state };

@@ -7,6 +7,7 @@ import { correlation } from '../correlation.js';
 import { NUL_IN_QUERY, nulIn } from '../nul.js';
 import { badRequest, NovaFault, novaFaultBody, novaFaults } from './errors.js';
 import { answerMalformedWith } from '../listen.js';
+import { permits } from '../../services/identity/index.js';
 import { unknownMethodNotAllowed } from '../methods.js';
 import { microversion } from './microversion.js';
 import { flavorRoutes } from './routes/flavors.js';
@@ -55,6 +56,8 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
     if (ctx.path === '/' || ctx.path === '/v2.1' || ctx.path === '/v2.1/') return;
     if (!ctx.path.startsWith('/v2.1/')) throw new NovaFault(404, 'The resource could not be found.');
     const auth = await s.identity.authenticate(ctx.get('x-auth-token'));
+    // An application credential's access rules are checked as keystonemiddleware checks them: outside them, 401.
+    if (!permits(auth.accessRules, 'compute', ctx.method, ctx.path)) throw new NovaFault(401, 'The request you have made requires authentication.');
     if (!auth.projectId) throw new NovaFault(403, 'A project-scoped token is required.');
     // Older catalogs put the project in the URL (…/v2.1/<project_id>/servers); it must be the token's.
     const scoped = projectInPath.exec(ctx.path);

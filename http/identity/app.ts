@@ -6,9 +6,14 @@ import { NUL_IN_QUERY, nulIn } from '../nul.js';
 import { KeystoneError, keystoneErrorBody, keystoneErrors } from './errors.js';
 import { answerMalformedWith } from '../listen.js';
 import { unknownMethodNotAllowed } from '../methods.js';
+import { applicationCredentialRoutes } from './routes/application-credentials.js';
 import { assignmentRoutes } from './routes/assignments.js';
+import { catalogRoutes } from './routes/catalog.js';
 import { credentialRoutes } from './routes/credentials.js';
+import { domainConfigRoutes } from './routes/domain-config.js';
 import { domainRoutes } from './routes/domains.js';
+import { limitRoutes } from './routes/limits.js';
+import { groupRoutes } from './routes/groups.js';
 import { projectRoutes } from './routes/projects.js';
 import { roleRoutes } from './routes/roles.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -30,7 +35,21 @@ export function identityApp(services: IdentityServices, logger: Logger): Koa<Ide
   });
   // One router holding every route: a request is matched once, not once per resource.
   const root = new Router<IdentityState>();
-  for (const routes of [versionRoutes, tokenRoutes, domainRoutes, projectRoutes, userRoutes, roleRoutes, assignmentRoutes, credentialRoutes]) {
+  for (const routes of [
+    versionRoutes,
+    tokenRoutes,
+    domainRoutes,
+    projectRoutes,
+    userRoutes,
+    roleRoutes,
+    assignmentRoutes,
+    credentialRoutes,
+    catalogRoutes,
+    groupRoutes,
+    applicationCredentialRoutes,
+    limitRoutes,
+    domainConfigRoutes,
+  ]) {
     root.use(routes(services).routes());
   }
   app.use(unknownMethodNotAllowed);

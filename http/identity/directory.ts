@@ -4,6 +4,7 @@ import { readByPk, readRow, readRows } from '../../models/typed.js';
 import type { Clock } from '../../runtime/clock.js';
 import { table as assignmentsTable } from '../../models/identity/assignment.js';
 import { table as projectsTable } from '../../models/identity/project.js';
+import { assignmentsTable as groupAssignmentsTable, membersTable } from '../../models/identity/group.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** Reads of the identity tables that several routes share, with roles and their implications cached. */
@@ -33,6 +34,7 @@ export class Directory {
   projectByName = (name: string, domainId: string) =>
     this.one(`pn/${domainId}/${name}`, () => readRow(this.models.Project, { where: { name, domain_id: domainId } }));
   user = (id: string) => this.one(`u/${id}`, () => readByPk(this.models.User, id));
+  applicationCredential = (id: string) => this.one(`ac/${id}`, () => readByPk(this.models.ApplicationCredential, id));
   userByName = (name: string, domainId: string) =>
     this.one(`un/${domainId}/${name}`, () => readRow(this.models.User, { where: { name, domain_id: domainId } }));
 
@@ -62,19 +64,41 @@ export class Directory {
     return readRows(this.models.Assignment, { where });
   }
 
-  /** Effective roles of a user on a project or domain, implied ones included. */
-  async effectiveRoles(userId: string, target: { type: 'project' | 'domain'; id: string }): Promise<RoleRow[]> {
-    return this.rows.through(`r/${userId}/${target.type}/${target.id}`, async () => {
-      const direct = await this.assignments({ user_id: userId, target_type: target.type, target_id: target.id });
-      return this.expand(direct.map((a) => a.role_id));
-    }) as Promise<RoleRow[]>;
+  /** The ids of the groups the user is a member of (cached like the other rows read on every authentication). */
+  groupsOf = (userId: string) =>
+    this.rows.through(`g/${userId}`, async () =>
+      (await readRows(this.models.GroupMember, { where: { user_id: userId }, attributes: ['group_id'] })).map((m) => m.group_id),
+    ) as Promise<string[]>;
+
+  /** The role ids a user holds on a target, directly and through their groups, implied ones not yet added. */
+  async heldRoles(userId: string, target: { type: 'project' | 'domain'; id: string }): Promise<string[]> {
+    const direct = await this.assignments({ user_id: userId, target_type: target.type, target_id: target.id });
+    const groups = await this.groupsOf(userId);
+    const viaGroups = groups.length
+      ? await readRows(this.models.GroupAssignment, {
+          where: { group_id: { [Op.in]: groups }, target_type: target.type, target_id: target.id },
+          attributes: ['role_id'],
+        })
+      : [];
+    return [...direct, ...viaGroups].map((a) => a.role_id);
   }
 
-  /** The ids of the projects or domains where the user holds a role, as a subquery (no rows read here). */
+  /** Effective roles of a user on a project or domain: their own, their groups', and every role those imply. */
+  async effectiveRoles(userId: string, target: { type: 'project' | 'domain'; id: string }): Promise<RoleRow[]> {
+    return this.rows.through(`r/${userId}/${target.type}/${target.id}`, async () => this.expand(await this.heldRoles(userId, target))) as Promise<
+      RoleRow[]
+    >;
+  }
+
+  /** The ids of the projects or domains where the user holds a role, directly or through a group, as a subquery (no rows read here). */
   assignmentTargets(userId: string, type: 'project' | 'domain') {
     const q = this.models.Assignment.sequelize!;
+    const quote = (table: string) => q.getQueryInterface().quoteIdentifier(table);
+    const [user, kind] = [q.escape(userId), q.escape(type)];
     return literal(
-      `(SELECT target_id FROM ${q.getQueryInterface().quoteIdentifier(assignmentsTable)} WHERE user_id = ${q.escape(userId)} AND target_type = ${q.escape(type)})`,
+      `(SELECT target_id FROM ${quote(assignmentsTable)} WHERE user_id = ${user} AND target_type = ${kind}` +
+        ` UNION SELECT target_id FROM ${quote(groupAssignmentsTable)} WHERE target_type = ${kind}` +
+        ` AND group_id IN (SELECT group_id FROM ${quote(membersTable)} WHERE user_id = ${user}))`,
     );
   }
 
@@ -89,15 +113,13 @@ export class Directory {
     );
   }
 
-  /** Projects where the user holds any role. */
+  /** Projects where the user holds any role, directly or through a group. */
   async projectsOf(userId: string): Promise<ProjectRow[]> {
-    const ids = [...new Set((await this.assignments({ user_id: userId, target_type: 'project' })).map((a) => a.target_id))];
-    return ids.length ? await readRows(this.models.Project, { where: { id: { [Op.in]: ids } }, order: [['name', 'ASC']] }) : [];
+    return readRows(this.models.Project, { where: { id: { [Op.in]: this.assignmentTargets(userId, 'project') } }, order: [['name', 'ASC']] });
   }
 
   async domainsOf(userId: string): Promise<DomainRow[]> {
-    const ids = [...new Set((await this.assignments({ user_id: userId, target_type: 'domain' })).map((a) => a.target_id))];
-    return ids.length ? await readRows(this.models.Domain, { where: { id: { [Op.in]: ids } } }) : [];
+    return readRows(this.models.Domain, { where: { id: { [Op.in]: this.assignmentTargets(userId, 'domain') } } });
   }
 
   private async one<T>(key: string, query: () => Promise<T | null>): Promise<T | undefined> {

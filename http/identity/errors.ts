@@ -18,6 +18,8 @@ export const keystoneErrorBody = (status: number, message: string) => ({ error: 
 export const badRequest = (message: string) => new KeystoneError(400, message);
 export const unauthorized = (message = 'The request you have made requires authentication.') => new KeystoneError(401, message);
 export const forbidden = (message = 'You are not authorized to perform the requested action.') => new KeystoneError(403, message);
+/** Keystone's ForbiddenAction, worded as its message format words it (the action's own full stop included). */
+export const forbiddenAction = (action: string) => new KeystoneError(403, `You are not authorized to perform the requested action: ${action}.`);
 export const notFound = (what: string, id: string) => new KeystoneError(404, `Could not find ${what}: ${id}.`);
 export const conflict = (what: string, detail: string) => new KeystoneError(409, `Conflict occurred attempting to store ${what} - ${detail}.`);
 

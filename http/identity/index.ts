@@ -40,7 +40,12 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   const directory = new Directory(options.models, options.clock);
   const revocations = new RevocationList(options.models, options.clock, options.revocationPollMs, options.tokenTtlMs);
   await revocations.start();
-  const catalog = new Catalog();
+  const catalog = new Catalog(
+    options.models,
+    options.clock,
+    () => directory.generation,
+    () => directory.changed(),
+  );
   const identity: Identity = {
     publicUrl: '',
     services: {

@@ -26,6 +26,14 @@ export const AuthRequest = Type.Object({
         }),
       ),
       token: Type.Optional(Type.Object({ id: Type.String() })),
+      application_credential: Type.Optional(
+        Type.Object({
+          id: Type.Optional(Type.String()),
+          name: Type.Optional(Type.String()),
+          secret: Type.String(),
+          user: Type.Optional(Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), domain: Type.Optional(ref) })),
+        }),
+      ),
     }),
     scope: Type.Optional(
       Type.Union([
@@ -122,3 +130,112 @@ function charsMessage(error: ValueError): string | undefined {
       return undefined;
   }
 }
+
+// The catalog's bodies (keystone/catalog/schema.py).
+const regionId = (min = 1) => Type.Union([Chars(min, 255), Type.Null()]);
+const regionFields = { description: Type.Optional(Type.Union([Chars(0, 255), Type.Null()])), parent_region_id: Type.Optional(regionId()) };
+export const RegionCreate = Type.Object({ region: Type.Object({ id: Type.Optional(regionId(0)), ...regionFields }) });
+export const RegionUpdate = Type.Object({ region: Type.Object({ id: Type.Optional(regionId()), ...regionFields }, { minProperties: 1 }) });
+const serviceFields = { description, enabled: Type.Optional(Type.Boolean()) };
+export const ServiceCreate = Type.Object({
+  service: Type.Object({ type: Chars(1, 255), name: Type.Optional(Chars(0, 255)), ...serviceFields }),
+});
+export const ServiceUpdate = Type.Object({
+  service: Type.Object({ type: Type.Optional(Chars(1, 255)), name: Type.Optional(Chars(0, 255)), ...serviceFields }, { minProperties: 1 }),
+});
+const endpointUrl = Chars(0, 225, { pattern: '^[a-zA-Z0-9+.-]+:.+' });
+const endpointInterface = Type.Union([Type.Literal('public'), Type.Literal('internal'), Type.Literal('admin')]);
+const endpointFields = { region_id: Type.Optional(regionId()), region: Type.Optional(regionId()), enabled: Type.Optional(Type.Boolean()) };
+export const EndpointCreate = Type.Object({
+  endpoint: Type.Object({ service_id: Chars(1, 64), interface: endpointInterface, url: endpointUrl, ...endpointFields }),
+});
+export const EndpointUpdate = Type.Object({
+  endpoint: Type.Object(
+    { service_id: Type.Optional(Chars(1, 64)), interface: Type.Optional(endpointInterface), url: Type.Optional(endpointUrl), ...endpointFields },
+    { minProperties: 1 },
+  ),
+});
+
+export const GroupCreate = Type.Object({ group: Type.Object({ name: name(64), domain_id: Type.Optional(Type.String()), description }) });
+export const GroupUpdate = Type.Object({ group: Type.Object({ name: Type.Optional(name(64)), description }, { minProperties: 1 }) });
+
+const accessRule = Type.Object(
+  {
+    id: Type.Optional(Chars(1, 64)),
+    path: Type.Optional(Chars(1, 255, { pattern: '^/' })),
+    method: Type.Optional(
+      Type.Union([
+        Type.Literal('DELETE'),
+        Type.Literal('GET'),
+        Type.Literal('HEAD'),
+        Type.Literal('PATCH'),
+        Type.Literal('POST'),
+        Type.Literal('PUT'),
+      ]),
+    ),
+    service: Type.Optional(Chars(1, 255)),
+  },
+  { additionalProperties: false },
+);
+export const ApplicationCredentialCreate = Type.Object({
+  application_credential: Type.Object({
+    name: Chars(1, 255),
+    description: Type.Optional(Type.Union([Chars(0, 65535), Type.Null()])),
+    secret: Type.Optional(Type.Union([Chars(1, 255), Type.Null()])),
+    expires_at: Type.Optional(Type.Union([Chars(1, 64), Type.Null()])),
+    roles: Type.Optional(Type.Array(Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) }), { maxItems: 64 })),
+    unrestricted: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+    access_rules: Type.Optional(Type.Array(accessRule, { maxItems: 64 })),
+  }),
+});
+
+// Unified limits (keystone/limit/schema.py): -1 means unlimited; a signed 32-bit integer at most.
+const limitValue = Type.Integer({ minimum: -1, maximum: 0x7fffffff });
+const limitDescription = Type.Optional(Type.Union([Chars(0, 255), Type.Null()]));
+export const RegisteredLimitsCreate = Type.Object({
+  registered_limits: Type.Array(
+    Type.Object(
+      {
+        service_id: Chars(1, 64),
+        region_id: Type.Optional(regionId()),
+        resource_name: name(255),
+        default_limit: limitValue,
+        description: limitDescription,
+      },
+      { additionalProperties: false },
+    ),
+    { minItems: 1, maxItems: 100 },
+  ),
+});
+export const RegisteredLimitUpdate = Type.Object({
+  registered_limit: Type.Object(
+    {
+      service_id: Type.Optional(Chars(1, 64)),
+      region_id: Type.Optional(regionId()),
+      resource_name: Type.Optional(name(255)),
+      default_limit: Type.Optional(limitValue),
+      description: limitDescription,
+    },
+    { additionalProperties: false, minProperties: 1 },
+  ),
+});
+export const LimitsCreate = Type.Object({
+  limits: Type.Array(
+    Type.Object(
+      {
+        project_id: Type.Optional(Chars(1, 64)),
+        domain_id: Type.Optional(Chars(1, 64)),
+        service_id: Chars(1, 64),
+        region_id: Type.Optional(regionId()),
+        resource_name: name(255),
+        resource_limit: limitValue,
+        description: limitDescription,
+      },
+      { additionalProperties: false },
+    ),
+    { minItems: 1, maxItems: 100 },
+  ),
+});
+export const LimitUpdate = Type.Object({
+  limit: Type.Object({ resource_limit: Type.Optional(limitValue), description: limitDescription }, { additionalProperties: false, minProperties: 1 }),
+});

@@ -60,15 +60,18 @@ export const limitedByName = <Row extends object, C extends object>(s: IdentityS
 /** A query-string filter, for routes that take `?name=` and the like. */
 export const filter = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-/** The `where` of a list call: the given string filters, and `enabled=true|false` (or 1/0) as Keystone takes it. */
-export function listWhere(query: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+/**
+ * The `where` of a list call: the given string filters, and `enabled=true|false` (or 1/0) as Keystone takes it, for
+ * the records that have it (Keystone ignores a filter on an attribute a record lacks).
+ */
+export function listWhere(query: Record<string, unknown>, keys: readonly string[], enabledFilter = true): Record<string, unknown> {
   const where: Record<string, unknown> = {};
   for (const key of keys) {
     const value = filter(query[key]);
     if (value !== undefined) where[key] = value;
   }
   const enabled = query.enabled as string | string[] | undefined;
-  if (enabled !== undefined) where.enabled = ['true', '1', 'True'].includes(String(enabled));
+  if (enabledFilter && enabled !== undefined) where.enabled = ['true', '1', 'True'].includes(String(enabled));
   return where;
 }
 

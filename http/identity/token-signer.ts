@@ -14,6 +14,8 @@ export interface TokenClaims {
   readonly audit: string;
   /** The audit id of the token this one was rescoped from. */
   readonly chain?: string;
+  /** The application credential the token was issued for: its roles and life bound the token's. */
+  readonly appCred?: string;
 }
 
 const b64 = (data: Buffer | string) => Buffer.from(data).toString('base64url');
@@ -82,11 +84,16 @@ export class TokenSigner {
 }
 
 // Claims travel as a positional array, so a token is short.
-type Packed = [string, string[], string, string, number, number, string, string];
+// The application credential comes last and only when there is one, so earlier tokens keep their meaning.
+type Packed = [string, string[], string, string, number, number, string, string, string?];
 
-const pack = (c: TokenClaims): Packed => [c.user, c.methods, c.project ?? '', c.domain ?? '', c.issuedAt, c.expiresAt, c.audit, c.chain ?? ''];
+const pack = (c: TokenClaims): Packed => {
+  const packed: Packed = [c.user, c.methods, c.project ?? '', c.domain ?? '', c.issuedAt, c.expiresAt, c.audit, c.chain ?? ''];
+  if (c.appCred) packed.push(c.appCred);
+  return packed;
+};
 
-const unpack = ([user, methods, project, domain, issuedAt, expiresAt, audit, chain]: Packed): TokenClaims => ({
+const unpack = ([user, methods, project, domain, issuedAt, expiresAt, audit, chain, appCred]: Packed): TokenClaims => ({
   user,
   methods,
   issuedAt,
@@ -95,4 +102,5 @@ const unpack = ([user, methods, project, domain, issuedAt, expiresAt, audit, cha
   ...(project ? { project } : {}),
   ...(domain ? { domain } : {}),
   ...(chain ? { chain } : {}),
+  ...(appCred ? { appCred } : {}),
 });

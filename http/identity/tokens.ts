@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { ApplicationCredentialRow } from '../../models/index.js';
+import type { AccessRule } from '../../services/identity/index.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Catalog } from './catalog.js';
 import type { Directory } from './directory.js';
@@ -17,6 +19,10 @@ export interface AuthContext {
   readonly domainId?: string;
   readonly roles: readonly string[];
   readonly isAdmin: boolean;
+  /** The application credential the token came from, if it did. */
+  readonly applicationCredential?: ApplicationCredentialRow;
+  /** Its access rules, when it has some: other services answer only the requests they allow. */
+  readonly accessRules?: readonly AccessRule[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
@@ -41,7 +47,8 @@ export class TokenService {
 
   issue(claims: Omit<TokenClaims, 'issuedAt' | 'expiresAt' | 'audit'> & { expiresAt?: number }): { token: string; claims: TokenClaims } {
     const now = Math.max(this.clock.now(), this.revocations.latest(claims.user, claims.project) + 1);
-    const full: TokenClaims = { ...claims, issuedAt: now, expiresAt: claims.expiresAt ?? now + this.ttlMs, audit: auditId() };
+    // A token never outlives the configured lifetime, nor what it was issued from (its parent token, its application credential).
+    const full: TokenClaims = { ...claims, issuedAt: now, expiresAt: Math.min(claims.expiresAt ?? Infinity, now + this.ttlMs), audit: auditId() };
     return { token: this.signer.sign(full), claims: full };
   }
 
@@ -58,7 +65,8 @@ export class TokenService {
     const claims = this.validate(token);
     const hit = this.contexts.get(token!);
     if (hit) return hit;
-    const roles = await this.roles(claims);
+    const applicationCredential = await this.applicationCredential(claims, unauthorized);
+    const roles = await this.roles(claims, applicationCredential);
     const names = roles.map((r) => r.name);
     const context: AuthContext = {
       token: token!,
@@ -68,6 +76,10 @@ export class TokenService {
       domainId: claims.domain,
       roles: names,
       isAdmin: names.includes('admin'),
+      ...(applicationCredential ? { applicationCredential } : {}),
+      ...(applicationCredential && applicationCredential.access_rules !== '[]'
+        ? { accessRules: JSON.parse(applicationCredential.access_rules) as AccessRule[] }
+        : {}),
     };
     return this.contexts.set(token!, context);
   }
@@ -79,6 +91,7 @@ export class TokenService {
     if (hit) return hit;
     const user = await this.directory.user(claims.user);
     if (!user || !isEnabled(user.enabled)) throw notFound('token', token);
+    const credential = await this.applicationCredential(claims, () => notFound('token', token));
     const userDomain = await this.directory.domain(user.domain_id);
     const body: Record<string, unknown> = {
       methods: claims.methods,
@@ -98,16 +111,39 @@ export class TokenService {
       if (!domain) throw notFound('token', token);
       body.domain = { id: domain.id, name: domain.name };
     }
+    if (credential) {
+      const rules = JSON.parse(credential.access_rules) as unknown[];
+      body.application_credential = {
+        id: credential.id,
+        name: credential.name,
+        restricted: !isEnabled(credential.unrestricted),
+        ...(rules.length ? { access_rules: rules } : {}),
+      };
+    }
     if (claims.project || claims.domain) {
-      body.roles = (await this.roles(claims)).map((r) => ({ id: r.id, name: r.name }));
-      if (withCatalog) body.catalog = this.catalog.render(claims.project);
+      body.roles = (await this.roles(claims, credential)).map((r) => ({ id: r.id, name: r.name }));
+      if (withCatalog) body.catalog = await this.catalog.render(claims.project, claims.user);
     }
     return this.bodies.set(key, JSON.stringify({ token: body }));
   }
 
-  private async roles(claims: TokenClaims) {
-    if (claims.project) return this.directory.effectiveRoles(claims.user, { type: 'project', id: claims.project });
-    if (claims.domain) return this.directory.effectiveRoles(claims.user, { type: 'domain', id: claims.domain });
-    return [];
+  /** The token's application credential; one deleted or expired since refuses the token. */
+  private async applicationCredential(claims: TokenClaims, refuse: () => Error): Promise<ApplicationCredentialRow | undefined> {
+    if (!claims.appCred) return undefined;
+    const credential = await this.directory.applicationCredential(claims.appCred);
+    if (!credential || (credential.expires_at && new Date(credential.expires_at).getTime() <= this.clock.now())) throw refuse();
+    return credential;
+  }
+
+  /** The roles a token carries: the user's effective roles on its scope, only those its application credential delegates. */
+  private async roles(claims: TokenClaims, credential?: ApplicationCredentialRow) {
+    const held = claims.project
+      ? await this.directory.effectiveRoles(claims.user, { type: 'project', id: claims.project })
+      : claims.domain
+        ? await this.directory.effectiveRoles(claims.user, { type: 'domain', id: claims.domain })
+        : [];
+    if (!credential) return held;
+    const delegated = new Set(JSON.parse(credential.roles) as string[]);
+    return held.filter((r) => delegated.has(r.id));
   }
 }

@@ -1,4 +1,4 @@
-import type { DomainRow, ProjectRow, RoleRow, UserRow } from '../../models/index.js';
+import type { DomainRow, EndpointRow, GroupRow, ProjectRow, RegionRow, RoleRow, ServiceRow, UserRow } from '../../models/index.js';
 import { dbBool as bool } from '../db-values.js';
 
 // The JSON shapes Keystone answers with; `base` is the /v3 URL clients reached.
@@ -59,3 +59,39 @@ export const list = (base: string, path: string, key: string, items: unknown[], 
 });
 
 export const isEnabled = bool;
+
+export const regionView = (base: string, r: RegionRow) => ({
+  id: r.id,
+  description: r.description,
+  parent_region_id: r.parent_region_id,
+  links: links(base, `regions/${r.id}`),
+});
+
+// Keystone keeps a service's name and description among its extras: ones never given are not shown.
+export const serviceView = (base: string, s: ServiceRow) => ({
+  id: s.id,
+  type: s.type,
+  ...(s.name !== null ? { name: s.name } : {}),
+  ...(s.description !== null ? { description: s.description } : {}),
+  enabled: bool(s.enabled),
+  links: links(base, `services/${s.id}`),
+});
+
+export const endpointView = (base: string, e: EndpointRow) => ({
+  id: e.id,
+  interface: e.interface,
+  region_id: e.region_id,
+  region: e.region_id,
+  service_id: e.service_id,
+  url: e.url,
+  enabled: bool(e.enabled),
+  links: links(base, `endpoints/${e.id}`),
+});
+
+export const groupView = (base: string, g: GroupRow) => ({
+  id: g.id,
+  name: g.name,
+  domain_id: g.domain_id,
+  description: g.description ?? '',
+  links: links(base, `groups/${g.id}`),
+});

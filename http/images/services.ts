@@ -5,6 +5,7 @@ import type { AuthContext, TokenService } from '../identity/index.js';
 import { readJson } from '../body.js';
 import { visible } from './access.js';
 import { GlanceError } from './errors.js';
+import { permits } from '../../services/identity/index.js';
 import type { ImageRepository } from './repository.js';
 import type { ImageStore } from './image-store.js';
 
@@ -27,7 +28,12 @@ export interface ImageState extends RequestState {
   auth?: AuthContext;
 }
 
-export const authenticate = (s: ImageServices, ctx: { get(header: string): string }) => s.tokens.context(ctx.get('x-auth-token'));
+/** The caller's validated token; an application credential's access rules are checked as keystonemiddleware checks them (401 outside them). */
+export async function authenticate(s: ImageServices, ctx: { get(header: string): string; method: string; path: string }): Promise<AuthContext> {
+  const auth = await s.tokens.context(ctx.get('x-auth-token'));
+  if (!permits(auth.accessRules, 'image', ctx.method, ctx.path)) throw new GlanceError(401, 'The request you have made requires authentication.');
+  return auth;
+}
 
 /** The image if the caller may see it (with its members), or Glance's 404. */
 export async function findVisible(s: ImageServices, auth: AuthContext, id: string) {

@@ -15,6 +15,8 @@ export interface OutboxRow {
   request_id: string | null;
   correlation_id: string | null;
   created_at: Date;
+  /** When a delayed message is due; null: as soon as it is sent. */
+  deliver_at: Date | null;
 }
 
 export const table = 'actor_outbox';
@@ -32,6 +34,7 @@ export const attributes: ModelAttributes = {
   request_id: { type: DataTypes.STRING(64), allowNull: true },
   correlation_id: { type: DataTypes.STRING(64), allowNull: true },
   created_at: { type: DataTypes.DATE, allowNull: false },
+  deliver_at: { type: DataTypes.DATE, allowNull: true },
 };
 
 export const define = (sequelize: Sequelize) => defineRow<OutboxRow>(sequelize, 'Outbox', attributes, { tableName: table, timestamps: false });

@@ -23,7 +23,14 @@ export function toOutboxRow(e: Envelope, now: Date): OutboxRow {
     request_id: e.replyTo?.requestId ?? null,
     correlation_id: e.correlationId ?? null,
     created_at: now,
+    deliver_at: dueAt(e, now),
   };
+}
+
+/** A delayed message's due time, counted from its commit, or the one it was read back with. */
+function dueAt(e: Envelope, now: Date): Date | null {
+  if (e.delayMs) return new Date(now.getTime() + e.delayMs);
+  return e.dueAt === undefined ? null : new Date(e.dueAt);
 }
 
 export function fromOutboxRow(row: OutboxRow): Envelope {
@@ -37,5 +44,6 @@ export function fromOutboxRow(row: OutboxRow): Envelope {
     ...(row.from_kind && row.from_id ? { from: { kind: row.from_kind, id: row.from_id } } : {}),
     ...(row.reply_node && row.request_id ? { replyTo: { node: row.reply_node, requestId: row.request_id } } : {}),
     ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
+    ...(row.deliver_at ? { dueAt: new Date(row.deliver_at).getTime() } : {}),
   };
 }

@@ -33,6 +33,19 @@ export class SqlScript {
     this.statements.push(`INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES ${this.tuples(columns, rows, {})}${ignore}`);
   }
 
+  /**
+   * A statement that fails the script unless `condition` (SQL) holds. Neither dialect raises an error from plain
+   * SQL outside a trigger or a function, but both refuse to read a word as a number or as JSON: the CASE's condition
+   * reads tables, so neither evaluates its branches ahead of it.
+   */
+  require(condition: string): void {
+    this.statements.push(
+      this.dialect === 'postgres'
+        ? `SELECT CAST(CASE WHEN ${condition} THEN '1' ELSE 'refused' END AS integer)`
+        : `SELECT json(CASE WHEN ${condition} THEN '1' ELSE 'refused' END)`,
+    );
+  }
+
   deleteWhereIn(table: string, column: string, values: readonly unknown[]): void {
     if (!values.length) return;
     this.statements.push(`DELETE FROM ${q(table)} WHERE ${q(column)} IN (${values.map((v) => this.literal(v)).join(', ')})`);
@@ -48,6 +61,27 @@ export class SqlScript {
     }
     // Sequelize's SQLite query runs one statement; the connection's exec runs a script.
     await new Promise<void>((resolve, reject) => sqliteOf(transaction).exec(sql, (error) => (error ? reject(error) : resolve())));
+  }
+
+  /**
+   * Runs every statement as one transaction of its own in one round trip: all of them apply, or (a statement
+   * failed) none. SQLite runs it on `connection`, which no one else may use meanwhile.
+   */
+  async runAlone(sequelize: Sequelize, connection?: SqliteConnection): Promise<void> {
+    if (this.empty) return;
+    const sql = this.statements.join(';\n');
+    if (this.dialect === 'postgres') {
+      // Statements sent together in one simple query are one implicit transaction.
+      await sequelize.query(sql, { raw: true });
+      return;
+    }
+    if (!connection) throw new Error('a SQLite script runs alone on a connection of its own');
+    // The write lock up front, as the store's transactions take it (another node may write the same file).
+    const failed = await execOn(connection, `BEGIN IMMEDIATE;\n${sql};\nCOMMIT`);
+    if (!failed) return;
+    // exec stops at the failed statement with the transaction still open.
+    await execOn(connection, 'ROLLBACK');
+    throw failed;
   }
 
   /** One statement's rows (an INSERT … RETURNING too, which Sequelize's SQLite query would run without reading). */
@@ -70,10 +104,12 @@ export class SqlScript {
   }
 }
 
-interface SqliteConnection {
+export interface SqliteConnection {
   exec(sql: string, done: (error: Error | null) => void): void;
   all(sql: string, done: (error: Error | null, rows: unknown[]) => void): void;
 }
+
+const execOn = (connection: SqliteConnection, sql: string) => new Promise<Error | null>((resolve) => connection.exec(sql, resolve));
 // Sequelize's typings do not expose a transaction's driver connection, which it does hold.
 const sqliteOf = (transaction: Transaction) => (transaction as unknown as { connection: SqliteConnection }).connection;
 

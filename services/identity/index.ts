@@ -1,3 +1,7 @@
+import type { AccessRule } from './access-rules.js';
+
+export { permits, type AccessRule } from './access-rules.js';
+
 // What compute (and any other service) needs of identity, as an interface: today identity runs in the
 // same process, later it may answer from another node. Implemented by http/identity.
 
@@ -7,6 +11,8 @@ export interface Caller {
   readonly projectId?: string;
   readonly roles: readonly string[];
   readonly isAdmin: boolean;
+  /** From an application credential with access rules: the only requests the caller may make (see `permits`). */
+  readonly accessRules?: readonly AccessRule[];
 }
 
 export interface IdentityService {

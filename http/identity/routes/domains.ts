@@ -9,7 +9,7 @@ import { domainView, isEnabled, list } from '../views.js';
 
 export function domainRoutes(s: IdentityServices): Router<IdentityState> {
   const router = new Router<IdentityState>({ prefix: '/v3/domains' });
-  const { Domain, Project, User, Assignment } = s.models;
+  const { Domain, Project, User, Assignment, Group, GroupMember, GroupAssignment, ApplicationCredential } = s.models;
   const find = async (id: string) => {
     const domain = await s.directory.domain(id);
     if (!domain) throw notFound('domain', id);
@@ -91,6 +91,15 @@ export function domainRoutes(s: IdentityServices): Router<IdentityState> {
       await Assignment.destroy({ where: { target_type: 'project', target_id: projects }, transaction });
       await Assignment.destroy({ where: { target_type: 'domain', target_id: domain.id }, transaction });
       await Assignment.destroy({ where: { user_id: users }, transaction });
+      const groups = (await readRows(Group, { where: { domain_id: domain.id }, transaction })).map((g) => g.id);
+      await GroupAssignment.destroy({ where: { target_type: 'project', target_id: projects }, transaction });
+      await GroupAssignment.destroy({ where: { target_type: 'domain', target_id: domain.id }, transaction });
+      await GroupAssignment.destroy({ where: { group_id: groups }, transaction });
+      await GroupMember.destroy({ where: { group_id: groups }, transaction });
+      await GroupMember.destroy({ where: { user_id: users }, transaction });
+      await Group.destroy({ where: { domain_id: domain.id }, transaction });
+      await ApplicationCredential.destroy({ where: { user_id: users }, transaction });
+      await ApplicationCredential.destroy({ where: { project_id: projects }, transaction });
       await Project.destroy({ where: { domain_id: domain.id }, transaction });
       await User.destroy({ where: { domain_id: domain.id }, transaction });
       await Domain.destroy({ where: { id: domain.id }, transaction });

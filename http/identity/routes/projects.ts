@@ -11,7 +11,7 @@ const duplicate = (name: string, domainId: string) => conflict('project', `Dupli
 
 export function projectRoutes(s: IdentityServices): Router<IdentityState> {
   const router = new Router<IdentityState>({ prefix: '/v3/projects' });
-  const { Project, Assignment } = s.models;
+  const { Project, Assignment, GroupAssignment, ApplicationCredential } = s.models;
   const find = async (id: string) => {
     const project = await s.directory.project(id);
     if (!project) throw notFound('project', id);
@@ -106,6 +106,8 @@ export function projectRoutes(s: IdentityServices): Router<IdentityState> {
     }
     await Project.sequelize!.transaction(async (transaction) => {
       await Assignment.destroy({ where: { target_type: 'project', target_id: project.id }, transaction });
+      await GroupAssignment.destroy({ where: { target_type: 'project', target_id: project.id }, transaction });
+      await ApplicationCredential.destroy({ where: { project_id: project.id }, transaction });
       await Project.destroy({ where: { id: project.id }, transaction });
     });
     await s.tokens.revocations.revoke({ project: project.id, issuedBefore: s.clock.now() });

@@ -8,7 +8,7 @@ import { list, roleView } from '../views.js';
 
 export function roleRoutes(s: IdentityServices): Router<IdentityState> {
   const router = new Router<IdentityState>({ prefix: '/v3' });
-  const { Role, ImpliedRole, Assignment } = s.models;
+  const { Role, ImpliedRole, Assignment, GroupAssignment } = s.models;
   const find = async (id: string) => {
     const role = (await s.directory.roles()).byId.get(id);
     if (!role) throw notFound('role', id);
@@ -68,6 +68,7 @@ export function roleRoutes(s: IdentityServices): Router<IdentityState> {
     const role = await find(ctx.params.id);
     await Role.sequelize!.transaction(async (transaction) => {
       await Assignment.destroy({ where: { role_id: role.id }, transaction });
+      await GroupAssignment.destroy({ where: { role_id: role.id }, transaction });
       await ImpliedRole.destroy({ where: { prior_role_id: role.id }, transaction });
       await ImpliedRole.destroy({ where: { implied_role_id: role.id }, transaction });
       await Role.destroy({ where: { id: role.id }, transaction });

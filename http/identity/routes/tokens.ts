@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { ProjectRow, UserRow } from '../../../models/index.js';
-import { badRequest, forbidden, unauthorized } from '../errors.js';
+import type { ApplicationCredentialRow, ProjectRow, UserRow } from '../../../models/index.js';
+import { readRow } from '../../../models/typed.js';
+import { badRequest, forbidden, forbiddenAction, unauthorized } from '../errors.js';
 import { AuthRequest, body } from '../schemas.js';
 import { authenticate, type IdentityServices, type IdentityState } from '../services.js';
 import { domainView, isEnabled, list, projectView } from '../views.js';
@@ -19,6 +20,7 @@ export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
     let methods: string[];
     let chain: string | undefined;
     let expiresAt: number | undefined;
+    let credential: ApplicationCredentialRow | undefined;
     if (identity.methods.includes('password')) {
       const given = identity.password?.user;
       if (!given) throw badRequest("Invalid input for field 'password': required by the password method");
@@ -35,14 +37,40 @@ export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
       methods = [...new Set([...claims.methods, 'token'])];
       chain = claims.audit;
       expiresAt = claims.expiresAt;
+      if (claims.appCred) {
+        // A token from an application credential stays one: same credential, same project.
+        if (scope !== undefined) throw forbiddenAction('Using an application credential token to create a scoped token is not allowed.');
+        credential = await s.directory.applicationCredential(claims.appCred);
+        if (!credential) throw unauthorized();
+      }
+    } else if (identity.methods.includes('application_credential')) {
+      const given = identity.application_credential;
+      if (!given) throw badRequest("Invalid input for field 'application_credential': required by the application_credential method");
+      if (scope !== undefined)
+        throw unauthorized('Error authenticating with application credential: Application credentials cannot request a scope.');
+      credential = await findApplicationCredential(s, given);
+      // As with passwords, every refusal derives one key: see verifyPassword.
+      const verified = await s.verifyPassword(given.secret, credential?.secret_hash);
+      const found = credential && (await s.directory.user(credential.user_id));
+      if (!verified || !credential || !found || expired(s, credential)) throw unauthorized();
+      user = found;
+      methods = ['application_credential'];
+      if (credential.expires_at) expiresAt = new Date(credential.expires_at).getTime();
     } else {
       throw unauthorized('Attempted to authenticate with an unsupported method.');
     }
     const domain = await s.directory.domain(user.domain_id);
     if (!isEnabled(user.enabled) || !domain || !isEnabled(domain.enabled)) throw unauthorized();
 
-    const target = await resolveScope(s, user, scope, methods.includes('password'));
-    const { token, claims } = s.tokens.issue({ user: user.id, methods, ...target, ...(chain ? { chain } : {}), ...(expiresAt ? { expiresAt } : {}) });
+    const target = credential ? await credentialScope(s, credential) : await resolveScope(s, user, scope, methods.includes('password'));
+    const { token, claims } = s.tokens.issue({
+      user: user.id,
+      methods,
+      ...target,
+      ...(chain ? { chain } : {}),
+      ...(expiresAt ? { expiresAt } : {}),
+      ...(credential ? { appCred: credential.id } : {}),
+    });
     ctx.status = 201;
     ctx.set('X-Subject-Token', token);
     ctx.type = 'json';
@@ -98,7 +126,10 @@ export function tokenRoutes(s: IdentityServices): Router<IdentityState> {
   router.get('/catalog', async (ctx) => {
     const auth = await authenticate(s, ctx);
     if (!auth.projectId && !auth.domainId) throw forbidden('The service catalog is only available to scoped tokens.');
-    ctx.body = { catalog: s.catalog.render(auth.projectId), links: { self: `${s.v3Url()}/auth/catalog`, previous: null, next: null } };
+    ctx.body = {
+      catalog: await s.catalog.render(auth.projectId, auth.userId),
+      links: { self: `${s.v3Url()}/auth/catalog`, previous: null, next: null },
+    };
   });
   return router;
 }
@@ -153,4 +184,33 @@ async function resolveScope(s: IdentityServices, user: UserRow, scope: unknown, 
     return { domain: domain.id };
   }
   throw unauthorized('System-scoped tokens are not offered by this cloud.');
+}
+
+const expired = (s: IdentityServices, c: ApplicationCredentialRow) => c.expires_at !== null && new Date(c.expires_at).getTime() <= s.clock.now();
+
+/** An application credential named by id, or by name and its user (by id, or by name and domain). */
+async function findApplicationCredential(
+  s: IdentityServices,
+  given: { id?: string; name?: string; user?: { id?: string; name?: string; domain?: { id?: string; name?: string } } },
+): Promise<ApplicationCredentialRow | undefined> {
+  if (given.id) return s.directory.applicationCredential(given.id);
+  if (!given.name || !given.user) {
+    throw badRequest(
+      'Expecting to find id or name in application credential. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.',
+    );
+  }
+  const owner = given.user.id ? await s.directory.user(given.user.id) : await findUser(s, given.user.name, given.user.domain);
+  if (!owner) return undefined;
+  return (await readRow(s.models.ApplicationCredential, { where: { user_id: owner.id, name: given.name } })) ?? undefined;
+}
+
+/** An application credential's token is for its project, which must still be usable, with a role it delegates still held. */
+async function credentialScope(s: IdentityServices, credential: ApplicationCredentialRow): Promise<Scope> {
+  const project = await s.directory.project(credential.project_id);
+  const domain = project && (await s.directory.domain(project.domain_id));
+  if (!project || !isEnabled(project.enabled) || !domain || !isEnabled(domain.enabled)) throw unauthorized();
+  const delegated = new Set(JSON.parse(credential.roles) as string[]);
+  const held = await s.directory.effectiveRoles(credential.user_id, { type: 'project', id: project.id });
+  if (!held.some((r) => delegated.has(r.id))) throw unauthorized(`User ${credential.user_id} has no access to project ${project.id}`);
+  return { project: project.id };
 }

@@ -11,7 +11,7 @@ const duplicate = (name: string, domainId: string) => conflict('user', `Duplicat
 
 export function userRoutes(s: IdentityServices): Router<IdentityState> {
   const router = new Router<IdentityState>({ prefix: '/v3/users' });
-  const { User, Assignment, Ec2Credential } = s.models;
+  const { User, Assignment, Ec2Credential, GroupMember, ApplicationCredential } = s.models;
   const find = async (id: string) => {
     const user = await s.directory.user(id);
     if (!user) throw notFound('user', id);
@@ -92,6 +92,8 @@ export function userRoutes(s: IdentityServices): Router<IdentityState> {
     await User.sequelize!.transaction(async (transaction) => {
       await Assignment.destroy({ where: { user_id: user.id }, transaction });
       await Ec2Credential.destroy({ where: { user_id: user.id }, transaction });
+      await GroupMember.destroy({ where: { user_id: user.id }, transaction });
+      await ApplicationCredential.destroy({ where: { user_id: user.id }, transaction });
       await User.destroy({ where: { id: user.id }, transaction });
     });
     await revokeUser(user.id);

@@ -44,7 +44,7 @@ async function uploadLimit(s: ImageServices, owner: string) {
 export function dataRoutes(s: ImageServices): Router<ImageState> {
   const router = new Router<ImageState>({ prefix: '/v2/images/:id/file' });
 
-  const find = async (ctx: { params: Record<string, string>; get(h: string): string }) => {
+  const find = async (ctx: { params: Record<string, string>; get(h: string): string; method: string; path: string }) => {
     const auth = await authenticate(s, ctx);
     return { auth, image: (await findVisible(s, auth, ctx.params.id)).image };
   };

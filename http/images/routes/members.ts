@@ -24,7 +24,7 @@ export function memberRoutes(s: ImageServices): Router<ImageState> {
   const router = new Router<ImageState>({ prefix: '/v2/images/:id/members' });
   const { ImageMember } = s.repo.models;
 
-  const load = async (ctx: { params: Record<string, string>; get(h: string): string }, action: ImageAction) => {
+  const load = async (ctx: { params: Record<string, string>; get(h: string): string; method: string; path: string }, action: ImageAction) => {
     const auth = await authenticate(s, ctx);
     const found = await findVisible(s, auth, ctx.params.id);
     authorize(auth, action);
