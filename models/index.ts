@@ -33,6 +33,7 @@ import * as instanceAction from './instance-action.js';
 import * as migration from './migration.js';
 import * as serverGroup from './server-group.js';
 import * as aggregate from './aggregate.js';
+import * as ec2Id from './ec2-id.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -85,6 +86,8 @@ export function defineModels(sequelize: Sequelize) {
     ServerGroupMember: serverGroup.defineMembers(sequelize),
     Aggregate: aggregate.define(sequelize),
     AggregateHost: aggregate.defineHosts(sequelize),
+    InstanceIdMapping: ec2Id.defineInstanceIds(sequelize),
+    S3Image: ec2Id.defineImageIds(sequelize),
   };
 }
 
