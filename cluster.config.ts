@@ -192,6 +192,19 @@ export const ConfigSchema = Type.Object(
       imageCacheSweepMs: ms(1_000, 2_400_000, 'how often a host looks for unused image bases (Nova’s image_cache.manager_interval)'),
       qemuImgCpuSeconds: int(1, 3_600, 30, 'CPU time qemu-img may use on an image (Nova’s QEMU_IMG_LIMITS: 30 s)'),
       qemuImgAddressSpaceMb: int(16, undefined, 1_024, 'address space qemu-img may map, in MiB (Nova’s QEMU_IMG_LIMITS: 1 GiB)'),
+      linuxImage: Type.Boolean({
+        default: true,
+        description: 'with the real host, build stratus-linux from Debian packages (once per machine) and register it at start',
+      }),
+      linuxImageCacheDir: Type.String({
+        minLength: 1,
+        default: '/var/cache/stratus/linux',
+        description: 'where stratus-linux builds are kept, one folder per digest of their inputs, shared by every cloud on the machine',
+      }),
+      forceConfigDrive: Type.Boolean({
+        default: false,
+        description: 'give every real guest a config drive, asked for or not (Nova’s force_config_drive)',
+      }),
       capabilityCacheDir: Type.String({
         default: '',
         description: 'folder for QEMU’s capability cache, shared by daemons (saves each new one an 8 s probe); empty: inside the host’s own folder',

@@ -19,6 +19,7 @@ import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, identityService, type Identity } from '../http/identity/index.js';
 import { createImages, imageApp, imageService, registerTinyImage, type ImageServices } from '../http/images/index.js';
+import { registerLinuxImage, resolveVirtType } from './linux-image.js';
 import { hostImages, serverImages } from '../http/images/compute-images.js';
 import { imageProxy } from '../http/images/image-proxy.js';
 import { ImageStore } from '../http/images/image-store.js';
@@ -125,7 +126,9 @@ export async function startCloud(
     () => imageAccess.tokens,
     clock,
   );
-  const guests = new Map(real.map((h) => [h.name, realGuestsOf(config, db, h.name, imageSource, clock)]));
+  // virtType auto: decided once by a probe boot (kept per machine), before any guest is defined.
+  const virtType = real.length ? await resolveVirtType(config, logger) : 'qemu';
+  const guests = new Map(real.map((h) => [h.name, realGuestsOf(config, db, h.name, imageSource, clock, virtType)]));
   const plain = <T>(rows: Array<{ get(o: { plain: true }): unknown }>) => rows.map((r) => r.get({ plain: true }) as T);
   superviseAll(
     node,
@@ -405,6 +408,7 @@ async function startImages(config: Config, db: Database, clock: Clock, logger: L
   identity.services.catalog.register({ type: 'image', name: 'glance', url: () => images.url });
   const admin = await identity.services.directory.projectByName('admin', 'default');
   if (admin) await registerTinyImage(images, admin.id, logger);
+  if (admin && config.libvirt.realHost && config.qemu.linuxImage) await registerLinuxImage(config, images, admin.id, logger);
   return { server, publicUrl: images.url, services: images };
 }
 

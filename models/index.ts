@@ -33,6 +33,7 @@ import * as instanceAction from './instance-action.js';
 import * as migration from './migration.js';
 import * as serverGroup from './server-group.js';
 import * as aggregate from './aggregate.js';
+import * as ec2Id from './ec2-id.js';
 import * as neutronNetwork from './neutron/network.js';
 import * as neutronSubnet from './neutron/subnet.js';
 import * as neutronPort from './neutron/port.js';
@@ -90,6 +91,8 @@ export function defineModels(sequelize: Sequelize) {
     ServerGroupMember: serverGroup.defineMembers(sequelize),
     Aggregate: aggregate.define(sequelize),
     AggregateHost: aggregate.defineHosts(sequelize),
+    InstanceIdMapping: ec2Id.defineInstanceIds(sequelize),
+    S3Image: ec2Id.defineImageIds(sequelize),
     NeutronNetwork: neutronNetwork.define(sequelize),
     NeutronQuota: neutronNetwork.defineQuotas(sequelize),
     NeutronSubnet: neutronSubnet.define(sequelize),

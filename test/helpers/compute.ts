@@ -67,6 +67,8 @@ export async function startComputeCloud(
       ...overrides,
       // Simulated hosts only unless the test asks for the real one: no private QEMU daemon to pay for.
       libvirt: { realHost: false, ...overrides.libvirt },
+      // stratus-linux is registered only where a test asks for it (it changes the image list).
+      qemu: { linuxImage: false, ...overrides.qemu },
     },
   });
   const logger = options.logger ?? silentLogger();
