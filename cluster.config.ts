@@ -192,6 +192,19 @@ export const ConfigSchema = Type.Object(
       imageCacheSweepMs: ms(1_000, 2_400_000, 'how often a host looks for unused image bases (Nova’s image_cache.manager_interval)'),
       qemuImgCpuSeconds: int(1, 3_600, 30, 'CPU time qemu-img may use on an image (Nova’s QEMU_IMG_LIMITS: 30 s)'),
       qemuImgAddressSpaceMb: int(16, undefined, 1_024, 'address space qemu-img may map, in MiB (Nova’s QEMU_IMG_LIMITS: 1 GiB)'),
+      linuxImage: Type.Boolean({
+        default: true,
+        description: 'with the real host, build stratus-linux from Debian packages (once per machine) and register it at start',
+      }),
+      linuxImageCacheDir: Type.String({
+        minLength: 1,
+        default: '/var/cache/stratus/linux',
+        description: 'where stratus-linux builds are kept, one folder per digest of their inputs, shared by every cloud on the machine',
+      }),
+      forceConfigDrive: Type.Boolean({
+        default: false,
+        description: 'give every real guest a config drive, asked for or not (Nova’s force_config_drive)',
+      }),
       capabilityCacheDir: Type.String({
         default: '',
         description: 'folder for QEMU’s capability cache, shared by daemons (saves each new one an 8 s probe); empty: inside the host’s own folder',
@@ -261,6 +274,7 @@ export const ConfigSchema = Type.Object(
       ops: port(9780, 'port of /healthz and /metrics'),
       identity: port(5000, 'Keystone API port'),
       image: port(9292, 'Glance API port'),
+      network: port(9696, 'Neutron (Networking API v2.0) port'),
       compute: port(8774, 'Nova API port'),
       metadata: port(8775, 'PLANNED, nothing listens on it yet: metadata service port'),
       console: port(6080, 'PLANNED, nothing listens on it yet: console proxy port'),
@@ -319,6 +333,18 @@ export const ConfigSchema = Type.Object(
         1_000,
         'most entries an identity list answers and reads; a longer one is marked truncated (Keystone’s list_limit)',
       ),
+    }),
+    networking: section({
+      publicCidr: Type.String({
+        default: '172.24.4.0/24',
+        pattern: '^[0-9.]+/[0-9]+$',
+        description: 'IPv4 subnet of the external network public made on the first start (devstack’s)',
+      }),
+      privateCidr: Type.String({
+        default: '10.0.0.0/26',
+        pattern: '^[0-9.]+/[0-9]+$',
+        description: 'IPv4 subnet of the demo project’s network private made on the first start (devstack’s)',
+      }),
     }),
     images: section({
       storeDir: Type.String({ default: '', description: 'where image bytes are kept (several nodes may share it); empty: <stateDir>/images' }),

@@ -10,6 +10,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   host: async () => (await import('./host.js')).run(),
   lifecycle: async () => (await import('./lifecycle.js')).run(),
   guests: async () => (await import('./guests.js')).run(),
+  networks: async () => (await import('./networks.js')).run(),
 };
 
 const wanted = process.argv.slice(2);

@@ -113,6 +113,7 @@ export async function startBenchCloud(
     STRATUS_DEMO_PASSWORD: DEMO_PASSWORD,
     STRATUS_LISTEN_OPS: String(ports.ops ?? 0),
     STRATUS_LISTEN_IMAGE: '0',
+    STRATUS_LISTEN_NETWORK: '0',
     STRATUS_LISTEN_IDENTITY: String(ports.identity),
     STRATUS_LISTEN_COMPUTE: String(ports.compute),
     STRATUS_LISTEN_ADMIN: String(ports.admin),

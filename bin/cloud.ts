@@ -19,10 +19,12 @@ import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
 import { bootstrapIdentity, createIdentity, identityApp, identityService, type Identity } from '../http/identity/index.js';
 import { createImages, imageApp, imageService, registerTinyImage, type ImageServices } from '../http/images/index.js';
+import { registerLinuxImage, resolveVirtType } from './linux-image.js';
 import { hostImages, serverImages } from '../http/images/compute-images.js';
 import { imageProxy } from '../http/images/image-proxy.js';
 import { ImageStore } from '../http/images/image-store.js';
 import { ImageRepository } from '../http/images/repository.js';
+import { bootstrapNetworks, networkApp } from '../http/network/index.js';
 import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
@@ -48,6 +50,7 @@ export interface Cloud {
   readonly ops: Listening;
   readonly identity?: Identity & { server: Listening };
   readonly images?: Listening;
+  readonly network?: Listening;
   readonly compute?: Listening;
   /** The operator's API (actors, dead letters, nodes), on every node whatever its roles. */
   readonly admin: Listening;
@@ -123,7 +126,9 @@ export async function startCloud(
     () => imageAccess.tokens,
     clock,
   );
-  const guests = new Map(real.map((h) => [h.name, realGuestsOf(config, db, h.name, imageSource, clock)]));
+  // virtType auto: decided once by a probe boot (kept per machine), before any guest is defined.
+  const virtType = real.length ? await resolveVirtType(config, logger) : 'qemu';
+  const guests = new Map(real.map((h) => [h.name, realGuestsOf(config, db, h.name, imageSource, clock, virtType)]));
   const plain = <T>(rows: Array<{ get(o: { plain: true }): unknown }>) => rows.map((r) => r.get({ plain: true }) as T);
   superviseAll(
     node,
@@ -229,6 +234,7 @@ export async function startCloud(
   );
   const identity = roles.has('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
   const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
+  const network = identity ? await startNetwork(config, db, clock, logger, identity) : undefined;
   // Boots go to a live scheduler node's scheduler actor, this node's when it schedules; with none known, to one
   // named after this node, whose build then fails with a fault once no node can run it.
   const scheduler = (key: string) => nodeWithRole(cluster, 'scheduler', key) ?? config.nodeId;
@@ -275,6 +281,7 @@ export async function startCloud(
       ops: ops.url,
       identity: identity?.publicUrl,
       images: images?.publicUrl,
+      network: network?.publicUrl,
       compute: compute?.publicUrl,
       admin: admin.url,
       redis: config.redisUrl ? 'cluster' : 'none: in-process',
@@ -291,6 +298,7 @@ export async function startCloud(
     ops,
     identity,
     images: images?.server,
+    network: network?.server,
     compute: compute?.server,
     admin,
     cluster,
@@ -307,7 +315,9 @@ export async function startCloud(
       // Every listener stops accepting at once, then the requests in flight are answered while the node still
       // runs: a client that got no answer retries, and a boot that was in fact made would be made twice.
       const graceMs = Math.floor(config.timeouts.shutdownMs / 2);
-      await Promise.all([admin, compute?.server, images?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])));
+      await Promise.all(
+        [admin, compute?.server, images?.server, network?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])),
+      );
       await extensions.stop?.();
       tokenCheck.stop();
       await node.stop();
@@ -398,7 +408,21 @@ async function startImages(config: Config, db: Database, clock: Clock, logger: L
   identity.services.catalog.register({ type: 'image', name: 'glance', url: () => images.url });
   const admin = await identity.services.directory.projectByName('admin', 'default');
   if (admin) await registerTinyImage(images, admin.id, logger);
+  if (admin && config.libvirt.realHost && config.qemu.linuxImage) await registerLinuxImage(config, images, admin.id, logger);
   return { server, publicUrl: images.url, services: images };
+}
+
+/** The Networking API on its own port, in the catalog as `network` (neutron). */
+async function startNetwork(config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity) {
+  let publicUrl = '';
+  const services = { models: db.models, tokens: identity.services.tokens, clock, publicUrl: () => publicUrl };
+  const server = await listen(networkApp(services, logger), config.listen.host, config.listen.network);
+  publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
+  identity.services.catalog.register({ type: 'network', name: 'neutron', url: () => publicUrl });
+  const admin = await identity.services.directory.projectByName('admin', 'default');
+  const demo = await identity.services.directory.projectByName('demo', 'default');
+  if (admin) await bootstrapNetworks(services, { admin: admin.id, demo: demo?.id }, config.networking, logger);
+  return { server, publicUrl };
 }
 
 async function startCompute(

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Config } from '../cluster.config.js';
@@ -8,6 +9,8 @@ import { makeGuestDisks, recordedDisks, type DiskContext } from '../drivers/qemu
 import { ImageCache } from '../drivers/qemu/image-cache.js';
 import { imageView, type ImageSource } from '../drivers/qemu/image-fetch.js';
 import { virtTypeFor } from '../drivers/qemu/virt-type.js';
+import { configDriveFiles, writeConfigDrive } from '../drivers/qemu/config-drive.js';
+import { guestMetadataOf } from './guest-metadata.js';
 import type { Clock } from '../runtime/clock.js';
 import { readRow } from '../models/typed.js';
 
@@ -23,10 +26,17 @@ export interface RealHostGuests extends RealGuests {
  * host's cache (<instances>/_base, as Nova's), their clean-shutdown timeout from the image's os_shutdown_timeout
  * property, as Nova honours it.
  */
-export function realGuestsOf(config: Config, db: Database, host: string, images: ImageSource, clock: Clock): RealHostGuests {
+export function realGuestsOf(
+  config: Config,
+  db: Database,
+  host: string,
+  images: ImageSource,
+  clock: Clock,
+  virtType: 'kvm' | 'qemu' = virtTypeFor(config.libvirt.virtType),
+): RealHostGuests {
   const settings: GuestSettings = {
     instancesDir: resolve(config.stateDir, 'instances', host),
-    virtType: virtTypeFor(config.libvirt.virtType),
+    virtType,
     listen: config.qemu.consoleListen,
     serialPorts: { min: config.qemu.serialPortMin, max: config.qemu.serialPortMax },
   };
@@ -52,15 +62,21 @@ export function realGuestsOf(config: Config, db: Database, host: string, images:
         uuid: i.uuid,
         memoryMb: i.memory_mb,
         vcpus: i.vcpus,
-        makeDisks: async (folder) =>
-          (
+        makeDisks: async (folder) => {
+          const made = (
             await makeGuestDisks(folder, disks, {
               image: () => imageView(images, i.image_ref),
               rootGb: row.root_gb,
               ephemeralGb: row.ephemeral_gb,
               swapMb: row.swap,
             })
-          ).disks,
+          ).disks;
+          // Nova's configdrive.required_by: asked for at boot, or forced for every guest.
+          if (row.config_drive !== 'True' && !config.qemu.forceConfigDrive) return made;
+          const drive = join(folder, 'disk.config');
+          if (!existsSync(drive)) await writeConfigDrive(drive, configDriveFiles(await guestMetadataOf(db, row, made)));
+          return [...made, { path: drive, format: 'raw', device: 'cdrom', target: 'hdd', bus: 'ide', readonly: true }];
+        },
         ...(Number.isInteger(timeout) && timeout >= 0 ? { shutdownTimeoutS: timeout } : {}),
       });
     },

@@ -33,6 +33,12 @@ import * as instanceAction from './instance-action.js';
 import * as migration from './migration.js';
 import * as serverGroup from './server-group.js';
 import * as aggregate from './aggregate.js';
+import * as ec2Id from './ec2-id.js';
+import * as neutronNetwork from './neutron/network.js';
+import * as neutronSubnet from './neutron/subnet.js';
+import * as neutronPort from './neutron/port.js';
+import * as neutronSecurityGroup from './neutron/security-group.js';
+import * as neutronRouter from './neutron/router.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -85,6 +91,14 @@ export function defineModels(sequelize: Sequelize) {
     ServerGroupMember: serverGroup.defineMembers(sequelize),
     Aggregate: aggregate.define(sequelize),
     AggregateHost: aggregate.defineHosts(sequelize),
+    InstanceIdMapping: ec2Id.defineInstanceIds(sequelize),
+    S3Image: ec2Id.defineImageIds(sequelize),
+    NeutronNetwork: neutronNetwork.define(sequelize),
+    NeutronQuota: neutronNetwork.defineQuotas(sequelize),
+    NeutronSubnet: neutronSubnet.define(sequelize),
+    ...neutronPort.define(sequelize),
+    ...neutronSecurityGroup.define(sequelize),
+    ...neutronRouter.define(sequelize),
   };
 }
 
@@ -124,3 +138,8 @@ export type { InstanceActionRow, InstanceActionEventRow } from './instance-actio
 export type { MigrationRow } from './migration.js';
 export type { ServerGroupRow, ServerGroupMemberRow } from './server-group.js';
 export type { AggregateRow, AggregateHostRow } from './aggregate.js';
+export type { NeutronNetworkRow, NeutronQuotaRow } from './neutron/network.js';
+export type { NeutronSubnetRow } from './neutron/subnet.js';
+export type { NeutronPortRow, NeutronIpAllocationRow } from './neutron/port.js';
+export type { NeutronSecurityGroupRow, NeutronSecurityGroupRuleRow, NeutronDefaultSecurityGroupRow } from './neutron/security-group.js';
+export type { NeutronRouterRow, NeutronFloatingIpRow } from './neutron/router.js';

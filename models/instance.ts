@@ -25,6 +25,10 @@ export interface InstanceRow {
   ephemeral_gb: number;
   image_ref: string;
   key_name: string | null;
+  /** The key pair's public key as it was at boot (migration 0024), for the config drive. */
+  key_data?: string | null;
+  /** The boot's admin password, kept only for the config drive the host writes (migration 0024); never shown. */
+  admin_pass?: string | null;
   locked: boolean;
   /** 'owner' or 'admin': who locked it, as Nova records it; an owner cannot undo an admin's lock. */
   locked_by?: string | null;
@@ -123,6 +127,8 @@ export const attributes: ModelAttributes = {
   ephemeral_gb: { type: DataTypes.INTEGER, allowNull: false },
   image_ref: str(255),
   key_name: str(255, true),
+  key_data: { type: DataTypes.TEXT, allowNull: true },
+  admin_pass: { type: DataTypes.TEXT, allowNull: true },
   locked: { type: DataTypes.BOOLEAN, allowNull: false },
   locked_by: str(16, true),
   locked_reason: { type: DataTypes.TEXT, allowNull: true },

@@ -21,7 +21,11 @@ import * as m0020 from './migrations/0020-identity-catalog-groups.js';
 import * as m0021 from './migrations/0021-identity-app-credentials-limits.js';
 import * as m0022 from './migrations/0022-image-tasks.js';
 import * as m0023 from './migrations/0023-metadefs.js';
+import * as m0024 from './migrations/0024-config-drive.js';
 import * as m0025 from './migrations/0025-outbox-due-time.js';
+import * as m0027 from './migrations/0027-neutron-networks-ports.js';
+import * as m0028 from './migrations/0028-neutron-security-groups.js';
+import * as m0029 from './migrations/0029-neutron-routers-floating-ips.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -51,7 +55,11 @@ export const migrations: Array<[string, Migration]> = [
   ['0021-identity-app-credentials-limits', m0021],
   ['0022-image-tasks', m0022],
   ['0023-metadefs', m0023],
+  ['0024-config-drive', m0024],
   ['0025-outbox-due-time', m0025],
+  ['0027-neutron-networks-ports', m0027],
+  ['0028-neutron-security-groups', m0028],
+  ['0029-neutron-routers-floating-ips', m0029],
 ];
 
 /** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */

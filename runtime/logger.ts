@@ -9,6 +9,7 @@ const SECRET_FIELDS = [
   'vncPassword',
   'passwd',
   'adminPass',
+  'admin_pass',
   'user_data',
   'userData',
   'token',

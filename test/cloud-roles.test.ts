@@ -15,7 +15,13 @@ import { TINY_IMAGE_ID } from './helpers/compute.js';
 const dir = mkdtempSync(join(tmpdir(), 'stratus-roles-'));
 
 async function node(name: string, roles: string, database: string, extra: Record<string, string> = {}) {
-  const ports = { identity: await freePort(), image: await freePort(), compute: await freePort(), admin: await freePort() };
+  const ports = {
+    identity: await freePort(),
+    image: await freePort(),
+    network: await freePort(),
+    compute: await freePort(),
+    admin: await freePort(),
+  };
   const cloud = await startCloudProcess({
     STRATUS_NODE_ID: name,
     STRATUS_ROLES: roles,
@@ -24,6 +30,7 @@ async function node(name: string, roles: string, database: string, extra: Record
     STRATUS_LISTEN_OPS: '0',
     STRATUS_LISTEN_IDENTITY: String(ports.identity),
     STRATUS_LISTEN_IMAGE: String(ports.image),
+    STRATUS_LISTEN_NETWORK: String(ports.network),
     STRATUS_LISTEN_COMPUTE: String(ports.compute),
     STRATUS_LISTEN_ADMIN: String(ports.admin),
     STRATUS_IDENTITY_CLOUDS_YAML: join(dir, `${name}-clouds.yaml`),

@@ -57,7 +57,13 @@ async function cluster(t: ExecutionContext, name: string): Promise<Cluster> {
   });
 
   const envFor = async (id: string, roles: string, extra: Record<string, string>) => {
-    const ports = { identity: await freePort(), image: await freePort(), compute: await freePort(), admin: await freePort() };
+    const ports = {
+      identity: await freePort(),
+      image: await freePort(),
+      network: await freePort(),
+      compute: await freePort(),
+      admin: await freePort(),
+    };
     return {
       ports,
       env: {
@@ -70,6 +76,7 @@ async function cluster(t: ExecutionContext, name: string): Promise<Cluster> {
         STRATUS_LISTEN_OPS: '0',
         STRATUS_LISTEN_IDENTITY: String(ports.identity),
         STRATUS_LISTEN_IMAGE: String(ports.image),
+        STRATUS_LISTEN_NETWORK: String(ports.network),
         STRATUS_LISTEN_COMPUTE: String(ports.compute),
         STRATUS_LISTEN_ADMIN: String(ports.admin),
         STRATUS_IDENTITY_CLOUDS_YAML: join(dir, `${id}-clouds.yaml`),

@@ -177,8 +177,8 @@ test('operators manage the catalog with the openstack CLI; catalog list shows th
     return r.json;
   };
   try {
-    t.deepEqual((await ok('service', 'list', '-f', 'json')).map((s: { Type: string }) => s.Type).sort(), ['compute', 'identity', 'image']);
-    t.is((await ok('endpoint', 'list', '-f', 'json')).length, 9);
+    t.deepEqual((await ok('service', 'list', '-f', 'json')).map((s: { Type: string }) => s.Type).sort(), ['compute', 'identity', 'image', 'network']);
+    t.is((await ok('endpoint', 'list', '-f', 'json')).length, 12);
     await ok('region', 'create', '--description', 'edge', 'RegionEdge', '-f', 'json');
     t.is((await ok('region', 'show', 'RegionEdge', '-f', 'json')).description, 'edge');
     await ok('region', 'set', '--description', 'the edge', 'RegionEdge');

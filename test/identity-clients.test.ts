@@ -18,7 +18,7 @@ test('operators manage identity with the openstack CLI, and Keystone refusals re
   t.regex(token.id, /\S{40,}/);
   t.truthy(token.project_id);
   const catalog = await ok('catalog', 'list', '-f', 'json');
-  t.deepEqual(catalog.map((s: { Type: string }) => s.Type).sort(), ['compute', 'identity', 'image']);
+  t.deepEqual(catalog.map((s: { Type: string }) => s.Type).sort(), ['compute', 'identity', 'image', 'network']);
 
   const domain = await ok('domain', 'create', '--description', 'test domain', 'd1', '-f', 'json');
   t.is(domain.name, 'd1');
@@ -148,6 +148,7 @@ test('revocations reach a second API node; tokens, revocations and passwords sur
     STRATUS_NODE_ID: 'node-2',
     STRATUS_LISTEN_IDENTITY: String(secondPort),
     STRATUS_LISTEN_IMAGE: '0',
+    STRATUS_LISTEN_NETWORK: '0',
     STRATUS_LISTEN_COMPUTE: '0',
     STRATUS_LISTEN_ADMIN: '0',
     STRATUS_ROLES: 'api',

@@ -22,6 +22,9 @@ export const createFields = {
   access_ip_v4: Type.Optional(orNull(text(39))),
   access_ip_v6: Type.Optional(orNull(text(39))),
   config_drive: Type.Optional(Type.Boolean()),
+  /** The key pair's public key at boot and the boot's admin password, for the config drive. */
+  key_data: Type.Optional(orNull(Chars(1, 65_535))),
+  admin_pass: Type.Optional(orNull(Type.String({ maxLength: 65_535 }))),
   auto_disk_config: Type.Optional(Type.Boolean()),
   /** Asked for at 2.90; otherwise derived from the display name. */
   hostname: Type.Optional(text(255)),

@@ -23,6 +23,8 @@ export const createdFields = (p: CreateInstance) => ({
   access_ip_v4: p.access_ip_v4 ?? null,
   access_ip_v6: p.access_ip_v6 ?? null,
   config_drive: p.config_drive ? 'True' : '',
+  key_data: p.key_data ?? null,
+  admin_pass: p.admin_pass ?? null,
   auto_disk_config: p.auto_disk_config ?? false,
   root_device_name: null,
   security_groups: json(p.security_groups ?? ['default']),

@@ -84,6 +84,8 @@ export const spawned = (s: InstanceRow, p: Placement, now: number): InstanceRow 
   // The libvirt driver names the root disk when it builds the guest.
   root_device_name: s.root_device_name ?? '/dev/vda',
   launched_at: s.launched_at ?? new Date(now),
+  // The host wrote the config drive before the guest started: the boot's password is not kept past the build.
+  admin_pass: null,
   updated_at: new Date(now),
 });
 
@@ -95,6 +97,7 @@ export const buildFailed = (s: InstanceRow, f: BuildFailure, now: number): Insta
   fault_code: f.code,
   fault_message: f.message,
   fault_details: f.details ?? null,
+  admin_pass: null,
   updated_at: new Date(now),
 });
 

@@ -93,8 +93,9 @@ function metadata(spec: DomainSpec): string {
   );
 }
 
-// An image's ISO boots from its cdrom first, as Nova boots one.
-const boot = (spec: DomainSpec) => (spec.disks?.some((d) => d.device === 'cdrom') ? "<boot dev='cdrom'/><boot dev='hd'/>" : "<boot dev='hd'/>");
+// An image's ISO (the cdrom on hda) boots first, as Nova boots one; a config drive (hdd) is never booted.
+const boot = (spec: DomainSpec) =>
+  spec.disks?.some((d) => d.device === 'cdrom' && d.target === 'hda') ? "<boot dev='cdrom'/><boot dev='hd'/>" : "<boot dev='hd'/>";
 
 function guestDisk(d: GuestDisk, cache: string): string {
   const target = /^(vd|hd)[a-z]{1,2}$/.test(d.target) ? d.target : undefined;

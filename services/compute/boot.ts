@@ -140,7 +140,9 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
   const lostNetwork = missingNetwork(request.networks);
   if (lostNetwork) throw badRequest(lostNetwork);
   // The caller's own key pair (key pairs belong to users), else Nova's 400.
-  const { key_name: keyName } = await keyForBoot(d, caller, request.keyName ?? null);
+  const { key_name: keyName, key_data: keyData } = await keyForBoot(d, caller, request.keyName ?? null);
+  // Chosen before the servers exist: the config drive their hosts write carries it (Nova's admin_pass).
+  const adminPass = request.adminPass ?? password();
   const scopes = await quotas;
   const quota = enforced(scopes.project);
   // A user with limits of their own is held to them (the user's rows over the project's), as well as to the project's.
@@ -187,6 +189,8 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
           flavor_extra_specs: extraSpecs,
           image_ref: image.id,
           key_name: keyName,
+          key_data: keyData,
+          admin_pass: adminPass,
           // Nova's default_schedule_zone for a boot that names no zone and no host.
           availability_zone: zone ?? (destination ? null : d.defaultScheduleZone || null),
           reservation_id: reservation.id,
@@ -220,5 +224,5 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
     // The rows written now count for themselves (a failed create's row does not exist).
     await reservation.release();
   }
-  return { ids, reservationId: reservation.id, adminPass: request.adminPass ?? password() };
+  return { ids, reservationId: reservation.id, adminPass };
 }

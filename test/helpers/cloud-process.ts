@@ -24,7 +24,13 @@ export interface CloudProcess {
 export function stratusProcess(args: string[], env: Record<string, string>, entry: Entry = 'product'): CloudProcess {
   const child = spawn(process.execPath, ['--import=tsx', ENTRIES[entry], ...args], {
     // Test clouds run simulated hosts only unless a test asks for the real one: no private QEMU daemon to pay for.
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', STRATUS_LIBVIRT_REAL_HOST: 'false', ...env },
+    env: {
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME ?? '/root',
+      STRATUS_LIBVIRT_REAL_HOST: 'false',
+      STRATUS_QEMU_LINUX_IMAGE: 'false',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, any>> = [];

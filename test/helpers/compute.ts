@@ -61,12 +61,14 @@ export async function startComputeCloud(
     overrides: {
       stateDir: join(dir, 's'),
       databaseUrl: database.url,
-      listen: { ops: 0, identity: 0, image: 0, compute: 0, metadata: 0, console: 0, admin: 0 },
+      listen: { ops: 0, identity: 0, image: 0, network: 0, compute: 0, metadata: 0, console: 0, admin: 0 },
       identity: { cloudsYaml: join(dir, 'clouds.yaml') },
       log: { level: 'silent' },
       ...overrides,
       // Simulated hosts only unless the test asks for the real one: no private QEMU daemon to pay for.
       libvirt: { realHost: false, ...overrides.libvirt },
+      // stratus-linux is registered only where a test asks for it (it changes the image list).
+      qemu: { linuxImage: false, ...overrides.qemu },
     },
   });
   const logger = options.logger ?? silentLogger();

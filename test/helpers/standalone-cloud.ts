@@ -21,7 +21,7 @@ export interface StandaloneCloud {
   readonly adminPassword: string;
   /** The bootstrap's `demo` user (member on project `demo`). */
   readonly demoPassword: string;
-  readonly ports: { identity: number; image: number; compute: number; admin: number };
+  readonly ports: { identity: number; image: number; network: number; compute: number; admin: number };
   readonly databaseLabel: string;
   readonly log: string;
   /** A project-scoped admin token from the bootstrap's admin. */
@@ -38,11 +38,18 @@ export async function startStandaloneCloud(
   const adminPassword = randomBytes(12).toString('hex');
   const demoPassword = randomBytes(12).toString('hex');
   const database: TestDatabase = await createTestDatabase(options.name);
-  const ports = { identity: await freePort(), image: await freePort(), compute: await freePort(), admin: await freePort() };
+  const ports = {
+    identity: await freePort(),
+    image: await freePort(),
+    network: await freePort(),
+    compute: await freePort(),
+    admin: await freePort(),
+  };
   const env: Record<string, string> = {
     STRATUS_STATE_DIR: join(workspace, 'state'),
     STRATUS_LISTEN_IDENTITY: String(ports.identity),
     STRATUS_LISTEN_IMAGE: String(ports.image),
+    STRATUS_LISTEN_NETWORK: String(ports.network),
     STRATUS_LISTEN_COMPUTE: String(ports.compute),
     STRATUS_LISTEN_ADMIN: String(ports.admin),
     STRATUS_LISTEN_OPS: '0',

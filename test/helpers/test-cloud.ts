@@ -26,6 +26,7 @@ export async function startTestCloud(name: string, extra: Record<string, string>
     STRATUS_LISTEN_IDENTITY: String(port),
     STRATUS_LISTEN_OPS: '0',
     STRATUS_LISTEN_IMAGE: String(await freePort()),
+    STRATUS_LISTEN_NETWORK: String(await freePort()),
     STRATUS_LISTEN_COMPUTE: String(await freePort()),
     STRATUS_LISTEN_ADMIN: String(await freePort()),
     STRATUS_IDENTITY_CLOUDS_YAML: join(dir, 'clouds.yaml'),

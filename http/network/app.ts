@@ -1,0 +1,52 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import { correlation } from '../correlation.js';
+import { answerMalformedWith } from '../listen.js';
+import { unknownMethodNotAllowed } from '../methods.js';
+import { NUL_IN_QUERY, nulIn } from '../nul.js';
+import { httpError, neutronErrors, neutronFaultBody } from './errors.js';
+import { extensionRoutes } from './routes/extensions.js';
+import { networkRoutes } from './routes/networks.js';
+import { floatingIpRoutes } from './routes/floating-ips.js';
+import { ipAvailabilityRoutes } from './routes/ip-availabilities.js';
+import { portRoutes } from './routes/ports.js';
+import { routerRoutes } from './routes/routers.js';
+import { quotaRoutes } from './routes/quotas.js';
+import { securityGroupRuleRoutes } from './routes/security-group-rules.js';
+import { securityGroupRoutes } from './routes/security-groups.js';
+import { subnetRoutes } from './routes/subnets.js';
+import { versionRoutes } from './routes/versions.js';
+import type { NetworkServices, NetworkState } from './services.js';
+
+/** The Networking API v2.0 (Neutron) subset OpenStack clients use. */
+export function networkApp(services: NetworkServices, logger: Logger): Koa<NetworkState> {
+  const app = new Koa<NetworkState>();
+  answerMalformedWith(app, neutronFaultBody);
+  app.use(correlation(logger));
+  app.use(neutronErrors);
+  app.use(async (ctx, next) => {
+    const nul = nulIn(ctx);
+    if (nul === 'path') throw httpError(404, 'The resource could not be found.');
+    if (nul === 'query') throw httpError(400, NUL_IN_QUERY);
+    await next();
+  });
+  const root = new Router<NetworkState>();
+  for (const routes of [
+    versionRoutes,
+    extensionRoutes,
+    networkRoutes,
+    subnetRoutes,
+    portRoutes,
+    securityGroupRoutes,
+    securityGroupRuleRoutes,
+    quotaRoutes,
+    routerRoutes,
+    floatingIpRoutes,
+    ipAvailabilityRoutes,
+  ])
+    root.use(routes(services).routes());
+  app.use(unknownMethodNotAllowed);
+  app.use(root.routes()).use(root.allowedMethods());
+  return app;
+}
