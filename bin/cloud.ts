@@ -138,7 +138,8 @@ export async function startCloud(
         hypervisor: (uri) => pool.get(uri),
         realGuests: (host) => guests.get(host),
         stoppedEventDelayMs: config.qemu.stoppedEventDelayMs,
-        instancesOn: async (host) => plain<InstanceRow>(await db.models.Instance.findAll({ where: { host, deleted_at: null } })),
+        instancesOn: async (host, uuid) =>
+          plain<InstanceRow>(await db.models.Instance.findAll({ where: { host, deleted_at: null, ...(uuid ? { uuid } : {}) } })),
         failSpawn: (host) => config.faults.spawnFailHosts.includes(host),
         ...(config.faults.spawnDelayMs ? { holdSpawn: () => clock.sleep(config.faults.spawnDelayMs) } : {}),
         cleanShutdownMs: config.timeouts.cleanShutdownMs,

@@ -39,8 +39,8 @@ export interface HostDeps extends PowerDeps {
   readonly hypervisor: (uri: string) => LibvirtConnection;
   /** A real hypervisor's guests (their disks and consoles); undefined for a simulated host. */
   readonly realGuests?: (host: string) => RealGuests | undefined;
-  /** The servers the tables place on a host, deleted ones left out. */
-  readonly instancesOn: (host: string) => Promise<InstanceRow[]>;
+  /** The servers the tables place on a host (or the one server given), deleted ones left out. */
+  readonly instancesOn: (host: string, uuid?: string) => Promise<InstanceRow[]>;
   /** TEST-ONLY fault hook: spawns on this host fail (the test driver cannot be made to fail one). */
   readonly failSpawn: (host: string) => boolean;
   /** TEST-ONLY fault hook: resolves when a spawn on this host may go on (a real spawn takes its time; the test driver's does not). */

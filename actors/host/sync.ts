@@ -17,7 +17,7 @@ import type { syncMessages } from './sync-protocol.js';
 
 export interface SyncDeps {
   readonly hypervisor: (uri: string) => LibvirtConnection;
-  readonly instancesOn: (host: string) => Promise<InstanceRow[]>;
+  readonly instancesOn: (host: string, uuid?: string) => Promise<InstanceRow[]>;
   readonly realGuests?: (host: string) => RealGuests | undefined;
   /** How long a STOPPED event is held back (Nova: 15 s), so a reboot inside the guest never shows SHUTOFF. */
   readonly stoppedEventDelayMs?: number;
@@ -32,7 +32,8 @@ const SILENT = new Set<number>([VIR_DOMAIN_EVENT.DEFINED, VIR_DOMAIN_EVENT.UNDEF
 /** Tells each server whose guest's power state differs from its row what the hypervisor says now. */
 async function syncGuests(deps: SyncDeps, host: HostRow, ctx: HandlerContext, only?: string): Promise<number> {
   const hv = deps.hypervisor(host.libvirt_uri);
-  const servers = (await deps.instancesOn(host.name)).filter((i) => !only || i.uuid === only);
+  // One domain's event reads that server's row only.
+  const servers = await deps.instancesOn(host.name, only);
   if (servers.length === 0) return 0;
   const powers = only
     ? new Map([[only, (await hv.status(only))?.powerState ?? PowerState.NOSTATE]])
