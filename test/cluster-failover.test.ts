@@ -68,29 +68,44 @@ async function assertEachAddApplied(t: ExecutionContext, db: Database): Promise<
   }
 }
 
+interface ClusterRun {
+  readonly db: Database;
+  readonly databaseUrl: string;
+  readonly redis: Awaited<ReturnType<typeof startRedisServer>>;
+  /** Every node process started, killed by the teardown. */
+  readonly nodes: NodeProcess[];
+  /** Messages handled so far (the inbox's rows). */
+  readonly handled: () => Promise<number>;
+}
+
+/** A database and a private redis-server of this test, torn down with the nodes the test starts. */
+async function clusterRun(t: ExecutionContext, name: string, redisOptions?: Parameters<typeof startRedisServer>[0]): Promise<ClusterRun> {
+  const database = await createTestDatabase(name);
+  const redis = await startRedisServer(redisOptions);
+  const db = await openDatabase(database.url);
+  await defineCounterModel(db.sequelize);
+  const nodes: NodeProcess[] = [];
+  t.teardown(async () => {
+    await Promise.all(nodes.map(kill));
+    await db.close();
+    await redis.destroy();
+    await database.drop();
+  });
+  return { db, databaseUrl: database.url, redis, nodes, handled: () => db.models.Inbox.count() };
+}
+
 // One multi-process test on the machine at a time (ava runs the files in parallel).
 const register = lockedSerial(test.serial, test.serial.skip, onPostgres());
 
 register(
   'three nodes: kill -9 of the sender after its sends returned and of a node mid-run: every effect exactly once, on the survivors',
   async (t) => {
-    const database = await createTestDatabase('cluster-failover');
-    const redis = await startRedisServer();
-    const db = await openDatabase(database.url);
-    await defineCounterModel(db.sequelize);
-    const nodes: NodeProcess[] = [];
-    t.teardown(async () => {
-      await Promise.all(nodes.map(kill));
-      await db.close();
-      await redis.destroy();
-      await database.drop();
-    });
-    const handled = () => db.models.Inbox.count();
+    const { db, databaseUrl, redis, nodes, handled } = await clusterRun(t, 'cluster-failover');
 
     // The holders first, so the sender's first sends already find them live.
-    const holders = await startHolders(nodes, database.url, redis.url);
+    const holders = await startHolders(nodes, databaseUrl, redis.url);
     // Each add takes 20 ms, so the run lasts long enough to be caught between 10 % and 90 %.
-    const sender = startNode('produce', 'node-a', database.url, redis.url, 20);
+    const sender = startNode('produce', 'node-a', databaseUrl, redis.url, 20);
     nodes.push(sender);
     await eventually(() => sender.output.includes('accepted'), 60_000, 5);
     await kill(sender);
@@ -122,20 +137,9 @@ register(
 
 for (const persistence of ['none', 'aof-always'] as const) {
   register(`Redis restarted mid-run with entries pending (persistence ${persistence}): delivery resumes, nothing lost or doubled`, async (t) => {
-    const database = await createTestDatabase(`cluster-redis-${persistence}`);
-    const redis = await startRedisServer({ persistence });
-    const db = await openDatabase(database.url);
-    await defineCounterModel(db.sequelize);
-    const nodes: NodeProcess[] = [];
-    t.teardown(async () => {
-      await Promise.all(nodes.map(kill));
-      await db.close();
-      await redis.destroy();
-      await database.drop();
-    });
-    const handled = () => db.models.Inbox.count();
-    const holders = await startHolders(nodes, database.url, redis.url);
-    const sender = startNode('produce', 'node-a', database.url, redis.url, 20);
+    const { db, databaseUrl, redis, nodes, handled } = await clusterRun(t, `cluster-redis-${persistence}`, { persistence });
+    const holders = await startHolders(nodes, databaseUrl, redis.url);
+    const sender = startNode('produce', 'node-a', databaseUrl, redis.url, 20);
     nodes.push(sender);
     await eventually(() => sender.output.includes('accepted'), 60_000, 5);
 
@@ -172,22 +176,11 @@ const registerStopped = lockedSerial(test.serial, test.serial.skip, onPostgres()
 registerStopped(
   'a node stopped (SIGSTOP) inside a handler past its lease, then continued: its stale write is refused, each effect once',
   async (t) => {
-    const database = await createTestDatabase('cluster-sigstop');
-    const redis = await startRedisServer();
-    const db = await openDatabase(database.url);
-    await defineCounterModel(db.sequelize);
-    const nodes: NodeProcess[] = [];
-    t.teardown(async () => {
-      await Promise.all(nodes.map(kill));
-      await db.close();
-      await redis.destroy();
-      await database.drop();
-    });
-    const handled = () => db.models.Inbox.count();
+    const { db, databaseUrl, redis, nodes, handled } = await clusterRun(t, 'cluster-sigstop');
     const k0 = async () => ((await db.sequelize.model('Counter').findByPk('k0', { raw: true })) as unknown as CounterRow | null)?.count ?? 0;
     const HOLD_AT = 20;
-    const holders = await startHolders(nodes, database.url, redis.url, { HOLD_AT: String(HOLD_AT) });
-    const sender = startNode('produce', 'node-a', database.url, redis.url, 5);
+    const holders = await startHolders(nodes, databaseUrl, redis.url, { HOLD_AT: String(HOLD_AT) });
+    const sender = startNode('produce', 'node-a', databaseUrl, redis.url, 5);
     nodes.push(sender);
 
     // The holder of k0 reaches the held add: stopped there, before its commit.
