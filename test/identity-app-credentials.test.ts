@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createTestDatabase } from './helpers/database.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, client, startIdentityServer } from './helpers/identity.js';
-import { openstack } from './helpers/cloud-process.js';
+import { openstack, openstackAs } from './helpers/cloud-process.js';
 import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 import { keystoneRefused } from './helpers/refusals.js';
 import { SimulatedClock } from '../runtime/clock.js';
@@ -206,12 +206,7 @@ test('application credentials: hashed secrets, limited roles, by id or name, ref
 
 test('openstack CLI: application credential create, list, show, authenticate with it, delete', async (t) => {
   const c = await startTestCloud('appcred-osc');
-  const os = (...args: string[]) => openstack(c.cloudsYaml, ['--os-cloud', 'stratus-demo', ...args]);
-  const ok = async (...args: string[]) => {
-    const r = await os(...args);
-    t.is(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
-    return r.json;
-  };
+  const { ok } = openstackAs(t, c.cloudsYaml, 'stratus-demo');
   try {
     const made = await ok('application', 'credential', 'create', '--role', 'reader', '--description', 'for ci', 'ci', '-f', 'json');
     t.is(made.name, 'ci');

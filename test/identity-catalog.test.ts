@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createTestDatabase } from './helpers/database.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, client, startIdentityServer } from './helpers/identity.js';
-import { openstack } from './helpers/cloud-process.js';
+import { openstack, openstackAs } from './helpers/cloud-process.js';
 import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 import { keystoneRefused } from './helpers/refusals.js';
 
@@ -170,12 +170,7 @@ test('the catalog is seeded from the configuration once, then managed as regions
 
 test('operators manage the catalog with the openstack CLI; catalog list shows the change', async (t) => {
   const c = await startTestCloud('catalog-osc');
-  const os = (...args: string[]) => openstack(c.cloudsYaml, ['--os-cloud', 'stratus', ...args]);
-  const ok = async (...args: string[]) => {
-    const r = await os(...args);
-    t.is(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
-    return r.json;
-  };
+  const { ok } = openstackAs(t, c.cloudsYaml, 'stratus');
   try {
     t.deepEqual((await ok('service', 'list', '-f', 'json')).map((s: { Type: string }) => s.Type).sort(), ['compute', 'identity', 'image', 'network']);
     t.is((await ok('endpoint', 'list', '-f', 'json')).length, 12);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { freePort, openstack, python, startCloudProcess } from './helpers/cloud-process.js';
+import { freePort, openstack, openstackAs, python, startCloudProcess } from './helpers/cloud-process.js';
 import { addCloud, startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 import { answer, keystoneRefused } from './helpers/refusals.js';
 
@@ -7,12 +7,7 @@ import { answer, keystoneRefused } from './helpers/refusals.js';
 
 test('operators manage identity with the openstack CLI, and Keystone refusals reach it', async (t) => {
   const c = await startTestCloud('osc');
-  const os = (...args: string[]) => openstack(c.cloudsYaml, ['--os-cloud', 'stratus', ...args]);
-  const ok = async (...args: string[]) => {
-    const r = await os(...args);
-    t.is(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
-    return r.json;
-  };
+  const { os, ok } = openstackAs(t, c.cloudsYaml, 'stratus');
 
   const token = await ok('token', 'issue', '-f', 'json');
   t.regex(token.id, /\S{40,}/);

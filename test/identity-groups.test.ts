@@ -2,7 +2,7 @@ import test from 'ava';
 import { createTestDatabase } from './helpers/database.js';
 import { eventually } from './helpers/drive.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, client, startIdentityServer } from './helpers/identity.js';
-import { openstack } from './helpers/cloud-process.js';
+import { openstack, openstackAs } from './helpers/cloud-process.js';
 import { addCloud, startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 import { answer, keystoneRefused } from './helpers/refusals.js';
 
@@ -152,12 +152,7 @@ test('groups: members, roles on projects and domains, effective assignments, and
 
 test('openstack CLI: a user who holds a role only through a group lists servers, and loses it when removed', async (t) => {
   const c = await startTestCloud('groups-osc');
-  const os = (...args: string[]) => openstack(c.cloudsYaml, ['--os-cloud', 'stratus', ...args]);
-  const ok = async (...args: string[]) => {
-    const r = await os(...args);
-    t.is(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
-    return r.json;
-  };
+  const { os, ok } = openstackAs(t, c.cloudsYaml, 'stratus');
   try {
     await ok('project', 'create', 'grouped', '-f', 'json');
     await ok('user', 'create', '--password', 'gp-pw', 'grouper', '-f', 'json');

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createTestDatabase } from './helpers/database.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, client, startIdentityServer } from './helpers/identity.js';
-import { openstack } from './helpers/cloud-process.js';
+import { openstackAs } from './helpers/cloud-process.js';
 import { startTestCloud, stopTestCloud } from './helpers/test-cloud.js';
 import { keystoneRefused } from './helpers/refusals.js';
 
@@ -148,12 +148,7 @@ test('domain configuration is answered as Keystone answers with no domain-specif
 
 test('openstack CLI: registered limit and limit create, list, show, set, delete', async (t) => {
   const c = await startTestCloud('limits-osc');
-  const os = (...args: string[]) => openstack(c.cloudsYaml, ['--os-cloud', 'stratus', ...args]);
-  const ok = async (...args: string[]) => {
-    const r = await os(...args);
-    t.is(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
-    return r.json;
-  };
+  const { ok } = openstackAs(t, c.cloudsYaml, 'stratus');
   try {
     const reg = await ok(
       'registered',

@@ -1,3 +1,4 @@
+import type { ExecutionContext } from 'ava';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -105,6 +106,17 @@ export function openstack(cloudsYaml: string, args: string[]): Promise<CliResult
     );
     child.stdin?.end();
   });
+}
+
+/** The `openstack` client as one cloud of a clouds.yaml: `os` runs a command, `ok` also asserts it succeeded and returns its JSON. */
+export function openstackAs(t: ExecutionContext, cloudsYaml: string, cloud: string) {
+  const os = (...args: string[]) => openstack(cloudsYaml, ['--os-cloud', cloud, ...args]);
+  const ok = async (...args: string[]) => {
+    const r = await os(...args);
+    t.is(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
+    return r.json;
+  };
+  return { os, ok };
 }
 
 /** Runs a Python script (openstacksdk) with the same clouds.yaml. */

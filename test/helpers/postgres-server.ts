@@ -1,9 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './cloud-process.js';
+import { startServerProcess, stopServerProcess } from './server-process.js';
 
 // A private PostgreSQL server per test, for tests that stop the database under running nodes: the machine's
 // shared server (DATABASE_URL) must never be disturbed. Its own port, data directory and socket directory,
@@ -61,8 +62,9 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   let child: ChildProcess | undefined;
   const start = async () => {
     // setpriv execs the server in place, so the child is the postmaster itself and a signal to it reaches it.
-    const proc = spawn(
-      ...command('postgres', [
+    child = await startServerProcess(
+      'postgres',
+      command('postgres', [
         '-D',
         data,
         '-p',
@@ -82,37 +84,15 @@ export async function startPostgresServer(): Promise<PostgresServer> {
         '-c',
         'shared_buffers=32MB',
       ]),
-      { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir },
+      { cwd: dir },
+      'database system is ready to accept connections',
+      30_000,
     );
-    child = proc;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`postgres did not start within 30 s:\n${output}`)), 30_000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('database system is ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      proc.stdout.on('data', onData);
-      proc.stderr.on('data', onData);
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`postgres exited with ${code}:\n${output}`));
-      });
-    });
-    // Keep draining its log so a chatty server never blocks on a full pipe.
-    proc.stdout.resume();
-    proc.stderr.resume();
   };
   const stop = async () => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGINT');
-    await exited;
+    await stopServerProcess(proc, 'SIGINT');
   };
   await start();
 

@@ -1,9 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './cloud-process.js';
+import { startServerProcess, stopServerProcess } from './server-process.js';
 
 // A private redis-server per test (never the machine's shared one on 6379): its own port, directory,
 // configuration and, with TLS, its own CA. It can be stopped and started again on the same port.
@@ -75,36 +76,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   let child: ChildProcess | undefined;
   const start = async () => {
-    const proc = spawn('redis-server', [config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${output}`)), 10_000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      proc.stdout.on('data', onData);
-      proc.stderr.on('data', onData);
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited with ${code}:\n${output}`));
-      });
-    });
-    // Keep draining its output so a chatty server never blocks on a full pipe.
-    proc.stdout.resume();
-    proc.stderr.resume();
+    child = await startServerProcess('redis-server', ['redis-server', [config]], {}, 'Ready to accept connections', 10_000);
   };
   const stop = async () => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    await exited;
+    await stopServerProcess(proc, 'SIGTERM');
   };
   await start();
 
