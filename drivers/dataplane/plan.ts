@@ -10,6 +10,8 @@ export interface DataPlanePlan {
   readonly ports: readonly PortPlan[];
   /** Every group a planned port is in or a planned rule names as its remote group. */
   readonly securityGroups: readonly SecurityGroupPlan[];
+  /** Where the metadata service listens, and the file holding the secret its proxies sign with; absent: no proxies. */
+  readonly metadata?: { readonly socketPath: string; readonly secretFile: string };
 }
 
 export interface NetworkPlan {

@@ -6,6 +6,7 @@ import { namesOf, type DataPlaneNames } from './names.js';
 import { deleteNamespace, ensureNamespace, listNamespaces } from './namespaces.js';
 import { renderRules } from './nft-rules.js';
 import { applyRules } from './nftables.js';
+import { findMetadataProxies, startMetadataProxy, stopMetadataProxy } from './metadata-proxy.js';
 import type { DataPlanePlan, NetworkPlan, PortPlan } from './plan.js';
 
 /** What one reconcile changed, each entry `<what> <name>`: empty when the data plane already matched the plan. */
@@ -111,6 +112,12 @@ async function reconcileDhcp(plan: DataPlanePlan, names: DataPlaneNames, namespa
     await stopDnsmasq(root, p);
     report.removed.push(`dnsmasq ${p.networkId}`);
   }
+  const proxies = findMetadataProxies(plan.stateDir);
+  for (const p of proxies) {
+    if (plan.metadata && p.kind === 'network' && wantedIds.has(p.id)) continue;
+    await stopMetadataProxy(p.pid);
+    report.removed.push(`metadata-proxy ${p.id}`);
+  }
   const dhcpPrefix = `${names.namespacePrefix}-dhcp-`;
   for (const ns of namespaces) {
     if (!ns.startsWith(dhcpPrefix) || wantedNs.has(ns)) continue;
@@ -146,6 +153,14 @@ async function reconcileDhcp(plan: DataPlanePlan, names: DataPlaneNames, namespa
     const outcome = await ensureDnsmasq(root, network.id, ns, inner, network.mtu, dhcp, processes);
     if (outcome === 'started') report.created.push(`dnsmasq ${network.id}`);
     else if (outcome !== 'unchanged') report.changed.push(`dnsmasq ${network.id}`);
+    if (plan.metadata) {
+      const mine = proxies.filter((p) => p.kind === 'network' && p.id === network.id);
+      for (const extra of mine.slice(1)) await stopMetadataProxy(extra.pid);
+      if (!mine.length) {
+        await startMetadataProxy(plan.stateDir, ns, plan.metadata.socketPath, 'network', network.id, plan.metadata.secretFile, METADATA_ADDRESS);
+        report.created.push(`metadata-proxy ${network.id}`);
+      }
+    }
   }
 }
 
@@ -154,6 +169,7 @@ export async function teardown(cloudId: string, stateDir: string): Promise<void>
   const names = namesOf(cloudId);
   const root = dhcpRoot(stateDir);
   for (const p of findDnsmasq(root)) await stopDnsmasq(root, p);
+  for (const p of findMetadataProxies(stateDir)) await stopMetadataProxy(p.pid);
   const namespaces = await listNamespaces(names.namespacePrefix);
   // The nested ones first: deleting the host namespace takes the host ends of their veths with it.
   for (const ns of namespaces.filter((n) => n !== names.hostNamespace)) await deleteNamespace(ns);
