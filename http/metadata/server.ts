@@ -19,7 +19,18 @@ export interface MetadataSources {
   documents(instanceUuid: string): Promise<ReadonlyMap<string, Buffer>>;
 }
 
-const EC2_VERSIONS = ['1.0', '2007-01-19', '2007-03-01', '2007-08-29', '2007-10-10', '2007-12-15', '2008-02-01', '2008-09-01', '2009-04-04', 'latest'];
+const EC2_VERSIONS = [
+  '1.0',
+  '2007-01-19',
+  '2007-03-01',
+  '2007-08-29',
+  '2007-10-10',
+  '2007-12-15',
+  '2008-02-01',
+  '2008-09-01',
+  '2009-04-04',
+  'latest',
+];
 
 const text = (res: ServerResponse, status: number, body: string | Buffer, type = 'text/plain; charset=UTF-8') => {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
@@ -40,9 +51,11 @@ function ec2Lookup(tree: unknown, parts: readonly string[]): string | undefined 
   if (node === null || node === undefined) return '';
   if (Array.isArray(node)) return node.map(String).join('\n');
   if (typeof node === 'object') {
-    return listing(Object.entries(node as Record<string, unknown>).map(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? `${k}/` : k)));
+    return listing(
+      Object.entries(node as Record<string, unknown>).map(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? `${k}/` : k)),
+    );
   }
-  return String(node as string | number);
+  return typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean' ? String(node) : '';
 }
 
 /**
@@ -75,8 +88,10 @@ async function handle(sources: MetadataSources, req: IncomingMessage, res: Serve
   const routerId = header('x-stratus-router-id');
   const kind = networkId ? 'network' : 'router';
   const id = networkId ?? routerId;
-  if (!address || !id || (networkId && routerId)) return text(res, 400, 'X-Forwarded-For and X-Stratus-Network-ID or X-Stratus-Router-ID headers are missing from request.\n');
-  if (!identityVerified(sources.secret, kind, id, address, header('x-stratus-signature') ?? '')) return text(res, 403, 'Invalid proxy request signature.\n');
+  if (!address || !id || (networkId && routerId))
+    return text(res, 400, 'X-Forwarded-For and X-Stratus-Network-ID or X-Stratus-Router-ID headers are missing from request.\n');
+  if (!identityVerified(sources.secret, kind, id, address, header('x-stratus-signature') ?? ''))
+    return text(res, 403, 'Invalid proxy request signature.\n');
   const caller = await sources.resolve(kind, id, address);
   if (!caller) return text(res, 404, 'Instance not found.\n');
 
@@ -84,24 +99,27 @@ async function handle(sources: MetadataSources, req: IncomingMessage, res: Serve
   const parts = path.split('/').filter(Boolean);
   if (parts.some((p) => p === '..' || p === '.')) return text(res, 404, 'Not found.\n');
   const docs = await sources.documents(caller.instanceUuid);
+  if (!docs.size) return text(res, 404, 'Instance not found.\n');
   if (parts.length === 0) return text(res, 200, listing([...EC2_VERSIONS, 'openstack']));
   if (parts[0] === 'openstack') {
-    const versions = [...new Set([...docs.keys()].filter((k) => k.startsWith('openstack/')).map((k) => k.split('/')[1]!))];
+    const versions = [...new Set([...docs.keys()].filter((k) => k.startsWith('openstack/')).map((k) => k.split('/')[1]))];
     if (parts.length === 1) return text(res, 200, listing(versions));
-    const version = parts[1]!;
+    const version = parts[1];
     if (!versions.includes(version)) return text(res, 404, 'Not found.\n');
-    if (parts.length === 2) return text(res, 200, listing([...docs.keys()].filter((k) => k.startsWith(`openstack/${version}/`)).map((k) => k.split('/')[2]!)));
+    if (parts.length === 2)
+      return text(res, 200, listing([...docs.keys()].filter((k) => k.startsWith(`openstack/${version}/`)).map((k) => k.split('/')[2])));
     if (parts.length === 3 && parts[2] === 'password') return text(res, 200, '');
     const doc = docs.get(`openstack/${version}/${parts[2]}`);
     if (parts.length !== 3 || !doc) return text(res, 404, 'Not found.\n');
-    return text(res, 200, doc, parts[2]!.endsWith('.json') ? 'application/json' : 'text/plain; charset=UTF-8');
+    return text(res, 200, doc, parts[2].endsWith('.json') ? 'application/json' : 'text/plain; charset=UTF-8');
   }
   // EC2: every version Nova knows answers from the same tree (the drive's 2009-04-04 one).
-  const version = parts[0]!;
+  const version = parts[0];
   if (!EC2_VERSIONS.includes(version)) return text(res, 404, 'Not found.\n');
   const userData = docs.get('ec2/latest/user-data');
   if (parts.length === 1) return text(res, 200, listing([...(userData ? ['user-data'] : []), 'meta-data/']));
-  if (parts[1] === 'user-data' && parts.length === 2) return userData ? text(res, 200, userData, 'application/octet-stream') : text(res, 404, 'Not found.\n');
+  if (parts[1] === 'user-data' && parts.length === 2)
+    return userData ? text(res, 200, userData, 'application/octet-stream') : text(res, 404, 'Not found.\n');
   if (parts[1] !== 'meta-data') return text(res, 404, 'Not found.\n');
   const tree = JSON.parse(docs.get('ec2/latest/meta-data.json')?.toString() ?? '{}') as Record<string, unknown>;
   tree['local-ipv4'] = caller.localIpv4;
