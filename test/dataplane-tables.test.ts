@@ -3,67 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { desiredDataPlane } from '../actors/dataplane/desired.js';
 import { reconcile } from '../drivers/dataplane/reconcile.js';
-import type { InstanceRow } from '../models/instance.js';
 import { startNetworkServer } from './helpers/network.js';
-import { inNs, testPlane } from './helpers/dataplane.js';
+import { inNs, instanceRow, testPlane } from './helpers/dataplane.js';
 
 // The data plane computed from the Networking API's tables: ports made through the API (an admin binds them to the
 // host and sets their device), their addresses handed out by DHCP, their security groups and rule changes followed.
 // Namespaces stand in for the guests. Both database passes.
 
 const ping = (ns: string, address: string) => inNs(ns, 'ping', '-c', '3', '-i', '0.2', '-W', '1', address);
-
-function instanceRow(uuid: string, projectId: string, hostname: string): InstanceRow {
-  const now = new Date();
-  return {
-    uuid,
-    project_id: projectId,
-    user_id: 'u-1',
-    display_name: hostname,
-    display_description: null,
-    hostname,
-    vm_state: 'active',
-    task_state: null,
-    power_state: 1,
-    host: 'qemu-1',
-    node: 'qemu-1',
-    availability_zone: 'nova',
-    flavor_id: 'f-1',
-    flavor_name: 'm1.tiny',
-    memory_mb: 256,
-    vcpus: 1,
-    root_gb: 1,
-    ephemeral_gb: 0,
-    image_ref: 'c0ffee00-0000-4000-8000-000000000001',
-    key_name: null,
-    locked: false,
-    locked_reason: null,
-    reservation_id: 'r-1',
-    launch_index: 0,
-    fault_code: null,
-    fault_message: null,
-    fault_details: null,
-    metadata: '{}',
-    tags: '[]',
-    user_data: null,
-    access_ip_v4: null,
-    access_ip_v6: null,
-    config_drive: '',
-    auto_disk_config: false,
-    root_device_name: null,
-    security_groups: '["default"]',
-    trusted_certs: null,
-    swap: 0,
-    flavor_extra_specs: '{}',
-    requested_host: null,
-    force_host: false,
-    launched_at: now,
-    terminated_at: null,
-    created_at: now,
-    updated_at: now,
-    deleted_at: null,
-  };
-}
 
 test('ports made through the API: DHCP hands out the addresses the API shows, default group semantics, a rule change followed', async (t) => {
   const n = await startNetworkServer('dataplane-tables');

@@ -20,6 +20,7 @@ const { readFileSync } = require('node:fs');
 const [socketPath, kind, id, secretFile, address, port] = process.argv.slice(3);
 const secret = readFileSync(secretFile, 'utf8').trim();
 const OWN = /^x-(stratus-|forwarded-for)/i;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const server = http.createServer((req, res) => {
   const from = (req.socket.remoteAddress || '').replace(/^::ffff:/, '');
   const headers = {};
@@ -27,7 +28,7 @@ const server = http.createServer((req, res) => {
   headers['x-forwarded-for'] = from;
   headers['x-stratus-' + kind + '-id'] = id;
   headers['x-stratus-signature'] = createHmac('sha256', secret).update(kind + ':' + id + ':' + from).digest('hex');
-  const upstream = http.request({ socketPath, method: req.method, path: req.url, headers }, (answer) => {
+  const upstream = http.request({ socketPath, agent, method: req.method, path: req.url, headers }, (answer) => {
     res.writeHead(answer.statusCode || 502, answer.headers);
     answer.pipe(res);
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { cloudIdOf } from '../../drivers/dataplane/names.js';
+import type { InstanceRow } from '../../models/instance.js';
 import { teardown } from '../../drivers/dataplane/reconcile.js';
 
 /** Runs a command; resolves with its exit code and output whatever the code (tests assert on both). */
@@ -85,5 +86,59 @@ export function testPlane(): TestPlane {
       for (const ns of guests) await sh('ip', ['netns', 'delete', ns]);
       rmSync(stateDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** An instance row with what the data plane and the metadata service read; the rest plain defaults. */
+export function instanceRow(uuid: string, projectId: string, hostname: string, overrides: Partial<InstanceRow> = {}): InstanceRow {
+  const now = new Date();
+  return {
+    uuid,
+    project_id: projectId,
+    user_id: 'u-1',
+    display_name: hostname,
+    display_description: null,
+    hostname,
+    vm_state: 'active',
+    task_state: null,
+    power_state: 1,
+    host: 'qemu-1',
+    node: 'qemu-1',
+    availability_zone: 'nova',
+    flavor_id: 'f-1',
+    flavor_name: 'm1.tiny',
+    memory_mb: 256,
+    vcpus: 1,
+    root_gb: 1,
+    ephemeral_gb: 0,
+    image_ref: 'c0ffee00-0000-4000-8000-000000000001',
+    key_name: null,
+    locked: false,
+    locked_reason: null,
+    reservation_id: 'r-1',
+    launch_index: 0,
+    fault_code: null,
+    fault_message: null,
+    fault_details: null,
+    metadata: '{}',
+    tags: '[]',
+    user_data: null,
+    access_ip_v4: null,
+    access_ip_v6: null,
+    config_drive: '',
+    auto_disk_config: false,
+    root_device_name: null,
+    security_groups: '["default"]',
+    trusted_certs: null,
+    swap: 0,
+    flavor_extra_specs: '{}',
+    requested_host: null,
+    force_host: false,
+    launched_at: now,
+    terminated_at: null,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+    ...overrides,
   };
 }
