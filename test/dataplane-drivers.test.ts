@@ -305,3 +305,31 @@ test('a reconcile after a partial teardown makes what is missing and removes wha
     await plane.cleanup();
   }
 });
+
+test('traffic keeps flowing while reconciles replace the rules and restart what was killed (at most one echo lost)', async (t) => {
+  const plane = testPlane();
+  try {
+    const c = await cloud(plane, 2);
+    await reconcile(c.plan());
+    const [g1, g2] = c.guests;
+    for (const g of [g1, g2]) await inNs(g.ns, 'ip', 'addr', 'add', `${g.port.ips[0]}/24`, 'dev', 'eth0');
+    t.is((await ping(g1.ns, '10.0.0.12')).code, 0);
+    const names = namesOf(plane.cloudId);
+    const stream = inNs(g1.ns, 'ping', '-i', '0.2', '-c', '30', '-W', '1', '10.0.0.12');
+    const withRule = (port: number) => [
+      { id: c.group, rules: [ingress(c.group), egressAll, ingress(null, 'tcp', port)], members: ['10.0.0.11', '10.0.0.12'] },
+    ];
+    for (let i = 0; i < 4; i++) {
+      const r = await reconcile(c.plan(undefined, withRule(1000 + i)));
+      t.true(r.changed.includes(`table inet ${names.table}`));
+    }
+    for (const p of findDnsmasq(join(plane.stateDir, 'dataplane'))) process.kill(p.pid, 'SIGKILL');
+    await reconcile(c.plan());
+    const { out } = await stream;
+    const [, sent, received] = /(\d+) packets transmitted, (\d+) received/.exec(out) ?? [];
+    t.is(Number(sent), 30, out);
+    t.true(Number(sent) - Number(received) <= 1, out);
+  } finally {
+    await plane.cleanup();
+  }
+});
