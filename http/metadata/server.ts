@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { identityVerified } from './signature.js';
 
@@ -143,6 +143,5 @@ export async function listenUnix(server: Server, socketPath: string): Promise<vo
       resolve();
     });
   });
-  const { chmodSync } = await import('node:fs');
   chmodSync(socketPath, 0o600);
 }
