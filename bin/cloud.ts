@@ -42,6 +42,7 @@ import type { TokenService } from '../http/identity/tokens.js';
 import { groupClaims } from '../actors/host/group-claims.js';
 import { placementRules } from '../actors/scheduler/placement-rules.js';
 import { aggregateZoneOf } from '../models/placement.js';
+import { consoleSettings } from './console-urls.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -461,6 +462,7 @@ async function startCompute(
         defaultScheduleZone: defaultScheduleZone(config),
         moves: config.moves,
         reclaimInstanceMs: config.timeouts.reclaimInstanceMs,
+        consoles: consoleSettings(config),
       },
       logger,
       extensions.computeMiddleware,
