@@ -235,6 +235,11 @@ export const ConfigSchema = Type.Object(
       ),
     }),
     consoles: section({
+      proxies: Type.Boolean({
+        default: false,
+        description:
+          'run the console proxies (noVNC on listen.console, SPICE and serial) on a node with the console role; off until every test cloud gives them ports of its own',
+      }),
       tokenTtlS: int(1, 86_400, 600, 'how long a console token opens its console (Nova’s [consoleauth] token_ttl)'),
       enforceSessionTimeout: Type.Boolean({
         default: true,

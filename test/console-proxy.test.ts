@@ -33,7 +33,10 @@ const logLines: string[] = [];
 const issued: string[] = [];
 
 test.before(async () => {
-  c = await startComputeCloud('console-proxy', { libvirt: { hosts: [{ name: 'compute-1' }] } });
+  c = await startComputeCloud('console-proxy', {
+    libvirt: { hosts: [{ name: 'compute-1' }] },
+    consoles: { proxies: true, spicePort: 0, serialPort: 0 },
+  });
   server = await bootActive(c, c.demo, 'proxied');
   computeHost = (await c.cloud.db.models.Instance.findByPk(server))!.get('host') as string;
   vnc = await startStandIn({ vncPassword: PASSWORD });
@@ -357,4 +360,18 @@ test.serial('after the run no issued token appears in the proxies’ logs', (t) 
       logLines.some((l) => l.includes(tok)),
       'a token was logged',
     );
+});
+
+test.serial('the cloud’s own proxies: the noVNC page and client served, a wrong token refused, sessions and bytes in /metrics', async (t) => {
+  const proxies = c.cloud.consoles!.proxies;
+  const page = await fetch(`${proxies.novnc.url}/vnc_lite.html?path=%3Ftoken%3Dabc`);
+  t.is(page.status, 200);
+  t.regex(await page.text(), /import RFB from '\.\/core\/rfb\.js'/);
+  t.is((await fetch(`${proxies['spice-html5'].url}/spice_auto.html`)).status, 200, 'Debian’s spice-html5');
+  t.like(await connectWs(proxies.novnc, '/?token=nope'), { status: 403, body: 'Invalid token\n' });
+  t.like(await connectWs(proxies.serial, '/?token=nope'), { status: 403, body: 'Invalid token\n' });
+  const metrics = await (await fetch(`${c.cloud.ops.url}/metrics`)).text();
+  t.regex(metrics, /stratus_console_sessions\{protocol="vnc"\} 0/);
+  t.regex(metrics, /stratus_console_bytes_total\{direction="to_guest"\} \d+/);
+  t.regex(metrics, /stratus_console_buffered_bytes \d+/);
 });
