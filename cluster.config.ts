@@ -234,6 +234,44 @@ export const ConfigSchema = Type.Object(
         'a resize not confirmed within this many seconds is confirmed (Nova’s resize_confirm_window); 0: never',
       ),
     }),
+    consoles: section({
+      proxies: Type.Boolean({
+        default: false,
+        description:
+          'run the console proxies (noVNC on listen.console, SPICE and serial) on a node with the console role; off until every test cloud gives them ports of its own',
+      }),
+      tokenTtlS: int(1, 86_400, 600, 'how long a console token opens its console (Nova’s [consoleauth] token_ttl)'),
+      enforceSessionTimeout: Type.Boolean({
+        default: true,
+        description: 'a console session open when its token expires is closed then (Nova’s optional [consoleauth] enforce_session_timeout)',
+      }),
+      novncBaseUrl: Type.String({
+        default: '',
+        description: 'base of noVNC console URLs (Nova’s novncproxy_base_url); empty: http(s)://<publicHost>:<listen.console>/vnc_lite.html',
+      }),
+      spiceBaseUrl: Type.String({
+        default: '',
+        description: 'base of SPICE console URLs (Nova’s html5proxy_base_url); empty: http(s)://<publicHost>:<consoles.spicePort>/spice_auto.html',
+      }),
+      serialBaseUrl: Type.String({
+        default: '',
+        description: 'base of serial console URLs (Nova’s [serial_console] base_url); empty: ws(s)://<publicHost>:<consoles.serialPort>/',
+      }),
+      spicePort: port(6082, 'port of the SPICE console proxy (nova-spicehtml5proxy’s)'),
+      serialPort: port(6083, 'port of the serial console proxy (nova-serialproxy’s)'),
+      allowedOrigins: Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
+        default: [],
+        maxItems: 100,
+        description: 'host names besides the proxy’s own that a console WebSocket’s Origin may name (Nova’s [console] allowed_origins)',
+      }),
+      failedTokensPerMinute: int(1, undefined, 10, 'wrong or expired console tokens one client may present per minute; past it: 429'),
+      sessionsPerToken: int(1, undefined, 2, 'console sessions open at once with one token'),
+      sessionsPerServer: int(1, undefined, 4, 'console sessions open at once to one server, all protocols'),
+      bufferBytes: int(4_096, undefined, 1_048_576, 'bytes a console session buffers per direction before it stops reading the other end'),
+      sslOnly: Type.Boolean({ default: false, description: 'console proxies answer only TLS connections (Nova’s ssl_only)' }),
+      certFile: Type.String({ default: '', description: 'PEM certificate of the console proxies (TLS when set with keyFile)' }),
+      keyFile: Type.String({ default: '', description: 'PEM private key of the console proxies' }),
+    }),
     quotas: section({
       instances: int(-1, undefined, 10, 'default instances per project (-1: unlimited)'),
       cores: int(-1, undefined, 20, 'default vCPUs per project (-1: unlimited)'),
@@ -277,7 +315,7 @@ export const ConfigSchema = Type.Object(
       network: port(9696, 'Neutron (Networking API v2.0) port'),
       compute: port(8774, 'Nova API port'),
       metadata: port(8775, 'PLANNED, nothing listens on it yet: metadata service port'),
-      console: port(6080, 'PLANNED, nothing listens on it yet: console proxy port'),
+      console: port(6080, 'port of the noVNC console proxy (nova-novncproxy’s), on nodes with the console role'),
       admin: port(8780, 'operator API port (actors, dead letters, cluster nodes), on every node whatever its roles'),
     }),
     timeouts: section({

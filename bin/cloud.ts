@@ -42,6 +42,8 @@ import type { TokenService } from '../http/identity/tokens.js';
 import { groupClaims } from '../actors/host/group-claims.js';
 import { placementRules } from '../actors/scheduler/placement-rules.js';
 import { aggregateZoneOf } from '../models/placement.js';
+import { consoleSettings } from './console-urls.js';
+import { startConsoleProxies, type ConsoleProxies } from './console-proxies.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -52,6 +54,8 @@ export interface Cloud {
   readonly images?: Listening;
   readonly network?: Listening;
   readonly compute?: Listening;
+  /** The console proxies, on a node with the console role when consoles.proxies is set. */
+  readonly consoles?: ConsoleProxies;
   /** The operator's API (actors, dead letters, nodes), on every node whatever its roles. */
   readonly admin: Listening;
   /** The cluster as this node sees it: itself alone in the all-in-one. */
@@ -263,6 +267,10 @@ export async function startCloud(
           nodeGone,
         )
       : undefined;
+  const consoles =
+    roles.has('console') && config.consoles.proxies
+      ? await startConsoleProxies(config, db, clock, logger, placedGateway(node, cluster, movable), metrics)
+      : undefined;
   // The admin API checks tokens as the identity service issues them (keys in the database), also where it is not served.
   const tokenCheck = identity ?? (await createIdentity(identityOptions(config, db, clock)));
   imageAccess.tokens = tokenCheck.services.tokens;
@@ -284,6 +292,7 @@ export async function startCloud(
       images: images?.publicUrl,
       network: network?.publicUrl,
       compute: compute?.publicUrl,
+      ...(consoles ? { consoles: Object.fromEntries(Object.entries(consoles.proxies).map(([type, p]) => [type, p.url])) } : {}),
       admin: admin.url,
       redis: config.redisUrl ? 'cluster' : 'none: in-process',
       ...(reservedRoles(config).length ? { reserved: `${reservedRoles(config).join(', ')}: reserved, nothing runs for them yet` } : {}),
@@ -301,6 +310,7 @@ export async function startCloud(
     images: images?.server,
     network: network?.server,
     compute: compute?.server,
+    consoles,
     admin,
     cluster,
     hosts,
@@ -319,6 +329,7 @@ export async function startCloud(
       await Promise.all(
         [admin, compute?.server, images?.server, network?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])),
       );
+      await consoles?.stop();
       await extensions.stop?.();
       tokenCheck.stop();
       await node.stop();
@@ -462,6 +473,7 @@ async function startCompute(
         defaultScheduleZone: defaultScheduleZone(config),
         moves: config.moves,
         reclaimInstanceMs: config.timeouts.reclaimInstanceMs,
+        consoles: consoleSettings(config),
       },
       logger,
       extensions.computeMiddleware,

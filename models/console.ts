@@ -2,7 +2,7 @@ import { DataTypes, type ModelAttributes, type Sequelize } from 'sequelize';
 import { timestamps } from './columns.js';
 import { defineRow } from './typed.js';
 
-/** A console session: which VM display a token opens, and until when. */
+/** A console session: which VM display a token opened, until when, on which node, the bytes relayed and how it ended. */
 export interface ConsoleRow {
   id: string;
   instance_uuid: string;
@@ -12,6 +12,16 @@ export interface ConsoleRow {
   port: number;
   status: string;
   expires_at: Date;
+  /** The node holding the session's sockets. */
+  node?: string | null;
+  /** The console_auth_tokens row it was opened with. */
+  token_id?: string | null;
+  /** BIGINT: PostgreSQL answers it as a string. */
+  bytes_to_guest?: number | string;
+  bytes_to_client?: number | string;
+  ended_at?: Date | null;
+  /** How it ended: closed (by either end), expired, deleted, moved, operator, crashed. */
+  end_reason?: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -27,6 +37,12 @@ export const attributes: ModelAttributes = {
   port: { type: DataTypes.INTEGER, allowNull: false },
   status: { type: DataTypes.STRING(16), allowNull: false },
   expires_at: { type: DataTypes.DATE, allowNull: false },
+  node: { type: DataTypes.STRING(255), allowNull: true },
+  token_id: { type: DataTypes.STRING(36), allowNull: true },
+  bytes_to_guest: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
+  bytes_to_client: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
+  ended_at: { type: DataTypes.DATE, allowNull: true },
+  end_reason: { type: DataTypes.STRING(64), allowNull: true },
   ...timestamps,
 };
 

@@ -11,6 +11,7 @@ import * as network from './network.js';
 import * as volume from './volume.js';
 import * as scheduler from './scheduler.js';
 import * as console from './console.js';
+import * as consoleAuthToken from './console-auth-token.js';
 import * as domain from './identity/domain.js';
 import * as project from './identity/project.js';
 import * as user from './identity/user.js';
@@ -55,6 +56,7 @@ export function defineModels(sequelize: Sequelize) {
     Volume: volume.define(sequelize),
     Scheduler: scheduler.define(sequelize),
     Console: console.define(sequelize),
+    ConsoleAuthToken: consoleAuthToken.define(sequelize),
     Domain: domain.define(sequelize),
     Project: project.define(sequelize),
     User: user.define(sequelize),
@@ -116,6 +118,7 @@ export type { NetworkRow } from './network.js';
 export type { VolumeRow } from './volume.js';
 export type { SchedulerRow } from './scheduler.js';
 export type { ConsoleRow } from './console.js';
+export type { ConsoleAuthTokenRow } from './console-auth-token.js';
 export type { DomainRow } from './identity/domain.js';
 export type { ProjectRow } from './identity/project.js';
 export type { UserRow } from './identity/user.js';

@@ -248,7 +248,7 @@ const kinds: KindDefinition[] = [instanceKind, hostKind, networkKind, volumeKind
 test('every kind reads with a transient get and changes state durably', (t) => {
   for (const kind of kinds) {
     t.is(kind.protocol.kind, kind.kind);
-    // The scheduler's select and the host's uptime and console output are questions, like get: they change nothing durable.
+    // The scheduler's select and the host's uptime, console output and console endpoint are questions, like get: they change nothing durable.
     // Heartbeats and a hypervisor's events, periodic sync and lost daemon are transient writes: they change state,
     // but nothing redelivers an old one (the next says what is true then).
     const transient = [
@@ -256,6 +256,7 @@ test('every kind reads with a transient get and changes state durably', (t) => {
       'select',
       'uptime',
       'consoleOutput',
+      'consoleEndpoint',
       'diagnostics',
       'moveCurrent',
       'heartbeat',
@@ -267,7 +268,7 @@ test('every kind reads with a transient get and changes state durably', (t) => {
     for (const type of kind.protocol.types)
       t.is(
         kind.protocol.writes(type),
-        !['get', 'select', 'uptime', 'consoleOutput', 'diagnostics', 'moveCurrent'].includes(type),
+        !['get', 'select', 'uptime', 'consoleOutput', 'consoleEndpoint', 'diagnostics', 'moveCurrent'].includes(type),
         `${kind.kind}.${type} writes`,
       );
     t.is(kind.protocol.validate('get', {}), undefined);

@@ -28,4 +28,15 @@ export const syncMessages = {
     durable: false,
     payload: Type.Object({ instance_uuid: uuid(), length: Type.Optional(Type.Integer()) }, { additionalProperties: false }),
   },
+  /**
+   * Where a running guest's console of one protocol listens on this host (VNC with its password): what a console
+   * proxy connects to. Refused for a guest with no such console (a simulated host's) or none listening (not running).
+   */
+  consoleEndpoint: {
+    durable: false,
+    payload: Type.Object(
+      { instance_uuid: uuid(), protocol: Type.Union([Type.Literal('vnc'), Type.Literal('spice'), Type.Literal('serial')]) },
+      { additionalProperties: false },
+    ),
+  },
 };

@@ -110,5 +110,15 @@ export function syncHandlers(deps: SyncDeps, known: (state: HostRow | null, ctx:
       if (!real) throw reject('Guest does not have a console available.', { unavailable: true });
       return { reply: { output: novaTail(await consoleLogTail(real.consoleLog(instance_uuid)), length) } };
     },
+    consoleEndpoint: async (state: HostRow | null, { instance_uuid, protocol }: Payload<'consoleEndpoint'>, ctx: HandlerContext) => {
+      const host = known(state, ctx);
+      // The test driver's guests have no consoles: Nova's answer for a driver without them (NotImplementedError).
+      if (!deps.realGuests?.(host.name)) throw reject('Guest does not have a console available.', { unsupported: true });
+      const endpoints = await deps.hypervisor(host.libvirt_uri).consoleEndpoints(instance_uuid);
+      if (!endpoints) throw reject(`Instance ${instance_uuid} could not be found.`, { missing: true });
+      const found = endpoints[protocol];
+      if (!found) throw reject(`Instance ${instance_uuid} is not ready`, { notReady: true });
+      return { reply: found };
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VIR_DOMAIN_STATE as DomainState, VIR_DOMAIN_UNDEFINE, VIR_DOMAIN_XML, VirtConnection, type DomainInfo, type VirtDomain } from './virt.js';
+import { consoleEndpointsOf, type ConsoleEndpoints } from './console-ports.js';
 import { domainXml, shutdownTimeoutOf, type DomainSpec } from './domain-xml.js';
 import { cpuInfoOf } from './cpu-info.js';
 import { hypervisorIdentity, type HypervisorIdentity } from './hypervisor-version.js';
@@ -224,6 +225,19 @@ export class LibvirtConnection {
       const xml = (await domain.xml(VIR_DOMAIN_XML.SECURE | VIR_DOMAIN_XML.INACTIVE)).replace(/<description>[\s\S]*?<\/description>/, '');
       const escaped = (text ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
       await h.defineXML(text === undefined ? xml : xml.replace(/(<uuid>[^<]*<\/uuid>)/, `$1<description>${escaped}</description>`));
+    });
+  }
+
+  /**
+   * Where the running domain's consoles listen (VNC with its password, SPICE, the serial TCP server); undefined when
+   * there is no such domain. A domain that is off has none listening.
+   */
+  async consoleEndpoints(uuid: string): Promise<ConsoleEndpoints | undefined> {
+    return this.call(async (h) => {
+      const domain = await this.lookup(h, uuid);
+      if (!domain) return undefined;
+      if ((await domain.info()).state === DomainState.SHUTOFF) return {};
+      return consoleEndpointsOf(await domain.xml(VIR_DOMAIN_XML.SECURE));
     });
   }
 

@@ -22,6 +22,7 @@ import { aggregateRoutes } from './routes/aggregates.js';
 import { serverGroupRoutes } from './routes/server-groups.js';
 import { serverRoutes } from './routes/servers.js';
 import { serverActionRoutes } from './routes/server-actions.js';
+import { remoteConsoleRoutes } from './routes/remote-consoles.js';
 import { migrationRoutes } from './routes/migrations.js';
 import { instanceActionRoutes } from './routes/instance-actions.js';
 import { serverMetadataRoutes } from './routes/server-metadata.js';
@@ -82,7 +83,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   for (const routes of [quotaSetRoutes, quotaClassSetRoutes]) api.use(routes(s).routes());
   api.use(serverGroupRoutes(s).routes());
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
-  for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
+  for (const routes of [serverActionRoutes, instanceActionRoutes, remoteConsoleRoutes]) api.use(routes(s).routes());
   api.use(migrationRoutes(s).routes());
   for (const routes of [serverMetadataRoutes, serverTagRoutes, imageRoutes]) api.use(routes(s).routes());
   for (const routes of miscRoutes) api.use(routes(s).routes());

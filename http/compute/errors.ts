@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { RequestState } from '../correlation.js';
-import { badRequest, ComputeFault, forbidden, notFound } from '../../services/compute/errors.js';
+import { badRequest, ComputeFault, ControllerUnauthorized, forbidden, notFound } from '../../services/compute/errors.js';
 
 /** A Nova fault: the compute service's refusal, answered as `{"<faultName>": {"code", "message"}}`. */
 export { ComputeFault as NovaFault, badRequest, forbidden, notFound };
@@ -34,7 +34,7 @@ export const novaFaults: Middleware<Partial<RequestState>> = async (ctx, next) =
     // the client may retry, as with Nova's 503.
     const refusedByCluster = ['unavailable', 'overloaded'].includes((error as { code?: string }).code ?? '');
     const status = refusedByCluster ? 503 : ((error as { status?: number }).status ?? 500);
-    if (status === 401) {
+    if (status === 401 && !(error instanceof ControllerUnauthorized)) {
       // Nova's 401 comes from keystonemiddleware, in its own shape.
       ctx.status = 401;
       ctx.set('WWW-Authenticate', 'Keystone uri="/v3"');

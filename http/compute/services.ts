@@ -1,3 +1,4 @@
+import type { ConsoleSettings } from '../../services/compute/consoles.js';
 import type { Context } from 'koa';
 import type { ComputeDeps } from '../../services/compute/deps.js';
 import { authorize as authorizeCaller, permits as callerPermits, type RoleLevel } from '../../services/compute/policy.js';
@@ -27,6 +28,8 @@ export interface ComputeServices extends ComputeDeps {
   readonly nodeGone?: (binary: 'nova-compute' | 'nova-scheduler', host: string) => boolean;
   /** The API's public base URL (no trailing slash), for links. */
   readonly publicUrl: () => string;
+  /** The console proxies' URLs and the token TTL; absent: no console is available (Nova's ConsoleTypeUnavailable). */
+  readonly consoles?: ConsoleSettings;
 }
 
 export interface ComputeState extends RequestState, VersionState {

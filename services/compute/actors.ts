@@ -57,6 +57,7 @@ export interface HostReplies {
   get: HostRow;
   uptime: { uptime: string };
   consoleOutput: { output: string };
+  consoleEndpoint: { host: string; port: number; password?: string };
   deregister: Record<string, never>;
 }
 

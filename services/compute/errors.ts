@@ -14,3 +14,10 @@ export class ComputeFault extends Error {
 export const badRequest = (message: string) => new ComputeFault(400, message);
 export const notFound = (message: string) => new ComputeFault(404, message);
 export const forbidden = (rule: string) => new ComputeFault(403, `Policy doesn't allow ${rule} to be performed.`);
+
+/** Nova's own 401 from a controller (HTTPUnauthorized), rendered as a fault, unlike keystonemiddleware's. */
+export class ControllerUnauthorized extends ComputeFault {
+  constructor(message: string) {
+    super(401, message);
+  }
+}

@@ -259,9 +259,10 @@ FAULT_NAMES = {
 }
 
 
-def fault_schema(status):
-    """An error body as Nova writes it; a 401 comes from keystonemiddleware, in its own shape."""
-    if status == 401:
+def fault_schema(status, body=None):
+    """An error body as Nova writes it; a 401 comes from keystonemiddleware, in its own shape, unless a controller
+    raised it (os-console-auth-tokens' HTTPUnauthorized below 2.31), which is a fault like any other."""
+    if status == 401 and not (isinstance(body, dict) and 'unauthorized' in body):
         inner = {
             'type': 'object',
             'properties': {'code': {'enum': [401]}, 'title': {'type': 'string'}, 'message': {'type': 'string'}},

@@ -180,7 +180,7 @@ def check(req):
 
 
 def fault(label, status, body):
-    schema, name = extensions.fault_schema(status)
+    schema, name = extensions.fault_schema(status, body)
     validator = jsonschema_validator.JSONSCHEMA_VALIDATOR(schema, format_checker=jsonschema_validator.FORMAT_CHECKER)
     error = jsonschema.exceptions.best_match(validator.iter_errors(body))
     result = {'route': label, 'schema': 'nova fault %s' % name}

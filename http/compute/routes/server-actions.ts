@@ -3,6 +3,7 @@ import { ADMIN_ACTIONS } from './admin-actions.js';
 import { powerAction, type PowerAction } from '../../../services/compute/servers.js';
 import { consoleOutput } from '../../../services/compute/console-output.js';
 import { MOVE_ACTIONS } from './move-actions.js';
+import { legacyConsoleAction } from './remote-consoles.js';
 import { badRequest } from '../errors.js';
 import { checkBody, type Schema } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
@@ -77,6 +78,7 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
       ctx.body = { output: await consoleOutput(s, ctx.state, ctx.params.id, lines) };
       return;
     }
+    if (await legacyConsoleAction(s, ctx, name, body)) return;
     // Moving servers: resize, migrate, os-migrateLive (move-actions.ts).
     if (Object.hasOwn(MOVE_ACTIONS, name)) {
       const answer = await MOVE_ACTIONS[name](s, ctx, value, body);
