@@ -11,6 +11,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   lifecycle: async () => (await import('./lifecycle.js')).run(),
   guests: async () => (await import('./guests.js')).run(),
   networks: async () => (await import('./networks.js')).run(),
+  inspector: async () => (await import('./inspector.js')).run(),
 };
 
 const wanted = process.argv.slice(2);
