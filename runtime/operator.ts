@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ActorNode } from './node.js';
 import type { ActorRef } from './ref.js';
 import type { ActivationInfo, ChangeEvent } from './registry.js';
@@ -187,9 +186,9 @@ export class Operator {
     return this.node.store.listDeadLetters(query);
   }
 
-  /** Sends a dead letter again, under a new id, and forgets it; answers the new message id, undefined if there is none. */
+  /** Sends a dead letter again, under its original id (the inbox still guards it), and forgets it; answers the new message id, undefined if there is none. */
   async retryDeadLetter(id: string): Promise<string | undefined> {
-    const envelope = await this.node.store.requeueDeadLetter(id, randomUUID());
+    const envelope = await this.node.store.requeueDeadLetter(id);
     if (!envelope) return undefined;
     this.node.deliver([envelope]);
     this.node.logger.info(

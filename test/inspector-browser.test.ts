@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -9,7 +9,7 @@ import { freePort, startCloudProcess, type CloudProcess } from './helpers/cloud-
 import { startRedisServer } from './helpers/redis-server.js';
 import { stopLeftoverHypervisors } from './helpers/test-cloud.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD } from './helpers/identity.js';
-import { TINY_IMAGE_ID } from './helpers/compute.js';
+import { bootActive, startComputeCloud, TINY_IMAGE_ID } from './helpers/compute.js';
 
 // The inspector in Chromium (playwright-core driving Debian's chromium) on a three-node cluster of processes: an
 // api+scheduler node and two compute nodes sharing PostgreSQL and Redis. The PostgreSQL pass only (SQLite is one
@@ -191,3 +191,47 @@ run(
     await context.close();
   },
 );
+
+run('an actor made to crash shows its restart count and crash reason change live, without a reload', async (t) => {
+  // In this process, on the real clock: a directory where the host removes a deleted server's save file makes its
+  // release crash (EISDIR) on every attempt, as a filesystem fault would.
+  const c = await startComputeCloud('inspector-crash', {
+    libvirt: { hosts: [{ name: 'compute-1', memoryMb: 8192 }] },
+    supervision: { maxRestarts: 50, withinMs: 60_000, maxMessageAttempts: 3, backoffBaseMs: 100 },
+    inspector: { batchMs: 250 },
+  });
+  t.teardown(() => c.stop());
+  const id = await bootActive(c, c.admin, 'doomed');
+  browser ??= await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  page.on('pageerror', (e) => t.log(`page error: ${e.message}`));
+  await page.goto(c.cloud.inspector!.url);
+  await page.getByLabel('Existing token').fill(c.admin);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('select[name="kind"] option', { hasText: 'host' }).waitFor({ state: 'attached', timeout: WAIT_MS });
+  await page.getByLabel('Kind').selectOption('host');
+  const row = page.locator('[data-actor="host/compute-1"]');
+  await row.waitFor({ timeout: WAIT_MS });
+  t.is((await row.locator('.restarts').textContent())?.trim(), '0');
+  const seq = Number(await page.locator('#seq').textContent());
+  await shot(page, '6-before-crash');
+
+  const block = join(c.config.stateDir, 'saved', 'compute-1', `${id}.save`);
+  mkdirSync(block, { recursive: true });
+  writeFileSync(join(block, 'keep'), 'x');
+  const del = await c.nova.call('DELETE', `/v2.1/servers/${id}`, { token: c.admin });
+  t.is(del.status, 204);
+  // The same page, never reloaded: the row's restarts rise and its last crash says why.
+  await page.waitForFunction(() => Number(document.querySelector('[data-actor="host/compute-1"] .restarts')?.textContent) >= 1, undefined, {
+    timeout: WAIT_MS,
+  });
+  await row
+    .locator('.crash')
+    .filter({ hasText: /EISDIR|is a directory/i })
+    .waitFor({ timeout: WAIT_MS });
+  t.true(Number(await page.locator('#seq').textContent()) > seq);
+  await shot(page, '7-crashed-live');
+  rmSync(block, { recursive: true, force: true });
+});
