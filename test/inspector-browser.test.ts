@@ -211,7 +211,7 @@ run('an actor made to crash shows its restart count and crash reason change live
   await page.getByLabel('Existing token').fill(c.admin);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('select[name="kind"] option', { hasText: 'host' }).waitFor({ state: 'attached', timeout: WAIT_MS });
-  await page.getByLabel('Kind').selectOption('host');
+  await page.locator('#filters select[name="kind"]').selectOption('host');
   const row = page.locator('[data-actor="host/compute-1"]');
   await row.waitFor({ timeout: WAIT_MS });
   t.is((await row.locator('.restarts').textContent())?.trim(), '0');
