@@ -403,6 +403,16 @@ export const ConfigSchema = Type.Object(
       }),
     }),
     introspection: section({ recentMessages: int(0, 1_000, 8, 'messages remembered per live actor for the inspector') }),
+    inspector: section({
+      path: Type.String({
+        pattern: '^/[a-z0-9-]{1,32}$',
+        default: '/inspector',
+        description: 'path of the actor-tree inspector’s page, its JSON API (<path>/api) and its change stream (<path>/stream)',
+      }),
+      port: port(0, 'port of the inspector; 0: on the compute API’s port (listen.compute), on nodes with the api role only'),
+      batchMs: ms(50, 500, 'how often the change stream sends a batch (counts, the page’s window, a sequence number)'),
+      auditRetentionMs: ms(60_000, 30 * 24 * 3_600_000, 'how long operator actions stay in the audit table'),
+    }),
     log: section({
       level: Type.Union(
         LOG_LEVELS.map((l) => Type.Literal(l)),

@@ -39,6 +39,8 @@ export default tseslint.config(
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   // The plain scripts run under Node, outside the TypeScript project.
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], languageOptions: { globals: globals.node } },
+  // The inspector's page runs in the browser (plain ES modules, served as they are).
+  { files: ['http/inspector/page/**/*.js'], languageOptions: { globals: globals.browser } },
   // CommonJS files exist to require() what ESM cannot import (a native addon's .node file).
   { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

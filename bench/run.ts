@@ -12,6 +12,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   guests: async () => (await import('./guests.js')).run(),
   networks: async () => (await import('./networks.js')).run(),
   dataplane: async () => (await import('./dataplane.js')).run(),
+  inspector: async () => (await import('./inspector.js')).run(),
 };
 
 const wanted = process.argv.slice(2);

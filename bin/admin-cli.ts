@@ -11,7 +11,7 @@ export const adminUsage = `  actor list [--kind K] [--status S] [--limit N]   ac
   actor restart KIND ID                            clear a failed actor (or reload a live one's state)
   actor stop KIND ID                               stop an actor's activation once its mailbox is empty
   dead-letter list [--kind K] [--id ID] [--limit N]
-  dead-letter retry ID                             send a dead letter again (under a new id)
+  dead-letter retry ID                             send a dead letter again (under its own id)
   dead-letter drop ID                              forget a dead letter
   node list                                        the cluster's nodes: status, roles, lease, load
   node show ID                                     one node, with its pinned actors

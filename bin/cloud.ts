@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { RESERVED_ROLES, type Config } from '../cluster.config.js';
@@ -28,8 +29,11 @@ import { bootstrapNetworks, networkApp } from '../http/network/index.js';
 import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
-import { adminApp } from '../http/admin/app.js';
+import { adminApp, type AdminServices } from '../http/admin/app.js';
 import { Operator } from '../runtime/operator.js';
+import { OperatorAudit } from '../http/admin/audit.js';
+import { inspectorApp, mountInspector } from '../http/inspector/app.js';
+import { InspectorStream } from '../http/inspector/stream.js';
 import { ref } from '../runtime/ref.js';
 import { reportHosts, syncHosts, watchHosts } from '../supervisors/host.js';
 import { reportScheduler } from '../supervisors/scheduler.js';
@@ -58,6 +62,8 @@ export interface Cloud {
   readonly consoles?: ConsoleProxies;
   /** The operator's API (actors, dead letters, nodes), on every node whatever its roles. */
   readonly admin: Listening;
+  /** The inspector's page, API and stream: on the compute API's server, its own, or none (a node without api role on port 0). */
+  readonly inspector?: { readonly url: string; readonly stream: InspectorStream };
   /** The cluster as this node sees it: itself alone in the all-in-one. */
   readonly cluster: ClusterView;
   /** The compute hosts this node drives, simulated or real. */
@@ -250,6 +256,11 @@ export async function startCloud(
           ? cluster.ownerOf('host', host) === undefined
           : cluster.nodes().some((n) => n.nodeId === host && (n.status === 'down' || n.status === 'left'))
     : undefined;
+  // The inspector is mounted on the compute API's server (inspector.port 0); built once the token checks exist.
+  let inspectorMount: Koa.Middleware | undefined;
+  const mounted: Koa.Middleware = async (ctx, next) => {
+    await (inspectorMount ? inspectorMount(ctx, next) : next());
+  };
   const movable = (kind: string) => node.kindRuntimes().some((k) => k.definition.kind === kind && 'movable' in k.definition.placement);
   const compute =
     identity && images
@@ -263,7 +274,9 @@ export async function startCloud(
           images.services,
           placedGateway(node, cluster, movable),
           scheduler,
-          extensions,
+          config.inspector.port === 0
+            ? { ...extensions, computeMiddleware: [mounted as Middleware<ComputeState>, ...(extensions.computeMiddleware ?? [])] }
+            : extensions,
           nodeGone,
         )
       : undefined;
@@ -276,12 +289,20 @@ export async function startCloud(
   imageAccess.tokens = tokenCheck.services.tokens;
   if (images) imageAccess.url = images.services.publicUrl;
   const stopCacheSweeps = sweepImageCaches([...guests.values()], clock, config.qemu.imageCacheSweepMs, logger);
-  const admin = await listen(
-    adminApp({ operator: new Operator(node), tokens: tokenCheck.services.tokens, cluster }, logger),
-    config.listen.host,
-    config.listen.admin,
-  );
+  const audit = new OperatorAudit(db.models, () => clock.now());
+  const adminServices = { operator: new Operator(node), tokens: tokenCheck.services.tokens, cluster, models: db.models, audit };
+  const admin = await listen(adminApp(adminServices, logger), config.listen.host, config.listen.admin);
   adminUrl = `http://${config.publicHost}:${new URL(admin.url).port}`;
+  const stopAuditPrune = pruneAudit(audit, config.inspector.auditRetentionMs, clock, logger);
+  const inspector = await startInspector(
+    config,
+    adminServices,
+    compute,
+    clock,
+    logger,
+    (m) => (inspectorMount = m),
+    () => identity?.publicUrl ?? `http://${config.publicHost}:${config.listen.identity}`,
+  );
   logger.info(
     {
       node: config.nodeId,
@@ -294,6 +315,7 @@ export async function startCloud(
       compute: compute?.publicUrl,
       ...(consoles ? { consoles: Object.fromEntries(Object.entries(consoles.proxies).map(([type, p]) => [type, p.url])) } : {}),
       admin: admin.url,
+      inspector: inspector?.url,
       redis: config.redisUrl ? 'cluster' : 'none: in-process',
       ...(reservedRoles(config).length ? { reserved: `${reservedRoles(config).join(', ')}: reserved, nothing runs for them yet` } : {}),
       hosts: hosts.map((h) => h.name),
@@ -312,6 +334,7 @@ export async function startCloud(
     compute: compute?.server,
     consoles,
     admin,
+    ...(inspector ? { inspector: { url: inspector.url, stream: inspector.stream } } : {}),
     cluster,
     hosts,
     recovered,
@@ -326,8 +349,12 @@ export async function startCloud(
       // Every listener stops accepting at once, then the requests in flight are answered while the node still
       // runs: a client that got no answer retries, and a boot that was in fact made would be made twice.
       const graceMs = Math.floor(config.timeouts.shutdownMs / 2);
+      stopAuditPrune();
+      inspector?.stream.close();
       await Promise.all(
-        [admin, compute?.server, images?.server, network?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])),
+        [admin, inspector?.own, compute?.server, images?.server, network?.server, identity?.server, ops].flatMap((l) =>
+          l ? [l.close(graceMs)] : [],
+        ),
       );
       await consoles?.stop();
       await extensions.stop?.();
@@ -435,6 +462,50 @@ async function startNetwork(config: Config, db: Database, clock: Clock, logger: 
   const demo = await identity.services.directory.projectByName('demo', 'default');
   if (admin) await bootstrapNetworks(services, { admin: admin.id, demo: demo?.id }, config.networking, logger);
   return { server, publicUrl };
+}
+
+/** Forgets audited actions older than the retention, every hour on the clock (and once at start). */
+function pruneAudit(audit: OperatorAudit, retentionMs: number, clock: Clock, logger: Logger): () => void {
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  let stopped = false;
+  const run = () => {
+    audit.prune(retentionMs).then(
+      (n) => n && logger.info({ pruned: n }, 'old operator audit entries pruned'),
+      (error: unknown) => logger.warn({ err: error }, 'operator audit prune failed'),
+    );
+    if (!stopped) timer = clock.setTimeout(run, 3_600_000);
+  };
+  run();
+  return () => {
+    stopped = true;
+    clock.clearTimeout(timer);
+  };
+}
+
+/**
+ * The inspector: on the compute API's server when `inspector.port` is 0 (nodes with the api role), else on a
+ * listener of its own. Its stream takes WebSocket upgrades on whichever server serves its page.
+ */
+async function startInspector(
+  config: Config,
+  services: AdminServices,
+  compute: { server: Listening; publicUrl: string } | undefined,
+  clock: Clock,
+  logger: Logger,
+  mount: (m: Koa.Middleware) => void,
+  identityUrl: () => string,
+): Promise<{ url: string; stream: InspectorStream; own?: Listening } | undefined> {
+  const path = config.inspector.path;
+  if (config.inspector.port === 0 && !compute) return undefined;
+  const stream = new InspectorStream(services, { path, batchMs: config.inspector.batchMs, clock, logger });
+  if (config.inspector.port === 0 && compute) {
+    mount(mountInspector(path, inspectorApp(services, { path, identityUrl }, logger)));
+    stream.attach(compute.server.server);
+    return { url: `${compute.publicUrl}${path}/`, stream };
+  }
+  const own = await listen(inspectorApp(services, { path, identityUrl }, logger), config.listen.host, config.inspector.port);
+  stream.attach(own.server);
+  return { url: `${own.url}${path}/`, stream, own };
 }
 
 async function startCompute(

@@ -5,6 +5,7 @@ import * as inbox from './runtime/inbox.js';
 import * as deadLetter from './runtime/dead-letter.js';
 import * as actorCrash from './runtime/actor-crash.js';
 import * as clusterNode from './runtime/cluster-node.js';
+import * as operatorAudit from './runtime/operator-audit.js';
 import * as instance from './instance.js';
 import * as host from './host.js';
 import * as network from './network.js';
@@ -50,6 +51,7 @@ export function defineModels(sequelize: Sequelize) {
     DeadLetter: deadLetter.define(sequelize),
     ActorCrash: actorCrash.define(sequelize),
     ClusterNode: clusterNode.define(sequelize),
+    OperatorAudit: operatorAudit.define(sequelize),
     Instance: instance.define(sequelize),
     Host: host.define(sequelize),
     Network: network.define(sequelize),
@@ -112,6 +114,7 @@ export type { InboxRow } from './runtime/inbox.js';
 export type { DeadLetterRow } from './runtime/dead-letter.js';
 export type { ActorCrashRow } from './runtime/actor-crash.js';
 export type { ClusterNodeRow } from './runtime/cluster-node.js';
+export type { OperatorAuditRow } from './runtime/operator-audit.js';
 export type { InstanceRow, InstanceCreation } from './instance.js';
 export type { HostRow } from './host.js';
 export type { NetworkRow } from './network.js';

@@ -115,10 +115,10 @@ export interface ActorStore {
   /** Operators: dead letters, newest first, of one kind or actor if given. */
   listDeadLetters(query: { readonly kind?: string; readonly id?: string; readonly limit: number }): Promise<DeadLetterRecord[]>;
   /**
-   * Operators: moves a dead letter back to the outbox under `newId` (its own id is in the inbox as
-   * handled, so it would be taken for a duplicate), in one transaction; undefined if there is none.
+   * Operators: moves a dead letter back to the outbox under its own id, forgetting the dead-letter reply its
+   * inbox row holds, in one transaction (the inbox then guards the retry as any message); undefined if there is none.
    */
-  requeueDeadLetter(id: string, newId: string): Promise<Envelope | undefined>;
+  requeueDeadLetter(id: string): Promise<Envelope | undefined>;
   /** Operators: forgets a dead letter; false if there was none. */
   dropDeadLetter(id: string): Promise<boolean>;
   /** Operators: the actors marked failed, whether or not they are active anywhere. */

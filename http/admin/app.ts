@@ -6,6 +6,10 @@ import { statusTitles } from '../status-titles.js';
 import type { Operator } from '../../runtime/operator.js';
 import type { ClusterView, NodeInfo } from '../../runtime/cluster/types.js';
 import { askPeer, livePeers } from './peers.js';
+import type { Models } from '../../models/index.js';
+import { readRow, readRows } from '../../models/typed.js';
+import type { OperatorAudit } from './audit.js';
+import { clusterInventory, clusterTree, nodeInventory } from './inventory.js';
 
 // The operator's API (JSON on `listen.admin`, on every node): the actors of the whole cluster (this node's, and
 // the other live nodes' asked through their admin APIs; `scope=node` for this node's alone), the dead letters and
@@ -21,10 +25,24 @@ export interface AdminServices {
   readonly operator: Operator;
   readonly tokens: AdminTokens;
   readonly cluster: ClusterView;
+  readonly models: Models;
+  readonly audit: OperatorAudit;
+  /** Console sessions by node, once a console registry exists (the consoles issue); absent: none are shown. */
+  readonly consoleSessions?: () => Promise<ConsoleSessionView[]>;
+}
+
+/** A console session as the inspector shows it (the hook the consoles issue fills in). */
+export interface ConsoleSessionView {
+  readonly id: string;
+  readonly server: string;
+  readonly node: string | null;
+  readonly protocol: string;
+  readonly bytes_in: number;
+  readonly bytes_out: number;
 }
 
 /** A node as the API shows it: the view's record, times as ISO strings, and whether it is the node answering. */
-const nodeView = (n: NodeInfo, self: string) => ({
+export const nodeView = (n: NodeInfo, self: string) => ({
   id: n.nodeId,
   self: n.nodeId === self,
   status: n.status,
@@ -38,7 +56,7 @@ const nodeView = (n: NodeInfo, self: string) => ({
   load: n.load,
 });
 
-class AdminError extends Error {
+export class AdminError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -63,46 +81,111 @@ function limitOf(value: unknown): number {
   return Math.min(Number(value), MAX_LIMIT);
 }
 
-type State = RequestState & { user?: string };
+export type AdminState = RequestState & { user?: string; forwarded?: boolean };
+type State = AdminState;
+
+/** Every error as Keystone's body, `{"error": {"code", "title", "message"}}`; an unknown path is 404 in it too. */
+export const adminErrors = (): Koa.Middleware<State> => async (ctx, next) => {
+  try {
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) throw new AdminError(404, 'The resource could not be found.');
+  } catch (error) {
+    const known =
+      error instanceof AdminError ? error : (error as { status?: number }).status === 401 ? new AdminError(401, (error as Error).message) : undefined;
+    if (!known) ctx.state.log.error({ err: error }, 'admin request failed');
+    const status = known?.status ?? 500;
+    ctx.status = status;
+    ctx.body = {
+      error: {
+        code: status,
+        title: statusTitles[status] ?? 'Error',
+        message: known?.message ?? 'An unexpected error prevented the server from fulfilling your request.',
+      },
+    };
+  }
+};
+
+/** The admin role, from a Keystone token in X-Auth-Token: 401 without a valid one, 403 for anyone else. */
+export const adminAuth =
+  (tokens: AdminTokens): Koa.Middleware<State> =>
+  async (ctx, next) => {
+    ctx.state.user = await adminOf(tokens, ctx.get('x-auth-token') || undefined);
+    await next();
+  };
+
+/** The user id of an admin's token; throws the 401 or 403 the token earns otherwise. */
+export async function adminOf(tokens: AdminTokens, token: string | undefined): Promise<string> {
+  let auth;
+  try {
+    auth = await tokens.context(token);
+  } catch {
+    throw new AdminError(401, 'The request you have made requires authentication.');
+  }
+  if (!auth.isAdmin) throw new AdminError(403, 'You are not authorized to perform the requested action: the admin role is required.');
+  return auth.userId;
+}
 
 export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
   const app = new Koa<State>();
   app.use(correlation(logger));
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new AdminError(404, 'The resource could not be found.');
-    } catch (error) {
-      const known =
-        error instanceof AdminError
-          ? error
-          : (error as { status?: number }).status === 401
-            ? new AdminError(401, (error as Error).message)
-            : undefined;
-      if (!known) ctx.state.log.error({ err: error }, 'admin request failed');
-      const status = known?.status ?? 500;
-      ctx.status = status;
-      ctx.body = {
-        error: {
-          code: status,
-          title: statusTitles[status] ?? 'Error',
-          message: known?.message ?? 'An unexpected error prevented the server from fulfilling your request.',
-        },
-      };
-    }
-  });
-  app.use(async (ctx, next) => {
-    let auth;
-    try {
-      auth = await s.tokens.context(ctx.get('x-auth-token') || undefined);
-    } catch {
-      throw new AdminError(401, 'The request you have made requires authentication.');
-    }
-    if (!auth.isAdmin) throw new AdminError(403, 'You are not authorized to perform the requested action: the admin role is required.');
-    ctx.state.user = auth.userId;
-    await next();
-  });
-  const router = new Router<State>({ prefix: '/v1' });
+  app.use(adminErrors());
+  app.use(adminAuth(s.tokens));
+  const router = adminRoutes(s, '/v1');
+  app.use(router.routes()).use(
+    router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new AdminError(405, 'Method Not Allowed'),
+      notImplemented: () => new AdminError(501, 'Not Implemented'),
+    }),
+  );
+  return app;
+}
+
+const offsetOf = (value: unknown): number => {
+  if (value === undefined) return 0;
+  if (typeof value !== 'string' || !/^[0-9]{1,7}$/.test(value)) throw new AdminError(400, 'offset must be a non-negative integer');
+  return Number(value);
+};
+// A search: letters, digits, spaces and . _ : - only (it reaches a LIKE pattern, where % would be a wildcard).
+const SEARCH = /^[A-Za-z0-9 ._:-]{1,64}$/;
+const STATES = ['loading', 'ready', 'restarting', 'failed', 'stale', 'stopped', 'passivated'];
+
+/**
+ * The admin API's routes under `prefix`: `/v1` on the admin port, `<inspector.path>/api` on the inspector's. The
+ * caller has passed adminAuth. An action is audited by the node that takes it (a request passed to the actor's owner, there).
+ */
+export function adminRoutes(s: AdminServices, prefix: string): Router<State> {
+  const router = new Router<State>({ prefix });
+  const audited =
+    (action: string, target: (params: Record<string, string>) => string): Koa.Middleware<State> =>
+    async (ctx, next) => {
+      let result = 'error';
+      let detail: string | undefined;
+      try {
+        await next();
+        result = ctx.status < 400 ? 'accepted' : 'refused';
+        if (ctx.status >= 400) detail = JSON.stringify(ctx.body).slice(0, 500);
+      } catch (error) {
+        result = error instanceof AdminError && error.status < 500 ? 'refused' : 'error';
+        detail = (error as Error).message;
+        throw error;
+      } finally {
+        // Passed to the node holding the actor: that node acted, and audited it.
+        if (!ctx.state.forwarded)
+          await s.audit
+            .record({
+              userId: ctx.state.user!,
+              action,
+              target: target((ctx as unknown as { params: Record<string, string> }).params),
+              result,
+              ...(detail ? { detail } : {}),
+            })
+            .catch((e: unknown) => {
+              ctx.state.log.error({ err: e }, 'audit write failed');
+            });
+      }
+    };
+  const actorTarget = (params: Record<string, string>) => `${params.kind}/${params.id}`;
   const refOf = (params: Record<string, string>) => {
     const ref = { kind: text(params.kind, 'actor kind')!, id: text(params.id, 'actor id')! };
     if (!s.operator.hasKind(ref.kind)) throw new AdminError(404, `No actor kind '${ref.kind}'`);
@@ -118,11 +201,16 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
   const forward = async (ctx: Koa.ParameterizedContext<State>, peer: NodeInfo, method: string, path: string) => {
     const answer = await askPeer<unknown>(peer, method, `${path}?scope=node`, ctx.get('x-auth-token'));
     if (!answer) throw new AdminError(503, `Node '${peer.nodeId}', which holds this actor, did not answer`);
+    ctx.state.forwarded = true;
     ctx.status = answer.status;
     if (answer.body !== undefined) ctx.body = answer.body;
   };
 
-  router.get('/actors', async (ctx) => {
+  router.get('/actors', async (ctx, next) => {
+    if (ctx.query.view === 'inventory' || ['offset', 'node', 'state', 'q'].some((k) => ctx.query[k] !== undefined)) {
+      await next();
+      return;
+    }
     const kind = text(ctx.query.kind, 'actor kind');
     const status = text(ctx.query.status, 'status');
     const scope = text(ctx.query.scope, 'scope');
@@ -151,6 +239,60 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
       unreachable_nodes: peers.filter((_, i) => answers[i]?.status !== 200).map((p) => p.nodeId),
     };
   });
+  // The inspector's search: per node counts and one window of rows (`offset`, `limit` ≤ 1,000), the whole
+  // cluster's unless `scope=node`; `state=passivated` (or a search `q`) reads the actors' rows as well.
+  router.get('/actors', async (ctx) => {
+    const scope = text(ctx.query.scope, 'scope');
+    if (scope !== undefined && scope !== 'node' && scope !== 'cluster') throw new AdminError(400, "scope must be 'node' or 'cluster'");
+    const kind = text(ctx.query.kind, 'actor kind');
+    if (kind !== undefined && !s.operator.hasKind(kind)) throw new AdminError(400, `No actor kind '${kind}'`);
+    const state = text(ctx.query.state ?? ctx.query.status, 'state');
+    if (state !== undefined && !STATES.includes(state)) throw new AdminError(400, `state must be one of ${STATES.join(', ')}`);
+    const q = ctx.query.q;
+    if (q !== undefined && (typeof q !== 'string' || !SEARCH.test(q)))
+      throw new AdminError(400, 'q must be 1 to 64 letters, digits, spaces or . _ : -');
+    const node = text(ctx.query.node, 'node');
+    const limit = ctx.query.limit === '0' ? 0 : limitOf(ctx.query.limit);
+    const search = {
+      ...(kind ? { kind } : {}),
+      ...(state ? { state } : {}),
+      ...(q ? { q: q.toLowerCase() } : {}),
+      ...(node ? { node } : {}),
+      offset: offsetOf(ctx.query.offset),
+      limit,
+    };
+    const deps = { operator: s.operator, cluster: s.cluster, models: s.models };
+    if (scope === 'node') {
+      ctx.body = state === 'passivated' ? { total: 0, counts: {}, actors: [] } : await nodeInventory(deps, search);
+      return;
+    }
+    ctx.body = await clusterInventory(deps, search, ctx.get('x-auth-token'));
+  });
+  router.get('/tree', async (ctx) => {
+    const scope = text(ctx.query.scope, 'scope');
+    if (scope === 'node') {
+      ctx.body = { supervisors: s.operator.tree() };
+      return;
+    }
+    const tree = await clusterTree({ operator: s.operator, cluster: s.cluster, models: s.models }, ctx.get('x-auth-token'));
+    ctx.body = {
+      nodes: tree.nodes.map((t) => ({ ...nodeView(t.node, s.cluster.self), ...(t.supervisors ? { supervisors: t.supervisors } : {}) })),
+      passivated: tree.passivated,
+      consoles: s.consoleSessions ? await s.consoleSessions() : null,
+      unreachable_nodes: tree.unreachable_nodes,
+    };
+  });
+  router.get('/audit', async (ctx) => {
+    const action = text(ctx.query.action, 'action');
+    const before = ctx.query.before === undefined ? undefined : offsetOf(ctx.query.before);
+    ctx.body = {
+      audit: await s.audit.list({
+        limit: Math.min(limitOf(ctx.query.limit), 500),
+        ...(action ? { action } : {}),
+        ...(before !== undefined ? { before } : {}),
+      }),
+    };
+  });
   router.get('/actors/:kind/:id', async (ctx) => {
     const ref = refOf(ctx.params);
     const actor = await s.operator.actor(ref);
@@ -158,10 +300,22 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
       const peer = ownerElsewhere(ref, ctx.query.scope);
       if (peer) return forward(ctx, peer, 'GET', `/v1/actors/${ref.kind}/${ref.id}`);
     }
-    if (!actor) throw new AdminError(404, `Actor ${ref.kind}/${ref.id} is not active on any live node and has not failed`);
-    ctx.body = { actor };
+    // Not live anywhere but known by its row: passivated (it comes back from that row on its next message).
+    const record = actor ? undefined : await readRow(s.models.ActorRecord, { where: { kind: ref.kind, id: ref.id } });
+    if (!actor && !record) throw new AdminError(404, `Actor ${ref.kind}/${ref.id} is not active on any live node and has not failed`);
+    const crashes = await readRows(s.models.ActorCrash, { where: { kind: ref.kind, actor_id: ref.id }, order: [['seq', 'DESC']], limit: 20 });
+    ctx.body = {
+      actor: actor ?? { kind: ref.kind, id: ref.id, node: record!.node, status: 'passivated', epoch: record!.epoch },
+      crashes: crashes.map((c) => ({
+        reason: c.reason,
+        stack: c.stack,
+        message_type: c.message_type,
+        message_id: c.message_id,
+        at: new Date(c.at).toISOString(),
+      })),
+    };
   });
-  router.post('/actors/:kind/:id/restart', async (ctx) => {
+  router.post('/actors/:kind/:id/restart', audited('actor.restart', actorTarget), async (ctx) => {
     const ref = refOf(ctx.params);
     const peer = s.operator.isActive(ref) ? undefined : ownerElsewhere(ref, ctx.query.scope);
     if (peer) return forward(ctx, peer, 'POST', `/v1/actors/${ref.kind}/${ref.id}/restart`);
@@ -170,7 +324,7 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
     ctx.status = 202;
     ctx.body = { actor: (await s.operator.actor(ref)) ?? { kind: ref.kind, id: ref.id, status: 'restarted' } };
   });
-  router.post('/actors/:kind/:id/stop', async (ctx) => {
+  router.post('/actors/:kind/:id/stop', audited('actor.stop', actorTarget), async (ctx) => {
     const ref = refOf(ctx.params);
     const peer = s.operator.isActive(ref) ? undefined : ownerElsewhere(ref, ctx.query.scope);
     if (peer) return forward(ctx, peer, 'POST', `/v1/actors/${ref.kind}/${ref.id}/stop`);
@@ -185,18 +339,26 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
     const id = text(ctx.query.id, 'actor id');
     ctx.body = { dead_letters: await s.operator.deadLetters({ kind, id, limit: limitOf(ctx.query.limit) }) };
   });
-  router.post('/dead-letters/:id/retry', async (ctx) => {
-    const id = text(ctx.params.id, 'dead letter id')!;
-    const message = await s.operator.retryDeadLetter(id);
-    if (!message) throw new AdminError(404, `Dead letter ${id} not found`);
-    ctx.status = 202;
-    ctx.body = { dead_letter: { id, retried_as: message } };
-  });
-  router.delete('/dead-letters/:id', async (ctx) => {
-    const id = text(ctx.params.id, 'dead letter id')!;
-    if (!(await s.operator.dropDeadLetter(id))) throw new AdminError(404, `Dead letter ${id} not found`);
-    ctx.status = 204;
-  });
+  router.post(
+    '/dead-letters/:id/retry',
+    audited('dead-letter.retry', (params) => String(params.id)),
+    async (ctx) => {
+      const id = text(ctx.params.id, 'dead letter id')!;
+      const message = await s.operator.retryDeadLetter(id);
+      if (!message) throw new AdminError(404, `Dead letter ${id} not found`);
+      ctx.status = 202;
+      ctx.body = { dead_letter: { id, retried_as: message } };
+    },
+  );
+  router.delete(
+    '/dead-letters/:id',
+    audited('dead-letter.drop', (params) => String(params.id)),
+    async (ctx) => {
+      const id = text(ctx.params.id, 'dead letter id')!;
+      if (!(await s.operator.dropDeadLetter(id))) throw new AdminError(404, `Dead letter ${id} not found`);
+      ctx.status = 204;
+    },
+  );
 
   const nodeOf = (params: Record<string, string>) => {
     const id = text(params.id, 'node id')!;
@@ -210,27 +372,24 @@ export function adminApp(s: AdminServices, logger: Logger): Koa<State> {
   router.get('/nodes/:id', (ctx) => {
     ctx.body = { node: nodeView(nodeOf(ctx.params), s.cluster.self) };
   });
-  router.post('/nodes/:id/drain', (ctx) => {
-    const node = nodeOf(ctx.params);
-    if (node.status === 'down' || node.status === 'left')
-      throw new AdminError(409, `Node '${node.nodeId}' is ${node.status}: only a live node can be drained`);
-    const { log } = ctx.state;
-    // Handing actors over may take up to cluster.drainMs: the answer says it began, GET /v1/nodes/{id} follows it.
-    s.cluster.drain(node.nodeId).then(
-      () => log.info({ node: node.nodeId }, 'node drained'),
-      (error: unknown) => log.error({ err: error, node: node.nodeId }, 'drain failed'),
-    );
-    log.warn({ node: node.nodeId, user: ctx.state.user }, 'node drain requested by an operator');
-    ctx.status = 202;
-    ctx.body = { node: nodeView(s.cluster.nodes().find((n) => n.nodeId === node.nodeId) ?? node, s.cluster.self) };
-  });
-
-  app.use(router.routes()).use(
-    router.allowedMethods({
-      throw: true,
-      methodNotAllowed: () => new AdminError(405, 'Method Not Allowed'),
-      notImplemented: () => new AdminError(501, 'Not Implemented'),
-    }),
+  router.post(
+    '/nodes/:id/drain',
+    audited('node.drain', (params) => String(params.id)),
+    (ctx) => {
+      const node = nodeOf(ctx.params);
+      if (node.status === 'down' || node.status === 'left')
+        throw new AdminError(409, `Node '${node.nodeId}' is ${node.status}: only a live node can be drained`);
+      const { log } = ctx.state;
+      // Handing actors over may take up to cluster.drainMs: the answer says it began, GET /v1/nodes/{id} follows it.
+      s.cluster.drain(node.nodeId).then(
+        () => log.info({ node: node.nodeId }, 'node drained'),
+        (error: unknown) => log.error({ err: error, node: node.nodeId }, 'drain failed'),
+      );
+      log.warn({ node: node.nodeId, user: ctx.state.user }, 'node drain requested by an operator');
+      ctx.status = 202;
+      ctx.body = { node: nodeView(s.cluster.nodes().find((n) => n.nodeId === node.nodeId) ?? node, s.cluster.self) };
+    },
   );
-  return app;
+
+  return router;
 }

@@ -197,13 +197,13 @@ export class SqlStore implements ActorStore {
     return rows.map(deadLetterRecord);
   }
 
-  async requeueDeadLetter(id: string, newId: string): Promise<Envelope | undefined> {
+  async requeueDeadLetter(id: string): Promise<Envelope | undefined> {
     const type = this.db.dialect === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined;
     return this.sequelize.transaction({ type }, async (transaction) => {
       const row = await readByPk(this.db.models.DeadLetter, id, { transaction });
       if (!row) return undefined;
       const envelope: Envelope = {
-        id: newId,
+        id,
         to: { kind: row.to_kind, id: row.to_id },
         type: row.type,
         payload: JSON.parse(row.payload),
@@ -211,6 +211,9 @@ export class SqlStore implements ActorStore {
         ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
       };
       await this.db.models.DeadLetter.destroy({ where: { id }, transaction });
+      // Its inbox row holds the dead-letter reply: gone, the message is handled again under its own id, and once
+      // handled the inbox refuses any late copy of it, as for any message.
+      await this.db.models.Inbox.destroy({ where: { id }, transaction });
       await this.db.models.Outbox.create(toOutboxRow(envelope, new Date(this.options.now())), { transaction });
       return envelope;
     });

@@ -1,0 +1,237 @@
+import test from 'ava';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createTestDatabase, onPostgres, type TestDatabase } from './helpers/database.js';
+import { holdMachineLock } from './helpers/machine-lock.js';
+import { freePort, startCloudProcess, type CloudProcess } from './helpers/cloud-process.js';
+import { startRedisServer } from './helpers/redis-server.js';
+import { stopLeftoverHypervisors } from './helpers/test-cloud.js';
+import { ADMIN_PASSWORD, DEMO_PASSWORD } from './helpers/identity.js';
+import { bootActive, startComputeCloud, TINY_IMAGE_ID } from './helpers/compute.js';
+
+// The inspector in Chromium (playwright-core driving Debian's chromium) on a three-node cluster of processes: an
+// api+scheduler node and two compute nodes sharing PostgreSQL and Redis. The PostgreSQL pass only (SQLite is one
+// process's database), holding the machine lock. Screenshots go to the test's tmp dir, named in the log.
+
+const run = onPostgres() ? test.serial : test.serial.skip;
+const WAIT_MS = 60_000;
+
+interface Node {
+  readonly id: string;
+  readonly cloud: CloudProcess;
+  readonly nova: string;
+  readonly admin: string;
+  readonly stateDir: string;
+}
+
+let dir = '';
+let shots = '';
+let database: TestDatabase | undefined;
+let redis: Awaited<ReturnType<typeof startRedisServer>> | undefined;
+let browser: Browser | undefined;
+let release = () => {};
+const nodes: Node[] = [];
+
+async function startNode(id: string, roles: string, extra: Record<string, string> = {}): Promise<Node> {
+  const ports = {
+    identity: await freePort(),
+    image: await freePort(),
+    network: await freePort(),
+    compute: await freePort(),
+    admin: await freePort(),
+  };
+  const stateDir = join(dir, id);
+  const cloud = await startCloudProcess({
+    STRATUS_NODE_ID: id,
+    STRATUS_ROLES: roles,
+    DATABASE_URL: database!.url,
+    REDIS_URL: redis!.url,
+    STRATUS_REDIS_KEY_PREFIX: 'inspector:',
+    STRATUS_STATE_DIR: stateDir,
+    STRATUS_LISTEN_OPS: '0',
+    STRATUS_LISTEN_IDENTITY: String(ports.identity),
+    STRATUS_LISTEN_IMAGE: String(ports.image),
+    STRATUS_LISTEN_NETWORK: String(ports.network),
+    STRATUS_LISTEN_COMPUTE: String(ports.compute),
+    STRATUS_LISTEN_ADMIN: String(ports.admin),
+    STRATUS_IDENTITY_CLOUDS_YAML: join(dir, `${id}-clouds.yaml`),
+    STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    STRATUS_DEMO_PASSWORD: DEMO_PASSWORD,
+    STRATUS_CLUSTER_LEASE_MS: '1500',
+    STRATUS_CLUSTER_SWEEP_MS: '200',
+    STRATUS_TIMEOUTS_REPORT_INTERVAL_MS: '300',
+    STRATUS_INSPECTOR_BATCH_MS: '250',
+    STRATUS_LOG_LEVEL: 'info',
+    ...extra,
+  });
+  const node = { id, cloud, nova: `http://127.0.0.1:${ports.compute}`, admin: `http://127.0.0.1:${ports.admin}`, stateDir };
+  nodes.push(node);
+  return node;
+}
+
+test.before(async () => {
+  if (!onPostgres()) return;
+  release = await holdMachineLock();
+  dir = mkdtempSync(join(tmpdir(), 'stratus-inspector-'));
+  shots = join(dir, 'screenshots');
+  mkdirSync(shots);
+  database = await createTestDatabase('inspector-browser');
+  redis = await startRedisServer();
+});
+
+test.after.always(async () => {
+  await browser?.close();
+  for (const n of nodes) if (n.cloud.child.exitCode === null && n.cloud.child.signalCode === null) n.cloud.child.kill('SIGKILL');
+  // The screenshots stay (test artifacts); the nodes' state goes.
+  for (const n of nodes) {
+    await stopLeftoverHypervisors(n.stateDir);
+    rmSync(n.stateDir, { recursive: true, force: true });
+  }
+  await redis?.destroy();
+  await database?.drop();
+  release();
+});
+
+async function token(nova: Node, user: string, password: string, project: string): Promise<string> {
+  const r = await fetch(`${nova.nova}/inspector/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, password, project }),
+  });
+  const body = await r.json();
+  return body.session?.token;
+}
+
+async function boot(api: Node, admin: string, name: string): Promise<string> {
+  const r = await fetch(`${api.nova}/v2.1/servers`, {
+    method: 'POST',
+    headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
+    body: JSON.stringify({ server: { name, imageRef: TINY_IMAGE_ID, flavorRef: '1' } }),
+  });
+  if (r.status !== 202) throw new Error(`boot: ${r.status} ${await r.text()}`);
+  return (await r.json()).server.id;
+}
+
+async function signInOnPage(page: Page, user: string, password: string, project: string): Promise<void> {
+  await page.getByLabel('User').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Project').fill(project);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+const shot = async (page: Page, name: string) => {
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+};
+
+run(
+  'an admin signs in on a three-node cluster and sees nodes, servers’ actors, a node killed turning down, and audited actions; a member is refused',
+  async (t) => {
+    const api = await startNode('node-a', 'api,scheduler');
+    await startNode('node-b', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'b' });
+    await startNode('node-c', 'compute', { STRATUS_LIBVIRT_SIMULATED_HOSTS: '1', STRATUS_LIBVIRT_HOST_PREFIX: 'c' });
+    const admin = await token(api, 'admin', ADMIN_PASSWORD, 'admin');
+    t.truthy(admin);
+    const servers = [await boot(api, admin, 'shown-1'), await boot(api, admin, 'shown-2')];
+
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.on('dialog', (d) => void d.accept());
+    page.on('pageerror', (e) => t.log(`page error: ${e.message}`));
+    // What the page showed when a step failed: a screenshot of it.
+    t.teardown(() =>
+      page.screenshot({ path: join(shots, 'last.png') }).then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+
+    // A member: the page refuses the sign-in with the server's 403 message.
+    await page.goto(`${api.nova}/inspector/`);
+    await signInOnPage(page, 'demo', DEMO_PASSWORD, 'demo');
+    await page.getByRole('alert').filter({ hasText: 'the admin role is required' }).waitFor({ timeout: WAIT_MS });
+    await shot(page, '1-member-refused');
+
+    await signInOnPage(page, 'admin', ADMIN_PASSWORD, 'admin');
+    // Three nodes, up, with the host actors of the compute nodes in their trees.
+    for (const id of ['node-a', 'node-b', 'node-c'])
+      await page.locator(`#nodes tr[data-node="${id}"][data-status="up"]`).waitFor({ timeout: WAIT_MS });
+    await page.locator('#nodes tr[data-node="node-b"]').filter({ hasText: 'host' }).waitFor({ timeout: WAIT_MS });
+    t.regex((await page.locator('#nodes tr[data-node="node-a"]').textContent())!, /api, scheduler/);
+    // The servers just booted: their instance actors, found by name.
+    await page.getByLabel('Search').fill('shown-');
+    for (const id of servers) await page.locator(`[data-actor="instance/${id}"]`).waitFor({ timeout: WAIT_MS });
+    const seq = Number(await page.locator('#seq').textContent());
+    t.true(seq >= 1);
+    await shot(page, '2-servers-found');
+
+    // Stopping an actor from the page: confirmed, done, audited.
+    await page.locator(`[data-actor="instance/${servers[0]}"]`).click();
+    await page.locator('#detail-title').filter({ hasText: servers[0] }).waitFor();
+    await page.locator('#detail-actions').getByRole('button', { name: 'Stop' }).click();
+    await page.locator('#audit tbody tr').filter({ hasText: 'actor.stop' }).filter({ hasText: servers[0] }).waitFor({ timeout: WAIT_MS });
+    t.regex((await page.locator('#audit tbody tr').filter({ hasText: 'actor.stop' }).first().textContent())!, /admin.*accepted/);
+    await shot(page, '3-stopped-and-audited');
+
+    // Killed with kill -9: the page shows it down, without a reload.
+    const b = nodes.find((n) => n.id === 'node-b')!;
+    b.cloud.child.kill('SIGKILL');
+    await page.locator('#nodes tr[data-node="node-b"][data-status="down"]').waitFor({ timeout: WAIT_MS });
+    t.true(Number(await page.locator('#seq').textContent()) > seq, 'updates kept coming');
+    await shot(page, '4-node-down');
+
+    // Draining a node from the page: audited.
+    await page.locator('#nodes tr[data-node="node-c"]').getByRole('button', { name: 'Drain' }).click();
+    await page.locator('#audit tbody tr').filter({ hasText: 'node.drain' }).filter({ hasText: 'node-c' }).waitFor({ timeout: WAIT_MS });
+    await page.locator('#nodes tr[data-node="node-c"][data-status="draining"]').waitFor({ timeout: WAIT_MS });
+    await shot(page, '5-drained');
+    t.log(`screenshots in ${shots}`);
+    await context.close();
+  },
+);
+
+run('an actor made to crash shows its restart count and crash reason change live, without a reload', async (t) => {
+  // In this process, on the real clock: a directory where the host removes a deleted server's save file makes its
+  // release crash (EISDIR) on every attempt, as a filesystem fault would.
+  const c = await startComputeCloud('inspector-crash', {
+    libvirt: { hosts: [{ name: 'compute-1', memoryMb: 8192 }] },
+    supervision: { maxRestarts: 50, withinMs: 60_000, maxMessageAttempts: 3, backoffBaseMs: 100 },
+    inspector: { batchMs: 250 },
+  });
+  t.teardown(() => c.stop());
+  const id = await bootActive(c, c.admin, 'doomed');
+  browser ??= await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  page.on('pageerror', (e) => t.log(`page error: ${e.message}`));
+  await page.goto(c.cloud.inspector!.url);
+  await page.getByLabel('Existing token').fill(c.admin);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('select[name="kind"] option', { hasText: 'host' }).waitFor({ state: 'attached', timeout: WAIT_MS });
+  await page.locator('#filters select[name="kind"]').selectOption('host');
+  const row = page.locator('[data-actor="host/compute-1"]');
+  await row.waitFor({ timeout: WAIT_MS });
+  t.is((await row.locator('.restarts').textContent())?.trim(), '0');
+  const seq = Number(await page.locator('#seq').textContent());
+  await shot(page, '6-before-crash');
+
+  const block = join(c.config.stateDir, 'saved', 'compute-1', `${id}.save`);
+  mkdirSync(block, { recursive: true });
+  writeFileSync(join(block, 'keep'), 'x');
+  const del = await c.nova.call('DELETE', `/v2.1/servers/${id}`, { token: c.admin });
+  t.is(del.status, 204);
+  // The same page, never reloaded: the row's restarts rise and its last crash says why.
+  await page.waitForFunction(() => Number(document.querySelector('[data-actor="host/compute-1"] .restarts')?.textContent) >= 1, undefined, {
+    timeout: WAIT_MS,
+  });
+  await row
+    .locator('.crash')
+    .filter({ hasText: /EISDIR|is a directory/i })
+    .waitFor({ timeout: WAIT_MS });
+  t.true(Number(await page.locator('#seq').textContent()) > seq);
+  await shot(page, '7-crashed-live');
+  rmSync(block, { recursive: true, force: true });
+});
