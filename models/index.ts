@@ -10,6 +10,7 @@ import * as host from './host.js';
 import * as network from './network.js';
 import * as volume from './volume.js';
 import * as scheduler from './scheduler.js';
+import * as dataplane from './dataplane.js';
 import * as console from './console.js';
 import * as domain from './identity/domain.js';
 import * as project from './identity/project.js';
@@ -54,6 +55,7 @@ export function defineModels(sequelize: Sequelize) {
     Network: network.define(sequelize),
     Volume: volume.define(sequelize),
     Scheduler: scheduler.define(sequelize),
+    DataPlane: dataplane.define(sequelize),
     Console: console.define(sequelize),
     Domain: domain.define(sequelize),
     Project: project.define(sequelize),
@@ -115,6 +117,7 @@ export type { HostRow } from './host.js';
 export type { NetworkRow } from './network.js';
 export type { VolumeRow } from './volume.js';
 export type { SchedulerRow } from './scheduler.js';
+export type { DataPlaneRow } from './dataplane.js';
 export type { ConsoleRow } from './console.js';
 export type { DomainRow } from './identity/domain.js';
 export type { ProjectRow } from './identity/project.js';
