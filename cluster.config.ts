@@ -384,6 +384,15 @@ export const ConfigSchema = Type.Object(
         description: 'IPv4 subnet of the demo project’s network private made on the first start (devstack’s)',
       }),
     }),
+    dataplane: section({
+      enabled: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], {
+        default: 'auto',
+        description:
+          'program this machine’s data plane (bridges, taps, rules, DHCP, metadata proxies) for the guests of the compute hosts it drives, and serve the metadata service; auto: when it runs as root with `ip` available',
+      }),
+      pollMs: ms(1, 2_000, 'how often the data plane compares the tables’ plan with the one applied (and applies a changed one)'),
+      repairMs: ms(1, 60_000, 'how often the data plane is applied even when the plan is unchanged (repairs what was changed outside)'),
+    }),
     images: section({
       storeDir: Type.String({ default: '', description: 'where image bytes are kept (several nodes may share it); empty: <stateDir>/images' }),
       sizeCapBytes: int(1, undefined, 1_099_511_627_776, 'largest image an upload may store (Glance’s image_size_cap); more answers 413'),

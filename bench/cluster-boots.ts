@@ -52,6 +52,7 @@ function computeNode(name: string, databaseUrl: string, redisUrl: string): { chi
       STRATUS_ROLES: 'compute',
       STRATUS_STATE_DIR: stateDir,
       STRATUS_LIBVIRT_REAL_HOST: 'false',
+      STRATUS_DATAPLANE_ENABLED: 'off',
       STRATUS_LIBVIRT_HOST_PREFIX: name,
       STRATUS_LISTEN_OPS: '0',
       STRATUS_LISTEN_ADMIN: '0',

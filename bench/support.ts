@@ -109,6 +109,7 @@ export async function startBenchCloud(
     STRATUS_STATE_DIR: stateDir,
     // Simulated hosts only unless a benchmark asks for the real one.
     STRATUS_LIBVIRT_REAL_HOST: 'false',
+    STRATUS_DATAPLANE_ENABLED: 'off',
     STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD,
     STRATUS_DEMO_PASSWORD: DEMO_PASSWORD,
     STRATUS_LISTEN_OPS: String(ports.ops ?? 0),

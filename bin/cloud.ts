@@ -48,6 +48,8 @@ import { placementRules } from '../actors/scheduler/placement-rules.js';
 import { aggregateZoneOf } from '../models/placement.js';
 import { consoleSettings } from './console-urls.js';
 import { startConsoleProxies, type ConsoleProxies } from './console-proxies.js';
+import { driveDataPlane, superviseDataPlane } from '../supervisors/dataplane.js';
+import { dataPlaneEnabled, startNodeDataPlane } from './dataplane.js';
 
 export interface Cloud {
   readonly config: Config;
@@ -69,6 +71,8 @@ export interface Cloud {
   /** The compute hosts this node drives, simulated or real. */
   readonly hosts: readonly HostPlan[];
   readonly recovered: number;
+  /** This machine's data plane when the node programs one (`dataplane.enabled`): its cloud id, the prefix of its names. */
+  readonly dataPlane?: { readonly cloudId: string };
   stop(): Promise<void>;
 }
 
@@ -107,8 +111,21 @@ export async function startCloud(
   const roles = new Set(config.roles);
   const hosts = roles.has('compute') ? await prepareHypervisors(config) : [];
   let adminUrl = '';
+  // A node driving compute hosts programs its machine's data plane for their guests, and serves their metadata.
+  const dataPlane =
+    hosts.length && dataPlaneEnabled(config)
+      ? await startNodeDataPlane(
+          config,
+          db,
+          hosts.map((h) => h.name),
+          logger,
+        )
+      : undefined;
   // Read late: the admin API listens only after the node has joined.
-  const self = { address: () => config.cluster.address || adminUrl, pins: () => hosts.map((h) => `host/${h.name}`) };
+  const self = {
+    address: () => config.cluster.address || adminUrl,
+    pins: () => [...hosts.map((h) => `host/${h.name}`), ...(dataPlane ? [`dataplane/${config.nodeId}`] : [])],
+  };
   const core = membership.core(db, self);
   const node = new ActorNode({
     nodeId: config.nodeId,
@@ -186,6 +203,7 @@ export async function startCloud(
       },
     },
   );
+  if (dataPlane) superviseDataPlane(node, { supervision: config.supervision, passivateAfterMs: 0 }, dataPlane.deps);
   const recovered = await node.start();
   // Registering reconciles each hypervisor with the tables before the API takes new boots.
   const hostIp = config.myIp || machineIp();
@@ -221,6 +239,7 @@ export async function startCloud(
     ...(config.faults.dropEventsFile ? { dropEvents: () => existsSync(config.faults.dropEventsFile) } : {}),
   });
   const cluster = await membership.join(node, db, self);
+  const stopDataPlane = dataPlane ? driveDataPlane(node, config.nodeId, config.dataplane) : () => {};
   const metrics = createMetrics(node);
   registerClusterMetrics(metrics, cluster, () => clock.now());
   const { transport } = membership;
@@ -319,6 +338,7 @@ export async function startCloud(
       redis: config.redisUrl ? 'cluster' : 'none: in-process',
       ...(reservedRoles(config).length ? { reserved: `${reservedRoles(config).join(', ')}: reserved, nothing runs for them yet` } : {}),
       hosts: hosts.map((h) => h.name),
+      dataPlane: dataPlane ? `cloud ${dataPlane.cloudId}` : 'off',
       recovered,
     },
     'stratus started',
@@ -338,11 +358,14 @@ export async function startCloud(
     cluster,
     hosts,
     recovered,
+    ...(dataPlane ? { dataPlane: { cloudId: dataPlane.cloudId } } : {}),
     stop: async () => {
       // Drained first, every port still answering: movable actors go to the other nodes and requests that reach
       // them are answered there. Bounded: a drain that cannot finish must not keep a stopping node.
       await drainWithin(cluster, config.cluster.drainMs, clock, logger);
       for (const stopReport of stopReports) stopReport();
+      // The data plane itself stays (as Neutron's agents leave it): guests keep their network across a restart.
+      stopDataPlane();
       stopCacheSweeps();
       await stopWatching();
       images?.services.stop();
@@ -358,6 +381,7 @@ export async function startCloud(
       );
       await consoles?.stop();
       await extensions.stop?.();
+      if (dataPlane) await new Promise((r) => dataPlane.metadata.close(r));
       tokenCheck.stop();
       await node.stop();
       await membership.leave();

@@ -11,6 +11,7 @@ import * as host from './host.js';
 import * as network from './network.js';
 import * as volume from './volume.js';
 import * as scheduler from './scheduler.js';
+import * as dataplane from './dataplane.js';
 import * as console from './console.js';
 import * as consoleAuthToken from './console-auth-token.js';
 import * as domain from './identity/domain.js';
@@ -57,6 +58,7 @@ export function defineModels(sequelize: Sequelize) {
     Network: network.define(sequelize),
     Volume: volume.define(sequelize),
     Scheduler: scheduler.define(sequelize),
+    DataPlane: dataplane.define(sequelize),
     Console: console.define(sequelize),
     ConsoleAuthToken: consoleAuthToken.define(sequelize),
     Domain: domain.define(sequelize),
@@ -120,6 +122,7 @@ export type { HostRow } from './host.js';
 export type { NetworkRow } from './network.js';
 export type { VolumeRow } from './volume.js';
 export type { SchedulerRow } from './scheduler.js';
+export type { DataPlaneRow } from './dataplane.js';
 export type { ConsoleRow } from './console.js';
 export type { ConsoleAuthTokenRow } from './console-auth-token.js';
 export type { DomainRow } from './identity/domain.js';

@@ -29,6 +29,7 @@ import * as m0029 from './migrations/0029-neutron-routers-floating-ips.js';
 import * as m0030 from './migrations/0030-console-auth-tokens.js';
 import * as m0031 from './migrations/0031-console-sessions.js';
 import * as m0036 from './migrations/0036-operator-audit.js';
+import * as m0040 from './migrations/0040-dataplanes.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -66,6 +67,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0030-console-auth-tokens', m0030],
   ['0031-console-sessions', m0031],
   ['0036-operator-audit', m0036],
+  ['0040-dataplanes', m0040],
 ];
 
 /** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */

@@ -40,6 +40,7 @@ test('no password, token, user data, adminPass or private key reaches the log, e
       supervision: { backoffBaseMs: 1, backoffMaxMs: 5 },
       // Simulated hosts only: no private QEMU daemon to pay for (and none left running after the test).
       libvirt: { realHost: false },
+      dataplane: { enabled: 'off' },
     },
   });
   const cloud = await startCloud(config, createLogger('debug', sink), { adminPassword: ADMIN, demoPassword: DEMO });

@@ -10,8 +10,9 @@ const DHCP_DOMAIN = 'novalocal';
 export interface DesiredOptions {
   readonly cloudId: string;
   readonly stateDir: string;
-  /** The compute host whose guests' ports (`binding:host_id`) this machine plumbs. */
-  readonly hostId: string;
+  /** The compute host whose guests' ports (`binding:host_id`) this machine plumbs; or several (`hostIds`). */
+  readonly hostId?: string;
+  readonly hostIds?: readonly string[];
   readonly metadata?: DataPlanePlan['metadata'];
   /** The device standing for a port: a tap for a real guest (the default); tests give veths into namespaces. */
   readonly device?: (port: NeutronPortRow) => PortPlan['device'];
@@ -30,20 +31,36 @@ const parsed = <T>(text: string, fallback: T): T => {
  * ports bound to the host (`binding:host_id`, owned by an instance), each with its DHCP server when the network has a
  * `network:dhcp` port (static entries for every instance port of the network, named by the instances' host names),
  * the ports with their addresses, allowed address pairs and groups, and every group they are in or their rules
- * name, with its members' addresses.
+ * name, with its members' addresses. Rows are read in a fixed order: unchanged tables give an identical plan (the
+ * data-plane actor compares fingerprints).
  */
 export async function desiredDataPlane(models: Models, options: DesiredOptions): Promise<DataPlanePlan> {
-  const bound = (await readRows(models.NeutronPort, { where: { binding_host_id: options.hostId } })).filter((p) =>
-    p.device_owner.startsWith('compute:'),
-  );
+  const hostIds = [...(options.hostIds ?? []), ...(options.hostId ? [options.hostId] : [])];
+  const bound = (
+    hostIds.length ? await readRows(models.NeutronPort, { order: [['id', 'ASC']], where: { binding_host_id: { [Op.in]: hostIds } } }) : []
+  ).filter((p) => p.device_owner.startsWith('compute:'));
   const networkIds = [...new Set(bound.map((p) => p.network_id))];
-  const networks = networkIds.length ? await readRows(models.NeutronNetwork, { where: { id: { [Op.in]: networkIds } } }) : [];
-  const onNetworks = networkIds.length ? await readRows(models.NeutronPort, { where: { network_id: { [Op.in]: networkIds } } }) : [];
-  const allocations = networkIds.length ? await readRows(models.NeutronIpAllocation, { where: { network_id: { [Op.in]: networkIds } } }) : [];
-  const subnets = networkIds.length ? await readRows(models.NeutronSubnet, { where: { network_id: { [Op.in]: networkIds } } }) : [];
+  const networks = networkIds.length ? await readRows(models.NeutronNetwork, { order: [['id', 'ASC']], where: { id: { [Op.in]: networkIds } } }) : [];
+  const onNetworks = networkIds.length
+    ? await readRows(models.NeutronPort, { order: [['id', 'ASC']], where: { network_id: { [Op.in]: networkIds } } })
+    : [];
+  const allocations = networkIds.length
+    ? await readRows(models.NeutronIpAllocation, {
+        order: [
+          ['subnet_id', 'ASC'],
+          ['ip_address', 'ASC'],
+        ],
+        where: { network_id: { [Op.in]: networkIds } },
+      })
+    : [];
+  const subnets = networkIds.length
+    ? await readRows(models.NeutronSubnet, { order: [['id', 'ASC']], where: { network_id: { [Op.in]: networkIds } } })
+    : [];
   const addressesOf = (portId: string) => allocations.filter((a) => a.port_id === portId);
   const instanceIds = [...new Set(onNetworks.filter((p) => p.device_owner.startsWith('compute:') && p.device_id).map((p) => p.device_id))];
-  const instances = instanceIds.length ? await readRows(models.Instance, { where: { uuid: { [Op.in]: instanceIds } } }) : [];
+  const instances = instanceIds.length
+    ? await readRows(models.Instance, { order: [['uuid', 'ASC']], where: { uuid: { [Op.in]: instanceIds } } })
+    : [];
   const hostnames = new Map(instances.map((i) => [i.uuid, i.hostname]));
 
   const networkPlans: NetworkPlan[] = networks
@@ -103,17 +120,24 @@ export async function desiredDataPlane(models: Models, options: DesiredOptions):
 async function groupsOf(models: Models, ports: readonly PortPlan[]): Promise<SecurityGroupPlan[]> {
   const direct = [...new Set(ports.flatMap((p) => p.securityGroups))];
   if (!direct.length) return [];
-  const rules = await readRows(models.NeutronSecurityGroupRule, { where: { security_group_id: { [Op.in]: direct } } });
+  const rules = await readRows(models.NeutronSecurityGroupRule, { order: [['id', 'ASC']], where: { security_group_id: { [Op.in]: direct } } });
   const all = [...new Set([...direct, ...rules.flatMap((r) => (r.remote_group_id ? [r.remote_group_id] : []))])];
   // A remote group's members may be ports anywhere (any network, any host): their addresses are what its rules match.
   const members = new Map<string, string[]>(all.map((id) => [id, []]));
   const remote = all.filter((id) => rules.some((r) => r.remote_group_id === id));
   if (remote.length) {
     const candidates = await readRows(models.NeutronPort, {
+      order: [['id', 'ASC']],
       where: { [Op.or]: remote.map((id) => ({ security_groups: { [Op.like]: `%${id}%` } })) },
     });
     const held = candidates.length
-      ? await readRows(models.NeutronIpAllocation, { where: { port_id: { [Op.in]: candidates.map((c) => c.id) } } })
+      ? await readRows(models.NeutronIpAllocation, {
+          order: [
+            ['subnet_id', 'ASC'],
+            ['ip_address', 'ASC'],
+          ],
+          where: { port_id: { [Op.in]: candidates.map((c) => c.id) } },
+        })
       : [];
     for (const port of candidates) {
       const groups = parsed<string[]>(port.security_groups, []);

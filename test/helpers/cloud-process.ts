@@ -30,6 +30,8 @@ export function stratusProcess(args: string[], env: Record<string, string>, entr
       HOME: process.env.HOME ?? '/root',
       STRATUS_LIBVIRT_REAL_HOST: 'false',
       STRATUS_QEMU_LINUX_IMAGE: 'false',
+      // No data plane (namespaces, rules, DHCP) unless a test asks for it: test clouds run as root.
+      STRATUS_DATAPLANE_ENABLED: 'off',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

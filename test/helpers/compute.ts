@@ -69,6 +69,8 @@ export async function startComputeCloud(
       libvirt: { realHost: false, ...overrides.libvirt },
       // stratus-linux is registered only where a test asks for it (it changes the image list).
       qemu: { linuxImage: false, ...overrides.qemu },
+      // No data plane (namespaces, rules, DHCP) unless the test asks for it: tests run as root.
+      dataplane: { enabled: 'off', ...overrides.dataplane },
     },
   });
   const logger = options.logger ?? silentLogger();

@@ -57,6 +57,7 @@ export async function startStandaloneCloud(
     STRATUS_ADMIN_PASSWORD: adminPassword,
     STRATUS_DEMO_PASSWORD: demoPassword,
     STRATUS_LIBVIRT_REAL_HOST: 'false',
+    STRATUS_DATAPLANE_ENABLED: 'off',
     STRATUS_LIBVIRT_SIMULATED_HOSTS: String(options.computeNodes),
     STRATUS_LOG_LEVEL: 'info',
     ...options.env,
