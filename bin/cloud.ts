@@ -32,6 +32,7 @@ import { machineIp } from '../drivers/local/my-ip.js';
 import { adminApp, type AdminServices } from '../http/admin/app.js';
 import { Operator } from '../runtime/operator.js';
 import { OperatorAudit } from '../http/admin/audit.js';
+import { consoleSessionViews } from '../http/admin/consoles.js';
 import { inspectorApp, mountInspector } from '../http/inspector/app.js';
 import { InspectorStream } from '../http/inspector/stream.js';
 import { ref } from '../runtime/ref.js';
@@ -309,7 +310,14 @@ export async function startCloud(
   if (images) imageAccess.url = images.services.publicUrl;
   const stopCacheSweeps = sweepImageCaches([...guests.values()], clock, config.qemu.imageCacheSweepMs, logger);
   const audit = new OperatorAudit(db.models, () => clock.now());
-  const adminServices = { operator: new Operator(node), tokens: tokenCheck.services.tokens, cluster, models: db.models, audit };
+  const adminServices: AdminServices = {
+    operator: new Operator(node),
+    tokens: tokenCheck.services.tokens,
+    cluster,
+    models: db.models,
+    audit,
+    consoleSessions: () => consoleSessionViews(consoles?.sessions, config.nodeId),
+  };
   const admin = await listen(adminApp(adminServices, logger), config.listen.host, config.listen.admin);
   adminUrl = `http://${config.publicHost}:${new URL(admin.url).port}`;
   const stopAuditPrune = pruneAudit(audit, config.inspector.auditRetentionMs, clock, logger);

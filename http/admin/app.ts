@@ -10,6 +10,9 @@ import type { Models } from '../../models/index.js';
 import { readRow, readRows } from '../../models/typed.js';
 import type { OperatorAudit } from './audit.js';
 import { clusterInventory, clusterTree, nodeInventory } from './inventory.js';
+import { clusterConsoles, type ConsoleSessionView } from './consoles.js';
+
+export type { ConsoleSessionView } from './consoles.js';
 
 // The operator's API (JSON on `listen.admin`, on every node): the actors of the whole cluster (this node's, and
 // the other live nodes' asked through their admin APIs; `scope=node` for this node's alone), the dead letters and
@@ -27,18 +30,8 @@ export interface AdminServices {
   readonly cluster: ClusterView;
   readonly models: Models;
   readonly audit: OperatorAudit;
-  /** Console sessions by node, once a console registry exists (the consoles issue); absent: none are shown. */
-  readonly consoleSessions?: () => Promise<ConsoleSessionView[]>;
-}
-
-/** A console session as the inspector shows it (the hook the consoles issue fills in). */
-export interface ConsoleSessionView {
-  readonly id: string;
-  readonly server: string;
-  readonly node: string | null;
-  readonly protocol: string;
-  readonly bytes_in: number;
-  readonly bytes_out: number;
+  /** This node's open console sessions (its console proxies' registry); absent: `consoles` is null (not wired). */
+  readonly consoleSessions?: () => ConsoleSessionView[];
 }
 
 /** A node as the API shows it: the view's record, times as ISO strings, and whether it is the node answering. */
@@ -275,12 +268,20 @@ export function adminRoutes(s: AdminServices, prefix: string): Router<State> {
       return;
     }
     const tree = await clusterTree({ operator: s.operator, cluster: s.cluster, models: s.models }, ctx.get('x-auth-token'));
+    const consoles = s.consoleSessions ? await clusterConsoles(s.consoleSessions(), s.cluster, ctx.get('x-auth-token')) : undefined;
     ctx.body = {
       nodes: tree.nodes.map((t) => ({ ...nodeView(t.node, s.cluster.self), ...(t.supervisors ? { supervisors: t.supervisors } : {}) })),
       passivated: tree.passivated,
-      consoles: s.consoleSessions ? await s.consoleSessions() : null,
-      unreachable_nodes: tree.unreachable_nodes,
+      consoles: consoles?.consoles ?? null,
+      unreachable_nodes: [...new Set([...tree.unreachable_nodes, ...(consoles?.unreachable_nodes ?? [])])],
     };
+  });
+  // Console sessions: this node's (`scope=node`) or the cluster's; each node's registry holds its own sockets.
+  router.get('/consoles', async (ctx) => {
+    const scope = text(ctx.query.scope, 'scope');
+    if (scope !== undefined && scope !== 'node' && scope !== 'cluster') throw new AdminError(400, "scope must be 'node' or 'cluster'");
+    if (!s.consoleSessions) throw new AdminError(501, 'Console sessions are not available on this node');
+    ctx.body = scope === 'node' ? { consoles: s.consoleSessions() } : await clusterConsoles(s.consoleSessions(), s.cluster, ctx.get('x-auth-token'));
   });
   router.get('/audit', async (ctx) => {
     const action = text(ctx.query.action, 'action');

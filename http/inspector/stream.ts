@@ -6,6 +6,7 @@ import type { Clock, Timer } from '../../runtime/clock.js';
 import type { ChangeEvent } from '../../runtime/registry.js';
 import { AdminError, adminOf, nodeView, type AdminServices } from '../admin/app.js';
 import { clusterInventory, clusterTree, type ActorSearch } from '../admin/inventory.js';
+import { clusterConsoles } from '../admin/consoles.js';
 import { sameOrigin } from './session.js';
 
 // The inspector's change stream: a WebSocket at `<path>/stream`. The page sends its token in its first message
@@ -157,7 +158,11 @@ class Subscriber {
       if (this.ws.bufferedAmount > MAX_BUFFERED) return;
       const deps = { operator: this.s.operator, cluster: this.s.cluster, models: this.s.models };
       const view = this.view;
-      const [inventory, tree] = await Promise.all([clusterInventory(deps, view, this.token), clusterTree(deps, this.token)]);
+      const [inventory, tree, consoles] = await Promise.all([
+        clusterInventory(deps, view, this.token),
+        clusterTree(deps, this.token),
+        this.s.consoleSessions ? clusterConsoles(this.s.consoleSessions(), this.s.cluster, this.token) : undefined,
+      ]);
       const changes = this.changes;
       const events = this.events;
       this.changes = 0;
@@ -177,12 +182,12 @@ class Subscriber {
         })),
         nodes: tree.nodes.map((t) => ({ ...nodeView(t.node, this.s.cluster.self), ...(t.supervisors ? { supervisors: t.supervisors } : {}) })),
         passivated: tree.passivated,
-        consoles: this.s.consoleSessions ? await this.s.consoleSessions() : null,
+        consoles: consoles?.consoles ?? null,
         view,
         total: inventory.total,
         counts: inventory.counts,
         actors: inventory.actors,
-        unreachable_nodes: [...new Set([...inventory.unreachable_nodes, ...tree.unreachable_nodes])],
+        unreachable_nodes: [...new Set([...inventory.unreachable_nodes, ...tree.unreachable_nodes, ...(consoles?.unreachable_nodes ?? [])])],
       });
     } catch (error) {
       this.o.logger.error({ err: error }, 'inspector batch failed');

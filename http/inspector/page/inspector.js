@@ -86,7 +86,13 @@ function applyBatch(b) {
   $('consoles').textContent =
     b.consoles === null
       ? 'Console sessions: not available on this build'
-      : `Console sessions: ${b.consoles.map((c) => `${c.server} (${c.protocol}, ${c.bytes_in + c.bytes_out} bytes)`).join(', ') || 'none'}`;
+      : `Console sessions: ${
+          b.consoles
+            .map(
+              (c) => `${c.server} on ${c.node} (${c.protocol}, since ${c.since}, ${c.bytes_to_guest} bytes to guest, ${c.bytes_to_client} to client)`,
+            )
+            .join(', ') || 'none'
+        }`;
   $('counts').replaceChildren(countsView(b.counts));
   list.update(b.total, b.view.offset, b.actors);
   if (b.events.length)
