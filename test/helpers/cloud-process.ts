@@ -30,6 +30,10 @@ export function stratusProcess(args: string[], env: Record<string, string>, entr
       HOME: process.env.HOME ?? '/root',
       STRATUS_LIBVIRT_REAL_HOST: 'false',
       STRATUS_QEMU_LINUX_IMAGE: 'false',
+      // The console proxies on ports of their own: parallel test clouds never collide.
+      STRATUS_LISTEN_CONSOLE: '0',
+      STRATUS_CONSOLES_SPICE_PORT: '0',
+      STRATUS_CONSOLES_SERIAL_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -69,6 +69,8 @@ export async function startComputeCloud(
       libvirt: { realHost: false, ...overrides.libvirt },
       // stratus-linux is registered only where a test asks for it (it changes the image list).
       qemu: { linuxImage: false, ...overrides.qemu },
+      // The console proxies run on ports of their own: parallel test clouds never collide.
+      consoles: { spicePort: 0, serialPort: 0, ...overrides.consoles },
     },
   });
   const logger = options.logger ?? silentLogger();
