@@ -31,8 +31,8 @@ const HostSchema = Type.Object(
 
 export const ROLES = ['api', 'scheduler', 'compute', 'console', 'network'] as const;
 export type Role = (typeof ROLES)[number];
-/** Roles a node may hold that start nothing yet: their kinds (console sessions, routers) come with later issues. */
-export const RESERVED_ROLES: readonly Role[] = ['console', 'network'];
+/** Roles a node may hold that start nothing yet: their kind (routers) comes with a later issue. */
+export const RESERVED_ROLES: readonly Role[] = ['network'];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const ConfigSchema = Type.Object(
@@ -43,7 +43,7 @@ export const ConfigSchema = Type.Object(
       uniqueItems: true,
       default: [...ROLES],
       description:
-        'roles this node holds: api (the HTTP services), scheduler (the scheduler actor), compute (its hypervisors’ host actors), console and network (reserved: they run nothing yet)',
+        'roles this node holds: api (the HTTP services), scheduler (the scheduler actor), compute (its hypervisors’ host actors), console (the console proxies when consoles.proxies is set), network (reserved: runs nothing yet)',
     }),
     stateDir: Type.String({ minLength: 1, default: '.stratus', description: 'where everything the cloud writes goes' }),
     databaseUrl: Type.String({ default: '', description: 'postgres://… or sqlite:<path>; empty: <stateDir>/stratus.sqlite' }),
@@ -101,7 +101,7 @@ export const ConfigSchema = Type.Object(
           default: 1,
           description: 'placement weight of a node holding the compute role for movable actors (instances); 0: none',
         }),
-        console: Type.Number({ minimum: 0, default: 1, description: 'placement weight of the console role (reserved)' }),
+        console: Type.Number({ minimum: 0, default: 1, description: 'placement weight of the console role' }),
         network: Type.Number({ minimum: 0, default: 1, description: 'placement weight of the network role (reserved)' }),
       }),
     }),
@@ -236,9 +236,8 @@ export const ConfigSchema = Type.Object(
     }),
     consoles: section({
       proxies: Type.Boolean({
-        default: false,
-        description:
-          'run the console proxies (noVNC on listen.console, SPICE and serial) on a node with the console role; off until every test cloud gives them ports of its own',
+        default: true,
+        description: 'run the console proxies (noVNC on listen.console, SPICE and serial) on a node with the console role',
       }),
       tokenTtlS: int(1, 86_400, 600, 'how long a console token opens its console (Nova’s [consoleauth] token_ttl)'),
       enforceSessionTimeout: Type.Boolean({

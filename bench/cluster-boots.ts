@@ -55,6 +55,10 @@ function computeNode(name: string, databaseUrl: string, redisUrl: string): { chi
       STRATUS_DATAPLANE_ENABLED: 'off',
       STRATUS_LIBVIRT_HOST_PREFIX: name,
       STRATUS_LISTEN_OPS: '0',
+      // The console proxies on ports of their own: parallel clouds never collide.
+      STRATUS_LISTEN_CONSOLE: '0',
+      STRATUS_CONSOLES_SPICE_PORT: '0',
+      STRATUS_CONSOLES_SERIAL_PORT: '0',
       STRATUS_LISTEN_ADMIN: '0',
       STRATUS_LOG_LEVEL: 'warn',
       ...HOST,

@@ -113,6 +113,10 @@ export async function startBenchCloud(
     STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD,
     STRATUS_DEMO_PASSWORD: DEMO_PASSWORD,
     STRATUS_LISTEN_OPS: String(ports.ops ?? 0),
+    // The console proxies on ports of their own: parallel clouds never collide.
+    STRATUS_LISTEN_CONSOLE: '0',
+    STRATUS_CONSOLES_SPICE_PORT: '0',
+    STRATUS_CONSOLES_SERIAL_PORT: '0',
     STRATUS_LISTEN_IMAGE: '0',
     STRATUS_LISTEN_NETWORK: '0',
     STRATUS_LISTEN_IDENTITY: String(ports.identity),

@@ -47,7 +47,7 @@ import type { TokenService } from '../http/identity/tokens.js';
 import { groupClaims } from '../actors/host/group-claims.js';
 import { placementRules } from '../actors/scheduler/placement-rules.js';
 import { aggregateZoneOf } from '../models/placement.js';
-import { consoleSettings } from './console-urls.js';
+import { consoleSettings, type BoundConsolePorts } from './console-urls.js';
 import { startConsoleProxies, type ConsoleProxies } from './console-proxies.js';
 import { driveDataPlane, superviseDataPlane } from '../supervisors/dataplane.js';
 import { dataPlaneEnabled, startNodeDataPlane } from './dataplane.js';
@@ -282,6 +282,7 @@ export async function startCloud(
     await (inspectorMount ? inspectorMount(ctx, next) : next());
   };
   const movable = (kind: string) => node.kindRuntimes().some((k) => k.definition.kind === kind && 'movable' in k.definition.placement);
+  const consolePorts: BoundConsolePorts = {};
   const compute =
     identity && images
       ? // A request to an actor no live node may hold is refused, never activated on a node without its role.
@@ -298,12 +299,16 @@ export async function startCloud(
             ? { ...extensions, computeMiddleware: [mounted as Middleware<ComputeState>, ...(extensions.computeMiddleware ?? [])] }
             : extensions,
           nodeGone,
+          consolePorts,
         )
       : undefined;
   const consoles =
     roles.has('console') && config.consoles.proxies
       ? await startConsoleProxies(config, db, clock, logger, placedGateway(node, cluster, movable), metrics)
       : undefined;
+  // The URLs the compute API hands out name the ports the proxies got (a configured 0 is the system's choice).
+  for (const [type, proxy] of Object.entries(consoles?.proxies ?? {}))
+    consolePorts[type as keyof BoundConsolePorts] = Number(new URL(proxy.url).port);
   // The admin API checks tokens as the identity service issues them (keys in the database), also where it is not served.
   const tokenCheck = identity ?? (await createIdentity(identityOptions(config, db, clock)));
   imageAccess.tokens = tokenCheck.services.tokens;
@@ -551,6 +556,7 @@ async function startCompute(
   scheduler: (key: string) => string,
   extensions: CloudExtensions,
   nodeGone: ComputeServices['nodeGone'],
+  consolePorts: BoundConsolePorts,
 ) {
   let publicUrl = '';
   const server = await listen(
@@ -576,7 +582,7 @@ async function startCompute(
         defaultScheduleZone: defaultScheduleZone(config),
         moves: config.moves,
         reclaimInstanceMs: config.timeouts.reclaimInstanceMs,
-        consoles: consoleSettings(config),
+        consoles: consoleSettings(config, consolePorts),
       },
       logger,
       extensions.computeMiddleware,

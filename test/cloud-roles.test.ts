@@ -129,16 +129,18 @@ test('api, compute and scheduler nodes each run only their part; os-services sho
   t.like((await get(`${admin}/v1/actors?kind=host`, token)).body.actors, [{ kind: 'host', id: 'a-1', node: 'compute-a' }]);
   t.deepEqual((await get(`${admin}/v1/actors?kind=scheduler`, token)).body.actors, [], 'no scheduler runs on a compute node');
 
-  // scheduler (with console, reserved): its nova-scheduler and nova-conductor report in; console starts nothing.
+  // scheduler with console: its nova-scheduler and nova-conductor report in; console runs the console proxies.
   const scheduler = await node('sched-1', 'scheduler,console', database.url);
   running.push(scheduler);
-  t.like(scheduler.started, {
-    node: 'sched-1',
-    roles: ['scheduler', 'console'],
-    hosts: [],
-    reserved: 'console: reserved, nothing runs for them yet',
-  });
+  t.like(scheduler.started, { node: 'sched-1', roles: ['scheduler', 'console'], hosts: [] });
+  t.is(scheduler.started.reserved, undefined, 'console is no longer a reserved role');
   t.is(scheduler.started.compute, undefined);
+  const proxies = scheduler.started.consoles as Record<string, string>;
+  t.deepEqual(Object.keys(proxies).sort(), ['novnc', 'serial', 'spice-html5']);
+  for (const url of Object.values(proxies)) t.regex(url, /^http:\/\/127\.0\.0\.1:[1-9]\d*$/, 'each proxy on a port of its own');
+  const page = await fetch(`${proxies.novnc}/vnc_lite.html`);
+  t.is(page.status, 200);
+  t.regex(await page.text(), /new RFB\(/, 'the noVNC page is served');
 
   const services = async () =>
     ((await get(`${nova}/v2.1/os-services`, token)).body.services as any[]).map((s) => `${s.binary}@${s.host}:${s.state}`).sort();

@@ -35,6 +35,7 @@ test('no password, token, user data, adminPass or private key reaches the log, e
       stateDir: join(dir, 's'),
       databaseUrl: database.url,
       listen: { ops: 0, identity: 0, image: 0, network: 0, compute: 0, metadata: 0, console: 0, admin: 0 },
+      consoles: { spicePort: 0, serialPort: 0 },
       identity: { cloudsYaml: join(dir, 'clouds.yaml') },
       log: { level: 'debug' },
       supervision: { backoffBaseMs: 1, backoffMaxMs: 5 },

@@ -32,6 +32,10 @@ export function stratusProcess(args: string[], env: Record<string, string>, entr
       STRATUS_QEMU_LINUX_IMAGE: 'false',
       // No data plane (namespaces, rules, DHCP) unless a test asks for it: test clouds run as root.
       STRATUS_DATAPLANE_ENABLED: 'off',
+      // The console proxies on ports of their own: parallel test clouds never collide.
+      STRATUS_LISTEN_CONSOLE: '0',
+      STRATUS_CONSOLES_SPICE_PORT: '0',
+      STRATUS_CONSOLES_SERIAL_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -71,6 +71,8 @@ export async function startComputeCloud(
       qemu: { linuxImage: false, ...overrides.qemu },
       // No data plane (namespaces, rules, DHCP) unless the test asks for it: tests run as root.
       dataplane: { enabled: 'off', ...overrides.dataplane },
+      // The console proxies run on ports of their own: parallel test clouds never collide.
+      consoles: { spicePort: 0, serialPort: 0, ...overrides.consoles },
     },
   });
   const logger = options.logger ?? silentLogger();

@@ -53,6 +53,10 @@ export async function startStandaloneCloud(
     STRATUS_LISTEN_COMPUTE: String(ports.compute),
     STRATUS_LISTEN_ADMIN: String(ports.admin),
     STRATUS_LISTEN_OPS: '0',
+    // The console proxies on ports of their own: parallel clouds never collide.
+    STRATUS_LISTEN_CONSOLE: '0',
+    STRATUS_CONSOLES_SPICE_PORT: '0',
+    STRATUS_CONSOLES_SERIAL_PORT: '0',
     STRATUS_IDENTITY_CLOUDS_YAML: join(workspace, 'stratus-clouds.yaml'),
     STRATUS_ADMIN_PASSWORD: adminPassword,
     STRATUS_DEMO_PASSWORD: demoPassword,
