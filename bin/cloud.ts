@@ -24,7 +24,8 @@ import { hostImages, serverImages } from '../http/images/compute-images.js';
 import { imageProxy } from '../http/images/image-proxy.js';
 import { ImageStore } from '../http/images/image-store.js';
 import { ImageRepository } from '../http/images/repository.js';
-import { bootstrapNetworks, networkApp } from '../http/network/index.js';
+import { bootstrapNetworks, networkActors, networkApp, networkOps, routerOps } from '../http/network/index.js';
+import { ROUTER_PIN } from '../actors/router/index.js';
 import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
@@ -98,7 +99,11 @@ export async function startCloud(
   const hosts = roles.has('compute') ? await prepareHypervisors(config) : [];
   let adminUrl = '';
   // Read late: the admin API listens only after the node has joined.
-  const self = { address: () => config.cluster.address || adminUrl, pins: () => hosts.map((h) => `host/${h.name}`) };
+  // A node with the network role holds every router (their namespaces will live there).
+  const self = {
+    address: () => config.cluster.address || adminUrl,
+    pins: () => [...hosts.map((h) => `host/${h.name}`), ...(roles.has('network') ? [ROUTER_PIN] : [])],
+  };
   const core = membership.core(db, self);
   const node = new ActorNode({
     nodeId: config.nodeId,
@@ -156,6 +161,7 @@ export async function startCloud(
         zoneOf: (host) => aggregateZoneOf(db.models, host, clock.now()),
       },
       instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs, shelvedOffloadMs: config.timeouts.shelvedOffloadMs },
+      network: { network: { ops: networkOps({ models: db.models, clock }) }, router: { ops: routerOps({ models: db.models, clock }) } },
       scheduler: {
         loadHosts: async () => plain<HostRow>(await db.models.Host.findAll()),
         maxAttempts: config.scheduler.maxAttempts,
@@ -234,7 +240,8 @@ export async function startCloud(
   );
   const identity = roles.has('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
   const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
-  const network = identity ? await startNetwork(config, db, clock, logger, identity) : undefined;
+  const movable = (kind: string) => node.kindRuntimes().some((k) => k.definition.kind === kind && 'movable' in k.definition.placement);
+  const network = identity ? await startNetwork(config, db, clock, logger, identity, placedGateway(node, cluster, movable)) : undefined;
   // Boots go to a live scheduler node's scheduler actor, this node's when it schedules; with none known, to one
   // named after this node, whose build then fails with a fault once no node can run it.
   const scheduler = (key: string) => nodeWithRole(cluster, 'scheduler', key) ?? config.nodeId;
@@ -245,7 +252,6 @@ export async function startCloud(
           ? cluster.ownerOf('host', host) === undefined
           : cluster.nodes().some((n) => n.nodeId === host && (n.status === 'down' || n.status === 'left'))
     : undefined;
-  const movable = (kind: string) => node.kindRuntimes().some((k) => k.definition.kind === kind && 'movable' in k.definition.placement);
   const compute =
     identity && images
       ? // A request to an actor no live node may hold is refused, never activated on a node without its role.
@@ -413,9 +419,9 @@ async function startImages(config: Config, db: Database, clock: Clock, logger: L
 }
 
 /** The Networking API on its own port, in the catalog as `network` (neutron). */
-async function startNetwork(config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity) {
+async function startNetwork(config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity, actors: ActorGateway) {
   let publicUrl = '';
-  const services = { models: db.models, tokens: identity.services.tokens, clock, publicUrl: () => publicUrl };
+  const services = { models: db.models, tokens: identity.services.tokens, clock, publicUrl: () => publicUrl, actors: networkActors(actors) };
   const server = await listen(networkApp(services, logger), config.listen.host, config.listen.network);
   publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
   identity.services.catalog.register({ type: 'network', name: 'neutron', url: () => publicUrl });

@@ -3,12 +3,12 @@ import { Op, type Transaction } from 'sequelize';
 import type { NeutronPortRow } from '../../models/index.js';
 import { readRows } from '../../models/typed.js';
 import { allocate, uniqueMac, type FixedIp, type FixedIpRequest } from './ipam.js';
-import type { NetworkServices } from './services.js';
+import type { NetworkData } from './services.js';
 
 const CHUNK = 500;
 
 /** Each port's addresses, IPv4 first. */
-export async function fixedIpsOf(s: NetworkServices, ports: readonly string[], transaction?: Transaction): Promise<Map<string, FixedIp[]>> {
+export async function fixedIpsOf(s: NetworkData, ports: readonly string[], transaction?: Transaction): Promise<Map<string, FixedIp[]>> {
   const out = new Map<string, FixedIp[]>(ports.map((id) => [id, []]));
   if (!ports.length) return out;
   // A long page asks in chunks: thousands of ids in one IN list cost more to parse than the rows cost to read.
@@ -23,7 +23,7 @@ export async function fixedIpsOf(s: NetworkServices, ports: readonly string[], t
   return out;
 }
 
-export const subnetsOf = (s: NetworkServices, network: string, transaction?: Transaction) =>
+export const subnetsOf = (s: NetworkData, network: string, transaction?: Transaction) =>
   readRows(s.models.NeutronSubnet, {
     where: { network_id: network },
     order: [
@@ -38,7 +38,7 @@ export const subnetsOf = (s: NetworkServices, network: string, transaction?: Tra
  * groups, its addresses allocated in the caller's transaction, which must hold the network's turn.
  */
 export async function insertServicePort(
-  s: NetworkServices,
+  s: NetworkData,
   transaction: Transaction,
   spec: { network_id: string; project_id: string; device_owner: string; device_id: string; requests?: FixedIpRequest[]; at: Date },
 ): Promise<{ port: NeutronPortRow; fixed: FixedIp[] }> {
@@ -77,7 +77,7 @@ export async function insertServicePort(
   return { port, fixed };
 }
 
-export async function deletePort(s: NetworkServices, id: string, transaction: Transaction): Promise<void> {
+export async function deletePort(s: NetworkData, id: string, transaction: Transaction): Promise<void> {
   await s.models.NeutronIpAllocation.destroy({ where: { port_id: id }, transaction });
   await s.models.NeutronPort.destroy({ where: { id }, transaction });
 }

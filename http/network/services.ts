@@ -6,6 +6,7 @@ import { readJson } from '../body.js';
 import type { RequestState } from '../correlation.js';
 import type { AuthContext, TokenService } from '../identity/index.js';
 import { permits } from '../../services/identity/index.js';
+import type { NetworkActors } from './actors.js';
 import { NeutronError, httpError } from './errors.js';
 
 export interface NetworkServices {
@@ -14,7 +15,12 @@ export interface NetworkServices {
   readonly clock: Clock;
   /** Where clients reach this service (the catalog's URL), for version documents. */
   readonly publicUrl: () => string;
+  /** The network and router actors: networks, subnets and routers change only through them. */
+  readonly actors: NetworkActors;
 }
+
+/** The tables and the clock: what a network's writes need, on any node (no tokens, no URLs). */
+export type NetworkData = Pick<NetworkServices, 'models' | 'clock'>;
 
 export interface NetworkState extends RequestState {
   auth?: AuthContext;
@@ -41,7 +47,7 @@ export async function jsonBody(ctx: Context): Promise<unknown> {
   }
 }
 
-export const now = (s: NetworkServices) => new Date(s.clock.now());
+export const now = (s: NetworkData) => new Date(s.clock.now());
 
 // SQLite's network writes of this process, one after another (a connection waiting for SQLite's write lock
 // blocks a libuv thread; many would take them all).
@@ -52,7 +58,7 @@ const sqliteTurns = new WeakMap<object, Promise<unknown>>();
  * a time per key across every API node: SQLite's write lock taken at BEGIN, or PostgreSQL transaction-scoped
  * advisory locks on the keys, taken in sorted order so two writers never wait on each other crosswise.
  */
-export function serialized<T>(s: NetworkServices, keys: readonly string[], work: (transaction: Transaction) => Promise<T>): Promise<T> {
+export function serialized<T>(s: NetworkData, keys: readonly string[], work: (transaction: Transaction) => Promise<T>): Promise<T> {
   const sequelize = s.models.NeutronNetwork.sequelize!;
   if (sequelize.getDialect() === 'sqlite') {
     const run = (sqliteTurns.get(sequelize) ?? Promise.resolve()).then(() => sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, work));
