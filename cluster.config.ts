@@ -31,8 +31,8 @@ const HostSchema = Type.Object(
 
 export const ROLES = ['api', 'scheduler', 'compute', 'console', 'network'] as const;
 export type Role = (typeof ROLES)[number];
-/** Roles a node may hold that start nothing yet: their kinds (console sessions, routers) come with later issues. */
-export const RESERVED_ROLES: readonly Role[] = ['console', 'network'];
+/** Roles a node may hold that start nothing yet: their kinds (console sessions) come with a later issue. */
+export const RESERVED_ROLES: readonly Role[] = ['console'];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const ConfigSchema = Type.Object(
@@ -43,7 +43,7 @@ export const ConfigSchema = Type.Object(
       uniqueItems: true,
       default: [...ROLES],
       description:
-        'roles this node holds: api (the HTTP services), scheduler (the scheduler actor), compute (its hypervisors’ host actors), console and network (reserved: they run nothing yet)',
+        'roles this node holds: api (the HTTP services), scheduler (the scheduler actor), compute (its hypervisors’ host actors), network (the router actors; network actors also live on api nodes), console (reserved: it runs nothing yet)',
     }),
     stateDir: Type.String({ minLength: 1, default: '.stratus', description: 'where everything the cloud writes goes' }),
     databaseUrl: Type.String({ default: '', description: 'postgres://… or sqlite:<path>; empty: <stateDir>/stratus.sqlite' }),
@@ -102,7 +102,7 @@ export const ConfigSchema = Type.Object(
           description: 'placement weight of a node holding the compute role for movable actors (instances); 0: none',
         }),
         console: Type.Number({ minimum: 0, default: 1, description: 'placement weight of the console role (reserved)' }),
-        network: Type.Number({ minimum: 0, default: 1, description: 'placement weight of the network role (reserved)' }),
+        network: Type.Number({ minimum: 0, default: 1, description: 'placement weight of the network role' }),
       }),
     }),
     publicHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'host name clients use in catalog URLs' }),

@@ -13,7 +13,7 @@ import { RedisTransport } from '../runtime/transports/redis.js';
 import { nodeWithRole } from '../runtime/cluster/roles.js';
 import { placedGateway } from '../runtime/cluster/gateway.js';
 import type { ActorGateway } from '../runtime/client.js';
-import type { ClusterView } from '../runtime/cluster/types.js';
+import type { ClusterView, NodeInfo } from '../runtime/cluster/types.js';
 import { superviseAll } from '../supervisors/root.js';
 import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
@@ -241,7 +241,7 @@ export async function startCloud(
   const identity = roles.has('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
   const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
   const movable = (kind: string) => node.kindRuntimes().some((k) => k.definition.kind === kind && 'movable' in k.definition.placement);
-  const network = identity ? await startNetwork(config, db, clock, logger, identity, placedGateway(node, cluster, movable)) : undefined;
+  const network = identity ? await startNetwork(config, db, clock, logger, identity, placedGateway(node, cluster, movable), cluster) : undefined;
   // Boots go to a live scheduler node's scheduler actor, this node's when it schedules; with none known, to one
   // named after this node, whose build then fails with a fault once no node can run it.
   const scheduler = (key: string) => nodeWithRole(cluster, 'scheduler', key) ?? config.nodeId;
@@ -419,9 +419,24 @@ async function startImages(config: Config, db: Database, clock: Clock, logger: L
 }
 
 /** The Networking API on its own port, in the catalog as `network` (neutron). */
-async function startNetwork(config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity, actors: ActorGateway) {
+async function startNetwork(
+  config: Config,
+  db: Database,
+  clock: Clock,
+  logger: Logger,
+  identity: Identity,
+  actors: ActorGateway,
+  cluster: { nodes(): readonly NodeInfo[] },
+) {
   let publicUrl = '';
-  const services = { models: db.models, tokens: identity.services.tokens, clock, publicUrl: () => publicUrl, actors: networkActors(actors) };
+  const services = {
+    models: db.models,
+    tokens: identity.services.tokens,
+    clock,
+    publicUrl: () => publicUrl,
+    actors: networkActors(actors),
+    clusterNodes: () => cluster.nodes(),
+  };
   const server = await listen(networkApp(services, logger), config.listen.host, config.listen.network);
   publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
   identity.services.catalog.register({ type: 'network', name: 'neutron', url: () => publicUrl });

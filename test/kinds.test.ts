@@ -20,13 +20,14 @@ const schedulerKind = makeSchedulerKind({ loadHosts: unused, maxAttempts: 3, ser
 // The network's writes as a map of rows (their SQL runs for real in the network tests); a refusal as NetworkOps throws one.
 const networkRows = new Map<string, Record<string, unknown>>();
 const fakeNetworkOps: NetworkOps = {
-  createNetwork: async (row) => {
-    if (row.name === 'over') throw Object.assign(new Error('Quota exceeded for resources: [network].'), { status: 409, type: 'OverQuota' });
+  createNetwork: (row) => {
+    if (row.name === 'over')
+      return Promise.reject(Object.assign(new Error('Quota exceeded for resources: [network].'), { status: 409, type: 'OverQuota' }));
     networkRows.set(row.id as string, row);
-    return row as unknown as NeutronNetworkRow;
+    return Promise.resolve(row as unknown as NeutronNetworkRow);
   },
   updateNetwork: unused,
-  deleteNetwork: async (id) => void networkRows.delete(id),
+  deleteNetwork: (id) => Promise.resolve(void networkRows.delete(id)),
   createSubnet: unused,
   updateSubnet: unused,
   deleteSubnet: unused,
@@ -252,15 +253,15 @@ test("network: create writes through its ops once (a replay answers the row held
   const over = { ...row, name: 'over' };
   const refused = await t.throwsAsync(async () => n.create(null, { row: over }, c));
   t.true(refused instanceof ActorError);
-  t.like(refused as ActorError, { code: 'rejected', details: { status: 409, type: 'OverQuota' } });
+  t.like(refused, { code: 'rejected', details: { status: 409, type: 'OverQuota' } });
   const other = await t.throwsAsync(async () => n.create(null, { row: { ...row, id: '00000000-0000-4000-8000-000000000002' } }, c));
-  t.regex(other!.message, /is not/);
+  t.regex(other.message, /is not/);
   const crashed = await t.throwsAsync(async () => n.delete(made.state as NeutronNetworkRow, {}, c));
   t.false(crashed instanceof ActorError, 'a crash, not a refusal: supervision restarts the actor and retries');
   t.deepEqual(await n.delete(made.state as NeutronNetworkRow, {}, c), { state: null, reply: { deleted: id } });
   t.false(networkRows.has(id));
   const missing = await t.throwsAsync(async () => n.get(null, {}, c));
-  t.like(missing as ActorError, { code: 'rejected', details: { status: 404, type: 'NetworkNotFound' } });
+  t.like(missing, { code: 'rejected', details: { status: 404, type: 'NetworkNotFound' } });
 });
 
 test('scheduler get answers a zero row before the first decision; a heartbeat stamps it', (t) => {

@@ -6,6 +6,7 @@ import { answerMalformedWith } from '../listen.js';
 import { unknownMethodNotAllowed } from '../methods.js';
 import { NUL_IN_QUERY, nulIn } from '../nul.js';
 import { httpError, neutronErrors, neutronFaultBody } from './errors.js';
+import { agentRoutes } from './routes/agents.js';
 import { extensionRoutes } from './routes/extensions.js';
 import { networkRoutes } from './routes/networks.js';
 import { floatingIpRoutes } from './routes/floating-ips.js';
@@ -44,6 +45,7 @@ export function networkApp(services: NetworkServices, logger: Logger): Koa<Netwo
     routerRoutes,
     floatingIpRoutes,
     ipAvailabilityRoutes,
+    agentRoutes,
   ])
     root.use(routes(services).routes());
   app.use(unknownMethodNotAllowed);

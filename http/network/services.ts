@@ -6,6 +6,7 @@ import { readJson } from '../body.js';
 import type { RequestState } from '../correlation.js';
 import type { AuthContext, TokenService } from '../identity/index.js';
 import { permits } from '../../services/identity/index.js';
+import type { NodeInfo } from '../../runtime/cluster/types.js';
 import type { NetworkActors } from './actors.js';
 import { NeutronError, httpError } from './errors.js';
 
@@ -17,6 +18,8 @@ export interface NetworkServices {
   readonly publicUrl: () => string;
   /** The network and router actors: networks, subnets and routers change only through them. */
   readonly actors: NetworkActors;
+  /** The cluster's nodes, for `/v2.0/agents` (a node with the `network` role runs Neutron's agents' parts). */
+  readonly clusterNodes?: () => readonly NodeInfo[];
 }
 
 /** The tables and the clock: what a network's writes need, on any node (no tokens, no URLs). */

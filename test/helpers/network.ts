@@ -1,6 +1,7 @@
 import type { ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { networkActors, networkApp, networkOps, routerOps } from '../../http/network/index.js';
+import type { NodeInfo } from '../../runtime/cluster/types.js';
 import { ActorNode } from '../../runtime/node.js';
 import { SqlStore } from '../../runtime/stores/sql-store.js';
 import { InProcessTransport } from '../../runtime/transports/in-process.js';
@@ -13,7 +14,10 @@ import { createTestDatabase } from './database.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, client, startIdentityServer } from './identity.js';
 
 /** Identity plus the Networking API on its own port, in the catalog as the cloud wires it; tokens for admin, demo and more. */
-export async function startNetworkServer(name: string, options: { crashOnce?: (kind: string, type: string) => boolean } = {}) {
+export async function startNetworkServer(
+  name: string,
+  options: { crashOnce?: (kind: string, type: string) => boolean; clusterNodes?: () => readonly NodeInfo[] } = {},
+) {
   const database = await createTestDatabase(name);
   const identity = await startIdentityServer(database.url);
   const clock = new SystemClock();
@@ -40,7 +44,14 @@ export async function startNetworkServer(name: string, options: { crashOnce?: (k
   let url = '';
   const server = await listen(
     networkApp(
-      { models: identity.db.models, tokens: identity.identity.services.tokens, clock, publicUrl: () => url, actors: networkActors(node) },
+      {
+        models: identity.db.models,
+        tokens: identity.identity.services.tokens,
+        clock,
+        publicUrl: () => url,
+        actors: networkActors(node),
+        clusterNodes: options.clusterNodes,
+      },
       silentLogger(),
     ),
     '127.0.0.1',
