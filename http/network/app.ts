@@ -7,6 +7,7 @@ import { unknownMethodNotAllowed } from '../methods.js';
 import { NUL_IN_QUERY, nulIn } from '../nul.js';
 import { httpError, neutronErrors, neutronFaultBody } from './errors.js';
 import { agentRoutes } from './routes/agents.js';
+import { autoAllocatedTopologyRoutes } from './routes/auto-allocated-topology.js';
 import { extensionRoutes } from './routes/extensions.js';
 import { networkRoutes } from './routes/networks.js';
 import { floatingIpRoutes } from './routes/floating-ips.js';
@@ -46,6 +47,7 @@ export function networkApp(services: NetworkServices, logger: Logger): Koa<Netwo
     floatingIpRoutes,
     ipAvailabilityRoutes,
     agentRoutes,
+    autoAllocatedTopologyRoutes,
   ])
     root.use(routes(services).routes());
   app.use(unknownMethodNotAllowed);

@@ -106,4 +106,10 @@ export const EXTENSIONS: ReadonlyArray<{ alias: string; name: string; descriptio
     updated: '2017-02-10T10:00:00-00:00',
   },
   { alias: 'agent', name: 'agent', description: 'The agent management extension.', updated: '2013-02-03T10:00:00-00:00' },
+  {
+    alias: 'auto-allocated-topology',
+    name: 'Auto Allocated Topology Services',
+    description: 'Auto Allocated Topology Services.',
+    updated: '2016-01-01T00:00:00-00:00',
+  },
 ];

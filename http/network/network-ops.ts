@@ -1,4 +1,4 @@
-import { Op } from 'sequelize';
+import { Op, type Transaction } from 'sequelize';
 import type { NetworkOps } from '../../actors/network/index.js';
 import type { NeutronNetworkRow, NeutronSubnetRow } from '../../models/index.js';
 import { readByPk, readRows } from '../../models/typed.js';
@@ -22,8 +22,9 @@ export function networkOps(s: NetworkData): NetworkOps {
     async createNetwork(row) {
       const id = row.id as string;
       const project = row.project_id as string;
-      await serialized(s, [`project:${project}`], async (transaction) => {
+      await serialized(s, [`project:${project}`, ...(row.is_default ? ['default-external'] : [])], async (transaction) => {
         if (await readByPk(m.NeutronNetwork, id, { transaction })) return;
+        if (row.is_default) await refuseSecondDefault(s, id, transaction);
         await checkQuota(s, project, 'network', 1, transaction);
         await m.NeutronNetwork.create(row as unknown as NeutronNetworkRow, { transaction });
       });
@@ -34,7 +35,13 @@ export function networkOps(s: NetworkData): NetworkOps {
       const row = await readByPk(m.NeutronNetwork, id);
       if (!row) throw networkGone(id);
       if (changes.shared === false && dbBool(row.shared)) await refuseUnsharingInUse(s, row);
-      await m.NeutronNetwork.update({ ...changes, revision_number: Number(row.revision_number) + 1, updated_at: now(s) }, { where: { id } });
+      await serialized(s, changes.is_default ? ['default-external'] : [], async (transaction) => {
+        if (changes.is_default) await refuseSecondDefault(s, id, transaction);
+        await m.NeutronNetwork.update(
+          { ...changes, revision_number: Number(row.revision_number) + 1, updated_at: now(s) },
+          { where: { id }, transaction },
+        );
+      });
       return (await readByPk(m.NeutronNetwork, id))!;
     },
 
@@ -98,6 +105,17 @@ export function networkOps(s: NetworkData): NetworkOps {
       });
     },
   };
+}
+
+/** One default external network at a time (Neutron's DefaultExternalNetworkExists). */
+async function refuseSecondDefault(s: NetworkData, id: string, transaction: Transaction): Promise<void> {
+  const other = await readRows(s.models.NeutronNetwork, {
+    attributes: ['id'],
+    where: { is_default: true, external: true, id: { [Op.ne]: id } },
+    limit: 1,
+    transaction,
+  });
+  if (other.length) throw conflict('DefaultExternalNetworkExists', `A default external network already exists: ${other[0].id}.`);
 }
 
 /** A network other projects have ports on stays shared (neutron-lib's InvalidSharedSetting). */

@@ -25,6 +25,7 @@ export const networkAttributes: AttributeMap = {
   admin_state_up: { post: true, put: true, default: true, check: boolean },
   shared: { post: true, put: true, default: false, check: boolean },
   'router:external': { post: true, put: true, default: false, check: boolean },
+  is_default: { post: true, put: true, default: false, check: boolean },
   mtu: { post: true, put: true, default: 1500, check: integer(68, 9000) },
   port_security_enabled: { post: true, put: true, default: true, check: boolean },
   availability_zone_hints: { post: true, put: false, default: () => [], check: list(16, text(255)) },
@@ -112,10 +113,12 @@ export function networkRoutes(s: NetworkServices): Router<NetworkState> {
     const input = resourceBody(raw, 'network', networkAttributes, true);
     const project = (input.project_id as string | undefined) ?? ownProject(auth, 'create_network');
     mayCreate(auth, 'create_network', project);
-    adminAttributes(auth, 'create_network', { shared: input.shared || undefined, 'router:external': input['router:external'] || undefined }, [
-      'shared',
-      'router:external',
-    ]);
+    adminAttributes(
+      auth,
+      'create_network',
+      { shared: input.shared || undefined, 'router:external': input['router:external'] || undefined, is_default: input.is_default || undefined },
+      ['shared', 'router:external', 'is_default'],
+    );
     const at = now(s);
     const row: NeutronNetworkRow = {
       id: randomUUID(),
@@ -126,7 +129,7 @@ export function networkRoutes(s: NetworkServices): Router<NetworkState> {
       status: 'ACTIVE',
       shared: input.shared as boolean,
       external: input['router:external'] as boolean,
-      is_default: false,
+      is_default: input.is_default as boolean,
       mtu: input.mtu as number,
       port_security_enabled: input.port_security_enabled as boolean,
       availability_zone_hints: JSON.stringify(input.availability_zone_hints),
@@ -143,12 +146,11 @@ export function networkRoutes(s: NetworkServices): Router<NetworkState> {
     const auth = await authenticate(s, ctx);
     const row = await writableNetwork(s, auth, ctx.params.id, 'update_network');
     const input = resourceBody(await jsonBody(ctx), 'network', networkAttributes, false);
-    const changesAdmin = (['shared', 'router:external'] as const).filter(
-      (a) => a in input && input[a] !== dbBool(a === 'shared' ? row.shared : row.external),
-    );
+    const current = { shared: row.shared, 'router:external': row.external, is_default: row.is_default };
+    const changesAdmin = (['shared', 'router:external', 'is_default'] as const).filter((a) => a in input && input[a] !== dbBool(current[a]));
     if (changesAdmin.length) adminAttributes(auth, 'update_network', Object.fromEntries(changesAdmin.map((a) => [a, true])), changesAdmin);
     const changes: Record<string, unknown> = {};
-    for (const key of ['name', 'description', 'admin_state_up', 'shared', 'mtu', 'port_security_enabled'] as const) {
+    for (const key of ['name', 'description', 'admin_state_up', 'shared', 'mtu', 'port_security_enabled', 'is_default'] as const) {
       if (key in input) changes[key] = input[key];
     }
     if ('router:external' in input) changes.external = input['router:external'];
