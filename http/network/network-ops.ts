@@ -47,11 +47,13 @@ export function networkOps(s: NetworkData): NetworkOps {
 
     async deleteNetwork(id) {
       await serialized(s, [`network:${id}`], async (transaction) => {
-        // Only the network's own service ports (DHCP) go with it; any other port keeps it in use.
+        // Only the network's own service ports (DHCP) and its floating IPs' go with it (the floating IPs too, as
+        // Neutron deletes an external network's floating IPs); any other port keeps it in use.
         const ports = await readRows(m.NeutronPort, { attributes: ['id', 'device_owner'], where: { network_id: id }, transaction });
-        if (ports.some((p) => p.device_owner !== 'network:dhcp')) {
+        if (ports.some((p) => p.device_owner !== 'network:dhcp' && p.device_owner !== 'network:floatingip')) {
           throw conflict('NetworkInUse', `Unable to complete operation on network ${id}. There are one or more ports still in use on the network.`);
         }
+        await m.NeutronFloatingIp.destroy({ where: { floating_network_id: id }, transaction });
         await m.NeutronIpAllocation.destroy({ where: { network_id: id }, transaction });
         await m.NeutronPort.destroy({ where: { network_id: id }, transaction });
         await m.NeutronSubnet.destroy({ where: { network_id: id }, transaction });

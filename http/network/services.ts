@@ -27,6 +27,8 @@ export type NetworkData = Pick<NetworkServices, 'models' | 'clock'>;
 
 export interface NetworkState extends RequestState {
   auth?: AuthContext;
+  /** The body already read (by the bulk create, or one item of it), which `jsonBody` answers instead of the stream. */
+  body?: { value: unknown };
 }
 
 /** The caller's validated token; an application credential's access rules are checked as keystonemiddleware checks them (401 outside them). */
@@ -38,6 +40,8 @@ export async function authenticate(s: NetworkServices, ctx: { get(header: string
 
 /** A JSON request body; unreadable ones are Neutron's 400 (or 413). */
 export async function jsonBody(ctx: Context): Promise<unknown> {
+  const given = (ctx.state as NetworkState).body;
+  if (given) return given.value;
   try {
     return await readJson(ctx);
   } catch (error) {
