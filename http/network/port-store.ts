@@ -17,9 +17,10 @@ export async function fixedIpsOf(s: NetworkData, ports: readonly string[], trans
   const rows = (
     await Promise.all(chunks.map((chunk) => readRows(s.models.NeutronIpAllocation, { where: { port_id: { [Op.in]: chunk } }, transaction })))
   ).flat();
-  const key = (f: FixedIp) => `${f.ip_address.includes(':') ? 1 : 0}/${f.subnet_id}/${f.ip_address.padStart(40, '0')}`;
-  rows.sort((a, b) => (key(a) < key(b) ? -1 : 1));
-  for (const r of rows) out.get(r.port_id)?.push({ subnet_id: r.subnet_id, ip_address: r.ip_address });
+  // Each row's sort key made once (10,000 rows sort in ~140,000 comparisons).
+  const keyed = rows.map((r) => ({ r, key: `${r.ip_address.includes(':') ? 1 : 0}/${r.subnet_id}/${r.ip_address.padStart(40, '0')}` }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const { r } of keyed) out.get(r.port_id)?.push({ subnet_id: r.subnet_id, ip_address: r.ip_address });
   return out;
 }
 
