@@ -38,6 +38,7 @@ const routerKind = makeRouterKind({ ops: {} as RouterOps });
 import { consoleKind, type ConsoleRow } from '../actors/console/index.js';
 import { policyFrom } from '../supervisors/policy.js';
 import { mayActivate, nodeWithRole } from '../runtime/cluster/roles.js';
+import { placeActor } from '../runtime/cluster/placement.js';
 import { SingleNodeView } from '../runtime/cluster/single-node.js';
 import { placedGateway } from '../runtime/cluster/gateway.js';
 
@@ -429,6 +430,21 @@ test('placement: instances, schedulers and networks move between nodes of their 
   t.true(mayActivate(routerKind.placement, ['network'], 'router/r1', [ROUTER_PIN]), 'every router on the node announcing router/*');
   t.false(mayActivate(routerKind.placement, ['api', 'compute'], 'router/r1', ['host/compute-1']));
   t.false(mayActivate(hostKind.placement, ['network'], 'host/compute-1', [ROUTER_PIN]), "a kind's wildcard covers that kind alone");
+  const at = (nodeId: string, status: 'up' | 'down', pins: string[]) => ({
+    nodeId,
+    roles: ['network'],
+    address: '',
+    protocolVersion: 1,
+    status,
+    leaseExpiresAt: T0,
+    startedAt: T0,
+    incarnation: 'i',
+    pins,
+    load: { activations: 0, mailbox: 0 },
+  });
+  t.is(placeActor(routerKind.placement, 'router', 'r1', [at('net-b', 'up', [ROUTER_PIN]), at('net-a', 'up', [ROUTER_PIN])]), 'net-a');
+  t.is(placeActor(routerKind.placement, 'router', 'r1', [at('net-b', 'up', [ROUTER_PIN]), at('net-a', 'down', [ROUTER_PIN])]), 'net-b');
+  t.is(placeActor(routerKind.placement, 'router', 'r1', [at('c-1', 'up', ['host/c-1'])]), undefined, 'no network node: no router');
 });
 
 test('the single-node view: itself, owning what its roles and pins allow; a drain marks it draining; boots go to a scheduler node', async (t) => {
