@@ -31,8 +31,8 @@ const HostSchema = Type.Object(
 
 export const ROLES = ['api', 'scheduler', 'compute', 'console', 'network'] as const;
 export type Role = (typeof ROLES)[number];
-/** Roles a node may hold that start nothing yet: their kind (routers) comes with a later issue. */
-export const RESERVED_ROLES: readonly Role[] = ['network'];
+/** Roles a node may hold that start nothing yet (none today: every role runs something). */
+export const RESERVED_ROLES: readonly Role[] = [];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const ConfigSchema = Type.Object(
@@ -43,7 +43,7 @@ export const ConfigSchema = Type.Object(
       uniqueItems: true,
       default: [...ROLES],
       description:
-        'roles this node holds: api (the HTTP services), scheduler (the scheduler actor), compute (its hypervisors’ host actors), console (the console proxies when consoles.proxies is set), network (reserved: runs nothing yet)',
+        'roles this node holds: api (the HTTP services), scheduler (the scheduler actor), compute (its hypervisors’ host actors), console (the console proxies when consoles.proxies is set), network (the router actors; network actors also live on api nodes)',
     }),
     stateDir: Type.String({ minLength: 1, default: '.stratus', description: 'where everything the cloud writes goes' }),
     databaseUrl: Type.String({ default: '', description: 'postgres://… or sqlite:<path>; empty: <stateDir>/stratus.sqlite' }),
@@ -102,7 +102,7 @@ export const ConfigSchema = Type.Object(
           description: 'placement weight of a node holding the compute role for movable actors (instances); 0: none',
         }),
         console: Type.Number({ minimum: 0, default: 1, description: 'placement weight of the console role' }),
-        network: Type.Number({ minimum: 0, default: 1, description: 'placement weight of the network role (reserved)' }),
+        network: Type.Number({ minimum: 0, default: 1, description: 'placement weight of the network role' }),
       }),
     }),
     publicHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'host name clients use in catalog URLs' }),

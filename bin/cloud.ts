@@ -14,7 +14,7 @@ import { RedisTransport } from '../runtime/transports/redis.js';
 import { nodeWithRole } from '../runtime/cluster/roles.js';
 import { placedGateway } from '../runtime/cluster/gateway.js';
 import type { ActorGateway } from '../runtime/client.js';
-import type { ClusterView } from '../runtime/cluster/types.js';
+import type { ClusterView, NodeInfo } from '../runtime/cluster/types.js';
 import { superviseAll } from '../supervisors/root.js';
 import { opsApp } from '../http/ops.js';
 import { listen, type Listening } from '../http/listen.js';
@@ -25,7 +25,8 @@ import { hostImages, serverImages } from '../http/images/compute-images.js';
 import { imageProxy } from '../http/images/image-proxy.js';
 import { ImageStore } from '../http/images/image-store.js';
 import { ImageRepository } from '../http/images/repository.js';
-import { bootstrapNetworks, networkApp } from '../http/network/index.js';
+import { bootstrapNetworks, networkActors, networkApp, networkOps, routerOps } from '../http/network/index.js';
+import { ROUTER_PIN } from '../actors/router/index.js';
 import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
@@ -123,9 +124,14 @@ export async function startCloud(
         )
       : undefined;
   // Read late: the admin API listens only after the node has joined.
+  // A node with the network role holds every router (their namespaces will live there).
   const self = {
     address: () => config.cluster.address || adminUrl,
-    pins: () => [...hosts.map((h) => `host/${h.name}`), ...(dataPlane ? [`dataplane/${config.nodeId}`] : [])],
+    pins: () => [
+      ...hosts.map((h) => `host/${h.name}`),
+      ...(dataPlane ? [`dataplane/${config.nodeId}`] : []),
+      ...(roles.has('network') ? [ROUTER_PIN] : []),
+    ],
   };
   const core = membership.core(db, self);
   const node = new ActorNode({
@@ -185,6 +191,7 @@ export async function startCloud(
         zoneOf: (host) => aggregateZoneOf(db.models, host, clock.now()),
       },
       instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs, shelvedOffloadMs: config.timeouts.shelvedOffloadMs },
+      network: { network: { ops: networkOps({ models: db.models, clock }) }, router: { ops: routerOps({ models: db.models, clock }) } },
       scheduler: {
         loadHosts: async () => plain<HostRow>(await db.models.Host.findAll()),
         maxAttempts: config.scheduler.maxAttempts,
@@ -265,7 +272,8 @@ export async function startCloud(
   );
   const identity = roles.has('api') ? await startIdentity(config, db, clock, logger, secrets) : undefined;
   const images = identity ? await startImages(config, db, clock, logger, identity) : undefined;
-  const network = identity ? await startNetwork(config, db, clock, logger, identity) : undefined;
+  const movable = (kind: string) => node.kindRuntimes().some((k) => k.definition.kind === kind && 'movable' in k.definition.placement);
+  const network = identity ? await startNetwork(config, db, clock, logger, identity, placedGateway(node, cluster, movable), cluster) : undefined;
   // Boots go to a live scheduler node's scheduler actor, this node's when it schedules; with none known, to one
   // named after this node, whose build then fails with a fault once no node can run it.
   const scheduler = (key: string) => nodeWithRole(cluster, 'scheduler', key) ?? config.nodeId;
@@ -281,7 +289,6 @@ export async function startCloud(
   const mounted: Koa.Middleware = async (ctx, next) => {
     await (inspectorMount ? inspectorMount(ctx, next) : next());
   };
-  const movable = (kind: string) => node.kindRuntimes().some((k) => k.definition.kind === kind && 'movable' in k.definition.placement);
   const consolePorts: BoundConsolePorts = {};
   const compute =
     identity && images
@@ -489,9 +496,24 @@ async function startImages(config: Config, db: Database, clock: Clock, logger: L
 }
 
 /** The Networking API on its own port, in the catalog as `network` (neutron). */
-async function startNetwork(config: Config, db: Database, clock: Clock, logger: Logger, identity: Identity) {
+async function startNetwork(
+  config: Config,
+  db: Database,
+  clock: Clock,
+  logger: Logger,
+  identity: Identity,
+  actors: ActorGateway,
+  cluster: { nodes(): readonly NodeInfo[] },
+) {
   let publicUrl = '';
-  const services = { models: db.models, tokens: identity.services.tokens, clock, publicUrl: () => publicUrl };
+  const services = {
+    models: db.models,
+    tokens: identity.services.tokens,
+    clock,
+    publicUrl: () => publicUrl,
+    actors: networkActors(actors),
+    clusterNodes: () => cluster.nodes(),
+  };
   const server = await listen(networkApp(services, logger), config.listen.host, config.listen.network);
   publicUrl = `http://${config.publicHost}:${new URL(server.url).port}`;
   identity.services.catalog.register({ type: 'network', name: 'neutron', url: () => publicUrl });

@@ -151,4 +151,4 @@ export type { NeutronNetworkRow, NeutronQuotaRow } from './neutron/network.js';
 export type { NeutronSubnetRow } from './neutron/subnet.js';
 export type { NeutronPortRow, NeutronIpAllocationRow } from './neutron/port.js';
 export type { NeutronSecurityGroupRow, NeutronSecurityGroupRuleRow, NeutronDefaultSecurityGroupRow } from './neutron/security-group.js';
-export type { NeutronRouterRow, NeutronFloatingIpRow } from './neutron/router.js';
+export type { NeutronRouterRow, NeutronFloatingIpRow, NeutronAutoAllocatedTopologyRow } from './neutron/router.js';

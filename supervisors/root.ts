@@ -2,9 +2,12 @@ import type { ActorNode } from '../runtime/node.js';
 import type { HostDeps } from '../actors/host/index.js';
 import type { SchedulerDeps } from '../actors/scheduler/index.js';
 import type { InstanceTimeouts } from '../actors/instance/index.js';
+import type { NetworkDeps } from '../actors/network/index.js';
+import type { RouterDeps } from '../actors/router/index.js';
 import type { SupervisionSettings } from './policy.js';
 import { superviseHost } from './host.js';
 import { superviseInstance } from './instance.js';
+import { superviseNetworks } from './network.js';
 import { superviseScheduler } from './scheduler.js';
 
 export interface RootSupervisorSettings {
@@ -17,15 +20,18 @@ export interface ActorDeps {
   readonly host: HostDeps;
   readonly scheduler: SchedulerDeps;
   readonly instance?: InstanceTimeouts;
+  /** The network and router actors' writes; without them those kinds are not registered (a node of the compute kinds alone). */
+  readonly network?: { readonly network: NetworkDeps; readonly router: RouterDeps };
 }
 
 /**
- * Puts every working actor kind under its supervisor; call before `node.start()`. The network, volume and
- * console kinds (`actors/`) are planned: no API reaches them yet, so they are not registered.
+ * Puts every working actor kind under its supervisor; call before `node.start()`. The volume and console kinds
+ * (`actors/`) are planned: no API reaches them yet, so they are not registered.
  */
 export function superviseAll(node: ActorNode, { supervision, passivation }: RootSupervisorSettings, deps: ActorDeps): void {
   superviseInstance(node, { supervision, passivateAfterMs: passivation.instanceMs }, deps.instance);
   // Hosts and schedulers never passivate: they are few and busy.
   superviseHost(node, { supervision, passivateAfterMs: 0 }, deps.host);
   superviseScheduler(node, { supervision, passivateAfterMs: 0 }, deps.scheduler);
+  if (deps.network) superviseNetworks(node, { supervision, passivateAfterMs: passivation.instanceMs }, deps.network);
 }

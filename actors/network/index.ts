@@ -1,22 +1,26 @@
-// PLANNED: a draft of the network kind, tested as pure behaviour; no API reaches it and the runtime does not register it yet.
+import type { NeutronNetworkRow } from '../../models/index.js';
 import { defineKind } from '../../runtime/kind.js';
-import { networkBehaviour } from './behaviour.js';
+import { networkBehaviour, type NetworkDeps } from './behaviour.js';
 import { networkProtocol } from './protocol.js';
-import { failed, type NetworkRow } from './state.js';
 
-export { networkProtocol, networkBehaviour };
-export { networkAddress, type NetworkRow } from './state.js';
+export { networkProtocol, networkBehaviour, type NetworkDeps };
+export { refusing, type NetworkOps, type Refusal } from './ops.js';
 
-export const networkKind = defineKind<NetworkRow, typeof networkProtocol.spec>({
-  kind: 'network',
-  protocol: networkProtocol,
-  behaviour: networkBehaviour,
-  model: 'Network',
-  key: 'uuid',
-  shared: ['project_id', 'status'],
-  placement: { pinned: true },
-  passivates: true,
-  // A failed network shows ERROR, as Neutron does; a deleted one stays deleted.
-  onFailed: (state, reason, now) => (state && !state.deleted_at ? failed(state, reason, now) : undefined),
-  summary: (s) => (s ? { status: s.status, cidr: s.cidr } : {}),
-});
+/**
+ * Networks move between the nodes that serve the API or hold the `network` role: a network's state is its rows,
+ * nothing local to a node.
+ */
+export const networkKind = (deps: NetworkDeps) =>
+  defineKind<NeutronNetworkRow, typeof networkProtocol.spec>({
+    kind: 'network',
+    protocol: networkProtocol,
+    behaviour: networkBehaviour(deps),
+    model: 'NeutronNetwork',
+    key: 'id',
+    shared: ['project_id', 'status'],
+    placement: { movable: true, roles: ['network', 'api'] },
+    passivates: true,
+    // The network's row stays as it is: Neutron has no failed state for a network; the actor's record says it failed.
+    onFailed: () => undefined,
+    summary: (s) => (s ? { name: s.name, status: s.status } : {}),
+  });

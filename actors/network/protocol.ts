@@ -1,26 +1,22 @@
 import { Type } from '@sinclair/typebox';
 import { defineProtocol } from '../../runtime/protocol.js';
 
-const octet = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
-export const IPV4_CIDR = `^(${octet}\\.){3}${octet}/(3[0-2]|[12]?[0-9])$`;
-
-// Neutron allows an empty network name.
-const name = () => Type.String({ maxLength: 255 });
+const uuid = () => Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+/**
+ * A row as the API decided it (attributes checked, ids and timestamps chosen there, so a redelivered message writes
+ * the same row): its id and project are checked here, the rest by the table's own constraints.
+ */
+export const rowOf = () => Type.Object({ id: uuid(), project_id: Type.String({ maxLength: 255 }) }, { additionalProperties: true });
+const changes = () => Type.Record(Type.String({ maxLength: 64 }), Type.Unknown());
 const empty = () => Type.Object({}, { additionalProperties: false });
 
+/** A network's lifecycle and its subnets: each change is one message its actor handles, one at a time. */
 export const networkProtocol = defineProtocol('network', {
-  create: {
-    durable: true,
-    payload: Type.Object(
-      {
-        project_id: Type.String({ minLength: 1, maxLength: 255 }),
-        name: name(),
-        cidr: Type.String({ maxLength: 18, pattern: IPV4_CIDR }),
-      },
-      { additionalProperties: false },
-    ),
-  },
-  rename: { durable: true, payload: Type.Object({ name: name() }, { additionalProperties: false }) },
+  create: { durable: true, payload: Type.Object({ row: rowOf() }, { additionalProperties: false }) },
+  update: { durable: true, payload: Type.Object({ changes: changes() }, { additionalProperties: false }) },
   delete: { durable: true, payload: empty() },
+  createSubnet: { durable: true, payload: Type.Object({ row: rowOf() }, { additionalProperties: false }) },
+  updateSubnet: { durable: true, payload: Type.Object({ id: uuid(), changes: changes() }, { additionalProperties: false }) },
+  deleteSubnet: { durable: true, payload: Type.Object({ id: uuid() }, { additionalProperties: false }) },
   get: { durable: false, payload: empty() },
 });

@@ -5,7 +5,10 @@ import { correlation } from '../correlation.js';
 import { answerMalformedWith } from '../listen.js';
 import { unknownMethodNotAllowed } from '../methods.js';
 import { NUL_IN_QUERY, nulIn } from '../nul.js';
+import { bulkCreates } from './bulk.js';
 import { httpError, neutronErrors, neutronFaultBody } from './errors.js';
+import { agentRoutes } from './routes/agents.js';
+import { autoAllocatedTopologyRoutes } from './routes/auto-allocated-topology.js';
 import { extensionRoutes } from './routes/extensions.js';
 import { networkRoutes } from './routes/networks.js';
 import { floatingIpRoutes } from './routes/floating-ips.js';
@@ -29,6 +32,8 @@ export function networkApp(services: NetworkServices, logger: Logger): Koa<Netwo
     const nul = nulIn(ctx);
     if (nul === 'path') throw httpError(404, 'The resource could not be found.');
     if (nul === 'query') throw httpError(400, NUL_IN_QUERY);
+    // Neutron takes a `.json` format suffix on any resource path (`/v2.0/quotas/{id}/details.json`).
+    if (ctx.path.endsWith('.json')) ctx.path = ctx.path.slice(0, -'.json'.length);
     await next();
   });
   const root = new Router<NetworkState>();
@@ -44,9 +49,13 @@ export function networkApp(services: NetworkServices, logger: Logger): Koa<Netwo
     routerRoutes,
     floatingIpRoutes,
     ipAvailabilityRoutes,
+    agentRoutes,
+    autoAllocatedTopologyRoutes,
   ])
     root.use(routes(services).routes());
   app.use(unknownMethodNotAllowed);
-  app.use(root.routes()).use(root.allowedMethods());
+  const routes = root.routes();
+  app.use(bulkCreates(services, routes));
+  app.use(routes).use(root.allowedMethods());
   return app;
 }

@@ -22,7 +22,6 @@ export function resourceBody(body: unknown, resource: string, map: AttributeMap,
     throw badRequest('Resource body required');
   }
   if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('Body contains invalid data');
-  if (`${resource}s` in body) throw badRequest('Bulk operation not supported');
   const item = (body as Record<string, unknown>)[resource];
   if (item === undefined || item === null) throw badRequest(`Unable to find '${resource}' in request body`);
   if (typeof item !== 'object' || Array.isArray(item)) throw badRequest(`Object '${resource}' contains invalid data`);

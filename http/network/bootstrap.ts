@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { NeutronNetworkRow, NeutronRouterRow, NeutronSubnetRow } from '../../models/index.js';
 import { insertServicePort } from './port-store.js';
 import { cidrString, defaultGateway, defaultPools, subnetCidrOf } from './subnet-rules.js';
-import { now, serialized, type NetworkServices } from './services.js';
+import { now, serialized, type NetworkData } from './services.js';
 
 export interface NetworkBootstrap {
   /** The external network's subnet (devstack's 172.24.4.0/24). */
@@ -60,7 +60,7 @@ function subnetRow(network: NeutronNetworkRow, name: string, cidrText: string, d
  * Only while there is no network at all (the first start), once across the nodes sharing the database.
  */
 export async function bootstrapNetworks(
-  s: NetworkServices,
+  s: NetworkData,
   projects: { admin: string; demo?: string },
   options: NetworkBootstrap,
   logger: Logger,

@@ -81,4 +81,35 @@ export const EXTENSIONS: ReadonlyArray<{ alias: string; name: string; descriptio
     description: 'Expose functions for quotas management per project',
     updated: '2012-07-29T10:00:00-00:00',
   },
+  {
+    alias: 'router',
+    name: 'Neutron L3 Router',
+    description: 'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.',
+    updated: '2012-07-20T10:00:00-00:00',
+  },
+  {
+    alias: 'ext-gw-mode',
+    name: 'Neutron L3 Configurable external gateway mode',
+    description: 'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway',
+    updated: '2013-03-28T10:00:00-00:00',
+  },
+  {
+    alias: 'security-group',
+    name: 'security-group',
+    description: 'The security groups extension.',
+    updated: '2012-10-05T10:00:00-00:00',
+  },
+  {
+    alias: 'quota_details',
+    name: 'Quota details management support',
+    description: 'Expose functions for quotas usage statistics per project',
+    updated: '2017-02-10T10:00:00-00:00',
+  },
+  { alias: 'agent', name: 'agent', description: 'The agent management extension.', updated: '2013-02-03T10:00:00-00:00' },
+  {
+    alias: 'auto-allocated-topology',
+    name: 'Auto Allocated Topology Services',
+    description: 'Auto Allocated Topology Services.',
+    updated: '2016-01-01T00:00:00-00:00',
+  },
 ];

@@ -4,7 +4,7 @@ import type { NeutronSubnetRow } from '../../models/index.js';
 import { readRows } from '../../models/typed.js';
 import { conflict, invalidInput, NeutronError } from './errors.js';
 import { contains, formatIp, parseCidr, parseIp, usableRange, type Cidr } from './ip.js';
-import type { NetworkServices } from './services.js';
+import type { NetworkData } from './services.js';
 import type { Pool } from './views/subnet.js';
 
 // Address management. Every decision here runs inside a transaction serialized on the network (services.serialized),
@@ -28,7 +28,7 @@ export const randomMac = () => `fa:16:3e:${[...randomBytes(3)].map((b) => b.toSt
 /** How many random MACs are tried before giving up (Neutron's mac_generation_retries). */
 const MAC_RETRIES = 16;
 
-export async function uniqueMac(s: NetworkServices, networkId: string, transaction: Transaction): Promise<string> {
+export async function uniqueMac(s: NetworkData, networkId: string, transaction: Transaction): Promise<string> {
   for (let i = 0; i < MAC_RETRIES; i++) {
     const mac = randomMac();
     if (!(await macTaken(s, networkId, mac, transaction))) return mac;
@@ -36,7 +36,7 @@ export async function uniqueMac(s: NetworkServices, networkId: string, transacti
   throw new NeutronError(503, 'MacAddressGenerationFailure', `Unable to generate unique mac on network ${networkId}.`);
 }
 
-export const macTaken = async (s: NetworkServices, networkId: string, mac: string, transaction: Transaction) =>
+export const macTaken = async (s: NetworkData, networkId: string, mac: string, transaction: Transaction) =>
   (await s.models.NeutronPort.count({ where: { network_id: networkId, mac_address: mac }, transaction })) > 0;
 
 export const SLAAC_MODES = new Set(['slaac', 'dhcpv6-stateless']);
@@ -58,11 +58,11 @@ const SMALL_POOL = 4096n;
 const PROBES = 32;
 
 /** A free address from a subnet's pools, or undefined when they are exhausted. */
-const freeAddress = async (s: NetworkServices, subnet: NeutronSubnetRow, transaction: Transaction): Promise<string | undefined> =>
+const freeAddress = async (s: NetworkData, subnet: NeutronSubnetRow, transaction: Transaction): Promise<string | undefined> =>
   (await freeAddresses(s, subnet, 1, transaction))[0];
 
 /** Up to `k` distinct free addresses from a subnet's pools (fewer when the pools have fewer left). */
-export async function freeAddresses(s: NetworkServices, subnet: NeutronSubnetRow, k: number, transaction: Transaction): Promise<string[]> {
+export async function freeAddresses(s: NetworkData, subnet: NeutronSubnetRow, k: number, transaction: Transaction): Promise<string[]> {
   const c = parseCidr(subnet.cidr)!;
   const ranges = poolRanges(subnet, c.version);
   const size = ranges.reduce((n, r) => n + (r.last - r.first + 1n), 0n);
@@ -120,7 +120,7 @@ export const exhausted = (networkId: string) => conflict('IpAddressGenerationFai
  * the first IPv4 subnet with room and one IPv6 address (SLAAC subnets: from the MAC).
  */
 export async function allocate(
-  s: NetworkServices,
+  s: NetworkData,
   transaction: Transaction,
   port: { network_id: string; mac_address: string; device_owner: string },
   subnets: readonly NeutronSubnetRow[],

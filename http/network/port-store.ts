@@ -3,12 +3,12 @@ import { Op, type Transaction } from 'sequelize';
 import type { NeutronPortRow } from '../../models/index.js';
 import { readRows } from '../../models/typed.js';
 import { allocate, uniqueMac, type FixedIp, type FixedIpRequest } from './ipam.js';
-import type { NetworkServices } from './services.js';
+import type { NetworkData } from './services.js';
 
 const CHUNK = 500;
 
 /** Each port's addresses, IPv4 first. */
-export async function fixedIpsOf(s: NetworkServices, ports: readonly string[], transaction?: Transaction): Promise<Map<string, FixedIp[]>> {
+export async function fixedIpsOf(s: NetworkData, ports: readonly string[], transaction?: Transaction): Promise<Map<string, FixedIp[]>> {
   const out = new Map<string, FixedIp[]>(ports.map((id) => [id, []]));
   if (!ports.length) return out;
   // A long page asks in chunks: thousands of ids in one IN list cost more to parse than the rows cost to read.
@@ -17,13 +17,14 @@ export async function fixedIpsOf(s: NetworkServices, ports: readonly string[], t
   const rows = (
     await Promise.all(chunks.map((chunk) => readRows(s.models.NeutronIpAllocation, { where: { port_id: { [Op.in]: chunk } }, transaction })))
   ).flat();
-  const key = (f: FixedIp) => `${f.ip_address.includes(':') ? 1 : 0}/${f.subnet_id}/${f.ip_address.padStart(40, '0')}`;
-  rows.sort((a, b) => (key(a) < key(b) ? -1 : 1));
-  for (const r of rows) out.get(r.port_id)?.push({ subnet_id: r.subnet_id, ip_address: r.ip_address });
+  // Each row's sort key made once (10,000 rows sort in ~140,000 comparisons).
+  const keyed = rows.map((r) => ({ r, key: `${r.ip_address.includes(':') ? 1 : 0}/${r.subnet_id}/${r.ip_address.padStart(40, '0')}` }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const { r } of keyed) out.get(r.port_id)?.push({ subnet_id: r.subnet_id, ip_address: r.ip_address });
   return out;
 }
 
-export const subnetsOf = (s: NetworkServices, network: string, transaction?: Transaction) =>
+export const subnetsOf = (s: NetworkData, network: string, transaction?: Transaction) =>
   readRows(s.models.NeutronSubnet, {
     where: { network_id: network },
     order: [
@@ -38,7 +39,7 @@ export const subnetsOf = (s: NetworkServices, network: string, transaction?: Tra
  * groups, its addresses allocated in the caller's transaction, which must hold the network's turn.
  */
 export async function insertServicePort(
-  s: NetworkServices,
+  s: NetworkData,
   transaction: Transaction,
   spec: { network_id: string; project_id: string; device_owner: string; device_id: string; requests?: FixedIpRequest[]; at: Date },
 ): Promise<{ port: NeutronPortRow; fixed: FixedIp[] }> {
@@ -77,7 +78,7 @@ export async function insertServicePort(
   return { port, fixed };
 }
 
-export async function deletePort(s: NetworkServices, id: string, transaction: Transaction): Promise<void> {
+export async function deletePort(s: NetworkData, id: string, transaction: Transaction): Promise<void> {
   await s.models.NeutronIpAllocation.destroy({ where: { port_id: id }, transaction });
   await s.models.NeutronPort.destroy({ where: { id }, transaction });
 }

@@ -1,7 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { readRows } from '../../models/typed.js';
 import { conflict } from './errors.js';
-import type { NetworkServices } from './services.js';
+import type { NetworkData } from './services.js';
 
 /** Neutron's default quotas (quota_network, quota_subnet, …); -1 is unlimited. */
 export const DEFAULT_QUOTAS = {
@@ -20,7 +20,7 @@ export type QuotaResource = keyof typeof DEFAULT_QUOTAS;
 export const QUOTA_RESOURCES = Object.keys(DEFAULT_QUOTAS) as QuotaResource[];
 
 /** A project's limits: its own rows over the defaults. */
-export async function limitsOf(s: NetworkServices, project: string, transaction?: Transaction): Promise<Record<QuotaResource, number>> {
+export async function limitsOf(s: NetworkData, project: string, transaction?: Transaction): Promise<Record<QuotaResource, number>> {
   const rows = await readRows(s.models.NeutronQuota, { where: { project_id: project }, transaction });
   const limits: Record<string, number> = { ...DEFAULT_QUOTAS };
   for (const r of rows) if (r.resource in limits) limits[r.resource] = Number(r.limit);
@@ -28,7 +28,7 @@ export async function limitsOf(s: NetworkServices, project: string, transaction?
 }
 
 /** How many of each resource a project holds now. */
-export async function usageOf(s: NetworkServices, project: string, resource: QuotaResource, transaction?: Transaction): Promise<number> {
+export async function usageOf(s: NetworkData, project: string, resource: QuotaResource, transaction?: Transaction): Promise<number> {
   const m = s.models;
   const where = { project_id: project };
   switch (resource) {
@@ -55,13 +55,7 @@ export async function usageOf(s: NetworkServices, project: string, resource: Quo
  * Refuses a create that would take a project past its limit (neutron-lib's OverQuota). Called inside a
  * transaction serialized on the project, so two creates never both take the last one.
  */
-export async function checkQuota(
-  s: NetworkServices,
-  project: string,
-  resource: QuotaResource,
-  adding: number,
-  transaction: Transaction,
-): Promise<void> {
+export async function checkQuota(s: NetworkData, project: string, resource: QuotaResource, adding: number, transaction: Transaction): Promise<void> {
   const limit = (await limitsOf(s, project, transaction))[resource];
   if (limit < 0) return;
   if ((await usageOf(s, project, resource, transaction)) + adding > limit) {

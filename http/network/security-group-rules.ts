@@ -67,11 +67,12 @@ export const ethertypeOf = (value: unknown, name: string): string => {
   throw invalidAttribute(name, `'${shown(value)}' is not in ['IPv4', 'IPv6']`);
 };
 
-export const portOf = (value: unknown, name: string): number | null => {
+/** neutron-lib's port converter: an integer 0–65535 (or its digits), else SecurityGroupInvalidPortValue. */
+export const portOf = (value: unknown): number | null => {
   if (value === null || value === undefined) return null;
-  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535)
-    throw invalidAttribute(name, `'${shown(value)}' is not a valid port number`);
+    throw new NeutronError(400, 'SecurityGroupInvalidPortValue', `Invalid value for port ${shown(value)}`);
   return n;
 };
 

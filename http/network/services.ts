@@ -6,6 +6,8 @@ import { readJson } from '../body.js';
 import type { RequestState } from '../correlation.js';
 import type { AuthContext, TokenService } from '../identity/index.js';
 import { permits } from '../../services/identity/index.js';
+import type { NodeInfo } from '../../runtime/cluster/types.js';
+import type { NetworkActors } from './actors.js';
 import { NeutronError, httpError } from './errors.js';
 
 export interface NetworkServices {
@@ -14,10 +16,19 @@ export interface NetworkServices {
   readonly clock: Clock;
   /** Where clients reach this service (the catalog's URL), for version documents. */
   readonly publicUrl: () => string;
+  /** The network and router actors: networks, subnets and routers change only through them. */
+  readonly actors: NetworkActors;
+  /** The cluster's nodes, for `/v2.0/agents` (a node with the `network` role runs Neutron's agents' parts). */
+  readonly clusterNodes?: () => readonly NodeInfo[];
 }
+
+/** The tables and the clock: what a network's writes need, on any node (no tokens, no URLs). */
+export type NetworkData = Pick<NetworkServices, 'models' | 'clock'>;
 
 export interface NetworkState extends RequestState {
   auth?: AuthContext;
+  /** The body already read (by the bulk create, or one item of it), which `jsonBody` answers instead of the stream. */
+  body?: { value: unknown };
 }
 
 /** The caller's validated token; an application credential's access rules are checked as keystonemiddleware checks them (401 outside them). */
@@ -29,6 +40,8 @@ export async function authenticate(s: NetworkServices, ctx: { get(header: string
 
 /** A JSON request body; unreadable ones are Neutron's 400 (or 413). */
 export async function jsonBody(ctx: Context): Promise<unknown> {
+  const given = (ctx.state as NetworkState).body;
+  if (given) return given.value;
   try {
     return await readJson(ctx);
   } catch (error) {
@@ -41,7 +54,7 @@ export async function jsonBody(ctx: Context): Promise<unknown> {
   }
 }
 
-export const now = (s: NetworkServices) => new Date(s.clock.now());
+export const now = (s: NetworkData) => new Date(s.clock.now());
 
 // SQLite's network writes of this process, one after another (a connection waiting for SQLite's write lock
 // blocks a libuv thread; many would take them all).
@@ -52,7 +65,7 @@ const sqliteTurns = new WeakMap<object, Promise<unknown>>();
  * a time per key across every API node: SQLite's write lock taken at BEGIN, or PostgreSQL transaction-scoped
  * advisory locks on the keys, taken in sorted order so two writers never wait on each other crosswise.
  */
-export function serialized<T>(s: NetworkServices, keys: readonly string[], work: (transaction: Transaction) => Promise<T>): Promise<T> {
+export function serialized<T>(s: NetworkData, keys: readonly string[], work: (transaction: Transaction) => Promise<T>): Promise<T> {
   const sequelize = s.models.NeutronNetwork.sequelize!;
   if (sequelize.getDialect() === 'sqlite') {
     const run = (sqliteTurns.get(sequelize) ?? Promise.resolve()).then(() => sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, work));

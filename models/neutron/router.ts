@@ -66,6 +66,14 @@ export const floatingIpAttributes: ModelAttributes = {
   ...timestamps,
 };
 
+/** A project's auto-allocated topology: the network (and router) `auto-allocated-topology` made for it, once. */
+export interface NeutronAutoAllocatedTopologyRow {
+  project_id: string;
+  network_id: string;
+  router_id: string | null;
+  created_at: Date;
+}
+
 export const define = (sequelize: Sequelize) => ({
   NeutronRouter: defineRow<NeutronRouterRow>(sequelize, 'NeutronRouter', routerAttributes, {
     tableName: 'neutron_routers',
@@ -77,4 +85,15 @@ export const define = (sequelize: Sequelize) => ({
     timestamps: false,
     indexes: [{ fields: ['project_id'] }, { fields: ['port_id'] }, { fields: ['floating_network_id'] }],
   }),
+  NeutronAutoAllocatedTopology: defineRow<NeutronAutoAllocatedTopologyRow>(
+    sequelize,
+    'NeutronAutoAllocatedTopology',
+    {
+      project_id: { type: DataTypes.STRING(255), primaryKey: true },
+      network_id: str(36),
+      router_id: str(36, true),
+      created_at: { type: DataTypes.DATE, allowNull: false },
+    },
+    { tableName: 'neutron_auto_allocated_topologies', timestamps: false, indexes: [{ fields: ['network_id'] }] },
+  ),
 });

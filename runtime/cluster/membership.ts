@@ -5,6 +5,7 @@ import type { Clock, Timer } from '../clock.js';
 import type { Placement } from '../kind.js';
 import { NodeTable } from './node-table.js';
 import { placeActor, type RoleWeights } from './placement.js';
+import { holdsPin } from './roles.js';
 import { CLUSTER_PROTOCOL_VERSION, type ClusterView, type NodeInfo, type NodeStatus } from './types.js';
 
 export interface MembershipOptions {
@@ -159,7 +160,7 @@ export class Membership implements ClusterView {
     const placement = this.host?.placementOf(kind);
     if (!placement) return `no node knows actor kind '${kind}'`;
     if ('pinned' in placement) {
-      const holder = this.nodes().find((n) => n.pins.includes(`${kind}/${id}`));
+      const holder = this.nodes().find((n) => holdsPin(n.pins, `${kind}/${id}`));
       return holder ? `${kind}/${id} is pinned to node ${holder.nodeId}, which is ${holder.status}` : `${kind}/${id} is pinned and no node holds it`;
     }
     return `no live node has a role for ${kind} (${placement.roles.join(', ')})`;

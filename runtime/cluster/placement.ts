@@ -1,4 +1,5 @@
 import type { Placement } from '../kind.js';
+import { holdsPin } from './roles.js';
 import type { NodeInfo } from './types.js';
 
 /** Per-role weights: a node's weight is the largest of its roles' the kind may run on (1 by default). */
@@ -7,12 +8,17 @@ export type RoleWeights = Readonly<Record<string, number>>;
 /**
  * Where an actor lives among the live nodes given. Movable: rendezvous hashing of (kind, id) over the
  * nodes holding one of the kind's roles that take new activations, so when a node comes or goes only
- * its own actors move. Pinned: the node announcing the pin `kind/id`, undefined while none does.
+ * its own actors move. Pinned: the node announcing the pin `kind/id` (or
+ * `kind/*`), undefined while none does.
  */
 export function placeActor(placement: Placement, kind: string, id: string, live: readonly NodeInfo[], weights: RoleWeights = {}): string | undefined {
   if ('pinned' in placement) {
     const pin = `${kind}/${id}`;
-    return live.find((n) => n.pins.includes(pin))?.nodeId;
+    // A node's own pin first; a kind's wildcard (`router/*`) on the first live node announcing it, in node order.
+    return (
+      live.find((n) => n.pins.includes(pin))?.nodeId ??
+      [...live].filter((n) => n.status === 'up' && holdsPin(n.pins, pin)).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1))[0]?.nodeId
+    );
   }
   const key = hash32(`${kind}/${id}`);
   let best: string | undefined;

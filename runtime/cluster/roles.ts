@@ -3,10 +3,15 @@ import type { ClusterView } from './types.js';
 
 /**
  * Whether a node holding `roles` may activate a kind's actors: a movable kind on any node with one of its roles,
- * a pinned one only where its pin was announced (`pins`, e.g. `host/compute-1`).
+ * a pinned one only where its pin was announced (`pins`, e.g. `host/compute-1`, or `router/*` for every actor of a kind).
  */
 export function mayActivate(placement: Placement, roles: readonly string[], pin: string, pins: readonly string[]): boolean {
-  return 'movable' in placement ? placement.roles.some((r) => roles.includes(r)) : pins.includes(pin);
+  return 'movable' in placement ? placement.roles.some((r) => roles.includes(r)) : holdsPin(pins, pin);
+}
+
+/** Whether announced pins cover `kind/id`: the pin itself, or the kind's wildcard `kind/*`. */
+export function holdsPin(pins: readonly string[], pin: string): boolean {
+  return pins.includes(pin) || pins.includes(`${pin.slice(0, pin.indexOf('/'))}/*`);
 }
 
 // FNV-1a: a stable spread of keys over nodes, the same on every node and across restarts.

@@ -1,6 +1,12 @@
 import type { ExecutionContext } from 'ava';
 import { join } from 'node:path';
-import { networkApp } from '../../http/network/index.js';
+import { networkActors, networkApp, networkOps, routerOps } from '../../http/network/index.js';
+import type { NodeInfo } from '../../runtime/cluster/types.js';
+import { ActorNode } from '../../runtime/node.js';
+import { SqlStore } from '../../runtime/stores/sql-store.js';
+import { InProcessTransport } from '../../runtime/transports/in-process.js';
+import { superviseNetworks } from '../../supervisors/network.js';
+import { testPolicy } from './runtime.js';
 import { listen } from '../../http/listen.js';
 import { SystemClock } from '../../runtime/clock.js';
 import { silentLogger } from '../../runtime/logger.js';
@@ -8,13 +14,44 @@ import { createTestDatabase } from './database.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, client, startIdentityServer } from './identity.js';
 
 /** Identity plus the Networking API on its own port, in the catalog as the cloud wires it; tokens for admin, demo and more. */
-export async function startNetworkServer(name: string) {
+export async function startNetworkServer(
+  name: string,
+  options: { crashOnce?: (kind: string, type: string) => boolean; clusterNodes?: () => readonly NodeInfo[] } = {},
+) {
   const database = await createTestDatabase(name);
   const identity = await startIdentityServer(database.url);
+  const clock = new SystemClock();
+  // The network and router actors on a node of their own over the same database, as the cloud supervises them.
+  const store = new SqlStore(identity.db, { maxBatch: 500, crashHistory: 5, now: () => clock.now() });
+  const node = new ActorNode({
+    nodeId: 'net-node',
+    store,
+    transport: new InProcessTransport(),
+    clock,
+    logger: silentLogger(),
+    requestTimeoutMs: 30_000,
+    passivationSweepMs: 1_000,
+    recentMessages: 8,
+  });
+  const data = { models: identity.db.models, clock };
+  const crash = options.crashOnce ? { crashOnce: options.crashOnce } : {};
+  superviseNetworks(
+    node,
+    { supervision: { ...testPolicy, backoffBaseMs: 10, backoffMaxMs: 50 }, passivateAfterMs: 60_000 },
+    { network: { ops: networkOps(data), ...crash }, router: { ops: routerOps(data), ...crash } },
+  );
+  await node.start();
   let url = '';
   const server = await listen(
     networkApp(
-      { models: identity.db.models, tokens: identity.identity.services.tokens, clock: new SystemClock(), publicUrl: () => url },
+      {
+        models: identity.db.models,
+        tokens: identity.identity.services.tokens,
+        clock,
+        publicUrl: () => url,
+        actors: networkActors(node),
+        clusterNodes: options.clusterNodes,
+      },
       silentLogger(),
     ),
     '127.0.0.1',
@@ -53,8 +90,10 @@ export async function startNetworkServer(name: string) {
     user,
     projectId,
     cloudsYaml: join(identity.stateDir, 'clouds.yaml'),
+    node,
     done: async () => {
       await server.close();
+      await node.stop();
       await identity.stop();
       await database.drop();
     },

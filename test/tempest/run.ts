@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run tempest [-- --regex <re>] [--concurrency <n>] [--keep]`: runs Debian's Tempest (33) compute API tests
-// against a fresh Stratus of its own (test/helpers/standalone-cloud.ts) whose boots land on simulated hosts, then
+// `npm run tempest [-- --regex <re>] [--concurrency <n>] [--keep] [--network]`: runs Debian's Tempest (33) compute API
+// tests (or with `--network` its Neutron API tests, `tempest.api.network`, Neutron switched on in the config) against a fresh Stratus of its own (test/helpers/standalone-cloud.ts) whose boots land on simulated hosts, then
 // prints passed/failed/skipped and the lists.
 // Test machinery: not part of `npm test` (a full run takes long), never imported by the product.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,8 +17,10 @@ const { values: options } = parseArgs({
     regex: { type: 'string', default: '^tempest\\.api\\.compute' },
     concurrency: { type: 'string', default: '2' },
     keep: { type: 'boolean', default: false },
+    network: { type: 'boolean', default: false },
   },
 });
+const regex = options.network && options.regex === '^tempest\\.api\\.compute' ? '^tempest\\.api\\.network' : options.regex;
 
 async function main(): Promise<number> {
   const cloud = await startStandaloneCloud({
@@ -34,8 +36,9 @@ async function main(): Promise<number> {
     const imageRef = await findImage(cloud.ports.image, token, 'stratus-tiny');
     const imageRefAlt = await copyImage(cloud.ports.image, token, imageRef, 'stratus-tiny-alt');
     writeConfig(workspace, { adminPassword: cloud.adminPassword, identityPort: cloud.ports.identity, imageRef, imageRefAlt });
+    if (options.network) await enableNeutron(workspace, cloud.ports.network, token);
     console.log(`tempest: workspace ${workspace}, Stratus identity at http://127.0.0.1:${cloud.ports.identity}/v3 (${cloud.databaseLabel})`);
-    await runInherited('tempest', ['run', '--regex', options.regex, '--concurrency', options.concurrency], workspace, {
+    await runInherited('tempest', ['run', '--regex', regex, '--concurrency', options.concurrency], workspace, {
       TEMPEST_CONFIG_DIR: join(workspace, 'etc'),
       TEMPEST_CONFIG: 'tempest.conf',
     });
@@ -90,6 +93,27 @@ function writeConfig(workspace: string, values: { adminPassword: string; identit
     join(workspace, '.stestr.conf'),
     '[DEFAULT]\ntest_path=/usr/lib/python3/dist-packages/tempest/test_discover\ntop_dir=/usr/lib/python3/dist-packages\n',
   );
+}
+
+/**
+ * Neutron on for a `tempest.api.network` run: the external network `public` of the first start for floating IPs, and
+ * `api_extensions` as the cloud lists them, so Tempest skips the tests of extensions Stratus does not offer.
+ */
+async function enableNeutron(workspace: string, port: number, token: string): Promise<void> {
+  const get = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`, { headers: { 'x-auth-token': token } })).json();
+  const { networks } = (await get('/v2.0/networks?name=public')) as { networks: Array<{ id: string }> };
+  const { extensions } = (await get('/v2.0/extensions')) as { extensions: Array<{ alias: string }> };
+  if (!networks[0]) throw new Error('network public not found');
+  const set: Record<string, string> = {
+    neutron: 'true',
+    public_network_id: networks[0].id,
+    floating_network_name: 'public',
+    floating_ips: 'true',
+    api_extensions: extensions.map((e) => e.alias).join(','),
+  };
+  const file = join(workspace, 'etc', 'tempest.conf');
+  const text = readFileSync(file, 'utf8').replace(/^(\w+) =.*$/gm, (line, key: string) => (key in set ? `${key} = ${set[key]}` : line));
+  writeFileSync(file, text);
 }
 
 /** Reads the last stestr run (subunit) and prints the totals, then the failures and the skips with their reasons. */

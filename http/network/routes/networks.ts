@@ -7,11 +7,11 @@ import { dbBool } from '../../db-values.js';
 import type { AuthContext } from '../../identity/index.js';
 import { findNetwork, visibleNetworks } from '../access.js';
 import { boolean, integer, list, projectId, resourceBody, text, type AttributeMap } from '../attributes.js';
-import { conflict, policyRefused } from '../errors.js';
+import { policyRefused } from '../errors.js';
 import { afterMarker, asBoolean, asInteger, listQuery, orderOf, linksOf, select, type ListSpec } from '../list.js';
 import { adminAttributes, mayCreate, ownProject, writes } from '../policy.js';
-import { checkQuota } from '../quotas.js';
-import { authenticate, jsonBody, now, serialized, type NetworkServices, type NetworkState } from '../services.js';
+import { answered } from '../actors.js';
+import { authenticate, jsonBody, now, type NetworkServices, type NetworkState } from '../services.js';
 import { networkView } from '../views/network.js';
 
 const readOnly = { post: false, put: false };
@@ -25,6 +25,7 @@ export const networkAttributes: AttributeMap = {
   admin_state_up: { post: true, put: true, default: true, check: boolean },
   shared: { post: true, put: true, default: false, check: boolean },
   'router:external': { post: true, put: true, default: false, check: boolean },
+  is_default: { post: true, put: true, default: false, check: boolean },
   mtu: { post: true, put: true, default: 1500, check: integer(68, 9000) },
   port_security_enabled: { post: true, put: true, default: true, check: boolean },
   availability_zone_hints: { post: true, put: false, default: () => [], check: list(16, text(255)) },
@@ -112,10 +113,12 @@ export function networkRoutes(s: NetworkServices): Router<NetworkState> {
     const input = resourceBody(raw, 'network', networkAttributes, true);
     const project = (input.project_id as string | undefined) ?? ownProject(auth, 'create_network');
     mayCreate(auth, 'create_network', project);
-    adminAttributes(auth, 'create_network', { shared: input.shared || undefined, 'router:external': input['router:external'] || undefined }, [
-      'shared',
-      'router:external',
-    ]);
+    adminAttributes(
+      auth,
+      'create_network',
+      { shared: input.shared || undefined, 'router:external': input['router:external'] || undefined, is_default: input.is_default || undefined },
+      ['shared', 'router:external', 'is_default'],
+    );
     const at = now(s);
     const row: NeutronNetworkRow = {
       id: randomUUID(),
@@ -126,7 +129,7 @@ export function networkRoutes(s: NetworkServices): Router<NetworkState> {
       status: 'ACTIVE',
       shared: input.shared as boolean,
       external: input['router:external'] as boolean,
-      is_default: false,
+      is_default: input.is_default as boolean,
       mtu: input.mtu as number,
       port_security_enabled: input.port_security_enabled as boolean,
       availability_zone_hints: JSON.stringify(input.availability_zone_hints),
@@ -134,64 +137,40 @@ export function networkRoutes(s: NetworkServices): Router<NetworkState> {
       created_at: at,
       updated_at: at,
     };
-    await serialized(s, [`project:${project}`], async (transaction) => {
-      await checkQuota(s, project, 'network', 1, transaction);
-      await s.models.NeutronNetwork.create(row, { transaction });
-    });
+    const stored = await answered(s.actors.network(row.id).create({ row: rowPayload(row) }));
     ctx.status = 201;
-    ctx.body = { network: networkView(row, []) };
+    ctx.body = { network: networkView(stored, []) };
   });
 
   router.put('/:id', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const row = await writableNetwork(s, auth, ctx.params.id, 'update_network');
     const input = resourceBody(await jsonBody(ctx), 'network', networkAttributes, false);
-    const changesAdmin = (['shared', 'router:external'] as const).filter(
-      (a) => a in input && input[a] !== dbBool(a === 'shared' ? row.shared : row.external),
-    );
+    const current = { shared: row.shared, 'router:external': row.external, is_default: row.is_default };
+    const changesAdmin = (['shared', 'router:external', 'is_default'] as const).filter((a) => a in input && input[a] !== dbBool(current[a]));
     if (changesAdmin.length) adminAttributes(auth, 'update_network', Object.fromEntries(changesAdmin.map((a) => [a, true])), changesAdmin);
-    if (input.shared === false && dbBool(row.shared)) await refuseUnsharingInUse(s, row);
-    const changes: Partial<NeutronNetworkRow> = {};
-    for (const key of ['name', 'description', 'admin_state_up', 'shared', 'mtu', 'port_security_enabled'] as const) {
-      if (key in input) (changes as Record<string, unknown>)[key] = input[key];
+    const changes: Record<string, unknown> = {};
+    for (const key of ['name', 'description', 'admin_state_up', 'shared', 'mtu', 'port_security_enabled', 'is_default'] as const) {
+      if (key in input) changes[key] = input[key];
     }
-    if ('router:external' in input) changes.external = input['router:external'] as boolean;
-    const next: NeutronNetworkRow = { ...row, ...changes, revision_number: Number(row.revision_number) + 1, updated_at: now(s) };
-    await s.models.NeutronNetwork.update(next, { where: { id: row.id } });
+    if ('router:external' in input) changes.external = input['router:external'];
+    const next = await answered(s.actors.network(row.id).update({ changes }));
     ctx.body = { network: await renderNetwork(s, next) };
   });
 
   router.delete('/:id', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const row = await writableNetwork(s, auth, ctx.params.id, 'delete_network');
-    await serialized(s, [`network:${row.id}`], async (transaction) => {
-      const m = s.models;
-      // Only the network's own service ports (DHCP) go with it; any other port keeps it in use.
-      const ports = await readRows(m.NeutronPort, { attributes: ['id', 'device_owner'], where: { network_id: row.id }, transaction });
-      if (ports.some((p) => p.device_owner !== 'network:dhcp')) {
-        throw conflict('NetworkInUse', `Unable to complete operation on network ${row.id}. There are one or more ports still in use on the network.`);
-      }
-      await m.NeutronIpAllocation.destroy({ where: { network_id: row.id }, transaction });
-      await m.NeutronPort.destroy({ where: { network_id: row.id }, transaction });
-      await m.NeutronSubnet.destroy({ where: { network_id: row.id }, transaction });
-      await m.NeutronNetwork.destroy({ where: { id: row.id }, transaction });
-    });
+    await answered(s.actors.network(row.id).delete({}));
     ctx.status = 204;
   });
 
   return router;
 }
 
-/** A network other projects have ports on stays shared (neutron-lib's InvalidSharedSetting). */
-async function refuseUnsharingInUse(s: NetworkServices, row: NeutronNetworkRow): Promise<void> {
-  const others = await readRows(s.models.NeutronPort, {
-    attributes: ['id'],
-    where: { network_id: row.id, project_id: { [Op.ne]: row.project_id } },
-    limit: 1,
-  });
-  if (others.length)
-    throw conflict('InvalidSharedSetting', `Unable to reconfigure sharing settings for network ${row.id}. Multiple projects are using it.`);
-}
+/** A row as a message carries it: dates as ISO text, as the table takes them back. */
+export const rowPayload = <T extends { id: string; project_id: string }>(row: T) =>
+  JSON.parse(JSON.stringify(row)) as { id: string; project_id: string } & Record<string, unknown>;
 
 export const fieldsOf = (value: string | string[] | undefined): string[] =>
   (value === undefined ? [] : Array.isArray(value) ? value : [value]).filter(Boolean);

@@ -7,16 +7,15 @@ import { dbBool } from '../../db-values.js';
 import type { AuthContext } from '../../identity/index.js';
 import { findNetwork, findPort, findSubnet } from '../access.js';
 import { boolean, dict, projectId, resourceBody, text, uuid, type AttributeMap } from '../attributes.js';
-import { badResourceRequest, conflict, notFound, policyRefused } from '../errors.js';
+import { badResourceRequest, notFound, policyRefused } from '../errors.js';
 import type { FixedIpRequest } from '../ipam.js';
-import { overlaps, parseCidr } from '../ip.js';
 import { afterMarker, asBoolean, asInteger, listQuery, orderOf, linksOf, select, type ListSpec } from '../list.js';
 import { mayCreate, ownProject, reads, writes } from '../policy.js';
-import { deletePort, fixedIpsOf, insertServicePort } from '../port-store.js';
-import { checkQuota } from '../quotas.js';
-import { authenticate, jsonBody, now, serialized, type NetworkServices, type NetworkState } from '../services.js';
+import { fixedIpsOf } from '../port-store.js';
+import { authenticate, jsonBody, now, type NetworkServices, type NetworkState } from '../services.js';
 import { routerView } from '../views/router.js';
-import { fieldsOf } from './networks.js';
+import { fieldsOf, rowPayload } from './networks.js';
+import { answered } from '../actors.js';
 
 const readOnly = { post: false, put: false };
 const gatewayInfo = (v: unknown, name: string) => (v === null ? null : dict(['network_id', 'enable_snat', 'external_fixed_ips'], [])(v, name));
@@ -122,30 +121,16 @@ export function routerRoutes(s: NetworkServices): Router<NetworkState> {
       description: input.description as string,
       admin_state_up: input.admin_state_up as boolean,
       status: 'ACTIVE',
-      gateway_network_id: gateway?.network.id ?? null,
+      gateway_network_id: null,
       gateway_port_id: null,
-      enable_snat: gateway?.snat ?? true,
+      enable_snat: true,
       revision_number: 1,
       created_at: at,
       updated_at: at,
     };
-    await serialized(s, [`project:${project}`, ...(gateway ? [`network:${gateway.network.id}`] : [])], async (transaction) => {
-      await checkQuota(s, project, 'router', 1, transaction);
-      if (gateway) {
-        const { port } = await insertServicePort(s, transaction, {
-          network_id: gateway.network.id,
-          project_id: '',
-          device_owner: 'network:router_gateway',
-          device_id: row.id,
-          requests: gateway.requests,
-          at,
-        });
-        row.gateway_port_id = port.id;
-      }
-      await s.models.NeutronRouter.create(row, { transaction });
-    });
+    const stored = await answered(s.actors.router(row.id).create({ row: rowPayload(row), gateway: gatewayPayload(gateway) }));
     ctx.status = 201;
-    ctx.body = { router: (await render([row]))[0] };
+    ctx.body = { router: (await render([stored]))[0] };
   });
 
   router.put('/:id', async (ctx) => {
@@ -154,61 +139,16 @@ export function routerRoutes(s: NetworkServices): Router<NetworkState> {
     const input = resourceBody(await jsonBody(ctx), 'router', routerAttributes, false);
     const info = input.external_gateway_info as Record<string, unknown> | null | undefined;
     const gateway = info === undefined ? undefined : await gatewayOf(s, auth, info, 'update_router');
-    const next: NeutronRouterRow = {
-      ...row,
-      name: 'name' in input ? (input.name as string) : row.name,
-      description: 'description' in input ? (input.description as string) : row.description,
-      admin_state_up: 'admin_state_up' in input ? (input.admin_state_up as boolean) : row.admin_state_up,
-      revision_number: Number(row.revision_number) + 1,
-      updated_at: now(s),
-    };
-    const networks = [row.gateway_network_id, gateway?.network.id].filter((x): x is string => !!x);
-    await serialized(
-      s,
-      networks.map((n) => `network:${n}`),
-      async (transaction) => {
-        if (gateway !== undefined && (gateway?.network.id ?? null) !== row.gateway_network_id) {
-          if (row.gateway_port_id) {
-            const held = await s.models.NeutronFloatingIp.count({ where: { router_id: row.id }, transaction });
-            if (held)
-              throw conflict(
-                'RouterExternalGatewayInUseByFloatingIp',
-                `Gateway cannot be updated for router ${row.id}, since a gateway to external network ${row.gateway_network_id} is required by one or more floating IPs.`,
-              );
-            await deletePort(s, row.gateway_port_id, transaction);
-          }
-          next.gateway_network_id = gateway?.network.id ?? null;
-          next.gateway_port_id = gateway
-            ? (
-                await insertServicePort(s, transaction, {
-                  network_id: gateway.network.id,
-                  project_id: '',
-                  device_owner: 'network:router_gateway',
-                  device_id: row.id,
-                  requests: gateway.requests,
-                  at: next.updated_at,
-                })
-              ).port.id
-            : null;
-        }
-        if (gateway) next.enable_snat = gateway.snat;
-        await s.models.NeutronRouter.update(next, { where: { id: row.id }, transaction });
-      },
-    );
+    const changes: Record<string, unknown> = {};
+    for (const key of ['name', 'description', 'admin_state_up'] as const) if (key in input) changes[key] = input[key];
+    const next = await answered(s.actors.router(row.id).update({ changes, ...(gateway === undefined ? {} : { gateway: gatewayPayload(gateway) }) }));
     ctx.body = { router: (await render([next]))[0] };
   });
 
   router.delete('/:id', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const row = await writableRouter(s, auth, ctx.params.id, 'delete_router');
-    await serialized(s, row.gateway_network_id ? [`network:${row.gateway_network_id}`] : [], async (transaction) => {
-      const interfaces = await s.models.NeutronPort.count({ where: { device_id: row.id, device_owner: 'network:router_interface' }, transaction });
-      if (interfaces) throw conflict('RouterInUse', `Router ${row.id} still has ports`);
-      if (await s.models.NeutronFloatingIp.count({ where: { router_id: row.id }, transaction }))
-        throw conflict('RouterInUse', `Router ${row.id} still has ports`);
-      if (row.gateway_port_id) await deletePort(s, row.gateway_port_id, transaction);
-      await s.models.NeutronRouter.destroy({ where: { id: row.id }, transaction });
-    });
+    await answered(s.actors.router(row.id).delete({}));
     ctx.status = 204;
   });
 
@@ -224,43 +164,10 @@ export function routerRoutes(s: NetworkServices): Router<NetworkState> {
     const auth = await authenticate(s, ctx);
     const row = await writableRouter(s, auth, ctx.params.id, 'add_router_interface');
     const asked = await interfaceBody(ctx);
-    const result = await (async () => {
-      if (asked.subnet_id) {
-        const subnet = await findSubnet(s, auth, asked.subnet_id);
-        if (!subnet.gateway_ip) throw badResourceRequest('router', `Subnet for router interface must have a gateway IP`);
-        return serialized(s, [`network:${subnet.network_id}`], async (transaction) => {
-          await refuseOverlap(s, row.id, subnet.cidr, subnet.id, transaction);
-          const { port } = await insertServicePort(s, transaction, {
-            network_id: subnet.network_id,
-            project_id: row.project_id,
-            device_owner: 'network:router_interface',
-            device_id: row.id,
-            requests: [{ subnet_id: subnet.id, ip_address: subnet.gateway_ip! }],
-            at: now(s),
-          });
-          return { port_id: port.id, subnet_id: subnet.id, network_id: subnet.network_id };
-        });
-      }
-      const port = await findPort(s, auth, asked.port_id!);
-      if (port.device_id || port.device_owner)
-        throw conflict(
-          'PortInUse',
-          `Unable to complete operation on port ${port.id} for network ${port.network_id}. Port already has an attached device ${port.device_id}.`,
-        );
-      return serialized(s, [`network:${port.network_id}`], async (transaction) => {
-        const ips = (await fixedIpsOf(s, [port.id], transaction)).get(port.id)!;
-        if (!ips.length) throw badResourceRequest('router', `Router port must have at least one fixed IP`);
-        for (const ip of ips) {
-          const subnet = (await readByPk(s.models.NeutronSubnet, ip.subnet_id, { transaction }))!;
-          await refuseOverlap(s, row.id, subnet.cidr, subnet.id, transaction);
-        }
-        await s.models.NeutronPort.update(
-          { device_id: row.id, device_owner: 'network:router_interface', updated_at: now(s) },
-          { where: { id: port.id }, transaction },
-        );
-        return { port_id: port.id, subnet_id: ips[0].subnet_id, network_id: port.network_id };
-      });
-    })();
+    // The subnet or port must be one the caller sees; the router's actor makes the change.
+    if (asked.subnet_id) await findSubnet(s, auth, asked.subnet_id);
+    else await findPort(s, auth, asked.port_id!);
+    const result = await answered(s.actors.router(row.id).addInterface(asked));
     ctx.body = {
       id: row.id,
       tenant_id: row.project_id,
@@ -268,7 +175,7 @@ export function routerRoutes(s: NetworkServices): Router<NetworkState> {
       port_id: result.port_id,
       network_id: result.network_id,
       subnet_id: result.subnet_id,
-      subnet_ids: [result.subnet_id],
+      subnet_ids: result.subnet_ids,
     };
   });
 
@@ -276,66 +183,27 @@ export function routerRoutes(s: NetworkServices): Router<NetworkState> {
     const auth = await authenticate(s, ctx);
     const row = await writableRouter(s, auth, ctx.params.id, 'remove_router_interface');
     const asked = await interfaceBody(ctx);
-    const ports = await readRows(s.models.NeutronPort, { where: { device_id: row.id, device_owner: 'network:router_interface' } });
-    const ips = await fixedIpsOf(
-      s,
-      ports.map((p) => p.id),
-    );
-    const port = asked.port_id
-      ? ports.find((p) => p.id === asked.port_id)
-      : ports.find((p) => ips.get(p.id)!.some((f) => f.subnet_id === asked.subnet_id));
-    if (!port && asked.port_id) throw notFound('RouterInterfaceNotFound', `Router ${row.id} does not have an interface with id ${asked.port_id}`);
-    if (!port) throw notFound('RouterInterfaceNotFoundForSubnet', `Router ${row.id} has no interface on subnet ${asked.subnet_id}`);
-    const subnets = ips.get(port.id)!.map((f) => f.subnet_id);
-    await serialized(s, [`network:${port.network_id}`], async (transaction) => {
-      const users = await readRows(s.models.NeutronFloatingIp, {
-        attributes: ['port_id'],
-        where: { router_id: row.id, port_id: { [Op.ne]: null } },
-        transaction,
-      });
-      const held = users.length
-        ? await readRows(s.models.NeutronIpAllocation, {
-            where: { port_id: { [Op.in]: users.map((u) => u.port_id!) }, subnet_id: { [Op.in]: subnets } },
-            transaction,
-          })
-        : [];
-      if (held.length)
-        throw conflict(
-          'RouterInterfaceInUseByFloatingIP',
-          `Router interface for subnet ${subnets[0]} on router ${row.id} cannot be deleted, as it is required by one or more floating IPs.`,
-        );
-      await deletePort(s, port.id, transaction);
-    });
+    const result = await answered(s.actors.router(row.id).removeInterface(asked));
     ctx.body = {
       id: row.id,
       tenant_id: row.project_id,
       project_id: row.project_id,
-      port_id: port.id,
-      network_id: port.network_id,
-      subnet_id: subnets[0],
-      subnet_ids: subnets,
+      port_id: result.port_id,
+      network_id: result.network_id,
+      subnet_id: result.subnet_id,
+      subnet_ids: result.subnet_ids,
     };
   });
 
   return router;
 }
 
-/** A router joins no two subnets that overlap, nor one subnet twice. */
-async function refuseOverlap(s: NetworkServices, routerId: string, cidr: string, subnetId: string, transaction: Transaction): Promise<void> {
-  const ports = await readRows(s.models.NeutronPort, {
-    attributes: ['id'],
-    where: { device_id: routerId, device_owner: 'network:router_interface' },
-    transaction,
-  });
-  const ips = await fixedIpsOf(
-    s,
-    ports.map((p) => p.id),
-    transaction,
-  );
-  const subnets = [...ips.values()].flat().map((f) => f.subnet_id);
-  if (subnets.includes(subnetId)) throw badResourceRequest('router', `Router already has a port on subnet ${subnetId}`);
-  const rows = subnets.length ? await readRows(s.models.NeutronSubnet, { where: { id: { [Op.in]: subnets } }, transaction }) : [];
-  const mine = parseCidr(cidr)!;
-  const clash = rows.find((r) => overlaps(parseCidr(r.cidr)!, mine));
-  if (clash) throw badResourceRequest('router', `Cidr ${cidr} of subnet ${subnetId} overlaps with cidr ${clash.cidr} of subnet ${clash.id}`);
-}
+/** A gateway as the router's actor takes it. */
+const gatewayPayload = (gateway: Awaited<ReturnType<typeof gatewayOf>>) =>
+  gateway
+    ? {
+        network_id: gateway.network.id,
+        snat: gateway.snat,
+        ...(gateway.requests ? { requests: gateway.requests as unknown as Array<Record<string, unknown>> } : {}),
+      }
+    : null;

@@ -23,7 +23,8 @@ const ruleAttributes: AttributeMap = {
   port_range_min: { post: true, put: false, default: null, check: portOf },
   port_range_max: { post: true, put: false, default: null, check: portOf },
   remote_ip_prefix: { post: true, put: false, default: null, check: (v, n) => (v === null ? null : subnetCidr(v, n)) },
-  remote_group_id: { post: true, put: false, default: null, check: (v, n) => (v === null ? null : uuid(v, n)) },
+  // Not checked as a UUID, as Neutron: a group that is no id is not found (404).
+  remote_group_id: { post: true, put: false, default: null, check: (v, n) => (v === null ? null : text(255)(v, n)) },
   description: { post: true, put: true, default: '', check: text(255) },
   project_id: { post: true, put: false, default: undefined, check: projectId },
 };

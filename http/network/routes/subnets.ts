@@ -20,15 +20,14 @@ import {
   uuid,
   type AttributeMap,
 } from '../attributes.js';
-import { badResourceRequest, conflict, invalidInput, policyRefused } from '../errors.js';
+import { badResourceRequest, invalidInput, policyRefused } from '../errors.js';
 import { afterMarker, asBoolean, asInteger, listQuery, orderOf, linksOf, select, type ListSpec } from '../list.js';
 import { mayCreate, ownProject, writes } from '../policy.js';
-import { checkQuota } from '../quotas.js';
-import { authenticate, json, jsonBody, now, serialized, type NetworkServices, type NetworkState } from '../services.js';
+import { answered } from '../actors.js';
+import { authenticate, json, jsonBody, now, type NetworkServices, type NetworkState } from '../services.js';
 import {
   checkHostRoutes,
   checkNameservers,
-  checkOverlap,
   checkPools,
   cidrString,
   defaultGateway,
@@ -39,7 +38,7 @@ import {
   subnetCidrOf,
 } from '../subnet-rules.js';
 import { subnetView, type Pool } from '../views/subnet.js';
-import { fieldsOf } from './networks.js';
+import { fieldsOf, rowPayload } from './networks.js';
 
 const IPV6_MODES = ['slaac', 'dhcpv6-stateful', 'dhcpv6-stateless', null];
 // Unset gateway and pools are told apart from an explicit null gateway.
@@ -148,14 +147,9 @@ export function subnetRoutes(s: NetworkServices): Router<NetworkState> {
       created_at: at,
       updated_at: at,
     };
-    await serialized(s, [`network:${network.id}`, `project:${project}`], async (transaction) => {
-      const others = await readRows(s.models.NeutronSubnet, { attributes: ['cidr'], where: { network_id: network.id }, transaction });
-      checkOverlap(c, cidr, network.id, others);
-      await checkQuota(s, project, 'subnet', 1, transaction);
-      await s.models.NeutronSubnet.create(row, { transaction });
-    });
+    const stored = await answered(s.actors.network(network.id).createSubnet({ row: rowPayload(row) }));
     ctx.status = 201;
-    ctx.body = { subnet: subnetView(row) };
+    ctx.body = { subnet: subnetView(stored) };
   });
 
   router.put('/:id', async (ctx) => {
@@ -177,34 +171,19 @@ export function subnetRoutes(s: NetworkServices): Router<NetworkState> {
       revision_number: Number(row.revision_number) + 1,
       updated_at: now(s),
     };
-    if (gateway && 'gateway_ip' in input) {
-      const taken = await readRows(s.models.NeutronIpAllocation, {
-        attributes: ['port_id'],
-        where: { subnet_id: row.id, ip_address: gateway },
-        limit: 1,
-      });
-      if (taken.length)
-        throw conflict('GatewayIpInUse', `Current gateway ip ${gateway} already in use by port ${taken[0].port_id}. Unable to update.`);
+    const changes: Record<string, unknown> = {};
+    for (const key of ['name', 'description', 'enable_dhcp', 'gateway_ip', 'allocation_pools', 'dns_nameservers', 'host_routes'] as const) {
+      if (key in input || key === 'allocation_pools') changes[key] = next[key];
     }
-    await s.models.NeutronSubnet.update(next, { where: { id: row.id } });
-    ctx.body = { subnet: subnetView(next) };
+    if ('gateway_ip' in input) changes.gateway_ip = gateway;
+    const stored = await answered(s.actors.network(row.network_id).updateSubnet({ id: row.id, changes }));
+    ctx.body = { subnet: subnetView(stored) };
   });
 
   router.delete('/:id', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const row = await writableSubnet(s, auth, ctx.params.id, 'delete_subnet');
-    await serialized(s, [`network:${row.network_id}`], async (transaction) => {
-      const m = s.models;
-      const held = await readRows(m.NeutronIpAllocation, { attributes: ['port_id'], where: { subnet_id: row.id }, transaction });
-      const owners = held.length
-        ? await readRows(m.NeutronPort, { attributes: ['device_owner'], where: { id: { [Op.in]: held.map((h) => h.port_id) } }, transaction })
-        : [];
-      if (owners.some((p) => p.device_owner !== 'network:dhcp')) {
-        throw conflict('SubnetInUse', `Unable to complete operation on subnet ${row.id}: One or more ports have an IP allocation from this subnet.`);
-      }
-      await m.NeutronIpAllocation.destroy({ where: { subnet_id: row.id }, transaction });
-      await m.NeutronSubnet.destroy({ where: { id: row.id }, transaction });
-    });
+    await answered(s.actors.network(row.network_id).deleteSubnet({ id: row.id }));
     ctx.status = 204;
   });
 
