@@ -25,6 +25,9 @@ import { imageProxy } from '../http/images/image-proxy.js';
 import { ImageStore } from '../http/images/image-store.js';
 import { ImageRepository } from '../http/images/repository.js';
 import { bootstrapNetworks, networkApp } from '../http/network/index.js';
+import { computePorts } from '../http/network/compute-ports.js';
+import { PortReconciler } from '../services/network/reconcile.js';
+import type { NetworkDeps } from '../services/network/index.js';
 import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
@@ -260,8 +263,18 @@ export async function startCloud(
           scheduler,
           extensions,
           nodeGone,
+          network?.compute,
         )
       : undefined;
+  // Servers' ports follow their servers (one reconciler per API node; its passes are idempotent).
+  const ports = network
+    ? new PortReconciler(network.compute, clock, logger, {
+        intervalMs: config.networking.portReconcileMs,
+        graceMs: config.networking.orphanPortGraceMs,
+        alone: !config.redisUrl,
+      })
+    : undefined;
+  ports?.start();
   // The admin API checks tokens as the identity service issues them (keys in the database), also where it is not served.
   const tokenCheck = identity ?? (await createIdentity(identityOptions(config, db, clock)));
   imageAccess.tokens = tokenCheck.services.tokens;
@@ -318,6 +331,7 @@ export async function startCloud(
       await Promise.all(
         [admin, compute?.server, images?.server, network?.server, identity?.server, ops].flatMap((l) => (l ? [l.close(graceMs)] : [])),
       );
+      await ports?.stop();
       await extensions.stop?.();
       tokenCheck.stop();
       await node.stop();
@@ -422,7 +436,8 @@ async function startNetwork(config: Config, db: Database, clock: Clock, logger: 
   const admin = await identity.services.directory.projectByName('admin', 'default');
   const demo = await identity.services.directory.projectByName('demo', 'default');
   if (admin) await bootstrapNetworks(services, { admin: admin.id, demo: demo?.id }, config.networking, logger);
-  return { server, publicUrl };
+  const compute: NetworkDeps = { models: db.models, ports: computePorts(services) };
+  return { server, publicUrl, compute };
 }
 
 async function startCompute(
@@ -436,6 +451,7 @@ async function startCompute(
   scheduler: (key: string) => string,
   extensions: CloudExtensions,
   nodeGone: ComputeServices['nodeGone'],
+  network: NetworkDeps | undefined,
 ) {
   let publicUrl = '';
   const server = await listen(
@@ -449,6 +465,7 @@ async function startCompute(
           ...imageProxy(images.repo, images.store, clock, images.publicUrl),
         },
         actors,
+        ...(network ? { network } : {}),
         clock,
         scheduler,
         nodeId: config.nodeId,

@@ -26,6 +26,7 @@ import * as m0025 from './migrations/0025-outbox-due-time.js';
 import * as m0027 from './migrations/0027-neutron-networks-ports.js';
 import * as m0028 from './migrations/0028-neutron-security-groups.js';
 import * as m0029 from './migrations/0029-neutron-routers-floating-ips.js';
+import * as m0032 from './migrations/0032-instance-ports.js';
 
 export interface Migration {
   up(queryInterface: QueryInterface): Promise<void>;
@@ -60,6 +61,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0027-neutron-networks-ports', m0027],
   ['0028-neutron-security-groups', m0028],
   ['0029-neutron-routers-floating-ips', m0029],
+  ['0032-instance-ports', m0032],
 ];
 
 /** Runs the pending migrations, all of them or (`to`, for tests of upgrades) up to and including the one named. */

@@ -1,3 +1,4 @@
+import { serverNetworkRoutes } from './routes/server-networks.js';
 import Koa, { type Middleware } from 'koa';
 import Router from '@koa/router';
 import { legacyV2 } from './legacy-v2.js';
@@ -84,6 +85,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   api.use(migrationRoutes(s).routes());
+  api.use(serverNetworkRoutes(s).routes());
   for (const routes of [serverMetadataRoutes, serverTagRoutes, imageRoutes]) api.use(routes(s).routes());
   for (const routes of miscRoutes) api.use(routes(s).routes());
   app.use(unknownMethodNotAllowed);
