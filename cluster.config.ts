@@ -353,7 +353,8 @@ export const ConfigSchema = Type.Object(
       orphanPortGraceMs: Type.Integer({
         default: 120_000,
         minimum: 0,
-        description: 'age after which a port made for a server whose boot never committed is removed (a lone API node removes those of an earlier process at once)',
+        description:
+          'age after which a port made for a server whose boot never committed is removed (a lone API node removes those of an earlier process at once)',
       }),
     }),
     images: section({

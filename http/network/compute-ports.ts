@@ -20,8 +20,7 @@ import { now, serialized, type NetworkServices } from './services.js';
 const serviceAuth = (project: string): AuthContext =>
   ({ token: '', claims: {}, userId: 'nova', projectId: project, roles: ['admin', 'member', 'reader'], isAdmin: true }) as unknown as AuthContext;
 
-const refusal = (error: unknown): unknown =>
-  error instanceof NeutronError ? new NetworkRefusal(error.status, error.type, error.message) : error;
+const refusal = (error: unknown): unknown => (error instanceof NeutronError ? new NetworkRefusal(error.status, error.type, error.message) : error);
 
 const translated =
   <A extends unknown[], R>(work: (...args: A) => Promise<R>) =>
@@ -131,7 +130,8 @@ export function computePorts(s: NetworkServices): PortWriter {
       if (byId) return byId.id;
       const named = rows.filter((g) => g.name === w);
       if (named.length === 1) return named[0].id;
-      if (named.length > 1) throw new NeutronError(409, 'NoUniqueMatch', `Multiple security_group matches found for name '${w}', use an ID to be more specific.`);
+      if (named.length > 1)
+        throw new NeutronError(409, 'NoUniqueMatch', `Multiple security_group matches found for name '${w}', use an ID to be more specific.`);
       throw new NeutronError(404, 'SecurityGroupNotFound', `Security group ${w} does not exist`);
     });
   };

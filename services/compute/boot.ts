@@ -182,8 +182,7 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
     const portZone = zone ?? (destination ? DEFAULT_ZONE : d.defaultScheduleZone || DEFAULT_ZONE);
     await inBatches(count, BOOT_BATCH, async (index) => {
       // The ports first, then the instance: a crash between leaves ports the reconciler removes, never a server without them.
-      if (network && plan.length)
-        await allocatePorts(network, caller, ids[index], portZone, plan, request.securityGroups, at);
+      if (network && plan.length) await allocatePorts(network, caller, ids[index], portZone, plan, request.securityGroups, at);
       const made = instance(ids[index]).create(
         {
           project_id: caller.project,

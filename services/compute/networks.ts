@@ -1,10 +1,4 @@
-import {
-  availableNetworks,
-  hasSubnet,
-  NetworkRefusal,
-  portById,
-  type NetworkDeps,
-} from '../network/index.js';
+import { availableNetworks, hasSubnet, NetworkRefusal, portById, type NetworkDeps } from '../network/index.js';
 import { fixedIpsCount } from '../network/reconcile.js';
 import type { RequestedNetworks } from './boot-request.js';
 import { badRequest, ComputeFault } from './errors.js';

@@ -137,9 +137,9 @@ export async function portsOfServers(d: NetworkDeps, servers: readonly string[])
 /** A server's addresses, as Nova's network info lists them: each port's fixed addresses, then its floating ones. */
 export function addressesOf(ports: readonly ServerPort[]): ServerAddress[] {
   return ports.flatMap((p) => [
-    ...p.fixed.map((f) => ({
+    ...p.fixed.map((f): ServerAddress => ({
       network: p.networkName,
-      version: (f.ip_address.includes(':') ? 6 : 4) as 4 | 6,
+      version: f.ip_address.includes(':') ? 6 : 4,
       addr: f.ip_address,
       type: 'fixed' as const,
       mac: p.port.mac_address,
