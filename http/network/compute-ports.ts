@@ -105,6 +105,29 @@ export function computePorts(s: NetworkServices): PortWriter {
     });
   };
 
+  const setSecurityGroups = async (id: string, groups: readonly string[]): Promise<void> => {
+    const port = await readByPk(s.models.NeutronPort, id);
+    if (!port) return;
+    await serialized(s, [`network:${port.network_id}`], async (transaction) => {
+      const current = await readByPk(s.models.NeutronPort, id, { transaction });
+      if (!current) return;
+      const ids = await portSecurityGroups(
+        s,
+        serviceAuth(current.project_id),
+        current.project_id,
+        dbBool(current.port_security_enabled),
+        current.device_owner,
+        groups,
+        now(s),
+        transaction,
+      );
+      await s.models.NeutronPort.update(
+        { security_groups: JSON.stringify(ids), revision_number: Number(current.revision_number) + 1, updated_at: now(s) },
+        { where: { id }, transaction },
+      );
+    });
+  };
+
   const remove = async (id: string): Promise<void> => {
     const port = await readByPk(s.models.NeutronPort, id);
     if (!port) return;
@@ -146,6 +169,7 @@ export function computePorts(s: NetworkServices): PortWriter {
   return {
     create: translated(create),
     update: translated(update),
+    setSecurityGroups: translated(setSecurityGroups),
     remove: translated(remove),
     securityGroupIds: translated(securityGroupIds),
     autoAllocated: translated(autoAllocated),

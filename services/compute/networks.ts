@@ -102,12 +102,13 @@ export async function allocatePorts(
   plan: readonly PlannedPort[],
   securityGroups: readonly string[] | undefined,
   at: Date,
+  firstPosition = 0,
 ): Promise<void> {
   const owner = `compute:${zone}`;
   const made: Array<{ id: string; preserve: boolean }> = [];
   try {
     for (const [position, p] of plan.entries()) {
-      const link = { instance_uuid: instance, network_id: p.network_id, tag: p.tag ?? null, position, created_at: at };
+      const link = { instance_uuid: instance, network_id: p.network_id, tag: p.tag ?? null, position: firstPosition + position, created_at: at };
       if (p.port_id) {
         await d.models.InstancePort.create({ ...link, port_id: p.port_id, preserve_on_delete: true });
         made.push({ id: p.port_id, preserve: true });

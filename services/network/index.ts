@@ -34,6 +34,8 @@ export interface PortWriter {
   create(request: PortRequest): Promise<string>;
   /** Sets the port's device and binding (an attach, a detach, a move); a missing port is left alone. */
   update(id: string, changes: { device_id?: string; device_owner?: string; binding_host_id?: string }): Promise<void>;
+  /** Sets the port's security groups (ids of its project's groups). */
+  setSecurityGroups(id: string, groups: readonly string[]): Promise<void>;
   /** Removes the port, unmapping a floating IP held by it; a missing port is left alone. */
   remove(id: string): Promise<void>;
   /** The project's auto-allocated network (made on first use), or undefined when the cloud has no default external network. */

@@ -3,6 +3,7 @@ import { ADMIN_ACTIONS } from './admin-actions.js';
 import { powerAction, type PowerAction } from '../../../services/compute/servers.js';
 import { consoleOutput } from '../../../services/compute/console-output.js';
 import { MOVE_ACTIONS } from './move-actions.js';
+import { changeSecurityGroup } from '../../../services/compute/server-networks.js';
 import { badRequest } from '../errors.js';
 import { checkBody, type Schema } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
@@ -75,6 +76,17 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
       // Nova takes the number as given (a string of digits too); null, like none, means all of it.
       const lines = length === null || length === undefined ? undefined : Number(length);
       ctx.body = { output: await consoleOutput(s, ctx.state, ctx.params.id, lines) };
+      return;
+    }
+    if (name === 'addSecurityGroup' || name === 'removeSecurityGroup') {
+      // Nova's _parse, without a schema.
+      if (!isObject(value)) throw badRequest('Missing parameter dict');
+      if (!('name' in value)) throw badRequest('Security group not specified');
+      const group = value.name;
+      if (typeof group !== 'string' || !group.trim()) throw badRequest('Security group name cannot be empty');
+      await changeSecurityGroup(s, ctx.state, ctx.params.id, group, name === 'addSecurityGroup');
+      ctx.body = null;
+      ctx.status = 202;
       return;
     }
     // Moving servers: resize, migrate, os-migrateLive (move-actions.ts).

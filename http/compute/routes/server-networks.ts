@@ -1,8 +1,11 @@
 import Router from '@koa/router';
 import { addressesOf, portsOfServers, type ServerPort } from '../../../services/network/index.js';
+import { attachInterface, detachInterface, serverSecurityGroups, type AttachRequest } from '../../../services/compute/server-networks.js';
 import { NovaFault, notFound } from '../errors.js';
+import { checkBody } from '../json-schema.js';
+import { attachInterfaceSchema } from '../schemas/server-subresources.js';
 import { findServer } from '../server-lookup.js';
-import { authorize, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
+import { authorize, requestBody, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 
 /** A server's ports, as Nova reads them from Neutron for `ips` and `os-interface`. */
 async function serverPorts(s: ComputeServices, ctx: ComputeContext, id: string): Promise<ServerPort[]> {
@@ -59,6 +62,24 @@ export function serverNetworkRoutes(s: ComputeServices): Router<ComputeState> {
     const port = ports.find((p) => p.port.id === ctx.params.port_id);
     if (!port) throw new NovaFault(404, `Instance ${ctx.params.server_id} does not have a port with id ${ctx.params.port_id}`);
     ctx.body = { interfaceAttachment: attachmentView(ctx, port) };
+  });
+
+  router.post('/servers/:server_id/os-interface', async (ctx) => {
+    const body = (await requestBody(ctx)) ?? {};
+    checkBody(attachInterfaceSchema(ctx.state.version.atLeast('2.49')), body);
+    const request = (body as { interfaceAttachment?: AttachRequest }).interfaceAttachment ?? {};
+    const port = await attachInterface(s, ctx.state, ctx.params.server_id, request);
+    ctx.body = { interfaceAttachment: attachmentView(ctx, port) };
+  });
+
+  router.delete('/servers/:server_id/os-interface/:port_id', async (ctx) => {
+    await detachInterface(s, ctx.state, ctx.params.server_id, ctx.params.port_id);
+    ctx.body = null;
+    ctx.status = 202;
+  });
+
+  router.get('/servers/:server_id/os-security-groups', async (ctx) => {
+    ctx.body = { security_groups: await serverSecurityGroups(s, ctx.state, ctx.params.server_id) };
   });
 
   return router;
