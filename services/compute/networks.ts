@@ -71,15 +71,17 @@ export async function planNetworks(
 }
 
 /** A refusal of the Networking service as Nova's API words it. */
-export function networkFault(error: unknown, instance: string): unknown {
+export function networkFault(error: unknown): unknown {
   if (!(error instanceof NetworkRefusal)) return error;
   switch (error.type) {
     case 'OverQuota':
       return new ComputeFault(403, 'Maximum number of ports exceeded');
     case 'IpAddressInUse':
-      return badRequest(`${error.message.replace(/^Unable to complete operation for network [^.]+\. /, '')} (instance ${instance})`);
+      // Nova's FixedIpAlreadyInUse, a 409 as os-interface answers it.
+      return conflict(`Fixed IP ${/The IP address (\S+) is in use/.exec(error.message)?.[1] ?? ''} is already in use.`);
     case 'IpAddressGenerationFailure':
-      return conflict(`No more available IP addresses on the network: ${error.message}`);
+      // Nova's NoMoreFixedIps, a 400 as os-interface answers it.
+      return badRequest(`No fixed IP addresses available for network: ${/network (\S+?)\.?$/.exec(error.message)?.[1] ?? ''}`);
     case 'SecurityGroupNotFound':
       return badRequest(`Unable to find security_group with name or id '${error.message.replace(/^Security group (.*) does not exist$/, '$1')}'`);
     case 'NoUniqueMatch':
@@ -122,14 +124,15 @@ export async function allocatePorts(
         device_owner: owner,
         binding_host_id: '',
         ...(p.fixed_ip !== undefined ? { fixed_ip: p.fixed_ip } : {}),
-        ...(securityGroups ? { security_groups: securityGroups } : {}),
+        // Nova's _clean_security_groups: only `default` asked is what Neutron gives anyway.
+        ...(securityGroups?.length && !(securityGroups.length === 1 && securityGroups[0] === 'default') ? { security_groups: securityGroups } : {}),
       });
       made.push({ id, preserve: false });
       await d.models.InstancePort.create({ ...link, port_id: id, preserve_on_delete: false });
     }
   } catch (error) {
     await releasePorts(d, made).catch(() => {});
-    throw networkFault(error, instance);
+    throw networkFault(error);
   }
 }
 

@@ -26,6 +26,16 @@ async function atRest(d: ComputeDeps, caller: ComputeCaller, id: string, action:
   return row;
 }
 
+/** The boot's checks of a named network or port, with attach's statuses: a missing one is 404 there (400 at boot). */
+async function attachPlan(...args: Parameters<typeof planNetworks>) {
+  try {
+    return await planNetworks(...args);
+  } catch (error) {
+    if (error instanceof ComputeFault && error.status === 400 && / could not be found\.$/.test(error.message)) throw notFound(error.message);
+    throw error;
+  }
+}
+
 export interface AttachRequest {
   readonly net_id?: string;
   readonly port_id?: string;
@@ -43,7 +53,7 @@ export async function attachInterface(d: ComputeDeps, caller: ComputeCaller, id:
   const row = await atRest(d, caller, id, 'attach_interface');
   let plan;
   if (request.port_id || request.net_id) {
-    plan = await planNetworks(
+    plan = await attachPlan(
       n,
       caller,
       [
@@ -59,8 +69,9 @@ export async function attachInterface(d: ComputeDeps, caller: ComputeCaller, id:
     );
   } else {
     const nets = await availableNetworks(n, caller.project, caller.auth.isAdmin);
-    if (!nets.length) throw badRequest(`No available network found in project ${caller.project}.`);
-    if (nets.length > 1) throw new ComputeFault(409, 'Multiple possible networks found, use a Network ID to be more specific.');
+    if (!nets.length) throw badRequest(`No specific network was requested and none are available for project '${caller.project}'.`);
+    // NetworkAmbiguous is a 400 here (a boot's is a 409).
+    if (nets.length > 1) throw badRequest('Multiple possible networks found, use a Network ID to be more specific.');
     plan = [{ network_id: nets[0].id }];
   }
   const before = new Set(((await portsOfServers(n, [id])).get(id) ?? []).map((p) => p.port.id));

@@ -54,7 +54,7 @@ export const portById = (d: NetworkDeps, id: string) => readByPk(d.models.Neutro
 
 /**
  * The networks a project may attach a server to without naming one, as Nova's _get_available_networks lists them:
- * its own, then the shared ones; with `ids`, those of them that it may use (its own, shared, or any for an admin).
+ * its own (but external ones), then the shared ones; with `ids`, those of them that it may use (its own, shared, or any for an admin).
  */
 export async function availableNetworks(d: NetworkDeps, project: string, isAdmin: boolean, ids?: readonly string[]): Promise<NeutronNetworkRow[]> {
   if (ids) {
@@ -65,7 +65,9 @@ export async function availableNetworks(d: NetworkDeps, project: string, isAdmin
     ['created_at', 'ASC'],
     ['id', 'ASC'],
   ];
-  const own = await readRows(d.models.NeutronNetwork, { where: { project_id: project, shared: false }, order });
+  // External networks are left out of the implicit choice (Nova would take admin's `public`): their addresses are the
+  // cloud's floating IPs, and a boot naming no network should not spend them. Named, an admin may still use one.
+  const own = await readRows(d.models.NeutronNetwork, { where: { project_id: project, shared: false, external: false }, order });
   const shared = await readRows(d.models.NeutronNetwork, { where: { shared: true }, order });
   return [...own, ...shared];
 }
