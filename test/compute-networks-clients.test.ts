@@ -161,7 +161,10 @@ import json, sys, openstack
 conn = openstack.connect(cloud='stratus-demo')
 groups = conn.compute.get('/servers/%s/os-security-groups' % sys.argv[1]).json()
 missing = conn.compute.post('/servers/%s/action' % sys.argv[1], json={'addSecurityGroup': {'name': 'nope'}})
-print(json.dumps({'groups': groups, 'missing': [missing.status_code, missing.json()]}))
+proxy = conn.compute.get('/os-security-groups', microversion='2.35').json()
+pools = conn.compute.get('/os-floating-ip-pools', microversion='2.35').json()
+gone = conn.compute.get('/os-security-groups', microversion='2.36')
+print(json.dumps({'groups': groups, 'missing': [missing.status_code, missing.json()], 'proxy': proxy, 'pools': pools, 'gone': gone.status_code}))
 `,
     [server.id],
   );
@@ -173,6 +176,10 @@ print(json.dumps({'groups': groups, 'missing': [missing.status_code, missing.jso
   t.is(dflt.rules.length, 2);
   for (const r of dflt.rules) t.like(r, { ip_protocol: null, from_port: null, to_port: null, group: { name: 'default' }, ip_range: {} });
   t.deepEqual(groups.find((g: { name: string }) => g.name === 'web').rules, []);
+  // The proxies below 2.36: the project's groups (as the server's, by name), the external networks as pools; 404 from 2.36.
+  t.deepEqual(sdk.json.proxy.security_groups.map((g: { name: string }) => g.name).sort(), ['default', 'web']);
+  t.deepEqual(sdk.json.pools, { floating_ip_pools: [{ name: 'public' }] });
+  t.is(sdk.json.gone, 404);
   t.is(sdk.json.missing[0], 404);
   t.regex(sdk.json.missing[1].itemNotFound.message, /^Security group nope not found for project /);
   await ok(t, c, 'stratus-demo', 'server', 'remove', 'security', 'group', 'iface', 'web');

@@ -1,3 +1,4 @@
+import { networkProxyRoutes } from './routes/network-proxies.js';
 import { serverNetworkRoutes } from './routes/server-networks.js';
 import Koa, { type Middleware } from 'koa';
 import Router from '@koa/router';
@@ -86,6 +87,7 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   for (const routes of [serverActionRoutes, instanceActionRoutes]) api.use(routes(s).routes());
   api.use(migrationRoutes(s).routes());
   api.use(serverNetworkRoutes(s).routes());
+  api.use(networkProxyRoutes(s).routes());
   for (const routes of [serverMetadataRoutes, serverTagRoutes, imageRoutes]) api.use(routes(s).routes());
   for (const routes of miscRoutes) api.use(routes(s).routes());
   app.use(unknownMethodNotAllowed);

@@ -1,3 +1,4 @@
+import type { NeutronSecurityGroupRow } from '../../models/index.js';
 import { readRows } from '../../models/typed.js';
 import { availableNetworks, portsOfServers, type NetworkDeps, type ServerPort } from '../network/index.js';
 import type { ComputeDeps } from './deps.js';
@@ -156,15 +157,26 @@ export async function serverSecurityGroups(d: ComputeDeps, caller: ComputeCaller
   const ports = (await portsOfServers(n, [id])).get(id) ?? [];
   const ids = [...new Set(ports.flatMap((p) => JSON.parse(p.port.security_groups) as string[]))];
   if (!ids.length) return [];
-  const groups = await readRows(n.models.NeutronSecurityGroup, { where: { id: ids } });
-  const rules = await readRows(n.models.NeutronSecurityGroupRule, { where: { security_group_id: ids } });
-  const names = new Map(groups.map((g) => [g.id, g.name]));
+  return securityGroupsView(n, await readRows(n.models.NeutronSecurityGroup, { where: { id: ids } }));
+}
+
+/** Security groups with their ingress rules, as Nova's proxy shows Neutron's (a remote group by its name). */
+export async function securityGroupsView(n: NetworkDeps, groups: readonly NeutronSecurityGroupRow[]) {
+  const ids = groups.map((g) => g.id);
+  const rules = ids.length ? await readRows(n.models.NeutronSecurityGroupRule, { where: { security_group_id: ids } }) : [];
+  const remote = [...new Set(rules.map((r) => r.remote_group_id).filter((g): g is string => !!g))];
+  const names = new Map(
+    (remote.length ? await readRows(n.models.NeutronSecurityGroup, { attributes: ['id', 'name'], where: { id: remote } }) : []).map((g) => [
+      g.id,
+      g.name,
+    ]),
+  );
   return groups.map((g) => ({
     id: g.id,
     name: g.name,
     description: g.description,
     tenant_id: g.project_id,
-    // Nova shows ingress rules only, with a remote group by name.
+    // Nova shows ingress rules only.
     rules: rules
       .filter((r) => r.security_group_id === g.id && r.direction === 'ingress')
       .map((r) => ({
