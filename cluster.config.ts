@@ -382,6 +382,17 @@ export const ConfigSchema = Type.Object(
         pattern: '^[0-9.]+/[0-9]+$',
         description: 'IPv4 subnet of the demo project’s network private made on the first start (devstack’s)',
       }),
+      portReconcileMs: Type.Integer({
+        default: 1000,
+        minimum: 50,
+        description: 'how often servers’ ports are brought in line with the servers (binding host after a move, ports of deleted servers)',
+      }),
+      orphanPortGraceMs: Type.Integer({
+        default: 120_000,
+        minimum: 0,
+        description:
+          'age after which a port made for a server whose boot never committed is removed (a lone API node removes those of an earlier process at once)',
+      }),
     }),
     dataplane: section({
       enabled: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], {

@@ -27,6 +27,9 @@ import { ImageStore } from '../http/images/image-store.js';
 import { ImageRepository } from '../http/images/repository.js';
 import { bootstrapNetworks, networkActors, networkApp, networkOps, routerOps } from '../http/network/index.js';
 import { ROUTER_PIN } from '../actors/router/index.js';
+import { computePorts } from '../http/network/compute-ports.js';
+import { PortReconciler } from '../services/network/reconcile.js';
+import type { NetworkDeps } from '../services/network/index.js';
 import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
@@ -307,6 +310,7 @@ export async function startCloud(
             : extensions,
           nodeGone,
           consolePorts,
+          network?.compute,
         )
       : undefined;
   const consoles =
@@ -316,6 +320,15 @@ export async function startCloud(
   // The URLs the compute API hands out name the ports the proxies got (a configured 0 is the system's choice).
   for (const [type, proxy] of Object.entries(consoles?.proxies ?? {}))
     consolePorts[type as keyof BoundConsolePorts] = Number(new URL(proxy.url).port);
+  // Servers' ports follow their servers (one reconciler per API node; its passes are idempotent).
+  const ports = network
+    ? new PortReconciler(network.compute, clock, logger, {
+        intervalMs: config.networking.portReconcileMs,
+        graceMs: config.networking.orphanPortGraceMs,
+        alone: !config.redisUrl,
+      })
+    : undefined;
+  ports?.start();
   // The admin API checks tokens as the identity service issues them (keys in the database), also where it is not served.
   const tokenCheck = identity ?? (await createIdentity(identityOptions(config, db, clock)));
   imageAccess.tokens = tokenCheck.services.tokens;
@@ -400,6 +413,7 @@ export async function startCloud(
         ),
       );
       await consoles?.stop();
+      await ports?.stop();
       await extensions.stop?.();
       if (dataPlane) await new Promise((r) => dataPlane.metadata.close(r));
       tokenCheck.stop();
@@ -520,7 +534,8 @@ async function startNetwork(
   const admin = await identity.services.directory.projectByName('admin', 'default');
   const demo = await identity.services.directory.projectByName('demo', 'default');
   if (admin) await bootstrapNetworks(services, { admin: admin.id, demo: demo?.id }, config.networking, logger);
-  return { server, publicUrl };
+  const compute: NetworkDeps = { models: db.models, ports: computePorts(services) };
+  return { server, publicUrl, compute };
 }
 
 /** Forgets audited actions older than the retention, every hour on the clock (and once at start). */
@@ -579,6 +594,7 @@ async function startCompute(
   extensions: CloudExtensions,
   nodeGone: ComputeServices['nodeGone'],
   consolePorts: BoundConsolePorts,
+  network: NetworkDeps | undefined,
 ) {
   let publicUrl = '';
   const server = await listen(
@@ -592,6 +608,7 @@ async function startCompute(
           ...imageProxy(images.repo, images.store, clock, images.publicUrl),
         },
         actors,
+        ...(network ? { network } : {}),
         clock,
         scheduler,
         nodeId: config.nodeId,

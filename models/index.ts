@@ -42,6 +42,7 @@ import * as neutronSubnet from './neutron/subnet.js';
 import * as neutronPort from './neutron/port.js';
 import * as neutronSecurityGroup from './neutron/security-group.js';
 import * as neutronRouter from './neutron/router.js';
+import * as instancePort from './instance-port.js';
 
 /** Defines every model on one connection; models are per connection so several databases can be open at once. */
 export function defineModels(sequelize: Sequelize) {
@@ -105,6 +106,7 @@ export function defineModels(sequelize: Sequelize) {
     ...neutronPort.define(sequelize),
     ...neutronSecurityGroup.define(sequelize),
     ...neutronRouter.define(sequelize),
+    InstancePort: instancePort.define(sequelize),
   };
 }
 
@@ -119,6 +121,7 @@ export type { ClusterNodeRow } from './runtime/cluster-node.js';
 export type { OperatorAuditRow } from './runtime/operator-audit.js';
 export type { InstanceRow, InstanceCreation } from './instance.js';
 export type { HostRow } from './host.js';
+export type { InstancePortRow } from './instance-port.js';
 export type { NetworkRow } from './network.js';
 export type { VolumeRow } from './volume.js';
 export type { SchedulerRow } from './scheduler.js';

@@ -28,6 +28,7 @@ import * as m0028 from './migrations/0028-neutron-security-groups.js';
 import * as m0029 from './migrations/0029-neutron-routers-floating-ips.js';
 import * as m0030 from './migrations/0030-console-auth-tokens.js';
 import * as m0031 from './migrations/0031-console-sessions.js';
+import * as m0032 from './migrations/0032-instance-ports.js';
 import * as m0034 from './migrations/0034-neutron-auto-allocated-topologies.js';
 import * as m0036 from './migrations/0036-operator-audit.js';
 import * as m0040 from './migrations/0040-dataplanes.js';
@@ -67,6 +68,7 @@ export const migrations: Array<[string, Migration]> = [
   ['0029-neutron-routers-floating-ips', m0029],
   ['0030-console-auth-tokens', m0030],
   ['0031-console-sessions', m0031],
+  ['0032-instance-ports', m0032],
   ['0034-neutron-auto-allocated-topologies', m0034],
   ['0036-operator-audit', m0036],
   ['0040-dataplanes', m0040],

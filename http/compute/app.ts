@@ -1,3 +1,5 @@
+import { networkProxyRoutes } from './routes/network-proxies.js';
+import { serverNetworkRoutes } from './routes/server-networks.js';
 import Koa, { type Middleware } from 'koa';
 import Router from '@koa/router';
 import { legacyV2 } from './legacy-v2.js';
@@ -85,6 +87,8 @@ export function computeApp(s: ComputeServices, logger: Logger, outer: ReadonlyAr
   for (const routes of [flavorExtraSpecRoutes, flavorAccessRoutes, keypairRoutes, usageRoutes]) api.use(routes(s).routes());
   for (const routes of [serverActionRoutes, instanceActionRoutes, remoteConsoleRoutes]) api.use(routes(s).routes());
   api.use(migrationRoutes(s).routes());
+  api.use(serverNetworkRoutes(s).routes());
+  api.use(networkProxyRoutes(s).routes());
   for (const routes of [serverMetadataRoutes, serverTagRoutes, imageRoutes]) api.use(routes(s).routes());
   for (const routes of miscRoutes) api.use(routes(s).routes());
   app.use(unknownMethodNotAllowed);

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FlavorRow } from '../../models/index.js';
+import { readRows } from '../../models/typed.js';
 import type { BootImage } from '../images/index.js';
 import { computeActors } from './actors.js';
 import { checkNetworks, imageOfBoot, missingNetwork, type BootRequest } from './boot-request.js';
@@ -11,6 +12,7 @@ import { authorize, type ComputeCaller } from './policy.js';
 import { checkMetadataCount, checkPersonality, enforced, quotaScopesOf, reserveInstances } from './quotas.js';
 import { groupForBoot, joinGroup } from './server-groups.js';
 import { zoneAvailable, zoneOfHost } from './aggregates.js';
+import { allocatePorts, planNetworks, releasePorts, type PlannedPort } from './networks.js';
 
 const GiB = 1024 ** 3;
 const DEFAULT_ZONE = 'nova';
@@ -136,9 +138,13 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
   if (mapped && !(await d.images.bootImage(caller.auth, caller.project, mapped))) {
     throw badRequest(`Block Device Mapping is Invalid: failed to get image ${mapped}.`);
   }
-  checkSecurityGroups(request.securityGroups);
-  const lostNetwork = missingNetwork(request.networks);
-  if (lostNetwork) throw badRequest(lostNetwork);
+  let plan: PlannedPort[] = [];
+  if (d.network) plan = await planNetworks(d.network, caller, request.networks, request.maxCount);
+  else {
+    checkSecurityGroups(request.securityGroups);
+    const lostNetwork = missingNetwork(request.networks);
+    if (lostNetwork) throw badRequest(lostNetwork);
+  }
   // The caller's own key pair (key pairs belong to users), else Nova's 400.
   const { key_name: keyName, key_data: keyData } = await keyForBoot(d, caller, request.keyName ?? null);
   // Chosen before the servers exist: the config drive their hosts write carries it (Nova's admin_pass).
@@ -171,8 +177,13 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
     const leaveGroup = group ? await joinGroup(d, group, ids) : undefined;
     // Each answered only once the instance's row and its build message are committed together; the
     // servers of one request share their commits.
-    await inBatches(count, BOOT_BATCH, (index) =>
-      instance(ids[index]).create(
+    const network = d.network;
+    const at = new Date(d.clock.now());
+    const portZone = zone ?? (destination ? DEFAULT_ZONE : d.defaultScheduleZone || DEFAULT_ZONE);
+    await inBatches(count, BOOT_BATCH, async (index) => {
+      // The ports first, then the instance: a crash between leaves ports the reconciler removes, never a server without them.
+      if (network && plan.length) await allocatePorts(network, caller, ids[index], portZone, plan, request.securityGroups, at);
+      const made = instance(ids[index]).create(
         {
           project_id: caller.project,
           user_id: caller.auth.userId,
@@ -215,8 +226,17 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
           force_host: destination?.force ?? false,
         },
         { correlationId: caller.correlationId, commitOnly: true },
-      ),
-    ).catch(async (error: unknown) => {
+      );
+      if (!network || !plan.length) return made;
+      return made.catch(async (error: unknown) => {
+        const links = await readRows(network.models.InstancePort, { where: { instance_uuid: ids[index] } });
+        await releasePorts(
+          network,
+          links.map((l) => ({ id: l.port_id, preserve: !!l.preserve_on_delete })),
+        ).catch(() => {});
+        throw error;
+      });
+    }).catch(async (error: unknown) => {
       await leaveGroup?.();
       throw error;
     });

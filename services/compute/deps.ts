@@ -1,11 +1,14 @@
 import type { ActorGateway } from '../../runtime/client.js';
 import type { ImageService } from '../images/index.js';
+import type { NetworkDeps } from '../network/index.js';
 import type { QuotaDeps } from './quotas.js';
 
 /** What the compute service works with: its tables, the image service's interface, the actors. */
 export interface ComputeDeps extends QuotaDeps {
   readonly images: ImageService;
   readonly actors: ActorGateway;
+  /** The Networking service, when the cloud runs one: servers then get ports; without it, none. */
+  readonly network?: NetworkDeps;
   /**
    * The scheduler actor a boot is handed to, by a key spreading boots over the scheduler nodes (the instance's
    * UUID). Reached by (kind, id) through the runtime: it need not run on this node.

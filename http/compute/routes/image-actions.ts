@@ -11,6 +11,7 @@ import { checkBody } from '../json-schema.js';
 import * as schemas from '../schemas/image-actions.js';
 import type { ComputeContext, ComputeServices } from '../services.js';
 import { serverDetail } from '../views/server.js';
+import { networkView } from '../views/server-network.js';
 import { canonicalIpv6 } from '../ip-address.js';
 
 // The image-based server actions of POST /servers/{id}/action (server-actions.ts hands them here): each body
@@ -95,7 +96,13 @@ export const IMAGE_ACTIONS: Readonly<Record<string, Handler>> = {
       ...(r.preserve_ephemeral !== undefined ? { preserveEphemeral: truthy(r.preserve_ephemeral) } : {}),
       ...(r['OS-DCF:diskConfig'] !== undefined ? { autoDiskConfig: r['OS-DCF:diskConfig'] === 'AUTO' } : {}),
     });
-    const server = serverDetail(s, row, { version: v, isAdmin: ctx.state.auth.isAdmin, shape: v.atLeast('2.75') ? 'show' : 'update' });
+    const server = serverDetail(s, row, {
+      version: v,
+      isAdmin: ctx.state.auth.isAdmin,
+      shape: v.atLeast('2.75') ? 'show' : 'update',
+      // A rebuild keeps the server's ports: its answer shows their addresses.
+      ...(await networkView(s, [row])),
+    });
     // From 2.57 the rebuild answer shows the user data the server now has as `user_data`, and Nova's full view
     // of 2.75 leaves the admins' `OS-EXT-SRV-ATTR:user_data` out of it (show_user_data=False).
     // From 2.54 it names the key pair the server now has (the full view of 2.75 does anyway).

@@ -4,6 +4,7 @@ import { powerAction, type PowerAction } from '../../../services/compute/servers
 import { consoleOutput } from '../../../services/compute/console-output.js';
 import { MOVE_ACTIONS } from './move-actions.js';
 import { legacyConsoleAction } from './remote-consoles.js';
+import { changeSecurityGroup } from '../../../services/compute/server-networks.js';
 import { badRequest } from '../errors.js';
 import { checkBody, type Schema } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
@@ -79,6 +80,17 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
       return;
     }
     if (await legacyConsoleAction(s, ctx, name, body)) return;
+    if (name === 'addSecurityGroup' || name === 'removeSecurityGroup') {
+      // Nova's _parse, without a schema.
+      if (!isObject(value)) throw badRequest('Missing parameter dict');
+      if (!('name' in value)) throw badRequest('Security group not specified');
+      const group = value.name;
+      if (typeof group !== 'string' || !group.trim()) throw badRequest('Security group name cannot be empty');
+      await changeSecurityGroup(s, ctx.state, ctx.params.id, group, name === 'addSecurityGroup');
+      ctx.body = null;
+      ctx.status = 202;
+      return;
+    }
     // Moving servers: resize, migrate, os-migrateLive (move-actions.ts).
     if (Object.hasOwn(MOVE_ACTIONS, name)) {
       const answer = await MOVE_ACTIONS[name](s, ctx, value, body);

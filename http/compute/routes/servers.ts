@@ -9,6 +9,7 @@ import { parseBootRequest, parseServerUpdate } from '../server-request.js';
 import { authorize, requestBody, links, type ComputeContext, type ComputeServices, type ComputeState } from '../services.js';
 import { detailColumns, hostStatusOf, serverDetail, serverSummary, type ViewContext } from '../views/server.js';
 import { serverGroupsView } from '../views/server-groups.js';
+import { networkView } from '../views/server-network.js';
 
 /** Servers: create, list, detail, show, update and delete, on the tables for reads and on the actors for changes. */
 export function serverRoutes(s: ComputeServices): Router<ComputeState> {
@@ -17,7 +18,13 @@ export function serverRoutes(s: ComputeServices): Router<ComputeState> {
   /** The view context for these rows; admins from 2.16 see their hosts' status, so those are read once. */
   const viewOf = async (ctx: ComputeContext, rows: InstanceRow[], shape: ViewContext['shape']): Promise<ViewContext> => {
     const { version, auth } = ctx.state;
-    const base = { version, isAdmin: auth.isAdmin, shape, ...(await serverGroupsView(s, version, shape, rows)) };
+    const base = {
+      version,
+      isAdmin: auth.isAdmin,
+      shape,
+      ...(await serverGroupsView(s, version, shape, rows)),
+      ...(await networkView(s, rows)),
+    };
     if (!auth.isAdmin || !version.atLeast('2.16')) return base;
     return {
       ...base,

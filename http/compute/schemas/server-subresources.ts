@@ -26,3 +26,26 @@ export const tagsSchema: Schema = {
 
 /** PUT /servers/{id}/tags/{tag} takes no body. */
 export const tagBodySchema: Schema = { type: 'null', required: [], additionalProperties: false };
+
+/** POST /servers/{id}/os-interface (schemas/attach_interfaces.py): the tag from 2.49. */
+export const attachInterfaceSchema = (tagged: boolean): Schema => ({
+  type: 'object',
+  properties: {
+    interfaceAttachment: {
+      type: 'object',
+      properties: {
+        net_id: t.uuid,
+        port_id: t.uuid,
+        fixed_ips: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 1,
+          items: { type: 'object', properties: { ip_address: t.ipAddress }, required: ['ip_address'], additionalProperties: false },
+        },
+        ...(tagged ? { tag: t.tag } : {}),
+      },
+      additionalProperties: false,
+    },
+  },
+  additionalProperties: false,
+});

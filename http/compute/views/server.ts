@@ -5,6 +5,7 @@ import { dbBool } from '../../db-values.js';
 import type { Microversion } from '../microversion.js';
 import { isoMicros, isoSeconds, links, type ComputeServices } from '../services.js';
 import { statusOf } from './status.js';
+import type { ServerAddress } from '../../../services/network/index.js';
 
 /**
  * What a view needs beyond the row: who asks, at which version, for which response, and the
@@ -21,6 +22,22 @@ export interface ViewContext {
   readonly hostStatus?: (host: string | null) => string;
   /** The server's groups (2.71's server_groups, a show's and an update's). */
   readonly serverGroups?: (uuid: string) => string[];
+  /** With a Networking service: the server's addresses and its ports' security group names. */
+  readonly network?: { addresses(uuid: string): readonly ServerAddress[]; securityGroups(uuid: string): readonly string[] | undefined };
+}
+
+/** Nova's `addresses`: by network name, each address with its version, type and MAC. */
+export function addressesView(addresses: readonly ServerAddress[]) {
+  const out: Record<string, Array<Record<string, unknown>>> = {};
+  for (const a of addresses) {
+    (out[a.network] ??= []).push({
+      version: a.version,
+      addr: a.addr,
+      'OS-EXT-IPS:type': a.type,
+      'OS-EXT-IPS-MAC:mac_addr': a.mac,
+    });
+  }
+  return out;
 }
 
 // Nova's hostId: the same for a project's servers on one host, meaningless across projects.
@@ -142,7 +159,8 @@ export function serverDetail(s: ComputeServices, i: InstanceRow, c: ViewContext)
   const v = c.version;
   const full = c.shape !== 'update' || v.atLeast('2.75');
   const status = i.deleted_at ? 'DELETED' : statusOf(i.vm_state, i.task_state);
-  const groups = full ? securityGroupsOf(i) : [];
+  const fromPorts = c.network?.securityGroups(i.uuid);
+  const groups = full ? (fromPorts?.length ? fromPorts.map((name) => ({ name })) : securityGroupsOf(i)) : [];
   const extended = full && c.isAdmin;
   return {
     id: i.uuid,
@@ -156,7 +174,7 @@ export function serverDetail(s: ComputeServices, i: InstanceRow, c: ViewContext)
     flavor: flavorOf(s, i, v),
     created: isoSeconds(i.created_at),
     updated: isoSeconds(i.updated_at),
-    addresses: {},
+    addresses: c.network ? addressesView(c.network.addresses(i.uuid)) : {},
     accessIPv4: i.access_ip_v4 ?? '',
     accessIPv6: i.access_ip_v6 ?? '',
     links: links(s, `servers/${i.uuid}`),
