@@ -11,6 +11,7 @@ import { PortBatcher } from './port-batch.js';
 import { deletePort, subnetsOf } from './port-store.js';
 import { checkQuota } from './quotas.js';
 import { ensureDefaultGroup, portSecurityGroups } from './security-groups.js';
+import { autoAllocation } from './routes/auto-allocated-topology.js';
 import { now, serialized, type NetworkServices } from './services.js';
 
 // The Networking service's port writes for the compute service (Nova's calls to Neutron, in process): the same
@@ -33,6 +34,7 @@ const translated =
   };
 
 export function computePorts(s: NetworkServices): PortWriter {
+  const topology = autoAllocation(s);
   const batcher = new PortBatcher(s);
 
   const create = async (r: PortRequest): Promise<string> => {
@@ -160,10 +162,13 @@ export function computePorts(s: NetworkServices): PortWriter {
   };
 
   const autoAllocated = async (project: string): Promise<string | undefined> => {
-    // The project's own network from an earlier auto-allocation (or any of its own), else none: the topology itself
-    // (network, subnet, router to the default external network) is the auto-allocated-topology resource's to make.
+    // The project's own network, else its auto-allocated topology (made now); none without a default external network.
     const own = await readRows(s.models.NeutronNetwork, { where: { project_id: project, shared: false, external: false }, limit: 1 });
-    return own[0]?.id;
+    if (own[0]) return own[0].id;
+    return topology.getOrCreate(project).catch((error: unknown) => {
+      if (error instanceof NeutronError && error.type === 'AutoAllocationFailure') return undefined;
+      throw error;
+    });
   };
 
   return {

@@ -28,8 +28,8 @@ function projectOf(auth: AuthContext, asked: string): string {
 const answer = (networkId: string, project: string) => ({ auto_allocated_topology: { id: networkId, tenant_id: project, project_id: project } });
 
 /** `/v2.0/auto-allocated-topology/{project_id}`: Neutron's "get me a network", what Nova's `networks: auto` asks for. */
-export function autoAllocatedTopologyRoutes(s: NetworkServices): Router<NetworkState> {
-  const router = new Router<NetworkState>({ prefix: '/v2.0/auto-allocated-topology' });
+/** How a project's topology is made (network, subnet, router to the default external network), for the API and for Nova's `auto`. */
+export function autoAllocation(s: NetworkServices) {
   const m = s.models;
 
   const defaultExternal = async () => {
@@ -141,6 +141,19 @@ export function autoAllocatedTopologyRoutes(s: NetworkServices): Router<NetworkS
     return network.id;
   };
 
+  /** The project's topology network, made on first use. */
+  const getOrCreate = async (project: string): Promise<string> => {
+    const existing = await readRow(m.NeutronAutoAllocatedTopology, { where: { project_id: project } });
+    return existing ? existing.network_id : build(project, await defaultExternal());
+  };
+  return { defaultExternal, getOrCreate };
+}
+
+export function autoAllocatedTopologyRoutes(s: NetworkServices): Router<NetworkState> {
+  const router = new Router<NetworkState>({ prefix: '/v2.0/auto-allocated-topology' });
+  const m = s.models;
+  const { defaultExternal, getOrCreate } = autoAllocation(s);
+
   router.get('/:project', async (ctx) => {
     const auth = await authenticate(s, ctx);
     const project = projectOf(auth, ctx.params.project);
@@ -152,13 +165,7 @@ export function autoAllocatedTopologyRoutes(s: NetworkServices): Router<NetworkS
       return;
     }
     if (fields.length) throw badResourceRequest('auto_allocate', 'Unrecognized field');
-    const existing = await readRow(m.NeutronAutoAllocatedTopology, { where: { project_id: project } });
-    if (existing) {
-      ctx.body = answer(existing.network_id, project);
-      return;
-    }
-    const external = await defaultExternal();
-    ctx.body = answer(await build(project, external), project);
+    ctx.body = answer(await getOrCreate(project), project);
   });
 
   router.delete('/:project', async (ctx) => {
