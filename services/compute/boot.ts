@@ -12,7 +12,7 @@ import { authorize, type ComputeCaller } from './policy.js';
 import { checkMetadataCount, checkPersonality, enforced, quotaScopesOf, reserveInstances } from './quotas.js';
 import { groupForBoot, joinGroup } from './server-groups.js';
 import { zoneAvailable, zoneOfHost } from './aggregates.js';
-import { allocatePorts, planNetworks, releasePorts, type PlannedPort } from './networks.js';
+import { allocatePorts, networkFault, planNetworks, releasePorts, type PlannedPort } from './networks.js';
 
 const GiB = 1024 ** 3;
 const DEFAULT_ZONE = 'nova';
@@ -139,8 +139,18 @@ export async function bootServers(d: ComputeDeps, caller: ComputeCaller, request
     throw badRequest(`Block Device Mapping is Invalid: failed to get image ${mapped}.`);
   }
   let plan: PlannedPort[] = [];
-  if (d.network) plan = await planNetworks(d.network, caller, request.networks, request.maxCount);
-  else {
+  if (d.network) {
+    plan = await planNetworks(d.network, caller, request.networks, request.maxCount);
+    // Nova checks the groups asked for with the Networking service also when the server gets no port.
+    const groups = request.securityGroups;
+    if (!plan.length && groups?.length) {
+      try {
+        await d.network.ports.securityGroupIds(caller.project, groups);
+      } catch (error) {
+        throw networkFault(error);
+      }
+    }
+  } else {
     checkSecurityGroups(request.securityGroups);
     const lostNetwork = missingNetwork(request.networks);
     if (lostNetwork) throw badRequest(lostNetwork);

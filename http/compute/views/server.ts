@@ -26,16 +26,18 @@ export interface ViewContext {
   readonly network?: { addresses(uuid: string): readonly ServerAddress[]; securityGroups(uuid: string): readonly string[] | undefined };
 }
 
-/** Nova's `addresses`: by network name, each address with its version, type and MAC. */
-export function addressesView(addresses: readonly ServerAddress[]) {
+/**
+ * Nova's `addresses`: by network name, each address with its version, type and MAC — or, in the shorter update and
+ * rebuild bodies before 2.75 (Nova's extend_address=False), with its version and address alone.
+ */
+export function addressesView(addresses: readonly ServerAddress[], extended = true) {
   const out: Record<string, Array<Record<string, unknown>>> = {};
   for (const a of addresses) {
-    (out[a.network] ??= []).push({
-      version: a.version,
-      addr: a.addr,
-      'OS-EXT-IPS:type': a.type,
-      'OS-EXT-IPS-MAC:mac_addr': a.mac,
-    });
+    (out[a.network] ??= []).push(
+      extended
+        ? { version: a.version, addr: a.addr, 'OS-EXT-IPS:type': a.type, 'OS-EXT-IPS-MAC:mac_addr': a.mac }
+        : { version: a.version, addr: a.addr },
+    );
   }
   return out;
 }
@@ -174,7 +176,7 @@ export function serverDetail(s: ComputeServices, i: InstanceRow, c: ViewContext)
     flavor: flavorOf(s, i, v),
     created: isoSeconds(i.created_at),
     updated: isoSeconds(i.updated_at),
-    addresses: c.network ? addressesView(c.network.addresses(i.uuid)) : {},
+    addresses: c.network ? addressesView(c.network.addresses(i.uuid), full) : {},
     accessIPv4: i.access_ip_v4 ?? '',
     accessIPv6: i.access_ip_v6 ?? '',
     links: links(s, `servers/${i.uuid}`),
