@@ -112,8 +112,11 @@ test('networks, subnets and ports with the openstack CLI', async (t) => {
       (await ok('stratus-demo', 'port', 'list', '--fixed-ip', 'ip-address=10.0.0.55', '-f', 'json')).map((x: { Name: string }) => x.Name),
       ['p1'],
     );
-    await ok('stratus-demo', 'port', 'set', '--name', 'p1b', '--no-fixed-ip', '--fixed-ip', 'ip-address=10.0.0.56', 'p1');
-    t.deepEqual((await ok('stratus-demo', 'port', 'show', 'p1b', '-f', 'json')).fixed_ips, [{ subnet_id: subnet.id, ip_address: '10.0.0.56' }]);
+    // p2's address is picked at random from the pool: p1 moves to one p2 does not hold.
+    const taken = new Set(auto.fixed_ips.map((f: { ip_address: string }) => f.ip_address));
+    const free = ['10.0.0.56', '10.0.0.57'].find((a) => !taken.has(a))!;
+    await ok('stratus-demo', 'port', 'set', '--name', 'p1b', '--no-fixed-ip', '--fixed-ip', `ip-address=${free}`, 'p1');
+    t.deepEqual((await ok('stratus-demo', 'port', 'show', 'p1b', '-f', 'json')).fixed_ips, [{ subnet_id: subnet.id, ip_address: free }]);
     const inUse = await run('stratus-demo', 'network', 'delete', 'renamed');
     t.not(inUse.code, 0);
     t.regex(inUse.stderr, /ports still in use/);
