@@ -6,6 +6,13 @@ import pg from 'pg';
 
 export const onPostgres = (): boolean => (process.env.DATABASE_URL ?? '').startsWith('postgres');
 
+/**
+ * The suites that drive Debian's Python clients check the wire format, which the database under it does not change, and
+ * each client command costs an interpreter start: each such suite runs in one pass of CI, half of them in each, as the
+ * real-guest suites run in the SQLite pass and the cluster suites in the PostgreSQL one.
+ */
+export const clientsPass = (pass: 'sqlite' | 'postgres'): boolean => (pass === 'postgres') === onPostgres();
+
 export interface TestDatabase {
   readonly url: string;
   readonly label: string;

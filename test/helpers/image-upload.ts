@@ -9,13 +9,23 @@ export interface UploadReply {
 /**
  * An image upload the test drives chunk by chunk (chunked, or with a Content-Length), through
  * node:http so an answer given before the body is all sent (413, 410) is still read. `write`
- * resolves false once the server stopped reading.
+ * resolves false once the server answered or the connection went.
  */
 export function startUpload(url: string, token: string, headers: Record<string, string> = {}) {
   const req = request(url, { method: 'PUT', headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream', ...headers } });
   let closed = false;
+  // A write still waiting when the server answers or the connection goes would wait forever (a server that stopped
+  // reading leaves the kernel's buffers full): it resolves false then, as a client stops sending once answered.
+  const waiting = new Set<(sent: boolean) => void>();
+  const stop = () => {
+    closed = true;
+    for (const resolve of waiting) resolve(false);
+    waiting.clear();
+  };
+  req.on('close', stop);
   const reply = new Promise<UploadReply>((resolve, reject) => {
     req.on('response', (res) => {
+      stop();
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -25,7 +35,7 @@ export function startUpload(url: string, token: string, headers: Record<string, 
       res.on('error', reject);
     });
     req.on('error', (error) => {
-      closed = true;
+      stop();
       reject(error);
     });
   });
@@ -35,10 +45,14 @@ export function startUpload(url: string, token: string, headers: Record<string, 
     write: (chunk: Buffer) =>
       new Promise<boolean>((resolve) => {
         if (closed || req.destroyed) return resolve(false);
-        req.write(chunk, (error) => resolve(!error));
+        waiting.add(resolve);
+        req.write(chunk, (error) => {
+          waiting.delete(resolve);
+          resolve(!error);
+        });
       }),
     end: () => {
-      if (!closed && !req.destroyed) req.end();
+      if (!req.destroyed && !req.writableEnded) req.end();
     },
     abort: () => req.destroy(),
   };

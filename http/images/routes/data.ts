@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
+import type { IncomingMessage } from 'node:http';
 import { authorize, requireOwner } from '../access.js';
 import { GlanceError } from '../errors.js';
 import { ImageStoreError } from '../image-store.js';
@@ -7,18 +8,46 @@ import { authenticate, findVisible, type ImageServices, type ImageState } from '
 
 const CLEARED = { size: null, checksum: null, os_hash_algo: null, os_hash_value: null };
 
+/** What a refused upload may still send before its answer, and for how long. */
+const LINGER = { bytes: 4 * 1024 * 1024, ms: 2_000 };
+
 /**
- * An upload refused before its body was read to the end is answered, then its connection is
- * closed: Node would otherwise read (and drop) the rest of a body that may be very large.
+ * An upload refused before its body was read to the end is answered on a closing connection. Closing a socket with
+ * unread bytes makes the kernel reset it and the client lose the answer, so what is still in flight is read and
+ * dropped first, within a bound in bytes and time: a very large body is never read to its end.
  */
 export const closeUnread: Middleware = async (ctx, next) => {
   try {
     await next();
   } catch (error) {
-    if (!ctx.req.readableEnded) ctx.set('Connection', 'close');
+    if (!ctx.req.readableEnded) {
+      ctx.set('Connection', 'close');
+      await drain(ctx.req);
+    }
     throw error;
   }
 };
+
+function drain(req: IncomingMessage): Promise<void> {
+  req.unpipe();
+  return new Promise((resolve) => {
+    let dropped = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off('data', count);
+      resolve();
+    };
+    const count = (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > LINGER.bytes) done();
+    };
+    const timer = setTimeout(done, LINGER.ms);
+    req.on('data', count);
+    req.once('end', done);
+    req.once('close', done);
+    req.resume();
+  });
+}
 
 /**
  * The most bytes this upload may bring: Glance's `image_size_cap`, and what is left of the
