@@ -342,6 +342,7 @@ export async function startCloud(
     models: db.models,
     audit,
     consoleSessions: () => consoleSessionViews(consoles?.sessions, config.nodeId),
+    computeServices: { actors: placedGateway(node, cluster, movable), models: db.models },
   };
   const admin = await listen(adminApp(adminServices, logger), config.listen.host, config.listen.admin);
   adminUrl = `http://${config.publicHost}:${new URL(admin.url).port}`;

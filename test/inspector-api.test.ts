@@ -165,6 +165,87 @@ test.serial('actions need the session’s CSRF value and this origin; taken ones
   t.true((await viaAdmin.json()).audit.length >= 1);
 });
 
+test.serial(
+  'compute services: disabled and enabled from the inspector as os-services does it, CSRF-protected and audited; os-services’ change shows here',
+  async (t) => {
+    const { body } = await signIn({ token: c.admin });
+    const csrf = body.session.csrf as string;
+    const post = (path: string, payload: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${base}/api/${path}`, {
+        method: 'POST',
+        headers: { 'x-auth-token': c.admin, 'x-csrf-token': csrf, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(payload),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const novaService = async () => (await c.nova.call('GET', '/v2.1/os-services?binary=nova-compute', { token: c.admin })).body.services[0];
+
+    const listed = await api('GET', 'services', { 'x-auth-token': c.admin });
+    t.is(listed.status, 200);
+    t.like(
+      listed.body.services.find((x: any) => x.host === 'compute-1'),
+      { disabled: false, disabled_reason: null },
+    );
+
+    // Without the session's CSRF value: refused, nothing changes.
+    t.deepEqual(await post('services/compute-1/disable', {}, { 'x-csrf-token': '' }), {
+      status: 403,
+      body: error(403, 'Forbidden', 'Missing or wrong X-CSRF-Token'),
+    });
+    t.is((await novaService()).status, 'enabled');
+
+    const disabled = await post('services/compute-1/disable', { reason: 'firmware update' });
+    t.is(disabled.status, 200);
+    t.like(disabled.body.service, { host: 'compute-1', disabled: true, disabled_reason: 'firmware update' });
+    // Nova's API sees the same row: the change went through the host actor, as os-services' does.
+    t.like(await novaService(), { host: 'compute-1', status: 'disabled', disabled_reason: 'firmware update' });
+
+    const enabled = await post('services/compute-1/enable', {});
+    t.is(enabled.status, 200);
+    t.like(enabled.body.service, { disabled: false, disabled_reason: null });
+    t.like(await novaService(), { status: 'enabled', disabled_reason: null });
+
+    // And the other way: os-services disables, the inspector lists it.
+    const viaNova = await c.nova.call('PUT', '/v2.1/os-services/disable-log-reason', {
+      token: c.admin,
+      body: { host: 'compute-1', binary: 'nova-compute', disabled_reason: 'from nova' },
+    });
+    t.is(viaNova.status, 200);
+    t.like((await api('GET', 'services', { 'x-auth-token': c.admin })).body.services[0], { disabled: true, disabled_reason: 'from nova' });
+    t.is((await post('services/compute-1/enable', {})).status, 200);
+
+    // Refusals, each in the admin API's body.
+    t.deepEqual(await post('services/no-such-host/disable', {}), {
+      status: 404,
+      body: error(404, 'Not Found', "Host 'no-such-host' is not mapped to any cell"),
+    });
+    t.deepEqual(await post('services/compute-1/disable', { reason: 'x'.repeat(256) }), {
+      status: 400,
+      body: error(400, 'Bad Request', 'reason must be a string of at most 255 characters'),
+    });
+    t.deepEqual(await post('services/compute-1/disable', ['reason']), {
+      status: 400,
+      body: error(400, 'Bad Request', 'The body is a JSON object: {"reason": …}'),
+    });
+    const member = await fetch(`${c.cloud.admin.url}/v1/services/compute-1/disable`, { method: 'POST', headers: { 'x-auth-token': c.demo } });
+    t.is(member.status, 403);
+    t.like(await member.json(), { error: { code: 403, title: 'Forbidden' } });
+    t.is((await novaService()).status, 'enabled');
+
+    const audit = (await api('GET', 'audit?limit=50', { 'x-auth-token': c.admin })).body.audit as any[];
+    t.like(
+      audit.find((a) => a.action === 'service.disable' && a.result === 'accepted'),
+      { user_name: 'admin', target: 'compute-1' },
+    );
+    t.like(
+      audit.find((a) => a.action === 'service.enable'),
+      { user_name: 'admin', target: 'compute-1', result: 'accepted' },
+    );
+    t.like(
+      audit.find((a) => a.action === 'service.disable' && a.target === 'no-such-host'),
+      { result: 'refused' },
+    );
+  },
+);
+
 test.serial('the audit keeps entries for the retention only', async (t) => {
   let now = Date.now();
   const audit = new OperatorAudit(c.cloud.db.models, () => now);

@@ -11,6 +11,15 @@ import { readRow, readRows } from '../../models/typed.js';
 import type { OperatorAudit } from './audit.js';
 import { clusterInventory, clusterTree, nodeInventory } from './inventory.js';
 import { clusterConsoles, type ConsoleSessionView } from './consoles.js';
+import { readJson } from '../body.js';
+import { ComputeFault } from '../../services/compute/errors.js';
+import {
+  changeComputeService,
+  listComputeServices,
+  serviceState,
+  type ServiceChange,
+  type ServiceStateDeps,
+} from '../../services/compute/service-state.js';
 
 export type { ConsoleSessionView } from './consoles.js';
 
@@ -32,6 +41,8 @@ export interface AdminServices {
   readonly audit: OperatorAudit;
   /** This node's open console sessions (its console proxies' registry); absent: `consoles` is null (not wired). */
   readonly consoleSessions?: () => ConsoleSessionView[];
+  /** The compute services' rows and host actors, to disable and enable them; absent: `services` is 501. */
+  readonly computeServices?: ServiceStateDeps;
 }
 
 /** A node as the API shows it: the view's record, times as ISO strings, and whether it is the node answering. */
@@ -359,6 +370,51 @@ export function adminRoutes(s: AdminServices, prefix: string): Router<State> {
       if (!(await s.operator.dropDeadLetter(id))) throw new AdminError(404, `Dead letter ${id} not found`);
       ctx.status = 204;
     },
+  );
+
+  // Compute services: the same state change os-services makes (services/compute/service-state.ts), asked by an operator.
+  const servicesOf = () => {
+    if (!s.computeServices) throw new AdminError(501, 'Compute services are not available on this node');
+    return s.computeServices;
+  };
+  const changeService = async (ctx: Koa.ParameterizedContext<State>, change: ServiceChange) => {
+    const deps = servicesOf();
+    const host = text((ctx as unknown as { params: Record<string, string> }).params.host, 'host')!;
+    try {
+      const row = await changeComputeService(deps, host, change, ctx.state.correlationId);
+      ctx.state.log.warn({ host, user: ctx.state.user, change }, 'compute service changed by an operator');
+      ctx.body = { service: serviceState(row) };
+    } catch (error) {
+      if (error instanceof ComputeFault) throw new AdminError(error.status, error.message);
+      throw error;
+    }
+  };
+  router.get('/services', async (ctx) => {
+    ctx.body = { services: await listComputeServices(servicesOf()) };
+  });
+  router.post(
+    '/services/:host/disable',
+    audited('service.disable', (params) => String(params.host)),
+    async (ctx) => {
+      let body: unknown;
+      try {
+        body = await readJson(ctx, 4 * 1024);
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        throw new AdminError(status === 413 ? 413 : 400, (error as Error).message);
+      }
+      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
+        throw new AdminError(400, 'The body is a JSON object: {"reason": …}');
+      const reason = (body as { reason?: unknown } | undefined)?.reason;
+      if (reason !== undefined && reason !== null && (typeof reason !== 'string' || reason.length > 255))
+        throw new AdminError(400, 'reason must be a string of at most 255 characters');
+      await changeService(ctx, { disabled: true, reason: reason || null });
+    },
+  );
+  router.post(
+    '/services/:host/enable',
+    audited('service.enable', (params) => String(params.host)),
+    (ctx) => changeService(ctx, { disabled: false }),
   );
 
   const nodeOf = (params: Record<string, string>) => {

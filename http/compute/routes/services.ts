@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { HostRow } from '../../../models/index.js';
 import { computeActors } from '../../../services/compute/actors.js';
+import { changeComputeService, type ServiceChange } from '../../../services/compute/service-state.js';
 import { badRequest, NovaFault, notFound } from '../errors.js';
 import { checkBody, checkQuery } from '../json-schema.js';
 import { isUuidLike, lastOf, truthy } from '../nova-values.js';
@@ -11,33 +12,14 @@ import { serviceView } from '../views/service.js';
 
 const rule = (name: string) => `os_compute_api:os-services:${name}`;
 
-/** What an operator asks of a compute service; the host actor that owns the row carries it out. */
-interface Change {
-  disabled?: boolean;
-  reason?: string | null;
-  forcedDown?: boolean;
-}
-
 const notUpdatable = (binary: string) => badRequest(`Updating a ${binary} service is not supported. Only nova-compute services can be updated.`);
 
 /** os-services: list, the pre-2.53 actions by host and binary, the 2.53 update by UUID, and delete. */
 export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
 
-  async function apply(ctx: ComputeContext, host: string, change: Change): Promise<HostRow> {
-    const to = computeActors(s.actors).host(host);
-    const options = { correlationId: ctx.state.correlationId };
-    try {
-      if (change.disabled === true) await to.disable(change.reason ? { reason: change.reason } : {}, options);
-      if (change.disabled === false) await to.enable({}, options);
-      if (change.forcedDown !== undefined) await to.forceDown({ forced_down: change.forcedDown }, options);
-    } catch (error) {
-      // Deleted between our read and the actor's turn.
-      if ((error as { code?: string }).code === 'rejected') throw notFound(`Host '${host}' is not mapped to any cell`);
-      throw error;
-    }
-    return (await s.models.Host.findByPk(host))!.get({ plain: true });
-  }
+  const apply = (ctx: ComputeContext, host: string, change: ServiceChange): Promise<HostRow> =>
+    changeComputeService(s, host, change, ctx.state.correlationId);
 
   router.get('/os-services', async (ctx) => {
     const v = ctx.state.version;
@@ -66,7 +48,7 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
     const action = ctx.params.id;
     const host = body.host as string;
     const binary = body.binary as string;
-    let change: Change;
+    let change: ServiceChange;
     let answer: Record<string, unknown>;
     if (action === 'enable') {
       change = { disabled: false };
@@ -86,8 +68,6 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
       throw notFound('Unknown action');
     }
     if (binary !== 'nova-compute') throw notUpdatable(binary);
-    // A host with no compute service has no host mapping in Nova, which is what it says.
-    if (!(await s.models.Host.findByPk(host))) throw notFound(`Host '${host}' is not mapped to any cell`);
     await apply(ctx, host, change);
     ctx.body = { service: answer };
   }
@@ -102,7 +82,7 @@ export function serviceRoutes(s: ComputeServices): Router<ComputeState> {
     const service = serviceById(await serviceRecords(s), id);
     if (!service) throw notFound(`Service ${id} could not be found.`);
     if (service.binary !== 'nova-compute') throw notUpdatable(service.binary);
-    const change: Change = {};
+    const change: ServiceChange = {};
     if (body.status === 'enabled') {
       if (body.disabled_reason) throw badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
       change.disabled = false;

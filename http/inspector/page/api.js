@@ -42,14 +42,15 @@ export async function signIn(fields) {
   return body.session;
 }
 
-export async function call(method, path, query) {
+export async function call(method, path, query, body) {
   const s = session.get();
   if (!s) throw new ApiError(401, 'signed out');
   const url = new URL(`api/${path}`, base);
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
   const headers = { 'x-auth-token': s.token };
   if (method !== 'GET') headers['x-csrf-token'] = s.csrf;
-  return answer(await fetch(url, { method, headers }));
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return answer(await fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }));
 }
 
 /** Opens the stream: `onBatch` gets each batch, `onClose` the reason it ended. */

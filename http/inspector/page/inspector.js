@@ -22,10 +22,10 @@ function showSignIn(message = '') {
   setStatus('Signed out');
 }
 
-async function act(label, method, path, after) {
+async function act(label, method, path, after, body) {
   if (!confirm(`${label}?`)) return;
   try {
-    await call(method, path);
+    await call(method, path, undefined, body);
     setStatus(`${label}: done`);
   } catch (e) {
     setStatus(`${label}: refused (${e.status}) ${e.message}`);
@@ -56,6 +56,8 @@ function fillSelect(select, values, known) {
 
 function applyBatch(b) {
   state.applied = b.seq;
+  // os-services changes them too: the table follows every few seconds without a stream of its own.
+  if (b.seq % 20 === 0) void loadServices();
   $('seq').textContent = String(b.seq);
   $('changes').textContent = String(b.changes);
   $('total').textContent = String(b.total);
@@ -128,6 +130,55 @@ function connect() {
     },
   );
   void loadAudit();
+  void loadServices();
+}
+
+// Disabling asks for the reason Nova records (cancelling it cancels the action); enabling is confirmed.
+function disableService(host) {
+  const reason = prompt(`Disable the compute service on ${host}? Reason (optional):`, '');
+  if (reason === null) return;
+  const path = `services/${encodeURIComponent(host)}/disable`;
+  void call('POST', path, undefined, reason ? { reason } : {})
+    .then(
+      () => setStatus(`Disable ${host}: done`),
+      (e) => setStatus(`Disable ${host}: refused (${e.status}) ${e.message}`),
+    )
+    .finally(() => Promise.all([loadAudit(), loadServices()]));
+}
+
+async function loadServices() {
+  try {
+    const { services } = await call('GET', 'services');
+    $('services').tBodies[0].replaceChildren(
+      ...services.map((s) =>
+        el(
+          'tr',
+          { 'data-host': s.host, 'data-service': s.disabled ? 'disabled' : 'enabled' },
+          el('th', { scope: 'row' }, s.host),
+          el('td', {}, s.zone),
+          el('td', {}, `${s.disabled ? 'disabled' : 'enabled'}${s.forced_down ? ', forced down' : ''}`),
+          el('td', {}, s.disabled_reason ?? ''),
+          el(
+            'td',
+            {},
+            s.disabled
+              ? el(
+                  'button',
+                  {
+                    type: 'button',
+                    onclick: () =>
+                      act(`Enable the compute service on ${s.host}`, 'POST', `services/${encodeURIComponent(s.host)}/enable`, loadServices),
+                  },
+                  'Enable',
+                )
+              : el('button', { type: 'button', onclick: () => disableService(s.host) }, 'Disable'),
+          ),
+        ),
+      ),
+    );
+  } catch (e) {
+    $('services').tBodies[0].replaceChildren(el('tr', {}, el('td', { colspan: '5' }, `Compute services: ${e.message}`)));
+  }
 }
 
 async function loadAudit() {

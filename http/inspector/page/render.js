@@ -57,7 +57,7 @@ export function actorRow(row) {
   if (!row) return el('div', { class: 'row pending' }, '…');
   return el(
     'div',
-    { class: `row status-${row.status}`, 'data-actor': `${row.kind}/${row.id}` },
+    { class: `row status-${row.status}`, 'data-actor': `${row.kind}/${row.id}`, 'data-node': row.node ?? '' },
     el('span', {}, row.kind),
     el('span', { class: 'id', title: row.id }, row.id),
     el('span', {}, row.node ?? ''),
