@@ -60,12 +60,15 @@ async function bareBridge(tag: string) {
 // answers/s and the p99 in ms as JSON.
 const CLIENT = String.raw`
 const http = require('node:http');
-const [target, count, headersJson] = process.argv.slice(1);
+const [target, count, headersJson, distinct] = process.argv.slice(1);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const options = target.startsWith('/') ? { socketPath: target } : { host: target, port: 80 };
 const headers = JSON.parse(headersJson);
+let n = 0;
+// distinct: each request its own query string, so no cache before the service's answers it.
 const one = () => new Promise((resolve, reject) => {
-  const req = http.request({ ...options, agent, path: '/latest/meta-data/instance-id', headers }, (res) => {
+  const path = '/latest/meta-data/instance-id' + (distinct === '1' ? '?n=' + n++ : '');
+  const req = http.request({ ...options, agent, path, headers }, (res) => {
     res.resume();
     res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error('status ' + res.statusCode))));
   });
@@ -88,9 +91,9 @@ const one = () => new Promise((resolve, reject) => {
 })().catch((e) => { console.error(e.message); process.exit(1); });
 `;
 
-async function client(ns: string | undefined, target: string, count: number, headers: Record<string, string>) {
-  const args = [process.execPath, '-e', CLIENT, target, String(count), JSON.stringify(headers)];
-  const r = ns ? await inNs(ns, ...args) : await sh(args[0], args.slice(1), 120_000);
+async function client(ns: string | undefined, target: string, count: number, headers: Record<string, string>, distinct = false) {
+  const args = [process.execPath, '-e', CLIENT, target, String(count), JSON.stringify(headers), distinct ? '1' : '0'];
+  const r = ns ? await sh('ip', ['netns', 'exec', ns, ...args], 120_000) : await sh(args[0], args.slice(1), 120_000);
   if (r.code !== 0) throw new Error(`metadata client failed: ${r.out}`);
   return JSON.parse(r.out) as { rate: number; p99: number };
 }
@@ -261,6 +264,11 @@ export async function run(): Promise<void> {
     note(`${count} sequential metadata GETs over one kept-alive connection`);
     report('metadata answers through the network proxy', proxied.rate, '/s', 'straight to the service socket', direct.rate);
     report('metadata p99 through the network proxy', proxied.p99, 'ms', 'straight to the service socket', direct.p99);
+    // The same with a new path each time: every answer comes from the service through the proxy's hop.
+    const fresh = await client(g1, '169.254.169.254', count, {}, true);
+    const freshDirect = await client(undefined, socketPath, count, headers, true);
+    note('the same, each GET a new query string: none answered from the proxy’s one-second cache');
+    report('metadata p99 through the network proxy, uncached', fresh.p99, 'ms', 'straight to the service socket', freshDirect.p99);
   } finally {
     await plane.cleanup();
     await bare.cleanup();

@@ -40,7 +40,6 @@ test('the data-plane actor follows ports bound to its host; the metadata service
     };
     const net = (await call('POST', '/v2.0/networks', c.demo, { network: { name: 'plane' } })).network;
     await call('POST', '/v2.0/subnets', c.demo, { subnet: { network_id: net.id, ip_version: 4, cidr: '10.31.0.0/24' } });
-    await call('POST', '/v2.0/ports', c.admin, { port: { network_id: net.id, device_owner: 'network:dhcp', device_id: 'dhcp' } });
     const host = c.cloud.hosts[0].name;
     const port = (
       await call('POST', '/v2.0/ports', c.admin, {

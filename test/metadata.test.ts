@@ -223,6 +223,11 @@ test.serial('each guest reads its own OpenStack and EC2 metadata through its net
     t.is((await answer(g.ns, '/latest/meta-data/reservation-id')).body, `r-vm-${name}`);
     t.is((await answer(g.ns, '/latest/user-data')).body, `#!/bin/sh\necho vm-${name}\n`);
   }
+  // Back to back through one proxy (which keeps answers a second per address and path): each gets its own.
+  for (const name of ['a1', 'a2', 'a1', 'a2'] as const) {
+    const md = await answer(guests[name].ns, '/openstack/latest/meta_data.json');
+    t.is((JSON.parse(md.body) as { uuid: string }).uuid, guests[name].uuid);
+  }
   const a2 = guests.a2.ns;
   t.is((await answer(a2, '/latest/meta-data/public-keys/')).body, '0=mykey');
   t.is((await answer(a2, '/latest/meta-data/public-keys/0/openssh-key')).body, KEY);

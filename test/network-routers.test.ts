@@ -12,8 +12,9 @@ test('routers with a gateway and interfaces; floating IPs allocated, associated,
   try {
     const call = (method: string, path: string, token: string, body?: unknown) => n.neutron.call(method, path, { token, body });
     const pub = (await call('POST', '/v2.0/networks', n.admin, { network: { name: 'public', 'router:external': true } })).body.network;
-    const pubSubnet = (await call('POST', '/v2.0/subnets', n.admin, { subnet: { network_id: pub.id, ip_version: 4, cidr: '172.24.4.0/24' } })).body
-      .subnet;
+    const pubSubnet = (
+      await call('POST', '/v2.0/subnets', n.admin, { subnet: { network_id: pub.id, ip_version: 4, cidr: '172.24.4.0/24', enable_dhcp: false } })
+    ).body.subnet;
     const net = (await call('POST', '/v2.0/networks', n.demo, { network: { name: 'private' } })).body.network;
     const subnet = (await call('POST', '/v2.0/subnets', n.demo, { subnet: { network_id: net.id, ip_version: 4, cidr: '10.0.0.0/24' } })).body.subnet;
 
@@ -217,6 +218,12 @@ test('the first start makes devstack’s public network and the demo project’s
     );
     const subnet = (await n.neutron.call('GET', '/v2.0/subnets?name=private-subnet', { token: n.demo })).body.subnets[0];
     t.like(subnet, { cidr: '10.0.0.0/26', gateway_ip: '10.0.0.1', allocation_pools: [{ start: '10.0.0.2', end: '10.0.0.62' }] });
+    // As devstack's: DHCP on private (its DHCP port holds an address of the subnet), none on public.
+    const dhcp = (await n.neutron.call('GET', '/v2.0/ports?device_owner=network:dhcp', { token: n.admin })).body.ports;
+    t.deepEqual(
+      dhcp.map((p: { network_id: string; fixed_ips: Array<{ subnet_id: string }> }) => [p.network_id, p.fixed_ips.map((f) => f.subnet_id)]),
+      [[seen[0].id, [subnet.id]]],
+    );
     const router = (await n.neutron.call('GET', '/v2.0/routers', { token: n.demo })).body.routers[0];
     t.like(router, { name: 'router1', external_gateway_info: { network_id: seen[1].id, enable_snat: true } });
     // A port on private takes a floating IP from public through router1.

@@ -58,6 +58,17 @@ function ec2Lookup(tree: unknown, parts: readonly string[]): string | undefined 
   return typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean' ? String(node) : '';
 }
 
+// Parsed once per cached set of documents (the service keeps those 15 s): a guest's repeated asks parse nothing.
+const ec2Trees = new WeakMap<ReadonlyMap<string, Buffer>, Record<string, unknown>>();
+function ec2Tree(docs: ReadonlyMap<string, Buffer>): Record<string, unknown> {
+  let tree = ec2Trees.get(docs);
+  if (!tree) {
+    tree = JSON.parse(docs.get('ec2/latest/meta-data.json')?.toString() ?? '{}') as Record<string, unknown>;
+    ec2Trees.set(docs, tree);
+  }
+  return tree;
+}
+
 /**
  * The metadata service (Nova's nova-api-metadata paths, OpenStack and EC2) on a UNIX socket: only the metadata
  * proxies reach it, and each request must carry the identity a proxy signed, else 400 (no identity) or 403 (a
@@ -121,9 +132,7 @@ async function handle(sources: MetadataSources, req: IncomingMessage, res: Serve
   if (parts[1] === 'user-data' && parts.length === 2)
     return userData ? text(res, 200, userData, 'application/octet-stream') : text(res, 404, 'Not found.\n');
   if (parts[1] !== 'meta-data') return text(res, 404, 'Not found.\n');
-  const tree = JSON.parse(docs.get('ec2/latest/meta-data.json')?.toString() ?? '{}') as Record<string, unknown>;
-  tree['local-ipv4'] = caller.localIpv4;
-  tree['public-ipv4'] = caller.publicIpv4;
+  const tree: Record<string, unknown> = { ...ec2Tree(docs), 'local-ipv4': caller.localIpv4, 'public-ipv4': caller.publicIpv4 };
   if (tree['public-keys'] && typeof tree['public-keys'] === 'object' && parts.length === 3 && parts[2] === 'public-keys') {
     // Nova lists a key as `<index>=<name>`; the EC2 tree holds only its data, the OpenStack one its name.
     const meta = JSON.parse(docs.get('openstack/latest/meta_data.json')?.toString() ?? '{}') as { keys?: Array<{ name: string }> };

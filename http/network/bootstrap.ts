@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { NeutronNetworkRow, NeutronRouterRow, NeutronSubnetRow } from '../../models/index.js';
+import { syncDhcpPort } from './dhcp-ports.js';
 import { insertServicePort } from './port-store.js';
 import { cidrString, defaultGateway, defaultPools, subnetCidrOf } from './subnet-rules.js';
 import { now, serialized, type NetworkData } from './services.js';
@@ -77,6 +78,7 @@ export async function bootstrapNetworks(
     const privSubnet = subnetRow(priv, 'private-subnet', options.privateCidr, true, at);
     await m.NeutronNetwork.create(priv, { transaction });
     await m.NeutronSubnet.create(privSubnet, { transaction });
+    await syncDhcpPort(s, priv.id, transaction);
     const router: NeutronRouterRow = {
       id: randomUUID(),
       project_id: projects.demo,

@@ -3,6 +3,7 @@ import type { NetworkOps } from '../../actors/network/index.js';
 import type { NeutronNetworkRow, NeutronSubnetRow } from '../../models/index.js';
 import { readByPk, readRows } from '../../models/typed.js';
 import { dbBool } from '../db-values.js';
+import { syncDhcpPort } from './dhcp-ports.js';
 import { conflict, notFound } from './errors.js';
 import { checkQuota } from './quotas.js';
 import { now, serialized, type NetworkData } from './services.js';
@@ -69,6 +70,7 @@ export function networkOps(s: NetworkData): NetworkOps {
         checkOverlap(subnetCidrOf(subnet.cidr, Number(subnet.ip_version)), subnet.cidr, subnet.network_id, others);
         await checkQuota(s, subnet.project_id, 'subnet', 1, transaction);
         await m.NeutronSubnet.create(subnet, { transaction });
+        await syncDhcpPort(s, subnet.network_id, transaction);
       });
       return (await readByPk(m.NeutronSubnet, subnet.id))!;
     },
@@ -82,12 +84,13 @@ export function networkOps(s: NetworkData): NetworkOps {
         if (taken.length)
           throw conflict('GatewayIpInUse', `Current gateway ip ${gateway} already in use by port ${taken[0].port_id}. Unable to update.`);
       }
-      await m.NeutronSubnet.update(
-        { ...changes, revision_number: Number(row.revision_number) + 1, updated_at: now(s) },
-        {
-          where: { id },
-        },
-      );
+      await serialized(s, [`network:${row.network_id}`], async (transaction) => {
+        await m.NeutronSubnet.update(
+          { ...changes, revision_number: Number(row.revision_number) + 1, updated_at: now(s) },
+          { where: { id }, transaction },
+        );
+        if ('enable_dhcp' in changes) await syncDhcpPort(s, row.network_id, transaction);
+      });
       return (await readByPk(m.NeutronSubnet, id))!;
     },
 
@@ -104,6 +107,7 @@ export function networkOps(s: NetworkData): NetworkOps {
         }
         await m.NeutronIpAllocation.destroy({ where: { subnet_id: id }, transaction });
         await m.NeutronSubnet.destroy({ where: { id }, transaction });
+        await syncDhcpPort(s, row.network_id, transaction);
       });
     },
   };
