@@ -34,6 +34,11 @@ export interface PortWriter {
   create(request: PortRequest): Promise<string>;
   /** Sets the port's device and binding (an attach, a detach, a move); a missing port is left alone. */
   update(id: string, changes: { device_id?: string; device_owner?: string; binding_host_id?: string }): Promise<void>;
+  /**
+   * Gives a free port (no device) to a device, in one conditional write: of two claims at once one wins; false when
+   * the port has a device already (or is gone).
+   */
+  claim(id: string, device_id: string, device_owner: string): Promise<boolean>;
   /** Sets the port's security groups (ids of its project's groups). */
   setSecurityGroups(id: string, groups: readonly string[]): Promise<void>;
   /** Removes the port, unmapping a floating IP held by it; a missing port is left alone. */
