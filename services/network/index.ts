@@ -49,9 +49,13 @@ export interface PortWriter {
   securityGroupIds(project: string, namesOrIds: readonly string[]): Promise<string[]>;
 }
 
+/** A call of the Networking API with the caller's token, as Nova makes them (its network proxies' writes). */
+export type NeutronCall = (method: string, path: string, token: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
+
 export interface NetworkDeps {
   readonly models: Models;
   readonly ports: PortWriter;
+  readonly neutron?: NeutronCall;
 }
 
 export const networkById = (d: NetworkDeps, id: string) => readByPk(d.models.NeutronNetwork, id);
