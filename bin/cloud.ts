@@ -29,7 +29,7 @@ import { bootstrapNetworks, networkActors, networkApp, networkOps, routerOps } f
 import { ROUTER_PIN } from '../actors/router/index.js';
 import { computePorts } from '../http/network/compute-ports.js';
 import { PortReconciler } from '../services/network/reconcile.js';
-import type { NetworkDeps } from '../services/network/index.js';
+import type { NetworkDeps, NeutronCall } from '../services/network/index.js';
 import { computeApp, seedCompute, type ComputeServices, type ComputeState } from '../http/compute/index.js';
 import { ConnectionPool } from '../drivers/libvirt/pool.js';
 import { machineIp } from '../drivers/local/my-ip.js';
@@ -535,7 +535,17 @@ async function startNetwork(
   const admin = await identity.services.directory.projectByName('admin', 'default');
   const demo = await identity.services.directory.projectByName('demo', 'default');
   if (admin) await bootstrapNetworks(services, { admin: admin.id, demo: demo?.id }, config.networking, logger);
-  const compute: NetworkDeps = { models: db.models, ports: computePorts(services) };
+  // Nova's proxies call Neutron over HTTP with the user's token; here over loopback to this node's own listener.
+  const neutron: NeutronCall = async (method, path, token, body) => {
+    const r = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { 'x-auth-token': token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  };
+  const compute: NetworkDeps = { models: db.models, ports: computePorts(services), neutron };
   return { server, publicUrl, compute };
 }
 

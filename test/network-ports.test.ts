@@ -296,3 +296,66 @@ test('ports: asked-for addresses and MACs, IPv6, updates of fixed_ips, filters, 
     await n.done();
   }
 });
+
+test('a full port list (written by the database on SQLite) shows each port as the port itself and a `fields` list show it', async (t) => {
+  const n = await startNetworkServer('net-ports-list');
+  const whole0 = (r: { body: { ports: Array<{ fixed_ips: unknown[] }> } }) => r.body.ports[0];
+  try {
+    const net = (await n.neutron.call('POST', '/v2.0/networks', { token: n.demo, body: { network: { name: 'listed' } } })).body.network;
+    const v4 = (
+      await n.neutron.call('POST', '/v2.0/subnets', { token: n.demo, body: { subnet: { network_id: net.id, ip_version: 4, cidr: '10.9.0.0/24' } } })
+    ).body.subnet;
+    await n.neutron.call('POST', '/v2.0/subnets', {
+      token: n.demo,
+      body: { subnet: { network_id: net.id, ip_version: 6, cidr: 'fd00:9::/64', ipv6_address_mode: 'slaac', ipv6_ra_mode: 'slaac' } },
+    });
+    const bodies = [
+      { network_id: net.id, name: 'quote " back \\ and ünïcode ✓', description: 'line\nbreak' },
+      {
+        network_id: net.id,
+        fixed_ips: [
+          { subnet_id: v4.id, ip_address: '10.9.0.200' },
+          { subnet_id: v4.id, ip_address: '10.9.0.30' },
+        ],
+        allowed_address_pairs: [{ ip_address: '10.9.0.99' }],
+        admin_state_up: false,
+      },
+      { network_id: net.id, port_security_enabled: false, device_id: 'dev', device_owner: 'compute:nova' },
+    ];
+    for (const port of bodies) t.is((await n.neutron.call('POST', '/v2.0/ports', { token: n.demo, body: { port } })).status, 201);
+    await n.neutron.call('PUT', `/v2.0/ports/${(await n.neutron.call('GET', '/v2.0/ports?device_id=dev', { token: n.demo })).body.ports[0].id}`, {
+      token: n.admin,
+      body: { port: { 'binding:host_id': 'node-1' } },
+    });
+    for (const token of [n.admin, n.demo]) {
+      const whole = (await n.neutron.call('GET', `/v2.0/ports?network_id=${net.id}&sort_key=name&sort_dir=desc`, { token })).body.ports;
+      t.is(whole.length, 3);
+      const fields = Object.keys(whole[0]).map((f) => `fields=${encodeURIComponent(f)}`);
+      t.true(fields.length >= 20);
+      const picked = (await n.neutron.call('GET', `/v2.0/ports?network_id=${net.id}&sort_key=name&sort_dir=desc&${fields.join('&')}`, { token })).body
+        .ports;
+      t.deepEqual(whole, picked);
+      for (const p of whole) t.deepEqual(p, (await n.neutron.call('GET', `/v2.0/ports/${p.id}`, { token })).body.port);
+    }
+    const admin = (await n.neutron.call('GET', `/v2.0/ports?network_id=${net.id}&device_id=dev`, { token: n.admin })).body.ports[0];
+    t.like(admin, { 'binding:host_id': 'node-1', 'binding:vif_type': 'other', port_security_enabled: false, security_groups: [] });
+    const two = (await n.neutron.call('GET', `/v2.0/ports?network_id=${net.id}&fixed_ips=ip_address%3D10.9.0.30`, { token: n.demo })).body.ports[0];
+    // In address order, not the order asked.
+    t.deepEqual(two.fixed_ips, [
+      { subnet_id: v4.id, ip_address: '10.9.0.30' },
+      { subnet_id: v4.id, ip_address: '10.9.0.200' },
+    ]);
+    t.is(
+      whole0(await n.neutron.call('GET', `/v2.0/ports?network_id=${net.id}&name=${encodeURIComponent(bodies[0].name!)}`, { token: n.demo })).fixed_ips
+        .length,
+      2,
+    );
+    t.false(two.admin_state_up);
+    // Paged: the links name the last port of a full page.
+    const page = (await n.neutron.call('GET', `/v2.0/ports?network_id=${net.id}&limit=2`, { token: n.demo })).body;
+    t.is(page.ports.length, 2);
+    t.true(page.ports_links.some((l: { rel: string; href: string }) => l.rel === 'next' && l.href.includes(`marker=${page.ports[1].id}`)));
+  } finally {
+    await n.done();
+  }
+});

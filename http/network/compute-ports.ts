@@ -107,6 +107,19 @@ export function computePorts(s: NetworkServices): PortWriter {
     });
   };
 
+  const claim = async (id: string, device_id: string, device_owner: string): Promise<boolean> => {
+    const port = await readByPk(s.models.NeutronPort, id);
+    if (!port || port.device_id) return false;
+    return serialized(s, [`network:${port.network_id}`], async (transaction) => {
+      // The condition, not the read above, decides: a claim that committed meanwhile left a device_id.
+      const [changed] = await s.models.NeutronPort.update(
+        { device_id, device_owner, revision_number: Number(port.revision_number) + 1, updated_at: now(s) },
+        { where: { id, device_id: '' }, transaction },
+      );
+      return changed > 0;
+    });
+  };
+
   const setSecurityGroups = async (id: string, groups: readonly string[]): Promise<void> => {
     const port = await readByPk(s.models.NeutronPort, id);
     if (!port) return;
@@ -174,6 +187,7 @@ export function computePorts(s: NetworkServices): PortWriter {
   return {
     create: translated(create),
     update: translated(update),
+    claim: translated(claim),
     setSecurityGroups: translated(setSecurityGroups),
     remove: translated(remove),
     securityGroupIds: translated(securityGroupIds),

@@ -76,3 +76,53 @@ export async function listFloatingIps(d: ComputeDeps, caller: ComputeCaller, id?
     instance_id: (r.port_id && devices.get(r.port_id)) || null,
   }));
 }
+
+/**
+ * The networks the caller sees (its own, shared and external ones), as Nova's os-networks shows Neutron's: the id and
+ * the name as `label`, every nova-network field null ("two fields of thirty"), the admin's fields to admins.
+ */
+export async function listNetworks(d: ComputeDeps, caller: ComputeCaller, rule: string, id?: string) {
+  authorize(caller, rule, 'reader');
+  if (!d.network) {
+    if (id) throw notFound('Network not found');
+    return [];
+  }
+  const rows = await readRows(d.network.models.NeutronNetwork, {
+    where: {
+      ...(id ? { id } : {}),
+      ...(caller.auth.isAdmin ? {} : { [Op.or]: [{ project_id: caller.project }, { shared: true }, { external: true }] }),
+    },
+    order: [
+      ['created_at', 'ASC'],
+      ['id', 'ASC'],
+    ],
+  });
+  if (id && !rows.length) throw notFound('Network not found');
+  const fields = [...USER_FIELDS, ...(caller.auth.isAdmin ? ADMIN_FIELDS : [])];
+  return rows.map((n) => Object.fromEntries(fields.map((f) => [f, f === 'id' ? n.id : f === 'label' ? n.name : null])));
+}
+
+const USER_FIELDS = ['id', 'cidr', 'netmask', 'gateway', 'broadcast', 'dns1', 'dns2', 'cidr_v6', 'gateway_v6', 'label', 'netmask_v6'];
+const ADMIN_FIELDS = [
+  'created_at',
+  'updated_at',
+  'deleted_at',
+  'deleted',
+  'injected',
+  'bridge',
+  'vlan',
+  'vpn_public_address',
+  'vpn_public_port',
+  'vpn_private_address',
+  'dhcp_start',
+  'project_id',
+  'host',
+  'bridge_interface',
+  'multi_host',
+  'priority',
+  'rxtx_base',
+  'mtu',
+  'dhcp_server',
+  'enable_dhcp',
+  'share_address',
+];

@@ -1,3 +1,4 @@
+import { UniqueConstraintError } from 'sequelize';
 import { availableNetworks, hasSubnet, NetworkRefusal, portById, type NetworkDeps } from '../network/index.js';
 import { fixedIpsCount } from '../network/reconcile.js';
 import type { RequestedNetworks } from './boot-request.js';
@@ -112,9 +113,20 @@ export async function allocatePorts(
     for (const [position, p] of plan.entries()) {
       const link = { instance_uuid: instance, network_id: p.network_id, tag: p.tag ?? null, position: firstPosition + position, created_at: at };
       if (p.port_id) {
-        await d.models.InstancePort.create({ ...link, port_id: p.port_id, preserve_on_delete: true });
+        // Two boots may have found the port free: the link (keyed by the port) and then the conditional claim let
+        // one of them have it; the other answers Nova's PortInUse and leaves the winner's port alone.
+        const inUse = conflict(`Port ${p.port_id} is still in use.`);
+        try {
+          await d.models.InstancePort.create({ ...link, port_id: p.port_id, preserve_on_delete: true });
+        } catch (error) {
+          if (error instanceof UniqueConstraintError) throw inUse;
+          throw error;
+        }
+        if (!(await d.ports.claim(p.port_id, instance, owner))) {
+          await d.models.InstancePort.destroy({ where: { port_id: p.port_id, instance_uuid: instance } });
+          throw inUse;
+        }
         made.push({ id: p.port_id, preserve: true });
-        await d.ports.update(p.port_id, { device_id: instance, device_owner: owner });
         continue;
       }
       const id = await d.ports.create({

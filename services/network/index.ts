@@ -34,6 +34,11 @@ export interface PortWriter {
   create(request: PortRequest): Promise<string>;
   /** Sets the port's device and binding (an attach, a detach, a move); a missing port is left alone. */
   update(id: string, changes: { device_id?: string; device_owner?: string; binding_host_id?: string }): Promise<void>;
+  /**
+   * Gives a free port (no device) to a device, in one conditional write: of two claims at once one wins; false when
+   * the port has a device already (or is gone).
+   */
+  claim(id: string, device_id: string, device_owner: string): Promise<boolean>;
   /** Sets the port's security groups (ids of its project's groups). */
   setSecurityGroups(id: string, groups: readonly string[]): Promise<void>;
   /** Removes the port, unmapping a floating IP held by it; a missing port is left alone. */
@@ -44,9 +49,13 @@ export interface PortWriter {
   securityGroupIds(project: string, namesOrIds: readonly string[]): Promise<string[]>;
 }
 
+/** A call of the Networking API with the caller's token, as Nova makes them (its network proxies' writes). */
+export type NeutronCall = (method: string, path: string, token: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
+
 export interface NetworkDeps {
   readonly models: Models;
   readonly ports: PortWriter;
+  readonly neutron?: NeutronCall;
 }
 
 export const networkById = (d: NetworkDeps, id: string) => readByPk(d.models.NeutronNetwork, id);

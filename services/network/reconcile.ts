@@ -5,6 +5,12 @@ import type { NetworkDeps } from './index.js';
 
 export const fixedIpsCount = (d: NetworkDeps, port: string) => d.models.NeutronIpAllocation.count({ where: { port_id: port } });
 
+/**
+ * A link to a user's port written a moment ago whose port has no device yet: a boot or an attach between writing the
+ * link and claiming the port (services/compute/networks.ts), left to finish; once older than the cutoff, an orphan.
+ */
+const CLAIMING = `p.id IS NOT NULL AND p.device_id = '' AND l.created_at >= :cutoff`;
+
 /** Rows one pass looks at, at most: a pass is bounded whatever the backlog; the next one takes the rest. */
 const BATCH = 200;
 
@@ -41,9 +47,9 @@ export async function reconcilePorts(d: NetworkDeps, orphanBefore: Date): Promis
        FROM instance_ports l
        LEFT JOIN instances i ON i.uuid = l.instance_uuid
        LEFT JOIN neutron_ports p ON p.id = l.port_id
-      WHERE p.id IS NULL OR p.device_id <> l.instance_uuid OR i.deleted_at IS NOT NULL
+      WHERE (${CLAIMING}) IS NOT TRUE AND (p.id IS NULL OR p.device_id <> l.instance_uuid OR i.deleted_at IS NOT NULL
          OR (i.uuid IS NULL AND l.created_at < :cutoff)
-         OR (i.uuid IS NOT NULL AND COALESCE(i.host, '') <> p.binding_host_id)
+         OR (i.uuid IS NOT NULL AND COALESCE(i.host, '') <> p.binding_host_id))
       LIMIT ${BATCH}`,
     { replacements: { cutoff: orphanBefore }, type: QueryTypes.SELECT },
   );

@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import { NovaFault, notFound } from '../errors.js';
-import { authorize, type ComputeServices, type ComputeState } from '../services.js';
+import { listNetworks } from '../../../services/compute/network-proxies.js';
+import type { ComputeServices, ComputeState } from '../services.js';
 
 // The APIs Nova 26 keeps only to refuse (nova-network, cells v1, cloudpipe, certificates, agents, …):
 // their controllers answer 410 Gone at every microversion, before any policy or lookup. And the
-// network proxies' reads, which Nova serves up to 2.35 (404 from 2.36): with no network service
-// here they find no network.
+// network proxies' reads, which Nova serves up to 2.35 (404 from 2.36).
 
 const GONE = 'This resource is no longer available.  No forwarding address is given.';
 const gone = () => {
@@ -67,20 +67,20 @@ const REMOVED: ReadonlyArray<readonly ['get' | 'post' | 'put' | 'delete', string
 // Nova's MAX_PROXY_API_SUPPORT_VERSION.
 const PROXY_MAX = '2.36';
 
-export function removedRoutes(_s: ComputeServices): Router<ComputeState> {
+export function removedRoutes(s: ComputeServices): Router<ComputeState> {
   const router = new Router<ComputeState>();
   for (const [method, path] of REMOVED) router[method](path, gone);
-  // The network proxies' reads: no network exists without a network service.
+  // The network proxies' reads: Neutron's networks as nova-network's (os-tenant-networks: id, cidr as Python's str() of None, label).
   for (const path of ['/os-networks', '/os-tenant-networks']) {
-    router.get(path, (ctx) => {
+    const tenant = path === '/os-tenant-networks';
+    const view = (n: Record<string, unknown>) => (tenant ? { id: n.id, cidr: typeof n.cidr === 'string' ? n.cidr : 'None', label: n.label } : n);
+    router.get(path, async (ctx) => {
       if (ctx.state.version.atLeast(PROXY_MAX)) throw notFound('The resource could not be found.');
-      authorize(ctx, `os_compute_api:${path.slice(1)}:list`, 'reader');
-      ctx.body = { networks: [] };
+      ctx.body = { networks: (await listNetworks(s, ctx.state, `os_compute_api:${path.slice(1)}:list`)).map(view) };
     });
-    router.get(`${path}/:id`, (ctx) => {
+    router.get(`${path}/:id`, async (ctx) => {
       if (ctx.state.version.atLeast(PROXY_MAX)) throw notFound('The resource could not be found.');
-      authorize(ctx, `os_compute_api:${path.slice(1)}:show`, 'reader');
-      throw notFound('Network not found');
+      ctx.body = { network: view((await listNetworks(s, ctx.state, `os_compute_api:${path.slice(1)}:show`, ctx.params.id))[0]) };
     });
   }
   return router;

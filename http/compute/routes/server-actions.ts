@@ -1,11 +1,12 @@
 import Router from '@koa/router';
 import { ADMIN_ACTIONS } from './admin-actions.js';
-import { powerAction, type PowerAction } from '../../../services/compute/servers.js';
+import { findServer, powerAction, type PowerAction } from '../../../services/compute/servers.js';
 import { consoleOutput } from '../../../services/compute/console-output.js';
 import { MOVE_ACTIONS } from './move-actions.js';
 import { legacyConsoleAction } from './remote-consoles.js';
 import { changeSecurityGroup } from '../../../services/compute/server-networks.js';
-import { badRequest } from '../errors.js';
+import { addFloatingIp, removeFloatingIp } from '../../../services/compute/network-proxy-writes.js';
+import { badRequest, notFound } from '../errors.js';
 import { checkBody, type Schema } from '../json-schema.js';
 import type { Microversion } from '../microversion.js';
 import * as schemas from '../schemas/server-actions.js';
@@ -87,6 +88,19 @@ export function serverActionRoutes(s: ComputeServices): Router<ComputeState> {
       const group = value.name;
       if (typeof group !== 'string' || !group.trim()) throw badRequest('Security group name cannot be empty');
       await changeSecurityGroup(s, ctx.state, ctx.params.id, group, name === 'addSecurityGroup');
+      ctx.body = null;
+      ctx.status = 202;
+      return;
+    }
+    // Nova's floating IP actions, removed in 2.44 (then no such action).
+    if (name === 'addFloatingIp' || name === 'removeFloatingIp') {
+      if (ctx.state.version.atLeast('2.44')) throw notFound('The resource could not be found.');
+      if (!isObject(value))
+        throw badRequest(
+          `Invalid input for field/attribute ${name}. Value: ${JSON.stringify(value)}. ${JSON.stringify(value)} is not of type 'object'`,
+        );
+      await findServer(s, ctx.state, ctx.params.id, { attributes: ['uuid', 'project_id'] });
+      await (name === 'addFloatingIp' ? addFloatingIp : removeFloatingIp)(s, ctx.state, ctx.get('x-auth-token'), ctx.params.id, value);
       ctx.body = null;
       ctx.status = 202;
       return;

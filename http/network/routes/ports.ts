@@ -17,6 +17,7 @@ import { portSecurityGroups } from '../security-groups.js';
 import { authenticate, json, jsonBody, now, serialized, type NetworkServices, type NetworkState } from '../services.js';
 import { portView } from '../views/port.js';
 import { PortBatcher } from '../port-batch.js';
+import { renderedPorts } from '../port-list.js';
 import { deletePort, fixedIpsOf, subnetsOf } from '../port-store.js';
 import { fieldsOf } from './networks.js';
 
@@ -130,6 +131,21 @@ export function portRoutes(s: NetworkServices): Router<NetworkState> {
     const visible = visiblePorts(s, auth);
     if (visible) where.push(visible);
     if (q.marker) where.push(afterMarker(q, (await findPort(s, auth, q.marker)) as unknown as Record<string, unknown>));
+    if (!q.fields.length && !q.pageReverse) {
+      const page = await renderedPorts(s, { where: { [Op.and]: where }, order: orderOf(q), limit: q.limit, admin: auth.isAdmin });
+      if (page) {
+        const links = linksOf(
+          ctx,
+          q,
+          page.ids.map((id) => ({ id })),
+          'ports',
+        );
+        // The page goes out as SQLite wrote it: no rows as objects, no second serialization.
+        ctx.type = 'application/json';
+        ctx.body = `{"ports":${page.text}${Object.keys(links).length ? `,"ports_links":${JSON.stringify(links.ports_links)}` : ''}}`;
+        return;
+      }
+    }
     let rows = await readRows(s.models.NeutronPort, { where: { [Op.and]: where }, order: orderOf(q), limit: q.limit });
     if (q.pageReverse) rows = rows.reverse();
     const ips = await fixedIpsOf(
