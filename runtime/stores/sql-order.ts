@@ -19,13 +19,16 @@ export interface OrderCheck {
 }
 
 /**
- * The order check of each commit that handles a message: nothing sent to its actor earlier (a smaller outbox seq)
- * may still be pending. An earlier commit of the same actor in this batch (pipelined) or a dead letter of it
+ * The order check of each commit that handles a message: nothing its sender sent to its actor earlier (a smaller
+ * outbox seq) may still be pending. Other senders' messages may pass each other (two senders' sends race anyway),
+ * so they cost no refusal. An earlier commit of the same actor in this batch (pipelined) or a dead letter of it
  * counts as handled; a delayed message not yet due does not count; a message whose row left the outbox before,
  * or never entered it (a commit-only request), has nothing before it.
  */
 export function orderChecks(dialect: Dialect, tables: OrderTables, items: readonly OrderEntry[], now: Date): OrderCheck[] {
   const value = (v: unknown) => sqlLiteral(dialect, v);
+  // Null-safe equality: messages from outside any actor (no sender recorded) are one sender.
+  const same = dialect === 'postgres' ? 'IS NOT DISTINCT FROM' : 'IS';
   // Per actor, the ids handled earlier in the batch: their rows are still there while the script checks.
   const earlier = new Map<string, string[]>();
   const checks: OrderCheck[] = [];
@@ -46,6 +49,7 @@ export function orderChecks(dialect: Dialect, tables: OrderTables, items: readon
       id: item.handled.id,
       behind:
         `EXISTS (SELECT 1 FROM ${tables.outbox} m JOIN ${tables.outbox} o ON o.to_kind = m.to_kind AND o.to_id = m.to_id AND o.seq < m.seq` +
+        ` AND o.from_kind ${same} m.from_kind AND o.from_id ${same} m.from_id` +
         ` WHERE m.id = ${value(item.handled.id)} AND (o.deliver_at IS NULL OR o.deliver_at <= ${value(now)})${skip}` +
         ` AND NOT EXISTS (SELECT 1 FROM ${tables.inbox} i WHERE i.id = o.id))`,
     });
