@@ -3,7 +3,7 @@ import type { Database } from '../../models/database.js';
 import { readByPk, readRows } from '../../models/typed.js';
 import { fromOutboxRow, inboxRow, toOutboxRow } from './sql-rows.js';
 import { SqlScript, sqlLiteral, type SqliteConnection } from './sql-script.js';
-import { orderChecks, type OrderEntry } from './sql-order.js';
+import { behindSql } from './sql-order.js';
 import type { Envelope } from '../envelope.js';
 import { AlreadyHandledError, BrokenChainError, OutOfOrderError, StaleEpochError, StoreUnavailableError, type ErrorBody } from '../errors.js';
 import { refKey, type ActorRef } from '../ref.js';
@@ -366,13 +366,8 @@ export class SqlStore implements ActorStore {
     const script = new SqlScript(this.db.dialect);
     const now = new Date(this.options.now());
     this.requireFence(commits, script);
-    const checks = orderChecks(
-      this.db.dialect,
-      this.orderTables,
-      commits.map((item) => ({ item })),
-      now,
-    );
-    if (checks.length) script.require(`NOT (${checks.map((c) => c.behind).join(' OR ')})`);
+    const handled = commits.flatMap((c) => (c.handled ? [c.handled.id] : []));
+    if (handled.length) script.require(`NOT EXISTS (${behindSql(this.db.dialect, this.orderTables, handled, handled, now)})`);
     this.writeStates(commits, script);
     this.writeRecords(commits, script);
     this.writeMessages(batch, commits, new Set(), now, script);
@@ -449,21 +444,16 @@ export class SqlStore implements ActorStore {
 
   /** The ids of the messages handled in this batch that an earlier message to their actor, still pending, must go before. */
   private async behind(batch: Op[], now: Date, transaction: Transaction): Promise<Set<string>> {
-    const entries = batch.flatMap((op): OrderEntry[] =>
-      op.t === 'commit' ? [{ item: op.item }] : op.t === 'deadLetter' ? [{ letter: op.letter }] : [],
-    );
-    const checks = orderChecks(this.db.dialect, this.orderTables, entries, now);
-    if (checks.length === 0) return new Set();
-    const value = (v: unknown) => sqlLiteral(this.db.dialect, v);
-    const rows = await this.sequelize.query<{ id: string }>(checks.map((c) => `SELECT ${value(c.id)} AS id WHERE ${c.behind}`).join(' UNION ALL '), {
-      type: QueryTypes.SELECT,
-      transaction,
-    });
+    const handled = batch.flatMap((op) => (op.t === 'commit' && op.item.handled ? [op.item.handled.id] : []));
+    if (handled.length === 0) return new Set();
+    const letters = batch.flatMap((op) => (op.t === 'deadLetter' ? [String(op.letter.envelope.id)] : []));
+    const sql = behindSql(this.db.dialect, this.orderTables, handled, [...handled, ...letters], now);
+    const rows = await this.sequelize.query<{ id: string }>(sql, { type: QueryTypes.SELECT, transaction });
     return new Set(rows.map((r) => String(r.id)));
   }
 
   private get orderTables() {
-    return { outbox: this.messageTables.outbox.name, inbox: this.messageTables.inbox.name };
+    return { outbox: this.messageTables.outbox.name };
   }
 
   /** Which of these message ids the inbox holds. */
