@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Envelope } from './envelope.js';
-import { ActorError, AlreadyHandledError, BrokenChainError, StaleEpochError, StoreUnavailableError } from './errors.js';
+import { ActorError, AlreadyHandledError, BrokenChainError, OutOfOrderError, StaleEpochError, StoreUnavailableError } from './errors.js';
 import type { Outcome } from './kind.js';
 import type { KindRuntime } from './kind-runtime.js';
 import type { ActorRef } from './ref.js';
@@ -161,6 +161,14 @@ export class Activation {
         // of commits, so the state is loaded again under a new one.
         await this.settledCommits();
         this.loaded = false;
+        envelope = { ...envelope, redelivered: true };
+      } else if (crashed && error instanceof OutOfOrderError) {
+        // An earlier message to this actor took a detour (lost on the way, parked, passed between nodes) while this
+        // one came straight: the earlier ones are handled first, from the outbox, then this one again. The refusal
+        // broke this epoch's chain of commits, so the state is loaded again under a new one.
+        await this.settledCommits();
+        this.loaded = false;
+        await this.handleEarlier(envelope);
         envelope = { ...envelope, redelivered: true };
       } else if (crashed && error instanceof StoreUnavailableError) {
         await this.waitForStore(error, ++outages);
@@ -361,7 +369,8 @@ export class Activation {
       return;
     }
     if (pending.length === 0) return;
-    this.caughtUp = new Set(pending.map((e) => String(e.id)));
+    const caughtUp = (this.caughtUp ??= new Set());
+    for (const e of pending) caughtUp.add(String(e.id));
     const now = this.host.clock.now();
     // A delayed message not due yet is delivered at its due time (a copy waiting on this node already is not doubled).
     const later = pending.filter((e) => e.dueAt !== undefined && e.dueAt > now);
@@ -371,6 +380,30 @@ export class Activation {
       const started = performance.now();
       this.handling = true;
       this.finish(envelope, await this.handle(envelope), started);
+    }
+  }
+
+  /** Handles, in send order, the due messages the outbox holds for this actor from before `envelope`. */
+  private async handleEarlier(envelope: Envelope): Promise<void> {
+    let pending: Envelope[];
+    try {
+      pending = await this.host.store.outboxFor(this.ref);
+    } catch (error) {
+      // The store is away: the commit is tried again after a pause and refused again until these can be read.
+      this.logError(error);
+      await this.host.clock.sleep(STORE_RETRY_MIN_MS);
+      return;
+    }
+    const at = pending.findIndex((e) => e.id === String(envelope.id));
+    const now = this.host.clock.now();
+    const earlier = pending.slice(0, Math.max(0, at)).filter((e) => e.dueAt === undefined || e.dueAt <= now);
+    this.host.logger.debug({ actor: `${this.ref.kind}/${this.ref.id}`, earlier: earlier.length }, 'earlier messages handled first');
+    // Their copies still on the way are checked against the inbox when they arrive.
+    const caughtUp = (this.caughtUp ??= new Set());
+    for (const e of earlier) {
+      caughtUp.add(String(e.id));
+      const started = performance.now();
+      this.remember(e, await this.handle(e), performance.now() - started);
     }
   }
 

@@ -68,6 +68,18 @@ export class AlreadyHandledError extends ActorError {
 }
 
 /**
+ * A commit refused because an earlier message to the same actor is still pending: it took a detour (lost on the
+ * way and left to the outbox sweep, parked until a view change, passed between nodes) while later ones came
+ * straight. Applying this one first would break per-sender order; the activation handles the earlier ones
+ * from the outbox first, then this one again.
+ */
+export class OutOfOrderError extends ActorError {
+  constructor(what: string) {
+    super('out_of_order', `write refused: an earlier message to ${what} is still pending`);
+  }
+}
+
+/**
  * The store could not be reached: the database is down, restarting or cut off, or ended the session. Not the
  * handler's fault: the message is retried until the store is back, without counting as a crash (which would
  * fail the actor and dead-letter its messages over an outage). A commit it fails may have landed all the same.

@@ -3,8 +3,9 @@ import type { Database } from '../../models/database.js';
 import { readByPk, readRows } from '../../models/typed.js';
 import { fromOutboxRow, inboxRow, toOutboxRow } from './sql-rows.js';
 import { SqlScript, sqlLiteral, type SqliteConnection } from './sql-script.js';
+import { behindSql } from './sql-order.js';
 import type { Envelope } from '../envelope.js';
-import { AlreadyHandledError, BrokenChainError, StaleEpochError, StoreUnavailableError, type ErrorBody } from '../errors.js';
+import { AlreadyHandledError, BrokenChainError, OutOfOrderError, StaleEpochError, StoreUnavailableError, type ErrorBody } from '../errors.js';
 import { refKey, type ActorRef } from '../ref.js';
 import type {
   Activated,
@@ -327,7 +328,7 @@ export class SqlStore implements ActorStore {
     // even when another node writes the same file.
     const type = this.db.dialect === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined;
     await this.sequelize.transaction({ type }, async (transaction) => {
-      const commits = await this.fence(batch, results, transaction);
+      const commits = await this.fence(batch, results, now, transaction);
       // States, inbox and outbox go to the database in one script: one round trip however many actors committed.
       const script = new SqlScript(this.db.dialect);
       this.writeStates(commits, script);
@@ -363,10 +364,13 @@ export class SqlStore implements ActorStore {
   private async runGuarded(batch: Op[]): Promise<boolean> {
     const commits = batch.flatMap((op) => (op.t === 'commit' ? [op.item] : []));
     const script = new SqlScript(this.db.dialect);
+    const now = new Date(this.options.now());
     this.requireFence(commits, script);
+    const handled = commits.flatMap((c) => (c.handled ? [c.handled.id] : []));
+    if (handled.length) script.require(`NOT EXISTS (${behindSql(this.db.dialect, this.orderTables, handled, handled, now)})`);
     this.writeStates(commits, script);
     this.writeRecords(commits, script);
-    this.writeMessages(batch, commits, new Set(), new Date(this.options.now()), script);
+    this.writeMessages(batch, commits, new Set(), now, script);
     try {
       await script.runAlone(this.sequelize, this.db.dialect === 'sqlite' ? await this.ownConnection() : undefined);
       return true;
@@ -406,7 +410,7 @@ export class SqlStore implements ActorStore {
   }
 
   /** Drops commits whose epoch is no longer the actor's, marking them refused. */
-  private async fence(batch: Op[], results: unknown[], transaction: Transaction): Promise<CommitItem[]> {
+  private async fence(batch: Op[], results: unknown[], now: Date, transaction: Transaction): Promise<CommitItem[]> {
     const indexes = batch.flatMap((op, i) => (op.t === 'commit' ? [i] : []));
     if (indexes.length === 0) return [];
     const items = indexes.map((i) => (batch[i] as Extract<Op, { t: 'commit' }>).item);
@@ -421,6 +425,7 @@ export class SqlStore implements ActorStore {
       items.flatMap((item) => (item.handled ? [item.handled.id] : [])),
       transaction,
     );
+    const behind = await this.behind(batch, now, transaction);
     const live: CommitItem[] = [];
     // A commit after a refused one of the same activation in this batch would apply without it.
     const refused = new Set<string>();
@@ -430,10 +435,25 @@ export class SqlStore implements ActorStore {
       if (epochs.get(key) !== item.epoch) results[i] = new StaleEpochError(key);
       else if (this.isBroken(item) || refused.has(key)) results[i] = new BrokenChainError(key);
       else if (item.handled && handled.has(item.handled.id)) results[i] = new AlreadyHandledError(item.handled.id);
+      else if (item.handled && behind.has(item.handled.id)) results[i] = new OutOfOrderError(key);
       else live.push(item);
       if (results[i]) refused.add(key);
     });
     return live;
+  }
+
+  /** The ids of the messages handled in this batch that an earlier message to their actor, still pending, must go before. */
+  private async behind(batch: Op[], now: Date, transaction: Transaction): Promise<Set<string>> {
+    const handled = batch.flatMap((op) => (op.t === 'commit' && op.item.handled ? [op.item.handled.id] : []));
+    if (handled.length === 0) return new Set();
+    const letters = batch.flatMap((op) => (op.t === 'deadLetter' ? [String(op.letter.envelope.id)] : []));
+    const sql = behindSql(this.db.dialect, this.orderTables, handled, [...handled, ...letters], now);
+    const rows = await this.sequelize.query<{ id: string }>(sql, { type: QueryTypes.SELECT, transaction });
+    return new Set(rows.map((r) => String(r.id)));
+  }
+
+  private get orderTables() {
+    return { outbox: this.messageTables.outbox.name };
   }
 
   /** Which of these message ids the inbox holds. */

@@ -10,6 +10,9 @@ import type { NodeEndpoint, Transport } from '../../runtime/transport.js';
 export class ClusterHub {
   private readonly endpoints = new Map<string, NodeEndpoint>();
   private readonly cutOff = new Set<string>();
+  /** Per target node, how many of the next envelopes to it are lost, or refused, on the way. */
+  private readonly toLose = new Map<string, number>();
+  private readonly toRefuse = new Map<string, number>();
   /** Ids of durable messages acknowledged, by the node whose transport acknowledged them. */
   readonly acknowledged = new Map<string, string[]>();
   delivered = 0;
@@ -26,7 +29,11 @@ export class ClusterHub {
         this.endpoints.delete(nodeId);
         return Promise.resolve();
       },
-      deliver: (to, envelope) => this.carry(self, to, envelope, (node, e) => node.receive(e)),
+      deliver: (to, envelope) => {
+        if (this.take(this.toRefuse, to)) throw new ActorError('unavailable', `the way to node ${to} is down`);
+        if (this.take(this.toLose, to)) return;
+        this.carry(self, to, envelope, (node, e) => node.receive(e));
+      },
       reply: (to, reply) => this.carry(self, to, reply, (node, r) => node.receiveReply(r)),
       acknowledge: (id) => {
         const key = self ?? '?';
@@ -34,6 +41,23 @@ export class ClusterHub {
       },
       forget: () => Promise.resolve(),
     };
+  }
+
+  /** The next `n` envelopes to the node vanish after they were handed over, as a Redis write that failed or a restart without persistence loses them. */
+  lose(nodeId: string, n = 1): void {
+    this.toLose.set(nodeId, (this.toLose.get(nodeId) ?? 0) + n);
+  }
+
+  /** Handing the next `n` envelopes to the node fails at once, as a send while Redis is away does. */
+  refuse(nodeId: string, n = 1): void {
+    this.toRefuse.set(nodeId, (this.toRefuse.get(nodeId) ?? 0) + n);
+  }
+
+  private take(counts: Map<string, number>, nodeId: string): boolean {
+    const left = counts.get(nodeId) ?? 0;
+    if (left <= 0) return false;
+    counts.set(nodeId, left - 1);
+    return true;
   }
 
   cut(nodeId: string): void {

@@ -40,6 +40,9 @@ export const gatedKind = {
 /** Counters pinned to the node announcing them (as host actors are beside their hypervisor). */
 export const pinnedKind = { ...counterKind, kind: 'pinned', placement: { pinned: true as const }, passivates: false };
 
+/** Counters whose next message is handled while the last one's commit is in flight (as host actors are). */
+export const pipedKind = { ...counterKind, kind: 'piped', pipelined: true };
+
 export interface ClusterTestNode {
   readonly id: string;
   readonly node: ActorNode;
@@ -97,6 +100,7 @@ export async function startClusterNode(
   node.supervise(counterKind, testPolicy, 600_000);
   node.supervise(gatedKind, testPolicy, 600_000);
   node.supervise(pinnedKind, testPolicy, 600_000);
+  node.supervise(pipedKind, testPolicy, 600_000);
   try {
     await node.start();
   } catch (error) {
