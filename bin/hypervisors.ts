@@ -5,6 +5,9 @@ import type { Config } from '../cluster.config.js';
 import { LibvirtConnection } from '../drivers/libvirt/connection.js';
 import { ensureSimulatedHypervisor, stopSimulatedHypervisor } from '../drivers/simulated/hypervisor-process.js';
 import { ensureQemuHypervisor } from '../drivers/qemu/daemon.js';
+import { cloudIdOf, namesOf } from '../drivers/dataplane/names.js';
+import { ensureHostNamespace } from '../drivers/dataplane/reconcile.js';
+import { dataPlaneEnabled } from './dataplane.js';
 
 /** A compute host as the host actor is registered with it. */
 export interface HostPlan {
@@ -82,7 +85,15 @@ export async function prepareHypervisors(config: Config): Promise<HostPlan[]> {
 async function prepareRealHost(config: Config): Promise<HostPlan> {
   const q = config.qemu;
   const dir = resolve(config.stateDir, 'qemu', '1');
+  // With a data plane, the daemon (and so every QEMU) lives in the cloud's host namespace, where the taps are.
+  let netns: string | undefined;
+  if (dataPlaneEnabled(config)) {
+    const cloudId = cloudIdOf(config.stateDir);
+    await ensureHostNamespace(cloudId);
+    netns = namesOf(cloudId).hostNamespace;
+  }
   const hypervisor = await ensureQemuHypervisor(dir, {
+    ...(netns ? { netns } : {}),
     listenAddress: q.consoleListen,
     consoleLogMaxBytes: q.consoleLogMaxBytes,
     consoleLogBackups: q.consoleLogBackups,

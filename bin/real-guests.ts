@@ -13,6 +13,12 @@ import { configDriveFiles, writeConfigDrive } from '../drivers/qemu/config-drive
 import { guestMetadataOf } from './guest-metadata.js';
 import type { Clock } from '../runtime/clock.js';
 import { readRow } from '../models/typed.js';
+import { cloudIdOf, namesOf } from '../drivers/dataplane/names.js';
+import { dataPlaneEnabled } from './dataplane.js';
+import { guestInterfaces } from './guest-nics.js';
+
+/** How long a new guest's domain waits for the data plane to make its taps (it applies a changed plan every pollMs). */
+const TAP_WAIT_MS = 60_000;
 
 /** A real host's guests, and the sweep of its image cache. */
 export interface RealHostGuests extends RealGuests {
@@ -40,6 +46,8 @@ export function realGuestsOf(
     listen: config.qemu.consoleListen,
     serialPorts: { min: config.qemu.serialPortMin, max: config.qemu.serialPortMax },
   };
+  // Without a data plane the guest has no NIC: nothing would carry its traffic.
+  const names = dataPlaneEnabled(config) ? namesOf(cloudIdOf(config.stateDir)) : undefined;
   const cache = new ImageCache(join(settings.instancesDir, '_base'), () => clock.now());
   const opened = cache.open();
   const disks: DiskContext = {
@@ -58,8 +66,10 @@ export function realGuestsOf(
       const timeout = Number(property?.value);
       const row = await readRow(db.models.Instance, { where: { uuid: i.uuid } });
       if (!row) throw new Error(`instance ${i.uuid} has no row`);
+      const interfaces = names ? await guestInterfaces(db, names, i.uuid, TAP_WAIT_MS) : [];
       return prepareGuest(settings, {
         uuid: i.uuid,
+        interfaces,
         memoryMb: i.memory_mb,
         vcpus: i.vcpus,
         makeDisks: async (folder) => {

@@ -50,3 +50,20 @@ test('volumes past the 26th get two-letter names', (t) => {
   t.true(xml.includes("<source file='/v/26'/><target dev='sdaa' bus='scsi'/>"));
   t.true(xml.includes("<source file='/v/27'/><target dev='sdab' bus='scsi'/>"));
 });
+
+test('each NIC is the data plane’s own tap, opened as it is, with the port’s MAC and the network’s MTU; other names are refused', (t) => {
+  const interfaces = [
+    { mac: 'FA:16:3E:00:00:01', tap: 's1a2b3ct0f0e0d0', mtu: 1450 },
+    { mac: 'fa:16:3e:00:00:02', tap: 's1a2b3ct1111111', mtu: 1500 },
+  ];
+  const xml = domainXml({ ...real, interfaces });
+  const nics = xml.match(/<interface [^]*?<\/interface>/g) ?? [];
+  t.deepEqual(nics, [
+    "<interface type='ethernet'><mac address='fa:16:3e:00:00:01'/><target dev='s1a2b3ct0f0e0d0' managed='no'/><model type='virtio'/><mtu size='1450'/></interface>",
+    "<interface type='ethernet'><mac address='fa:16:3e:00:00:02'/><target dev='s1a2b3ct1111111' managed='no'/><model type='virtio'/><mtu size='1500'/></interface>",
+  ]);
+  t.throws(() => domainXml({ ...real, interfaces: [{ ...interfaces[0], tap: "x'/><hostdev" }] }), { message: /not a tap name/ });
+  t.throws(() => domainXml({ ...real, interfaces: [{ ...interfaces[0], tap: 'sixteen-chars-xx' }] }), { message: /not a tap name/ });
+  t.throws(() => domainXml({ ...real, interfaces: [{ ...interfaces[0], mac: 'fa:16:3e:00:00' }] }), { message: /not a MAC/ });
+  t.false(domainXml(real).includes('<interface'), 'no ports, no NICs');
+});

@@ -32,11 +32,7 @@ export async function reconcile(plan: DataPlanePlan): Promise<ReconcileReport> {
   const report: ReconcileReport = { created: [], removed: [], changed: [] };
   const host = names.hostNamespace;
   const namespaces = await listNamespaces(names.namespacePrefix);
-  if (await ensureNamespace(host, namespaces)) {
-    report.created.push(`namespace ${host}`);
-    // No forwarding between the host namespace's own interfaces: guest traffic crosses only bridges and routers.
-    await run('ip', ['netns', 'exec', host, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=0']);
-  }
+  if (await ensureHostNamespace(plan.cloudId, namespaces)) report.created.push(`namespace ${host}`);
 
   const networks = new Map(plan.networks.map((n) => [n.id, n]));
   const ports = plan.ports.filter((p) => networks.has(p.networkId));
@@ -76,6 +72,18 @@ export async function reconcile(plan: DataPlanePlan): Promise<ReconcileReport> {
   const written = await applyRules(host, names.table, renderRules({ ...plan, ports }, names));
   for (const family of written) report.changed.push(`table ${family} ${names.table}`);
   return report;
+}
+
+/**
+ * Makes the cloud's host namespace unless it exists (the real host's hypervisor is started in it, maybe before the
+ * first reconcile). Answers whether it made it.
+ */
+export async function ensureHostNamespace(cloudId: string, existing?: readonly string[]): Promise<boolean> {
+  const names = namesOf(cloudId);
+  if (!(await ensureNamespace(names.hostNamespace, existing ?? (await listNamespaces(names.namespacePrefix))))) return false;
+  // No forwarding between the host namespace's own interfaces: guest traffic crosses only bridges and routers.
+  await run('ip', ['netns', 'exec', names.hostNamespace, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=0']);
+  return true;
 }
 
 const kindMatches = (port: PortPlan, link: Link) => (port.device.kind === 'tap' ? link.kind === 'tun' : link.kind === 'veth');

@@ -22,6 +22,18 @@ export interface DomainSpec {
   readonly graphics?: GraphicalConsoles;
   /** How long a clean shutdown of this guest may take (its image's os_shutdown_timeout), kept in the domain's metadata. */
   readonly shutdownTimeoutS?: number;
+  /** The guest's NICs, in the order it sees them (eth0 first). */
+  readonly interfaces?: readonly GuestInterface[];
+}
+
+/**
+ * One NIC: a tap the data plane made beforehand (on the network's bridge, under its rules), which libvirt opens as
+ * it is (`managed='no'`) rather than making and naming one itself; the port's MAC and the network's MTU.
+ */
+export interface GuestInterface {
+  readonly mac: string;
+  readonly tap: string;
+  readonly mtu: number;
 }
 
 /** The namespace of what Stratus keeps in a domain's <metadata>. */
@@ -116,6 +128,7 @@ function devices(spec: DomainSpec): string {
     spec.diskPath && !spec.disks
       ? `<disk type='file' device='disk'>${driver}<source file='${escape(spec.diskPath)}'/><target dev='vda' bus='virtio'/></disk>`
       : '',
+    ...(spec.interfaces ?? []).map(nic),
     volumes.length ? "<controller type='scsi' model='virtio-scsi'/>" : '',
     ...volumes.map(
       (v, i) =>
@@ -127,6 +140,16 @@ function devices(spec: DomainSpec): string {
     "<video><model type='vga'/></video>",
     '</devices>',
   ].join('');
+}
+
+function nic(n: GuestInterface): string {
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(n.mac)) throw new Error(`not a MAC address: ${n.mac}`);
+  // IFNAMSIZ: 15 characters and a NUL; a name with anything else could not be the data plane's.
+  if (!/^[a-z0-9]{1,15}$/.test(n.tap)) throw new Error(`not a tap name: ${n.tap}`);
+  return (
+    `<interface type='ethernet'><mac address='${n.mac.toLowerCase()}'/><target dev='${n.tap}' managed='no'/>` +
+    `<model type='virtio'/><mtu size='${whole('mtu', n.mtu)}'/></interface>`
+  );
 }
 
 // sda, sdb, … sdz, sdaa, …: the kernel's naming, which libvirt expects in target dev.

@@ -15,6 +15,11 @@ export interface QemuHypervisorOptions extends Partial<QemuDaemonSettings> {
   readonly capabilityCacheDir?: string;
   /** How long starting may take, the capability probe included. */
   readonly timeoutMs?: number;
+  /**
+   * A network namespace (made beforehand) the daemons start in, so that the guests' QEMUs open their taps there; their
+   * consoles' TCP servers then listen on its loopback. Its UNIX sockets (the daemon's, QEMU's monitors) reach across.
+   */
+  readonly netns?: string;
 }
 
 export interface QemuHypervisor {
@@ -152,11 +157,21 @@ async function launch(dir: string, options: QemuHypervisorOptions, startLogd: bo
   writeFileSync(join(dir, 'ns', 'start.sh'), NAMESPACE_SCRIPT);
   const cache = resolve(options.capabilityCacheDir ?? join(dir, 'cache', 'qemu'));
   const log = openSync(join(dir, 'ns', 'start.log'), 'w');
-  const script = spawn(
+  const unshare = [
     'unshare',
-    ['--mount', '--propagation', 'private', 'bash', join(dir, 'ns', 'start.sh'), dir, cache, startLogd ? '1' : '0', startLibvirtd ? '1' : '0'],
-    { detached: true, stdio: ['ignore', log, log], cwd: dir },
-  );
+    '--mount',
+    '--propagation',
+    'private',
+    'bash',
+    join(dir, 'ns', 'start.sh'),
+    dir,
+    cache,
+    startLogd ? '1' : '0',
+    startLibvirtd ? '1' : '0',
+  ];
+  // `ip netns exec` execs its command in place: the pid (and process group) stay the script's.
+  const argv = options.netns ? ['ip', 'netns', 'exec', options.netns, ...unshare] : unshare;
+  const script = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', log, log], cwd: dir });
   closeSync(log);
   let timer: NodeJS.Timeout | undefined;
   const code = await new Promise<number | string>((done) => {

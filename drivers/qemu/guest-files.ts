@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DomainSpec, GuestDisk } from '../libvirt/domain-xml.js';
+import type { DomainSpec, GuestDisk, GuestInterface } from '../libvirt/domain-xml.js';
 import { writeFileDurably } from '../fs/durable-write.js';
 import { diskCacheFor } from './disk-cache.js';
 import { pickSerialPort, type PortRange } from './serial-ports.js';
@@ -30,6 +30,7 @@ export interface NewGuest {
   readonly makeDisks?: (folder: string) => Promise<readonly GuestDisk[]>;
   readonly imagePath?: string;
   readonly shutdownTimeoutS?: number;
+  readonly interfaces?: readonly GuestInterface[];
 }
 
 const folderOf = (s: GuestSettings, uuid: string) => join(s.instancesDir, uuid);
@@ -78,6 +79,7 @@ export async function prepareGuest(s: GuestSettings, g: NewGuest): Promise<Domai
     serial: { host: s.listen, port, logPath: consoleLogOf(s, g.uuid) },
     graphics: { listen: s.listen, vncPassword: vncPassword() },
     ...(g.shutdownTimeoutS !== undefined ? { shutdownTimeoutS: g.shutdownTimeoutS } : {}),
+    ...(g.interfaces?.length ? { interfaces: g.interfaces } : {}),
   };
 }
 

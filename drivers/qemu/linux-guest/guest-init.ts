@@ -103,8 +103,41 @@ function emit(path, v) { gsub(/[\t\n\r]/, " ", v); print path "\t" v }
 `;
 
 /**
- * The guest's own setup, run once by init before the logins: modules, the config drive (label config-2), root's key
- * and password, the banner, then user data that starts with #! (cloud-init's convention).
+ * What busybox's udhcpc runs on each DHCP event: the address, the MTU and the routes the network's DHCP server
+ * hands out (its classless routes carry the metadata service's address and, when the subnet has one, the default
+ * route; RFC 3442 says a client given them ignores the router option). The values are only ever arguments to `ip`.
+ */
+const UDHCPC_SCRIPT = `#!/bin/sh
+case "$1" in
+  deconfig)
+    ip addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    if [ -n "$staticroutes" ]; then
+      set -- $staticroutes
+      while [ $# -ge 2 ]; do
+        if [ "$1" = 0.0.0.0/0 ]; then ip route add default via "$2" dev "$interface"
+        else ip route add "$1" via "$2" dev "$interface"; fi
+        shift 2
+      done
+    elif [ -n "$router" ]; then
+      set -- $router
+      ip route add default via "$1" dev "$interface"
+    fi
+    echo "$ip" > /run/ipv4
+    ;;
+esac
+exit 0
+`;
+
+/**
+ * The guest's own setup, run once by init before the logins: modules, eth0 by DHCP, its metadata from the config
+ * drive (label config-2) or else from the metadata service (http://169.254.169.254, as cloud-init falls back to it),
+ * root's key and password, the banner, then user data that starts with #! (cloud-init's convention).
  */
 const RC = `#!/bin/sh
 PATH=/sbin:/bin:/usr/sbin:/usr/bin
@@ -116,6 +149,11 @@ echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd
 echo 'root:*:0:0:99999:7:::' > /etc/shadow
 echo 'root:x:0:' > /etc/group
 chmod 600 /etc/shadow
+ipv4=none
+if [ -e /sys/class/net/eth0 ]; then
+  # Stays in the background holding the lease once it has one; gives up after 30 tries (no DHCP on the network).
+  udhcpc -i eth0 -s /etc/udhcpc.script -O staticroutes -O mtu -t 30 -T 1 -A 1 -n >/dev/null 2>&1 && ipv4=$(cat /run/ipv4)
+fi
 drive=
 n=0
 while [ -z "$drive" ] && [ $n -lt 40 ]; do
@@ -128,13 +166,26 @@ while [ -z "$drive" ] && [ $n -lt 40 ]; do
   n=$((n + 1))
 done
 get() { awk -F '\\t' -v k="$1" '$1 == k { print substr($0, length(k) + 2); exit }' "$2"; }
-uuid=none; name=none; fingerprint=none; digest=none; ec2=none
+fetch() { wget -q -T 10 -O "$2" "http://169.254.169.254/$1" 2>/dev/null || { rm -f "$2"; return 1; }; }
+uuid=none; name=none; fingerprint=none; digest=none; ec2=none; source=none; md=
 if [ -n "$drive" ] && mount -t iso9660 -o ro "$drive" /mnt/config; then
-  awk -f /etc/json.awk /mnt/config/openstack/latest/meta_data.json > /run/meta
+  md=/mnt/config source=config-drive
   awk -f /etc/json.awk /mnt/config/ec2/latest/meta-data.json > /run/ec2
+  ec2=$(get instance-id /run/ec2)
+elif [ "$ipv4" != none ]; then
+  mkdir -p /run/md/openstack/latest
+  n=0
+  until fetch openstack/latest/meta_data.json /run/md/openstack/latest/meta_data.json || [ $n -ge 10 ]; do sleep 1; n=$((n + 1)); done
+  if [ -s /run/md/openstack/latest/meta_data.json ]; then
+    md=/run/md source=metadata-service
+    fetch openstack/latest/user_data /run/md/openstack/latest/user_data
+    fetch latest/meta-data/instance-id /run/ec2-id && ec2=$(tr -cd 'a-z0-9-' < /run/ec2-id)
+  fi
+fi
+if [ -n "$md" ]; then
+  awk -f /etc/json.awk $md/openstack/latest/meta_data.json > /run/meta
   uuid=$(get uuid /run/meta)
   name=$(get hostname /run/meta)
-  ec2=$(get instance-id /run/ec2)
   hostname "$(echo "$name" | cut -d . -f 1 | tr -cd 'a-zA-Z0-9-')"
   key=$(get keys.0.data /run/meta)
   if [ -n "$key" ]; then
@@ -149,8 +200,8 @@ if [ -n "$drive" ] && mount -t iso9660 -o ro "$drive" /mnt/config; then
     hash=$(printf '%s' "$pass" | mkpasswd -m sha512 -s)
     printf 'root:%s:0:0:99999:7:::\\n' "$hash" > /etc/shadow
   fi
-  if [ -f /mnt/config/openstack/latest/user_data ]; then
-    digest=$(sha256sum < /mnt/config/openstack/latest/user_data | cut -c 1-64)
+  if [ -f $md/openstack/latest/user_data ]; then
+    digest=$(sha256sum < $md/openstack/latest/user_data | cut -c 1-64)
   fi
 fi
 disks=
@@ -159,9 +210,9 @@ for b in /sys/block/vd* /sys/block/sd* /sys/block/sr*; do
   disks="$disks \${b##*/}=$(( $(cat "$b/size") * 512 ))"
 done
 acpid -c /etc/acpi
-echo "${LINUX_BANNER} uuid=$uuid hostname=$name key-md5=$fingerprint user-data-sha256=$digest ec2-instance-id=$ec2 disks:$disks" > /dev/console
-if [ "$digest" != none ] && [ "$(head -c 2 /mnt/config/openstack/latest/user_data)" = '#!' ]; then
-  cp /mnt/config/openstack/latest/user_data /run/user-data
+echo "${LINUX_BANNER} uuid=$uuid hostname=$name key-md5=$fingerprint user-data-sha256=$digest ec2-instance-id=$ec2 ipv4=$ipv4 metadata=$source disks:$disks" > /dev/console
+if [ "$digest" != none ] && [ "$(head -c 2 $md/openstack/latest/user_data)" = '#!' ]; then
+  cp $md/openstack/latest/user_data /run/user-data
   chmod 700 /run/user-data
   /run/user-data > /dev/console 2>&1 &
 fi
@@ -179,6 +230,7 @@ export function guestFiles(): Array<{ path: string; contents: string; mode: numb
     { path: 'etc/inittab', contents: INITTAB, mode: 0o644 },
     { path: 'etc/rc', contents: RC, mode: 0o755 },
     { path: 'etc/json.awk', contents: JSON_AWK, mode: 0o644 },
+    { path: 'etc/udhcpc.script', contents: UDHCPC_SCRIPT, mode: 0o755 },
     { path: 'etc/modules', contents: `${GUEST_MODULES.join('\n')}\n`, mode: 0o644 },
     { path: 'etc/acpi/PWRF/00000080', contents: POWER_BUTTON, mode: 0o755 },
   ];
