@@ -40,14 +40,16 @@ export function realGuestsOf(
   clock: Clock,
   virtType: 'kvm' | 'qemu' = virtTypeFor(config.libvirt.virtType),
 ): RealHostGuests {
+  // Without a data plane the guest has no NIC: nothing would carry its traffic. With one, its QEMU runs in the
+  // cloud's host namespace (bin/hypervisors.ts), where SPICE cannot start.
+  const names = dataPlaneEnabled(config) ? namesOf(cloudIdOf(config.stateDir)) : undefined;
   const settings: GuestSettings = {
+    ...(names ? { spice: false } : {}),
     instancesDir: resolve(config.stateDir, 'instances', host),
     virtType,
     listen: config.qemu.consoleListen,
     serialPorts: { min: config.qemu.serialPortMin, max: config.qemu.serialPortMax },
   };
-  // Without a data plane the guest has no NIC: nothing would carry its traffic.
-  const names = dataPlaneEnabled(config) ? namesOf(cloudIdOf(config.stateDir)) : undefined;
   const cache = new ImageCache(join(settings.instancesDir, '_base'), () => clock.now());
   const opened = cache.open();
   const disks: DiskContext = {
@@ -66,7 +68,7 @@ export function realGuestsOf(
       const timeout = Number(property?.value);
       const row = await readRow(db.models.Instance, { where: { uuid: i.uuid } });
       if (!row) throw new Error(`instance ${i.uuid} has no row`);
-      const interfaces = names ? await guestInterfaces(db, names, i.uuid, TAP_WAIT_MS) : [];
+      const interfaces = names ? await guestInterfaces(db, names, host, i.uuid, TAP_WAIT_MS) : [];
       return prepareGuest(settings, {
         uuid: i.uuid,
         interfaces,

@@ -66,4 +66,7 @@ test('each NIC is the data plane’s own tap, opened as it is, with the port’s
   t.throws(() => domainXml({ ...real, interfaces: [{ ...interfaces[0], tap: 'sixteen-chars-xx' }] }), { message: /not a tap name/ });
   t.throws(() => domainXml({ ...real, interfaces: [{ ...interfaces[0], mac: 'fa:16:3e:00:00' }] }), { message: /not a MAC/ });
   t.false(domainXml(real).includes('<interface'), 'no ports, no NICs');
+  const noSpice = domainXml({ ...real, graphics: { ...real.graphics!, spice: false } });
+  t.false(noSpice.includes("type='spice'"), 'in a namespace with only a loopback address SPICE cannot start');
+  t.true(noSpice.includes("<graphics type='vnc'"));
 });

@@ -36,20 +36,8 @@ const parsed = <T>(text: string, fallback: T): T => {
  */
 export async function desiredDataPlane(models: Models, options: DesiredOptions): Promise<DataPlanePlan> {
   const hostIds = [...(options.hostIds ?? []), ...(options.hostId ? [options.hostId] : [])];
-  // A port is bound to its server's host a moment after the server lands there (services/network/reconcile.ts): the
-  // ports of servers already on these hosts count too, so that a new guest's taps are there when its domain starts.
-  const hosted = hostIds.length
-    ? (await readRows(models.Instance, { order: [['uuid', 'ASC']], where: { host: { [Op.in]: hostIds }, deleted_at: null } })).map((i) => i.uuid)
-    : [];
   const bound = (
-    hostIds.length
-      ? await readRows(models.NeutronPort, {
-          order: [['id', 'ASC']],
-          where: {
-            [Op.or]: [{ binding_host_id: { [Op.in]: hostIds } }, ...(hosted.length ? [{ device_id: { [Op.in]: hosted } }] : [])],
-          },
-        })
-      : []
+    hostIds.length ? await readRows(models.NeutronPort, { order: [['id', 'ASC']], where: { binding_host_id: { [Op.in]: hostIds } } }) : []
   ).filter((p) => p.device_owner.startsWith('compute:'));
   const networkIds = [...new Set(bound.map((p) => p.network_id))];
   const networks = networkIds.length ? await readRows(models.NeutronNetwork, { order: [['id', 'ASC']], where: { id: { [Op.in]: networkIds } } }) : [];

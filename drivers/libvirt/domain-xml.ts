@@ -72,6 +72,11 @@ export interface GraphicalConsoles {
   readonly listen: string;
   /** VNC authentication uses at most 8 characters of it. */
   readonly vncPassword: string;
+  /**
+   * Without SPICE (default with): in a network namespace whose only address is the loopback's, the SPICE server's
+   * name lookup (AI_ADDRCONFIG) finds no address family and QEMU refuses to start.
+   */
+  readonly spice?: boolean;
 }
 
 const escape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -174,6 +179,8 @@ function graphics(g: GraphicalConsoles | undefined): string {
   const listen = escape(g.listen);
   return (
     `<graphics type='vnc' port='-1' autoport='yes' listen='${listen}' passwd='${escape(g.vncPassword)}'><listen type='address' address='${listen}'/></graphics>` +
-    `<graphics type='spice' port='-1' autoport='yes' listen='${listen}'><listen type='address' address='${listen}'/></graphics>`
+    (g.spice === false
+      ? ''
+      : `<graphics type='spice' port='-1' autoport='yes' listen='${listen}'><listen type='address' address='${listen}'/></graphics>`)
   );
 }

@@ -17,6 +17,8 @@ export interface GuestSettings {
   /** Where the guest's consoles listen (VNC, SPICE and the serial console's TCP server). */
   readonly listen: string;
   readonly serialPorts: PortRange;
+  /** False when the guests' QEMUs run in a network namespace with only a loopback address (see GraphicalConsoles.spice). */
+  readonly spice?: boolean;
 }
 
 export interface NewGuest {
@@ -77,7 +79,7 @@ export async function prepareGuest(s: GuestSettings, g: NewGuest): Promise<Domai
     ...(disks ? { disks } : { diskPath: disk }),
     diskCache: diskCacheFor(folder),
     serial: { host: s.listen, port, logPath: consoleLogOf(s, g.uuid) },
-    graphics: { listen: s.listen, vncPassword: vncPassword() },
+    graphics: { listen: s.listen, vncPassword: vncPassword(), ...(s.spice === false ? { spice: false } : {}) },
     ...(g.shutdownTimeoutS !== undefined ? { shutdownTimeoutS: g.shutdownTimeoutS } : {}),
     ...(g.interfaces?.length ? { interfaces: g.interfaces } : {}),
   };

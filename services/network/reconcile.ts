@@ -28,7 +28,8 @@ export interface ReconcileCounts {
 
 /**
  * Brings servers' ports in line with the servers, from the durable rows alone (so it is right after any crash):
- * a port follows its server's host (a move, an unshelve; an offloaded server's ports unbound); a deleted server's
+ * a port follows its server's host (a move, an unshelve; an offloaded server's ports unbound), except while a server
+ * with no host yet is being spawned: the compute host it is landing on has bound them (its guest's taps hang on that); a deleted server's
  * ports are removed, the user's own unbound; a port made for a server whose boot never committed (older than
  * `orphanBefore`) is removed; links to ports gone or given to another device are dropped.
  */
@@ -43,7 +44,8 @@ export async function reconcilePorts(d: NetworkDeps, orphanBefore: Date): Promis
        LEFT JOIN neutron_ports p ON p.id = l.port_id
       WHERE p.id IS NULL OR p.device_id <> l.instance_uuid OR i.deleted_at IS NOT NULL
          OR (i.uuid IS NULL AND l.created_at < :cutoff)
-         OR (i.uuid IS NOT NULL AND COALESCE(i.host, '') <> p.binding_host_id)
+         OR (i.uuid IS NOT NULL AND COALESCE(i.host, '') <> p.binding_host_id
+             AND NOT (i.host IS NULL AND (i.vm_state = 'building' OR i.task_state IN ('spawning', 'unshelving'))))
       LIMIT ${BATCH}`,
     { replacements: { cutoff: orphanBefore }, type: QueryTypes.SELECT },
   );

@@ -166,7 +166,7 @@ while [ -z "$drive" ] && [ $n -lt 40 ]; do
   n=$((n + 1))
 done
 get() { awk -F '\\t' -v k="$1" '$1 == k { print substr($0, length(k) + 2); exit }' "$2"; }
-fetch() { wget -q -T 10 -O "$2" "http://169.254.169.254/$1" 2>/dev/null || { rm -f "$2"; return 1; }; }
+fetch() { wget -q -T 10 -O "$2" "http://169.254.169.254/$1" 2>/run/wget.err || { rm -f "$2"; return 1; }; }
 uuid=none; name=none; fingerprint=none; digest=none; ec2=none; source=none; md=
 if [ -n "$drive" ] && mount -t iso9660 -o ro "$drive" /mnt/config; then
   md=/mnt/config source=config-drive
@@ -180,6 +180,9 @@ elif [ "$ipv4" != none ]; then
     md=/run/md source=metadata-service
     fetch openstack/latest/user_data /run/md/openstack/latest/user_data
     fetch latest/meta-data/instance-id /run/ec2-id && ec2=$(tr -cd 'a-z0-9-' < /run/ec2-id)
+  else
+    # What an operator needs to see why: the routes DHCP gave and wget's last complaint.
+    echo "metadata service not reached: $(head -c 200 /run/wget.err | tr '\n' ' ') routes: $(ip route | tr '\n' ';')" > /dev/console
   fi
 fi
 if [ -n "$md" ]; then
