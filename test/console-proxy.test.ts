@@ -52,8 +52,9 @@ test.before(async () => {
       },
     }),
   );
-  sessions = new ConsoleSessions(c.cloud.db.models, clock, logger, {
-    node: 'node-1',
+  // The cloud's own node holds the sessions' console actors (it announces their pin).
+  sessions = new ConsoleSessions(c.cloud.db.models, c.cloud.node, clock, logger, {
+    node: c.cloud.config.nodeId,
     enforceSessionTimeout: true,
     sessionsPerToken: 2,
     sessionsPerServer: 3,
@@ -180,7 +181,7 @@ test.serial(
     const open = sessions.list().find((s) => s.token.instance_uuid === server && s.protocol === 'vnc');
     t.truthy(open, 'in the node’s registry');
     const row = (await c.cloud.db.models.Console.findByPk(open!.id, { raw: true })) as unknown as Record<string, unknown>;
-    t.like(row, { instance_uuid: server, status: 'open', node: 'node-1', protocol: 'vnc', console_type: 'novnc' });
+    t.like(row, { instance_uuid: server, status: 'open', node: c.cloud.config.nodeId, protocol: 'vnc', console_type: 'novnc' });
     ws.close();
     await eventually(async () => ((await c.cloud.db.models.Console.findByPk(open!.id, { raw: true })) as any)?.status === 'closed');
     const ended = (await c.cloud.db.models.Console.findByPk(open!.id, { raw: true })) as any;

@@ -9,10 +9,14 @@ import { startConsoleProxy } from '../../http/console/proxy.js';
 import { ConsoleSessions } from '../../http/console/sessions.js';
 import { issueToken } from '../../services/consoles/tokens.js';
 import { instanceRow } from '../runtime/support.js';
+import { ActorNode } from '../../runtime/node.js';
+import { SqlStore } from '../../runtime/stores/sql-store.js';
+import { InProcessTransport } from '../../runtime/transports/in-process.js';
+import { consoleKind } from '../../actors/console/index.js';
 
 // The Stratus noVNC proxy alone in a process, so the benchmark reads its CPU time from /proc apart from the source
-// and the client: a SQLite database with one server and a token for the source's console, the product's proxy and
-// session registry, 1 MiB per direction as configured by default. Prints `{ url, tokens }` (a token
+// and the client: a SQLite database with one server and a token for the source's console, the product's proxy,
+// session registry and console actors, 1 MiB per direction as configured by default. Prints `{ url, tokens }` (a token
 // per source port given) once listening.
 
 const [password, ...sourcePorts] = process.argv.slice(2);
@@ -31,13 +35,33 @@ for (const port of sourcePorts) {
   );
   tokens.push(issued.token);
 }
-const sessions = new ConsoleSessions(db.models, clock, logger, {
+// The sessions' console actors, on this process's own node.
+const store = new SqlStore(db, { maxBatch: 500, crashHistory: 20, now: () => clock.now() });
+const node = new ActorNode({
+  nodeId: 'bench',
+  store,
+  transport: new InProcessTransport(),
+  clock,
+  logger,
+  requestTimeoutMs: 60_000,
+  passivationSweepMs: 3_600_000,
+  recentMessages: 16,
+});
+const registry: { sessions?: ConsoleSessions } = {};
+node.supervise(
+  consoleKind({ session: (id) => registry.sessions?.live(id) }),
+  { maxRestarts: 5, withinMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 30_000, maxMessageAttempts: 3 },
+  3_600_000,
+);
+await node.start();
+const sessions = new ConsoleSessions(db.models, node, clock, logger, {
   node: 'bench',
   enforceSessionTimeout: true,
   sessionsPerToken: 100,
   sessionsPerServer: 100,
   watchMs: 60_000,
 });
+registry.sessions = sessions;
 const proxy = await startConsoleProxy(
   {
     type: 'novnc',
@@ -56,7 +80,9 @@ const proxy = await startConsoleProxy(
 process.stdout.write(`${JSON.stringify({ url: proxy.url, tokens })}\n`);
 process.once('SIGTERM', () => {
   sessions.stop();
-  void proxy.close().finally(() => {
+  void proxy.close().finally(async () => {
+    await node.stop();
+    await store.close();
     void db.close().finally(() => {
       rmSync(dir, { recursive: true, force: true });
       process.exit(0);

@@ -204,15 +204,21 @@ export async function startConsoleProxy(o: ConsoleProxyOptions, host: string, po
     };
     const session =
       joined ??
-      (await o.sessions.add({
-        token,
-        protocol: PROTOCOL[o.type],
-        connections: 0,
-        toGuest: () => relayed.counters?.toGuest ?? 0,
-        toClient: () => relayed.counters?.toClient ?? 0,
-        buffered: () => relayed.counters?.buffered() ?? 0,
-        close,
-      }));
+      (await o.sessions
+        .add({
+          token,
+          protocol: PROTOCOL[o.type],
+          connections: 0,
+          toGuest: () => relayed.counters?.toGuest ?? 0,
+          toClient: () => relayed.counters?.toClient ?? 0,
+          buffered: () => relayed.counters?.buffered() ?? 0,
+          close,
+        })
+        .catch((error: unknown) => {
+          // Not recorded (its actor did not answer): no session without its row.
+          g.destroy();
+          throw error;
+        }));
     session.connections++;
     relayed.counters = relay(ws, g, o.bufferBytes, () => {
       session.connections--;
