@@ -13,6 +13,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   networks: async () => (await import('./networks.js')).run(),
   dataplane: async () => (await import('./dataplane.js')).run(),
   inspector: async () => (await import('./inspector.js')).run(),
+  consoles: async () => (await import('./consoles/index.js')).run(),
 };
 
 const wanted = process.argv.slice(2);

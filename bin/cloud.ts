@@ -13,7 +13,7 @@ import { registerClusterMetrics, registerTransportMetrics } from '../runtime/clu
 import { RedisTransport } from '../runtime/transports/redis.js';
 import { nodeWithRole } from '../runtime/cluster/roles.js';
 import { placedGateway } from '../runtime/cluster/gateway.js';
-import type { ActorGateway } from '../runtime/client.js';
+import { clientOf, type ActorGateway } from '../runtime/client.js';
 import type { ClusterView, NodeInfo } from '../runtime/cluster/types.js';
 import { superviseAll } from '../supervisors/root.js';
 import { opsApp } from '../http/ops.js';
@@ -53,6 +53,8 @@ import { placementRules } from '../actors/scheduler/placement-rules.js';
 import { aggregateZoneOf } from '../models/placement.js';
 import { consoleSettings, type BoundConsolePorts } from './console-urls.js';
 import { startConsoleProxies, type ConsoleProxies } from './console-proxies.js';
+import type { ConsoleSessions } from '../http/console/sessions.js';
+import { consolePin, consoleProtocol, type ConsoleRow } from '../actors/console/index.js';
 import { driveDataPlane, superviseDataPlane } from '../supervisors/dataplane.js';
 import { dataPlaneEnabled, startNodeDataPlane } from './dataplane.js';
 
@@ -126,6 +128,9 @@ export async function startCloud(
           logger,
         )
       : undefined;
+  const runsConsoles = roles.has('console') && config.consoles.proxies;
+  // The console actors reach their sessions' sockets through the registry, made once the proxies listen.
+  const consoleRegistry: { sessions?: ConsoleSessions } = {};
   // Read late: the admin API listens only after the node has joined.
   // A node with the network role holds every router (their namespaces will live there).
   const self = {
@@ -134,6 +139,7 @@ export async function startCloud(
       ...hosts.map((h) => `host/${h.name}`),
       ...(dataPlane ? [`dataplane/${config.nodeId}`] : []),
       ...(roles.has('network') ? [ROUTER_PIN] : []),
+      ...(runsConsoles ? [consolePin(config.nodeId)] : []),
     ],
   };
   const core = membership.core(db, self);
@@ -193,6 +199,7 @@ export async function startCloud(
         groupClaims: groupClaims(db.models),
         zoneOf: (host) => aggregateZoneOf(db.models, host, clock.now()),
       },
+      console: { session: (id) => consoleRegistry.sessions?.live(id) },
       instance: { buildMs: config.timeouts.buildMs, actionMs: config.timeouts.actionMs, shelvedOffloadMs: config.timeouts.shelvedOffloadMs },
       network: { network: { ops: networkOps({ models: db.models, clock }) }, router: { ops: routerOps({ models: db.models, clock }) } },
       scheduler: {
@@ -313,10 +320,8 @@ export async function startCloud(
           network?.compute,
         )
       : undefined;
-  const consoles =
-    roles.has('console') && config.consoles.proxies
-      ? await startConsoleProxies(config, db, clock, logger, placedGateway(node, cluster, movable), metrics)
-      : undefined;
+  const consoles = runsConsoles ? await startConsoleProxies(config, db, clock, logger, placedGateway(node, cluster, movable), metrics) : undefined;
+  consoleRegistry.sessions = consoles?.sessions;
   // The URLs the compute API hands out name the ports the proxies got (a configured 0 is the system's choice).
   for (const [type, proxy] of Object.entries(consoles?.proxies ?? {}))
     consolePorts[type as keyof BoundConsolePorts] = Number(new URL(proxy.url).port);
@@ -343,6 +348,7 @@ export async function startCloud(
     audit,
     consoleSessions: () => consoleSessionViews(consoles?.sessions, config.nodeId),
     computeServices: { actors: placedGateway(node, cluster, movable), models: db.models },
+    closeConsole: (id) => clientOf<typeof consoleProtocol.spec, { close: ConsoleRow }>(consoleProtocol, node)(id).close({ reason: 'operator' }),
   };
   const admin = await listen(adminApp(adminServices, logger), config.listen.host, config.listen.admin);
   adminUrl = `http://${config.publicHost}:${new URL(admin.url).port}`;

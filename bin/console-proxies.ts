@@ -31,7 +31,7 @@ export async function startConsoleProxies(
   const c = config.consoles;
   const tls = c.certFile && c.keyFile ? { cert: readFileSync(c.certFile), key: readFileSync(c.keyFile) } : undefined;
   if (c.sslOnly && !tls) throw new Error('consoles.sslOnly needs consoles.certFile and consoles.keyFile');
-  const sessions = new ConsoleSessions(db.models, clock, logger.child({ component: 'consoles' }), {
+  const sessions = new ConsoleSessions(db.models, actors, clock, logger.child({ component: 'consoles' }), {
     node: config.nodeId,
     enforceSessionTimeout: c.enforceSessionTimeout,
     sessionsPerToken: c.sessionsPerToken,

@@ -84,6 +84,8 @@ export interface KindDefinition<S extends object = any, P extends ProtocolSpec =
   readonly placement: Placement;
   /** Host and scheduler actors stay active; the rest passivate when idle. */
   readonly passivates: boolean;
+  /** An actor of a passivating kind that must stay active in this state (what it holds lives only in memory here). */
+  keepsActive?(state: S | null): boolean;
   /** What failure means for the entity: the state to record when the actor is marked failed. */
   onFailed?(state: S | null, reason: string, now: number): S | null | undefined;
   /** A few fields that tell an operator what the actor is doing. */

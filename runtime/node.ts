@@ -636,6 +636,7 @@ export class ActorNode implements NodeEndpoint, ActivationHost, MembershipHost {
       for (const activation of kind.activations.values()) {
         if (activation.busy || activation.depth > 0 || now - activation.lastActive < kind.passivateAfterMs) continue;
         if (activation.status === 'failed') continue;
+        if (kind.definition.keepsActive?.(activation.state)) continue;
         this.remove(activation);
         kind.stats.passivations++;
         this.changed('passivated', activation.ref);

@@ -1,6 +1,7 @@
 import test from 'ava';
 import pino from 'pino';
 import { Writable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { SimulatedClock } from '../runtime/clock.js';
 import { ByteQueue } from '../http/console/byte-queue.js';
@@ -51,8 +52,9 @@ test.before(async () => {
       },
     }),
   );
-  sessions = new ConsoleSessions(c.cloud.db.models, clock, logger, {
-    node: 'node-1',
+  // The cloud's own node holds the sessions' console actors (it announces their pin).
+  sessions = new ConsoleSessions(c.cloud.db.models, c.cloud.node, clock, logger, {
+    node: c.cloud.config.nodeId,
     enforceSessionTimeout: true,
     sessionsPerToken: 2,
     sessionsPerServer: 3,
@@ -179,7 +181,7 @@ test.serial(
     const open = sessions.list().find((s) => s.token.instance_uuid === server && s.protocol === 'vnc');
     t.truthy(open, 'in the node’s registry');
     const row = (await c.cloud.db.models.Console.findByPk(open!.id, { raw: true })) as unknown as Record<string, unknown>;
-    t.like(row, { instance_uuid: server, status: 'open', node: 'node-1', protocol: 'vnc', console_type: 'novnc' });
+    t.like(row, { instance_uuid: server, status: 'open', node: c.cloud.config.nodeId, protocol: 'vnc', console_type: 'novnc' });
     ws.close();
     await eventually(async () => ((await c.cloud.db.models.Console.findByPk(open!.id, { raw: true })) as any)?.status === 'closed');
     const ended = (await c.cloud.db.models.Console.findByPk(open!.id, { raw: true })) as any;
@@ -366,7 +368,11 @@ test.serial('the cloud’s own proxies: the noVNC page and client served, a wron
   const proxies = c.cloud.consoles!.proxies;
   const page = await fetch(`${proxies.novnc.url}/vnc_lite.html?path=%3Ftoken%3Dabc`);
   t.is(page.status, 200);
-  t.regex(await page.text(), /import RFB from '\.\/core\/rfb\.js'/);
+  const html = await page.text();
+  t.regex(html, /import RFB from '\.\/core\/rfb\.js'/);
+  // The page's policy must let its one inline script run (a browser runs it only if its hash is listed).
+  const script = /<script type="module">([\s\S]*?)<\/script>/.exec(html)![1];
+  t.true(page.headers.get('content-security-policy')!.includes(`'sha256-${createHash('sha256').update(script).digest('base64')}'`));
   t.is((await fetch(`${proxies['spice-html5'].url}/spice_auto.html`)).status, 200, 'Debian’s spice-html5');
   t.like(await connectWs(proxies.novnc, '/?token=nope'), { status: 403, body: 'Invalid token\n' });
   t.like(await connectWs(proxies.serial, '/?token=nope'), { status: 403, body: 'Invalid token\n' });

@@ -194,21 +194,44 @@ test('volume attach, detach and delete follow Cinder rules', (t) => {
   t.like(volumeKind.onFailed!(inUse, 'disk gone', T0), { status: 'error', failure_reason: 'disk gone', attached_to: UUID });
 });
 
-test('console get reports an open session as expired once its time is up, without changing state', (t) => {
-  const k = consoleKind.behaviour;
-  const open = { instance_uuid: UUID, protocol: 'vnc' as const, console_type: 'novnc', host: 'c1', port: 5900, ttl_ms: 60_000 };
-  const row = run(k.open(null, open, ctx('console', 'tok'))).state as ConsoleRow;
-  t.like(row, { status: 'open', port: 5900 });
+test('console get reports an open session as expired once its time is up; close records how it ended and the bytes', (t) => {
+  const sockets = { closedWith: [] as string[] };
+  const live = { toGuest: () => 7, toClient: () => 9, close: (reason: string) => void sockets.closedWith.push(reason) };
+  let held: typeof live | undefined = live;
+  const k = consoleKind({ session: (id) => (id === 'n1:s1' ? held : undefined) }).behaviour;
+  const open = {
+    instance_uuid: UUID,
+    protocol: 'vnc' as const,
+    console_type: 'novnc',
+    host: 'c1',
+    port: 5900,
+    expires_at: T0 + 60_000,
+    node: 'n1',
+    token_id: 'tok-row',
+  };
+  const row = run(k.open(null, open, ctx('console', 'n1:s1'))).state as ConsoleRow;
+  t.like(row, { status: 'open', port: 5900, node: 'n1', token_id: 'tok-row' });
   t.deepEqual(row.expires_at, new Date(T0 + 60_000));
-  t.like(run(k.get(row, {}, ctx('console', 'tok', T0 + 59_999))).reply, { status: 'open' });
-  const late = run(k.get(row, {}, ctx('console', 'tok', T0 + 60_000)));
+  t.like(run(k.get(row, {}, ctx('console', 'n1:s1', T0 + 59_999))).reply, { status: 'open' });
+  const late = run(k.get(row, {}, ctx('console', 'n1:s1', T0 + 60_000)));
   t.like(late.reply, { status: 'expired' });
   t.false('state' in late);
   t.is(row.status, 'open');
-  const closed = run(k.close(row, {}, ctx('console', 'tok'))).state as ConsoleRow;
-  t.is(closed.status, 'closed');
-  rejected(t, () => k.get(null, {}, ctx('console', 'tok')), /not found/);
-  rejected(t, () => k.open(row, open, ctx('console', 'tok')), /already exists/);
+  // An operator's close: the sockets still open on the node are closed, their counts recorded.
+  const closed = run(k.close(row, { reason: 'operator' }, ctx('console', 'n1:s1'))).state as ConsoleRow;
+  t.like(closed, { status: 'closed', end_reason: 'operator', bytes_to_guest: 7, bytes_to_client: 9 });
+  t.deepEqual(sockets.closedWith, ['operator']);
+  // The registry's own report once the sockets are gone changes nothing.
+  held = undefined;
+  t.false('state' in run(k.close(closed, { reason: 'closed', bytes_to_guest: 1, bytes_to_client: 1 }, ctx('console', 'n1:s1'))));
+  // A session whose sockets ended by themselves: the registry's counts.
+  const ended = run(k.close(row, { reason: 'closed', bytes_to_guest: 3, bytes_to_client: 4 }, ctx('console', 'n1:s1'))).state as ConsoleRow;
+  t.like(ended, { status: 'closed', end_reason: 'closed', bytes_to_guest: 3, bytes_to_client: 4 });
+  rejected(t, () => k.get(null, {}, ctx('console', 'n1:s1')), /not found/);
+  rejected(t, () => k.open(row, open, ctx('console', 'n1:s1')), /already exists/);
+  const kind = consoleKind({ session: () => undefined });
+  t.true(kind.keepsActive!(row), 'an open session is never passivated');
+  t.false(kind.keepsActive!(closed));
 });
 
 test('host register creates or updates, and usage and disabling change the row', async (t) => {
@@ -275,7 +298,15 @@ test('scheduler get answers a zero row before the first decision; a heartbeat st
   t.is(schedulerKind.onFailed!(one, 'boom', T0), undefined);
 });
 
-const kinds: KindDefinition[] = [instanceKind, hostKind, networkKind, routerKind, volumeKind, schedulerKind, consoleKind];
+const kinds: KindDefinition[] = [
+  instanceKind,
+  hostKind,
+  networkKind,
+  routerKind,
+  volumeKind,
+  schedulerKind,
+  consoleKind({ session: () => undefined }),
+];
 
 test('every kind reads with a transient get and changes state durably', (t) => {
   for (const kind of kinds) {
@@ -345,10 +376,21 @@ test('protocols reject malformed payloads and accept good ones', (t) => {
     disk_allocation_ratio: 1,
   });
   invalid(hostKind, 'setUsage', { vcpus_used: -1, memory_mb_used: 0, local_gb_used: 0, running_vms: 0 });
-  const open = { instance_uuid: UUID, protocol: 'spice', console_type: 'spice-html5', host: 'c1', port: 5901, ttl_ms: 1 };
-  t.is(consoleKind.protocol.validate('open', open), undefined);
-  invalid(consoleKind, 'open', { ...open, protocol: 'rdp' });
-  invalid(consoleKind, 'open', { ...open, port: 65536 });
+  const open = {
+    instance_uuid: UUID,
+    protocol: 'spice',
+    console_type: 'spice-html5',
+    host: 'c1',
+    port: 5901,
+    expires_at: 1,
+    node: 'n1',
+    token_id: 't',
+  };
+  const console = consoleKind({ session: () => undefined });
+  t.is(console.protocol.validate('open', open), undefined);
+  invalid(console, 'open', { ...open, protocol: 'rdp' });
+  invalid(console, 'open', { ...open, port: 65536 });
+  invalid(console, 'close', { reason: 'operator', bytes_to_guest: -1 });
   t.is(schedulerKind.protocol.validate('heartbeat', { sent_at: T0 }), undefined);
   invalid(schedulerKind, 'select', { instance_uuid: UUID, vcpus: 1, memory_mb: 1, disk_gb: 0, availability_zone: null, tried: [], attempt: 0 });
 });
@@ -431,6 +473,10 @@ test('placement: instances, schedulers and networks move between nodes of their 
   t.true(mayActivate(routerKind.placement, ['network'], 'router/r1', [ROUTER_PIN]), 'every router on the node announcing router/*');
   t.false(mayActivate(routerKind.placement, ['api', 'compute'], 'router/r1', ['host/compute-1']));
   t.false(mayActivate(hostKind.placement, ['network'], 'host/compute-1', [ROUTER_PIN]), "a kind's wildcard covers that kind alone");
+  const consoles = consoleKind({ session: () => undefined }).placement;
+  t.true(mayActivate(consoles, ['console'], 'console/node-1:abc', ['console/node-1:*']), 'a console session on the node that named it');
+  t.false(mayActivate(consoles, ['console'], 'console/node-2:abc', ['console/node-1:*']), 'another node’s session');
+  t.false(mayActivate(consoles, ['console'], 'console/node-1x:abc', ['console/node-1:*']), 'a node whose name starts alike');
   const at = (nodeId: string, status: 'up' | 'down', pins: string[]) => ({
     nodeId,
     roles: ['network'],

@@ -13,12 +13,26 @@ export const opened = (id: string, p: OpenConsole, now: number): ConsoleRow => (
   host: p.host,
   port: p.port,
   status: 'open',
-  expires_at: new Date(now + p.ttl_ms),
+  expires_at: new Date(p.expires_at),
+  node: p.node,
+  token_id: p.token_id,
+  bytes_to_guest: 0,
+  bytes_to_client: 0,
+  ended_at: null,
+  end_reason: null,
   created_at: new Date(now),
   updated_at: new Date(now),
 });
 
-export const closed = (s: ConsoleRow, now: number): ConsoleRow => ({ ...s, status: 'closed', updated_at: new Date(now) });
+export const closed = (s: ConsoleRow, now: number, reason: string, bytes: { toGuest: number; toClient: number }): ConsoleRow => ({
+  ...s,
+  status: 'closed',
+  end_reason: reason,
+  bytes_to_guest: bytes.toGuest,
+  bytes_to_client: bytes.toClient,
+  ended_at: new Date(now),
+  updated_at: new Date(now),
+});
 
 export const failed = (s: ConsoleRow, now: number): ConsoleRow => ({ ...s, status: 'failed', updated_at: new Date(now) });
 

@@ -6,7 +6,7 @@ import { statusTitles } from '../status-titles.js';
 import type { Operator } from '../../runtime/operator.js';
 import type { ClusterView, NodeInfo } from '../../runtime/cluster/types.js';
 import { askPeer, livePeers } from './peers.js';
-import type { Models } from '../../models/index.js';
+import type { ConsoleRow, Models } from '../../models/index.js';
 import { readRow, readRows } from '../../models/typed.js';
 import type { OperatorAudit } from './audit.js';
 import { clusterInventory, clusterTree, nodeInventory } from './inventory.js';
@@ -43,6 +43,8 @@ export interface AdminServices {
   readonly consoleSessions?: () => ConsoleSessionView[];
   /** The compute services' rows and host actors, to disable and enable them; absent: `services` is 501. */
   readonly computeServices?: ServiceStateDeps;
+  /** Ends an open console session through its actor (on whichever node holds it); answers its closed row. */
+  readonly closeConsole?: (id: string) => Promise<ConsoleRow>;
 }
 
 /** A node as the API shows it: the view's record, times as ISO strings, and whether it is the node answering. */
@@ -288,6 +290,31 @@ export function adminRoutes(s: AdminServices, prefix: string): Router<State> {
     };
   });
   // Console sessions: this node's (`scope=node`) or the cluster's; each node's registry holds its own sockets.
+  router.post(
+    '/consoles/:id/close',
+    audited('console.close', (params) => String(params.id)),
+    async (ctx) => {
+      const id = text(ctx.params.id, 'console session id')!;
+      // The row first: an unknown id would be a durable message to an actor no node holds.
+      const row = await readRow(s.models.Console, { where: { id } });
+      if (!row || !s.closeConsole) throw new AdminError(404, `Console session ${id} not found`);
+      if (row.status !== 'open') throw new AdminError(409, `Console session ${id} is not open (${row.status})`);
+      const ended = await s.closeConsole(id);
+      ctx.state.log.warn({ console: id, server: ended.instance_uuid, user: ctx.state.user }, 'console session closed by an operator');
+      ctx.body = {
+        console: {
+          id,
+          server: ended.instance_uuid,
+          node: ended.node ?? null,
+          status: ended.status,
+          end_reason: ended.end_reason ?? null,
+          bytes_to_guest: Number(ended.bytes_to_guest ?? 0),
+          bytes_to_client: Number(ended.bytes_to_client ?? 0),
+        },
+      };
+    },
+  );
+
   router.get('/consoles', async (ctx) => {
     const scope = text(ctx.query.scope, 'scope');
     if (scope !== undefined && scope !== 'node' && scope !== 'cluster') throw new AdminError(400, "scope must be 'node' or 'cluster'");

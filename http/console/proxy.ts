@@ -16,7 +16,7 @@ import { relay, type RelayCounters } from './relay.js';
 import { clientRefusal, clientSecurityNone, clientVersion, guestHandshake, type RfbEnd } from './rfb-security.js';
 import type { ConsoleSessions, EndReason, Session } from './sessions.js';
 import { serveFile } from './static-files.js';
-import { VNC_PAGE } from './vnc-page.js';
+import { VNC_PAGE, VNC_SCRIPT_HASH } from './vnc-page.js';
 
 // A console proxy (nova-novncproxy, nova-spicehtml5proxy, nova-serialproxy): it serves its browser client's files,
 // and turns a WebSocket carrying a valid token into a session relaying the guest's console. Every refusal (a `//`
@@ -99,7 +99,7 @@ export async function startConsoleProxy(o: ConsoleProxyOptions, host: string, po
       if (path === '/' || path === '/vnc_lite.html' || path === '/vnc.html') {
         res.writeHead(200, {
           'Content-Type': 'text/html; charset=utf-8',
-          'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:",
+          'Content-Security-Policy': `default-src 'self'; script-src 'self' ${VNC_SCRIPT_HASH}; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:`,
         });
         return res.end(head ? undefined : VNC_PAGE);
       }
@@ -204,15 +204,21 @@ export async function startConsoleProxy(o: ConsoleProxyOptions, host: string, po
     };
     const session =
       joined ??
-      (await o.sessions.add({
-        token,
-        protocol: PROTOCOL[o.type],
-        connections: 0,
-        toGuest: () => relayed.counters?.toGuest ?? 0,
-        toClient: () => relayed.counters?.toClient ?? 0,
-        buffered: () => relayed.counters?.buffered() ?? 0,
-        close,
-      }));
+      (await o.sessions
+        .add({
+          token,
+          protocol: PROTOCOL[o.type],
+          connections: 0,
+          toGuest: () => relayed.counters?.toGuest ?? 0,
+          toClient: () => relayed.counters?.toClient ?? 0,
+          buffered: () => relayed.counters?.buffered() ?? 0,
+          close,
+        })
+        .catch((error: unknown) => {
+          // Not recorded (its actor did not answer): no session without its row.
+          g.destroy();
+          throw error;
+        }));
     session.connections++;
     relayed.counters = relay(ws, g, o.bufferBytes, () => {
       session.connections--;

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { ConsoleAuthTokenRow, Models } from '../../models/index.js';
+import type { ConsoleAuthTokenRow, ConsoleRow, Models } from '../../models/index.js';
+import type { ActorGateway } from '../../runtime/client.js';
+import { clientOf } from '../../runtime/client.js';
+import { consoleProtocol, consoleSessionId, type LiveSession } from '../../actors/console/index.js';
 import { readRows } from '../../models/typed.js';
 import type { Clock, Timer } from '../../runtime/clock.js';
 import type { Logger } from 'pino';
 import { sweepTokens } from '../../services/consoles/tokens.js';
 
 // The console sessions this node holds: the sockets live here, so the registry is node-local, keyed by session id.
-// Each session has a row in `consoles` (server, node, since when, bytes each way, how it ended): written when it
-// opens and when it ends. A watch closes sessions whose token expired (enforce_session_timeout), whose server was
+// Each session is a console actor pinned to this node (its id `<node>:<uuid>`), whose state is the session's row in
+// `consoles` (server, node, since when, bytes each way, how it ended): opened when the session opens, closed when it
+// ends; the actor reaches the sockets back through this registry (an operator's close). A watch closes sessions whose token expired (enforce_session_timeout), whose server was
 // deleted or moved, and sweeps the token table.
 
 export type EndReason = 'closed' | 'expired' | 'deleted' | 'moved' | 'operator' | 'refused' | 'stopped';
@@ -40,12 +44,17 @@ export class ConsoleSessions {
   private stopped = false;
   private bytes = { toGuest: 0, toClient: 0 };
 
+  private readonly actor: ReturnType<typeof clientOf<typeof consoleProtocol.spec, { open: ConsoleRow; close: ConsoleRow }>>;
+
   constructor(
     private readonly models: Models,
+    actors: ActorGateway,
     private readonly clock: Clock,
     private readonly logger: Logger,
     readonly settings: SessionSettings,
-  ) {}
+  ) {
+    this.actor = clientOf<typeof consoleProtocol.spec, { open: ConsoleRow; close: ConsoleRow }>(consoleProtocol, actors);
+  }
 
   start(): void {
     this.schedule();
@@ -57,6 +66,12 @@ export class ConsoleSessions {
 
   get(id: string): Session | undefined {
     return this.open.get(id);
+  }
+
+  /** An open session's sockets as its actor reaches them. */
+  live(id: string): LiveSession | undefined {
+    const s = this.open.get(id);
+    return s && { toGuest: () => s.toGuest(), toClient: () => s.toClient(), close: (reason) => s.close(reason as EndReason) };
   }
 
   /** Bytes relayed by every session, ended ones included. */
@@ -87,27 +102,25 @@ export class ConsoleSessions {
     return this.list().find((s) => s.token.id === token.id && s.protocol === 'spice');
   }
 
-  async add(s: Omit<Session, 'id' | 'since'>, idHint?: string): Promise<Session> {
-    const id = idHint ?? randomUUID();
+  async add(s: Omit<Session, 'id' | 'since'>): Promise<Session> {
+    const id = consoleSessionId(this.settings.node, randomUUID());
     const session: Session = { ...s, id, since: this.clock.now() };
     this.open.set(id, session);
-    const now = new Date(this.clock.now());
-    await this.models.Console.create({
-      id,
-      instance_uuid: s.token.instance_uuid,
-      protocol: s.protocol,
-      console_type: s.token.console_type,
-      host: s.token.compute_host,
-      port: s.token.port,
-      status: 'open',
-      expires_at: new Date(s.token.expires),
-      node: this.settings.node,
-      token_id: s.token.id,
-      bytes_to_guest: 0,
-      bytes_to_client: 0,
-      created_at: now,
-      updated_at: now,
-    });
+    try {
+      await this.actor(id).open({
+        instance_uuid: s.token.instance_uuid,
+        protocol: s.protocol,
+        console_type: s.token.console_type,
+        host: s.token.compute_host,
+        port: s.token.port,
+        expires_at: new Date(s.token.expires).getTime(),
+        node: this.settings.node,
+        token_id: s.token.id,
+      });
+    } catch (error) {
+      this.open.delete(id);
+      throw error;
+    }
     return session;
   }
 
@@ -116,18 +129,9 @@ export class ConsoleSessions {
     if (!this.open.delete(session.id)) return;
     this.bytes.toGuest += session.toGuest();
     this.bytes.toClient += session.toClient();
-    const now = new Date(this.clock.now());
-    await this.models.Console.update(
-      {
-        status: 'closed',
-        ended_at: now,
-        end_reason: reason,
-        bytes_to_guest: session.toGuest(),
-        bytes_to_client: session.toClient(),
-        updated_at: now,
-      },
-      { where: { id: session.id } },
-    ).catch((error: unknown) => this.logger.warn({ err: error, session: session.id }, 'console session row not updated'));
+    await this.actor(session.id)
+      .close({ reason, bytes_to_guest: session.toGuest(), bytes_to_client: session.toClient() })
+      .catch((error: unknown) => this.logger.warn({ err: error, session: session.id }, 'console session end not recorded'));
   }
 
   /** Closes every session (the node stops) and the watch. */

@@ -3,15 +3,19 @@ import type { ClusterView } from './types.js';
 
 /**
  * Whether a node holding `roles` may activate a kind's actors: a movable kind on any node with one of its roles,
- * a pinned one only where its pin was announced (`pins`, e.g. `host/compute-1`, or `router/*` for every actor of a kind).
+ * a pinned one only where its pin was announced (`pins`, e.g. `host/compute-1`, `router/*` for every actor of a kind,
+ * `console/node-1:*` for those whose ids start `node-1:`).
  */
 export function mayActivate(placement: Placement, roles: readonly string[], pin: string, pins: readonly string[]): boolean {
   return 'movable' in placement ? placement.roles.some((r) => roles.includes(r)) : holdsPin(pins, pin);
 }
 
-/** Whether announced pins cover `kind/id`: the pin itself, or the kind's wildcard `kind/*`. */
+/**
+ * Whether announced pins cover `kind/id`: the pin itself, or a pin ending in `*` naming a prefix of it — the kind's
+ * wildcard `kind/*`, or `kind/prefix*` for actors whose ids a node makes with a prefix of its own (console sessions).
+ */
 export function holdsPin(pins: readonly string[], pin: string): boolean {
-  return pins.includes(pin) || pins.includes(`${pin.slice(0, pin.indexOf('/'))}/*`);
+  return pins.some((p) => (p.endsWith('*') ? pin.startsWith(p.slice(0, -1)) : p === pin));
 }
 
 // FNV-1a: a stable spread of keys over nodes, the same on every node and across restarts.
