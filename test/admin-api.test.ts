@@ -244,12 +244,12 @@ test.serial(
       roles: ['api', 'scheduler', 'compute', 'console', 'network'],
       address: `http://127.0.0.1:${new URL(admin).port}`,
       protocol_version: 1,
-      // Its host, and every router (it holds the network role).
-      pins: ['host/compute-1', 'router/*'],
+      // Its host, every router (it holds the network role) and the console sessions its proxies accept.
+      pins: ['host/compute-1', 'router/*', `console/${c.config.nodeId}:*`],
     });
     t.true(Date.parse(self.lease_expires_at) > clock.now(), 'a node that answers holds its lease');
     t.true(self.load.activations >= 2, 'its host and scheduler actors at least');
-    t.deepEqual((await api('GET', `/v1/nodes/${c.config.nodeId}`)).body.node.pins, ['host/compute-1', 'router/*']);
+    t.deepEqual((await api('GET', `/v1/nodes/${c.config.nodeId}`)).body.node.pins, ['host/compute-1', 'router/*', `console/${c.config.nodeId}:*`]);
     const gauges = await (await fetch(`${c.cloud.ops.url}/metrics`)).text();
     t.regex(gauges, /stratus_cluster_nodes\{status="up"\} 1/);
     t.regex(gauges, /stratus_cluster_nodes\{status="draining"\} 0/);
