@@ -44,11 +44,13 @@ const MAX_OUTPUT = 1024 * 1024;
 /**
  * Runs qemu-img under the limits through util-linux's prlimit, which sets them in the child before it execs
  * qemu-img (what oslo.concurrency's prlimit wrapper does for Nova). `LC_ALL=C` keeps its messages parseable.
+ * glibc reserves up to 64 MiB of address space per thread's malloc arena, so a busy machine's thread pool could
+ * exhaust the address-space bound of a small `create` and abort it: `MALLOC_ARENA_MAX` keeps that reserve small.
  */
 export function qemuImg(args: readonly string[], limits: QemuImgLimits = NOVA_QEMU_IMG_LIMITS): Promise<string> {
   const bound = [`--cpu=${whole(limits.cpuSeconds)}`, `--as=${whole(limits.addressSpaceBytes)}`, '--', 'qemu-img', ...args];
   return new Promise((resolve, reject) => {
-    execFile('prlimit', bound, { env: { ...process.env, LC_ALL: 'C' }, maxBuffer: MAX_OUTPUT }, (error, stdout, stderr) => {
+    execFile('prlimit', bound, { env: { ...process.env, LC_ALL: 'C', MALLOC_ARENA_MAX: '2' }, maxBuffer: MAX_OUTPUT }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
       const signal = (error as { signal?: string | null }).signal;
       // SIGXCPU/SIGKILL past the CPU limit; an allocation past the address space aborts (glib's g_malloc) or fails.
