@@ -38,6 +38,14 @@ function ours(pid: number, dir: string): boolean {
   }
 }
 
+function exited(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
 function pids(dir: string) {
   const [daemon, keeper] = read(join(dir, 'ready')).split(' ').map(Number);
   return { leader: Number(read(join(dir, 'keeper.pid'))), daemon, keeper };
@@ -90,6 +98,8 @@ export async function stopSimulatedHypervisor(dir: string, timeoutMs = 10_000): 
   if (ours(p.leader, dir)) kill(-p.leader, 'SIGTERM');
   for (const pid of members) kill(pid, 'SIGTERM');
   const deadline = Date.now() + Math.max(0, timeoutMs - 500);
-  while (members.some((pid) => ours(pid, dir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  // A process on its way out loses its command line before it exits: wait for the exit itself (or a zombie, which holds
+  // nothing), so a caller never sees one of them still running after stop returned.
+  while (members.some((pid) => !exited(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   for (const pid of members) if (ours(pid, dir)) kill(pid, 'SIGKILL');
 }
